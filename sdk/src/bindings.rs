@@ -1,0 +1,60 @@
+//! wit-bindgen output, one module per world. Plugin code never names these
+//! modules: the SDK re-exports the records and drives the exports through its
+//! traits. The `types` and `host` interfaces are generated once (in
+//! `strategy`) and shared by the other worlds so that every kind uses the same
+//! Rust types.
+
+#![allow(missing_docs, unsafe_code, clippy::all)]
+
+pub mod strategy {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "tradsys:plugins/strategy",
+        pub_export_macro: true,
+        export_macro_name: "__export_strategy",
+        default_bindings_module: "tradsys_sdk::__bindings::strategy",
+        generate_all,
+    });
+}
+
+pub mod risk_validator {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "tradsys:plugins/risk-validator",
+        pub_export_macro: true,
+        export_macro_name: "__export_risk_validator",
+        default_bindings_module: "tradsys_sdk::__bindings::risk_validator",
+        with: {
+            "tradsys:plugins/types@1.0.0": crate::bindings::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host@1.0.0": crate::bindings::strategy::tradsys::plugins::host,
+        },
+    });
+}
+
+pub mod matcher {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "tradsys:plugins/matcher",
+        pub_export_macro: true,
+        export_macro_name: "__export_matcher",
+        default_bindings_module: "tradsys_sdk::__bindings::matcher",
+        with: {
+            "tradsys:plugins/types@1.0.0": crate::bindings::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host@1.0.0": crate::bindings::strategy::tradsys::plugins::host,
+        },
+    });
+}
+
+pub mod connector {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "tradsys:plugins/connector",
+        pub_export_macro: true,
+        export_macro_name: "__export_connector",
+        default_bindings_module: "tradsys_sdk::__bindings::connector",
+        with: {
+            "tradsys:plugins/types@1.0.0": crate::bindings::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host@1.0.0": crate::bindings::strategy::tradsys::plugins::host,
+        },
+    });
+}

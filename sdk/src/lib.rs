@@ -1,0 +1,81 @@
+//! Write tradsys plugins in Rust.
+//!
+//! A plugin is a WebAssembly component that implements one kind: a
+//! [`Strategy`], a [`RiskValidator`], a [`Matcher`] or a [`Connector`]. Implement
+//! the trait, call the kind's export macro once, and build the crate with
+//! `cargo xtask build-plugins` (or `tradsys plugin build`). This crate is all a
+//! plugin author imports.
+//!
+//! A complete strategy that buys one lot whenever the spread of a quote is a
+//! single tick wide:
+//!
+//! ```
+//! use tradsys_sdk::{fixed, Config, MarketEvent, NewOrder, OrderCommand, OrderType, Side, Strategy, TimeInForce};
+//!
+//! #[derive(Default)]
+//! struct TightSpread {
+//!     tick: i64,
+//!     next_id: u64,
+//! }
+//!
+//! impl Strategy for TightSpread {
+//!     fn new(config: &Config) -> Result<Self, String> {
+//!         Ok(Self { tick: config.fixed_or("tick", fixed::parse("0.25").unwrap())?, next_id: 0 })
+//!     }
+//!
+//!     fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
+//!         for event in events {
+//!             if let MarketEvent::Quote(q) = event {
+//!                 if q.ask_price - q.bid_price == self.tick {
+//!                     self.next_id += 1;
+//!                     orders.push(OrderCommand::Submit(NewOrder {
+//!                         id: self.next_id,
+//!                         instrument: q.instrument,
+//!                         side: Side::Buy,
+//!                         order_type: OrderType::Limit,
+//!                         time_in_force: TimeInForce::Ioc,
+//!                         price: q.ask_price,
+//!                         quantity: fixed::from_units(1),
+//!                     }));
+//!                 }
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! tradsys_sdk::export_strategy!(TightSpread);
+//! # fn main() {}
+//! ```
+//!
+//! Prices and quantities are fixed-point `i64` with nine decimals; see
+//! [`fixed`]. The host clock, log and config are in [`host`]; compiled
+//! natively for unit tests they fall back to a settable per-thread stand-in.
+
+#![deny(missing_docs)]
+
+#[doc(hidden)]
+pub mod bindings;
+mod config;
+#[doc(hidden)]
+pub mod export;
+pub mod fixed;
+pub mod host;
+mod plugin;
+pub mod state;
+
+#[doc(hidden)]
+pub use bindings as __bindings;
+#[doc(hidden)]
+pub use export as __export;
+
+pub use bindings::strategy::tradsys::plugins::types::{
+    Account, Bar, BookAction, BookDelta, BookDepth, CancelOrder, DepthLevel, Fill,
+    InstrumentDefinition, LastPrice, MarketEvent, ModifyOrder, NewOrder, OpenOrder, OrderAccepted,
+    OrderCanceled, OrderCommand, OrderEvent, OrderModified, OrderRejected, OrderType, Position,
+    Quote, RejectReason, Rejection, RiskContext, Side, TimeInForce, Trade, Verdict,
+};
+pub use config::Config;
+pub use plugin::{Connector, Matcher, RiskValidator, Strategy};
+
+/// Version of the `tradsys:plugins` WIT package this SDK builds against.
+pub const API_VERSION: &str = "1.0.0";

@@ -1,0 +1,83 @@
+//! The traits a plugin implements, one per kind.
+
+use crate::{BookDepth, Config, MarketEvent, OrderCommand, OrderEvent, RiskContext, Verdict};
+
+/// A trading strategy: market data and its own order events in, order commands out.
+pub trait Strategy: Sized + 'static {
+    /// Build the strategy from its configuration; an error fails the plugin's `init`.
+    fn new(config: &Config) -> Result<Self, String>;
+
+    /// React to a batch of market events (oldest first) by pushing commands to `orders`.
+    fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>);
+
+    /// React to execution reports of this strategy's own orders.
+    fn on_order_events(&mut self, events: &[OrderEvent], orders: &mut Vec<OrderCommand>) {
+        let _ = (events, orders);
+    }
+
+    /// Serialise state for a hot swap. The default keeps no state.
+    fn save_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Restore state from `save_state`. The default accepts only empty state.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        if state.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "this strategy keeps no state but was given {} bytes",
+                state.len()
+            ))
+        }
+    }
+}
+
+/// A pre-trade risk validator.
+pub trait RiskValidator: Sized + 'static {
+    /// Build the validator from its configuration.
+    fn new(config: &Config) -> Result<Self, String>;
+
+    /// Push exactly one verdict per command in `orders`, in order.
+    fn validate(
+        &mut self,
+        context: &RiskContext,
+        orders: &[OrderCommand],
+        verdicts: &mut Vec<Verdict>,
+    );
+}
+
+/// An order-matching engine holding one book per instrument.
+pub trait Matcher: Sized + 'static {
+    /// Build the matcher from its configuration.
+    fn new(config: &Config) -> Result<Self, String>;
+
+    /// Apply commands in order, pushing every execution report they cause.
+    fn execute(&mut self, commands: &[OrderCommand], reports: &mut Vec<OrderEvent>);
+
+    /// The best `levels` levels of each side of `instrument`'s book.
+    fn depth(&self, instrument: u32, levels: u32) -> BookDepth;
+
+    /// Serialise every book.
+    fn save_state(&self) -> Vec<u8>;
+
+    /// Restore books from `save_state`.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String>;
+}
+
+/// A market-data (and optionally venue) connector.
+pub trait Connector: Sized + 'static {
+    /// Build the connector from its configuration.
+    fn new(config: &Config) -> Result<Self, String>;
+
+    /// Up to `max` events, oldest first; `None` once the stream has ended.
+    fn next_batch(&mut self, max: usize) -> Option<Vec<MarketEvent>>;
+
+    /// Send commands to the venue; return the reports known at once.
+    fn submit_orders(&mut self, orders: &[OrderCommand]) -> Vec<OrderEvent>;
+
+    /// Reports produced by the venue since the last call.
+    fn poll_reports(&mut self) -> Vec<OrderEvent> {
+        Vec::new()
+    }
+}
