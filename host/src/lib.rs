@@ -1,1 +1,10 @@
-
+pub mod bindings;
+pub mod config;
+pub mod instance;
+pub mod ledger;
+pub mod market;
+pub mod plugin;
+pub mod registry;
+pub mod report;
+pub mod runtime;
+pub mod session;

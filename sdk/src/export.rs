@@ -24,6 +24,9 @@ pub fn with_plugin<T: 'static, R>(
 #[macro_export]
 macro_rules! export_strategy {
     ($plugin:ty) => {
+        // Exports exist only in the component; a native build (the plugin's
+        // own unit tests) links without them.
+        #[cfg(target_family = "wasm")]
         const _: () = {
             ::std::thread_local! {
                 static PLUGIN: $crate::__export::RefCell<::core::option::Option<$plugin>> =
@@ -66,6 +69,9 @@ macro_rules! export_strategy {
 #[macro_export]
 macro_rules! export_risk_validator {
     ($plugin:ty) => {
+        // Exports exist only in the component; a native build (the plugin's
+        // own unit tests) links without them.
+        #[cfg(target_family = "wasm")]
         const _: () = {
             ::std::thread_local! {
                 static PLUGIN: $crate::__export::RefCell<::core::option::Option<$plugin>> =
@@ -98,6 +104,9 @@ macro_rules! export_risk_validator {
 #[macro_export]
 macro_rules! export_matcher {
     ($plugin:ty) => {
+        // Exports exist only in the component; a native build (the plugin's
+        // own unit tests) links without them.
+        #[cfg(target_family = "wasm")]
         const _: () = {
             ::std::thread_local! {
                 static PLUGIN: $crate::__export::RefCell<::core::option::Option<$plugin>> =
@@ -136,6 +145,9 @@ macro_rules! export_matcher {
 #[macro_export]
 macro_rules! export_connector {
     ($plugin:ty) => {
+        // Exports exist only in the component; a native build (the plugin's
+        // own unit tests) links without them.
+        #[cfg(target_family = "wasm")]
         const _: () = {
             ::std::thread_local! {
                 static PLUGIN: $crate::__export::RefCell<::core::option::Option<$plugin>> =

@@ -1,1 +1,241 @@
-fn main() {}
+//! Build orchestration: `cargo xtask <command>`.
+//!
+//! - `build-plugins`: install the wasm targets if missing, build every crate of
+//!   `plugins/` and write one component per plugin to `target/plugins/`.
+//! - `demo [ARGS]`: build the plugins and run `tradsys run` (release) on them.
+//! - `test`: formatting and lint checks, the plugins' own unit tests, and
+//!   every test of the workspace. CI runs exactly this.
+//! - `bench`: the plugin-boundary benchmark (release).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    match args.first().map(String::as_str) {
+        Some("build-plugins") => build_plugins(&root),
+        Some("demo") => {
+            build_plugins(&root)?;
+            let mut run = cargo(&root);
+            run.args([
+                "run",
+                "--release",
+                "--package",
+                "tradsys-host",
+                "--bin",
+                "tradsys",
+                "--",
+                "run",
+            ]);
+            run.arg("--plugins")
+                .arg(root.join("target/plugins"))
+                .args(&args[1..]);
+            status(run)
+        }
+        Some("test") => test(&root),
+        Some("bench") => {
+            build_plugins(&root)?;
+            let mut bench = cargo(&root);
+            bench
+                .args(["bench", "--package", "tradsys-host", "--bench", "boundary"])
+                .args(&args[1..]);
+            status(bench)
+        }
+        _ => bail!("usage: cargo xtask <build-plugins | demo [tradsys run args] | test | bench>"),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root);
+    command
+}
+
+fn status(mut command: Command) -> Result<()> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("running {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn test(root: &Path) -> Result<()> {
+    let plugins_manifest = root.join("plugins/Cargo.toml");
+    let native_target = root.join("target/plugins-native");
+    status({
+        let mut c = cargo(root);
+        c.args(["fmt", "--all", "--check"]);
+        c
+    })?;
+    status({
+        let mut c = cargo(root);
+        c.args(["fmt", "--all", "--check", "--manifest-path"])
+            .arg(&plugins_manifest);
+        c
+    })?;
+    build_plugins(root)?;
+    status({
+        let mut c = cargo(root);
+        c.args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        c
+    })?;
+    status({
+        let mut c = cargo(root);
+        c.args(["clippy", "--workspace", "--all-targets", "--manifest-path"])
+            .arg(&plugins_manifest);
+        c.arg("--target-dir")
+            .arg(&native_target)
+            .args(["--", "-D", "warnings"]);
+        c
+    })?;
+    status({
+        let mut c = cargo(root);
+        c.args(["test", "--workspace", "--manifest-path"])
+            .arg(&plugins_manifest);
+        c.arg("--target-dir").arg(&native_target);
+        c
+    })?;
+    status({
+        let mut c = cargo(root);
+        c.args(["test", "--workspace"]);
+        c
+    })
+}
+
+struct PluginCrate {
+    name: String,
+    target: String,
+}
+
+fn build_plugins(root: &Path) -> Result<()> {
+    ensure_targets()?;
+    let manifest = root.join("plugins/Cargo.toml");
+    let build_dir = root.join("target/plugins-build");
+    let out_dir = root.join("target/plugins");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let crates = plugin_crates(root, &manifest)?;
+    for target in TARGETS {
+        let names: Vec<&str> = crates
+            .iter()
+            .filter(|c| c.target == target)
+            .map(|c| c.name.as_str())
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let mut build = cargo(root);
+        build
+            .args(["build", "--release", "--target", target, "--manifest-path"])
+            .arg(&manifest);
+        build.arg("--target-dir").arg(&build_dir);
+        for name in &names {
+            build.args(["--package", name]);
+        }
+        status(build)?;
+    }
+    for krate in &crates {
+        let built = build_dir
+            .join(&krate.target)
+            .join("release")
+            .join(format!("{}.wasm", krate.name.replace('-', "_")));
+        let bytes =
+            std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
+        let component = if krate.target == "wasm32-unknown-unknown" {
+            // A core module with wit-bindgen's type sections: wrap it as a
+            // component whose only imports are the tradsys host interfaces.
+            wit_component::ComponentEncoder::default()
+                .module(&bytes)
+                .and_then(|e| e.validate(true).encode())
+                .with_context(|| format!("turning {} into a component", built.display()))?
+        } else {
+            bytes // wasm32-wasip2 links a component already
+        };
+        let dest = out_dir.join(format!("{}.wasm", krate.name));
+        let tmp = out_dir.join(format!(".{}.wasm.tmp", krate.name));
+        std::fs::write(&tmp, &component).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &dest).with_context(|| format!("installing {}", dest.display()))?;
+        println!("built {} ({} KiB)", dest.display(), component.len() / 1024);
+    }
+    Ok(())
+}
+
+fn plugin_crates(root: &Path, manifest: &Path) -> Result<Vec<PluginCrate>> {
+    let output = cargo(root)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(manifest)
+        .output()
+        .context("running cargo metadata on plugins/")?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata on plugins/ failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("parsing cargo metadata")?;
+    let mut crates = Vec::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let name = package["name"].as_str().unwrap_or_default().to_string();
+        let tradsys = &package["metadata"]["tradsys"];
+        let Some(target) = tradsys["target"].as_str() else {
+            bail!("plugin crate {name} has no [package.metadata.tradsys] target");
+        };
+        if !TARGETS.contains(&target) {
+            bail!(
+                "plugin crate {name}: unsupported target {target} (use one of {})",
+                TARGETS.join(", ")
+            );
+        }
+        crates.push(PluginCrate {
+            name,
+            target: target.to_string(),
+        });
+    }
+    crates.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(crates)
+}
+
+fn ensure_targets() -> Result<()> {
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup (needed to install the wasm targets)")?;
+    let installed = String::from_utf8_lossy(&output.stdout);
+    for target in TARGETS {
+        if !installed.lines().any(|l| l.trim() == target) {
+            println!("installing the {target} target");
+            let mut add = Command::new("rustup");
+            add.args(["target", "add", target]);
+            status(add)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! A plugin's live instance: the one place an instance is created and the one
+//! place a call into a plugin is made, timed and checked.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::{Store, Trap};
+
+use crate::bindings::{connector, matcher, risk_validator, strategy, types};
+use crate::plugin::{KindPre, Plugin, PluginKind};
+use crate::runtime::{HostState, Runtime};
+
+/// Why a call into a plugin did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum Fault {
+    /// The component could not be instantiated.
+    #[error("plugin {plugin} could not be instantiated: {reason}")]
+    Instantiate {
+        /// Plugin name.
+        plugin: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// `init` returned an error.
+    #[error("plugin {plugin} refused its configuration: {reason}")]
+    Init {
+        /// Plugin name.
+        plugin: String,
+        /// The plugin's message.
+        reason: String,
+    },
+    /// The plugin trapped (panicked, ran out of bounds, ...). Its instance was discarded.
+    #[error("plugin {plugin} trapped: {trap}")]
+    Trap {
+        /// Plugin name.
+        plugin: String,
+        /// The trap, told apart by code, not by message.
+        trap: Trap,
+    },
+    /// The plugin's answer broke the contract (for example a verdict count that
+    /// does not match the orders).
+    #[error("plugin {plugin} broke the contract: {reason}")]
+    Contract {
+        /// Plugin name.
+        plugin: String,
+        /// What was wrong with the answer.
+        reason: String,
+    },
+    /// Any other failure inside the runtime.
+    #[error("plugin {plugin} failed: {reason}")]
+    Other {
+        /// Plugin name.
+        plugin: String,
+        /// The runtime's error.
+        reason: String,
+    },
+}
+
+impl Fault {
+    /// Short label used to count faults by kind (`trap:unreachable`, `init`, ...).
+    pub fn label(&self) -> String {
+        match self {
+            Self::Instantiate { .. } => "instantiate".into(),
+            Self::Init { .. } => "init".into(),
+            Self::Trap { trap, .. } => format!("trap:{}", trap_label(*trap)),
+            Self::Contract { .. } => "contract".into(),
+            Self::Other { .. } => "other".into(),
+        }
+    }
+}
+
+fn trap_label(trap: Trap) -> &'static str {
+    match trap {
+        Trap::StackOverflow => "stack-overflow",
+        Trap::MemoryOutOfBounds => "memory-out-of-bounds",
+        Trap::UnreachableCodeReached => "unreachable",
+        Trap::OutOfFuel => "out-of-fuel",
+        Trap::Interrupt => "interrupt",
+        Trap::IntegerDivisionByZero => "division-by-zero",
+        Trap::IntegerOverflow => "integer-overflow",
+        Trap::TableOutOfBounds => "table-out-of-bounds",
+        Trap::IndirectCallToNull => "indirect-call-to-null",
+        Trap::BadSignature => "bad-signature",
+        _ => "other",
+    }
+}
+
+/// Call counters and latencies of one plugin.
+#[derive(Debug, Clone, Default)]
+pub struct CallStats {
+    /// Calls made (including `init`).
+    pub calls: u64,
+    /// Latency of each call in nanoseconds, in call order.
+    pub latencies_ns: Vec<u64>,
+    /// Instances created.
+    pub instantiations: u64,
+    /// Faults by label.
+    pub faults: std::collections::BTreeMap<String, u64>,
+}
+
+/// Typed bindings of one plugin kind.
+pub trait KindBindings: Sized {
+    /// The kind these bindings drive.
+    const KIND: PluginKind;
+
+    #[doc(hidden)]
+    fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
+
+    #[doc(hidden)]
+    fn init(
+        &self,
+        store: &mut Store<HostState>,
+        config: &types::Config,
+    ) -> wasmtime::Result<Result<(), String>>;
+}
+
+macro_rules! kind_bindings {
+    ($bindings:ty, $kind:ident, $exports:ident) => {
+        impl KindBindings for $bindings {
+            const KIND: PluginKind = PluginKind::$kind;
+
+            fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
+                match pre {
+                    KindPre::$kind(pre) => pre.instantiate(store),
+                    _ => wasmtime::bail!("plugin is not a {}", Self::KIND),
+                }
+            }
+
+            fn init(
+                &self,
+                store: &mut Store<HostState>,
+                config: &types::Config,
+            ) -> wasmtime::Result<Result<(), String>> {
+                self.$exports().call_init(store, config)
+            }
+        }
+    };
+}
+
+kind_bindings!(strategy::Strategy, Strategy, tradsys_plugins_strategy_api);
+kind_bindings!(
+    risk_validator::RiskValidator,
+    RiskValidator,
+    tradsys_plugins_risk_validator_api
+);
+kind_bindings!(matcher::Matcher, Matcher, tradsys_plugins_matcher_api);
+kind_bindings!(
+    connector::Connector,
+    Connector,
+    tradsys_plugins_connector_api
+);
+
+/// One plugin's instance slot: created on the first call, discarded after a
+/// trap, created afresh (and `init` run again) on the next call.
+pub struct PluginInstance<B: KindBindings> {
+    runtime: Arc<Runtime>,
+    plugin: Arc<Plugin>,
+    live: Option<(Store<HostState>, B)>,
+    stats: CallStats,
+}
+
+impl<B: KindBindings> PluginInstance<B> {
+    /// A slot for `plugin`; nothing is instantiated yet.
+    pub fn new(runtime: Arc<Runtime>, plugin: Arc<Plugin>) -> Self {
+        debug_assert_eq!(plugin.kind(), B::KIND);
+        Self {
+            runtime,
+            plugin,
+            live: None,
+            stats: CallStats::default(),
+        }
+    }
+
+    /// The plugin.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+
+    /// Counters and latencies so far.
+    pub fn stats(&self) -> &CallStats {
+        &self.stats
+    }
+
+    /// Instantiate and `init` now if there is no live instance.
+    pub fn ensure_live(&mut self) -> Result<(), Fault> {
+        if self.live.is_some() {
+            return Ok(());
+        }
+        let name = self.plugin.name().to_string();
+        let instantiate = || -> wasmtime::Result<(Store<HostState>, B)> {
+            let mut store = self
+                .runtime
+                .new_store(&name, self.plugin.grants())
+                .map_err(wasmtime::Error::from_anyhow)?;
+            let bindings = B::instantiate(&self.plugin.pre, &mut store)?;
+            Ok((store, bindings))
+        };
+        let (mut store, bindings) = instantiate().map_err(|e| Fault::Instantiate {
+            plugin: name.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        self.stats.instantiations += 1;
+        let config = self.plugin.grants().config.clone();
+        match self.timed(|| bindings.init(&mut store, &config)) {
+            Ok(Ok(())) => {
+                self.live = Some((store, bindings));
+                Ok(())
+            }
+            Ok(Err(reason)) => Err(self.record(Fault::Init {
+                plugin: name,
+                reason,
+            })),
+            Err(error) => Err(self.record(to_fault(&name, error))),
+        }
+    }
+
+    /// Call into the plugin. On a trap the instance is discarded and the fault
+    /// counted; the next call starts a fresh instance.
+    pub fn call<R>(
+        &mut self,
+        f: impl FnOnce(&B, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        self.ensure_live()?;
+        let (mut store, bindings) = self.live.take().expect("ensure_live made an instance");
+        match self.timed(|| f(&bindings, &mut store)) {
+            Ok(value) => {
+                self.live = Some((store, bindings));
+                Ok(value)
+            }
+            Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
+        }
+    }
+
+    /// Count a fault the caller found in an answer (a contract breach) and
+    /// discard the instance, whose state can no longer be trusted.
+    pub fn contract_fault(&mut self, reason: String) -> Fault {
+        self.live = None;
+        self.record(Fault::Contract {
+            plugin: self.plugin.name().to_string(),
+            reason,
+        })
+    }
+
+    fn timed<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let start = Instant::now();
+        let result = f();
+        self.stats.calls += 1;
+        self.stats
+            .latencies_ns
+            .push(start.elapsed().as_nanos() as u64);
+        result
+    }
+
+    fn record(&mut self, fault: Fault) -> Fault {
+        *self.stats.faults.entry(fault.label()).or_default() += 1;
+        tracing::warn!(plugin = self.plugin.name(), kind = %self.plugin.kind(), "{fault}");
+        fault
+    }
+}
+
+fn to_fault(plugin: &str, error: wasmtime::Error) -> Fault {
+    match error.downcast_ref::<Trap>() {
+        Some(trap) => Fault::Trap {
+            plugin: plugin.to_string(),
+            trap: *trap,
+        },
+        None => Fault::Other {
+            plugin: plugin.to_string(),
+            reason: format!("{error:#}"),
+        },
+    }
+}

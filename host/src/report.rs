@@ -1,0 +1,374 @@
+//! The session report: a printed table and the same as JSON.
+//!
+//! Everything but the `timing` objects is a function of the plugins, the
+//! config and the seed, so two runs with one seed give equal reports once the
+//! `timing` objects are removed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::instance::{CallStats, KindBindings, PluginInstance};
+use crate::ledger::SCALE;
+use crate::registry::RejectedFile;
+use crate::session::Session;
+
+/// What a session did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Seed handed to the connector.
+    pub seed: u64,
+    /// Market events processed.
+    pub events: u64,
+    /// Market batches processed.
+    pub batches: u64,
+    /// Order command counts.
+    pub orders: Orders,
+    /// Fills of strategy orders.
+    pub fills: u64,
+    /// Per strategy: orders, fills, PnL, positions.
+    pub strategies: Vec<StrategyReport>,
+    /// Per plugin: calls, faults, latency.
+    pub plugins: Vec<PluginReport>,
+    /// Plugin files refused at load, with reasons.
+    pub rejected_files: Vec<RejectedFile>,
+    /// Why the session ended early, if it did.
+    pub stopped: Option<String>,
+    /// Wall-clock figures (vary run to run).
+    pub timing: SessionTiming,
+}
+
+/// Order command counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Orders {
+    /// Commands sent by strategies (submits, cancels, modifies).
+    pub submitted: u64,
+    /// Commands approved by every validator and sent to the matcher.
+    pub approved: u64,
+    /// Commands refused by the host or a validator.
+    pub rejected: u64,
+    /// Refusals by who refused and why (a command refused by two validators counts for both).
+    pub rejections: Vec<RejectionCount>,
+    /// Approved orders the matcher refused (for example fill-or-kill unfilled), by reason.
+    pub venue_rejections: BTreeMap<String, u64>,
+}
+
+/// Refusals by one party for one reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectionCount {
+    /// `host` or the validator's name.
+    pub by: String,
+    /// The reject reason.
+    pub reason: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// One strategy's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyReport {
+    /// Plugin name.
+    pub name: String,
+    /// Commands sent.
+    pub submitted: u64,
+    /// Commands approved.
+    pub approved: u64,
+    /// Commands refused.
+    pub rejected: u64,
+    /// Fills booked.
+    pub fills: u64,
+    /// Realized PnL, decimal.
+    pub realized_pnl: String,
+    /// Open positions marked at last prices, decimal.
+    pub unrealized_pnl: String,
+    /// Realized plus unrealized, decimal.
+    pub pnl: String,
+    /// Net positions by instrument symbol.
+    pub positions: Vec<PositionReport>,
+}
+
+/// A net position.
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionReport {
+    /// Instrument symbol.
+    pub instrument: String,
+    /// Signed quantity, decimal.
+    pub quantity: String,
+    /// Average entry price, decimal.
+    pub average_price: String,
+}
+
+/// One plugin's calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginReport {
+    /// Plugin name.
+    pub name: String,
+    /// Its kind.
+    pub kind: String,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Calls made, `init` included.
+    pub calls: u64,
+    /// Instances created.
+    pub instantiations: u64,
+    /// Faults by kind.
+    pub faults: BTreeMap<String, u64>,
+    /// Latencies (vary run to run).
+    pub timing: CallTiming,
+}
+
+/// Call latency of one plugin.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallTiming {
+    /// Mean call latency, ns.
+    pub mean_ns: u64,
+    /// 99th percentile call latency, ns.
+    pub p99_ns: u64,
+}
+
+/// Wall-clock figures of the whole session.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionTiming {
+    /// Session wall time, milliseconds.
+    pub elapsed_ms: f64,
+    /// Market events per second of wall time.
+    pub events_per_second: f64,
+}
+
+impl Report {
+    /// Summarise a finished session.
+    pub fn new(session: &Session) -> Self {
+        let counts = session.counts();
+        let market = &session.market;
+        let symbol = |id: u32| {
+            market
+                .definition(id)
+                .map_or_else(|| id.to_string(), |d| d.symbol.clone())
+        };
+        let strategies = session
+            .strategies
+            .iter()
+            .map(|s| {
+                let realized = s.ledger.realized_pnl();
+                let unrealized = s.ledger.unrealized_pnl(|id| market.last_price(id));
+                StrategyReport {
+                    name: s.instance.plugin().name().to_string(),
+                    submitted: s.counts.submitted,
+                    approved: s.counts.approved,
+                    rejected: s.counts.rejected,
+                    fills: s.ledger.fills(),
+                    realized_pnl: decimal(realized, 2),
+                    unrealized_pnl: decimal(unrealized, 2),
+                    pnl: decimal(realized + unrealized, 2),
+                    positions: s
+                        .ledger
+                        .holdings()
+                        .filter(|(_, h)| h.quantity != 0)
+                        .map(|(id, h)| PositionReport {
+                            instrument: symbol(id),
+                            quantity: decimal(i128::from(h.quantity), 0),
+                            average_price: decimal(i128::from(h.average_price), 4),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut plugins = vec![
+            plugin_report(&session.connector),
+            plugin_report(&session.matcher),
+        ];
+        plugins.extend(
+            session
+                .strategies
+                .iter()
+                .map(|s| plugin_report(&s.instance)),
+        );
+        plugins.extend(session.validators.iter().map(plugin_report));
+        let elapsed = session.elapsed.as_secs_f64();
+        Self {
+            seed: session.settings().seed,
+            events: counts.events,
+            batches: counts.batches,
+            orders: Orders {
+                submitted: counts.submitted,
+                approved: counts.approved,
+                rejected: counts.rejected,
+                rejections: counts
+                    .rejections
+                    .iter()
+                    .map(|((by, reason), count)| RejectionCount {
+                        by: by.clone(),
+                        reason: reason.to_string(),
+                        count: *count,
+                    })
+                    .collect(),
+                venue_rejections: counts
+                    .venue_rejections
+                    .iter()
+                    .map(|(r, n)| (r.to_string(), *n))
+                    .collect(),
+            },
+            fills: counts.fills,
+            strategies,
+            plugins,
+            rejected_files: session.rejected_files.clone(),
+            stopped: counts.stopped.clone(),
+            timing: SessionTiming {
+                elapsed_ms: elapsed * 1e3,
+                events_per_second: if elapsed > 0.0 {
+                    counts.events as f64 / elapsed
+                } else {
+                    0.0
+                },
+            },
+        }
+    }
+
+    /// The report as a plain-text table.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let o = &self.orders;
+        let _ = writeln!(
+            out,
+            "session: {} events in {} batches, seed {}, {:.0} ms ({:.0} events/s)",
+            self.events,
+            self.batches,
+            self.seed,
+            self.timing.elapsed_ms,
+            self.timing.events_per_second
+        );
+        if let Some(why) = &self.stopped {
+            let _ = writeln!(out, "stopped early: {why}");
+        }
+        let _ = writeln!(
+            out,
+            "orders: {} submitted, {} approved, {} rejected; {} fills",
+            o.submitted, o.approved, o.rejected, self.fills
+        );
+        for r in &o.rejections {
+            let _ = writeln!(
+                out,
+                "  rejected by {:<16} {:<22} {:>6}",
+                r.by, r.reason, r.count
+            );
+        }
+        for (reason, n) in &o.venue_rejections {
+            let _ = writeln!(out, "  refused by matcher     {reason:<22} {n:>6}");
+        }
+        let _ = writeln!(
+            out,
+            "\nstrategy            orders approved rejected  fills   realized unrealized        pnl  positions"
+        );
+        for s in &self.strategies {
+            let positions: Vec<String> = s
+                .positions
+                .iter()
+                .map(|p| format!("{} {}", p.instrument, p.quantity))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{:<18} {:>7} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10}  {}",
+                s.name,
+                s.submitted,
+                s.approved,
+                s.rejected,
+                s.fills,
+                s.realized_pnl,
+                s.unrealized_pnl,
+                s.pnl,
+                if positions.is_empty() {
+                    "flat".to_string()
+                } else {
+                    positions.join(", ")
+                }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nplugin             kind            calls  mean µs   p99 µs  faults"
+        );
+        for p in &self.plugins {
+            let faults: Vec<String> = p.faults.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let _ = writeln!(
+                out,
+                "{:<18} {:<14} {:>6} {:>8.2} {:>8.2}  {}",
+                p.name,
+                p.kind,
+                p.calls,
+                p.timing.mean_ns as f64 / 1e3,
+                p.timing.p99_ns as f64 / 1e3,
+                if faults.is_empty() {
+                    "-".to_string()
+                } else {
+                    faults.join(", ")
+                }
+            );
+        }
+        if !self.rejected_files.is_empty() {
+            let _ = writeln!(out, "\nrefused plugin files:");
+            for r in &self.rejected_files {
+                let _ = writeln!(out, "  {}: {}", r.file.display(), r.reason);
+            }
+        }
+        out
+    }
+}
+
+fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport {
+    let plugin = instance.plugin();
+    let stats: &CallStats = instance.stats();
+    PluginReport {
+        name: plugin.name().to_string(),
+        kind: plugin.kind().to_string(),
+        file: plugin.path().to_path_buf(),
+        calls: stats.calls,
+        instantiations: stats.instantiations,
+        faults: stats.faults.clone(),
+        timing: latency(&stats.latencies_ns),
+    }
+}
+
+fn latency(samples: &[u64]) -> CallTiming {
+    if samples.is_empty() {
+        return CallTiming {
+            mean_ns: 0,
+            p99_ns: 0,
+        };
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let p99 = sorted[((sorted.len() as f64 * 0.99).ceil() as usize).clamp(1, sorted.len()) - 1];
+    CallTiming {
+        mean_ns: sorted.iter().sum::<u64>() / sorted.len() as u64,
+        p99_ns: p99,
+    }
+}
+
+/// A fixed-point amount as a decimal with `decimals` places (truncated).
+pub fn decimal(value: i128, decimals: u32) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let abs = value.unsigned_abs();
+    let whole = abs / SCALE as u128;
+    if decimals == 0 {
+        return format!("{sign}{whole}");
+    }
+    let frac = (abs % SCALE as u128) / 10u128.pow(9 - decimals);
+    format!("{sign}{whole}.{frac:0width$}", width = decimals as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_and_percentiles() {
+        assert_eq!(decimal(-1_234_560_000_000, 2), "-1234.56");
+        assert_eq!(decimal(5_000_000_000, 0), "5");
+        assert_eq!(decimal(0, 2), "0.00");
+        let samples: Vec<u64> = (1..=100).collect();
+        let t = latency(&samples);
+        assert_eq!((t.mean_ns, t.p99_ns), (50, 99));
+    }
+}

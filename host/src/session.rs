@@ -1,0 +1,739 @@
+//! A trading session: the data path of the host.
+//!
+//! ```text
+//! connector ─market batch─▶ strategies ─commands─▶ risk validators (all approve; fail closed)
+//!                                ▲                               │ approved
+//!                                └──── execution reports ◀── matcher (one book per instrument)
+//! ```
+//! The host posts each quote's bid and ask into the matcher as resting
+//! liquidity owned by "the market", so strategy orders trade against the
+//! connector's prices. Strategy order ids are renumbered on the way to the
+//! matcher and back, and every fill is booked in the strategy's ledger.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::bindings::types::{
+    Account, CancelOrder, MarketEvent, NewOrder, OpenOrder, OrderCommand, OrderEvent,
+    OrderRejected, OrderType, Position, Quote, RejectReason, Rejection, RiskContext, Side,
+    TimeInForce, Verdict,
+};
+use crate::bindings::{
+    connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
+};
+use crate::config::{HostConfig, RunSettings};
+use crate::instance::PluginInstance;
+use crate::ledger::Ledger;
+use crate::market::Market;
+use crate::plugin::PluginKind;
+use crate::registry::{Registry, RejectedFile};
+use crate::runtime::Runtime;
+
+/// Consecutive empty batches after which a session gives up on its connector.
+const MAX_EMPTY_POLLS: u32 = 10_000;
+
+/// Who owns an order in the matcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// Liquidity the host posts from the connector's quotes.
+    Market,
+    /// A strategy, by index.
+    Strategy(usize),
+}
+
+/// The host's record of an order sent to the matcher.
+#[derive(Debug, Clone)]
+struct OrderRecord {
+    owner: Owner,
+    client_id: u64,
+    instrument: u32,
+    side: Side,
+    price: i64,
+    leaves: i64,
+    /// The matcher accepted it (a later rejection refuses a cancel or modify, not the order).
+    accepted: bool,
+}
+
+/// Counters of one strategy.
+#[derive(Debug, Clone, Default)]
+pub struct StrategyCounts {
+    /// Commands it sent.
+    pub submitted: u64,
+    /// Commands approved by every validator.
+    pub approved: u64,
+    /// Commands refused by the host or a validator.
+    pub rejected: u64,
+}
+
+/// A strategy plugin with its books.
+pub(crate) struct StrategySlot {
+    pub(crate) instance: PluginInstance<Strategy>,
+    pub(crate) ledger: Ledger,
+    pub(crate) counts: StrategyCounts,
+    /// Client id → host id of every order it ever submitted.
+    ids: HashMap<u64, u64>,
+    /// Client id → host id of its working orders.
+    working: BTreeMap<u64, u64>,
+    /// Reports waiting to be delivered.
+    pending: Vec<OrderEvent>,
+}
+
+/// Session-wide counters.
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    /// Market events processed.
+    pub events: u64,
+    /// Batches processed.
+    pub batches: u64,
+    /// Commands sent by strategies.
+    pub submitted: u64,
+    /// Commands approved by every validator.
+    pub approved: u64,
+    /// Commands refused before reaching the matcher.
+    pub rejected: u64,
+    /// Refusals by (who, reason). One command may be refused by several validators.
+    pub rejections: BTreeMap<(String, &'static str), u64>,
+    /// Refusals by the matcher, by reason.
+    pub venue_rejections: BTreeMap<&'static str, u64>,
+    /// Fills of strategy orders.
+    pub fills: u64,
+    /// Why the session stopped early, if it did.
+    pub stopped: Option<String>,
+}
+
+/// A session over the plugins of a registry.
+pub struct Session {
+    settings: RunSettings,
+    pub(crate) connector: PluginInstance<Connector>,
+    pub(crate) strategies: Vec<StrategySlot>,
+    pub(crate) validators: Vec<PluginInstance<RiskValidator>>,
+    pub(crate) matcher: PluginInstance<Matcher>,
+    pub(crate) market: Market,
+    orders: HashMap<u64, OrderRecord>,
+    /// Per instrument, the host ids of the market's resting bid and ask.
+    liquidity: Vec<[Option<u64>; 2]>,
+    next_order_id: u64,
+    halted: BTreeSet<u32>,
+    /// Orders finished during the current matcher call, forgotten after it.
+    finished: Vec<u64>,
+    pub(crate) counts: Counters,
+    pub(crate) rejected_files: Vec<RejectedFile>,
+    pub(crate) elapsed: Duration,
+    runtime: Arc<Runtime>,
+}
+
+impl Session {
+    /// Pick the session's plugins from `registry` as `config` says.
+    pub fn new(runtime: Arc<Runtime>, registry: &Registry, config: &HostConfig) -> Result<Self> {
+        let settings = config.run.clone();
+        let names = |kind| {
+            registry
+                .of_kind(kind)
+                .map(|p| p.name().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let connector = match registry.get(&settings.connector) {
+            Some(p) if p.kind() == PluginKind::Connector => p.clone(),
+            Some(p) => bail!(
+                "run.connector `{}` is a {}, not a connector",
+                settings.connector,
+                p.kind()
+            ),
+            None => bail!(
+                "connector `{}` is not installed (installed connectors: {})",
+                settings.connector,
+                names(PluginKind::Connector)
+            ),
+        };
+        let matchers: Vec<_> = registry.of_kind(PluginKind::Matcher).collect();
+        let matcher = match (&settings.matcher, matchers.as_slice()) {
+            (Some(name), _) => match registry.get(name) {
+                Some(p) if p.kind() == PluginKind::Matcher => p.clone(),
+                _ => bail!(
+                    "matcher `{name}` is not installed (installed matchers: {})",
+                    names(PluginKind::Matcher)
+                ),
+            },
+            (None, [only]) => (*only).clone(),
+            (None, []) => bail!("no matcher is installed"),
+            (None, _) => bail!(
+                "several matchers are installed ({}); set run.matcher",
+                names(PluginKind::Matcher)
+            ),
+        };
+        let strategies = registry
+            .of_kind(PluginKind::Strategy)
+            .map(|p| StrategySlot {
+                instance: PluginInstance::new(runtime.clone(), p.clone()),
+                ledger: Ledger::default(),
+                counts: StrategyCounts::default(),
+                ids: HashMap::new(),
+                working: BTreeMap::new(),
+                pending: Vec::new(),
+            })
+            .collect();
+        let validators = registry
+            .of_kind(PluginKind::RiskValidator)
+            .map(|p| PluginInstance::new(runtime.clone(), p.clone()))
+            .collect();
+        Ok(Self {
+            settings,
+            connector: PluginInstance::new(runtime.clone(), connector),
+            strategies,
+            validators,
+            matcher: PluginInstance::new(runtime.clone(), matcher),
+            market: Market::default(),
+            orders: HashMap::new(),
+            liquidity: Vec::new(),
+            next_order_id: 1,
+            halted: BTreeSet::new(),
+            finished: Vec::new(),
+            counts: Counters::default(),
+            rejected_files: registry.rejected().to_vec(),
+            elapsed: Duration::ZERO,
+            runtime,
+        })
+    }
+
+    /// Run until the event budget is spent or the connector's stream ends.
+    pub fn run(&mut self) -> Result<()> {
+        let started = Instant::now();
+        // Without a market or a matcher there is no session: fail loudly.
+        self.connector
+            .ensure_live()
+            .context("starting the connector")?;
+        self.matcher.ensure_live().context("starting the matcher")?;
+        let mut empty_polls = 0;
+        loop {
+            let want = match self.settings.events {
+                0 => self.settings.batch_size,
+                n if self.counts.events >= n => break,
+                n => self
+                    .settings
+                    .batch_size
+                    .min((n - self.counts.events).min(u64::from(u32::MAX)) as u32),
+            };
+            let batch = self
+                .connector
+                .call(|c, s| c.tradsys_plugins_connector_api().call_next_batch(s, want));
+            let mut events = match batch {
+                Ok(Some(events)) => events,
+                Ok(None) => break,
+                Err(fault) => {
+                    self.counts.stopped = Some(format!("connector failed: {fault}"));
+                    break;
+                }
+            };
+            if events.is_empty() {
+                empty_polls += 1;
+                if empty_polls >= MAX_EMPTY_POLLS {
+                    self.counts.stopped = Some(format!(
+                        "connector sent {MAX_EMPTY_POLLS} empty batches in a row"
+                    ));
+                    break;
+                }
+                continue;
+            }
+            empty_polls = 0;
+            self.on_market(&mut events);
+        }
+        self.deliver_reports();
+        self.elapsed = started.elapsed();
+        Ok(())
+    }
+
+    fn on_market(&mut self, events: &mut Vec<MarketEvent>) {
+        let ingested = self.market.ingest(events);
+        if let Some(ts) = ingested.latest_ts {
+            self.runtime.clock().set(ts);
+        }
+        self.counts.events += events.len() as u64;
+        self.counts.batches += 1;
+        self.post_liquidity(&ingested.last_quotes);
+
+        for i in 0..self.strategies.len() {
+            let result = self.strategies[i]
+                .instance
+                .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events));
+            // A failing strategy's output for this batch is dropped.
+            if let Ok(commands) = result {
+                self.route(i, commands);
+            }
+        }
+        self.deliver_reports();
+    }
+
+    /// Hand queued execution reports to their strategies, and route the
+    /// commands they answer with, for at most `max_rounds` rounds.
+    fn deliver_reports(&mut self) {
+        for _ in 0..self.settings.max_rounds {
+            let mut any = false;
+            for i in 0..self.strategies.len() {
+                let events = std::mem::take(&mut self.strategies[i].pending);
+                if events.is_empty() {
+                    continue;
+                }
+                any = true;
+                let result = self.strategies[i].instance.call(|b, s| {
+                    b.tradsys_plugins_strategy_api()
+                        .call_on_order_events(s, &events)
+                });
+                if let Ok(commands) = result {
+                    self.route(i, commands);
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    /// Check, validate and execute one strategy's commands.
+    fn route(&mut self, strategy: usize, commands: Vec<OrderCommand>) {
+        if commands.is_empty() {
+            return;
+        }
+        let n = commands.len() as u64;
+        self.counts.submitted += n;
+        self.strategies[strategy].counts.submitted += n;
+
+        // The host's own checks: ids, instruments, halts.
+        let mut checked = Vec::with_capacity(commands.len());
+        for command in commands {
+            match self.host_check(strategy, &command) {
+                Ok(()) => checked.push(command),
+                Err(rejection) => self.reject(strategy, "host", &command, rejection),
+            }
+        }
+        if checked.is_empty() {
+            return;
+        }
+
+        // Every validator sees every checked command; any refusal refuses it.
+        let context = self.risk_context(strategy);
+        let mut refusals: Vec<Option<(String, Rejection)>> = vec![None; checked.len()];
+        for validator in &mut self.validators {
+            let name = validator.plugin().name().to_string();
+            let verdicts = validator
+                .call(|b, s| {
+                    b.tradsys_plugins_risk_validator_api()
+                        .call_validate(s, &context, &checked)
+                })
+                .and_then(|verdicts| {
+                    if verdicts.len() == checked.len() {
+                        Ok(verdicts)
+                    } else {
+                        Err(validator.contract_fault(format!(
+                            "returned {} verdicts for {} orders",
+                            verdicts.len(),
+                            checked.len()
+                        )))
+                    }
+                });
+            match verdicts {
+                Ok(verdicts) => {
+                    for (slot, verdict) in refusals.iter_mut().zip(verdicts) {
+                        if let Verdict::Reject(rejection) = verdict {
+                            *self
+                                .counts
+                                .rejections
+                                .entry((name.clone(), reason_name(rejection.reason)))
+                                .or_default() += 1;
+                            slot.get_or_insert((name.clone(), rejection));
+                        }
+                    }
+                }
+                Err(fault) => {
+                    // Fail closed: a validator that cannot answer refuses everything.
+                    *self
+                        .counts
+                        .rejections
+                        .entry((name.clone(), reason_name(RejectReason::ValidatorFault)))
+                        .or_default() += checked.len() as u64;
+                    for slot in refusals.iter_mut() {
+                        slot.get_or_insert((
+                            name.clone(),
+                            Rejection {
+                                reason: RejectReason::ValidatorFault,
+                                message: Some(fault.to_string()),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+
+        let mut approved = Vec::with_capacity(checked.len());
+        for (command, refusal) in checked.into_iter().zip(refusals) {
+            match refusal {
+                None => approved.push(command),
+                Some((_, rejection)) => self.refuse(strategy, &command, rejection),
+            }
+        }
+        let n = approved.len() as u64;
+        self.counts.approved += n;
+        self.strategies[strategy].counts.approved += n;
+        let commands: Vec<OrderCommand> = approved
+            .iter()
+            .map(|c| self.to_host_ids(strategy, c))
+            .collect();
+        self.execute(commands);
+    }
+
+    fn host_check(&self, strategy: usize, command: &OrderCommand) -> Result<(), Rejection> {
+        let slot = &self.strategies[strategy];
+        let refuse = |reason, message: String| {
+            Err(Rejection {
+                reason,
+                message: Some(message),
+            })
+        };
+        let instrument = match command {
+            OrderCommand::Submit(o) => {
+                if slot.ids.contains_key(&o.id) {
+                    return refuse(
+                        RejectReason::InvalidOrder,
+                        format!("order id {} was already used", o.id),
+                    );
+                }
+                o.instrument
+            }
+            OrderCommand::Cancel(CancelOrder { id, instrument })
+            | OrderCommand::Modify(crate::bindings::types::ModifyOrder {
+                id, instrument, ..
+            }) => {
+                if !slot.working.contains_key(id) {
+                    return refuse(
+                        RejectReason::UnknownOrder,
+                        format!("order {id} is not working"),
+                    );
+                }
+                *instrument
+            }
+        };
+        if self.market.definition(instrument).is_none() {
+            return refuse(
+                RejectReason::InvalidOrder,
+                format!("unknown instrument {instrument}"),
+            );
+        }
+        if self.halted.contains(&instrument) {
+            return refuse(
+                RejectReason::InstrumentHalted,
+                format!("instrument {instrument} is halted"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Record a refusal by `by` and tell the strategy.
+    fn reject(&mut self, strategy: usize, by: &str, command: &OrderCommand, rejection: Rejection) {
+        *self
+            .counts
+            .rejections
+            .entry((by.to_string(), reason_name(rejection.reason)))
+            .or_default() += 1;
+        self.refuse(strategy, command, rejection);
+    }
+
+    fn refuse(&mut self, strategy: usize, command: &OrderCommand, rejection: Rejection) {
+        self.counts.rejected += 1;
+        let slot = &mut self.strategies[strategy];
+        slot.counts.rejected += 1;
+        let (id, instrument) = command_target(command);
+        slot.pending.push(OrderEvent::Rejected(OrderRejected {
+            id,
+            instrument,
+            ts: self.runtime.clock().now(),
+            rejection,
+        }));
+    }
+
+    fn risk_context(&self, strategy: usize) -> RiskContext {
+        let slot = &self.strategies[strategy];
+        let positions = slot
+            .ledger
+            .holdings()
+            .filter(|(_, h)| h.quantity != 0)
+            .map(|(instrument, h)| Position {
+                instrument,
+                quantity: h.quantity,
+                average_price: h.average_price,
+            })
+            .collect();
+        let open_orders = slot
+            .working
+            .iter()
+            .filter_map(|(client, host)| {
+                let r = self.orders.get(host)?;
+                Some(OpenOrder {
+                    id: *client,
+                    instrument: r.instrument,
+                    side: r.side,
+                    price: r.price,
+                    leaves_quantity: r.leaves,
+                })
+            })
+            .collect();
+        let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        RiskContext {
+            now: self.runtime.clock().now(),
+            strategy: strategy as u32,
+            positions,
+            open_orders,
+            last_prices: self.market.last_prices(),
+            account: Account {
+                cash: clamp(slot.ledger.cash()),
+                realized_pnl: clamp(slot.ledger.realized_pnl()),
+            },
+            instruments: self.market.definitions().to_vec(),
+        }
+    }
+
+    /// Renumber an approved command to host ids, recording new orders.
+    fn to_host_ids(&mut self, strategy: usize, command: &OrderCommand) -> OrderCommand {
+        match command {
+            OrderCommand::Submit(o) => {
+                let id = self.new_order(Owner::Strategy(strategy), o);
+                self.strategies[strategy].ids.insert(o.id, id);
+                OrderCommand::Submit(NewOrder { id, ..*o })
+            }
+            OrderCommand::Cancel(c) => OrderCommand::Cancel(CancelOrder {
+                id: self.strategies[strategy].working[&c.id],
+                ..*c
+            }),
+            OrderCommand::Modify(m) => {
+                let mut m = *m;
+                m.id = self.strategies[strategy].working[&m.id];
+                OrderCommand::Modify(m)
+            }
+        }
+    }
+
+    fn new_order(&mut self, owner: Owner, order: &NewOrder) -> u64 {
+        let id = self.next_order_id;
+        self.next_order_id += 1;
+        self.orders.insert(
+            id,
+            OrderRecord {
+                owner,
+                client_id: order.id,
+                instrument: order.instrument,
+                side: order.side,
+                price: order.price,
+                leaves: order.quantity,
+                accepted: false,
+            },
+        );
+        id
+    }
+
+    /// Replace the market's resting bid and ask with the latest quotes.
+    fn post_liquidity(&mut self, quotes: &[Quote]) {
+        // Cancels first: a new bid must not trade with the market's stale ask.
+        let mut cancels = Vec::with_capacity(quotes.len() * 2);
+        let mut submits = Vec::with_capacity(quotes.len() * 2);
+        for q in quotes {
+            let slot = q.instrument as usize;
+            if self.liquidity.len() <= slot {
+                self.liquidity.resize(slot + 1, [None, None]);
+            }
+            for (side, price, size) in [
+                (Side::Buy, q.bid_price, q.bid_size),
+                (Side::Sell, q.ask_price, q.ask_size),
+            ] {
+                let index = side as usize;
+                if let Some(old) = self.liquidity[slot][index].take() {
+                    if self.orders.contains_key(&old) {
+                        cancels.push(OrderCommand::Cancel(CancelOrder {
+                            id: old,
+                            instrument: q.instrument,
+                        }));
+                    }
+                }
+                if price > 0 && size > 0 {
+                    let order = NewOrder {
+                        id: 0,
+                        instrument: q.instrument,
+                        side,
+                        order_type: OrderType::Limit,
+                        time_in_force: TimeInForce::Gtc,
+                        price,
+                        quantity: size,
+                    };
+                    let id = self.new_order(Owner::Market, &order);
+                    self.liquidity[slot][index] = Some(id);
+                    submits.push(OrderCommand::Submit(NewOrder { id, ..order }));
+                }
+            }
+        }
+        cancels.append(&mut submits);
+        self.execute(cancels);
+    }
+
+    /// Send host-numbered commands to the matcher and book what comes back.
+    fn execute(&mut self, commands: Vec<OrderCommand>) {
+        if commands.is_empty() {
+            return;
+        }
+        let result = self
+            .matcher
+            .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, &commands));
+        match result {
+            Ok(reports) => {
+                for report in reports {
+                    self.apply_report(report);
+                }
+            }
+            Err(fault) => {
+                // A failing matcher halts the instruments it was trading rather than guess.
+                let message = fault.to_string();
+                for command in &commands {
+                    let (id, instrument) = command_target(command);
+                    self.halted.insert(instrument);
+                    let rejection = Rejection {
+                        reason: RejectReason::InstrumentHalted,
+                        message: Some(message.clone()),
+                    };
+                    self.apply_report(OrderEvent::Rejected(OrderRejected {
+                        id,
+                        instrument,
+                        ts: self.runtime.clock().now(),
+                        rejection,
+                    }));
+                }
+            }
+        }
+        for id in self.finished.drain(..) {
+            self.orders.remove(&id);
+        }
+    }
+
+    fn apply_report(&mut self, mut report: OrderEvent) {
+        let id = report_id(&report);
+        let Some(record) = self.orders.get_mut(&id) else {
+            tracing::warn!(
+                matcher = self.matcher.plugin().name(),
+                "report for unknown order {id}: {report:?}"
+            );
+            return;
+        };
+        let mut done = false;
+        match &report {
+            OrderEvent::Accepted(_) => {
+                record.accepted = true;
+                if let Owner::Strategy(i) = record.owner {
+                    self.strategies[i].working.insert(record.client_id, id);
+                }
+            }
+            OrderEvent::Rejected(r) => {
+                if matches!(record.owner, Owner::Strategy(_)) {
+                    *self
+                        .counts
+                        .venue_rejections
+                        .entry(reason_name(r.rejection.reason))
+                        .or_default() += 1;
+                }
+                // Refusing a new order ends it; refusing a cancel or modify
+                // leaves the order as it was.
+                done = !record.accepted;
+            }
+            OrderEvent::Filled(f) => {
+                record.leaves = f.leaves_quantity;
+                done = f.leaves_quantity <= 0;
+                if let Owner::Strategy(i) = record.owner {
+                    let multiplier = self
+                        .market
+                        .definition(f.instrument)
+                        .map_or(1, |d| d.multiplier.max(1));
+                    self.strategies[i].ledger.apply_fill(
+                        f.instrument,
+                        f.side,
+                        f.price,
+                        f.quantity,
+                        multiplier,
+                    );
+                    self.counts.fills += 1;
+                }
+            }
+            OrderEvent::Canceled(_) => done = true,
+            OrderEvent::Modified(m) => {
+                record.price = m.price;
+                record.leaves = m.leaves_quantity;
+            }
+        }
+        let (owner, client_id) = (record.owner, record.client_id);
+        if done {
+            self.finished.push(id);
+        }
+        if let Owner::Strategy(i) = owner {
+            let slot = &mut self.strategies[i];
+            if done {
+                slot.working.remove(&client_id);
+            }
+            set_report_id(&mut report, client_id);
+            slot.pending.push(report);
+        }
+    }
+
+    /// The plugins' instance slots, for reports: connector, matcher,
+    /// strategies, validators.
+    pub fn settings(&self) -> &RunSettings {
+        &self.settings
+    }
+
+    /// Session counters.
+    pub fn counts(&self) -> &Counters {
+        &self.counts
+    }
+}
+
+fn command_target(command: &OrderCommand) -> (u64, u32) {
+    match command {
+        OrderCommand::Submit(o) => (o.id, o.instrument),
+        OrderCommand::Cancel(c) => (c.id, c.instrument),
+        OrderCommand::Modify(m) => (m.id, m.instrument),
+    }
+}
+
+fn report_id(report: &OrderEvent) -> u64 {
+    match report {
+        OrderEvent::Accepted(e) => e.id,
+        OrderEvent::Rejected(e) => e.id,
+        OrderEvent::Filled(e) => e.id,
+        OrderEvent::Canceled(e) => e.id,
+        OrderEvent::Modified(e) => e.id,
+    }
+}
+
+fn set_report_id(report: &mut OrderEvent, id: u64) {
+    match report {
+        OrderEvent::Accepted(e) => e.id = id,
+        OrderEvent::Rejected(e) => e.id = id,
+        OrderEvent::Filled(e) => e.id = id,
+        OrderEvent::Canceled(e) => e.id = id,
+        OrderEvent::Modified(e) => e.id = id,
+    }
+}
+
+/// The WIT name of a rejection reason.
+pub fn reason_name(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::NotionalLimit => "notional-limit",
+        RejectReason::QuantityLimit => "quantity-limit",
+        RejectReason::PriceCollar => "price-collar",
+        RejectReason::PositionLimit => "position-limit",
+        RejectReason::RateLimit => "rate-limit",
+        RejectReason::InvalidOrder => "invalid-order",
+        RejectReason::UnknownOrder => "unknown-order",
+        RejectReason::FillOrKillUnfilled => "fill-or-kill-unfilled",
+        RejectReason::NoLiquidity => "no-liquidity",
+        RejectReason::ValidatorFault => "validator-fault",
+        RejectReason::InstrumentHalted => "instrument-halted",
+        RejectReason::Other => "other",
+    }
+}

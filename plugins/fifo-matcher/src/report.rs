@@ -1,0 +1,76 @@
+//! Building execution reports for one command.
+
+use tradsys_sdk::{
+    Fill, OrderAccepted, OrderCanceled, OrderEvent, OrderModified, OrderRejected, RejectReason,
+    Rejection, Side,
+};
+
+/// Pushes the execution reports of one command: every report carries the
+/// command's instrument and the timestamp of the `execute` call.
+pub(crate) struct Reporter<'a> {
+    pub(crate) instrument: u32,
+    pub(crate) ts: u64,
+    pub(crate) out: &'a mut Vec<OrderEvent>,
+}
+
+impl Reporter<'_> {
+    pub(crate) fn accepted(&mut self, id: u64) {
+        self.out.push(OrderEvent::Accepted(OrderAccepted {
+            id,
+            instrument: self.instrument,
+            ts: self.ts,
+        }));
+    }
+
+    pub(crate) fn rejected(&mut self, id: u64, reason: RejectReason, message: Option<&str>) {
+        self.out.push(OrderEvent::Rejected(OrderRejected {
+            id,
+            instrument: self.instrument,
+            ts: self.ts,
+            rejection: Rejection {
+                reason,
+                message: message.map(str::to_owned),
+            },
+        }));
+    }
+
+    pub(crate) fn filled(
+        &mut self,
+        id: u64,
+        side: Side,
+        price: i64,
+        quantity: i64,
+        leaves_quantity: i64,
+        maker: bool,
+    ) {
+        self.out.push(OrderEvent::Filled(Fill {
+            id,
+            instrument: self.instrument,
+            ts: self.ts,
+            side,
+            price,
+            quantity,
+            leaves_quantity,
+            maker,
+        }));
+    }
+
+    pub(crate) fn canceled(&mut self, id: u64, canceled_quantity: i64) {
+        self.out.push(OrderEvent::Canceled(OrderCanceled {
+            id,
+            instrument: self.instrument,
+            ts: self.ts,
+            canceled_quantity,
+        }));
+    }
+
+    pub(crate) fn modified(&mut self, id: u64, price: i64, leaves_quantity: i64) {
+        self.out.push(OrderEvent::Modified(OrderModified {
+            id,
+            instrument: self.instrument,
+            ts: self.ts,
+            price,
+            leaves_quantity,
+        }));
+    }
+}

@@ -1,0 +1,786 @@
+//! Moving-average crossover: a trend-following strategy.
+//!
+//! For every instrument it keeps the last `slow` quote mids and compares the
+//! simple moving average of the last `fast` of them with that of all `slow`.
+//! When the fast average crosses above the slow one (a golden cross) it targets
+//! a long position of `quantity`; when it crosses below (a death cross), a short
+//! one of `quantity`. A cross counts once the gap between the averages exceeds
+//! `band_bps` (hysteresis against whipsaws). The first full window only tells it
+//! which side the fast average is on; it trades only on a later cross. While a
+//! trend lasts, every further `scale_bps` of gap adds another `quantity` to the
+//! target, up to `max_position`, so a flip from a scaled-up long to a short is a
+//! large order: position, quantity and notional limits are there to catch these.
+//!
+//! Orders are marketable IOC limits: buy at the ask, sell at the bid. At most one
+//! order per instrument is in flight; any shortfall (partial fill, no liquidity)
+//! is retried on a later quote. The strategy keeps its position and order from
+//! its own execution reports. After a rejection it waits `cooldown` quote
+//! updates of that instrument; a rejected add-on to a trend is abandoned, and
+//! after a quantity, notional or position-limit rejection of an entry it works
+//! the rest in clips of half the refused size.
+//!
+//! Config keys (defaults):
+//! - `fast` (10): quote updates in the fast average, at least 1
+//! - `slow` (40): quote updates in the slow average, more than `fast`
+//! - `quantity` (100): units per position step, positive
+//! - `max_position` (400): largest absolute target position, at least `quantity`
+//! - `band_bps` (1.5): gap between the averages, in basis points of the slow
+//!   average, that makes a cross, not negative
+//! - `scale_bps` (3): further gap, in basis points, per added step; 0 never adds
+//! - `cooldown` (20): quote updates to wait after a rejection
+
+use std::collections::{BTreeMap, VecDeque};
+
+use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{
+    CancelOrder, Config, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType, Quote,
+    RejectReason, Side, Strategy, TimeInForce, fixed,
+};
+
+/// Format version written first by `save_state`.
+const STATE_VERSION: u8 = 1;
+
+/// Quote updates after which an order still in flight is canceled. An IOC order
+/// normally ends in the report batch right after its submission; this only
+/// clears one the host left open. After three times as many, a cancel that was
+/// never answered is given up and the order forgotten.
+const STALE_QUOTES: u32 = 10;
+
+/// Tunables read from the plugin config; see the crate docs for the keys.
+#[derive(Debug, Clone)]
+struct Params {
+    /// `fast` (default 10): quote updates in the fast average.
+    fast: usize,
+    /// `slow` (default 40): quote updates in the slow average.
+    slow: usize,
+    /// `quantity` (default 100 units): one position step.
+    quantity: i64,
+    /// `max_position` (default 400 units): cap on the absolute target.
+    max_position: i64,
+    /// `band_bps` (default 1.5): gap a cross must open before it counts.
+    band_bps: f64,
+    /// `scale_bps` (default 3): further gap per added step; 0 disables scaling in.
+    scale_bps: f64,
+    /// `cooldown` (default 20): quote updates to wait after a rejection.
+    cooldown: u32,
+}
+
+impl Params {
+    fn from_config(config: &Config) -> Result<Self, String> {
+        let params = Self {
+            fast: config.parse_or("fast", 10)?,
+            slow: config.parse_or("slow", 40)?,
+            quantity: config.fixed_or("quantity", fixed::from_units(100))?,
+            max_position: config.fixed_or("max_position", fixed::from_units(400))?,
+            band_bps: config.parse_or("band_bps", 1.5)?,
+            scale_bps: config.parse_or("scale_bps", 3.0)?,
+            cooldown: config.parse_or("cooldown", 20)?,
+        };
+        if params.fast == 0 {
+            return Err("config `fast`: must be at least 1".into());
+        }
+        if params.slow <= params.fast || params.slow > 100_000 {
+            return Err("config `slow`: must be greater than `fast` and at most 100000".into());
+        }
+        if params.quantity <= 0 {
+            return Err("config `quantity`: must be positive".into());
+        }
+        if params.max_position < params.quantity {
+            return Err("config `max_position`: must be at least `quantity`".into());
+        }
+        if !(params.band_bps.is_finite() && params.band_bps >= 0.0) {
+            return Err("config `band_bps`: must be a non-negative number".into());
+        }
+        if !(params.scale_bps.is_finite() && params.scale_bps >= 0.0) {
+            return Err("config `scale_bps`: must be a non-negative number".into());
+        }
+        Ok(params)
+    }
+}
+
+/// The one order of an instrument that is in flight.
+#[derive(Debug, Clone, PartialEq)]
+struct Order {
+    id: u64,
+    side: Side,
+    /// Quantity still working.
+    leaves: i64,
+    /// Quote updates since submission.
+    age: u32,
+    /// A cancel was sent and not yet answered.
+    cancel_sent: bool,
+}
+
+/// Everything the strategy tracks for one instrument.
+#[derive(Debug, Clone, PartialEq)]
+struct Book {
+    tick: i64,
+    lot: i64,
+    /// The last `slow` mids, oldest first.
+    mids: VecDeque<i64>,
+    /// Side of the fast average against the slow one: 1 above, -1 below, 0 unknown.
+    trend: i8,
+    /// Steps of `quantity` reached in the current trend.
+    level: i64,
+    /// Signed position the strategy works towards.
+    target: i64,
+    /// Signed net position from fills.
+    position: i64,
+    /// Largest order to send; shrinks after limit rejections, reset on a cross.
+    clip: i64,
+    /// Quote updates left before any new command.
+    cooldown: u32,
+    order: Option<Order>,
+}
+
+impl Book {
+    fn new(tick: i64, lot: i64) -> Self {
+        Self {
+            tick,
+            lot,
+            mids: VecDeque::new(),
+            trend: 0,
+            level: 0,
+            target: 0,
+            position: 0,
+            clip: i64::MAX,
+            cooldown: 0,
+            order: None,
+        }
+    }
+
+    fn on_quote(&mut self, q: &Quote, p: &Params, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
+        if q.bid_price <= 0 || q.ask_price < q.bid_price {
+            return; // empty or crossed book: nothing sensible to trade on
+        }
+        let mid = (i128::from(q.bid_price) + i128::from(q.ask_price)) / 2;
+        self.mids.push_back(mid as i64);
+        while self.mids.len() > p.slow {
+            self.mids.pop_front();
+        }
+        if self.mids.len() == p.slow {
+            self.update_target(p);
+        }
+        self.trade(q, next_id, out);
+    }
+
+    /// Detect crosses and trend strength, and move `target` accordingly.
+    fn update_target(&mut self, p: &Params) {
+        let fast_sum: i128 = self
+            .mids
+            .iter()
+            .rev()
+            .take(p.fast)
+            .map(|&m| i128::from(m))
+            .sum();
+        let slow_sum: i128 = self.mids.iter().map(|&m| i128::from(m)).sum();
+        if slow_sum <= 0 {
+            return;
+        }
+        // (fast_avg - slow_avg) * fast * slow, exact; divided by fast * slow_sum
+        // it is the gap as a fraction of the slow average.
+        let diff = fast_sum * p.slow as i128 - slow_sum * p.fast as i128;
+        let gap_bps = diff as f64 / (p.fast as f64 * slow_sum as f64) * 1e4;
+        let trend = if gap_bps > p.band_bps {
+            1
+        } else if gap_bps < -p.band_bps {
+            -1
+        } else {
+            return; // inside the band: no (new) side
+        };
+        if self.trend == 0 {
+            self.trend = trend; // first full window: learn the side, no cross yet
+        } else if trend != self.trend {
+            self.trend = trend;
+            self.level = 1;
+            self.clip = i64::MAX;
+            self.target = i64::from(trend) * p.quantity;
+        } else if self.target != 0 && p.scale_bps > 0.0 {
+            let level = 1 + ((gap_bps.abs() - p.band_bps) / p.scale_bps) as i64; // saturating
+            if level > self.level && self.target.abs() < p.max_position {
+                self.level = level;
+                let size = p.quantity.saturating_mul(level).min(p.max_position);
+                self.target = i64::from(trend) * size;
+            }
+        }
+    }
+
+    /// Send what it takes to move from `position` to `target`, one order at a time.
+    fn trade(&mut self, q: &Quote, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
+        if let Some(order) = &mut self.order {
+            order.age = order.age.saturating_add(1);
+        }
+        if self.cooldown > 0 {
+            self.cooldown -= 1;
+            return;
+        }
+        if let Some(order) = &mut self.order {
+            if order.age >= 3 * STALE_QUOTES {
+                self.order = None; // the host never answered our cancel
+            } else {
+                if order.age >= STALE_QUOTES && !order.cancel_sent {
+                    order.cancel_sent = true;
+                    out.push(OrderCommand::Cancel(CancelOrder {
+                        id: order.id,
+                        instrument: q.instrument,
+                    }));
+                }
+                return;
+            }
+        }
+        let wanted = self.target.saturating_sub(self.position);
+        let quantity = fixed::floor_to_tick(wanted.saturating_abs().min(self.clip), self.lot);
+        if quantity <= 0 {
+            return;
+        }
+        let (side, price) = if wanted > 0 {
+            (Side::Buy, fixed::ceil_to_tick(q.ask_price, self.tick))
+        } else {
+            (Side::Sell, fixed::floor_to_tick(q.bid_price, self.tick))
+        };
+        *next_id += 1;
+        self.order = Some(Order {
+            id: *next_id,
+            side,
+            leaves: quantity,
+            age: 0,
+            cancel_sent: false,
+        });
+        out.push(OrderCommand::Submit(NewOrder {
+            id: *next_id,
+            instrument: q.instrument,
+            side,
+            order_type: OrderType::Limit,
+            time_in_force: TimeInForce::Ioc,
+            price,
+            quantity,
+        }));
+    }
+
+    fn on_order_event(&mut self, event: &OrderEvent, p: &Params) {
+        match event {
+            OrderEvent::Filled(f) => {
+                let quantity = f.quantity.max(0);
+                let signed = if f.side == Side::Buy {
+                    quantity
+                } else {
+                    -quantity
+                };
+                self.position = self.position.saturating_add(signed);
+                if let Some(order) = self.order.as_mut().filter(|o| o.id == f.id) {
+                    order.leaves = f.leaves_quantity;
+                    if f.leaves_quantity <= 0 {
+                        self.order = None;
+                    }
+                }
+            }
+            OrderEvent::Canceled(c) => {
+                if self.order.as_ref().is_some_and(|o| o.id == c.id) {
+                    self.order = None;
+                }
+            }
+            OrderEvent::Rejected(r) => {
+                let Some(order) = self.order.as_mut().filter(|o| o.id == r.id) else {
+                    return;
+                };
+                self.cooldown = p.cooldown;
+                let reason = r.rejection.reason;
+                if order.cancel_sent && reason != RejectReason::UnknownOrder {
+                    order.cancel_sent = false; // our cancel was refused; the order lives
+                    return;
+                }
+                let refused = if order.cancel_sent { 0 } else { order.leaves };
+                let side = order.side;
+                self.order = None;
+                if refused == 0 {
+                    return; // the order had already ended
+                }
+                let adding = (side == Side::Buy) == (self.position > 0) && self.position != 0;
+                if adding {
+                    self.target = self.position; // abandon this add-on
+                } else if matches!(
+                    reason,
+                    RejectReason::QuantityLimit
+                        | RejectReason::NotionalLimit
+                        | RejectReason::PositionLimit
+                ) {
+                    self.clip = fixed::floor_to_tick(refused / 2, self.lot).max(self.lot);
+                }
+            }
+            OrderEvent::Accepted(_) | OrderEvent::Modified(_) => {}
+        }
+    }
+
+    fn save(&self, w: &mut StateWriter) {
+        w.i64(self.tick).i64(self.lot).u32(self.mids.len() as u32);
+        for &mid in &self.mids {
+            w.i64(mid);
+        }
+        w.u8(self.trend as u8)
+            .i64(self.level)
+            .i64(self.target)
+            .i64(self.position)
+            .i64(self.clip)
+            .u32(self.cooldown);
+        match &self.order {
+            None => {
+                w.u8(0);
+            }
+            Some(o) => {
+                w.u8(1)
+                    .u64(o.id)
+                    .u8(side_code(o.side))
+                    .i64(o.leaves)
+                    .u32(o.age)
+                    .u8(u8::from(o.cancel_sent));
+            }
+        }
+    }
+
+    fn load(r: &mut StateReader<'_>, p: &Params) -> Result<Self, String> {
+        let mut book = Self::new(positive(r.i64()?, "tick")?, positive(r.i64()?, "lot")?);
+        let len = r.u32()?;
+        for _ in 0..len {
+            book.mids.push_back(r.i64()?);
+        }
+        // A newer config may use a shorter window: keep the latest mids.
+        while book.mids.len() > p.slow {
+            book.mids.pop_front();
+        }
+        book.trend = match r.u8()? as i8 {
+            t @ -1..=1 => t,
+            _ => return Err("state: bad trend".into()),
+        };
+        book.level = r.i64()?;
+        book.target = r.i64()?;
+        book.position = r.i64()?;
+        book.clip = positive(r.i64()?, "clip")?;
+        book.cooldown = r.u32()?;
+        book.order = match r.u8()? {
+            0 => None,
+            1 => Some(Order {
+                id: r.u64()?,
+                side: side_from(r.u8()?)?,
+                leaves: r.i64()?,
+                age: r.u32()?,
+                cancel_sent: flag(r.u8()?)?,
+            }),
+            _ => return Err("state: bad order flag".into()),
+        };
+        Ok(book)
+    }
+}
+
+fn side_code(side: Side) -> u8 {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+fn side_from(code: u8) -> Result<Side, String> {
+    match code {
+        0 => Ok(Side::Buy),
+        1 => Ok(Side::Sell),
+        _ => Err(format!("state: bad side {code}")),
+    }
+}
+
+fn flag(code: u8) -> Result<bool, String> {
+    match code {
+        0 | 1 => Ok(code == 1),
+        _ => Err(format!("state: bad flag {code}")),
+    }
+}
+
+fn positive(value: i64, what: &str) -> Result<i64, String> {
+    if value > 0 {
+        Ok(value)
+    } else {
+        Err(format!("state: {what} must be positive"))
+    }
+}
+
+/// The moving-average crossover strategy; see the crate docs.
+#[derive(Debug)]
+pub struct MaCrossover {
+    params: Params,
+    books: BTreeMap<u32, Book>,
+    /// Id of the last order sent; ids start at 1.
+    next_id: u64,
+}
+
+impl Strategy for MaCrossover {
+    fn new(config: &Config) -> Result<Self, String> {
+        Ok(Self {
+            params: Params::from_config(config)?,
+            books: BTreeMap::new(),
+            next_id: 0,
+        })
+    }
+
+    fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
+        for event in events {
+            match event {
+                MarketEvent::Instrument(def) => {
+                    let (tick, lot) = (def.tick_size.max(1), def.lot_size.max(1));
+                    let book = self
+                        .books
+                        .entry(def.id)
+                        .or_insert_with(|| Book::new(tick, lot));
+                    (book.tick, book.lot) = (tick, lot);
+                }
+                MarketEvent::Quote(q) => {
+                    if let Some(book) = self.books.get_mut(&q.instrument) {
+                        book.on_quote(q, &self.params, &mut self.next_id, orders);
+                    }
+                }
+                MarketEvent::Trade(_) | MarketEvent::Bar(_) | MarketEvent::BookDelta(_) => {}
+            }
+        }
+    }
+
+    fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
+        for event in events {
+            let instrument = match event {
+                OrderEvent::Accepted(e) => e.instrument,
+                OrderEvent::Rejected(e) => e.instrument,
+                OrderEvent::Filled(e) => e.instrument,
+                OrderEvent::Canceled(e) => e.instrument,
+                OrderEvent::Modified(e) => e.instrument,
+            };
+            if let Some(book) = self.books.get_mut(&instrument) {
+                book.on_order_event(event, &self.params);
+            }
+        }
+    }
+
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION)
+            .u64(self.next_id)
+            .u32(self.books.len() as u32);
+        for (&id, book) in &self.books {
+            w.u32(id);
+            book.save(&mut w);
+        }
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        let version = r.u8()?;
+        if version != STATE_VERSION {
+            return Err(format!("state: unknown version {version}"));
+        }
+        let next_id = r.u64()?;
+        let mut books = BTreeMap::new();
+        for _ in 0..r.u32()? {
+            let id = r.u32()?;
+            books.insert(id, Book::load(&mut r, &self.params)?);
+        }
+        r.finish()?;
+        // Only now, with everything decoded, replace the running state.
+        self.next_id = next_id;
+        self.books = books;
+        Ok(())
+    }
+}
+
+// Native builds (unit tests) skip the component exports: their symbol names
+// are not valid in a native shared library's export list.
+#[cfg(target_family = "wasm")]
+tradsys_sdk::export_strategy!(MaCrossover);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradsys_sdk::{Fill, InstrumentDefinition, OrderCanceled, OrderRejected, Rejection};
+
+    const TICK: i64 = fixed::SCALE / 100;
+
+    fn strategy(extra: &[(&str, &str)]) -> MaCrossover {
+        let mut entries = vec![
+            ("fast", "2"),
+            ("slow", "4"),
+            ("band_bps", "0"),
+            ("cooldown", "0"),
+        ];
+        entries.extend_from_slice(extra);
+        let mut s = MaCrossover::new(&Config::new(entries)).unwrap();
+        let def = InstrumentDefinition {
+            id: 0,
+            symbol: "SYN-A".into(),
+            tick_size: TICK,
+            lot_size: fixed::SCALE,
+            price_precision: 2,
+            size_precision: 0,
+            multiplier: 1,
+        };
+        let mut out = Vec::new();
+        s.on_market(&[MarketEvent::Instrument(def)], &mut out);
+        assert!(out.is_empty());
+        s
+    }
+
+    /// A one-tick-wide quote around `mid_cents` (mid = bid + half a tick).
+    fn quote(mid_cents: i64) -> MarketEvent {
+        MarketEvent::Quote(Quote {
+            instrument: 0,
+            ts: 0,
+            bid_price: mid_cents * TICK,
+            bid_size: fixed::from_units(1000),
+            ask_price: (mid_cents + 1) * TICK,
+            ask_size: fixed::from_units(1000),
+        })
+    }
+
+    /// Feed quotes one by one, returning every command sent.
+    fn feed(s: &mut MaCrossover, mids: &[i64]) -> Vec<OrderCommand> {
+        let mut out = Vec::new();
+        for &m in mids {
+            s.on_market(&[quote(m)], &mut out);
+        }
+        out
+    }
+
+    fn submitted(cmd: &OrderCommand) -> NewOrder {
+        match cmd {
+            OrderCommand::Submit(o) => *o,
+            other => panic!("expected a submit, got {other:?}"),
+        }
+    }
+
+    fn fill(s: &mut MaCrossover, order: &NewOrder, quantity: i64, leaves: i64) {
+        let event = OrderEvent::Filled(Fill {
+            id: order.id,
+            instrument: 0,
+            ts: 0,
+            side: order.side,
+            price: order.price,
+            quantity,
+            leaves_quantity: leaves,
+            maker: false,
+        });
+        s.on_order_events(&[event], &mut Vec::new());
+    }
+
+    fn reject(s: &mut MaCrossover, id: u64, reason: RejectReason) {
+        let event = OrderEvent::Rejected(OrderRejected {
+            id,
+            instrument: 0,
+            ts: 0,
+            rejection: Rejection {
+                reason,
+                message: None,
+            },
+        });
+        s.on_order_events(&[event], &mut Vec::new());
+    }
+
+    #[test]
+    fn nothing_is_sent_before_the_window_fills_or_without_a_cross() {
+        let mut s = strategy(&[]);
+        assert!(feed(&mut s, &[10000, 10010, 10020]).is_empty());
+        // The window is full and the fast average is above the slow one, but
+        // that is no cross: still nothing.
+        assert!(feed(&mut s, &[10030, 10040, 10050]).is_empty());
+    }
+
+    #[test]
+    fn golden_cross_buys_at_the_ask_and_death_cross_sells_at_the_bid() {
+        let mut s = strategy(&[("scale_bps", "0")]);
+        // Falling: fast below slow. Then a jump: golden cross.
+        assert!(feed(&mut s, &[10040, 10030, 10020, 10010]).is_empty());
+        let out = feed(&mut s, &[10060]);
+        assert_eq!(out.len(), 1);
+        let buy = submitted(&out[0]);
+        assert_eq!(buy.id, 1);
+        assert_eq!(buy.side, Side::Buy);
+        assert_eq!(buy.time_in_force, TimeInForce::Ioc);
+        assert_eq!(buy.order_type, OrderType::Limit);
+        assert_eq!(
+            buy.price,
+            10061 * TICK,
+            "buys at the ask of the crossing quote"
+        );
+        assert_eq!(buy.quantity, fixed::from_units(100));
+        fill(&mut s, &buy, buy.quantity, 0);
+
+        // Keep rising: long already, nothing more (scaling disabled).
+        assert!(feed(&mut s, &[10070, 10080]).is_empty());
+        // A drop: death cross flips to short, selling twice the step at the bid.
+        let out = feed(&mut s, &[10000]);
+        assert_eq!(out.len(), 1);
+        let sell = submitted(&out[0]);
+        assert_eq!((sell.id, sell.side), (2, Side::Sell));
+        assert_eq!(sell.time_in_force, TimeInForce::Ioc);
+        assert_eq!(sell.price, 10000 * TICK);
+        assert_eq!(sell.quantity, fixed::from_units(200));
+    }
+
+    #[test]
+    fn a_cross_counts_only_once_the_gap_leaves_the_band() {
+        // After the fall, 10050 lifts the fast average 2.5 bps over the slow one.
+        let series = [10040, 10030, 10020, 10010, 10050];
+        let mut s = strategy(&[("band_bps", "5")]);
+        assert!(feed(&mut s, &series).is_empty(), "inside the band");
+        // 10100 opens the gap to 7.5 bps: now it is a golden cross.
+        let out = feed(&mut s, &[10100]);
+        assert_eq!(submitted(&out[0]).side, Side::Buy);
+        // Without a band the smaller gap is already a cross.
+        let mut s = strategy(&[("band_bps", "0")]);
+        assert_eq!(feed(&mut s, &series).len(), 1);
+    }
+
+    #[test]
+    fn partial_fill_is_topped_up_once_and_never_duplicated() {
+        let mut s = strategy(&[("scale_bps", "0")]);
+        feed(&mut s, &[10040, 10030, 10020, 10010]);
+        let out = feed(&mut s, &[10060]);
+        let buy = submitted(&out[0]);
+        // While the order is in flight, further quotes send nothing.
+        assert!(feed(&mut s, &[10070]).is_empty());
+        // 40 units fill, the IOC rest is canceled.
+        fill(&mut s, &buy, fixed::from_units(40), fixed::from_units(60));
+        let canceled = OrderEvent::Canceled(OrderCanceled {
+            id: buy.id,
+            instrument: 0,
+            ts: 0,
+            canceled_quantity: fixed::from_units(60),
+        });
+        s.on_order_events(&[canceled], &mut Vec::new());
+        let out = feed(&mut s, &[10080]);
+        assert_eq!(out.len(), 1);
+        let top_up = submitted(&out[0]);
+        assert_eq!((top_up.id, top_up.side), (2, Side::Buy));
+        assert_eq!(top_up.quantity, fixed::from_units(60));
+        // Fully filled: at target, nothing more.
+        fill(&mut s, &top_up, top_up.quantity, 0);
+        assert!(feed(&mut s, &[10090, 10100]).is_empty());
+        assert_eq!(s.books[&0].position, fixed::from_units(100));
+    }
+
+    #[test]
+    fn widening_trend_scales_in_up_to_max_position_and_drops_a_rejected_add() {
+        let mut s = strategy(&[("scale_bps", "5"), ("max_position", "300")]);
+        feed(&mut s, &[10040, 10030, 10020, 10010]);
+        let out = feed(&mut s, &[10060]);
+        let first = submitted(&out[0]);
+        assert_eq!(first.quantity, fixed::from_units(100));
+        fill(&mut s, &first, first.quantity, 0);
+        // A steep rise widens the gap well past 5 bps: add up to 300.
+        let out = feed(&mut s, &[10100]);
+        let add = submitted(&out[0]);
+        assert_eq!(add.side, Side::Buy);
+        assert_eq!(add.quantity, fixed::from_units(200));
+        // The validator refuses the add-on: it is abandoned, not retried.
+        reject(&mut s, add.id, RejectReason::PositionLimit);
+        assert!(feed(&mut s, &[10110, 10120, 10130]).is_empty());
+        assert_eq!(s.books[&0].target, fixed::from_units(100));
+    }
+
+    #[test]
+    fn rejected_flip_is_retried_in_half_clips_after_the_cooldown() {
+        let mut s = strategy(&[("scale_bps", "0"), ("cooldown", "2")]);
+        feed(&mut s, &[10040, 10030, 10020, 10010]);
+        let buy = submitted(&feed(&mut s, &[10060])[0]);
+        fill(&mut s, &buy, buy.quantity, 0);
+        let out = feed(&mut s, &[10070, 10080, 10000]);
+        let sell = submitted(&out[0]);
+        assert_eq!(sell.quantity, fixed::from_units(200));
+        reject(&mut s, sell.id, RejectReason::QuantityLimit);
+        assert!(feed(&mut s, &[9980, 9970]).is_empty(), "cooling down");
+        let out = feed(&mut s, &[9960]);
+        let retry = submitted(&out[0]);
+        assert_eq!(
+            (retry.side, retry.quantity),
+            (Side::Sell, fixed::from_units(100))
+        );
+    }
+
+    #[test]
+    fn unanswered_order_is_canceled_when_stale() {
+        let mut s = strategy(&[("scale_bps", "0")]);
+        feed(&mut s, &[10040, 10030, 10020, 10010]);
+        let buy = submitted(&feed(&mut s, &[10060])[0]);
+        let out = feed(&mut s, &[10060; STALE_QUOTES as usize]);
+        assert_eq!(out.len(), 1);
+        assert!(matches!(&out[0], OrderCommand::Cancel(c) if c.id == buy.id));
+        // The order had ended unseen: the cancel is refused as unknown and the
+        // strategy tries again.
+        reject(&mut s, buy.id, RejectReason::UnknownOrder);
+        let out = feed(&mut s, &[10060]);
+        assert_eq!(submitted(&out[0]).id, 2);
+    }
+
+    fn scripted_session(s: &mut MaCrossover, mids: &[i64]) -> Vec<String> {
+        // Fill half of every order right away, and log everything sent.
+        let mut log = Vec::new();
+        for &m in mids {
+            let mut out = Vec::new();
+            s.on_market(&[quote(m)], &mut out);
+            for cmd in &out {
+                log.push(format!("{cmd:?}"));
+                if let OrderCommand::Submit(o) = cmd {
+                    fill(s, o, o.quantity / 2, o.quantity - o.quantity / 2);
+                }
+            }
+        }
+        log
+    }
+
+    #[test]
+    fn saved_state_resumes_identically() {
+        // A triangle wave with some wobble: plenty of crosses.
+        let series: Vec<i64> = (0..200)
+            .map(|i| 10000 + (i % 40 - 20i64).abs() * 5 + i % 3)
+            .collect();
+        let mut a = strategy(&[("scale_bps", "1")]);
+        let before = scripted_session(&mut a, &series[..90]);
+        assert!(!before.is_empty());
+        let saved = a.save_state();
+        let mut b = strategy(&[("scale_bps", "1")]);
+        b.load_state(&saved).unwrap();
+        assert_eq!(b.save_state(), saved);
+        let after_a = scripted_session(&mut a, &series[90..]);
+        let after_b = scripted_session(&mut b, &series[90..]);
+        assert!(!after_a.is_empty());
+        assert_eq!(after_a, after_b);
+    }
+
+    #[test]
+    fn garbage_state_is_refused_and_changes_nothing() {
+        let mut s = strategy(&[]);
+        feed(&mut s, &[10040, 10030, 10020, 10010, 10060]);
+        let saved = s.save_state();
+        for garbage in [
+            &[][..],
+            &[9, 1, 2, 3][..],
+            &saved[..saved.len() - 1],
+            &[saved.as_slice(), &[0]].concat(),
+        ] {
+            assert!(s.load_state(garbage).is_err());
+            assert_eq!(s.save_state(), saved);
+        }
+    }
+
+    #[test]
+    fn bad_config_names_the_key() {
+        let err = |entries: &[(&str, &str)]| MaCrossover::new(&Config::new(entries.to_vec())).err();
+        assert!(err(&[("fast", "x")]).unwrap().contains("`fast`"));
+        assert!(
+            err(&[("fast", "5"), ("slow", "5")])
+                .unwrap()
+                .contains("`slow`")
+        );
+        assert!(err(&[("quantity", "0")]).unwrap().contains("`quantity`"));
+        assert!(
+            err(&[("max_position", "50")])
+                .unwrap()
+                .contains("`max_position`")
+        );
+        assert!(err(&[("scale_bps", "-1")]).unwrap().contains("`scale_bps`"));
+        assert!(err(&[]).is_none());
+    }
+}

@@ -1,0 +1,737 @@
+//! Mean reversion: fades prices that stray far from their recent average.
+//!
+//! For every instrument the strategy keeps the last `window` quote mids and scores
+//! the latest one as `z = (mid - mean) / standard deviation`. A z-score of
+//! `entry_z` or more sells `quantity` units (the price should come back down), one
+//! of `-entry_z` or less buys them; beyond `extreme_z` the fade doubles to
+//! `2 × quantity`. Once `|z|` is back within `exit_z` the position is closed.
+//!
+//! How it trades depends on why:
+//! - entering at an ordinary extreme: a passive GTC limit at the near touch (buy
+//!   at the bid, sell at the ask), canceled after `max_age` quote updates or as
+//!   soon as the target no longer wants it;
+//! - entering at `|z| >= extreme_z`: an IOC limit `extreme_ticks` ticks through
+//!   the far touch (buy up to the ask plus that many ticks), to be sure to get in.
+//!   Such a price is far from the market and a price collar may refuse it; after
+//!   a price-collar rejection the strategy enters passively until `|z|` drops
+//!   below `extreme_z` again;
+//! - closing (or reducing) a position: a FOK limit at the far touch (sell at the
+//!   bid), all or nothing.
+//!
+//! It keeps its position and its one working order per instrument from its own
+//! execution reports. After a rejection, or an IOC/FOK order that ended unfilled,
+//! it sends nothing for that instrument during `cooldown` quote updates.
+//!
+//! Config keys (defaults):
+//! - `window` (60): quote updates in the rolling mean and deviation, at least 2
+//! - `entry_z` (2.0): |z| that opens a position
+//! - `exit_z` (0.5): |z| at or below which the position is closed, below `entry_z`
+//! - `extreme_z` (3.0): |z| that doubles the size and crosses the market, at least
+//!   `entry_z`
+//! - `extreme_ticks` (30): ticks through the far touch of an extreme entry
+//! - `quantity` (100): units of an ordinary entry, positive
+//! - `max_age` (30): quote updates a passive order may work before it is canceled
+//! - `cooldown` (10): quote updates to wait after a rejection or unfilled IOC/FOK
+
+use std::collections::{BTreeMap, VecDeque};
+
+use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{
+    CancelOrder, Config, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType, Quote,
+    RejectReason, Side, Strategy, TimeInForce, fixed,
+};
+
+/// Format version written first by `save_state`.
+const STATE_VERSION: u8 = 1;
+
+/// Tunables from the plugin config (keys and defaults in the crate docs).
+#[derive(Debug, Clone)]
+struct Params {
+    /// `window` (default 60).
+    window: usize,
+    /// `entry_z` (default 2.0).
+    entry_z: f64,
+    /// `exit_z` (default 0.5).
+    exit_z: f64,
+    /// `extreme_z` (default 3.0).
+    extreme_z: f64,
+    /// `extreme_ticks` (default 30).
+    extreme_ticks: i64,
+    /// `quantity` (default 100 units).
+    quantity: i64,
+    /// `max_age` (default 30).
+    max_age: u32,
+    /// `cooldown` (default 10).
+    cooldown: u32,
+}
+
+impl Params {
+    fn from_config(config: &Config) -> Result<Self, String> {
+        let p = Self {
+            window: config.parse_or("window", 60)?,
+            entry_z: config.parse_or("entry_z", 2.0)?,
+            exit_z: config.parse_or("exit_z", 0.5)?,
+            extreme_z: config.parse_or("extreme_z", 3.0)?,
+            extreme_ticks: config.parse_or("extreme_ticks", 30)?,
+            quantity: config.fixed_or("quantity", fixed::from_units(100))?,
+            max_age: config.parse_or("max_age", 30)?,
+            cooldown: config.parse_or("cooldown", 10)?,
+        };
+        if !(2..=100_000).contains(&p.window) {
+            Err("config `window`: must be 2 to 100000".into())
+        } else if !(p.exit_z >= 0.0 && p.exit_z < p.entry_z && p.entry_z.is_finite()) {
+            Err(
+                "config `entry_z`: must be finite and above `exit_z`, which must not be negative"
+                    .into(),
+            )
+        } else if !(p.extreme_z >= p.entry_z) {
+            Err("config `extreme_z`: must be at least `entry_z`".into())
+        } else if !(0..=1_000_000).contains(&p.extreme_ticks) {
+            Err("config `extreme_ticks`: must be 0 to 1000000".into())
+        } else if p.quantity <= 0 || p.quantity > i64::MAX / 4 {
+            Err("config `quantity`: must be positive".into())
+        } else if p.max_age == 0 {
+            Err("config `max_age`: must be at least 1".into())
+        } else {
+            Ok(p)
+        }
+    }
+}
+
+/// The one working order of an instrument.
+#[derive(Debug, Clone, PartialEq)]
+struct Order {
+    id: u64,
+    side: Side,
+    tif: TimeInForce,
+    /// Quantity still working.
+    leaves: i64,
+    /// Nothing of it has filled yet.
+    unfilled: bool,
+    /// Quote updates since submission.
+    age: u32,
+    /// A cancel was sent and not yet answered.
+    canceling: bool,
+}
+
+/// What the strategy tracks for one instrument.
+#[derive(Debug, Clone, PartialEq)]
+struct Instrument {
+    tick: i64,
+    lot: i64,
+    /// The last `window` mids, oldest first.
+    mids: VecDeque<i64>,
+    /// Signed position the strategy wants.
+    target: i64,
+    /// Signed net position from fills.
+    position: i64,
+    order: Option<Order>,
+    /// Quote updates left before any new command.
+    cooldown: u32,
+    /// A price collar refused an extreme entry: enter passively until `|z|` eases.
+    collared: bool,
+}
+
+/// The z-score of the newest mid against the full window, if it has any spread.
+fn z_score(mids: &VecDeque<i64>, window: usize) -> Option<f64> {
+    if mids.len() < window {
+        return None;
+    }
+    let n = mids.len() as f64;
+    let values = || mids.iter().map(|&m| fixed::to_f64(m));
+    let mean = values().sum::<f64>() / n;
+    let var = values().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    let last = fixed::to_f64(*mids.back()?);
+    (var > 0.0).then(|| (last - mean) / var.sqrt())
+}
+
+impl Instrument {
+    fn new(tick: i64, lot: i64) -> Self {
+        Self {
+            tick,
+            lot,
+            mids: VecDeque::new(),
+            target: 0,
+            position: 0,
+            order: None,
+            cooldown: 0,
+            collared: false,
+        }
+    }
+
+    /// Move `target` for a new z-score: fade beyond `entry_z`, flatten inside `exit_z`.
+    fn update_target(&mut self, z: f64, p: &Params) {
+        if z.abs() < p.extreme_z {
+            self.collared = false;
+        }
+        if z.abs() <= p.exit_z {
+            self.target = 0;
+        } else if z.abs() >= p.entry_z {
+            let size = if z.abs() >= p.extreme_z {
+                2 * p.quantity
+            } else {
+                p.quantity
+            };
+            let target = if z > 0.0 { -size } else { size };
+            // Keep a larger fade on the same side until the exit band.
+            if target.signum() != self.target.signum() || size > self.target.abs() {
+                self.target = target;
+            }
+        }
+    }
+
+    fn on_quote(&mut self, q: &Quote, p: &Params, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
+        if q.bid_price <= 0 || q.ask_price < q.bid_price {
+            return; // empty or crossed book
+        }
+        let mid = (i128::from(q.bid_price) + i128::from(q.ask_price)) / 2;
+        self.mids.push_back(mid as i64);
+        while self.mids.len() > p.window {
+            self.mids.pop_front();
+        }
+        let z = z_score(&self.mids, p.window);
+        if let Some(z) = z {
+            self.update_target(z, p);
+        }
+        if let Some(o) = &mut self.order {
+            o.age = o.age.saturating_add(1);
+        }
+        if self.cooldown > 0 {
+            self.cooldown -= 1;
+            return;
+        }
+        let wanted = self.target.saturating_sub(self.position);
+        let side = if wanted > 0 { Side::Buy } else { Side::Sell };
+        if let Some(o) = &mut self.order {
+            if o.canceling {
+                if o.age >= 3 * p.max_age {
+                    self.order = None; // the cancel was never answered
+                }
+            } else if o.age >= p.max_age || wanted == 0 || o.side != side {
+                o.canceling = true;
+                out.push(OrderCommand::Cancel(CancelOrder {
+                    id: o.id,
+                    instrument: q.instrument,
+                }));
+            }
+            return;
+        }
+        let (Some(z), quantity) = (z, fixed::floor_to_tick(wanted.saturating_abs(), self.lot))
+        else {
+            return;
+        };
+        if quantity <= 0 {
+            return;
+        }
+        let reducing = match side {
+            Side::Buy => self.position < 0 && self.target <= 0,
+            Side::Sell => self.position > 0 && self.target >= 0,
+        };
+        let far = match side {
+            Side::Buy => fixed::ceil_to_tick(q.ask_price, self.tick),
+            Side::Sell => fixed::floor_to_tick(q.bid_price, self.tick),
+        };
+        let (tif, price) = if reducing {
+            (TimeInForce::Fok, far)
+        } else if z.abs() >= p.extreme_z && !self.collared {
+            let through = self.tick.saturating_mul(p.extreme_ticks);
+            let price = match side {
+                Side::Buy => far.saturating_add(through),
+                Side::Sell => far.saturating_sub(through).max(self.tick),
+            };
+            (TimeInForce::Ioc, price)
+        } else {
+            let near = match side {
+                Side::Buy => fixed::floor_to_tick(q.bid_price, self.tick),
+                Side::Sell => fixed::ceil_to_tick(q.ask_price, self.tick),
+            };
+            (TimeInForce::Gtc, near)
+        };
+        *next_id += 1;
+        self.order = Some(Order {
+            id: *next_id,
+            side,
+            tif,
+            leaves: quantity,
+            unfilled: true,
+            age: 0,
+            canceling: false,
+        });
+        out.push(OrderCommand::Submit(NewOrder {
+            id: *next_id,
+            instrument: q.instrument,
+            side,
+            order_type: OrderType::Limit,
+            time_in_force: tif,
+            price,
+            quantity,
+        }));
+    }
+
+    fn on_order_event(&mut self, event: &OrderEvent, p: &Params) {
+        if let OrderEvent::Filled(f) = event {
+            let quantity = f.quantity.max(0);
+            let signed = if f.side == Side::Buy {
+                quantity
+            } else {
+                -quantity
+            };
+            self.position = self.position.saturating_add(signed);
+        }
+        let Some(o) = self.order.as_mut() else {
+            return;
+        };
+        let ended = match event {
+            OrderEvent::Filled(f) if f.id == o.id => {
+                o.leaves = f.leaves_quantity;
+                o.unfilled = false;
+                f.leaves_quantity <= 0
+            }
+            OrderEvent::Modified(m) if m.id == o.id => {
+                o.leaves = m.leaves_quantity;
+                m.leaves_quantity <= 0
+            }
+            OrderEvent::Canceled(c) if c.id == o.id => {
+                // An IOC or FOK that got nothing: the touch was too thin, pause.
+                if o.tif != TimeInForce::Gtc && o.unfilled {
+                    self.cooldown = p.cooldown;
+                }
+                true
+            }
+            OrderEvent::Rejected(r) if r.id == o.id => {
+                self.cooldown = p.cooldown;
+                let reason = r.rejection.reason;
+                if reason == RejectReason::PriceCollar && o.tif == TimeInForce::Ioc {
+                    self.collared = true;
+                }
+                // A refused cancel leaves the order working, unless it is unknown.
+                let cancel_refused = o.canceling && reason != RejectReason::UnknownOrder;
+                o.canceling = false;
+                !cancel_refused
+            }
+            _ => false,
+        };
+        if ended {
+            self.order = None;
+        }
+    }
+
+    fn save(&self, w: &mut StateWriter) {
+        w.i64(self.tick).i64(self.lot).u32(self.mids.len() as u32);
+        for &m in &self.mids {
+            w.i64(m);
+        }
+        w.i64(self.target)
+            .i64(self.position)
+            .u32(self.cooldown)
+            .u8(self.collared.into());
+        match &self.order {
+            None => {
+                w.u8(0);
+            }
+            Some(o) => {
+                let tif = match o.tif {
+                    TimeInForce::Gtc => 0,
+                    TimeInForce::Ioc => 1,
+                    TimeInForce::Fok => 2,
+                };
+                w.u8(1).u64(o.id).u8((o.side == Side::Sell).into()).u8(tif);
+                w.i64(o.leaves)
+                    .u8(o.unfilled.into())
+                    .u32(o.age)
+                    .u8(o.canceling.into());
+            }
+        }
+    }
+
+    fn load(r: &mut StateReader<'_>, p: &Params) -> Result<Self, String> {
+        fn flag(r: &mut StateReader<'_>) -> Result<bool, String> {
+            match r.u8()? {
+                0 => Ok(false),
+                1 => Ok(true),
+                other => Err(format!("state: bad flag {other}")),
+            }
+        }
+        let (tick, lot) = (r.i64()?, r.i64()?);
+        if tick <= 0 || lot <= 0 {
+            return Err("state: tick and lot must be positive".into());
+        }
+        let mut inst = Self::new(tick, lot);
+        for _ in 0..r.u32()? {
+            inst.mids.push_back(r.i64()?);
+        }
+        while inst.mids.len() > p.window {
+            inst.mids.pop_front(); // a newer config may use a shorter window
+        }
+        inst.target = r.i64()?;
+        inst.position = r.i64()?;
+        inst.cooldown = r.u32()?;
+        inst.collared = flag(r)?;
+        if flag(r)? {
+            inst.order = Some(Order {
+                id: r.u64()?,
+                side: if flag(r)? { Side::Sell } else { Side::Buy },
+                tif: match r.u8()? {
+                    0 => TimeInForce::Gtc,
+                    1 => TimeInForce::Ioc,
+                    2 => TimeInForce::Fok,
+                    other => return Err(format!("state: bad time in force {other}")),
+                },
+                leaves: r.i64()?,
+                unfilled: flag(r)?,
+                age: r.u32()?,
+                canceling: flag(r)?,
+            });
+        }
+        Ok(inst)
+    }
+}
+
+/// The mean-reversion strategy; see the crate docs.
+#[derive(Debug)]
+pub struct MeanReversion {
+    params: Params,
+    instruments: BTreeMap<u32, Instrument>,
+    /// Id of the last order sent; ids start at 1.
+    next_id: u64,
+}
+
+impl Strategy for MeanReversion {
+    fn new(config: &Config) -> Result<Self, String> {
+        Ok(Self {
+            params: Params::from_config(config)?,
+            instruments: BTreeMap::new(),
+            next_id: 0,
+        })
+    }
+
+    fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
+        for event in events {
+            match event {
+                MarketEvent::Instrument(def) => {
+                    let (tick, lot) = (def.tick_size.max(1), def.lot_size.max(1));
+                    let inst = self.instruments.entry(def.id);
+                    let inst = inst.or_insert_with(|| Instrument::new(tick, lot));
+                    (inst.tick, inst.lot) = (tick, lot);
+                }
+                MarketEvent::Quote(q) => {
+                    if let Some(inst) = self.instruments.get_mut(&q.instrument) {
+                        inst.on_quote(q, &self.params, &mut self.next_id, orders);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
+        for event in events {
+            let instrument = match event {
+                OrderEvent::Accepted(e) => e.instrument,
+                OrderEvent::Rejected(e) => e.instrument,
+                OrderEvent::Filled(e) => e.instrument,
+                OrderEvent::Canceled(e) => e.instrument,
+                OrderEvent::Modified(e) => e.instrument,
+            };
+            if let Some(inst) = self.instruments.get_mut(&instrument) {
+                inst.on_order_event(event, &self.params);
+            }
+        }
+    }
+
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION)
+            .u64(self.next_id)
+            .u32(self.instruments.len() as u32);
+        for (&id, inst) in &self.instruments {
+            w.u32(id);
+            inst.save(&mut w);
+        }
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        let version = r.u8()?;
+        if version != STATE_VERSION {
+            return Err(format!("state: unknown version {version}"));
+        }
+        let next_id = r.u64()?;
+        let count = r.u32()?;
+        let instruments = (0..count)
+            .map(|_| Ok((r.u32()?, Instrument::load(&mut r, &self.params)?)))
+            .collect::<Result<BTreeMap<_, _>, String>>()?;
+        r.finish()?;
+        // Decoded in full: only now replace the running state.
+        self.next_id = next_id;
+        self.instruments = instruments;
+        Ok(())
+    }
+}
+
+// Native builds (unit tests) skip the component exports: their symbol names
+// are not valid in a native shared library's export list.
+#[cfg(target_family = "wasm")]
+tradsys_sdk::export_strategy!(MeanReversion);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradsys_sdk::{Fill, InstrumentDefinition, OrderCanceled, OrderRejected, Rejection};
+
+    const TICK: i64 = fixed::SCALE / 100;
+
+    fn strategy(extra: &[(&str, &str)]) -> MeanReversion {
+        let mut entries = vec![
+            ("window", "5"),
+            ("entry_z", "1.8"),
+            ("cooldown", "0"),
+            ("extreme_ticks", "20"),
+        ];
+        entries.extend_from_slice(extra);
+        let mut s = MeanReversion::new(&Config::new(entries)).unwrap();
+        let def = InstrumentDefinition {
+            id: 0,
+            symbol: "SYN-A".into(),
+            tick_size: TICK,
+            lot_size: fixed::SCALE,
+            price_precision: 2,
+            size_precision: 0,
+            multiplier: 1,
+        };
+        s.on_market(&[MarketEvent::Instrument(def)], &mut Vec::new());
+        s
+    }
+
+    /// Feed quotes with bid `b` and ask `b + 2` ticks (mid `b + 1`), in cents.
+    fn feed(s: &mut MeanReversion, bids: &[i64]) -> Vec<OrderCommand> {
+        let mut out = Vec::new();
+        for &b in bids {
+            let q = Quote {
+                instrument: 0,
+                ts: 0,
+                bid_price: b * TICK,
+                bid_size: fixed::from_units(500),
+                ask_price: (b + 2) * TICK,
+                ask_size: fixed::from_units(500),
+            };
+            s.on_market(&[MarketEvent::Quote(q)], &mut out);
+        }
+        out
+    }
+
+    fn report(s: &mut MeanReversion, event: OrderEvent) {
+        s.on_order_events(&[event], &mut Vec::new());
+    }
+
+    fn fill(s: &mut MeanReversion, o: &NewOrder, quantity: i64) {
+        let fill = Fill {
+            id: o.id,
+            instrument: 0,
+            ts: 0,
+            side: o.side,
+            price: o.price,
+            quantity,
+            leaves_quantity: o.quantity - quantity,
+            maker: false,
+        };
+        report(s, OrderEvent::Filled(fill));
+    }
+
+    fn reject(s: &mut MeanReversion, id: u64, reason: RejectReason) {
+        let rejection = Rejection {
+            reason,
+            message: None,
+        };
+        report(
+            s,
+            OrderEvent::Rejected(OrderRejected {
+                id,
+                instrument: 0,
+                ts: 0,
+                rejection,
+            }),
+        );
+    }
+
+    fn submitted(cmd: &OrderCommand) -> NewOrder {
+        match cmd {
+            OrderCommand::Submit(o) => *o,
+            other => panic!("expected a submit, got {other:?}"),
+        }
+    }
+
+    fn units(n: i64) -> i64 {
+        fixed::from_units(n)
+    }
+
+    // With a window of n and n - 1 equal mids, a last mid d away scores
+    // z = sqrt(n - 1) whatever d is (population deviation): 2 for the window
+    // of five used here, above the tests' `entry_z` of 1.8 and below the
+    // default `extreme_z` of 3.
+
+    #[test]
+    fn no_order_before_the_window_fills() {
+        let mut s = strategy(&[]);
+        assert!(feed(&mut s, &[10000, 10000, 10000, 9950]).is_empty());
+        assert!(s.instruments[&0].target == 0);
+    }
+
+    #[test]
+    fn a_low_mid_is_bought_passively_at_the_bid_then_sold_fok_at_the_bid() {
+        let mut s = strategy(&[]);
+        // z of the last mid = -2: buy 100 at the bid, GTC.
+        let out = feed(&mut s, &[10000, 10000, 10000, 10000, 9990]);
+        assert_eq!(out.len(), 1);
+        let buy = submitted(&out[0]);
+        assert_eq!(
+            (buy.id, buy.side, buy.time_in_force),
+            (1, Side::Buy, TimeInForce::Gtc)
+        );
+        assert_eq!((buy.price, buy.quantity), (9990 * TICK, units(100)));
+        fill(&mut s, &buy, buy.quantity);
+        assert_eq!(s.instruments[&0].position, units(100));
+        // Back near the mean (z = -0.31): close all 100, FOK at the bid.
+        let out = feed(&mut s, &[9996]);
+        assert_eq!(out.len(), 1);
+        let sell = submitted(&out[0]);
+        assert_eq!(
+            (sell.id, sell.side, sell.time_in_force),
+            (2, Side::Sell, TimeInForce::Fok)
+        );
+        assert_eq!((sell.price, sell.quantity), (9996 * TICK, units(100)));
+        // The exit is in flight: nothing more.
+        assert!(feed(&mut s, &[9998]).is_empty());
+    }
+
+    #[test]
+    fn an_extreme_high_sells_twice_the_size_through_the_bid_then_enters_passively_if_collared() {
+        let mut s = strategy(&[("window", "10"), ("entry_z", "1.5"), ("extreme_z", "1.9")]);
+        // z = 3 with a window of ten.
+        let out = feed(
+            &mut s,
+            &[
+                10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10030,
+            ],
+        );
+        let sell = submitted(&out[0]);
+        assert_eq!(
+            (sell.side, sell.time_in_force),
+            (Side::Sell, TimeInForce::Ioc)
+        );
+        // 20 ticks below the bid, for twice the quantity.
+        assert_eq!((sell.price, sell.quantity), (10010 * TICK, units(200)));
+        reject(&mut s, sell.id, RejectReason::PriceCollar);
+        // Still extreme (z = 2.33), but collared: join the ask instead.
+        let out = feed(&mut s, &[10040]);
+        let retry = submitted(&out[0]);
+        assert_eq!(
+            (retry.side, retry.time_in_force),
+            (Side::Sell, TimeInForce::Gtc)
+        );
+        assert_eq!(retry.price, 10042 * TICK, "at the ask");
+    }
+
+    #[test]
+    fn working_order_is_kept_alone_then_canceled_when_stale_or_unwanted() {
+        let mut s = strategy(&[("max_age", "3")]);
+        let buy = submitted(&feed(&mut s, &[10000, 10000, 10000, 10000, 9990])[0]);
+        // Partly filled, the rest works; still cheap: nothing new is sent.
+        fill(&mut s, &buy, units(40));
+        assert!(feed(&mut s, &[9985, 9980]).is_empty());
+        // Third quote of its life: stale, canceled.
+        let out = feed(&mut s, &[9975]);
+        assert!(matches!(&out[..], [OrderCommand::Cancel(c)] if c.id == buy.id));
+        let canceled = OrderCanceled {
+            id: buy.id,
+            instrument: 0,
+            ts: 0,
+            canceled_quantity: units(60),
+        };
+        report(&mut s, OrderEvent::Canceled(canceled));
+        assert_eq!(s.instruments[&0].position, units(40));
+        // Still far below the mean: buy the missing 60 at the new bid.
+        let out = feed(&mut s, &[9960]);
+        let top_up = submitted(&out[0]);
+        assert_eq!(
+            (top_up.id, top_up.side, top_up.quantity),
+            (2, Side::Buy, units(60))
+        );
+        assert_eq!(top_up.price, 9960 * TICK);
+        // Back at the window's mean (z = 0): the buy is no longer wanted.
+        let out = feed(&mut s, &[9975]);
+        assert!(matches!(&out[..], [OrderCommand::Cancel(c)] if c.id == top_up.id));
+    }
+
+    #[test]
+    fn a_killed_fok_exit_pauses_then_retries() {
+        let mut s = strategy(&[("cooldown", "1")]);
+        let buy = submitted(&feed(&mut s, &[10000, 10000, 10000, 10000, 9990])[0]);
+        fill(&mut s, &buy, buy.quantity);
+        let exit = submitted(&feed(&mut s, &[9996])[0]);
+        assert_eq!(exit.time_in_force, TimeInForce::Fok);
+        reject(&mut s, exit.id, RejectReason::FillOrKillUnfilled);
+        assert!(s.instruments[&0].order.is_none());
+        assert!(feed(&mut s, &[9998]).is_empty(), "cooling down");
+        let again = submitted(&feed(&mut s, &[9998])[0]);
+        assert_eq!(
+            (again.id, again.side, again.time_in_force),
+            (3, Side::Sell, TimeInForce::Fok)
+        );
+    }
+
+    fn scripted_session(s: &mut MeanReversion, bids: &[i64]) -> Vec<String> {
+        // Fill half of every order at once; log all commands.
+        let mut log = Vec::new();
+        for &b in bids {
+            for cmd in feed(s, &[b]) {
+                log.push(format!("{cmd:?}"));
+                if let OrderCommand::Submit(o) = cmd {
+                    fill(s, &o, o.quantity / 2);
+                }
+            }
+        }
+        log
+    }
+
+    #[test]
+    fn saved_state_resumes_identically() {
+        let bids: Vec<i64> = (0..300i64)
+            .map(|i| 10000 + (i * i * 7 % 31) - (i % 11) * 3)
+            .collect();
+        let mut a = strategy(&[("window", "8"), ("entry_z", "1.2"), ("extreme_z", "1.6")]);
+        assert!(!scripted_session(&mut a, &bids[..120]).is_empty());
+        let saved = a.save_state();
+        let mut b = strategy(&[("window", "8"), ("entry_z", "1.2"), ("extreme_z", "1.6")]);
+        b.load_state(&saved).unwrap();
+        assert_eq!(b.save_state(), saved);
+        let after_a = scripted_session(&mut a, &bids[120..]);
+        assert!(!after_a.is_empty());
+        assert_eq!(after_a, scripted_session(&mut b, &bids[120..]));
+    }
+
+    #[test]
+    fn garbage_state_is_refused_and_changes_nothing() {
+        let mut s = strategy(&[]);
+        feed(&mut s, &[10000, 10000, 10000, 10000, 9990]);
+        let saved = s.save_state();
+        let mut bad_flag = saved.clone();
+        *bad_flag.last_mut().unwrap() = 2;
+        for garbage in [&[][..], &[0xff; 40][..], &saved[..20], &bad_flag] {
+            assert!(s.load_state(garbage).is_err());
+            assert_eq!(s.save_state(), saved);
+        }
+    }
+
+    #[test]
+    fn bad_config_names_the_key() {
+        let err = |kv: &[(&str, &str)]| MeanReversion::new(&Config::new(kv.to_vec())).unwrap_err();
+        assert!(err(&[("window", "1")]).contains("`window`"));
+        assert!(err(&[("exit_z", "2.5")]).contains("`entry_z`"));
+        assert!(err(&[("extreme_z", "1")]).contains("`extreme_z`"));
+        assert!(err(&[("quantity", "0")]).contains("`quantity`"));
+        assert!(err(&[("max_age", "0")]).contains("`max_age`"));
+        assert!(MeanReversion::new(&Config::default()).is_ok());
+    }
+}

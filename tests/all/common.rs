@@ -1,0 +1,142 @@
+//! Helpers: where the built plugins and binary are, and running them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use tradsys_host::bindings::types::{InstrumentDefinition, RiskContext};
+use tradsys_host::config::HostConfig;
+use tradsys_host::instance::{KindBindings, PluginInstance};
+use tradsys_host::registry::Registry;
+use tradsys_host::runtime::Runtime;
+
+/// Fixed-point units per whole unit.
+pub const U: i64 = 1_000_000_000;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `target/plugins`, which must hold the built example plugins.
+pub fn plugins_dir() -> PathBuf {
+    let dir = workspace_root().join("target/plugins");
+    assert!(
+        dir.join("fifo-matcher.wasm").is_file(),
+        "no built plugins in {}: run `cargo xtask build-plugins` (or `cargo xtask test`)",
+        dir.display()
+    );
+    dir
+}
+
+/// The `tradsys` binary built beside this test (cargo builds the host's
+/// binary when the workspace is tested).
+pub fn tradsys_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("tradsys{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p tradsys-host` (cargo xtask test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Run `tradsys` with `args`.
+pub fn tradsys(args: &[&str]) -> Output {
+    Command::new(tradsys_bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// A temporary plugin directory holding copies of the named example plugins.
+pub fn plugin_dir_with(names: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        let file = format!("{name}.wasm");
+        std::fs::copy(plugins_dir().join(&file), dir.path().join(&file)).unwrap();
+    }
+    dir
+}
+
+/// Every example plugin except `csv-replay`, which needs a data directory.
+pub const DEFAULT_SET: [&str; 9] = [
+    "synthetic-market",
+    "fifo-matcher",
+    "ma-crossover",
+    "momentum",
+    "mean-reversion",
+    "max-notional",
+    "price-collar",
+    "position-limit",
+    "order-throttle",
+];
+
+/// Run a session with `tradsys run` and return its JSON report.
+pub fn run_report(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut args = vec![
+        "run",
+        "--plugins",
+        dir.to_str().unwrap(),
+        "--report-json",
+        out.path().to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = tradsys(&args);
+    assert!(
+        output.status.success(),
+        "tradsys run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap()
+}
+
+/// A live instance of one example plugin, with `config` entries.
+pub fn instance<B: KindBindings>(name: &str, config: &str) -> (Arc<Runtime>, PluginInstance<B>) {
+    let runtime = Arc::new(Runtime::new().unwrap());
+    let config: HostConfig = toml::from_str(config).unwrap();
+    let dir = plugin_dir_with(&[name]);
+    let registry = Registry::load_dir(&runtime, dir.path(), &config).unwrap();
+    assert!(registry.rejected().is_empty(), "{:?}", registry.rejected());
+    let plugin = registry.get(name).unwrap().clone();
+    let mut instance = PluginInstance::new(runtime.clone(), plugin);
+    instance.ensure_live().unwrap();
+    (runtime, instance)
+}
+
+pub fn instrument(id: u32, symbol: &str, tick: i64) -> InstrumentDefinition {
+    InstrumentDefinition {
+        id,
+        symbol: symbol.to_string(),
+        tick_size: tick,
+        lot_size: U,
+        price_precision: 2,
+        size_precision: 0,
+        multiplier: 1,
+    }
+}
+
+pub fn empty_context(instruments: Vec<InstrumentDefinition>) -> RiskContext {
+    RiskContext {
+        now: 1,
+        strategy: 0,
+        positions: vec![],
+        open_orders: vec![],
+        last_prices: vec![],
+        account: tradsys_host::bindings::types::Account {
+            cash: 0,
+            realized_pnl: 0,
+        },
+        instruments,
+    }
+}

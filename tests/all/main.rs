@@ -1,0 +1,10 @@
+//! End-to-end tests over the real example plugins of `plugins/`, built by
+//! `cargo xtask build-plugins` into `target/plugins/` (`cargo xtask test`
+//! does that first).
+
+mod common;
+mod files;
+mod matching;
+mod replay;
+mod session;
+mod validation;

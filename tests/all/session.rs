@@ -1,0 +1,75 @@
+//! Whole sessions through the `tradsys` binary.
+
+use crate::common::{DEFAULT_SET, plugin_dir_with, run_report};
+
+/// Remove every `timing` object: what is left must not depend on the machine.
+fn without_timing(mut value: serde_json::Value) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                map.remove("timing");
+                map.remove("file");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut value);
+    value
+}
+
+#[test]
+fn default_run_exercises_every_plugin() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let report = run_report(dir.path(), &[]);
+    assert_eq!(report["events"], 20_000);
+    assert!(report["rejected_files"].as_array().unwrap().is_empty());
+    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    let orders = &report["orders"];
+    assert!(orders["approved"].as_u64().unwrap() > 100, "{orders}");
+    assert!(report["fills"].as_u64().unwrap() > 100, "{report}");
+
+    // Every validator refuses some orders of the default run.
+    for validator in [
+        "max-notional",
+        "price-collar",
+        "position-limit",
+        "order-throttle",
+    ] {
+        let refused: u64 = orders["rejections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["by"] == validator)
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum();
+        assert!(refused > 0, "{validator} refused nothing: {orders}");
+    }
+    // Every strategy trades.
+    let strategies = report["strategies"].as_array().unwrap();
+    assert_eq!(strategies.len(), 3);
+    for s in strategies {
+        assert!(s["fills"].as_u64().unwrap() > 0, "{s}");
+    }
+    // Every plugin was called, none faulted.
+    let plugins = report["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), DEFAULT_SET.len());
+    for p in plugins {
+        assert!(p["calls"].as_u64().unwrap() > 1, "{p}");
+        assert_eq!(p["faults"], serde_json::json!({}), "{p}");
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_report() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let first = without_timing(run_report(dir.path(), &["--events", "4000", "--seed", "7"]));
+    let second = without_timing(run_report(dir.path(), &["--events", "4000", "--seed", "7"]));
+    assert_eq!(first, second);
+    let other = without_timing(run_report(dir.path(), &["--events", "4000", "--seed", "8"]));
+    assert_ne!(
+        first["strategies"], other["strategies"],
+        "a different seed should trade differently"
+    );
+}
