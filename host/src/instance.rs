@@ -156,6 +156,9 @@ pub struct PluginInstance<B: KindBindings> {
     runtime: Arc<Runtime>,
     plugin: Arc<Plugin>,
     live: Option<(Store<HostState>, B)>,
+    /// Set when `init` refused the configuration: a config error is not
+    /// retried on every call (it would fail the same way).
+    refused: Option<String>,
     stats: CallStats,
 }
 
@@ -167,6 +170,7 @@ impl<B: KindBindings> PluginInstance<B> {
             runtime,
             plugin,
             live: None,
+            refused: None,
             stats: CallStats::default(),
         }
     }
@@ -187,6 +191,12 @@ impl<B: KindBindings> PluginInstance<B> {
             return Ok(());
         }
         let name = self.plugin.name().to_string();
+        if let Some(reason) = &self.refused {
+            return Err(Fault::Init {
+                plugin: name,
+                reason: reason.clone(),
+            });
+        }
         let instantiate = || -> wasmtime::Result<(Store<HostState>, B)> {
             let mut store = self
                 .runtime
@@ -206,10 +216,13 @@ impl<B: KindBindings> PluginInstance<B> {
                 self.live = Some((store, bindings));
                 Ok(())
             }
-            Ok(Err(reason)) => Err(self.record(Fault::Init {
-                plugin: name,
-                reason,
-            })),
+            Ok(Err(reason)) => {
+                self.refused = Some(reason.clone());
+                Err(self.record(Fault::Init {
+                    plugin: name,
+                    reason,
+                }))
+            }
             Err(error) => Err(self.record(to_fault(&name, error))),
         }
     }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
-use tradsys_host::config::HostConfig;
-use tradsys_host::registry::Registry;
-use tradsys_host::report::Report;
-use tradsys_host::runtime::Runtime;
-use tradsys_host::session::Session;
+use tradsys_host::HostConfig;
+use tradsys_host::Registry;
+use tradsys_host::Report;
+use tradsys_host::Runtime;
+use tradsys_host::Session;
 
 /// Run trading-system plugins (WebAssembly components) in a sandboxed host.
 #[derive(Parser)]

@@ -379,7 +379,7 @@ impl Session {
         self.strategies[strategy].counts.approved += n;
         let commands: Vec<OrderCommand> = approved
             .iter()
-            .map(|c| self.to_host_ids(strategy, c))
+            .map(|c| self.renumber(strategy, c))
             .collect();
         self.execute(commands);
     }
@@ -495,7 +495,7 @@ impl Session {
     }
 
     /// Renumber an approved command to host ids, recording new orders.
-    fn to_host_ids(&mut self, strategy: usize, command: &OrderCommand) -> OrderCommand {
+    fn renumber(&mut self, strategy: usize, command: &OrderCommand) -> OrderCommand {
         match command {
             OrderCommand::Submit(o) => {
                 let id = self.new_order(Owner::Strategy(strategy), o);
@@ -547,13 +547,13 @@ impl Session {
                 (Side::Sell, q.ask_price, q.ask_size),
             ] {
                 let index = side as usize;
-                if let Some(old) = self.liquidity[slot][index].take() {
-                    if self.orders.contains_key(&old) {
-                        cancels.push(OrderCommand::Cancel(CancelOrder {
-                            id: old,
-                            instrument: q.instrument,
-                        }));
-                    }
+                if let Some(old) = self.liquidity[slot][index].take()
+                    && self.orders.contains_key(&old)
+                {
+                    cancels.push(OrderCommand::Cancel(CancelOrder {
+                        id: old,
+                        instrument: q.instrument,
+                    }));
                 }
                 if price > 0 && size > 0 {
                     let order = NewOrder {

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
+use tradsys_host::HostConfig;
+use tradsys_host::Registry;
+use tradsys_host::Runtime;
 use tradsys_host::bindings::types::{InstrumentDefinition, RiskContext};
-use tradsys_host::config::HostConfig;
-use tradsys_host::instance::{KindBindings, PluginInstance};
-use tradsys_host::registry::Registry;
-use tradsys_host::runtime::Runtime;
+use tradsys_host::{KindBindings, PluginInstance};
 
 /// Fixed-point units per whole unit.
 pub const U: i64 = 1_000_000_000;

@@ -73,3 +73,38 @@ fn same_seed_gives_the_same_report() {
         "a different seed should trade differently"
     );
 }
+
+#[test]
+fn a_validator_that_cannot_start_refuses_every_order() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let config = dir.path().join("host.toml");
+    std::fs::write(
+        &config,
+        "[plugins.max-notional]\nconfig = { max_notional = \"-5\" }\n",
+    )
+    .unwrap();
+    let report = run_report(
+        dir.path(),
+        &["--events", "3000", "--config", config.to_str().unwrap()],
+    );
+    let orders = &report["orders"];
+    assert!(orders["submitted"].as_u64().unwrap() > 0, "{orders}");
+    assert_eq!(orders["approved"], 0, "fail closed: {orders}");
+    assert_eq!(report["fills"], 0);
+    let refused_as_fault = orders["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["by"] == "max-notional" && r["reason"] == "validator-fault");
+    assert!(refused_as_fault, "{orders}");
+    let max_notional = report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "max-notional")
+        .unwrap();
+    assert_eq!(
+        max_notional["faults"]["init"], 1,
+        "init is tried once, not on every batch: {max_notional}"
+    );
+}

@@ -117,6 +117,13 @@ fn test(root: &Path) -> Result<()> {
         c.arg("--target-dir").arg(&native_target);
         c
     })?;
+    // The end-to-end tests run the `tradsys` binary, which `cargo test` does
+    // not build for a package without integration tests of its own.
+    status({
+        let mut c = cargo(root);
+        c.args(["build", "--package", "tradsys-host", "--bin", "tradsys"]);
+        c
+    })?;
     status({
         let mut c = cargo(root);
         c.args(["test", "--workspace"]);

@@ -205,9 +205,6 @@ fn decimals(value: i64) -> u8 {
         .unwrap_or(9)
 }
 
-// Exported only in the wasm build: natively (unit tests) the cdylib could not
-// link the component's export symbols.
-#[cfg(target_family = "wasm")]
 tradsys_sdk::export_connector!(CsvReplay);
 
 #[cfg(test)]

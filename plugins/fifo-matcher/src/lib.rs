@@ -173,10 +173,6 @@ impl Matcher for FifoMatcher {
     }
 }
 
-// Exported only when built as a component: natively (unit tests) the
-// component export symbols, whose names contain `:` and `#`, break the
-// linker's version script for the `cdylib`.
-#[cfg(target_family = "wasm")]
 tradsys_sdk::export_matcher!(FifoMatcher);
 
 #[cfg(test)]

@@ -11,13 +11,15 @@
 //! target, up to `max_position`, so a flip from a scaled-up long to a short is a
 //! large order: position, quantity and notional limits are there to catch these.
 //!
-//! Orders are marketable IOC limits: buy at the ask, sell at the bid. At most one
-//! order per instrument is in flight; any shortfall (partial fill, no liquidity)
-//! is retried on a later quote. The strategy keeps its position and order from
-//! its own execution reports. After a rejection it waits `cooldown` quote
-//! updates of that instrument; a rejected add-on to a trend is abandoned, and
-//! after a quantity, notional or position-limit rejection of an entry it works
-//! the rest in clips of half the refused size.
+//! Orders are marketable IOC limits: buy at the ask, sell at the bid. Every quote
+//! updates the averages, but orders are decided once per market batch, on each
+//! instrument's last quote (the touch the host has just posted as liquidity). At
+//! most one order per instrument is in flight; any shortfall (partial fill, no
+//! liquidity) is retried on a later batch. The strategy keeps its position and
+//! order from its own execution reports. After a rejection it waits `cooldown`
+//! quote updates of that instrument; a rejected add-on to a trend is abandoned,
+//! and after a quantity, notional or position-limit rejection of an entry it
+//! works the rest in clips of half the refused size.
 //!
 //! Config keys (defaults):
 //! - `fast` (10): quote updates in the fast average, at least 1
@@ -149,9 +151,11 @@ impl Book {
         }
     }
 
-    fn on_quote(&mut self, q: &Quote, p: &Params, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
+    /// Take in one quote: the averages, the target, the order's age and the
+    /// cooldown move on. Returns false for a quote unfit to trade on.
+    fn observe(&mut self, q: &Quote, p: &Params) -> bool {
         if q.bid_price <= 0 || q.ask_price < q.bid_price {
-            return; // empty or crossed book: nothing sensible to trade on
+            return false; // empty or crossed book
         }
         let mid = (i128::from(q.bid_price) + i128::from(q.ask_price)) / 2;
         self.mids.push_back(mid as i64);
@@ -161,7 +165,11 @@ impl Book {
         if self.mids.len() == p.slow {
             self.update_target(p);
         }
-        self.trade(q, next_id, out);
+        if let Some(order) = &mut self.order {
+            order.age = order.age.saturating_add(1);
+        }
+        self.cooldown = self.cooldown.saturating_sub(1);
+        true
     }
 
     /// Detect crosses and trend strength, and move `target` accordingly.
@@ -207,11 +215,7 @@ impl Book {
 
     /// Send what it takes to move from `position` to `target`, one order at a time.
     fn trade(&mut self, q: &Quote, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
-        if let Some(order) = &mut self.order {
-            order.age = order.age.saturating_add(1);
-        }
         if self.cooldown > 0 {
-            self.cooldown -= 1;
             return;
         }
         if let Some(order) = &mut self.order {
@@ -420,22 +424,29 @@ impl Strategy for MaCrossover {
     }
 
     fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
+        // Every quote updates the signal; orders are decided once per batch on
+        // each instrument's last quote, the touch the host has just posted.
+        let mut last = BTreeMap::new();
         for event in events {
             match event {
                 MarketEvent::Instrument(def) => {
                     let (tick, lot) = (def.tick_size.max(1), def.lot_size.max(1));
-                    let book = self
-                        .books
-                        .entry(def.id)
-                        .or_insert_with(|| Book::new(tick, lot));
+                    let book = self.books.entry(def.id);
+                    let book = book.or_insert_with(|| Book::new(tick, lot));
                     (book.tick, book.lot) = (tick, lot);
                 }
                 MarketEvent::Quote(q) => {
-                    if let Some(book) = self.books.get_mut(&q.instrument) {
-                        book.on_quote(q, &self.params, &mut self.next_id, orders);
+                    let book = self.books.get_mut(&q.instrument);
+                    if book.is_some_and(|book| book.observe(q, &self.params)) {
+                        last.insert(q.instrument, q);
                     }
                 }
                 MarketEvent::Trade(_) | MarketEvent::Bar(_) | MarketEvent::BookDelta(_) => {}
+            }
+        }
+        for (id, q) in last {
+            if let Some(book) = self.books.get_mut(&id) {
+                book.trade(q, &mut self.next_id, orders);
             }
         }
     }
@@ -487,9 +498,6 @@ impl Strategy for MaCrossover {
     }
 }
 
-// Native builds (unit tests) skip the component exports: their symbol names
-// are not valid in a native shared library's export list.
-#[cfg(target_family = "wasm")]
 tradsys_sdk::export_strategy!(MaCrossover);
 
 #[cfg(test)]
@@ -634,6 +642,19 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_is_traded_once_on_its_last_quote() {
+        let mut s = strategy(&[("scale_bps", "0")]);
+        feed(&mut s, &[10040, 10030, 10020, 10010]);
+        // The cross comes at 10060, mid-batch; the batch ends at 10080.
+        let batch: Vec<MarketEvent> = [10060, 10070, 10080].map(quote).to_vec();
+        let mut out = Vec::new();
+        s.on_market(&batch, &mut out);
+        assert_eq!(out.len(), 1);
+        let buy = submitted(&out[0]);
+        assert_eq!((buy.side, buy.price), (Side::Buy, 10081 * TICK));
+    }
+
+    #[test]
     fn partial_fill_is_topped_up_once_and_never_duplicated() {
         let mut s = strategy(&[("scale_bps", "0")]);
         feed(&mut s, &[10040, 10030, 10020, 10010]);
@@ -690,8 +711,9 @@ mod tests {
         let sell = submitted(&out[0]);
         assert_eq!(sell.quantity, fixed::from_units(200));
         reject(&mut s, sell.id, RejectReason::QuantityLimit);
-        assert!(feed(&mut s, &[9980, 9970]).is_empty(), "cooling down");
-        let out = feed(&mut s, &[9960]);
+        // A cooldown of two quote updates: the first waits, the second may trade.
+        assert!(feed(&mut s, &[9980]).is_empty(), "cooling down");
+        let out = feed(&mut s, &[9970]);
         let retry = submitted(&out[0]);
         assert_eq!(
             (retry.side, retry.quantity),

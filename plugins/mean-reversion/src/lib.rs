@@ -19,19 +19,28 @@
 //!   bid), all or nothing.
 //!
 //! It keeps its position and its one working order per instrument from its own
-//! execution reports. After a rejection, or an IOC/FOK order that ended unfilled,
-//! it sends nothing for that instrument during `cooldown` quote updates.
+//! execution reports. Every quote updates the z-score; orders are decided once per
+//! market batch, on each instrument's last quote (the touch the host has just
+//! posted as liquidity), and an order that quote trades with is left alone until
+//! its fill is reported. After a rejection, or an IOC/FOK order that ended
+//! unfilled, it sends no new order for that instrument during `cooldown` quote
+//! updates.
 //!
 //! Config keys (defaults):
 //! - `window` (60): quote updates in the rolling mean and deviation, at least 2
-//! - `entry_z` (2.0): |z| that opens a position
-//! - `exit_z` (0.5): |z| at or below which the position is closed, below `entry_z`
-//! - `extreme_z` (3.0): |z| that doubles the size and crosses the market, at least
+//! - `entry_z` (2.0): |z| that opens a position, positive
+//! - `exit_z` (0.5): |z| at or below which the position is closed, from 0 to below
+//!   `entry_z`
+//! - `extreme_z` (2.5): |z| that doubles the size and crosses the market, at least
 //!   `entry_z`
 //! - `extreme_ticks` (30): ticks through the far touch of an extreme entry
 //! - `quantity` (100): units of an ordinary entry, positive
 //! - `max_age` (30): quote updates a passive order may work before it is canceled
 //! - `cooldown` (10): quote updates to wait after a rejection or unfilled IOC/FOK
+//!
+//! In the synthetic market, 30 ticks is 30 bps of SYN-A, 60 bps of SYN-B and 75
+//! bps of SYN-C: a 50 bps price collar lets the first through and refuses the
+//! others.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -53,7 +62,7 @@ struct Params {
     entry_z: f64,
     /// `exit_z` (default 0.5).
     exit_z: f64,
-    /// `extreme_z` (default 3.0).
+    /// `extreme_z` (default 2.5).
     extreme_z: f64,
     /// `extreme_ticks` (default 30).
     extreme_ticks: i64,
@@ -71,7 +80,7 @@ impl Params {
             window: config.parse_or("window", 60)?,
             entry_z: config.parse_or("entry_z", 2.0)?,
             exit_z: config.parse_or("exit_z", 0.5)?,
-            extreme_z: config.parse_or("extreme_z", 3.0)?,
+            extreme_z: config.parse_or("extreme_z", 2.5)?,
             extreme_ticks: config.parse_or("extreme_ticks", 30)?,
             quantity: config.fixed_or("quantity", fixed::from_units(100))?,
             max_age: config.parse_or("max_age", 30)?,
@@ -79,17 +88,16 @@ impl Params {
         };
         if !(2..=100_000).contains(&p.window) {
             Err("config `window`: must be 2 to 100000".into())
-        } else if !(p.exit_z >= 0.0 && p.exit_z < p.entry_z && p.entry_z.is_finite()) {
-            Err(
-                "config `entry_z`: must be finite and above `exit_z`, which must not be negative"
-                    .into(),
-            )
-        } else if !(p.extreme_z >= p.entry_z) {
+        } else if !(p.entry_z.is_finite() && p.entry_z > 0.0) {
+            Err("config `entry_z`: must be a positive number".into())
+        } else if !(p.exit_z >= 0.0 && p.exit_z < p.entry_z) {
+            Err("config `exit_z`: must be at least 0 and below `entry_z`".into())
+        } else if p.extreme_z.is_nan() || p.extreme_z < p.entry_z {
             Err("config `extreme_z`: must be at least `entry_z`".into())
         } else if !(0..=1_000_000).contains(&p.extreme_ticks) {
             Err("config `extreme_ticks`: must be 0 to 1000000".into())
-        } else if p.quantity <= 0 || p.quantity > i64::MAX / 4 {
-            Err("config `quantity`: must be positive".into())
+        } else if !(1..=fixed::from_units(1_000_000_000)).contains(&p.quantity) {
+            Err("config `quantity`: must be positive and at most 1000000000".into())
         } else if p.max_age == 0 {
             Err("config `max_age`: must be at least 1".into())
         } else {
@@ -103,6 +111,7 @@ impl Params {
 struct Order {
     id: u64,
     side: Side,
+    price: i64,
     tif: TimeInForce,
     /// Quantity still working.
     leaves: i64,
@@ -180,34 +189,44 @@ impl Instrument {
         }
     }
 
-    fn on_quote(&mut self, q: &Quote, p: &Params, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
+    /// Take in one quote: the window, the target, the order's age and the
+    /// cooldown move on. Returns false for a quote unfit to trade on.
+    fn observe(&mut self, q: &Quote, p: &Params) -> bool {
         if q.bid_price <= 0 || q.ask_price < q.bid_price {
-            return; // empty or crossed book
+            return false; // empty or crossed book
         }
         let mid = (i128::from(q.bid_price) + i128::from(q.ask_price)) / 2;
         self.mids.push_back(mid as i64);
         while self.mids.len() > p.window {
             self.mids.pop_front();
         }
-        let z = z_score(&self.mids, p.window);
-        if let Some(z) = z {
+        if let Some(z) = z_score(&self.mids, p.window) {
             self.update_target(z, p);
         }
         if let Some(o) = &mut self.order {
             o.age = o.age.saturating_add(1);
         }
-        if self.cooldown > 0 {
-            self.cooldown -= 1;
-            return;
-        }
+        self.cooldown = self.cooldown.saturating_sub(1);
+        true
+    }
+
+    /// Decide this batch's command on the instrument's last quote `q`.
+    fn act(&mut self, q: &Quote, p: &Params, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
         let wanted = self.target.saturating_sub(self.position);
         let side = if wanted > 0 { Side::Buy } else { Side::Sell };
         if let Some(o) = &mut self.order {
-            if o.canceling {
-                if o.age >= 3 * p.max_age {
-                    self.order = None; // the cancel was never answered
-                }
-            } else if o.age >= p.max_age || wanted == 0 || o.side != side {
+            // When the host's posting of this quote trades with the order, its
+            // fill report is on the way: leave the order alone until then.
+            let traded = match o.side {
+                Side::Buy => q.ask_price <= o.price,
+                Side::Sell => q.bid_price >= o.price,
+            };
+            // Stale, or a resting entry the target no longer wants (an IOC or
+            // FOK ends on its own right away).
+            let unwanted = o.tif == TimeInForce::Gtc && (wanted == 0 || o.side != side);
+            if o.canceling && o.age >= p.max_age.saturating_mul(3) {
+                self.order = None; // the cancel was never answered
+            } else if !o.canceling && !traded && (o.age >= p.max_age || unwanted) {
                 o.canceling = true;
                 out.push(OrderCommand::Cancel(CancelOrder {
                     id: o.id,
@@ -216,6 +235,10 @@ impl Instrument {
             }
             return;
         }
+        if self.cooldown > 0 {
+            return;
+        }
+        let z = z_score(&self.mids, p.window);
         let (Some(z), quantity) = (z, fixed::floor_to_tick(wanted.saturating_abs(), self.lot))
         else {
             return;
@@ -251,6 +274,7 @@ impl Instrument {
         self.order = Some(Order {
             id: *next_id,
             side,
+            price,
             tif,
             leaves: quantity,
             unfilled: true,
@@ -288,7 +312,7 @@ impl Instrument {
                 f.leaves_quantity <= 0
             }
             OrderEvent::Modified(m) if m.id == o.id => {
-                o.leaves = m.leaves_quantity;
+                (o.price, o.leaves) = (m.price, m.leaves_quantity);
                 m.leaves_quantity <= 0
             }
             OrderEvent::Canceled(c) if c.id == o.id => {
@@ -335,7 +359,11 @@ impl Instrument {
                     TimeInForce::Ioc => 1,
                     TimeInForce::Fok => 2,
                 };
-                w.u8(1).u64(o.id).u8((o.side == Side::Sell).into()).u8(tif);
+                w.u8(1)
+                    .u64(o.id)
+                    .u8((o.side == Side::Sell).into())
+                    .i64(o.price)
+                    .u8(tif);
                 w.i64(o.leaves)
                     .u8(o.unfilled.into())
                     .u32(o.age)
@@ -371,6 +399,7 @@ impl Instrument {
             inst.order = Some(Order {
                 id: r.u64()?,
                 side: if flag(r)? { Side::Sell } else { Side::Buy },
+                price: r.i64()?,
                 tif: match r.u8()? {
                     0 => TimeInForce::Gtc,
                     1 => TimeInForce::Ioc,
@@ -406,6 +435,9 @@ impl Strategy for MeanReversion {
     }
 
     fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
+        // Every quote updates the z-score; orders are decided once per batch on
+        // each instrument's last quote, the touch the host has just posted.
+        let mut last = BTreeMap::new();
         for event in events {
             match event {
                 MarketEvent::Instrument(def) => {
@@ -415,11 +447,17 @@ impl Strategy for MeanReversion {
                     (inst.tick, inst.lot) = (tick, lot);
                 }
                 MarketEvent::Quote(q) => {
-                    if let Some(inst) = self.instruments.get_mut(&q.instrument) {
-                        inst.on_quote(q, &self.params, &mut self.next_id, orders);
+                    let inst = self.instruments.get_mut(&q.instrument);
+                    if inst.is_some_and(|inst| inst.observe(q, &self.params)) {
+                        last.insert(q.instrument, q);
                     }
                 }
                 _ => {}
+            }
+        }
+        for (id, q) in last {
+            if let Some(inst) = self.instruments.get_mut(&id) {
+                inst.act(q, &self.params, &mut self.next_id, orders);
             }
         }
     }
@@ -470,9 +508,6 @@ impl Strategy for MeanReversion {
     }
 }
 
-// Native builds (unit tests) skip the component exports: their symbol names
-// are not valid in a native shared library's export list.
-#[cfg(target_family = "wasm")]
 tradsys_sdk::export_strategy!(MeanReversion);
 
 #[cfg(test)]
@@ -569,13 +604,17 @@ mod tests {
     // With a window of n and n - 1 equal mids, a last mid d away scores
     // z = sqrt(n - 1) whatever d is (population deviation): 2 for the window
     // of five used here, above the tests' `entry_z` of 1.8 and below the
-    // default `extreme_z` of 3.
+    // default `extreme_z` of 2.5.
 
     #[test]
     fn no_order_before_the_window_fills() {
-        let mut s = strategy(&[]);
+        let mut s = strategy(&[("entry_z", "1.5")]);
+        // Over these four mids the last scores z = -1.73, but the window is five.
         assert!(feed(&mut s, &[10000, 10000, 10000, 9950]).is_empty());
-        assert!(s.instruments[&0].target == 0);
+        assert_eq!(s.instruments[&0].target, 0);
+        // Full window, z = -1.75: now it buys.
+        let out = feed(&mut s, &[9900]);
+        assert_eq!(submitted(&out[0]).side, Side::Buy);
     }
 
     #[test]
@@ -637,11 +676,12 @@ mod tests {
     fn working_order_is_kept_alone_then_canceled_when_stale_or_unwanted() {
         let mut s = strategy(&[("max_age", "3")]);
         let buy = submitted(&feed(&mut s, &[10000, 10000, 10000, 10000, 9990])[0]);
-        // Partly filled, the rest works; still cheap: nothing new is sent.
+        // Partly filled, the rest works; z eases to -1.22 and the ask stays
+        // above the order: nothing new is sent.
         fill(&mut s, &buy, units(40));
-        assert!(feed(&mut s, &[9985, 9980]).is_empty());
+        assert!(feed(&mut s, &[9990, 9990]).is_empty());
         // Third quote of its life: stale, canceled.
-        let out = feed(&mut s, &[9975]);
+        let out = feed(&mut s, &[9990]);
         assert!(matches!(&out[..], [OrderCommand::Cancel(c)] if c.id == buy.id));
         let canceled = OrderCanceled {
             id: buy.id,
@@ -651,28 +691,38 @@ mod tests {
         };
         report(&mut s, OrderEvent::Canceled(canceled));
         assert_eq!(s.instruments[&0].position, units(40));
-        // Still far below the mean: buy the missing 60 at the new bid.
-        let out = feed(&mut s, &[9960]);
-        let top_up = submitted(&out[0]);
+        // Still below the mean (z = -1.22): buy the missing 60 at the new bid.
+        let top_up = submitted(&feed(&mut s, &[9985])[0]);
         assert_eq!(
             (top_up.id, top_up.side, top_up.quantity),
             (2, Side::Buy, units(60))
         );
-        assert_eq!(top_up.price, 9960 * TICK);
-        // Back at the window's mean (z = 0): the buy is no longer wanted.
-        let out = feed(&mut s, &[9975]);
+        assert_eq!(top_up.price, 9985 * TICK);
+        // Back at the mean (z = 0.1): the buy is no longer wanted.
+        let out = feed(&mut s, &[9989]);
         assert!(matches!(&out[..], [OrderCommand::Cancel(c)] if c.id == top_up.id));
     }
 
     #[test]
+    fn a_quote_that_trades_with_the_order_holds_it_until_the_fill_is_known() {
+        let mut s = strategy(&[("max_age", "1")]);
+        let buy = submitted(&feed(&mut s, &[10000, 10000, 10000, 10000, 9990])[0]);
+        // Stale at once, but this quote's ask (9987) trades with the buy at 9990.
+        assert!(feed(&mut s, &[9985]).is_empty());
+        let out = feed(&mut s, &[9992]);
+        assert!(matches!(&out[..], [OrderCommand::Cancel(c)] if c.id == buy.id));
+    }
+
+    #[test]
     fn a_killed_fok_exit_pauses_then_retries() {
-        let mut s = strategy(&[("cooldown", "1")]);
+        let mut s = strategy(&[("cooldown", "2")]);
         let buy = submitted(&feed(&mut s, &[10000, 10000, 10000, 10000, 9990])[0]);
         fill(&mut s, &buy, buy.quantity);
         let exit = submitted(&feed(&mut s, &[9996])[0]);
         assert_eq!(exit.time_in_force, TimeInForce::Fok);
         reject(&mut s, exit.id, RejectReason::FillOrKillUnfilled);
         assert!(s.instruments[&0].order.is_none());
+        // A cooldown of two quote updates: the first waits, the second may trade.
         assert!(feed(&mut s, &[9998]).is_empty(), "cooling down");
         let again = submitted(&feed(&mut s, &[9998])[0]);
         assert_eq!(
@@ -728,7 +778,8 @@ mod tests {
     fn bad_config_names_the_key() {
         let err = |kv: &[(&str, &str)]| MeanReversion::new(&Config::new(kv.to_vec())).unwrap_err();
         assert!(err(&[("window", "1")]).contains("`window`"));
-        assert!(err(&[("exit_z", "2.5")]).contains("`entry_z`"));
+        assert!(err(&[("exit_z", "2.5")]).contains("`exit_z`"));
+        assert!(err(&[("entry_z", "nan")]).contains("`entry_z`"));
         assert!(err(&[("extreme_z", "1")]).contains("`extreme_z`"));
         assert!(err(&[("quantity", "0")]).contains("`quantity`"));
         assert!(err(&[("max_age", "0")]).contains("`max_age`"));

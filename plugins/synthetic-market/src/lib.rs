@@ -616,9 +616,6 @@ fn fill(order: &Resting, price: i64, ts: u64, maker: bool) -> OrderEvent {
     })
 }
 
-// Exported only in the wasm build: natively (unit tests) the cdylib could not
-// link the component's export symbols.
-#[cfg(target_family = "wasm")]
 tradsys_sdk::export_connector!(SyntheticMarket);
 
 #[cfg(test)]
