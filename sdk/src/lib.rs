@@ -79,3 +79,47 @@ pub use plugin::{Connector, Matcher, RiskValidator, Strategy};
 
 /// Version of the `tradsys:plugins` WIT package this SDK builds against.
 pub const API_VERSION: &str = "1.0.0";
+
+impl OrderEvent {
+    /// Id of the order the report is about.
+    pub fn id(&self) -> u64 {
+        match self {
+            Self::Accepted(e) => e.id,
+            Self::Rejected(e) => e.id,
+            Self::Filled(e) => e.id,
+            Self::Canceled(e) => e.id,
+            Self::Modified(e) => e.id,
+        }
+    }
+
+    /// Instrument of the order the report is about.
+    pub fn instrument(&self) -> u32 {
+        match self {
+            Self::Accepted(e) => e.instrument,
+            Self::Rejected(e) => e.instrument,
+            Self::Filled(e) => e.instrument,
+            Self::Canceled(e) => e.instrument,
+            Self::Modified(e) => e.instrument,
+        }
+    }
+}
+
+impl OrderCommand {
+    /// Id of the order the command creates or targets.
+    pub fn id(&self) -> u64 {
+        match self {
+            Self::Submit(o) => o.id,
+            Self::Cancel(c) => c.id,
+            Self::Modify(m) => m.id,
+        }
+    }
+
+    /// Instrument of the order the command creates or targets.
+    pub fn instrument(&self) -> u32 {
+        match self {
+            Self::Submit(o) => o.instrument,
+            Self::Cancel(c) => c.instrument,
+            Self::Modify(m) => m.instrument,
+        }
+    }
+}

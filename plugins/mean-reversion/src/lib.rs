@@ -464,13 +464,7 @@ impl Strategy for MeanReversion {
 
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            let instrument = match event {
-                OrderEvent::Accepted(e) => e.instrument,
-                OrderEvent::Rejected(e) => e.instrument,
-                OrderEvent::Filled(e) => e.instrument,
-                OrderEvent::Canceled(e) => e.instrument,
-                OrderEvent::Modified(e) => e.instrument,
-            };
+            let instrument = event.instrument();
             if let Some(inst) = self.instruments.get_mut(&instrument) {
                 inst.on_order_event(event, &self.params);
             }
