@@ -10,7 +10,12 @@
 //! max_rounds = 4                 # order-event → command rounds per market batch
 //! # plugins_dir = "plugins"      # default: --plugins, else ./target/plugins
 //!
+//! [trust]
+//! dir = "trust"                  # trust store: *.pub keys and a `revoked` list
+//! allow_unsigned = false         # development only: run plugins with no valid signature
+//!
 //! [plugins.max-notional]
+//! version = "^1.2"                       # pin: only versions matching this run
 //! config = { max_notional = "150000" }   # entries passed to init / config-get
 //!
 //! [plugins.csv-replay]
@@ -42,6 +47,8 @@ pub const DEFAULT_CONNECTOR: &str = "synthetic-market";
 pub struct HostConfig {
     /// How a session runs.
     pub run: RunSettings,
+    /// Which plugin signatures are trusted.
+    pub trust: TrustSettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
 }
@@ -64,6 +71,8 @@ pub struct RunSettings {
     pub max_rounds: u32,
     /// Plugin directory, when `--plugins` is not given.
     pub plugins_dir: Option<PathBuf>,
+    /// Rollback-protection state file (default: `<plugins dir>.state.json` beside it).
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for RunSettings {
@@ -76,8 +85,21 @@ impl Default for RunSettings {
             matcher: None,
             max_rounds: 4,
             plugins_dir: None,
+            state_file: None,
         }
     }
+}
+
+/// The `[trust]` table. By default nothing is trusted: a trust store must be
+/// named (here or with `--trust`) for any plugin to run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustSettings {
+    /// Trust store directory: `*.pub` key files and an optional `revoked` list.
+    pub dir: Option<PathBuf>,
+    /// Development only: plugins without a valid signature run too, and the
+    /// report and logs say so on every run.
+    pub allow_unsigned: bool,
 }
 
 /// A `[plugins.NAME]` table.
@@ -90,6 +112,9 @@ pub struct PluginSettings {
     pub config: BTreeMap<String, ConfigValue>,
     /// A directory the plugin may read, preopened read-only at `/data`.
     pub read_dir: Option<PathBuf>,
+    /// Versions allowed to run. Setting it is the operator's explicit pin:
+    /// a matching version runs even below the rollback-protection floor.
+    pub version: Option<semver::VersionReq>,
 }
 
 impl Default for PluginSettings {
@@ -98,6 +123,7 @@ impl Default for PluginSettings {
             enabled: true,
             config: BTreeMap::new(),
             read_dir: None,
+            version: None,
         }
     }
 }
@@ -143,6 +169,12 @@ impl HostConfig {
         if let Some(dir) = config.run.plugins_dir.as_mut() {
             absolutise(dir);
         }
+        if let Some(dir) = config.trust.dir.as_mut() {
+            absolutise(dir);
+        }
+        if let Some(file) = config.run.state_file.as_mut() {
+            absolutise(file);
+        }
         for settings in config.plugins.values_mut() {
             if let Some(dir) = settings.read_dir.as_mut() {
                 absolutise(dir);
@@ -163,6 +195,11 @@ impl HostConfig {
     /// Whether the plugin called `name` should be loaded.
     pub fn enabled(&self, name: &str) -> bool {
         self.plugins.get(name).is_none_or(|p| p.enabled)
+    }
+
+    /// The operator's version pin for `name`, if any.
+    pub fn pin(&self, name: &str) -> Option<&semver::VersionReq> {
+        self.plugins.get(name).and_then(|p| p.version.as_ref())
     }
 
     /// What the host grants the plugin called `name`. The session's connector

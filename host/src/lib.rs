@@ -3,21 +3,25 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use tradsys_host::{HostConfig, Registry, Report, Runtime, Session};
+//! use tradsys_host::{HostConfig, Registry, Report, Runtime, Session, TrustPolicy};
 //!
 //! # fn main() -> anyhow::Result<()> {
-//! let config = HostConfig::default();
+//! let mut config = HostConfig::default();
+//! config.trust.dir = Some("trust".into()); // *.pub keys and a `revoked` list
+//! let policy = TrustPolicy::from_settings(&config.trust)?;
 //! let runtime = Arc::new(Runtime::new()?);
-//! let registry = Registry::load_dir(&runtime, "target/plugins".as_ref(), &config)?;
+//! let registry = Registry::load_dir(&runtime, "target/plugins".as_ref(), &config, &policy)?;
 //! let mut session = Session::new(runtime, &registry, &config)?;
 //! session.run()?;
-//! print!("{}", Report::new(&session).render());
+//! print!("{}", Report::new(&session, &policy).render());
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! Code map: [`Runtime`] owns the wasmtime engine and linker; [`Registry`]
-//! loads a directory into [`Plugin`]s (refusing bad files by name);
+//! verifies every file of a directory under a [`TrustPolicy`], selects one
+//! version per plugin and loads it into a [`Plugin`] (refusing bad files by
+//! name, with the reason);
 //! [`PluginInstance`] is the one place an instance is created and a call is
 //! made; [`Session`] runs connector → strategies → validators → matcher and
 //! books fills in a [`Ledger`]; [`Report`] summarises it. The WIT types are
@@ -33,16 +37,20 @@ mod registry;
 mod report;
 mod runtime;
 mod session;
+mod state;
 
 pub use config::{
     ConfigValue, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED, HostConfig, PluginSettings,
-    RunSettings,
+    RunSettings, TrustSettings,
 };
 pub use instance::{CallStats, Fault, KindBindings, PluginInstance};
 pub use ledger::{Holding, Ledger};
 pub use market::Market;
-pub use plugin::{API_VERSION, KindPre, Plugin, PluginKind, identify_kind};
-pub use registry::{Registry, RejectedFile};
+pub use plugin::{
+    API_VERSION, KindPre, Plugin, PluginKind, api_compatible, api_version, identify_kind,
+};
+pub use registry::{FileState, PluginFile, Registry, RejectedFile, TrustPolicy};
 pub use report::Report;
-pub use runtime::{Clock, Grants, HostState, Runtime};
+pub use runtime::{Clock, ComponentDescription, Grants, HostState, Runtime};
 pub use session::{Counters, Session, StrategyCounts, reason_name};
+pub use state::{RollbackState, state_path};

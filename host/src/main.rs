@@ -4,14 +4,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use clap::{Parser, Subcommand};
-use tradsys_host::HostConfig;
-use tradsys_host::Registry;
-use tradsys_host::Report;
-use tradsys_host::Runtime;
-use tradsys_host::Session;
+use clap::{Args, Parser, Subcommand};
+use tradsys_host::{
+    FileState, HostConfig, Registry, Report, Runtime, Session, TrustPolicy, api_compatible,
+    api_version,
+};
+use tradsys_signing::{
+    KeyId, PublicKey, SecretKey, SignatureStatus, TrustStore, digest, hex, read_manifest, sign,
+    signature_statuses, verify,
+};
 
-/// Run trading-system plugins (WebAssembly components) in a sandboxed host.
+/// Run trading-system plugins (signed WebAssembly components) in a sandboxed host.
 #[derive(Parser)]
 #[command(name = "tradsys", version)]
 struct Cli {
@@ -23,16 +26,34 @@ struct Cli {
 enum Command {
     /// Run a trading session over the plugins of a directory and print its report.
     Run(RunArgs),
+    /// Signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Plugin files: sign, verify, inspect, list, install.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
 }
 
-#[derive(clap::Args)]
-struct RunArgs {
+#[derive(Args)]
+struct HostArgs {
     /// Plugin directory [default: run.plugins_dir from the config, else ./target/plugins]
     #[arg(long, value_name = "DIR")]
     plugins: Option<PathBuf>,
     /// Host configuration file (TOML)
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Trust store: a directory of *.pub keys and a `revoked` list [default: trust.dir from the config]
+    #[arg(long, value_name = "DIR")]
+    trust: Option<PathBuf>,
+    /// Development only: also run plugins without a trusted signature (the report says so)
+    #[arg(long)]
+    allow_unsigned: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    host: HostArgs,
     /// Market events to process, 0 for the whole stream [default: run.events, 20000]
     #[arg(long, value_name = "N")]
     events: Option<u64>,
@@ -44,6 +65,66 @@ struct RunArgs {
     report_json: Option<PathBuf>,
 }
 
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Write DIR/NAME.key (private, mode 0600) and DIR/NAME.pub.
+    Generate {
+        /// Key name
+        #[arg(long)]
+        name: String,
+        /// Directory to write to
+        #[arg(long, value_name = "DIR", default_value = "keys")]
+        out: PathBuf,
+    },
+    /// List the keys of a directory with their ids.
+    List {
+        /// Directory to list
+        #[arg(long, value_name = "DIR", default_value = "keys")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Add a signature to a plugin file (in place unless --out is given).
+    Sign {
+        /// The plugin file
+        file: PathBuf,
+        /// Secret key file (NAME.key)
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        /// Write the signed file here instead
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Exit 0 when a file is signed by a trusted, unrevoked key; else print why.
+    Verify {
+        /// The plugin file
+        file: PathBuf,
+        /// Trust store directory
+        #[arg(long, value_name = "DIR")]
+        trust: PathBuf,
+    },
+    /// Show a file's manifest, signatures, world, imports, size and digest.
+    Inspect {
+        /// The plugin file
+        file: PathBuf,
+        /// Trust store to check the signatures against
+        #[arg(long, value_name = "DIR")]
+        trust: Option<PathBuf>,
+    },
+    /// Every file of the plugin directory with its state.
+    List(HostArgs),
+    /// Copy a plugin file into the plugin directory atomically (temporary file, then rename).
+    Install {
+        /// The plugin file
+        file: PathBuf,
+        /// Plugin directory
+        #[arg(long, value_name = "DIR", default_value = "target/plugins")]
+        plugins: PathBuf,
+    },
+}
+
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -52,9 +133,10 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match Cli::parse().command {
         Command::Run(args) => run(args),
+        Command::Key(command) => key(command),
+        Command::Plugin(command) => plugin(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -65,24 +147,35 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(args: RunArgs) -> Result<()> {
+/// The config, plugin directory and trust policy that `args` name.
+fn host_setup(args: &HostArgs) -> Result<(HostConfig, PathBuf, TrustPolicy)> {
     let mut config = match &args.config {
         Some(path) => HostConfig::load(path)?,
         None => HostConfig::default(),
     };
+    if let Some(dir) = &args.trust {
+        config.trust.dir = Some(dir.clone());
+    }
+    config.trust.allow_unsigned |= args.allow_unsigned;
+    let dir = plugin_dir(args.plugins.as_deref(), &config)?;
+    let policy = TrustPolicy::from_settings(&config.trust)?;
+    Ok((config, dir, policy))
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let (mut config, dir, policy) = host_setup(&args.host)?;
     if let Some(events) = args.events {
         config.run.events = events;
     }
     if let Some(seed) = args.seed {
         config.run.seed = seed;
     }
-    let dir = plugin_dir(args.plugins.as_deref(), &config)?;
     let runtime = Arc::new(Runtime::new()?);
-    let registry = Registry::load_dir(&runtime, &dir, &config)?;
+    let registry = Registry::load_dir(&runtime, &dir, &config, &policy)?;
     let mut session = Session::new(runtime, &registry, &config)
         .with_context(|| format!("setting up a session over {}", dir.display()))?;
     session.run()?;
-    let report = Report::new(&session);
+    let report = Report::new(&session, &policy);
     print!("{}", report.render());
     if let Some(path) = &args.report_json {
         let json = serde_json::to_string_pretty(&report)?;
@@ -103,4 +196,187 @@ fn plugin_dir(flag: Option<&Path>, config: &HostConfig) -> Result<PathBuf> {
     bail!(
         "no plugin directory: pass --plugins DIR (or build the examples with `cargo xtask build-plugins`)"
     )
+}
+
+fn key(command: KeyCommand) -> Result<()> {
+    match command {
+        KeyCommand::Generate { name, out } => {
+            let key = SecretKey::generate(&name)?;
+            let (secret, public) = key.write(&out)?;
+            println!("key {} id {}", name, key.public().id());
+            println!("  secret {} (keep it private)", secret.display());
+            println!("  public {} (copy into a trust store)", public.display());
+            Ok(())
+        }
+        KeyCommand::List { dir } => {
+            let entries = std::fs::read_dir(&dir)
+                .with_context(|| format!("reading key directory {}", dir.display()))?;
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            println!("{:<16} {:<20} secret", "id", "name");
+            for path in paths
+                .iter()
+                .filter(|p| p.extension().is_some_and(|x| x == "pub"))
+            {
+                let key = PublicKey::read(path)?;
+                let secret = path.with_extension("key").exists();
+                println!(
+                    "{:<16} {:<20} {}",
+                    key.id(),
+                    key.name,
+                    if secret { "yes" } else { "no" }
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read(file: &Path) -> Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("reading {}", file.display()))
+}
+
+fn plugin(command: PluginCommand) -> Result<()> {
+    match command {
+        PluginCommand::Sign { file, key, out } => {
+            let key = SecretKey::read(&key)?;
+            let signed =
+                sign(&read(&file)?, &key).with_context(|| format!("signing {}", file.display()))?;
+            let out = out.unwrap_or(file);
+            write_atomically(&out, &signed)?;
+            println!(
+                "signed {} with key {} ({})",
+                out.display(),
+                key.public().id(),
+                key.name
+            );
+            Ok(())
+        }
+        PluginCommand::Verify { file, trust } => {
+            let store = TrustStore::load(&trust)?;
+            let verified = verify(&read(&file)?, &store)
+                .with_context(|| format!("{} refused", file.display()))?;
+            let signers: Vec<String> = verified.signers.iter().map(KeyId::to_string).collect();
+            println!(
+                "{}: {} signed by {}",
+                file.display(),
+                verified.manifest.id(),
+                signers.join(", ")
+            );
+            Ok(())
+        }
+        PluginCommand::Inspect { file, trust } => inspect(&file, trust.as_deref()),
+        PluginCommand::List(args) => {
+            let (config, dir, policy) = host_setup(&args)?;
+            let runtime = Runtime::new()?;
+            let registry = Registry::load_dir(&runtime, &dir, &config, &policy)?;
+            println!("{:<28} {:<28} state", "file", "plugin");
+            for f in registry.files() {
+                let name = f
+                    .file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let state = match &f.state {
+                    FileState::Running => "running".to_string(),
+                    FileState::Standby { reason } => format!("standby: {reason}"),
+                    FileState::Disabled => "disabled in config".to_string(),
+                    FileState::Rejected { reason } => format!("rejected: {reason}"),
+                };
+                println!(
+                    "{name:<28} {:<28} {state}",
+                    f.plugin.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+        PluginCommand::Install { file, plugins } => {
+            let name = file.file_name().context("the file has no name")?;
+            let dest = plugins.join(name);
+            write_atomically(&dest, &read(&file)?)?;
+            println!("installed {}", dest.display());
+            Ok(())
+        }
+    }
+}
+
+/// Write to a temporary file beside `path`, then rename it into place, so a
+/// watcher never sees a half-written plugin.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().context("no file name")?.to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))
+}
+
+fn inspect(file: &Path, trust: Option<&Path>) -> Result<()> {
+    let bytes = read(file)?;
+    println!("file      {} ({} bytes)", file.display(), bytes.len());
+    println!(
+        "digest    sha256:{} (without signatures)",
+        hex(&digest(&bytes)?)
+    );
+    match read_manifest(&bytes) {
+        Ok(m) => {
+            println!("plugin    {} {} ({})", m.name, m.version, m.kind);
+            println!("api       tradsys:plugins {}", m.api);
+            if !m.description.is_empty() {
+                println!("about     {}", m.description);
+            }
+            if !m.author.is_empty() {
+                println!("author    {}", m.author);
+            }
+            println!("priority  {}", m.priority);
+            for (dep, req) in &m.dependencies {
+                println!("needs     {dep} {req}");
+            }
+            if m.capabilities.read_dir {
+                println!("asks for  read access to one directory");
+            }
+            for address in &m.capabilities.network {
+                println!("asks for  network {address}");
+            }
+        }
+        Err(e) => println!("manifest  {e}"),
+    }
+    let store = trust.map(TrustStore::load).transpose()?.unwrap_or_default();
+    let statuses = signature_statuses(&bytes, &store)?;
+    if statuses.is_empty() {
+        println!("signature none");
+    }
+    for (id, status) in statuses {
+        let status = match (trust, status) {
+            (None, _) => "not checked (no --trust)",
+            (_, SignatureStatus::Valid) => "valid",
+            (_, SignatureStatus::Bad) => "BAD: the file changed after signing",
+            (_, SignatureStatus::UnknownKey) => "unknown key",
+            (_, SignatureStatus::Revoked) => "REVOKED key",
+        };
+        println!("signature key {id}: {status}");
+    }
+    let runtime = Runtime::new()?;
+    match runtime.describe(&bytes) {
+        Ok(description) => {
+            for export in &description.exports {
+                let version = export
+                    .split_once('@')
+                    .and_then(|(_, v)| semver::Version::parse(v).ok());
+                let fits = version.is_some_and(|v| api_compatible(&v, &api_version()));
+                println!(
+                    "exports   {export}{}",
+                    if fits {
+                        ""
+                    } else {
+                        " (not compatible with this host)"
+                    }
+                );
+            }
+            for import in &description.imports {
+                println!("imports   {import}");
+            }
+        }
+        Err(e) => println!("component not loadable: {e:#}"),
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use tradsys_signing::{KeyId, Manifest};
 use wasmtime::Engine;
 use wasmtime::component::{Component, types::ComponentItem};
 
@@ -14,53 +14,34 @@ use crate::runtime::{Grants, HostState, Runtime};
 /// Version of the `tradsys:plugins` WIT package this host implements.
 pub const API_VERSION: &str = "1.0.0";
 
-/// The four kinds of plugin, one per WIT world.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PluginKind {
-    /// Market data and orders in, order commands out.
-    Strategy,
-    /// Pre-trade checks on every order.
-    RiskValidator,
-    /// The order book that executes approved orders.
-    Matcher,
-    /// The source of market data (and optionally a venue).
-    Connector,
+/// [`API_VERSION`] parsed.
+pub fn api_version() -> semver::Version {
+    semver::Version::parse(API_VERSION).expect("API_VERSION is semver")
 }
 
-impl PluginKind {
-    /// Every kind.
-    pub const ALL: [PluginKind; 4] = [
-        Self::Strategy,
-        Self::RiskValidator,
-        Self::Matcher,
-        Self::Connector,
-    ];
-
-    /// The WIT world name.
-    pub fn world(self) -> &'static str {
-        match self {
-            Self::Strategy => "strategy",
-            Self::RiskValidator => "risk-validator",
-            Self::Matcher => "matcher",
-            Self::Connector => "connector",
-        }
-    }
-
-    /// The interface the kind's world exports, without its version.
-    fn export_interface(self) -> &'static str {
-        match self {
-            Self::Strategy => "tradsys:plugins/strategy-api",
-            Self::RiskValidator => "tradsys:plugins/risk-validator-api",
-            Self::Matcher => "tradsys:plugins/matcher-api",
-            Self::Connector => "tradsys:plugins/connector-api",
-        }
-    }
+/// Whether a plugin built against `plugin` can run on a host implementing
+/// `host`: same major version, and no newer minor than the host.
+pub fn api_compatible(plugin: &semver::Version, host: &semver::Version) -> bool {
+    plugin.major == host.major && plugin.minor <= host.minor
 }
 
-impl fmt::Display for PluginKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.world())
+/// The four kinds of plugin, one per WIT world (the manifest's `kind`).
+pub use tradsys_signing::Kind as PluginKind;
+
+const KINDS: [PluginKind; 4] = [
+    PluginKind::Strategy,
+    PluginKind::RiskValidator,
+    PluginKind::Matcher,
+    PluginKind::Connector,
+];
+
+/// The interface a kind's world exports, without its version.
+fn export_interface(kind: PluginKind) -> &'static str {
+    match kind {
+        PluginKind::Strategy => "tradsys:plugins/strategy-api",
+        PluginKind::RiskValidator => "tradsys:plugins/risk-validator-api",
+        PluginKind::Matcher => "tradsys:plugins/matcher-api",
+        PluginKind::Connector => "tradsys:plugins/connector-api",
     }
 }
 
@@ -75,14 +56,17 @@ pub fn identify_kind(engine: &Engine, component: &Component) -> Result<PluginKin
         .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
         .map(|(name, _)| name.to_string())
         .collect();
+    let host = api_version();
     let mut found = Vec::new();
     for name in &exports {
         let (interface, version) = name.split_once('@').unwrap_or((name.as_str(), ""));
-        if let Some(kind) = PluginKind::ALL
+        if let Some(kind) = KINDS
             .into_iter()
-            .find(|k| k.export_interface() == interface)
+            .find(|k| export_interface(*k) == interface)
         {
-            if version != API_VERSION {
+            let compatible =
+                semver::Version::parse(version).is_ok_and(|v| api_compatible(&v, &host));
+            if !compatible {
                 return Err(format!(
                     "exports {name} but this host implements tradsys:plugins@{API_VERSION}"
                 ));
@@ -115,9 +99,9 @@ pub enum KindPre {
 
 /// A verified, compiled plugin ready to instantiate.
 pub struct Plugin {
-    name: String,
+    manifest: Manifest,
+    signers: Vec<KeyId>,
     path: PathBuf,
-    kind: PluginKind,
     grants: Grants,
     pub(crate) pre: KindPre,
 }
@@ -125,25 +109,33 @@ pub struct Plugin {
 impl fmt::Debug for Plugin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Plugin")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
+            .field("name", &self.name())
+            .field("version", &self.version().to_string())
+            .field("kind", &self.kind())
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
 }
 
 impl Plugin {
-    /// Compile `bytes`, identify the kind and resolve imports. The error says
-    /// what is wrong without naming the file (the caller adds that).
+    /// Compile `bytes`, check that the component exports the world its
+    /// manifest names, and resolve its imports. The error says what is wrong
+    /// without naming the file (the caller adds that).
     pub fn load(
         runtime: &Runtime,
-        name: &str,
+        manifest: Manifest,
+        signers: Vec<KeyId>,
         path: &Path,
         bytes: &[u8],
         grants: Grants,
     ) -> anyhow::Result<Self> {
         let component = runtime.compile(bytes)?;
         let kind = identify_kind(runtime.engine(), &component).map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            kind == manifest.kind,
+            "its manifest says {} but the component exports the {kind} world",
+            manifest.kind
+        );
         let pre = runtime.instantiate_pre(&component)?;
         let pre = match kind {
             PluginKind::Strategy => KindPre::Strategy(strategy::StrategyPre::new(pre)?),
@@ -154,17 +146,33 @@ impl Plugin {
             PluginKind::Connector => KindPre::Connector(connector::ConnectorPre::new(pre)?),
         };
         Ok(Self {
-            name: name.to_string(),
+            manifest,
+            signers,
             path: path.to_path_buf(),
-            kind,
             grants,
             pre,
         })
     }
 
-    /// The plugin's name.
+    /// The plugin's name (from its manifest).
     pub fn name(&self) -> &str {
-        &self.name
+        self.manifest.name.as_str()
+    }
+
+    /// Its version.
+    pub fn version(&self) -> &semver::Version {
+        &self.manifest.version
+    }
+
+    /// Its manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Keys whose signatures verified; empty for an unsigned plugin run in
+    /// development mode.
+    pub fn signers(&self) -> &[KeyId] {
+        &self.signers
     }
 
     /// The file it was loaded from.
@@ -174,7 +182,7 @@ impl Plugin {
 
     /// Its kind.
     pub fn kind(&self) -> PluginKind {
-        self.kind
+        self.manifest.kind
     }
 
     /// What the host grants it.

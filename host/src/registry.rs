@@ -1,92 +1,409 @@
-//! The plugins found in a plugin directory, and the files refused with why.
+//! The plugin directory: which files are plugins, which of them run, and why
+//! the others do not.
+//!
+//! Every `*.wasm` file is verified (signature, manifest) before anything is
+//! compiled. For each plugin name the highest version that is trusted,
+//! compatible with this host's API, allowed by the operator's pin and not
+//! below the rollback-protection floor is selected; its declared
+//! dependencies must be selected too. Only selected plugins are compiled. A
+//! refused file never stops or changes the others.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
+use semver::Version;
 use serde::Serialize;
+use tradsys_signing::{Error as SigningError, KeyId, Manifest, TrustStore, read_manifest, verify};
 
-use crate::config::HostConfig;
-use crate::plugin::{Plugin, PluginKind};
+use crate::config::{HostConfig, TrustSettings};
+use crate::plugin::{API_VERSION, Plugin, PluginKind, api_version};
 use crate::runtime::Runtime;
+use crate::state::{RollbackState, state_path};
 
 /// A file in the plugin directory that the host refused, and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RejectedFile {
     /// The file.
     pub file: PathBuf,
+    /// `name@version`, when the manifest could be read.
+    pub plugin: Option<String>,
     /// Why it was refused.
     pub reason: String,
 }
 
-/// Every plugin loaded from one directory, in file-name order.
+/// What became of one file of the plugin directory.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum FileState {
+    /// Loaded: this version runs.
+    Running,
+    /// Valid, but another version of the plugin runs (or the pin excludes it).
+    Standby {
+        /// Why it does not run.
+        reason: String,
+    },
+    /// Disabled in the host config.
+    Disabled,
+    /// Refused.
+    Rejected {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One file of the plugin directory and its state.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PluginFile {
+    /// The file.
+    pub file: PathBuf,
+    /// `name@version`, when the manifest could be read.
+    pub plugin: Option<String>,
+    /// Its state.
+    #[serde(flatten)]
+    pub state: FileState,
+}
+
+/// How signatures are checked.
+#[derive(Debug, Clone)]
+pub struct TrustPolicy {
+    store: Option<TrustStore>,
+    allow_unsigned: bool,
+}
+
+impl TrustPolicy {
+    /// The policy of the `[trust]` settings. Without a trust store and without
+    /// the development flag nothing could run, so that is an error.
+    pub fn from_settings(settings: &TrustSettings) -> Result<Self> {
+        let store = match &settings.dir {
+            Some(dir) => Some(
+                TrustStore::load(dir)
+                    .with_context(|| format!("loading trust store {}", dir.display()))?,
+            ),
+            None => None,
+        };
+        if store.is_none() && !settings.allow_unsigned {
+            bail!(
+                "no trust store: pass --trust DIR or set [trust] dir (or --allow-unsigned, for development only)"
+            );
+        }
+        if settings.allow_unsigned {
+            tracing::warn!(
+                "UNSIGNED PLUGINS ALLOWED: development mode, plugins run without a trusted signature"
+            );
+        }
+        Ok(Self {
+            store,
+            allow_unsigned: settings.allow_unsigned,
+        })
+    }
+
+    /// A policy trusting exactly `store`.
+    pub fn trusting(store: TrustStore) -> Self {
+        Self {
+            store: Some(store),
+            allow_unsigned: false,
+        }
+    }
+
+    /// Whether unsigned plugins may run (development mode).
+    pub fn allows_unsigned(&self) -> bool {
+        self.allow_unsigned
+    }
+
+    /// Ids of the trusted keys.
+    pub fn trusted_keys(&self) -> Vec<KeyId> {
+        self.store
+            .iter()
+            .flat_map(|s| s.keys().map(|k| k.id()))
+            .collect()
+    }
+
+    /// The manifest and verified signers of a file, or why it may not run.
+    ///
+    /// In development mode a file with no signature, or signed only by keys
+    /// outside the trust store, runs unsigned; a signature that does not
+    /// match (tampering) or a revoked key is refused in every mode.
+    pub fn check(&self, bytes: &[u8]) -> Result<(Manifest, Vec<KeyId>), SigningError> {
+        let verified = match &self.store {
+            Some(store) => verify(bytes, store).map(|v| (v.manifest, v.signers)),
+            None => Err(SigningError::MissingSignature),
+        };
+        match verified {
+            Err(SigningError::MissingSignature | SigningError::UnknownKey { .. })
+                if self.allow_unsigned =>
+            {
+                Ok((read_manifest(bytes)?, Vec::new()))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Every plugin selected from one directory, and the fate of every file.
 #[derive(Debug, Default)]
 pub struct Registry {
     plugins: Vec<Arc<Plugin>>,
-    rejected: Vec<RejectedFile>,
+    files: Vec<PluginFile>,
+    allow_unsigned: bool,
+}
+
+struct Candidate {
+    file: PathBuf,
+    bytes: Vec<u8>,
+    manifest: Manifest,
+    signers: Vec<KeyId>,
 }
 
 impl Registry {
-    /// Load every `*.wasm` file of `dir`. A file that cannot be loaded is
-    /// recorded in [`Registry::rejected`] and does not affect the others; only
-    /// an unreadable directory is an error.
-    pub fn load_dir(runtime: &Runtime, dir: &Path, config: &HostConfig) -> Result<Self> {
+    /// Load the plugins of `dir` under `policy`, recording the highest
+    /// accepted version of each in the state file beside `dir`. Only an
+    /// unreadable directory or state file is an error.
+    pub fn load_dir(
+        runtime: &Runtime,
+        dir: &Path,
+        config: &HostConfig,
+        policy: &TrustPolicy,
+    ) -> Result<Self> {
+        let state_file = config
+            .run
+            .state_file
+            .clone()
+            .unwrap_or_else(|| state_path(dir));
+        let mut state = RollbackState::load(&state_file)?;
         let entries = std::fs::read_dir(dir)
             .with_context(|| format!("reading plugin directory {}", dir.display()))?;
-        let mut files: Vec<PathBuf> = entries
+        let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
             .collect();
-        files.sort();
-        let mut registry = Self::default();
-        for path in files {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if !config.enabled(&name) {
-                tracing::info!(plugin = name, "disabled in config; not loaded");
+        paths.sort();
+
+        let mut registry = Self {
+            allow_unsigned: policy.allows_unsigned(),
+            ..Self::default()
+        };
+        let mut by_name: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        for file in paths {
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    registry.reject(&file, None, format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            let (manifest, signers) = match policy.check(&bytes) {
+                Ok(checked) => checked,
+                Err(e) => {
+                    // Name the plugin when the manifest can be read at all.
+                    let plugin = read_manifest(&bytes).ok().map(|m| m.id());
+                    registry.reject(&file, plugin, e.to_string());
+                    continue;
+                }
+            };
+            if signers.is_empty() {
+                tracing::warn!(file = %file.display(), plugin = manifest.id(), "UNSIGNED plugin accepted (development mode)");
+            }
+            if !config.enabled(manifest.name.as_str()) {
+                registry.files.push(PluginFile {
+                    file,
+                    plugin: Some(manifest.id()),
+                    state: FileState::Disabled,
+                });
                 continue;
             }
-            let loaded = std::fs::read(&path)
-                .map_err(anyhow::Error::from)
-                .and_then(|bytes| {
-                    Plugin::load(runtime, &name, &path, &bytes, config.grants(&name))
+            by_name
+                .entry(manifest.name.to_string())
+                .or_default()
+                .push(Candidate {
+                    file,
+                    bytes,
+                    manifest,
+                    signers,
                 });
+        }
+
+        let mut chosen = registry.select(by_name, config, &state);
+        registry.check_dependencies(&mut chosen);
+
+        for candidate in chosen.into_values() {
+            let name = candidate.manifest.name.to_string();
+            let id = candidate.manifest.id();
+            let version = candidate.manifest.version.clone();
+            let loaded = Plugin::load(
+                runtime,
+                candidate.manifest,
+                candidate.signers,
+                &candidate.file,
+                &candidate.bytes,
+                config.grants(&name),
+            );
             match loaded {
                 Ok(plugin) => {
-                    tracing::info!(plugin = name, kind = %plugin.kind(), file = %path.display(), "loaded");
+                    tracing::info!(plugin = id, kind = %plugin.kind(), file = %candidate.file.display(), "loaded");
+                    state.accept(&name, &version);
                     registry.plugins.push(Arc::new(plugin));
+                    registry.files.push(PluginFile {
+                        file: candidate.file,
+                        plugin: Some(id),
+                        state: FileState::Running,
+                    });
                 }
-                Err(error) => registry.reject(path, format!("{error:#}")),
+                Err(error) => registry.reject(&candidate.file, Some(id), format!("{error:#}")),
             }
         }
+        if RollbackState::load(&state_file)? != state {
+            state.save(&state_file)?;
+        }
+        registry.plugins.sort_by(|a, b| a.name().cmp(b.name()));
+        registry.files.sort_by(|a, b| a.file.cmp(&b.file));
         Ok(registry)
     }
 
-    /// Record `file` as refused.
-    pub fn reject(&mut self, file: PathBuf, reason: String) {
-        tracing::error!(file = %file.display(), "plugin file refused: {reason}");
-        self.rejected.push(RejectedFile { file, reason });
+    /// Per name, the highest version that may run; the others are recorded.
+    fn select(
+        &mut self,
+        by_name: BTreeMap<String, Vec<Candidate>>,
+        config: &HostConfig,
+        state: &RollbackState,
+    ) -> BTreeMap<String, Candidate> {
+        let host = api_version();
+        let mut chosen = BTreeMap::new();
+        for (name, mut candidates) in by_name {
+            candidates.sort_by(|a, b| {
+                b.manifest
+                    .version
+                    .cmp(&a.manifest.version)
+                    .then(a.file.cmp(&b.file))
+            });
+            let pin = config.pin(&name);
+            let floor = state.floor(&name);
+            let mut selected: Option<Candidate> = None;
+            let mut previous: Option<(Version, PathBuf)> = None;
+            for c in candidates {
+                let id = Some(c.manifest.id());
+                let version = &c.manifest.version;
+                if let Some((v, file)) = &previous
+                    && v == version
+                {
+                    let reason =
+                        format!("duplicate: {} also holds {name} {version}", file.display());
+                    self.reject(&c.file, id, reason);
+                    continue;
+                }
+                previous = Some((version.clone(), c.file.clone()));
+                if !c.manifest.api.matches(&host) {
+                    let reason = format!(
+                        "incompatible API: needs tradsys:plugins {} but this host implements {API_VERSION}",
+                        c.manifest.api
+                    );
+                    self.reject(&c.file, id, reason);
+                } else if pin.is_some_and(|p| !p.matches(version)) {
+                    let reason = format!("not allowed by the pin {}", pin.expect("checked"));
+                    self.files.push(PluginFile {
+                        file: c.file,
+                        plugin: id,
+                        state: FileState::Standby { reason },
+                    });
+                } else if pin.is_none()
+                    && let Some(floor) = floor.filter(|f| version < *f)
+                {
+                    let reason = format!(
+                        "rollback refused: {version} is older than {floor}, the highest version accepted before \
+                         (pin it with [plugins.{name}] version = \"={version}\" to run it)"
+                    );
+                    self.reject(&c.file, id, reason);
+                } else if let Some(running) = &selected {
+                    let reason = format!("superseded by {}", running.manifest.version);
+                    self.files.push(PluginFile {
+                        file: c.file,
+                        plugin: id,
+                        state: FileState::Standby { reason },
+                    });
+                } else {
+                    selected = Some(c);
+                }
+            }
+            if let Some(c) = selected {
+                chosen.insert(name, c);
+            }
+        }
+        chosen
     }
 
-    /// Loaded plugins.
+    /// Refuse selected plugins whose dependencies are not selected in a
+    /// matching version, until every remaining one is satisfied.
+    fn check_dependencies(&mut self, chosen: &mut BTreeMap<String, Candidate>) {
+        loop {
+            let unmet = chosen.iter().find_map(|(name, c)| {
+                c.manifest.dependencies.iter().find_map(|(dep, req)| {
+                    let installed = chosen.get(dep.as_str()).map(|d| &d.manifest.version);
+                    match installed {
+                        Some(v) if req.matches(v) => None,
+                        Some(v) => Some((
+                            name.clone(),
+                            format!("unmet dependency: needs {dep} {req}, installed {v}"),
+                        )),
+                        None => Some((
+                            name.clone(),
+                            format!("unmet dependency: needs {dep} {req}, not installed"),
+                        )),
+                    }
+                })
+            });
+            let Some((name, reason)) = unmet else { return };
+            let c = chosen.remove(&name).expect("found above");
+            self.reject(&c.file, Some(c.manifest.id()), reason);
+        }
+    }
+
+    fn reject(&mut self, file: &Path, plugin: Option<String>, reason: String) {
+        tracing::error!(file = %file.display(), plugin = plugin.as_deref().unwrap_or("-"), "plugin file refused: {reason}");
+        self.files.push(PluginFile {
+            file: file.to_path_buf(),
+            plugin,
+            state: FileState::Rejected { reason },
+        });
+    }
+
+    /// Selected, loaded plugins, by name.
     pub fn plugins(&self) -> &[Arc<Plugin>] {
         &self.plugins
     }
 
-    /// Loaded plugins of one kind, in file-name order.
+    /// Loaded plugins of one kind, by name.
     pub fn of_kind(&self, kind: PluginKind) -> impl Iterator<Item = &Arc<Plugin>> {
         self.plugins.iter().filter(move |p| p.kind() == kind)
     }
 
-    /// The plugin called `name`.
+    /// The loaded plugin called `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<Plugin>> {
         self.plugins.iter().find(|p| p.name() == name)
     }
 
+    /// Every file of the directory with its state, by file name.
+    pub fn files(&self) -> &[PluginFile] {
+        &self.files
+    }
+
     /// Files refused, with reasons.
-    pub fn rejected(&self) -> &[RejectedFile] {
-        &self.rejected
+    pub fn rejected(&self) -> Vec<RejectedFile> {
+        self.files
+            .iter()
+            .filter_map(|f| match &f.state {
+                FileState::Rejected { reason } => Some(RejectedFile {
+                    file: f.file.clone(),
+                    plugin: f.plugin.clone(),
+                    reason: reason.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether unsigned plugins were allowed (development mode).
+    pub fn allows_unsigned(&self) -> bool {
+        self.allow_unsigned
     }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::instance::{CallStats, KindBindings, PluginInstance};
 use crate::ledger::SCALE;
-use crate::registry::RejectedFile;
+use crate::registry::{RejectedFile, TrustPolicy};
 use crate::session::Session;
 
 /// What a session did.
@@ -34,10 +34,21 @@ pub struct Report {
     pub plugins: Vec<PluginReport>,
     /// Plugin files refused at load, with reasons.
     pub rejected_files: Vec<RejectedFile>,
+    /// How plugins were trusted.
+    pub trust: TrustReport,
     /// Why the session ended early, if it did.
     pub stopped: Option<String>,
     /// Wall-clock figures (vary run to run).
     pub timing: SessionTiming,
+}
+
+/// How plugins were trusted.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustReport {
+    /// `verified`, or `unsigned-allowed` in development mode.
+    pub mode: String,
+    /// Ids of the trusted keys.
+    pub keys: Vec<String>,
 }
 
 /// Order command counts.
@@ -105,6 +116,10 @@ pub struct PositionReport {
 pub struct PluginReport {
     /// Plugin name.
     pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Keys whose signatures verified; empty when run unsigned (development mode).
+    pub signers: Vec<String>,
     /// Its kind.
     pub kind: String,
     /// The file it came from.
@@ -139,7 +154,7 @@ pub struct SessionTiming {
 
 impl Report {
     /// Summarise a finished session.
-    pub fn new(session: &Session) -> Self {
+    pub fn new(session: &Session, policy: &TrustPolicy) -> Self {
         let counts = session.counts();
         let market = &session.market;
         let symbol = |id: u32| {
@@ -214,6 +229,19 @@ impl Report {
             strategies,
             plugins,
             rejected_files: session.rejected_files.clone(),
+            trust: TrustReport {
+                mode: if policy.allows_unsigned() {
+                    "unsigned-allowed"
+                } else {
+                    "verified"
+                }
+                .to_string(),
+                keys: policy
+                    .trusted_keys()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            },
             stopped: counts.stopped.clone(),
             timing: SessionTiming {
                 elapsed_ms: elapsed * 1e3,
@@ -239,6 +267,12 @@ impl Report {
             self.timing.elapsed_ms,
             self.timing.events_per_second
         );
+        if self.trust.mode != "verified" {
+            let _ = writeln!(
+                out,
+                "WARNING: development mode: unsigned plugins were allowed to run (--allow-unsigned)"
+            );
+        }
         if let Some(why) = &self.stopped {
             let _ = writeln!(out, "stopped early: {why}");
         }
@@ -287,18 +321,25 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\nplugin             kind            calls  mean µs   p99 µs  faults"
+            "\nplugin             version  kind            calls  mean µs   p99 µs  signed by         faults"
         );
         for p in &self.plugins {
             let faults: Vec<String> = p.faults.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let signers = if p.signers.is_empty() {
+                "UNSIGNED".to_string()
+            } else {
+                p.signers.join(",")
+            };
             let _ = writeln!(
                 out,
-                "{:<18} {:<14} {:>6} {:>8.2} {:>8.2}  {}",
+                "{:<18} {:<8} {:<14} {:>6} {:>8.2} {:>8.2}  {:<17} {}",
                 p.name,
+                p.version,
                 p.kind,
                 p.calls,
                 p.timing.mean_ns as f64 / 1e3,
                 p.timing.p99_ns as f64 / 1e3,
+                signers,
                 if faults.is_empty() {
                     "-".to_string()
                 } else {
@@ -309,7 +350,12 @@ impl Report {
         if !self.rejected_files.is_empty() {
             let _ = writeln!(out, "\nrefused plugin files:");
             for r in &self.rejected_files {
-                let _ = writeln!(out, "  {}: {}", r.file.display(), r.reason);
+                let plugin = r
+                    .plugin
+                    .as_deref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  {}{plugin}: {}", r.file.display(), r.reason);
             }
         }
         out
@@ -321,6 +367,8 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
     let stats: &CallStats = instance.stats();
     PluginReport {
         name: plugin.name().to_string(),
+        version: plugin.version().to_string(),
+        signers: plugin.signers().iter().map(ToString::to_string).collect(),
         kind: plugin.kind().to_string(),
         file: plugin.path().to_path_buf(),
         calls: stats.calls,

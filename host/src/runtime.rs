@@ -39,6 +39,15 @@ pub struct Grants {
     pub read_dir: Option<PathBuf>,
 }
 
+/// What a component exports and imports, by name.
+#[derive(Debug, Clone)]
+pub struct ComponentDescription {
+    /// Exported names, for example `tradsys:plugins/strategy-api@1.0.0`.
+    pub exports: Vec<String>,
+    /// Imported names.
+    pub imports: Vec<String>,
+}
+
 /// Store data of one plugin instance.
 pub struct HostState {
     plugin: Arc<str>,
@@ -142,6 +151,22 @@ impl Runtime {
     /// Compile a component from its bytes.
     pub fn compile(&self, bytes: &[u8]) -> Result<Component> {
         Ok(Component::new(&self.engine, bytes)?)
+    }
+
+    /// The instance names a component exports and imports (compiles it).
+    pub fn describe(&self, bytes: &[u8]) -> Result<ComponentDescription> {
+        let component = self.compile(bytes)?;
+        let ty = component.component_type();
+        Ok(ComponentDescription {
+            exports: ty
+                .exports(&self.engine)
+                .map(|(name, _)| name.to_string())
+                .collect(),
+            imports: ty
+                .imports(&self.engine)
+                .map(|(name, _)| name.to_string())
+                .collect(),
+        })
     }
 
     /// Resolve a component's imports against the host; fails when it imports

@@ -193,7 +193,7 @@ impl Session {
             halted: BTreeSet::new(),
             finished: Vec::new(),
             counts: Counters::default(),
-            rejected_files: registry.rejected().to_vec(),
+            rejected_files: registry.rejected(),
             elapsed: Duration::ZERO,
             runtime,
         })
@@ -680,8 +680,7 @@ impl Session {
         }
     }
 
-    /// The plugins' instance slots, for reports: connector, matcher,
-    /// strategies, validators.
+    /// The run settings the session was made with.
     pub fn settings(&self) -> &RunSettings {
         &self.settings
     }

@@ -4,11 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use tradsys_host::HostConfig;
-use tradsys_host::Registry;
-use tradsys_host::Runtime;
 use tradsys_host::bindings::types::{InstrumentDefinition, RiskContext};
-use tradsys_host::{KindBindings, PluginInstance};
+use tradsys_host::{
+    HostConfig, KindBindings, PluginInstance, Registry, Runtime, TrustPolicy, TrustSettings,
+};
 
 /// Fixed-point units per whole unit.
 pub const U: i64 = 1_000_000_000;
@@ -49,6 +48,23 @@ pub fn tradsys_bin() -> PathBuf {
     bin
 }
 
+/// The trust store holding the development key that signed the built plugins.
+pub fn dev_trust() -> PathBuf {
+    workspace_root().join("target/dev-keys/trust")
+}
+
+/// The development key that signed the built plugins.
+pub fn dev_key() -> tradsys_signing::SecretKey {
+    tradsys_signing::SecretKey::read(&workspace_root().join("target/dev-keys/dev.key")).unwrap()
+}
+
+/// `bytes` with a manifest from `json` (an object of manifest fields), signed by `key`.
+pub fn with_manifest(bytes: &[u8], json: &str, key: &tradsys_signing::SecretKey) -> Vec<u8> {
+    let manifest = tradsys_signing::Manifest::from_json(json.as_bytes()).unwrap();
+    let embedded = tradsys_signing::embed_manifest(bytes, &manifest).unwrap();
+    tradsys_signing::sign(&embedded, key).unwrap()
+}
+
 /// Run `tradsys` with `args`.
 pub fn tradsys(args: &[&str]) -> Output {
     Command::new(tradsys_bin())
@@ -56,6 +72,20 @@ pub fn tradsys(args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()
+}
+
+/// Run `tradsys run` over `dir`, trusting the development key, with `extra` arguments.
+pub fn tradsys_run(dir: &Path, extra: &[&str]) -> Output {
+    let trust = dev_trust();
+    let mut args = vec![
+        "run",
+        "--plugins",
+        dir.to_str().unwrap(),
+        "--trust",
+        trust.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    tradsys(&args)
 }
 
 /// A temporary plugin directory holding copies of the named example plugins.
@@ -84,10 +114,13 @@ pub const DEFAULT_SET: [&str; 9] = [
 /// Run a session with `tradsys run` and return its JSON report.
 pub fn run_report(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let out = tempfile::NamedTempFile::new().unwrap();
+    let trust = dev_trust();
     let mut args = vec![
         "run",
         "--plugins",
         dir.to_str().unwrap(),
+        "--trust",
+        trust.to_str().unwrap(),
         "--report-json",
         out.path().to_str().unwrap(),
     ];
@@ -106,7 +139,12 @@ pub fn instance<B: KindBindings>(name: &str, config: &str) -> (Arc<Runtime>, Plu
     let runtime = Arc::new(Runtime::new().unwrap());
     let config: HostConfig = toml::from_str(config).unwrap();
     let dir = plugin_dir_with(&[name]);
-    let registry = Registry::load_dir(&runtime, dir.path(), &config).unwrap();
+    let trust = TrustSettings {
+        dir: Some(dev_trust()),
+        allow_unsigned: false,
+    };
+    let policy = TrustPolicy::from_settings(&trust).unwrap();
+    let registry = Registry::load_dir(&runtime, dir.path(), &config, &policy).unwrap();
     assert!(registry.rejected().is_empty(), "{:?}", registry.rejected());
     let plugin = registry.get(name).unwrap().clone();
     let mut instance = PluginInstance::new(runtime.clone(), plugin);

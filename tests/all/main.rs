@@ -7,4 +7,5 @@ mod files;
 mod matching;
 mod replay;
 mod session;
+mod signing;
 mod validation;

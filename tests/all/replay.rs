@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{plugin_dir_with, run_report, tradsys, workspace_root};
+use crate::common::{plugin_dir_with, run_report, tradsys_run, workspace_root};
 
 fn shared_data() -> Option<PathBuf> {
     let dir = workspace_root().join("../shared/data");
@@ -45,13 +45,7 @@ fn a_replay_without_its_data_grant_fails_naming_the_plugin() {
         "[run]\nconnector = \"csv-replay\"\n\n[plugins.csv-replay]\nconfig = { file = \"eurusd-quotes-2020-01.csv\" }\n",
     )
     .unwrap();
-    let output = tradsys(&[
-        "run",
-        "--plugins",
-        dir.path().to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let output = tradsys_run(dir.path(), &["--config", config.to_str().unwrap()]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -12,11 +12,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tradsys_host::HostConfig;
-use tradsys_host::Registry;
-use tradsys_host::Runtime;
 use tradsys_host::bindings::{risk_validator, strategy, types as host};
-use tradsys_host::{KindBindings, PluginInstance};
+use tradsys_host::{
+    HostConfig, KindBindings, PluginInstance, Registry, Runtime, TrustPolicy, TrustSettings,
+};
 use tradsys_sdk as sdk;
 use tradsys_sdk::{RiskValidator as _, Strategy as _};
 
@@ -42,9 +41,15 @@ fn measure(reps: usize, iters: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn instance<B: KindBindings>(name: &str) -> PluginInstance<B> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let dir = target.join("plugins");
+    let trust = TrustSettings {
+        dir: Some(target.join("dev-keys/trust")),
+        allow_unsigned: false,
+    };
+    let policy = TrustPolicy::from_settings(&trust).expect("the development trust store");
     let runtime = Arc::new(Runtime::new().expect("engine"));
-    let registry = Registry::load_dir(&runtime, &dir, &HostConfig::default())
+    let registry = Registry::load_dir(&runtime, &dir, &HostConfig::default(), &policy)
         .unwrap_or_else(|e| panic!("{e:#}: run `cargo xtask build-plugins`"));
     let plugin = registry
         .get(name)

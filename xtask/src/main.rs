@@ -1,8 +1,10 @@
 //! Build orchestration: `cargo xtask <command>`.
 //!
 //! - `build-plugins`: install the wasm targets if missing, build every crate of
-//!   `plugins/` and write one component per plugin to `target/plugins/`.
-//! - `demo [ARGS]`: build the plugins and run `tradsys run` (release) on them.
+//!   `plugins/`, embed its manifest (from the crate's Cargo metadata), sign it
+//!   with the development key and write it to `target/plugins/`.
+//! - `demo [ARGS]`: build the plugins and run `tradsys run` (release) on them,
+//!   trusting the development key.
 //! - `test`: formatting and lint checks, the plugins' own unit tests, and
 //!   every test of the workspace. CI runs exactly this.
 //! - `bench`: the plugin-boundary benchmark (release).
@@ -13,6 +15,11 @@ use std::process::Command;
 use anyhow::{Context as _, Result, bail};
 
 const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
+
+/// The development signing key, made on first use (never for production).
+const DEV_KEY: &str = "target/dev-keys/dev.key";
+/// A trust store holding only the development key's public half.
+const DEV_TRUST: &str = "target/dev-keys/trust";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,8 +39,9 @@ fn main() -> Result<()> {
                 "--",
                 "run",
             ]);
-            run.arg("--plugins")
-                .arg(root.join("target/plugins"))
+            run.arg("--plugins").arg(root.join("target/plugins"));
+            run.arg("--trust")
+                .arg(root.join(DEV_TRUST))
                 .args(&args[1..]);
             status(run)
         }
@@ -118,10 +126,11 @@ fn test(root: &Path) -> Result<()> {
         c
     })?;
     // The end-to-end tests run the `tradsys` binary, which `cargo test` does
-    // not build for a package without integration tests of its own.
+    // not build for a package without integration tests of its own. Building
+    // bins and tests in one go resolves features once, as `cargo test` does.
     status({
         let mut c = cargo(root);
-        c.args(["build", "--package", "tradsys-host", "--bin", "tradsys"]);
+        c.args(["build", "--workspace", "--bins", "--tests"]);
         c
     })?;
     status({
@@ -134,6 +143,7 @@ fn test(root: &Path) -> Result<()> {
 struct PluginCrate {
     name: String,
     target: String,
+    manifest: tradsys_signing::Manifest,
 }
 
 fn build_plugins(root: &Path) -> Result<()> {
@@ -143,6 +153,7 @@ fn build_plugins(root: &Path) -> Result<()> {
     let out_dir = root.join("target/plugins");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let crates = plugin_crates(root, &manifest)?;
+    let key = dev_key(root)?;
     for target in TARGETS {
         let names: Vec<&str> = crates
             .iter()
@@ -179,11 +190,19 @@ fn build_plugins(root: &Path) -> Result<()> {
         } else {
             bytes // wasm32-wasip2 links a component already
         };
+        let with_manifest = tradsys_signing::embed_manifest(&component, &krate.manifest)?;
+        let signed = tradsys_signing::sign(&with_manifest, &key)?;
         let dest = out_dir.join(format!("{}.wasm", krate.name));
         let tmp = out_dir.join(format!(".{}.wasm.tmp", krate.name));
-        std::fs::write(&tmp, &component).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::write(&tmp, &signed).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, &dest).with_context(|| format!("installing {}", dest.display()))?;
-        println!("built {} ({} KiB)", dest.display(), component.len() / 1024);
+        println!(
+            "built {} {} ({} KiB, signed by development key {})",
+            dest.display(),
+            krate.manifest.version,
+            signed.len() / 1024,
+            key.public().id()
+        );
     }
     Ok(())
 }
@@ -211,19 +230,42 @@ fn plugin_crates(root: &Path, manifest: &Path) -> Result<Vec<PluginCrate>> {
     let mut crates = Vec::new();
     for package in metadata["packages"].as_array().into_iter().flatten() {
         let name = package["name"].as_str().unwrap_or_default().to_string();
-        let tradsys = &package["metadata"]["tradsys"];
-        let Some(target) = tradsys["target"].as_str() else {
+        let mut tradsys = package["metadata"]["tradsys"].clone();
+        let Some(target) = tradsys.as_object_mut().and_then(|t| t.remove("target")) else {
             bail!("plugin crate {name} has no [package.metadata.tradsys] target");
         };
-        if !TARGETS.contains(&target) {
+        let target = target.as_str().unwrap_or_default().to_string();
+        if !TARGETS.contains(&target.as_str()) {
             bail!(
                 "plugin crate {name}: unsupported target {target} (use one of {})",
                 TARGETS.join(", ")
             );
         }
+        // The manifest: the crate's name, version, description and authors,
+        // plus everything else of [package.metadata.tradsys], checked by the
+        // same parser the host uses.
+        let mut fields = tradsys.as_object().cloned().unwrap_or_default();
+        fields.entry("api").or_insert_with(|| "^1.0".into());
+        fields.insert("name".into(), name.clone().into());
+        fields.insert("version".into(), package["version"].clone());
+        fields.insert(
+            "description".into(),
+            package["description"].as_str().unwrap_or_default().into(),
+        );
+        let authors: Vec<&str> = package["authors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .collect();
+        fields.insert("author".into(), authors.join(", ").into());
+        let json = serde_json::to_vec(&fields)?;
+        let manifest = tradsys_signing::Manifest::from_json(&json)
+            .with_context(|| format!("plugin crate {name}: [package.metadata.tradsys]"))?;
         crates.push(PluginCrate {
             name,
-            target: target.to_string(),
+            target,
+            manifest,
         });
     }
     crates.sort_by(|a, b| a.name.cmp(&b.name));
@@ -245,4 +287,24 @@ fn ensure_targets() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The development key, generated on first use with its trust store.
+fn dev_key(root: &Path) -> Result<tradsys_signing::SecretKey> {
+    let path = root.join(DEV_KEY);
+    if path.exists() {
+        return Ok(tradsys_signing::SecretKey::read(&path)?);
+    }
+    let key = tradsys_signing::SecretKey::generate("dev")?;
+    key.write(path.parent().expect("a directory"))?;
+    let trust = root.join(DEV_TRUST);
+    std::fs::create_dir_all(&trust).with_context(|| format!("creating {}", trust.display()))?;
+    std::fs::write(trust.join("dev.pub"), key.public().to_line())
+        .with_context(|| format!("writing {}", trust.display()))?;
+    println!(
+        "generated development key {} in {}",
+        key.public().id(),
+        path.display()
+    );
+    Ok(key)
 }

@@ -1,0 +1,93 @@
+//! The host's small persistent state: per plugin name, the highest version it
+//! has accepted (rollback protection). Kept as JSON beside the plugin
+//! directory and replaced atomically (write a temporary file, then rename).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+/// Highest accepted version per plugin name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackState {
+    /// Plugin name → highest version ever accepted.
+    pub accepted: BTreeMap<String, Version>,
+}
+
+/// Where the state of plugin directory `dir` lives: `<dir>.state.json` beside it.
+pub fn state_path(dir: &Path) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map_or_else(|| "plugins".into(), |n| n.to_string_lossy().into_owned());
+    dir.with_file_name(format!("{name}.state.json"))
+}
+
+impl RollbackState {
+    /// Read the state file; a missing file is an empty state, a corrupt one an
+    /// error naming it (the floor must not silently vanish).
+    pub fn load(path: &Path) -> Result<Self> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "host state {} is corrupt (delete it to reset rollback protection)",
+                    path.display()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(e).with_context(|| format!("reading host state {}", path.display())),
+        }
+    }
+
+    /// Write atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("json.tmp");
+        let json = serde_json::to_vec_pretty(self).expect("state serialises");
+        std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))
+    }
+
+    /// The highest accepted version of `name`.
+    pub fn floor(&self, name: &str) -> Option<&Version> {
+        self.accepted.get(name)
+    }
+
+    /// Record that `version` of `name` was accepted; true when the floor rose.
+    pub fn accept(&mut self, name: &str, version: &Version) -> bool {
+        match self.accepted.get(name) {
+            Some(v) if v >= version => false,
+            _ => {
+                self.accepted.insert(name.to_string(), version.clone());
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_atomically_and_only_rises() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = state_path(&dir.path().join("plugins"));
+        assert_eq!(path, dir.path().join("plugins.state.json"));
+        let mut state = RollbackState::load(&path).unwrap();
+        assert!(state.accept("a", &Version::new(1, 2, 0)));
+        assert!(!state.accept("a", &Version::new(1, 1, 0)));
+        state.save(&path).unwrap();
+        assert_eq!(
+            RollbackState::load(&path).unwrap().floor("a"),
+            Some(&Version::new(1, 2, 0))
+        );
+        std::fs::write(&path, "{garbage").unwrap();
+        let err = format!("{:#}", RollbackState::load(&path).unwrap_err());
+        assert!(
+            err.contains("plugins.state.json") && err.contains("corrupt"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! The plugin manifest: what a plugin declares about itself, carried in the
+//! `tradsys-manifest` custom section as JSON.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use semver::{Version, VersionReq};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Name of the custom section holding the manifest.
+pub const MANIFEST_SECTION: &str = "tradsys-manifest";
+
+/// A plugin name: 1 to 64 of `a-z`, `0-9` and `-`, starting with a letter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PluginName(String);
+
+impl PluginName {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PluginName {
+    type Error = String;
+
+    fn try_from(name: String) -> std::result::Result<Self, String> {
+        let ok = (1..=64).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(name))
+        } else {
+            Err(format!(
+                "`{name}` is not a plugin name (1 to 64 of a-z, 0-9, -, starting with a letter)"
+            ))
+        }
+    }
+}
+
+impl From<PluginName> for String {
+    fn from(name: PluginName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for PluginName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The four plugin kinds, one per `tradsys:plugins` world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A trading strategy.
+    Strategy,
+    /// A pre-trade risk validator.
+    RiskValidator,
+    /// An order-matching engine.
+    Matcher,
+    /// A market-data / venue connector.
+    Connector,
+}
+
+impl Kind {
+    /// The WIT world name.
+    pub fn world(self) -> &'static str {
+        match self {
+            Self::Strategy => "strategy",
+            Self::RiskValidator => "risk-validator",
+            Self::Matcher => "matcher",
+            Self::Connector => "connector",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.world())
+    }
+}
+
+/// What the plugin asks the host to let it reach. Nothing is reachable by
+/// default; the host decides what it grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Capabilities {
+    /// Read files in one directory the host preopens at `/data`.
+    pub read_dir: bool,
+    /// `host:port` pairs the plugin wants to connect to.
+    pub network: Vec<String>,
+}
+
+/// Resource limits the plugin asks for; the host grants at most its own caps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Fuel per call.
+    pub fuel_per_call: Option<u64>,
+    /// Wall-clock deadline per call, milliseconds.
+    pub deadline_ms: Option<u64>,
+    /// Linear memory, bytes.
+    pub memory_bytes: Option<u64>,
+}
+
+/// What a plugin declares about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Unique plugin name.
+    pub name: PluginName,
+    /// The plugin's version.
+    pub version: Version,
+    /// Its kind.
+    pub kind: Kind,
+    /// The `tradsys:plugins` API versions it works with, e.g. `^1.0`.
+    pub api: VersionReq,
+    /// One line on what it does.
+    #[serde(default)]
+    pub description: String,
+    /// Who wrote it.
+    #[serde(default)]
+    pub author: String,
+    /// What it asks to reach.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// Limits it asks for.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Other plugins it needs, by name, with the versions it accepts.
+    #[serde(default)]
+    pub dependencies: BTreeMap<PluginName, VersionReq>,
+    /// Higher runs (and is kept in memory) first; default 0.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+impl Manifest {
+    /// Parse a manifest section's payload.
+    pub fn from_json(data: &[u8]) -> Result<Self> {
+        serde_json::from_slice(data).map_err(|e| Error::MalformedManifest(e.to_string()))
+    }
+
+    /// The payload of a manifest section.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a manifest always serialises")
+    }
+
+    /// `name@version`, for messages.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_into_real_types_and_refuses_unknown_fields() {
+        let m = Manifest::from_json(
+            br#"{"name":"ma-crossover","version":"1.2.3","kind":"strategy","api":"^1.0",
+                 "dependencies":{"fifo-matcher":"^1"},"priority":5}"#,
+        )
+        .unwrap();
+        assert_eq!(m.version, Version::new(1, 2, 3));
+        assert!(m.api.matches(&Version::new(1, 4, 0)));
+        assert_eq!(m.kind, Kind::Strategy);
+        assert_eq!(Manifest::from_json(&m.to_json()).unwrap(), m);
+
+        let err = |json: &str| {
+            Manifest::from_json(json.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err(r#"{"name":"a","version":"1.0.0","kind":"strategy","api":"^1","colour":"red"}"#)
+                .contains("colour")
+        );
+        assert!(
+            err(r#"{"name":"A b","version":"1.0.0","kind":"strategy","api":"^1"}"#)
+                .contains("not a plugin name")
+        );
+        assert!(
+            err(r#"{"name":"a","version":"one","kind":"strategy","api":"^1"}"#)
+                .contains("manifest")
+        );
+        assert!(
+            err(r#"{"name":"a","version":"1.0.0","kind":"robot","api":"^1"}"#).contains("robot")
+        );
+    }
+}
