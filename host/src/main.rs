@@ -86,6 +86,21 @@ enum KeyCommand {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Build a plugin crate (or a workspace of them) into plugin files with their manifests.
+    Build {
+        /// The crate's directory or Cargo.toml
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Where to write <name>.wasm
+        #[arg(long, value_name = "DIR", default_value = "target/plugins")]
+        out: PathBuf,
+        /// Sign with this secret key file (NAME.key); unsigned without it
+        #[arg(long, value_name = "KEY")]
+        key: Option<PathBuf>,
+        /// Cargo target directory [default: the crate's own]
+        #[arg(long, value_name = "DIR")]
+        target_dir: Option<PathBuf>,
+    },
     /// Add a signature to a plugin file (in place unless --out is given).
     Sign {
         /// The plugin file
@@ -239,6 +254,38 @@ fn read(file: &Path) -> Result<Vec<u8>> {
 
 fn plugin(command: PluginCommand) -> Result<()> {
     match command {
+        PluginCommand::Build {
+            path,
+            out,
+            key,
+            target_dir,
+        } => {
+            let manifest_path = if path.is_dir() {
+                path.join("Cargo.toml")
+            } else {
+                path
+            };
+            let key = key.as_deref().map(SecretKey::read).transpose()?;
+            let request = tradsys_build::BuildRequest {
+                manifest_path: &manifest_path,
+                out_dir: &out,
+                target_dir: target_dir.as_deref(),
+                key: key.as_ref(),
+            };
+            for built in tradsys_build::build(&request)? {
+                let signed = built.signer.map_or_else(
+                    || "unsigned: sign it with `tradsys plugin sign`".to_string(),
+                    |id| format!("signed by {id}"),
+                );
+                println!(
+                    "built {} {} ({} bytes, {signed})",
+                    built.path.display(),
+                    built.manifest.id(),
+                    built.size
+                );
+            }
+            Ok(())
+        }
         PluginCommand::Sign { file, key, out } => {
             let key = SecretKey::read(&key)?;
             let signed =

@@ -416,3 +416,41 @@ fn key_and_plugin_commands_work_together() {
         );
     }
 }
+
+#[test]
+fn plugin_build_writes_the_manifest_from_cargo_metadata_and_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let key = SecretKey::generate("builder").unwrap();
+    key.write(dir.path()).unwrap();
+    let root = crate::common::workspace_root();
+    let out = dir.path().join("out");
+    let built = stdout_of(&[
+        "plugin",
+        "build",
+        &path(&root.join("plugins/price-collar")),
+        "--out",
+        &path(&out),
+        "--key",
+        &path(&dir.path().join("builder.key")),
+        "--target-dir",
+        &path(&root.join("target/plugins-build")),
+    ]);
+    assert!(built.contains("price-collar@1.0.0"), "{built}");
+    let bytes = std::fs::read(out.join("price-collar.wasm")).unwrap();
+    let mut trust = TrustStore::default();
+    trust.add(key.public());
+    let manifest = verify(&bytes, &trust).unwrap().manifest;
+    assert_eq!(manifest.id(), "price-collar@1.0.0");
+    assert_eq!(manifest.kind, tradsys_signing::Kind::RiskValidator);
+    assert!(
+        manifest.description.contains("basis-point band"),
+        "{}",
+        manifest.description
+    );
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "only the plugin file, no temporary left"
+    );
+}

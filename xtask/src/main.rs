@@ -14,8 +14,6 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
-
 /// The development signing key, made on first use (never for production).
 const DEV_KEY: &str = "target/dev-keys/dev.key";
 /// A trust store holding only the development key's public half.
@@ -43,7 +41,7 @@ fn main() -> Result<()> {
             run.arg("--trust")
                 .arg(root.join(DEV_TRUST))
                 .args(&args[1..]);
-            status(run)
+            tradsys_build::run(run)
         }
         Some("test") => test(&root),
         Some("bench") => {
@@ -52,7 +50,7 @@ fn main() -> Result<()> {
             bench
                 .args(["bench", "--package", "tradsys-host", "--bench", "boundary"])
                 .args(&args[1..]);
-            status(bench)
+            tradsys_build::run(bench)
         }
         _ => bail!("usage: cargo xtask <build-plugins | demo [tradsys run args] | test | bench>"),
     }
@@ -71,33 +69,22 @@ fn cargo(root: &Path) -> Command {
     command
 }
 
-fn status(mut command: Command) -> Result<()> {
-    let shown = format!("{command:?}");
-    let status = command
-        .status()
-        .with_context(|| format!("running {shown}"))?;
-    if !status.success() {
-        bail!("{shown} failed with {status}");
-    }
-    Ok(())
-}
-
 fn test(root: &Path) -> Result<()> {
     let plugins_manifest = root.join("plugins/Cargo.toml");
     let native_target = root.join("target/plugins-native");
-    status({
+    tradsys_build::run({
         let mut c = cargo(root);
         c.args(["fmt", "--all", "--check"]);
         c
     })?;
-    status({
+    tradsys_build::run({
         let mut c = cargo(root);
         c.args(["fmt", "--all", "--check", "--manifest-path"])
             .arg(&plugins_manifest);
         c
     })?;
     build_plugins(root)?;
-    status({
+    tradsys_build::run({
         let mut c = cargo(root);
         c.args([
             "clippy",
@@ -109,7 +96,7 @@ fn test(root: &Path) -> Result<()> {
         ]);
         c
     })?;
-    status({
+    tradsys_build::run({
         let mut c = cargo(root);
         c.args(["clippy", "--workspace", "--all-targets", "--manifest-path"])
             .arg(&plugins_manifest);
@@ -118,7 +105,7 @@ fn test(root: &Path) -> Result<()> {
             .args(["--", "-D", "warnings"]);
         c
     })?;
-    status({
+    tradsys_build::run({
         let mut c = cargo(root);
         c.args(["test", "--workspace", "--manifest-path"])
             .arg(&plugins_manifest);
@@ -128,163 +115,34 @@ fn test(root: &Path) -> Result<()> {
     // The end-to-end tests run the `tradsys` binary, which `cargo test` does
     // not build for a package without integration tests of its own. Building
     // bins and tests in one go resolves features once, as `cargo test` does.
-    status({
+    tradsys_build::run({
         let mut c = cargo(root);
         c.args(["build", "--workspace", "--bins", "--tests"]);
         c
     })?;
-    status({
+    tradsys_build::run({
         let mut c = cargo(root);
         c.args(["test", "--workspace"]);
         c
     })
 }
 
-struct PluginCrate {
-    name: String,
-    target: String,
-    manifest: tradsys_signing::Manifest,
-}
-
 fn build_plugins(root: &Path) -> Result<()> {
-    ensure_targets()?;
-    let manifest = root.join("plugins/Cargo.toml");
-    let build_dir = root.join("target/plugins-build");
-    let out_dir = root.join("target/plugins");
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let crates = plugin_crates(root, &manifest)?;
     let key = dev_key(root)?;
-    for target in TARGETS {
-        let names: Vec<&str> = crates
-            .iter()
-            .filter(|c| c.target == target)
-            .map(|c| c.name.as_str())
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
-        let mut build = cargo(root);
-        build
-            .args(["build", "--release", "--target", target, "--manifest-path"])
-            .arg(&manifest);
-        build.arg("--target-dir").arg(&build_dir);
-        for name in &names {
-            build.args(["--package", name]);
-        }
-        status(build)?;
-    }
-    for krate in &crates {
-        let built = build_dir
-            .join(&krate.target)
-            .join("release")
-            .join(format!("{}.wasm", krate.name.replace('-', "_")));
-        let bytes =
-            std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
-        let component = if krate.target == "wasm32-unknown-unknown" {
-            // A core module with wit-bindgen's type sections: wrap it as a
-            // component whose only imports are the tradsys host interfaces.
-            wit_component::ComponentEncoder::default()
-                .module(&bytes)
-                .and_then(|e| e.validate(true).encode())
-                .with_context(|| format!("turning {} into a component", built.display()))?
-        } else {
-            bytes // wasm32-wasip2 links a component already
-        };
-        let with_manifest = tradsys_signing::embed_manifest(&component, &krate.manifest)?;
-        let signed = tradsys_signing::sign(&with_manifest, &key)?;
-        let dest = out_dir.join(format!("{}.wasm", krate.name));
-        let tmp = out_dir.join(format!(".{}.wasm.tmp", krate.name));
-        std::fs::write(&tmp, &signed).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &dest).with_context(|| format!("installing {}", dest.display()))?;
+    let built = tradsys_build::build(&tradsys_build::BuildRequest {
+        manifest_path: &root.join("plugins/Cargo.toml"),
+        out_dir: &root.join("target/plugins"),
+        target_dir: Some(&root.join("target/plugins-build")),
+        key: Some(&key),
+    })?;
+    for b in built {
         println!(
             "built {} {} ({} KiB, signed by development key {})",
-            dest.display(),
-            krate.manifest.version,
-            signed.len() / 1024,
+            b.path.display(),
+            b.manifest.version,
+            b.size / 1024,
             key.public().id()
         );
-    }
-    Ok(())
-}
-
-fn plugin_crates(root: &Path, manifest: &Path) -> Result<Vec<PluginCrate>> {
-    let output = cargo(root)
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--manifest-path",
-        ])
-        .arg(manifest)
-        .output()
-        .context("running cargo metadata on plugins/")?;
-    if !output.status.success() {
-        bail!(
-            "cargo metadata on plugins/ failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("parsing cargo metadata")?;
-    let mut crates = Vec::new();
-    for package in metadata["packages"].as_array().into_iter().flatten() {
-        let name = package["name"].as_str().unwrap_or_default().to_string();
-        let mut tradsys = package["metadata"]["tradsys"].clone();
-        let Some(target) = tradsys.as_object_mut().and_then(|t| t.remove("target")) else {
-            bail!("plugin crate {name} has no [package.metadata.tradsys] target");
-        };
-        let target = target.as_str().unwrap_or_default().to_string();
-        if !TARGETS.contains(&target.as_str()) {
-            bail!(
-                "plugin crate {name}: unsupported target {target} (use one of {})",
-                TARGETS.join(", ")
-            );
-        }
-        // The manifest: the crate's name, version, description and authors,
-        // plus everything else of [package.metadata.tradsys], checked by the
-        // same parser the host uses.
-        let mut fields = tradsys.as_object().cloned().unwrap_or_default();
-        fields.entry("api").or_insert_with(|| "^1.0".into());
-        fields.insert("name".into(), name.clone().into());
-        fields.insert("version".into(), package["version"].clone());
-        fields.insert(
-            "description".into(),
-            package["description"].as_str().unwrap_or_default().into(),
-        );
-        let authors: Vec<&str> = package["authors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a.as_str())
-            .collect();
-        fields.insert("author".into(), authors.join(", ").into());
-        let json = serde_json::to_vec(&fields)?;
-        let manifest = tradsys_signing::Manifest::from_json(&json)
-            .with_context(|| format!("plugin crate {name}: [package.metadata.tradsys]"))?;
-        crates.push(PluginCrate {
-            name,
-            target,
-            manifest,
-        });
-    }
-    crates.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(crates)
-}
-
-fn ensure_targets() -> Result<()> {
-    let output = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .context("running rustup (needed to install the wasm targets)")?;
-    let installed = String::from_utf8_lossy(&output.stdout);
-    for target in TARGETS {
-        if !installed.lines().any(|l| l.trim() == target) {
-            println!("installing the {target} target");
-            let mut add = Command::new("rustup");
-            add.args(["target", "add", target]);
-            status(add)?;
-        }
     }
     Ok(())
 }
