@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::Deserialize;
 
+use crate::plugin::PluginKind;
 use crate::runtime::Grants;
 
 /// Default number of market events in a run.
@@ -49,6 +50,10 @@ pub struct HostConfig {
     pub run: RunSettings,
     /// Which plugin signatures are trusted.
     pub trust: TrustSettings,
+    /// Limits per plugin kind (a plugin's own `[plugins.NAME.limits]` wins).
+    pub limits: KindLimits,
+    /// When a faulting plugin is quarantined.
+    pub faults: FaultSettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
 }
@@ -102,6 +107,121 @@ pub struct TrustSettings {
     pub allow_unsigned: bool,
 }
 
+/// Resource limits of one plugin call and instance. Every field is optional
+/// in the config; what is left out falls back to the kind's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// Fuel (roughly, wasm instructions) per call; the call traps when it runs out.
+    pub fuel_per_call: Option<u64>,
+    /// Wall-clock deadline per call, milliseconds (epoch interruption, 1 ms ticks).
+    pub deadline_ms: Option<u64>,
+    /// Linear memory per instance, bytes; a grow beyond it fails inside the guest.
+    pub memory_bytes: Option<u64>,
+    /// Items one call may return (commands, events, reports); more is a fault.
+    pub max_output: Option<u32>,
+}
+
+/// Limits as granted to one plugin: every field decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Fuel per call.
+    pub fuel_per_call: u64,
+    /// Wall-clock deadline per call, milliseconds.
+    pub deadline_ms: u64,
+    /// Linear memory per instance, bytes.
+    pub memory_bytes: u64,
+    /// Items one call may return.
+    pub max_output: u32,
+}
+
+impl Limits {
+    /// The built-in default of each kind (safe for the examples with room to spare).
+    ///
+    /// | kind | fuel per call | deadline | memory | output items |
+    /// |---|---|---|---|---|
+    /// | strategy | 100 M | 100 ms | 64 MiB | 10,000 |
+    /// | risk-validator | 50 M | 50 ms | 32 MiB | (one verdict per order) |
+    /// | matcher | 200 M | 100 ms | 256 MiB | 1,000,000 |
+    /// | connector | 200 M | 500 ms | 256 MiB | 100,000 |
+    pub fn default_for(kind: PluginKind) -> Self {
+        const MIB: u64 = 1 << 20;
+        let (fuel_per_call, deadline_ms, memory_bytes, max_output) = match kind {
+            PluginKind::Strategy => (100_000_000, 100, 64 * MIB, 10_000),
+            PluginKind::RiskValidator => (50_000_000, 50, 32 * MIB, 1_000_000),
+            PluginKind::Matcher => (200_000_000, 100, 256 * MIB, 1_000_000),
+            PluginKind::Connector => (200_000_000, 500, 256 * MIB, 100_000),
+        };
+        Self {
+            fuel_per_call,
+            deadline_ms,
+            memory_bytes,
+            max_output,
+        }
+    }
+
+    fn overridden(self, settings: Option<&LimitSettings>) -> Self {
+        let Some(s) = settings else { return self };
+        Self {
+            fuel_per_call: s.fuel_per_call.unwrap_or(self.fuel_per_call),
+            deadline_ms: s.deadline_ms.unwrap_or(self.deadline_ms),
+            memory_bytes: s.memory_bytes.unwrap_or(self.memory_bytes),
+            max_output: s.max_output.unwrap_or(self.max_output),
+        }
+    }
+
+    /// What a plugin gets when its manifest asks for `asked`: what it asks,
+    /// but never more than the host allows.
+    pub fn granting(self, asked: &tradsys_signing::Limits) -> Self {
+        Self {
+            fuel_per_call: asked
+                .fuel_per_call
+                .map_or(self.fuel_per_call, |a| a.min(self.fuel_per_call)),
+            deadline_ms: asked
+                .deadline_ms
+                .map_or(self.deadline_ms, |a| a.min(self.deadline_ms)),
+            memory_bytes: asked
+                .memory_bytes
+                .map_or(self.memory_bytes, |a| a.min(self.memory_bytes)),
+            max_output: self.max_output,
+        }
+    }
+}
+
+/// The `[limits.KIND]` tables.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, rename_all = "kebab-case")]
+pub struct KindLimits {
+    /// `[limits.strategy]`.
+    pub strategy: Option<LimitSettings>,
+    /// `[limits.risk-validator]`.
+    pub risk_validator: Option<LimitSettings>,
+    /// `[limits.matcher]`.
+    pub matcher: Option<LimitSettings>,
+    /// `[limits.connector]`.
+    pub connector: Option<LimitSettings>,
+}
+
+/// The `[faults]` table: the circuit breaker.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultSettings {
+    /// Faults within `window_ms` of host time after which a plugin is
+    /// quarantined (no more calls) for the rest of the session.
+    pub quarantine_after: u32,
+    /// The window, milliseconds of host (market event) time.
+    pub window_ms: u64,
+}
+
+impl Default for FaultSettings {
+    fn default() -> Self {
+        Self {
+            quarantine_after: 5,
+            window_ms: 60_000,
+        }
+    }
+}
+
 /// A `[plugins.NAME]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -115,6 +235,8 @@ pub struct PluginSettings {
     /// Versions allowed to run. Setting it is the operator's explicit pin:
     /// a matching version runs even below the rollback-protection floor.
     pub version: Option<semver::VersionReq>,
+    /// Limits for this plugin, over its kind's.
+    pub limits: Option<LimitSettings>,
 }
 
 impl Default for PluginSettings {
@@ -124,6 +246,7 @@ impl Default for PluginSettings {
             config: BTreeMap::new(),
             read_dir: None,
             version: None,
+            limits: None,
         }
     }
 }
@@ -202,9 +325,25 @@ impl HostConfig {
         self.plugins.get(name).and_then(|p| p.version.as_ref())
     }
 
-    /// What the host grants the plugin called `name`. The session's connector
+    /// The most the host allows the plugin called `name` of `kind`: its own
+    /// `[plugins.NAME.limits]`, else `[limits.KIND]`, else the kind's default.
+    pub fn limits(&self, name: &str, kind: PluginKind) -> Limits {
+        let by_kind = match kind {
+            PluginKind::Strategy => self.limits.strategy.as_ref(),
+            PluginKind::RiskValidator => self.limits.risk_validator.as_ref(),
+            PluginKind::Matcher => self.limits.matcher.as_ref(),
+            PluginKind::Connector => self.limits.connector.as_ref(),
+        };
+        let own = self.plugins.get(name).and_then(|p| p.limits.as_ref());
+        Limits::default_for(kind)
+            .overridden(by_kind)
+            .overridden(own)
+    }
+
+    /// What the host grants the plugin of `manifest`. The session's connector
     /// also gets `seed` unless its config sets one.
-    pub fn grants(&self, name: &str) -> Grants {
+    pub fn grants(&self, manifest: &tradsys_signing::Manifest) -> Grants {
+        let name = manifest.name.as_str();
         let settings = self.plugins.get(name);
         let mut config: Vec<(String, String)> = settings
             .map(|s| {
@@ -220,6 +359,8 @@ impl HostConfig {
         Grants {
             config,
             read_dir: settings.and_then(|s| s.read_dir.clone()),
+            limits: self.limits(name, manifest.kind).granting(&manifest.limits),
+            faults: self.faults,
         }
     }
 }
@@ -227,6 +368,41 @@ impl HostConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn manifest(name: &str, kind: &str) -> tradsys_signing::Manifest {
+        let json = format!(r#"{{"name":"{name}","version":"1.0.0","kind":"{kind}","api":"^1.0"}}"#);
+        tradsys_signing::Manifest::from_json(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn limits_come_from_the_plugin_then_the_kind_then_the_default_and_cap_the_manifest() {
+        let config: HostConfig = toml::from_str(
+            "[limits.strategy]\nfuel_per_call = 1000\ndeadline_ms = 7\n\n[plugins.fast.limits]\nfuel_per_call = 50\n",
+        )
+        .unwrap();
+        let strategy = config.limits("slow", PluginKind::Strategy);
+        assert_eq!((strategy.fuel_per_call, strategy.deadline_ms), (1000, 7));
+        assert_eq!(
+            strategy.memory_bytes,
+            Limits::default_for(PluginKind::Strategy).memory_bytes
+        );
+        assert_eq!(
+            config.limits("fast", PluginKind::Strategy).fuel_per_call,
+            50
+        );
+        assert_eq!(
+            config.limits("any", PluginKind::Matcher),
+            Limits::default_for(PluginKind::Matcher)
+        );
+        // A manifest may ask for less, never for more than the host allows.
+        let asks = |fuel| tradsys_signing::Limits {
+            fuel_per_call: Some(fuel),
+            ..Default::default()
+        };
+        assert_eq!(strategy.granting(&asks(10)).fuel_per_call, 10);
+        assert_eq!(strategy.granting(&asks(1_000_000)).fuel_per_call, 1000);
+        assert!(toml::from_str::<HostConfig>("[limits.robot]\nfuel_per_call = 1\n").is_err());
+    }
 
     #[test]
     fn parses_a_full_config_and_renders_values_as_text() {
@@ -241,7 +417,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.run.events, 500);
-        let grants = config.grants("max-notional");
+        let grants = config.grants(&manifest("max-notional", "risk-validator"));
         assert_eq!(
             grants.config,
             vec![
@@ -253,7 +429,7 @@ mod tests {
         );
         assert!(
             config
-                .grants(DEFAULT_CONNECTOR)
+                .grants(&manifest(DEFAULT_CONNECTOR, "connector"))
                 .config
                 .contains(&("seed".to_string(), "7".to_string()))
         );

@@ -46,6 +46,24 @@ pub enum Fault {
         /// What was wrong with the answer.
         reason: String,
     },
+    /// A call returned more items than the plugin's limit allows; nothing of it is used.
+    #[error("plugin {plugin} returned {items} items, above its limit of {limit}")]
+    OutputLimit {
+        /// Plugin name.
+        plugin: String,
+        /// Items returned.
+        items: usize,
+        /// The limit.
+        limit: u32,
+    },
+    /// The plugin faulted too often and gets no more calls this session.
+    #[error("plugin {plugin} is quarantined: {reason}")]
+    Quarantined {
+        /// Plugin name.
+        plugin: String,
+        /// Why.
+        reason: String,
+    },
     /// Any other failure inside the runtime.
     #[error("plugin {plugin} failed: {reason}")]
     Other {
@@ -64,6 +82,8 @@ impl Fault {
             Self::Init { .. } => "init".into(),
             Self::Trap { trap, .. } => format!("trap:{}", trap_label(*trap)),
             Self::Contract { .. } => "contract".into(),
+            Self::OutputLimit { .. } => "output-limit".into(),
+            Self::Quarantined { .. } => "quarantined".into(),
             Self::Other { .. } => "other".into(),
         }
     }
@@ -159,6 +179,10 @@ pub struct PluginInstance<B: KindBindings> {
     /// Set when `init` refused the configuration: a config error is not
     /// retried on every call (it would fail the same way).
     refused: Option<String>,
+    /// Host times of recent faults, for the circuit breaker.
+    recent_faults: std::collections::VecDeque<u64>,
+    /// Set when the circuit breaker opened.
+    quarantined: Option<String>,
     stats: CallStats,
 }
 
@@ -171,6 +195,8 @@ impl<B: KindBindings> PluginInstance<B> {
             plugin,
             live: None,
             refused: None,
+            recent_faults: std::collections::VecDeque::new(),
+            quarantined: None,
             stats: CallStats::default(),
         }
     }
@@ -185,30 +211,60 @@ impl<B: KindBindings> PluginInstance<B> {
         &self.stats
     }
 
-    /// Instantiate and `init` now if there is no live instance.
+    /// Why the plugin is quarantined, if it is.
+    pub fn quarantined(&self) -> Option<&str> {
+        self.quarantined.as_deref()
+    }
+
+    /// Instantiate and `init` now if there is no live instance. `init` runs
+    /// with ten times the per-call budget.
     pub fn ensure_live(&mut self) -> Result<(), Fault> {
         if self.live.is_some() {
             return Ok(());
         }
         let name = self.plugin.name().to_string();
+        if let Some(reason) = &self.quarantined {
+            return Err(Fault::Quarantined {
+                plugin: name,
+                reason: reason.clone(),
+            });
+        }
         if let Some(reason) = &self.refused {
             return Err(Fault::Init {
                 plugin: name,
                 reason: reason.clone(),
             });
         }
+        // Instantiation may run guest code (a wasip2 component's start), so
+        // the budget is set first: ten calls' worth for instantiate and `init`.
+        let limits = self.plugin.grants().limits;
         let instantiate = || -> wasmtime::Result<(Store<HostState>, B)> {
             let mut store = self
                 .runtime
                 .new_store(&name, self.plugin.grants())
                 .map_err(wasmtime::Error::from_anyhow)?;
+            self.runtime
+                .arm(
+                    &mut store,
+                    limits.fuel_per_call.saturating_mul(10),
+                    limits.deadline_ms.saturating_mul(10),
+                )
+                .map_err(wasmtime::Error::from_anyhow)?;
             let bindings = B::instantiate(&self.plugin.pre, &mut store)?;
             Ok((store, bindings))
         };
-        let (mut store, bindings) = instantiate().map_err(|e| Fault::Instantiate {
-            plugin: name.clone(),
-            reason: format!("{e:#}"),
-        })?;
+        let (mut store, bindings) = match instantiate() {
+            Ok(live) => live,
+            Err(e) if e.downcast_ref::<Trap>().is_some() => {
+                return Err(self.record(to_fault(&name, e)));
+            }
+            Err(e) => {
+                return Err(Fault::Instantiate {
+                    plugin: name.clone(),
+                    reason: format!("{e:#}"),
+                });
+            }
+        };
         self.stats.instantiations += 1;
         let config = self.plugin.grants().config.clone();
         match self.timed(|| bindings.init(&mut store, &config)) {
@@ -233,8 +289,25 @@ impl<B: KindBindings> PluginInstance<B> {
         &mut self,
         f: impl FnOnce(&B, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, Fault> {
+        if let Some(reason) = &self.quarantined {
+            return Err(Fault::Quarantined {
+                plugin: self.plugin.name().to_string(),
+                reason: reason.clone(),
+            });
+        }
         self.ensure_live()?;
         let (mut store, bindings) = self.live.take().expect("ensure_live made an instance");
+        let limits = self.plugin.grants().limits;
+        if let Err(e) = self
+            .runtime
+            .arm(&mut store, limits.fuel_per_call, limits.deadline_ms)
+        {
+            let fault = Fault::Other {
+                plugin: self.plugin.name().to_string(),
+                reason: format!("{e:#}"),
+            };
+            return Err(self.record(fault));
+        }
         match self.timed(|| f(&bindings, &mut store)) {
             Ok(value) => {
                 self.live = Some((store, bindings));
@@ -242,6 +315,22 @@ impl<B: KindBindings> PluginInstance<B> {
             }
             Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
         }
+    }
+
+    /// Accept `items` if there are no more of them than the plugin's output
+    /// limit; otherwise it is a fault, and the instance is discarded.
+    pub fn limit_output<T>(&mut self, items: Vec<T>) -> Result<Vec<T>, Fault> {
+        let limit = self.plugin.grants().limits.max_output;
+        if items.len() <= limit as usize {
+            return Ok(items);
+        }
+        self.live = None;
+        let fault = Fault::OutputLimit {
+            plugin: self.plugin.name().to_string(),
+            items: items.len(),
+            limit,
+        };
+        Err(self.record(fault))
     }
 
     /// Count a fault the caller found in an answer (a contract breach) and
@@ -266,7 +355,33 @@ impl<B: KindBindings> PluginInstance<B> {
 
     fn record(&mut self, fault: Fault) -> Fault {
         *self.stats.faults.entry(fault.label()).or_default() += 1;
-        tracing::warn!(plugin = self.plugin.name(), kind = %self.plugin.kind(), "{fault}");
+        let version = self.plugin.version().to_string();
+        tracing::warn!(plugin = self.plugin.name(), %version, kind = %self.plugin.kind(), "{fault}");
+        // Circuit breaker: too many faults within the window of host time.
+        let policy = self.plugin.grants().faults;
+        let now = self.runtime.clock().now();
+        let window_ns = policy.window_ms.saturating_mul(1_000_000);
+        self.recent_faults.push_back(now);
+        while self
+            .recent_faults
+            .front()
+            .is_some_and(|t| now.saturating_sub(*t) > window_ns)
+        {
+            self.recent_faults.pop_front();
+        }
+        if self.quarantined.is_none()
+            && self.recent_faults.len() >= policy.quarantine_after.max(1) as usize
+        {
+            let reason = format!(
+                "{} faults within {} ms (last: {})",
+                self.recent_faults.len(),
+                policy.window_ms,
+                fault.label()
+            );
+            tracing::error!(plugin = self.plugin.name(), %version, "quarantined: {reason}");
+            self.live = None;
+            self.quarantined = Some(reason);
+        }
         fault
     }
 }

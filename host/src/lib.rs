@@ -54,3 +54,5 @@ pub use report::Report;
 pub use runtime::{Clock, ComponentDescription, Grants, HostState, Runtime};
 pub use session::{Counters, Session, StrategyCounts, reason_name};
 pub use state::{RollbackState, state_path};
+/// Trap codes, to tell a plugin's faults apart by downcasting.
+pub use wasmtime::Trap;

@@ -231,13 +231,14 @@ impl Registry {
             let name = candidate.manifest.name.to_string();
             let id = candidate.manifest.id();
             let version = candidate.manifest.version.clone();
+            let grants = config.grants(&candidate.manifest);
             let loaded = Plugin::load(
                 runtime,
                 candidate.manifest,
                 candidate.signers,
                 &candidate.file,
                 &candidate.bytes,
-                config.grants(&name),
+                grants,
             );
             match loaded {
                 Ok(plugin) => {

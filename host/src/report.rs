@@ -130,8 +130,25 @@ pub struct PluginReport {
     pub instantiations: u64,
     /// Faults by kind.
     pub faults: BTreeMap<String, u64>,
+    /// Why the circuit breaker quarantined it, if it did.
+    pub quarantined: Option<String>,
+    /// Limits granted: fuel per call, deadline, memory, output items.
+    pub limits: LimitsReport,
     /// Latencies (vary run to run).
     pub timing: CallTiming,
+}
+
+/// Limits granted to one plugin.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitsReport {
+    /// Fuel per call.
+    pub fuel_per_call: u64,
+    /// Deadline per call, milliseconds.
+    pub deadline_ms: u64,
+    /// Linear memory, bytes.
+    pub memory_bytes: u64,
+    /// Items one call may return.
+    pub max_output: u32,
 }
 
 /// Call latency of one plugin.
@@ -347,6 +364,15 @@ impl Report {
                 }
             );
         }
+        for p in self.plugins.iter().filter(|p| p.quarantined.is_some()) {
+            let _ = writeln!(
+                out,
+                "QUARANTINED {} {}: {}",
+                p.name,
+                p.version,
+                p.quarantined.as_deref().unwrap_or("")
+            );
+        }
         if !self.rejected_files.is_empty() {
             let _ = writeln!(out, "\nrefused plugin files:");
             for r in &self.rejected_files {
@@ -374,6 +400,16 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
         calls: stats.calls,
         instantiations: stats.instantiations,
         faults: stats.faults.clone(),
+        quarantined: instance.quarantined().map(str::to_string),
+        limits: {
+            let l = plugin.grants().limits;
+            LimitsReport {
+                fuel_per_call: l.fuel_per_call,
+                deadline_ms: l.deadline_ms,
+                memory_bytes: l.memory_bytes,
+                max_output: l.max_output,
+            }
+        },
         timing: latency(&stats.latencies_ns),
     }
 }

@@ -7,10 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context as _, Result};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
+    StoreLimitsBuilder,
+};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, LogLevel};
+use crate::config::{FaultSettings, Limits};
 
 /// The host clock plugins read through the `now` import: the time of the
 /// market event being processed, so a replay is deterministic.
@@ -31,12 +35,28 @@ impl Clock {
 
 /// What the host grants one plugin: its config entries and, for plugins that
 /// read files, one directory preopened read-only at `/data`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Grants {
     /// Entries passed to `init` and answered by `config-get`.
     pub config: Vec<(String, String)>,
     /// Directory preopened read-only as `/data`, if any.
     pub read_dir: Option<PathBuf>,
+    /// CPU, memory and output limits.
+    pub limits: Limits,
+    /// When repeated faults quarantine it.
+    pub faults: FaultSettings,
+}
+
+impl Default for Grants {
+    fn default() -> Self {
+        let limits = Limits::default_for(crate::plugin::PluginKind::Strategy);
+        Self {
+            config: Vec::new(),
+            read_dir: None,
+            limits,
+            faults: FaultSettings::default(),
+        }
+    }
 }
 
 /// What a component exports and imports, by name.
@@ -55,6 +75,7 @@ pub struct HostState {
     clock: Clock,
     wasi: WasiCtx,
     table: ResourceTable,
+    limits: StoreLimits,
 }
 
 impl bindings::types::Host for HostState {}
@@ -93,11 +114,34 @@ impl WasiView for HostState {
     }
 }
 
+/// Milliseconds per epoch tick: the resolution of call deadlines.
+pub const EPOCH_TICK_MS: u64 = 1;
+
+/// The largest wasm stack a call may use; deeper recursion traps.
+pub const MAX_WASM_STACK: usize = 512 << 10;
+
 /// The engine and linker shared by every plugin of a host.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     clock: Clock,
+    ticker: Option<Ticker>,
+}
+
+/// The engine-wide thread that advances the epoch every millisecond, so a
+/// call past its deadline is interrupted.
+struct Ticker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Runtime {
@@ -105,6 +149,16 @@ impl Runtime {
     /// concurrency off (it makes every call 2.5 to 3 times dearer) and the
     /// pooling allocator for cheap instantiation.
     pub fn new() -> Result<Self> {
+        Self::with_metering(true)
+    }
+
+    /// An engine without fuel metering or deadlines: only for measuring what
+    /// metering costs. Plugins run unbounded on it.
+    pub fn unmetered() -> Result<Self> {
+        Self::with_metering(false)
+    }
+
+    fn with_metering(metered: bool) -> Result<Self> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(256)
             .total_core_instances(512)
@@ -114,6 +168,9 @@ impl Runtime {
         let mut config = Config::new();
         config
             .concurrency_support(false)
+            .consume_fuel(metered)
+            .epoch_interruption(metered)
+            .max_wasm_stack(MAX_WASM_STACK)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
@@ -131,10 +188,28 @@ impl Runtime {
         // Plugins built for wasm32-wasip2 import WASI even when they use little
         // of it; what they may reach is decided per store in `new_store`.
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let ticker = metered.then(|| {
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (engine, flag) = (engine.clone(), stop.clone());
+            let thread = std::thread::Builder::new()
+                .name("tradsys-epoch".into())
+                .spawn(move || {
+                    while !flag.load(Ordering::Relaxed) {
+                        std::thread::sleep(std::time::Duration::from_millis(EPOCH_TICK_MS));
+                        engine.increment_epoch();
+                    }
+                })
+                .expect("spawning the epoch ticker");
+            Ticker {
+                stop,
+                thread: Some(thread),
+            }
+        });
         Ok(Self {
             engine,
             linker,
             clock: Clock::default(),
+            ticker,
         })
     }
 
@@ -186,13 +261,32 @@ impl Runtime {
                     format!("granting plugin {plugin} read access to {}", dir.display())
                 })?;
         }
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(usize::try_from(grants.limits.memory_bytes).unwrap_or(usize::MAX))
+            .table_elements(100_000)
+            .instances(64)
+            .memories(16)
+            .tables(64)
+            .build();
         let state = HostState {
             plugin: plugin.into(),
             config: grants.config.clone().into(),
             clock: self.clock.clone(),
             wasi: wasi.build(),
             table: ResourceTable::new(),
+            limits,
         };
-        Ok(Store::new(&self.engine, state))
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        Ok(store)
+    }
+
+    /// Give `store` one call's budget: `fuel` and a deadline `deadline_ms` from now.
+    pub fn arm(&self, store: &mut Store<HostState>, fuel: u64, deadline_ms: u64) -> Result<()> {
+        if self.ticker.is_some() {
+            store.set_fuel(fuel)?;
+            store.set_epoch_deadline(deadline_ms.div_ceil(EPOCH_TICK_MS).max(1));
+        }
+        Ok(())
     }
 }

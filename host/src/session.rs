@@ -219,7 +219,17 @@ impl Session {
             };
             let batch = self
                 .connector
-                .call(|c, s| c.tradsys_plugins_connector_api().call_next_batch(s, want));
+                .call(|c, s| c.tradsys_plugins_connector_api().call_next_batch(s, want))
+                .and_then(|batch| match batch {
+                    Some(events) if events.len() > want as usize => {
+                        Err(self.connector.contract_fault(format!(
+                            "returned {} events when asked for at most {want}",
+                            events.len()
+                        )))
+                    }
+                    Some(events) => self.connector.limit_output(events).map(Some),
+                    None => Ok(None),
+                });
             let mut events = match batch {
                 Ok(Some(events)) => events,
                 Ok(None) => break,
@@ -258,7 +268,8 @@ impl Session {
         for i in 0..self.strategies.len() {
             let result = self.strategies[i]
                 .instance
-                .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events));
+                .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events))
+                .and_then(|commands| self.strategies[i].instance.limit_output(commands));
             // A failing strategy's output for this batch is dropped.
             if let Ok(commands) = result {
                 self.route(i, commands);
@@ -282,6 +293,8 @@ impl Session {
                     b.tradsys_plugins_strategy_api()
                         .call_on_order_events(s, &events)
                 });
+                let result =
+                    result.and_then(|commands| self.strategies[i].instance.limit_output(commands));
                 if let Ok(commands) = result {
                     self.route(i, commands);
                 }
@@ -582,7 +595,8 @@ impl Session {
         }
         let result = self
             .matcher
-            .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, &commands));
+            .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, &commands))
+            .and_then(|reports| self.matcher.limit_output(reports));
         match result {
             Ok(reports) => {
                 for report in reports {

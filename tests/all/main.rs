@@ -6,6 +6,7 @@ mod common;
 mod files;
 mod matching;
 mod replay;
+mod sandbox;
 mod session;
 mod signing;
 mod validation;

@@ -41,15 +41,29 @@ fn measure(reps: usize, iters: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn instance<B: KindBindings>(name: &str) -> PluginInstance<B> {
+    instance_in(
+        Arc::new(Runtime::new().expect("engine")),
+        "plugins",
+        name,
+        &HostConfig::default(),
+    )
+}
+
+/// `name` from `target/DIR`, on `runtime`, with `config`.
+fn instance_in<B: KindBindings>(
+    runtime: Arc<Runtime>,
+    dir: &str,
+    name: &str,
+    config: &HostConfig,
+) -> PluginInstance<B> {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
-    let dir = target.join("plugins");
+    let dir = target.join(dir);
     let trust = TrustSettings {
         dir: Some(target.join("dev-keys/trust")),
         allow_unsigned: false,
     };
     let policy = TrustPolicy::from_settings(&trust).expect("the development trust store");
-    let runtime = Arc::new(Runtime::new().expect("engine"));
-    let registry = Registry::load_dir(&runtime, &dir, &HostConfig::default(), &policy)
+    let registry = Registry::load_dir(&runtime, &dir, config, &policy)
         .unwrap_or_else(|e| panic!("{e:#}: run `cargo xtask build-plugins`"));
     let plugin = registry
         .get(name)
@@ -58,6 +72,11 @@ fn instance<B: KindBindings>(name: &str) -> PluginInstance<B> {
     let mut instance = PluginInstance::new(runtime, plugin);
     instance.ensure_live().expect("init");
     instance
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
 }
 
 /// Order `i` of the validation batch: prices and sizes vary, some breach the limit.
@@ -343,5 +362,78 @@ fn main() {
     );
     println!(
         "\ntargets: batch per-order cost at most 4x native; a single small call at most 200 ns"
+    );
+
+    // --- sandbox: what metering costs, and how late a runaway call stops ------
+    let mut unmetered_strat = instance_in::<strategy::Strategy>(
+        Arc::new(Runtime::unmetered().expect("engine")),
+        "plugins",
+        "ma-crossover",
+        &HostConfig::default(),
+    );
+    unmetered_strat
+        .call(|b, s| {
+            b.tradsys_plugins_strategy_api()
+                .call_on_market(s, &host_defs)
+        })
+        .unwrap();
+    let (mut metered_next, mut unmetered_next) = (0, 0);
+    let (mut metered, mut unmetered) = (Vec::new(), Vec::new());
+    // Interleaved, so that drift in the machine's speed hits both alike.
+    for _ in 0..9 {
+        metered.push(measure(3, 8, || {
+            let batch = &host_batches[metered_next % batches];
+            metered_next += 1;
+            let out = strat.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, batch));
+            std::hint::black_box(out.unwrap());
+        }));
+        unmetered.push(measure(3, 8, || {
+            let batch = &host_batches[unmetered_next % batches];
+            unmetered_next += 1;
+            let out = unmetered_strat
+                .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, batch));
+            std::hint::black_box(out.unwrap());
+        }));
+    }
+    let metered = median(metered) / BATCH as f64;
+    let unmetered = median(unmetered) / BATCH as f64;
+    println!(
+        "\n{:<46} {:>12} {:>12} {:>8}",
+        "metering (fuel + epoch deadline)", "metered ns", "unmetered ns", "cost"
+    );
+    println!(
+        "{:<46} {metered:>12.1} {unmetered:>12.1} {:>7.1}%",
+        "strategy, per quote event (batch of 1,000)",
+        (metered / unmetered - 1.0) * 100.0
+    );
+
+    let deadline_ms = 10;
+    let config: HostConfig = toml::from_str(&format!(
+        "[faults]\nquarantine_after = 1000\n[plugins.hostile]\nconfig = {{ mode = \"spin\" }}\n\
+         [plugins.hostile.limits]\ndeadline_ms = {deadline_ms}\nfuel_per_call = 100000000000000\n"
+    ))
+    .expect("config");
+    let runtime = Arc::new(Runtime::new().expect("engine"));
+    let mut spin = instance_in::<strategy::Strategy>(runtime, "test-plugins", "hostile", &config);
+    let mut late: Vec<f64> = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            let result = spin.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &[]));
+            assert!(matches!(
+                result,
+                Err(tradsys_host::Fault::Trap {
+                    trap: tradsys_host::Trap::Interrupt,
+                    ..
+                })
+            ));
+            started.elapsed().as_secs_f64() * 1e3 - deadline_ms as f64
+        })
+        .collect();
+    late.sort_by(f64::total_cmp);
+    println!(
+        "runaway call, {deadline_ms} ms deadline: stopped {:.2} ms after it (median of 20), {:.2} ms at worst; \
+         target within 10 ms",
+        late[late.len() / 2],
+        late[late.len() - 1]
     );
 }

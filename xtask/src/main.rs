@@ -46,6 +46,7 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("bench") => {
             build_plugins(&root)?;
+            build_test_plugins(&root)?;
             let mut bench = cargo(&root);
             bench
                 .args(["bench", "--package", "tradsys-host", "--bench", "boundary"])
@@ -69,69 +70,79 @@ fn cargo(root: &Path) -> Command {
     command
 }
 
+/// Run cargo in `root` with `args`.
+fn cargo_run(root: &Path, args: &[&str]) -> Result<()> {
+    let mut c = cargo(root);
+    c.args(args);
+    tradsys_build::run(c)
+}
+
 fn test(root: &Path) -> Result<()> {
-    let plugins_manifest = root.join("plugins/Cargo.toml");
+    // The two plugin workspaces: the examples and the misbehaving test plugins.
+    let plugin_workspaces = [
+        root.join("plugins/Cargo.toml"),
+        root.join("tests/plugins/Cargo.toml"),
+    ];
     let native_target = root.join("target/plugins-native");
-    tradsys_build::run({
-        let mut c = cargo(root);
-        c.args(["fmt", "--all", "--check"]);
-        c
-    })?;
-    tradsys_build::run({
-        let mut c = cargo(root);
-        c.args(["fmt", "--all", "--check", "--manifest-path"])
-            .arg(&plugins_manifest);
-        c
-    })?;
+    let native_target = native_target.to_str().context("target path is not UTF-8")?;
+    cargo_run(root, &["fmt", "--all", "--check"])?;
+    for manifest in &plugin_workspaces {
+        let manifest = manifest.to_str().context("path is not UTF-8")?;
+        cargo_run(
+            root,
+            &["fmt", "--all", "--check", "--manifest-path", manifest],
+        )?;
+    }
     build_plugins(root)?;
-    tradsys_build::run({
-        let mut c = cargo(root);
-        c.args([
+    build_test_plugins(root)?;
+    cargo_run(
+        root,
+        &[
             "clippy",
             "--workspace",
             "--all-targets",
             "--",
             "-D",
             "warnings",
-        ]);
-        c
-    })?;
-    tradsys_build::run({
-        let mut c = cargo(root);
-        c.args(["clippy", "--workspace", "--all-targets", "--manifest-path"])
-            .arg(&plugins_manifest);
-        c.arg("--target-dir")
-            .arg(&native_target)
-            .args(["--", "-D", "warnings"]);
-        c
-    })?;
-    tradsys_build::run({
-        let mut c = cargo(root);
-        c.args(["test", "--workspace", "--manifest-path"])
-            .arg(&plugins_manifest);
-        c.arg("--target-dir").arg(&native_target);
-        c
-    })?;
+        ],
+    )?;
+    for manifest in &plugin_workspaces {
+        let manifest = manifest.to_str().context("path is not UTF-8")?;
+        let common = [
+            "--workspace",
+            "--all-targets",
+            "--manifest-path",
+            manifest,
+            "--target-dir",
+            native_target,
+        ];
+        cargo_run(
+            root,
+            &[&["clippy"], &common[..], &["--", "-D", "warnings"]].concat(),
+        )?;
+        cargo_run(root, &[&["test"], &common[..]].concat())?;
+    }
     // The end-to-end tests run the `tradsys` binary, which `cargo test` does
     // not build for a package without integration tests of its own. Building
     // bins and tests in one go resolves features once, as `cargo test` does.
-    tradsys_build::run({
-        let mut c = cargo(root);
-        c.args(["build", "--workspace", "--bins", "--tests"]);
-        c
-    })?;
-    tradsys_build::run({
-        let mut c = cargo(root);
-        c.args(["test", "--workspace"]);
-        c
-    })
+    cargo_run(root, &["build", "--workspace", "--bins", "--tests"])?;
+    cargo_run(root, &["test", "--workspace"])
 }
 
 fn build_plugins(root: &Path) -> Result<()> {
+    build_workspace(root, "plugins/Cargo.toml", "target/plugins")
+}
+
+/// The misbehaving plugins of the sandbox tests, into `target/test-plugins/`.
+fn build_test_plugins(root: &Path) -> Result<()> {
+    build_workspace(root, "tests/plugins/Cargo.toml", "target/test-plugins")
+}
+
+fn build_workspace(root: &Path, manifest: &str, out: &str) -> Result<()> {
     let key = dev_key(root)?;
     let built = tradsys_build::build(&tradsys_build::BuildRequest {
-        manifest_path: &root.join("plugins/Cargo.toml"),
-        out_dir: &root.join("target/plugins"),
+        manifest_path: &root.join(manifest),
+        out_dir: &root.join(out),
         target_dir: Some(&root.join("target/plugins-build")),
         key: Some(&key),
     })?;

@@ -1,0 +1,235 @@
+//! The sandbox: every limit tested as a pair (obeyed and violated), the trap
+//! told apart by its code, and the host and other plugins unaffected.
+
+use std::sync::Arc;
+
+use tradsys_host::Trap;
+use tradsys_host::bindings::strategy::Strategy;
+use tradsys_host::bindings::types::{MarketEvent, Quote};
+use tradsys_host::{
+    Fault, HostConfig, PluginInstance, Registry, Runtime, TrustPolicy, TrustSettings,
+};
+
+use crate::common::{DEFAULT_SET, U, dev_trust, plugin_dir_with, run_report, workspace_root};
+
+/// The misbehaving strategy of `tests/plugins/hostile`, configured by `toml`
+/// (its `[plugins.hostile]` table and limits).
+fn hostile(toml: &str) -> (Arc<Runtime>, PluginInstance<Strategy>) {
+    let dir = tempfile::tempdir().unwrap();
+    let built = workspace_root().join("target/test-plugins/hostile.wasm");
+    assert!(
+        built.is_file(),
+        "{} is missing: run `cargo xtask test`",
+        built.display()
+    );
+    std::fs::copy(&built, dir.path().join("hostile.wasm")).unwrap();
+    let config: HostConfig = toml::from_str(toml).unwrap();
+    let trust = TrustSettings {
+        dir: Some(dev_trust()),
+        allow_unsigned: false,
+    };
+    let policy = TrustPolicy::from_settings(&trust).unwrap();
+    let runtime = Arc::new(Runtime::new().unwrap());
+    let registry = Registry::load_dir(&runtime, dir.path(), &config, &policy).unwrap();
+    let plugin = registry.get("hostile").expect("hostile loads").clone();
+    (runtime.clone(), PluginInstance::new(runtime, plugin))
+}
+
+fn batch() -> Vec<MarketEvent> {
+    (0..10)
+        .map(|i| {
+            MarketEvent::Quote(Quote {
+                instrument: 0,
+                ts: i,
+                bid_price: 100 * U,
+                bid_size: U,
+                ask_price: 101 * U,
+                ask_size: U,
+            })
+        })
+        .collect()
+}
+
+fn on_market(instance: &mut PluginInstance<Strategy>) -> Result<usize, Fault> {
+    let events = batch();
+    instance
+        .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &events))
+        .and_then(|orders| instance.limit_output(orders))
+        .map(|orders| orders.len())
+}
+
+fn trap_of(result: Result<usize, Fault>) -> Trap {
+    match result {
+        Err(Fault::Trap { trap, .. }) => trap,
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+fn config(mode: &str, extra: &str, limits: &str) -> String {
+    format!(
+        "[plugins.hostile]\nconfig = {{ mode = \"{mode}\"{extra} }}\n[plugins.hostile.limits]\n{limits}\n"
+    )
+}
+
+#[test]
+fn an_endless_loop_is_stopped_at_its_deadline_and_the_next_call_works() {
+    let (_rt, mut quiet) = hostile(&config("quiet", "", "deadline_ms = 20"));
+    assert_eq!(on_market(&mut quiet).ok(), Some(0));
+
+    let (_rt, mut spin) = hostile(&config(
+        "spin",
+        "",
+        "deadline_ms = 20\nfuel_per_call = 100000000000000",
+    ));
+    let started = std::time::Instant::now();
+    assert_eq!(trap_of(on_market(&mut spin)), Trap::Interrupt);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "stopped, not left running"
+    );
+    // The same loop under fuel alone runs out of fuel instead.
+    let (_rt, mut spin) = hostile(&config(
+        "spin",
+        "",
+        "deadline_ms = 100000\nfuel_per_call = 10000000",
+    ));
+    assert_eq!(trap_of(on_market(&mut spin)), Trap::OutOfFuel);
+}
+
+#[test]
+fn a_slow_finite_loop_fails_on_a_small_budget_and_passes_on_a_larger_one() {
+    let (_rt, mut small) = hostile(&config(
+        "loop",
+        ", iterations = 2000000",
+        "fuel_per_call = 1000000",
+    ));
+    assert_eq!(trap_of(on_market(&mut small)), Trap::OutOfFuel);
+    let (_rt, mut large) = hostile(&config(
+        "loop",
+        ", iterations = 2000000",
+        "fuel_per_call = 1000000000",
+    ));
+    assert_eq!(on_market(&mut large).ok(), Some(0));
+}
+
+#[test]
+fn a_memory_bomb_is_refused_at_its_cap_and_traps() {
+    let (_rt, mut bomb) = hostile(&config("memory-bomb", "", "memory_bytes = 16777216"));
+    // The grow beyond 16 MiB fails inside the guest; Rust's allocator aborts.
+    assert_eq!(trap_of(on_market(&mut bomb)), Trap::UnreachableCodeReached);
+    // A plugin within the same cap runs.
+    let (_rt, mut quiet) = hostile(&config("quiet", "", "memory_bytes = 16777216"));
+    assert_eq!(on_market(&mut quiet).ok(), Some(0));
+}
+
+#[test]
+fn deep_recursion_overflows_the_stack_and_shallow_recursion_does_not() {
+    let (_rt, mut deep) = hostile(&config("recurse", ", depth = 10000000", ""));
+    assert_eq!(trap_of(on_market(&mut deep)), Trap::StackOverflow);
+    let (_rt, mut shallow) = hostile(&config("recurse", ", depth = 1000", ""));
+    assert_eq!(on_market(&mut shallow).ok(), Some(0));
+}
+
+#[test]
+fn a_flood_of_orders_is_cut_off_as_a_fault() {
+    let (_rt, mut flood) = hostile(&config("flood", ", count = 20000", "max_output = 10000"));
+    assert!(matches!(
+        on_market(&mut flood),
+        Err(Fault::OutputLimit {
+            items: 20000,
+            limit: 10000,
+            ..
+        })
+    ));
+    let (_rt, mut trickle) = hostile(&config("flood", ", count = 10000", "max_output = 10000"));
+    assert_eq!(on_market(&mut trickle).ok(), Some(10000));
+}
+
+#[test]
+fn a_panic_ends_that_call_only_and_the_next_call_gets_a_fresh_instance() {
+    let (_rt, mut plugin) = hostile(&config("panic-on", ", n = 2", ""));
+    assert_eq!(on_market(&mut plugin).ok(), Some(0));
+    assert_eq!(
+        trap_of(on_market(&mut plugin)),
+        Trap::UnreachableCodeReached
+    );
+    assert_eq!(
+        on_market(&mut plugin).ok(),
+        Some(0),
+        "a fresh instance, whose call count starts again"
+    );
+    assert_eq!(plugin.stats().instantiations, 2);
+    assert_eq!(plugin.stats().faults.get("trap:unreachable"), Some(&1));
+}
+
+/// The example strategies' results, which a misbehaving neighbour must not change.
+fn example_strategies(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] != "hostile")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_strategy_that_traps_mid_batch_or_spins_changes_nothing_for_the_others_and_is_quarantined() {
+    let baseline_dir = plugin_dir_with(&DEFAULT_SET);
+    let baseline = run_report(baseline_dir.path(), &["--events", "3000"]);
+    for (mode, limits, fault) in [
+        ("trap-mid-batch", "", "trap:unreachable"),
+        (
+            "spin",
+            "deadline_ms = 5\nfuel_per_call = 100000000000000",
+            "trap:interrupt",
+        ),
+    ] {
+        let dir = plugin_dir_with(&DEFAULT_SET);
+        std::fs::copy(
+            workspace_root().join("target/test-plugins/hostile.wasm"),
+            dir.path().join("hostile.wasm"),
+        )
+        .unwrap();
+        let toml = dir.path().join("host.toml");
+        std::fs::write(&toml, config(mode, "", limits)).unwrap();
+        let report = run_report(
+            dir.path(),
+            &["--events", "3000", "--config", toml.to_str().unwrap()],
+        );
+        assert_eq!(
+            example_strategies(&report),
+            example_strategies(&baseline),
+            "{mode} disturbed the others"
+        );
+        assert_eq!(
+            report["orders"]["approved"], baseline["orders"]["approved"],
+            "{mode}: no order lost or added"
+        );
+        assert_eq!(report["fills"], baseline["fills"]);
+        let hostile = report["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "hostile")
+            .unwrap();
+        assert_eq!(hostile["faults"][fault], 5, "{mode}: {hostile}");
+        assert!(
+            hostile["quarantined"]
+                .as_str()
+                .unwrap()
+                .contains("5 faults"),
+            "{hostile}"
+        );
+        let strategy = report["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "hostile")
+            .unwrap();
+        assert_eq!(
+            strategy["submitted"], 0,
+            "orders of a trapped call are never passed on"
+        );
+    }
+}
