@@ -237,6 +237,10 @@ pub struct PluginSettings {
     pub version: Option<semver::VersionReq>,
     /// Limits for this plugin, over its kind's.
     pub limits: Option<LimitSettings>,
+    /// `host:port` addresses the plugin may connect to; nothing else.
+    pub network: Vec<String>,
+    /// The plugin may read the host's randomness (`wasi:random`).
+    pub random: bool,
 }
 
 impl Default for PluginSettings {
@@ -247,6 +251,8 @@ impl Default for PluginSettings {
             read_dir: None,
             version: None,
             limits: None,
+            network: Vec::new(),
+            random: false,
         }
     }
 }
@@ -310,6 +316,14 @@ impl HostConfig {
     }
 
     fn check(&self) -> Result<()> {
+        for (name, settings) in &self.plugins {
+            for address in &settings.network {
+                use std::net::ToSocketAddrs as _;
+                address.to_socket_addrs().with_context(|| {
+                    format!("plugins.{name}.network: `{address}` is not a host:port address")
+                })?;
+            }
+        }
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
         anyhow::ensure!(self.run.max_rounds > 0, "run.max_rounds must be at least 1");
         Ok(())
@@ -360,9 +374,21 @@ impl HostConfig {
             config,
             read_dir: settings.and_then(|s| s.read_dir.clone()),
             limits: self.limits(name, manifest.kind).granting(&manifest.limits),
+            network: settings.map(|s| resolve(&s.network)).unwrap_or_default(),
+            random: settings.is_some_and(|s| s.random),
             faults: self.faults,
         }
     }
+}
+
+/// Resolve `host:port` grants (checked when the config is loaded).
+fn resolve(addresses: &[String]) -> Vec<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs as _;
+    addresses
+        .iter()
+        .filter_map(|a| a.to_socket_addrs().ok())
+        .flatten()
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, types::ComponentItem};
 
 use crate::bindings::{connector, matcher, risk_validator, strategy};
-use crate::runtime::{Grants, HostState, Runtime};
+use crate::runtime::{Grants, HostState, Runtime, required_grant};
 
 /// Version of the `tradsys:plugins` WIT package this host implements.
 pub const API_VERSION: &str = "1.0.0";
@@ -88,6 +88,62 @@ pub fn identify_kind(engine: &Engine, component: &Component) -> Result<PluginKin
     }
 }
 
+/// Refuse a component that imports what it was not granted, naming the
+/// import and the grant, or whose manifest asks for a capability the host
+/// config does not grant.
+fn check_capabilities(
+    runtime: &Runtime,
+    component: &Component,
+    manifest: &Manifest,
+    grants: &Grants,
+) -> anyhow::Result<()> {
+    let name = manifest.name.as_str();
+    let granted = |grant: &str| match grant {
+        "read_dir" => grants.read_dir.is_some(),
+        "network" => !grants.network.is_empty(),
+        "random" => grants.random,
+        _ => false,
+    };
+    let mut missing: Vec<String> = Vec::new();
+    for (import, _) in component.component_type().imports(runtime.engine()) {
+        match required_grant(import) {
+            Ok(None) => {}
+            Ok(Some(grant)) if granted(grant) => {}
+            Ok(Some(grant)) => {
+                let need = format!(
+                    "{grant} (imports {})",
+                    import.split_once('/').map_or(import, |(p, _)| p)
+                );
+                if !missing.contains(&need) {
+                    missing.push(need);
+                }
+            }
+            Err(()) => anyhow::bail!("imports {import}, which this host does not provide"),
+        }
+    }
+    if manifest.capabilities.read_dir
+        && !granted("read_dir")
+        && !missing.iter().any(|m| m.starts_with("read_dir"))
+    {
+        missing.push("read_dir (asked for in its manifest)".to_string());
+    }
+    if !manifest.capabilities.network.is_empty()
+        && !granted("network")
+        && !missing.iter().any(|m| m.starts_with("network"))
+    {
+        missing.push(format!(
+            "network (asked for in its manifest: {})",
+            manifest.capabilities.network.join(", ")
+        ));
+    }
+    anyhow::ensure!(
+        missing.is_empty(),
+        "not granted: {}; grant it in [plugins.{name}] of the host config",
+        missing.join(", ")
+    );
+    Ok(())
+}
+
 /// A component resolved against the host's imports, typed by kind (internal).
 #[doc(hidden)]
 pub enum KindPre {
@@ -136,6 +192,7 @@ impl Plugin {
             "its manifest says {} but the component exports the {kind} world",
             manifest.kind
         );
+        check_capabilities(runtime, &component, &manifest, &grants)?;
         let pre = runtime.instantiate_pre(&component)?;
         let pre = match kind {
             PluginKind::Strategy => KindPre::Strategy(strategy::StrategyPre::new(pre)?),

@@ -11,6 +11,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
     StoreLimitsBuilder,
 };
+use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, LogLevel};
@@ -41,6 +42,10 @@ pub struct Grants {
     pub config: Vec<(String, String)>,
     /// Directory preopened read-only as `/data`, if any.
     pub read_dir: Option<PathBuf>,
+    /// `host:port` addresses it may connect to (resolved when granted).
+    pub network: Vec<std::net::SocketAddr>,
+    /// Whether it may read the host's randomness.
+    pub random: bool,
     /// CPU, memory and output limits.
     pub limits: Limits,
     /// When repeated faults quarantine it.
@@ -53,9 +58,55 @@ impl Default for Grants {
         Self {
             config: Vec::new(),
             read_dir: None,
+            network: Vec::new(),
+            random: false,
             limits,
             faults: FaultSettings::default(),
         }
+    }
+}
+
+/// `wasi:clocks/wall-clock` as the host clock: market time, not the real time.
+struct MarketWallClock(Clock);
+
+impl wasmtime_wasi::HostWallClock for MarketWallClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.now())
+    }
+}
+
+/// `wasi:clocks/monotonic-clock` as the host clock.
+struct MarketMonotonicClock(Clock);
+
+impl wasmtime_wasi::HostMonotonicClock for MarketMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        self.0.now()
+    }
+}
+
+/// The grant an import needs: `Ok(None)` for what every plugin may import
+/// (the tradsys host, and WASI I/O, exit, empty stdio and environment, and
+/// clocks that read market time), `Ok(Some(grant))` for a capability, and
+/// `Err` for an interface this host does not provide.
+pub fn required_grant(import: &str) -> Result<Option<&'static str>, ()> {
+    let interface = import.split_once('@').map_or(import, |(i, _)| i);
+    match interface
+        .split_once('/')
+        .map_or(interface, |(package, _)| package)
+    {
+        "tradsys:plugins" | "wasi:io" | "wasi:cli" | "wasi:clocks" => Ok(None),
+        "wasi:filesystem" => Ok(Some("read_dir")),
+        "wasi:sockets" => Ok(Some("network")),
+        "wasi:random" => Ok(Some("random")),
+        _ => Err(()),
     }
 }
 
@@ -253,7 +304,28 @@ impl Runtime {
     /// A fresh store for one instance of `plugin`: nothing is reachable but
     /// what `grants` names.
     pub fn new_store(&self, plugin: &str, grants: &Grants) -> Result<Store<HostState>> {
+        // Nothing is reachable unless granted: no environment, arguments or
+        // stdio; clocks read the host clock (market time), so a replay stays
+        // deterministic and the real time never leaks in.
         let mut wasi = WasiCtx::builder();
+        wasi.wall_clock(MarketWallClock(self.clock.clone()))
+            .monotonic_clock(MarketMonotonicClock(self.clock.clone()))
+            .allow_ip_name_lookup(false)
+            .allow_udp(false)
+            .allow_tcp(!grants.network.is_empty());
+        let allowed = grants.network.clone();
+        // Connect only to granted addresses; bind only the ephemeral local
+        // port a connect implies; no listening, accepting or UDP.
+        wasi.socket_addr_check(move |addr, use_| {
+            let ok = match use_ {
+                SocketAddrUse::TcpConnect => allowed.contains(&addr),
+                SocketAddrUse::TcpBind => {
+                    !allowed.is_empty() && addr.ip().is_unspecified() && addr.port() == 0
+                }
+                _ => false,
+            };
+            Box::pin(async move { ok })
+        });
         if let Some(dir) = &grants.read_dir {
             wasi.preopened_dir(dir, "/data", FsPerms::ReadOnly)
                 .map_err(anyhow::Error::from)

@@ -143,11 +143,14 @@ impl Session {
                 settings.connector,
                 p.kind()
             ),
-            None => bail!(
-                "connector `{}` is not installed (installed connectors: {})",
-                settings.connector,
-                names(PluginKind::Connector)
-            ),
+            None => match refusal(registry, &settings.connector) {
+                Some(reason) => bail!("connector `{}` was refused: {reason}", settings.connector),
+                None => bail!(
+                    "connector `{}` is not installed (installed connectors: {})",
+                    settings.connector,
+                    names(PluginKind::Connector)
+                ),
+            },
         };
         let matchers: Vec<_> = registry.of_kind(PluginKind::Matcher).collect();
         let matcher = match (&settings.matcher, matchers.as_slice()) {
@@ -703,6 +706,16 @@ impl Session {
     pub fn counts(&self) -> &Counters {
         &self.counts
     }
+}
+
+/// Why the plugin called `name` was refused at load, if it was.
+fn refusal(registry: &Registry, name: &str) -> Option<String> {
+    let prefix = format!("{name}@");
+    registry
+        .rejected()
+        .into_iter()
+        .find(|r| r.plugin.as_deref().is_some_and(|p| p.starts_with(&prefix)))
+        .map(|r| format!("{}: {}", r.file.display(), r.reason))
 }
 
 fn command_target(command: &OrderCommand) -> (u64, u32) {

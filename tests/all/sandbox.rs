@@ -233,3 +233,102 @@ fn a_strategy_that_traps_mid_batch_or_spins_changes_nothing_for_the_others_and_i
         );
     }
 }
+
+/// hostile-io, granted `grants` (a TOML fragment of its `[plugins.hostile-io]`
+/// table), trying `try_this`: what its `init` reported, or why it did not load.
+fn reach(grants: &str, try_this: &str) -> Result<String, String> {
+    use tradsys_host::bindings::connector::Connector;
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(
+        workspace_root().join("target/test-plugins/hostile-io.wasm"),
+        plugins.join("hostile-io.wasm"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("inside.txt"), "inside").unwrap();
+    std::fs::write(dir.path().join("outside.txt"), "outside").unwrap();
+    let toml = format!(
+        "[plugins.hostile-io]\n{}\nconfig = {{ {try_this} }}\n",
+        grants.replace("DATA", &format!("{data:?}"))
+    );
+    let config: HostConfig = toml::from_str(&toml).unwrap();
+    let trust = TrustSettings {
+        dir: Some(dev_trust()),
+        allow_unsigned: false,
+    };
+    let runtime = Arc::new(Runtime::new().unwrap());
+    let policy = TrustPolicy::from_settings(&trust).unwrap();
+    let registry = Registry::load_dir(&runtime, &plugins, &config, &policy).unwrap();
+    let Some(plugin) = registry.get("hostile-io") else {
+        return Err(registry.rejected()[0].reason.clone());
+    };
+    let mut instance = PluginInstance::<Connector>::new(runtime, plugin.clone());
+    match instance.ensure_live() {
+        Err(Fault::Init { reason, .. }) => Ok(reason),
+        other => panic!("hostile-io reports through init: {other:?}"),
+    }
+}
+
+const GRANTED: &str = "read_dir = DATA\nnetwork = [\"127.0.0.1:9\"]";
+
+#[test]
+fn a_plugin_importing_what_it_was_not_granted_is_refused_at_load_naming_the_grant() {
+    let refused = reach("", "try = \"read\"").unwrap_err();
+    assert!(
+        refused.contains(
+            "not granted: read_dir (imports wasi:filesystem), network (imports wasi:sockets)"
+        ),
+        "{refused}"
+    );
+    assert_eq!(
+        reach(GRANTED, "try = \"read\"").unwrap(),
+        "read /data/inside.txt: inside"
+    );
+}
+
+#[test]
+fn a_granted_directory_is_all_it_can_read() {
+    let outside = reach(GRANTED, "try = \"read\", path = \"/data/../outside.txt\"").unwrap();
+    assert!(
+        outside.starts_with("read /data/../outside.txt: denied"),
+        "{outside}"
+    );
+    let absolute = reach(GRANTED, "try = \"read\", path = \"/etc/passwd\"").unwrap();
+    assert!(
+        absolute.starts_with("read /etc/passwd: denied"),
+        "{absolute}"
+    );
+}
+
+#[test]
+fn environment_clock_and_other_addresses_are_out_of_reach() {
+    assert_eq!(
+        reach(GRANTED, "try = \"env\"").unwrap(),
+        "env HOME: None, 0 variables"
+    );
+    // The wall clock is the host's market clock (not started yet at init), never the real time.
+    assert_eq!(reach(GRANTED, "try = \"clock\"").unwrap(), "clock: 0 ns");
+    // Two real listeners on loopback; only the first is granted.
+    let granted = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (granted, other) = (granted.local_addr().unwrap(), other.local_addr().unwrap());
+    let grants = format!("read_dir = DATA\nnetwork = [\"{granted}\"]");
+    let ok = reach(
+        &grants,
+        &format!("try = \"connect\", address = \"{granted}\""),
+    )
+    .unwrap();
+    assert_eq!(ok, format!("connect {granted}: connected"));
+    let refused = reach(
+        &grants,
+        &format!("try = \"connect\", address = \"{other}\""),
+    )
+    .unwrap();
+    assert!(
+        refused.starts_with(&format!("connect {other}: denied")),
+        "{refused}"
+    );
+}

@@ -24,6 +24,7 @@ fn main() -> Result<()> {
     let root = root();
     match args.first().map(String::as_str) {
         Some("build-plugins") => build_plugins(&root),
+        Some("build-test-plugins") => build_test_plugins(&root),
         Some("demo") => {
             build_plugins(&root)?;
             let mut run = cargo(&root);
