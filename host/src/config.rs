@@ -211,6 +211,9 @@ pub struct FaultSettings {
     pub quarantine_after: u32,
     /// The window, milliseconds of host (market event) time.
     pub window_ms: u64,
+    /// Save a strategy's state every this many successful calls; after a
+    /// trap the fresh instance starts from the last save (0: never).
+    pub snapshot_every: u32,
 }
 
 impl Default for FaultSettings {
@@ -218,6 +221,7 @@ impl Default for FaultSettings {
         Self {
             quarantine_after: 5,
             window_ms: 60_000,
+            snapshot_every: 64,
         }
     }
 }

@@ -132,10 +132,27 @@ pub trait KindBindings: Sized {
         store: &mut Store<HostState>,
         config: &types::Config,
     ) -> wasmtime::Result<Result<(), String>>;
+
+    /// Snapshot the plugin's state, for kinds whose state is restored into a
+    /// fresh instance after a trap (strategies).
+    #[doc(hidden)]
+    fn snapshot(&self, _store: &mut Store<HostState>) -> Option<wasmtime::Result<Vec<u8>>> {
+        None
+    }
+
+    /// Restore a snapshot into a fresh instance.
+    #[doc(hidden)]
+    fn restore(
+        &self,
+        _store: &mut Store<HostState>,
+        _state: &[u8],
+    ) -> wasmtime::Result<Result<(), String>> {
+        Ok(Ok(()))
+    }
 }
 
 macro_rules! kind_bindings {
-    ($bindings:ty, $kind:ident, $exports:ident) => {
+    ($bindings:ty, $kind:ident, $exports:ident $(, $snapshots:ident)?) => {
         impl KindBindings for $bindings {
             const KIND: PluginKind = PluginKind::$kind;
 
@@ -146,18 +163,30 @@ macro_rules! kind_bindings {
                 }
             }
 
-            fn init(
-                &self,
-                store: &mut Store<HostState>,
-                config: &types::Config,
-            ) -> wasmtime::Result<Result<(), String>> {
+            fn init(&self, store: &mut Store<HostState>, config: &types::Config) -> wasmtime::Result<Result<(), String>> {
                 self.$exports().call_init(store, config)
             }
+
+            $(kind_bindings!(@$snapshots $exports);)?
+        }
+    };
+    (@snapshots $exports:ident) => {
+        fn snapshot(&self, store: &mut Store<HostState>) -> Option<wasmtime::Result<Vec<u8>>> {
+            Some(self.$exports().call_save_state(store))
+        }
+
+        fn restore(&self, store: &mut Store<HostState>, state: &[u8]) -> wasmtime::Result<Result<(), String>> {
+            self.$exports().call_load_state(store, state)
         }
     };
 }
 
-kind_bindings!(strategy::Strategy, Strategy, tradsys_plugins_strategy_api);
+kind_bindings!(
+    strategy::Strategy,
+    Strategy,
+    tradsys_plugins_strategy_api,
+    snapshots
+);
 kind_bindings!(
     risk_validator::RiskValidator,
     RiskValidator,
@@ -183,6 +212,9 @@ pub struct PluginInstance<B: KindBindings> {
     recent_faults: std::collections::VecDeque<u64>,
     /// Set when the circuit breaker opened.
     quarantined: Option<String>,
+    /// The last state saved, restored into a fresh instance after a trap.
+    snapshot: Option<Vec<u8>>,
+    calls_since_snapshot: u32,
     stats: CallStats,
 }
 
@@ -197,6 +229,8 @@ impl<B: KindBindings> PluginInstance<B> {
             refused: None,
             recent_faults: std::collections::VecDeque::new(),
             quarantined: None,
+            snapshot: None,
+            calls_since_snapshot: 0,
             stats: CallStats::default(),
         }
     }
@@ -270,7 +304,7 @@ impl<B: KindBindings> PluginInstance<B> {
         match self.timed(|| bindings.init(&mut store, &config)) {
             Ok(Ok(())) => {
                 self.live = Some((store, bindings));
-                Ok(())
+                self.restore_snapshot()
             }
             Ok(Err(reason)) => {
                 self.refused = Some(reason.clone());
@@ -311,7 +345,71 @@ impl<B: KindBindings> PluginInstance<B> {
         match self.timed(|| f(&bindings, &mut store)) {
             Ok(value) => {
                 self.live = Some((store, bindings));
+                self.take_snapshot_if_due()?;
                 Ok(value)
+            }
+            Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
+        }
+    }
+
+    /// Every `snapshot_every` successful calls, save the plugin's state (for
+    /// kinds that have one), to restore into the fresh instance after a trap.
+    fn take_snapshot_if_due(&mut self) -> Result<(), Fault> {
+        let every = self.plugin.grants().faults.snapshot_every;
+        self.calls_since_snapshot += 1;
+        if every == 0 || self.calls_since_snapshot < every {
+            return Ok(());
+        }
+        self.calls_since_snapshot = 0;
+        let (mut store, bindings) = self.live.take().expect("a live instance after a call");
+        let limits = self.plugin.grants().limits;
+        let snapshot = self
+            .runtime
+            .arm(&mut store, limits.fuel_per_call, limits.deadline_ms)
+            .map_err(wasmtime::Error::from_anyhow)
+            .and_then(|()| bindings.snapshot(&mut store).transpose());
+        match snapshot {
+            Ok(state) => {
+                if state.is_some() {
+                    self.snapshot = state;
+                }
+                self.live = Some((store, bindings));
+                Ok(())
+            }
+            Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
+        }
+    }
+
+    /// Load the last snapshot into a fresh instance. A snapshot the plugin
+    /// refuses leaves it fresh (and says so); a trap is a fault.
+    fn restore_snapshot(&mut self) -> Result<(), Fault> {
+        let Some(state) = self.snapshot.clone() else {
+            return Ok(());
+        };
+        let (mut store, bindings) = self.live.take().expect("a live instance after init");
+        let limits = self.plugin.grants().limits;
+        let restored = self
+            .runtime
+            .arm(&mut store, limits.fuel_per_call, limits.deadline_ms)
+            .map_err(wasmtime::Error::from_anyhow)
+            .and_then(|()| bindings.restore(&mut store, &state));
+        match restored {
+            Ok(Ok(())) => {
+                tracing::info!(
+                    plugin = self.plugin.name(),
+                    bytes = state.len(),
+                    "state restored after a fault"
+                );
+                self.live = Some((store, bindings));
+                Ok(())
+            }
+            Ok(Err(reason)) => {
+                tracing::warn!(
+                    plugin = self.plugin.name(),
+                    "snapshot refused, continuing from fresh state: {reason}"
+                );
+                self.live = Some((store, bindings));
+                Ok(())
             }
             Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
         }

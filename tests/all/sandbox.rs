@@ -332,3 +332,50 @@ fn environment_clock_and_other_addresses_are_out_of_reach() {
         "{refused}"
     );
 }
+
+/// A batch of one quote at time `ts`.
+fn quote_at(ts: u64) -> Vec<MarketEvent> {
+    vec![MarketEvent::Quote(Quote {
+        instrument: 0,
+        ts,
+        bid_price: 100 * U,
+        bid_size: U,
+        ask_price: 101 * U,
+        ask_size: U,
+    })]
+}
+
+/// The id of the one order the `count` strategy sends for `events`.
+fn counted(instance: &mut PluginInstance<Strategy>, events: &[MarketEvent]) -> Result<u64, Fault> {
+    use tradsys_host::bindings::types::OrderCommand;
+    let orders =
+        instance.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events))?;
+    match orders.as_slice() {
+        [OrderCommand::Submit(order)] => Ok(order.id),
+        other => panic!("one order expected, got {other:?}"),
+    }
+}
+
+#[test]
+fn after_a_trap_a_strategy_resumes_from_its_last_saved_state() {
+    for (every, after_trap) in [(1, 3), (0, 1)] {
+        let toml = format!(
+            "[faults]\nsnapshot_every = {every}\n{}",
+            config("count", "", "")
+        );
+        let (_rt, mut strategy) = hostile(&toml);
+        assert_eq!(counted(&mut strategy, &quote_at(1)).ok(), Some(1));
+        assert_eq!(counted(&mut strategy, &quote_at(2)).ok(), Some(2));
+        assert!(matches!(
+            counted(&mut strategy, &quote_at(13)),
+            Err(Fault::Trap { .. })
+        ));
+        // Saved after every call: the fresh instance goes on from call 2.
+        // Never saved: it starts again from nothing.
+        assert_eq!(
+            counted(&mut strategy, &quote_at(4)).ok(),
+            Some(after_trap),
+            "snapshot_every = {every}"
+        );
+    }
+}

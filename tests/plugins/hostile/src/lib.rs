@@ -10,7 +10,10 @@
 //! - `flood`: returns `count` orders (default 1,000,000);
 //! - `panic-on`: panics on call number `n` (default 3), counting from 1;
 //! - `trap-mid-batch`: builds one order per event and panics halfway through
-//!   the batch.
+//!   the batch;
+//! - `count`: sends one order per call whose id is the number of calls so far
+//!   (kept in its saved state), and panics on a batch holding a quote with
+//!   timestamp `poison` (default 13).
 
 use std::hint::black_box;
 
@@ -34,6 +37,7 @@ impl Strategy for Hostile {
             "recurse" => ("depth", 1_000_000),
             "flood" => ("count", 1_000_000),
             "panic-on" => ("n", 3),
+            "count" => ("poison", 13),
             "quiet" | "spin" | "trap-mid-batch" => ("unused", 0),
             other => return Err(format!("config `mode`: unknown mode `{other}`")),
         };
@@ -72,6 +76,16 @@ impl Strategy for Hostile {
             "panic-on" if self.calls == self.amount => {
                 panic!("call {} panics, as configured", self.calls)
             }
+            "count" => {
+                let poison = self.amount;
+                if events
+                    .iter()
+                    .any(|e| matches!(e, MarketEvent::Quote(q) if q.ts == poison))
+                {
+                    panic!("poisoned batch");
+                }
+                orders.push(order(self.calls - 1));
+            }
             "trap-mid-batch" => {
                 for (i, _) in events.iter().enumerate() {
                     orders.push(order(i as u64));
@@ -85,6 +99,20 @@ impl Strategy for Hostile {
             }
             _ => {}
         }
+    }
+
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = tradsys_sdk::state::StateWriter::default();
+        w.u64(self.calls);
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = tradsys_sdk::state::StateReader::new(state);
+        let calls = r.u64()?;
+        r.finish()?;
+        self.calls = calls;
+        Ok(())
     }
 }
 
