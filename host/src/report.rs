@@ -38,6 +38,10 @@ pub struct Report {
     pub trust: TrustReport,
     /// Why the session ended early, if it did.
     pub stopped: Option<String>,
+    /// Why trading halted (the matcher failed), if it did.
+    pub halted: Option<String>,
+    /// Times the connector was restarted after a fault.
+    pub connector_restarts: u32,
     /// Wall-clock figures (vary run to run).
     pub timing: SessionTiming,
 }
@@ -260,6 +264,8 @@ impl Report {
                     .collect(),
             },
             stopped: counts.stopped.clone(),
+            halted: counts.halted.clone(),
+            connector_restarts: counts.connector_restarts,
             timing: SessionTiming {
                 elapsed_ms: elapsed * 1e3,
                 events_per_second: if elapsed > 0.0 {
@@ -288,6 +294,19 @@ impl Report {
             let _ = writeln!(
                 out,
                 "WARNING: development mode: unsigned plugins were allowed to run (--allow-unsigned)"
+            );
+        }
+        if let Some(why) = &self.halted {
+            let _ = writeln!(
+                out,
+                "HALTED: {why}; working orders canceled, later orders refused"
+            );
+        }
+        if self.connector_restarts > 0 {
+            let _ = writeln!(
+                out,
+                "connector restarted {} times after faults",
+                self.connector_restarts
             );
         }
         if let Some(why) = &self.stopped {

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 
 use crate::bindings::types::{
-    Account, CancelOrder, MarketEvent, NewOrder, OpenOrder, OrderCommand, OrderEvent,
-    OrderRejected, OrderType, Position, Quote, RejectReason, Rejection, RiskContext, Side,
-    TimeInForce, Verdict,
+    Account, CancelOrder, MarketEvent, NewOrder, OpenOrder, OrderCanceled, OrderCommand,
+    OrderEvent, OrderRejected, OrderType, Position, Quote, RejectReason, Rejection, RiskContext,
+    Side, TimeInForce, Verdict,
 };
 use crate::bindings::{
     connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
@@ -31,6 +31,9 @@ use crate::market::Market;
 use crate::plugin::PluginKind;
 use crate::registry::{Registry, RejectedFile};
 use crate::runtime::Runtime;
+
+/// First back-off before restarting a failed connector, milliseconds.
+const CONNECTOR_BACKOFF_MS: u64 = 10;
 
 /// Consecutive empty batches after which a session gives up on its connector.
 const MAX_EMPTY_POLLS: u32 = 10_000;
@@ -102,6 +105,10 @@ pub struct Counters {
     pub fills: u64,
     /// Why the session stopped early, if it did.
     pub stopped: Option<String>,
+    /// Why trading halted (the matcher failed), if it did.
+    pub halted: Option<String>,
+    /// Times the connector was restarted after a fault.
+    pub connector_restarts: u32,
 }
 
 /// A session over the plugins of a registry.
@@ -211,6 +218,7 @@ impl Session {
             .context("starting the connector")?;
         self.matcher.ensure_live().context("starting the matcher")?;
         let mut empty_polls = 0;
+        let mut consecutive_faults: u32 = 0;
         loop {
             let want = match self.settings.events {
                 0 => self.settings.batch_size,
@@ -236,9 +244,24 @@ impl Session {
             let mut events = match batch {
                 Ok(Some(events)) => events,
                 Ok(None) => break,
-                Err(fault) => {
-                    self.counts.stopped = Some(format!("connector failed: {fault}"));
+                Err(crate::instance::Fault::Quarantined { reason, .. }) => {
+                    self.counts.stopped = Some(format!("connector quarantined: {reason}"));
                     break;
+                }
+                Err(fault) => {
+                    if let Some(reason) = self.connector.quarantined() {
+                        self.counts.stopped = Some(format!("connector quarantined: {reason}"));
+                        break;
+                    }
+                    // Restart: the next call makes a fresh instance, after a back-off
+                    // that doubles with each consecutive fault (10 ms, 20 ms, ... 1 s).
+                    consecutive_faults += 1;
+                    self.counts.connector_restarts += 1;
+                    let backoff =
+                        (CONNECTOR_BACKOFF_MS << (consecutive_faults - 1).min(10)).min(1_000);
+                    tracing::warn!("restarting connector in {backoff} ms after: {fault}");
+                    std::thread::sleep(Duration::from_millis(backoff));
+                    continue;
                 }
             };
             if events.is_empty() {
@@ -252,6 +275,7 @@ impl Session {
                 continue;
             }
             empty_polls = 0;
+            consecutive_faults = 0;
             self.on_market(&mut events);
         }
         self.deliver_reports();
@@ -437,6 +461,12 @@ impl Session {
                 format!("unknown instrument {instrument}"),
             );
         }
+        if let Some(reason) = &self.counts.halted {
+            return refuse(
+                RejectReason::InstrumentHalted,
+                format!("trading halted: {reason}"),
+            );
+        }
         if self.halted.contains(&instrument) {
             return refuse(
                 RejectReason::InstrumentHalted,
@@ -550,6 +580,9 @@ impl Session {
 
     /// Replace the market's resting bid and ask with the latest quotes.
     fn post_liquidity(&mut self, quotes: &[Quote]) {
+        if self.counts.halted.is_some() {
+            return;
+        }
         // Cancels first: a new bid must not trade with the market's stale ask.
         let mut cancels = Vec::with_capacity(quotes.len() * 2);
         let mut submits = Vec::with_capacity(quotes.len() * 2);
@@ -606,28 +639,55 @@ impl Session {
                     self.apply_report(report);
                 }
             }
-            Err(fault) => {
-                // A failing matcher halts the instruments it was trading rather than guess.
-                let message = fault.to_string();
-                for command in &commands {
-                    let (id, instrument) = command_target(command);
-                    self.halted.insert(instrument);
-                    let rejection = Rejection {
-                        reason: RejectReason::InstrumentHalted,
-                        message: Some(message.clone()),
-                    };
-                    self.apply_report(OrderEvent::Rejected(OrderRejected {
-                        id,
-                        instrument,
-                        ts: self.runtime.clock().now(),
-                        rejection,
-                    }));
-                }
-            }
+            Err(fault) => self.halt_matcher(&commands, &fault),
         }
         for id in self.finished.drain(..) {
             self.orders.remove(&id);
         }
+    }
+
+    /// The matcher failed: its instance, and every book in it, is gone. Rather
+    /// than guess, halt trading for the rest of the session: refuse the
+    /// failed call's new orders, cancel every working order (telling its
+    /// strategy), and refuse everything after.
+    fn halt_matcher(&mut self, commands: &[OrderCommand], fault: &crate::instance::Fault) {
+        let message = fault.to_string();
+        let ts = self.runtime.clock().now();
+        let reason = format!("matcher {} failed: {message}", self.matcher.plugin().name());
+        tracing::error!("trading halted: {reason}");
+        self.counts.halted = Some(reason);
+        for command in commands {
+            if let OrderCommand::Submit(o) = command {
+                let rejection = Rejection {
+                    reason: RejectReason::InstrumentHalted,
+                    message: Some(message.clone()),
+                };
+                let report = OrderRejected {
+                    id: o.id,
+                    instrument: o.instrument,
+                    ts,
+                    rejection,
+                };
+                self.apply_report(OrderEvent::Rejected(report));
+            }
+        }
+        let mut working: Vec<(u64, u32, i64)> = self
+            .orders
+            .iter()
+            .filter(|(id, r)| r.accepted && !self.finished.contains(id))
+            .map(|(id, r)| (*id, r.instrument, r.leaves))
+            .collect();
+        working.sort_unstable();
+        for (id, instrument, leaves) in working {
+            let canceled = OrderCanceled {
+                id,
+                instrument,
+                ts,
+                canceled_quantity: leaves,
+            };
+            self.apply_report(OrderEvent::Canceled(canceled));
+        }
+        self.liquidity.clear();
     }
 
     fn apply_report(&mut self, mut report: OrderEvent) {

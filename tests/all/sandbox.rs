@@ -379,3 +379,101 @@ fn after_a_trap_a_strategy_resumes_from_its_last_saved_state() {
         );
     }
 }
+
+/// A session over `plugins` (examples by name, plus test plugins with a
+/// `test:` prefix) with `toml` as its config; its JSON report.
+fn session_with(plugins: &[&str], toml: &str, events: &str) -> serde_json::Value {
+    let examples: Vec<&str> = plugins
+        .iter()
+        .copied()
+        .filter(|p| !p.starts_with("test:"))
+        .collect();
+    let dir = plugin_dir_with(&examples);
+    for test_plugin in plugins.iter().filter_map(|p| p.strip_prefix("test:")) {
+        let file = format!("{test_plugin}.wasm");
+        std::fs::copy(
+            workspace_root().join("target/test-plugins").join(&file),
+            dir.path().join(&file),
+        )
+        .unwrap();
+    }
+    let config = dir.path().join("host.toml");
+    std::fs::write(&config, toml).unwrap();
+    run_report(
+        dir.path(),
+        &["--events", events, "--config", config.to_str().unwrap()],
+    )
+}
+
+fn plugin<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn a_failed_matcher_halts_trading_rather_than_guess() {
+    let set = [
+        "synthetic-market",
+        "test:hostile-matcher",
+        "ma-crossover",
+        "momentum",
+        "max-notional",
+    ];
+    let report = session_with(
+        &set,
+        "[plugins.hostile-matcher]\nconfig = { fail_at = 30 }\n",
+        "4000",
+    );
+    assert_eq!(report["events"], 4000, "market data keeps flowing");
+    assert!(report["stopped"].is_null());
+    assert!(
+        report["halted"]
+            .as_str()
+            .unwrap()
+            .contains("matcher hostile-matcher failed"),
+        "{}",
+        report["halted"]
+    );
+    let matcher = plugin(&report, "hostile-matcher");
+    assert_eq!(matcher["faults"]["trap:unreachable"], 1);
+    // 29 good calls, the failing one, and none after: nothing is sent to a matcher that lost its books.
+    assert_eq!(matcher["calls"], 1 + 30, "{matcher}");
+    let halted: u64 = report["orders"]["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["by"] == "host" && r["reason"] == "instrument-halted")
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert!(
+        halted > 0,
+        "orders after the halt are refused: {}",
+        report["orders"]
+    );
+}
+
+#[test]
+fn a_failed_connector_is_restarted_with_back_off_until_quarantined() {
+    let set = ["test:hostile-connector", "fifo-matcher", "ma-crossover"];
+    let toml = "[run]\nconnector = \"hostile-connector\"\nbatch_size = 1\n\n[plugins.hostile-connector]\nconfig = { fail_at = 10 }\n";
+    let report = session_with(&set, toml, "1000");
+    let connector = plugin(&report, "hostile-connector");
+    // Each fresh instance delivers 9 batches, then fails: five faults open the breaker.
+    assert_eq!(connector["faults"]["trap:unreachable"], 5, "{connector}");
+    assert_eq!(report["connector_restarts"], 4);
+    assert_eq!(connector["instantiations"], 5);
+    assert!(
+        report["stopped"]
+            .as_str()
+            .unwrap()
+            .starts_with("connector quarantined"),
+        "{}",
+        report["stopped"]
+    );
+    // 5 lives of 9 batches each: the definition and 8 quotes.
+    assert_eq!(report["events"], 45);
+}
