@@ -293,10 +293,11 @@ impl<B: KindBindings> PluginInstance<B> {
                 return Err(self.record(to_fault(&name, e)));
             }
             Err(e) => {
-                return Err(Fault::Instantiate {
+                let fault = Fault::Instantiate {
                     plugin: name.clone(),
                     reason: format!("{e:#}"),
-                });
+                };
+                return Err(self.record(fault));
             }
         };
         self.stats.instantiations += 1;
