@@ -28,6 +28,7 @@
 //! in [`bindings`], generated there and nowhere else.
 
 pub mod bindings;
+mod cache;
 mod config;
 mod instance;
 mod ledger;
@@ -39,6 +40,7 @@ mod runtime;
 mod session;
 mod state;
 
+pub use cache::{ArtifactCache, CacheOutcome};
 pub use config::{
     ConfigValue, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED, HostConfig, PluginSettings,
     RunSettings, TrustSettings,
@@ -51,8 +53,8 @@ pub use plugin::{
 };
 pub use registry::{FileState, PluginFile, Registry, RejectedFile, TrustPolicy};
 pub use report::Report;
-pub use runtime::{Clock, ComponentDescription, Grants, HostState, Runtime};
+pub use runtime::{Clock, ComponentDescription, Grants, HostState, LoadInfo, Runtime};
 pub use session::{Counters, Session, StrategyCounts, reason_name};
-pub use state::{RollbackState, state_path};
+pub use state::{RollbackState, cache_path, state_path};
 /// Trap codes, to tell a plugin's faults apart by downcasting.
 pub use wasmtime::Trap;

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use tradsys_host::{
     FileState, HostConfig, Registry, Report, Runtime, Session, TrustPolicy, api_compatible,
-    api_version,
+    api_version, cache_path,
 };
 use tradsys_signing::{
     KeyId, PublicKey, SecretKey, SignatureStatus, TrustStore, digest, hex, read_manifest, sign,
@@ -185,7 +185,7 @@ fn run(args: RunArgs) -> Result<()> {
     if let Some(seed) = args.seed {
         config.run.seed = seed;
     }
-    let runtime = Arc::new(Runtime::new()?);
+    let runtime = Arc::new(Runtime::new()?.with_cache(&cache_path(&dir))?);
     let registry = Registry::load_dir(&runtime, &dir, &config, &policy)?;
     let mut session = Session::new(runtime, &registry, &config)
         .with_context(|| format!("setting up a session over {}", dir.display()))?;
@@ -316,7 +316,7 @@ fn plugin(command: PluginCommand) -> Result<()> {
         PluginCommand::Inspect { file, trust } => inspect(&file, trust.as_deref()),
         PluginCommand::List(args) => {
             let (config, dir, policy) = host_setup(&args)?;
-            let runtime = Runtime::new()?;
+            let runtime = Runtime::new()?.with_cache(&cache_path(&dir))?;
             let registry = Registry::load_dir(&runtime, &dir, &config, &policy)?;
             println!("{:<28} {:<28} state", "file", "plugin");
             for f in registry.files() {

@@ -9,7 +9,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, types::ComponentItem};
 
 use crate::bindings::{connector, matcher, risk_validator, strategy};
-use crate::runtime::{Grants, HostState, Runtime, required_grant};
+use crate::runtime::{Grants, HostState, LoadInfo, Runtime, required_grant};
 
 /// Version of the `tradsys:plugins` WIT package this host implements.
 pub const API_VERSION: &str = "1.0.0";
@@ -159,6 +159,7 @@ pub struct Plugin {
     signers: Vec<KeyId>,
     path: PathBuf,
     grants: Grants,
+    load: LoadInfo,
     pub(crate) pre: KindPre,
 }
 
@@ -185,7 +186,7 @@ impl Plugin {
         bytes: &[u8],
         grants: Grants,
     ) -> anyhow::Result<Self> {
-        let component = runtime.compile(bytes)?;
+        let (component, load) = runtime.load_component(bytes, &tradsys_signing::digest(bytes)?)?;
         let kind = identify_kind(runtime.engine(), &component).map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
             kind == manifest.kind,
@@ -207,6 +208,7 @@ impl Plugin {
             signers,
             path: path.to_path_buf(),
             grants,
+            load,
             pre,
         })
     }
@@ -245,5 +247,10 @@ impl Plugin {
     /// What the host grants it.
     pub fn grants(&self) -> &Grants {
         &self.grants
+    }
+
+    /// How its component was compiled or loaded from the cache.
+    pub fn load_info(&self) -> &LoadInfo {
+        &self.load
     }
 }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::cache::CacheOutcome;
 use crate::instance::{CallStats, KindBindings, PluginInstance};
 use crate::ledger::SCALE;
 use crate::registry::{RejectedFile, TrustPolicy};
@@ -138,8 +139,22 @@ pub struct PluginReport {
     pub quarantined: Option<String>,
     /// Limits granted: fuel per call, deadline, memory, output items.
     pub limits: LimitsReport,
+    /// How its component was obtained (varies with the cache's state).
+    pub load: LoadReport,
     /// Latencies (vary run to run).
     pub timing: CallTiming,
+}
+
+/// How a plugin's component was obtained.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    /// `cache-hit`, `compiled` (and cached), `recompiled` (a cached artifact
+    /// was refused), or `compiled-uncached`.
+    pub source: String,
+    /// Why a cached artifact was refused.
+    pub reason: Option<String>,
+    /// Compile or load time, milliseconds.
+    pub ms: f64,
 }
 
 /// Limits granted to one plugin.
@@ -420,6 +435,20 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
         instantiations: stats.instantiations,
         faults: stats.faults.clone(),
         quarantined: instance.quarantined().map(str::to_string),
+        load: {
+            let info = plugin.load_info();
+            let (source, reason) = match &info.cache {
+                Some(CacheOutcome::Hit) => ("cache-hit", None),
+                Some(CacheOutcome::Miss) => ("compiled", None),
+                Some(CacheOutcome::Replaced(reason)) => ("recompiled", Some(reason.clone())),
+                None => ("compiled-uncached", None),
+            };
+            LoadReport {
+                source: source.to_string(),
+                reason,
+                ms: info.duration.as_secs_f64() * 1e3,
+            }
+        },
         limits: {
             let l = plugin.grants().limits;
             LimitsReport {

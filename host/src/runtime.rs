@@ -1,7 +1,7 @@
 //! The wasmtime engine, the linker with the host imports, and the store data
 //! every plugin instance carries. The only module that configures wasmtime.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,6 +15,7 @@ use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, LogLevel};
+use crate::cache::{ArtifactCache, CacheOutcome};
 use crate::config::{FaultSettings, Limits};
 
 /// The host clock plugins read through the `now` import: the time of the
@@ -110,6 +111,15 @@ pub fn required_grant(import: &str) -> Result<Option<&'static str>, ()> {
     }
 }
 
+/// How a plugin's component was obtained.
+#[derive(Debug, Clone)]
+pub struct LoadInfo {
+    /// What the artifact cache did; `None` without a cache.
+    pub cache: Option<CacheOutcome>,
+    /// Compile or cache-load time.
+    pub duration: std::time::Duration,
+}
+
 /// What a component exports and imports, by name.
 #[derive(Debug, Clone)]
 pub struct ComponentDescription {
@@ -177,6 +187,7 @@ pub struct Runtime {
     linker: Linker<HostState>,
     clock: Clock,
     ticker: Option<Ticker>,
+    cache: Option<ArtifactCache>,
 }
 
 /// The engine-wide thread that advances the epoch every millisecond, so a
@@ -261,6 +272,7 @@ impl Runtime {
             linker,
             clock: Clock::default(),
             ticker,
+            cache: None,
         })
     }
 
@@ -272,6 +284,32 @@ impl Runtime {
     /// The clock every store of this runtime reads.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// Load compiled components from (and save them to) the cache at `dir`.
+    pub fn with_cache(mut self, dir: &Path) -> Result<Self> {
+        self.cache = Some(ArtifactCache::open(dir, &self.engine)?);
+        Ok(self)
+    }
+
+    /// The component of `bytes`, whose digest (without signatures) is
+    /// `digest`: from the artifact cache when there is one, else compiled.
+    pub fn load_component(&self, bytes: &[u8], digest: &[u8; 32]) -> Result<(Component, LoadInfo)> {
+        let started = std::time::Instant::now();
+        let (component, cache) = match &self.cache {
+            Some(cache) => {
+                let (component, outcome) = cache.load_or_compile(&self.engine, digest, bytes)?;
+                (component, Some(outcome))
+            }
+            None => (self.compile(bytes)?, None),
+        };
+        Ok((
+            component,
+            LoadInfo {
+                cache,
+                duration: started.elapsed(),
+            },
+        ))
     }
 
     /// Compile a component from its bytes.

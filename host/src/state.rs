@@ -17,6 +17,12 @@ pub struct RollbackState {
     pub accepted: BTreeMap<String, Version>,
 }
 
+/// Where compiled artifacts of the plugins of `dir` are cached: a private
+/// hidden directory inside it (the registry reads only `*.wasm` files).
+pub fn cache_path(dir: &Path) -> PathBuf {
+    dir.join(".tradsys-cache")
+}
+
 /// Where the state of plugin directory `dir` lives: `<dir>.state.json` beside it.
 pub fn state_path(dir: &Path) -> PathBuf {
     let name = dir

@@ -2,6 +2,7 @@
 //! `cargo xtask build-plugins` into `target/plugins/` (`cargo xtask test`
 //! does that first).
 
+mod cache;
 mod common;
 mod files;
 mod matching;
