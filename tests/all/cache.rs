@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{DEFAULT_SET, plugin_dir_with, plugins_dir, run_report, tradsys_run};
+use crate::common::{DEFAULT_SET, plugin, plugin_dir_with, plugins_dir, run_report, tradsys_run};
 use crate::session::without_timing;
 
 fn sources(report: &serde_json::Value) -> Vec<(String, String)> {
@@ -78,19 +78,14 @@ fn corrupt_foreign_and_stale_artifacts_are_removed_and_recompiled() {
     std::fs::write(&stale, b"from another engine").unwrap();
 
     let report = run_report(dir.path(), &["--events", "1000"]);
-    let plugin = |name: &str| {
-        report["plugins"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap()
-            .clone()
-    };
     for name in ["max-notional", "ma-crossover"] {
-        assert_eq!(plugin(name)["load"]["source"], "recompiled", "{name}");
+        assert_eq!(
+            plugin(&report, name)["load"]["source"],
+            "recompiled",
+            "{name}"
+        );
         assert!(
-            plugin(name)["load"]["reason"]
+            plugin(&report, name)["load"]["reason"]
                 .as_str()
                 .unwrap()
                 .contains("not written by this host"),
@@ -98,12 +93,12 @@ fn corrupt_foreign_and_stale_artifacts_are_removed_and_recompiled() {
         );
     }
     assert!(
-        plugin("fifo-matcher")["load"]["reason"]
+        plugin(&report, "fifo-matcher")["load"]["reason"]
             .as_str()
             .unwrap()
             .starts_with("corrupt")
     );
-    assert_eq!(plugin("momentum")["load"]["source"], "cache-hit");
+    assert_eq!(plugin(&report, "momentum")["load"]["source"], "cache-hit");
     assert!(
         !stale.exists(),
         "an artifact of another engine configuration is removed"

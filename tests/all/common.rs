@@ -178,3 +178,13 @@ pub fn empty_context(instruments: Vec<InstrumentDefinition>) -> RiskContext {
         instruments,
     }
 }
+
+/// The entry of plugin `name` in a JSON report's `plugins`.
+pub fn plugin<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()
+}

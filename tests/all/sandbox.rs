@@ -10,7 +10,9 @@ use tradsys_host::{
     Fault, HostConfig, PluginInstance, Registry, Runtime, TrustPolicy, TrustSettings,
 };
 
-use crate::common::{DEFAULT_SET, U, dev_trust, plugin_dir_with, run_report, workspace_root};
+use crate::common::{
+    DEFAULT_SET, U, dev_trust, plugin, plugin_dir_with, run_report, workspace_root,
+};
 
 /// The misbehaving strategy of `tests/plugins/hostile`, configured by `toml`
 /// (its `[plugins.hostile]` table and limits).
@@ -403,15 +405,6 @@ fn session_with(plugins: &[&str], toml: &str, events: &str) -> serde_json::Value
         dir.path(),
         &["--events", events, "--config", config.to_str().unwrap()],
     )
-}
-
-fn plugin<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    report["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap()
 }
 
 #[test]
