@@ -1,8 +1,8 @@
 //! The session report: a printed table and the same as JSON.
 //!
-//! Everything but the `timing` objects is a function of the plugins, the
-//! config and the seed, so two runs with one seed give equal reports once the
-//! `timing` objects are removed.
+//! Everything but the `timing` and `load` objects is a function of the
+//! plugins, the config and the seed, so two runs with one seed give equal
+//! reports once those are removed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
