@@ -227,6 +227,7 @@ impl Registry {
         let mut chosen = registry.select(by_name, config, &state);
         registry.check_dependencies(&mut chosen);
 
+        let mut floor_rose = false;
         for candidate in chosen.into_values() {
             let name = candidate.manifest.name.to_string();
             let id = candidate.manifest.id();
@@ -243,7 +244,7 @@ impl Registry {
             match loaded {
                 Ok(plugin) => {
                     tracing::info!(plugin = id, kind = %plugin.kind(), file = %candidate.file.display(), "loaded");
-                    state.accept(&name, &version);
+                    floor_rose |= state.accept(&name, &version);
                     registry.plugins.push(Arc::new(plugin));
                     registry.files.push(PluginFile {
                         file: candidate.file,
@@ -254,7 +255,7 @@ impl Registry {
                 Err(error) => registry.reject(&candidate.file, Some(id), format!("{error:#}")),
             }
         }
-        if RollbackState::load(&state_file)? != state {
+        if floor_rose {
             state.save(&state_file)?;
         }
         registry.plugins.sort_by(|a, b| a.name().cmp(b.name()));

@@ -66,6 +66,26 @@ pub fn format(value: i64, decimals: u8) -> String {
     format!("{sign}{whole}.{frac:0width$}", width = decimals as usize)
 }
 
+/// Exact decimal text with at least `min_decimals` fractional digits, and
+/// more when the value needs them, so nothing is hidden by rounding:
+/// `format_exact(1_500_000_000, 0) == "1.5"`, `format_exact(7 * SCALE, 2) == "7.00"`.
+/// Takes `i128` so notionals (`notional`) print too.
+pub fn format_exact(value: i128, min_decimals: u8) -> String {
+    let scale = SCALE as u128;
+    let sign = if value < 0 { "-" } else { "" };
+    let abs = value.unsigned_abs();
+    let mut frac = format!("{:09}", abs % scale);
+    while frac.len() > usize::from(min_decimals.min(9)) && frac.ends_with('0') {
+        frac.pop();
+    }
+    let whole = abs / scale;
+    if frac.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{frac}")
+    }
+}
+
 /// Approximate value as a float, for signals and display only (never money).
 pub fn to_f64(value: i64) -> f64 {
     value as f64 / SCALE as f64
@@ -107,6 +127,10 @@ mod tests {
         assert_eq!(format(4_810_250_000_000, 2), "4810.25");
         assert_eq!(format(-1_500_000_000, 3), "-1.500");
         assert_eq!(format(7 * SCALE, 0), "7");
+        assert_eq!(format_exact(7 * i128::from(SCALE), 2), "7.00");
+        assert_eq!(format_exact(1_500_000_000, 0), "1.5");
+        assert_eq!(format_exact(-125_000_000, 2), "-0.125");
+        assert_eq!(format_exact(10_000, 0), "0.00001");
     }
 
     #[test]

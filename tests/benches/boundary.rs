@@ -74,6 +74,18 @@ fn instance_in<B: KindBindings>(
     instance
 }
 
+/// Hand `strategy` the next of `batches` (cycling), through the boundary.
+fn next_batch(
+    strategy: &mut PluginInstance<strategy::Strategy>,
+    batches: &[Vec<host::MarketEvent>],
+    next: &mut usize,
+) {
+    let batch = &batches[*next % batches.len()];
+    *next += 1;
+    let out = strategy.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, batch));
+    std::hint::black_box(out.unwrap());
+}
+
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
@@ -289,14 +301,8 @@ fn main() {
         })
         .unwrap();
     let mut next = 0;
-    let wasm_strategy = measure(15, 8, || {
-        let batch = &host_batches[next % batches];
-        next += 1;
-        let out = strat
-            .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, batch))
-            .unwrap();
-        std::hint::black_box(out);
-    }) / BATCH as f64;
+    let wasm_strategy =
+        measure(15, 8, || next_batch(&mut strat, &host_batches, &mut next)) / BATCH as f64;
     let mut native_strat = ma_crossover::MaCrossover::new(&sdk::Config::default()).unwrap();
     let mut orders = Vec::new();
     native_strat.on_market(&sdk_defs, &mut orders);
@@ -382,17 +388,10 @@ fn main() {
     // Interleaved, so that drift in the machine's speed hits both alike.
     for _ in 0..9 {
         metered.push(measure(3, 8, || {
-            let batch = &host_batches[metered_next % batches];
-            metered_next += 1;
-            let out = strat.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, batch));
-            std::hint::black_box(out.unwrap());
+            next_batch(&mut strat, &host_batches, &mut metered_next)
         }));
         unmetered.push(measure(3, 8, || {
-            let batch = &host_batches[unmetered_next % batches];
-            unmetered_next += 1;
-            let out = unmetered_strat
-                .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, batch));
-            std::hint::black_box(out.unwrap());
+            next_batch(&mut unmetered_strat, &host_batches, &mut unmetered_next)
         }));
     }
     let metered = median(metered) / BATCH as f64;

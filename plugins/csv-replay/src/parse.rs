@@ -145,12 +145,6 @@ fn volume(text: &str) -> Result<i64, String> {
     }
 }
 
-/// A fixed-point value as a short decimal: `0.00001`, `0.5`, `1`.
-fn show(value: i64) -> String {
-    let text = fixed::format(value, 9);
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 /// One `YYYYMMDD HHMMSSmmm,bid,ask,volume` line; returns its timestamp.
 fn parse_quote(
     line: &str,
@@ -165,7 +159,7 @@ fn parse_quote(
         if p % options.tick != 0 {
             return Err(format!(
                 "{what} `{text}` is not on tick {}",
-                show(options.tick)
+                fixed::format_exact(i128::from(options.tick), 0)
             ));
         }
     }
@@ -602,8 +596,6 @@ mod tests {
             Format::Quotes
         );
         assert_eq!(detect_format(""), Format::Quotes);
-        assert_eq!(show(fixed::from_units(1)), "1");
-        assert_eq!(show(p("0.00001")), "0.00001");
     }
 
     #[test]

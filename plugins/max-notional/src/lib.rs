@@ -141,9 +141,9 @@ impl MaxNotional {
                 RejectReason::NotionalLimit,
                 format!(
                     "notional {} of {} above limit {}",
-                    show(notional, 2),
+                    fixed::format_exact(notional, 2),
                     def.symbol,
-                    show(i128::from(self.max_notional), 2)
+                    fixed::format_exact(i128::from(self.max_notional), 2)
                 ),
             ));
         }
@@ -188,25 +188,7 @@ fn reject(reason: RejectReason, message: String) -> Rejection {
 
 /// A quantity shown with at least the instrument's size precision.
 fn show_quantity(quantity: i64, def: &InstrumentDefinition) -> String {
-    show(i128::from(quantity), def.size_precision)
-}
-
-/// Exact decimal text of a fixed-point value with at least `min_decimals` fractional
-/// digits (more when the value needs them, so nothing is hidden by rounding).
-fn show(value: i128, min_decimals: u8) -> String {
-    let scale = fixed::SCALE.unsigned_abs() as u128;
-    let sign = if value < 0 { "-" } else { "" };
-    let abs = value.unsigned_abs();
-    let mut frac = format!("{:09}", abs % scale);
-    while frac.len() > usize::from(min_decimals.min(9)) && frac.ends_with('0') {
-        frac.pop();
-    }
-    let whole = abs / scale;
-    if frac.is_empty() {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{frac}")
-    }
+    fixed::format_exact(i128::from(quantity), def.size_precision)
 }
 
 #[cfg(test)]
@@ -487,13 +469,5 @@ mod tests {
         // Each order is limited on its own: many orders just under the limit all pass.
         let batch: Vec<_> = (0..10).map(|i| limit(i, 0, "100", 1000)).collect();
         assert!(run(&mut v, &ctx, &batch).iter().all(approved));
-    }
-
-    #[test]
-    fn show_is_exact() {
-        assert_eq!(show(i128::from(px("312500")), 2), "312500.00");
-        assert_eq!(show(i128::from(px("-0.125")), 2), "-0.125");
-        assert_eq!(show(i128::from(px("7")), 0), "7");
-        assert_eq!(show(i128::from(px("7.5")), 0), "7.5");
     }
 }

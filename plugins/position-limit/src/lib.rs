@@ -154,10 +154,10 @@ impl PositionLimit {
                  (position {}, working {orders} {})",
                 what(),
                 book.symbol(instrument),
-                show(after),
-                show(i128::from(self.max_position)),
-                show(position),
-                show(working),
+                fixed::format_exact(after, 0),
+                fixed::format_exact(i128::from(self.max_position), 0),
+                fixed::format_exact(position, 0),
+                fixed::format_exact(working, 0),
             )),
         })
     }
@@ -176,14 +176,14 @@ impl PositionLimit {
                 if o.quantity <= 0 {
                     return invalid(format!(
                         "quantity {} is not positive",
-                        show(o.quantity.into())
+                        fixed::format_exact(o.quantity.into(), 0)
                     ));
                 }
                 let side_name = match o.side {
                     Side::Buy => "buy",
                     Side::Sell => "sell",
                 };
-                let what = || format!("{side_name} {}", show(o.quantity.into()));
+                let what = || format!("{side_name} {}", fixed::format_exact(o.quantity.into(), 0));
                 if let Err(rejection) =
                     self.check_exposure(book, o.instrument, o.side, o.quantity, what)
                 {
@@ -202,7 +202,7 @@ impl PositionLimit {
                 if m.quantity <= 0 {
                     return invalid(format!(
                         "quantity {} is not positive",
-                        show(m.quantity.into())
+                        fixed::format_exact(m.quantity.into(), 0)
                     ));
                 }
                 let Some(order) = book.find(m.id, m.instrument).cloned() else {
@@ -225,8 +225,13 @@ impl PositionLimit {
                 let new_leaves = m.quantity.saturating_sub(filled).max(0);
                 let extra = new_leaves.saturating_sub(order.leaves.max(0));
                 if extra > 0 {
-                    let what =
-                        || format!("modify of order {} to {}", m.id, show(m.quantity.into()));
+                    let what = || {
+                        format!(
+                            "modify of order {} to {}",
+                            m.id,
+                            fixed::format_exact(m.quantity.into(), 0)
+                        )
+                    };
                     if let Err(rejection) =
                         self.check_exposure(book, m.instrument, order.side, extra, what)
                     {
@@ -304,21 +309,6 @@ fn invalid(message: String) -> Verdict {
         reason: RejectReason::InvalidOrder,
         message: Some(message),
     })
-}
-
-/// Exact decimal text of a fixed-point quantity (whole units show no decimals).
-fn show(value: i128) -> String {
-    let scale = fixed::SCALE.unsigned_abs() as u128;
-    let sign = if value < 0 { "-" } else { "" };
-    let abs = value.unsigned_abs();
-    let whole = abs / scale;
-    let frac = format!("{:09}", abs % scale);
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{frac}")
-    }
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ impl PriceCollar {
                     tenths / 10,
                     tenths % 10,
                     show_price(last, def),
-                    show(i128::from(self.band_bps), 0)
+                    fixed::format_exact(i128::from(self.band_bps), 0)
                 ),
             ));
         }
@@ -156,25 +156,7 @@ fn reject(reason: RejectReason, message: String) -> Rejection {
 
 /// A price shown with at least the instrument's price precision.
 fn show_price(price: i64, def: &InstrumentDefinition) -> String {
-    show(i128::from(price), def.price_precision)
-}
-
-/// Exact decimal text of a fixed-point value with at least `min_decimals` fractional
-/// digits (more when the value needs them, so nothing is hidden by rounding).
-fn show(value: i128, min_decimals: u8) -> String {
-    let scale = fixed::SCALE.unsigned_abs() as u128;
-    let sign = if value < 0 { "-" } else { "" };
-    let abs = value.unsigned_abs();
-    let mut frac = format!("{:09}", abs % scale);
-    while frac.len() > usize::from(min_decimals.min(9)) && frac.ends_with('0') {
-        frac.pop();
-    }
-    let whole = abs / scale;
-    if frac.is_empty() {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{frac}")
-    }
+    fixed::format_exact(i128::from(price), def.price_precision)
 }
 
 #[cfg(test)]
