@@ -103,13 +103,18 @@ impl ArtifactCache {
         mac.finalize().into_bytes().into()
     }
 
-    /// The component of `bytes` (whose digest is `digest`): from its verified
-    /// artifact, or compiled and cached.
+    /// Whether an artifact for `digest` is stored (not yet checked).
+    pub fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.path(digest).is_file()
+    }
+
+    /// The component whose digest is `digest`: from its verified artifact, or
+    /// compiled from `bytes()` (read only on a miss) and cached.
     pub fn load_or_compile(
         &self,
         engine: &Engine,
         digest: &[u8; 32],
-        bytes: &[u8],
+        bytes: impl FnOnce() -> Result<Vec<u8>>,
     ) -> Result<(Component, CacheOutcome)> {
         let path = self.path(digest);
         let mut outcome = CacheOutcome::Miss;
@@ -123,7 +128,7 @@ impl ArtifactCache {
                 }
             }
         }
-        let body = engine.precompile_component(bytes)?;
+        let body = engine.precompile_component(&bytes()?)?;
         let mut stored = body.clone();
         stored.extend_from_slice(&self.tag(&body));
         let tmp = path.with_extension("cwasm.tmp");

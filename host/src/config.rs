@@ -9,6 +9,18 @@
 //! # matcher = "fifo-matcher"     # needed only when several matchers are installed
 //! max_rounds = 4                 # order-event → command rounds per market batch
 //! # plugins_dir = "plugins"      # default: --plugins, else ./target/plugins
+//! loading = "lazy"               # or "eager": compile every selected plugin at start
+//! # strategies = ["ma-crossover"] # which installed strategies trade (default: all)
+//! # validators = ["max-notional"] # which installed validators check (default: all)
+//!
+//! [memory]                       # budget for all plugin instances (linear memory)
+//! budget_bytes = 1073741824
+//! medium = 0.5                   # pressure levels, as fractions of the budget
+//! high = 0.75
+//! critical = 0.9
+//! idle_evict_ms = 60000          # evict an instance idle this long
+//! min_idle_ms = 1000             # under pressure, evict instances idle this long
+//! reserved_priority = 1          # at critical, only plugins this high may instantiate
 //!
 //! [trust]
 //! dir = "trust"                  # trust store: *.pub keys and a `revoked` list
@@ -16,6 +28,8 @@
 //!
 //! [plugins.max-notional]
 //! version = "^1.2"                       # pin: only versions matching this run
+//! priority = 10                          # over the manifest's: preload first, evict last
+//! preload = true                         # compile in the background at start
 //! config = { max_notional = "150000" }   # entries passed to init / config-get
 //!
 //! [plugins.csv-replay]
@@ -30,9 +44,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::plugin::PluginKind;
+use crate::plugin::{Placement, PluginKind};
 use crate::runtime::Grants;
 
 /// Default number of market events in a run.
@@ -54,6 +68,8 @@ pub struct HostConfig {
     pub limits: KindLimits,
     /// When a faulting plugin is quarantined.
     pub faults: FaultSettings,
+    /// The memory budget of plugin instances and when they are evicted.
+    pub memory: MemorySettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
 }
@@ -78,6 +94,23 @@ pub struct RunSettings {
     pub plugins_dir: Option<PathBuf>,
     /// Rollback-protection state file (default: `<plugins dir>.state.json` beside it).
     pub state_file: Option<PathBuf>,
+    /// When selected plugins are compiled.
+    pub loading: Loading,
+    /// Strategies that trade, by name (default: every installed strategy).
+    pub strategies: Option<Vec<String>>,
+    /// Validators that check orders, by name (default: every installed validator).
+    pub validators: Option<Vec<String>>,
+}
+
+/// When the selected plugins are compiled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loading {
+    /// On first use; plugins marked `preload` in the background at start.
+    #[default]
+    Lazy,
+    /// All of them at start, before the session begins.
+    Eager,
 }
 
 impl Default for RunSettings {
@@ -91,6 +124,9 @@ impl Default for RunSettings {
             max_rounds: 4,
             plugins_dir: None,
             state_file: None,
+            loading: Loading::Lazy,
+            strategies: None,
+            validators: None,
         }
     }
 }
@@ -120,6 +156,10 @@ pub struct LimitSettings {
     pub memory_bytes: Option<u64>,
     /// Items one call may return (commands, events, reports); more is a fault.
     pub max_output: Option<u32>,
+    /// Fuel for instantiation and `init` together (default: ten calls' worth).
+    pub init_fuel: Option<u64>,
+    /// Deadline for instantiation and `init`, milliseconds (default: ten calls' worth).
+    pub init_deadline_ms: Option<u64>,
 }
 
 /// Limits as granted to one plugin: every field decided.
@@ -133,6 +173,10 @@ pub struct Limits {
     pub memory_bytes: u64,
     /// Items one call may return.
     pub max_output: u32,
+    /// Fuel for instantiation and `init`.
+    pub init_fuel: u64,
+    /// Deadline for instantiation and `init`, milliseconds.
+    pub init_deadline_ms: u64,
 }
 
 impl Limits {
@@ -157,6 +201,8 @@ impl Limits {
             deadline_ms,
             memory_bytes,
             max_output,
+            init_fuel: fuel_per_call * 10,
+            init_deadline_ms: deadline_ms * 10,
         }
     }
 
@@ -167,6 +213,8 @@ impl Limits {
             deadline_ms: s.deadline_ms.unwrap_or(self.deadline_ms),
             memory_bytes: s.memory_bytes.unwrap_or(self.memory_bytes),
             max_output: s.max_output.unwrap_or(self.max_output),
+            init_fuel: s.init_fuel.unwrap_or(self.init_fuel),
+            init_deadline_ms: s.init_deadline_ms.unwrap_or(self.init_deadline_ms),
         }
     }
 
@@ -184,6 +232,8 @@ impl Limits {
                 .memory_bytes
                 .map_or(self.memory_bytes, |a| a.min(self.memory_bytes)),
             max_output: self.max_output,
+            init_fuel: self.init_fuel,
+            init_deadline_ms: self.init_deadline_ms,
         }
     }
 }
@@ -226,6 +276,82 @@ impl Default for FaultSettings {
     }
 }
 
+/// The `[memory]` table: one budget for the linear memory of every plugin
+/// instance, pressure levels as fractions of it, and when idle instances are
+/// evicted (stateful ones save their state first and get it back when
+/// re-instantiated).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MemorySettings {
+    /// The budget, bytes.
+    pub budget_bytes: u64,
+    /// Fraction of the budget at which pressure is medium: idle instances are
+    /// evicted, lowest priority first, until usage is back below it.
+    pub medium: f64,
+    /// Fraction at which pressure is high: as medium, without waiting for
+    /// `min_idle_ms`.
+    pub high: f64,
+    /// Fraction at which pressure is critical: as high, and plugins below
+    /// `reserved_priority` may not instantiate.
+    pub critical: f64,
+    /// An instance idle this long is evicted whatever the pressure (0: after
+    /// every batch, which is only useful for testing).
+    pub idle_evict_ms: u64,
+    /// Under medium pressure, only instances idle this long are evicted.
+    pub min_idle_ms: u64,
+    /// At critical pressure, plugins with a lower priority fail to instantiate.
+    pub reserved_priority: i32,
+}
+
+impl Default for MemorySettings {
+    fn default() -> Self {
+        Self {
+            budget_bytes: 1 << 30,
+            medium: 0.5,
+            high: 0.75,
+            critical: 0.9,
+            idle_evict_ms: 60_000,
+            min_idle_ms: 1_000,
+            reserved_priority: 1,
+        }
+    }
+}
+
+/// How full the memory budget is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pressure {
+    /// Below `medium`.
+    Low,
+    /// From `medium`.
+    Medium,
+    /// From `high`.
+    High,
+    /// From `critical`.
+    Critical,
+}
+
+impl MemorySettings {
+    /// The pressure when `used` bytes are in use.
+    pub fn pressure(&self, used: u64) -> Pressure {
+        let fraction = used as f64 / self.budget_bytes.max(1) as f64;
+        if fraction >= self.critical {
+            Pressure::Critical
+        } else if fraction >= self.high {
+            Pressure::High
+        } else if fraction >= self.medium {
+            Pressure::Medium
+        } else {
+            Pressure::Low
+        }
+    }
+
+    /// Bytes below which pressure is low.
+    pub fn low_mark(&self) -> u64 {
+        (self.budget_bytes as f64 * self.medium) as u64
+    }
+}
+
 /// A `[plugins.NAME]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -245,6 +371,10 @@ pub struct PluginSettings {
     pub network: Vec<String>,
     /// The plugin may read the host's randomness (`wasi:random`).
     pub random: bool,
+    /// Over the manifest's priority: preloaded earlier, evicted later.
+    pub priority: Option<i32>,
+    /// Compile it in the background at start-up instead of on first use.
+    pub preload: bool,
 }
 
 impl Default for PluginSettings {
@@ -257,6 +387,8 @@ impl Default for PluginSettings {
             limits: None,
             network: Vec::new(),
             random: false,
+            priority: None,
+            preload: false,
         }
     }
 }
@@ -330,12 +462,33 @@ impl HostConfig {
         }
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
         anyhow::ensure!(self.run.max_rounds > 0, "run.max_rounds must be at least 1");
+        let m = &self.memory;
+        anyhow::ensure!(
+            0.0 < m.medium && m.medium <= m.high && m.high <= m.critical && m.critical <= 1.0,
+            "memory: the levels must rise within the budget: 0 < medium <= high <= critical <= 1 \
+             (have {}, {}, {})",
+            m.medium,
+            m.high,
+            m.critical
+        );
+        anyhow::ensure!(m.budget_bytes > 0, "memory.budget_bytes must be at least 1");
         Ok(())
     }
 
     /// Whether the plugin called `name` should be loaded.
     pub fn enabled(&self, name: &str) -> bool {
         self.plugins.get(name).is_none_or(|p| p.enabled)
+    }
+
+    /// The priority and preloading of the plugin of `manifest`.
+    pub fn placement(&self, manifest: &tradsys_signing::Manifest) -> Placement {
+        let settings = self.plugins.get(manifest.name.as_str());
+        Placement {
+            priority: settings
+                .and_then(|s| s.priority)
+                .unwrap_or(manifest.priority),
+            preload: settings.is_some_and(|s| s.preload),
+        }
     }
 
     /// The operator's version pin for `name`, if any.

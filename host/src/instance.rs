@@ -2,17 +2,36 @@
 //! place a call into a plugin is made, timed and checked.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use wasmtime::{Store, Trap};
 
 use crate::bindings::{connector, matcher, risk_validator, strategy, types};
-use crate::plugin::{KindPre, Plugin, PluginKind};
+use crate::config::Pressure;
+use crate::plugin::{KindPre, Plugin, PluginKind, Readiness};
 use crate::runtime::{HostState, Runtime};
 
 /// Why a call into a plugin did not produce a result.
 #[derive(Debug, thiserror::Error)]
 pub enum Fault {
+    /// The component could not be compiled (or a dependency could not).
+    #[error("plugin {plugin} could not be loaded: {reason}")]
+    Load {
+        /// Plugin name.
+        plugin: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The memory budget is at its critical level and the plugin's priority
+    /// is below the reserved one: no new instance for it now.
+    #[error("plugin {plugin} was not instantiated: {reason}")]
+    Memory {
+        /// Plugin name.
+        plugin: String,
+        /// The pressure and the figures.
+        reason: String,
+    },
     /// The component could not be instantiated.
     #[error("plugin {plugin} could not be instantiated: {reason}")]
     Instantiate {
@@ -21,8 +40,8 @@ pub enum Fault {
         /// What went wrong.
         reason: String,
     },
-    /// `init` returned an error.
-    #[error("plugin {plugin} refused its configuration: {reason}")]
+    /// `init` returned an error, trapped or ran out of time or fuel.
+    #[error("plugin {plugin} failed to initialise: {reason}")]
     Init {
         /// Plugin name.
         plugin: String,
@@ -78,6 +97,8 @@ impl Fault {
     /// Short label used to count faults by kind (`trap:unreachable`, `init`, ...).
     pub fn label(&self) -> String {
         match self {
+            Self::Load { .. } => "load".into(),
+            Self::Memory { .. } => "memory-budget".into(),
             Self::Instantiate { .. } => "instantiate".into(),
             Self::Init { .. } => "init".into(),
             Self::Trap { trap, .. } => format!("trap:{}", trap_label(*trap)),
@@ -114,14 +135,42 @@ pub struct CallStats {
     pub latencies_ns: Vec<u64>,
     /// Instances created.
     pub instantiations: u64,
+    /// Time spent creating instances (instantiate, `init`, state restore).
+    pub instantiate_time: Duration,
+    /// Instances evicted (idle, or memory pressure).
+    pub evictions: u64,
     /// Faults by label.
     pub faults: std::collections::BTreeMap<String, u64>,
+}
+
+/// Where a plugin instance slot is in the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifeState {
+    /// Verified from its headers, never compiled.
+    Discovered,
+    /// Compiled, no instance yet.
+    Compiled,
+    /// An instance exists.
+    Live,
+    /// Its instance was evicted (its state saved); the next call makes one.
+    Evicted,
+    /// It cannot run: compile, `init` or quarantine (the reason is reported).
+    Failed,
 }
 
 /// Typed bindings of one plugin kind.
 pub trait KindBindings: Sized {
     /// The kind these bindings drive.
     const KIND: PluginKind;
+
+    /// Whether the state is saved every `snapshot_every` calls, to restore
+    /// into the fresh instance after a trap (strategies).
+    const PERIODIC_SNAPSHOTS: bool = false;
+
+    /// Whether the kind has `save-state`/`load-state`, so an instance can be
+    /// evicted and re-made without its caller noticing.
+    const EVICTABLE: bool = false;
 
     #[doc(hidden)]
     fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
@@ -133,8 +182,7 @@ pub trait KindBindings: Sized {
         config: &types::Config,
     ) -> wasmtime::Result<Result<(), String>>;
 
-    /// Snapshot the plugin's state, for kinds whose state is restored into a
-    /// fresh instance after a trap (strategies).
+    /// Snapshot the plugin's state, for kinds that have state.
     #[doc(hidden)]
     fn snapshot(&self, _store: &mut Store<HostState>) -> Option<wasmtime::Result<Vec<u8>>> {
         None
@@ -152,9 +200,13 @@ pub trait KindBindings: Sized {
 }
 
 macro_rules! kind_bindings {
-    ($bindings:ty, $kind:ident, $exports:ident $(, $snapshots:ident)?) => {
+    ($bindings:ty, $kind:ident, $exports:ident $(, $snapshots:ident, periodic = $periodic:literal)?) => {
         impl KindBindings for $bindings {
             const KIND: PluginKind = PluginKind::$kind;
+            $(
+                const PERIODIC_SNAPSHOTS: bool = $periodic;
+                const EVICTABLE: bool = true;
+            )?
 
             fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
                 match pre {
@@ -185,14 +237,23 @@ kind_bindings!(
     strategy::Strategy,
     Strategy,
     tradsys_plugins_strategy_api,
-    snapshots
+    snapshots,
+    periodic = true
 );
 kind_bindings!(
     risk_validator::RiskValidator,
     RiskValidator,
-    tradsys_plugins_risk_validator_api
+    tradsys_plugins_risk_validator_api,
+    snapshots,
+    periodic = false
 );
-kind_bindings!(matcher::Matcher, Matcher, tradsys_plugins_matcher_api);
+kind_bindings!(
+    matcher::Matcher,
+    Matcher,
+    tradsys_plugins_matcher_api,
+    snapshots,
+    periodic = false
+);
 kind_bindings!(
     connector::Connector,
     Connector,
@@ -200,37 +261,51 @@ kind_bindings!(
 );
 
 /// One plugin's instance slot: created on the first call, discarded after a
-/// trap, created afresh (and `init` run again) on the next call.
+/// trap or evicted, created afresh (`init` run again, saved state restored)
+/// on the next call.
 pub struct PluginInstance<B: KindBindings> {
     runtime: Arc<Runtime>,
     plugin: Arc<Plugin>,
     live: Option<(Store<HostState>, B)>,
-    /// Set when `init` refused the configuration: a config error is not
-    /// retried on every call (it would fail the same way).
-    refused: Option<String>,
+    /// Set when the plugin cannot run at all: it failed to compile, or its
+    /// `init` refused, trapped or timed out (it would fail the same way again).
+    failed: Option<String>,
     /// Host times of recent faults, for the circuit breaker.
     recent_faults: std::collections::VecDeque<u64>,
     /// Set when the circuit breaker opened.
     quarantined: Option<String>,
-    /// The last state saved, restored into a fresh instance after a trap.
+    /// The last state saved (periodically, or at eviction), restored into
+    /// the next fresh instance.
     snapshot: Option<Vec<u8>>,
     calls_since_snapshot: u32,
+    /// Linear memory of the live instance, as counted in the runtime's total.
+    memory: u64,
+    /// When the last call ended.
+    last_used: Instant,
     stats: CallStats,
 }
 
+impl<B: KindBindings> Drop for PluginInstance<B> {
+    fn drop(&mut self) {
+        self.discard();
+    }
+}
+
 impl<B: KindBindings> PluginInstance<B> {
-    /// A slot for `plugin`; nothing is instantiated yet.
+    /// A slot for `plugin`; nothing is compiled or instantiated yet.
     pub fn new(runtime: Arc<Runtime>, plugin: Arc<Plugin>) -> Self {
         debug_assert_eq!(plugin.kind(), B::KIND);
         Self {
             runtime,
             plugin,
             live: None,
-            refused: None,
+            failed: None,
             recent_faults: std::collections::VecDeque::new(),
             quarantined: None,
             snapshot: None,
             calls_since_snapshot: 0,
+            memory: 0,
+            last_used: Instant::now(),
             stats: CallStats::default(),
         }
     }
@@ -250,8 +325,63 @@ impl<B: KindBindings> PluginInstance<B> {
         self.quarantined.as_deref()
     }
 
-    /// Instantiate and `init` now if there is no live instance. `init` runs
-    /// with ten times the per-call budget.
+    /// Why the plugin cannot run (compile or `init` failed, or quarantined).
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref().or(self.quarantined.as_deref())
+    }
+
+    /// Where the slot is in the lifecycle.
+    pub fn state(&self) -> LifeState {
+        if self.failure().is_some() {
+            LifeState::Failed
+        } else if self.live.is_some() {
+            LifeState::Live
+        } else if self.stats.evictions > 0 {
+            LifeState::Evicted
+        } else {
+            match self.plugin.readiness() {
+                Readiness::Discovered => LifeState::Discovered,
+                Readiness::Compiled(_) => LifeState::Compiled,
+                Readiness::Failed(_) => LifeState::Failed,
+            }
+        }
+    }
+
+    /// Whether an instance exists.
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// Linear memory the live instance holds, bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory
+    }
+
+    /// Time since the last call ended.
+    pub fn idle(&self) -> Duration {
+        self.last_used.elapsed()
+    }
+
+    /// Drop the live instance, if any, and its share of the memory total.
+    fn discard(&mut self) {
+        self.live = None;
+        self.runtime.memory_changed(self.memory, 0);
+        self.memory = 0;
+    }
+
+    /// Bring the memory total up to date with the live instance.
+    fn meter_memory(&mut self) {
+        if let Some((store, _)) = &self.live {
+            let now = store.data().memory_bytes() as u64;
+            self.runtime.memory_changed(self.memory, now);
+            self.memory = now;
+        }
+    }
+
+    /// Compile if needed, instantiate and `init` now if there is no live
+    /// instance, and restore the last saved state into it. Instantiation and
+    /// `init` run under the plugin's init fuel and deadline; an `init` that
+    /// refuses, traps or times out marks the plugin failed.
     pub fn ensure_live(&mut self) -> Result<(), Fault> {
         if self.live.is_some() {
             return Ok(());
@@ -263,34 +393,63 @@ impl<B: KindBindings> PluginInstance<B> {
                 reason: reason.clone(),
             });
         }
-        if let Some(reason) = &self.refused {
+        if let Some(reason) = &self.failed {
             return Err(Fault::Init {
                 plugin: name,
                 reason: reason.clone(),
             });
         }
+        let plugin = self.plugin.clone();
+        let pre = match plugin.ready(&self.runtime) {
+            Ok(compiled) => &compiled.pre,
+            Err(reason) => {
+                self.failed = Some(format!("could not be loaded: {reason}"));
+                return Err(self.record(Fault::Load {
+                    plugin: name,
+                    reason,
+                }));
+            }
+        };
+        let budget = self.runtime.memory_budget();
+        let pressure = self.runtime.pressure();
+        // The matcher and connector are the session itself: never refused.
+        let optional = matches!(B::KIND, PluginKind::Strategy | PluginKind::RiskValidator);
+        if optional
+            && pressure == Pressure::Critical
+            && plugin.placement().priority < budget.reserved_priority
+        {
+            let reason = format!(
+                "memory pressure is critical ({} of {} bytes in use) and its priority {} is below {}",
+                self.runtime.memory_in_use(),
+                budget.budget_bytes,
+                plugin.placement().priority,
+                budget.reserved_priority
+            );
+            return Err(self.record(Fault::Memory {
+                plugin: name,
+                reason,
+            }));
+        }
+        let started = Instant::now();
+        let limits = plugin.grants().limits;
         // Instantiation may run guest code (a wasip2 component's start), so
-        // the budget is set first: ten calls' worth for instantiate and `init`.
-        let limits = self.plugin.grants().limits;
+        // the init budget covers it too.
         let instantiate = || -> wasmtime::Result<(Store<HostState>, B)> {
             let mut store = self
                 .runtime
-                .new_store(&name, self.plugin.grants())
+                .new_store(&name, plugin.grants())
                 .map_err(wasmtime::Error::from_anyhow)?;
             self.runtime
-                .arm(
-                    &mut store,
-                    limits.fuel_per_call.saturating_mul(10),
-                    limits.deadline_ms.saturating_mul(10),
-                )
+                .arm(&mut store, limits.init_fuel, limits.init_deadline_ms)
                 .map_err(wasmtime::Error::from_anyhow)?;
-            let bindings = B::instantiate(&self.plugin.pre, &mut store)?;
+            let bindings = B::instantiate(pre, &mut store)?;
             Ok((store, bindings))
         };
         let (mut store, bindings) = match instantiate() {
             Ok(live) => live,
             Err(e) if e.downcast_ref::<Trap>().is_some() => {
-                return Err(self.record(to_fault(&name, e)));
+                let fault = self.init_failure(&name, &e);
+                return Err(self.record(fault));
             }
             Err(e) => {
                 let fault = Fault::Instantiate {
@@ -301,21 +460,65 @@ impl<B: KindBindings> PluginInstance<B> {
             }
         };
         self.stats.instantiations += 1;
-        let config = self.plugin.grants().config.clone();
-        match self.timed(|| bindings.init(&mut store, &config)) {
+        let config = plugin.grants().config.clone();
+        let result = match self.timed(|| bindings.init(&mut store, &config)) {
             Ok(Ok(())) => {
                 self.live = Some((store, bindings));
+                self.meter_memory();
                 self.restore_snapshot()
             }
             Ok(Err(reason)) => {
-                self.refused = Some(reason.clone());
+                self.failed = Some(format!("init refused its configuration: {reason}"));
                 Err(self.record(Fault::Init {
                     plugin: name,
                     reason,
                 }))
             }
-            Err(error) => Err(self.record(to_fault(&name, error))),
+            Err(error) => {
+                let fault = self.init_failure(&name, &error);
+                Err(self.record(fault))
+            }
+        };
+        self.stats.instantiate_time += started.elapsed();
+        result
+    }
+
+    /// The fault of a trap during instantiation or `init`, which marks the
+    /// plugin failed (an `init` that times out would time out again).
+    fn init_failure(&mut self, name: &str, error: &wasmtime::Error) -> Fault {
+        let limits = self.plugin.grants().limits;
+        let reason = match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => format!(
+                "init timed out (deadline {} ms, [limits] init_deadline_ms)",
+                limits.init_deadline_ms
+            ),
+            Some(Trap::OutOfFuel) => format!(
+                "init ran out of fuel ({} units, [limits] init_fuel)",
+                limits.init_fuel
+            ),
+            Some(trap) => format!("init trapped: {trap}"),
+            None => format!("init failed: {error:#}"),
+        };
+        self.failed = Some(reason.clone());
+        Fault::Init {
+            plugin: name.to_string(),
+            reason,
         }
+    }
+
+    /// Save the instance's state and drop it; the next call makes a fresh
+    /// instance and restores the state, so results do not change. Kinds
+    /// without state (connectors) are never evicted. A failure to save is a
+    /// fault, and the instance is dropped all the same.
+    pub fn evict(&mut self) -> Result<bool, Fault> {
+        if !B::EVICTABLE || self.live.is_none() {
+            return Ok(false);
+        }
+        self.save_snapshot()?;
+        self.discard();
+        self.stats.evictions += 1;
+        tracing::debug!(plugin = self.plugin.name(), "evicted");
+        Ok(true)
     }
 
     /// Call into the plugin. On a trap the instance is discarded and the fault
@@ -341,28 +544,42 @@ impl<B: KindBindings> PluginInstance<B> {
                 plugin: self.plugin.name().to_string(),
                 reason: format!("{e:#}"),
             };
+            self.live = Some((store, bindings));
+            self.discard();
             return Err(self.record(fault));
         }
-        match self.timed(|| f(&bindings, &mut store)) {
+        let result = self.timed(|| f(&bindings, &mut store));
+        self.last_used = Instant::now();
+        match result {
             Ok(value) => {
                 self.live = Some((store, bindings));
+                self.meter_memory();
                 self.take_snapshot_if_due()?;
                 Ok(value)
             }
-            Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
+            Err(error) => {
+                self.discard();
+                Err(self.record(to_fault(self.plugin.name(), error)))
+            }
         }
     }
 
     /// Every `snapshot_every` successful calls, save the plugin's state (for
-    /// kinds that have one), to restore into the fresh instance after a trap.
+    /// kinds with periodic snapshots), to restore into the fresh instance
+    /// after a trap.
     fn take_snapshot_if_due(&mut self) -> Result<(), Fault> {
         let every = self.plugin.grants().faults.snapshot_every;
         self.calls_since_snapshot += 1;
-        if every == 0 || self.calls_since_snapshot < every {
+        if !B::PERIODIC_SNAPSHOTS || every == 0 || self.calls_since_snapshot < every {
             return Ok(());
         }
         self.calls_since_snapshot = 0;
-        let (mut store, bindings) = self.live.take().expect("a live instance after a call");
+        self.save_snapshot()
+    }
+
+    /// Save the live instance's state as the snapshot.
+    fn save_snapshot(&mut self) -> Result<(), Fault> {
+        let (mut store, bindings) = self.live.take().expect("a live instance");
         let limits = self.plugin.grants().limits;
         let snapshot = self
             .runtime
@@ -377,14 +594,24 @@ impl<B: KindBindings> PluginInstance<B> {
                 self.live = Some((store, bindings));
                 Ok(())
             }
-            Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
+            Err(error) => {
+                self.live = Some((store, bindings));
+                self.discard();
+                Err(self.record(to_fault(self.plugin.name(), error)))
+            }
         }
     }
 
     /// Load the last snapshot into a fresh instance. A snapshot the plugin
-    /// refuses leaves it fresh (and says so); a trap is a fault.
+    /// refuses leaves it fresh (and says so); a trap is a fault. Kinds without
+    /// periodic snapshots use a snapshot once (it was taken at eviction).
     fn restore_snapshot(&mut self) -> Result<(), Fault> {
-        let Some(state) = self.snapshot.clone() else {
+        let state = if B::PERIODIC_SNAPSHOTS {
+            self.snapshot.clone()
+        } else {
+            self.snapshot.take()
+        };
+        let Some(state) = state else {
             return Ok(());
         };
         let (mut store, bindings) = self.live.take().expect("a live instance after init");
@@ -396,10 +623,10 @@ impl<B: KindBindings> PluginInstance<B> {
             .and_then(|()| bindings.restore(&mut store, &state));
         match restored {
             Ok(Ok(())) => {
-                tracing::info!(
+                tracing::debug!(
                     plugin = self.plugin.name(),
                     bytes = state.len(),
-                    "state restored after a fault"
+                    "state restored into a fresh instance"
                 );
                 self.live = Some((store, bindings));
                 Ok(())
@@ -412,7 +639,11 @@ impl<B: KindBindings> PluginInstance<B> {
                 self.live = Some((store, bindings));
                 Ok(())
             }
-            Err(error) => Err(self.record(to_fault(self.plugin.name(), error))),
+            Err(error) => {
+                self.live = Some((store, bindings));
+                self.discard();
+                Err(self.record(to_fault(self.plugin.name(), error)))
+            }
         }
     }
 
@@ -423,7 +654,7 @@ impl<B: KindBindings> PluginInstance<B> {
         if items.len() <= limit as usize {
             return Ok(items);
         }
-        self.live = None;
+        self.discard();
         let fault = Fault::OutputLimit {
             plugin: self.plugin.name().to_string(),
             items: items.len(),
@@ -435,7 +666,7 @@ impl<B: KindBindings> PluginInstance<B> {
     /// Count a fault the caller found in an answer (a contract breach) and
     /// discard the instance, whose state can no longer be trusted.
     pub fn contract_fault(&mut self, reason: String) -> Fault {
-        self.live = None;
+        self.discard();
         self.record(Fault::Contract {
             plugin: self.plugin.name().to_string(),
             reason,
@@ -456,6 +687,10 @@ impl<B: KindBindings> PluginInstance<B> {
         *self.stats.faults.entry(fault.label()).or_default() += 1;
         let version = self.plugin.version().to_string();
         tracing::warn!(plugin = self.plugin.name(), %version, kind = %self.plugin.kind(), "{fault}");
+        if matches!(fault, Fault::Memory { .. }) {
+            // The host's shortage, not the plugin's misbehaviour.
+            return fault;
+        }
         // Circuit breaker: too many faults within the window of host time.
         let policy = self.plugin.grants().faults;
         let now = self.runtime.clock().now();
@@ -478,7 +713,7 @@ impl<B: KindBindings> PluginInstance<B> {
                 fault.label()
             );
             tracing::error!(plugin = self.plugin.name(), %version, "quarantined: {reason}");
-            self.live = None;
+            self.discard();
             self.quarantined = Some(reason);
         }
         fault

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use tradsys_host::bindings::{connector, matcher, risk_validator, strategy};
 use tradsys_host::{
-    FileState, HostConfig, Registry, Report, Runtime, Session, TrustPolicy, api_compatible,
-    api_version, cache_path,
+    FileState, HostConfig, KindBindings, Loading, Plugin, PluginInstance, PluginKind, Readiness,
+    Registry, Report, Runtime, Session, TrustPolicy, api_compatible, api_version, cache_path,
+    read_interface,
 };
 use tradsys_signing::{
     KeyId, PublicKey, SecretKey, SignatureStatus, TrustStore, digest, hex, read_manifest, sign,
@@ -63,6 +65,18 @@ struct RunArgs {
     /// Also write the report as JSON to FILE
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
+    /// Compile every selected plugin before the session starts [default: run.loading, lazy]
+    #[arg(long)]
+    eager: bool,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[command(flatten)]
+    host: HostArgs,
+    /// Also compile, instantiate and init each selected plugin, showing times and memory
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Subcommand)]
@@ -128,8 +142,8 @@ enum PluginCommand {
         #[arg(long, value_name = "DIR")]
         trust: Option<PathBuf>,
     },
-    /// Every file of the plugin directory with its state.
-    List(HostArgs),
+    /// Every file of the plugin directory with its state (reads headers only, unless --check).
+    List(ListArgs),
     /// Copy a plugin file into the plugin directory atomically (temporary file, then rename).
     Install {
         /// The plugin file
@@ -185,8 +199,15 @@ fn run(args: RunArgs) -> Result<()> {
     if let Some(seed) = args.seed {
         config.run.seed = seed;
     }
-    let runtime = Arc::new(Runtime::new()?.with_cache(&cache_path(&dir))?);
-    let registry = Registry::load_dir(&runtime, &dir, &config, &policy)?;
+    if args.eager {
+        config.run.loading = Loading::Eager;
+    }
+    let runtime = Arc::new(
+        Runtime::new()?
+            .with_cache(&cache_path(&dir))?
+            .with_memory(config.memory),
+    );
+    let registry = Registry::load_dir(&dir, &config, &policy)?;
     let mut session = Session::new(runtime, &registry, &config)
         .with_context(|| format!("setting up a session over {}", dir.display()))?;
     session.run()?;
@@ -314,30 +335,7 @@ fn plugin(command: PluginCommand) -> Result<()> {
             Ok(())
         }
         PluginCommand::Inspect { file, trust } => inspect(&file, trust.as_deref()),
-        PluginCommand::List(args) => {
-            let (config, dir, policy) = host_setup(&args)?;
-            let runtime = Runtime::new()?.with_cache(&cache_path(&dir))?;
-            let registry = Registry::load_dir(&runtime, &dir, &config, &policy)?;
-            println!("{:<28} {:<28} state", "file", "plugin");
-            for f in registry.files() {
-                let name = f
-                    .file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let state = match &f.state {
-                    FileState::Running => "running".to_string(),
-                    FileState::Standby { reason } => format!("standby: {reason}"),
-                    FileState::Disabled => "disabled in config".to_string(),
-                    FileState::Rejected { reason } => format!("rejected: {reason}"),
-                };
-                println!(
-                    "{name:<28} {:<28} {state}",
-                    f.plugin.as_deref().unwrap_or("-")
-                );
-            }
-            Ok(())
-        }
+        PluginCommand::List(args) => list(&args),
         PluginCommand::Install { file, plugins } => {
             let name = file.file_name().context("the file has no name")?;
             let dest = plugins.join(name);
@@ -346,6 +344,92 @@ fn plugin(command: PluginCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `tradsys plugin list`: every file and its state; with `check`, each
+/// selected plugin compiled, instantiated and initialised with its config.
+fn list(args: &ListArgs) -> Result<()> {
+    let (config, dir, policy) = host_setup(&args.host)?;
+    let runtime = Arc::new(
+        Runtime::new()?
+            .with_cache(&cache_path(&dir))?
+            .with_memory(config.memory),
+    );
+    let registry = Registry::load_dir(&dir, &config, &policy)?;
+    println!("{:<28} {:<28} state", "file", "plugin");
+    for f in registry.files() {
+        let name = f
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let plugin = f.plugin.as_deref().and_then(|id| {
+            let name = id.split_once('@').map_or(id, |(n, _)| n);
+            registry.get(name)
+        });
+        let state = match (&f.state, plugin) {
+            (FileState::Running, Some(plugin)) if args.check => {
+                format!("running — {}", check(&runtime, plugin))
+            }
+            (FileState::Running, Some(plugin)) => {
+                let cached = runtime.cache().is_some_and(|c| c.contains(plugin.digest()));
+                let priority = plugin.placement().priority;
+                format!(
+                    "running — discovered (priority {priority}{}{})",
+                    if plugin.placement().preload {
+                        ", preload"
+                    } else {
+                        ""
+                    },
+                    if cached { ", artifact cached" } else { "" }
+                )
+            }
+            (FileState::Running, None) => "running".to_string(),
+            (FileState::Standby { reason }, _) => format!("standby: {reason}"),
+            (FileState::Disabled, _) => "disabled in config".to_string(),
+            (FileState::Rejected { reason }, _) => format!("rejected: {reason}"),
+        };
+        println!(
+            "{name:<28} {:<28} {state}",
+            f.plugin.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+/// Compile (or load from the cache), instantiate and init one plugin.
+fn check(runtime: &Arc<Runtime>, plugin: &Arc<Plugin>) -> String {
+    fn live<B: KindBindings>(runtime: &Arc<Runtime>, plugin: &Arc<Plugin>) -> String {
+        let mut instance = PluginInstance::<B>::new(runtime.clone(), plugin.clone());
+        match instance.ensure_live() {
+            Ok(()) => format!(
+                "live: instantiated and initialised in {:.0} µs, {} KiB of memory",
+                instance.stats().instantiate_time.as_secs_f64() * 1e6,
+                instance.memory_bytes() >> 10
+            ),
+            Err(fault) => format!("failed: {fault}"),
+        }
+    }
+    if let Err(reason) = plugin.prepare(runtime) {
+        return format!("failed: {reason}");
+    }
+    let Readiness::Compiled(load) = plugin.readiness() else {
+        return "failed".to_string();
+    };
+    let source = match &load.cache {
+        Some(tradsys_host::CacheOutcome::Hit) => "loaded from the cache",
+        _ => "compiled",
+    };
+    let instance = match plugin.kind() {
+        PluginKind::Strategy => live::<strategy::Strategy>(runtime, plugin),
+        PluginKind::RiskValidator => live::<risk_validator::RiskValidator>(runtime, plugin),
+        PluginKind::Matcher => live::<matcher::Matcher>(runtime, plugin),
+        PluginKind::Connector => live::<connector::Connector>(runtime, plugin),
+    };
+    format!(
+        "{source} in {:.1} ms; {instance}",
+        load.duration.as_secs_f64() * 1e3
+    )
 }
 
 /// Write to a temporary file beside `path`, then rename it into place, so a
@@ -402,10 +486,9 @@ fn inspect(file: &Path, trust: Option<&Path>) -> Result<()> {
         };
         println!("signature key {id}: {status}");
     }
-    let runtime = Runtime::new()?;
-    match runtime.describe(&bytes) {
-        Ok(description) => {
-            for export in &description.exports {
+    match read_interface(&bytes) {
+        Ok(interface) => {
+            for export in &interface.exports {
                 let version = export
                     .split_once('@')
                     .and_then(|(_, v)| semver::Version::parse(v).ok());
@@ -419,11 +502,11 @@ fn inspect(file: &Path, trust: Option<&Path>) -> Result<()> {
                     }
                 );
             }
-            for import in &description.imports {
+            for import in &interface.imports {
                 println!("imports   {import}");
             }
         }
-        Err(e) => println!("component not loadable: {e:#}"),
+        Err(e) => println!("component not readable: {e:#}"),
     }
     Ok(())
 }

@@ -1,12 +1,13 @@
-//! A plugin as the host knows it once loaded: its name, kind, file and the
-//! pre-resolved component ready to instantiate.
+//! A plugin as the host knows it: discovered from its file's headers
+//! (manifest, signatures, imports and exports), compiled on first use (or
+//! by the preloader), then instantiated by [`crate::PluginInstance`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
+use anyhow::Context as _;
 use tradsys_signing::{KeyId, Manifest};
-use wasmtime::Engine;
-use wasmtime::component::{Component, types::ComponentItem};
 
 use crate::bindings::{connector, matcher, risk_validator, strategy};
 use crate::runtime::{Grants, HostState, LoadInfo, Runtime, required_grant};
@@ -45,20 +46,59 @@ fn export_interface(kind: PluginKind) -> &'static str {
     }
 }
 
-/// Identify a component's kind from the interface it exports.
+/// A component's top-level imports and exported instances, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Interface {
+    /// Imported names, for example `tradsys:plugins/host@1.0.0`.
+    pub imports: Vec<String>,
+    /// Exported instance names, for example `tradsys:plugins/strategy-api@1.0.0`.
+    pub exports: Vec<String>,
+}
+
+/// Read a component's imports and exported instances from its headers,
+/// without compiling it (nested modules are skipped).
+pub fn read_interface(bytes: &[u8]) -> anyhow::Result<Interface> {
+    use wasmparser::{ComponentExternalKind, Encoding, Parser, Payload};
+    let mut interface = Interface::default();
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.context("not a valid WebAssembly file")? {
+            Payload::Version { encoding, .. } => {
+                anyhow::ensure!(
+                    depth > 0 || encoding == Encoding::Component,
+                    "a core WebAssembly module, not a component; build it with `tradsys plugin build`"
+                );
+                depth += 1;
+            }
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentImportSection(reader) if depth == 1 => {
+                for import in reader {
+                    let import = import.context("malformed import section")?;
+                    interface.imports.push(import.name.full_name().into_owned());
+                }
+            }
+            Payload::ComponentExportSection(reader) if depth == 1 => {
+                for export in reader {
+                    let export = export.context("malformed export section")?;
+                    if export.kind == ComponentExternalKind::Instance {
+                        interface.exports.push(export.name.full_name().into_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(interface)
+}
+
+/// Identify a component's kind from the instances it exports.
 ///
 /// Exactly one `tradsys:plugins` kind interface at this host's API version
 /// must be exported; anything else is an error saying what was found.
-pub fn identify_kind(engine: &Engine, component: &Component) -> Result<PluginKind, String> {
-    let ty = component.component_type();
-    let exports: Vec<String> = ty
-        .exports(engine)
-        .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
-        .map(|(name, _)| name.to_string())
-        .collect();
+pub fn identify_kind(exports: &[String]) -> Result<PluginKind, String> {
     let host = api_version();
     let mut found = Vec::new();
-    for name in &exports {
+    for name in exports {
         let (interface, version) = name.split_once('@').unwrap_or((name.as_str(), ""));
         if let Some(kind) = KINDS
             .into_iter()
@@ -92,8 +132,7 @@ pub fn identify_kind(engine: &Engine, component: &Component) -> Result<PluginKin
 /// import and the grant, or whose manifest asks for a capability the host
 /// config does not grant.
 fn check_capabilities(
-    runtime: &Runtime,
-    component: &Component,
+    imports: &[String],
     manifest: &Manifest,
     grants: &Grants,
 ) -> anyhow::Result<()> {
@@ -105,7 +144,8 @@ fn check_capabilities(
         _ => false,
     };
     let mut missing: Vec<String> = Vec::new();
-    for (import, _) in component.component_type().imports(runtime.engine()) {
+    for import in imports {
+        let import = import.as_str();
         match required_grant(import) {
             Ok(None) => {}
             Ok(Some(grant)) if granted(grant) => {}
@@ -153,14 +193,43 @@ pub enum KindPre {
     Connector(connector::ConnectorPre<HostState>),
 }
 
-/// A verified, compiled plugin ready to instantiate.
+/// A compiled plugin: resolved against the host and ready to instantiate.
+pub(crate) struct Compiled {
+    pub(crate) pre: KindPre,
+    pub(crate) load: LoadInfo,
+}
+
+/// Where a plugin is in its life before it has an instance.
+#[derive(Debug, Clone, Copy)]
+pub enum Readiness<'a> {
+    /// Verified from its headers; not compiled yet.
+    Discovered,
+    /// Compiled (or loaded from the cache).
+    Compiled(&'a LoadInfo),
+    /// Could not be compiled, or a dependency could not; the reason.
+    Failed(&'a str),
+}
+
+/// How the operator placed a plugin in the start-up order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Higher goes first when preloading and is evicted last under memory
+    /// pressure (the manifest's `priority` unless the host config sets one).
+    pub priority: i32,
+    /// Compile in the background at start-up rather than on first use.
+    pub preload: bool,
+}
+
+/// A verified plugin: compiled on first use, then ready to instantiate.
 pub struct Plugin {
     manifest: Manifest,
     signers: Vec<KeyId>,
     path: PathBuf,
+    digest: [u8; 32],
     grants: Grants,
-    load: LoadInfo,
-    pub(crate) pre: KindPre,
+    placement: Placement,
+    dependencies: OnceLock<Vec<Arc<Plugin>>>,
+    compiled: OnceLock<Result<Compiled, String>>,
 }
 
 impl fmt::Debug for Plugin {
@@ -174,28 +243,94 @@ impl fmt::Debug for Plugin {
     }
 }
 
+/// What the trust policy established about a plugin file.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Keys whose signatures verified (empty when run unsigned).
+    pub signers: Vec<KeyId>,
+    /// SHA-256 of the file without its signatures.
+    pub digest: [u8; 32],
+}
+
 impl Plugin {
-    /// Compile `bytes`, check that the component exports the world its
-    /// manifest names, and resolve its imports. The error says what is wrong
-    /// without naming the file (the caller adds that).
-    pub fn load(
-        runtime: &Runtime,
-        manifest: Manifest,
-        signers: Vec<KeyId>,
+    /// A plugin from the headers of its verified file: the component must
+    /// export the world its manifest names and import nothing it was not
+    /// granted. Nothing is compiled. The error says what is wrong without
+    /// naming the file (the caller adds that).
+    pub fn discover(
+        verified: Verified,
         path: &Path,
         bytes: &[u8],
         grants: Grants,
+        placement: Placement,
     ) -> anyhow::Result<Self> {
-        let (component, load) = runtime.load_component(bytes, &tradsys_signing::digest(bytes)?)?;
-        let kind = identify_kind(runtime.engine(), &component).map_err(anyhow::Error::msg)?;
+        let Verified {
+            manifest,
+            signers,
+            digest,
+        } = verified;
+        let interface = read_interface(bytes)?;
+        let kind = identify_kind(&interface.exports).map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
             kind == manifest.kind,
             "its manifest says {} but the component exports the {kind} world",
             manifest.kind
         );
-        check_capabilities(runtime, &component, &manifest, &grants)?;
+        check_capabilities(&interface.imports, &manifest, &grants)?;
+        Ok(Self {
+            manifest,
+            signers,
+            path: path.to_path_buf(),
+            digest,
+            grants,
+            placement,
+            dependencies: OnceLock::new(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// Compile the plugin (after its dependencies) unless that was done: the
+    /// first caller compiles, others wait for it. A failure is kept, with the
+    /// reason, and returned to every later caller.
+    pub(crate) fn ready(&self, runtime: &Runtime) -> Result<&Compiled, String> {
+        self.compiled
+            .get_or_init(|| {
+                for dependency in self.dependencies() {
+                    if let Err(reason) = dependency.ready(runtime) {
+                        return Err(format!("its dependency {} failed: {reason}", dependency.id()));
+                    }
+                }
+                let compiled = self.compile(runtime).map_err(|e| format!("{e:#}"));
+                match &compiled {
+                    Ok(c) => tracing::debug!(plugin = self.id(), ms = c.load.duration.as_secs_f64() * 1e3, "compiled"),
+                    Err(reason) => tracing::error!(plugin = self.id(), file = %self.path.display(), "cannot be compiled: {reason}"),
+                }
+                compiled
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Compile now (or wait for a compile under way); the reason on failure.
+    pub fn prepare(&self, runtime: &Runtime) -> Result<(), String> {
+        self.ready(runtime).map(|_| ())
+    }
+
+    fn compile(&self, runtime: &Runtime) -> anyhow::Result<Compiled> {
+        let (component, load) = runtime.load_component(&self.digest, || {
+            let bytes = std::fs::read(&self.path)
+                .with_context(|| format!("reading {}", self.path.display()))?;
+            anyhow::ensure!(
+                tradsys_signing::digest(&bytes)? == self.digest,
+                "{} changed after it was verified",
+                self.path.display()
+            );
+            Ok(bytes)
+        })?;
         let pre = runtime.instantiate_pre(&component)?;
-        let pre = match kind {
+        let pre = match self.kind() {
             PluginKind::Strategy => KindPre::Strategy(strategy::StrategyPre::new(pre)?),
             PluginKind::RiskValidator => {
                 KindPre::RiskValidator(risk_validator::RiskValidatorPre::new(pre)?)
@@ -203,19 +338,35 @@ impl Plugin {
             PluginKind::Matcher => KindPre::Matcher(matcher::MatcherPre::new(pre)?),
             PluginKind::Connector => KindPre::Connector(connector::ConnectorPre::new(pre)?),
         };
-        Ok(Self {
-            manifest,
-            signers,
-            path: path.to_path_buf(),
-            grants,
-            load,
-            pre,
-        })
+        Ok(Compiled { pre, load })
+    }
+
+    /// Where it is before instantiation: discovered, compiled or failed.
+    pub fn readiness(&self) -> Readiness<'_> {
+        match self.compiled.get() {
+            None => Readiness::Discovered,
+            Some(Ok(compiled)) => Readiness::Compiled(&compiled.load),
+            Some(Err(reason)) => Readiness::Failed(reason),
+        }
+    }
+
+    /// The plugins it depends on (set once by the registry).
+    pub fn dependencies(&self) -> &[Arc<Plugin>] {
+        self.dependencies.get().map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn set_dependencies(&self, dependencies: Vec<Arc<Plugin>>) {
+        let _ = self.dependencies.set(dependencies);
     }
 
     /// The plugin's name (from its manifest).
     pub fn name(&self) -> &str {
         self.manifest.name.as_str()
+    }
+
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        self.manifest.id()
     }
 
     /// Its version.
@@ -234,9 +385,14 @@ impl Plugin {
         &self.signers
     }
 
-    /// The file it was loaded from.
+    /// The file it was discovered in.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// SHA-256 of its file without signatures (the artifact cache's key).
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
     }
 
     /// Its kind.
@@ -249,8 +405,8 @@ impl Plugin {
         &self.grants
     }
 
-    /// How its component was compiled or loaded from the cache.
-    pub fn load_info(&self) -> &LoadInfo {
-        &self.load
+    /// Its priority and whether it is preloaded.
+    pub fn placement(&self) -> Placement {
+        self.placement
     }
 }

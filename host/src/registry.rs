@@ -1,24 +1,28 @@
 //! The plugin directory: which files are plugins, which of them run, and why
 //! the others do not.
 //!
-//! Every `*.wasm` file is verified (signature, manifest) before anything is
-//! compiled. For each plugin name the highest version that is trusted,
-//! compatible with this host's API, allowed by the operator's pin and not
-//! below the rollback-protection floor is selected; its declared
-//! dependencies must be selected too. Only selected plugins are compiled. A
-//! refused file never stops or changes the others.
+//! Every `*.wasm` file is verified (signature, manifest, and the imports and
+//! exports in its headers); nothing is compiled here. For each plugin name
+//! the highest version that is trusted, compatible with this host's API,
+//! allowed by the operator's pin and not below the rollback-protection floor
+//! is selected; its declared dependencies must be selected too, and a
+//! dependency cycle is refused with the cycle named. Selected plugins are
+//! compiled on first use, by the background preloader, or all at once by
+//! [`Registry::prepare`] in eager mode. A refused file never stops or
+//! changes the others.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use anyhow::{Context as _, Result, bail};
 use semver::Version;
 use serde::Serialize;
 use tradsys_signing::{Error as SigningError, KeyId, Manifest, TrustStore, read_manifest, verify};
 
-use crate::config::{HostConfig, TrustSettings};
-use crate::plugin::{API_VERSION, Plugin, PluginKind, api_version};
+use crate::config::{HostConfig, Loading, TrustSettings};
+use crate::plugin::{API_VERSION, Plugin, PluginKind, Verified, api_version};
 use crate::runtime::Runtime;
 use crate::state::{RollbackState, state_path};
 
@@ -125,16 +129,24 @@ impl TrustPolicy {
     /// In development mode a file with no signature, or signed only by keys
     /// outside the trust store, runs unsigned; a signature that does not
     /// match (tampering) or a revoked key is refused in every mode.
-    pub fn check(&self, bytes: &[u8]) -> Result<(Manifest, Vec<KeyId>), SigningError> {
+    pub fn check(&self, bytes: &[u8]) -> Result<Verified, SigningError> {
         let verified = match &self.store {
-            Some(store) => verify(bytes, store).map(|v| (v.manifest, v.signers)),
+            Some(store) => verify(bytes, store).map(|v| Verified {
+                manifest: v.manifest,
+                signers: v.signers,
+                digest: v.digest,
+            }),
             None => Err(SigningError::MissingSignature),
         };
         match verified {
             Err(SigningError::MissingSignature | SigningError::UnknownKey { .. })
                 if self.allow_unsigned =>
             {
-                Ok((read_manifest(bytes)?, Vec::new()))
+                Ok(Verified {
+                    manifest: read_manifest(bytes)?,
+                    signers: Vec::new(),
+                    digest: tradsys_signing::digest(bytes)?,
+                })
             }
             other => other,
         }
@@ -151,21 +163,15 @@ pub struct Registry {
 
 struct Candidate {
     file: PathBuf,
-    bytes: Vec<u8>,
+    plugin: Plugin,
     manifest: Manifest,
-    signers: Vec<KeyId>,
 }
 
 impl Registry {
-    /// Load the plugins of `dir` under `policy`, recording the highest
-    /// accepted version of each in the state file beside `dir`. Only an
-    /// unreadable directory or state file is an error.
-    pub fn load_dir(
-        runtime: &Runtime,
-        dir: &Path,
-        config: &HostConfig,
-        policy: &TrustPolicy,
-    ) -> Result<Self> {
+    /// Discover the plugins of `dir` under `policy`, recording the highest
+    /// accepted version of each in the state file beside `dir`. Nothing is
+    /// compiled. Only an unreadable directory or state file is an error.
+    pub fn load_dir(dir: &Path, config: &HostConfig, policy: &TrustPolicy) -> Result<Self> {
         let state_file = config
             .run
             .state_file
@@ -193,8 +199,8 @@ impl Registry {
                     continue;
                 }
             };
-            let (manifest, signers) = match policy.check(&bytes) {
-                Ok(checked) => checked,
+            let verified = match policy.check(&bytes) {
+                Ok(verified) => verified,
                 Err(e) => {
                     // Name the plugin when the manifest can be read at all.
                     let plugin = read_manifest(&bytes).ok().map(|m| m.id());
@@ -202,7 +208,8 @@ impl Registry {
                     continue;
                 }
             };
-            if signers.is_empty() {
+            let manifest = verified.manifest.clone();
+            if verified.signers.is_empty() {
                 tracing::warn!(file = %file.display(), plugin = manifest.id(), "UNSIGNED plugin accepted (development mode)");
             }
             if !config.enabled(manifest.name.as_str()) {
@@ -213,54 +220,101 @@ impl Registry {
                 });
                 continue;
             }
-            by_name
-                .entry(manifest.name.to_string())
-                .or_default()
-                .push(Candidate {
-                    file,
-                    bytes,
-                    manifest,
-                    signers,
-                });
+            let grants = config.grants(&manifest);
+            let placement = config.placement(&manifest);
+            match Plugin::discover(verified, &file, &bytes, grants, placement) {
+                Ok(plugin) => {
+                    by_name
+                        .entry(manifest.name.to_string())
+                        .or_default()
+                        .push(Candidate {
+                            file,
+                            plugin,
+                            manifest,
+                        })
+                }
+                Err(error) => registry.reject(&file, Some(manifest.id()), format!("{error:#}")),
+            }
         }
 
         let mut chosen = registry.select(by_name, config, &state);
-        registry.check_dependencies(&mut chosen);
+        loop {
+            registry.check_dependencies(&mut chosen);
+            if !registry.refuse_cycles(&mut chosen) {
+                break;
+            }
+        }
 
         let mut floor_rose = false;
         for candidate in chosen.into_values() {
-            let name = candidate.manifest.name.to_string();
             let id = candidate.manifest.id();
-            let version = candidate.manifest.version.clone();
-            let grants = config.grants(&candidate.manifest);
-            let loaded = Plugin::load(
-                runtime,
-                candidate.manifest,
-                candidate.signers,
-                &candidate.file,
-                &candidate.bytes,
-                grants,
+            tracing::debug!(plugin = id, kind = %candidate.manifest.kind, file = %candidate.file.display(), "discovered");
+            floor_rose |= state.accept(
+                candidate.manifest.name.as_str(),
+                &candidate.manifest.version,
             );
-            match loaded {
-                Ok(plugin) => {
-                    tracing::info!(plugin = id, kind = %plugin.kind(), file = %candidate.file.display(), "loaded");
-                    floor_rose |= state.accept(&name, &version);
-                    registry.plugins.push(Arc::new(plugin));
-                    registry.files.push(PluginFile {
-                        file: candidate.file,
-                        plugin: Some(id),
-                        state: FileState::Running,
-                    });
-                }
-                Err(error) => registry.reject(&candidate.file, Some(id), format!("{error:#}")),
-            }
+            registry.plugins.push(Arc::new(candidate.plugin));
+            registry.files.push(PluginFile {
+                file: candidate.file,
+                plugin: Some(id),
+                state: FileState::Running,
+            });
         }
         if floor_rose {
             state.save(&state_file)?;
         }
         registry.plugins.sort_by(|a, b| a.name().cmp(b.name()));
         registry.files.sort_by(|a, b| a.file.cmp(&b.file));
+        for plugin in &registry.plugins {
+            let dependencies = plugin
+                .manifest()
+                .dependencies
+                .keys()
+                .filter_map(|dep| registry.get(dep.as_str()).cloned())
+                .collect();
+            plugin.set_dependencies(dependencies);
+        }
         Ok(registry)
+    }
+
+    /// Get the selected plugins ready as `loading` says. Eager: compile every
+    /// one now, highest priority first (each after its dependencies), and
+    /// return when done. Lazy: compile those marked `preload` on a background
+    /// thread in the same order, and return its handle at once; a session
+    /// needing a plugin the preloader is compiling waits for that one only.
+    pub fn prepare(&self, runtime: &Arc<Runtime>, loading: Loading) -> Option<JoinHandle<()>> {
+        let mut order: Vec<Arc<Plugin>> = self
+            .plugins
+            .iter()
+            .filter(|p| loading == Loading::Eager || p.placement().preload)
+            .cloned()
+            .collect();
+        order.sort_by(|a, b| {
+            b.placement()
+                .priority
+                .cmp(&a.placement().priority)
+                .then_with(|| a.name().cmp(b.name()))
+        });
+        let compile = {
+            let runtime = runtime.clone();
+            move || {
+                for plugin in order {
+                    // A failure is kept in the plugin and reported at its first use.
+                    let _ = plugin.prepare(&runtime);
+                }
+            }
+        };
+        match loading {
+            Loading::Eager => {
+                compile();
+                None
+            }
+            Loading::Lazy => std::thread::Builder::new()
+                .name("tradsys-preload".into())
+                .spawn(compile)
+                .map_err(|e| tracing::error!("cannot start the preloader: {e}"))
+                .ok(),
+        }
     }
 
     /// Per name, the highest version that may run; the others are recorded.
@@ -360,6 +414,35 @@ impl Registry {
         }
     }
 
+    /// Refuse every selected plugin on a dependency cycle, naming the cycle.
+    /// True when one was found (refusals may leave others' dependencies unmet).
+    fn refuse_cycles(&mut self, chosen: &mut BTreeMap<String, Candidate>) -> bool {
+        let graph: BTreeMap<&str, Vec<&str>> = chosen
+            .iter()
+            .map(|(name, c)| {
+                let deps = c
+                    .manifest
+                    .dependencies
+                    .keys()
+                    .map(|d| d.as_str())
+                    .filter(|d| chosen.contains_key(*d))
+                    .collect();
+                (name.as_str(), deps)
+            })
+            .collect();
+        let Some(cycle) = find_cycle(&graph) else {
+            return false;
+        };
+        let members: BTreeSet<String> = cycle.iter().map(|n| n.to_string()).collect();
+        let path = cycle.join(" → ");
+        for name in members {
+            let c = chosen.remove(&name).expect("a member of the graph");
+            let reason = format!("dependency cycle: {path}");
+            self.reject(&c.file, Some(c.manifest.id()), reason);
+        }
+        true
+    }
+
     fn reject(&mut self, file: &Path, plugin: Option<String>, reason: String) {
         tracing::error!(file = %file.display(), plugin = plugin.as_deref().unwrap_or("-"), "plugin file refused: {reason}");
         self.files.push(PluginFile {
@@ -407,5 +490,80 @@ impl Registry {
     /// Whether unsigned plugins were allowed (development mode).
     pub fn allows_unsigned(&self) -> bool {
         self.allow_unsigned
+    }
+}
+
+/// A cycle of `graph` (node → the nodes it depends on), as the path from a
+/// node back to itself, if there is one.
+fn find_cycle<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a str>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Open,
+        Done,
+    }
+    fn visit<'a>(
+        node: &'a str,
+        graph: &BTreeMap<&'a str, Vec<&'a str>>,
+        marks: &mut BTreeMap<&'a str, Mark>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        match marks.get(node) {
+            Some(Mark::Done) => return None,
+            Some(Mark::Open) => {
+                let start = path
+                    .iter()
+                    .position(|n| *n == node)
+                    .expect("open nodes are on the path");
+                let mut cycle = path[start..].to_vec();
+                cycle.push(node);
+                return Some(cycle);
+            }
+            None => {}
+        }
+        marks.insert(node, Mark::Open);
+        path.push(node);
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, marks, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        marks.insert(node, Mark::Done);
+        None
+    }
+    let mut marks = BTreeMap::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut marks, &mut Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_and_names_dependency_cycles() {
+        let graph = |edges: &[(&'static str, &[&'static str])]| -> BTreeMap<&'static str, Vec<&'static str>> {
+            edges.iter().map(|(n, d)| (*n, d.to_vec())).collect()
+        };
+        assert_eq!(
+            find_cycle(&graph(&[("a", &["b"]), ("b", &["c"]), ("c", &[])])),
+            None
+        );
+        assert_eq!(
+            find_cycle(&graph(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"])])),
+            Some(vec!["a", "b", "c", "a"])
+        );
+        assert_eq!(find_cycle(&graph(&[("a", &["a"])])), Some(vec!["a", "a"]));
+        // A diamond is not a cycle.
+        assert_eq!(
+            find_cycle(&graph(&[
+                ("a", &["b", "c"]),
+                ("b", &["d"]),
+                ("c", &["d"]),
+                ("d", &[])
+            ])),
+            None
+        );
     }
 }

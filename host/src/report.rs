@@ -1,8 +1,9 @@
 //! The session report: a printed table and the same as JSON.
 //!
-//! Everything but the `timing` and `load` objects is a function of the
-//! plugins, the config and the seed, so two runs with one seed give equal
-//! reports once those are removed.
+//! Everything but the `timing`, `load` and `memory` objects is a function of
+//! the plugins, the config and the seed, so two runs with one seed give equal
+//! reports once those are removed (as long as no instance is evicted: an
+//! eviction adds an instantiation and an `init` call, never a result).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,8 +12,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::cache::CacheOutcome;
-use crate::instance::{CallStats, KindBindings, PluginInstance};
+use crate::config::Pressure;
+use crate::instance::{CallStats, KindBindings, LifeState, PluginInstance};
 use crate::ledger::SCALE;
+use crate::plugin::Readiness;
 use crate::registry::{RejectedFile, TrustPolicy};
 use crate::session::Session;
 
@@ -35,6 +38,8 @@ pub struct Report {
     pub plugins: Vec<PluginReport>,
     /// Plugin files refused at load, with reasons.
     pub rejected_files: Vec<RejectedFile>,
+    /// Installed plugins this session did not use (`name@version`).
+    pub unused_plugins: Vec<String>,
     /// How plugins were trusted.
     pub trust: TrustReport,
     /// Why the session ended early, if it did.
@@ -43,8 +48,25 @@ pub struct Report {
     pub halted: Option<String>,
     /// Times the connector was restarted after a fault.
     pub connector_restarts: u32,
+    /// Memory of the plugin instances (varies with timing when instances idle).
+    pub memory: MemoryReport,
     /// Wall-clock figures (vary run to run).
     pub timing: SessionTiming,
+}
+
+/// Memory of the plugin instances over the session.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryReport {
+    /// The budget, bytes.
+    pub budget_bytes: u64,
+    /// Most linear memory held at once, bytes.
+    pub peak_bytes: u64,
+    /// Highest pressure reached.
+    pub peak_pressure: Pressure,
+    /// Instances evicted.
+    pub evictions: u64,
+    /// Peak resident memory of the whole host process, bytes (Linux only).
+    pub host_peak_rss_bytes: Option<u64>,
 }
 
 /// How plugins were trusted.
@@ -133,6 +155,10 @@ pub struct PluginReport {
     pub calls: u64,
     /// Instances created.
     pub instantiations: u64,
+    /// Where it ended: `discovered` (never used), `compiled`, `live`, `evicted` or `failed`.
+    pub state: LifeState,
+    /// Why it failed (compile, `init`, or quarantine), if it did.
+    pub failure: Option<String>,
     /// Faults by kind.
     pub faults: BTreeMap<String, u64>,
     /// Why the circuit breaker quarantined it, if it did.
@@ -141,6 +167,8 @@ pub struct PluginReport {
     pub limits: LimitsReport,
     /// How its component was obtained (varies with the cache's state).
     pub load: LoadReport,
+    /// Its instance's memory and evictions.
+    pub memory: PluginMemory,
     /// Latencies (vary run to run).
     pub timing: CallTiming,
 }
@@ -149,12 +177,26 @@ pub struct PluginReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadReport {
     /// `cache-hit`, `compiled` (and cached), `recompiled` (a cached artifact
-    /// was refused), or `compiled-uncached`.
+    /// was refused), `compiled-uncached`, or `not-loaded`.
     pub source: String,
     /// Why a cached artifact was refused.
     pub reason: Option<String>,
     /// Compile or load time, milliseconds.
     pub ms: f64,
+    /// 1 for the first plugin made ready, 2 for the next, ... (dependencies
+    /// come before their dependents).
+    pub order: Option<u64>,
+    /// Time spent instantiating (with `init` and state restores), milliseconds.
+    pub instantiate_ms: f64,
+}
+
+/// One plugin's memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginMemory {
+    /// Linear memory of its instance at the end, bytes (0 when none is live).
+    pub bytes: u64,
+    /// Times its instance was evicted.
+    pub evictions: u64,
 }
 
 /// Limits granted to one plugin.
@@ -265,6 +307,7 @@ impl Report {
             strategies,
             plugins,
             rejected_files: session.rejected_files.clone(),
+            unused_plugins: session.unused.clone(),
             trust: TrustReport {
                 mode: if policy.allows_unsigned() {
                     "unsigned-allowed"
@@ -281,6 +324,13 @@ impl Report {
             stopped: counts.stopped.clone(),
             halted: counts.halted.clone(),
             connector_restarts: counts.connector_restarts,
+            memory: MemoryReport {
+                budget_bytes: session.runtime().memory_budget().budget_bytes,
+                peak_bytes: counts.peak_memory,
+                peak_pressure: counts.peak_pressure.unwrap_or(Pressure::Low),
+                evictions: counts.evictions,
+                host_peak_rss_bytes: peak_rss(),
+            },
             timing: SessionTiming {
                 elapsed_ms: elapsed * 1e3,
                 events_per_second: if elapsed > 0.0 {
@@ -332,6 +382,25 @@ impl Report {
             "orders: {} submitted, {} approved, {} rejected; {} fills",
             o.submitted, o.approved, o.rejected, self.fills
         );
+        let m = &self.memory;
+        let _ = writeln!(
+            out,
+            "plugin memory: peak {} KiB of a {} MiB budget (pressure {:?}), {} evictions{}",
+            m.peak_bytes >> 10,
+            m.budget_bytes >> 20,
+            m.peak_pressure,
+            m.evictions,
+            m.host_peak_rss_bytes
+                .map(|b| format!("; host peak RSS {} MiB", b >> 20))
+                .unwrap_or_default()
+        );
+        if !self.unused_plugins.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} installed plugins not used by this session",
+                self.unused_plugins.len()
+            );
+        }
         for r in &o.rejections {
             let _ = writeln!(
                 out,
@@ -372,7 +441,7 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\nplugin             version  kind            calls  mean µs   p99 µs  signed by         faults"
+            "\nplugin             version  kind           state        calls  mean µs   p99 µs  load ms  inst µs  KiB  evict  signed by         faults"
         );
         for p in &self.plugins {
             let faults: Vec<String> = p.faults.iter().map(|(k, n)| format!("{k} {n}")).collect();
@@ -381,15 +450,24 @@ impl Report {
             } else {
                 p.signers.join(",")
             };
+            let state = serde_json::to_value(p.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "{:<18} {:<8} {:<14} {:>6} {:>8.2} {:>8.2}  {:<17} {}",
+                "{:<18} {:<8} {:<14} {:<10} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>8.0} {:>4} {:>6}  {:<17} {}",
                 p.name,
                 p.version,
                 p.kind,
+                state,
                 p.calls,
                 p.timing.mean_ns as f64 / 1e3,
                 p.timing.p99_ns as f64 / 1e3,
+                p.load.ms,
+                p.load.instantiate_ms * 1e3,
+                p.memory.bytes >> 10,
+                p.memory.evictions,
                 signers,
                 if faults.is_empty() {
                     "-".to_string()
@@ -398,14 +476,12 @@ impl Report {
                 }
             );
         }
-        for p in self.plugins.iter().filter(|p| p.quarantined.is_some()) {
-            let _ = writeln!(
-                out,
-                "QUARANTINED {} {}: {}",
-                p.name,
-                p.version,
-                p.quarantined.as_deref().unwrap_or("")
-            );
+        for p in &self.plugins {
+            if let Some(reason) = &p.quarantined {
+                let _ = writeln!(out, "QUARANTINED {} {}: {reason}", p.name, p.version);
+            } else if let Some(reason) = &p.failure {
+                let _ = writeln!(out, "FAILED {} {}: {reason}", p.name, p.version);
+            }
         }
         if !self.rejected_files.is_empty() {
             let _ = writeln!(out, "\nrefused plugin files:");
@@ -433,21 +509,37 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
         file: plugin.path().to_path_buf(),
         calls: stats.calls,
         instantiations: stats.instantiations,
+        state: instance.state(),
+        failure: instance.failure().map(str::to_string),
         faults: stats.faults.clone(),
         quarantined: instance.quarantined().map(str::to_string),
         load: {
-            let info = plugin.load_info();
-            let (source, reason) = match &info.cache {
-                Some(CacheOutcome::Hit) => ("cache-hit", None),
-                Some(CacheOutcome::Miss) => ("compiled", None),
-                Some(CacheOutcome::Replaced(reason)) => ("recompiled", Some(reason.clone())),
-                None => ("compiled-uncached", None),
+            let (source, reason, ms, order) = match plugin.readiness() {
+                Readiness::Compiled(info) => {
+                    let (source, reason) = match &info.cache {
+                        Some(CacheOutcome::Hit) => ("cache-hit", None),
+                        Some(CacheOutcome::Miss) => ("compiled", None),
+                        Some(CacheOutcome::Replaced(reason)) => {
+                            ("recompiled", Some(reason.clone()))
+                        }
+                        None => ("compiled-uncached", None),
+                    };
+                    let ms = info.duration.as_secs_f64() * 1e3;
+                    (source, reason, ms, Some(info.order))
+                }
+                Readiness::Discovered | Readiness::Failed(_) => ("not-loaded", None, 0.0, None),
             };
             LoadReport {
                 source: source.to_string(),
                 reason,
-                ms: info.duration.as_secs_f64() * 1e3,
+                ms,
+                order,
+                instantiate_ms: stats.instantiate_time.as_secs_f64() * 1e3,
             }
+        },
+        memory: PluginMemory {
+            bytes: instance.memory_bytes(),
+            evictions: stats.evictions,
         },
         limits: {
             let l = plugin.grants().limits;
@@ -460,6 +552,14 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
         },
         timing: latency(&stats.latencies_ns),
     }
+}
+
+/// The host process's peak resident memory (`VmHWM`), on Linux.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn latency(samples: &[u64]) -> CallTiming {

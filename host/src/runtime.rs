@@ -8,15 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context as _, Result};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, ResourceTable};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
-    StoreLimitsBuilder,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    StoreLimits, StoreLimitsBuilder,
 };
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, LogLevel};
 use crate::cache::{ArtifactCache, CacheOutcome};
-use crate::config::{FaultSettings, Limits};
+use crate::config::{FaultSettings, Limits, MemorySettings, Pressure};
 
 /// The host clock plugins read through the `now` import: the time of the
 /// market event being processed, so a replay is deterministic.
@@ -118,15 +118,8 @@ pub struct LoadInfo {
     pub cache: Option<CacheOutcome>,
     /// Compile or cache-load time.
     pub duration: std::time::Duration,
-}
-
-/// What a component exports and imports, by name.
-#[derive(Debug, Clone)]
-pub struct ComponentDescription {
-    /// Exported names, for example `tradsys:plugins/strategy-api@1.0.0`.
-    pub exports: Vec<String>,
-    /// Imported names.
-    pub imports: Vec<String>,
+    /// 1 for the first plugin this runtime made ready, 2 for the next, ...
+    pub order: u64,
 }
 
 /// Store data of one plugin instance.
@@ -136,7 +129,69 @@ pub struct HostState {
     clock: Clock,
     wasi: WasiCtx,
     table: ResourceTable,
+    limits: MemoryMeter,
+}
+
+impl HostState {
+    /// Bytes of linear memory the instance holds.
+    pub fn memory_bytes(&self) -> usize {
+        self.limits.bytes
+    }
+}
+
+/// The store's limits, also counting the linear memory the instance holds
+/// (the memory budget is kept in these bytes).
+struct MemoryMeter {
     limits: StoreLimits,
+    bytes: usize,
+    /// The growth last allowed, taken back if the grow then failed.
+    pending: usize,
+}
+
+impl ResourceLimiter for MemoryMeter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.pending = desired.saturating_sub(current);
+            self.bytes += self.pending;
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.bytes -= std::mem::take(&mut self.pending);
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 impl bindings::types::Host for HostState {}
@@ -188,6 +243,11 @@ pub struct Runtime {
     clock: Clock,
     ticker: Option<Ticker>,
     cache: Option<ArtifactCache>,
+    /// Plugins made ready so far (numbers `LoadInfo::order`).
+    ready: AtomicU64,
+    /// Linear memory held by every live instance of this runtime, bytes.
+    memory: AtomicU64,
+    budget: MemorySettings,
 }
 
 /// The engine-wide thread that advances the epoch every millisecond, so a
@@ -273,6 +333,9 @@ impl Runtime {
             clock: Clock::default(),
             ticker,
             cache: None,
+            ready: AtomicU64::new(0),
+            memory: AtomicU64::new(0),
+            budget: MemorySettings::default(),
         })
     }
 
@@ -292,22 +355,33 @@ impl Runtime {
         Ok(self)
     }
 
-    /// The component of `bytes`, whose digest (without signatures) is
-    /// `digest`: from the artifact cache when there is one, else compiled.
-    pub fn load_component(&self, bytes: &[u8], digest: &[u8; 32]) -> Result<(Component, LoadInfo)> {
+    /// The artifact cache, if there is one.
+    pub fn cache(&self) -> Option<&ArtifactCache> {
+        self.cache.as_ref()
+    }
+
+    /// The component whose digest (without signatures) is `digest`: from the
+    /// artifact cache when there is one, else compiled from `bytes()`, which
+    /// is read only when needed.
+    pub fn load_component(
+        &self,
+        digest: &[u8; 32],
+        bytes: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<(Component, LoadInfo)> {
         let started = std::time::Instant::now();
         let (component, cache) = match &self.cache {
             Some(cache) => {
                 let (component, outcome) = cache.load_or_compile(&self.engine, digest, bytes)?;
                 (component, Some(outcome))
             }
-            None => (self.compile(bytes)?, None),
+            None => (self.compile(&bytes()?)?, None),
         };
         Ok((
             component,
             LoadInfo {
                 cache,
                 duration: started.elapsed(),
+                order: self.ready.fetch_add(1, Ordering::Relaxed) + 1,
             },
         ))
     }
@@ -317,20 +391,34 @@ impl Runtime {
         Ok(Component::new(&self.engine, bytes)?)
     }
 
-    /// The instance names a component exports and imports (compiles it).
-    pub fn describe(&self, bytes: &[u8]) -> Result<ComponentDescription> {
-        let component = self.compile(bytes)?;
-        let ty = component.component_type();
-        Ok(ComponentDescription {
-            exports: ty
-                .exports(&self.engine)
-                .map(|(name, _)| name.to_string())
-                .collect(),
-            imports: ty
-                .imports(&self.engine)
-                .map(|(name, _)| name.to_string())
-                .collect(),
-        })
+    /// Keep plugin instances within `budget`.
+    pub fn with_memory(mut self, budget: MemorySettings) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The memory budget.
+    pub fn memory_budget(&self) -> &MemorySettings {
+        &self.budget
+    }
+
+    /// Linear memory held by every live instance, bytes.
+    pub fn memory_in_use(&self) -> u64 {
+        self.memory.load(Ordering::Relaxed)
+    }
+
+    /// The memory pressure now.
+    pub fn pressure(&self) -> Pressure {
+        self.budget.pressure(self.memory_in_use())
+    }
+
+    /// Account for an instance's memory growing (or shrinking when it is dropped).
+    pub(crate) fn memory_changed(&self, before: u64, after: u64) {
+        if after >= before {
+            self.memory.fetch_add(after - before, Ordering::Relaxed);
+        } else {
+            self.memory.fetch_sub(before - after, Ordering::Relaxed);
+        }
     }
 
     /// Resolve a component's imports against the host; fails when it imports
@@ -378,6 +466,11 @@ impl Runtime {
             .memories(16)
             .tables(64)
             .build();
+        let limits = MemoryMeter {
+            limits,
+            bytes: 0,
+            pending: 0,
+        };
         let state = HostState {
             plugin: plugin.into(),
             config: grants.config.clone().into(),

@@ -24,7 +24,8 @@ use crate::bindings::types::{
 use crate::bindings::{
     connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
 };
-use crate::config::{HostConfig, RunSettings};
+use crate::config::{HostConfig, Pressure, RunSettings};
+use crate::eviction::{self, Evictable};
 use crate::instance::PluginInstance;
 use crate::ledger::Ledger;
 use crate::market::Market;
@@ -109,6 +110,12 @@ pub struct Counters {
     pub halted: Option<String>,
     /// Times the connector was restarted after a fault.
     pub connector_restarts: u32,
+    /// Most linear memory held by plugin instances at once, bytes.
+    pub peak_memory: u64,
+    /// Highest memory pressure seen.
+    pub peak_pressure: Option<Pressure>,
+    /// Instances evicted (idle or memory pressure).
+    pub evictions: u64,
 }
 
 /// A session over the plugins of a registry.
@@ -129,6 +136,10 @@ pub struct Session {
     pub(crate) counts: Counters,
     pub(crate) rejected_files: Vec<RejectedFile>,
     pub(crate) elapsed: Duration,
+    /// Installed plugins the session does not use (`name@version`).
+    pub(crate) unused: Vec<String>,
+    /// Compiles the plugins marked for preloading (lazy loading only).
+    preloader: Option<std::thread::JoinHandle<()>>,
     runtime: Arc<Runtime>,
 }
 
@@ -175,10 +186,31 @@ impl Session {
                 names(PluginKind::Matcher)
             ),
         };
-        let strategies = registry
-            .of_kind(PluginKind::Strategy)
+        let strategies = chosen(
+            registry,
+            PluginKind::Strategy,
+            settings.strategies.as_deref(),
+        )?;
+        let validators = chosen(
+            registry,
+            PluginKind::RiskValidator,
+            settings.validators.as_deref(),
+        )?;
+        let used: BTreeSet<&str> = [connector.name(), matcher.name()]
+            .into_iter()
+            .chain(strategies.iter().chain(&validators).map(|p| p.name()))
+            .collect();
+        let unused = registry
+            .plugins()
+            .iter()
+            .filter(|p| !used.contains(p.name()))
+            .map(|p| p.id())
+            .collect();
+        let preloader = registry.prepare(&runtime, config.run.loading);
+        let strategies = strategies
+            .into_iter()
             .map(|p| StrategySlot {
-                instance: PluginInstance::new(runtime.clone(), p.clone()),
+                instance: PluginInstance::new(runtime.clone(), p),
                 ledger: Ledger::default(),
                 counts: StrategyCounts::default(),
                 ids: HashMap::new(),
@@ -186,9 +218,9 @@ impl Session {
                 pending: Vec::new(),
             })
             .collect();
-        let validators = registry
-            .of_kind(PluginKind::RiskValidator)
-            .map(|p| PluginInstance::new(runtime.clone(), p.clone()))
+        let validators = validators
+            .into_iter()
+            .map(|p| PluginInstance::new(runtime.clone(), p))
             .collect();
         Ok(Self {
             settings,
@@ -205,6 +237,8 @@ impl Session {
             counts: Counters::default(),
             rejected_files: registry.rejected(),
             elapsed: Duration::ZERO,
+            unused,
+            preloader,
             runtime,
         })
     }
@@ -277,10 +311,45 @@ impl Session {
             empty_polls = 0;
             consecutive_faults = 0;
             self.on_market(&mut events);
+            self.maintain();
         }
         self.deliver_reports();
         self.elapsed = started.elapsed();
+        if let Some(preloader) = self.preloader.take() {
+            let _ = preloader.join();
+        }
         Ok(())
+    }
+
+    /// Between batches: track memory and evict what the budget says to.
+    fn maintain(&mut self) {
+        let settings = *self.runtime.memory_budget();
+        let used = self.runtime.memory_in_use();
+        self.note_memory(used);
+        let mut slots: Vec<&mut dyn Evictable> = Vec::new();
+        slots.push(&mut self.matcher);
+        slots.extend(
+            self.strategies
+                .iter_mut()
+                .map(|s| &mut s.instance as &mut dyn Evictable),
+        );
+        slots.extend(self.validators.iter_mut().map(|v| v as &mut dyn Evictable));
+        self.counts.evictions += eviction::run(&mut slots, used, &settings);
+    }
+
+    fn note_memory(&mut self, used: u64) {
+        let pressure = self.runtime.memory_budget().pressure(used);
+        if self.counts.peak_pressure.is_none_or(|p| pressure > p) {
+            if pressure > Pressure::Low {
+                tracing::warn!(
+                    used,
+                    budget = self.runtime.memory_budget().budget_bytes,
+                    "plugin memory pressure {pressure:?}"
+                );
+            }
+            self.counts.peak_pressure = Some(pressure);
+        }
+        self.counts.peak_memory = self.counts.peak_memory.max(used);
     }
 
     fn on_market(&mut self, events: &mut Vec<MarketEvent>) {
@@ -757,6 +826,11 @@ impl Session {
         }
     }
 
+    /// The runtime the session's plugins run on.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
     /// The run settings the session was made with.
     pub fn settings(&self) -> &RunSettings {
         &self.settings
@@ -766,6 +840,33 @@ impl Session {
     pub fn counts(&self) -> &Counters {
         &self.counts
     }
+}
+
+/// The plugins of `kind` the session uses: those named (each must be
+/// installed and of that kind), or every installed one.
+fn chosen(
+    registry: &Registry,
+    kind: PluginKind,
+    names: Option<&[String]>,
+) -> Result<Vec<Arc<crate::plugin::Plugin>>> {
+    let Some(names) = names else {
+        return Ok(registry.of_kind(kind).cloned().collect());
+    };
+    let key = match kind {
+        PluginKind::Strategy => "run.strategies",
+        _ => "run.validators",
+    };
+    names
+        .iter()
+        .map(|name| match registry.get(name) {
+            Some(p) if p.kind() == kind => Ok(p.clone()),
+            Some(p) => bail!("{key}: `{name}` is a {}, not a {kind}", p.kind()),
+            None => match refusal(registry, name) {
+                Some(reason) => bail!("{key}: `{name}` was refused: {reason}"),
+                None => bail!("{key}: `{name}` is not installed"),
+            },
+        })
+        .collect()
 }
 
 /// Why the plugin called `name` was refused at load, if it was.

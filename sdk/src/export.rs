@@ -94,6 +94,12 @@ macro_rules! export_risk_validator {
                         verdicts
                     })
                 }
+                fn save_state() -> ::std::vec::Vec<u8> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::RiskValidator::save_state(plugin))
+                }
+                fn load_state(state: ::std::vec::Vec<u8>) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::RiskValidator::load_state(plugin, &state))
+                }
             }
             $crate::__bindings::risk_validator::__export_risk_validator!(Adapter with_types_in $crate::__bindings::risk_validator);
         };

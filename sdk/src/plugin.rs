@@ -22,14 +22,19 @@ pub trait Strategy: Sized + 'static {
 
     /// Restore state from `save_state`. The default accepts only empty state.
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
-        if state.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "this strategy keeps no state but was given {} bytes",
-                state.len()
-            ))
-        }
+        accept_no_state("strategy", state)
+    }
+}
+
+/// The default `load_state` of a plugin that keeps no state.
+fn accept_no_state(kind: &str, state: &[u8]) -> Result<(), String> {
+    if state.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "this {kind} keeps no state but was given {} bytes",
+            state.len()
+        ))
     }
 }
 
@@ -45,6 +50,17 @@ pub trait RiskValidator: Sized + 'static {
         orders: &[OrderCommand],
         verdicts: &mut Vec<Verdict>,
     );
+
+    /// Serialise state (for example a rate window) so it survives eviction
+    /// and a hot swap. The default keeps no state.
+    fn save_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Restore state from `save_state`. The default accepts only empty state.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        accept_no_state("validator", state)
+    }
 }
 
 /// An order-matching engine holding one book per instrument.

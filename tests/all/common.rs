@@ -144,7 +144,7 @@ pub fn instance<B: KindBindings>(name: &str, config: &str) -> (Arc<Runtime>, Plu
         allow_unsigned: false,
     };
     let policy = TrustPolicy::from_settings(&trust).unwrap();
-    let registry = Registry::load_dir(&runtime, dir.path(), &config, &policy).unwrap();
+    let registry = Registry::load_dir(dir.path(), &config, &policy).unwrap();
     assert!(registry.rejected().is_empty(), "{:?}", registry.rejected());
     let plugin = registry.get(name).unwrap().clone();
     let mut instance = PluginInstance::new(runtime.clone(), plugin);
@@ -187,4 +187,81 @@ pub fn plugin<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::
         .iter()
         .find(|p| p["name"] == name)
         .unwrap()
+}
+
+/// A session over `plugins` (examples by name, plus test plugins with a
+/// `test:` prefix) with `toml` as its config; its JSON report.
+pub fn session_with(plugins: &[&str], toml: &str, events: &str) -> serde_json::Value {
+    let examples: Vec<&str> = plugins
+        .iter()
+        .copied()
+        .filter(|p| !p.starts_with("test:"))
+        .collect();
+    let dir = plugin_dir_with(&examples);
+    for test_plugin in plugins.iter().filter_map(|p| p.strip_prefix("test:")) {
+        let file = format!("{test_plugin}.wasm");
+        std::fs::copy(
+            workspace_root().join("target/test-plugins").join(&file),
+            dir.path().join(&file),
+        )
+        .unwrap();
+    }
+    let config = dir.path().join("host.toml");
+    std::fs::write(&config, toml).unwrap();
+    run_report(
+        dir.path(),
+        &["--events", events, "--config", config.to_str().unwrap()],
+    )
+}
+
+/// The example plugin `example` as a plugin called `name` needing
+/// `dependencies` (`name`, version requirement), signed by the development key.
+pub fn renamed(example: &str, name: &str, dependencies: &[(&str, &str)]) -> Vec<u8> {
+    let bytes = std::fs::read(plugins_dir().join(format!("{example}.wasm"))).unwrap();
+    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
+    manifest.name = name.to_string().try_into().unwrap();
+    manifest.dependencies = dependencies
+        .iter()
+        .map(|(dep, req)| {
+            (
+                dep.to_string().try_into().unwrap(),
+                semver::VersionReq::parse(req).unwrap(),
+            )
+        })
+        .collect();
+    let embedded = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
+    tradsys_signing::sign(&embedded, &dev_key()).unwrap()
+}
+
+/// A runtime with its artifact cache in `dir`, and the registry of `dir`
+/// under `toml`, trusting the development key.
+pub fn discover(dir: &Path, toml: &str) -> (Arc<Runtime>, Registry) {
+    let config: HostConfig = toml::from_str(toml).unwrap();
+    let runtime = Arc::new(
+        Runtime::new()
+            .unwrap()
+            .with_cache(&tradsys_host::cache_path(dir))
+            .unwrap()
+            .with_memory(config.memory),
+    );
+    let trust = TrustSettings {
+        dir: Some(dev_trust()),
+        allow_unsigned: false,
+    };
+    let policy = TrustPolicy::from_settings(&trust).unwrap();
+    (runtime, Registry::load_dir(dir, &config, &policy).unwrap())
+}
+
+/// Compiled artifacts in the cache of plugin directory `dir`.
+pub fn artifacts(dir: &Path) -> usize {
+    std::fs::read_dir(tradsys_host::cache_path(dir))
+        .map(|entries| {
+            entries
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }

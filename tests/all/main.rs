@@ -5,6 +5,7 @@
 mod cache;
 mod common;
 mod files;
+mod lifecycle;
 mod matching;
 mod replay;
 mod sandbox;

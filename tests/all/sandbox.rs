@@ -11,7 +11,7 @@ use tradsys_host::{
 };
 
 use crate::common::{
-    DEFAULT_SET, U, dev_trust, plugin, plugin_dir_with, run_report, workspace_root,
+    DEFAULT_SET, U, dev_trust, plugin, plugin_dir_with, run_report, session_with, workspace_root,
 };
 
 /// The misbehaving strategy of `tests/plugins/hostile`, configured by `toml`
@@ -32,8 +32,10 @@ fn hostile(toml: &str) -> (Arc<Runtime>, PluginInstance<Strategy>) {
     };
     let policy = TrustPolicy::from_settings(&trust).unwrap();
     let runtime = Arc::new(Runtime::new().unwrap());
-    let registry = Registry::load_dir(&runtime, dir.path(), &config, &policy).unwrap();
+    let registry = Registry::load_dir(dir.path(), &config, &policy).unwrap();
     let plugin = registry.get("hostile").expect("hostile loads").clone();
+    // Compile before the temporary directory goes.
+    plugin.prepare(&runtime).unwrap();
     (runtime.clone(), PluginInstance::new(runtime, plugin))
 }
 
@@ -263,7 +265,7 @@ fn reach(grants: &str, try_this: &str) -> Result<String, String> {
     };
     let runtime = Arc::new(Runtime::new().unwrap());
     let policy = TrustPolicy::from_settings(&trust).unwrap();
-    let registry = Registry::load_dir(&runtime, &plugins, &config, &policy).unwrap();
+    let registry = Registry::load_dir(&plugins, &config, &policy).unwrap();
     let Some(plugin) = registry.get("hostile-io") else {
         return Err(registry.rejected()[0].reason.clone());
     };
@@ -380,31 +382,6 @@ fn after_a_trap_a_strategy_resumes_from_its_last_saved_state() {
             "snapshot_every = {every}"
         );
     }
-}
-
-/// A session over `plugins` (examples by name, plus test plugins with a
-/// `test:` prefix) with `toml` as its config; its JSON report.
-fn session_with(plugins: &[&str], toml: &str, events: &str) -> serde_json::Value {
-    let examples: Vec<&str> = plugins
-        .iter()
-        .copied()
-        .filter(|p| !p.starts_with("test:"))
-        .collect();
-    let dir = plugin_dir_with(&examples);
-    for test_plugin in plugins.iter().filter_map(|p| p.strip_prefix("test:")) {
-        let file = format!("{test_plugin}.wasm");
-        std::fs::copy(
-            workspace_root().join("target/test-plugins").join(&file),
-            dir.path().join(&file),
-        )
-        .unwrap();
-    }
-    let config = dir.path().join("host.toml");
-    std::fs::write(&config, toml).unwrap();
-    run_report(
-        dir.path(),
-        &["--events", events, "--config", config.to_str().unwrap()],
-    )
 }
 
 #[test]

@@ -2,14 +2,15 @@
 
 use crate::common::{DEFAULT_SET, plugin_dir_with, run_report};
 
-/// Remove every `timing` and `load` object: what is left must not depend on
-/// the machine or on the state of the artifact cache.
+/// Remove every `timing`, `load` and `memory` object: what is left must not
+/// depend on the machine or on the state of the artifact cache.
 pub fn without_timing(mut value: serde_json::Value) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(map) => {
                 map.remove("timing");
                 map.remove("load");
+                map.remove("memory");
                 map.remove("file");
                 map.values_mut().for_each(strip);
             }

@@ -95,13 +95,14 @@ fn state_of<'a>(listing: &'a str, file: &str) -> &'a str {
         .lines()
         .find(|l| l.starts_with(file))
         .unwrap_or_else(|| panic!("{file} not listed:\n{listing}"));
-    // Skip the file and plugin columns; the state is the rest of the line.
+    // Skip the file and plugin columns; the state is the rest of the line,
+    // without the lifecycle detail of a running plugin.
     let mut rest = line;
     for _ in 0..2 {
         rest = rest.trim_start();
         rest = &rest[rest.find(' ').unwrap_or(rest.len())..];
     }
-    rest.trim()
+    rest.split(" — ").next().unwrap().trim()
 }
 
 #[test]

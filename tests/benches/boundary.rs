@@ -63,7 +63,7 @@ fn instance_in<B: KindBindings>(
         allow_unsigned: false,
     };
     let policy = TrustPolicy::from_settings(&trust).expect("the development trust store");
-    let registry = Registry::load_dir(&runtime, &dir, config, &policy)
+    let registry = Registry::load_dir(&dir, config, &policy)
         .unwrap_or_else(|e| panic!("{e:#}: run `cargo xtask build-plugins`"));
     let plugin = registry
         .get(name)

@@ -7,7 +7,7 @@
 //!   trusting the development key.
 //! - `test`: formatting and lint checks, the plugins' own unit tests, and
 //!   every test of the workspace. CI runs exactly this.
-//! - `bench`: the plugin-boundary benchmark (release).
+//! - `bench`: the plugin-boundary and lazy-loading benchmarks (release).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,9 +48,13 @@ fn main() -> Result<()> {
         Some("bench") => {
             build_plugins(&root)?;
             build_test_plugins(&root)?;
+            // The lifecycle benchmark runs the release binary.
+            let mut host = cargo(&root);
+            host.args(["build", "--release", "--package", "tradsys-host"]);
+            tradsys_build::run(host)?;
             let mut bench = cargo(&root);
             bench
-                .args(["bench", "--package", "tradsys-host", "--bench", "boundary"])
+                .args(["bench", "--package", "tradsys-tests"])
                 .args(&args[1..]);
             tradsys_build::run(bench)
         }

@@ -28,9 +28,13 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Verdict,
 };
+
+/// Format version written first by `save_state`.
+const STATE_VERSION: u8 = 1;
 
 /// Nanoseconds per millisecond.
 const NANOS_PER_MS: u64 = 1_000_000;
@@ -105,6 +109,42 @@ impl RiskValidator for OrderThrottle {
             };
             verdicts.push(verdict);
         }
+    }
+
+    /// The rate windows, so eviction or a swap does not reset the count.
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION).u32(self.recent.len() as u32);
+        for (&strategy, ring) in &self.recent {
+            w.u32(strategy).u32(ring.len() as u32);
+            for &ts in ring {
+                w.u64(ts);
+            }
+        }
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        let version = r.u8()?;
+        if version != STATE_VERSION {
+            return Err(format!("unknown state version {version}"));
+        }
+        let mut recent = BTreeMap::new();
+        for _ in 0..r.u32()? {
+            let strategy = r.u32()?;
+            let len = r.u32()? as usize;
+            // Keep the newest `max_orders`: a config that lowered the limit
+            // must not start above it.
+            let mut ring: VecDeque<u64> = (0..len).map(|_| r.u64()).collect::<Result<_, _>>()?;
+            while ring.len() > self.max_orders {
+                ring.pop_front();
+            }
+            recent.insert(strategy, ring);
+        }
+        r.finish()?;
+        self.recent = recent;
+        Ok(())
     }
 }
 
@@ -341,5 +381,21 @@ mod tests {
     fn empty_batches_are_fine() {
         let mut v = throttle("1", "1");
         assert!(run(&mut v, 3, at_ms(0), &[]).is_empty());
+    }
+
+    #[test]
+    fn the_rate_window_survives_save_and_load() {
+        let mut v = throttle("2", "1000");
+        assert_eq!(
+            run(&mut v, 0, at_ms(0), &[submit(1), submit(2)]),
+            [true, true]
+        );
+        let state = v.save_state();
+        let mut fresh = throttle("2", "1000");
+        fresh.load_state(&state).unwrap();
+        assert_eq!(fresh, v);
+        assert_eq!(run(&mut fresh, 0, at_ms(10), &[submit(3)]), [false]);
+        assert!(fresh.load_state(&[9]).is_err());
+        assert!(fresh.load_state(&state[..state.len() - 1]).is_err());
     }
 }

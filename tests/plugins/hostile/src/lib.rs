@@ -1,6 +1,7 @@
 //! A strategy that misbehaves on purpose, to test the host's sandbox.
 //!
-//! Config `mode` picks the behaviour of `on-market` (default `quiet`):
+//! Config `mode` picks the behaviour of `on-market` (default `quiet`), or
+//! of `init` for `init-spin`, which never returns from `init`:
 //! - `quiet`: returns nothing;
 //! - `spin`: loops forever;
 //! - `loop`: a finite loop of `iterations` steps (default 10,000,000), then nothing;
@@ -31,6 +32,11 @@ pub struct Hostile {
 impl Strategy for Hostile {
     fn new(config: &Config) -> Result<Self, String> {
         let mode = config.get("mode").unwrap_or("quiet").to_string();
+        if mode == "init-spin" {
+            loop {
+                black_box(&mode);
+            }
+        }
         let (key, default) = match mode.as_str() {
             "loop" => ("iterations", 10_000_000),
             "memory-bomb" => ("chunk", 1 << 20),
