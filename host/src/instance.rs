@@ -13,7 +13,7 @@ use crate::plugin::{KindPre, Plugin, PluginKind, Readiness};
 use crate::runtime::{HostState, Runtime};
 
 /// Why a call into a plugin did not produce a result.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Fault {
     /// The component could not be compiled (or a dependency could not).
     #[error("plugin {plugin} could not be loaded: {reason}")]
@@ -269,7 +269,7 @@ pub struct PluginInstance<B: KindBindings> {
     live: Option<(Store<HostState>, B)>,
     /// Set when the plugin cannot run at all: it failed to compile, or its
     /// `init` refused, trapped or timed out (it would fail the same way again).
-    failed: Option<String>,
+    failed: Option<Fault>,
     /// Host times of recent faults, for the circuit breaker.
     recent_faults: std::collections::VecDeque<u64>,
     /// Set when the circuit breaker opened.
@@ -326,8 +326,12 @@ impl<B: KindBindings> PluginInstance<B> {
     }
 
     /// Why the plugin cannot run (compile or `init` failed, or quarantined).
-    pub fn failure(&self) -> Option<&str> {
-        self.failed.as_deref().or(self.quarantined.as_deref())
+    pub fn failure(&self) -> Option<String> {
+        match (&self.failed, &self.quarantined) {
+            (Some(fault), _) => Some(fault.to_string()),
+            (None, Some(reason)) => Some(format!("quarantined: {reason}")),
+            (None, None) => None,
+        }
     }
 
     /// Where the slot is in the lifecycle.
@@ -393,21 +397,19 @@ impl<B: KindBindings> PluginInstance<B> {
                 reason: reason.clone(),
             });
         }
-        if let Some(reason) = &self.failed {
-            return Err(Fault::Init {
-                plugin: name,
-                reason: reason.clone(),
-            });
+        if let Some(fault) = &self.failed {
+            return Err(fault.clone());
         }
         let plugin = self.plugin.clone();
         let pre = match plugin.ready(&self.runtime) {
             Ok(compiled) => &compiled.pre,
             Err(reason) => {
-                self.failed = Some(format!("could not be loaded: {reason}"));
-                return Err(self.record(Fault::Load {
+                let fault = Fault::Load {
                     plugin: name,
                     reason,
-                }));
+                };
+                self.failed = Some(fault.clone());
+                return Err(self.record(fault));
             }
         };
         let budget = self.runtime.memory_budget();
@@ -468,11 +470,12 @@ impl<B: KindBindings> PluginInstance<B> {
                 self.restore_snapshot()
             }
             Ok(Err(reason)) => {
-                self.failed = Some(format!("init refused its configuration: {reason}"));
-                Err(self.record(Fault::Init {
+                let fault = Fault::Init {
                     plugin: name,
                     reason,
-                }))
+                };
+                self.failed = Some(fault.clone());
+                Err(self.record(fault))
             }
             Err(error) => {
                 let fault = self.init_failure(&name, &error);
@@ -499,11 +502,12 @@ impl<B: KindBindings> PluginInstance<B> {
             Some(trap) => format!("init trapped: {trap}"),
             None => format!("init failed: {error:#}"),
         };
-        self.failed = Some(reason.clone());
-        Fault::Init {
+        let fault = Fault::Init {
             plugin: name.to_string(),
             reason,
-        }
+        };
+        self.failed = Some(fault.clone());
+        fault
     }
 
     /// Save the instance's state and drop it; the next call makes a fresh

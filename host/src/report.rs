@@ -510,7 +510,7 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
         calls: stats.calls,
         instantiations: stats.instantiations,
         state: instance.state(),
-        failure: instance.failure().map(str::to_string),
+        failure: instance.failure(),
         faults: stats.faults.clone(),
         quarantined: instance.quarantined().map(str::to_string),
         load: {

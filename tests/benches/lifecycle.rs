@@ -138,9 +138,19 @@ fn rss(dir: &Path, eager: bool) -> u64 {
     report["memory"]["host_peak_rss_bytes"].as_u64().unwrap()
 }
 
+/// Times of one plugin's first call and what it is made of.
+struct FirstCall {
+    /// The whole first call: compile or load if needed, instantiate, init, call.
+    total: Duration,
+    /// Of which instantiation and `init`.
+    instantiate: Duration,
+    /// A call after the instance was evicted: instantiate, init, restore, call.
+    after_eviction: Duration,
+}
+
 /// The first `on-market` call on `name` of a freshly discovered registry:
 /// with `compiled`, the component is compiled before the clock starts.
-fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) -> Duration {
+fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) -> FirstCall {
     let registry = Registry::load_dir(dir, &HostConfig::default(), &policy()).unwrap();
     let plugin = registry.get(name).unwrap().clone();
     if compiled {
@@ -148,11 +158,29 @@ fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) ->
     }
     let mut instance = PluginInstance::<strategy::Strategy>::new(runtime.clone(), plugin);
     let events: Vec<host::MarketEvent> = Vec::new();
-    let started = Instant::now();
-    instance
-        .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &events))
-        .unwrap();
-    started.elapsed()
+    let mut call = || {
+        let started = Instant::now();
+        instance
+            .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &events))
+            .unwrap();
+        started.elapsed()
+    };
+    let total = call();
+    let instantiate = instance.stats().instantiate_time;
+    assert!(instance.evict().unwrap());
+    let mut again = || {
+        let started = Instant::now();
+        instance
+            .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &events))
+            .unwrap();
+        started.elapsed()
+    };
+    let after_eviction = again();
+    FirstCall {
+        total,
+        instantiate,
+        after_eviction,
+    }
 }
 
 fn main() {
@@ -196,19 +224,25 @@ fn main() {
             .unwrap(),
     );
     let names: Vec<String> = (0..11).map(|i| format!("momentum-{i:02}")).collect();
-    let from_cache: Vec<Duration> = (0..55)
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let from_cache: Vec<FirstCall> = (0..55)
         .map(|i| first_call(dir.path(), &runtime, &names[i % names.len()], false))
         .collect();
-    let in_memory: Vec<Duration> = (0..55)
+    let in_memory: Vec<FirstCall> = (0..55)
         .map(|i| first_call(dir.path(), &runtime, &names[i % names.len()], true))
         .collect();
     println!("\nfirst call on a strategy (instantiate, init, one empty on-market):");
     println!(
         "  artifact loaded from the warm cache: {:7.1} µs",
-        median(from_cache).as_secs_f64() * 1e6
+        us(median(from_cache.iter().map(|c| c.total).collect()))
     );
     println!(
-        "  component already in memory:         {:7.1} µs",
-        median(in_memory).as_secs_f64() * 1e6
+        "  component already in memory:         {:7.1} µs (instantiate and init {:.1} µs)",
+        us(median(in_memory.iter().map(|c| c.total).collect())),
+        us(median(in_memory.iter().map(|c| c.instantiate).collect()))
+    );
+    println!(
+        "  again after eviction (state restored): {:5.1} µs",
+        us(median(in_memory.iter().map(|c| c.after_eviction).collect()))
     );
 }
