@@ -12,6 +12,11 @@
 //! loading = "lazy"               # or "eager": compile every selected plugin at start
 //! # strategies = ["ma-crossover"] # which installed strategies trade (default: all)
 //! # validators = ["max-notional"] # which installed validators check (default: all)
+//! watch = false                  # swap in newer versions dropped into the directory
+//!
+//! [swap]
+//! groups = [["ma-crossover", "max-notional"]]  # swapped together or not at all
+//! debounce_ms = 200              # quiet time after a change before the directory is scanned
 //!
 //! [memory]                       # budget for all plugin instances (linear memory)
 //! budget_bytes = 1073741824
@@ -70,6 +75,8 @@ pub struct HostConfig {
     pub faults: FaultSettings,
     /// The memory budget of plugin instances and when they are evicted.
     pub memory: MemorySettings,
+    /// How new versions are swapped in while the host runs.
+    pub swap: SwapSettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
 }
@@ -100,6 +107,28 @@ pub struct RunSettings {
     pub strategies: Option<Vec<String>>,
     /// Validators that check orders, by name (default: every installed validator).
     pub validators: Option<Vec<String>>,
+    /// Watch the plugin directory and swap in newer versions while running.
+    pub watch: bool,
+}
+
+/// The `[swap]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SwapSettings {
+    /// Plugins swapped as one unit when they change together (for example a
+    /// strategy and the validator written for it): all, or none.
+    pub groups: Vec<Vec<String>>,
+    /// Quiet time after a change in the directory before it is scanned, ms.
+    pub debounce_ms: u64,
+}
+
+impl Default for SwapSettings {
+    fn default() -> Self {
+        Self {
+            groups: Vec::new(),
+            debounce_ms: 200,
+        }
+    }
 }
 
 /// When the selected plugins are compiled.
@@ -127,6 +156,7 @@ impl Default for RunSettings {
             loading: Loading::Lazy,
             strategies: None,
             validators: None,
+            watch: false,
         }
     }
 }

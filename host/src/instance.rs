@@ -510,6 +510,58 @@ impl<B: KindBindings> PluginInstance<B> {
         fault
     }
 
+    /// The state to hand to a new version: saved from the live instance, or
+    /// the one an eviction left; `None` when the plugin never ran (the new
+    /// version then starts fresh, as this one would have). The instance is
+    /// left as it was, so it can go on running if the handoff fails.
+    pub fn export_state(&mut self) -> Result<Option<Vec<u8>>, Fault> {
+        if !B::EVICTABLE {
+            return Err(Fault::Contract {
+                plugin: self.plugin.name().to_string(),
+                reason: format!("a {} has no state interface to hand over", B::KIND),
+            });
+        }
+        if self.live.is_none() {
+            return Ok(self.snapshot.clone());
+        }
+        self.save_snapshot()?;
+        Ok(self.snapshot.clone())
+    }
+
+    /// Load state handed over from the running version into this (new)
+    /// instance, creating it if needed. A refusal is the plugin's message.
+    pub fn import_state(&mut self, state: &[u8]) -> Result<(), String> {
+        self.ensure_live().map_err(|f| f.to_string())?;
+        let (mut store, bindings) = self.live.take().expect("ensure_live made an instance");
+        let limits = self.plugin.grants().limits;
+        let loaded = self
+            .runtime
+            .arm(&mut store, limits.init_fuel, limits.init_deadline_ms)
+            .map_err(wasmtime::Error::from_anyhow)
+            .and_then(|()| bindings.restore(&mut store, state));
+        match loaded {
+            Ok(Ok(())) => {
+                self.live = Some((store, bindings));
+                self.meter_memory();
+                if B::PERIODIC_SNAPSHOTS {
+                    self.snapshot = Some(state.to_vec());
+                }
+                Ok(())
+            }
+            Ok(Err(reason)) => {
+                self.live = Some((store, bindings));
+                Err(format!(
+                    "its load-state refused the running version's state: {reason}"
+                ))
+            }
+            Err(error) => {
+                self.live = Some((store, bindings));
+                self.discard();
+                Err(self.record(to_fault(self.plugin.name(), error)).to_string())
+            }
+        }
+    }
+
     /// Save the instance's state and drop it; the next call makes a fresh
     /// instance and restores the state, so results do not change. Kinds
     /// without state (connectors) are never evicted. A failure to save is a

@@ -41,6 +41,8 @@ mod report;
 mod runtime;
 mod session;
 mod state;
+pub mod swap;
+pub mod watch;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use config::{

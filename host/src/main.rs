@@ -6,10 +6,11 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use tradsys_host::bindings::{connector, matcher, risk_validator, strategy};
+use tradsys_host::watch::WatchContext;
 use tradsys_host::{
     FileState, HostConfig, KindBindings, Loading, Plugin, PluginInstance, PluginKind, Readiness,
     Registry, Report, Runtime, Session, TrustPolicy, api_compatible, api_version, cache_path,
-    read_interface,
+    read_interface, watch,
 };
 use tradsys_signing::{
     KeyId, PublicKey, SecretKey, SignatureStatus, TrustStore, digest, hex, read_manifest, sign,
@@ -68,6 +69,9 @@ struct RunArgs {
     /// Compile every selected plugin before the session starts [default: run.loading, lazy]
     #[arg(long)]
     eager: bool,
+    /// Swap in newer versions dropped into the plugin directory while running [default: run.watch]
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Args)]
@@ -202,14 +206,30 @@ fn run(args: RunArgs) -> Result<()> {
     if args.eager {
         config.run.loading = Loading::Eager;
     }
+    config.run.watch |= args.watch;
     let runtime = Arc::new(
         Runtime::new()?
             .with_cache(&cache_path(&dir))?
             .with_memory(config.memory),
     );
     let registry = Registry::load_dir(&dir, &config, &policy)?;
-    let mut session = Session::new(runtime, &registry, &config)
+    let mut session = Session::new(runtime.clone(), &registry, &config)
         .with_context(|| format!("setting up a session over {}", dir.display()))?;
+    let _watcher = if config.run.watch {
+        Some(watch::start(WatchContext {
+            dir: dir.clone(),
+            config: config.clone(),
+            policy: policy.clone(),
+            runtime,
+            running: session.running(),
+            swaps: session.swapper(),
+            log: session.swap_log(),
+        })?)
+    } else {
+        None
+    };
+    let stop = session.stop_handle();
+    ctrlc_stops(stop);
     session.run()?;
     let report = Report::new(&session, &policy);
     print!("{}", report.render());
@@ -219,6 +239,20 @@ fn run(args: RunArgs) -> Result<()> {
             .with_context(|| format!("writing report {}", path.display()))?;
     }
     Ok(())
+}
+
+/// The first Ctrl-C ends the session after its current batch (the report
+/// is printed); a second one ends the process at once.
+fn ctrlc_stops(stop: Arc<std::sync::atomic::AtomicBool>) {
+    let installed = ctrlc::set_handler(move || {
+        if stop.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("stopping after the current batch (Ctrl-C again to quit at once)");
+    });
+    if let Err(error) = installed {
+        tracing::warn!("Ctrl-C will not stop the session cleanly: {error}");
+    }
 }
 
 fn plugin_dir(flag: Option<&Path>, config: &HostConfig) -> Result<PathBuf> {

@@ -197,6 +197,7 @@ pub enum KindPre {
 pub(crate) struct Compiled {
     pub(crate) pre: KindPre,
     pub(crate) load: LoadInfo,
+    engine: wasmtime::Engine,
 }
 
 /// Where a plugin is in its life before it has an instance.
@@ -295,7 +296,7 @@ impl Plugin {
     /// first caller compiles, others wait for it. A failure is kept, with the
     /// reason, and returned to every later caller.
     pub(crate) fn ready(&self, runtime: &Runtime) -> Result<&Compiled, String> {
-        self.compiled
+        let compiled = self.compiled
             .get_or_init(|| {
                 for dependency in self.dependencies() {
                     if let Err(reason) = dependency.ready(runtime) {
@@ -310,7 +311,15 @@ impl Plugin {
                 compiled
             })
             .as_ref()
-            .map_err(Clone::clone)
+            .map_err(Clone::clone)?;
+        // Compiled code belongs to one engine; another runtime cannot use it.
+        if !wasmtime::Engine::same(&compiled.engine, runtime.engine()) {
+            return Err(format!(
+                "{} was compiled for another runtime of this process",
+                self.id()
+            ));
+        }
+        Ok(compiled)
     }
 
     /// Compile now (or wait for a compile under way); the reason on failure.
@@ -338,7 +347,11 @@ impl Plugin {
             PluginKind::Matcher => KindPre::Matcher(matcher::MatcherPre::new(pre)?),
             PluginKind::Connector => KindPre::Connector(connector::ConnectorPre::new(pre)?),
         };
-        Ok(Compiled { pre, load })
+        Ok(Compiled {
+            pre,
+            load,
+            engine: runtime.engine().clone(),
+        })
     }
 
     /// Where it is before instantiation: discovered, compiled or failed.

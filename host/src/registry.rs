@@ -172,11 +172,37 @@ impl Registry {
     /// accepted version of each in the state file beside `dir`. Nothing is
     /// compiled. Only an unreadable directory or state file is an error.
     pub fn load_dir(dir: &Path, config: &HostConfig, policy: &TrustPolicy) -> Result<Self> {
-        let state_file = config
-            .run
-            .state_file
-            .clone()
-            .unwrap_or_else(|| state_path(dir));
+        Self::discover(dir, config, policy, true)
+    }
+
+    /// As [`Registry::load_dir`], without raising the rollback floor: what a
+    /// running host sees when its directory changes, before anything is swapped.
+    pub fn scan(dir: &Path, config: &HostConfig, policy: &TrustPolicy) -> Result<Self> {
+        Self::discover(dir, config, policy, false)
+    }
+
+    /// Raise the rollback floor of `dir` to the versions of `plugins` (after
+    /// they were swapped in).
+    pub fn accept(dir: &Path, config: &HostConfig, plugins: &[Arc<Plugin>]) -> Result<()> {
+        let state_file = rollback_file(dir, config);
+        let mut state = RollbackState::load(&state_file)?;
+        let mut rose = false;
+        for plugin in plugins {
+            rose |= state.accept(plugin.name(), plugin.version());
+        }
+        if rose {
+            state.save(&state_file)?;
+        }
+        Ok(())
+    }
+
+    fn discover(
+        dir: &Path,
+        config: &HostConfig,
+        policy: &TrustPolicy,
+        record: bool,
+    ) -> Result<Self> {
+        let state_file = rollback_file(dir, config);
         let mut state = RollbackState::load(&state_file)?;
         let entries = std::fs::read_dir(dir)
             .with_context(|| format!("reading plugin directory {}", dir.display()))?;
@@ -260,7 +286,7 @@ impl Registry {
                 state: FileState::Running,
             });
         }
-        if floor_rose {
+        if record && floor_rose {
             state.save(&state_file)?;
         }
         registry.plugins.sort_by(|a, b| a.name().cmp(b.name()));
@@ -491,6 +517,15 @@ impl Registry {
     pub fn allows_unsigned(&self) -> bool {
         self.allow_unsigned
     }
+}
+
+/// The rollback-protection state file of plugin directory `dir`.
+fn rollback_file(dir: &Path, config: &HostConfig) -> PathBuf {
+    config
+        .run
+        .state_file
+        .clone()
+        .unwrap_or_else(|| state_path(dir))
 }
 
 /// A cycle of `graph` (node → the nodes it depends on), as the path from a

@@ -40,6 +40,8 @@ pub struct Report {
     pub rejected_files: Vec<RejectedFile>,
     /// Installed plugins this session did not use (`name@version`).
     pub unused_plugins: Vec<String>,
+    /// Versions swapped in while running, and updates that were refused.
+    pub swaps: Vec<crate::swap::SwapRecord>,
     /// How plugins were trusted.
     pub trust: TrustReport,
     /// Why the session ended early, if it did.
@@ -308,6 +310,7 @@ impl Report {
             plugins,
             rejected_files: session.rejected_files.clone(),
             unused_plugins: session.unused.clone(),
+            swaps: session.swap_log.lock().expect("swap log").clone(),
             trust: TrustReport {
                 mode: if policy.allows_unsigned() {
                     "unsigned-allowed"
@@ -481,6 +484,21 @@ impl Report {
                 let _ = writeln!(out, "QUARANTINED {} {}: {reason}", p.name, p.version);
             } else if let Some(reason) = &p.failure {
                 let _ = writeln!(out, "FAILED {} {}: {reason}", p.name, p.version);
+            }
+        }
+        if !self.swaps.is_empty() {
+            let _ = writeln!(out, "\nswaps:");
+            for swap in &self.swaps {
+                let at = swap
+                    .after_event
+                    .map_or_else(|| "-".to_string(), |n| format!("after event {n}"));
+                let _ = writeln!(
+                    out,
+                    "  {at:<20} {}: {} ({})",
+                    swap.plugins.join(", "),
+                    swap.outcome,
+                    swap.cause
+                );
             }
         }
         if !self.rejected_files.is_empty() {

@@ -11,7 +11,9 @@
 //! matcher and back, and every fill is booked in the strategy's ledger.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
@@ -32,6 +34,7 @@ use crate::market::Market;
 use crate::plugin::PluginKind;
 use crate::registry::{Registry, RejectedFile};
 use crate::runtime::Runtime;
+use crate::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest, hand_over, note};
 
 /// First back-off before restarting a failed connector, milliseconds.
 const CONNECTOR_BACKOFF_MS: u64 = 10;
@@ -140,6 +143,13 @@ pub struct Session {
     pub(crate) unused: Vec<String>,
     /// Compiles the plugins marked for preloading (lazy loading only).
     preloader: Option<std::thread::JoinHandle<()>>,
+    /// New versions to install between batches.
+    swap_tx: Sender<SwapRequest>,
+    swap_rx: Receiver<SwapRequest>,
+    pub(crate) swap_log: SwapLog,
+    running: Running,
+    /// Set to end the session after the current batch.
+    stop: Arc<AtomicBool>,
     runtime: Arc<Runtime>,
 }
 
@@ -207,6 +217,13 @@ impl Session {
             .map(|p| p.id())
             .collect();
         let preloader = registry.prepare(&runtime, config.run.loading);
+        let running: BTreeMap<String, Arc<crate::plugin::Plugin>> = [&connector, &matcher]
+            .into_iter()
+            .chain(&strategies)
+            .chain(&validators)
+            .map(|p| (p.name().to_string(), p.clone()))
+            .collect();
+        let (swap_tx, swap_rx) = std::sync::mpsc::channel();
         let strategies = strategies
             .into_iter()
             .map(|p| StrategySlot {
@@ -239,6 +256,11 @@ impl Session {
             elapsed: Duration::ZERO,
             unused,
             preloader,
+            swap_tx,
+            swap_rx,
+            swap_log: SwapLog::default(),
+            running: Arc::new(Mutex::new(running)),
+            stop: Arc::new(AtomicBool::new(false)),
             runtime,
         })
     }
@@ -254,6 +276,9 @@ impl Session {
         let mut empty_polls = 0;
         let mut consecutive_faults: u32 = 0;
         loop {
+            if self.stop.load(Ordering::Relaxed) {
+                break;
+            }
             let want = match self.settings.events {
                 0 => self.settings.batch_size,
                 n if self.counts.events >= n => break,
@@ -312,6 +337,7 @@ impl Session {
             consecutive_faults = 0;
             self.on_market(&mut events);
             self.maintain();
+            self.apply_swaps();
         }
         self.deliver_reports();
         self.elapsed = started.elapsed();
@@ -319,6 +345,142 @@ impl Session {
             let _ = preloader.join();
         }
         Ok(())
+    }
+
+    /// Between batches: install the new versions that are ready.
+    fn apply_swaps(&mut self) {
+        while let Ok(request) = self.swap_rx.try_recv() {
+            self.apply_swap(request);
+        }
+    }
+
+    /// Hand every member the running version's state; only if all accept,
+    /// install them all.
+    fn apply_swap(&mut self, request: SwapRequest) {
+        let SwapRequest {
+            mut members,
+            cause,
+            on_swapped,
+        } = request;
+        let plugins: Vec<String> = members
+            .iter()
+            .map(|m| {
+                let new = m.plugin();
+                let old = self
+                    .running
+                    .lock()
+                    .expect("running")
+                    .get(new.name())
+                    .cloned();
+                match old {
+                    Some(old) => format!("{} {} → {}", new.name(), old.version(), new.version()),
+                    None => new.id(),
+                }
+            })
+            .collect();
+        let refusal = members.iter_mut().find_map(|member| {
+            let id = member.plugin().id();
+            self.hand_over(member)
+                .err()
+                .map(|reason| format!("{id}: {reason}"))
+        });
+        let outcome = match refusal {
+            Some(reason) => format!("refused: {reason}; the running versions go on"),
+            None => {
+                for member in members {
+                    self.install(member);
+                }
+                if let Some(done) = on_swapped {
+                    done();
+                }
+                "swapped".to_string()
+            }
+        };
+        let record = SwapRecord {
+            after_event: Some(self.counts.events),
+            plugins,
+            outcome,
+            cause,
+        };
+        note(&self.swap_log, record);
+    }
+
+    fn hand_over(&mut self, member: &mut Prepared) -> Result<(), String> {
+        let name = member.plugin().name().to_string();
+        let not_running = || format!("no {name} runs in this session");
+        match member {
+            Prepared::Strategy(new) => {
+                let slot = self
+                    .strategies
+                    .iter_mut()
+                    .find(|s| s.instance.plugin().name() == name)
+                    .ok_or_else(not_running)?;
+                hand_over(&mut slot.instance, new)
+            }
+            Prepared::RiskValidator(new) => {
+                let old = self
+                    .validators
+                    .iter_mut()
+                    .find(|v| v.plugin().name() == name)
+                    .ok_or_else(not_running)?;
+                hand_over(old, new)
+            }
+            Prepared::Matcher(new) if self.matcher.plugin().name() == name => {
+                hand_over(&mut self.matcher, new)
+            }
+            Prepared::Matcher(_) => Err(not_running()),
+        }
+    }
+
+    /// Put a new version in its slot (the old instance is dropped).
+    fn install(&mut self, member: Prepared) {
+        let plugin = member.plugin().clone();
+        let name = plugin.name();
+        match member {
+            Prepared::Strategy(new) => {
+                if let Some(slot) = self
+                    .strategies
+                    .iter_mut()
+                    .find(|s| s.instance.plugin().name() == name)
+                {
+                    slot.instance = new;
+                }
+            }
+            Prepared::RiskValidator(new) => {
+                if let Some(old) = self
+                    .validators
+                    .iter_mut()
+                    .find(|v| v.plugin().name() == name)
+                {
+                    *old = new;
+                }
+            }
+            Prepared::Matcher(new) => self.matcher = new,
+        }
+        self.running
+            .lock()
+            .expect("running")
+            .insert(name.to_string(), plugin);
+    }
+
+    /// Where to send new versions to install (from any thread).
+    pub fn swapper(&self) -> Sender<SwapRequest> {
+        self.swap_tx.clone()
+    }
+
+    /// Swaps and refused updates so far.
+    pub fn swap_log(&self) -> SwapLog {
+        self.swap_log.clone()
+    }
+
+    /// The plugin running under each name, kept current across swaps.
+    pub fn running(&self) -> Running {
+        self.running.clone()
+    }
+
+    /// Set it to end the session after the current batch.
+    pub fn stop_handle(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
     }
 
     /// Between batches: track memory and evict what the budget says to.

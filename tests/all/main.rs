@@ -11,4 +11,5 @@ mod replay;
 mod sandbox;
 mod session;
 mod signing;
+mod swap;
 mod validation;

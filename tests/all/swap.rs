@@ -1,0 +1,353 @@
+//! Hot swap: new versions installed while a session trades, with state
+//! handed over; refused updates leave the running versions untouched.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tradsys_host::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest};
+use tradsys_host::{HostConfig, Plugin, Report, Runtime, Session, TrustPolicy, TrustSettings};
+
+use crate::common::{DEFAULT_SET, dev_trust, discover, plugin_dir_with, renamed};
+
+fn policy() -> TrustPolicy {
+    TrustPolicy::from_settings(&TrustSettings {
+        dir: Some(dev_trust()),
+        allow_unsigned: false,
+    })
+    .unwrap()
+}
+
+/// A session running on its own thread, and the handles to steer it.
+struct Live {
+    runtime: Arc<Runtime>,
+    swapper: std::sync::mpsc::Sender<SwapRequest>,
+    log: SwapLog,
+    running: Running,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    session: JoinHandle<serde_json::Value>,
+    _watcher: Option<tradsys_host::watch::Watcher>,
+}
+
+impl Live {
+    /// Start a session over `dir` with `toml`; with `watch`, the directory
+    /// watcher too. `compile` is compiled on the session's runtime first.
+    fn start(dir: &Path, toml: &str, watch: bool, compile: &[Arc<Plugin>]) -> Self {
+        let (runtime, registry) = discover(dir, toml);
+        for plugin in compile {
+            plugin.prepare(&runtime).unwrap();
+        }
+        let config: HostConfig = toml::from_str(toml).unwrap();
+        let session = Session::new(runtime.clone(), &registry, &config).unwrap();
+        let (swapper, log, running, stop) = (
+            session.swapper(),
+            session.swap_log(),
+            session.running(),
+            session.stop_handle(),
+        );
+        let watcher = watch.then(|| {
+            tradsys_host::watch::start(tradsys_host::watch::WatchContext {
+                dir: dir.to_path_buf(),
+                config: config.clone(),
+                policy: policy(),
+                runtime: runtime.clone(),
+                running: running.clone(),
+                swaps: swapper.clone(),
+                log: log.clone(),
+            })
+            .unwrap()
+        });
+        let session = std::thread::spawn(move || {
+            let mut session = session;
+            session.run().unwrap();
+            serde_json::to_value(Report::new(&session, &policy())).unwrap()
+        });
+        Self {
+            runtime,
+            swapper,
+            log,
+            running,
+            stop,
+            session,
+            _watcher: watcher,
+        }
+    }
+
+    fn version(&self, name: &str) -> String {
+        self.running.lock().unwrap()[name].version().to_string()
+    }
+
+    /// Wait (up to a minute) until the log holds a record `wanted` accepts.
+    fn wait_for(&self, what: &str, wanted: impl Fn(&SwapRecord) -> bool) -> SwapRecord {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(r) = self.log.lock().unwrap().iter().find(|r| wanted(r)) {
+                return r.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {what} in {:#?}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn finish(self) -> serde_json::Value {
+        self.stop.store(true, Ordering::Relaxed);
+        self.session.join().unwrap()
+    }
+}
+
+/// What a session traded: orders, fills and each strategy's books.
+fn results(report: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "events": report["events"],
+        "orders": report["orders"],
+        "fills": report["fills"],
+        "strategies": report["strategies"],
+        "halted": report["halted"],
+    })
+}
+
+/// The example plugins `names` as version 1.0.1, discovered from a directory
+/// of their own (the alternate versions a test swaps in and out).
+fn alternates(names: &[&str]) -> (tempfile::TempDir, tradsys_host::Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        let bytes = renamed(name, name, &[]);
+        let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
+        manifest.version = semver::Version::new(1, 0, 1);
+        let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
+        let bytes = tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap();
+        std::fs::write(dir.path().join(format!("{name}-1.0.1.wasm")), bytes).unwrap();
+    }
+    let (_, registry) = discover(dir.path(), "");
+    (dir, registry)
+}
+
+/// The plugins called `names` in each registry.
+fn plugins(names: &[&str], registries: [&tradsys_host::Registry; 2]) -> Vec<Arc<Plugin>> {
+    registries
+        .iter()
+        .flat_map(|r| names.iter().map(|n| r.get(n).unwrap().clone()))
+        .collect()
+}
+
+/// Swap `names` back and forth between `a` and `b` every `every` until the
+/// session ends; the number of swaps sent.
+fn keep_swapping(
+    live: &Live,
+    names: &[&str],
+    versions: [&tradsys_host::Registry; 2],
+    every: Duration,
+) -> JoinHandle<u64> {
+    let pick = |registry: &tradsys_host::Registry| -> Vec<Arc<Plugin>> {
+        names
+            .iter()
+            .map(|n| registry.get(n).unwrap().clone())
+            .collect()
+    };
+    let sets = [pick(versions[0]), pick(versions[1])];
+    let (runtime, swapper) = (live.runtime.clone(), live.swapper.clone());
+    std::thread::spawn(move || {
+        let mut sent = 0u64;
+        loop {
+            for plugin in &sets[usize::from(sent.is_multiple_of(2))] {
+                let prepared = Prepared::prepare(&runtime, plugin.clone()).unwrap();
+                let request = SwapRequest {
+                    members: vec![prepared],
+                    cause: "test".into(),
+                    on_swapped: None,
+                };
+                if swapper.send(request).is_err() {
+                    return sent;
+                }
+            }
+            sent += 1;
+            std::thread::sleep(every);
+        }
+    })
+}
+
+/// A session of `toml` without swaps, and the same session with `names`
+/// swapped back and forth between two versions every `every`: both
+/// reports, and the swaps made (all of which must have succeeded).
+fn with_and_without_swaps(
+    toml: &str,
+    names: &[&str],
+    every: Duration,
+) -> (serde_json::Value, serde_json::Value, Vec<SwapRecord>) {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let baseline = Live::start(dir.path(), toml, false, &[])
+        .session
+        .join()
+        .unwrap();
+    let (_alt_dir, alt) = alternates(names);
+    let (_, base) = discover(dir.path(), "");
+    let live = Live::start(dir.path(), toml, false, &plugins(names, [&base, &alt]));
+    let feeder = keep_swapping(&live, names, [&base, &alt], every);
+    let log = live.log.clone();
+    let report = live.session.join().unwrap();
+    drop(live.swapper);
+    feeder.join().unwrap();
+    let swaps = log.lock().unwrap().clone();
+    assert!(swaps.iter().all(|r| r.outcome == "swapped"), "{swaps:#?}");
+    (baseline, report, swaps)
+}
+
+#[test]
+fn swapping_a_strategy_and_a_validator_every_few_ms_loses_and_repeats_nothing() {
+    let toml = "[run]\nevents = 40000\nbatch_size = 16\n";
+    let names = ["ma-crossover", "max-notional"];
+    let (baseline, report, swaps) = with_and_without_swaps(toml, &names, Duration::from_millis(3));
+    assert!(swaps.len() >= 20, "only {} swaps", swaps.len());
+    let mid_session = swaps
+        .iter()
+        .filter(|r| r.after_event.is_some_and(|n| n > 0 && n < 40000))
+        .count();
+    assert!(mid_session >= 10, "{mid_session} swaps mid-session");
+    // Every event reached every strategy once and every approved order was
+    // executed once: otherwise a strategy's signals, fills or PnL would differ.
+    assert!(baseline["orders"]["approved"].as_u64().unwrap() > 100);
+    assert_eq!(results(&report), results(&baseline));
+}
+
+#[test]
+fn a_matcher_swapped_mid_session_keeps_its_books() {
+    let toml = "[run]\nevents = 20000\nbatch_size = 8\n";
+    let (baseline, report, swaps) =
+        with_and_without_swaps(toml, &["fifo-matcher"], Duration::from_millis(5));
+    assert!(swaps.len() >= 3, "only {} swaps", swaps.len());
+    // Resting orders survive each swap and fill in the same order: every
+    // fill, position and PnL is what the unswapped session had.
+    assert!(baseline["fills"].as_u64().unwrap() > 50);
+    assert_eq!(results(&report), results(&baseline));
+}
+
+/// Write `bytes` to `dir/name` as an installer should: a temporary file, then a rename.
+fn install(dir: &Path, name: &str, bytes: &[u8]) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+}
+
+/// `example`'s code as `name` at `version`, signed by the development key.
+fn version_of(example: &str, name: &str, version: &str) -> Vec<u8> {
+    let bytes = renamed(example, name, &[]);
+    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
+    manifest.version = semver::Version::parse(version).unwrap();
+    let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
+    tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap()
+}
+
+fn hostile_as(name: &str, version: &str) -> Vec<u8> {
+    let bytes =
+        std::fs::read(crate::common::workspace_root().join("target/test-plugins/hostile.wasm"))
+            .unwrap();
+    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
+    manifest.name = name.to_string().try_into().unwrap();
+    manifest.version = semver::Version::parse(version).unwrap();
+    let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
+    tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap()
+}
+
+#[test]
+fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let toml = "[run]\nevents = 0\nbatch_size = 4\n[swap]\ndebounce_ms = 50\n";
+    let live = Live::start(dir.path(), toml, true, &[]);
+    let good = version_of("ma-crossover", "ma-crossover", "1.1.0");
+
+    // Half a file (a copy still in progress): refused, left alone.
+    std::fs::write(
+        dir.path().join("ma-crossover-1.1.wasm"),
+        &good[..good.len() / 2],
+    )
+    .unwrap();
+    live.wait_for("refusal of the half-written file", |r| {
+        r.cause.ends_with("ma-crossover-1.1.wasm") && r.outcome.starts_with("file refused")
+    });
+    // A tampered file: refused by its signature.
+    let mut tampered = version_of("ma-crossover", "ma-crossover", "1.2.0");
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x55;
+    install(dir.path(), "ma-crossover-1.2.wasm", &tampered);
+    let refused = live.wait_for("refusal of the tampered file", |r| {
+        r.cause.ends_with("ma-crossover-1.2.wasm")
+    });
+    assert!(refused.outcome.contains("signature"), "{refused:?}");
+    std::fs::remove_file(dir.path().join("ma-crossover-1.2.wasm")).unwrap();
+    // A version whose load-state refuses the running version's state.
+    install(
+        dir.path(),
+        "ma-crossover-1.3.wasm",
+        &hostile_as("ma-crossover", "1.3.0"),
+    );
+    let refused = live.wait_for("refused handoff", |r| r.after_event.is_some());
+    assert!(
+        refused
+            .outcome
+            .contains("load-state refused the running version's state"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        live.version("ma-crossover"),
+        "1.0.0",
+        "the running version stays"
+    );
+
+    // The copy completes (and the refusing version is withdrawn): swapped.
+    std::fs::remove_file(dir.path().join("ma-crossover-1.3.wasm")).unwrap();
+    install(dir.path(), "ma-crossover-1.1.wasm", &good);
+    live.wait_for("the swap to 1.1.0", |r| r.outcome == "swapped");
+    assert_eq!(live.version("ma-crossover"), "1.1.0");
+    let state = std::fs::read_to_string(tradsys_host::state_path(dir.path())).unwrap();
+    assert!(
+        state.contains("1.1.0") && !state.contains("1.3.0"),
+        "{state}"
+    );
+    let report = live.finish();
+    let swaps = report["swaps"].as_array().unwrap();
+    assert!(swaps.iter().any(|s| s["outcome"] == "swapped"));
+    assert!(report["orders"]["approved"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_group_switches_together_or_not_at_all() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let toml = "[run]\nevents = 0\nbatch_size = 4\n\
+                [swap]\ndebounce_ms = 50\ngroups = [[\"ma-crossover\", \"max-notional\"]]\n";
+    let live = Live::start(dir.path(), toml, true, &[]);
+    // The strategy's new version refuses the old state, so the validator
+    // written for it must not switch either.
+    install(
+        dir.path(),
+        "ma-crossover-1.3.wasm",
+        &hostile_as("ma-crossover", "1.3.0"),
+    );
+    install(
+        dir.path(),
+        "max-notional-1.1.wasm",
+        &version_of("max-notional", "max-notional", "1.1.0"),
+    );
+    live.wait_for("a refused group", |r| {
+        r.after_event.is_some() && r.plugins.iter().any(|p| p.starts_with("max-notional"))
+    });
+    assert_eq!(live.version("max-notional"), "1.0.0");
+    assert_eq!(live.version("ma-crossover"), "1.0.0");
+
+    std::fs::remove_file(dir.path().join("ma-crossover-1.3.wasm")).unwrap();
+    install(
+        dir.path(),
+        "ma-crossover-1.1.wasm",
+        &version_of("ma-crossover", "ma-crossover", "1.1.0"),
+    );
+    let swap = live.wait_for("the group's swap", |r| r.outcome == "swapped");
+    assert_eq!(swap.plugins.len(), 2, "one swap for both: {swap:?}");
+    assert_eq!(live.version("max-notional"), "1.1.0");
+    assert_eq!(live.version("ma-crossover"), "1.1.0");
+    live.finish();
+}
