@@ -14,9 +14,14 @@
 //! # validators = ["max-notional"] # which installed validators check (default: all)
 //! watch = false                  # swap in newer versions dropped into the directory
 //!
+//! [admin]
+//! # listen = "127.0.0.1:7878"    # serve the admin endpoint (also --admin)
+//! allow_remote = false           # refuse a non-loopback address unless true
+//!
 //! [swap]
 //! groups = [["ma-crossover", "max-notional"]]  # swapped together or not at all
 //! debounce_ms = 200              # quiet time after a change before the directory is scanned
+//! keep_versions = 2              # earlier versions kept compiled for a rollback
 //!
 //! [memory]                       # budget for all plugin instances (linear memory)
 //! budget_bytes = 1073741824
@@ -77,6 +82,8 @@ pub struct HostConfig {
     pub memory: MemorySettings,
     /// How new versions are swapped in while the host runs.
     pub swap: SwapSettings,
+    /// The admin endpoint of a running host.
+    pub admin: AdminSettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
 }
@@ -111,6 +118,19 @@ pub struct RunSettings {
     pub watch: bool,
 }
 
+/// The `[admin]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// Serve the admin endpoint on this address (`--admin` does too).
+    pub listen: Option<std::net::SocketAddr>,
+    /// Allow an address other than loopback (anyone who reaches it can swap plugins).
+    pub allow_remote: bool,
+}
+
+/// Default address of the admin endpoint.
+pub const DEFAULT_ADMIN: &str = "127.0.0.1:7878";
+
 /// The `[swap]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -120,6 +140,8 @@ pub struct SwapSettings {
     pub groups: Vec<Vec<String>>,
     /// Quiet time after a change in the directory before it is scanned, ms.
     pub debounce_ms: u64,
+    /// Earlier versions of each plugin kept compiled for a rollback.
+    pub keep_versions: usize,
 }
 
 impl Default for SwapSettings {
@@ -127,6 +149,7 @@ impl Default for SwapSettings {
         Self {
             groups: Vec::new(),
             debounce_ms: 200,
+            keep_versions: 2,
         }
     }
 }

@@ -510,6 +510,22 @@ impl<B: KindBindings> PluginInstance<B> {
         fault
     }
 
+    /// Take over the counters and latencies of the instance this one
+    /// replaces, so a slot's figures span every version it ran.
+    pub fn inherit_stats(&mut self, old: &Self) {
+        let mine = std::mem::take(&mut self.stats);
+        let mut stats = old.stats.clone();
+        stats.calls += mine.calls;
+        stats.latencies_ns.extend(mine.latencies_ns);
+        stats.instantiations += mine.instantiations;
+        stats.instantiate_time += mine.instantiate_time;
+        stats.evictions += mine.evictions;
+        for (label, n) in mine.faults {
+            *stats.faults.entry(label).or_default() += n;
+        }
+        self.stats = stats;
+    }
+
     /// The state to hand to a new version: saved from the live instance, or
     /// the one an eviction left; `None` when the plugin never ran (the new
     /// version then starts fresh, as this one would have). The instance is

@@ -28,6 +28,7 @@
 //! books fills in a [`Ledger`]; [`Report`] summarises it. The WIT types are
 //! in [`bindings`], generated there and nowhere else.
 
+pub mod admin;
 pub mod bindings;
 mod cache;
 mod config;
@@ -40,14 +41,15 @@ mod registry;
 mod report;
 mod runtime;
 mod session;
+pub mod shadow;
 mod state;
 pub mod swap;
 pub mod watch;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use config::{
-    ConfigValue, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED, HostConfig, Loading,
-    MemorySettings, PluginSettings, Pressure, RunSettings, TrustSettings,
+    AdminSettings, ConfigValue, DEFAULT_ADMIN, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED,
+    HostConfig, Loading, MemorySettings, PluginSettings, Pressure, RunSettings, TrustSettings,
 };
 pub use instance::{CallStats, Fault, KindBindings, LifeState, PluginInstance};
 pub use ledger::{Holding, Ledger};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use tradsys_host::admin::{self, AdminContext, request};
 use tradsys_host::bindings::{connector, matcher, risk_validator, strategy};
 use tradsys_host::watch::WatchContext;
 use tradsys_host::{
@@ -32,9 +33,19 @@ enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Plugin files: sign, verify, inspect, list, install.
+    /// Plugin files: sign, verify, inspect, list, install; and, on a running
+    /// host, rollback, shadow, promote, discard.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// What a running host runs: versions, kept versions, swaps, shadows.
+    Status(AdminArgs),
+}
+
+#[derive(Args)]
+struct AdminArgs {
+    /// The running host's admin endpoint
+    #[arg(long, value_name = "ADDR", default_value = tradsys_host::DEFAULT_ADMIN)]
+    admin: String,
 }
 
 #[derive(Args)]
@@ -72,6 +83,9 @@ struct RunArgs {
     /// Swap in newer versions dropped into the plugin directory while running [default: run.watch]
     #[arg(long)]
     watch: bool,
+    /// Serve the admin endpoint (for `tradsys status`, `plugin rollback`, ...) [default: admin.listen]
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = tradsys_host::DEFAULT_ADMIN)]
+    admin: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args)]
@@ -148,6 +162,37 @@ enum PluginCommand {
     },
     /// Every file of the plugin directory with its state (reads headers only, unless --check).
     List(ListArgs),
+    /// On a running host: swap NAME back to the version it ran before.
+    Rollback {
+        /// Plugin name
+        name: String,
+        /// Go below the rollback-protection floor (the operator's explicit pin)
+        #[arg(long)]
+        pin: bool,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
+    /// On a running host: run a candidate file in shadow beside the live version.
+    Shadow {
+        /// The candidate plugin file (readable by the host)
+        file: PathBuf,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
+    /// On a running host: swap NAME's shadow candidate in.
+    Promote {
+        /// Plugin name
+        name: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
+    /// On a running host: drop NAME's shadow.
+    Discard {
+        /// Plugin name
+        name: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
     /// Copy a plugin file into the plugin directory atomically (temporary file, then rename).
     Install {
         /// The plugin file
@@ -170,6 +215,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => run(args),
         Command::Key(command) => key(command),
         Command::Plugin(command) => plugin(command),
+        Command::Status(args) => status(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -228,6 +274,25 @@ fn run(args: RunArgs) -> Result<()> {
     } else {
         None
     };
+    if let Some(address) = args.admin.or(config.admin.listen) {
+        let server = admin::serve(
+            address,
+            config.admin.allow_remote,
+            AdminContext {
+                dir: dir.clone(),
+                config: config.clone(),
+                policy: policy.clone(),
+                runtime: session.runtime().clone(),
+                running: session.running(),
+                history: session.history(),
+                swaps: session.swapper(),
+                shadows: session.shadower(),
+                swap_log: session.swap_log(),
+                shadow_log: session.shadow_log(),
+            },
+        )?;
+        eprintln!("admin endpoint on {}", server.address());
+    }
     let stop = session.stop_handle();
     ctrlc_stops(stop);
     session.run()?;
@@ -237,6 +302,46 @@ fn run(args: RunArgs) -> Result<()> {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n")
             .with_context(|| format!("writing report {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Print an admin answer's message.
+fn say(answer: serde_json::Value) -> Result<()> {
+    println!("{}", answer["message"].as_str().unwrap_or_default());
+    Ok(())
+}
+
+/// `tradsys status`: what the host at the admin address runs.
+fn status(args: &AdminArgs) -> Result<()> {
+    let answer = request(&args.admin, "GET", "/status", "")?;
+    println!("{:<24} version   kept", "plugin");
+    for (name, version) in answer["running"].as_object().into_iter().flatten() {
+        let kept: Vec<&str> = answer["kept_versions"][name]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        println!(
+            "{name:<24} {:<9} {}",
+            version.as_str().unwrap_or(""),
+            kept.join(", ")
+        );
+    }
+    for swap in answer["swaps"].as_array().into_iter().flatten() {
+        println!("swap: {swap}");
+    }
+    for shadow in answer["shadows"].as_array().into_iter().flatten() {
+        println!(
+            "shadow: {} {} beside {}: {}, {} compared, {} different",
+            shadow["plugin"].as_str().unwrap_or(""),
+            shadow["candidate_version"].as_str().unwrap_or(""),
+            shadow["live_version"].as_str().unwrap_or(""),
+            shadow["state"].as_str().unwrap_or(""),
+            shadow["compared"],
+            shadow["differing"]
+        );
     }
     Ok(())
 }
@@ -370,6 +475,36 @@ fn plugin(command: PluginCommand) -> Result<()> {
         }
         PluginCommand::Inspect { file, trust } => inspect(&file, trust.as_deref()),
         PluginCommand::List(args) => list(&args),
+        PluginCommand::Rollback { name, pin, admin } => {
+            let query = if pin { "?pin=true" } else { "" };
+            say(request(
+                &admin.admin,
+                "POST",
+                &format!("/rollback/{name}{query}"),
+                "",
+            )?)
+        }
+        PluginCommand::Shadow { file, admin } => {
+            let file = std::path::absolute(&file)?;
+            say(request(
+                &admin.admin,
+                "POST",
+                "/shadow",
+                &file.to_string_lossy(),
+            )?)
+        }
+        PluginCommand::Promote { name, admin } => say(request(
+            &admin.admin,
+            "POST",
+            &format!("/promote/{name}"),
+            "",
+        )?),
+        PluginCommand::Discard { name, admin } => say(request(
+            &admin.admin,
+            "POST",
+            &format!("/discard/{name}"),
+            "",
+        )?),
         PluginCommand::Install { file, plugins } => {
             let name = file.file_name().context("the file has no name")?;
             let dest = plugins.join(name);

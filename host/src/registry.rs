@@ -196,6 +196,13 @@ impl Registry {
         Ok(())
     }
 
+    /// The rollback-protection floor of `name` in `dir`: the highest version
+    /// accepted so far.
+    pub fn floor(dir: &Path, config: &HostConfig, name: &str) -> Result<Option<Version>> {
+        let state = RollbackState::load(&rollback_file(dir, config))?;
+        Ok(state.floor(name).cloned())
+    }
+
     fn discover(
         dir: &Path,
         config: &HostConfig,

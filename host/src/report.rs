@@ -42,6 +42,8 @@ pub struct Report {
     pub unused_plugins: Vec<String>,
     /// Versions swapped in while running, and updates that were refused.
     pub swaps: Vec<crate::swap::SwapRecord>,
+    /// Candidates run in shadow, and where their outputs differed.
+    pub shadows: Vec<crate::shadow::ShadowReport>,
     /// How plugins were trusted.
     pub trust: TrustReport,
     /// Why the session ended early, if it did.
@@ -311,6 +313,7 @@ impl Report {
             rejected_files: session.rejected_files.clone(),
             unused_plugins: session.unused.clone(),
             swaps: session.swap_log.lock().expect("swap log").clone(),
+            shadows: session.shadow_log.lock().expect("shadow log").clone(),
             trust: TrustReport {
                 mode: if policy.allows_unsigned() {
                     "unsigned-allowed"

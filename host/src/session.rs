@@ -34,7 +34,8 @@ use crate::market::Market;
 use crate::plugin::PluginKind;
 use crate::registry::{Registry, RejectedFile};
 use crate::runtime::Runtime;
-use crate::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest, hand_over, note};
+use crate::shadow::{Candidate, Shadow, ShadowCommand, ShadowLog, ShadowReport};
+use crate::swap::{History, Prepared, Running, SwapLog, SwapRecord, SwapRequest, hand_over, note};
 
 /// First back-off before restarting a failed connector, milliseconds.
 const CONNECTOR_BACKOFF_MS: u64 = 10;
@@ -148,6 +149,14 @@ pub struct Session {
     swap_rx: Receiver<SwapRequest>,
     pub(crate) swap_log: SwapLog,
     running: Running,
+    /// Per plugin, the versions it ran before, oldest first, kept compiled.
+    history: History,
+    keep_versions: usize,
+    /// Candidates running beside live plugins, and their commands.
+    shadows: Vec<Shadow>,
+    pub(crate) shadow_log: ShadowLog,
+    shadow_tx: Sender<ShadowCommand>,
+    shadow_rx: Receiver<ShadowCommand>,
     /// Set to end the session after the current batch.
     stop: Arc<AtomicBool>,
     runtime: Arc<Runtime>,
@@ -224,6 +233,7 @@ impl Session {
             .map(|p| (p.name().to_string(), p.clone()))
             .collect();
         let (swap_tx, swap_rx) = std::sync::mpsc::channel();
+        let (shadow_tx, shadow_rx) = std::sync::mpsc::channel();
         let strategies = strategies
             .into_iter()
             .map(|p| StrategySlot {
@@ -260,6 +270,12 @@ impl Session {
             swap_rx,
             swap_log: SwapLog::default(),
             running: Arc::new(Mutex::new(running)),
+            history: History::default(),
+            keep_versions: config.swap.keep_versions,
+            shadows: Vec::new(),
+            shadow_log: ShadowLog::default(),
+            shadow_tx,
+            shadow_rx,
             stop: Arc::new(AtomicBool::new(false)),
             runtime,
         })
@@ -341,17 +357,114 @@ impl Session {
         }
         self.deliver_reports();
         self.elapsed = started.elapsed();
+        let names: Vec<String> = self.shadows.iter().map(|s| s.name.clone()).collect();
+        for name in names {
+            let _ = self.end_shadow(&name, "ended");
+        }
         if let Some(preloader) = self.preloader.take() {
             let _ = preloader.join();
         }
         Ok(())
     }
 
-    /// Between batches: install the new versions that are ready.
+    /// Between batches: install the new versions that are ready, and start
+    /// or drop shadows.
     fn apply_swaps(&mut self) {
         while let Ok(request) = self.swap_rx.try_recv() {
             self.apply_swap(request);
         }
+        while let Ok(command) = self.shadow_rx.try_recv() {
+            let (result, reply) = match command {
+                ShadowCommand::Start(candidate, reply) => (self.start_shadow(*candidate), reply),
+                ShadowCommand::Discard(name, reply) => (self.end_shadow(&name, "discarded"), reply),
+            };
+            let _ = reply.send(result);
+        }
+    }
+
+    /// Run `candidate` beside the live plugin of its name, from the live
+    /// state when the candidate accepts it, else from its own fresh state.
+    fn start_shadow(&mut self, candidate: Prepared) -> Result<String, String> {
+        let name = candidate.plugin().name().to_string();
+        let version = candidate.plugin().version().to_string();
+        let not_running = || format!("no {name} runs in this session");
+        let (candidate, (live_version, start)) = match candidate {
+            Prepared::Strategy(mut new) => {
+                let slot = self
+                    .strategies
+                    .iter_mut()
+                    .find(|s| s.instance.plugin().name() == name)
+                    .ok_or_else(not_running)?;
+                let start = hand_over(&mut slot.instance, &mut new);
+                let live = slot.instance.plugin().version().to_string();
+                (Candidate::Strategy(new), (live, start))
+            }
+            Prepared::RiskValidator(mut new) => {
+                let old = self
+                    .validators
+                    .iter_mut()
+                    .find(|v| v.plugin().name() == name)
+                    .ok_or_else(not_running)?;
+                let start = hand_over(old, &mut new);
+                let live = old.plugin().version().to_string();
+                (Candidate::RiskValidator(new), (live, start))
+            }
+            Prepared::Matcher(_) => {
+                return Err("only strategies and validators run in shadow".to_string());
+            }
+        };
+        let _ = self.end_shadow(&name, "discarded");
+        let mut log = self.shadow_log.lock().expect("shadow log");
+        log.push(ShadowReport {
+            plugin: name.clone(),
+            live_version: live_version.clone(),
+            candidate_version: version.clone(),
+            started_from: match &start {
+                Ok(()) => "the live state".to_string(),
+                Err(reason) => format!("fresh state ({reason})"),
+            },
+            state: "running".to_string(),
+            compared: 0,
+            differing: 0,
+            faults: 0,
+            quarantined: None,
+            diffs: Vec::new(),
+        });
+        self.shadows.push(Shadow {
+            name: name.clone(),
+            candidate,
+            entry: log.len() - 1,
+        });
+        tracing::info!(
+            plugin = name,
+            candidate = version,
+            live = live_version,
+            "shadow started"
+        );
+        let from = log
+            .last()
+            .map(|e| e.started_from.clone())
+            .unwrap_or_default();
+        Ok(format!(
+            "{name} {version} runs in shadow beside {live_version}, from {from}"
+        ))
+    }
+
+    /// Stop the shadow of `name`, recording why.
+    fn end_shadow(&mut self, name: &str, why: &str) -> Result<String, String> {
+        let index = self
+            .shadows
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| format!("{name} has no shadow"))?;
+        let shadow = self.shadows.remove(index);
+        let mut log = self.shadow_log.lock().expect("shadow log");
+        let entry = &mut log[shadow.entry];
+        entry.state = why.to_string();
+        Ok(format!(
+            "shadow of {name} {why} after {} comparisons, {} different",
+            entry.compared, entry.differing
+        ))
     }
 
     /// Hand every member the running version's state; only if all accept,
@@ -361,7 +474,27 @@ impl Session {
             mut members,
             cause,
             on_swapped,
+            rollback,
+            reply,
         } = request;
+        // A version already running (two scans sending the same file) is no swap.
+        members.retain(|m| {
+            let running = self.running.lock().expect("running");
+            running
+                .get(m.plugin().name())
+                .is_none_or(|p| p.digest() != m.plugin().digest())
+        });
+        if members.is_empty() {
+            if let Some(reply) = reply {
+                let _ = reply.send(SwapRecord {
+                    after_event: Some(self.counts.events),
+                    plugins: Vec::new(),
+                    outcome: "already running".to_string(),
+                    cause,
+                });
+            }
+            return;
+        }
         let plugins: Vec<String> = members
             .iter()
             .map(|m| {
@@ -388,7 +521,7 @@ impl Session {
             Some(reason) => format!("refused: {reason}; the running versions go on"),
             None => {
                 for member in members {
-                    self.install(member);
+                    self.install(member, rollback);
                 }
                 if let Some(done) = on_swapped {
                     done();
@@ -402,6 +535,9 @@ impl Session {
             outcome,
             cause,
         };
+        if let Some(reply) = reply {
+            let _ = reply.send(record.clone());
+        }
         note(&self.swap_log, record);
     }
 
@@ -433,34 +569,51 @@ impl Session {
     }
 
     /// Put a new version in its slot (the old instance is dropped).
-    fn install(&mut self, member: Prepared) {
-        let plugin = member.plugin().clone();
-        let name = plugin.name();
-        match member {
-            Prepared::Strategy(new) => {
-                if let Some(slot) = self
-                    .strategies
-                    .iter_mut()
-                    .find(|s| s.instance.plugin().name() == name)
-                {
-                    slot.instance = new;
-                }
-            }
-            Prepared::RiskValidator(new) => {
-                if let Some(old) = self
-                    .validators
-                    .iter_mut()
-                    .find(|v| v.plugin().name() == name)
-                {
-                    *old = new;
-                }
-            }
-            Prepared::Matcher(new) => self.matcher = new,
+    /// Put a new version in its slot; the old one joins the slot's history
+    /// (kept compiled for a rollback), unless this is a rollback, which
+    /// takes its version off the history instead.
+    fn install(&mut self, member: Prepared, rollback: bool) {
+        fn replace<B: crate::instance::KindBindings>(
+            old: &mut PluginInstance<B>,
+            mut new: PluginInstance<B>,
+        ) -> Arc<crate::plugin::Plugin> {
+            new.inherit_stats(old);
+            std::mem::replace(old, new).plugin().clone()
         }
-        self.running
-            .lock()
-            .expect("running")
-            .insert(name.to_string(), plugin);
+        let plugin = member.plugin().clone();
+        let name = plugin.name().to_string();
+        let old = match member {
+            Prepared::Strategy(new) => self
+                .strategies
+                .iter_mut()
+                .find(|s| s.instance.plugin().name() == name)
+                .map(|slot| replace(&mut slot.instance, new)),
+            Prepared::RiskValidator(new) => self
+                .validators
+                .iter_mut()
+                .find(|v| v.plugin().name() == name)
+                .map(|old| replace(old, new)),
+            Prepared::Matcher(new) => Some(replace(&mut self.matcher, new)),
+        };
+        let mut history = self.history.lock().expect("history");
+        let versions = history.entry(name.clone()).or_default();
+        if rollback {
+            versions.retain(|p| p.version() != plugin.version());
+        } else if let Some(old) = old {
+            versions.retain(|p| p.version() != old.version());
+            versions.push(old);
+            let excess = versions.len().saturating_sub(self.keep_versions);
+            versions.drain(..excess);
+        }
+        drop(history);
+        if let Some(shadow) = self.shadows.iter().find(|s| s.name == name) {
+            let promoted = match &shadow.candidate {
+                Candidate::Strategy(i) => i.plugin().digest() == plugin.digest(),
+                Candidate::RiskValidator(i) => i.plugin().digest() == plugin.digest(),
+            };
+            let _ = self.end_shadow(&name, if promoted { "promoted" } else { "ended" });
+        }
+        self.running.lock().expect("running").insert(name, plugin);
     }
 
     /// Where to send new versions to install (from any thread).
@@ -476,6 +629,21 @@ impl Session {
     /// The plugin running under each name, kept current across swaps.
     pub fn running(&self) -> Running {
         self.running.clone()
+    }
+
+    /// Where to send shadow commands (from any thread).
+    pub fn shadower(&self) -> Sender<ShadowCommand> {
+        self.shadow_tx.clone()
+    }
+
+    /// Shadow runs so far.
+    pub fn shadow_log(&self) -> ShadowLog {
+        self.shadow_log.clone()
+    }
+
+    /// The versions each plugin ran before (for a rollback).
+    pub fn history(&self) -> History {
+        self.history.clone()
     }
 
     /// Set it to end the session after the current batch.
@@ -530,6 +698,11 @@ impl Session {
                 .and_then(|commands| self.strategies[i].instance.limit_output(commands));
             // A failing strategy's output for this batch is dropped.
             if let Ok(commands) = result {
+                let name = self.strategies[i].instance.plugin().name();
+                let after = self.counts.events;
+                for shadow in self.shadows.iter_mut().filter(|s| s.name == name) {
+                    shadow.on_market(&self.shadow_log, after, events, &commands);
+                }
                 self.route(i, commands);
             }
         }
@@ -554,6 +727,11 @@ impl Session {
                 let result =
                     result.and_then(|commands| self.strategies[i].instance.limit_output(commands));
                 if let Ok(commands) = result {
+                    let name = self.strategies[i].instance.plugin().name();
+                    let after = self.counts.events;
+                    for shadow in self.shadows.iter_mut().filter(|s| s.name == name) {
+                        shadow.on_order_events(&self.shadow_log, after, &events, &commands);
+                    }
                     self.route(i, commands);
                 }
             }
@@ -607,6 +785,10 @@ impl Session {
                 });
             match verdicts {
                 Ok(verdicts) => {
+                    let after = self.counts.events;
+                    for shadow in self.shadows.iter_mut().filter(|s| s.name == name) {
+                        shadow.validate(&self.shadow_log, after, &context, &checked, &verdicts);
+                    }
                     for (slot, verdict) in refusals.iter_mut().zip(verdicts) {
                         if let Verdict::Reject(rejection) = verdict {
                             *self

@@ -71,6 +71,24 @@ pub struct SwapRequest {
     /// Run once every member is installed (the directory watcher raises the
     /// rollback floor here, not before).
     pub on_swapped: Option<Box<dyn FnOnce() + Send>>,
+    /// A return to a version from the history: it leaves the history, and
+    /// the version it replaces does not join it.
+    pub rollback: bool,
+    /// Where to send the outcome.
+    pub reply: Option<std::sync::mpsc::Sender<SwapRecord>>,
+}
+
+impl SwapRequest {
+    /// A plain swap of `members`.
+    pub fn new(members: Vec<Prepared>, cause: impl Into<String>) -> Self {
+        Self {
+            members,
+            cause: cause.into(),
+            on_swapped: None,
+            rollback: false,
+            reply: None,
+        }
+    }
 }
 
 /// One swap, or one update that was not made, as the report shows it.
@@ -93,6 +111,10 @@ pub type SwapLog = Arc<Mutex<Vec<SwapRecord>>>;
 
 /// The plugin running under each name, kept by the session.
 pub type Running = Arc<Mutex<BTreeMap<String, Arc<Plugin>>>>;
+
+/// Per plugin name, the versions it ran before, oldest first; they stay
+/// compiled so a rollback is quick (`[swap] keep_versions` of them).
+pub type History = Arc<Mutex<BTreeMap<String, Vec<Arc<Plugin>>>>>;
 
 /// Add `record` to `log`, and say it in the host's log.
 pub fn note(log: &SwapLog, record: SwapRecord) {

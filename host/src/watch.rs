@@ -146,9 +146,8 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) {
             }
         });
         let request = SwapRequest {
-            members,
-            cause,
             on_swapped: Some(on_swapped),
+            ..SwapRequest::new(members, cause)
         };
         if context.swaps.send(request).is_err() {
             return; // the session has ended

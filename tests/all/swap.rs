@@ -24,6 +24,7 @@ fn policy() -> TrustPolicy {
 struct Live {
     runtime: Arc<Runtime>,
     swapper: std::sync::mpsc::Sender<SwapRequest>,
+    shadower: std::sync::mpsc::Sender<tradsys_host::shadow::ShadowCommand>,
     log: SwapLog,
     running: Running,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -41,6 +42,7 @@ impl Live {
         }
         let config: HostConfig = toml::from_str(toml).unwrap();
         let session = Session::new(runtime.clone(), &registry, &config).unwrap();
+        let shadower = session.shadower();
         let (swapper, log, running, stop) = (
             session.swapper(),
             session.swap_log(),
@@ -67,6 +69,7 @@ impl Live {
         Self {
             runtime,
             swapper,
+            shadower,
             log,
             running,
             stop,
@@ -157,11 +160,7 @@ fn keep_swapping(
         loop {
             for plugin in &sets[usize::from(sent.is_multiple_of(2))] {
                 let prepared = Prepared::prepare(&runtime, plugin.clone()).unwrap();
-                let request = SwapRequest {
-                    members: vec![prepared],
-                    cause: "test".into(),
-                    on_swapped: None,
-                };
+                let request = SwapRequest::new(vec![prepared], "test");
                 if swapper.send(request).is_err() {
                     return sent;
                 }
@@ -350,4 +349,181 @@ fn a_group_switches_together_or_not_at_all() {
     assert_eq!(live.version("max-notional"), "1.1.0");
     assert_eq!(live.version("ma-crossover"), "1.1.0");
     live.finish();
+}
+
+#[test]
+fn a_faulting_shadow_is_quarantined_and_the_live_plugin_trades_on_untouched() {
+    let toml = "[run]\nevents = 6000\nbatch_size = 8\n";
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let baseline = Live::start(dir.path(), toml, false, &[])
+        .session
+        .join()
+        .unwrap();
+    // The candidate: a strategy that traps halfway through every batch.
+    let candidate_dir = tempfile::tempdir().unwrap();
+    let file = candidate_dir.path().join("momentum-2.wasm");
+    std::fs::write(&file, hostile_as("momentum", "2.0.0")).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let verified = policy().check(&bytes).unwrap();
+    let grants = tradsys_host::Grants {
+        config: vec![("mode".into(), "trap-mid-batch".into())],
+        ..Default::default()
+    };
+    let plugin =
+        Arc::new(Plugin::discover(verified, &file, &bytes, grants, Default::default()).unwrap());
+    let live = Live::start(dir.path(), toml, false, std::slice::from_ref(&plugin));
+    let prepared = Prepared::prepare(&live.runtime, plugin).unwrap();
+    let (reply, answer) = std::sync::mpsc::channel();
+    live.shadower
+        .send(tradsys_host::shadow::ShadowCommand::Start(
+            Box::new(prepared),
+            reply,
+        ))
+        .unwrap();
+    let started = answer.recv().unwrap().unwrap();
+    assert!(started.contains("runs in shadow beside 1.0.0"), "{started}");
+    let report = live.session.join().unwrap();
+    let shadow = &report["shadows"][0];
+    assert_eq!(shadow["plugin"], "momentum");
+    assert!(shadow["quarantined"].is_string(), "{shadow}");
+    assert_eq!(shadow["faults"], 5, "{shadow}");
+    assert!(shadow["differing"].as_u64().unwrap() >= 1, "{shadow}");
+    assert!(
+        shadow["diffs"][0]["candidate"]
+            .as_str()
+            .unwrap()
+            .starts_with("fault:"),
+        "{shadow}"
+    );
+    // Nothing of it reached the live path.
+    assert_eq!(results(&report), results(&baseline));
+}
+
+/// A free loopback address for an admin endpoint.
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// `tradsys` against the admin endpoint at `address`: success and output.
+fn admin(args: &[&str], address: &str) -> (bool, String) {
+    let out = crate::common::tradsys(&[args, &["--admin", address]].concat());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Poll `tradsys status` until its output satisfies `wanted`.
+fn status_until(address: &str, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (ok, text) = admin(&["status"], address);
+        if ok && wanted(&text) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "no {what}; last status:\n{text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let address = free_address();
+    let config = dir.path().join("host.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nevents = 0\nbatch_size = 4\nwatch = true\n[swap]\ndebounce_ms = 50\n\
+             [admin]\nlisten = \"{address}\"\n"
+        ),
+    )
+    .unwrap();
+    let trust = dev_trust();
+    let host = std::process::Command::new(crate::common::tradsys_bin())
+        .args(["run", "--plugins", dir.path().to_str().unwrap()])
+        .args(["--trust", trust.to_str().unwrap()])
+        .args(["--config", config.to_str().unwrap()])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    status_until(&address, "running host", |s| s.contains("ma-crossover"));
+
+    // An upgrade dropped into the directory.
+    install(
+        dir.path(),
+        "ma-crossover-1.1.wasm",
+        &version_of("ma-crossover", "ma-crossover", "1.1.0"),
+    );
+    status_until(&address, "ma-crossover 1.1.0", |s| {
+        s.lines()
+            .any(|l| l.starts_with("ma-crossover") && l.contains("1.1.0"))
+    });
+    // Rolling back goes below the floor the upgrade raised: only with --pin.
+    let (ok, text) = admin(&["plugin", "rollback", "ma-crossover"], &address);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("below its rollback-protection floor 1.1.0") && text.contains("--pin"),
+        "{text}"
+    );
+    let (ok, text) = admin(&["plugin", "rollback", "ma-crossover", "--pin"], &address);
+    assert!(
+        ok && text.contains("ma-crossover 1.1.0 → 1.0.0: swapped"),
+        "{text}"
+    );
+    let (ok, text) = admin(&["plugin", "rollback", "ma-crossover"], &address);
+    assert!(!ok && text.contains("no earlier version kept"), "{text}");
+
+    // A candidate validator in shadow: price-collar's rules under max-notional's name.
+    let candidates = tempfile::tempdir().unwrap();
+    let candidate = candidates.path().join("max-notional-2.wasm");
+    std::fs::write(
+        &candidate,
+        version_of("price-collar", "max-notional", "2.0.0"),
+    )
+    .unwrap();
+    let (ok, text) = admin(&["plugin", "shadow", candidate.to_str().unwrap()], &address);
+    assert!(
+        ok && text.contains("max-notional 2.0.0 runs in shadow beside 1.0.0"),
+        "{text}"
+    );
+    status_until(&address, "a difference", |s| {
+        s.lines()
+            .any(|l| l.starts_with("shadow: max-notional") && !l.ends_with(" 0 different"))
+    });
+    let (ok, text) = admin(&["plugin", "promote", "max-notional"], &address);
+    assert!(
+        ok && text.contains("max-notional 1.0.0 → 2.0.0: swapped"),
+        "{text}"
+    );
+    let text = status_until(&address, "the promotion", |s| s.contains("promoted"));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("max-notional") && l.contains("2.0.0")),
+        "{text}"
+    );
+    let (ok, text) = admin(&["plugin", "discard", "max-notional"], &address);
+    assert!(!ok && text.contains("has no shadow"), "{text}");
+
+    // Ctrl-C ends the session after its batch, with the report.
+    let pid = host.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = host.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("swaps:") && report.contains("rollback"),
+        "{report}"
+    );
 }
