@@ -511,12 +511,13 @@ impl<B: KindBindings> PluginInstance<B> {
     }
 
     /// Take over the counters and latencies of the instance this one
-    /// replaces, so a slot's figures span every version it ran.
+    /// replaces, so a slot's figures span every version it ran. The new
+    /// instance's own calls so far (its `init`) ran off the data path: they
+    /// are counted, but their latencies are not mixed in.
     pub fn inherit_stats(&mut self, old: &Self) {
         let mine = std::mem::take(&mut self.stats);
         let mut stats = old.stats.clone();
         stats.calls += mine.calls;
-        stats.latencies_ns.extend(mine.latencies_ns);
         stats.instantiations += mine.instantiations;
         stats.instantiate_time += mine.instantiate_time;
         stats.evictions += mine.evictions;

@@ -223,6 +223,8 @@ pub struct CallTiming {
     pub mean_ns: u64,
     /// 99th percentile call latency, ns.
     pub p99_ns: u64,
+    /// 99.9th percentile call latency, ns.
+    pub p999_ns: u64,
 }
 
 /// Wall-clock figures of the whole session.
@@ -588,14 +590,17 @@ fn latency(samples: &[u64]) -> CallTiming {
         return CallTiming {
             mean_ns: 0,
             p99_ns: 0,
+            p999_ns: 0,
         };
     }
     let mut sorted = samples.to_vec();
     sorted.sort_unstable();
-    let p99 = sorted[((sorted.len() as f64 * 0.99).ceil() as usize).clamp(1, sorted.len()) - 1];
+    let rank =
+        |q: f64| sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1];
     CallTiming {
         mean_ns: sorted.iter().sum::<u64>() / sorted.len() as u64,
-        p99_ns: p99,
+        p99_ns: rank(0.99),
+        p999_ns: rank(0.999),
     }
 }
 
