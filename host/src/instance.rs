@@ -549,33 +549,19 @@ impl<B: KindBindings> PluginInstance<B> {
     /// instance, creating it if needed. A refusal is the plugin's message.
     pub fn import_state(&mut self, state: &[u8]) -> Result<(), String> {
         self.ensure_live().map_err(|f| f.to_string())?;
-        let (mut store, bindings) = self.live.take().expect("ensure_live made an instance");
         let limits = self.plugin.grants().limits;
-        let loaded = self
-            .runtime
-            .arm(&mut store, limits.init_fuel, limits.init_deadline_ms)
-            .map_err(wasmtime::Error::from_anyhow)
-            .and_then(|()| bindings.restore(&mut store, state));
-        match loaded {
+        match self.load_state(state, limits.init_fuel, limits.init_deadline_ms) {
             Ok(Ok(())) => {
-                self.live = Some((store, bindings));
                 self.meter_memory();
                 if B::PERIODIC_SNAPSHOTS {
                     self.snapshot = Some(state.to_vec());
                 }
                 Ok(())
             }
-            Ok(Err(reason)) => {
-                self.live = Some((store, bindings));
-                Err(format!(
-                    "its load-state refused the running version's state: {reason}"
-                ))
-            }
-            Err(error) => {
-                self.live = Some((store, bindings));
-                self.discard();
-                Err(self.record(to_fault(self.plugin.name(), error)).to_string())
-            }
+            Ok(Err(reason)) => Err(format!(
+                "its load-state refused the running version's state: {reason}"
+            )),
+            Err(fault) => Err(fault.to_string()),
         }
     }
 
@@ -687,37 +673,41 @@ impl<B: KindBindings> PluginInstance<B> {
         let Some(state) = state else {
             return Ok(());
         };
-        let (mut store, bindings) = self.live.take().expect("a live instance after init");
         let limits = self.plugin.grants().limits;
-        let restored = self
-            .runtime
-            .arm(&mut store, limits.fuel_per_call, limits.deadline_ms)
-            .map_err(wasmtime::Error::from_anyhow)
-            .and_then(|()| bindings.restore(&mut store, &state));
-        match restored {
-            Ok(Ok(())) => {
-                tracing::debug!(
-                    plugin = self.plugin.name(),
-                    bytes = state.len(),
-                    "state restored into a fresh instance"
-                );
-                self.live = Some((store, bindings));
-                Ok(())
-            }
-            Ok(Err(reason)) => {
-                tracing::warn!(
-                    plugin = self.plugin.name(),
-                    "snapshot refused, continuing from fresh state: {reason}"
-                );
-                self.live = Some((store, bindings));
-                Ok(())
-            }
-            Err(error) => {
-                self.live = Some((store, bindings));
-                self.discard();
-                Err(self.record(to_fault(self.plugin.name(), error)))
-            }
+        match self.load_state(&state, limits.fuel_per_call, limits.deadline_ms)? {
+            Ok(()) => tracing::debug!(
+                plugin = self.plugin.name(),
+                bytes = state.len(),
+                "state restored into a fresh instance"
+            ),
+            Err(reason) => tracing::warn!(
+                plugin = self.plugin.name(),
+                "snapshot refused, continuing from fresh state: {reason}"
+            ),
         }
+        Ok(())
+    }
+
+    /// Call `load-state` with `state` on the live instance under `fuel` and
+    /// `deadline_ms`: the plugin's answer, or a fault (the instance is then
+    /// discarded).
+    fn load_state(
+        &mut self,
+        state: &[u8],
+        fuel: u64,
+        deadline_ms: u64,
+    ) -> Result<Result<(), String>, Fault> {
+        let (mut store, bindings) = self.live.take().expect("a live instance");
+        let loaded = self
+            .runtime
+            .arm(&mut store, fuel, deadline_ms)
+            .map_err(wasmtime::Error::from_anyhow)
+            .and_then(|()| bindings.restore(&mut store, state));
+        self.live = Some((store, bindings));
+        loaded.map_err(|error| {
+            self.discard();
+            self.record(to_fault(self.plugin.name(), error))
+        })
     }
 
     /// Accept `items` if there are no more of them than the plugin's output
