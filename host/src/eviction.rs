@@ -75,7 +75,7 @@ pub trait Evictable {
 
 impl<B: KindBindings> Evictable for PluginInstance<B> {
     fn candidate(&self) -> Option<Candidate> {
-        (B::EVICTABLE && self.is_live()).then(|| Candidate {
+        self.is_live().then(|| Candidate {
             priority: self.plugin().placement().priority,
             idle: self.idle(),
             bytes: self.memory_bytes(),

@@ -159,18 +159,28 @@ pub enum LifeState {
     Failed,
 }
 
+/// When a kind's state is saved, besides eviction and swaps (which always
+/// save it first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshots {
+    /// Only when asked (validators, the matcher).
+    OnDemand,
+    /// Every `[faults] snapshot_every` calls, restored into the fresh
+    /// instance after a trap (strategies).
+    Periodic,
+    /// After every call, so the instance that replaces a trapped one carries
+    /// on exactly after the last good call (connectors: no event is repeated
+    /// or lost).
+    EveryCall,
+}
+
 /// Typed bindings of one plugin kind.
 pub trait KindBindings: Sized {
     /// The kind these bindings drive.
     const KIND: PluginKind;
 
-    /// Whether the state is saved every `snapshot_every` calls, to restore
-    /// into the fresh instance after a trap (strategies).
-    const PERIODIC_SNAPSHOTS: bool = false;
-
-    /// Whether the kind has `save-state`/`load-state`, so an instance can be
-    /// evicted and re-made without its caller noticing.
-    const EVICTABLE: bool = false;
+    /// When the plugin's state is saved.
+    const SNAPSHOTS: Snapshots;
 
     #[doc(hidden)]
     fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
@@ -182,31 +192,24 @@ pub trait KindBindings: Sized {
         config: &types::Config,
     ) -> wasmtime::Result<Result<(), String>>;
 
-    /// Snapshot the plugin's state, for kinds that have state.
+    /// The plugin's `save-state`.
     #[doc(hidden)]
-    fn snapshot(&self, _store: &mut Store<HostState>) -> Option<wasmtime::Result<Vec<u8>>> {
-        None
-    }
+    fn snapshot(&self, store: &mut Store<HostState>) -> wasmtime::Result<Vec<u8>>;
 
-    /// Restore a snapshot into a fresh instance.
+    /// The plugin's `load-state`.
     #[doc(hidden)]
     fn restore(
         &self,
-        _store: &mut Store<HostState>,
-        _state: &[u8],
-    ) -> wasmtime::Result<Result<(), String>> {
-        Ok(Ok(()))
-    }
+        store: &mut Store<HostState>,
+        state: &[u8],
+    ) -> wasmtime::Result<Result<(), String>>;
 }
 
 macro_rules! kind_bindings {
-    ($bindings:ty, $kind:ident, $exports:ident $(, $snapshots:ident, periodic = $periodic:literal)?) => {
+    ($bindings:ty, $kind:ident, $exports:ident, $snapshots:ident) => {
         impl KindBindings for $bindings {
             const KIND: PluginKind = PluginKind::$kind;
-            $(
-                const PERIODIC_SNAPSHOTS: bool = $periodic;
-                const EVICTABLE: bool = true;
-            )?
+            const SNAPSHOTS: Snapshots = Snapshots::$snapshots;
 
             fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
                 match pre {
@@ -215,20 +218,25 @@ macro_rules! kind_bindings {
                 }
             }
 
-            fn init(&self, store: &mut Store<HostState>, config: &types::Config) -> wasmtime::Result<Result<(), String>> {
+            fn init(
+                &self,
+                store: &mut Store<HostState>,
+                config: &types::Config,
+            ) -> wasmtime::Result<Result<(), String>> {
                 self.$exports().call_init(store, config)
             }
 
-            $(kind_bindings!(@$snapshots $exports);)?
-        }
-    };
-    (@snapshots $exports:ident) => {
-        fn snapshot(&self, store: &mut Store<HostState>) -> Option<wasmtime::Result<Vec<u8>>> {
-            Some(self.$exports().call_save_state(store))
-        }
+            fn snapshot(&self, store: &mut Store<HostState>) -> wasmtime::Result<Vec<u8>> {
+                self.$exports().call_save_state(store)
+            }
 
-        fn restore(&self, store: &mut Store<HostState>, state: &[u8]) -> wasmtime::Result<Result<(), String>> {
-            self.$exports().call_load_state(store, state)
+            fn restore(
+                &self,
+                store: &mut Store<HostState>,
+                state: &[u8],
+            ) -> wasmtime::Result<Result<(), String>> {
+                self.$exports().call_load_state(store, state)
+            }
         }
     };
 }
@@ -237,27 +245,25 @@ kind_bindings!(
     strategy::Strategy,
     Strategy,
     tradsys_plugins_strategy_api,
-    snapshots,
-    periodic = true
+    Periodic
 );
 kind_bindings!(
     risk_validator::RiskValidator,
     RiskValidator,
     tradsys_plugins_risk_validator_api,
-    snapshots,
-    periodic = false
+    OnDemand
 );
 kind_bindings!(
     matcher::Matcher,
     Matcher,
     tradsys_plugins_matcher_api,
-    snapshots,
-    periodic = false
+    OnDemand
 );
 kind_bindings!(
     connector::Connector,
     Connector,
-    tradsys_plugins_connector_api
+    tradsys_plugins_connector_api,
+    EveryCall
 );
 
 /// One plugin's instance slot: created on the first call, discarded after a
@@ -466,6 +472,7 @@ impl<B: KindBindings> PluginInstance<B> {
         let result = match self.timed(|| bindings.init(&mut store, &config)) {
             Ok(Ok(())) => {
                 self.live = Some((store, bindings));
+                self.calls_since_snapshot = 0;
                 self.meter_memory();
                 self.restore_snapshot()
             }
@@ -528,16 +535,11 @@ impl<B: KindBindings> PluginInstance<B> {
     }
 
     /// The state to hand to a new version: saved from the live instance, or
-    /// the one an eviction left; `None` when the plugin never ran (the new
-    /// version then starts fresh, as this one would have). The instance is
-    /// left as it was, so it can go on running if the handoff fails.
+    /// the one an eviction (or the last call, for kinds saved after every
+    /// call) left; `None` when the plugin never ran (the new version then
+    /// starts fresh, as this one would have). The instance is left as it
+    /// was, so it can go on running if the handoff fails.
     pub fn export_state(&mut self) -> Result<Option<Vec<u8>>, Fault> {
-        if !B::EVICTABLE {
-            return Err(Fault::Contract {
-                plugin: self.plugin.name().to_string(),
-                reason: format!("a {} has no state interface to hand over", B::KIND),
-            });
-        }
         if self.live.is_none() {
             return Ok(self.snapshot.clone());
         }
@@ -553,7 +555,7 @@ impl<B: KindBindings> PluginInstance<B> {
         match self.load_state(state, limits.init_fuel, limits.init_deadline_ms) {
             Ok(Ok(())) => {
                 self.meter_memory();
-                if B::PERIODIC_SNAPSHOTS {
+                if B::SNAPSHOTS != Snapshots::OnDemand {
                     self.snapshot = Some(state.to_vec());
                 }
                 Ok(())
@@ -566,11 +568,10 @@ impl<B: KindBindings> PluginInstance<B> {
     }
 
     /// Save the instance's state and drop it; the next call makes a fresh
-    /// instance and restores the state, so results do not change. Kinds
-    /// without state (connectors) are never evicted. A failure to save is a
-    /// fault, and the instance is dropped all the same.
+    /// instance and restores the state, so results do not change. A failure
+    /// to save is a fault, and the instance is dropped all the same.
     pub fn evict(&mut self) -> Result<bool, Fault> {
-        if !B::EVICTABLE || self.live.is_none() {
+        if self.live.is_none() {
             return Ok(false);
         }
         self.save_snapshot()?;
@@ -593,6 +594,13 @@ impl<B: KindBindings> PluginInstance<B> {
             });
         }
         self.ensure_live()?;
+        // A kind saved at every call is saved before it, once the last call's
+        // answer was taken (the caller refuses a bad answer with a fault, which
+        // discards the instance): whatever goes wrong in this call, the next
+        // instance resumes from the state before it.
+        if B::SNAPSHOTS == Snapshots::EveryCall && self.calls_since_snapshot > 0 {
+            self.save_snapshot()?;
+        }
         let (mut store, bindings) = self.live.take().expect("ensure_live made an instance");
         let limits = self.plugin.grants().limits;
         if let Err(e) = self
@@ -623,16 +631,18 @@ impl<B: KindBindings> PluginInstance<B> {
         }
     }
 
-    /// Every `snapshot_every` successful calls, save the plugin's state (for
-    /// kinds with periodic snapshots), to restore into the fresh instance
-    /// after a trap.
+    /// After a successful call: every `snapshot_every` of them, save a
+    /// strategy's state, to restore into the fresh instance after a trap.
     fn take_snapshot_if_due(&mut self) -> Result<(), Fault> {
-        let every = self.plugin.grants().faults.snapshot_every;
         self.calls_since_snapshot += 1;
-        if !B::PERIODIC_SNAPSHOTS || every == 0 || self.calls_since_snapshot < every {
+        let every = match B::SNAPSHOTS {
+            Snapshots::Periodic => self.plugin.grants().faults.snapshot_every,
+            // Saved before the next call instead (see `call`).
+            Snapshots::OnDemand | Snapshots::EveryCall => return Ok(()),
+        };
+        if every == 0 || self.calls_since_snapshot < every {
             return Ok(());
         }
-        self.calls_since_snapshot = 0;
         self.save_snapshot()
     }
 
@@ -644,12 +654,11 @@ impl<B: KindBindings> PluginInstance<B> {
             .runtime
             .arm(&mut store, limits.fuel_per_call, limits.deadline_ms)
             .map_err(wasmtime::Error::from_anyhow)
-            .and_then(|()| bindings.snapshot(&mut store).transpose());
+            .and_then(|()| bindings.snapshot(&mut store));
         match snapshot {
             Ok(state) => {
-                if state.is_some() {
-                    self.snapshot = state;
-                }
+                self.snapshot = Some(state);
+                self.calls_since_snapshot = 0;
                 self.live = Some((store, bindings));
                 Ok(())
             }
@@ -662,13 +671,12 @@ impl<B: KindBindings> PluginInstance<B> {
     }
 
     /// Load the last snapshot into a fresh instance. A snapshot the plugin
-    /// refuses leaves it fresh (and says so); a trap is a fault. Kinds without
-    /// periodic snapshots use a snapshot once (it was taken at eviction).
+    /// refuses leaves it fresh (and says so); a trap is a fault. Kinds saved
+    /// only on demand use a snapshot once (it was taken at eviction).
     fn restore_snapshot(&mut self) -> Result<(), Fault> {
-        let state = if B::PERIODIC_SNAPSHOTS {
-            self.snapshot.clone()
-        } else {
-            self.snapshot.take()
+        let state = match B::SNAPSHOTS {
+            Snapshots::OnDemand => self.snapshot.take(),
+            Snapshots::Periodic | Snapshots::EveryCall => self.snapshot.clone(),
         };
         let Some(state) = state else {
             return Ok(());

@@ -409,7 +409,7 @@ impl Session {
                 let live = old.plugin().version().to_string();
                 (Candidate::RiskValidator(new), (live, start))
             }
-            Prepared::Matcher(_) => {
+            Prepared::Matcher(_) | Prepared::Connector(_) => {
                 return Err("only strategies and validators run in shadow".to_string());
             }
         };
@@ -565,10 +565,13 @@ impl Session {
                 hand_over(&mut self.matcher, new)
             }
             Prepared::Matcher(_) => Err(not_running()),
+            Prepared::Connector(new) if self.connector.plugin().name() == name => {
+                hand_over(&mut self.connector, new)
+            }
+            Prepared::Connector(_) => Err(not_running()),
         }
     }
 
-    /// Put a new version in its slot (the old instance is dropped).
     /// Put a new version in its slot; the old one joins the slot's history
     /// (kept compiled for a rollback), unless this is a rollback, which
     /// takes its version off the history instead.
@@ -594,6 +597,7 @@ impl Session {
                 .find(|v| v.plugin().name() == name)
                 .map(|old| replace(old, new)),
             Prepared::Matcher(new) => Some(replace(&mut self.matcher, new)),
+            Prepared::Connector(new) => Some(replace(&mut self.connector, new)),
         };
         let mut history = self.history.lock().expect("history");
         let versions = history.entry(name.clone()).or_default();

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::bindings::{matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy};
+use crate::bindings::{
+    connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
+};
 use crate::instance::{KindBindings, PluginInstance};
 use crate::plugin::{Plugin, PluginKind};
 use crate::runtime::Runtime;
@@ -24,12 +26,13 @@ pub enum Prepared {
     RiskValidator(PluginInstance<RiskValidator>),
     /// The matcher.
     Matcher(PluginInstance<Matcher>),
+    /// The connector.
+    Connector(PluginInstance<Connector>),
 }
 
 impl Prepared {
     /// Compile `plugin` (or load it from the cache), instantiate it and run
-    /// its `init`; called off the data path. Connectors are refused: they
-    /// have no state interface, so a new one would start its stream over.
+    /// its `init`; called off the data path.
     pub fn prepare(runtime: &Arc<Runtime>, plugin: Arc<Plugin>) -> Result<Self, String> {
         fn live<B: KindBindings>(
             runtime: &Arc<Runtime>,
@@ -44,11 +47,7 @@ impl Prepared {
             PluginKind::Strategy => live(runtime, plugin).map(Self::Strategy),
             PluginKind::RiskValidator => live(runtime, plugin).map(Self::RiskValidator),
             PluginKind::Matcher => live(runtime, plugin).map(Self::Matcher),
-            PluginKind::Connector => Err(
-                "a connector is not swapped while the host runs (it has no state interface, so \
-                 its stream would start over); restart the host to change it"
-                    .to_string(),
-            ),
+            PluginKind::Connector => live(runtime, plugin).map(Self::Connector),
         }
     }
 
@@ -58,6 +57,7 @@ impl Prepared {
             Self::Strategy(i) => i.plugin(),
             Self::RiskValidator(i) => i.plugin(),
             Self::Matcher(i) => i.plugin(),
+            Self::Connector(i) => i.plugin(),
         }
     }
 }

@@ -175,6 +175,12 @@ macro_rules! export_connector {
                 fn poll_reports() -> ::std::vec::Vec<$crate::OrderEvent> {
                     $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::Connector::poll_reports(plugin))
                 }
+                fn save_state() -> ::std::vec::Vec<u8> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::Connector::save_state(plugin))
+                }
+                fn load_state(state: ::std::vec::Vec<u8>) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::Connector::load_state(plugin, &state))
+                }
             }
             $crate::__bindings::connector::__export_connector!(Adapter with_types_in $crate::__bindings::connector);
         };

@@ -96,4 +96,13 @@ pub trait Connector: Sized + 'static {
     fn poll_reports(&mut self) -> Vec<OrderEvent> {
         Vec::new()
     }
+
+    /// Serialise the position in the stream (and any venue state), so a new
+    /// version or a restarted instance carries on after the last batch
+    /// delivered. The host calls it after every `next_batch`, so keep it
+    /// small. A live feed that holds nothing returns an empty vector.
+    fn save_state(&self) -> Vec<u8>;
+
+    /// Restore state from `save_state`, after `new` with the same config.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String>;
 }

@@ -1,7 +1,14 @@
 //! A small binary encoding for `save-state` / `load-state`.
 //!
 //! Plugins choose their own state format; these helpers make the common case
-//! (a version byte, then integers and lengths) short and safe to decode.
+//! (a version byte, then integers, strings and the WIT event records) short
+//! and safe to decode.
+
+use crate::{
+    Bar, BookAction, BookDelta, Fill, InstrumentDefinition, MarketEvent, OrderAccepted,
+    OrderCanceled, OrderEvent, OrderModified, OrderRejected, Quote, RejectReason, Rejection, Side,
+    Trade,
+};
 
 /// Appends little-endian values to a buffer.
 #[derive(Debug, Default)]
@@ -39,6 +46,100 @@ impl StateWriter {
         self.u64(value.to_bits())
     }
 
+    /// Append a `bool` (one byte).
+    pub fn bool(&mut self, value: bool) -> &mut Self {
+        self.u8(u8::from(value))
+    }
+
+    /// Append a byte string: its length as a `u32`, then the bytes.
+    pub fn bytes(&mut self, value: &[u8]) -> &mut Self {
+        let len = u32::try_from(value.len()).expect("state field over 4 GiB");
+        self.u32(len);
+        self.bytes.extend_from_slice(value);
+        self
+    }
+
+    /// Append a string (as [`bytes`](Self::bytes) of its UTF-8).
+    pub fn str(&mut self, value: &str) -> &mut Self {
+        self.bytes(value.as_bytes())
+    }
+
+    /// Append a market event (any variant), for a plugin that buffers events.
+    pub fn market_event(&mut self, event: &MarketEvent) -> &mut Self {
+        match event {
+            MarketEvent::Instrument(d) => {
+                self.u8(0).u32(d.id).str(&d.symbol).i64(d.tick_size);
+                self.i64(d.lot_size)
+                    .u8(d.price_precision)
+                    .u8(d.size_precision);
+                self.i64(d.multiplier)
+            }
+            MarketEvent::Quote(q) => {
+                self.u8(1).u32(q.instrument).u64(q.ts);
+                self.i64(q.bid_price)
+                    .i64(q.bid_size)
+                    .i64(q.ask_price)
+                    .i64(q.ask_size)
+            }
+            MarketEvent::Trade(t) => {
+                self.u8(2)
+                    .u32(t.instrument)
+                    .u64(t.ts)
+                    .i64(t.price)
+                    .i64(t.size);
+                self.u8(t.aggressor.map_or(0, |side| 1 + side_code(side)))
+            }
+            MarketEvent::Bar(b) => {
+                self.u8(3).u32(b.instrument).u64(b.ts);
+                self.i64(b.open)
+                    .i64(b.high)
+                    .i64(b.low)
+                    .i64(b.close)
+                    .i64(b.volume)
+            }
+            MarketEvent::BookDelta(d) => {
+                self.u8(4).u32(d.instrument).u64(d.ts);
+                self.u8(d.action as u8).u8(side_code(d.side));
+                self.i64(d.price).i64(d.size).u64(d.order_id)
+            }
+        }
+    }
+
+    /// Append an execution report (any variant), for a plugin that holds
+    /// reports not yet delivered (a venue connector).
+    pub fn order_event(&mut self, event: &OrderEvent) -> &mut Self {
+        match event {
+            OrderEvent::Accepted(e) => self.u8(0).u64(e.id).u32(e.instrument).u64(e.ts),
+            OrderEvent::Rejected(e) => {
+                self.u8(1).u64(e.id).u32(e.instrument).u64(e.ts);
+                self.u8(e.rejection.reason as u8);
+                match &e.rejection.message {
+                    Some(message) => self.u8(1).str(message),
+                    None => self.u8(0),
+                }
+            }
+            OrderEvent::Filled(f) => {
+                self.u8(2)
+                    .u64(f.id)
+                    .u32(f.instrument)
+                    .u64(f.ts)
+                    .u8(side_code(f.side));
+                self.i64(f.price)
+                    .i64(f.quantity)
+                    .i64(f.leaves_quantity)
+                    .bool(f.maker)
+            }
+            OrderEvent::Canceled(e) => {
+                self.u8(3).u64(e.id).u32(e.instrument).u64(e.ts);
+                self.i64(e.canceled_quantity)
+            }
+            OrderEvent::Modified(e) => {
+                self.u8(4).u64(e.id).u32(e.instrument).u64(e.ts);
+                self.i64(e.price).i64(e.leaves_quantity)
+            }
+        }
+    }
+
     /// The encoded bytes.
     pub fn finish(self) -> Vec<u8> {
         self.bytes
@@ -69,6 +170,16 @@ impl<'a> StateReader<'a> {
         Ok(head.try_into().expect("split at N"))
     }
 
+    /// Read the leading format byte and refuse any but `expected`, naming both.
+    pub fn format(&mut self, expected: u8) -> Result<(), String> {
+        match self.u8()? {
+            version if version == expected => Ok(()),
+            version => Err(format!(
+                "state format {version}, this version reads {expected}"
+            )),
+        }
+    }
+
     /// Read a `u8`.
     pub fn u8(&mut self) -> Result<u8, String> {
         Ok(self.take::<1>()?[0])
@@ -94,6 +205,134 @@ impl<'a> StateReader<'a> {
         Ok(f64::from_bits(self.u64()?))
     }
 
+    /// Read a `bool`; any byte but 0 or 1 is an error.
+    pub fn bool(&mut self) -> Result<bool, String> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(format!("state: bad boolean {other}")),
+        }
+    }
+
+    /// Read a byte string written by [`StateWriter::bytes`].
+    pub fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let len = self.u32()? as usize;
+        if self.bytes.len() < len {
+            return Err(format!(
+                "state truncated: a field of {len} bytes, {} left",
+                self.bytes.len()
+            ));
+        }
+        let (head, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    /// Read a string written by [`StateWriter::str`].
+    pub fn string(&mut self) -> Result<String, String> {
+        let bytes = self.bytes()?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| format!("state: a string is not UTF-8: {e}"))
+    }
+
+    /// Read a market event written by [`StateWriter::market_event`].
+    pub fn market_event(&mut self) -> Result<MarketEvent, String> {
+        Ok(match self.u8()? {
+            0 => MarketEvent::Instrument(InstrumentDefinition {
+                id: self.u32()?,
+                symbol: self.string()?,
+                tick_size: self.i64()?,
+                lot_size: self.i64()?,
+                price_precision: self.u8()?,
+                size_precision: self.u8()?,
+                multiplier: self.i64()?,
+            }),
+            1 => MarketEvent::Quote(Quote {
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                bid_price: self.i64()?,
+                bid_size: self.i64()?,
+                ask_price: self.i64()?,
+                ask_size: self.i64()?,
+            }),
+            2 => MarketEvent::Trade(Trade {
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                price: self.i64()?,
+                size: self.i64()?,
+                aggressor: match self.u8()? {
+                    0 => None,
+                    code => Some(side(code - 1)?),
+                },
+            }),
+            3 => MarketEvent::Bar(Bar {
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                open: self.i64()?,
+                high: self.i64()?,
+                low: self.i64()?,
+                close: self.i64()?,
+                volume: self.i64()?,
+            }),
+            4 => MarketEvent::BookDelta(BookDelta {
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                action: book_action(self.u8()?)?,
+                side: side(self.u8()?)?,
+                price: self.i64()?,
+                size: self.i64()?,
+                order_id: self.u64()?,
+            }),
+            tag => return Err(format!("state: unknown market event tag {tag}")),
+        })
+    }
+
+    /// Read an execution report written by [`StateWriter::order_event`].
+    pub fn order_event(&mut self) -> Result<OrderEvent, String> {
+        Ok(match self.u8()? {
+            0 => OrderEvent::Accepted(OrderAccepted {
+                id: self.u64()?,
+                instrument: self.u32()?,
+                ts: self.u64()?,
+            }),
+            1 => OrderEvent::Rejected(OrderRejected {
+                id: self.u64()?,
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                rejection: Rejection {
+                    reason: reject_reason(self.u8()?)?,
+                    message: match self.bool()? {
+                        true => Some(self.string()?),
+                        false => None,
+                    },
+                },
+            }),
+            2 => OrderEvent::Filled(Fill {
+                id: self.u64()?,
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                side: side(self.u8()?)?,
+                price: self.i64()?,
+                quantity: self.i64()?,
+                leaves_quantity: self.i64()?,
+                maker: self.bool()?,
+            }),
+            3 => OrderEvent::Canceled(OrderCanceled {
+                id: self.u64()?,
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                canceled_quantity: self.i64()?,
+            }),
+            4 => OrderEvent::Modified(OrderModified {
+                id: self.u64()?,
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                price: self.i64()?,
+                leaves_quantity: self.i64()?,
+            }),
+            tag => return Err(format!("state: unknown order event tag {tag}")),
+        })
+    }
+
     /// Succeeds only when every byte was read.
     pub fn finish(self) -> Result<(), String> {
         if self.bytes.is_empty() {
@@ -105,6 +344,54 @@ impl<'a> StateReader<'a> {
             ))
         }
     }
+}
+
+fn side_code(side: Side) -> u8 {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+fn side(code: u8) -> Result<Side, String> {
+    match code {
+        0 => Ok(Side::Buy),
+        1 => Ok(Side::Sell),
+        other => Err(format!("state: bad side {other}")),
+    }
+}
+
+fn book_action(code: u8) -> Result<BookAction, String> {
+    [
+        BookAction::Add,
+        BookAction::Modify,
+        BookAction::Cancel,
+        BookAction::Clear,
+    ]
+    .into_iter()
+    .find(|a| *a as u8 == code)
+    .ok_or_else(|| format!("state: bad book action {code}"))
+}
+
+fn reject_reason(code: u8) -> Result<RejectReason, String> {
+    use RejectReason::*;
+    [
+        NotionalLimit,
+        QuantityLimit,
+        PriceCollar,
+        PositionLimit,
+        RateLimit,
+        InvalidOrder,
+        UnknownOrder,
+        FillOrKillUnfilled,
+        NoLiquidity,
+        ValidatorFault,
+        InstrumentHalted,
+        Other,
+    ]
+    .into_iter()
+    .find(|r| *r as u8 == code)
+    .ok_or_else(|| format!("state: bad reject reason {code}"))
 }
 
 #[cfg(test)]
@@ -123,5 +410,135 @@ mod tests {
         );
         assert!(r.finish().is_ok());
         assert!(StateReader::new(&bytes[..3]).u32().is_err());
+    }
+
+    fn every_event() -> (Vec<MarketEvent>, Vec<OrderEvent>) {
+        let market = vec![
+            MarketEvent::Instrument(InstrumentDefinition {
+                id: 3,
+                symbol: "ESH4".into(),
+                tick_size: 250_000_000,
+                lot_size: 1_000_000_000,
+                price_precision: 2,
+                size_precision: 0,
+                multiplier: 50,
+            }),
+            MarketEvent::Quote(Quote {
+                instrument: 3,
+                ts: 9,
+                bid_price: 1,
+                bid_size: 2,
+                ask_price: 3,
+                ask_size: 4,
+            }),
+            MarketEvent::Trade(Trade {
+                instrument: 3,
+                ts: 10,
+                price: -5,
+                size: 6,
+                aggressor: Some(Side::Sell),
+            }),
+            MarketEvent::Trade(Trade {
+                instrument: 3,
+                ts: 11,
+                price: 5,
+                size: 6,
+                aggressor: None,
+            }),
+            MarketEvent::Bar(Bar {
+                instrument: 1,
+                ts: 12,
+                open: 1,
+                high: 4,
+                low: 0,
+                close: 2,
+                volume: 7,
+            }),
+            MarketEvent::BookDelta(BookDelta {
+                instrument: 1,
+                ts: 13,
+                action: BookAction::Clear,
+                side: Side::Buy,
+                price: 8,
+                size: 9,
+                order_id: u64::MAX,
+            }),
+        ];
+        let orders = vec![
+            OrderEvent::Accepted(OrderAccepted {
+                id: 1,
+                instrument: 2,
+                ts: 3,
+            }),
+            OrderEvent::Rejected(OrderRejected {
+                id: 1,
+                instrument: 2,
+                ts: 3,
+                rejection: Rejection {
+                    reason: RejectReason::Other,
+                    message: Some("no — thanks".into()),
+                },
+            }),
+            OrderEvent::Rejected(OrderRejected {
+                id: 1,
+                instrument: 2,
+                ts: 3,
+                rejection: Rejection {
+                    reason: RejectReason::NotionalLimit,
+                    message: None,
+                },
+            }),
+            OrderEvent::Filled(Fill {
+                id: 4,
+                instrument: 0,
+                ts: 5,
+                side: Side::Sell,
+                price: 6,
+                quantity: 7,
+                leaves_quantity: 0,
+                maker: true,
+            }),
+            OrderEvent::Canceled(OrderCanceled {
+                id: 4,
+                instrument: 0,
+                ts: 5,
+                canceled_quantity: 8,
+            }),
+            OrderEvent::Modified(OrderModified {
+                id: 4,
+                instrument: 0,
+                ts: 5,
+                price: 9,
+                leaves_quantity: 10,
+            }),
+        ];
+        (market, orders)
+    }
+
+    #[test]
+    fn every_event_variant_round_trips_and_truncation_is_refused() {
+        let (market, orders) = every_event();
+        let mut w = StateWriter::default();
+        for e in &market {
+            w.market_event(e);
+        }
+        for e in &orders {
+            w.order_event(e);
+        }
+        let bytes = w.finish();
+        let mut r = StateReader::new(&bytes);
+        let read_market: Vec<_> = market.iter().map(|_| r.market_event().unwrap()).collect();
+        let read_orders: Vec<_> = orders.iter().map(|_| r.order_event().unwrap()).collect();
+        r.finish().unwrap();
+        assert_eq!(format!("{read_market:?}"), format!("{market:?}"));
+        assert_eq!(format!("{read_orders:?}"), format!("{orders:?}"));
+        for len in 0..bytes.len() {
+            let mut r = StateReader::new(&bytes[..len]);
+            let all = market.iter().try_for_each(|_| r.market_event().map(drop));
+            let all = all.and_then(|()| orders.iter().try_for_each(|_| r.order_event().map(drop)));
+            assert!(all.is_err(), "{len} bytes of {} decoded", bytes.len());
+        }
+        assert!(StateReader::new(&[9]).market_event().is_err());
+        assert!(StateReader::new(&[2, 0, 0, 0, 0]).order_event().is_err());
     }
 }

@@ -427,12 +427,13 @@ fn a_failed_matcher_halts_trading_rather_than_guess() {
 }
 
 #[test]
-fn a_failed_connector_is_restarted_with_back_off_until_quarantined() {
+fn a_connector_failing_at_one_point_of_its_stream_is_quarantined_without_replaying_it() {
     let set = ["test:hostile-connector", "fifo-matcher", "ma-crossover"];
     let toml = "[run]\nconnector = \"hostile-connector\"\nbatch_size = 1\n\n[plugins.hostile-connector]\nconfig = { fail_at = 10 }\n";
     let report = session_with(&set, toml, "1000");
     let connector = plugin(&report, "hostile-connector");
-    // Each fresh instance delivers 9 batches, then fails: five faults open the breaker.
+    // Each restarted instance resumes just before batch 10, which fails again:
+    // five faults open the breaker.
     assert_eq!(connector["faults"]["trap:unreachable"], 5, "{connector}");
     assert_eq!(report["connector_restarts"], 4);
     assert_eq!(connector["instantiations"], 5);
@@ -444,6 +445,23 @@ fn a_failed_connector_is_restarted_with_back_off_until_quarantined() {
         "{}",
         report["stopped"]
     );
-    // 5 lives of 9 batches each: the definition and 8 quotes.
-    assert_eq!(report["events"], 45);
+    // The definition and 8 quotes, once each: nothing was delivered twice.
+    assert_eq!(report["events"], 9);
+}
+
+#[test]
+fn a_connector_restarted_after_a_transient_fault_carries_on_where_it_stopped() {
+    let set = ["test:hostile-connector", "fifo-matcher", "ma-crossover"];
+    let toml = "[run]\nconnector = \"hostile-connector\"\nbatch_size = 1\n\
+                [faults]\nquarantine_after = 1000\n\
+                [plugins.hostile-connector]\nconfig = { fail_at = 0, fail_every = 7, quotes = 100 }\n";
+    let report = session_with(&set, toml, "0");
+    let connector = plugin(&report, "hostile-connector");
+    // Every instance traps on its 7th call; each new one resumes after the
+    // last batch delivered, so the stream ends after exactly its 101 events.
+    let faults = connector["faults"]["trap:unreachable"].as_u64().unwrap();
+    assert!(faults >= 15, "{connector}");
+    assert_eq!(report["connector_restarts"], faults);
+    assert_eq!(report["events"], 101, "{report}");
+    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
 }

@@ -226,6 +226,18 @@ fn a_matcher_swapped_mid_session_keeps_its_books() {
     assert_eq!(results(&report), results(&baseline));
 }
 
+#[test]
+fn a_connector_swapped_mid_session_carries_on_its_stream() {
+    let toml = "[run]\nevents = 20000\nbatch_size = 8\n";
+    let (baseline, report, swaps) =
+        with_and_without_swaps(toml, &["synthetic-market"], Duration::from_millis(5));
+    assert!(swaps.len() >= 3, "only {} swaps", swaps.len());
+    // Each new version resumes after the last batch the old one delivered:
+    // the strategies see the same market, so they trade the same.
+    assert!(baseline["fills"].as_u64().unwrap() > 50);
+    assert_eq!(results(&report), results(&baseline));
+}
+
 /// Write `bytes` to `dir/name` as an installer should: a temporary file, then a rename.
 fn install(dir: &Path, name: &str, bytes: &[u8]) {
     let tmp = dir.join(format!(".{name}.tmp"));

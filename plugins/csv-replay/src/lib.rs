@@ -38,6 +38,7 @@ pub mod parse;
 use std::path::{Component, Path};
 
 use parse::{Format, Options};
+use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Config, Connector, InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, OrderRejected,
     RejectReason, Rejection, fixed,
@@ -45,6 +46,9 @@ use tradsys_sdk::{
 
 /// Where the host mounts the data directory inside the guest.
 pub const DATA_DIR: &str = "/data";
+
+/// Format version written first by `save_state`.
+const STATE_VERSION: u8 = 1;
 
 /// Message of every rejection.
 const DATA_ONLY: &str = "csv-replay is a data-only connector";
@@ -54,6 +58,8 @@ const DATA_ONLY: &str = "csv-replay is a data-only connector";
 pub struct CsvReplay {
     /// Events still to deliver, the definition first.
     events: std::vec::IntoIter<MarketEvent>,
+    /// Events in the file, the definition included.
+    total: u64,
     /// Time of the last delivered event: stamps the rejections.
     clock: u64,
 }
@@ -98,6 +104,38 @@ impl Connector for CsvReplay {
                 })
             })
             .collect()
+    }
+
+    /// The position in the file: events delivered out of how many, and the clock.
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION).u64(self.delivered()).u64(self.total);
+        w.u64(self.clock);
+        w.finish()
+    }
+
+    /// Skip what the saved instance had delivered; the file (parsed again by
+    /// `init`) must still hold as many events as it did.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        r.format(STATE_VERSION)?;
+        let (delivered, total, clock) = (r.u64()?, r.u64()?, r.u64()?);
+        r.finish()?;
+        if total != self.total {
+            return Err(format!(
+                "the saved position is in a file of {total} events, this one has {}",
+                self.total
+            ));
+        }
+        let skip = delivered.saturating_sub(self.delivered());
+        if delivered < self.delivered() || skip > self.events.len() as u64 {
+            return Err(format!("saved position {delivered} is out of range"));
+        }
+        if skip > 0 {
+            self.events.nth(skip as usize - 1);
+        }
+        self.clock = clock;
+        Ok(())
     }
 }
 
@@ -184,9 +222,15 @@ impl CsvReplay {
         })];
         events.extend(parse::parse_events(file, content, &options)?);
         Ok(Self {
+            total: events.len() as u64,
             events: events.into_iter(),
             clock: 0,
         })
+    }
+
+    /// Events delivered so far, the definition included.
+    fn delivered(&self) -> u64 {
+        self.total - self.events.len() as u64
     }
 }
 
@@ -240,6 +284,43 @@ mod tests {
         assert!(matches!(&rest[1], MarketEvent::Quote(q) if q.ask_price == 1_121_610_000));
         assert!(r.next_batch(100).is_none());
         assert!(r.next_batch(1).is_none());
+    }
+
+    #[test]
+    fn a_restored_replay_carries_on_after_the_last_delivered_event() {
+        let whole = format!("{:?}", replay("q.csv", QUOTES, &[]).unwrap().next_batch(10));
+        let mut first = replay("q.csv", QUOTES, &[]).unwrap();
+        let mut events = first.next_batch(2).unwrap();
+        let mut second = replay("q.csv", QUOTES, &[]).unwrap();
+        second.load_state(&first.save_state()).unwrap();
+        events.extend(second.next_batch(10).unwrap());
+        assert_eq!(format!("{:?}", Some(events)), whole);
+        assert!(second.next_batch(10).is_none());
+        // A fresh instance's state (nothing delivered) skips nothing.
+        let mut third = replay("q.csv", QUOTES, &[]).unwrap();
+        third
+            .load_state(&replay("q.csv", QUOTES, &[]).unwrap().save_state())
+            .unwrap();
+        assert_eq!(third.next_batch(10).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_position_in_another_file_is_refused() {
+        let mut longer = replay(
+            "q.csv",
+            &format!("{QUOTES}20200101 170011000,1.1212,1.1217,0\n"),
+            &[],
+        )
+        .unwrap();
+        longer.next_batch(3).unwrap();
+        let mut r = replay("q.csv", QUOTES, &[]).unwrap();
+        let refused = r.load_state(&longer.save_state()).unwrap_err();
+        assert!(
+            refused.contains("file of 5 events, this one has 4"),
+            "{refused}"
+        );
+        assert!(r.load_state(&[1, 2, 3]).is_err());
+        assert_eq!(r.next_batch(10).unwrap().len(), 4, "nothing was skipped");
     }
 
     #[test]

@@ -152,10 +152,7 @@ impl Matcher for FifoMatcher {
     /// books stay as they were.
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        let version = r.u8()?;
-        if version != FORMAT_VERSION {
-            return Err(format!("unsupported state format version {version}"));
-        }
+        r.format(FORMAT_VERSION)?;
         let count = r.u32()?;
         let mut books = BTreeMap::new();
         let mut previous: Option<u32> = None;

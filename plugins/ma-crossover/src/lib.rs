@@ -474,10 +474,7 @@ impl Strategy for MaCrossover {
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        let version = r.u8()?;
-        if version != STATE_VERSION {
-            return Err(format!("state: unknown version {version}"));
-        }
+        r.format(STATE_VERSION)?;
         let next_id = r.u64()?;
         let mut books = BTreeMap::new();
         for _ in 0..r.u32()? {

@@ -545,10 +545,7 @@ impl Strategy for Momentum {
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        match r.u8()? {
-            STATE_VERSION => {}
-            other => return Err(format!("state: unknown version {other}")),
-        }
+        r.format(STATE_VERSION)?;
         let next_id = r.u64()?;
         let mut instruments = BTreeMap::new();
         for _ in 0..r.u32()? {

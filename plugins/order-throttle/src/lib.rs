@@ -126,10 +126,7 @@ impl RiskValidator for OrderThrottle {
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        let version = r.u8()?;
-        if version != STATE_VERSION {
-            return Err(format!("unknown state version {version}"));
-        }
+        r.format(STATE_VERSION)?;
         let mut recent = BTreeMap::new();
         for _ in 0..r.u32()? {
             let strategy = r.u32()?;

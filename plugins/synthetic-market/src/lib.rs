@@ -41,6 +41,7 @@
 
 use std::collections::VecDeque;
 
+use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Bar, Connector, Fill, InstrumentDefinition, MarketEvent, NewOrder, OrderAccepted,
     OrderCanceled, OrderCommand, OrderEvent, OrderModified, OrderRejected, OrderType, Quote,
@@ -77,6 +78,8 @@ const MIN_MID_TICKS: i64 = 10;
 const TRADE_PERCENT: u64 = 15;
 /// Largest batch generated at once, whatever `max` asks for (bounds memory).
 const MAX_BATCH: usize = 1 << 16;
+/// Format version written first by `save_state`.
+const STATE_VERSION: u8 = 1;
 
 /// splitmix64: a tiny, well-mixed, seedable PRNG (Steele, Lea and Flood 2014).
 #[derive(Debug, Clone)]
@@ -289,6 +292,133 @@ impl Connector for SyntheticMarket {
 
     fn poll_reports(&mut self) -> Vec<OrderEvent> {
         std::mem::take(&mut self.venue.reports)
+    }
+
+    /// Everything that moves: the PRNG, the clock, each walk, the events
+    /// generated but not delivered, and the venue. What comes from the config
+    /// (limit, interval, instruments) is not saved; a state made with another
+    /// number of instruments is refused.
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION).u64(self.rng.0).u64(self.delivered);
+        w.u64(self.clock).u64(self.minute);
+        w.u32(self.walks.len() as u32);
+        for walk in &self.walks {
+            w.i64(walk.pos_mt).i64(walk.trend_mt).i64(walk.target_mt);
+            optional(&mut w, walk.last_mid, |w, mid| {
+                w.i64(mid);
+            });
+            optional(&mut w, walk.bar, |w, bar| {
+                w.i64(bar.open).i64(bar.high).i64(bar.low);
+                w.i64(bar.close).i64(bar.volume);
+            });
+        }
+        w.u32(self.pending.len() as u32);
+        for event in &self.pending {
+            w.market_event(event);
+        }
+        let venue = &self.venue;
+        for touch in &venue.touch {
+            optional(&mut w, *touch, |w, (bid, ask)| {
+                w.i64(bid).i64(ask);
+            });
+        }
+        w.u64(venue.clock).u32(venue.resting.len() as u32);
+        for r in &venue.resting {
+            w.u64(r.id).u32(r.instrument).bool(r.side == Side::Sell);
+            w.i64(r.price).i64(r.quantity);
+        }
+        w.u32(venue.reports.len() as u32);
+        for report in &venue.reports {
+            w.order_event(report);
+        }
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        r.format(STATE_VERSION)?;
+        let mut next = Self {
+            rng: Rng(r.u64()?),
+            delivered: r.u64()?,
+            clock: r.u64()?,
+            minute: r.u64()?,
+            walks: self.walks.clone(),
+            pending: VecDeque::new(),
+            venue: Venue {
+                touch: Vec::new(),
+                ticks: self.venue.ticks.clone(),
+                clock: 0,
+                resting: Vec::new(),
+                reports: Vec::new(),
+            },
+            ..*self
+        };
+        let walks = r.u32()? as usize;
+        if walks != self.walks.len() {
+            return Err(format!(
+                "state of {walks} instruments, but config `instruments` is {}",
+                self.walks.len()
+            ));
+        }
+        for walk in &mut next.walks {
+            walk.pos_mt = r.i64()?;
+            walk.trend_mt = r.i64()?;
+            walk.target_mt = r.i64()?;
+            walk.last_mid = read_optional(&mut r, |r| r.i64())?;
+            walk.bar = read_optional(&mut r, |r| {
+                Ok(BarAcc {
+                    open: r.i64()?,
+                    high: r.i64()?,
+                    low: r.i64()?,
+                    close: r.i64()?,
+                    volume: r.i64()?,
+                })
+            })?;
+        }
+        for _ in 0..r.u32()? {
+            next.pending.push_back(r.market_event()?);
+        }
+        for _ in 0..walks {
+            let touch = read_optional(&mut r, |r| Ok((r.i64()?, r.i64()?)))?;
+            next.venue.touch.push(touch);
+        }
+        next.venue.clock = r.u64()?;
+        for _ in 0..r.u32()? {
+            next.venue.resting.push(Resting {
+                id: r.u64()?,
+                instrument: r.u32()?,
+                side: if r.bool()? { Side::Sell } else { Side::Buy },
+                price: r.i64()?,
+                quantity: r.i64()?,
+            });
+        }
+        for _ in 0..r.u32()? {
+            next.venue.reports.push(r.order_event()?);
+        }
+        r.finish()?;
+        *self = next;
+        Ok(())
+    }
+}
+
+/// Write a presence flag, then the value with `write` if there is one.
+fn optional<T>(w: &mut StateWriter, value: Option<T>, write: impl FnOnce(&mut StateWriter, T)) {
+    w.bool(value.is_some());
+    if let Some(value) = value {
+        write(w, value);
+    }
+}
+
+/// Read what [`optional`] wrote.
+fn read_optional<T>(
+    r: &mut StateReader<'_>,
+    read: impl FnOnce(&mut StateReader<'_>) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    if r.bool()? {
+        read(r).map(Some)
+    } else {
+        Ok(None)
     }
 }
 
@@ -651,6 +781,84 @@ mod tests {
             MarketEvent::BookDelta(d) => Some(d.ts),
             MarketEvent::Instrument(_) => None,
         }
+    }
+
+    #[test]
+    fn a_restored_state_carries_on_exactly_where_the_saved_one_stopped() {
+        let whole = debug(&take(&mut market(&[]), 3000));
+        // Cut the stream at awkward places (mid-step, before the first batch,
+        // across minute bars) into fresh instances, each from saved state.
+        let mut m = market(&[]);
+        let mut pieces = Vec::new();
+        for size in [0usize, 1, 2, 5, 137, 1000, 1, 3] {
+            if size > 0 {
+                pieces.extend(m.next_batch(size).unwrap());
+            }
+            let state = m.save_state();
+            m = market(&[]);
+            m.load_state(&state).expect("own state loads");
+            assert_eq!(m.save_state(), state, "state round-trips");
+        }
+        pieces.extend(take(&mut m, 3000 - pieces.len()));
+        assert_eq!(debug(&pieces), whole);
+    }
+
+    #[test]
+    fn the_venue_and_the_event_limit_survive_a_restore() {
+        let (mut m, q) = quoted();
+        let tick = fixed::parse("0.01").unwrap();
+        let reports = m.submit_orders(&[submit(
+            7,
+            Side::Buy,
+            TimeInForce::Gtc,
+            q.bid_price - 50 * tick,
+            2,
+        )]);
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        let mut limited = market(&[("events", "10")]);
+        limited.next_batch(4).unwrap();
+        for (m, config) in [
+            (&mut m, ("instruments", "1")),
+            (&mut limited, ("events", "10")),
+        ] {
+            let state = m.save_state();
+            let mut restored = market(&[config]);
+            restored.load_state(&state).unwrap();
+            *m = restored;
+        }
+        assert_eq!(m.venue.resting.len(), 1, "the resting order is still there");
+        let canceled = m.submit_orders(&[OrderCommand::Cancel(tradsys_sdk::CancelOrder {
+            id: 7,
+            instrument: 0,
+        })]);
+        assert!(
+            matches!(canceled[..], [OrderEvent::Canceled(_)]),
+            "{canceled:?}"
+        );
+        assert_eq!(limited.next_batch(100).unwrap().len(), 6);
+        assert!(limited.next_batch(100).is_none());
+    }
+
+    #[test]
+    fn a_foreign_or_damaged_state_is_refused_and_changes_nothing() {
+        let mut m = market(&[]);
+        m.next_batch(50).unwrap();
+        let state = m.save_state();
+        let mut two = market(&[("instruments", "2")]);
+        let before = two.save_state();
+        let refused = two.load_state(&state).unwrap_err();
+        assert!(refused.contains("3 instruments"), "{refused}");
+        for len in [0, 1, state.len() / 2, state.len() - 1] {
+            assert!(two.load_state(&state[..len]).is_err(), "{len} bytes loaded");
+        }
+        let mut other_format = state.clone();
+        other_format[0] = 99;
+        assert!(
+            m.load_state(&other_format)
+                .unwrap_err()
+                .contains("format 99")
+        );
+        assert_eq!(two.save_state(), before);
     }
 
     #[test]

@@ -1,8 +1,15 @@
 //! A connector that defines one instrument in its first batch, then sends one
-//! quote per batch, and
-//! traps on its `fail_at`-th batch (config, default 10). A restarted
-//! instance starts over, so it fails again after as many batches.
+//! quote per batch, and fails as configured. Its position in the stream is
+//! its state, so a restarted instance carries on where the last one stopped.
+//!
+//! Config keys (defaults in brackets):
+//! - `fail_at` [10]: the stream's batch that traps, every time it is reached
+//!   (a restarted instance resumes just before it and traps again); 0: none.
+//! - `fail_every` [0]: each instance traps on its own `fail_every`-th call (a
+//!   transient fault: the next instance gets past it); 0: never.
+//! - `quotes` [0]: quotes before the stream ends; 0 is unlimited.
 
+use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Config, Connector, InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, Quote, fixed,
 };
@@ -10,18 +17,33 @@ use tradsys_sdk::{
 /// The connector.
 pub struct HostileConnector {
     fail_at: u64,
+    fail_every: u64,
+    quotes: u64,
+    /// Batches of the stream delivered (the saved state).
     batches: u64,
+    /// Calls this instance has had (not saved).
+    calls: u64,
 }
 
 impl Connector for HostileConnector {
     fn new(config: &Config) -> Result<Self, String> {
         Ok(Self {
             fail_at: config.parse_or("fail_at", 10)?,
+            fail_every: config.parse_or("fail_every", 0)?,
+            quotes: config.parse_or("quotes", 0)?,
             batches: 0,
+            calls: 0,
         })
     }
 
     fn next_batch(&mut self, _max: usize) -> Option<Vec<MarketEvent>> {
+        self.calls += 1;
+        if self.calls == self.fail_every {
+            panic!("call {} of this instance fails, as configured", self.calls);
+        }
+        if self.quotes > 0 && self.batches > self.quotes {
+            return None;
+        }
         self.batches += 1;
         if self.batches == self.fail_at {
             panic!("batch {} fails, as configured", self.batches);
@@ -49,6 +71,18 @@ impl Connector for HostileConnector {
 
     fn submit_orders(&mut self, _orders: &[OrderCommand]) -> Vec<OrderEvent> {
         Vec::new()
+    }
+
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u64(self.batches);
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        self.batches = r.u64()?;
+        r.finish()
     }
 }
 

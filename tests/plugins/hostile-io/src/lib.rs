@@ -54,6 +54,18 @@ impl Connector for HostileIo {
     fn submit_orders(&mut self, _orders: &[OrderCommand]) -> Vec<OrderEvent> {
         Vec::new()
     }
+
+    /// It delivers nothing, so it has no position to keep.
+    fn save_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        match state {
+            [] => Ok(()),
+            _ => Err("hostile-io keeps no state".to_string()),
+        }
+    }
 }
 
 tradsys_sdk::export_connector!(HostileIo);
