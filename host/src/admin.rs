@@ -17,18 +17,17 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 
 use crate::config::HostConfig;
-use crate::plugin::{Plugin, PluginKind};
 use crate::registry::{Registry, TrustPolicy};
 use crate::runtime::Runtime;
-use crate::shadow::{ShadowCommand, ShadowLog};
+use crate::shadow::{self, Candidates, ShadowCommand, ShadowLog};
 use crate::swap::{History, Prepared, Running, SwapLog, SwapRequest};
 
 /// How long a request waits for the session to act (between two batches).
@@ -56,6 +55,8 @@ pub struct AdminContext {
     pub swap_log: SwapLog,
     /// Shadows so far.
     pub shadow_log: ShadowLog,
+    /// The candidates in shadow now.
+    pub candidates: Candidates,
 }
 
 /// A running endpoint; it serves until the process ends.
@@ -88,7 +89,6 @@ pub fn serve(
         .to_ip()
         .context("the admin endpoint has no IP address")?;
     tracing::info!(%address, "admin endpoint listening");
-    let candidates = Mutex::new(BTreeMap::new());
     std::thread::Builder::new()
         .name("tradsys-admin".into())
         .spawn(move || {
@@ -97,7 +97,7 @@ pub fn serve(
                 let _ = request.as_reader().read_to_string(&mut body);
                 let method = request.method().as_str().to_string();
                 let url = request.url().to_string();
-                let (code, answer) = match handle(&context, &candidates, &method, &url, &body) {
+                let (code, answer) = match handle(&context, &method, &url, &body) {
                     Ok(answer) => (200, answer),
                     Err(message) => (409, json!({ "ok": false, "message": message })),
                 };
@@ -115,11 +115,8 @@ pub fn serve(
     Ok(AdminServer { address })
 }
 
-type Candidates = Mutex<BTreeMap<String, Arc<Plugin>>>;
-
 fn handle(
     context: &AdminContext,
-    candidates: &Candidates,
     method: &str,
     url: &str,
     body: &str,
@@ -129,8 +126,8 @@ fn handle(
     match (method, segments.as_slice()) {
         ("GET", ["status"]) => Ok(status(context)),
         ("POST", ["rollback", name]) => rollback(context, name, query.contains("pin=true")),
-        ("POST", ["shadow"]) => shadow(context, candidates, Path::new(body.trim())),
-        ("POST", ["promote", name]) => promote(context, candidates, name),
+        ("POST", ["shadow"]) => shadow(context, Path::new(body.trim())),
+        ("POST", ["promote", name]) => promote(context, name),
         ("POST", ["discard", name]) => {
             let (reply, answer) = std::sync::mpsc::channel();
             send(
@@ -138,7 +135,6 @@ fn handle(
                 ShadowCommand::Discard(name.to_string(), reply),
             )?;
             let message = wait(&answer)??;
-            candidates.lock().expect("candidates").remove(*name);
             Ok(json!({ "ok": true, "message": message }))
         }
         _ => Err(format!("no such request: {method} {path}")),
@@ -222,60 +218,30 @@ fn swap(
 }
 
 /// Verify the candidate file and start it in shadow.
-fn shadow(
-    context: &AdminContext,
-    candidates: &Candidates,
-    file: &Path,
-) -> Result<serde_json::Value, String> {
-    let refused = |e: &dyn std::fmt::Display| format!("{} refused: {e}", file.display());
-    let bytes = std::fs::read(file).map_err(|e| refused(&e))?;
-    let verified = context.policy.check(&bytes).map_err(|e| refused(&e))?;
-    let manifest = verified.manifest.clone();
-    if !matches!(
-        manifest.kind,
-        PluginKind::Strategy | PluginKind::RiskValidator
-    ) {
-        return Err(format!(
-            "{}: only strategies and validators run in shadow, not a {}",
-            manifest.id(),
-            manifest.kind
-        ));
-    }
-    let grants = context.config.grants(&manifest);
-    let placement = context.config.placement(&manifest);
-    let plugin = Plugin::discover(verified, file, &bytes, grants, placement)
-        .map_err(|e| refused(&format!("{e:#}")))?;
-    let plugin = Arc::new(plugin);
-    let prepared = Prepared::prepare(&context.runtime, plugin.clone())?;
+fn shadow(context: &AdminContext, file: &Path) -> Result<serde_json::Value, String> {
+    let prepared =
+        shadow::prepare_candidate(file, &context.policy, &context.config, &context.runtime)?;
     let (reply, answer) = std::sync::mpsc::channel();
     send(
         &context.shadows,
         ShadowCommand::Start(Box::new(prepared), reply),
     )?;
     let message = wait(&answer)??;
-    candidates
-        .lock()
-        .expect("candidates")
-        .insert(plugin.name().to_string(), plugin);
     Ok(json!({ "ok": true, "message": message }))
 }
 
-/// Swap the shadow candidate of `name` in.
-fn promote(
-    context: &AdminContext,
-    candidates: &Candidates,
-    name: &str,
-) -> Result<serde_json::Value, String> {
-    let candidate = candidates
+/// Swap the shadow candidate of `name` in (the session ends the shadow as
+/// promoted when it installs it).
+fn promote(context: &AdminContext, name: &str) -> Result<serde_json::Value, String> {
+    let candidate = context
+        .candidates
         .lock()
         .expect("candidates")
         .get(name)
         .cloned()
         .ok_or_else(|| format!("{name} has no shadow to promote"))?;
     let prepared = Prepared::prepare(&context.runtime, candidate)?;
-    let answer = swap(context, prepared, "promoted from shadow", false)?;
-    candidates.lock().expect("candidates").remove(name);
-    Ok(answer)
+    swap(context, prepared, "promoted from shadow", false)
 }
 
 fn send<T>(to: &Sender<T>, message: T) -> Result<(), String> {

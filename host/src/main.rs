@@ -269,6 +269,7 @@ fn run(args: RunArgs) -> Result<()> {
             runtime,
             running: session.running(),
             swaps: session.swapper(),
+            shadows: session.shadower(),
             log: session.swap_log(),
         })?)
     } else {
@@ -289,6 +290,7 @@ fn run(args: RunArgs) -> Result<()> {
                 shadows: session.shadower(),
                 swap_log: session.swap_log(),
                 shadow_log: session.shadow_log(),
+                candidates: session.shadow_candidates(),
             },
         )?;
         eprintln!("admin endpoint on {}", server.address());

@@ -34,7 +34,7 @@ use crate::market::Market;
 use crate::plugin::PluginKind;
 use crate::registry::{Registry, RejectedFile};
 use crate::runtime::Runtime;
-use crate::shadow::{Candidate, Shadow, ShadowCommand, ShadowLog, ShadowReport};
+use crate::shadow::{Candidate, Candidates, Shadow, ShadowCommand, ShadowLog, ShadowReport};
 use crate::swap::{History, Prepared, Running, SwapLog, SwapRecord, SwapRequest, hand_over, note};
 
 /// First back-off before restarting a failed connector, milliseconds.
@@ -155,6 +155,7 @@ pub struct Session {
     /// Candidates running beside live plugins, and their commands.
     shadows: Vec<Shadow>,
     pub(crate) shadow_log: ShadowLog,
+    candidates: Candidates,
     shadow_tx: Sender<ShadowCommand>,
     shadow_rx: Receiver<ShadowCommand>,
     /// Set to end the session after the current batch.
@@ -274,6 +275,7 @@ impl Session {
             keep_versions: config.swap.keep_versions,
             shadows: Vec::new(),
             shadow_log: ShadowLog::default(),
+            candidates: Candidates::default(),
             shadow_tx,
             shadow_rx,
             stop: Arc::new(AtomicBool::new(false)),
@@ -385,8 +387,9 @@ impl Session {
     /// Run `candidate` beside the live plugin of its name, from the live
     /// state when the candidate accepts it, else from its own fresh state.
     fn start_shadow(&mut self, candidate: Prepared) -> Result<String, String> {
-        let name = candidate.plugin().name().to_string();
-        let version = candidate.plugin().version().to_string();
+        let plugin = candidate.plugin().clone();
+        let name = plugin.name().to_string();
+        let version = plugin.version().to_string();
         let not_running = || format!("no {name} runs in this session");
         let (candidate, (live_version, start)) = match candidate {
             Prepared::Strategy(mut new) => {
@@ -435,6 +438,10 @@ impl Session {
             candidate,
             entry: log.len() - 1,
         });
+        self.candidates
+            .lock()
+            .expect("candidates")
+            .insert(name.clone(), plugin);
         tracing::info!(
             plugin = name,
             candidate = version,
@@ -458,6 +465,7 @@ impl Session {
             .position(|s| s.name == name)
             .ok_or_else(|| format!("{name} has no shadow"))?;
         let shadow = self.shadows.remove(index);
+        self.candidates.lock().expect("candidates").remove(name);
         let mut log = self.shadow_log.lock().expect("shadow log");
         let entry = &mut log[shadow.entry];
         entry.state = why.to_string();
@@ -643,6 +651,11 @@ impl Session {
     /// Shadow runs so far.
     pub fn shadow_log(&self) -> ShadowLog {
         self.shadow_log.clone()
+    }
+
+    /// The candidates in shadow now, by plugin name.
+    pub fn shadow_candidates(&self) -> Candidates {
+        self.candidates.clone()
     }
 
     /// The versions each plugin ran before (for a rollback).

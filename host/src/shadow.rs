@@ -4,8 +4,11 @@
 //! never acted on. A shadow that faults only counts its faults (and is
 //! quarantined by its own circuit breaker); the live plugin never notices.
 //! `promote` swaps the candidate in through the ordinary swap path;
-//! `discard` drops it.
+//! `discard` drops it. A shadow is started from the admin endpoint or by a
+//! file in the plugin directory's `shadow/` folder (see [`crate::watch`]).
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
@@ -13,7 +16,11 @@ use serde::Serialize;
 
 use crate::bindings::types::{MarketEvent, OrderCommand, OrderEvent, RiskContext, Verdict};
 use crate::bindings::{risk_validator::RiskValidator, strategy::Strategy};
+use crate::config::HostConfig;
 use crate::instance::PluginInstance;
+use crate::plugin::{Plugin, PluginKind};
+use crate::registry::TrustPolicy;
+use crate::runtime::Runtime;
 use crate::swap::Prepared;
 
 /// Differences kept per shadow (the count goes on).
@@ -59,6 +66,41 @@ pub struct ShadowReport {
 
 /// Shadow runs so far, readable while the session runs.
 pub type ShadowLog = Arc<Mutex<Vec<ShadowReport>>>;
+
+/// The candidate running in shadow under each plugin name, kept by the
+/// session: whoever started a shadow, the admin endpoint can promote it.
+pub type Candidates = Arc<Mutex<BTreeMap<String, Arc<Plugin>>>>;
+
+/// Verify the plugin file `file` as a shadow candidate (a signed strategy or
+/// validator, granted what the config grants its name) and compile,
+/// instantiate and initialise it, off the data path. The error names the
+/// file or the plugin.
+pub fn prepare_candidate(
+    file: &Path,
+    policy: &TrustPolicy,
+    config: &HostConfig,
+    runtime: &Arc<Runtime>,
+) -> Result<Prepared, String> {
+    let refused = |e: &dyn std::fmt::Display| format!("{} refused: {e}", file.display());
+    let bytes = std::fs::read(file).map_err(|e| refused(&e))?;
+    let verified = policy.check(&bytes).map_err(|e| refused(&e))?;
+    let manifest = verified.manifest.clone();
+    if !matches!(
+        manifest.kind,
+        PluginKind::Strategy | PluginKind::RiskValidator
+    ) {
+        return Err(format!(
+            "{}: only strategies and validators run in shadow, not a {}",
+            manifest.id(),
+            manifest.kind
+        ));
+    }
+    let grants = config.grants(&manifest);
+    let placement = config.placement(&manifest);
+    let plugin = Plugin::discover(verified, file, &bytes, grants, placement)
+        .map_err(|e| refused(&format!("{e:#}")))?;
+    Prepared::prepare(runtime, Arc::new(plugin))
+}
 
 /// What the admin endpoint asks of the session about shadows.
 pub enum ShadowCommand {

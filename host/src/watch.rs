@@ -7,8 +7,14 @@
 //! go as one request. A file that fails verification (half written,
 //! tampered, badly signed) is left alone and logged once, and the running
 //! version stays; when it is later completed, the next change picks it up.
+//!
+//! The `shadow/` folder of the directory holds shadow candidates: a signed
+//! strategy or validator put there runs in shadow beside the live plugin of
+//! its name (from the start too), removing it discards the shadow, and
+//! moving it into the directory promotes it (it is then the newer version,
+//! swapped in like any other, and its shadow ends as promoted).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -22,7 +28,11 @@ use crate::config::HostConfig;
 use crate::plugin::Plugin;
 use crate::registry::{Registry, TrustPolicy};
 use crate::runtime::Runtime;
+use crate::shadow::{self, ShadowCommand};
 use crate::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest, note};
+
+/// The folder of the plugin directory whose files run in shadow.
+pub const SHADOW_DIR: &str = "shadow";
 
 /// Everything the watcher needs from the host.
 pub struct WatchContext {
@@ -38,6 +48,9 @@ pub struct WatchContext {
     pub running: Running,
     /// Where prepared swaps go (the session's [`crate::Session::swapper`]).
     pub swaps: Sender<SwapRequest>,
+    /// Where shadows are started and dropped (the session's
+    /// [`crate::Session::shadower`]).
+    pub shadows: Sender<ShadowCommand>,
     /// Where refused updates are recorded.
     pub log: SwapLog,
 }
@@ -52,23 +65,38 @@ pub fn start(context: WatchContext) -> Result<Watcher> {
     let (tx, rx) = std::sync::mpsc::channel();
     let debounce = Duration::from_millis(context.config.swap.debounce_ms);
     let mut debouncer = new_debouncer(debounce, tx).context("starting the directory watcher")?;
+    // Recursive, so a `shadow/` folder made after start-up is watched too.
     debouncer
         .watcher()
-        .watch(&context.dir, RecursiveMode::NonRecursive)
+        .watch(&context.dir, RecursiveMode::Recursive)
         .with_context(|| format!("watching {}", context.dir.display()))?;
     tracing::info!(dir = %context.dir.display(), "watching the plugin directory for new versions");
     std::thread::Builder::new()
         .name("tradsys-watch".into())
         .spawn(move || {
             let mut reported = BTreeSet::new();
+            let mut shadows = DirShadows::default();
+            shadows.reconcile(&context, None, &mut reported);
             // Ends when the debouncer (and with it the sender) is dropped.
             for result in rx {
-                match result {
-                    Ok(events) if events.iter().any(|e| is_plugin_file(&e.path)) => {
-                        rescan(&context, &mut reported);
+                let events = match result {
+                    Ok(events) => events,
+                    Err(error) => {
+                        tracing::warn!("directory watcher: {error}");
+                        continue;
                     }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!("directory watcher: {error}"),
+                };
+                let changed = |folder: &Path| {
+                    events
+                        .iter()
+                        .any(|e| is_plugin_file(&e.path) && e.path.parent() == Some(folder))
+                };
+                let shadow_dir = context.dir.join(SHADOW_DIR);
+                let registry = changed(&context.dir)
+                    .then(|| rescan(&context, &mut reported))
+                    .flatten();
+                if changed(&shadow_dir) || registry.is_some() {
+                    shadows.reconcile(&context, registry.as_ref(), &mut reported);
                 }
             }
         })
@@ -86,22 +114,28 @@ fn is_plugin_file(path: &Path) -> bool {
             .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
-/// Scan the directory and send what is newer than what runs.
-fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) {
-    let refuse = |plugins: Vec<String>, outcome: String, cause: String| {
-        let record = SwapRecord {
-            after_event: None,
-            plugins,
-            outcome,
-            cause,
-        };
-        note(&context.log, record);
+/// Record an update that was not made (`after_event` is `None`: it never
+/// reached the session).
+fn refuse(context: &WatchContext, plugins: Vec<String>, outcome: String, cause: String) {
+    let record = SwapRecord {
+        after_event: None,
+        plugins,
+        outcome,
+        cause,
     };
+    note(&context.log, record);
+}
+
+/// Scan the directory and send what is newer than what runs; the scan, for
+/// the shadow folder's promotions.
+fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) -> Option<Registry> {
+    let refuse = |plugins, outcome, cause| refuse(context, plugins, outcome, cause);
     let registry = match Registry::scan(&context.dir, &context.config, &context.policy) {
         Ok(registry) => registry,
         Err(error) => {
             let cause = context.dir.display().to_string();
-            return refuse(Vec::new(), format!("{error:#}"), cause);
+            refuse(Vec::new(), format!("{error:#}"), cause);
+            return None;
         }
     };
     for file in registry.rejected() {
@@ -135,7 +169,8 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) {
                 Ok(prepared) => members.push(prepared),
                 Err(reason) => {
                     let ids = group.iter().map(|p| p.id()).collect();
-                    return refuse(ids, format!("refused: {}: {reason}", plugin.id()), cause);
+                    refuse(ids, format!("refused: {}: {reason}", plugin.id()), cause);
+                    return Some(registry);
                 }
             }
         }
@@ -150,7 +185,121 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) {
             ..SwapRequest::new(members, cause)
         };
         if context.swaps.send(request).is_err() {
-            return; // the session has ended
+            break; // the session has ended
+        }
+    }
+    Some(registry)
+}
+
+/// The shadows the watcher started from files in the `shadow/` folder.
+#[derive(Default)]
+struct DirShadows {
+    /// Plugin name → digest of the file running in shadow.
+    started: BTreeMap<String, [u8; 32]>,
+}
+
+impl DirShadows {
+    /// Make the running shadows match the folder: start what is new or
+    /// changed, discard what left. A file that left the folder for the
+    /// directory itself (`registry`, or a fresh scan, selects it) is being
+    /// promoted: its swap ends the shadow.
+    fn reconcile(
+        &mut self,
+        context: &WatchContext,
+        registry: Option<&Registry>,
+        reported: &mut BTreeSet<(PathBuf, String)>,
+    ) {
+        let folder = context.dir.join(SHADOW_DIR);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_plugin_file(p) && p.is_file())
+            .collect();
+        files.sort();
+        let mut present = BTreeMap::new();
+        for file in files {
+            let digest = std::fs::read(&file)
+                .ok()
+                .and_then(|bytes| context.policy.check(&bytes).ok())
+                .map(|verified| (verified.manifest.name.to_string(), verified.digest));
+            if let Some((name, digest)) = digest
+                && self.started.get(&name) == Some(&digest)
+            {
+                present.insert(name, digest);
+                continue; // already running in shadow
+            }
+            let outcome = shadow::prepare_candidate(
+                &file,
+                &context.policy,
+                &context.config,
+                &context.runtime,
+            )
+            .and_then(|prepared| {
+                let (name, digest) = (
+                    prepared.plugin().name().to_string(),
+                    *prepared.plugin().digest(),
+                );
+                let (reply, answer) = std::sync::mpsc::channel();
+                context
+                    .shadows
+                    .send(ShadowCommand::Start(Box::new(prepared), reply))
+                    .map_err(|_| "the session has ended".to_string())?;
+                // The session answers between two batches (its first batch may
+                // wait for plugins to compile), or drops the command when it ends.
+                let message = answer
+                    .recv()
+                    .map_err(|_| "the session has ended".to_string())??;
+                Ok((name, digest, message))
+            });
+            match outcome {
+                Ok((name, digest, message)) => {
+                    tracing::info!(file = %file.display(), "{message}");
+                    present.insert(name.clone(), digest);
+                    self.started.insert(name, digest);
+                }
+                Err(reason) => {
+                    if reported.insert((file.clone(), reason.clone())) {
+                        let outcome = format!("shadow refused: {reason}");
+                        refuse(context, Vec::new(), outcome, file.display().to_string());
+                    }
+                }
+            }
+        }
+        let gone: Vec<(String, [u8; 32])> = self
+            .started
+            .iter()
+            .filter(|(name, _)| !present.contains_key(*name))
+            .map(|(name, digest)| (name.clone(), *digest))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let scanned;
+        let registry = match registry {
+            Some(registry) => Some(registry),
+            None => {
+                scanned = Registry::scan(&context.dir, &context.config, &context.policy).ok();
+                scanned.as_ref()
+            }
+        };
+        for (name, digest) in gone {
+            self.started.remove(&name);
+            let promoted = registry
+                .and_then(|r| r.get(&name))
+                .is_some_and(|p| *p.digest() == digest);
+            if promoted {
+                continue;
+            }
+            let (reply, answer) = std::sync::mpsc::channel();
+            if context
+                .shadows
+                .send(ShadowCommand::Discard(name.clone(), reply))
+                .is_ok()
+                && let Ok(Ok(message)) = answer.recv()
+            {
+                tracing::info!(plugin = name, "{message}: its file left {SHADOW_DIR}/");
+            }
         }
     }
 }

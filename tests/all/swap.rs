@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tradsys_host::shadow::{ShadowLog, ShadowReport};
 use tradsys_host::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest};
 use tradsys_host::{HostConfig, Plugin, Report, Runtime, Session, TrustPolicy, TrustSettings};
 
@@ -26,6 +27,7 @@ struct Live {
     swapper: std::sync::mpsc::Sender<SwapRequest>,
     shadower: std::sync::mpsc::Sender<tradsys_host::shadow::ShadowCommand>,
     log: SwapLog,
+    shadows: ShadowLog,
     running: Running,
     stop: Arc<std::sync::atomic::AtomicBool>,
     session: JoinHandle<serde_json::Value>,
@@ -43,6 +45,7 @@ impl Live {
         let config: HostConfig = toml::from_str(toml).unwrap();
         let session = Session::new(runtime.clone(), &registry, &config).unwrap();
         let shadower = session.shadower();
+        let shadows = session.shadow_log();
         let (swapper, log, running, stop) = (
             session.swapper(),
             session.swap_log(),
@@ -57,6 +60,7 @@ impl Live {
                 runtime: runtime.clone(),
                 running: running.clone(),
                 swaps: swapper.clone(),
+                shadows: shadower.clone(),
                 log: log.clone(),
             })
             .unwrap()
@@ -71,6 +75,7 @@ impl Live {
             swapper,
             shadower,
             log,
+            shadows,
             running,
             stop,
             session,
@@ -82,17 +87,37 @@ impl Live {
         self.running.lock().unwrap()[name].version().to_string()
     }
 
-    /// Wait (up to a minute) until the log holds a record `wanted` accepts.
+    /// Wait (up to a minute) until the swap log holds a record `wanted` accepts.
     fn wait_for(&self, what: &str, wanted: impl Fn(&SwapRecord) -> bool) -> SwapRecord {
+        self.wait(what, || {
+            self.log.lock().unwrap().iter().find(|r| wanted(r)).cloned()
+        })
+    }
+
+    /// Wait (up to a minute) until the shadow log holds a run `wanted` accepts.
+    fn wait_shadow(&self, what: &str, wanted: impl Fn(&ShadowReport) -> bool) -> ShadowReport {
+        self.wait(what, || {
+            self.shadows
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|s| wanted(s))
+                .cloned()
+        })
+    }
+
+    /// Poll `found` until it finds something; after a minute, fail showing both logs.
+    fn wait<T>(&self, what: &str, found: impl Fn() -> Option<T>) -> T {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(r) = self.log.lock().unwrap().iter().find(|r| wanted(r)) {
-                return r.clone();
+            if let Some(found) = found() {
+                return found;
             }
             assert!(
                 Instant::now() < deadline,
-                "no {what} in {:#?}",
-                self.log.lock().unwrap()
+                "no {what} in {:#?}\n{:#?}",
+                self.log.lock().unwrap(),
+                self.shadows.lock().unwrap()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -350,12 +375,14 @@ fn a_group_switches_together_or_not_at_all() {
     assert_eq!(live.version("max-notional"), "1.0.0");
     assert_eq!(live.version("ma-crossover"), "1.0.0");
 
-    std::fs::remove_file(dir.path().join("ma-crossover-1.3.wasm")).unwrap();
+    // The good version first, then the refusing one withdrawn: no scan ever
+    // sees the validator's update without the strategy's.
     install(
         dir.path(),
         "ma-crossover-1.1.wasm",
         &version_of("ma-crossover", "ma-crossover", "1.1.0"),
     );
+    std::fs::remove_file(dir.path().join("ma-crossover-1.3.wasm")).unwrap();
     let swap = live.wait_for("the group's swap", |r| r.outcome == "swapped");
     assert_eq!(swap.plugins.len(), 2, "one swap for both: {swap:?}");
     assert_eq!(live.version("max-notional"), "1.1.0");
@@ -409,6 +436,65 @@ fn a_faulting_shadow_is_quarantined_and_the_live_plugin_trades_on_untouched() {
     );
     // Nothing of it reached the live path.
     assert_eq!(results(&report), results(&baseline));
+}
+
+#[test]
+fn the_shadow_folder_starts_discards_and_promotes_shadows() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let toml = "[run]\nevents = 0\nbatch_size = 4\n[swap]\ndebounce_ms = 50\n";
+    let folder = dir.path().join(tradsys_host::watch::SHADOW_DIR);
+    // A candidate already there at start-up runs in shadow from the start:
+    // price-collar's rules under max-notional's name, so answers differ.
+    std::fs::create_dir(&folder).unwrap();
+    install(
+        &folder,
+        "max-notional-2.wasm",
+        &version_of("price-collar", "max-notional", "2.0.0"),
+    );
+    let live = Live::start(dir.path(), toml, true, &[]);
+    live.wait_shadow("the candidate from start-up", |s| {
+        s.candidate_version == "2.0.0" && s.state == "running" && s.differing > 0
+    });
+    // A tampered candidate is refused by its signature; nothing else changes.
+    let mut tampered = version_of("momentum", "momentum", "2.0.0");
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x55;
+    install(&folder, "momentum-2.wasm", &tampered);
+    let refused = live.wait_for("the refused candidate", |r| {
+        r.cause.ends_with("momentum-2.wasm")
+    });
+    assert!(
+        refused.outcome.starts_with("shadow refused") && refused.outcome.contains("signature"),
+        "{refused:?}"
+    );
+    // Removing the file discards its shadow.
+    std::fs::remove_file(folder.join("max-notional-2.wasm")).unwrap();
+    live.wait_shadow("the discarded shadow", |s| {
+        s.candidate_version == "2.0.0" && s.state == "discarded"
+    });
+    assert_eq!(live.version("max-notional"), "1.0.0");
+    // Moving a candidate from the folder into the directory promotes it.
+    install(
+        &folder,
+        "max-notional-3.wasm",
+        &version_of("max-notional", "max-notional", "3.0.0"),
+    );
+    live.wait_shadow("the second candidate", |s| {
+        s.candidate_version == "3.0.0" && s.state == "running" && s.compared > 0
+    });
+    std::fs::rename(
+        folder.join("max-notional-3.wasm"),
+        dir.path().join("max-notional-3.wasm"),
+    )
+    .unwrap();
+    live.wait_shadow("the promotion", |s| {
+        s.candidate_version == "3.0.0" && s.state == "promoted"
+    });
+    assert_eq!(live.version("max-notional"), "3.0.0");
+    let report = live.finish();
+    let shadows = report["shadows"].as_array().unwrap();
+    assert_eq!(shadows.len(), 2, "{shadows:#?}");
+    assert!(report["orders"]["approved"].as_u64().unwrap() > 0);
 }
 
 /// A free loopback address for an admin endpoint.
