@@ -21,8 +21,9 @@ use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{Debouncer, new_debouncer};
+use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
+use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebouncedEvent, Debouncer, RecommendedCache, new_debouncer};
 
 use crate::config::HostConfig;
 use crate::plugin::Plugin;
@@ -57,17 +58,17 @@ pub struct WatchContext {
 
 /// A running directory watcher; dropping it stops watching.
 pub struct Watcher {
-    _debouncer: Debouncer<RecommendedWatcher>,
+    _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
 }
 
 /// Watch `context.dir` until the returned watcher is dropped.
 pub fn start(context: WatchContext) -> Result<Watcher> {
     let (tx, rx) = std::sync::mpsc::channel();
     let debounce = Duration::from_millis(context.config.swap.debounce_ms);
-    let mut debouncer = new_debouncer(debounce, tx).context("starting the directory watcher")?;
+    let mut debouncer =
+        new_debouncer(debounce, None, tx).context("starting the directory watcher")?;
     // Recursive, so a `shadow/` folder made after start-up is watched too.
     debouncer
-        .watcher()
         .watch(&context.dir, RecursiveMode::Recursive)
         .with_context(|| format!("watching {}", context.dir.display()))?;
     tracing::info!(dir = %context.dir.display(), "watching the plugin directory for new versions");
@@ -81,15 +82,19 @@ pub fn start(context: WatchContext) -> Result<Watcher> {
             for result in rx {
                 let events = match result {
                     Ok(events) => events,
-                    Err(error) => {
-                        tracing::warn!("directory watcher: {error}");
+                    Err(errors) => {
+                        for error in errors {
+                            tracing::warn!("directory watcher: {error}");
+                        }
                         continue;
                     }
                 };
                 let changed = |folder: &Path| {
-                    events
-                        .iter()
-                        .any(|e| is_plugin_file(&e.path) && e.path.parent() == Some(folder))
+                    events.iter().filter(|e| is_change(e)).any(|e| {
+                        e.paths
+                            .iter()
+                            .any(|p| is_plugin_file(p) && p.parent() == Some(folder))
+                    })
                 };
                 let shadow_dir = context.dir.join(SHADOW_DIR);
                 let registry = changed(&context.dir)
@@ -104,6 +109,16 @@ pub fn start(context: WatchContext) -> Result<Watcher> {
     Ok(Watcher {
         _debouncer: debouncer,
     })
+}
+
+/// An event that may change what a file holds. Reading a file (the host's
+/// own scans and compiles do) is not one: it would rescan in a loop.
+fn is_change(event: &DebouncedEvent) -> bool {
+    match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
 }
 
 /// A plugin file, not a temporary one (`.name.wasm.tmp` of an atomic install).
