@@ -11,7 +11,7 @@ use tradsys_host::shadow::{ShadowLog, ShadowReport};
 use tradsys_host::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest};
 use tradsys_host::{HostConfig, Plugin, Report, Runtime, Session, TrustPolicy, TrustSettings};
 
-use crate::common::{DEFAULT_SET, dev_trust, discover, plugin_dir_with, renamed};
+use crate::common::{DEFAULT_SET, dev_trust, discover, plugin, plugin_dir_with, renamed};
 
 fn policy() -> TrustPolicy {
     TrustPolicy::from_settings(&TrustSettings {
@@ -140,20 +140,33 @@ fn results(report: &serde_json::Value) -> serde_json::Value {
     })
 }
 
-/// The example plugins `names` as version 1.0.1, discovered from a directory
-/// of their own (the alternate versions a test swaps in and out).
-fn alternates(names: &[&str]) -> (tempfile::TempDir, tradsys_host::Registry) {
-    let dir = tempfile::tempdir().unwrap();
+/// The plugin file `bytes` as plugin `name` at `version`, re-signed by the
+/// development key (its old signature no longer covers the manifest).
+fn relabel(bytes: &[u8], name: &str, version: &str) -> Vec<u8> {
+    let mut manifest = tradsys_signing::read_manifest(bytes).unwrap();
+    manifest.name = name.to_string().try_into().unwrap();
+    manifest.version = semver::Version::parse(version).unwrap();
+    let bytes = tradsys_signing::embed_manifest(bytes, &manifest).unwrap();
+    tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap()
+}
+
+/// A test plugin's file (from `target/test-plugins/`).
+fn test_plugin(name: &str) -> Vec<u8> {
+    let file = format!("target/test-plugins/{name}.wasm");
+    std::fs::read(crate::common::workspace_root().join(file)).unwrap()
+}
+
+/// The plugins in `dir` as version 1.0.1, discovered from a directory of
+/// their own (the alternate versions a test swaps in and out).
+fn alternates(dir: &Path, names: &[&str]) -> (tempfile::TempDir, tradsys_host::Registry) {
+    let alternates = tempfile::tempdir().unwrap();
     for name in names {
-        let bytes = renamed(name, name, &[]);
-        let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
-        manifest.version = semver::Version::new(1, 0, 1);
-        let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
-        let bytes = tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap();
-        std::fs::write(dir.path().join(format!("{name}-1.0.1.wasm")), bytes).unwrap();
+        let bytes = std::fs::read(dir.join(format!("{name}.wasm"))).unwrap();
+        let file = alternates.path().join(format!("{name}-1.0.1.wasm"));
+        std::fs::write(file, relabel(&bytes, name, "1.0.1")).unwrap();
     }
-    let (_, registry) = discover(dir.path(), "");
-    (dir, registry)
+    let (_, registry) = discover(alternates.path(), "");
+    (alternates, registry)
 }
 
 /// The plugins called `names` in each registry.
@@ -164,8 +177,9 @@ fn plugins(names: &[&str], registries: [&tradsys_host::Registry; 2]) -> Vec<Arc<
         .collect()
 }
 
-/// Swap `names` back and forth between `a` and `b` every `every` until the
-/// session ends; the number of swaps sent.
+/// Swap `names` back and forth between `a` and `b` until the session ends,
+/// each swap `every` after the last one was made (one at a time, as the
+/// watcher and the admin endpoint send them); the number of swaps made.
 fn keep_swapping(
     live: &Live,
     names: &[&str],
@@ -185,8 +199,12 @@ fn keep_swapping(
         loop {
             for plugin in &sets[usize::from(sent.is_multiple_of(2))] {
                 let prepared = Prepared::prepare(&runtime, plugin.clone()).unwrap();
-                let request = SwapRequest::new(vec![prepared], "test");
-                if swapper.send(request).is_err() {
+                let (reply, made) = std::sync::mpsc::channel();
+                let request = SwapRequest {
+                    reply: Some(reply),
+                    ..SwapRequest::new(vec![prepared], "test")
+                };
+                if swapper.send(request).is_err() || made.recv().is_err() {
                     return sent;
                 }
             }
@@ -209,7 +227,7 @@ fn with_and_without_swaps(
         .session
         .join()
         .unwrap();
-    let (_alt_dir, alt) = alternates(names);
+    let (_alt_dir, alt) = alternates(dir.path(), names);
     let (_, base) = discover(dir.path(), "");
     let live = Live::start(dir.path(), toml, false, &plugins(names, [&base, &alt]));
     let feeder = keep_swapping(&live, names, [&base, &alt], every);
@@ -237,6 +255,60 @@ fn swapping_a_strategy_and_a_validator_every_few_ms_loses_and_repeats_nothing() 
     // executed once: otherwise a strategy's signals, fills or PnL would differ.
     assert!(baseline["orders"]["approved"].as_u64().unwrap() > 100);
     assert_eq!(results(&report), results(&baseline));
+}
+
+/// Swaps under a steady stream for ten seconds (the stress test; the
+/// figures it prints go in docs/BENCHMARKS.md, nothing here is timed).
+#[test]
+fn ten_seconds_of_swaps_under_a_steady_stream_lose_and_repeat_nothing() {
+    // The auditor sends an order per event; two strategies and two
+    // validators (one stateful) beside it keep the stream above 100k/s.
+    let dir = plugin_dir_with(&[
+        "synthetic-market",
+        "fifo-matcher",
+        "ma-crossover",
+        "max-notional",
+        "order-throttle",
+    ]);
+    std::fs::write(dir.path().join("auditor.wasm"), test_plugin("auditor")).unwrap();
+    let toml = "[run]\nevents = 0\nbatch_size = 32\n";
+    let names = ["auditor", "max-notional"];
+    let (_alt_dir, alt) = alternates(dir.path(), &names);
+    let (_, base) = discover(dir.path(), "");
+    let live = Live::start(dir.path(), toml, false, &plugins(&names, [&base, &alt]));
+    let started = Instant::now();
+    let feeder = keep_swapping(&live, &names, [&base, &alt], Duration::from_millis(2));
+    std::thread::sleep(Duration::from_secs(10));
+    let log = live.log.clone();
+    let swapper = live.swapper.clone();
+    let report = live.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    drop(swapper);
+    feeder.join().unwrap();
+    let swaps = log.lock().unwrap().clone();
+    assert!(swaps.iter().all(|r| r.outcome == "swapped"), "{swaps:#?}");
+    let events = report["events"].as_u64().unwrap();
+    eprintln!(
+        "stress: {events} events in {seconds:.1} s ({:.0} events/s), {} swaps of {names:?}",
+        events as f64 / seconds,
+        swaps.len()
+    );
+    assert!(swaps.len() >= 500, "only {} swaps", swaps.len());
+    // One order per market event but the three definitions: every event
+    // reached the auditor once, through every version it ran.
+    let auditor = report["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "auditor")
+        .unwrap();
+    assert_eq!(auditor["submitted"].as_u64().unwrap(), events - 3);
+    assert!(auditor["fills"].as_u64().unwrap() > 1000, "{auditor}");
+    // It traps on a final report that is missing or repeated: none came.
+    let audited = plugin(&report, "auditor");
+    assert_eq!(audited["faults"], serde_json::json!({}), "{audited}");
+    assert!(plugin(&report, "max-notional")["faults"] == serde_json::json!({}));
+    assert!(report["stopped"].is_null() && report["halted"].is_null());
 }
 
 #[test]
@@ -272,22 +344,12 @@ fn install(dir: &Path, name: &str, bytes: &[u8]) {
 
 /// `example`'s code as `name` at `version`, signed by the development key.
 fn version_of(example: &str, name: &str, version: &str) -> Vec<u8> {
-    let bytes = renamed(example, name, &[]);
-    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
-    manifest.version = semver::Version::parse(version).unwrap();
-    let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
-    tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap()
+    relabel(&renamed(example, example, &[]), name, version)
 }
 
+/// The misbehaving test strategy as `name` at `version`.
 fn hostile_as(name: &str, version: &str) -> Vec<u8> {
-    let bytes =
-        std::fs::read(crate::common::workspace_root().join("target/test-plugins/hostile.wasm"))
-            .unwrap();
-    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
-    manifest.name = name.to_string().try_into().unwrap();
-    manifest.version = semver::Version::parse(version).unwrap();
-    let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
-    tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap()
+    relabel(&test_plugin("hostile"), name, version)
 }
 
 #[test]
