@@ -338,6 +338,10 @@ impl Plugin {
             );
             Ok(bytes)
         })?;
+        // Make the copy-on-write memory images now (a memfd per module on
+        // Linux), which wasmtime would otherwise do on the first instantiation:
+        // that is part of loading, not of the first call.
+        component.initialize_copy_on_write_image()?;
         let pre = runtime.instantiate_pre(&component)?;
         let pre = match self.kind() {
             PluginKind::Strategy => KindPre::Strategy(strategy::StrategyPre::new(pre)?),

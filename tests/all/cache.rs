@@ -21,7 +21,8 @@ fn sources(report: &serde_json::Value) -> Vec<(String, String)> {
     out
 }
 
-/// The cached artifact of the example plugin `name` in plugin directory `dir`.
+/// The cached artifact of the example plugin `name` in plugin directory
+/// `dir` (its tag is beside it, with the extension `tag`).
 fn artifact(dir: &Path, name: &str) -> PathBuf {
     let bytes = std::fs::read(plugins_dir().join(format!("{name}.wasm"))).unwrap();
     let hex: String = tradsys_signing::digest(&bytes)
@@ -33,7 +34,10 @@ fn artifact(dir: &Path, name: &str) -> PathBuf {
     std::fs::read_dir(&cache)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&hex))
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with(&hex)
+                && p.extension().is_some_and(|x| x == "cwasm")
+        })
         .unwrap_or_else(|| panic!("no artifact of {name} in {}", cache.display()))
 }
 
@@ -68,12 +72,17 @@ fn corrupt_foreign_and_stale_artifacts_are_removed_and_recompiled() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x40;
     std::fs::write(&flipped, bytes).unwrap();
-    std::fs::write(artifact(dir.path(), "fifo-matcher"), b"short").unwrap();
-    std::fs::copy(
-        artifact(elsewhere.path(), "ma-crossover"),
-        artifact(dir.path(), "ma-crossover"),
-    )
-    .unwrap();
+    let truncated = artifact(dir.path(), "fifo-matcher").with_extension("tag");
+    std::fs::write(truncated, b"short").unwrap();
+    // The same plugin compiled by the same engine gives the same bytes; the
+    // other host's tag, under its own key, is what gives it away.
+    for extension in ["cwasm", "tag"] {
+        std::fs::copy(
+            artifact(elsewhere.path(), "ma-crossover").with_extension(extension),
+            artifact(dir.path(), "ma-crossover").with_extension(extension),
+        )
+        .unwrap();
+    }
     let stale = dir.path().join(".tradsys-cache/00-0000000000000000.cwasm");
     std::fs::write(&stale, b"from another engine").unwrap();
 

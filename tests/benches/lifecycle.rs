@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use tradsys_host::bindings::{strategy, types as host};
 use tradsys_host::{
-    HostConfig, Loading, PluginInstance, Registry, Runtime, TrustPolicy, TrustSettings, cache_path,
+    HostConfig, Loading, PluginInstance, Readiness, Registry, Runtime, TrustPolicy, TrustSettings,
+    cache_path,
 };
 
 const EXAMPLES: [&str; 9] = [
@@ -142,6 +143,8 @@ fn rss(dir: &Path, eager: bool) -> u64 {
 struct FirstCall {
     /// The whole first call: compile or load if needed, instantiate, init, call.
     total: Duration,
+    /// Of which reading, checking and deserializing the artifact.
+    load: Duration,
     /// Of which instantiation and `init`.
     instantiate: Duration,
     /// A call after the instance was evicted: instantiate, init, restore, call.
@@ -156,7 +159,7 @@ fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) ->
     if compiled {
         plugin.prepare(runtime).unwrap();
     }
-    let mut instance = PluginInstance::<strategy::Strategy>::new(runtime.clone(), plugin);
+    let mut instance = PluginInstance::<strategy::Strategy>::new(runtime.clone(), plugin.clone());
     let events: Vec<host::MarketEvent> = Vec::new();
     let mut call = || {
         let started = Instant::now();
@@ -166,6 +169,10 @@ fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) ->
         started.elapsed()
     };
     let total = call();
+    let load = match plugin.readiness() {
+        Readiness::Compiled(load) => load.duration,
+        _ => panic!("{} is not compiled after a call", plugin.id()),
+    };
     let instantiate = instance.stats().instantiate_time;
     assert!(instance.evict().unwrap());
     let mut again = || {
@@ -178,6 +185,7 @@ fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) ->
     let after_eviction = again();
     FirstCall {
         total,
+        load,
         instantiate,
         after_eviction,
     }
@@ -233,8 +241,9 @@ fn main() {
         .collect();
     println!("\nfirst call on a strategy (instantiate, init, one empty on-market):");
     println!(
-        "  artifact loaded from the warm cache: {:7.1} µs",
-        us(median(from_cache.iter().map(|c| c.total).collect()))
+        "  artifact loaded from the warm cache: {:7.1} µs (reading, checking and deserializing it {:.1} µs)",
+        us(median(from_cache.iter().map(|c| c.total).collect())),
+        us(median(from_cache.iter().map(|c| c.load).collect()))
     );
     println!(
         "  component already in memory:         {:7.1} µs (instantiate and init {:.1} µs)",
