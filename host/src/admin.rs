@@ -5,7 +5,7 @@
 //!
 //! | request | what it does |
 //! |---|---|
-//! | `GET /status` | running versions, kept versions, swaps, shadows |
+//! | `GET /status` | running versions, each plugin's state, memory, evictions, calls and faults, kept versions, swaps, shadows |
 //! | `POST /rollback/NAME` (`?pin=true`) | swap back to the version NAME ran before |
 //! | `POST /shadow` (body: a plugin file's path) | run that candidate in shadow |
 //! | `POST /promote/NAME` | swap NAME's shadow candidate in |
@@ -27,6 +27,7 @@ use serde_json::json;
 use crate::config::HostConfig;
 use crate::registry::{Registry, TrustPolicy};
 use crate::runtime::Runtime;
+use crate::session::StatusRequest;
 use crate::shadow::{self, Candidates, ShadowCommand, ShadowLog};
 use crate::swap::{History, Prepared, Running, SwapLog, SwapRequest};
 
@@ -57,6 +58,8 @@ pub struct AdminContext {
     pub shadow_log: ShadowLog,
     /// The candidates in shadow now.
     pub candidates: Candidates,
+    /// Where to ask the session for its plugins' status.
+    pub status: Sender<StatusRequest>,
 }
 
 /// A running endpoint; it serves until the process ends.
@@ -142,6 +145,13 @@ fn handle(
 }
 
 fn status(context: &AdminContext) -> serde_json::Value {
+    // Lifecycle states and memory come from the session, between two batches;
+    // without an answer (the session has ended) the status has none.
+    let (reply, answer) = std::sync::mpsc::channel();
+    let plugins = match context.status.send(reply) {
+        Ok(()) => wait(&answer).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let running: BTreeMap<String, String> = context
         .running
         .lock()
@@ -164,6 +174,7 @@ fn status(context: &AdminContext) -> serde_json::Value {
         "message": format!("{} plugins running", running.len()),
         "running": running,
         "kept_versions": kept,
+        "plugins": plugins,
         "swaps": *context.swap_log.lock().expect("swap log"),
         "shadows": *context.shadow_log.lock().expect("shadow log"),
     })

@@ -59,9 +59,9 @@ pub use plugin::{
     api_compatible, api_version, identify_kind, read_interface,
 };
 pub use registry::{FileState, PluginFile, Registry, RejectedFile, TrustPolicy};
-pub use report::Report;
+pub use report::{PluginStatus, Report};
 pub use runtime::{Clock, Grants, HostState, LoadInfo, Runtime};
-pub use session::{Counters, Session, StrategyCounts, reason_name};
+pub use session::{Counters, Session, StatusRequest, StrategyCounts, reason_name};
 pub use state::{RollbackState, cache_path, state_path};
 /// Trap codes, to tell a plugin's faults apart by downcasting.
 pub use wasmtime::Trap;

@@ -270,6 +270,7 @@ fn run(args: RunArgs) -> Result<()> {
             running: session.running(),
             swaps: session.swapper(),
             shadows: session.shadower(),
+            candidates: session.shadow_candidates(),
             log: session.swap_log(),
         })?)
     } else {
@@ -291,6 +292,7 @@ fn run(args: RunArgs) -> Result<()> {
                 swap_log: session.swap_log(),
                 shadow_log: session.shadow_log(),
                 candidates: session.shadow_candidates(),
+                status: session.status_requests(),
             },
         )?;
         eprintln!("admin endpoint on {}", server.address());
@@ -317,7 +319,11 @@ fn say(answer: serde_json::Value) -> Result<()> {
 /// `tradsys status`: what the host at the admin address runs.
 fn status(args: &AdminArgs) -> Result<()> {
     let answer = request(&args.admin, "GET", "/status", "")?;
-    println!("{:<24} version   kept", "plugin");
+    println!(
+        "{:<24} {:<9} {:<15} {:<10} {:>8} {:>6} {:>9} {:>6}  kept",
+        "plugin", "version", "kind", "state", "KiB", "evict", "calls", "faults"
+    );
+    let statuses = answer["plugins"].as_array().cloned().unwrap_or_default();
     for (name, version) in answer["running"].as_object().into_iter().flatten() {
         let kept: Vec<&str> = answer["kept_versions"][name]
             .as_array()
@@ -325,11 +331,29 @@ fn status(args: &AdminArgs) -> Result<()> {
             .flatten()
             .filter_map(|v| v.as_str())
             .collect();
+        let status = statuses.iter().find(|s| s["name"] == *name);
+        let field = |key: &str| {
+            status.map_or_else(String::new, |s| match &s[key] {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            })
+        };
+        let kib = status
+            .and_then(|s| s["memory_bytes"].as_u64())
+            .map_or_else(String::new, |b| (b / 1024).to_string());
         println!(
-            "{name:<24} {:<9} {}",
+            "{name:<24} {:<9} {:<15} {:<10} {kib:>8} {:>6} {:>9} {:>6}  {}",
             version.as_str().unwrap_or(""),
+            field("kind"),
+            field("state"),
+            field("evictions"),
+            field("calls"),
+            field("faults"),
             kept.join(", ")
         );
+        if let Some(failure) = status.and_then(|s| s["failure"].as_str()) {
+            println!("  {failure}");
+        }
     }
     for swap in answer["swaps"].as_array().into_iter().flatten() {
         println!("swap: {swap}");

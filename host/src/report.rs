@@ -177,6 +177,48 @@ pub struct PluginReport {
     pub timing: CallTiming,
 }
 
+/// Where one plugin of a running session is now: what `tradsys status`
+/// shows. Cheap to make between two batches (no latency percentiles).
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginStatus {
+    /// Plugin name.
+    pub name: String,
+    /// The version running.
+    pub version: String,
+    /// Its kind.
+    pub kind: String,
+    /// `discovered`, `compiled`, `live`, `evicted` or `failed`.
+    pub state: LifeState,
+    /// Linear memory of its instance, bytes (0 when none is live).
+    pub memory_bytes: u64,
+    /// Times its instance was evicted.
+    pub evictions: u64,
+    /// Calls made, `init` included.
+    pub calls: u64,
+    /// Faults, all kinds together.
+    pub faults: u64,
+    /// Why it cannot run (compile, `init`, quarantine), if it cannot.
+    pub failure: Option<String>,
+}
+
+impl PluginStatus {
+    pub(crate) fn of<B: KindBindings>(instance: &PluginInstance<B>) -> Self {
+        let plugin = instance.plugin();
+        let stats = instance.stats();
+        Self {
+            name: plugin.name().to_string(),
+            version: plugin.version().to_string(),
+            kind: plugin.kind().to_string(),
+            state: instance.state(),
+            memory_bytes: instance.memory_bytes(),
+            evictions: stats.evictions,
+            calls: stats.calls,
+            faults: stats.faults.values().sum(),
+            failure: instance.failure(),
+        }
+    }
+}
+
 /// How a plugin's component was obtained.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadReport {

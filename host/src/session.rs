@@ -33,9 +33,13 @@ use crate::ledger::Ledger;
 use crate::market::Market;
 use crate::plugin::PluginKind;
 use crate::registry::{Registry, RejectedFile};
+use crate::report::PluginStatus;
 use crate::runtime::Runtime;
 use crate::shadow::{Candidate, Candidates, Shadow, ShadowCommand, ShadowLog, ShadowReport};
 use crate::swap::{History, Prepared, Running, SwapLog, SwapRecord, SwapRequest, hand_over, note};
+
+/// A request for the plugins' status: where to send the answer.
+pub type StatusRequest = Sender<Vec<PluginStatus>>;
 
 /// First back-off before restarting a failed connector, milliseconds.
 const CONNECTOR_BACKOFF_MS: u64 = 10;
@@ -158,6 +162,9 @@ pub struct Session {
     candidates: Candidates,
     shadow_tx: Sender<ShadowCommand>,
     shadow_rx: Receiver<ShadowCommand>,
+    /// Requests for the plugins' status, answered between batches.
+    status_tx: Sender<StatusRequest>,
+    status_rx: Receiver<StatusRequest>,
     /// Set to end the session after the current batch.
     stop: Arc<AtomicBool>,
     runtime: Arc<Runtime>,
@@ -235,6 +242,7 @@ impl Session {
             .collect();
         let (swap_tx, swap_rx) = std::sync::mpsc::channel();
         let (shadow_tx, shadow_rx) = std::sync::mpsc::channel();
+        let (status_tx, status_rx) = std::sync::mpsc::channel();
         let strategies = strategies
             .into_iter()
             .map(|p| StrategySlot {
@@ -278,6 +286,8 @@ impl Session {
             candidates: Candidates::default(),
             shadow_tx,
             shadow_rx,
+            status_tx,
+            status_rx,
             stop: Arc::new(AtomicBool::new(false)),
             runtime,
         })
@@ -369,9 +379,12 @@ impl Session {
         Ok(())
     }
 
-    /// Between batches: install the new versions that are ready, and start
-    /// or drop shadows.
+    /// Between batches: install the new versions that are ready, start or
+    /// drop shadows, and say where each plugin is.
     fn apply_swaps(&mut self) {
+        while let Ok(reply) = self.status_rx.try_recv() {
+            let _ = reply.send(self.plugin_statuses());
+        }
         while let Ok(request) = self.swap_rx.try_recv() {
             self.apply_swap(request);
         }
@@ -656,6 +669,28 @@ impl Session {
     /// The candidates in shadow now, by plugin name.
     pub fn shadow_candidates(&self) -> Candidates {
         self.candidates.clone()
+    }
+
+    /// Where to ask (from any thread) for the plugins' status; the session
+    /// answers between two batches.
+    pub fn status_requests(&self) -> Sender<StatusRequest> {
+        self.status_tx.clone()
+    }
+
+    /// Where each plugin of the session is now: connector, matcher,
+    /// strategies, validators.
+    pub fn plugin_statuses(&self) -> Vec<PluginStatus> {
+        let mut statuses = vec![
+            PluginStatus::of(&self.connector),
+            PluginStatus::of(&self.matcher),
+        ];
+        statuses.extend(
+            self.strategies
+                .iter()
+                .map(|s| PluginStatus::of(&s.instance)),
+        );
+        statuses.extend(self.validators.iter().map(PluginStatus::of));
+        statuses
     }
 
     /// The versions each plugin ran before (for a rollback).

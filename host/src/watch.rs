@@ -29,7 +29,7 @@ use crate::config::HostConfig;
 use crate::plugin::Plugin;
 use crate::registry::{Registry, TrustPolicy};
 use crate::runtime::Runtime;
-use crate::shadow::{self, ShadowCommand};
+use crate::shadow::{self, Candidates, ShadowCommand};
 use crate::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest, note};
 
 /// The folder of the plugin directory whose files run in shadow.
@@ -52,6 +52,9 @@ pub struct WatchContext {
     /// Where shadows are started and dropped (the session's
     /// [`crate::Session::shadower`]).
     pub shadows: Sender<ShadowCommand>,
+    /// The candidates in shadow now (the session's
+    /// [`crate::Session::shadow_candidates`]).
+    pub candidates: Candidates,
     /// Where refused updates are recorded.
     pub log: SwapLog,
 }
@@ -211,6 +214,9 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) ->
 struct DirShadows {
     /// Plugin name → digest of the file running in shadow.
     started: BTreeMap<String, [u8; 32]>,
+    /// Digests of candidates the session or the checks refused: not tried
+    /// again until the file changes.
+    refused: BTreeSet<[u8; 32]>,
 }
 
 impl DirShadows {
@@ -232,52 +238,42 @@ impl DirShadows {
             .filter(|p| is_plugin_file(p) && p.is_file())
             .collect();
         files.sort();
-        let mut present = BTreeMap::new();
+        let mut present: BTreeMap<String, ([u8; 32], PathBuf)> = BTreeMap::new();
         for file in files {
-            let digest = std::fs::read(&file)
+            let mut refuse_file = |reason: String| {
+                if reported.insert((file.clone(), reason.clone())) {
+                    let outcome = format!("shadow refused: {reason}");
+                    refuse(context, Vec::new(), outcome, file.display().to_string());
+                }
+            };
+            // Whatever does not verify is refused by `prepare_candidate` below.
+            let verified = std::fs::read(&file)
                 .ok()
-                .and_then(|bytes| context.policy.check(&bytes).ok())
-                .map(|verified| (verified.manifest.name.to_string(), verified.digest));
-            if let Some((name, digest)) = digest
-                && self.started.get(&name) == Some(&digest)
-            {
-                present.insert(name, digest);
-                continue; // already running in shadow
+                .and_then(|bytes| context.policy.check(&bytes).ok());
+            if let Some(verified) = &verified {
+                let name = verified.manifest.name.to_string();
+                if let Some((_, other)) = present.get(&name) {
+                    let other = other.display();
+                    refuse_file(format!("{name} already has a candidate in shadow: {other}"));
+                    continue;
+                }
+                if self.started.get(&name) == Some(&verified.digest) {
+                    present.insert(name, (verified.digest, file));
+                    continue; // already running in shadow
+                }
+                if self.refused.contains(&verified.digest) {
+                    continue; // refused before, and unchanged
+                }
             }
-            let outcome = shadow::prepare_candidate(
-                &file,
-                &context.policy,
-                &context.config,
-                &context.runtime,
-            )
-            .and_then(|prepared| {
-                let (name, digest) = (
-                    prepared.plugin().name().to_string(),
-                    *prepared.plugin().digest(),
-                );
-                let (reply, answer) = std::sync::mpsc::channel();
-                context
-                    .shadows
-                    .send(ShadowCommand::Start(Box::new(prepared), reply))
-                    .map_err(|_| "the session has ended".to_string())?;
-                // The session answers between two batches (its first batch may
-                // wait for plugins to compile), or drops the command when it ends.
-                let message = answer
-                    .recv()
-                    .map_err(|_| "the session has ended".to_string())??;
-                Ok((name, digest, message))
-            });
-            match outcome {
-                Ok((name, digest, message)) => {
-                    tracing::info!(file = %file.display(), "{message}");
-                    present.insert(name.clone(), digest);
-                    self.started.insert(name, digest);
+            match self.start(context, &file) {
+                Ok((name, digest)) => {
+                    present.insert(name, (digest, file));
                 }
                 Err(reason) => {
-                    if reported.insert((file.clone(), reason.clone())) {
-                        let outcome = format!("shadow refused: {reason}");
-                        refuse(context, Vec::new(), outcome, file.display().to_string());
+                    if let Some(verified) = verified {
+                        self.refused.insert(verified.digest);
                     }
+                    refuse_file(reason);
                 }
             }
         }
@@ -303,7 +299,15 @@ impl DirShadows {
             let promoted = registry
                 .and_then(|r| r.get(&name))
                 .is_some_and(|p| *p.digest() == digest);
-            if promoted {
+            // Only the shadow this folder started: one started since from
+            // the admin endpoint replaced it and is not the folder's to drop.
+            let ours = context
+                .candidates
+                .lock()
+                .expect("candidates")
+                .get(&name)
+                .is_some_and(|p| *p.digest() == digest);
+            if promoted || !ours {
                 continue;
             }
             let (reply, answer) = std::sync::mpsc::channel();
@@ -316,6 +320,30 @@ impl DirShadows {
                 tracing::info!(plugin = name, "{message}: its file left {SHADOW_DIR}/");
             }
         }
+    }
+
+    /// Verify and prepare the candidate `file` and have the session start
+    /// it in shadow: its name and digest, or why not.
+    fn start(&mut self, context: &WatchContext, file: &Path) -> Result<(String, [u8; 32]), String> {
+        let prepared =
+            shadow::prepare_candidate(file, &context.policy, &context.config, &context.runtime)?;
+        let (name, digest) = (
+            prepared.plugin().name().to_string(),
+            *prepared.plugin().digest(),
+        );
+        let (reply, answer) = std::sync::mpsc::channel();
+        context
+            .shadows
+            .send(ShadowCommand::Start(Box::new(prepared), reply))
+            .map_err(|_| "the session has ended".to_string())?;
+        // The session answers between two batches (its first batch may wait
+        // for plugins to compile), or drops the command when it ends.
+        let message = answer
+            .recv()
+            .map_err(|_| "the session has ended".to_string())??;
+        tracing::info!(file = %file.display(), "{message}");
+        self.started.insert(name.clone(), digest);
+        Ok((name, digest))
     }
 }
 

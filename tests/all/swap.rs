@@ -46,6 +46,7 @@ impl Live {
         let session = Session::new(runtime.clone(), &registry, &config).unwrap();
         let shadower = session.shadower();
         let shadows = session.shadow_log();
+        let candidates = session.shadow_candidates();
         let (swapper, log, running, stop) = (
             session.swapper(),
             session.swap_log(),
@@ -61,6 +62,7 @@ impl Live {
                 running: running.clone(),
                 swaps: swapper.clone(),
                 shadows: shadower.clone(),
+                candidates: candidates.clone(),
                 log: log.clone(),
             })
             .unwrap()
@@ -561,9 +563,51 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
         s.candidate_version == "3.0.0" && s.state == "promoted"
     });
     assert_eq!(live.version("max-notional"), "3.0.0");
+    // Two candidates for one plugin: the first (by file name) runs, the
+    // other is refused, and neither is started again on every change.
+    install(
+        &folder,
+        "mean-reversion-a.wasm",
+        &version_of("mean-reversion", "mean-reversion", "2.0.0"),
+    );
+    install(
+        &folder,
+        "mean-reversion-b.wasm",
+        &version_of("mean-reversion", "mean-reversion", "2.1.0"),
+    );
+    let refused = live.wait_for("the second candidate refused", |r| {
+        r.cause.ends_with("mean-reversion-b.wasm")
+    });
+    assert!(
+        refused
+            .outcome
+            .contains("already has a candidate in shadow")
+            && refused.outcome.contains("mean-reversion-a.wasm"),
+        "{refused:?}"
+    );
+    live.wait_shadow("the first candidate", |s| {
+        s.plugin == "mean-reversion" && s.state == "running"
+    });
     let report = live.finish();
     let shadows = report["shadows"].as_array().unwrap();
-    assert_eq!(shadows.len(), 2, "{shadows:#?}");
+    let versions: Vec<_> = shadows
+        .iter()
+        .map(|s| {
+            (
+                s["candidate_version"].as_str().unwrap(),
+                s["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("2.0.0", "discarded"),
+            ("3.0.0", "promoted"),
+            ("2.0.0", "ended")
+        ],
+        "{shadows:#?}"
+    );
     assert!(report["orders"]["approved"].as_u64().unwrap() > 0);
 }
 
@@ -621,6 +665,15 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
         .spawn()
         .unwrap();
     status_until(&address, "running host", |s| s.contains("ma-crossover"));
+    // Each plugin's lifecycle state, memory and calls, as the session sees them.
+    status_until(&address, "live plugins", |s| {
+        s.lines().any(|l| {
+            let columns: Vec<&str> = l.split_whitespace().collect();
+            columns.starts_with(&["fifo-matcher", "1.0.0", "matcher", "live"])
+                && columns[4].parse::<u64>().is_ok_and(|kib| kib > 0)
+                && columns[6].parse::<u64>().is_ok_and(|calls| calls > 0)
+        })
+    });
 
     // An upgrade dropped into the directory.
     install(
