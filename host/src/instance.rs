@@ -665,7 +665,20 @@ impl<B: KindBindings> PluginInstance<B> {
             Err(error) => {
                 self.live = Some((store, bindings));
                 self.discard();
-                Err(self.record(to_fault(self.plugin.name(), error)))
+                let fault = self.record(to_fault(self.plugin.name(), error));
+                if B::SNAPSHOTS != Snapshots::EveryCall {
+                    return Err(fault);
+                }
+                // Without the state after its last good call, a fresh instance
+                // would repeat what this one delivered: it cannot be restarted.
+                let failed = Fault::Contract {
+                    plugin: self.plugin.name().to_string(),
+                    reason: format!(
+                        "its save-state failed, so it cannot resume where it stopped: {fault}"
+                    ),
+                };
+                self.failed = Some(failed.clone());
+                Err(failed)
             }
         }
     }

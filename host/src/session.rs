@@ -340,6 +340,11 @@ impl Session {
                         self.counts.stopped = Some(format!("connector quarantined: {reason}"));
                         break;
                     }
+                    if let Some(reason) = self.connector.failure() {
+                        // It cannot be restarted: its init fails, or it lost its position.
+                        self.counts.stopped = Some(format!("connector failed: {reason}"));
+                        break;
+                    }
                     // Restart: the next call makes a fresh instance, after a back-off
                     // that doubles with each consecutive fault (10 ms, 20 ms, ... 1 s).
                     consecutive_faults += 1;

@@ -465,3 +465,20 @@ fn a_connector_restarted_after_a_transient_fault_carries_on_where_it_stopped() {
     assert_eq!(report["events"], 101, "{report}");
     assert!(report["stopped"].is_null(), "{}", report["stopped"]);
 }
+
+#[test]
+fn a_connector_that_cannot_save_its_position_stops_the_session_instead_of_repeating_events() {
+    let set = ["test:hostile-connector", "fifo-matcher", "ma-crossover"];
+    let toml = "[run]\nconnector = \"hostile-connector\"\nbatch_size = 1\n\
+                [plugins.hostile-connector]\nconfig = { fail_at = 0, save_fails_at = 6 }\n";
+    let report = session_with(&set, toml, "1000");
+    let stopped = report["stopped"].as_str().unwrap();
+    assert!(
+        stopped.starts_with("connector failed")
+            && stopped.contains("cannot resume where it stopped"),
+        "{stopped}"
+    );
+    // The definition and five quotes, each delivered once.
+    assert_eq!(report["events"], 6);
+    assert_eq!(report["connector_restarts"], 0);
+}

@@ -8,6 +8,8 @@
 //! - `fail_every` [0]: each instance traps on its own `fail_every`-th call (a
 //!   transient fault: the next instance gets past it); 0: never.
 //! - `quotes` [0]: quotes before the stream ends; 0 is unlimited.
+//! - `save_fails_at` [0]: `save-state` traps once the stream has delivered
+//!   this many batches; 0: never.
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
@@ -19,6 +21,7 @@ pub struct HostileConnector {
     fail_at: u64,
     fail_every: u64,
     quotes: u64,
+    save_fails_at: u64,
     /// Batches of the stream delivered (the saved state).
     batches: u64,
     /// Calls this instance has had (not saved).
@@ -31,6 +34,7 @@ impl Connector for HostileConnector {
             fail_at: config.parse_or("fail_at", 10)?,
             fail_every: config.parse_or("fail_every", 0)?,
             quotes: config.parse_or("quotes", 0)?,
+            save_fails_at: config.parse_or("save_fails_at", 0)?,
             batches: 0,
             calls: 0,
         })
@@ -74,6 +78,12 @@ impl Connector for HostileConnector {
     }
 
     fn save_state(&self) -> Vec<u8> {
+        if self.save_fails_at > 0 && self.batches >= self.save_fails_at {
+            panic!(
+                "save-state fails after batch {}, as configured",
+                self.batches
+            );
+        }
         let mut w = StateWriter::default();
         w.u64(self.batches);
         w.finish()
