@@ -168,9 +168,10 @@ pub enum Snapshots {
     /// Every `[faults] snapshot_every` calls, restored into the fresh
     /// instance after a trap (strategies).
     Periodic,
-    /// After every call, so the instance that replaces a trapped one carries
-    /// on exactly after the last good call (connectors: no event is repeated
-    /// or lost).
+    /// Before every call but the first of an instance (once the previous
+    /// call's answer was taken), so the instance that replaces a failed one
+    /// carries on exactly after the last good call (connectors: no event is
+    /// repeated or lost).
     EveryCall,
 }
 

@@ -99,7 +99,7 @@ pub trait Connector: Sized + 'static {
 
     /// Serialise the position in the stream (and any venue state), so a new
     /// version or a restarted instance carries on after the last batch
-    /// delivered. The host calls it after every `next_batch`, so keep it
+    /// delivered. The host calls it between every two calls, so keep it
     /// small. A live feed that holds nothing returns an empty vector.
     fn save_state(&self) -> Vec<u8>;
 
