@@ -51,6 +51,20 @@ impl StateWriter {
         self.u8(u8::from(value))
     }
 
+    /// Append a side (one byte: 0 buy, 1 sell).
+    pub fn side(&mut self, side: Side) -> &mut Self {
+        self.u8(side_code(side))
+    }
+
+    /// Append a presence flag, then the value with `write` if there is one.
+    pub fn option<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T)) -> &mut Self {
+        self.bool(value.is_some());
+        if let Some(value) = value {
+            write(self, value);
+        }
+        self
+    }
+
     /// Append a byte string: its length as a `u32`, then the bytes.
     pub fn bytes(&mut self, value: &[u8]) -> &mut Self {
         let len = u32::try_from(value.len()).expect("state field over 4 GiB");
@@ -99,7 +113,7 @@ impl StateWriter {
             }
             MarketEvent::BookDelta(d) => {
                 self.u8(4).u32(d.instrument).u64(d.ts);
-                self.u8(d.action as u8).u8(side_code(d.side));
+                self.u8(d.action as u8).side(d.side);
                 self.i64(d.price).i64(d.size).u64(d.order_id)
             }
         }
@@ -123,7 +137,7 @@ impl StateWriter {
                     .u64(f.id)
                     .u32(f.instrument)
                     .u64(f.ts)
-                    .u8(side_code(f.side));
+                    .side(f.side);
                 self.i64(f.price)
                     .i64(f.quantity)
                     .i64(f.leaves_quantity)
@@ -214,6 +228,23 @@ impl<'a> StateReader<'a> {
         }
     }
 
+    /// Read a side written by [`StateWriter::side`].
+    pub fn side(&mut self) -> Result<Side, String> {
+        side_from_code(self.u8()?)
+    }
+
+    /// Read what [`StateWriter::option`] wrote, the value with `read`.
+    pub fn option<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, String>,
+    ) -> Result<Option<T>, String> {
+        if self.bool()? {
+            read(self).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Read a byte string written by [`StateWriter::bytes`].
     pub fn bytes(&mut self) -> Result<&'a [u8], String> {
         let len = self.u32()? as usize;
@@ -261,7 +292,7 @@ impl<'a> StateReader<'a> {
                 size: self.i64()?,
                 aggressor: match self.u8()? {
                     0 => None,
-                    code => Some(side(code - 1)?),
+                    code => Some(side_from_code(code - 1)?),
                 },
             }),
             3 => MarketEvent::Bar(Bar {
@@ -277,7 +308,7 @@ impl<'a> StateReader<'a> {
                 instrument: self.u32()?,
                 ts: self.u64()?,
                 action: book_action(self.u8()?)?,
-                side: side(self.u8()?)?,
+                side: self.side()?,
                 price: self.i64()?,
                 size: self.i64()?,
                 order_id: self.u64()?,
@@ -310,7 +341,7 @@ impl<'a> StateReader<'a> {
                 id: self.u64()?,
                 instrument: self.u32()?,
                 ts: self.u64()?,
-                side: side(self.u8()?)?,
+                side: self.side()?,
                 price: self.i64()?,
                 quantity: self.i64()?,
                 leaves_quantity: self.i64()?,
@@ -353,7 +384,7 @@ fn side_code(side: Side) -> u8 {
     }
 }
 
-fn side(code: u8) -> Result<Side, String> {
+fn side_from_code(code: u8) -> Result<Side, String> {
     match code {
         0 => Ok(Side::Buy),
         1 => Ok(Side::Sell),
@@ -410,6 +441,21 @@ mod tests {
         );
         assert!(r.finish().is_ok());
         assert!(StateReader::new(&bytes[..3]).u32().is_err());
+
+        let mut w = StateWriter::default();
+        w.option(Some(-7i64), |w, v| {
+            w.i64(v);
+        })
+        .option(None::<i64>, |w, v| {
+            w.i64(v);
+        })
+        .side(Side::Sell);
+        let bytes = w.finish();
+        let mut r = StateReader::new(&bytes);
+        assert_eq!(r.option(|r| r.i64()), Ok(Some(-7)));
+        assert_eq!(r.option(|r| r.i64()), Ok(None));
+        assert!(matches!(r.side(), Ok(Side::Sell)));
+        assert!(StateReader::new(&[2]).side().is_err());
     }
 
     fn every_event() -> (Vec<MarketEvent>, Vec<OrderEvent>) {

@@ -189,6 +189,16 @@ pub fn plugin<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::
         .unwrap()
 }
 
+/// The strategy `name` in a JSON report's `strategies`.
+pub fn strategy<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+}
+
 /// A session over `plugins` (examples by name, plus test plugins with a
 /// `test:` prefix) with `toml` as its config; its JSON report.
 pub fn session_with(plugins: &[&str], toml: &str, events: &str) -> serde_json::Value {

@@ -7,7 +7,7 @@ use tradsys_host::{FileState, Loading, PluginInstance, Readiness};
 
 use crate::common::{
     DEFAULT_SET, artifacts, discover, plugin, plugin_dir_with, renamed, run_report, session_with,
-    tradsys,
+    strategy, tradsys,
 };
 use crate::session::without_timing;
 
@@ -324,16 +324,7 @@ fn at_critical_pressure_low_priority_plugins_get_no_instance_and_the_host_runs_o
         crossover["faults"]["memory-budget"].is_null(),
         "priority 5 is above the reserved 1: {crossover}"
     );
-    let submitted = |name: &str| {
-        report["strategies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap()["submitted"]
-            .as_u64()
-            .unwrap()
-    };
+    let submitted = |name: &str| strategy(&report, name)["submitted"].as_u64().unwrap();
     assert_eq!(submitted("momentum"), 0);
     assert!(submitted("ma-crossover") > 0);
     // Validators (priority 0) are refused too, so every order is refused: fail closed.

@@ -11,7 +11,8 @@ use tradsys_host::{
 };
 
 use crate::common::{
-    DEFAULT_SET, U, dev_trust, plugin, plugin_dir_with, run_report, session_with, workspace_root,
+    DEFAULT_SET, U, dev_trust, plugin, plugin_dir_with, run_report, session_with, strategy,
+    workspace_root,
 };
 
 /// The misbehaving strategy of `tests/plugins/hostile`, configured by `toml`
@@ -211,12 +212,7 @@ fn a_strategy_that_traps_mid_batch_or_spins_changes_nothing_for_the_others_and_i
             "{mode}: no order lost or added"
         );
         assert_eq!(report["fills"], baseline["fills"]);
-        let hostile = report["plugins"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == "hostile")
-            .unwrap();
+        let hostile = plugin(&report, "hostile");
         assert_eq!(hostile["faults"][fault], 5, "{mode}: {hostile}");
         assert!(
             hostile["quarantined"]
@@ -225,14 +221,9 @@ fn a_strategy_that_traps_mid_batch_or_spins_changes_nothing_for_the_others_and_i
                 .contains("5 faults"),
             "{hostile}"
         );
-        let strategy = report["strategies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == "hostile")
-            .unwrap();
         assert_eq!(
-            strategy["submitted"], 0,
+            strategy(&report, "hostile")["submitted"],
+            0,
             "orders of a trapped call are never passed on"
         );
     }

@@ -1,6 +1,6 @@
 //! Whole sessions through the `tradsys` binary.
 
-use crate::common::{DEFAULT_SET, plugin_dir_with, run_report};
+use crate::common::{DEFAULT_SET, plugin, plugin_dir_with, run_report};
 
 /// Remove every `timing`, `load` and `memory` object: what is left must not
 /// depend on the machine or on the state of the artifact cache.
@@ -100,12 +100,7 @@ fn a_validator_that_cannot_start_refuses_every_order() {
         .iter()
         .any(|r| r["by"] == "max-notional" && r["reason"] == "validator-fault");
     assert!(refused_as_fault, "{orders}");
-    let max_notional = report["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "max-notional")
-        .unwrap();
+    let max_notional = plugin(&report, "max-notional");
     assert_eq!(
         max_notional["faults"]["init"], 1,
         "init is tried once, not on every batch: {max_notional}"

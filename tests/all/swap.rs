@@ -11,7 +11,9 @@ use tradsys_host::shadow::{ShadowLog, ShadowReport};
 use tradsys_host::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest};
 use tradsys_host::{HostConfig, Plugin, Report, Runtime, Session, TrustPolicy, TrustSettings};
 
-use crate::common::{DEFAULT_SET, dev_trust, discover, plugin, plugin_dir_with, renamed};
+use crate::common::{
+    DEFAULT_SET, dev_trust, discover, plugin, plugin_dir_with, plugins_dir, strategy,
+};
 
 fn policy() -> TrustPolicy {
     TrustPolicy::from_settings(&TrustSettings {
@@ -298,12 +300,7 @@ fn ten_seconds_of_swaps_under_a_steady_stream_lose_and_repeat_nothing() {
     assert!(swaps.len() >= 500, "only {} swaps", swaps.len());
     // One order per market event but the three definitions: every event
     // reached the auditor once, through every version it ran.
-    let auditor = report["strategies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "auditor")
-        .unwrap();
+    let auditor = strategy(&report, "auditor");
     assert_eq!(auditor["submitted"].as_u64().unwrap(), events - 3);
     assert!(auditor["fills"].as_u64().unwrap() > 1000, "{auditor}");
     // It traps on a final report that is missing or repeated: none came.
@@ -346,7 +343,8 @@ fn install(dir: &Path, name: &str, bytes: &[u8]) {
 
 /// `example`'s code as `name` at `version`, signed by the development key.
 fn version_of(example: &str, name: &str, version: &str) -> Vec<u8> {
-    relabel(&renamed(example, example, &[]), name, version)
+    let bytes = std::fs::read(plugins_dir().join(format!("{example}.wasm"))).unwrap();
+    relabel(&bytes, name, version)
 }
 
 /// The misbehaving test strategy as `name` at `version`.

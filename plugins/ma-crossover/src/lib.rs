@@ -333,10 +333,10 @@ impl Book {
             Some(o) => {
                 w.u8(1)
                     .u64(o.id)
-                    .u8(side_code(o.side))
+                    .side(o.side)
                     .i64(o.leaves)
                     .u32(o.age)
-                    .u8(u8::from(o.cancel_sent));
+                    .bool(o.cancel_sent);
             }
         }
     }
@@ -364,36 +364,14 @@ impl Book {
             0 => None,
             1 => Some(Order {
                 id: r.u64()?,
-                side: side_from(r.u8()?)?,
+                side: r.side()?,
                 leaves: r.i64()?,
                 age: r.u32()?,
-                cancel_sent: flag(r.u8()?)?,
+                cancel_sent: r.bool()?,
             }),
             _ => return Err("state: bad order flag".into()),
         };
         Ok(book)
-    }
-}
-
-fn side_code(side: Side) -> u8 {
-    match side {
-        Side::Buy => 0,
-        Side::Sell => 1,
-    }
-}
-
-fn side_from(code: u8) -> Result<Side, String> {
-    match code {
-        0 => Ok(Side::Buy),
-        1 => Ok(Side::Sell),
-        _ => Err(format!("state: bad side {code}")),
-    }
-}
-
-fn flag(code: u8) -> Result<bool, String> {
-    match code {
-        0 | 1 => Ok(code == 1),
-        _ => Err(format!("state: bad flag {code}")),
     }
 }
 

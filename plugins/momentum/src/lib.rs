@@ -430,7 +430,7 @@ impl Instrument {
                 Some(Pending::Modify) => 2,
                 Some(Pending::Cancel) => 3,
             };
-            w.u64(id).u8(u8::from(r.side == Side::Sell)).i64(r.price);
+            w.u64(id).side(r.side).i64(r.price);
             w.i64(r.quantity).i64(r.leaves).u32(r.age).u8(pending);
         }
     }
@@ -453,11 +453,7 @@ impl Instrument {
         for _ in 0..r.u32()? {
             let id = r.u64()?;
             let rung = Rung {
-                side: match r.u8()? {
-                    0 => Side::Buy,
-                    1 => Side::Sell,
-                    _ => return Err("state: bad side".into()),
-                },
+                side: r.side()?,
                 price: r.i64()?,
                 quantity: r.i64()?,
                 leaves: r.i64()?,

@@ -305,10 +305,10 @@ impl Connector for SyntheticMarket {
         w.u32(self.walks.len() as u32);
         for walk in &self.walks {
             w.i64(walk.pos_mt).i64(walk.trend_mt).i64(walk.target_mt);
-            optional(&mut w, walk.last_mid, |w, mid| {
+            w.option(walk.last_mid, |w, mid| {
                 w.i64(mid);
             });
-            optional(&mut w, walk.bar, |w, bar| {
+            w.option(walk.bar, |w, bar| {
                 w.i64(bar.open).i64(bar.high).i64(bar.low);
                 w.i64(bar.close).i64(bar.volume);
             });
@@ -319,13 +319,13 @@ impl Connector for SyntheticMarket {
         }
         let venue = &self.venue;
         for touch in &venue.touch {
-            optional(&mut w, *touch, |w, (bid, ask)| {
+            w.option(*touch, |w, (bid, ask)| {
                 w.i64(bid).i64(ask);
             });
         }
         w.u64(venue.clock).u32(venue.resting.len() as u32);
         for r in &venue.resting {
-            w.u64(r.id).u32(r.instrument).bool(r.side == Side::Sell);
+            w.u64(r.id).u32(r.instrument).side(r.side);
             w.i64(r.price).i64(r.quantity);
         }
         w.u32(venue.reports.len() as u32);
@@ -365,8 +365,8 @@ impl Connector for SyntheticMarket {
             walk.pos_mt = r.i64()?;
             walk.trend_mt = r.i64()?;
             walk.target_mt = r.i64()?;
-            walk.last_mid = read_optional(&mut r, |r| r.i64())?;
-            walk.bar = read_optional(&mut r, |r| {
+            walk.last_mid = r.option(|r| r.i64())?;
+            walk.bar = r.option(|r| {
                 Ok(BarAcc {
                     open: r.i64()?,
                     high: r.i64()?,
@@ -380,7 +380,7 @@ impl Connector for SyntheticMarket {
             next.pending.push_back(r.market_event()?);
         }
         for _ in 0..walks {
-            let touch = read_optional(&mut r, |r| Ok((r.i64()?, r.i64()?)))?;
+            let touch = r.option(|r| Ok((r.i64()?, r.i64()?)))?;
             next.venue.touch.push(touch);
         }
         next.venue.clock = r.u64()?;
@@ -388,7 +388,7 @@ impl Connector for SyntheticMarket {
             next.venue.resting.push(Resting {
                 id: r.u64()?,
                 instrument: r.u32()?,
-                side: if r.bool()? { Side::Sell } else { Side::Buy },
+                side: r.side()?,
                 price: r.i64()?,
                 quantity: r.i64()?,
             });
@@ -399,26 +399,6 @@ impl Connector for SyntheticMarket {
         r.finish()?;
         *self = next;
         Ok(())
-    }
-}
-
-/// Write a presence flag, then the value with `write` if there is one.
-fn optional<T>(w: &mut StateWriter, value: Option<T>, write: impl FnOnce(&mut StateWriter, T)) {
-    w.bool(value.is_some());
-    if let Some(value) = value {
-        write(w, value);
-    }
-}
-
-/// Read what [`optional`] wrote.
-fn read_optional<T>(
-    r: &mut StateReader<'_>,
-    read: impl FnOnce(&mut StateReader<'_>) -> Result<T, String>,
-) -> Result<Option<T>, String> {
-    if r.bool()? {
-        read(r).map(Some)
-    } else {
-        Ok(None)
     }
 }
 
