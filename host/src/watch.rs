@@ -175,7 +175,8 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) ->
         })
         .cloned()
         .collect();
-    for group in grouped(updates, &context.config.swap.groups) {
+    // A unit that cannot be prepared is refused; the other units go on.
+    'units: for group in grouped(updates, &context.config.swap.groups) {
         let cause: Vec<String> = group
             .iter()
             .map(|p| p.path().display().to_string())
@@ -188,7 +189,7 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) ->
                 Err(reason) => {
                     let ids = group.iter().map(|p| p.id()).collect();
                     refuse(ids, format!("refused: {}: {reason}", plugin.id()), cause);
-                    return Some(registry);
+                    continue 'units;
                 }
             }
         }

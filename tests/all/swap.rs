@@ -422,6 +422,36 @@ fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version
 }
 
 #[test]
+fn a_version_that_cannot_be_prepared_does_not_hold_back_the_others() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    // ma-crossover ignores `mode`; the hostile strategy under its name spins
+    // in `init` on it, so its new version never gets ready.
+    let toml = "[run]\nevents = 0\nbatch_size = 4\n[swap]\ndebounce_ms = 50\n\
+                [plugins.ma-crossover]\nconfig = { mode = \"init-spin\" }\n\
+                [plugins.ma-crossover.limits]\ninit_deadline_ms = 50\n";
+    let live = Live::start(dir.path(), toml, true, &[]);
+    // Alphabetically first, so every scan meets it before max-notional.
+    install(
+        dir.path(),
+        "ma-crossover-2.wasm",
+        &hostile_as("ma-crossover", "2.0.0"),
+    );
+    let refused = live.wait_for("the refused version", |r| {
+        r.cause.ends_with("ma-crossover-2.wasm")
+    });
+    assert!(refused.outcome.contains("init timed out"), "{refused:?}");
+    install(
+        dir.path(),
+        "max-notional-1.1.wasm",
+        &version_of("max-notional", "max-notional", "1.1.0"),
+    );
+    live.wait_for("the other swap", |r| r.outcome == "swapped");
+    assert_eq!(live.version("max-notional"), "1.1.0");
+    assert_eq!(live.version("ma-crossover"), "1.0.0");
+    live.finish();
+}
+
+#[test]
 fn a_group_switches_together_or_not_at_all() {
     let dir = plugin_dir_with(&DEFAULT_SET);
     let toml = "[run]\nevents = 0\nbatch_size = 4\n\
