@@ -239,9 +239,12 @@ pub fn build(request: &BuildRequest<'_>) -> Result<Vec<Built>> {
             file = sign(&file, key)?;
         }
         let path = request.out_dir.join(format!("{}.wasm", krate.name));
-        let tmp = request.out_dir.join(format!(".{}.wasm.tmp", krate.name));
-        std::fs::write(&tmp, &file).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("installing {}", path.display()))?;
+        tradsys_signing::file::write_atomically(
+            &path,
+            &file,
+            tradsys_signing::file::Access::Default,
+        )
+        .with_context(|| format!("installing {}", path.display()))?;
         built.push(Built {
             path,
             manifest: krate.manifest,

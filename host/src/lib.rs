@@ -1,67 +1,70 @@
-//! The tradsys plugin host: loads WebAssembly plugins from a directory and
-//! runs the trading data path over them.
+//! The tradsys plugin host: loads signed WebAssembly plugins from a
+//! directory and runs the trading data path over them.
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use tradsys_host::{HostConfig, Registry, Report, Runtime, Session, TrustPolicy};
+//! use tradsys_host::Host;
 //!
 //! # fn main() -> anyhow::Result<()> {
-//! let mut config = HostConfig::default();
-//! config.trust.dir = Some("trust".into()); // *.pub keys and a `revoked` list
-//! let policy = TrustPolicy::from_settings(&config.trust)?;
-//! let runtime = Arc::new(Runtime::new()?.with_memory(config.memory));
-//! let registry = Registry::load_dir("target/plugins".as_ref(), &config, &policy)?;
-//! let mut session = Session::new(runtime, &registry, &config)?;
+//! let host = Host::builder()
+//!     .plugins_dir("target/plugins")
+//!     .trust_dir("trust")
+//!     .build()?;
+//! let mut session = host.session()?;
 //! session.run()?;
-//! print!("{}", Report::new(&session, &policy).render());
+//! print!("{}", session.report().render());
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! Code map: [`Runtime`] owns the wasmtime engine and linker; [`Registry`]
-//! verifies every file of a directory under a [`TrustPolicy`], selects one
-//! version per plugin and discovers it as a [`Plugin`] (refusing bad files
-//! by name, with the reason), compiled on first use;
-//! [`PluginInstance`] is the one place an instance is created and a call is
-//! made; [`eviction`] decides which idle instances leave under the memory
-//! budget; [`Session`] runs connector → strategies → validators → matcher and
-//! books fills in a [`Ledger`]; [`Report`] summarises it. The WIT types are
-//! in [`bindings`], generated there and nowhere else.
+//! The public API is the facade: [`Host`] (a plugin directory under a trust
+//! policy and a [`HostConfig`]), [`Session`] (run it, get its [`Report`]),
+//! [`Control`] (steer a running session from another thread: status, swaps,
+//! rollback, shadows), the directory [`watch`]er and the [`admin`] endpoint.
+//! The layers behind it (see ARCHITECTURE.md): `policy` and `bindings` at
+//! the bottom, then `config`, `engine` (wasmtime), `loading` (plugin files),
+//! `sandbox` (instances and calls), `live` (operations), `trading` (the
+//! session). What the tests need of them is in the hidden [`testing`].
 
-pub mod admin;
-pub mod bindings;
-mod cache;
+mod bindings;
 mod config;
-pub mod eviction;
-mod instance;
-mod ledger;
-mod market;
-mod plugin;
-mod registry;
-mod report;
-mod runtime;
-mod session;
-pub mod shadow;
-mod state;
-pub mod swap;
-pub mod watch;
+mod engine;
+mod host;
+mod live;
+mod loading;
+mod policy;
+mod sandbox;
+mod trading;
 
-pub use cache::{ArtifactCache, CacheOutcome};
 pub use config::{
     AdminSettings, ConfigValue, DEFAULT_ADMIN, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED,
-    HostConfig, Loading, MemorySettings, PluginSettings, Pressure, RunSettings, TrustSettings,
+    HostConfig, KindLimits, Loading, PluginSettings, RunSettings, SwapSettings, TrustSettings,
 };
-pub use instance::{CallStats, Fault, KindBindings, LifeState, PluginInstance};
-pub use ledger::{Holding, Ledger};
-pub use market::Market;
-pub use plugin::{
-    API_VERSION, Interface, KindPre, Placement, Plugin, PluginKind, Readiness, Verified,
-    api_compatible, api_version, identify_kind, read_interface,
+pub use engine::{CacheOutcome, LoadInfo};
+pub use host::{Host, HostBuilder, InstanceCheck, PluginCheck};
+pub use live::{
+    Control, ShadowReport, ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, admin, watch,
 };
-pub use registry::{FileState, PluginFile, Registry, RejectedFile, TrustPolicy};
-pub use report::{PluginStatus, Report};
-pub use runtime::{Clock, Grants, HostState, LoadInfo, Runtime};
-pub use session::{Counters, Session, StatusRequest, StrategyCounts, reason_name};
-pub use state::{RollbackState, cache_path, state_path};
+pub use loading::{
+    API_VERSION, FileState, Interface, Plugin, PluginFile, Readiness, RejectedFile, TrustMode,
+    TrustPolicy, api_version, export_fits, read_interface,
+};
+pub use policy::{
+    FaultSettings, Grant, Grants, LimitSettings, Limits, MemorySettings, Placement, PluginKind,
+    Pressure,
+};
+pub use sandbox::{Fault, LifeState, PluginStatus};
+pub use trading::{LoadSource, Report, Session};
 /// Trap codes, to tell a plugin's faults apart by downcasting.
 pub use wasmtime::Trap;
+
+/// Internals the end-to-end tests and benchmarks drive directly. Not part
+/// of the API: an embedder uses [`Host`], [`Session`] and [`Control`].
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::bindings::{connector, matcher, risk_validator, strategy, types};
+    pub use crate::engine::{ArtifactCache, Clock, KindPre, Runtime};
+    pub use crate::live::shadow::{ShadowCommand, ShadowLog};
+    pub use crate::live::swap::{History, Running, SwapLog, SwapRequest};
+    pub use crate::loading::{Registry, RollbackState, Verified, cache_path, state_path};
+    pub use crate::sandbox::{AnyInstance, CallStats, KindBindings, PluginInstance, eviction};
+}

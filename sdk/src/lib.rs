@@ -77,9 +77,6 @@ pub use bindings::strategy::tradsys::plugins::types::{
 pub use config::Config;
 pub use plugin::{Connector, Matcher, RiskValidator, Strategy};
 
-/// Version of the `tradsys:plugins` WIT package this SDK builds against.
-pub const API_VERSION: &str = "1.0.0";
-
 impl OrderEvent {
     /// Id of the order the report is about.
     pub fn id(&self) -> u64 {

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use crate::file::{Access, write_atomically};
 use crate::{Error, Result};
 
 const PUBLIC_TAG: &str = "tradsys-ed25519-public-v1";
@@ -162,28 +163,12 @@ impl SecretKey {
             hex_encode(self.key.as_bytes()),
             self.name
         );
-        write_private(&secret, line.as_bytes())?;
-        std::fs::write(&public, self.public().to_line()).map_err(|e| Error::io(&public, e))?;
+        write_atomically(&secret, line.as_bytes(), Access::Private)
+            .map_err(|e| Error::io(&secret, e))?;
+        write_atomically(&public, self.public().to_line().as_bytes(), Access::Default)
+            .map_err(|e| Error::io(&public, e))?;
         Ok((secret, public))
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    file.write_all(data).map_err(|e| Error::io(path, e))
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    std::fs::write(path, data).map_err(|e| Error::io(path, e))
 }
 
 fn parse_line(text: &str, tag: &str) -> Option<([u8; 32], String)> {

@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod file;
 mod keys;
 mod manifest;
 mod sections;

@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use tradsys_host::bindings::types::{InstrumentDefinition, RiskContext};
-use tradsys_host::{
-    HostConfig, KindBindings, PluginInstance, Registry, Runtime, TrustPolicy, TrustSettings,
-};
+use tradsys_host::testing::types::{InstrumentDefinition, RiskContext};
+use tradsys_host::testing::{KindBindings, PluginInstance, Registry, Runtime};
+use tradsys_host::{HostConfig, TrustPolicy, TrustSettings};
 
 /// Fixed-point units per whole unit.
 pub const U: i64 = 1_000_000_000;
@@ -171,7 +170,7 @@ pub fn empty_context(instruments: Vec<InstrumentDefinition>) -> RiskContext {
         positions: vec![],
         open_orders: vec![],
         last_prices: vec![],
-        account: tradsys_host::bindings::types::Account {
+        account: tradsys_host::testing::types::Account {
             cash: 0,
             realized_pnl: 0,
         },
@@ -250,7 +249,7 @@ pub fn discover(dir: &Path, toml: &str) -> (Arc<Runtime>, Registry) {
     let runtime = Arc::new(
         Runtime::new()
             .unwrap()
-            .with_cache(&tradsys_host::cache_path(dir))
+            .with_cache(&tradsys_host::testing::cache_path(dir))
             .unwrap()
             .with_memory(config.memory),
     );
@@ -264,7 +263,7 @@ pub fn discover(dir: &Path, toml: &str) -> (Arc<Runtime>, Registry) {
 
 /// Compiled artifacts in the cache of plugin directory `dir`.
 pub fn artifacts(dir: &Path) -> usize {
-    std::fs::read_dir(tradsys_host::cache_path(dir))
+    std::fs::read_dir(tradsys_host::testing::cache_path(dir))
         .map(|entries| {
             entries
                 .filter(|e| {

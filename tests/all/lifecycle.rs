@@ -2,8 +2,9 @@
 //! dependency order and cycles, the init timeout, eviction under the memory
 //! budget with state kept, and what `plugin list` shows.
 
-use tradsys_host::bindings::risk_validator::RiskValidator;
-use tradsys_host::{FileState, Loading, PluginInstance, Readiness};
+use tradsys_host::testing::PluginInstance;
+use tradsys_host::testing::risk_validator::RiskValidator;
+use tradsys_host::{FileState, Loading, Readiness};
 
 use crate::common::{
     DEFAULT_SET, artifacts, discover, plugin, plugin_dir_with, renamed, run_report, session_with,
@@ -11,14 +12,14 @@ use crate::common::{
 };
 use crate::session::without_timing;
 
-fn order(registry: &tradsys_host::Registry, name: &str) -> u64 {
+fn order(registry: &tradsys_host::testing::Registry, name: &str) -> u64 {
     match registry.get(name).unwrap().readiness() {
         Readiness::Compiled(load) => load.order,
         other => panic!("{name} is not compiled: {other:?}"),
     }
 }
 
-fn is_discovered(registry: &tradsys_host::Registry, name: &str) -> bool {
+fn is_discovered(registry: &tradsys_host::testing::Registry, name: &str) -> bool {
     matches!(
         registry.get(name).unwrap().readiness(),
         Readiness::Discovered

@@ -12,4 +12,5 @@ mod sandbox;
 mod session;
 mod signing;
 mod swap;
+mod tidy;
 mod validation;

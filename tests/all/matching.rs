@@ -1,7 +1,7 @@
 //! The example FIFO matcher, called through the host.
 
-use tradsys_host::bindings::matcher::Matcher;
-use tradsys_host::bindings::types::{
+use tradsys_host::testing::matcher::Matcher;
+use tradsys_host::testing::types::{
     NewOrder, OrderCommand, OrderEvent, OrderType, Side, TimeInForce,
 };
 

@@ -3,13 +3,14 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tradsys_host::shadow::{ShadowLog, ShadowReport};
-use tradsys_host::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest};
-use tradsys_host::{HostConfig, Plugin, Report, Runtime, Session, TrustPolicy, TrustSettings};
+use tradsys_host::testing::{AnyInstance, Runtime, ShadowCommand, SwapRequest};
+use tradsys_host::{
+    Control, HostConfig, Plugin, Session, ShadowReport, ShadowState, SwapOutcome, SwapRecord,
+    TrustPolicy, TrustSettings,
+};
 
 use crate::common::{
     DEFAULT_SET, dev_trust, discover, plugin, plugin_dir_with, plugins_dir, strategy,
@@ -26,12 +27,7 @@ fn policy() -> TrustPolicy {
 /// A session running on its own thread, and the handles to steer it.
 struct Live {
     runtime: Arc<Runtime>,
-    swapper: std::sync::mpsc::Sender<SwapRequest>,
-    shadower: std::sync::mpsc::Sender<tradsys_host::shadow::ShadowCommand>,
-    log: SwapLog,
-    shadows: ShadowLog,
-    running: Running,
-    stop: Arc<std::sync::atomic::AtomicBool>,
+    control: Control,
     session: JoinHandle<serde_json::Value>,
     _watcher: Option<tradsys_host::watch::Watcher>,
 }
@@ -46,67 +42,36 @@ impl Live {
         }
         let config: HostConfig = toml::from_str(toml).unwrap();
         let session = Session::new(runtime.clone(), &registry, &config).unwrap();
-        let shadower = session.shadower();
-        let shadows = session.shadow_log();
-        let candidates = session.shadow_candidates();
-        let (swapper, log, running, stop) = (
-            session.swapper(),
-            session.swap_log(),
-            session.running(),
-            session.stop_handle(),
-        );
-        let watcher = watch.then(|| {
-            tradsys_host::watch::start(tradsys_host::watch::WatchContext {
-                dir: dir.to_path_buf(),
-                config: config.clone(),
-                policy: policy(),
-                runtime: runtime.clone(),
-                running: running.clone(),
-                swaps: swapper.clone(),
-                shadows: shadower.clone(),
-                candidates: candidates.clone(),
-                log: log.clone(),
-            })
-            .unwrap()
-        });
+        let control = session.control();
+        let watcher = watch.then(|| tradsys_host::watch::start(control.clone()).unwrap());
         let session = std::thread::spawn(move || {
             let mut session = session;
             session.run().unwrap();
-            serde_json::to_value(Report::new(&session, &policy())).unwrap()
+            serde_json::to_value(session.report()).unwrap()
         });
         Self {
             runtime,
-            swapper,
-            shadower,
-            log,
-            shadows,
-            running,
-            stop,
+            control,
             session,
             _watcher: watcher,
         }
     }
 
     fn version(&self, name: &str) -> String {
-        self.running.lock().unwrap()[name].version().to_string()
+        self.control.running()[name].version().to_string()
     }
 
     /// Wait (up to a minute) until the swap log holds a record `wanted` accepts.
     fn wait_for(&self, what: &str, wanted: impl Fn(&SwapRecord) -> bool) -> SwapRecord {
         self.wait(what, || {
-            self.log.lock().unwrap().iter().find(|r| wanted(r)).cloned()
+            self.control.swap_log().into_iter().find(|r| wanted(r))
         })
     }
 
     /// Wait (up to a minute) until the shadow log holds a run `wanted` accepts.
     fn wait_shadow(&self, what: &str, wanted: impl Fn(&ShadowReport) -> bool) -> ShadowReport {
         self.wait(what, || {
-            self.shadows
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|s| wanted(s))
-                .cloned()
+            self.control.shadow_log().into_iter().find(|s| wanted(s))
         })
     }
 
@@ -120,15 +85,15 @@ impl Live {
             assert!(
                 Instant::now() < deadline,
                 "no {what} in {:#?}\n{:#?}",
-                self.log.lock().unwrap(),
-                self.shadows.lock().unwrap()
+                self.control.swap_log(),
+                self.control.shadow_log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     fn finish(self) -> serde_json::Value {
-        self.stop.store(true, Ordering::Relaxed);
+        self.control.stop();
         self.session.join().unwrap()
     }
 }
@@ -162,7 +127,7 @@ fn test_plugin(name: &str) -> Vec<u8> {
 
 /// The plugins in `dir` as version 1.0.1, discovered from a directory of
 /// their own (the alternate versions a test swaps in and out).
-fn alternates(dir: &Path, names: &[&str]) -> (tempfile::TempDir, tradsys_host::Registry) {
+fn alternates(dir: &Path, names: &[&str]) -> (tempfile::TempDir, tradsys_host::testing::Registry) {
     let alternates = tempfile::tempdir().unwrap();
     for name in names {
         let bytes = std::fs::read(dir.join(format!("{name}.wasm"))).unwrap();
@@ -174,7 +139,7 @@ fn alternates(dir: &Path, names: &[&str]) -> (tempfile::TempDir, tradsys_host::R
 }
 
 /// The plugins called `names` in each registry.
-fn plugins(names: &[&str], registries: [&tradsys_host::Registry; 2]) -> Vec<Arc<Plugin>> {
+fn plugins(names: &[&str], registries: [&tradsys_host::testing::Registry; 2]) -> Vec<Arc<Plugin>> {
     registries
         .iter()
         .flat_map(|r| names.iter().map(|n| r.get(n).unwrap().clone()))
@@ -187,28 +152,28 @@ fn plugins(names: &[&str], registries: [&tradsys_host::Registry; 2]) -> Vec<Arc<
 fn keep_swapping(
     live: &Live,
     names: &[&str],
-    versions: [&tradsys_host::Registry; 2],
+    versions: [&tradsys_host::testing::Registry; 2],
     every: Duration,
 ) -> JoinHandle<u64> {
-    let pick = |registry: &tradsys_host::Registry| -> Vec<Arc<Plugin>> {
+    let pick = |registry: &tradsys_host::testing::Registry| -> Vec<Arc<Plugin>> {
         names
             .iter()
             .map(|n| registry.get(n).unwrap().clone())
             .collect()
     };
     let sets = [pick(versions[0]), pick(versions[1])];
-    let (runtime, swapper) = (live.runtime.clone(), live.swapper.clone());
+    let (runtime, control) = (live.runtime.clone(), live.control.clone());
     std::thread::spawn(move || {
         let mut sent = 0u64;
         loop {
             for plugin in &sets[usize::from(sent.is_multiple_of(2))] {
-                let prepared = Prepared::prepare(&runtime, plugin.clone()).unwrap();
+                let prepared = AnyInstance::prepare(&runtime, plugin.clone()).unwrap();
                 let (reply, made) = std::sync::mpsc::channel();
                 let request = SwapRequest {
                     reply: Some(reply),
                     ..SwapRequest::new(vec![prepared], "test")
                 };
-                if swapper.send(request).is_err() || made.recv().is_err() {
+                if control.submit(request).is_err() || made.recv().is_err() {
                     return sent;
                 }
             }
@@ -235,12 +200,15 @@ fn with_and_without_swaps(
     let (_, base) = discover(dir.path(), "");
     let live = Live::start(dir.path(), toml, false, &plugins(names, [&base, &alt]));
     let feeder = keep_swapping(&live, names, [&base, &alt], every);
-    let log = live.log.clone();
+    let control = live.control.clone();
     let report = live.session.join().unwrap();
-    drop(live.swapper);
+    drop(live.control);
     feeder.join().unwrap();
-    let swaps = log.lock().unwrap().clone();
-    assert!(swaps.iter().all(|r| r.outcome == "swapped"), "{swaps:#?}");
+    let swaps = control.swap_log();
+    assert!(
+        swaps.iter().all(|r| r.outcome == SwapOutcome::Swapped),
+        "{swaps:#?}"
+    );
     (baseline, report, swaps)
 }
 
@@ -283,14 +251,15 @@ fn ten_seconds_of_swaps_under_a_steady_stream_lose_and_repeat_nothing() {
     let started = Instant::now();
     let feeder = keep_swapping(&live, &names, [&base, &alt], Duration::from_millis(2));
     std::thread::sleep(Duration::from_secs(10));
-    let log = live.log.clone();
-    let swapper = live.swapper.clone();
+    let control = live.control.clone();
     let report = live.finish();
     let seconds = started.elapsed().as_secs_f64();
-    drop(swapper);
     feeder.join().unwrap();
-    let swaps = log.lock().unwrap().clone();
-    assert!(swaps.iter().all(|r| r.outcome == "swapped"), "{swaps:#?}");
+    let swaps = control.swap_log();
+    assert!(
+        swaps.iter().all(|r| r.outcome == SwapOutcome::Swapped),
+        "{swaps:#?}"
+    );
     let events = report["events"].as_u64().unwrap();
     eprintln!(
         "stress: {events} events in {seconds:.1} s ({:.0} events/s), {} swaps of {names:?}",
@@ -366,7 +335,8 @@ fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version
     )
     .unwrap();
     live.wait_for("refusal of the half-written file", |r| {
-        r.cause.ends_with("ma-crossover-1.1.wasm") && r.outcome.starts_with("file refused")
+        r.cause.ends_with("ma-crossover-1.1.wasm")
+            && matches!(r.outcome, SwapOutcome::FileRefused(_))
     });
     // A tampered file: refused by its signature.
     let mut tampered = version_of("ma-crossover", "ma-crossover", "1.2.0");
@@ -376,7 +346,10 @@ fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version
     let refused = live.wait_for("refusal of the tampered file", |r| {
         r.cause.ends_with("ma-crossover-1.2.wasm")
     });
-    assert!(refused.outcome.contains("signature"), "{refused:?}");
+    assert!(
+        refused.outcome.to_string().contains("signature"),
+        "{refused:?}"
+    );
     std::fs::remove_file(dir.path().join("ma-crossover-1.2.wasm")).unwrap();
     // A version whose load-state refuses the running version's state.
     install(
@@ -388,6 +361,7 @@ fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version
     assert!(
         refused
             .outcome
+            .to_string()
             .contains("load-state refused the running version's state"),
         "{refused:?}"
     );
@@ -400,17 +374,17 @@ fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version
     // files (to verify and compile them) is no change to react to.
     let tries = || {
         std::thread::sleep(Duration::from_millis(500));
-        live.log.lock().unwrap().len()
+        live.control.swap_log().len()
     };
     let settled = tries();
-    assert_eq!(tries(), settled, "{:#?}", live.log.lock().unwrap());
+    assert_eq!(tries(), settled, "{:#?}", live.control.swap_log());
 
     // The copy completes (and the refusing version is withdrawn): swapped.
     std::fs::remove_file(dir.path().join("ma-crossover-1.3.wasm")).unwrap();
     install(dir.path(), "ma-crossover-1.1.wasm", &good);
-    live.wait_for("the swap to 1.1.0", |r| r.outcome == "swapped");
+    live.wait_for("the swap to 1.1.0", |r| r.outcome == SwapOutcome::Swapped);
     assert_eq!(live.version("ma-crossover"), "1.1.0");
-    let state = std::fs::read_to_string(tradsys_host::state_path(dir.path())).unwrap();
+    let state = std::fs::read_to_string(tradsys_host::testing::state_path(dir.path())).unwrap();
     assert!(
         state.contains("1.1.0") && !state.contains("1.3.0"),
         "{state}"
@@ -439,13 +413,16 @@ fn a_version_that_cannot_be_prepared_does_not_hold_back_the_others() {
     let refused = live.wait_for("the refused version", |r| {
         r.cause.ends_with("ma-crossover-2.wasm")
     });
-    assert!(refused.outcome.contains("init timed out"), "{refused:?}");
+    assert!(
+        refused.outcome.to_string().contains("init timed out"),
+        "{refused:?}"
+    );
     install(
         dir.path(),
         "max-notional-1.1.wasm",
         &version_of("max-notional", "max-notional", "1.1.0"),
     );
-    live.wait_for("the other swap", |r| r.outcome == "swapped");
+    live.wait_for("the other swap", |r| r.outcome == SwapOutcome::Swapped);
     assert_eq!(live.version("max-notional"), "1.1.0");
     assert_eq!(live.version("ma-crossover"), "1.0.0");
     live.finish();
@@ -483,7 +460,7 @@ fn a_group_switches_together_or_not_at_all() {
         &version_of("ma-crossover", "ma-crossover", "1.1.0"),
     );
     std::fs::remove_file(dir.path().join("ma-crossover-1.3.wasm")).unwrap();
-    let swap = live.wait_for("the group's swap", |r| r.outcome == "swapped");
+    let swap = live.wait_for("the group's swap", |r| r.outcome == SwapOutcome::Swapped);
     assert_eq!(swap.plugins.len(), 2, "one swap for both: {swap:?}");
     assert_eq!(live.version("max-notional"), "1.1.0");
     assert_eq!(live.version("ma-crossover"), "1.1.0");
@@ -511,15 +488,11 @@ fn a_faulting_shadow_is_quarantined_and_the_live_plugin_trades_on_untouched() {
     let plugin =
         Arc::new(Plugin::discover(verified, &file, &bytes, grants, Default::default()).unwrap());
     let live = Live::start(dir.path(), toml, false, std::slice::from_ref(&plugin));
-    let prepared = Prepared::prepare(&live.runtime, plugin).unwrap();
-    let (reply, answer) = std::sync::mpsc::channel();
-    live.shadower
-        .send(tradsys_host::shadow::ShadowCommand::Start(
-            Box::new(prepared),
-            reply,
-        ))
+    let prepared = AnyInstance::prepare(&live.runtime, plugin).unwrap();
+    let started = live
+        .control
+        .shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))
         .unwrap();
-    let started = answer.recv().unwrap().unwrap();
     assert!(started.contains("runs in shadow beside 1.0.0"), "{started}");
     let report = live.session.join().unwrap();
     let shadow = &report["shadows"][0];
@@ -553,7 +526,7 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
     );
     let live = Live::start(dir.path(), toml, true, &[]);
     live.wait_shadow("the candidate from start-up", |s| {
-        s.candidate_version == "2.0.0" && s.state == "running" && s.differing > 0
+        s.candidate_version == "2.0.0" && s.state == ShadowState::Running && s.differing > 0
     });
     // A tampered candidate is refused by its signature; nothing else changes.
     let mut tampered = version_of("momentum", "momentum", "2.0.0");
@@ -564,13 +537,13 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
         r.cause.ends_with("momentum-2.wasm")
     });
     assert!(
-        refused.outcome.starts_with("shadow refused") && refused.outcome.contains("signature"),
+        matches!(&refused.outcome, SwapOutcome::ShadowRefused(reason) if reason.contains("signature")),
         "{refused:?}"
     );
     // Removing the file discards its shadow.
     std::fs::remove_file(folder.join("max-notional-2.wasm")).unwrap();
     live.wait_shadow("the discarded shadow", |s| {
-        s.candidate_version == "2.0.0" && s.state == "discarded"
+        s.candidate_version == "2.0.0" && s.state == ShadowState::Discarded
     });
     assert_eq!(live.version("max-notional"), "1.0.0");
     // Moving a candidate from the folder into the directory promotes it.
@@ -580,7 +553,7 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
         &version_of("max-notional", "max-notional", "3.0.0"),
     );
     live.wait_shadow("the second candidate", |s| {
-        s.candidate_version == "3.0.0" && s.state == "running" && s.compared > 0
+        s.candidate_version == "3.0.0" && s.state == ShadowState::Running && s.compared > 0
     });
     std::fs::rename(
         folder.join("max-notional-3.wasm"),
@@ -588,7 +561,7 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
     )
     .unwrap();
     live.wait_shadow("the promotion", |s| {
-        s.candidate_version == "3.0.0" && s.state == "promoted"
+        s.candidate_version == "3.0.0" && s.state == ShadowState::Promoted
     });
     assert_eq!(live.version("max-notional"), "3.0.0");
     // Two candidates for one plugin: the first (by file name) runs, the
@@ -609,12 +582,16 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
     assert!(
         refused
             .outcome
+            .to_string()
             .contains("already has a candidate in shadow")
-            && refused.outcome.contains("mean-reversion-a.wasm"),
+            && refused
+                .outcome
+                .to_string()
+                .contains("mean-reversion-a.wasm"),
         "{refused:?}"
     );
     live.wait_shadow("the first candidate", |s| {
-        s.plugin == "mean-reversion" && s.state == "running"
+        s.plugin == "mean-reversion" && s.state == ShadowState::Running
     });
     let report = live.finish();
     let shadows = report["shadows"].as_array().unwrap();

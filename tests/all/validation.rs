@@ -1,7 +1,7 @@
 //! The example risk validators, called through the host.
 
-use tradsys_host::bindings::risk_validator::RiskValidator;
-use tradsys_host::bindings::types::{
+use tradsys_host::testing::risk_validator::RiskValidator;
+use tradsys_host::testing::types::{
     LastPrice, NewOrder, OrderCommand, OrderType, RejectReason, Side, TimeInForce, Verdict,
 };
 

@@ -12,10 +12,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tradsys_host::bindings::{risk_validator, strategy, types as host};
-use tradsys_host::{
-    HostConfig, KindBindings, PluginInstance, Registry, Runtime, TrustPolicy, TrustSettings,
-};
+use tradsys_host::testing::{KindBindings, PluginInstance, Registry, Runtime};
+use tradsys_host::testing::{risk_validator, strategy, types as host};
+use tradsys_host::{HostConfig, TrustPolicy, TrustSettings};
 use tradsys_sdk as sdk;
 use tradsys_sdk::{RiskValidator as _, Strategy as _};
 

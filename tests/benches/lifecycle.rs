@@ -12,11 +12,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tradsys_host::bindings::{strategy, types as host};
-use tradsys_host::{
-    HostConfig, Loading, PluginInstance, Readiness, Registry, Runtime, TrustPolicy, TrustSettings,
-    cache_path,
-};
+use tradsys_host::testing::{PluginInstance, Registry, Runtime, cache_path};
+use tradsys_host::testing::{strategy, types as host};
+use tradsys_host::{HostConfig, Loading, Readiness, TrustPolicy, TrustSettings};
 
 const EXAMPLES: [&str; 9] = [
     "synthetic-market",

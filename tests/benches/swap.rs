@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tradsys_host::swap::{Prepared, SwapRequest};
-use tradsys_host::{
-    HostConfig, Plugin, Registry, Report, Runtime, Session, TrustPolicy, TrustSettings,
-};
+use tradsys_host::testing::{AnyInstance, Registry, Runtime, SwapRequest};
+use tradsys_host::{HostConfig, Plugin, Session, TrustPolicy, TrustSettings};
 
 const EVENTS: u64 = 9_000_000;
 const SWAPPED: [&str; 2] = ["ma-crossover", "max-notional"];
@@ -65,7 +63,7 @@ fn run(base: &Path, alt: &Path, swap: bool) -> (serde_json::Value, usize) {
     let runtime = Arc::new(
         Runtime::new()
             .unwrap()
-            .with_cache(&tradsys_host::cache_path(base))
+            .with_cache(&tradsys_host::testing::cache_path(base))
             .unwrap(),
     );
     let registry = Registry::load_dir(base, &config, &policy()).unwrap();
@@ -78,7 +76,7 @@ fn run(base: &Path, alt: &Path, swap: bool) -> (serde_json::Value, usize) {
         plugin.prepare(&runtime).unwrap();
     }
     let mut session = Session::new(runtime.clone(), &registry, &config).unwrap();
-    let swapper = session.swapper();
+    let control = session.control();
     let stop = session.stop_handle();
     let feeder = swap.then(|| {
         let runtime = runtime.clone();
@@ -87,14 +85,14 @@ fn run(base: &Path, alt: &Path, swap: bool) -> (serde_json::Value, usize) {
             loop {
                 let set = &versions[(round + 1) % 2];
                 for plugin in set {
-                    let prepared = Prepared::prepare(&runtime, plugin.clone()).unwrap();
+                    let prepared = AnyInstance::prepare(&runtime, plugin.clone()).unwrap();
                     let (reply, made) = std::sync::mpsc::channel();
                     let request = SwapRequest {
                         reply: Some(reply),
                         ..SwapRequest::new(vec![prepared], "bench")
                     };
                     // One swap at a time, as the watcher and the admin endpoint send them.
-                    if swapper.send(request).is_err() || made.recv().is_err() {
+                    if control.submit(request).is_err() || made.recv().is_err() {
                         return;
                     }
                 }
@@ -105,7 +103,7 @@ fn run(base: &Path, alt: &Path, swap: bool) -> (serde_json::Value, usize) {
     });
     session.run().unwrap();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let report = serde_json::to_value(Report::new(&session, &policy())).unwrap();
+    let report = serde_json::to_value(session.report()).unwrap();
     let swaps = report["swaps"].as_array().unwrap().len();
     drop(session);
     if let Some(feeder) = feeder {

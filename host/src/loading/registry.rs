@@ -16,15 +16,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use semver::Version;
 use serde::Serialize;
-use tradsys_signing::{Error as SigningError, KeyId, Manifest, TrustStore, read_manifest, verify};
+use tradsys_signing::{Manifest, read_manifest};
 
-use crate::config::{HostConfig, Loading, TrustSettings};
-use crate::plugin::{API_VERSION, Plugin, PluginKind, Verified, api_version};
-use crate::runtime::Runtime;
-use crate::state::{RollbackState, state_path};
+use crate::config::{HostConfig, Loading};
+use crate::engine::Runtime;
+use crate::loading::files::{plugin_files, state_path};
+use crate::loading::grants;
+use crate::loading::interface::{API_VERSION, api_fits};
+use crate::loading::plugin::Plugin;
+use crate::loading::rollback::RollbackState;
+use crate::loading::trust::TrustPolicy;
+use crate::policy::PluginKind;
 
 /// A file in the plugin directory that the host refused, and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -69,96 +74,13 @@ pub struct PluginFile {
     pub state: FileState,
 }
 
-/// How signatures are checked.
-#[derive(Debug, Clone)]
-pub struct TrustPolicy {
-    store: Option<TrustStore>,
-    allow_unsigned: bool,
-}
-
-impl TrustPolicy {
-    /// The policy of the `[trust]` settings. Without a trust store and without
-    /// the development flag nothing could run, so that is an error.
-    pub fn from_settings(settings: &TrustSettings) -> Result<Self> {
-        let store = match &settings.dir {
-            Some(dir) => Some(
-                TrustStore::load(dir)
-                    .with_context(|| format!("loading trust store {}", dir.display()))?,
-            ),
-            None => None,
-        };
-        if store.is_none() && !settings.allow_unsigned {
-            bail!(
-                "no trust store: pass --trust DIR or set [trust] dir (or --allow-unsigned, for development only)"
-            );
-        }
-        if settings.allow_unsigned {
-            tracing::warn!(
-                "UNSIGNED PLUGINS ALLOWED: development mode, plugins run without a trusted signature"
-            );
-        }
-        Ok(Self {
-            store,
-            allow_unsigned: settings.allow_unsigned,
-        })
-    }
-
-    /// A policy trusting exactly `store`.
-    pub fn trusting(store: TrustStore) -> Self {
-        Self {
-            store: Some(store),
-            allow_unsigned: false,
-        }
-    }
-
-    /// Whether unsigned plugins may run (development mode).
-    pub fn allows_unsigned(&self) -> bool {
-        self.allow_unsigned
-    }
-
-    /// Ids of the trusted keys.
-    pub fn trusted_keys(&self) -> Vec<KeyId> {
-        self.store
-            .iter()
-            .flat_map(|s| s.keys().map(|k| k.id()))
-            .collect()
-    }
-
-    /// The manifest and verified signers of a file, or why it may not run.
-    ///
-    /// In development mode a file with no signature, or signed only by keys
-    /// outside the trust store, runs unsigned; a signature that does not
-    /// match (tampering) or a revoked key is refused in every mode.
-    pub fn check(&self, bytes: &[u8]) -> Result<Verified, SigningError> {
-        let verified = match &self.store {
-            Some(store) => verify(bytes, store).map(|v| Verified {
-                manifest: v.manifest,
-                signers: v.signers,
-                digest: v.digest,
-            }),
-            None => Err(SigningError::MissingSignature),
-        };
-        match verified {
-            Err(SigningError::MissingSignature | SigningError::UnknownKey { .. })
-                if self.allow_unsigned =>
-            {
-                Ok(Verified {
-                    manifest: read_manifest(bytes)?,
-                    signers: Vec::new(),
-                    digest: tradsys_signing::digest(bytes)?,
-                })
-            }
-            other => other,
-        }
-    }
-}
-
 /// Every plugin selected from one directory, and the fate of every file.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Registry {
+    dir: PathBuf,
+    policy: TrustPolicy,
     plugins: Vec<Arc<Plugin>>,
     files: Vec<PluginFile>,
-    allow_unsigned: bool,
 }
 
 struct Candidate {
@@ -211,17 +133,13 @@ impl Registry {
     ) -> Result<Self> {
         let state_file = rollback_file(dir, config);
         let mut state = RollbackState::load(&state_file)?;
-        let entries = std::fs::read_dir(dir)
+        let paths = plugin_files(dir)
             .with_context(|| format!("reading plugin directory {}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
-            .collect();
-        paths.sort();
-
         let mut registry = Self {
-            allow_unsigned: policy.allows_unsigned(),
-            ..Self::default()
+            dir: dir.to_path_buf(),
+            policy: policy.clone(),
+            plugins: Vec::new(),
+            files: Vec::new(),
         };
         let mut by_name: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
         for file in paths {
@@ -245,7 +163,7 @@ impl Registry {
             if verified.signers.is_empty() {
                 tracing::warn!(file = %file.display(), plugin = manifest.id(), "UNSIGNED plugin accepted (development mode)");
             }
-            if !config.enabled(manifest.name.as_str()) {
+            if !grants::enabled(config, manifest.name.as_str()) {
                 registry.files.push(PluginFile {
                     file,
                     plugin: Some(manifest.id()),
@@ -253,9 +171,9 @@ impl Registry {
                 });
                 continue;
             }
-            let grants = config.grants(&manifest);
-            let placement = config.placement(&manifest);
-            match Plugin::discover(verified, &file, &bytes, grants, placement) {
+            let granted = grants::grants(config, &manifest);
+            let placement = grants::placement(config, &manifest);
+            match Plugin::discover(verified, &file, &bytes, granted, placement) {
                 Ok(plugin) => {
                     by_name
                         .entry(manifest.name.to_string())
@@ -357,7 +275,6 @@ impl Registry {
         config: &HostConfig,
         state: &RollbackState,
     ) -> BTreeMap<String, Candidate> {
-        let host = api_version();
         let mut chosen = BTreeMap::new();
         for (name, mut candidates) in by_name {
             candidates.sort_by(|a, b| {
@@ -366,7 +283,7 @@ impl Registry {
                     .cmp(&a.manifest.version)
                     .then(a.file.cmp(&b.file))
             });
-            let pin = config.pin(&name);
+            let pin = grants::pin(config, &name);
             let floor = state.floor(&name);
             let mut selected: Option<Candidate> = None;
             let mut previous: Option<(Version, PathBuf)> = None;
@@ -382,7 +299,7 @@ impl Registry {
                     continue;
                 }
                 previous = Some((version.clone(), c.file.clone()));
-                if !c.manifest.api.matches(&host) {
+                if !api_fits(&c.manifest.api) {
                     let reason = format!(
                         "incompatible API: needs tradsys:plugins {} but this host implements {API_VERSION}",
                         c.manifest.api
@@ -520,9 +437,14 @@ impl Registry {
             .collect()
     }
 
-    /// Whether unsigned plugins were allowed (development mode).
-    pub fn allows_unsigned(&self) -> bool {
-        self.allow_unsigned
+    /// The directory it was read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The trust policy its files were verified under.
+    pub fn policy(&self) -> &TrustPolicy {
+        &self.policy
     }
 }
 

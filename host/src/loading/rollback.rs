@@ -1,13 +1,14 @@
 //! The host's small persistent state: per plugin name, the highest version it
 //! has accepted (rollback protection). Kept as JSON beside the plugin
-//! directory and replaced atomically (write a temporary file, then rename).
+//! directory (`files::state_path`) and replaced atomically.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use semver::Version;
 use serde::{Deserialize, Serialize};
+use tradsys_signing::file::{Access, write_atomically};
 
 /// Highest accepted version per plugin name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,20 +16,6 @@ use serde::{Deserialize, Serialize};
 pub struct RollbackState {
     /// Plugin name → highest version ever accepted.
     pub accepted: BTreeMap<String, Version>,
-}
-
-/// Where compiled artifacts of the plugins of `dir` are cached: a private
-/// hidden directory inside it (the registry reads only `*.wasm` files).
-pub fn cache_path(dir: &Path) -> PathBuf {
-    dir.join(".tradsys-cache")
-}
-
-/// Where the state of plugin directory `dir` lives: `<dir>.state.json` beside it.
-pub fn state_path(dir: &Path) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map_or_else(|| "plugins".into(), |n| n.to_string_lossy().into_owned());
-    dir.with_file_name(format!("{name}.state.json"))
 }
 
 impl RollbackState {
@@ -47,12 +34,11 @@ impl RollbackState {
         }
     }
 
-    /// Write atomically.
+    /// Write atomically and durably.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("json.tmp");
         let json = serde_json::to_vec_pretty(self).expect("state serialises");
-        std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))
+        write_atomically(path, &json, Access::Default)
+            .with_context(|| format!("saving host state {}", path.display()))
     }
 
     /// The highest accepted version of `name`.
@@ -75,6 +61,7 @@ impl RollbackState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loading::files::state_path;
 
     #[test]
     fn round_trips_atomically_and_only_rises() {

@@ -19,6 +19,7 @@ use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
+use tradsys_signing::file::{Access, write_atomically};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -59,7 +60,8 @@ impl ArtifactCache {
                 let mut key = [0u8; 32];
                 getrandom::fill(&mut key)
                     .map_err(|e| anyhow::anyhow!("no randomness for the cache key: {e}"))?;
-                write_private(&key_path, &key)?;
+                write_atomically(&key_path, &key, Access::Private)
+                    .with_context(|| format!("writing cache key {}", key_path.display()))?;
                 key
             }
             Err(e) => {
@@ -141,11 +143,7 @@ impl ArtifactCache {
         // matching tag and compiles, which is only slower.
         let tag = self.tag(&body);
         for (file, data) in [(&path, &body[..]), (&tag_path, tag.as_bytes())] {
-            let mut tmp = file.as_os_str().to_owned();
-            tmp.push(".tmp");
-            let tmp = PathBuf::from(tmp);
-            write_private(&tmp, data)?;
-            std::fs::rename(&tmp, file)
+            write_atomically(file, data, Access::Private)
                 .with_context(|| format!("installing {}", file.display()))?;
         }
         // SAFETY: `body` was produced just now by this engine's compiler.
@@ -238,24 +236,4 @@ fn check_private(dir: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn check_private(_dir: &Path) -> Result<()> {
     Ok(())
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(data)
-        .with_context(|| format!("writing {}", path.display()))
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    std::fs::write(path, data).with_context(|| format!("writing {}", path.display()))
 }

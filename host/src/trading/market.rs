@@ -12,7 +12,8 @@ pub struct Market {
     /// Connector-local id → host id.
     local: HashMap<u32, u32>,
     last: Vec<Option<i64>>,
-    dropped: u64,
+    /// Whether events for undefined instruments were seen (warned once).
+    warned_undefined: bool,
 }
 
 /// What one batch changed.
@@ -31,14 +32,9 @@ impl Market {
         let mut out = Ingested::default();
         let before = events.len();
         events.retain_mut(|event| self.ingest_one(event, &mut out));
-        let dropped = (before - events.len()) as u64;
-        if dropped > 0 {
-            if self.dropped == 0 {
-                tracing::warn!(
-                    "connector sent events for instruments it never defined; dropping them"
-                );
-            }
-            self.dropped += dropped;
+        if events.len() < before && !self.warned_undefined {
+            tracing::warn!("connector sent events for instruments it never defined; dropping them");
+            self.warned_undefined = true;
         }
         out
     }
@@ -135,10 +131,5 @@ impl Market {
                 })
             })
             .collect()
-    }
-
-    /// Events dropped because their instrument was never defined.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
     }
 }

@@ -7,124 +7,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use wasmtime::{Store, Trap};
 
-use crate::bindings::{connector, matcher, risk_validator, strategy, types};
-use crate::config::Pressure;
-use crate::plugin::{KindPre, Plugin, PluginKind, Readiness};
-use crate::runtime::{HostState, Runtime};
-
-/// Why a call into a plugin did not produce a result.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum Fault {
-    /// The component could not be compiled (or a dependency could not).
-    #[error("plugin {plugin} could not be loaded: {reason}")]
-    Load {
-        /// Plugin name.
-        plugin: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The memory budget is at its critical level and the plugin's priority
-    /// is below the reserved one: no new instance for it now.
-    #[error("plugin {plugin} was not instantiated: {reason}")]
-    Memory {
-        /// Plugin name.
-        plugin: String,
-        /// The pressure and the figures.
-        reason: String,
-    },
-    /// The component could not be instantiated.
-    #[error("plugin {plugin} could not be instantiated: {reason}")]
-    Instantiate {
-        /// Plugin name.
-        plugin: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// `init` returned an error, trapped or ran out of time or fuel.
-    #[error("plugin {plugin} failed to initialise: {reason}")]
-    Init {
-        /// Plugin name.
-        plugin: String,
-        /// The plugin's message.
-        reason: String,
-    },
-    /// The plugin trapped (panicked, ran out of bounds, ...). Its instance was discarded.
-    #[error("plugin {plugin} trapped: {trap}")]
-    Trap {
-        /// Plugin name.
-        plugin: String,
-        /// The trap, told apart by code, not by message.
-        trap: Trap,
-    },
-    /// The plugin's answer broke the contract (for example a verdict count that
-    /// does not match the orders).
-    #[error("plugin {plugin} broke the contract: {reason}")]
-    Contract {
-        /// Plugin name.
-        plugin: String,
-        /// What was wrong with the answer.
-        reason: String,
-    },
-    /// A call returned more items than the plugin's limit allows; nothing of it is used.
-    #[error("plugin {plugin} returned {items} items, above its limit of {limit}")]
-    OutputLimit {
-        /// Plugin name.
-        plugin: String,
-        /// Items returned.
-        items: usize,
-        /// The limit.
-        limit: u32,
-    },
-    /// The plugin faulted too often and gets no more calls this session.
-    #[error("plugin {plugin} is quarantined: {reason}")]
-    Quarantined {
-        /// Plugin name.
-        plugin: String,
-        /// Why.
-        reason: String,
-    },
-    /// Any other failure inside the runtime.
-    #[error("plugin {plugin} failed: {reason}")]
-    Other {
-        /// Plugin name.
-        plugin: String,
-        /// The runtime's error.
-        reason: String,
-    },
-}
-
-impl Fault {
-    /// Short label used to count faults by kind (`trap:unreachable`, `init`, ...).
-    pub fn label(&self) -> String {
-        match self {
-            Self::Load { .. } => "load".into(),
-            Self::Memory { .. } => "memory-budget".into(),
-            Self::Instantiate { .. } => "instantiate".into(),
-            Self::Init { .. } => "init".into(),
-            Self::Trap { trap, .. } => format!("trap:{}", trap_label(*trap)),
-            Self::Contract { .. } => "contract".into(),
-            Self::OutputLimit { .. } => "output-limit".into(),
-            Self::Quarantined { .. } => "quarantined".into(),
-            Self::Other { .. } => "other".into(),
-        }
-    }
-}
-
-fn trap_label(trap: Trap) -> &'static str {
-    match trap {
-        Trap::StackOverflow => "stack-overflow",
-        Trap::MemoryOutOfBounds => "memory-out-of-bounds",
-        Trap::UnreachableCodeReached => "unreachable",
-        Trap::OutOfFuel => "out-of-fuel",
-        Trap::Interrupt => "interrupt",
-        Trap::IntegerDivisionByZero => "division-by-zero",
-        Trap::IntegerOverflow => "integer-overflow",
-        Trap::TableOutOfBounds => "table-out-of-bounds",
-        Trap::IndirectCallToNull => "indirect-call-to-null",
-        Trap::BadSignature => "bad-signature",
-        _ => "other",
-    }
-}
+use crate::engine::{HostState, Runtime};
+use crate::loading::{Plugin, Readiness};
+use crate::policy::{PluginKind, Pressure};
+use crate::sandbox::fault::{Fault, to_fault};
+use crate::sandbox::kinds::{KindBindings, Snapshots};
 
 /// Call counters and latencies of one plugin.
 #[derive(Debug, Clone, Default)]
@@ -158,114 +45,6 @@ pub enum LifeState {
     /// It cannot run: compile, `init` or quarantine (the reason is reported).
     Failed,
 }
-
-/// When a kind's state is saved, besides eviction and swaps (which always
-/// save it first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Snapshots {
-    /// Only when asked (validators, the matcher).
-    OnDemand,
-    /// Every `[faults] snapshot_every` calls, restored into the fresh
-    /// instance after a trap (strategies).
-    Periodic,
-    /// Before every call but the first of an instance (once the previous
-    /// call's answer was taken), so the instance that replaces a failed one
-    /// carries on exactly after the last good call (connectors: no event is
-    /// repeated or lost).
-    EveryCall,
-}
-
-/// Typed bindings of one plugin kind.
-pub trait KindBindings: Sized {
-    /// The kind these bindings drive.
-    const KIND: PluginKind;
-
-    /// When the plugin's state is saved.
-    const SNAPSHOTS: Snapshots;
-
-    #[doc(hidden)]
-    fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
-
-    #[doc(hidden)]
-    fn init(
-        &self,
-        store: &mut Store<HostState>,
-        config: &types::Config,
-    ) -> wasmtime::Result<Result<(), String>>;
-
-    /// The plugin's `save-state`.
-    #[doc(hidden)]
-    fn snapshot(&self, store: &mut Store<HostState>) -> wasmtime::Result<Vec<u8>>;
-
-    /// The plugin's `load-state`.
-    #[doc(hidden)]
-    fn restore(
-        &self,
-        store: &mut Store<HostState>,
-        state: &[u8],
-    ) -> wasmtime::Result<Result<(), String>>;
-}
-
-macro_rules! kind_bindings {
-    ($bindings:ty, $kind:ident, $exports:ident, $snapshots:ident) => {
-        impl KindBindings for $bindings {
-            const KIND: PluginKind = PluginKind::$kind;
-            const SNAPSHOTS: Snapshots = Snapshots::$snapshots;
-
-            fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
-                match pre {
-                    KindPre::$kind(pre) => pre.instantiate(store),
-                    _ => wasmtime::bail!("plugin is not a {}", Self::KIND),
-                }
-            }
-
-            fn init(
-                &self,
-                store: &mut Store<HostState>,
-                config: &types::Config,
-            ) -> wasmtime::Result<Result<(), String>> {
-                self.$exports().call_init(store, config)
-            }
-
-            fn snapshot(&self, store: &mut Store<HostState>) -> wasmtime::Result<Vec<u8>> {
-                self.$exports().call_save_state(store)
-            }
-
-            fn restore(
-                &self,
-                store: &mut Store<HostState>,
-                state: &[u8],
-            ) -> wasmtime::Result<Result<(), String>> {
-                self.$exports().call_load_state(store, state)
-            }
-        }
-    };
-}
-
-kind_bindings!(
-    strategy::Strategy,
-    Strategy,
-    tradsys_plugins_strategy_api,
-    Periodic
-);
-kind_bindings!(
-    risk_validator::RiskValidator,
-    RiskValidator,
-    tradsys_plugins_risk_validator_api,
-    OnDemand
-);
-kind_bindings!(
-    matcher::Matcher,
-    Matcher,
-    tradsys_plugins_matcher_api,
-    OnDemand
-);
-kind_bindings!(
-    connector::Connector,
-    Connector,
-    tradsys_plugins_connector_api,
-    EveryCall
-);
 
 /// One plugin's instance slot: created on the first call, discarded after a
 /// trap or evicted, created afresh (`init` run again, saved state restored)
@@ -568,6 +347,16 @@ impl<B: KindBindings> PluginInstance<B> {
         }
     }
 
+    /// Hand this instance's state to `new`, the version taking over from it;
+    /// this one is untouched whatever happens, so it can go on running if
+    /// the handoff fails.
+    pub fn hand_over_to(&mut self, new: &mut Self) -> Result<(), String> {
+        match self.export_state().map_err(|fault| fault.to_string())? {
+            Some(state) => new.import_state(&state),
+            None => Ok(()),
+        }
+    }
+
     /// Save the instance's state and drop it; the next call makes a fresh
     /// instance and restores the state, so results do not change. A failure
     /// to save is a fault, and the instance is dropped all the same.
@@ -805,15 +594,45 @@ impl<B: KindBindings> PluginInstance<B> {
     }
 }
 
-fn to_fault(plugin: &str, error: wasmtime::Error) -> Fault {
-    match error.downcast_ref::<Trap>() {
-        Some(trap) => Fault::Trap {
-            plugin: plugin.to_string(),
-            trap: *trap,
-        },
-        None => Fault::Other {
-            plugin: plugin.to_string(),
-            reason: format!("{error:#}"),
-        },
+/// Where one plugin of a running session is now: what `tradsys status`
+/// shows. Cheap to make between two batches (no latency percentiles).
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginStatus {
+    /// Plugin name.
+    pub name: String,
+    /// The version running.
+    pub version: String,
+    /// Its kind.
+    pub kind: String,
+    /// `discovered`, `compiled`, `live`, `evicted` or `failed`.
+    pub state: LifeState,
+    /// Linear memory of its instance, bytes (0 when none is live).
+    pub memory_bytes: u64,
+    /// Times its instance was evicted.
+    pub evictions: u64,
+    /// Calls made, `init` included.
+    pub calls: u64,
+    /// Faults, all kinds together.
+    pub faults: u64,
+    /// Why it cannot run (compile, `init`, quarantine), if it cannot.
+    pub failure: Option<String>,
+}
+
+impl PluginStatus {
+    /// The status of `instance` now.
+    pub fn of<B: KindBindings>(instance: &PluginInstance<B>) -> Self {
+        let plugin = instance.plugin();
+        let stats = instance.stats();
+        Self {
+            name: plugin.name().to_string(),
+            version: plugin.version().to_string(),
+            kind: plugin.kind().to_string(),
+            state: instance.state(),
+            memory_bytes: instance.memory_bytes(),
+            evictions: stats.evictions,
+            calls: stats.calls,
+            faults: stats.faults.values().sum(),
+            failure: instance.failure(),
+        }
     }
 }

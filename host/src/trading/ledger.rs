@@ -28,7 +28,6 @@ pub struct Ledger {
     cash: i128,
     realized: i128,
     fills: u64,
-    traded: i128,
 }
 
 impl Ledger {
@@ -48,7 +47,6 @@ impl Ledger {
         let (price_w, mult) = (i128::from(price), i128::from(multiplier));
         self.cash -= signed * price_w * mult / SCALE;
         self.fills += 1;
-        self.traded += i128::from(quantity);
 
         let h = self.holdings.entry(instrument).or_insert(Holding {
             multiplier,
@@ -74,6 +72,7 @@ impl Ledger {
     }
 
     /// Net holding in `instrument`.
+    #[cfg(test)]
     pub fn holding(&self, instrument: u32) -> Holding {
         self.holdings.get(&instrument).copied().unwrap_or_default()
     }
@@ -113,11 +112,6 @@ impl Ledger {
     /// Fills booked.
     pub fn fills(&self) -> u64 {
         self.fills
-    }
-
-    /// Total quantity traded.
-    pub fn traded_quantity(&self) -> i128 {
-        self.traded
     }
 }
 

@@ -11,13 +11,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cache::CacheOutcome;
-use crate::config::Pressure;
-use crate::instance::{CallStats, KindBindings, LifeState, PluginInstance};
-use crate::ledger::SCALE;
-use crate::plugin::Readiness;
-use crate::registry::{RejectedFile, TrustPolicy};
-use crate::session::Session;
+use crate::engine::CacheOutcome;
+use crate::live::{ShadowReport, SwapRecord};
+use crate::loading::{Readiness, RejectedFile, TrustMode};
+use crate::policy::Pressure;
+use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
+use crate::trading::ledger::SCALE;
+use crate::trading::session::Session;
 
 /// What a session did.
 #[derive(Debug, Clone, Serialize)]
@@ -41,9 +41,9 @@ pub struct Report {
     /// Installed plugins this session did not use (`name@version`).
     pub unused_plugins: Vec<String>,
     /// Versions swapped in while running, and updates that were refused.
-    pub swaps: Vec<crate::swap::SwapRecord>,
+    pub swaps: Vec<SwapRecord>,
     /// Candidates run in shadow, and where their outputs differed.
-    pub shadows: Vec<crate::shadow::ShadowReport>,
+    pub shadows: Vec<ShadowReport>,
     /// How plugins were trusted.
     pub trust: TrustReport,
     /// Why the session ended early, if it did.
@@ -77,7 +77,7 @@ pub struct MemoryReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct TrustReport {
     /// `verified`, or `unsigned-allowed` in development mode.
-    pub mode: String,
+    pub mode: TrustMode,
     /// Ids of the trusted keys.
     pub keys: Vec<String>,
 }
@@ -177,54 +177,11 @@ pub struct PluginReport {
     pub timing: CallTiming,
 }
 
-/// Where one plugin of a running session is now: what `tradsys status`
-/// shows. Cheap to make between two batches (no latency percentiles).
-#[derive(Debug, Clone, Serialize)]
-pub struct PluginStatus {
-    /// Plugin name.
-    pub name: String,
-    /// The version running.
-    pub version: String,
-    /// Its kind.
-    pub kind: String,
-    /// `discovered`, `compiled`, `live`, `evicted` or `failed`.
-    pub state: LifeState,
-    /// Linear memory of its instance, bytes (0 when none is live).
-    pub memory_bytes: u64,
-    /// Times its instance was evicted.
-    pub evictions: u64,
-    /// Calls made, `init` included.
-    pub calls: u64,
-    /// Faults, all kinds together.
-    pub faults: u64,
-    /// Why it cannot run (compile, `init`, quarantine), if it cannot.
-    pub failure: Option<String>,
-}
-
-impl PluginStatus {
-    pub(crate) fn of<B: KindBindings>(instance: &PluginInstance<B>) -> Self {
-        let plugin = instance.plugin();
-        let stats = instance.stats();
-        Self {
-            name: plugin.name().to_string(),
-            version: plugin.version().to_string(),
-            kind: plugin.kind().to_string(),
-            state: instance.state(),
-            memory_bytes: instance.memory_bytes(),
-            evictions: stats.evictions,
-            calls: stats.calls,
-            faults: stats.faults.values().sum(),
-            failure: instance.failure(),
-        }
-    }
-}
-
 /// How a plugin's component was obtained.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadReport {
-    /// `cache-hit`, `compiled` (and cached), `recompiled` (a cached artifact
-    /// was refused), `compiled-uncached`, or `not-loaded`.
-    pub source: String,
+    /// Where its compiled code came from.
+    pub source: LoadSource,
     /// Why a cached artifact was refused.
     pub reason: Option<String>,
     /// Compile or load time, milliseconds.
@@ -234,6 +191,22 @@ pub struct LoadReport {
     pub order: Option<u64>,
     /// Time spent instantiating (with `init` and state restores), milliseconds.
     pub instantiate_ms: f64,
+}
+
+/// Where a plugin's compiled code came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadSource {
+    /// Loaded from a verified cached artifact.
+    CacheHit,
+    /// Compiled, and the artifact cached.
+    Compiled,
+    /// A cached artifact was refused (the report's `reason`); compiled afresh.
+    Recompiled,
+    /// Compiled without a cache.
+    CompiledUncached,
+    /// Never compiled in this session.
+    NotLoaded,
 }
 
 /// One plugin's memory.
@@ -278,10 +251,20 @@ pub struct SessionTiming {
     pub events_per_second: f64,
 }
 
+impl Session {
+    /// The report of the session so far.
+    pub fn report(&self) -> Report {
+        Report::new(self)
+    }
+}
+
 impl Report {
-    /// Summarise a finished session.
-    pub fn new(session: &Session, policy: &TrustPolicy) -> Self {
-        let counts = session.counts();
+    /// Summarise a session.
+    fn new(session: &Session) -> Self {
+        let counts = &session.counts;
+        let orders = &session.router.counts;
+        let control = session.control.handle();
+        let policy = &control.env().policy;
         let market = &session.market;
         let symbol = |id: u32| {
             market
@@ -289,13 +272,15 @@ impl Report {
                 .map_or_else(|| id.to_string(), |d| d.symbol.clone())
         };
         let strategies = session
+            .slots
             .strategies
             .iter()
-            .map(|s| {
+            .zip(&session.router.accounts)
+            .map(|(instance, s)| {
                 let realized = s.ledger.realized_pnl();
                 let unrealized = s.ledger.unrealized_pnl(|id| market.last_price(id));
                 StrategyReport {
-                    name: s.instance.plugin().name().to_string(),
+                    name: instance.plugin().name().to_string(),
                     submitted: s.counts.submitted,
                     approved: s.counts.approved,
                     rejected: s.counts.rejected,
@@ -316,27 +301,23 @@ impl Report {
                 }
             })
             .collect();
+        let slots = &session.slots;
         let mut plugins = vec![
-            plugin_report(&session.connector),
-            plugin_report(&session.matcher),
+            plugin_report(&slots.connector),
+            plugin_report(&slots.matcher),
         ];
-        plugins.extend(
-            session
-                .strategies
-                .iter()
-                .map(|s| plugin_report(&s.instance)),
-        );
-        plugins.extend(session.validators.iter().map(plugin_report));
+        plugins.extend(slots.strategies.iter().map(plugin_report));
+        plugins.extend(slots.validators.iter().map(plugin_report));
         let elapsed = session.elapsed.as_secs_f64();
         Self {
             seed: session.settings().seed,
             events: counts.events,
             batches: counts.batches,
             orders: Orders {
-                submitted: counts.submitted,
-                approved: counts.approved,
-                rejected: counts.rejected,
-                rejections: counts
+                submitted: orders.submitted,
+                approved: orders.approved,
+                rejected: orders.rejected,
+                rejections: orders
                     .rejections
                     .iter()
                     .map(|((by, reason), count)| RejectionCount {
@@ -345,26 +326,21 @@ impl Report {
                         count: *count,
                     })
                     .collect(),
-                venue_rejections: counts
+                venue_rejections: orders
                     .venue_rejections
                     .iter()
                     .map(|(r, n)| (r.to_string(), *n))
                     .collect(),
             },
-            fills: counts.fills,
+            fills: orders.fills,
             strategies,
             plugins,
             rejected_files: session.rejected_files.clone(),
             unused_plugins: session.unused.clone(),
-            swaps: session.swap_log.lock().expect("swap log").clone(),
-            shadows: session.shadow_log.lock().expect("shadow log").clone(),
+            swaps: control.swap_log(),
+            shadows: control.shadow_log(),
             trust: TrustReport {
-                mode: if policy.allows_unsigned() {
-                    "unsigned-allowed"
-                } else {
-                    "verified"
-                }
-                .to_string(),
+                mode: policy.mode(),
                 keys: policy
                     .trusted_keys()
                     .iter()
@@ -372,7 +348,7 @@ impl Report {
                     .collect(),
             },
             stopped: counts.stopped.clone(),
-            halted: counts.halted.clone(),
+            halted: orders.halted.clone(),
             connector_restarts: counts.connector_restarts,
             memory: MemoryReport {
                 budget_bytes: session.runtime().memory_budget().budget_bytes,
@@ -405,7 +381,7 @@ impl Report {
             self.timing.elapsed_ms,
             self.timing.events_per_second
         );
-        if self.trust.mode != "verified" {
+        if self.trust.mode != TrustMode::Verified {
             let _ = writeln!(
                 out,
                 "WARNING: development mode: unsigned plugins were allowed to run (--allow-unsigned)"
@@ -582,20 +558,22 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
             let (source, reason, ms, order) = match plugin.readiness() {
                 Readiness::Compiled(info) => {
                     let (source, reason) = match &info.cache {
-                        Some(CacheOutcome::Hit) => ("cache-hit", None),
-                        Some(CacheOutcome::Miss) => ("compiled", None),
+                        Some(CacheOutcome::Hit) => (LoadSource::CacheHit, None),
+                        Some(CacheOutcome::Miss) => (LoadSource::Compiled, None),
                         Some(CacheOutcome::Replaced(reason)) => {
-                            ("recompiled", Some(reason.clone()))
+                            (LoadSource::Recompiled, Some(reason.clone()))
                         }
-                        None => ("compiled-uncached", None),
+                        None => (LoadSource::CompiledUncached, None),
                     };
                     let ms = info.duration.as_secs_f64() * 1e3;
                     (source, reason, ms, Some(info.order))
                 }
-                Readiness::Discovered | Readiness::Failed(_) => ("not-loaded", None, 0.0, None),
+                Readiness::Discovered | Readiness::Failed(_) => {
+                    (LoadSource::NotLoaded, None, 0.0, None)
+                }
             };
             LoadReport {
-                source: source.to_string(),
+                source,
                 reason,
                 ms,
                 order,

@@ -17,7 +17,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -25,56 +24,32 @@ use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebouncedEvent, Debouncer, RecommendedCache, new_debouncer};
 
-use crate::config::HostConfig;
-use crate::plugin::Plugin;
-use crate::registry::{Registry, TrustPolicy};
-use crate::runtime::Runtime;
-use crate::shadow::{self, Candidates, ShadowCommand};
-use crate::swap::{Prepared, Running, SwapLog, SwapRecord, SwapRequest, note};
+use crate::live::control::Control;
+use crate::live::shadow::{self, ShadowCommand};
+use crate::live::swap::{SwapOutcome, SwapRecord, SwapRequest, note};
+use crate::loading::{Plugin, Registry, is_plugin_file};
+use crate::sandbox::AnyInstance;
 
 /// The folder of the plugin directory whose files run in shadow.
 pub const SHADOW_DIR: &str = "shadow";
-
-/// Everything the watcher needs from the host.
-pub struct WatchContext {
-    /// The plugin directory.
-    pub dir: PathBuf,
-    /// The host config (pins, grants, groups).
-    pub config: HostConfig,
-    /// How signatures are checked.
-    pub policy: TrustPolicy,
-    /// Where new versions are compiled and instantiated.
-    pub runtime: Arc<Runtime>,
-    /// What runs now (kept by the session).
-    pub running: Running,
-    /// Where prepared swaps go (the session's [`crate::Session::swapper`]).
-    pub swaps: Sender<SwapRequest>,
-    /// Where shadows are started and dropped (the session's
-    /// [`crate::Session::shadower`]).
-    pub shadows: Sender<ShadowCommand>,
-    /// The candidates in shadow now (the session's
-    /// [`crate::Session::shadow_candidates`]).
-    pub candidates: Candidates,
-    /// Where refused updates are recorded.
-    pub log: SwapLog,
-}
 
 /// A running directory watcher; dropping it stops watching.
 pub struct Watcher {
     _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
 }
 
-/// Watch `context.dir` until the returned watcher is dropped.
-pub fn start(context: WatchContext) -> Result<Watcher> {
+/// Watch the plugin directory of `control`'s session until the returned
+/// watcher is dropped.
+pub fn start(context: Control) -> Result<Watcher> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let debounce = Duration::from_millis(context.config.swap.debounce_ms);
+    let debounce = Duration::from_millis(context.env().config.swap.debounce_ms);
     let mut debouncer =
         new_debouncer(debounce, None, tx).context("starting the directory watcher")?;
     // Recursive, so a `shadow/` folder made after start-up is watched too.
     debouncer
-        .watch(&context.dir, RecursiveMode::Recursive)
-        .with_context(|| format!("watching {}", context.dir.display()))?;
-    tracing::info!(dir = %context.dir.display(), "watching the plugin directory for new versions");
+        .watch(context.dir(), RecursiveMode::Recursive)
+        .with_context(|| format!("watching {}", context.dir().display()))?;
+    tracing::info!(dir = %context.dir().display(), "watching the plugin directory for new versions");
     std::thread::Builder::new()
         .name("tradsys-watch".into())
         .spawn(move || {
@@ -99,8 +74,8 @@ pub fn start(context: WatchContext) -> Result<Watcher> {
                             .any(|p| is_plugin_file(p) && p.parent() == Some(folder))
                     })
                 };
-                let shadow_dir = context.dir.join(SHADOW_DIR);
-                let registry = changed(&context.dir)
+                let shadow_dir = context.dir().join(SHADOW_DIR);
+                let registry = changed(context.dir())
                     .then(|| rescan(&context, &mut reported))
                     .flatten();
                 if changed(&shadow_dir) || registry.is_some() {
@@ -124,35 +99,32 @@ fn is_change(event: &DebouncedEvent) -> bool {
     }
 }
 
-/// A plugin file, not a temporary one (`.name.wasm.tmp` of an atomic install).
-fn is_plugin_file(path: &Path) -> bool {
-    path.extension().is_some_and(|x| x == "wasm")
-        && !path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-}
-
 /// Record an update that was not made (`after_event` is `None`: it never
 /// reached the session).
-fn refuse(context: &WatchContext, plugins: Vec<String>, outcome: String, cause: String) {
+fn refuse(context: &Control, plugins: Vec<String>, outcome: SwapOutcome, cause: String) {
     let record = SwapRecord {
         after_event: None,
         plugins,
         outcome,
         cause,
     };
-    note(&context.log, record);
+    note(&context.shared().swap_log, record);
 }
 
 /// Scan the directory and send what is newer than what runs; the scan, for
 /// the shadow folder's promotions.
-fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) -> Option<Registry> {
+fn rescan(context: &Control, reported: &mut BTreeSet<(PathBuf, String)>) -> Option<Registry> {
     let refuse = |plugins, outcome, cause| refuse(context, plugins, outcome, cause);
-    let registry = match Registry::scan(&context.dir, &context.config, &context.policy) {
+    let env = context.env();
+    let registry = match Registry::scan(&env.dir, &env.config, &env.policy) {
         Ok(registry) => registry,
         Err(error) => {
-            let cause = context.dir.display().to_string();
-            refuse(Vec::new(), format!("{error:#}"), cause);
+            let cause = env.dir.display().to_string();
+            refuse(
+                Vec::new(),
+                SwapOutcome::FileRefused(format!("{error:#}")),
+                cause,
+            );
             return None;
         }
     };
@@ -160,11 +132,11 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) ->
         // Each refusal is said once, not on every later change.
         if reported.insert((file.file.clone(), file.reason.clone())) {
             let plugin = file.plugin.into_iter().collect();
-            let outcome = format!("file refused: {}", file.reason);
+            let outcome = SwapOutcome::FileRefused(file.reason);
             refuse(plugin, outcome, file.file.display().to_string());
         }
     }
-    let running = context.running.lock().expect("running").clone();
+    let running = context.running();
     let updates: Vec<Arc<Plugin>> = registry
         .plugins()
         .iter()
@@ -176,7 +148,7 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) ->
         .cloned()
         .collect();
     // A unit that cannot be prepared is refused; the other units go on.
-    'units: for group in grouped(updates, &context.config.swap.groups) {
+    'units: for group in grouped(updates, &env.config.swap.groups) {
         let cause: Vec<String> = group
             .iter()
             .map(|p| p.path().display().to_string())
@@ -184,16 +156,17 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) ->
         let cause = cause.join(", ");
         let mut members = Vec::new();
         for plugin in &group {
-            match Prepared::prepare(&context.runtime, plugin.clone()) {
+            match AnyInstance::prepare(&env.runtime, plugin.clone()) {
                 Ok(prepared) => members.push(prepared),
                 Err(reason) => {
                     let ids = group.iter().map(|p| p.id()).collect();
-                    refuse(ids, format!("refused: {}: {reason}", plugin.id()), cause);
+                    let outcome = SwapOutcome::Refused(format!("{}: {reason}", plugin.id()));
+                    refuse(ids, outcome, cause);
                     continue 'units;
                 }
             }
         }
-        let (dir, config) = (context.dir.clone(), context.config.clone());
+        let (dir, config) = (env.dir.clone(), env.config.clone());
         let on_swapped = Box::new(move || {
             if let Err(error) = Registry::accept(&dir, &config, &group) {
                 tracing::error!("recording the new rollback floor: {error:#}");
@@ -203,7 +176,7 @@ fn rescan(context: &WatchContext, reported: &mut BTreeSet<(PathBuf, String)>) ->
             on_swapped: Some(on_swapped),
             ..SwapRequest::new(members, cause)
         };
-        if context.swaps.send(request).is_err() {
+        if context.submit(request).is_err() {
             break; // the session has ended
         }
     }
@@ -227,30 +200,26 @@ impl DirShadows {
     /// promoted: its swap ends the shadow.
     fn reconcile(
         &mut self,
-        context: &WatchContext,
+        context: &Control,
         registry: Option<&Registry>,
         reported: &mut BTreeSet<(PathBuf, String)>,
     ) {
-        let folder = context.dir.join(SHADOW_DIR);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| is_plugin_file(p) && p.is_file())
-            .collect();
-        files.sort();
+        let env = context.env();
+        let folder = env.dir.join(SHADOW_DIR);
+        // No folder: no candidates.
+        let files = crate::loading::plugin_files(&folder).unwrap_or_default();
         let mut present: BTreeMap<String, ([u8; 32], PathBuf)> = BTreeMap::new();
         for file in files {
             let mut refuse_file = |reason: String| {
                 if reported.insert((file.clone(), reason.clone())) {
-                    let outcome = format!("shadow refused: {reason}");
+                    let outcome = SwapOutcome::ShadowRefused(reason);
                     refuse(context, Vec::new(), outcome, file.display().to_string());
                 }
             };
             // Whatever does not verify is refused by `prepare_candidate` below.
             let verified = std::fs::read(&file)
                 .ok()
-                .and_then(|bytes| context.policy.check(&bytes).ok());
+                .and_then(|bytes| env.policy.check(&bytes).ok());
             if let Some(verified) = &verified {
                 let name = verified.manifest.name.to_string();
                 if let Some((_, other)) = present.get(&name) {
@@ -291,7 +260,7 @@ impl DirShadows {
         let registry = match registry {
             Some(registry) => Some(registry),
             None => {
-                scanned = Registry::scan(&context.dir, &context.config, &context.policy).ok();
+                scanned = Registry::scan(&env.dir, &env.config, &env.policy).ok();
                 scanned.as_ref()
             }
         };
@@ -303,6 +272,7 @@ impl DirShadows {
             // Only the shadow this folder started: one started since from
             // the admin endpoint replaced it and is not the folder's to drop.
             let ours = context
+                .shared()
                 .candidates
                 .lock()
                 .expect("candidates")
@@ -311,12 +281,8 @@ impl DirShadows {
             if promoted || !ours {
                 continue;
             }
-            let (reply, answer) = std::sync::mpsc::channel();
-            if context
-                .shadows
-                .send(ShadowCommand::Discard(name.clone(), reply))
-                .is_ok()
-                && let Ok(Ok(message)) = answer.recv()
+            if let Ok(message) =
+                context.shadow_command(|reply| ShadowCommand::Discard(name.clone(), reply))
             {
                 tracing::info!(plugin = name, "{message}: its file left {SHADOW_DIR}/");
             }
@@ -325,23 +291,15 @@ impl DirShadows {
 
     /// Verify and prepare the candidate `file` and have the session start
     /// it in shadow: its name and digest, or why not.
-    fn start(&mut self, context: &WatchContext, file: &Path) -> Result<(String, [u8; 32]), String> {
-        let prepared =
-            shadow::prepare_candidate(file, &context.policy, &context.config, &context.runtime)?;
+    fn start(&mut self, context: &Control, file: &Path) -> Result<(String, [u8; 32]), String> {
+        let env = context.env();
+        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config, &env.runtime)?;
         let (name, digest) = (
             prepared.plugin().name().to_string(),
             *prepared.plugin().digest(),
         );
-        let (reply, answer) = std::sync::mpsc::channel();
-        context
-            .shadows
-            .send(ShadowCommand::Start(Box::new(prepared), reply))
-            .map_err(|_| "the session has ended".to_string())?;
-        // The session answers between two batches (its first batch may wait
-        // for plugins to compile), or drops the command when it ends.
-        let message = answer
-            .recv()
-            .map_err(|_| "the session has ended".to_string())??;
+        let message =
+            context.shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))?;
         tracing::info!(file = %file.display(), "{message}");
         self.started.insert(name.clone(), digest);
         Ok((name, digest))

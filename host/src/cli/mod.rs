@@ -1,0 +1,4 @@
+//! The `tradsys` subcommands beside `run`.
+
+pub(crate) mod plugin;
+pub(crate) mod status;

@@ -1,0 +1,275 @@
+//! The wasmtime engine and linker shared by every plugin of a host: the only
+//! module that configures wasmtime (component-model concurrency off, the
+//! pooling allocator, fuel, epoch interruption with one 1 ms ticker thread,
+//! a 512 KiB wasm stack), and the one place a component is compiled and
+//! resolved against the host's imports ([`KindPre`]).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context as _, Result};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+use crate::bindings::{self, connector, matcher, risk_validator, strategy};
+use crate::engine::cache::{ArtifactCache, CacheOutcome};
+use crate::engine::store::{self, Clock, HostState};
+use crate::policy::{Grants, MemorySettings, PluginKind, Pressure};
+
+/// A component resolved against the host's imports, typed by the world its
+/// kind exports: what an instance is made from.
+pub enum KindPre {
+    /// A strategy.
+    Strategy(strategy::StrategyPre<HostState>),
+    /// A risk validator.
+    RiskValidator(risk_validator::RiskValidatorPre<HostState>),
+    /// A matcher.
+    Matcher(matcher::MatcherPre<HostState>),
+    /// A connector.
+    Connector(connector::ConnectorPre<HostState>),
+}
+
+/// How a plugin's component was obtained.
+#[derive(Debug, Clone)]
+pub struct LoadInfo {
+    /// What the artifact cache did; `None` without a cache.
+    pub cache: Option<CacheOutcome>,
+    /// Compile or cache-load time.
+    pub duration: std::time::Duration,
+    /// 1 for the first plugin this runtime made ready, 2 for the next, ...
+    pub order: u64,
+}
+
+/// Milliseconds per epoch tick: the resolution of call deadlines.
+pub const EPOCH_TICK_MS: u64 = 1;
+
+/// The largest wasm stack a call may use; deeper recursion traps.
+pub const MAX_WASM_STACK: usize = 512 << 10;
+
+/// The engine and linker shared by every plugin of a host.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    clock: Clock,
+    ticker: Option<Ticker>,
+    cache: Option<ArtifactCache>,
+    /// Plugins made ready so far (numbers `LoadInfo::order`).
+    ready: AtomicU64,
+    /// Linear memory held by every live instance of this runtime, bytes.
+    memory: AtomicU64,
+    budget: MemorySettings,
+}
+
+/// The engine-wide thread that advances the epoch every millisecond, so a
+/// call past its deadline is interrupted.
+struct Ticker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Runtime {
+    /// An engine tuned for many small synchronous calls: component-model
+    /// concurrency off (it makes every call 2.5 to 3 times dearer) and the
+    /// pooling allocator for cheap instantiation.
+    pub fn new() -> Result<Self> {
+        Self::with_metering(true)
+    }
+
+    /// An engine without fuel metering or deadlines: only for measuring what
+    /// metering costs (the boundary benchmark). Plugins run unbounded on it,
+    /// so it exists only with the `unmetered-for-benchmarks` feature.
+    #[cfg(feature = "unmetered-for-benchmarks")]
+    pub fn unmetered() -> Result<Self> {
+        Self::with_metering(false)
+    }
+
+    fn with_metering(metered: bool) -> Result<Self> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(256)
+            .total_core_instances(512)
+            .total_memories(256)
+            .total_tables(512)
+            .max_memory_size(256 << 20);
+        let mut config = Config::new();
+        config
+            .concurrency_support(false)
+            .consume_fuel(metered)
+            .epoch_interruption(metered)
+            .max_wasm_stack(MAX_WASM_STACK)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("creating the wasmtime engine")?;
+
+        let mut linker = Linker::new(&engine);
+        bindings::strategy::tradsys::plugins::types::add_to_linker::<_, HasSelf<_>>(
+            &mut linker,
+            |s| s,
+        )?;
+        bindings::strategy::tradsys::plugins::host::add_to_linker::<_, HasSelf<_>>(
+            &mut linker,
+            |s| s,
+        )?;
+        // Plugins built for wasm32-wasip2 import WASI even when they use little
+        // of it; what they may reach is decided per store in `new_store`.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let ticker = metered.then(|| {
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (engine, flag) = (engine.clone(), stop.clone());
+            let thread = std::thread::Builder::new()
+                .name("tradsys-epoch".into())
+                .spawn(move || {
+                    while !flag.load(Ordering::Relaxed) {
+                        std::thread::sleep(std::time::Duration::from_millis(EPOCH_TICK_MS));
+                        engine.increment_epoch();
+                    }
+                })
+                .expect("spawning the epoch ticker");
+            Ticker {
+                stop,
+                thread: Some(thread),
+            }
+        });
+        Ok(Self {
+            engine,
+            linker,
+            clock: Clock::default(),
+            ticker,
+            cache: None,
+            ready: AtomicU64::new(0),
+            memory: AtomicU64::new(0),
+            budget: MemorySettings::default(),
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The clock every store of this runtime reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Load compiled components from (and save them to) the cache at `dir`.
+    pub fn with_cache(mut self, dir: &Path) -> Result<Self> {
+        self.cache = Some(ArtifactCache::open(dir, &self.engine)?);
+        Ok(self)
+    }
+
+    /// The artifact cache, if there is one.
+    pub fn cache(&self) -> Option<&ArtifactCache> {
+        self.cache.as_ref()
+    }
+
+    /// The component whose digest (without signatures) is `digest`: from the
+    /// artifact cache when there is one, else compiled from `bytes()`, which
+    /// is read only when needed.
+    pub fn load_component(
+        &self,
+        digest: &[u8; 32],
+        bytes: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<(Component, LoadInfo)> {
+        let started = std::time::Instant::now();
+        let (component, cache) = match &self.cache {
+            Some(cache) => {
+                let (component, outcome) = cache.load_or_compile(&self.engine, digest, bytes)?;
+                (component, Some(outcome))
+            }
+            None => (self.compile(&bytes()?)?, None),
+        };
+        Ok((
+            component,
+            LoadInfo {
+                cache,
+                duration: started.elapsed(),
+                order: self.ready.fetch_add(1, Ordering::Relaxed) + 1,
+            },
+        ))
+    }
+
+    /// Compile a component from its bytes.
+    pub fn compile(&self, bytes: &[u8]) -> Result<Component> {
+        Ok(Component::new(&self.engine, bytes)?)
+    }
+
+    /// Keep plugin instances within `budget`.
+    pub fn with_memory(mut self, budget: MemorySettings) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The memory budget.
+    pub fn memory_budget(&self) -> &MemorySettings {
+        &self.budget
+    }
+
+    /// Linear memory held by every live instance, bytes.
+    pub fn memory_in_use(&self) -> u64 {
+        self.memory.load(Ordering::Relaxed)
+    }
+
+    /// The memory pressure now.
+    pub fn pressure(&self) -> Pressure {
+        self.budget.pressure(self.memory_in_use())
+    }
+
+    /// Account for an instance's memory growing (or shrinking when it is dropped).
+    pub(crate) fn memory_changed(&self, before: u64, after: u64) {
+        if after >= before {
+            self.memory.fetch_add(after - before, Ordering::Relaxed);
+        } else {
+            self.memory.fetch_sub(before - after, Ordering::Relaxed);
+        }
+    }
+
+    /// Resolve a component's imports against the host; fails when it imports
+    /// something the host does not provide.
+    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<HostState>> {
+        Ok(self.linker.instantiate_pre(component)?)
+    }
+
+    /// Make `component` ready to instantiate as a plugin of `kind`: its
+    /// copy-on-write memory images built now (a memfd per module on Linux,
+    /// which wasmtime would otherwise make on the first instantiation: that
+    /// is part of loading, not of the first call), its imports resolved, its
+    /// exports checked against the kind's world.
+    pub fn prepare_kind(&self, component: &Component, kind: PluginKind) -> Result<KindPre> {
+        component.initialize_copy_on_write_image()?;
+        let pre = self.instantiate_pre(component)?;
+        Ok(match kind {
+            PluginKind::Strategy => KindPre::Strategy(strategy::StrategyPre::new(pre)?),
+            PluginKind::RiskValidator => {
+                KindPre::RiskValidator(risk_validator::RiskValidatorPre::new(pre)?)
+            }
+            PluginKind::Matcher => KindPre::Matcher(matcher::MatcherPre::new(pre)?),
+            PluginKind::Connector => KindPre::Connector(connector::ConnectorPre::new(pre)?),
+        })
+    }
+
+    /// A fresh store for one instance of `plugin`: nothing is reachable but
+    /// what `grants` names.
+    pub fn new_store(&self, plugin: &str, grants: &Grants) -> Result<Store<HostState>> {
+        store::new_store(&self.engine, &self.clock, plugin, grants)
+    }
+
+    /// Give `store` one call's budget: `fuel` and a deadline `deadline_ms` from now.
+    pub fn arm(&self, store: &mut Store<HostState>, fuel: u64, deadline_ms: u64) -> Result<()> {
+        if self.ticker.is_some() {
+            store.set_fuel(fuel)?;
+            store.set_epoch_deadline(deadline_ms.div_ceil(EPOCH_TICK_MS).max(1));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,228 @@
+//! The store every plugin instance carries: its host state (the tradsys
+//! host imports, a WASI context holding only its grants, a memory meter)
+//! and the host clock it reads.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context as _, Result};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{self, LogLevel};
+use crate::policy::Grants;
+
+/// The host clock plugins read through the `now` import: the time of the
+/// market event being processed, so a replay is deterministic.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Arc<AtomicU64>);
+
+impl Clock {
+    /// Nanoseconds since the Unix epoch.
+    pub fn now(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Move the clock to `ts`.
+    pub fn set(&self, ts: u64) {
+        self.0.store(ts, Ordering::Relaxed);
+    }
+}
+
+/// `wasi:clocks/wall-clock` as the host clock: market time, not the real time.
+struct MarketWallClock(Clock);
+
+impl wasmtime_wasi::HostWallClock for MarketWallClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.now())
+    }
+}
+
+/// `wasi:clocks/monotonic-clock` as the host clock.
+struct MarketMonotonicClock(Clock);
+
+impl wasmtime_wasi::HostMonotonicClock for MarketMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        self.0.now()
+    }
+}
+
+/// Store data of one plugin instance.
+pub struct HostState {
+    plugin: Arc<str>,
+    config: Arc<[(String, String)]>,
+    clock: Clock,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: MemoryMeter,
+}
+
+impl HostState {
+    /// Bytes of linear memory the instance holds.
+    pub fn memory_bytes(&self) -> usize {
+        self.limits.bytes
+    }
+}
+
+/// The store's limits, also counting the linear memory the instance holds
+/// (the memory budget is kept in these bytes).
+struct MemoryMeter {
+    limits: StoreLimits,
+    bytes: usize,
+    /// The growth last allowed, taken back if the grow then failed.
+    pending: usize,
+}
+
+impl ResourceLimiter for MemoryMeter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.pending = desired.saturating_sub(current);
+            self.bytes += self.pending;
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.bytes -= std::mem::take(&mut self.pending);
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+impl bindings::types::Host for HostState {}
+
+impl bindings::HostImports for HostState {
+    fn log(&mut self, level: LogLevel, message: String) {
+        let plugin = &*self.plugin;
+        match level {
+            LogLevel::Trace => tracing::trace!(target: "plugin", plugin, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "plugin", plugin, "{message}"),
+            LogLevel::Info => tracing::info!(target: "plugin", plugin, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "plugin", plugin, "{message}"),
+            LogLevel::Error => tracing::error!(target: "plugin", plugin, "{message}"),
+        }
+    }
+
+    fn now(&mut self) -> u64 {
+        self.clock.now()
+    }
+
+    fn config_get(&mut self, key: String) -> Option<String> {
+        self.config
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A fresh store for one instance of `plugin` on `engine`: nothing is
+/// reachable but what `grants` names.
+pub(crate) fn new_store(
+    engine: &Engine,
+    clock: &Clock,
+    plugin: &str,
+    grants: &Grants,
+) -> Result<Store<HostState>> {
+    // Nothing is reachable unless granted: no environment, arguments or
+    // stdio; clocks read the host clock (market time), so a replay stays
+    // deterministic and the real time never leaks in.
+    let mut wasi = WasiCtx::builder();
+    wasi.wall_clock(MarketWallClock(clock.clone()))
+        .monotonic_clock(MarketMonotonicClock(clock.clone()))
+        .allow_ip_name_lookup(false)
+        .allow_udp(false)
+        .allow_tcp(!grants.network.is_empty());
+    let allowed = grants.network.clone();
+    // Connect only to granted addresses; bind only the ephemeral local
+    // port a connect implies; no listening, accepting or UDP.
+    wasi.socket_addr_check(move |addr, use_| {
+        let ok = match use_ {
+            SocketAddrUse::TcpConnect => allowed.contains(&addr),
+            SocketAddrUse::TcpBind => {
+                !allowed.is_empty() && addr.ip().is_unspecified() && addr.port() == 0
+            }
+            _ => false,
+        };
+        Box::pin(async move { ok })
+    });
+    if let Some(dir) = &grants.read_dir {
+        wasi.preopened_dir(dir, "/data", FsPerms::ReadOnly)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!("granting plugin {plugin} read access to {}", dir.display())
+            })?;
+    }
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(usize::try_from(grants.limits.memory_bytes).unwrap_or(usize::MAX))
+        .table_elements(100_000)
+        .instances(64)
+        .memories(16)
+        .tables(64)
+        .build();
+    let limits = MemoryMeter {
+        limits,
+        bytes: 0,
+        pending: 0,
+    };
+    let state = HostState {
+        plugin: plugin.into(),
+        config: grants.config.clone().into(),
+        clock: clock.clone(),
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        limits,
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.limits);
+    Ok(store)
+}

@@ -1,0 +1,132 @@
+//! The admin endpoint of a running host: HTTP on loopback (another address
+//! only with `[admin] allow_remote`). Each answer is JSON with `ok` and
+//! `message`; `tradsys status` and `tradsys plugin rollback | shadow |
+//! promote | discard` are its clients.
+//!
+//! | request | what it does |
+//! |---|---|
+//! | `GET /status` | running versions, each plugin's state, memory, evictions, calls and faults, kept versions, swaps, shadows |
+//! | `POST /rollback/NAME` (`?pin=true`) | swap back to the version NAME ran before |
+//! | `POST /shadow` (body: a plugin file's path) | run that candidate in shadow |
+//! | `POST /promote/NAME` | swap NAME's shadow candidate in |
+//! | `POST /discard/NAME` | drop NAME's shadow |
+//!
+//! New versions are prepared on the endpoint's thread, never on the data
+//! path, and go through the same swap path as the directory watcher's.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::json;
+
+use crate::live::control::{Control, SESSION_WAIT};
+
+/// A running endpoint; it serves until the process ends.
+pub struct AdminServer {
+    address: SocketAddr,
+}
+
+impl AdminServer {
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+}
+
+/// Listen on `address` and serve on a thread of its own.
+pub fn serve(address: SocketAddr, allow_remote: bool, context: Control) -> Result<AdminServer> {
+    if !address.ip().is_loopback() && !allow_remote {
+        bail!(
+            "admin endpoint {address} is not a loopback address; set [admin] allow_remote = true to expose it"
+        );
+    }
+    let server = tiny_http::Server::http(address)
+        .map_err(|e| anyhow::anyhow!("admin endpoint {address}: {e}"))?;
+    let address = server
+        .server_addr()
+        .to_ip()
+        .context("the admin endpoint has no IP address")?;
+    tracing::info!(%address, "admin endpoint listening");
+    std::thread::Builder::new()
+        .name("tradsys-admin".into())
+        .spawn(move || {
+            for mut request in server.incoming_requests() {
+                let mut body = String::new();
+                let _ = request.as_reader().read_to_string(&mut body);
+                let method = request.method().as_str().to_string();
+                let url = request.url().to_string();
+                let (code, answer) = match handle(&context, &method, &url, &body) {
+                    Ok(answer) => (200, answer),
+                    Err(message) => (409, json!({ "ok": false, "message": message })),
+                };
+                let response = tiny_http::Response::from_string(answer.to_string())
+                    .with_status_code(code)
+                    .with_header(
+                        "Content-Type: application/json"
+                            .parse::<tiny_http::Header>()
+                            .expect("a valid header"),
+                    );
+                let _ = request.respond(response);
+            }
+        })
+        .context("starting the admin thread")?;
+    Ok(AdminServer { address })
+}
+
+fn handle(
+    context: &Control,
+    method: &str,
+    url: &str,
+    body: &str,
+) -> Result<serde_json::Value, String> {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let said = |message: String| json!({ "ok": true, "message": message });
+    let swapped = |record: crate::live::swap::SwapRecord| {
+        let message = format!("{}: {}", record.plugins.join(", "), record.outcome);
+        json!({ "ok": true, "message": message, "swap": record })
+    };
+    match (method, segments.as_slice()) {
+        ("GET", ["status"]) => {
+            let status = context.status();
+            let mut answer = serde_json::to_value(&status).expect("status serialises");
+            answer["ok"] = json!(true);
+            answer["message"] = json!(format!("{} plugins running", status.running.len()));
+            Ok(answer)
+        }
+        ("POST", ["rollback", name]) => context
+            .rollback(name, query.contains("pin=true"))
+            .map(swapped),
+        ("POST", ["shadow"]) => context.shadow(Path::new(body.trim())).map(said),
+        ("POST", ["promote", name]) => context.promote(name).map(swapped),
+        ("POST", ["discard", name]) => context.discard(name).map(said),
+        _ => Err(format!("no such request: {method} {path}")),
+    }
+}
+
+/// Send `method` `path` (with `body`) to the admin endpoint at `address`:
+/// the answer's message, or an error holding it.
+pub fn request(address: &str, method: &str, path: &str, body: &str) -> Result<serde_json::Value> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(SESSION_WAIT + Duration::from_secs(5)))
+        .build()
+        .into();
+    let url = format!("http://{address}{path}");
+    let response = match method {
+        "GET" => agent.get(&url).call(),
+        _ => agent.post(&url).send(body),
+    };
+    let mut response = response.with_context(|| {
+        format!("no running host answers at {address} (start one with `tradsys run --admin`)")
+    })?;
+    let text = response.body_mut().read_to_string()?;
+    let answer: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{address} did not answer as a tradsys host: {text}"))?;
+    if answer["ok"] != true {
+        bail!("{}", answer["message"].as_str().unwrap_or(&text));
+    }
+    Ok(answer)
+}

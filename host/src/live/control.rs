@@ -1,0 +1,337 @@
+//! The control plane: how a running session is steered from other threads
+//! (the admin endpoint, the directory watcher, an embedder) without ever
+//! being blocked by them.
+//!
+//! [`Control`] is the handle: cheap to clone, it prepares new versions on
+//! the caller's thread (compile, instantiate, `init`: never on the data
+//! path), sends them to the session, and reads the logs the session keeps.
+//! The session's end, [`ControlPlane`], takes what was sent between two
+//! market batches, and only then: a swap or a shadow never splits a batch.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::HostConfig;
+use crate::engine::Runtime;
+use crate::live::shadow::{self, Candidates, ShadowCommand, ShadowLog, ShadowReport, ShadowSet};
+use crate::live::swap::{
+    History, Installer, Running, SwapLog, SwapOutcome, SwapRecord, SwapRequest,
+};
+use crate::loading::{Plugin, Registry, TrustPolicy};
+use crate::sandbox::{AnyInstance, PluginStatus, Slots};
+
+/// A request for the plugins' status: where to send the answer.
+pub type StatusRequest = Sender<Vec<PluginStatus>>;
+
+/// How long a request waits for the session to act (between two batches).
+pub const SESSION_WAIT: Duration = Duration::from_secs(10);
+
+/// Where new versions come from and are prepared: the plugin directory,
+/// the host config, the trust policy, the runtime.
+pub(crate) struct Env {
+    pub(crate) dir: PathBuf,
+    pub(crate) config: HostConfig,
+    pub(crate) policy: TrustPolicy,
+    pub(crate) runtime: Arc<Runtime>,
+}
+
+/// What the session shares with those who steer it, readable at any time.
+#[derive(Clone, Default)]
+pub(crate) struct Shared {
+    pub(crate) swap_log: SwapLog,
+    pub(crate) shadow_log: ShadowLog,
+    pub(crate) running: Running,
+    pub(crate) history: History,
+    pub(crate) candidates: Candidates,
+}
+
+/// A running session's status, as the admin endpoint's `GET /status` answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The version running under each plugin name.
+    pub running: BTreeMap<String, String>,
+    /// The versions kept compiled for a rollback, oldest first.
+    pub kept_versions: BTreeMap<String, Vec<String>>,
+    /// Each plugin's lifecycle state, memory, calls and faults (empty when
+    /// the session did not answer: it has ended).
+    pub plugins: Vec<PluginStatus>,
+    /// Swaps and refused updates so far.
+    pub swaps: Vec<SwapRecord>,
+    /// Shadow runs so far.
+    pub shadows: Vec<ShadowReport>,
+}
+
+/// A handle to steer a running session from any thread.
+#[derive(Clone)]
+pub struct Control {
+    env: Arc<Env>,
+    swaps: Sender<SwapRequest>,
+    shadows: Sender<ShadowCommand>,
+    status: Sender<StatusRequest>,
+    shared: Shared,
+    stop: Arc<AtomicBool>,
+}
+
+impl Control {
+    /// The plugin directory.
+    pub fn dir(&self) -> &Path {
+        &self.env.dir
+    }
+
+    pub(crate) fn env(&self) -> &Env {
+        &self.env
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Send `request` to the session, which installs it between two batches.
+    pub fn submit(&self, request: SwapRequest) -> Result<(), String> {
+        self.swaps
+            .send(request)
+            .map_err(|_| "the session has ended".to_string())
+    }
+
+    /// Ask the session to start or drop a shadow; its answer.
+    pub fn shadow_command(
+        &self,
+        command: impl FnOnce(Sender<Result<String, String>>) -> ShadowCommand,
+    ) -> Result<String, String> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.shadows
+            .send(command(reply))
+            .map_err(|_| "the session has ended".to_string())?;
+        // The session answers between two batches (its first batch may wait
+        // for plugins to compile), or drops the command when it ends.
+        answer
+            .recv()
+            .map_err(|_| "the session has ended".to_string())?
+    }
+
+    /// End the session after its current batch.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// What runs now, what ran before, each plugin's state (asked of the
+    /// session, which answers between two batches), swaps and shadows.
+    pub fn status(&self) -> Status {
+        let (reply, answer) = std::sync::mpsc::channel();
+        let plugins = match self.status.send(reply) {
+            Ok(()) => answer.recv_timeout(SESSION_WAIT).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let running = self
+            .running()
+            .into_iter()
+            .map(|(name, p)| (name, p.version().to_string()))
+            .collect();
+        let kept_versions = self
+            .shared
+            .history
+            .lock()
+            .expect("history")
+            .iter()
+            .map(|(name, versions)| {
+                let versions = versions.iter().map(|p| p.version().to_string()).collect();
+                (name.clone(), versions)
+            })
+            .collect();
+        Status {
+            running,
+            kept_versions,
+            plugins,
+            swaps: self.swap_log(),
+            shadows: self.shadow_log(),
+        }
+    }
+
+    /// The plugin running under each name.
+    pub fn running(&self) -> BTreeMap<String, Arc<Plugin>> {
+        self.shared.running.lock().expect("running").clone()
+    }
+
+    /// Swaps and refused updates so far.
+    pub fn swap_log(&self) -> Vec<SwapRecord> {
+        self.shared.swap_log.lock().expect("swap log").clone()
+    }
+
+    /// Shadow runs so far.
+    pub fn shadow_log(&self) -> Vec<ShadowReport> {
+        self.shared.shadow_log.lock().expect("shadow log").clone()
+    }
+
+    /// Swap `name` back to the version it ran before. Below the rollback
+    /// floor only with `pin` (the operator's explicit pin).
+    pub fn rollback(&self, name: &str, pin: bool) -> Result<SwapRecord, String> {
+        let target = self
+            .shared
+            .history
+            .lock()
+            .expect("history")
+            .get(name)
+            .and_then(|versions| versions.last().cloned())
+            .ok_or_else(|| format!("{name} has no earlier version kept to roll back to"))?;
+        let floor =
+            Registry::floor(&self.env.dir, &self.env.config, name).map_err(|e| format!("{e:#}"))?;
+        if let Some(floor) = floor.filter(|f| target.version() < f)
+            && !pin
+        {
+            return Err(format!(
+                "rolling {name} back to {} goes below its rollback-protection floor {floor}; \
+                 pass --pin to do it anyway (the operator's explicit pin; pin the version in \
+                 [plugins.{name}] to keep it across restarts)",
+                target.version()
+            ));
+        }
+        let prepared = AnyInstance::prepare(&self.env.runtime, target)?;
+        self.swap(prepared, "rollback", true)
+    }
+
+    /// Verify the candidate `file` and run it in shadow beside the live
+    /// plugin of its name.
+    pub fn shadow(&self, file: &Path) -> Result<String, String> {
+        let env = &self.env;
+        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config, &env.runtime)?;
+        self.shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))
+    }
+
+    /// Swap the shadow candidate of `name` in (the session ends the shadow as
+    /// promoted when it installs it).
+    pub fn promote(&self, name: &str) -> Result<SwapRecord, String> {
+        let candidate = self
+            .shared
+            .candidates
+            .lock()
+            .expect("candidates")
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("{name} has no shadow to promote"))?;
+        let prepared = AnyInstance::prepare(&self.env.runtime, candidate)?;
+        self.swap(prepared, "promoted from shadow", false)
+    }
+
+    /// Drop the shadow of `name`.
+    pub fn discard(&self, name: &str) -> Result<String, String> {
+        self.shadow_command(|reply| ShadowCommand::Discard(name.to_string(), reply))
+    }
+
+    /// Swap `prepared` in and wait for the outcome: the record when it was
+    /// swapped, else the reason.
+    fn swap(
+        &self,
+        prepared: AnyInstance,
+        cause: &str,
+        rollback: bool,
+    ) -> Result<SwapRecord, String> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.submit(SwapRequest {
+            rollback,
+            reply: Some(reply),
+            ..SwapRequest::new(vec![prepared], cause)
+        })?;
+        let record = answer
+            .recv_timeout(SESSION_WAIT)
+            .map_err(|_| "the session did not answer (has it ended?)".to_string())?;
+        if record.outcome == SwapOutcome::Swapped {
+            Ok(record)
+        } else {
+            Err(format!("{}: {}", record.plugins.join(", "), record.outcome))
+        }
+    }
+}
+
+/// The session's end of the control plane.
+pub(crate) struct ControlPlane {
+    handle: Control,
+    swaps: Receiver<SwapRequest>,
+    shadow_commands: Receiver<ShadowCommand>,
+    status: Receiver<StatusRequest>,
+    /// The candidates running in shadow, fed on the data path.
+    pub(crate) shadows: ShadowSet,
+    keep_versions: usize,
+}
+
+impl ControlPlane {
+    /// A control plane for a session over `env`, running `running`.
+    pub(crate) fn new(env: Env, running: BTreeMap<String, Arc<Plugin>>) -> Self {
+        let (swap_tx, swaps) = std::sync::mpsc::channel();
+        let (shadow_tx, shadow_commands) = std::sync::mpsc::channel();
+        let (status_tx, status) = std::sync::mpsc::channel();
+        let shared = Shared {
+            running: Arc::new(std::sync::Mutex::new(running)),
+            ..Shared::default()
+        };
+        let keep_versions = env.config.swap.keep_versions;
+        let shadows = ShadowSet::new(shared.shadow_log.clone(), shared.candidates.clone());
+        Self {
+            handle: Control {
+                env: Arc::new(env),
+                swaps: swap_tx,
+                shadows: shadow_tx,
+                status: status_tx,
+                shared,
+                stop: Arc::new(AtomicBool::new(false)),
+            },
+            swaps,
+            shadow_commands,
+            status,
+            shadows,
+            keep_versions,
+        }
+    }
+
+    /// A handle for others to steer the session.
+    pub(crate) fn handle(&self) -> &Control {
+        &self.handle
+    }
+
+    /// Whether the session was asked to stop.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.handle.stop.load(Ordering::Relaxed)
+    }
+
+    /// The flag that stops the session (a Ctrl-C handler sets it).
+    pub(crate) fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.handle.stop.clone()
+    }
+
+    /// Between batches: answer status requests, install the new versions
+    /// that are ready, start or drop shadows.
+    pub(crate) fn between_batches(&mut self, slots: &mut Slots, after_event: u64) {
+        while let Ok(reply) = self.status.try_recv() {
+            let _ = reply.send(slots.statuses());
+        }
+        let shared = &self.handle.shared;
+        while let Ok(request) = self.swaps.try_recv() {
+            let mut installer = Installer {
+                slots: &mut *slots,
+                shadows: &mut self.shadows,
+                running: &shared.running,
+                history: &shared.history,
+                keep_versions: self.keep_versions,
+                after_event,
+            };
+            installer.apply(request, &shared.swap_log);
+        }
+        while let Ok(command) = self.shadow_commands.try_recv() {
+            let (result, reply) = match command {
+                ShadowCommand::Start(candidate, reply) => {
+                    (self.shadows.start(*candidate, slots), reply)
+                }
+                ShadowCommand::Discard(name, reply) => (
+                    self.shadows.end(&name, shadow::ShadowState::Discarded),
+                    reply,
+                ),
+            };
+            let _ = reply.send(result);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Operations on a running host: hot swap, shadow runs, the directory
+//! watcher, the admin endpoint, and the control plane they all go through.
+//! Everything here prepares new versions off the data path; the session
+//! installs them between two batches.
+
+pub mod admin;
+pub mod control;
+pub mod shadow;
+pub mod swap;
+pub mod watch;
+
+pub use control::{Control, Status};
+pub use shadow::{ShadowReport, ShadowState, StartedFrom};
+pub use swap::{SwapOutcome, SwapRecord};

@@ -1,0 +1,189 @@
+//! An instance of a kind known only at run time: [`AnyInstance`] owns one
+//! (a version prepared for a swap, a shadow candidate), [`SlotMut`] borrows
+//! a session's slot. With `engine::KindPre` (compiled code) these are the
+//! only enums over the four kinds; everything else is generic over
+//! `KindBindings`.
+
+use std::sync::Arc;
+
+use crate::bindings::{
+    connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
+};
+use crate::engine::Runtime;
+use crate::loading::Plugin;
+use crate::policy::PluginKind;
+use crate::sandbox::fault::Fault;
+use crate::sandbox::instance::{CallStats, PluginInstance, PluginStatus};
+
+/// One plugin instance slot, whatever its kind.
+pub enum AnyInstance {
+    /// A strategy.
+    Strategy(PluginInstance<Strategy>),
+    /// A risk validator.
+    RiskValidator(PluginInstance<RiskValidator>),
+    /// A matcher.
+    Matcher(PluginInstance<Matcher>),
+    /// A connector.
+    Connector(PluginInstance<Connector>),
+}
+
+/// One plugin instance slot of a session, borrowed, whatever its kind.
+pub enum SlotMut<'a> {
+    /// A strategy.
+    Strategy(&'a mut PluginInstance<Strategy>),
+    /// A risk validator.
+    RiskValidator(&'a mut PluginInstance<RiskValidator>),
+    /// A matcher.
+    Matcher(&'a mut PluginInstance<Matcher>),
+    /// A connector.
+    Connector(&'a mut PluginInstance<Connector>),
+}
+
+impl AnyInstance {
+    /// A slot for `plugin`, of the kind its manifest names; nothing is
+    /// compiled or instantiated yet.
+    pub fn new(runtime: Arc<Runtime>, plugin: Arc<Plugin>) -> Self {
+        match plugin.kind() {
+            PluginKind::Strategy => Self::Strategy(PluginInstance::new(runtime, plugin)),
+            PluginKind::RiskValidator => Self::RiskValidator(PluginInstance::new(runtime, plugin)),
+            PluginKind::Matcher => Self::Matcher(PluginInstance::new(runtime, plugin)),
+            PluginKind::Connector => Self::Connector(PluginInstance::new(runtime, plugin)),
+        }
+    }
+
+    /// Compile `plugin` (or load it from the cache), instantiate it and run
+    /// its `init`; the reason when it cannot. Called off the data path, for
+    /// a version about to take over or run in shadow.
+    pub fn prepare(runtime: &Arc<Runtime>, plugin: Arc<Plugin>) -> Result<Self, String> {
+        plugin.prepare(runtime)?;
+        let mut instance = Self::new(runtime.clone(), plugin);
+        instance
+            .as_slot()
+            .ensure_live()
+            .map_err(|f| f.to_string())?;
+        Ok(instance)
+    }
+
+    /// The slot, borrowed.
+    pub fn as_slot(&mut self) -> SlotMut<'_> {
+        match self {
+            Self::Strategy(i) => SlotMut::Strategy(i),
+            Self::RiskValidator(i) => SlotMut::RiskValidator(i),
+            Self::Matcher(i) => SlotMut::Matcher(i),
+            Self::Connector(i) => SlotMut::Connector(i),
+        }
+    }
+
+    /// The plugin it runs.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        match self {
+            Self::Strategy(i) => i.plugin(),
+            Self::RiskValidator(i) => i.plugin(),
+            Self::Matcher(i) => i.plugin(),
+            Self::Connector(i) => i.plugin(),
+        }
+    }
+
+    /// Its counters so far.
+    pub fn stats(&self) -> &CallStats {
+        match self {
+            Self::Strategy(i) => i.stats(),
+            Self::RiskValidator(i) => i.stats(),
+            Self::Matcher(i) => i.stats(),
+            Self::Connector(i) => i.stats(),
+        }
+    }
+
+    /// Why its circuit breaker quarantined it, if it did.
+    pub fn quarantined(&self) -> Option<&str> {
+        match self {
+            Self::Strategy(i) => i.quarantined(),
+            Self::RiskValidator(i) => i.quarantined(),
+            Self::Matcher(i) => i.quarantined(),
+            Self::Connector(i) => i.quarantined(),
+        }
+    }
+
+    /// Linear memory its live instance holds, bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        match self {
+            Self::Strategy(i) => i.memory_bytes(),
+            Self::RiskValidator(i) => i.memory_bytes(),
+            Self::Matcher(i) => i.memory_bytes(),
+            Self::Connector(i) => i.memory_bytes(),
+        }
+    }
+}
+
+impl SlotMut<'_> {
+    /// The plugin the slot runs.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        match self {
+            Self::Strategy(i) => i.plugin(),
+            Self::RiskValidator(i) => i.plugin(),
+            Self::Matcher(i) => i.plugin(),
+            Self::Connector(i) => i.plugin(),
+        }
+    }
+
+    /// Where it is now.
+    pub fn status(&self) -> PluginStatus {
+        match self {
+            Self::Strategy(i) => PluginStatus::of(&**i),
+            Self::RiskValidator(i) => PluginStatus::of(&**i),
+            Self::Matcher(i) => PluginStatus::of(&**i),
+            Self::Connector(i) => PluginStatus::of(&**i),
+        }
+    }
+
+    /// Instantiate now if there is no live instance.
+    pub fn ensure_live(&mut self) -> Result<(), Fault> {
+        match self {
+            Self::Strategy(i) => i.ensure_live(),
+            Self::RiskValidator(i) => i.ensure_live(),
+            Self::Matcher(i) => i.ensure_live(),
+            Self::Connector(i) => i.ensure_live(),
+        }
+    }
+
+    /// Hand this slot's state to `new`, a version of the same plugin taking
+    /// over; this slot is untouched whatever happens.
+    pub fn hand_over_to(&mut self, new: &mut AnyInstance) -> Result<(), String> {
+        match (self, new) {
+            (Self::Strategy(old), AnyInstance::Strategy(new)) => old.hand_over_to(new),
+            (Self::RiskValidator(old), AnyInstance::RiskValidator(new)) => old.hand_over_to(new),
+            (Self::Matcher(old), AnyInstance::Matcher(new)) => old.hand_over_to(new),
+            (Self::Connector(old), AnyInstance::Connector(new)) => old.hand_over_to(new),
+            (old, new) => Err(kinds_differ(old.plugin(), new.plugin())),
+        }
+    }
+
+    /// Put `new` in this slot, taking over its counters: the plugin it ran
+    /// before. `None` (and `new` is dropped) when the kinds differ.
+    pub fn replace(self, new: AnyInstance) -> Option<Arc<Plugin>> {
+        fn swap_in<B: crate::sandbox::kinds::KindBindings>(
+            old: &mut PluginInstance<B>,
+            mut new: PluginInstance<B>,
+        ) -> Arc<Plugin> {
+            new.inherit_stats(old);
+            std::mem::replace(old, new).plugin().clone()
+        }
+        match (self, new) {
+            (Self::Strategy(old), AnyInstance::Strategy(new)) => Some(swap_in(old, new)),
+            (Self::RiskValidator(old), AnyInstance::RiskValidator(new)) => Some(swap_in(old, new)),
+            (Self::Matcher(old), AnyInstance::Matcher(new)) => Some(swap_in(old, new)),
+            (Self::Connector(old), AnyInstance::Connector(new)) => Some(swap_in(old, new)),
+            _ => None,
+        }
+    }
+}
+
+fn kinds_differ(old: &Plugin, new: &Plugin) -> String {
+    format!(
+        "{} is a {} but the running {} is a {}",
+        new.id(),
+        new.kind(),
+        old.name(),
+        old.kind()
+    )
+}

@@ -1,0 +1,64 @@
+//! The plugin slots of one session: its connector, its matcher, its
+//! strategies and its validators, found by name in one place.
+
+use crate::bindings::{
+    connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
+};
+use crate::sandbox::any::SlotMut;
+use crate::sandbox::eviction::Evictable;
+use crate::sandbox::instance::{PluginInstance, PluginStatus};
+
+/// A session's plugin slots.
+pub struct Slots {
+    /// The connector that feeds the session.
+    pub connector: PluginInstance<Connector>,
+    /// The matcher.
+    pub matcher: PluginInstance<Matcher>,
+    /// Strategies, in the order they are called.
+    pub strategies: Vec<PluginInstance<Strategy>>,
+    /// Risk validators, in the order they are asked.
+    pub validators: Vec<PluginInstance<RiskValidator>>,
+}
+
+impl Slots {
+    /// The slot running the plugin called `name`.
+    pub fn slot_mut(&mut self, name: &str) -> Option<SlotMut<'_>> {
+        if self.connector.plugin().name() == name {
+            return Some(SlotMut::Connector(&mut self.connector));
+        }
+        if self.matcher.plugin().name() == name {
+            return Some(SlotMut::Matcher(&mut self.matcher));
+        }
+        if let Some(s) = self
+            .strategies
+            .iter_mut()
+            .find(|s| s.plugin().name() == name)
+        {
+            return Some(SlotMut::Strategy(s));
+        }
+        self.validators
+            .iter_mut()
+            .find(|v| v.plugin().name() == name)
+            .map(SlotMut::RiskValidator)
+    }
+
+    /// Where each plugin is now: connector, matcher, strategies, validators.
+    pub fn statuses(&self) -> Vec<PluginStatus> {
+        let mut statuses = vec![
+            PluginStatus::of(&self.connector),
+            PluginStatus::of(&self.matcher),
+        ];
+        statuses.extend(self.strategies.iter().map(PluginStatus::of));
+        statuses.extend(self.validators.iter().map(PluginStatus::of));
+        statuses
+    }
+
+    /// The slots that may be evicted when idle. The connector is called every
+    /// batch, so it is never idle.
+    pub fn evictable(&mut self) -> Vec<&mut dyn Evictable> {
+        let mut slots: Vec<&mut dyn Evictable> = vec![&mut self.matcher];
+        slots.extend(self.strategies.iter_mut().map(|s| s as &mut dyn Evictable));
+        slots.extend(self.validators.iter_mut().map(|v| v as &mut dyn Evictable));
+        slots
+    }
+}

@@ -1,0 +1,12 @@
+//! The trading system around the plugins: the session's data path, the
+//! order router, instruments and last prices, the ledger, the report.
+
+pub mod ledger;
+pub mod market;
+pub mod report;
+pub mod router;
+pub mod selection;
+pub mod session;
+
+pub use report::{LoadSource, Report};
+pub use session::Session;

@@ -1,0 +1,662 @@
+//! The order router: between the strategies and the matcher.
+//!
+//! Strategy order ids are the strategy's own; the router gives every order
+//! a host id on its way to the matcher (so no strategy can touch another's
+//! orders) and turns reports back into the strategy's ids. It keeps what
+//! the host knows of every order (owner, side, price, leaves), each
+//! strategy's account (ledger, counts, working orders, reports waiting to
+//! be delivered), and the market's liquidity: each quote's bid and ask are
+//! posted into the matcher as resting orders owned by "the market", so
+//! strategy orders trade against the connector's prices.
+//!
+//! It makes no plugin call itself: the matcher is a function handed to
+//! [`OrderRouter::execute`], so the router is tested with a hand-written
+//! matcher (see the tests below).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::bindings::types::{
+    Account as AccountView, CancelOrder, ModifyOrder, NewOrder, OpenOrder, OrderCanceled,
+    OrderCommand, OrderEvent, OrderRejected, OrderType, Position, Quote, RejectReason, Rejection,
+    RiskContext, Side, TimeInForce,
+};
+use crate::sandbox::Fault;
+use crate::trading::ledger::Ledger;
+use crate::trading::market::Market;
+
+/// Who owns an order in the matcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// Liquidity the host posts from the connector's quotes.
+    Market,
+    /// A strategy, by index.
+    Strategy(usize),
+}
+
+/// The host's record of an order sent to the matcher.
+#[derive(Debug, Clone)]
+struct OrderRecord {
+    owner: Owner,
+    client_id: u64,
+    instrument: u32,
+    side: Side,
+    price: i64,
+    leaves: i64,
+    /// The matcher accepted it (a later rejection refuses a cancel or modify, not the order).
+    accepted: bool,
+}
+
+/// Counters of one strategy.
+#[derive(Debug, Clone, Default)]
+pub struct StrategyCounts {
+    /// Commands it sent.
+    pub submitted: u64,
+    /// Commands approved by every validator.
+    pub approved: u64,
+    /// Commands refused by the host or a validator.
+    pub rejected: u64,
+}
+
+/// One strategy's account at the host.
+#[derive(Debug, Default)]
+pub(crate) struct Account {
+    pub(crate) ledger: Ledger,
+    pub(crate) counts: StrategyCounts,
+    /// Client id → host id of every order it ever submitted.
+    ids: HashMap<u64, u64>,
+    /// Client id → host id of its working orders.
+    working: BTreeMap<u64, u64>,
+    /// Reports waiting to be delivered.
+    pending: Vec<OrderEvent>,
+}
+
+/// Order counts of a session.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OrderCounts {
+    /// Commands sent by strategies.
+    pub(crate) submitted: u64,
+    /// Commands approved by every validator.
+    pub(crate) approved: u64,
+    /// Commands refused before reaching the matcher.
+    pub(crate) rejected: u64,
+    /// Refusals by (who, reason). One command may be refused by several validators.
+    pub(crate) rejections: BTreeMap<(String, &'static str), u64>,
+    /// Refusals by the matcher, by reason.
+    pub(crate) venue_rejections: BTreeMap<&'static str, u64>,
+    /// Fills of strategy orders.
+    pub(crate) fills: u64,
+    /// Why trading halted (the matcher failed), if it did.
+    pub(crate) halted: Option<String>,
+}
+
+/// Orders between the strategies and the matcher.
+#[derive(Debug)]
+pub(crate) struct OrderRouter {
+    orders: HashMap<u64, OrderRecord>,
+    next_order_id: u64,
+    /// Per instrument, the host ids of the market's resting bid and ask.
+    liquidity: Vec<[Option<u64>; 2]>,
+    /// Orders finished during the current matcher call, forgotten after it.
+    finished: Vec<u64>,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) counts: OrderCounts,
+}
+
+impl OrderRouter {
+    /// A router for `strategies` strategies, by index.
+    pub(crate) fn new(strategies: usize) -> Self {
+        Self {
+            orders: HashMap::new(),
+            next_order_id: 1,
+            liquidity: Vec::new(),
+            finished: Vec::new(),
+            accounts: (0..strategies).map(|_| Account::default()).collect(),
+            counts: OrderCounts::default(),
+        }
+    }
+
+    /// Count `n` commands sent by `strategy`.
+    pub(crate) fn received(&mut self, strategy: usize, n: u64) {
+        self.counts.submitted += n;
+        self.accounts[strategy].counts.submitted += n;
+    }
+
+    /// The host's own checks of a command: ids, instruments, halts.
+    pub(crate) fn check(
+        &self,
+        strategy: usize,
+        command: &OrderCommand,
+        market: &Market,
+    ) -> Result<(), Rejection> {
+        let account = &self.accounts[strategy];
+        let refuse = |reason, message: String| {
+            Err(Rejection {
+                reason,
+                message: Some(message),
+            })
+        };
+        match command {
+            OrderCommand::Submit(o) if account.ids.contains_key(&o.id) => {
+                return refuse(
+                    RejectReason::InvalidOrder,
+                    format!("order id {} was already used", o.id),
+                );
+            }
+            OrderCommand::Cancel(CancelOrder { id, .. })
+            | OrderCommand::Modify(ModifyOrder { id, .. })
+                if !account.working.contains_key(id) =>
+            {
+                return refuse(
+                    RejectReason::UnknownOrder,
+                    format!("order {id} is not working"),
+                );
+            }
+            _ => {}
+        }
+        let instrument = command.instrument();
+        if market.definition(instrument).is_none() {
+            return refuse(
+                RejectReason::InvalidOrder,
+                format!("unknown instrument {instrument}"),
+            );
+        }
+        if let Some(reason) = &self.counts.halted {
+            return refuse(
+                RejectReason::InstrumentHalted,
+                format!("trading halted: {reason}"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Count `n` refusals by `by` for `reason`.
+    pub(crate) fn count_rejections(&mut self, by: &str, reason: RejectReason, n: u64) {
+        *self
+            .counts
+            .rejections
+            .entry((by.to_string(), reason.name()))
+            .or_default() += n;
+    }
+
+    /// Refuse `command` of `strategy` (one refusal, counted against `by`)
+    /// and tell the strategy.
+    pub(crate) fn reject(
+        &mut self,
+        strategy: usize,
+        by: &str,
+        command: &OrderCommand,
+        rejection: Rejection,
+        now: u64,
+    ) {
+        self.count_rejections(by, rejection.reason, 1);
+        self.refuse(strategy, command, rejection, now);
+    }
+
+    /// Tell `strategy` its `command` was refused (already counted by reason).
+    pub(crate) fn refuse(
+        &mut self,
+        strategy: usize,
+        command: &OrderCommand,
+        rejection: Rejection,
+        now: u64,
+    ) {
+        self.counts.rejected += 1;
+        let account = &mut self.accounts[strategy];
+        account.counts.rejected += 1;
+        account.pending.push(OrderEvent::Rejected(OrderRejected {
+            id: command.id(),
+            instrument: command.instrument(),
+            ts: now,
+            rejection,
+        }));
+    }
+
+    /// What the validators see of `strategy` when they check its orders.
+    pub(crate) fn risk_context(&self, strategy: usize, market: &Market, now: u64) -> RiskContext {
+        let account = &self.accounts[strategy];
+        let positions = account
+            .ledger
+            .holdings()
+            .filter(|(_, h)| h.quantity != 0)
+            .map(|(instrument, h)| Position {
+                instrument,
+                quantity: h.quantity,
+                average_price: h.average_price,
+            })
+            .collect();
+        let open_orders = account
+            .working
+            .iter()
+            .filter_map(|(client, host)| {
+                let r = self.orders.get(host)?;
+                Some(OpenOrder {
+                    id: *client,
+                    instrument: r.instrument,
+                    side: r.side,
+                    price: r.price,
+                    leaves_quantity: r.leaves,
+                })
+            })
+            .collect();
+        let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        RiskContext {
+            now,
+            strategy: strategy as u32,
+            positions,
+            open_orders,
+            last_prices: market.last_prices(),
+            account: AccountView {
+                cash: clamp(account.ledger.cash()),
+                realized_pnl: clamp(account.ledger.realized_pnl()),
+            },
+            instruments: market.definitions().to_vec(),
+        }
+    }
+
+    /// Count `approved` commands of `strategy` and renumber them to host
+    /// ids, recording new orders: what goes to the matcher.
+    pub(crate) fn approve(
+        &mut self,
+        strategy: usize,
+        approved: Vec<OrderCommand>,
+    ) -> Vec<OrderCommand> {
+        let n = approved.len() as u64;
+        self.counts.approved += n;
+        self.accounts[strategy].counts.approved += n;
+        approved
+            .into_iter()
+            .map(|command| match command {
+                OrderCommand::Submit(o) => {
+                    let id = self.new_order(Owner::Strategy(strategy), &o);
+                    self.accounts[strategy].ids.insert(o.id, id);
+                    OrderCommand::Submit(NewOrder { id, ..o })
+                }
+                OrderCommand::Cancel(c) => OrderCommand::Cancel(CancelOrder {
+                    id: self.accounts[strategy].working[&c.id],
+                    ..c
+                }),
+                OrderCommand::Modify(mut m) => {
+                    m.id = self.accounts[strategy].working[&m.id];
+                    OrderCommand::Modify(m)
+                }
+            })
+            .collect()
+    }
+
+    fn new_order(&mut self, owner: Owner, order: &NewOrder) -> u64 {
+        let id = self.next_order_id;
+        self.next_order_id += 1;
+        self.orders.insert(
+            id,
+            OrderRecord {
+                owner,
+                client_id: order.id,
+                instrument: order.instrument,
+                side: order.side,
+                price: order.price,
+                leaves: order.quantity,
+                accepted: false,
+            },
+        );
+        id
+    }
+
+    /// The matcher commands that replace the market's resting bid and ask
+    /// with the latest `quotes`: cancels first, so a new bid never trades
+    /// with the market's stale ask. None once trading has halted.
+    pub(crate) fn post_liquidity(&mut self, quotes: &[Quote]) -> Vec<OrderCommand> {
+        if self.counts.halted.is_some() {
+            return Vec::new();
+        }
+        let mut cancels = Vec::with_capacity(quotes.len() * 2);
+        let mut submits = Vec::with_capacity(quotes.len() * 2);
+        for q in quotes {
+            let slot = q.instrument as usize;
+            if self.liquidity.len() <= slot {
+                self.liquidity.resize(slot + 1, [None, None]);
+            }
+            for (side, price, size) in [
+                (Side::Buy, q.bid_price, q.bid_size),
+                (Side::Sell, q.ask_price, q.ask_size),
+            ] {
+                let index = side as usize;
+                if let Some(old) = self.liquidity[slot][index].take()
+                    && self.orders.contains_key(&old)
+                {
+                    cancels.push(OrderCommand::Cancel(CancelOrder {
+                        id: old,
+                        instrument: q.instrument,
+                    }));
+                }
+                if price > 0 && size > 0 {
+                    let order = NewOrder {
+                        id: 0,
+                        instrument: q.instrument,
+                        side,
+                        order_type: OrderType::Limit,
+                        time_in_force: TimeInForce::Gtc,
+                        price,
+                        quantity: size,
+                    };
+                    let id = self.new_order(Owner::Market, &order);
+                    self.liquidity[slot][index] = Some(id);
+                    submits.push(OrderCommand::Submit(NewOrder { id, ..order }));
+                }
+            }
+        }
+        cancels.append(&mut submits);
+        cancels
+    }
+
+    /// Send host-numbered `commands` to `matcher` (called `name`) and book
+    /// what comes back; a failing matcher halts trading (see [`Self::halt`]).
+    pub(crate) fn execute(
+        &mut self,
+        commands: Vec<OrderCommand>,
+        market: &Market,
+        now: u64,
+        name: &str,
+        matcher: impl FnOnce(&[OrderCommand]) -> Result<Vec<OrderEvent>, Fault>,
+    ) {
+        if commands.is_empty() {
+            return;
+        }
+        match matcher(&commands) {
+            Ok(reports) => {
+                for report in reports {
+                    self.apply_report(report, market, name);
+                }
+            }
+            Err(fault) => self.halt(&commands, &fault, market, now, name),
+        }
+        for id in self.finished.drain(..) {
+            self.orders.remove(&id);
+        }
+    }
+
+    /// The matcher failed: its instance, and every book in it, is gone. Rather
+    /// than guess, halt trading for the rest of the session: refuse the
+    /// failed call's new orders, cancel every working order (telling its
+    /// strategy), and refuse everything after.
+    fn halt(
+        &mut self,
+        commands: &[OrderCommand],
+        fault: &Fault,
+        market: &Market,
+        now: u64,
+        name: &str,
+    ) {
+        let message = fault.to_string();
+        let reason = format!("matcher {name} failed: {message}");
+        tracing::error!("trading halted: {reason}");
+        self.counts.halted = Some(reason);
+        for command in commands {
+            if let OrderCommand::Submit(o) = command {
+                let rejection = Rejection {
+                    reason: RejectReason::InstrumentHalted,
+                    message: Some(message.clone()),
+                };
+                let report = OrderRejected {
+                    id: o.id,
+                    instrument: o.instrument,
+                    ts: now,
+                    rejection,
+                };
+                self.apply_report(OrderEvent::Rejected(report), market, name);
+            }
+        }
+        let mut working: Vec<(u64, u32, i64)> = self
+            .orders
+            .iter()
+            .filter(|(id, r)| r.accepted && !self.finished.contains(id))
+            .map(|(id, r)| (*id, r.instrument, r.leaves))
+            .collect();
+        working.sort_unstable();
+        for (id, instrument, leaves) in working {
+            let canceled = OrderCanceled {
+                id,
+                instrument,
+                ts: now,
+                canceled_quantity: leaves,
+            };
+            self.apply_report(OrderEvent::Canceled(canceled), market, name);
+        }
+        self.liquidity.clear();
+    }
+
+    fn apply_report(&mut self, mut report: OrderEvent, market: &Market, matcher: &str) {
+        let id = report.id();
+        let Some(record) = self.orders.get_mut(&id) else {
+            tracing::warn!(matcher, "report for unknown order {id}: {report:?}");
+            return;
+        };
+        let mut done = false;
+        match &report {
+            OrderEvent::Accepted(_) => {
+                record.accepted = true;
+                if let Owner::Strategy(i) = record.owner {
+                    self.accounts[i].working.insert(record.client_id, id);
+                }
+            }
+            OrderEvent::Rejected(r) => {
+                if matches!(record.owner, Owner::Strategy(_)) {
+                    *self
+                        .counts
+                        .venue_rejections
+                        .entry(r.rejection.reason.name())
+                        .or_default() += 1;
+                }
+                // Refusing a new order ends it; refusing a cancel or modify
+                // leaves the order as it was.
+                done = !record.accepted;
+            }
+            OrderEvent::Filled(f) => {
+                record.leaves = f.leaves_quantity;
+                done = f.leaves_quantity <= 0;
+                if let Owner::Strategy(i) = record.owner {
+                    let multiplier = market
+                        .definition(f.instrument)
+                        .map_or(1, |d| d.multiplier.max(1));
+                    self.accounts[i].ledger.apply_fill(
+                        f.instrument,
+                        f.side,
+                        f.price,
+                        f.quantity,
+                        multiplier,
+                    );
+                    self.counts.fills += 1;
+                }
+            }
+            OrderEvent::Canceled(_) => done = true,
+            OrderEvent::Modified(m) => {
+                record.price = m.price;
+                record.leaves = m.leaves_quantity;
+            }
+        }
+        let (owner, client_id) = (record.owner, record.client_id);
+        if done {
+            self.finished.push(id);
+        }
+        if let Owner::Strategy(i) = owner {
+            let account = &mut self.accounts[i];
+            if done {
+                account.working.remove(&client_id);
+            }
+            report.set_id(client_id);
+            account.pending.push(report);
+        }
+    }
+
+    /// The reports waiting for `strategy`, taken.
+    pub(crate) fn take_pending(&mut self, strategy: usize) -> Vec<OrderEvent> {
+        std::mem::take(&mut self.accounts[strategy].pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::types::{Fill, InstrumentDefinition, MarketEvent, OrderAccepted, Quote};
+
+    const U: i64 = 1_000_000_000;
+
+    fn market() -> Market {
+        let mut market = Market::default();
+        let mut events = vec![MarketEvent::Instrument(InstrumentDefinition {
+            id: 7,
+            symbol: "X".into(),
+            tick_size: U / 100,
+            lot_size: U,
+            price_precision: 2,
+            size_precision: 0,
+            multiplier: 1,
+        })];
+        market.ingest(&mut events);
+        market
+    }
+
+    fn buy(id: u64, price: i64, quantity: i64) -> OrderCommand {
+        OrderCommand::Submit(NewOrder {
+            id,
+            instrument: 0,
+            side: Side::Buy,
+            order_type: OrderType::Limit,
+            time_in_force: TimeInForce::Gtc,
+            price,
+            quantity,
+        })
+    }
+
+    /// A matcher that accepts every new order and fills the first one in full.
+    fn accept_and_fill_first(commands: &[OrderCommand]) -> Result<Vec<OrderEvent>, Fault> {
+        let mut reports = Vec::new();
+        for (n, command) in commands.iter().enumerate() {
+            let OrderCommand::Submit(o) = command else {
+                continue;
+            };
+            reports.push(OrderEvent::Accepted(OrderAccepted {
+                id: o.id,
+                instrument: o.instrument,
+                ts: 0,
+            }));
+            if n == 0 {
+                reports.push(OrderEvent::Filled(Fill {
+                    id: o.id,
+                    instrument: o.instrument,
+                    ts: 0,
+                    side: o.side,
+                    price: o.price,
+                    quantity: o.quantity,
+                    leaves_quantity: 0,
+                    maker: true,
+                }));
+            }
+        }
+        Ok(reports)
+    }
+
+    #[test]
+    fn orders_get_host_ids_and_reports_come_back_in_the_strategys_ids() {
+        let market = market();
+        let mut router = OrderRouter::new(2);
+        // Both strategies use client id 1; the matcher sees two host ids.
+        let a = router.approve(0, vec![buy(1, 100 * U, U)]);
+        let b = router.approve(1, vec![buy(1, 99 * U, 2 * U)]);
+        assert_ne!(a[0].id(), b[0].id());
+        router.execute(a, &market, 5, "m", accept_and_fill_first);
+        router.execute(b, &market, 5, "m", |c| {
+            accept_and_fill_first(c).map(|r| r.into_iter().take(1).collect())
+        });
+        let reports = router.take_pending(0);
+        assert!(
+            matches!(&reports[..], [OrderEvent::Accepted(_), OrderEvent::Filled(f)] if f.id == 1)
+        );
+        assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
+        assert_eq!(router.counts.fills, 1);
+        // The second strategy's order works: the first one's ids cannot touch it.
+        let cancel = OrderCommand::Cancel(CancelOrder {
+            id: 1,
+            instrument: 0,
+        });
+        assert!(router.check(1, &cancel, &market).is_ok());
+        let refused = router.check(0, &cancel, &market).unwrap_err();
+        assert_eq!(refused.reason, RejectReason::UnknownOrder);
+        // A client id is used once.
+        let again = router.check(0, &buy(1, U, U), &market).unwrap_err();
+        assert_eq!(again.reason, RejectReason::InvalidOrder);
+    }
+
+    #[test]
+    fn a_failing_matcher_halts_trading_and_cancels_every_working_order() {
+        let market = market();
+        let mut router = OrderRouter::new(1);
+        let first = router.approve(0, vec![buy(1, 100 * U, U), buy(2, 99 * U, U)]);
+        router.execute(first, &market, 1, "m", |c| {
+            accept_and_fill_first(c).map(|r| {
+                r.into_iter()
+                    .filter(|e| !matches!(e, OrderEvent::Filled(_)))
+                    .collect()
+            })
+        });
+        router.take_pending(0);
+        let next = router.approve(0, vec![buy(3, 98 * U, U)]);
+        router.execute(next, &market, 2, "m", |_| {
+            Err(Fault::Other {
+                plugin: "m".into(),
+                reason: "gone".into(),
+            })
+        });
+        let reports = router.take_pending(0);
+        let rejected: Vec<u64> = reports
+            .iter()
+            .filter(|r| matches!(r, OrderEvent::Rejected(_)))
+            .map(OrderEvent::id)
+            .collect();
+        let canceled: Vec<u64> = reports
+            .iter()
+            .filter(|r| matches!(r, OrderEvent::Canceled(_)))
+            .map(OrderEvent::id)
+            .collect();
+        assert_eq!((rejected, canceled), (vec![3], vec![1, 2]));
+        assert!(
+            router
+                .counts
+                .halted
+                .as_ref()
+                .unwrap()
+                .contains("matcher m failed")
+        );
+        let later = router.check(0, &buy(4, U, U), &market).unwrap_err();
+        assert_eq!(later.reason, RejectReason::InstrumentHalted);
+        assert!(router.post_liquidity(&[quote()]).is_empty());
+    }
+
+    fn quote() -> Quote {
+        Quote {
+            instrument: 0,
+            ts: 0,
+            bid_price: 99 * U,
+            bid_size: U,
+            ask_price: 101 * U,
+            ask_size: U,
+        }
+    }
+
+    #[test]
+    fn market_liquidity_is_replaced_cancels_first() {
+        let mut router = OrderRouter::new(0);
+        let first = router.post_liquidity(&[quote()]);
+        assert_eq!(first.len(), 2);
+        let second = router.post_liquidity(&[quote()]);
+        let kinds: Vec<&str> = second
+            .iter()
+            .map(|c| match c {
+                OrderCommand::Cancel(_) => "cancel",
+                OrderCommand::Submit(_) => "submit",
+                OrderCommand::Modify(_) => "modify",
+            })
+            .collect();
+        assert_eq!(kinds, ["cancel", "cancel", "submit", "submit"]);
+        assert_eq!(second[0].id(), first[0].id());
+    }
+}

@@ -1,0 +1,141 @@
+//! Which installed plugins a session uses: the connector `run.connector`
+//! names, the matcher (`run.matcher`, or the only one installed), the
+//! strategies and validators `run.strategies` and `run.validators` name (by
+//! default every installed one). A name that is missing, refused or of
+//! another kind is an error that says which.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+
+use crate::config::RunSettings;
+use crate::loading::{Plugin, Registry};
+use crate::policy::PluginKind;
+
+/// The plugins of one session.
+pub(crate) struct Selection {
+    pub(crate) connector: Arc<Plugin>,
+    pub(crate) matcher: Arc<Plugin>,
+    pub(crate) strategies: Vec<Arc<Plugin>>,
+    pub(crate) validators: Vec<Arc<Plugin>>,
+    /// Installed plugins the session does not use (`name@version`).
+    pub(crate) unused: Vec<String>,
+}
+
+impl Selection {
+    /// Pick from `registry` as `settings` say.
+    pub(crate) fn pick(registry: &Registry, settings: &RunSettings) -> Result<Self> {
+        let names = |kind| {
+            registry
+                .of_kind(kind)
+                .map(|p| p.name().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let connector = match registry.get(&settings.connector) {
+            Some(p) if p.kind() == PluginKind::Connector => p.clone(),
+            Some(p) => bail!(
+                "run.connector `{}` is a {}, not a connector",
+                settings.connector,
+                p.kind()
+            ),
+            None => match refusal(registry, &settings.connector) {
+                Some(reason) => bail!("connector `{}` was refused: {reason}", settings.connector),
+                None => bail!(
+                    "connector `{}` is not installed (installed connectors: {})",
+                    settings.connector,
+                    names(PluginKind::Connector)
+                ),
+            },
+        };
+        let matchers: Vec<_> = registry.of_kind(PluginKind::Matcher).collect();
+        let matcher = match (&settings.matcher, matchers.as_slice()) {
+            (Some(name), _) => match registry.get(name) {
+                Some(p) if p.kind() == PluginKind::Matcher => p.clone(),
+                _ => bail!(
+                    "matcher `{name}` is not installed (installed matchers: {})",
+                    names(PluginKind::Matcher)
+                ),
+            },
+            (None, [only]) => (*only).clone(),
+            (None, []) => bail!("no matcher is installed"),
+            (None, _) => bail!(
+                "several matchers are installed ({}); set run.matcher",
+                names(PluginKind::Matcher)
+            ),
+        };
+        let strategies = chosen(
+            registry,
+            PluginKind::Strategy,
+            settings.strategies.as_deref(),
+        )?;
+        let validators = chosen(
+            registry,
+            PluginKind::RiskValidator,
+            settings.validators.as_deref(),
+        )?;
+        let used: BTreeSet<&str> = [connector.name(), matcher.name()]
+            .into_iter()
+            .chain(strategies.iter().chain(&validators).map(|p| p.name()))
+            .collect();
+        let unused = registry
+            .plugins()
+            .iter()
+            .filter(|p| !used.contains(p.name()))
+            .map(|p| p.id())
+            .collect();
+        Ok(Self {
+            connector,
+            matcher,
+            strategies,
+            validators,
+            unused,
+        })
+    }
+
+    /// Every selected plugin: connector, matcher, strategies, validators.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<Plugin>> {
+        [&self.connector, &self.matcher]
+            .into_iter()
+            .chain(&self.strategies)
+            .chain(&self.validators)
+    }
+}
+
+/// The plugins of `kind` the session uses: those named (each must be
+/// installed and of that kind), or every installed one.
+fn chosen(
+    registry: &Registry,
+    kind: PluginKind,
+    names: Option<&[String]>,
+) -> Result<Vec<Arc<Plugin>>> {
+    let Some(names) = names else {
+        return Ok(registry.of_kind(kind).cloned().collect());
+    };
+    let key = match kind {
+        PluginKind::Strategy => "run.strategies",
+        _ => "run.validators",
+    };
+    names
+        .iter()
+        .map(|name| match registry.get(name) {
+            Some(p) if p.kind() == kind => Ok(p.clone()),
+            Some(p) => bail!("{key}: `{name}` is a {}, not a {kind}", p.kind()),
+            None => match refusal(registry, name) {
+                Some(reason) => bail!("{key}: `{name}` was refused: {reason}"),
+                None => bail!("{key}: `{name}` is not installed"),
+            },
+        })
+        .collect()
+}
+
+/// Why the plugin called `name` was refused at load, if it was.
+fn refusal(registry: &Registry, name: &str) -> Option<String> {
+    let prefix = format!("{name}@");
+    registry
+        .rejected()
+        .into_iter()
+        .find(|r| r.plugin.as_deref().is_some_and(|p| p.starts_with(&prefix)))
+        .map(|r| format!("{}: {}", r.file.display(), r.reason))
+}

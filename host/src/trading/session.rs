@@ -1,0 +1,437 @@
+//! A trading session: the data path of the host.
+//!
+//! ```text
+//! connector ─market batch─▶ strategies ─commands─▶ risk validators (all approve; fail closed)
+//!                                ▲                               │ approved
+//!                                └──── execution reports ◀── matcher (one book per instrument)
+//! ```
+//! The session owns the plugin slots and calls them; the [`OrderRouter`]
+//! keeps the orders and books; the control plane hands it new versions and
+//! shadows between two batches.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+
+use crate::bindings::types::{MarketEvent, OrderCommand, RejectReason, Rejection, Verdict};
+use crate::config::{HostConfig, RunSettings};
+use crate::engine::Runtime;
+use crate::live::control::{Control, ControlPlane, Env};
+use crate::loading::{Registry, RejectedFile};
+use crate::policy::Pressure;
+use crate::sandbox::{Fault, PluginInstance, PluginStatus, Slots, eviction};
+use crate::trading::market::Market;
+use crate::trading::router::OrderRouter;
+use crate::trading::selection::Selection;
+
+/// First back-off before restarting a failed connector, milliseconds.
+const CONNECTOR_BACKOFF_MS: u64 = 10;
+
+/// Consecutive empty batches after which a session gives up on its connector.
+const MAX_EMPTY_POLLS: u32 = 10_000;
+
+/// Session-wide counters.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counters {
+    /// Market events processed.
+    pub(crate) events: u64,
+    /// Batches processed.
+    pub(crate) batches: u64,
+    /// Why the session stopped early, if it did.
+    pub(crate) stopped: Option<String>,
+    /// Times the connector was restarted after a fault.
+    pub(crate) connector_restarts: u32,
+    /// Most linear memory held by plugin instances at once, bytes.
+    pub(crate) peak_memory: u64,
+    /// Highest memory pressure seen.
+    pub(crate) peak_pressure: Option<Pressure>,
+    /// Instances evicted (idle or memory pressure).
+    pub(crate) evictions: u64,
+}
+
+/// A session over the plugins of a registry.
+pub struct Session {
+    settings: RunSettings,
+    pub(crate) slots: Slots,
+    pub(crate) market: Market,
+    pub(crate) router: OrderRouter,
+    pub(crate) control: ControlPlane,
+    pub(crate) counts: Counters,
+    pub(crate) rejected_files: Vec<RejectedFile>,
+    pub(crate) elapsed: Duration,
+    /// Installed plugins the session does not use (`name@version`).
+    pub(crate) unused: Vec<String>,
+    /// Compiles the plugins marked for preloading (lazy loading only).
+    preloader: Option<std::thread::JoinHandle<()>>,
+    runtime: Arc<Runtime>,
+}
+
+impl Session {
+    /// Pick the session's plugins from `registry` as `config` says.
+    pub fn new(runtime: Arc<Runtime>, registry: &Registry, config: &HostConfig) -> Result<Self> {
+        let settings = config.run.clone();
+        let selection = Selection::pick(registry, &settings)?;
+        let preloader = registry.prepare(&runtime, settings.loading);
+        let running = selection
+            .all()
+            .map(|p| (p.name().to_string(), p.clone()))
+            .collect();
+        let env = Env {
+            dir: registry.dir().to_path_buf(),
+            config: config.clone(),
+            policy: registry.policy().clone(),
+            runtime: runtime.clone(),
+        };
+        let Selection {
+            connector,
+            matcher,
+            strategies,
+            validators,
+            unused,
+        } = selection;
+        let slots = Slots {
+            connector: PluginInstance::new(runtime.clone(), connector),
+            matcher: PluginInstance::new(runtime.clone(), matcher),
+            strategies: strategies
+                .into_iter()
+                .map(|p| PluginInstance::new(runtime.clone(), p))
+                .collect(),
+            validators: validators
+                .into_iter()
+                .map(|p| PluginInstance::new(runtime.clone(), p))
+                .collect(),
+        };
+        Ok(Self {
+            router: OrderRouter::new(slots.strategies.len()),
+            slots,
+            settings,
+            market: Market::default(),
+            control: ControlPlane::new(env, running),
+            counts: Counters::default(),
+            rejected_files: registry.rejected(),
+            elapsed: Duration::ZERO,
+            unused,
+            preloader,
+            runtime,
+        })
+    }
+
+    /// Run until the event budget is spent, the connector's stream ends or
+    /// a stop is asked for.
+    pub fn run(&mut self) -> Result<()> {
+        let started = Instant::now();
+        // Without a market or a matcher there is no session: fail loudly.
+        self.slots
+            .connector
+            .ensure_live()
+            .context("starting the connector")?;
+        self.slots
+            .matcher
+            .ensure_live()
+            .context("starting the matcher")?;
+        let mut empty_polls = 0;
+        let mut consecutive_faults: u32 = 0;
+        loop {
+            if self.control.stop_requested() {
+                break;
+            }
+            let want = match self.settings.events {
+                0 => self.settings.batch_size,
+                n if self.counts.events >= n => break,
+                n => self
+                    .settings
+                    .batch_size
+                    .min((n - self.counts.events).min(u64::from(u32::MAX)) as u32),
+            };
+            let connector = &mut self.slots.connector;
+            let batch = connector
+                .call(|c, s| c.tradsys_plugins_connector_api().call_next_batch(s, want))
+                .and_then(|batch| match batch {
+                    Some(events) if events.len() > want as usize => {
+                        Err(connector.contract_fault(format!(
+                            "returned {} events when asked for at most {want}",
+                            events.len()
+                        )))
+                    }
+                    Some(events) => connector.limit_output(events).map(Some),
+                    None => Ok(None),
+                });
+            let mut events = match batch {
+                Ok(Some(events)) => events,
+                Ok(None) => break,
+                Err(Fault::Quarantined { reason, .. }) => {
+                    self.counts.stopped = Some(format!("connector quarantined: {reason}"));
+                    break;
+                }
+                Err(fault) => {
+                    let connector = &self.slots.connector;
+                    if let Some(reason) = connector.quarantined() {
+                        self.counts.stopped = Some(format!("connector quarantined: {reason}"));
+                        break;
+                    }
+                    if let Some(reason) = connector.failure() {
+                        // It cannot be restarted: its init fails, or it lost its position.
+                        self.counts.stopped = Some(format!("connector failed: {reason}"));
+                        break;
+                    }
+                    // Restart: the next call makes a fresh instance, after a back-off
+                    // that doubles with each consecutive fault (10 ms, 20 ms, ... 1 s).
+                    consecutive_faults += 1;
+                    self.counts.connector_restarts += 1;
+                    let backoff =
+                        (CONNECTOR_BACKOFF_MS << (consecutive_faults - 1).min(10)).min(1_000);
+                    tracing::warn!("restarting connector in {backoff} ms after: {fault}");
+                    std::thread::sleep(Duration::from_millis(backoff));
+                    continue;
+                }
+            };
+            if events.is_empty() {
+                empty_polls += 1;
+                if empty_polls >= MAX_EMPTY_POLLS {
+                    self.counts.stopped = Some(format!(
+                        "connector sent {MAX_EMPTY_POLLS} empty batches in a row"
+                    ));
+                    break;
+                }
+                continue;
+            }
+            empty_polls = 0;
+            consecutive_faults = 0;
+            self.on_market(&mut events);
+            self.maintain();
+            self.control
+                .between_batches(&mut self.slots, self.counts.events);
+        }
+        self.deliver_reports();
+        self.elapsed = started.elapsed();
+        self.control.shadows.end_all();
+        if let Some(preloader) = self.preloader.take() {
+            let _ = preloader.join();
+        }
+        Ok(())
+    }
+
+    /// A handle to steer the session from other threads: status, swaps,
+    /// rollbacks, shadows, stop.
+    pub fn control(&self) -> Control {
+        self.control.handle().clone()
+    }
+
+    /// Set it to end the session after the current batch (for a Ctrl-C handler).
+    pub fn stop_handle(&self) -> Arc<AtomicBool> {
+        self.control.stop_flag()
+    }
+
+    /// The runtime the session's plugins run on.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The run settings the session was made with.
+    pub fn settings(&self) -> &RunSettings {
+        &self.settings
+    }
+
+    /// Where each plugin of the session is now: connector, matcher,
+    /// strategies, validators.
+    pub fn plugin_statuses(&self) -> Vec<PluginStatus> {
+        self.slots.statuses()
+    }
+
+    /// Between batches: track memory and evict what the budget says to.
+    fn maintain(&mut self) {
+        let settings = *self.runtime.memory_budget();
+        let used = self.runtime.memory_in_use();
+        self.note_memory(used);
+        let mut slots = self.slots.evictable();
+        self.counts.evictions += eviction::run(&mut slots, used, &settings);
+    }
+
+    fn note_memory(&mut self, used: u64) {
+        let pressure = self.runtime.memory_budget().pressure(used);
+        if self.counts.peak_pressure.is_none_or(|p| pressure > p) {
+            if pressure > Pressure::Low {
+                tracing::warn!(
+                    used,
+                    budget = self.runtime.memory_budget().budget_bytes,
+                    "plugin memory pressure {pressure:?}"
+                );
+            }
+            self.counts.peak_pressure = Some(pressure);
+        }
+        self.counts.peak_memory = self.counts.peak_memory.max(used);
+    }
+
+    fn on_market(&mut self, events: &mut Vec<MarketEvent>) {
+        let ingested = self.market.ingest(events);
+        if let Some(ts) = ingested.latest_ts {
+            self.runtime.clock().set(ts);
+        }
+        self.counts.events += events.len() as u64;
+        self.counts.batches += 1;
+        let liquidity = self.router.post_liquidity(&ingested.last_quotes);
+        self.execute(liquidity);
+
+        for i in 0..self.slots.strategies.len() {
+            let strategy = &mut self.slots.strategies[i];
+            let result = strategy
+                .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events))
+                .and_then(|commands| strategy.limit_output(commands));
+            // A failing strategy's output for this batch is dropped.
+            if let Ok(commands) = result {
+                let name = strategy.plugin().name();
+                let after = self.counts.events;
+                self.control
+                    .shadows
+                    .on_market(name, after, events, &commands);
+                self.route(i, commands);
+            }
+        }
+        self.deliver_reports();
+    }
+
+    /// Hand queued execution reports to their strategies, and route the
+    /// commands they answer with, for at most `max_rounds` rounds.
+    fn deliver_reports(&mut self) {
+        for _ in 0..self.settings.max_rounds {
+            let mut any = false;
+            for i in 0..self.slots.strategies.len() {
+                let events = self.router.take_pending(i);
+                if events.is_empty() {
+                    continue;
+                }
+                any = true;
+                let strategy = &mut self.slots.strategies[i];
+                let result = strategy
+                    .call(|b, s| {
+                        b.tradsys_plugins_strategy_api()
+                            .call_on_order_events(s, &events)
+                    })
+                    .and_then(|commands| strategy.limit_output(commands));
+                if let Ok(commands) = result {
+                    let name = strategy.plugin().name();
+                    let after = self.counts.events;
+                    self.control
+                        .shadows
+                        .on_order_events(name, after, &events, &commands);
+                    self.route(i, commands);
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    /// Check, validate and execute one strategy's commands.
+    fn route(&mut self, strategy: usize, commands: Vec<OrderCommand>) {
+        if commands.is_empty() {
+            return;
+        }
+        self.router.received(strategy, commands.len() as u64);
+        let now = self.runtime.clock().now();
+
+        // The host's own checks: ids, instruments, halts.
+        let mut checked = Vec::with_capacity(commands.len());
+        for command in commands {
+            match self.router.check(strategy, &command, &self.market) {
+                Ok(()) => checked.push(command),
+                Err(rejection) => self
+                    .router
+                    .reject(strategy, "host", &command, rejection, now),
+            }
+        }
+        if checked.is_empty() {
+            return;
+        }
+
+        // Every validator sees every checked command; any refusal refuses it.
+        let refusals = self.validate(strategy, &checked, now);
+        let mut approved = Vec::with_capacity(checked.len());
+        for (command, refusal) in checked.into_iter().zip(refusals) {
+            match refusal {
+                None => approved.push(command),
+                Some(rejection) => self.router.refuse(strategy, &command, rejection, now),
+            }
+        }
+        let commands = self.router.approve(strategy, approved);
+        self.execute(commands);
+    }
+
+    /// Ask every validator about `orders` of `strategy`: per order, the first
+    /// refusal, if any. A validator is asked about at most its `max_output`
+    /// orders per call; one that cannot answer refuses what it was asked
+    /// (fail closed).
+    fn validate(
+        &mut self,
+        strategy: usize,
+        orders: &[OrderCommand],
+        now: u64,
+    ) -> Vec<Option<Rejection>> {
+        let context = self.router.risk_context(strategy, &self.market, now);
+        let mut refusals: Vec<Option<Rejection>> = vec![None; orders.len()];
+        let after = self.counts.events;
+        for validator in &mut self.slots.validators {
+            let name = validator.plugin().name().to_string();
+            let per_call = validator.plugin().grants().limits.max_output.max(1) as usize;
+            for (chunk, refused) in orders.chunks(per_call).zip(refusals.chunks_mut(per_call)) {
+                let verdicts = validator
+                    .call(|b, s| {
+                        b.tradsys_plugins_risk_validator_api()
+                            .call_validate(s, &context, chunk)
+                    })
+                    .and_then(|verdicts| {
+                        if verdicts.len() == chunk.len() {
+                            Ok(verdicts)
+                        } else {
+                            Err(validator.contract_fault(format!(
+                                "returned {} verdicts for {} orders",
+                                verdicts.len(),
+                                chunk.len()
+                            )))
+                        }
+                    });
+                match verdicts {
+                    Ok(verdicts) => {
+                        self.control
+                            .shadows
+                            .validate(&name, after, &context, chunk, &verdicts);
+                        for (slot, verdict) in refused.iter_mut().zip(verdicts) {
+                            if let Verdict::Reject(rejection) = verdict {
+                                self.router.count_rejections(&name, rejection.reason, 1);
+                                slot.get_or_insert(rejection);
+                            }
+                        }
+                    }
+                    Err(fault) => {
+                        let reason = RejectReason::ValidatorFault;
+                        self.router
+                            .count_rejections(&name, reason, chunk.len() as u64);
+                        for slot in refused.iter_mut() {
+                            slot.get_or_insert(Rejection {
+                                reason,
+                                message: Some(fault.to_string()),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        refusals
+    }
+
+    /// Send host-numbered commands to the matcher and book what comes back.
+    fn execute(&mut self, commands: Vec<OrderCommand>) {
+        let matcher = &mut self.slots.matcher;
+        let name = matcher.plugin().name().to_string();
+        let now = self.runtime.clock().now();
+        self.router
+            .execute(commands, &self.market, now, &name, |commands| {
+                matcher
+                    .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, commands))
+                    .and_then(|reports| matcher.limit_output(reports))
+            });
+    }
+}

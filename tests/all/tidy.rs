@@ -1,0 +1,295 @@
+//! The architecture rules a machine can check (ARCHITECTURE.md states them
+//! with their reasons): who may depend on what, where `bindgen!` and
+//! `unsafe` may appear, the layers of `host/src` and no import cycles
+//! among its modules, file sizes, and that the documents match the tree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::common::workspace_root;
+
+/// `host/src` layers, bottom first: a module may use only layers below its
+/// own, and modules of its own folder. `main.rs` and `cli/` are the binary,
+/// which sees the library only through its public API.
+const LAYERS: [&[&str]; 8] = [
+    &["policy", "bindings"],
+    &["config"],
+    &["engine"],
+    &["loading"],
+    &["sandbox"],
+    &["live"],
+    &["trading"],
+    &["host", "lib"],
+];
+
+/// Files no check reads: build output and the example data.
+fn skipped(path: &Path) -> bool {
+    path.components().any(|c| {
+        matches!(
+            c.as_os_str().to_str(),
+            Some("target" | ".git" | "node_modules")
+        )
+    })
+}
+
+fn files_with(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if skipped(&path) {
+            continue;
+        }
+        if path.is_dir() {
+            files_with(&path, ext, out);
+        } else if path.extension().is_some_and(|x| x == ext) {
+            out.push(path);
+        }
+    }
+}
+
+fn all(ext: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    files_with(&workspace_root(), ext, &mut files);
+    files.sort();
+    files
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(workspace_root())
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Source without comments (line comments and doc comments), so rules
+/// apply to code only.
+fn code(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| match line.find("//") {
+            Some(at) => &line[..at],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every crate manifest and the names of its dependencies (all tables).
+fn manifests() -> Vec<(String, BTreeSet<String>)> {
+    all("toml")
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "Cargo.toml"))
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let toml: toml::Table = toml::from_str(&text).unwrap();
+            let name = toml.get("package")?.get("name")?.as_str()?.to_string();
+            let mut deps = BTreeSet::new();
+            for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                if let Some(t) = toml.get(table).and_then(|t| t.as_table()) {
+                    deps.extend(t.keys().cloned());
+                }
+            }
+            Some((name, deps))
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_host_depends_on_wasmtime_and_only_the_tests_on_the_host() {
+    let manifests = manifests();
+    assert!(
+        manifests.len() > 10,
+        "found only {} crates",
+        manifests.len()
+    );
+    for (name, deps) in &manifests {
+        let wasmtime: Vec<&String> = deps.iter().filter(|d| d.starts_with("wasmtime")).collect();
+        assert!(
+            name == "tradsys-host" || wasmtime.is_empty(),
+            "{name} depends on {wasmtime:?}: only tradsys-host may (ARCHITECTURE.md)"
+        );
+        assert!(
+            name == "tradsys-tests" || !deps.contains("tradsys-host"),
+            "{name} depends on tradsys-host: only the end-to-end tests may"
+        );
+    }
+}
+
+#[test]
+fn bindgen_only_in_the_bindings_module_and_unsafe_only_in_the_cache() {
+    // Spelled in two halves so this file does not match itself.
+    let bindgen = ["bindgen", "!"].concat();
+    let unsafe_ = ["un", "safe"].concat();
+    let mut bindgens = Vec::new();
+    let mut unsafes = Vec::new();
+    for path in all("rs") {
+        let file = relative(&path);
+        let code = code(&path);
+        if code.contains(&bindgen) && !code.contains(&format!("wit_{bindgen}")) {
+            bindgens.push(file.clone());
+        }
+        let uses_unsafe = code.match_indices(&unsafe_).any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            let after = code[at + unsafe_.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            !word(before) && !word(after)
+        });
+        if uses_unsafe {
+            unsafes.push(file);
+        }
+    }
+    assert_eq!(bindgens, ["host/src/bindings.rs"]);
+    assert_eq!(unsafes, ["host/src/engine/cache.rs"]);
+}
+
+/// `host/src/a/b.rs` → ("a", "b"); `host/src/a.rs` → ("a", "a").
+fn module_of(path: &Path) -> Option<(String, String)> {
+    let src = workspace_root().join("host/src");
+    let rel = path.strip_prefix(&src).ok()?;
+    let parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    match parts.as_slice() {
+        [file] => Some((file.clone(), file.clone())),
+        [folder, file] => Some((folder.clone(), file.clone())),
+        _ => None,
+    }
+}
+
+fn layer(module: &str) -> usize {
+    LAYERS
+        .iter()
+        .position(|l| l.contains(&module))
+        .unwrap_or_else(|| panic!("host/src/{module} is in no layer of the tidy test"))
+}
+
+#[test]
+fn host_modules_use_only_lower_layers_and_have_no_import_cycles() {
+    let mut files = Vec::new();
+    files_with(&workspace_root().join("host/src"), "rs", &mut files);
+    let mut violations = Vec::new();
+    // Within a folder: file → the files of the same folder it uses.
+    let mut graph: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
+    for path in &files {
+        let Some((folder, file)) = module_of(path) else {
+            continue;
+        };
+        if folder == "main" || folder == "cli" {
+            continue; // the binary
+        }
+        let code = code(path);
+        assert!(
+            !code.contains("crate::{"),
+            "{}: name each module in its own `use crate::...`",
+            relative(path)
+        );
+        let edges = graph.entry((folder.clone(), file.clone())).or_default();
+        for (at, _) in code.match_indices("crate::") {
+            let rest = &code[at + "crate::".len()..];
+            let mut segments = rest.split("::").map(|s| {
+                s.chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect::<String>()
+            });
+            let Some(target) = segments.next() else {
+                continue;
+            };
+            if target == folder {
+                if let Some(sub) = segments.next().filter(|s| s != &file && s != "mod") {
+                    edges.insert((folder.clone(), sub));
+                }
+                continue;
+            }
+            if layer(&target) >= layer(&folder) {
+                violations.push(format!(
+                    "{} uses crate::{target}, which is not below it",
+                    relative(path)
+                ));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{violations:#?}");
+    // Depth-first search for a cycle among the modules of each folder.
+    fn visit(
+        node: &(String, String),
+        graph: &BTreeMap<(String, String), BTreeSet<(String, String)>>,
+        path: &mut Vec<(String, String)>,
+        done: &mut BTreeSet<(String, String)>,
+    ) -> Option<Vec<(String, String)>> {
+        if let Some(start) = path.iter().position(|n| n == node) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(node.clone());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.clone());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.clone());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        if let Some(cycle) = visit(node, &graph, &mut Vec::new(), &mut done) {
+            let cycle: Vec<String> = cycle.iter().map(|(f, m)| format!("{f}/{m}")).collect();
+            panic!("import cycle in host/src: {}", cycle.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn no_host_source_file_is_over_750_lines() {
+    let mut files = Vec::new();
+    files_with(&workspace_root().join("host/src"), "rs", &mut files);
+    for path in files {
+        let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+        assert!(
+            lines <= 750,
+            "{} has {lines} lines: split it by concept",
+            relative(&path)
+        );
+    }
+}
+
+#[test]
+fn the_documents_match_the_tree() {
+    let root = workspace_root();
+    // ARCHITECTURE.md's code map names every folder and top-level module of host/src.
+    let architecture = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    for entry in std::fs::read_dir(root.join("host/src")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let shown = if entry.path().is_dir() {
+            format!("`{name}/`")
+        } else {
+            format!("`{name}`")
+        };
+        assert!(
+            architecture.contains(&shown),
+            "ARCHITECTURE.md's code map does not name host/src/{name} (as {shown})"
+        );
+    }
+    // The README's configuration example is the one config.rs documents, and it parses.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("host/config.example.toml")).unwrap();
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("a Configuration section");
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block");
+    assert_eq!(
+        block, example,
+        "README's config example differs from host/config.example.toml"
+    );
+    toml::from_str::<tradsys_host::HostConfig>(&example).unwrap();
+}
