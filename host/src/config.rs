@@ -275,6 +275,13 @@ impl HostConfig {
                 })?;
             }
         }
+        anyhow::ensure!(
+            self.limits
+                .risk_validator
+                .is_none_or(|l| l.max_output.is_none()),
+            "limits.risk-validator.max_output: a risk validator answers exactly one verdict per \
+             order, so it has no output limit to set"
+        );
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
         anyhow::ensure!(self.run.max_rounds > 0, "run.max_rounds must be at least 1");
         let m = &self.memory;

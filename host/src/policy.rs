@@ -27,8 +27,7 @@ pub struct LimitSettings {
     /// Linear memory per instance, bytes; a grow beyond it fails inside the guest.
     pub memory_bytes: Option<u64>,
     /// Items one call may return (commands, events, reports); more is a fault.
-    /// For a risk validator: orders asked about in one call (it answers one
-    /// verdict per order, so this bounds its output the same way).
+    /// Not for a risk validator, which answers exactly one verdict per order.
     pub max_output: Option<u32>,
     /// Fuel for instantiation and `init` together (default: ten calls' worth).
     pub init_fuel: Option<u64>,
@@ -45,7 +44,7 @@ pub struct Limits {
     pub deadline_ms: u64,
     /// Linear memory per instance, bytes.
     pub memory_bytes: u64,
-    /// Items one call may return (a validator: orders per call).
+    /// Items one call may return (a validator: exactly one verdict per order instead).
     pub max_output: u32,
     /// Fuel for instantiation and `init`.
     pub init_fuel: u64,
@@ -59,7 +58,7 @@ impl Limits {
     /// | kind | fuel per call | deadline | memory | output items |
     /// |---|---|---|---|---|
     /// | strategy | 100 M | 100 ms | 64 MiB | 10,000 |
-    /// | risk-validator | 50 M | 50 ms | 32 MiB | 1,000,000 orders per call (one verdict each) |
+    /// | risk-validator | 50 M | 50 ms | 32 MiB | (one verdict per order) |
     /// | matcher | 200 M | 100 ms | 256 MiB | 1,000,000 |
     /// | connector | 200 M | 500 ms | 256 MiB | 100,000 |
     pub fn default_for(kind: PluginKind) -> Self {

@@ -106,3 +106,17 @@ fn a_validator_that_cannot_start_refuses_every_order() {
         "init is tried once, not on every batch: {max_notional}"
     );
 }
+
+#[test]
+fn an_output_limit_for_validators_is_refused_naming_the_setting() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let config = dir.path().join("host.toml");
+    std::fs::write(&config, "[limits.risk-validator]\nmax_output = 1\n").unwrap();
+    let out = crate::common::tradsys_run(dir.path(), &["--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("limits.risk-validator.max_output") && err.contains("host.toml"),
+        "{err}"
+    );
+}

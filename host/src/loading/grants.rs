@@ -28,6 +28,20 @@ pub fn placement(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> P
     }
 }
 
+/// Why the config's settings for the plugin of `manifest` cannot apply to
+/// it, if they cannot (the file is then refused with this reason).
+pub fn misfit(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> Option<String> {
+    let name = manifest.name.as_str();
+    let own = config.plugins.get(name).and_then(|p| p.limits.as_ref());
+    (manifest.kind == PluginKind::RiskValidator && own.is_some_and(|l| l.max_output.is_some()))
+        .then(|| {
+            format!(
+                "[plugins.{name}.limits] max_output does not apply to a risk validator, which \
+                 answers exactly one verdict per order"
+            )
+        })
+}
+
 /// The most the host allows the plugin called `name` of `kind`: its own
 /// `[plugins.NAME.limits]`, else `[limits.KIND]`, else the kind's default.
 pub fn limits(config: &HostConfig, name: &str, kind: PluginKind) -> Limits {
@@ -116,6 +130,21 @@ mod tests {
         };
         assert_eq!(strategy.granting(&asks(10)).fuel_per_call, 10);
         assert_eq!(strategy.granting(&asks(1_000_000)).fuel_per_call, 1000);
+    }
+
+    #[test]
+    fn an_output_limit_for_a_validator_is_refused_naming_the_setting() {
+        let config: HostConfig =
+            toml::from_str("[plugins.max-notional.limits]\nmax_output = 5\n").unwrap();
+        let validator = misfit(&config, &manifest("max-notional", "risk-validator"));
+        assert!(
+            validator
+                .unwrap()
+                .contains("[plugins.max-notional.limits] max_output")
+        );
+        let config: HostConfig =
+            toml::from_str("[plugins.ma-crossover.limits]\nmax_output = 5\n").unwrap();
+        assert_eq!(misfit(&config, &manifest("ma-crossover", "strategy")), None);
     }
 
     #[test]

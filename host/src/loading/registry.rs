@@ -171,6 +171,10 @@ impl Registry {
                 });
                 continue;
             }
+            if let Some(reason) = grants::misfit(config, &manifest) {
+                registry.reject(&file, Some(manifest.id()), reason);
+                continue;
+            }
             let granted = grants::grants(config, &manifest);
             let placement = grants::placement(config, &manifest);
             match Plugin::discover(verified, &file, &bytes, granted, placement) {

@@ -361,8 +361,7 @@ impl Session {
     }
 
     /// Ask every validator about `orders` of `strategy`: per order, the first
-    /// refusal, if any. A validator is asked about at most its `max_output`
-    /// orders per call; one that cannot answer refuses what it was asked
+    /// refusal, if any. A validator that cannot answer refuses them all
     /// (fail closed).
     fn validate(
         &mut self,
@@ -375,46 +374,43 @@ impl Session {
         let after = self.counts.events;
         for validator in &mut self.slots.validators {
             let name = validator.plugin().name().to_string();
-            let per_call = validator.plugin().grants().limits.max_output.max(1) as usize;
-            for (chunk, refused) in orders.chunks(per_call).zip(refusals.chunks_mut(per_call)) {
-                let verdicts = validator
-                    .call(|b, s| {
-                        b.tradsys_plugins_risk_validator_api()
-                            .call_validate(s, &context, chunk)
-                    })
-                    .and_then(|verdicts| {
-                        if verdicts.len() == chunk.len() {
-                            Ok(verdicts)
-                        } else {
-                            Err(validator.contract_fault(format!(
-                                "returned {} verdicts for {} orders",
-                                verdicts.len(),
-                                chunk.len()
-                            )))
-                        }
-                    });
-                match verdicts {
-                    Ok(verdicts) => {
-                        self.control
-                            .shadows
-                            .validate(&name, after, &context, chunk, &verdicts);
-                        for (slot, verdict) in refused.iter_mut().zip(verdicts) {
-                            if let Verdict::Reject(rejection) = verdict {
-                                self.router.count_rejections(&name, rejection.reason, 1);
-                                slot.get_or_insert(rejection);
-                            }
+            let verdicts = validator
+                .call(|b, s| {
+                    b.tradsys_plugins_risk_validator_api()
+                        .call_validate(s, &context, orders)
+                })
+                .and_then(|verdicts| {
+                    if verdicts.len() == orders.len() {
+                        Ok(verdicts)
+                    } else {
+                        Err(validator.contract_fault(format!(
+                            "returned {} verdicts for {} orders",
+                            verdicts.len(),
+                            orders.len()
+                        )))
+                    }
+                });
+            match verdicts {
+                Ok(verdicts) => {
+                    self.control
+                        .shadows
+                        .validate(&name, after, &context, orders, &verdicts);
+                    for (slot, verdict) in refusals.iter_mut().zip(verdicts) {
+                        if let Verdict::Reject(rejection) = verdict {
+                            self.router.count_rejections(&name, rejection.reason, 1);
+                            slot.get_or_insert(rejection);
                         }
                     }
-                    Err(fault) => {
-                        let reason = RejectReason::ValidatorFault;
-                        self.router
-                            .count_rejections(&name, reason, chunk.len() as u64);
-                        for slot in refused.iter_mut() {
-                            slot.get_or_insert(Rejection {
-                                reason,
-                                message: Some(fault.to_string()),
-                            });
-                        }
+                }
+                Err(fault) => {
+                    let reason = RejectReason::ValidatorFault;
+                    self.router
+                        .count_rejections(&name, reason, orders.len() as u64);
+                    for slot in refusals.iter_mut() {
+                        slot.get_or_insert(Rejection {
+                            reason,
+                            message: Some(fault.to_string()),
+                        });
                     }
                 }
             }
