@@ -157,8 +157,9 @@ impl Host {
             return Err(format!("{} was not compiled", plugin.id()));
         };
         let (cache_hit, load) = (load.cache == Some(CacheOutcome::Hit), load.duration);
-        let mut instance = AnyInstance::new(self.runtime.clone(), plugin.clone());
-        let live = instance.as_slot().ensure_live();
+        let mut any = AnyInstance::new(self.runtime.clone(), plugin.clone());
+        let instance = any.get_mut();
+        let live = instance.ensure_live();
         let instance = live
             .map(|()| InstanceCheck {
                 instantiate: instance.stats().instantiate_time,

@@ -291,5 +291,5 @@ fn the_documents_match_the_tree() {
         block, example,
         "README's config example differs from host/config.example.toml"
     );
-    toml::from_str::<tradsys_host::HostConfig>(&example).unwrap();
+    // config.rs's own test checks that the example parses and validates.
 }

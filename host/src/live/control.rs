@@ -92,14 +92,19 @@ impl Control {
         &self.shared
     }
 
-    /// Send `request` to the session, which installs it between two batches.
+    /// Send `request` to the session, which installs it between two batches
+    /// (for the watcher and the tests; an embedder uses `rollback` and
+    /// `promote`).
+    #[doc(hidden)]
     pub fn submit(&self, request: SwapRequest) -> Result<(), String> {
         self.swaps
             .send(request)
             .map_err(|_| "the session has ended".to_string())
     }
 
-    /// Ask the session to start or drop a shadow; its answer.
+    /// Ask the session to start or drop a shadow; its answer (for the
+    /// watcher and the tests; an embedder uses `shadow` and `discard`).
+    #[doc(hidden)]
     pub fn shadow_command(
         &self,
         command: impl FnOnce(Sender<Result<String, String>>) -> ShadowCommand,

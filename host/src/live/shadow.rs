@@ -351,8 +351,9 @@ impl Shadow {
         live: &[T],
         answer: Result<Vec<T>, Fault>,
     ) {
-        let faults = self.candidate.stats().faults.values().sum();
-        let quarantined = self.candidate.quarantined().map(str::to_string);
+        let candidate = self.candidate.get();
+        let faults = candidate.stats().faults.values().sum();
+        let quarantined = candidate.quarantined().map(str::to_string);
         let mut log = log.lock().expect("shadow log");
         let entry = &mut log[self.entry];
         entry.faults = faults;

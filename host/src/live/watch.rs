@@ -122,7 +122,7 @@ fn rescan(context: &Control, reported: &mut BTreeSet<(PathBuf, String)>) -> Opti
             let cause = env.dir.display().to_string();
             refuse(
                 Vec::new(),
-                SwapOutcome::FileRefused(format!("{error:#}")),
+                SwapOutcome::Refused(format!("{error:#}")),
                 cause,
             );
             return None;

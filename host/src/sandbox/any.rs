@@ -2,7 +2,7 @@
 //! (a version prepared for a swap, a shadow candidate), [`SlotMut`] borrows
 //! a session's slot. With `engine::KindPre` (compiled code) these are the
 //! only enums over the four kinds; everything else is generic over
-//! `KindBindings`.
+//! `KindBindings`, or sees an instance as a [`Slot`] whatever its kind.
 
 use std::sync::Arc;
 
@@ -13,7 +13,45 @@ use crate::engine::Runtime;
 use crate::loading::Plugin;
 use crate::policy::PluginKind;
 use crate::sandbox::fault::Fault;
-use crate::sandbox::instance::{CallStats, PluginInstance, PluginStatus};
+use crate::sandbox::instance::{CallStats, PluginInstance};
+use crate::sandbox::kinds::KindBindings;
+
+/// What an instance slot answers whatever its kind (each method is the
+/// `PluginInstance` one of the same name).
+pub trait Slot {
+    /// The plugin it runs.
+    fn plugin(&self) -> &Arc<Plugin>;
+    /// Its counters so far.
+    fn stats(&self) -> &CallStats;
+    /// Why its circuit breaker quarantined it, if it did.
+    fn quarantined(&self) -> Option<&str>;
+    /// Linear memory its live instance holds, bytes.
+    fn memory_bytes(&self) -> u64;
+    /// Instantiate now if there is no live instance.
+    fn ensure_live(&mut self) -> Result<(), Fault>;
+}
+
+impl<B: KindBindings> Slot for PluginInstance<B> {
+    fn plugin(&self) -> &Arc<Plugin> {
+        PluginInstance::plugin(self)
+    }
+
+    fn stats(&self) -> &CallStats {
+        PluginInstance::stats(self)
+    }
+
+    fn quarantined(&self) -> Option<&str> {
+        PluginInstance::quarantined(self)
+    }
+
+    fn memory_bytes(&self) -> u64 {
+        PluginInstance::memory_bytes(self)
+    }
+
+    fn ensure_live(&mut self) -> Result<(), Fault> {
+        PluginInstance::ensure_live(self)
+    }
+}
 
 /// One plugin instance slot, whatever its kind.
 pub enum AnyInstance {
@@ -58,60 +96,35 @@ impl AnyInstance {
         plugin.prepare(runtime)?;
         let mut instance = Self::new(runtime.clone(), plugin);
         instance
-            .as_slot()
+            .get_mut()
             .ensure_live()
             .map_err(|f| f.to_string())?;
         Ok(instance)
     }
 
-    /// The slot, borrowed.
-    pub fn as_slot(&mut self) -> SlotMut<'_> {
+    /// The instance, whatever its kind.
+    pub fn get(&self) -> &dyn Slot {
         match self {
-            Self::Strategy(i) => SlotMut::Strategy(i),
-            Self::RiskValidator(i) => SlotMut::RiskValidator(i),
-            Self::Matcher(i) => SlotMut::Matcher(i),
-            Self::Connector(i) => SlotMut::Connector(i),
+            Self::Strategy(i) => i,
+            Self::RiskValidator(i) => i,
+            Self::Matcher(i) => i,
+            Self::Connector(i) => i,
+        }
+    }
+
+    /// The instance, whatever its kind, to change.
+    pub fn get_mut(&mut self) -> &mut dyn Slot {
+        match self {
+            Self::Strategy(i) => i,
+            Self::RiskValidator(i) => i,
+            Self::Matcher(i) => i,
+            Self::Connector(i) => i,
         }
     }
 
     /// The plugin it runs.
     pub fn plugin(&self) -> &Arc<Plugin> {
-        match self {
-            Self::Strategy(i) => i.plugin(),
-            Self::RiskValidator(i) => i.plugin(),
-            Self::Matcher(i) => i.plugin(),
-            Self::Connector(i) => i.plugin(),
-        }
-    }
-
-    /// Its counters so far.
-    pub fn stats(&self) -> &CallStats {
-        match self {
-            Self::Strategy(i) => i.stats(),
-            Self::RiskValidator(i) => i.stats(),
-            Self::Matcher(i) => i.stats(),
-            Self::Connector(i) => i.stats(),
-        }
-    }
-
-    /// Why its circuit breaker quarantined it, if it did.
-    pub fn quarantined(&self) -> Option<&str> {
-        match self {
-            Self::Strategy(i) => i.quarantined(),
-            Self::RiskValidator(i) => i.quarantined(),
-            Self::Matcher(i) => i.quarantined(),
-            Self::Connector(i) => i.quarantined(),
-        }
-    }
-
-    /// Linear memory its live instance holds, bytes.
-    pub fn memory_bytes(&self) -> u64 {
-        match self {
-            Self::Strategy(i) => i.memory_bytes(),
-            Self::RiskValidator(i) => i.memory_bytes(),
-            Self::Matcher(i) => i.memory_bytes(),
-            Self::Connector(i) => i.memory_bytes(),
-        }
+        self.get().plugin()
     }
 }
 
@@ -123,26 +136,6 @@ impl SlotMut<'_> {
             Self::RiskValidator(i) => i.plugin(),
             Self::Matcher(i) => i.plugin(),
             Self::Connector(i) => i.plugin(),
-        }
-    }
-
-    /// Where it is now.
-    pub fn status(&self) -> PluginStatus {
-        match self {
-            Self::Strategy(i) => PluginStatus::of(&**i),
-            Self::RiskValidator(i) => PluginStatus::of(&**i),
-            Self::Matcher(i) => PluginStatus::of(&**i),
-            Self::Connector(i) => PluginStatus::of(&**i),
-        }
-    }
-
-    /// Instantiate now if there is no live instance.
-    pub fn ensure_live(&mut self) -> Result<(), Fault> {
-        match self {
-            Self::Strategy(i) => i.ensure_live(),
-            Self::RiskValidator(i) => i.ensure_live(),
-            Self::Matcher(i) => i.ensure_live(),
-            Self::Connector(i) => i.ensure_live(),
         }
     }
 
@@ -161,7 +154,7 @@ impl SlotMut<'_> {
     /// Put `new` in this slot, taking over its counters: the plugin it ran
     /// before. `None` (and `new` is dropped) when the kinds differ.
     pub fn replace(self, new: AnyInstance) -> Option<Arc<Plugin>> {
-        fn swap_in<B: crate::sandbox::kinds::KindBindings>(
+        fn swap_in<B: KindBindings>(
             old: &mut PluginInstance<B>,
             mut new: PluginInstance<B>,
         ) -> Arc<Plugin> {

@@ -21,7 +21,7 @@ use crate::engine::Runtime;
 use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
-use crate::sandbox::{Fault, PluginInstance, PluginStatus, Slots, eviction};
+use crate::sandbox::{Fault, PluginInstance, Slots, eviction};
 use crate::trading::market::Market;
 use crate::trading::router::OrderRouter;
 use crate::trading::selection::Selection;
@@ -234,12 +234,6 @@ impl Session {
         &self.settings
     }
 
-    /// Where each plugin of the session is now: connector, matcher,
-    /// strategies, validators.
-    pub fn plugin_statuses(&self) -> Vec<PluginStatus> {
-        self.slots.statuses()
-    }
-
     /// Between batches: track memory and evict what the budget says to.
     fn maintain(&mut self) {
         let settings = *self.runtime.memory_budget();
@@ -373,7 +367,8 @@ impl Session {
         let mut refusals: Vec<Option<Rejection>> = vec![None; orders.len()];
         let after = self.counts.events;
         for validator in &mut self.slots.validators {
-            let name = validator.plugin().name().to_string();
+            let plugin = validator.plugin().clone();
+            let name = plugin.name();
             let verdicts = validator
                 .call(|b, s| {
                     b.tradsys_plugins_risk_validator_api()
@@ -394,10 +389,10 @@ impl Session {
                 Ok(verdicts) => {
                     self.control
                         .shadows
-                        .validate(&name, after, &context, orders, &verdicts);
+                        .validate(name, after, &context, orders, &verdicts);
                     for (slot, verdict) in refusals.iter_mut().zip(verdicts) {
                         if let Verdict::Reject(rejection) = verdict {
-                            self.router.count_rejections(&name, rejection.reason, 1);
+                            self.router.count_rejections(name, rejection.reason, 1);
                             slot.get_or_insert(rejection);
                         }
                     }
@@ -405,7 +400,7 @@ impl Session {
                 Err(fault) => {
                     let reason = RejectReason::ValidatorFault;
                     self.router
-                        .count_rejections(&name, reason, orders.len() as u64);
+                        .count_rejections(name, reason, orders.len() as u64);
                     for slot in refusals.iter_mut() {
                         slot.get_or_insert(Rejection {
                             reason,
@@ -421,10 +416,10 @@ impl Session {
     /// Send host-numbered commands to the matcher and book what comes back.
     fn execute(&mut self, commands: Vec<OrderCommand>) {
         let matcher = &mut self.slots.matcher;
-        let name = matcher.plugin().name().to_string();
+        let plugin = matcher.plugin().clone();
         let now = self.runtime.clock().now();
         self.router
-            .execute(commands, &self.market, now, &name, |commands| {
+            .execute(commands, &self.market, now, plugin.name(), |commands| {
                 matcher
                     .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, commands))
                     .and_then(|reports| matcher.limit_output(reports))
