@@ -8,7 +8,7 @@
 //! [package.metadata.tradsys]
 //! kind = "strategy"                 # strategy | risk-validator | matcher | connector
 //! target = "wasm32-unknown-unknown" # or wasm32-wasip2 for plugins that use WASI
-//! # api = "^1.0", priority = 0, capabilities = { read_dir = true }, dependencies = { ... }
+//! # api = "^1.1", priority = 0, capabilities = { read_dir = true }, dependencies = { ... }
 //! ```
 //!
 //! The manifest is the crate's name, version, description and authors plus
@@ -20,6 +20,10 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 use tradsys_signing::{KeyId, Manifest, SecretKey, embed_manifest, sign};
+
+/// The API range a plugin built with the SDK needs unless its metadata says
+/// otherwise: the SDK's `tradsys:plugins` version.
+pub const SDK_API: &str = "^1.1";
 
 /// The wasm targets a plugin crate may name.
 pub const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
@@ -159,7 +163,9 @@ fn plugin_crate(package: &serde_json::Value) -> Result<PluginCrate> {
         );
     }
     let mut fields = tradsys.as_object().cloned().unwrap_or_default();
-    fields.entry("api").or_insert_with(|| "^1.0".into());
+    // The SDK speaks `tradsys:plugins` 1.1.0; a crate built against an older
+    // version without the SDK states its own range.
+    fields.entry("api").or_insert_with(|| SDK_API.into());
     fields.insert("name".into(), name.clone().into());
     fields.insert("version".into(), package["version"].clone());
     fields.insert(

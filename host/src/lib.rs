@@ -61,10 +61,13 @@ pub use wasmtime::Trap;
 /// of the API: an embedder uses [`Host`], [`Session`] and [`Control`].
 #[doc(hidden)]
 pub mod testing {
-    pub use crate::bindings::{connector, matcher, risk_validator, strategy, types};
-    pub use crate::engine::{ArtifactCache, Clock, KindPre, Runtime};
+    pub use crate::bindings::types;
+    pub use crate::engine::{ArtifactCache, Clock, KindPre, Runtime, SharedBooks};
     pub use crate::live::shadow::{ShadowCommand, ShadowLog};
     pub use crate::live::swap::{History, Running, SwapLog, SwapRequest};
     pub use crate::loading::{Registry, RollbackState, Verified, cache_path, state_path};
-    pub use crate::sandbox::{AnyInstance, CallStats, KindBindings, PluginInstance, eviction};
+    pub use crate::sandbox::{
+        AnyInstance, CallStats, Connector, KindBindings, Matcher, PluginInstance, RiskValidator,
+        Strategy, eviction,
+    };
 }

@@ -30,6 +30,11 @@ enum Command {
     Plugin(PluginCommand),
     /// What a running host runs: versions, kept versions, swaps, shadows.
     Status(AdminArgs),
+    /// What a market-data file holds: schema, instruments, time range, records per action.
+    InspectData {
+        /// A DBN (.dbn, .dbn.zst) or CSV file
+        file: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -65,6 +70,11 @@ struct RunArgs {
     /// Seed of the synthetic market [default: run.seed, 42]
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
+    /// Replay recorded data: a DBN file (.dbn, .dbn.zst), a directory of them, or a
+    /// CSV of quotes or bars; its connector reads that directory only. The whole
+    /// file unless --events
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    replay: Option<PathBuf>,
     /// Also write the report as JSON to FILE
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -207,6 +217,7 @@ fn main() -> std::process::ExitCode {
         Command::Key(command) => cli::plugin::key(command),
         Command::Plugin(command) => cli::plugin::plugin(command),
         Command::Status(args) => cli::status::status(&args),
+        Command::InspectData { file } => cli::data::inspect_data(&file),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -243,6 +254,12 @@ fn run(args: RunArgs) -> Result<()> {
     }
     if let Some(seed) = args.seed {
         config.run.seed = seed;
+    }
+    if let Some(path) = &args.replay {
+        cli::data::replay(&mut config, path)?;
+        if args.events.is_none() {
+            config.run.events = 0;
+        }
     }
     if args.eager {
         config.run.loading = Loading::Eager;

@@ -120,11 +120,17 @@ pub enum Grant {
 impl Grant {
     /// The grant an import needs: `Ok(None)` for what every plugin may import
     /// (the tradsys host, and WASI I/O, exit, empty stdio and environment,
-    /// and clocks that read market time), `Ok(Some(grant))` for a capability,
-    /// and `Err(())` for an interface this host does not provide.
+    /// clocks that read market time, and a constant hash-map seed),
+    /// `Ok(Some(grant))` for a capability, and `Err(())` for an interface
+    /// this host does not provide.
     #[allow(clippy::result_unit_err)]
     pub fn required_by(import: &str) -> Result<Option<Self>, ()> {
         let interface = import.split_once('@').map_or(import, |(i, _)| i);
+        if interface == "wasi:random/insecure-seed" {
+            // Hash-map seeding (every Rust `HashMap` asks for it): answered
+            // with a constant, so it carries no entropy and needs no grant.
+            return Ok(None);
+        }
         match interface
             .split_once('/')
             .map_or(interface, |(package, _)| package)

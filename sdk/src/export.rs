@@ -166,7 +166,7 @@ macro_rules! export_connector {
                     PLUGIN.with(|cell| *cell.borrow_mut() = ::core::option::Option::Some(plugin));
                     ::core::result::Result::Ok(())
                 }
-                fn next_batch(max: u32) -> ::core::option::Option<::std::vec::Vec<$crate::MarketEvent>> {
+                fn next_batch(max: u32) -> ::core::result::Result<::core::option::Option<::std::vec::Vec<$crate::MarketEvent>>, ::std::string::String> {
                     $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::Connector::next_batch(plugin, max as usize))
                 }
                 fn submit_orders(orders: ::std::vec::Vec<$crate::OrderCommand>) -> ::std::vec::Vec<$crate::OrderEvent> {

@@ -1,8 +1,10 @@
-//! The functions the host offers a plugin: log, clock and config.
+//! The functions the host offers a plugin: log, clock and config, and for
+//! strategies and risk validators the host's order books ([`depth`]).
 //!
 //! Inside a component these call the host. Compiled natively (a plugin's own
 //! unit tests) they use a per-thread stand-in: [`set_now`] sets the clock,
-//! log lines go to stderr and `config_get` answers from [`set_config`].
+//! log lines go to stderr, `config_get` answers from [`set_config`] and
+//! `depth` from [`set_depth`].
 
 pub use crate::bindings::strategy::tradsys::plugins::host::LogLevel;
 
@@ -21,6 +23,10 @@ mod imp {
     pub fn config_get(key: &str) -> Option<String> {
         host::config_get(key)
     }
+
+    pub fn depth(instrument: u32, levels: u32) -> crate::BookDepth {
+        crate::bindings::strategy::tradsys::plugins::market::depth(instrument, levels)
+    }
 }
 
 #[cfg(not(target_family = "wasm"))]
@@ -30,6 +36,7 @@ mod imp {
     thread_local! {
         pub static NOW: Cell<u64> = const { Cell::new(0) };
         pub static CONFIG: RefCell<crate::Config> = RefCell::new(crate::Config::default());
+        pub static BOOKS: RefCell<Vec<crate::BookDepth>> = const { RefCell::new(Vec::new()) };
     }
 
     pub fn log(level: super::LogLevel, message: &str) {
@@ -42,6 +49,25 @@ mod imp {
 
     pub fn config_get(key: &str) -> Option<String> {
         CONFIG.with(|c| c.borrow().get(key).map(str::to_owned))
+    }
+
+    pub fn depth(instrument: u32, levels: u32) -> crate::BookDepth {
+        let levels = levels as usize;
+        BOOKS.with(|b| {
+            let found = b
+                .borrow()
+                .iter()
+                .find(|d| d.instrument == instrument)
+                .cloned();
+            let mut depth = found.unwrap_or(crate::BookDepth {
+                instrument,
+                bids: Vec::new(),
+                asks: Vec::new(),
+            });
+            depth.bids.truncate(levels);
+            depth.asks.truncate(levels);
+            depth
+        })
     }
 }
 
@@ -58,6 +84,25 @@ pub fn now() -> u64 {
 /// One of this plugin's configuration values.
 pub fn config_get(key: &str) -> Option<String> {
     imp::config_get(key)
+}
+
+/// The best `levels` price levels of each side of `instrument`'s book as the
+/// host keeps it from the feed (at most 100 per side; both lists empty when
+/// the instrument has no book). Strategies and risk validators only: the
+/// other worlds do not import the books.
+pub fn depth(instrument: u32, levels: u32) -> crate::BookDepth {
+    imp::depth(instrument, levels)
+}
+
+/// Native tests only: set what [`depth`] returns for `depth.instrument` on
+/// this thread.
+#[cfg(not(target_family = "wasm"))]
+pub fn set_depth(depth: crate::BookDepth) {
+    imp::BOOKS.with(|b| {
+        let mut books = b.borrow_mut();
+        books.retain(|d| d.instrument != depth.instrument);
+        books.push(depth);
+    });
 }
 
 /// Native tests only: set the clock that [`now`] returns on this thread.

@@ -69,13 +69,52 @@ pub use bindings as __bindings;
 pub use export as __export;
 
 pub use bindings::strategy::tradsys::plugins::types::{
-    Account, Bar, BookAction, BookDelta, BookDepth, CancelOrder, DepthLevel, Fill,
-    InstrumentDefinition, LastPrice, MarketEvent, ModifyOrder, NewOrder, OpenOrder, OrderAccepted,
-    OrderCanceled, OrderCommand, OrderEvent, OrderModified, OrderRejected, OrderType, Position,
-    Quote, RejectReason, Rejection, RiskContext, Side, TimeInForce, Trade, Verdict,
+    Account, Bar, BookAction, BookDelta, BookDepth, BookFlags, CancelOrder, DepthLevel,
+    DepthSnapshot, Fill, InstrumentDefinition, LastPrice, MarketEvent, ModifyOrder, NewOrder,
+    OpenOrder, OrderAccepted, OrderCanceled, OrderCommand, OrderEvent, OrderModified,
+    OrderRejected, OrderType, Position, Quote, RejectReason, Rejection, RiskContext, Side,
+    StatusChange, TimeInForce, Trade, TradingStatus, Verdict,
 };
 pub use config::Config;
 pub use plugin::{Connector, Matcher, RiskValidator, Strategy};
+/// Order books by order, by price or the touch (the host keeps the same
+/// books for the `depth` import; a plugin may keep its own).
+pub use tradsys_book as book;
+
+impl BookFlags {
+    /// Whether every flag of `other` is set.
+    pub fn contains(self, other: Self) -> bool {
+        self.bits() & other.bits() == other.bits()
+    }
+}
+
+impl MarketEvent {
+    /// Exchange time of the event (`None` for an instrument definition).
+    pub fn ts(&self) -> Option<u64> {
+        match self {
+            Self::Instrument(_) => None,
+            Self::Quote(q) => Some(q.ts),
+            Self::Trade(t) => Some(t.ts),
+            Self::Bar(b) => Some(b.ts),
+            Self::BookDelta(d) => Some(d.ts),
+            Self::Depth(d) => Some(d.ts),
+            Self::Status(s) => Some(s.ts),
+        }
+    }
+
+    /// Instrument of the event (a definition's own id).
+    pub fn instrument(&self) -> u32 {
+        match self {
+            Self::Instrument(d) => d.id,
+            Self::Quote(q) => q.instrument,
+            Self::Trade(t) => t.instrument,
+            Self::Bar(b) => b.instrument,
+            Self::BookDelta(d) => d.instrument,
+            Self::Depth(d) => d.instrument,
+            Self::Status(s) => s.instrument,
+        }
+    }
+}
 
 impl OrderEvent {
     /// Id of the order the report is about.
@@ -102,6 +141,25 @@ impl OrderEvent {
 }
 
 impl OrderCommand {
+    /// The report refusing this command at `ts` with `message`: `other` for
+    /// a submit, `unknown-order` for a cancel or modify (what a data-only
+    /// connector answers every order).
+    pub fn refused(&self, ts: u64, message: &str) -> OrderEvent {
+        let reason = match self {
+            Self::Submit(_) => RejectReason::Other,
+            Self::Cancel(_) | Self::Modify(_) => RejectReason::UnknownOrder,
+        };
+        OrderEvent::Rejected(OrderRejected {
+            id: self.id(),
+            instrument: self.instrument(),
+            ts,
+            rejection: Rejection {
+                reason,
+                message: Some(message.to_string()),
+            },
+        })
+    }
+
     /// Id of the order the command creates or targets.
     pub fn id(&self) -> u64 {
         match self {

@@ -86,8 +86,10 @@ pub trait Connector: Sized + 'static {
     /// Build the connector from its configuration.
     fn new(config: &Config) -> Result<Self, String>;
 
-    /// Up to `max` events, oldest first; `None` once the stream has ended.
-    fn next_batch(&mut self, max: usize) -> Option<Vec<MarketEvent>>;
+    /// Up to `max` events, oldest first; `Ok(None)` once the stream has
+    /// ended; `Err` when it cannot go on (the host stops the session with the
+    /// message: name the file and where).
+    fn next_batch(&mut self, max: usize) -> Result<Option<Vec<MarketEvent>>, String>;
 
     /// Send commands to the venue; return the reports known at once.
     fn submit_orders(&mut self, orders: &[OrderCommand]) -> Vec<OrderEvent>;

@@ -5,9 +5,9 @@
 //! and safe to decode.
 
 use crate::{
-    Bar, BookAction, BookDelta, Fill, InstrumentDefinition, MarketEvent, OrderAccepted,
-    OrderCanceled, OrderEvent, OrderModified, OrderRejected, Quote, RejectReason, Rejection, Side,
-    Trade,
+    Bar, BookAction, BookDelta, BookFlags, DepthLevel, DepthSnapshot, Fill, InstrumentDefinition,
+    MarketEvent, OrderAccepted, OrderCanceled, OrderEvent, OrderModified, OrderRejected, Quote,
+    RejectReason, Rejection, Side, StatusChange, Trade, TradingStatus,
 };
 
 /// Appends little-endian values to a buffer.
@@ -111,11 +111,24 @@ impl StateWriter {
                     .i64(b.close)
                     .i64(b.volume)
             }
+            // Tag 4 was a 1.0.0 book delta (no flags); it is still read.
             MarketEvent::BookDelta(d) => {
-                self.u8(4).u32(d.instrument).u64(d.ts);
+                self.u8(5).u32(d.instrument).u64(d.ts);
                 self.u8(d.action as u8).side(d.side);
-                self.i64(d.price).i64(d.size).u64(d.order_id)
+                self.i64(d.price).i64(d.size).u64(d.order_id);
+                self.u8(d.flags.bits())
             }
+            MarketEvent::Depth(d) => {
+                self.u8(6).u32(d.instrument).u64(d.ts);
+                for levels in [&d.bids, &d.asks] {
+                    self.u32(levels.len() as u32);
+                    for l in levels {
+                        self.i64(l.price).i64(l.quantity).u32(l.orders);
+                    }
+                }
+                self
+            }
+            MarketEvent::Status(s) => self.u8(7).u32(s.instrument).u64(s.ts).u8(s.status as u8),
         }
     }
 
@@ -304,7 +317,7 @@ impl<'a> StateReader<'a> {
                 close: self.i64()?,
                 volume: self.i64()?,
             }),
-            4 => MarketEvent::BookDelta(BookDelta {
+            tag @ (4 | 5) => MarketEvent::BookDelta(BookDelta {
                 instrument: self.u32()?,
                 ts: self.u64()?,
                 action: book_action(self.u8()?)?,
@@ -312,6 +325,36 @@ impl<'a> StateReader<'a> {
                 price: self.i64()?,
                 size: self.i64()?,
                 order_id: self.u64()?,
+                flags: match tag {
+                    4 => BookFlags::empty(),
+                    _ => BookFlags::from_bits_retain(self.u8()? & 0b11),
+                },
+            }),
+            6 => {
+                let (instrument, ts) = (self.u32()?, self.u64()?);
+                let mut sides = [Vec::new(), Vec::new()];
+                for levels in &mut sides {
+                    let n = self.u32()?;
+                    for _ in 0..n {
+                        levels.push(DepthLevel {
+                            price: self.i64()?,
+                            quantity: self.i64()?,
+                            orders: self.u32()?,
+                        });
+                    }
+                }
+                let [bids, asks] = sides;
+                MarketEvent::Depth(DepthSnapshot {
+                    instrument,
+                    ts,
+                    bids,
+                    asks,
+                })
+            }
+            7 => MarketEvent::Status(StatusChange {
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                status: trading_status(self.u8()?)?,
             }),
             tag => return Err(format!("state: unknown market event tag {tag}")),
         })
@@ -398,10 +441,23 @@ fn book_action(code: u8) -> Result<BookAction, String> {
         BookAction::Modify,
         BookAction::Cancel,
         BookAction::Clear,
+        BookAction::Fill,
     ]
     .into_iter()
     .find(|a| *a as u8 == code)
     .ok_or_else(|| format!("state: bad book action {code}"))
+}
+
+fn trading_status(code: u8) -> Result<TradingStatus, String> {
+    [
+        TradingStatus::PreOpen,
+        TradingStatus::Trading,
+        TradingStatus::Halted,
+        TradingStatus::Closed,
+    ]
+    .into_iter()
+    .find(|s| *s as u8 == code)
+    .ok_or_else(|| format!("state: bad trading status {code}"))
 }
 
 fn reject_reason(code: u8) -> Result<RejectReason, String> {
@@ -508,6 +564,22 @@ mod tests {
                 price: 8,
                 size: 9,
                 order_id: u64::MAX,
+                flags: BookFlags::LAST | BookFlags::SNAPSHOT,
+            }),
+            MarketEvent::Depth(DepthSnapshot {
+                instrument: 2,
+                ts: 14,
+                bids: vec![DepthLevel {
+                    price: 3,
+                    quantity: 4,
+                    orders: 5,
+                }],
+                asks: Vec::new(),
+            }),
+            MarketEvent::Status(StatusChange {
+                instrument: 2,
+                ts: 15,
+                status: TradingStatus::Halted,
             }),
         ];
         let orders = vec![

@@ -3,7 +3,7 @@
 //! budget with state kept, and what `plugin list` shows.
 
 use tradsys_host::testing::PluginInstance;
-use tradsys_host::testing::risk_validator::RiskValidator;
+use tradsys_host::testing::RiskValidator;
 use tradsys_host::{FileState, Loading, Readiness};
 
 use crate::common::{

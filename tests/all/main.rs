@@ -4,6 +4,7 @@
 
 mod cache;
 mod common;
+mod dbn;
 mod files;
 mod lifecycle;
 mod matching;
@@ -14,3 +15,4 @@ mod signing;
 mod swap;
 mod tidy;
 mod validation;
+mod versions;

@@ -1,6 +1,6 @@
 //! The example FIFO matcher, called through the host.
 
-use tradsys_host::testing::matcher::Matcher;
+use tradsys_host::testing::Matcher;
 use tradsys_host::testing::types::{
     NewOrder, OrderCommand, OrderEvent, OrderType, Side, TimeInForce,
 };
@@ -37,9 +37,7 @@ fn an_ioc_order_is_never_left_resting() {
         order(2, Side::Buy, TimeInForce::Ioc, 100 * U, 25 * U),
         order(3, Side::Buy, TimeInForce::Ioc, 99 * U, 5 * U),
     ];
-    let reports = matcher
-        .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, &commands))
-        .unwrap();
+    let reports = matcher.call(|b, s| b.execute(s, &commands)).unwrap();
     assert_eq!(fills(&reports), vec![(1, 10, 0), (2, 10, 15)]);
     let canceled: Vec<(u64, i64)> = reports
         .iter()
@@ -49,9 +47,7 @@ fn an_ioc_order_is_never_left_resting() {
         })
         .collect();
     assert_eq!(canceled, vec![(2, 15), (3, 5)]);
-    let depth = matcher
-        .call(|b, s| b.tradsys_plugins_matcher_api().call_depth(s, 0, 5))
-        .unwrap();
+    let depth = matcher.call(|b, s| b.depth(s, 0, 5)).unwrap();
     assert!(depth.bids.is_empty() && depth.asks.is_empty(), "{depth:?}");
 }
 
@@ -63,16 +59,12 @@ fn two_resting_orders_at_one_price_fill_oldest_first() {
         order(2, Side::Sell, TimeInForce::Gtc, 100 * U, 10 * U),
         order(3, Side::Buy, TimeInForce::Gtc, 100 * U, 15 * U),
     ];
-    let reports = matcher
-        .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, &commands))
-        .unwrap();
+    let reports = matcher.call(|b, s| b.execute(s, &commands)).unwrap();
     assert_eq!(
         fills(&reports),
         vec![(1, 10, 0), (3, 10, 5), (2, 5, 5), (3, 5, 0)]
     );
-    let depth = matcher
-        .call(|b, s| b.tradsys_plugins_matcher_api().call_depth(s, 0, 5))
-        .unwrap();
+    let depth = matcher.call(|b, s| b.depth(s, 0, 5)).unwrap();
     assert_eq!(depth.asks.len(), 1);
     assert_eq!(
         (

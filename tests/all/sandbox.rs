@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tradsys_host::Trap;
-use tradsys_host::testing::strategy::Strategy;
+use tradsys_host::testing::Strategy;
 use tradsys_host::testing::types::{MarketEvent, Quote};
 use tradsys_host::testing::{PluginInstance, Registry, Runtime};
 use tradsys_host::{Fault, HostConfig, TrustPolicy, TrustSettings};
@@ -57,7 +57,7 @@ fn batch() -> Vec<MarketEvent> {
 fn on_market(instance: &mut PluginInstance<Strategy>) -> Result<usize, Fault> {
     let events = batch();
     instance
-        .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &events))
+        .call(|b, s| b.on_market(s, &events))
         .and_then(|orders| instance.limit_output(orders))
         .map(|orders| orders.len())
 }
@@ -231,7 +231,7 @@ fn a_strategy_that_traps_mid_batch_or_spins_changes_nothing_for_the_others_and_i
 /// hostile-io, granted `grants` (a TOML fragment of its `[plugins.hostile-io]`
 /// table), trying `try_this`: what its `init` reported, or why it did not load.
 fn reach(grants: &str, try_this: &str) -> Result<String, String> {
-    use tradsys_host::testing::connector::Connector;
+    use tradsys_host::testing::Connector;
     let dir = tempfile::tempdir().unwrap();
     let plugins = dir.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
@@ -342,8 +342,7 @@ fn quote_at(ts: u64) -> Vec<MarketEvent> {
 /// The id of the one order the `count` strategy sends for `events`.
 fn counted(instance: &mut PluginInstance<Strategy>, events: &[MarketEvent]) -> Result<u64, Fault> {
     use tradsys_host::testing::types::OrderCommand;
-    let orders =
-        instance.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events))?;
+    let orders = instance.call(|b, s| b.on_market(s, events))?;
     match orders.as_slice() {
         [OrderCommand::Submit(order)] => Ok(order.id),
         other => panic!("one order expected, got {other:?}"),

@@ -171,7 +171,15 @@ fn each_refused_file_has_its_own_reason_and_the_rest_trade() {
                 m["name"] = "api-two".into();
                 m["api"] = "^2.0".into();
             }),
-            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.0.0",
+            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.1.0",
+        ),
+        (
+            "api-one-two.wasm",
+            lab.variant("ma-crossover", |m| {
+                m["name"] = "api-one-two".into();
+                m["api"] = "^1.2".into();
+            }),
+            "rejected: incompatible API: needs tradsys:plugins ^1.2 but this host implements 1.1.0",
         ),
         (
             "needs-matcher-two.wasm",
@@ -401,11 +409,11 @@ fn key_and_plugin_commands_work_together() {
     ]);
     for expected in [
         "plugin    max-notional 1.0.0 (risk-validator)",
-        "api       tradsys:plugins ^1.0",
+        "api       tradsys:plugins ^1.1",
         &format!("signature key {id}: valid"),
         "signature key ",
-        "exports   tradsys:plugins/risk-validator-api@1.0.0",
-        "imports   tradsys:plugins/types@1.0.0",
+        "exports   tradsys:plugins/risk-validator-api@1.1.0",
+        "imports   tradsys:plugins/types@1.1.0",
         "digest    sha256:",
     ] {
         assert!(

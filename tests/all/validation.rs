@@ -1,6 +1,6 @@
 //! The example risk validators, called through the host.
 
-use tradsys_host::testing::risk_validator::RiskValidator;
+use tradsys_host::testing::RiskValidator;
 use tradsys_host::testing::types::{
     LastPrice, NewOrder, OrderCommand, OrderType, RejectReason, Side, TimeInForce, Verdict,
 };
@@ -33,10 +33,7 @@ fn an_order_above_the_notional_limit_is_rejected_with_that_reason() {
     // 499 × 200 = 99,800 is under the limit; 501 × 200 = 100,200 is over it.
     let orders = vec![buy(1, 200 * U, 499 * U), buy(2, 200 * U, 501 * U)];
     let verdicts = validator
-        .call(|b, s| {
-            b.tradsys_plugins_risk_validator_api()
-                .call_validate(s, &context, &orders)
-        })
+        .call(|b, s| b.validate(s, &context, &orders))
         .unwrap();
     assert_eq!(verdicts.len(), 2);
     assert!(matches!(verdicts[0], Verdict::Approve), "{:?}", verdicts[0]);
@@ -67,10 +64,7 @@ fn a_price_outside_the_collar_is_rejected() {
         buy(2, 100 * U + 51 * U / 100, U),
     ];
     let verdicts = validator
-        .call(|b, s| {
-            b.tradsys_plugins_risk_validator_api()
-                .call_validate(s, &context, &orders)
-        })
+        .call(|b, s| b.validate(s, &context, &orders))
         .unwrap();
     assert!(matches!(verdicts[0], Verdict::Approve), "{:?}", verdicts[0]);
     assert!(

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tradsys_host::testing::{KindBindings, PluginInstance, Registry, Runtime};
-use tradsys_host::testing::{risk_validator, strategy, types as host};
+use tradsys_host::testing::{RiskValidator, Strategy, types as host};
 use tradsys_host::{HostConfig, TrustPolicy, TrustSettings};
 use tradsys_sdk as sdk;
 use tradsys_sdk::{RiskValidator as _, Strategy as _};
@@ -75,13 +75,13 @@ fn instance_in<B: KindBindings>(
 
 /// Hand `strategy` the next of `batches` (cycling), through the boundary.
 fn next_batch(
-    strategy: &mut PluginInstance<strategy::Strategy>,
+    strategy: &mut PluginInstance<Strategy>,
     batches: &[Vec<host::MarketEvent>],
     next: &mut usize,
 ) {
     let batch = &batches[*next % batches.len()];
     *next += 1;
-    let out = strategy.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, batch));
+    let out = strategy.call(|b, s| b.on_market(s, batch));
     std::hint::black_box(out.unwrap());
 }
 
@@ -216,13 +216,10 @@ fn main() {
         })
         .collect();
 
-    let mut validator = instance::<risk_validator::RiskValidator>("max-notional");
+    let mut validator = instance::<RiskValidator>("max-notional");
     let wasm_validate = measure(15, 20, || {
         let verdicts = validator
-            .call(|b, s| {
-                b.tradsys_plugins_risk_validator_api()
-                    .call_validate(s, &host_ctx, &host_orders)
-            })
+            .call(|b, s| b.validate(s, &host_ctx, &host_orders))
             .unwrap();
         assert_eq!(verdicts.len(), BATCH);
     }) / BATCH as f64;
@@ -292,13 +289,8 @@ fn main() {
         .map(sdk::MarketEvent::Instrument)
         .collect();
 
-    let mut strat = instance::<strategy::Strategy>("ma-crossover");
-    strat
-        .call(|b, s| {
-            b.tradsys_plugins_strategy_api()
-                .call_on_market(s, &host_defs)
-        })
-        .unwrap();
+    let mut strat = instance::<Strategy>("ma-crossover");
+    strat.call(|b, s| b.on_market(s, &host_defs)).unwrap();
     let mut next = 0;
     let wasm_strategy =
         measure(15, 8, || next_batch(&mut strat, &host_batches, &mut next)) / BATCH as f64;
@@ -315,9 +307,7 @@ fn main() {
 
     // --- a single small call: an empty batch, nothing returned ----------------
     let small_call = measure(15, 20_000, || {
-        let out = strat
-            .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &[]))
-            .unwrap();
+        let out = strat.call(|b, s| b.on_market(s, &[])).unwrap();
         std::hint::black_box(out);
     });
     // The same call made 1,000 times inside one `PluginInstance::call`:
@@ -326,10 +316,7 @@ fn main() {
         strat
             .call(|b, s| {
                 for _ in 0..1_000 {
-                    std::hint::black_box(
-                        b.tradsys_plugins_strategy_api()
-                            .call_on_market(&mut *s, &[])?,
-                    );
+                    std::hint::black_box(b.on_market(&mut *s, &[])?);
                 }
                 Ok(())
             })
@@ -370,17 +357,14 @@ fn main() {
     );
 
     // --- sandbox: what metering costs, and how late a runaway call stops ------
-    let mut unmetered_strat = instance_in::<strategy::Strategy>(
+    let mut unmetered_strat = instance_in::<Strategy>(
         Arc::new(Runtime::unmetered().expect("engine")),
         "plugins",
         "ma-crossover",
         &HostConfig::default(),
     );
     unmetered_strat
-        .call(|b, s| {
-            b.tradsys_plugins_strategy_api()
-                .call_on_market(s, &host_defs)
-        })
+        .call(|b, s| b.on_market(s, &host_defs))
         .unwrap();
     let (mut metered_next, mut unmetered_next) = (0, 0);
     let (mut metered, mut unmetered) = (Vec::new(), Vec::new());
@@ -412,11 +396,11 @@ fn main() {
     ))
     .expect("config");
     let runtime = Arc::new(Runtime::new().expect("engine"));
-    let mut spin = instance_in::<strategy::Strategy>(runtime, "test-plugins", "hostile", &config);
+    let mut spin = instance_in::<Strategy>(runtime, "test-plugins", "hostile", &config);
     let mut late: Vec<f64> = (0..20)
         .map(|_| {
             let started = Instant::now();
-            let result = spin.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &[]));
+            let result = spin.call(|b, s| b.on_market(s, &[]));
             assert!(matches!(
                 result,
                 Err(tradsys_host::Fault::Trap {

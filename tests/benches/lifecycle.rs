@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tradsys_host::testing::{PluginInstance, Registry, Runtime, cache_path};
-use tradsys_host::testing::{strategy, types as host};
+use tradsys_host::testing::{Strategy, types as host};
 use tradsys_host::{HostConfig, Loading, Readiness, TrustPolicy, TrustSettings};
 
 const EXAMPLES: [&str; 9] = [
@@ -157,13 +157,11 @@ fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) ->
     if compiled {
         plugin.prepare(runtime).unwrap();
     }
-    let mut instance = PluginInstance::<strategy::Strategy>::new(runtime.clone(), plugin.clone());
+    let mut instance = PluginInstance::<Strategy>::new(runtime.clone(), plugin.clone());
     let events: Vec<host::MarketEvent> = Vec::new();
     let mut call = || {
         let started = Instant::now();
-        instance
-            .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &events))
-            .unwrap();
+        instance.call(|b, s| b.on_market(s, &events)).unwrap();
         started.elapsed()
     };
     let total = call();
@@ -175,9 +173,7 @@ fn first_call(dir: &Path, runtime: &Arc<Runtime>, name: &str, compiled: bool) ->
     assert!(instance.evict().unwrap());
     let mut again = || {
         let started = Instant::now();
-        instance
-            .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, &events))
-            .unwrap();
+        instance.call(|b, s| b.on_market(s, &events)).unwrap();
         started.elapsed()
     };
     let after_eviction = again();

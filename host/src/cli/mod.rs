@@ -1,4 +1,5 @@
 //! The `tradsys` subcommands beside `run`.
 
+pub(crate) mod data;
 pub(crate) mod plugin;
 pub(crate) mod status;

@@ -6,5 +6,5 @@ pub mod runtime;
 pub mod store;
 
 pub use cache::{ArtifactCache, CacheOutcome};
-pub use runtime::{KindPre, LoadInfo, Runtime};
-pub use store::{Clock, HostState};
+pub use runtime::{KindPre, LoadInfo, Runtime, Versioned};
+pub use store::{Clock, HostState, SharedBooks};

@@ -12,22 +12,48 @@ use anyhow::{Context as _, Result};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-use crate::bindings::{self, connector, matcher, risk_validator, strategy};
+use crate::bindings::{current, v1_0};
 use crate::engine::cache::{ArtifactCache, CacheOutcome};
-use crate::engine::store::{self, Clock, HostState};
+use crate::engine::store::{self, Clock, HostState, SharedBooks};
 use crate::policy::{Grants, MemorySettings, PluginKind, Pressure};
 
 /// A component resolved against the host's imports, typed by the world its
-/// kind exports: what an instance is made from.
+/// kind exports and the version it was built against: what an instance is
+/// made from.
 pub enum KindPre {
     /// A strategy.
-    Strategy(strategy::StrategyPre<HostState>),
+    Strategy(
+        Versioned<
+            current::strategy::StrategyPre<HostState>,
+            v1_0::strategy::StrategyPre<HostState>,
+        >,
+    ),
     /// A risk validator.
-    RiskValidator(risk_validator::RiskValidatorPre<HostState>),
+    RiskValidator(
+        Versioned<
+            current::risk_validator::RiskValidatorPre<HostState>,
+            v1_0::risk_validator::RiskValidatorPre<HostState>,
+        >,
+    ),
     /// A matcher.
-    Matcher(matcher::MatcherPre<HostState>),
+    Matcher(
+        Versioned<current::matcher::MatcherPre<HostState>, v1_0::matcher::MatcherPre<HostState>>,
+    ),
     /// A connector.
-    Connector(connector::ConnectorPre<HostState>),
+    Connector(
+        Versioned<
+            current::connector::ConnectorPre<HostState>,
+            v1_0::connector::ConnectorPre<HostState>,
+        >,
+    ),
+}
+
+/// Which `tradsys:plugins` version a plugin's exports were built against.
+pub enum Versioned<C, V1_0> {
+    /// 1.1.0, the host's.
+    Current(C),
+    /// 1.0.0.
+    V1_0(V1_0),
 }
 
 /// How a plugin's component was obtained.
@@ -52,6 +78,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     clock: Clock,
+    books: SharedBooks,
     ticker: Option<Ticker>,
     cache: Option<ArtifactCache>,
     /// Plugins made ready so far (numbers `LoadInfo::order`).
@@ -111,15 +138,18 @@ impl Runtime {
             .map_err(anyhow::Error::from)
             .context("creating the wasmtime engine")?;
 
+        // Both versions' imports are defined exactly, so a 1.0.0 plugin gets
+        // the 1.0.0 `host` (the linker looks up the exact name first).
         let mut linker = Linker::new(&engine);
-        bindings::strategy::tradsys::plugins::types::add_to_linker::<_, HasSelf<_>>(
-            &mut linker,
-            |s| s,
-        )?;
-        bindings::strategy::tradsys::plugins::host::add_to_linker::<_, HasSelf<_>>(
-            &mut linker,
-            |s| s,
-        )?;
+        {
+            use current::strategy::tradsys::plugins as now;
+            use v1_0::strategy::tradsys::plugins as old;
+            now::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+            now::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+            now::market::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+            old::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+            old::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        }
         // Plugins built for wasm32-wasip2 import WASI even when they use little
         // of it; what they may reach is decided per store in `new_store`.
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -144,6 +174,7 @@ impl Runtime {
             engine,
             linker,
             clock: Clock::default(),
+            books: SharedBooks::default(),
             ticker,
             cache: None,
             ready: AtomicU64::new(0),
@@ -160,6 +191,11 @@ impl Runtime {
     /// The clock every store of this runtime reads.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The feed's order books every store of this runtime reads.
+    pub fn books(&self) -> &SharedBooks {
+        &self.books
     }
 
     /// Load compiled components from (and save them to) the cache at `dir`.
@@ -247,21 +283,44 @@ impl Runtime {
     /// exports checked against the kind's world.
     pub fn prepare_kind(&self, component: &Component, kind: PluginKind) -> Result<KindPre> {
         component.initialize_copy_on_write_image()?;
+        let v1_0 = self.exports_v1_0(component);
         let pre = self.instantiate_pre(component)?;
+        macro_rules! typed {
+            ($module:ident, $pre:ident) => {
+                if v1_0 {
+                    Versioned::V1_0(v1_0::$module::$pre::new(pre)?)
+                } else {
+                    Versioned::Current(current::$module::$pre::new(pre)?)
+                }
+            };
+        }
         Ok(match kind {
-            PluginKind::Strategy => KindPre::Strategy(strategy::StrategyPre::new(pre)?),
+            PluginKind::Strategy => KindPre::Strategy(typed!(strategy, StrategyPre)),
             PluginKind::RiskValidator => {
-                KindPre::RiskValidator(risk_validator::RiskValidatorPre::new(pre)?)
+                KindPre::RiskValidator(typed!(risk_validator, RiskValidatorPre))
             }
-            PluginKind::Matcher => KindPre::Matcher(matcher::MatcherPre::new(pre)?),
-            PluginKind::Connector => KindPre::Connector(connector::ConnectorPre::new(pre)?),
+            PluginKind::Matcher => KindPre::Matcher(typed!(matcher, MatcherPre)),
+            PluginKind::Connector => KindPre::Connector(typed!(connector, ConnectorPre)),
         })
+    }
+
+    /// Whether `component` exports a `tradsys:plugins` interface of 1.0.0
+    /// (the loader already refused any version this host cannot run).
+    fn exports_v1_0(&self, component: &Component) -> bool {
+        component
+            .component_type()
+            .exports(&self.engine)
+            .any(|(name, _)| {
+                name.split_once('@').is_some_and(|(interface, version)| {
+                    interface.starts_with("tradsys:plugins/") && version.starts_with("1.0.")
+                })
+            })
     }
 
     /// A fresh store for one instance of `plugin`: nothing is reachable but
     /// what `grants` names.
     pub fn new_store(&self, plugin: &str, grants: &Grants) -> Result<Store<HostState>> {
-        store::new_store(&self.engine, &self.clock, plugin, grants)
+        store::new_store(&self.engine, &self.clock, &self.books, plugin, grants)
     }
 
     /// Give `store` one call's budget: `fuel` and a deadline `deadline_ms` from now.

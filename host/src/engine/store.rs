@@ -11,7 +11,9 @@ use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{self, LogLevel};
+use tradsys_book::Books;
+
+use crate::bindings::{self, LogLevel, types, v1_0};
 use crate::policy::Grants;
 
 /// The host clock plugins read through the `now` import: the time of the
@@ -30,6 +32,30 @@ impl Clock {
         self.0.store(ts, Ordering::Relaxed);
     }
 }
+
+/// The feed's order books, shared by the session (which applies every
+/// market batch before strategies see it) and every store (the `market`
+/// import reads them).
+#[derive(Debug, Clone, Default)]
+pub struct SharedBooks(Arc<std::sync::RwLock<Books>>);
+
+impl SharedBooks {
+    /// Read the books.
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Books> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Change the books.
+    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Books> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What `wasi:random/insecure-seed` answers every plugin.
+const INSECURE_SEED: u128 = 0x7472_6164_7379_735f_7365_6564_5f76_3131;
+
+/// The most levels per side one `market.depth` call returns.
+pub const MAX_DEPTH_LEVELS: u32 = 100;
 
 /// `wasi:clocks/wall-clock` as the host clock: market time, not the real time.
 struct MarketWallClock(Clock);
@@ -62,6 +88,7 @@ pub struct HostState {
     plugin: Arc<str>,
     config: Arc<[(String, String)]>,
     clock: Clock,
+    books: SharedBooks,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: MemoryMeter,
@@ -130,6 +157,56 @@ impl ResourceLimiter for MemoryMeter {
 }
 
 impl bindings::types::Host for HostState {}
+impl v1_0::strategy::tradsys::plugins::types::Host for HostState {}
+
+impl bindings::MarketImports for HostState {
+    fn depth(&mut self, instrument: u32, levels: u32) -> types::BookDepth {
+        let levels = levels.min(MAX_DEPTH_LEVELS) as usize;
+        let books = self.books.read();
+        let (bids, asks) = books
+            .get(instrument)
+            .map(|book| book.depth(levels))
+            .unwrap_or_default();
+        let convert = |levels: Vec<tradsys_book::Level>| {
+            levels
+                .into_iter()
+                .map(|l| types::DepthLevel {
+                    price: l.price,
+                    quantity: l.size,
+                    orders: l.orders,
+                })
+                .collect()
+        };
+        types::BookDepth {
+            instrument,
+            bids: convert(bids),
+            asks: convert(asks),
+        }
+    }
+}
+
+/// The 1.0.0 `host` import: the same functions.
+impl v1_0::strategy::tradsys::plugins::host::Host for HostState {
+    fn log(&mut self, level: v1_0::strategy::tradsys::plugins::host::LogLevel, message: String) {
+        use v1_0::strategy::tradsys::plugins::host::LogLevel as Old;
+        let level = match level {
+            Old::Trace => LogLevel::Trace,
+            Old::Debug => LogLevel::Debug,
+            Old::Info => LogLevel::Info,
+            Old::Warn => LogLevel::Warn,
+            Old::Error => LogLevel::Error,
+        };
+        bindings::HostImports::log(self, level, message)
+    }
+
+    fn now(&mut self) -> u64 {
+        bindings::HostImports::now(self)
+    }
+
+    fn config_get(&mut self, key: String) -> Option<String> {
+        bindings::HostImports::config_get(self, key)
+    }
+}
 
 impl bindings::HostImports for HostState {
     fn log(&mut self, level: LogLevel, message: String) {
@@ -170,6 +247,7 @@ impl WasiView for HostState {
 pub(crate) fn new_store(
     engine: &Engine,
     clock: &Clock,
+    books: &SharedBooks,
     plugin: &str,
     grants: &Grants,
 ) -> Result<Store<HostState>> {
@@ -179,6 +257,9 @@ pub(crate) fn new_store(
     let mut wasi = WasiCtx::builder();
     wasi.wall_clock(MarketWallClock(clock.clone()))
         .monotonic_clock(MarketMonotonicClock(clock.clone()))
+        // A constant: hash-map seeding needs no grant and leaks nothing
+        // (see `Grant::required_by`); replays stay deterministic.
+        .insecure_random_seed(INSECURE_SEED)
         .allow_ip_name_lookup(false)
         .allow_udp(false)
         .allow_tcp(!grants.network.is_empty());
@@ -218,6 +299,7 @@ pub(crate) fn new_store(
         plugin: plugin.into(),
         config: grants.config.clone().into(),
         clock: clock.clone(),
+        books: books.clone(),
         wasi: wasi.build(),
         table: ResourceTable::new(),
         limits,

@@ -289,8 +289,7 @@ impl ShadowSet {
             let AnyInstance::Strategy(instance) = &mut shadow.candidate else {
                 continue;
             };
-            let answer =
-                instance.call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events));
+            let answer = instance.call(|b, s| b.on_market(s, events));
             let input = || format!("on-market: {events:?}");
             shadow.compare(log, after_event, input, live, answer);
         }
@@ -309,10 +308,7 @@ impl ShadowSet {
             let AnyInstance::Strategy(instance) = &mut shadow.candidate else {
                 continue;
             };
-            let answer = instance.call(|b, s| {
-                b.tradsys_plugins_strategy_api()
-                    .call_on_order_events(s, events)
-            });
+            let answer = instance.call(|b, s| b.on_order_events(s, events));
             let input = || format!("on-order-events: {events:?}");
             shadow.compare(log, after_event, input, live, answer);
         }
@@ -332,10 +328,7 @@ impl ShadowSet {
             let AnyInstance::RiskValidator(instance) = &mut shadow.candidate else {
                 continue;
             };
-            let answer = instance.call(|b, s| {
-                b.tradsys_plugins_risk_validator_api()
-                    .call_validate(s, context, orders)
-            });
+            let answer = instance.call(|b, s| b.validate(s, context, orders));
             let input = || format!("validate (strategy {}): {orders:?}", context.strategy);
             shadow.compare(log, after_event, input, live, answer);
         }

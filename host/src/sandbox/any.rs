@@ -6,15 +6,13 @@
 
 use std::sync::Arc;
 
-use crate::bindings::{
-    connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
-};
 use crate::engine::Runtime;
 use crate::loading::Plugin;
 use crate::policy::PluginKind;
 use crate::sandbox::fault::Fault;
 use crate::sandbox::instance::{CallStats, PluginInstance};
 use crate::sandbox::kinds::KindBindings;
+use crate::sandbox::kinds::{Connector, Matcher, RiskValidator, Strategy};
 
 /// What an instance slot answers whatever its kind (each method is the
 /// `PluginInstance` one of the same name).

@@ -1,11 +1,15 @@
-//! The plugin kinds as the sandbox drives them: [`KindBindings`] ties each
-//! kind's generated bindings to its world's exports and says when its state
-//! is saved.
+//! The plugin kinds as the sandbox drives them: one type per kind
+//! ([`Strategy`], [`RiskValidator`], [`Matcher`], [`Connector`]) over the
+//! bindings of the `tradsys:plugins` version the plugin was built against,
+//! with the kind's exports as methods in the host's types (a 1.0.0 plugin's
+//! records convert in `bindings::compat`). [`KindBindings`] ties each kind
+//! to its world and says when its state is saved.
 
 use wasmtime::Store;
 
-use crate::bindings::{connector, matcher, risk_validator, strategy, types};
-use crate::engine::{HostState, KindPre};
+use crate::bindings::compat::{self, all};
+use crate::bindings::{current, types, v1_0};
+use crate::engine::{HostState, KindPre, Versioned};
 use crate::policy::PluginKind;
 
 /// When a kind's state is saved, besides eviction and swaps (which always
@@ -55,15 +59,28 @@ pub trait KindBindings: Sized {
     ) -> wasmtime::Result<Result<(), String>>;
 }
 
-macro_rules! kind_bindings {
-    ($bindings:ty, $kind:ident, $exports:ident, $snapshots:ident) => {
-        impl KindBindings for $bindings {
+type Out<T> = wasmtime::Result<T>;
+
+macro_rules! kind {
+    ($(#[$doc:meta])* $name:ident, $module:ident, $kind:ident, $exports:ident, $snapshots:ident) => {
+        $(#[$doc])*
+        pub enum $name {
+            /// Built against 1.1.0.
+            Current(current::$module::$name),
+            /// Built against 1.0.0.
+            V1_0(v1_0::$module::$name),
+        }
+
+        impl KindBindings for $name {
             const KIND: PluginKind = PluginKind::$kind;
             const SNAPSHOTS: Snapshots = Snapshots::$snapshots;
 
-            fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
+            fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> Out<Self> {
                 match pre {
-                    KindPre::$kind(pre) => pre.instantiate(store),
+                    KindPre::$kind(Versioned::Current(pre)) => {
+                        Ok(Self::Current(pre.instantiate(store)?))
+                    }
+                    KindPre::$kind(Versioned::V1_0(pre)) => Ok(Self::V1_0(pre.instantiate(store)?)),
                     _ => wasmtime::bail!("plugin is not a {}", Self::KIND),
                 }
             }
@@ -72,46 +89,172 @@ macro_rules! kind_bindings {
                 &self,
                 store: &mut Store<HostState>,
                 config: &types::Config,
-            ) -> wasmtime::Result<Result<(), String>> {
-                self.$exports().call_init(store, config)
+            ) -> Out<Result<(), String>> {
+                match self {
+                    Self::Current(b) => b.$exports().call_init(store, config),
+                    Self::V1_0(b) => b.$exports().call_init(store, config),
+                }
             }
 
-            fn snapshot(&self, store: &mut Store<HostState>) -> wasmtime::Result<Vec<u8>> {
-                self.$exports().call_save_state(store)
+            fn snapshot(&self, store: &mut Store<HostState>) -> Out<Vec<u8>> {
+                match self {
+                    Self::Current(b) => b.$exports().call_save_state(store),
+                    Self::V1_0(b) => b.$exports().call_save_state(store),
+                }
             }
 
             fn restore(
                 &self,
                 store: &mut Store<HostState>,
                 state: &[u8],
-            ) -> wasmtime::Result<Result<(), String>> {
-                self.$exports().call_load_state(store, state)
+            ) -> Out<Result<(), String>> {
+                match self {
+                    Self::Current(b) => b.$exports().call_load_state(store, state),
+                    Self::V1_0(b) => b.$exports().call_load_state(store, state),
+                }
             }
         }
     };
 }
 
-kind_bindings!(
-    strategy::Strategy,
-    Strategy,
-    tradsys_plugins_strategy_api,
-    Periodic
+kind!(
+    /// A strategy's exports.
+    Strategy, strategy, Strategy, tradsys_plugins_strategy_api, Periodic
 );
-kind_bindings!(
-    risk_validator::RiskValidator,
-    RiskValidator,
-    tradsys_plugins_risk_validator_api,
-    OnDemand
+kind!(
+    /// A risk validator's exports.
+    RiskValidator, risk_validator, RiskValidator, tradsys_plugins_risk_validator_api, OnDemand
 );
-kind_bindings!(
-    matcher::Matcher,
-    Matcher,
-    tradsys_plugins_matcher_api,
-    OnDemand
+kind!(
+    /// A matcher's exports.
+    Matcher, matcher, Matcher, tradsys_plugins_matcher_api, OnDemand
 );
-kind_bindings!(
-    connector::Connector,
-    Connector,
-    tradsys_plugins_connector_api,
-    EveryCall
+kind!(
+    /// A connector's exports.
+    Connector, connector, Connector, tradsys_plugins_connector_api, EveryCall
 );
+
+impl Strategy {
+    /// `on-market`: the commands a batch of market events causes.
+    pub fn on_market(
+        &self,
+        store: &mut Store<HostState>,
+        events: &[types::MarketEvent],
+    ) -> Out<Vec<types::OrderCommand>> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_strategy_api()
+                .call_on_market(store, events),
+            Self::V1_0(b) => {
+                let events = compat::market_events_to_v1_0(events);
+                let out = b
+                    .tradsys_plugins_strategy_api()
+                    .call_on_market(store, &events)?;
+                Ok(all(&out))
+            }
+        }
+    }
+
+    /// `on-order-events`: the commands the strategy's execution reports cause.
+    pub fn on_order_events(
+        &self,
+        store: &mut Store<HostState>,
+        events: &[types::OrderEvent],
+    ) -> Out<Vec<types::OrderCommand>> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_strategy_api()
+                .call_on_order_events(store, events),
+            Self::V1_0(b) => {
+                let out = b
+                    .tradsys_plugins_strategy_api()
+                    .call_on_order_events(store, &all(events))?;
+                Ok(all(&out))
+            }
+        }
+    }
+}
+
+impl RiskValidator {
+    /// `validate`: one verdict per command (a count that differs is the
+    /// caller's to refuse).
+    pub fn validate(
+        &self,
+        store: &mut Store<HostState>,
+        context: &types::RiskContext,
+        orders: &[types::OrderCommand],
+    ) -> Out<Vec<types::Verdict>> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_risk_validator_api()
+                .call_validate(store, context, orders),
+            Self::V1_0(b) => {
+                let out = b.tradsys_plugins_risk_validator_api().call_validate(
+                    store,
+                    &context.into(),
+                    &all(orders),
+                )?;
+                Ok(all(&out))
+            }
+        }
+    }
+}
+
+impl Matcher {
+    /// `execute`: every report the commands caused.
+    pub fn execute(
+        &self,
+        store: &mut Store<HostState>,
+        commands: &[types::OrderCommand],
+    ) -> Out<Vec<types::OrderEvent>> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_execute(store, commands),
+            Self::V1_0(b) => {
+                let out = b
+                    .tradsys_plugins_matcher_api()
+                    .call_execute(store, &all(commands))?;
+                Ok(all(&out))
+            }
+        }
+    }
+
+    /// `depth`: the best `levels` of an instrument's book in the matcher.
+    pub fn depth(
+        &self,
+        store: &mut Store<HostState>,
+        instrument: u32,
+        levels: u32,
+    ) -> Out<types::BookDepth> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_depth(store, instrument, levels),
+            Self::V1_0(b) => Ok((&b
+                .tradsys_plugins_matcher_api()
+                .call_depth(store, instrument, levels)?)
+                .into()),
+        }
+    }
+}
+
+impl Connector {
+    /// `next-batch`: up to `max` market events; `None` at the end; the
+    /// connector's reason when its stream cannot go on (1.0.0 has none).
+    pub fn next_batch(
+        &self,
+        store: &mut Store<HostState>,
+        max: u32,
+    ) -> Out<Result<Option<Vec<types::MarketEvent>>, String>> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_connector_api()
+                .call_next_batch(store, max),
+            Self::V1_0(b) => Ok(Ok(b
+                .tradsys_plugins_connector_api()
+                .call_next_batch(store, max)?
+                .map(|events| compat::market_events_from_v1_0(&events)))),
+        }
+    }
+}

@@ -13,5 +13,5 @@ pub mod slots;
 pub use any::AnyInstance;
 pub use fault::Fault;
 pub use instance::{CallStats, LifeState, PluginInstance, PluginStatus};
-pub use kinds::KindBindings;
+pub use kinds::{Connector, KindBindings, Matcher, RiskValidator, Strategy};
 pub use slots::Slots;

@@ -1,12 +1,10 @@
 //! The plugin slots of one session: its connector, its matcher, its
 //! strategies and its validators, found by name in one place.
 
-use crate::bindings::{
-    connector::Connector, matcher::Matcher, risk_validator::RiskValidator, strategy::Strategy,
-};
 use crate::sandbox::any::SlotMut;
 use crate::sandbox::eviction::Evictable;
 use crate::sandbox::instance::{PluginInstance, PluginStatus};
+use crate::sandbox::kinds::{Connector, Matcher, RiskValidator, Strategy};
 
 /// A session's plugin slots.
 pub struct Slots {

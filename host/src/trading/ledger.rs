@@ -115,6 +115,18 @@ impl Ledger {
     }
 }
 
+/// A fixed-point amount as a decimal with `decimals` places (truncated).
+pub fn decimal(value: i128, decimals: u32) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let abs = value.unsigned_abs();
+    let whole = abs / SCALE as u128;
+    if decimals == 0 {
+        return format!("{sign}{whole}");
+    }
+    let frac = (abs % SCALE as u128) / 10u128.pow(9 - decimals);
+    format!("{sign}{whole}.{frac:0width$}", width = decimals as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

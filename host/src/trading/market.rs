@@ -1,12 +1,29 @@
-//! Market state the host keeps: interned instruments and last prices.
+//! Market state the host keeps: interned instruments, last prices, trading
+//! status, and the feed's order books (shared with the `market` import).
+//!
+//! From book data (deltas or depth snapshots) the host derives the touch:
+//! whenever the best bid or ask of a book changed at a consistent point (a
+//! delta flagged `last`, or a snapshot) and the book is neither one-sided
+//! nor crossed, a quote follows in the batch, so strategies and the
+//! liquidity model written for quotes work on book data too.
 
 use std::collections::HashMap;
 
-use crate::bindings::types::{InstrumentDefinition, LastPrice, MarketEvent, Quote};
+use tradsys_book::{Books, Level, OrderBook, Side as BookSide};
+
+use crate::bindings::types::{
+    BookAction, BookDelta, BookFlags, DepthSnapshot, InstrumentDefinition, LastPrice, MarketEvent,
+    Quote, Side, TradingStatus,
+};
+use crate::engine::SharedBooks;
 
 /// Instruments interned by symbol, and the last price of each.
 #[derive(Debug, Default)]
 pub struct Market {
+    books: SharedBooks,
+    status: Vec<Option<TradingStatus>>,
+    /// The touch last published per instrument: (bid, bid size, ask, ask size).
+    touch: Vec<Option<(i64, i64, i64, i64)>>,
     definitions: Vec<InstrumentDefinition>,
     by_symbol: HashMap<String, u32>,
     /// Connector-local id → host id.
@@ -16,18 +33,85 @@ pub struct Market {
     warned_undefined: bool,
 }
 
+/// Holds back the tail of a batch that ends inside a group of book deltas
+/// (before the delta flagged `last`), so strategies never see a book
+/// half-changed: a group is delivered whole, with the next batch, however
+/// many batches the connector needed for it (a snapshot may be thousands
+/// of deltas).
+#[derive(Debug, Default)]
+pub struct WholeGroups {
+    held: Vec<MarketEvent>,
+}
+
+/// Events held beyond which a group is delivered unfinished (with a warning):
+/// a feed that never flags `last` must not grow the host without bound.
+pub const MAX_HELD_EVENTS: usize = 1 << 20;
+
+impl WholeGroups {
+    /// Events held back.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// What was held and `batch`, up to the end of the last whole group; the
+    /// rest is held.
+    pub fn complete(&mut self, batch: Vec<MarketEvent>) -> Vec<MarketEvent> {
+        self.held.extend(batch);
+        // The end of the last whole group: after a delta flagged `last`, or
+        // after any other event that is not inside a group.
+        let mut open = false;
+        let mut end = 0;
+        for (i, event) in self.held.iter().enumerate() {
+            if let MarketEvent::BookDelta(d) = event {
+                open = !d.flags.contains(BookFlags::LAST);
+            }
+            if !open {
+                end = i + 1;
+            }
+        }
+        if end == 0 {
+            if self.held.len() < MAX_HELD_EVENTS {
+                return Vec::new();
+            }
+            tracing::warn!(
+                held = self.held.len(),
+                "the feed never ended a group of book deltas (no `last` flag); delivering it unfinished"
+            );
+            return self.flush();
+        }
+        let tail = self.held.split_off(end);
+        std::mem::replace(&mut self.held, tail)
+    }
+
+    /// Everything held (at the end of the stream).
+    pub fn flush(&mut self) -> Vec<MarketEvent> {
+        std::mem::take(&mut self.held)
+    }
+}
+
 /// What one batch changed.
 #[derive(Debug, Default)]
 pub struct Ingested {
     /// Latest event time in the batch.
     pub latest_ts: Option<u64>,
+    /// Events of the feed in the batch (without the quotes derived from books).
+    pub feed_events: usize,
     /// The last quote of each instrument quoted in the batch, by host id.
     pub last_quotes: Vec<Quote>,
 }
 
 impl Market {
+    /// Market state over `books`, the books plugins read.
+    pub fn new(books: SharedBooks) -> Self {
+        Self {
+            books,
+            ..Self::default()
+        }
+    }
+
     /// Rewrite a batch in place to host instrument ids, dropping events for
-    /// instruments never defined, and update definitions and last prices.
+    /// instruments never defined; update definitions, last prices, status and
+    /// books; and add a quote after each change of a book's touch.
     pub fn ingest(&mut self, events: &mut Vec<MarketEvent>) -> Ingested {
         let mut out = Ingested::default();
         let before = events.len();
@@ -36,7 +120,100 @@ impl Market {
             tracing::warn!("connector sent events for instruments it never defined; dropping them");
             self.warned_undefined = true;
         }
+        out.feed_events = events.len();
+        if events.iter().any(|e| {
+            matches!(
+                e,
+                MarketEvent::BookDelta(_) | MarketEvent::Depth(_) | MarketEvent::Quote(_)
+            )
+        }) {
+            self.apply_to_books(events, &mut out);
+        }
         out
+    }
+
+    /// Apply a batch's book data to the books, inserting derived quotes.
+    fn apply_to_books(&mut self, events: &mut Vec<MarketEvent>, out: &mut Ingested) {
+        let books = self.books.clone();
+        let mut books = books.write();
+        let mut derived = Vec::new();
+        for (at, event) in events.iter().enumerate() {
+            let (instrument, ts, consistent) = match event {
+                MarketEvent::BookDelta(d) => {
+                    apply_delta(books.book_mut(d.instrument), d);
+                    (d.instrument, d.ts, d.flags.contains(BookFlags::LAST))
+                }
+                MarketEvent::Depth(d) => {
+                    apply_depth(books.book_mut(d.instrument), d);
+                    (d.instrument, d.ts, true)
+                }
+                MarketEvent::Quote(q) => {
+                    let side = |price, size| (size > 0).then_some((price, size));
+                    books
+                        .book_mut(q.instrument)
+                        .set_top(side(q.bid_price, q.bid_size), side(q.ask_price, q.ask_size));
+                    let touch = (q.bid_price, q.bid_size, q.ask_price, q.ask_size);
+                    self.touch_slot(q.instrument).replace(touch);
+                    continue;
+                }
+                _ => continue,
+            };
+            if consistent && let Some(quote) = self.touch_changed(&books, instrument, ts) {
+                derived.push((at + 1, quote));
+            }
+        }
+        drop(books);
+        for (inserted, (at, quote)) in derived.into_iter().enumerate() {
+            self.note_quote(&quote, out);
+            events.insert(at + inserted, MarketEvent::Quote(quote));
+        }
+    }
+
+    fn touch_slot(&mut self, instrument: u32) -> &mut Option<(i64, i64, i64, i64)> {
+        let i = instrument as usize;
+        if i >= self.touch.len() {
+            self.touch.resize(i + 1, None);
+        }
+        &mut self.touch[i]
+    }
+
+    /// The quote of a book's touch when it differs from the last published
+    /// one and is two-sided and not crossed.
+    fn touch_changed(&mut self, books: &Books, instrument: u32, ts: u64) -> Option<Quote> {
+        let book = books.get(instrument)?;
+        let (bid, ask) = (book.best_bid()?, book.best_ask()?);
+        if bid.price >= ask.price {
+            return None;
+        }
+        let touch = (bid.price, bid.size, ask.price, ask.size);
+        let slot = self.touch_slot(instrument);
+        if *slot == Some(touch) {
+            return None;
+        }
+        *slot = Some(touch);
+        Some(Quote {
+            instrument,
+            ts,
+            bid_price: bid.price,
+            bid_size: bid.size,
+            ask_price: ask.price,
+            ask_size: ask.size,
+        })
+    }
+
+    /// A derived quote sets the last price and is the batch's last quote.
+    fn note_quote(&mut self, q: &Quote, out: &mut Ingested) {
+        if let Some(last) = self.last.get_mut(q.instrument as usize) {
+            *last = Some(mid(q));
+        }
+        match out
+            .last_quotes
+            .iter_mut()
+            .find(|x| x.instrument == q.instrument)
+        {
+            Some(slot) => *slot = *q,
+            None => out.last_quotes.push(*q),
+        }
     }
 
     fn ingest_one(&mut self, event: &mut MarketEvent, out: &mut Ingested) -> bool {
@@ -50,9 +227,7 @@ impl Market {
                 let Some(id) = self.map(&mut q.instrument) else {
                     return false;
                 };
-                self.last[id as usize] = Some(
-                    q.bid_price / 2 + q.ask_price / 2 + (q.bid_price % 2 + q.ask_price % 2) / 2,
-                );
+                self.last[id as usize] = Some(mid(q));
                 match out.last_quotes.iter_mut().find(|x| x.instrument == id) {
                     Some(slot) => *slot = *q,
                     None => out.last_quotes.push(*q),
@@ -77,7 +252,27 @@ impl Market {
                 if self.map(&mut d.instrument).is_none() {
                     return false;
                 }
+                if d.action == BookAction::Fill {
+                    self.last[d.instrument as usize] = Some(d.price);
+                }
                 d.ts
+            }
+            MarketEvent::Depth(d) => {
+                if self.map(&mut d.instrument).is_none() {
+                    return false;
+                }
+                d.ts
+            }
+            MarketEvent::Status(s) => {
+                let Some(id) = self.map(&mut s.instrument) else {
+                    return false;
+                };
+                let i = id as usize;
+                if i >= self.status.len() {
+                    self.status.resize(i + 1, None);
+                }
+                self.status[i] = Some(s.status);
+                s.ts
             }
         };
         out.latest_ts = Some(out.latest_ts.map_or(ts, |t| t.max(ts)));
@@ -121,6 +316,16 @@ impl Market {
         self.last.get(id as usize).copied().flatten()
     }
 
+    /// The trading status the feed last gave `id`, if it gave one.
+    pub fn status(&self, id: u32) -> Option<TradingStatus> {
+        self.status.get(id as usize).copied().flatten()
+    }
+
+    /// The books (read them with `.read()`).
+    pub fn books(&self) -> &SharedBooks {
+        &self.books
+    }
+
     /// Last prices of every instrument that has one.
     pub fn last_prices(&self) -> Vec<LastPrice> {
         (0..self.last.len() as u32)
@@ -131,5 +336,96 @@ impl Market {
                 })
             })
             .collect()
+    }
+}
+
+fn mid(q: &Quote) -> i64 {
+    q.bid_price / 2 + q.ask_price / 2 + (q.bid_price % 2 + q.ask_price % 2) / 2
+}
+
+fn book_side(side: Side) -> BookSide {
+    match side {
+        Side::Buy => BookSide::Buy,
+        Side::Sell => BookSide::Sell,
+    }
+}
+
+fn apply_delta(book: &mut OrderBook, d: &BookDelta) {
+    let side = book_side(d.side);
+    match d.action {
+        BookAction::Add => book.add(d.order_id, side, d.price, d.size),
+        BookAction::Modify => book.modify(d.order_id, side, d.price, d.size),
+        BookAction::Cancel => {
+            book.cancel(d.order_id, d.size);
+        }
+        BookAction::Clear => book.clear(),
+        // A fill changes nothing: the cancel or modify that follows does.
+        BookAction::Fill => {}
+    }
+}
+
+fn apply_depth(book: &mut OrderBook, d: &DepthSnapshot) {
+    let levels = |levels: &[crate::bindings::types::DepthLevel]| -> Vec<Level> {
+        levels
+            .iter()
+            .map(|l| Level {
+                price: l.price,
+                size: l.quantity,
+                orders: l.orders,
+            })
+            .collect()
+    };
+    book.replace_levels(&levels(&d.bids), &levels(&d.asks));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::types::{BookDelta, Trade};
+
+    fn delta(last: bool) -> MarketEvent {
+        MarketEvent::BookDelta(BookDelta {
+            instrument: 0,
+            ts: 1,
+            action: BookAction::Add,
+            side: Side::Buy,
+            price: 1,
+            size: 1,
+            order_id: 1,
+            flags: if last {
+                BookFlags::LAST
+            } else {
+                BookFlags::empty()
+            },
+        })
+    }
+
+    fn trade() -> MarketEvent {
+        MarketEvent::Trade(Trade {
+            instrument: 0,
+            ts: 1,
+            price: 1,
+            size: 1,
+            aggressor: None,
+        })
+    }
+
+    #[test]
+    fn a_group_is_delivered_whole_however_many_batches_carry_it() {
+        let mut groups = WholeGroups::default();
+        // A trade, then a group cut by the batch end (a trade inside it).
+        let out = groups.complete(vec![trade(), delta(false), trade()]);
+        assert_eq!(out.len(), 1, "only the trade before the group");
+        assert_eq!(groups.held(), 2);
+        assert!(groups.complete(vec![delta(false)]).is_empty(), "still open");
+        let out = groups.complete(vec![delta(true), delta(false)]);
+        assert_eq!(out.len(), 4, "the whole group, its trade included");
+        assert_eq!(groups.held(), 1);
+        assert_eq!(
+            groups.flush().len(),
+            1,
+            "the stream's end delivers the rest"
+        );
+        assert_eq!(groups.complete(vec![delta(true), trade()]).len(), 2);
     }
 }

@@ -1,6 +1,7 @@
 //! The trading system around the plugins: the session's data path, the
 //! order router, instruments and last prices, the ledger, the report.
 
+pub mod books;
 pub mod ledger;
 pub mod market;
 pub mod report;

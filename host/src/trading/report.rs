@@ -16,7 +16,8 @@ use crate::live::{ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
-use crate::trading::ledger::SCALE;
+use crate::trading::books::{BookReport, book_reports, render_books};
+use crate::trading::ledger::decimal;
 use crate::trading::session::Session;
 
 /// What a session did.
@@ -36,6 +37,8 @@ pub struct Report {
     pub strategies: Vec<StrategyReport>,
     /// Per plugin: calls, faults, latency.
     pub plugins: Vec<PluginReport>,
+    /// The feed's books at the end, by instrument symbol.
+    pub books: BTreeMap<String, BookReport>,
     /// Plugin files refused at load, with reasons.
     pub rejected_files: Vec<RejectedFile>,
     /// Installed plugins this session did not use (`name@version`).
@@ -335,6 +338,7 @@ impl Report {
             fills: orders.fills,
             strategies,
             plugins,
+            books: book_reports(market),
             rejected_files: session.rejected_files.clone(),
             unused_plugins: session.unused.clone(),
             swaps: control.swap_log(),
@@ -502,6 +506,7 @@ impl Report {
                 }
             );
         }
+        render_books(&self.books, &mut out);
         for p in &self.plugins {
             if let Some(reason) = &p.quarantined {
                 let _ = writeln!(out, "QUARANTINED {} {}: {reason}", p.name, p.version);
@@ -622,18 +627,6 @@ fn latency(samples: &[u64]) -> CallTiming {
         p99_ns: rank(0.99),
         p999_ns: rank(0.999),
     }
-}
-
-/// A fixed-point amount as a decimal with `decimals` places (truncated).
-pub fn decimal(value: i128, decimals: u32) -> String {
-    let sign = if value < 0 { "-" } else { "" };
-    let abs = value.unsigned_abs();
-    let whole = abs / SCALE as u128;
-    if decimals == 0 {
-        return format!("{sign}{whole}");
-    }
-    let frac = (abs % SCALE as u128) / 10u128.pow(9 - decimals);
-    format!("{sign}{whole}.{frac:0width$}", width = decimals as usize)
 }
 
 #[cfg(test)]

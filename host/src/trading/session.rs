@@ -22,7 +22,7 @@ use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
 use crate::sandbox::{Fault, PluginInstance, Slots, eviction};
-use crate::trading::market::Market;
+use crate::trading::market::{Market, WholeGroups};
 use crate::trading::router::OrderRouter;
 use crate::trading::selection::Selection;
 
@@ -56,6 +56,7 @@ pub struct Session {
     settings: RunSettings,
     pub(crate) slots: Slots,
     pub(crate) market: Market,
+    groups: WholeGroups,
     pub(crate) router: OrderRouter,
     pub(crate) control: ControlPlane,
     pub(crate) counts: Counters,
@@ -107,7 +108,8 @@ impl Session {
             router: OrderRouter::new(slots.strategies.len()),
             slots,
             settings,
-            market: Market::default(),
+            market: Market::new(runtime.books().clone()),
+            groups: WholeGroups::default(),
             control: ControlPlane::new(env, running),
             counts: Counters::default(),
             rejected_files: registry.rejected(),
@@ -137,30 +139,37 @@ impl Session {
             if self.control.stop_requested() {
                 break;
             }
+            // Events held back for an unfinished group count as taken.
+            let taken = self.counts.events + self.groups.held() as u64;
             let want = match self.settings.events {
                 0 => self.settings.batch_size,
-                n if self.counts.events >= n => break,
+                n if taken >= n => break,
                 n => self
                     .settings
                     .batch_size
-                    .min((n - self.counts.events).min(u64::from(u32::MAX)) as u32),
+                    .min((n - taken).min(u64::from(u32::MAX)) as u32),
             };
             let connector = &mut self.slots.connector;
-            let batch = connector
-                .call(|c, s| c.tradsys_plugins_connector_api().call_next_batch(s, want))
-                .and_then(|batch| match batch {
-                    Some(events) if events.len() > want as usize => {
-                        Err(connector.contract_fault(format!(
-                            "returned {} events when asked for at most {want}",
-                            events.len()
-                        )))
-                    }
-                    Some(events) => connector.limit_output(events).map(Some),
-                    None => Ok(None),
-                });
-            let mut events = match batch {
-                Ok(Some(events)) => events,
-                Ok(None) => break,
+            let batch =
+                connector
+                    .call(|c, s| c.next_batch(s, want))
+                    .and_then(|batch| match batch {
+                        Ok(Some(events)) if events.len() > want as usize => Err(connector
+                            .contract_fault(format!(
+                                "returned {} events when asked for at most {want}",
+                                events.len()
+                            ))),
+                        Ok(Some(events)) => connector.limit_output(events).map(|e| Ok(Some(e))),
+                        other => Ok(other),
+                    });
+            let events = match batch {
+                Ok(Ok(Some(events))) => events,
+                Ok(Ok(None)) => break,
+                Ok(Err(reason)) => {
+                    let name = connector.plugin().name();
+                    self.counts.stopped = Some(format!("connector {name}: {reason}"));
+                    break;
+                }
                 Err(Fault::Quarantined { reason, .. }) => {
                     self.counts.stopped = Some(format!("connector quarantined: {reason}"));
                     break;
@@ -199,10 +208,18 @@ impl Session {
             }
             empty_polls = 0;
             consecutive_faults = 0;
+            let mut events = self.groups.complete(events);
+            if events.is_empty() {
+                continue; // inside a group of book deltas: the rest comes next
+            }
             self.on_market(&mut events);
             self.maintain();
             self.control
                 .between_batches(&mut self.slots, self.counts.events);
+        }
+        let mut rest = self.groups.flush();
+        if !rest.is_empty() {
+            self.on_market(&mut rest);
         }
         self.deliver_reports();
         self.elapsed = started.elapsed();
@@ -263,7 +280,7 @@ impl Session {
         if let Some(ts) = ingested.latest_ts {
             self.runtime.clock().set(ts);
         }
-        self.counts.events += events.len() as u64;
+        self.counts.events += ingested.feed_events as u64;
         self.counts.batches += 1;
         let liquidity = self.router.post_liquidity(&ingested.last_quotes);
         self.execute(liquidity);
@@ -271,7 +288,7 @@ impl Session {
         for i in 0..self.slots.strategies.len() {
             let strategy = &mut self.slots.strategies[i];
             let result = strategy
-                .call(|b, s| b.tradsys_plugins_strategy_api().call_on_market(s, events))
+                .call(|b, s| b.on_market(s, events))
                 .and_then(|commands| strategy.limit_output(commands));
             // A failing strategy's output for this batch is dropped.
             if let Ok(commands) = result {
@@ -299,10 +316,7 @@ impl Session {
                 any = true;
                 let strategy = &mut self.slots.strategies[i];
                 let result = strategy
-                    .call(|b, s| {
-                        b.tradsys_plugins_strategy_api()
-                            .call_on_order_events(s, &events)
-                    })
+                    .call(|b, s| b.on_order_events(s, &events))
                     .and_then(|commands| strategy.limit_output(commands));
                 if let Ok(commands) = result {
                     let name = strategy.plugin().name();
@@ -370,10 +384,7 @@ impl Session {
             let plugin = validator.plugin().clone();
             let name = plugin.name();
             let verdicts = validator
-                .call(|b, s| {
-                    b.tradsys_plugins_risk_validator_api()
-                        .call_validate(s, &context, orders)
-                })
+                .call(|b, s| b.validate(s, &context, orders))
                 .and_then(|verdicts| {
                     if verdicts.len() == orders.len() {
                         Ok(verdicts)
@@ -421,7 +432,7 @@ impl Session {
         self.router
             .execute(commands, &self.market, now, plugin.name(), |commands| {
                 matcher
-                    .call(|b, s| b.tradsys_plugins_matcher_api().call_execute(s, commands))
+                    .call(|b, s| b.execute(s, commands))
                     .and_then(|reports| matcher.limit_output(reports))
             });
     }

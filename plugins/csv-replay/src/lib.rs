@@ -40,8 +40,7 @@ use std::path::{Component, Path};
 use parse::{Format, Options};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Config, Connector, InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, OrderRejected,
-    RejectReason, Rejection, fixed,
+    Config, Connector, InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, fixed,
 };
 
 /// Where the host mounts the data directory inside the guest.
@@ -69,40 +68,14 @@ impl Connector for CsvReplay {
         Self::open(Path::new(DATA_DIR), config)
     }
 
-    fn next_batch(&mut self, max: usize) -> Option<Vec<MarketEvent>> {
-        if self.events.len() == 0 {
-            return None;
-        }
-        let batch: Vec<MarketEvent> = self.events.by_ref().take(max).collect();
-        for event in &batch {
-            if let MarketEvent::Quote(q) = event {
-                self.clock = q.ts;
-            } else if let MarketEvent::Bar(b) = event {
-                self.clock = b.ts;
-            }
-        }
-        Some(batch)
+    fn next_batch(&mut self, max: usize) -> Result<Option<Vec<MarketEvent>>, String> {
+        Ok(self.next_events(max))
     }
 
     fn submit_orders(&mut self, orders: &[OrderCommand]) -> Vec<OrderEvent> {
         orders
             .iter()
-            .map(|command| {
-                let (id, instrument, reason) = match command {
-                    OrderCommand::Submit(o) => (o.id, o.instrument, RejectReason::Other),
-                    OrderCommand::Cancel(c) => (c.id, c.instrument, RejectReason::UnknownOrder),
-                    OrderCommand::Modify(m) => (m.id, m.instrument, RejectReason::UnknownOrder),
-                };
-                OrderEvent::Rejected(OrderRejected {
-                    id,
-                    instrument,
-                    ts: self.clock,
-                    rejection: Rejection {
-                        reason,
-                        message: Some(DATA_ONLY.to_string()),
-                    },
-                })
-            })
+            .map(|o| o.refused(self.clock, DATA_ONLY))
             .collect()
     }
 
@@ -136,6 +109,24 @@ impl Connector for CsvReplay {
         }
         self.clock = clock;
         Ok(())
+    }
+}
+
+impl CsvReplay {
+    /// Up to `max` events; `None` once the stream has ended.
+    pub fn next_events(&mut self, max: usize) -> Option<Vec<MarketEvent>> {
+        if self.events.len() == 0 {
+            return None;
+        }
+        let batch: Vec<MarketEvent> = self.events.by_ref().take(max).collect();
+        for event in &batch {
+            if let MarketEvent::Quote(q) = event {
+                self.clock = q.ts;
+            } else if let MarketEvent::Bar(b) = event {
+                self.clock = b.ts;
+            }
+        }
+        Some(batch)
     }
 }
 
@@ -254,7 +245,7 @@ tradsys_sdk::export_connector!(CsvReplay);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{CancelOrder, NewOrder, OrderType, Side, TimeInForce};
+    use tradsys_sdk::{CancelOrder, NewOrder, OrderType, RejectReason, Side, TimeInForce};
 
     const QUOTES: &str = "20200101 170000065,1.121200,1.121720,0\n\
         20200101 170010447,1.121200,1.121920,0\n\
@@ -267,7 +258,7 @@ mod tests {
     #[test]
     fn streams_definition_then_quotes_then_none() {
         let mut r = replay("data/eurusd-quotes-2020-01.csv", QUOTES, &[]).unwrap();
-        let first = r.next_batch(2).unwrap();
+        let first = r.next_events(2).unwrap();
         let MarketEvent::Instrument(def) = &first[0] else {
             panic!("{first:?}")
         };
@@ -278,30 +269,33 @@ mod tests {
             (fixed::SCALE, 0, 1)
         );
         assert!(matches!(&first[1], MarketEvent::Quote(q) if q.bid_price == 1_121_200_000));
-        assert_eq!(r.next_batch(0).map(|b| b.len()), Some(0));
-        let rest = r.next_batch(100).unwrap();
+        assert_eq!(r.next_events(0).map(|b| b.len()), Some(0));
+        let rest = r.next_events(100).unwrap();
         assert_eq!(rest.len(), 2);
         assert!(matches!(&rest[1], MarketEvent::Quote(q) if q.ask_price == 1_121_610_000));
-        assert!(r.next_batch(100).is_none());
-        assert!(r.next_batch(1).is_none());
+        assert!(r.next_events(100).is_none());
+        assert!(r.next_events(1).is_none());
     }
 
     #[test]
     fn a_restored_replay_carries_on_after_the_last_delivered_event() {
-        let whole = format!("{:?}", replay("q.csv", QUOTES, &[]).unwrap().next_batch(10));
+        let whole = format!(
+            "{:?}",
+            replay("q.csv", QUOTES, &[]).unwrap().next_events(10)
+        );
         let mut first = replay("q.csv", QUOTES, &[]).unwrap();
-        let mut events = first.next_batch(2).unwrap();
+        let mut events = first.next_events(2).unwrap();
         let mut second = replay("q.csv", QUOTES, &[]).unwrap();
         second.load_state(&first.save_state()).unwrap();
-        events.extend(second.next_batch(10).unwrap());
+        events.extend(second.next_events(10).unwrap());
         assert_eq!(format!("{:?}", Some(events)), whole);
-        assert!(second.next_batch(10).is_none());
+        assert!(second.next_events(10).is_none());
         // A fresh instance's state (nothing delivered) skips nothing.
         let mut third = replay("q.csv", QUOTES, &[]).unwrap();
         third
             .load_state(&replay("q.csv", QUOTES, &[]).unwrap().save_state())
             .unwrap();
-        assert_eq!(third.next_batch(10).unwrap().len(), 4);
+        assert_eq!(third.next_events(10).unwrap().len(), 4);
     }
 
     #[test]
@@ -312,7 +306,7 @@ mod tests {
             &[],
         )
         .unwrap();
-        longer.next_batch(3).unwrap();
+        longer.next_events(3).unwrap();
         let mut r = replay("q.csv", QUOTES, &[]).unwrap();
         let refused = r.load_state(&longer.save_state()).unwrap_err();
         assert!(
@@ -320,7 +314,7 @@ mod tests {
             "{refused}"
         );
         assert!(r.load_state(&[1, 2, 3]).is_err());
-        assert_eq!(r.next_batch(10).unwrap().len(), 4, "nothing was skipped");
+        assert_eq!(r.next_events(10).unwrap().len(), 4, "nothing was skipped");
     }
 
     #[test]
@@ -334,7 +328,7 @@ mod tests {
         assert_eq!(err, "e.csv line 1: ask `1.121720` is not on tick 0.0001");
         let cfg = [("symbol", "EUR/USD"), ("quote_size", "5"), ("lot", "1000")];
         let mut r = replay("e.csv", QUOTES, &cfg).unwrap();
-        let events = r.next_batch(2).unwrap();
+        let events = r.next_events(2).unwrap();
         assert!(matches!(&events[0], MarketEvent::Instrument(d)
             if d.symbol == "EUR/USD" && d.lot_size == fixed::from_units(1000)));
         assert!(matches!(&events[1], MarketEvent::Quote(q) if q.bid_size == fixed::from_units(5)));
@@ -369,7 +363,7 @@ mod tests {
     #[test]
     fn rejects_every_order() {
         let mut r = replay("e.csv", QUOTES, &[]).unwrap();
-        r.next_batch(3);
+        r.next_events(3);
         let submit = OrderCommand::Submit(NewOrder {
             id: 4,
             instrument: 0,
@@ -424,7 +418,7 @@ mod tests {
     /// Every event of a connector, definition included.
     fn drain(mut r: CsvReplay) -> Vec<MarketEvent> {
         let mut all = Vec::new();
-        while let Some(batch) = r.next_batch(1000) {
+        while let Some(batch) = r.next_events(1000) {
             all.extend(batch);
         }
         all

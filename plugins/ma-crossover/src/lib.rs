@@ -419,7 +419,7 @@ impl Strategy for MaCrossover {
                         last.insert(q.instrument, q);
                     }
                 }
-                MarketEvent::Trade(_) | MarketEvent::Bar(_) | MarketEvent::BookDelta(_) => {}
+                _ => {}
             }
         }
         for (id, q) in last {

@@ -250,24 +250,8 @@ impl Connector for SyntheticMarket {
         })
     }
 
-    fn next_batch(&mut self, max: usize) -> Option<Vec<MarketEvent>> {
-        let mut want = max.min(MAX_BATCH);
-        if self.limit > 0 {
-            let left = self.limit.saturating_sub(self.delivered);
-            if left == 0 {
-                return None;
-            }
-            want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
-        }
-        while self.pending.len() < want {
-            self.step();
-        }
-        let batch: Vec<MarketEvent> = self.pending.drain(..want).collect();
-        self.delivered += batch.len() as u64;
-        for event in &batch {
-            self.venue.on_event(event);
-        }
-        Some(batch)
+    fn next_batch(&mut self, max: usize) -> Result<Option<Vec<MarketEvent>>, String> {
+        Ok(self.next_events(max))
     }
 
     fn submit_orders(&mut self, orders: &[OrderCommand]) -> Vec<OrderEvent> {
@@ -403,6 +387,29 @@ impl Connector for SyntheticMarket {
 }
 
 impl SyntheticMarket {
+    /// Up to `max` events; `None` once the stream has ended.
+    pub fn next_events(&mut self, max: usize) -> Option<Vec<MarketEvent>> {
+        let mut want = max.min(MAX_BATCH);
+        if self.limit > 0 {
+            let left = self.limit.saturating_sub(self.delivered);
+            if left == 0 {
+                return None;
+            }
+            want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
+        }
+        while self.pending.len() < want {
+            self.step();
+        }
+        let batch: Vec<MarketEvent> = self.pending.drain(..want).collect();
+        self.delivered += batch.len() as u64;
+        for event in &batch {
+            self.venue.on_event(event);
+        }
+        Some(batch)
+    }
+}
+
+impl SyntheticMarket {
     /// Generate one step: bars if a minute closed, a quote, maybe a trade.
     fn step(&mut self) {
         let gap = self.rng.range(1, 2 * self.interval_ms as i64) as u64;
@@ -513,12 +520,8 @@ fn rejected(id: u64, instrument: u32, ts: u64, reason: RejectReason, message: &s
 impl Venue {
     /// Track a delivered event; a quote may fill resting orders it crosses.
     fn on_event(&mut self, event: &MarketEvent) {
-        let (instrument, ts) = match event {
-            MarketEvent::Quote(q) => (q.instrument, q.ts),
-            MarketEvent::Trade(t) => (t.instrument, t.ts),
-            MarketEvent::Bar(b) => (b.instrument, b.ts),
-            MarketEvent::BookDelta(d) => (d.instrument, d.ts),
-            MarketEvent::Instrument(_) => return,
+        let (instrument, Some(ts)) = (event.instrument(), event.ts()) else {
+            return;
         };
         self.clock = self.clock.max(ts);
         let MarketEvent::Quote(q) = event else { return };
@@ -742,7 +745,7 @@ mod tests {
         let mut events = Vec::new();
         while events.len() < n {
             let batch = m
-                .next_batch(137.min(n - events.len()))
+                .next_events(137.min(n - events.len()))
                 .expect("unlimited stream");
             events.extend(batch);
         }
@@ -754,13 +757,7 @@ mod tests {
     }
 
     fn ts_of(event: &MarketEvent) -> Option<u64> {
-        match event {
-            MarketEvent::Quote(q) => Some(q.ts),
-            MarketEvent::Trade(t) => Some(t.ts),
-            MarketEvent::Bar(b) => Some(b.ts),
-            MarketEvent::BookDelta(d) => Some(d.ts),
-            MarketEvent::Instrument(_) => None,
-        }
+        event.ts()
     }
 
     #[test]
@@ -772,7 +769,7 @@ mod tests {
         let mut pieces = Vec::new();
         for size in [0usize, 1, 2, 5, 137, 1000, 1, 3] {
             if size > 0 {
-                pieces.extend(m.next_batch(size).unwrap());
+                pieces.extend(m.next_events(size).unwrap());
             }
             let state = m.save_state();
             m = market(&[]);
@@ -796,7 +793,7 @@ mod tests {
         )]);
         assert_eq!(reports.len(), 1, "{reports:?}");
         let mut limited = market(&[("events", "10")]);
-        limited.next_batch(4).unwrap();
+        limited.next_events(4).unwrap();
         for (m, config) in [
             (&mut m, ("instruments", "1")),
             (&mut limited, ("events", "10")),
@@ -815,14 +812,14 @@ mod tests {
             matches!(canceled[..], [OrderEvent::Canceled(_)]),
             "{canceled:?}"
         );
-        assert_eq!(limited.next_batch(100).unwrap().len(), 6);
-        assert!(limited.next_batch(100).is_none());
+        assert_eq!(limited.next_events(100).unwrap().len(), 6);
+        assert!(limited.next_events(100).is_none());
     }
 
     #[test]
     fn a_foreign_or_damaged_state_is_refused_and_changes_nothing() {
         let mut m = market(&[]);
-        m.next_batch(50).unwrap();
+        m.next_events(50).unwrap();
         let state = m.save_state();
         let mut two = market(&[("instruments", "2")]);
         let before = two.save_state();
@@ -848,7 +845,7 @@ mod tests {
         let mut m = market(&[("seed", "42")]);
         let mut b = Vec::new();
         while b.len() < 5000 {
-            b.extend(m.next_batch(1000).unwrap());
+            b.extend(m.next_events(1000).unwrap());
         }
         assert_eq!(a, debug(&b));
         let c = debug(&take(&mut market(&[("seed", "43")]), 5000));
@@ -986,14 +983,14 @@ mod tests {
     #[test]
     fn events_limit_ends_the_stream() {
         let mut m = market(&[("events", "10")]);
-        assert_eq!(m.next_batch(4).unwrap().len(), 4);
-        assert_eq!(m.next_batch(100).unwrap().len(), 6);
-        assert!(m.next_batch(100).is_none());
-        assert!(m.next_batch(1).is_none());
+        assert_eq!(m.next_events(4).unwrap().len(), 4);
+        assert_eq!(m.next_events(100).unwrap().len(), 6);
+        assert!(m.next_events(100).is_none());
+        assert!(m.next_events(1).is_none());
         // Unlimited: still going after many events; an empty request is fine.
         let mut m = market(&[]);
         take(&mut m, 10_000);
-        assert_eq!(m.next_batch(0).map(|b| b.len()), Some(0));
+        assert_eq!(m.next_events(0).map(|b| b.len()), Some(0));
     }
 
     #[test]
@@ -1040,7 +1037,7 @@ mod tests {
     fn quoted() -> (SyntheticMarket, Quote) {
         let mut m = market(&[("instruments", "1")]);
         loop {
-            for event in m.next_batch(1).unwrap() {
+            for event in m.next_events(1).unwrap() {
                 if let MarketEvent::Quote(q) = event {
                     return (m, q);
                 }
@@ -1122,7 +1119,7 @@ mod tests {
         m.submit_orders(&[submit(9, Side::Buy, TimeInForce::Gtc, price, 5)]);
         let mut fills = Vec::new();
         for _ in 0..200_000 {
-            let batch = m.next_batch(10).unwrap();
+            let batch = m.next_events(10).unwrap();
             let reports = m.poll_reports();
             if reports.is_empty() {
                 // Not filled yet: no quote in the batch has an ask at or below the limit.

@@ -75,7 +75,7 @@ impl Strategy for Auditor {
                 MarketEvent::Quote(q) => self.order(q.instrument, Side::Sell, q.bid_price),
                 MarketEvent::Trade(t) => self.order(t.instrument, Side::Buy, 1),
                 MarketEvent::Bar(b) => self.order(b.instrument, Side::Buy, 1),
-                MarketEvent::BookDelta(d) => self.order(d.instrument, Side::Buy, 1),
+                other => self.order(other.instrument(), Side::Buy, 1),
             };
             self.events += 1;
             orders.push(command);

@@ -40,20 +40,20 @@ impl Connector for HostileConnector {
         })
     }
 
-    fn next_batch(&mut self, _max: usize) -> Option<Vec<MarketEvent>> {
+    fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<MarketEvent>>, String> {
         self.calls += 1;
         if self.calls == self.fail_every {
             panic!("call {} of this instance fails, as configured", self.calls);
         }
         if self.quotes > 0 && self.batches > self.quotes {
-            return None;
+            return Ok(None);
         }
         self.batches += 1;
         if self.batches == self.fail_at {
             panic!("batch {} fails, as configured", self.batches);
         }
         if self.batches == 1 {
-            return Some(vec![MarketEvent::Instrument(InstrumentDefinition {
+            return Ok(Some(vec![MarketEvent::Instrument(InstrumentDefinition {
                 id: 0,
                 symbol: "HOSTILE".into(),
                 tick_size: fixed::SCALE / 100,
@@ -61,16 +61,16 @@ impl Connector for HostileConnector {
                 price_precision: 2,
                 size_precision: 0,
                 multiplier: 1,
-            })]);
+            })]));
         }
-        Some(vec![MarketEvent::Quote(Quote {
+        Ok(Some(vec![MarketEvent::Quote(Quote {
             instrument: 0,
             ts: self.batches * 1_000_000,
             bid_price: fixed::from_units(100),
             bid_size: fixed::from_units(10),
             ask_price: fixed::from_units(101),
             ask_size: fixed::from_units(10),
-        })])
+        })]))
     }
 
     fn submit_orders(&mut self, _orders: &[OrderCommand]) -> Vec<OrderEvent> {

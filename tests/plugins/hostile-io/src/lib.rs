@@ -47,8 +47,8 @@ impl Connector for HostileIo {
         Err(found)
     }
 
-    fn next_batch(&mut self, _max: usize) -> Option<Vec<MarketEvent>> {
-        None
+    fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<MarketEvent>>, String> {
+        Ok(None)
     }
 
     fn submit_orders(&mut self, _orders: &[OrderCommand]) -> Vec<OrderEvent> {

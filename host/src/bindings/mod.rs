@@ -1,51 +1,16 @@
-//! The only `bindgen!` calls in the host: one per plugin world. The `types`
-//! and `host` interfaces are generated once (under `strategy`) and shared, so
-//! every kind speaks the same Rust types.
+//! The host's generated bindings: the only `bindgen!` calls, one module per
+//! `tradsys:plugins` version the host runs. [`current`] (1.1.0) is what the
+//! host speaks everywhere; [`v1_0`] drives plugins built against 1.0.0, and
+//! [`compat`] converts between the two at their boundary. Here too: the
+//! host's one copy of the id accessors of the order records.
 
-#![allow(missing_docs, clippy::all)]
+pub mod compat;
+pub mod current;
+pub mod v1_0;
 
-pub mod strategy {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "tradsys:plugins/strategy",
-    });
-}
-
-pub mod risk_validator {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "tradsys:plugins/risk-validator",
-        with: {
-            "tradsys:plugins/types": crate::bindings::strategy::tradsys::plugins::types,
-            "tradsys:plugins/host": crate::bindings::strategy::tradsys::plugins::host,
-        },
-    });
-}
-
-pub mod matcher {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "tradsys:plugins/matcher",
-        with: {
-            "tradsys:plugins/types": crate::bindings::strategy::tradsys::plugins::types,
-            "tradsys:plugins/host": crate::bindings::strategy::tradsys::plugins::host,
-        },
-    });
-}
-
-pub mod connector {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "tradsys:plugins/connector",
-        with: {
-            "tradsys:plugins/types": crate::bindings::strategy::tradsys::plugins::types,
-            "tradsys:plugins/host": crate::bindings::strategy::tradsys::plugins::host,
-        },
-    });
-}
-
-pub use strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};
-pub use strategy::tradsys::plugins::types;
+pub use current::strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};
+pub use current::strategy::tradsys::plugins::market::Host as MarketImports;
+pub use current::strategy::tradsys::plugins::types;
 
 // The host's one copy of the id accessors of the order records (a plugin
 // author has the SDK's).

@@ -1,0 +1,46 @@
+//! `tradsys:plugins@1.1.0`, the version the host speaks: one module per
+//! world; `types`, `host` and `market` are generated once (under
+//! `strategy`) and shared, so every kind speaks the same Rust types.
+
+#![allow(missing_docs, clippy::all)]
+
+pub mod strategy {
+    wasmtime::component::bindgen!({
+        path: "../wit/v1.1.0",
+        world: "tradsys:plugins/strategy",
+    });
+}
+
+pub mod risk_validator {
+    wasmtime::component::bindgen!({
+        path: "../wit/v1.1.0",
+        world: "tradsys:plugins/risk-validator",
+        with: {
+            "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host": crate::bindings::current::strategy::tradsys::plugins::host,
+            "tradsys:plugins/market": crate::bindings::current::strategy::tradsys::plugins::market,
+        },
+    });
+}
+
+pub mod matcher {
+    wasmtime::component::bindgen!({
+        path: "../wit/v1.1.0",
+        world: "tradsys:plugins/matcher",
+        with: {
+            "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host": crate::bindings::current::strategy::tradsys::plugins::host,
+        },
+    });
+}
+
+pub mod connector {
+    wasmtime::component::bindgen!({
+        path: "../wit/v1.1.0",
+        world: "tradsys:plugins/connector",
+        with: {
+            "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host": crate::bindings::current::strategy::tradsys::plugins::host,
+        },
+    });
+}
