@@ -79,12 +79,12 @@ pub fn inspect(path: &Path, shown: &str) -> Result<Summary, String> {
     loop {
         let record = match decoder.decode_record_ref() {
             Ok(Some(record)) => record,
-            Ok(None) => break,
+            Ok(None) => match read::stopped(shown, &offset, count, None) {
+                Some(damage) => return Err(damage),
+                None => break,
+            },
             Err(e) => {
-                return Err(format!(
-                    "{shown}: corrupt or truncated at byte {} (after record {count}): {e}",
-                    offset.get()
-                ));
+                return Err(read::stopped(shown, &offset, count, Some(&e)).unwrap_or_default());
             }
         };
         count += 1;

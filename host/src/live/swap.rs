@@ -228,6 +228,11 @@ impl Installer<'_> {
             versions.drain(..excess);
         }
         drop(history);
+        // Running first: whoever sees the shadow promoted sees the version too.
+        self.running
+            .lock()
+            .expect("running")
+            .insert(name.clone(), plugin.clone());
         if let Some(candidate) = self.shadows.candidate_digest(&name) {
             let state = if candidate == *plugin.digest() {
                 ShadowState::Promoted
@@ -236,6 +241,5 @@ impl Installer<'_> {
             };
             let _ = self.shadows.end(&name, state);
         }
-        self.running.lock().expect("running").insert(name, plugin);
     }
 }

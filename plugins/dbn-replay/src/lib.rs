@@ -76,6 +76,8 @@ pub struct DbnReplay {
     queued: VecDeque<MarketEvent>,
     clock: u64,
     reported_skips: bool,
+    /// Why the stream cannot go on, once what came before is delivered.
+    failure: Option<String>,
 }
 
 impl Connector for DbnReplay {
@@ -84,8 +86,11 @@ impl Connector for DbnReplay {
     }
 
     fn next_batch(&mut self, max: usize) -> Result<Option<Vec<MarketEvent>>, String> {
-        self.fill(max)?;
+        self.fill(max);
         if self.queued.is_empty() {
+            if let Some(failure) = &self.failure {
+                return Err(failure.clone());
+            }
             self.report_skips();
             return Ok(None);
         }
@@ -266,16 +271,25 @@ impl DbnReplay {
             queued: VecDeque::new(),
             clock: 0,
             reported_skips: false,
+            failure: None,
         })
     }
 
-    /// Decode records until `max` events are queued or the files end.
-    fn fill(&mut self, max: usize) -> Result<(), String> {
+    /// Decode records until `max` events are queued, the files end, or a
+    /// file is found damaged (`failure`, reported once what came before it
+    /// was delivered).
+    fn fill(&mut self, max: usize) {
         let mut out = Vec::new();
-        while self.queued.len() < max && self.index < self.files.len() {
+        while self.failure.is_none() && self.queued.len() < max && self.index < self.files.len() {
             let file = &self.files[self.index];
             if self.reading.is_none() {
-                self.reading = Some(resume(&mut self.mapper, file, self.records)?);
+                match resume(&mut self.mapper, file, self.records) {
+                    Ok(reading) => self.reading = Some(reading),
+                    Err(e) => {
+                        self.failure = Some(e);
+                        return;
+                    }
+                }
             }
             let reading = self.reading.as_mut().expect("a file is open");
             match reading.decoder.decode_record_ref() {
@@ -285,21 +299,24 @@ impl DbnReplay {
                     self.queued.extend(out.drain(..));
                 }
                 Ok(None) => {
+                    if let Some(damage) =
+                        read::stopped(&file.shown, &reading.offset, self.records, None)
+                    {
+                        self.failure = Some(damage);
+                        return;
+                    }
                     self.index += 1;
                     self.records = 0;
                     self.reading = None;
                 }
                 Err(e) => {
-                    return Err(format!(
-                        "{}: corrupt or truncated at byte {} (after record {}): {e}",
-                        file.shown,
-                        reading.offset.get(),
-                        self.records
-                    ));
+                    let failure =
+                        read::stopped(&file.shown, &reading.offset, self.records, Some(&e));
+                    self.failure = failure;
+                    return;
                 }
             }
         }
-        Ok(())
     }
 
     /// Log the records skipped, once, at the end.
@@ -417,17 +434,18 @@ fn resume(mapper: &mut Mapper, file: &DataFile, records: u64) -> Result<Reading,
                 }
             }
             Ok(None) => {
-                return Err(format!(
-                    "{}: the saved position is record {records}, the file has {n}",
-                    file.shown
-                ));
+                return Err(
+                    read::stopped(&file.shown, &offset, n, None).unwrap_or_else(|| {
+                        format!(
+                            "{}: the saved position is record {records}, the file has {n}",
+                            file.shown
+                        )
+                    }),
+                );
             }
             Err(e) => {
-                return Err(format!(
-                    "{}: corrupt or truncated at byte {} (after record {n}): {e}",
-                    file.shown,
-                    offset.get()
-                ));
+                let failure = read::stopped(&file.shown, &offset, n, Some(&e));
+                return Err(failure.unwrap_or_default());
             }
         }
     }
@@ -447,13 +465,8 @@ fn read_definitions(mapper: &mut Mapper, path: &Path, shown: &str) -> Result<(),
                     mapper.definition(def, &mut ignored);
                 }
             }
-            Ok(None) => return Ok(()),
-            Err(e) => {
-                return Err(format!(
-                    "{shown}: corrupt or truncated at byte {} (after record {n}): {e}",
-                    offset.get()
-                ));
-            }
+            Ok(None) => return read::stopped(shown, &offset, n, None).map_or(Ok(()), Err),
+            Err(e) => return Err(read::stopped(shown, &offset, n, Some(&e)).unwrap_or_default()),
         }
     }
 }
