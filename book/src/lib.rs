@@ -231,6 +231,26 @@ impl OrderBook {
         levels.get_key_value(&price).map(level)
     }
 
+    /// The orders resting at `price` on `side` (books of orders only), by id:
+    /// the queue a new order there joins the back of. A scan of the book.
+    pub fn orders_at(&self, side: Side, price: i64) -> Vec<(u64, i64)> {
+        let mut orders: Vec<(u64, i64)> = self
+            .orders
+            .iter()
+            .filter(|(_, o)| o.side == side && o.price == price)
+            .map(|(id, o)| (*id, o.size))
+            .collect();
+        orders.sort_unstable();
+        orders
+    }
+
+    /// Every resting order with its id, in id order (books of orders only).
+    pub fn orders(&self) -> Vec<(u64, Order)> {
+        let mut orders: Vec<(u64, Order)> = self.orders.iter().map(|(id, o)| (*id, *o)).collect();
+        orders.sort_unstable_by_key(|(id, _)| *id);
+        orders
+    }
+
     /// A resting order by its feed id (books of orders only).
     pub fn order(&self, id: u64) -> Option<Order> {
         self.orders.get(&id).copied()

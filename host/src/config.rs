@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::{FaultSettings, LimitSettings, MemorySettings};
 
@@ -40,8 +40,30 @@ pub struct HostConfig {
     pub swap: SwapSettings,
     /// The admin endpoint of a running host.
     pub admin: AdminSettings,
+    /// Where strategy orders trade.
+    pub venue: VenueSettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
+}
+
+/// Where strategy orders trade (`[venue]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VenueModel {
+    /// The matcher simulates the feed's market: it is given every market
+    /// batch (`on-market`) and fills strategy orders against it.
+    #[default]
+    Simulated,
+    /// The matcher is the market: strategy orders trade with each other only.
+    Exchange,
+}
+
+/// The `[venue]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VenueSettings {
+    /// `simulated` (the default) or `exchange`.
+    pub model: VenueModel,
 }
 
 /// The `[run]` table.

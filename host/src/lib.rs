@@ -38,6 +38,7 @@ mod trading;
 pub use config::{
     AdminSettings, ConfigValue, DEFAULT_ADMIN, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED,
     HostConfig, KindLimits, Loading, PluginSettings, RunSettings, SwapSettings, TrustSettings,
+    VenueModel, VenueSettings,
 };
 pub use engine::{CacheOutcome, LoadInfo};
 pub use host::{Host, HostBuilder, InstanceCheck, PluginCheck};

@@ -132,6 +132,13 @@ macro_rules! export_matcher {
                         reports
                     })
                 }
+                fn on_market(events: ::std::vec::Vec<$crate::MarketEvent>) -> ::std::vec::Vec<$crate::OrderEvent> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| {
+                        let mut reports = ::std::vec::Vec::new();
+                        $crate::Matcher::on_market(plugin, &events, &mut reports);
+                        reports
+                    })
+                }
                 fn depth(instrument: u32, levels: u32) -> $crate::BookDepth {
                     $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::Matcher::depth(plugin, instrument, levels))
                 }

@@ -71,6 +71,13 @@ pub trait Matcher: Sized + 'static {
     /// Apply commands in order, pushing every execution report they cause.
     fn execute(&mut self, commands: &[OrderCommand], reports: &mut Vec<OrderEvent>);
 
+    /// The feed's events of one batch (simulated venue only): push the
+    /// reports of resting orders the market reached. By default the matcher
+    /// ignores the feed.
+    fn on_market(&mut self, events: &[MarketEvent], reports: &mut Vec<OrderEvent>) {
+        let _ = (events, reports);
+    }
+
     /// The best `levels` levels of each side of `instrument`'s book.
     fn depth(&self, instrument: u32, levels: u32) -> BookDepth;
 

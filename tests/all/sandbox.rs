@@ -384,7 +384,8 @@ fn a_failed_matcher_halts_trading_rather_than_guess() {
     ];
     let report = session_with(
         &set,
-        "[plugins.hostile-matcher]\nconfig = { fail_at = 30 }\n",
+        // The exchange venue: the matcher gets only `execute` calls to count.
+        "[venue]\nmodel = \"exchange\"\n\n[plugins.hostile-matcher]\nconfig = { fail_at = 30 }\n",
         "4000",
     );
     assert_eq!(report["events"], 4000, "market data keeps flowing");

@@ -220,6 +220,21 @@ impl Matcher {
         }
     }
 
+    /// `on-market`: the reports of resting orders the feed's events reached
+    /// (simulated venue); a 1.0.0 matcher has no such export and reports none.
+    pub fn on_market(
+        &self,
+        store: &mut Store<HostState>,
+        events: &[types::MarketEvent],
+    ) -> Out<Vec<types::OrderEvent>> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_on_market(store, events),
+            Self::V1_0(_) => Ok(Vec::new()),
+        }
+    }
+
     /// `depth`: the best `levels` of an instrument's book in the matcher.
     pub fn depth(
         &self,

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
 use crate::live::{ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
@@ -37,6 +38,8 @@ pub struct Report {
     pub strategies: Vec<StrategyReport>,
     /// Per plugin: calls, faults, latency.
     pub plugins: Vec<PluginReport>,
+    /// Where strategy orders traded: `simulated` or `exchange`.
+    pub venue: VenueModel,
     /// The feed's books at the end, by instrument symbol.
     pub books: BTreeMap<String, BookReport>,
     /// Plugin files refused at load, with reasons.
@@ -124,6 +127,10 @@ pub struct StrategyReport {
     pub rejected: u64,
     /// Fills booked.
     pub fills: u64,
+    /// Of those, fills of its resting orders.
+    pub maker_fills: u64,
+    /// Of those, fills of orders that took liquidity.
+    pub taker_fills: u64,
     /// Realized PnL, decimal.
     pub realized_pnl: String,
     /// Open positions marked at last prices, decimal.
@@ -288,6 +295,8 @@ impl Report {
                     approved: s.counts.approved,
                     rejected: s.counts.rejected,
                     fills: s.ledger.fills(),
+                    maker_fills: s.counts.maker_fills,
+                    taker_fills: s.counts.taker_fills,
                     realized_pnl: decimal(realized, 2),
                     unrealized_pnl: decimal(unrealized, 2),
                     pnl: decimal(realized + unrealized, 2),
@@ -339,6 +348,7 @@ impl Report {
             strategies,
             plugins,
             books: book_reports(market),
+            venue: session.venue(),
             rejected_files: session.rejected_files.clone(),
             unused_plugins: session.unused.clone(),
             swaps: control.swap_log(),
@@ -409,8 +419,15 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "orders: {} submitted, {} approved, {} rejected; {} fills",
-            o.submitted, o.approved, o.rejected, self.fills
+            "orders: {} submitted, {} approved, {} rejected; {} fills ({} venue)",
+            o.submitted,
+            o.approved,
+            o.rejected,
+            self.fills,
+            match self.venue {
+                VenueModel::Simulated => "simulated",
+                VenueModel::Exchange => "exchange",
+            }
         );
         let m = &self.memory;
         let _ = writeln!(

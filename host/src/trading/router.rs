@@ -5,38 +5,28 @@
 //! orders) and turns reports back into the strategy's ids. It keeps what
 //! the host knows of every order (owner, side, price, leaves), each
 //! strategy's account (ledger, counts, working orders, reports waiting to
-//! be delivered), and the market's liquidity: each quote's bid and ask are
-//! posted into the matcher as resting orders owned by "the market", so
-//! strategy orders trade against the connector's prices.
+//! be delivered). The market itself is the matcher's business (the
+//! simulated venue is given the feed, see [`OrderRouter::feed`]).
 //!
 //! It makes no plugin call itself: the matcher is a function handed to
-//! [`OrderRouter::execute`], so the router is tested with a hand-written
-//! matcher (see the tests below).
+//! [`OrderRouter::execute`] and [`OrderRouter::feed`], so the router is
+//! tested with a hand-written matcher (see the tests below).
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::bindings::types::{
     Account as AccountView, CancelOrder, ModifyOrder, NewOrder, OpenOrder, OrderCanceled,
-    OrderCommand, OrderEvent, OrderRejected, OrderType, Position, Quote, RejectReason, Rejection,
-    RiskContext, Side, TimeInForce,
+    OrderCommand, OrderEvent, OrderRejected, Position, RejectReason, Rejection, RiskContext, Side,
 };
 use crate::sandbox::Fault;
 use crate::trading::ledger::Ledger;
 use crate::trading::market::Market;
 
-/// Who owns an order in the matcher.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Owner {
-    /// Liquidity the host posts from the connector's quotes.
-    Market,
-    /// A strategy, by index.
-    Strategy(usize),
-}
-
 /// The host's record of an order sent to the matcher.
 #[derive(Debug, Clone)]
 struct OrderRecord {
-    owner: Owner,
+    /// The strategy that sent it, by index.
+    owner: usize,
     client_id: u64,
     instrument: u32,
     side: Side,
@@ -55,6 +45,10 @@ pub struct StrategyCounts {
     pub approved: u64,
     /// Commands refused by the host or a validator.
     pub rejected: u64,
+    /// Fills of its resting orders (maker).
+    pub maker_fills: u64,
+    /// Fills of its orders that took liquidity (taker).
+    pub taker_fills: u64,
 }
 
 /// One strategy's account at the host.
@@ -95,7 +89,6 @@ pub(crate) struct OrderRouter {
     orders: HashMap<u64, OrderRecord>,
     next_order_id: u64,
     /// Per instrument, the host ids of the market's resting bid and ask.
-    liquidity: Vec<[Option<u64>; 2]>,
     /// Orders finished during the current matcher call, forgotten after it.
     finished: Vec<u64>,
     pub(crate) accounts: Vec<Account>,
@@ -108,7 +101,6 @@ impl OrderRouter {
         Self {
             orders: HashMap::new(),
             next_order_id: 1,
-            liquidity: Vec::new(),
             finished: Vec::new(),
             accounts: (0..strategies).map(|_| Account::default()).collect(),
             counts: OrderCounts::default(),
@@ -267,7 +259,7 @@ impl OrderRouter {
             .into_iter()
             .map(|command| match command {
                 OrderCommand::Submit(o) => {
-                    let id = self.new_order(Owner::Strategy(strategy), &o);
+                    let id = self.new_order(strategy, &o);
                     self.accounts[strategy].ids.insert(o.id, id);
                     OrderCommand::Submit(NewOrder { id, ..o })
                 }
@@ -283,7 +275,7 @@ impl OrderRouter {
             .collect()
     }
 
-    fn new_order(&mut self, owner: Owner, order: &NewOrder) -> u64 {
+    fn new_order(&mut self, owner: usize, order: &NewOrder) -> u64 {
         let id = self.next_order_id;
         self.next_order_id += 1;
         self.orders.insert(
@@ -301,51 +293,30 @@ impl OrderRouter {
         id
     }
 
-    /// The matcher commands that replace the market's resting bid and ask
-    /// with the latest `quotes`: cancels first, so a new bid never trades
-    /// with the market's stale ask. None once trading has halted.
-    pub(crate) fn post_liquidity(&mut self, quotes: &[Quote]) -> Vec<OrderCommand> {
+    /// Book the reports the matcher gave for the feed's events (fills of
+    /// resting orders the simulated market reached); a failed call halts
+    /// trading as a failed `execute` does.
+    pub(crate) fn feed(
+        &mut self,
+        market: &Market,
+        now: u64,
+        name: &str,
+        matcher: impl FnOnce() -> Result<Vec<OrderEvent>, Fault>,
+    ) {
         if self.counts.halted.is_some() {
-            return Vec::new();
+            return;
         }
-        let mut cancels = Vec::with_capacity(quotes.len() * 2);
-        let mut submits = Vec::with_capacity(quotes.len() * 2);
-        for q in quotes {
-            let slot = q.instrument as usize;
-            if self.liquidity.len() <= slot {
-                self.liquidity.resize(slot + 1, [None, None]);
-            }
-            for (side, price, size) in [
-                (Side::Buy, q.bid_price, q.bid_size),
-                (Side::Sell, q.ask_price, q.ask_size),
-            ] {
-                let index = side as usize;
-                if let Some(old) = self.liquidity[slot][index].take()
-                    && self.orders.contains_key(&old)
-                {
-                    cancels.push(OrderCommand::Cancel(CancelOrder {
-                        id: old,
-                        instrument: q.instrument,
-                    }));
-                }
-                if price > 0 && size > 0 {
-                    let order = NewOrder {
-                        id: 0,
-                        instrument: q.instrument,
-                        side,
-                        order_type: OrderType::Limit,
-                        time_in_force: TimeInForce::Gtc,
-                        price,
-                        quantity: size,
-                    };
-                    let id = self.new_order(Owner::Market, &order);
-                    self.liquidity[slot][index] = Some(id);
-                    submits.push(OrderCommand::Submit(NewOrder { id, ..order }));
+        match matcher() {
+            Ok(reports) => {
+                for report in reports {
+                    self.apply_report(report, market, name);
                 }
             }
+            Err(fault) => self.halt(&[], &fault, market, now, name),
         }
-        cancels.append(&mut submits);
-        cancels
+        for id in self.finished.drain(..) {
+            self.orders.remove(&id);
+        }
     }
 
     /// Send host-numbered `commands` to `matcher` (called `name`) and book
@@ -421,7 +392,6 @@ impl OrderRouter {
             };
             self.apply_report(OrderEvent::Canceled(canceled), market, name);
         }
-        self.liquidity.clear();
     }
 
     fn apply_report(&mut self, mut report: OrderEvent, market: &Market, matcher: &str) {
@@ -434,18 +404,16 @@ impl OrderRouter {
         match &report {
             OrderEvent::Accepted(_) => {
                 record.accepted = true;
-                if let Owner::Strategy(i) = record.owner {
-                    self.accounts[i].working.insert(record.client_id, id);
-                }
+                self.accounts[record.owner]
+                    .working
+                    .insert(record.client_id, id);
             }
             OrderEvent::Rejected(r) => {
-                if matches!(record.owner, Owner::Strategy(_)) {
-                    *self
-                        .counts
-                        .venue_rejections
-                        .entry(r.rejection.reason.name())
-                        .or_default() += 1;
-                }
+                *self
+                    .counts
+                    .venue_rejections
+                    .entry(r.rejection.reason.name())
+                    .or_default() += 1;
                 // Refusing a new order ends it; refusing a cancel or modify
                 // leaves the order as it was.
                 done = !record.accepted;
@@ -453,19 +421,19 @@ impl OrderRouter {
             OrderEvent::Filled(f) => {
                 record.leaves = f.leaves_quantity;
                 done = f.leaves_quantity <= 0;
-                if let Owner::Strategy(i) = record.owner {
-                    let multiplier = market
-                        .definition(f.instrument)
-                        .map_or(1, |d| d.multiplier.max(1));
-                    self.accounts[i].ledger.apply_fill(
-                        f.instrument,
-                        f.side,
-                        f.price,
-                        f.quantity,
-                        multiplier,
-                    );
-                    self.counts.fills += 1;
+                let multiplier = market
+                    .definition(f.instrument)
+                    .map_or(1, |d| d.multiplier.max(1));
+                let account = &mut self.accounts[record.owner];
+                account
+                    .ledger
+                    .apply_fill(f.instrument, f.side, f.price, f.quantity, multiplier);
+                if f.maker {
+                    account.counts.maker_fills += 1;
+                } else {
+                    account.counts.taker_fills += 1;
                 }
+                self.counts.fills += 1;
             }
             OrderEvent::Canceled(_) => done = true,
             OrderEvent::Modified(m) => {
@@ -477,14 +445,12 @@ impl OrderRouter {
         if done {
             self.finished.push(id);
         }
-        if let Owner::Strategy(i) = owner {
-            let account = &mut self.accounts[i];
-            if done {
-                account.working.remove(&client_id);
-            }
-            report.set_id(client_id);
-            account.pending.push(report);
+        let account = &mut self.accounts[owner];
+        if done {
+            account.working.remove(&client_id);
         }
+        report.set_id(client_id);
+        account.pending.push(report);
     }
 
     /// The reports waiting for `strategy`, taken.
@@ -496,7 +462,9 @@ impl OrderRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::types::{Fill, InstrumentDefinition, MarketEvent, OrderAccepted, Quote};
+    use crate::bindings::types::{
+        Fill, InstrumentDefinition, MarketEvent, OrderAccepted, OrderType, TimeInForce,
+    };
 
     const U: i64 = 1_000_000_000;
 
@@ -628,35 +596,45 @@ mod tests {
         );
         let later = router.check(0, &buy(4, U, U), &market).unwrap_err();
         assert_eq!(later.reason, RejectReason::InstrumentHalted);
-        assert!(router.post_liquidity(&[quote()]).is_empty());
-    }
-
-    fn quote() -> Quote {
-        Quote {
-            instrument: 0,
-            ts: 0,
-            bid_price: 99 * U,
-            bid_size: U,
-            ask_price: 101 * U,
-            ask_size: U,
-        }
+        let mut asked = false;
+        router.feed(&market, 3, "m", || {
+            asked = true;
+            Ok(Vec::new())
+        });
+        assert!(!asked, "a halted router gives the matcher no more feed");
     }
 
     #[test]
-    fn market_liquidity_is_replaced_cancels_first() {
-        let mut router = OrderRouter::new(0);
-        let first = router.post_liquidity(&[quote()]);
-        assert_eq!(first.len(), 2);
-        let second = router.post_liquidity(&[quote()]);
-        let kinds: Vec<&str> = second
-            .iter()
-            .map(|c| match c {
-                OrderCommand::Cancel(_) => "cancel",
-                OrderCommand::Submit(_) => "submit",
-                OrderCommand::Modify(_) => "modify",
-            })
-            .collect();
-        assert_eq!(kinds, ["cancel", "cancel", "submit", "submit"]);
-        assert_eq!(second[0].id(), first[0].id());
+    fn fills_from_the_feed_are_booked_as_the_matcher_reports_them() {
+        let market = market();
+        let mut router = OrderRouter::new(1);
+        let commands = router.approve(0, vec![buy(1, 99 * U, 2 * U)]);
+        let host_id = commands[0].id();
+        router.execute(commands, &market, 1, "m", |c| {
+            Ok(vec![OrderEvent::Accepted(OrderAccepted {
+                id: c[0].id(),
+                instrument: 0,
+                ts: 1,
+            })])
+        });
+        router.take_pending(0);
+        router.feed(&market, 2, "m", || {
+            Ok(vec![OrderEvent::Filled(Fill {
+                id: host_id,
+                instrument: 0,
+                ts: 2,
+                side: Side::Buy,
+                price: 99 * U,
+                quantity: U,
+                leaves_quantity: U,
+                maker: true,
+            })])
+        });
+        let reports = router.take_pending(0);
+        assert!(
+            matches!(reports.as_slice(), [OrderEvent::Filled(f)] if f.id == 1 && f.maker),
+            "{reports:?}"
+        );
+        assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
     }
 }

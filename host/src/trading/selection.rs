@@ -1,5 +1,7 @@
 //! Which installed plugins a session uses: the connector `run.connector`
-//! names, the matcher (`run.matcher`, or the only one installed), the
+//! names, the matcher (`run.matcher`, or the only one installed, or among
+//! several the venue model's own: `sim-venue` simulated, `fifo-matcher` for
+//! an exchange), the
 //! strategies and validators `run.strategies` and `run.validators` name (by
 //! default every installed one). A name that is missing, refused or of
 //! another kind is an error that says which.
@@ -9,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 
-use crate::config::RunSettings;
+use crate::config::{RunSettings, VenueModel};
 use crate::loading::{Plugin, Registry};
 use crate::policy::PluginKind;
 
@@ -24,8 +26,12 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
-    /// Pick from `registry` as `settings` say.
-    pub(crate) fn pick(registry: &Registry, settings: &RunSettings) -> Result<Self> {
+    /// Pick from `registry` as `settings` say, for a `venue`.
+    pub(crate) fn pick(
+        registry: &Registry,
+        settings: &RunSettings,
+        venue: VenueModel,
+    ) -> Result<Self> {
         let names = |kind| {
             registry
                 .of_kind(kind)
@@ -60,10 +66,19 @@ impl Selection {
             },
             (None, [only]) => (*only).clone(),
             (None, []) => bail!("no matcher is installed"),
-            (None, _) => bail!(
-                "several matchers are installed ({}); set run.matcher",
-                names(PluginKind::Matcher)
-            ),
+            (None, several) => {
+                let own = match venue {
+                    VenueModel::Simulated => "sim-venue",
+                    VenueModel::Exchange => "fifo-matcher",
+                };
+                match several.iter().find(|p| p.name() == own) {
+                    Some(p) => (*p).clone(),
+                    None => bail!(
+                        "several matchers are installed ({}); set run.matcher",
+                        names(PluginKind::Matcher)
+                    ),
+                }
+            }
         };
         let strategies = chosen(
             registry,

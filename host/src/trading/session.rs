@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 
 use crate::bindings::types::{MarketEvent, OrderCommand, RejectReason, Rejection, Verdict};
-use crate::config::{HostConfig, RunSettings};
+use crate::config::{HostConfig, RunSettings, VenueModel};
 use crate::engine::Runtime;
 use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
@@ -54,6 +54,7 @@ pub(crate) struct Counters {
 /// A session over the plugins of a registry.
 pub struct Session {
     settings: RunSettings,
+    venue: VenueModel,
     pub(crate) slots: Slots,
     pub(crate) market: Market,
     groups: WholeGroups,
@@ -73,7 +74,7 @@ impl Session {
     /// Pick the session's plugins from `registry` as `config` says.
     pub fn new(runtime: Arc<Runtime>, registry: &Registry, config: &HostConfig) -> Result<Self> {
         let settings = config.run.clone();
-        let selection = Selection::pick(registry, &settings)?;
+        let selection = Selection::pick(registry, &settings, config.venue.model)?;
         let preloader = registry.prepare(&runtime, settings.loading);
         let running = selection
             .all()
@@ -108,6 +109,7 @@ impl Session {
             router: OrderRouter::new(slots.strategies.len()),
             slots,
             settings,
+            venue: config.venue.model,
             market: Market::new(runtime.books().clone()),
             groups: WholeGroups::default(),
             control: ControlPlane::new(env, running),
@@ -246,6 +248,11 @@ impl Session {
         &self.runtime
     }
 
+    /// Where its strategy orders trade.
+    pub fn venue(&self) -> VenueModel {
+        self.venue
+    }
+
     /// The run settings the session was made with.
     pub fn settings(&self) -> &RunSettings {
         &self.settings
@@ -282,8 +289,9 @@ impl Session {
         }
         self.counts.events += ingested.feed_events as u64;
         self.counts.batches += 1;
-        let liquidity = self.router.post_liquidity(&ingested.last_quotes);
-        self.execute(liquidity);
+        if self.venue == VenueModel::Simulated {
+            self.feed_matcher(events);
+        }
 
         for i in 0..self.slots.strategies.len() {
             let strategy = &mut self.slots.strategies[i];
@@ -425,6 +433,18 @@ impl Session {
     }
 
     /// Send host-numbered commands to the matcher and book what comes back.
+    /// The simulated venue sees the batch; the fills it reports are booked.
+    fn feed_matcher(&mut self, events: &[MarketEvent]) {
+        let matcher = &mut self.slots.matcher;
+        let plugin = matcher.plugin().clone();
+        let now = self.runtime.clock().now();
+        self.router.feed(&self.market, now, plugin.name(), || {
+            matcher
+                .call(|b, s| b.on_market(s, events))
+                .and_then(|reports| matcher.limit_output(reports))
+        });
+    }
+
     fn execute(&mut self, commands: Vec<OrderCommand>) {
         let matcher = &mut self.slots.matcher;
         let plugin = matcher.plugin().clone();

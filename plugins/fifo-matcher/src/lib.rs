@@ -30,6 +30,14 @@
 //!
 //! Self-trades are not prevented: order ids are opaque to the matcher.
 //!
+//! The market (simulated venue, `on_market`): the last quote of each
+//! instrument in a batch replaces the market's own resting orders at the
+//! touch (bid and ask, the displayed sizes), so strategy orders trade at the
+//! feed's prices up to the displayed size, and a new touch that crosses a
+//! resting strategy order fills it. The market's orders (ids with the top
+//! bit set) and their reports stay inside the matcher. For book data use
+//! `sim-venue`, which keeps the feed's queues.
+//!
 //! Config keys: none. Any entries the host passes (such as `seed`) are ignored.
 
 mod book;
@@ -39,23 +47,66 @@ use std::collections::BTreeMap;
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    BookDepth, Config, Matcher, OrderCommand, OrderEvent, OrderType, RejectReason, host,
+    BookDepth, CancelOrder, Config, MarketEvent, Matcher, NewOrder, OrderCommand, OrderEvent,
+    OrderType, Quote, RejectReason, Side, TimeInForce, host,
 };
 
 use crate::book::Book;
 use crate::report::Reporter;
 
-/// Version byte leading the `save_state` format.
-const FORMAT_VERSION: u8 = 1;
+/// Version byte leading the `save_state` format (1: books only).
+const FORMAT_VERSION: u8 = 2;
+
+/// The top bit marks the market's own orders: host order ids never set it.
+pub const MARKET: u64 = 1 << 63;
 
 /// The FIFO matcher: one book per instrument id. It has no configuration.
 #[derive(Debug, Default)]
 pub struct FifoMatcher {
     /// Books by instrument id, in id order so that state is deterministic.
     books: BTreeMap<u32, Book>,
+    /// The market's resting orders per instrument: (bid, ask).
+    touch: BTreeMap<u32, [Option<u64>; 2]>,
+    /// Orders the market posted so far (numbers its ids).
+    market_orders: u64,
 }
 
 impl FifoMatcher {
+    /// Replace the market's orders of `q.instrument` with the quote's touch.
+    fn post_touch(&mut self, q: &Quote, ts: u64, out: &mut Vec<OrderEvent>) {
+        let previous = self.touch.remove(&q.instrument).unwrap_or_default();
+        for id in previous.into_iter().flatten() {
+            let cancel = OrderCommand::Cancel(CancelOrder {
+                id,
+                instrument: q.instrument,
+            });
+            self.execute_one(&cancel, ts, out);
+        }
+        let mut posted = [None, None];
+        for (slot, side, price, size) in [
+            (0, Side::Buy, q.bid_price, q.bid_size),
+            (1, Side::Sell, q.ask_price, q.ask_size),
+        ] {
+            if price <= 0 || size <= 0 {
+                continue;
+            }
+            self.market_orders += 1;
+            let id = MARKET | self.market_orders;
+            let order = OrderCommand::Submit(NewOrder {
+                id,
+                instrument: q.instrument,
+                side,
+                order_type: OrderType::Limit,
+                time_in_force: TimeInForce::Gtc,
+                price,
+                quantity: size,
+            });
+            self.execute_one(&order, ts, out);
+            posted[slot] = Some(id);
+        }
+        self.touch.insert(q.instrument, posted);
+    }
+
     fn execute_one(&mut self, command: &OrderCommand, ts: u64, out: &mut Vec<OrderEvent>) {
         match command {
             OrderCommand::Submit(order) => {
@@ -118,9 +169,26 @@ impl Matcher for FifoMatcher {
 
     fn execute(&mut self, commands: &[OrderCommand], reports: &mut Vec<OrderEvent>) {
         let ts = host::now();
+        let from = reports.len();
         for command in commands {
             self.execute_one(command, ts, reports);
         }
+        drop_market_reports(reports, from);
+    }
+
+    fn on_market(&mut self, events: &[MarketEvent], reports: &mut Vec<OrderEvent>) {
+        let mut last: BTreeMap<u32, &Quote> = BTreeMap::new();
+        for event in events {
+            if let MarketEvent::Quote(q) = event {
+                last.insert(q.instrument, q);
+            }
+        }
+        let ts = host::now();
+        let from = reports.len();
+        for q in last.into_values() {
+            self.post_touch(q, ts, reports);
+        }
+        drop_market_reports(reports, from);
     }
 
     fn depth(&self, instrument: u32, levels: u32) -> BookDepth {
@@ -136,7 +204,8 @@ impl Matcher for FifoMatcher {
     }
 
     /// Format: the version byte, the number of books, then per book (in
-    /// instrument order) its instrument id and [`Book::encode`]'s encoding.
+    /// instrument order) its instrument id and [`Book::encode`]'s encoding;
+    /// then the market's order count and its resting orders per instrument.
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
         w.u8(FORMAT_VERSION);
@@ -145,6 +214,16 @@ impl Matcher for FifoMatcher {
             w.u32(instrument);
             book.encode(&mut w);
         }
+        w.u64(self.market_orders);
+        w.u32(u32::try_from(self.touch.len()).unwrap_or(u32::MAX));
+        for (&instrument, ids) in &self.touch {
+            w.u32(instrument);
+            for id in ids {
+                w.option(*id, |w, id| {
+                    w.u64(id);
+                });
+            }
+        }
         w.finish()
     }
 
@@ -152,7 +231,12 @@ impl Matcher for FifoMatcher {
     /// books stay as they were.
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        r.format(FORMAT_VERSION)?;
+        let version = r.u8()?;
+        if version != 1 && version != FORMAT_VERSION {
+            return Err(format!(
+                "state format {version}, this version reads 1 and 2"
+            ));
+        }
         let count = r.u32()?;
         let mut books = BTreeMap::new();
         let mut previous: Option<u32> = None;
@@ -164,10 +248,28 @@ impl Matcher for FifoMatcher {
             previous = Some(instrument);
             books.insert(instrument, Book::decode(&mut r)?);
         }
+        let (mut market_orders, mut touch) = (0, BTreeMap::new());
+        if version == FORMAT_VERSION {
+            market_orders = r.u64()?;
+            for _ in 0..r.u32()? {
+                let instrument = r.u32()?;
+                let mut ids = [None, None];
+                for id in &mut ids {
+                    *id = if r.bool()? { Some(r.u64()?) } else { None };
+                }
+                touch.insert(instrument, ids);
+            }
+        }
         r.finish()?;
-        self.books = books;
+        (self.books, self.touch, self.market_orders) = (books, touch, market_orders);
         Ok(())
     }
+}
+
+/// Keep from `reports[from..]` only those of orders that are not the market's.
+fn drop_market_reports(reports: &mut Vec<OrderEvent>, from: usize) {
+    let tail = reports.split_off(from);
+    reports.extend(tail.into_iter().filter(|r| r.id() & MARKET == 0));
 }
 
 tradsys_sdk::export_matcher!(FifoMatcher);

@@ -622,6 +622,10 @@ fn load_of_garbage_fails_and_keeps_the_books() {
     let mut crossed = matcher();
     run(&mut crossed, &[buy(1, 100, 1)]);
     let mut crossed_state = crossed.save_state();
+    // As format 1 (the books alone): drop the market's part (its order count
+    // and an empty table), so the books end the state.
+    crossed_state.truncate(crossed_state.len() - 12);
+    crossed_state[0] = 1;
     // Rewrite the single bid's price (after version, book count, instrument
     // and bid level count) to 200 and append an ask level at 150.
     let price_at = 1 + 4 + 4 + 4;
@@ -774,4 +778,50 @@ fn cancels_empty_a_large_book() {
     m.execute(&cancels, &mut reports);
     assert!(reports.iter().all(|r| matches!(r, OrderEvent::Canceled(_))));
     assert_eq!(depth(&m, 1), (vec![], vec![]));
+}
+
+#[test]
+fn the_market_posts_the_touch_and_its_orders_stay_inside() {
+    use tradsys_sdk::{MarketEvent, Quote};
+    let quote = |bid: i64, ask: i64| {
+        MarketEvent::Quote(Quote {
+            instrument: 0,
+            ts: 1,
+            bid_price: from_units(bid),
+            bid_size: from_units(5),
+            ask_price: from_units(ask),
+            ask_size: from_units(5),
+        })
+    };
+    let mut m = matcher();
+    let mut reports = Vec::new();
+    m.on_market(&[quote(99, 101), quote(100, 102)], &mut reports);
+    assert!(
+        reports.is_empty(),
+        "the market's own reports stay inside: {reports:?}"
+    );
+    let depth = m.depth(0, 5);
+    assert_eq!(depth.bids.len(), 1, "only the last quote's touch rests");
+    assert_eq!(depth.bids[0].price, from_units(100));
+    // A buy at the ask trades with the market's ask; only our reports return.
+    let mut reports = Vec::new();
+    m.execute(&[buy(7, 102, 2)], &mut reports);
+    assert!(reports.iter().all(|r| r.id() == 7), "{reports:?}");
+    assert!(
+        reports
+            .iter()
+            .any(|r| matches!(r, OrderEvent::Filled(f) if !f.maker))
+    );
+    // A resting bid is filled (as maker) when the touch moves through it.
+    run(&mut m, &[buy(8, 101, 1)]);
+    let mut reports = Vec::new();
+    m.on_market(&[quote(99, 100)], &mut reports);
+    assert!(
+        matches!(reports.as_slice(), [OrderEvent::Filled(f)] if f.id == 8 && f.maker && f.price == from_units(101)),
+        "{reports:?}"
+    );
+    // Its state survives a swap.
+    let mut copy = matcher();
+    copy.load_state(&m.save_state()).unwrap();
+    assert_eq!(copy.save_state(), m.save_state());
 }
