@@ -64,6 +64,69 @@ pub enum VenueModel {
 pub struct VenueSettings {
     /// `simulated` (the default) or `exchange`.
     pub model: VenueModel,
+    /// Fees by instrument symbol (`[venue.fees.ESH4]`); none by default.
+    pub fees: BTreeMap<String, FeeSettings>,
+}
+
+/// What a fill costs on one instrument (`[venue.fees.SYMBOL]`): basis
+/// points of its notional plus an amount per unit of quantity, for fills
+/// of resting orders (maker) and of orders that took liquidity (taker). A
+/// negative amount is a rebate. Given as numbers or decimal strings and
+/// kept as fixed-point (nine decimals), like every amount of money.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeeSettings {
+    /// Maker fee, basis points of notional.
+    #[serde(deserialize_with = "fixed")]
+    pub maker_bps: i64,
+    /// Taker fee, basis points of notional.
+    #[serde(deserialize_with = "fixed")]
+    pub taker_bps: i64,
+    /// Maker fee per unit of quantity (per contract, per share).
+    #[serde(deserialize_with = "fixed")]
+    pub maker_per_unit: i64,
+    /// Taker fee per unit of quantity.
+    #[serde(deserialize_with = "fixed")]
+    pub taker_per_unit: i64,
+}
+
+/// A decimal (number or string) as fixed-point with nine decimals, exactly.
+fn fixed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let text = match ConfigValue::deserialize(d)? {
+        ConfigValue::Text(t) => t,
+        ConfigValue::Integer(i) => i.to_string(),
+        ConfigValue::Float(f) => f.to_string(),
+        ConfigValue::Bool(_) => return Err(serde::de::Error::custom("expected a number")),
+    };
+    parse_fixed(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a decimal number")))
+}
+
+/// `-1.25` → `-1_250_000_000`; at most nine decimals.
+pub fn parse_fixed(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 9
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: i64 = format!("{frac:0<9}").parse().ok()?;
+    let value = whole.checked_mul(1_000_000_000)?.checked_add(frac)?;
+    Some(if negative { -value } else { value })
 }
 
 /// The `[run]` table.
@@ -323,6 +386,29 @@ impl HostConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fees_are_exact_decimals() {
+        assert_eq!(parse_fixed("0.85"), Some(850_000_000));
+        assert_eq!(parse_fixed("-1.5"), Some(-1_500_000_000));
+        assert_eq!(parse_fixed("2"), Some(2_000_000_000));
+        assert_eq!(parse_fixed("0.0000000001"), None, "ten decimals");
+        assert_eq!(parse_fixed("1e3"), None);
+        let config: HostConfig =
+            toml::from_str("[venue.fees.ESH4]\ntaker_per_unit = 0.85\nmaker_bps = \"-0.2\"\n")
+                .unwrap();
+        let fees = config.venue.fees["ESH4"];
+        assert_eq!(
+            (fees.taker_per_unit, fees.maker_bps),
+            (850_000_000, -200_000_000)
+        );
+        let bad = toml::from_str::<HostConfig>("[venue.fees.X]\ntaker_bps = \"lots\"\n");
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("`lots` is not a decimal number")
+        );
+    }
 
     #[test]
     fn the_documented_example_parses() {

@@ -15,4 +15,5 @@ mod signing;
 mod swap;
 mod tidy;
 mod validation;
+mod venue;
 mod versions;

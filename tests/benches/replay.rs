@@ -1,7 +1,8 @@
 //! Databento replay on the ES MBO day (`../shared/data`, skipped without it):
 //! - decoding: the `dbn-replay` crate draining the file inside the connector
 //!   (a component, metered) and the same crate compiled natively, in one run;
-//! - a session: the example strategies on the file, events per second.
+//! - a session: the example strategies on the file (the simulated venue,
+//!   `sim-venue`), events per second.
 //!
 //! Prints medians of repeated runs and the ratio. Run with `cargo xtask bench`.
 
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tradsys_host::testing::{Connector, PluginInstance, Registry, Runtime};
-use tradsys_host::{ConfigValue, HostConfig, PluginSettings, Session, TrustPolicy, TrustSettings};
+use tradsys_host::{ConfigValue, HostConfig, Session, TrustPolicy, TrustSettings};
 use tradsys_sdk::Connector as _;
 
 const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
@@ -39,18 +40,17 @@ fn seconds(reps: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
+/// The ES day with the examples sized for it (`host/es-replay.toml`).
 fn config(data: &Path) -> HostConfig {
-    let mut config = HostConfig::default();
+    let sized = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/es-replay.toml");
+    let mut config = HostConfig::load(&sized).expect("host/es-replay.toml");
     config.run.connector = "dbn-replay".into();
     config.run.events = 0;
-    let mut settings = PluginSettings {
-        read_dir: Some(data.to_path_buf()),
-        ..PluginSettings::default()
-    };
+    let settings = config.plugins.entry("dbn-replay".into()).or_default();
+    settings.read_dir = Some(data.to_path_buf());
     settings
         .config
         .insert("file".into(), ConfigValue::Text(ES.into()));
-    config.plugins.insert("dbn-replay".into(), settings);
     config
 }
 
@@ -125,7 +125,22 @@ fn main() {
         })
         .collect();
     println!(
-        "session on the ES day with the example strategies and validators: {:.0} events/s (median of 5)",
+        "session on the ES day (sim-venue, the examples sized by host/es-replay.toml): {:.0} events/s (median of 5)",
+        median(sessions)
+    );
+
+    let mut synthetic = HostConfig::default();
+    synthetic.run.events = 200_000;
+    let registry = self::registry(&synthetic);
+    let sessions: Vec<f64> = (0..5)
+        .map(|_| {
+            let mut session = Session::new(runtime.clone(), &registry, &synthetic).unwrap();
+            session.run().unwrap();
+            session.report().timing.events_per_second
+        })
+        .collect();
+    println!(
+        "session on the synthetic market, 200,000 events (sim-venue, default configs): {:.0} events/s (median of 5)",
         median(sessions)
     );
 }

@@ -27,6 +27,7 @@ pub struct Ledger {
     holdings: BTreeMap<u32, Holding>,
     cash: i128,
     realized: i128,
+    fees: i128,
     fills: u64,
 }
 
@@ -69,6 +70,18 @@ impl Ledger {
         if h.quantity == 0 {
             h.average_price = 0;
         }
+    }
+
+    /// Pay a fee (a negative one is a rebate): out of cash and realized PnL.
+    pub fn charge(&mut self, fee: i128) {
+        self.cash -= fee;
+        self.realized -= fee;
+        self.fees += fee;
+    }
+
+    /// Fees paid so far (net of rebates).
+    pub fn fees(&self) -> i128 {
+        self.fees
     }
 
     /// Net holding in `instrument`.

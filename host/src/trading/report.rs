@@ -131,6 +131,10 @@ pub struct StrategyReport {
     pub maker_fills: u64,
     /// Of those, fills of orders that took liquidity.
     pub taker_fills: u64,
+    /// Mean market time from acceptance to a maker fill, ms (none without one).
+    pub avg_queue_wait_ms: Option<f64>,
+    /// Fees paid, net of rebates, decimal (in the realized PnL).
+    pub fees: String,
     /// Realized PnL, decimal.
     pub realized_pnl: String,
     /// Open positions marked at last prices, decimal.
@@ -297,6 +301,9 @@ impl Report {
                     fills: s.ledger.fills(),
                     maker_fills: s.counts.maker_fills,
                     taker_fills: s.counts.taker_fills,
+                    avg_queue_wait_ms: (s.counts.maker_fills > 0)
+                        .then(|| s.counts.queue_wait_ns as f64 / s.counts.maker_fills as f64 / 1e6),
+                    fees: decimal(s.ledger.fees(), 2),
                     realized_pnl: decimal(realized, 2),
                     unrealized_pnl: decimal(unrealized, 2),
                     pnl: decimal(realized + unrealized, 2),
@@ -460,7 +467,7 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\nstrategy            orders approved rejected  fills   realized unrealized        pnl  positions"
+            "\nstrategy            orders approved rejected  fills  maker   realized unrealized        pnl     fees  positions"
         );
         for s in &self.strategies {
             let positions: Vec<String> = s
@@ -470,15 +477,17 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 out,
-                "{:<18} {:>7} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10}  {}",
+                "{:<18} {:>7} {:>8} {:>8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>8}  {}",
                 s.name,
                 s.submitted,
                 s.approved,
                 s.rejected,
                 s.fills,
+                s.maker_fills,
                 s.realized_pnl,
                 s.unrealized_pnl,
                 s.pnl,
+                s.fees,
                 if positions.is_empty() {
                     "flat".to_string()
                 } else {

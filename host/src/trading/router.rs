@@ -18,6 +18,7 @@ use crate::bindings::types::{
     Account as AccountView, CancelOrder, ModifyOrder, NewOrder, OpenOrder, OrderCanceled,
     OrderCommand, OrderEvent, OrderRejected, Position, RejectReason, Rejection, RiskContext, Side,
 };
+use crate::config::FeeSettings;
 use crate::sandbox::Fault;
 use crate::trading::ledger::Ledger;
 use crate::trading::market::Market;
@@ -34,6 +35,8 @@ struct OrderRecord {
     leaves: i64,
     /// The matcher accepted it (a later rejection refuses a cancel or modify, not the order).
     accepted: bool,
+    /// When it was accepted (its wait in the queue starts).
+    accepted_ts: u64,
 }
 
 /// Counters of one strategy.
@@ -49,6 +52,8 @@ pub struct StrategyCounts {
     pub maker_fills: u64,
     /// Fills of its orders that took liquidity (taker).
     pub taker_fills: u64,
+    /// Market time from acceptance to each maker fill, summed, ns.
+    pub queue_wait_ns: u128,
 }
 
 /// One strategy's account at the host.
@@ -88,9 +93,10 @@ pub(crate) struct OrderCounts {
 pub(crate) struct OrderRouter {
     orders: HashMap<u64, OrderRecord>,
     next_order_id: u64,
-    /// Per instrument, the host ids of the market's resting bid and ask.
     /// Orders finished during the current matcher call, forgotten after it.
     finished: Vec<u64>,
+    /// Fees by instrument symbol.
+    fees: BTreeMap<String, FeeSettings>,
     pub(crate) accounts: Vec<Account>,
     pub(crate) counts: OrderCounts,
 }
@@ -102,6 +108,7 @@ impl OrderRouter {
             orders: HashMap::new(),
             next_order_id: 1,
             finished: Vec::new(),
+            fees: BTreeMap::new(),
             accounts: (0..strategies).map(|_| Account::default()).collect(),
             counts: OrderCounts::default(),
         }
@@ -288,6 +295,7 @@ impl OrderRouter {
                 price: order.price,
                 leaves: order.quantity,
                 accepted: false,
+                accepted_ts: 0,
             },
         );
         id
@@ -402,8 +410,9 @@ impl OrderRouter {
         };
         let mut done = false;
         match &report {
-            OrderEvent::Accepted(_) => {
+            OrderEvent::Accepted(a) => {
                 record.accepted = true;
+                record.accepted_ts = a.ts;
                 self.accounts[record.owner]
                     .working
                     .insert(record.client_id, id);
@@ -428,8 +437,18 @@ impl OrderRouter {
                 account
                     .ledger
                     .apply_fill(f.instrument, f.side, f.price, f.quantity, multiplier);
+                let fees = market
+                    .definition(f.instrument)
+                    .and_then(|d| self.fees.get(&d.symbol));
+                if let Some(fees) = fees {
+                    account
+                        .ledger
+                        .charge(fee(fees, f.maker, f.price, f.quantity, multiplier));
+                }
                 if f.maker {
                     account.counts.maker_fills += 1;
+                    account.counts.queue_wait_ns +=
+                        u128::from(f.ts.saturating_sub(record.accepted_ts));
                 } else {
                     account.counts.taker_fills += 1;
                 }
@@ -453,10 +472,29 @@ impl OrderRouter {
         account.pending.push(report);
     }
 
+    /// Charge fills by `fees` (by instrument symbol).
+    pub(crate) fn with_fees(mut self, fees: BTreeMap<String, FeeSettings>) -> Self {
+        self.fees = fees;
+        self
+    }
+
     /// The reports waiting for `strategy`, taken.
     pub(crate) fn take_pending(&mut self, strategy: usize) -> Vec<OrderEvent> {
         std::mem::take(&mut self.accounts[strategy].pending)
     }
+}
+
+/// The fee of a fill: basis points of its notional plus an amount per unit.
+fn fee(fees: &FeeSettings, maker: bool, price: i64, quantity: i64, multiplier: i64) -> i128 {
+    const SCALE: i128 = 1_000_000_000;
+    let (bps, per_unit) = if maker {
+        (fees.maker_bps, fees.maker_per_unit)
+    } else {
+        (fees.taker_bps, fees.taker_per_unit)
+    };
+    let notional = i128::from(price) * i128::from(quantity) * i128::from(multiplier) / SCALE;
+    notional * i128::from(bps) / SCALE / 10_000
+        + i128::from(per_unit) * i128::from(quantity) / SCALE
 }
 
 #[cfg(test)]

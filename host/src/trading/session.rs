@@ -106,7 +106,7 @@ impl Session {
                 .collect(),
         };
         Ok(Self {
-            router: OrderRouter::new(slots.strategies.len()),
+            router: OrderRouter::new(slots.strategies.len()).with_fees(config.venue.fees.clone()),
             slots,
             settings,
             venue: config.venue.model,

@@ -1,0 +1,180 @@
+//! The venue models: the simulated venue (`sim-venue`) over replayed book
+//! data and bars, and the exchange venue (strategies trade only with each
+//! other).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::common::{DEFAULT_SET, plugin_dir_with, run_report, strategy, workspace_root};
+
+fn shared_data() -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/data");
+    if dir.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst").is_file() {
+        Some(dir.canonicalize().unwrap())
+    } else {
+        eprintln!("skipping: ../shared/data (the recorded market data) is absent");
+        None
+    }
+}
+
+/// The example set with `matcher` as its matcher and `extra` plugins.
+fn set(matcher: &str, extra: &[&str]) -> tempfile::TempDir {
+    let mut names: Vec<&str> = DEFAULT_SET
+        .iter()
+        .copied()
+        .filter(|n| *n != "fifo-matcher")
+        .collect();
+    names.push(matcher);
+    names.extend_from_slice(extra);
+    plugin_dir_with(&names)
+}
+
+fn count(report: &serde_json::Value, name: &str, field: &str) -> u64 {
+    strategy(report, name)[field].as_u64().unwrap()
+}
+
+#[test]
+fn on_the_es_day_passive_orders_wait_in_the_queue_and_some_fill() {
+    let Some(data) = shared_data() else { return };
+    let dir = set("sim-venue", &["dbn-replay"]);
+    let sized = workspace_root().join("host/es-replay.toml");
+    let file = data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst");
+    let report = run_report(
+        dir.path(),
+        &[
+            "--config",
+            sized.to_str().unwrap(),
+            "--replay",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(report["venue"], "simulated");
+    let matcher = report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "matcher")
+        .unwrap();
+    assert_eq!(matcher["name"], "sim-venue");
+    // momentum rests GTC orders at the touch: they queue, and some fill.
+    let (maker, submitted) = (
+        count(&report, "momentum", "maker_fills"),
+        count(&report, "momentum", "submitted"),
+    );
+    assert!(maker > 0, "{}", strategy(&report, "momentum"));
+    assert!(
+        maker * 2 < submitted,
+        "most wait or are re-priced: {maker} of {submitted}"
+    );
+    // ma-crossover sends marketable IOC orders: it takes.
+    assert!(count(&report, "ma-crossover", "taker_fills") > 0);
+    for name in ["ma-crossover", "momentum", "mean-reversion"] {
+        let s = strategy(&report, name);
+        assert_eq!(
+            s["fills"].as_u64(),
+            Some(count(&report, name, "maker_fills") + count(&report, name, "taker_fills")),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn the_btc_bar_file_trades_and_fills() {
+    let Some(data) = shared_data() else { return };
+    let dir = set("sim-venue", &["csv-replay"]);
+    let config = dir.path().join("bars.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nconnector = \"csv-replay\"\n\n[plugins.csv-replay]\nread_dir = {:?}\nconfig = {{ file = \"btc-perp-2022-01-1m.csv\" }}\n\n[plugins.max-notional]\nconfig = {{ max_notional = 100000000 }}\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let report = run_report(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "--events", "30000"],
+    );
+    assert!(
+        report["fills"].as_u64().unwrap() > 0,
+        "{}",
+        report["orders"]
+    );
+}
+
+#[test]
+fn an_exchange_venue_matches_strategies_only_with_each_other() {
+    let dir = set("fifo-matcher", &[]);
+    let config = dir.path().join("exchange.toml");
+    std::fs::write(&config, "[venue]\nmodel = \"exchange\"\n").unwrap();
+    let report = run_report(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "--events", "20000"],
+    );
+    assert_eq!(report["venue"], "exchange");
+    // Every lot bought was sold by another strategy: positions net to zero.
+    let mut net: BTreeMap<String, f64> = BTreeMap::new();
+    for s in report["strategies"].as_array().unwrap() {
+        for p in s["positions"].as_array().unwrap() {
+            let q: f64 = p["quantity"].as_str().unwrap().parse().unwrap();
+            *net.entry(p["instrument"].as_str().unwrap().to_string())
+                .or_default() += q;
+        }
+    }
+    assert!(net.values().all(|q| *q == 0.0), "{net:?}");
+    // And every fill has a maker and a taker side among the strategies.
+    let (mut maker, mut taker) = (0, 0);
+    for s in report["strategies"].as_array().unwrap() {
+        maker += s["maker_fills"].as_u64().unwrap();
+        taker += s["taker_fills"].as_u64().unwrap();
+    }
+    assert!(
+        maker > 0 && taker > 0,
+        "strategies crossed each other: {maker} {taker}"
+    );
+}
+
+#[test]
+fn fees_are_booked_in_the_ledger_per_instrument() {
+    let Some(data) = shared_data() else { return };
+    let dir = set("sim-venue", &["dbn-replay"]);
+    let sized = std::fs::read_to_string(workspace_root().join("host/es-replay.toml")).unwrap();
+    let with_fees = dir.path().join("fees.toml");
+    std::fs::write(
+        &with_fees,
+        format!("{sized}\n[venue.fees.ESH4]\nmaker_per_unit = 0.25\ntaker_per_unit = \"0.85\"\n"),
+    )
+    .unwrap();
+    let file = data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst");
+    let run = |config: &std::path::Path| {
+        run_report(
+            dir.path(),
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "--replay",
+                file.to_str().unwrap(),
+            ],
+        )
+    };
+    let free = run(&workspace_root().join("host/es-replay.toml"));
+    let charged = run(&with_fees);
+    let money =
+        |s: &serde_json::Value, key: &str| -> f64 { s[key].as_str().unwrap().parse().unwrap() };
+    for name in ["ma-crossover", "momentum", "mean-reversion"] {
+        let (a, b) = (strategy(&free, name), strategy(&charged, name));
+        assert_eq!(a["fills"], b["fills"], "fees change no fill");
+        let fees = money(b, "fees");
+        let lower =
+            0.25 * b["maker_fills"].as_f64().unwrap() + 0.85 * b["taker_fills"].as_f64().unwrap();
+        assert!(
+            fees >= lower - 1e-9 && fees > 0.0,
+            "{name}: fees {fees}, at least {lower}"
+        );
+        let realized = money(a, "realized_pnl") - fees;
+        assert!(
+            (realized - money(b, "realized_pnl")).abs() < 0.011,
+            "{name}: {a} / {b}"
+        );
+    }
+}
