@@ -274,3 +274,15 @@ pub fn artifacts(dir: &Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+/// `../shared/data` (the recorded market data beside the checkout) when it
+/// holds `file`; `None`, with a message, when it does not (a user's clone).
+pub fn shared_data(file: &str) -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/data");
+    if dir.join(file).is_file() {
+        Some(dir.canonicalize().unwrap())
+    } else {
+        eprintln!("skipping: ../shared/data/{file} (the recorded market data) is absent");
+        None
+    }
+}

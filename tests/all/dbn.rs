@@ -2,23 +2,11 @@
 //! --replay`, `tradsys inspect-data`, and the host's books in the report.
 //! The recorded files are in ../shared/data (skipped when it is absent).
 
-use std::path::PathBuf;
-
 use crate::common::{
-    DEFAULT_SET, plugin_dir_with, run_report, tradsys, tradsys_run, workspace_root,
+    DEFAULT_SET, plugin_dir_with, run_report, shared_data, tradsys, tradsys_run, workspace_root,
 };
 
 const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/data");
-    if dir.join(ES).is_file() {
-        Some(dir.canonicalize().unwrap())
-    } else {
-        eprintln!("skipping: ../shared/data (the recorded market data) is absent");
-        None
-    }
-}
 
 /// The example set with the DBN connector beside the synthetic market.
 fn replay_set() -> tempfile::TempDir {
@@ -43,7 +31,7 @@ fn levels(side: &serde_json::Value) -> Vec<(String, String, u64)> {
 
 #[test]
 fn the_es_day_replays_to_its_end_of_day_book_and_the_strategies_trade_on_it() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data(ES) else { return };
     let dir = replay_set();
     let file = data.join(ES);
     let sized = workspace_root().join("host/es-replay.toml");
@@ -136,7 +124,7 @@ fn replay_refuses_a_missing_file_or_an_unknown_format_naming_it() {
 
 #[test]
 fn a_file_of_another_schema_than_configured_stops_naming_both() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data(ES) else { return };
     let dir = replay_set();
     let config = dir.path().join("host.toml");
     std::fs::write(
@@ -166,7 +154,7 @@ fn a_file_of_another_schema_than_configured_stops_naming_both() {
 
 #[test]
 fn a_truncated_file_stops_the_session_naming_the_file_and_offset() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data(ES) else { return };
     let dir = replay_set();
     let whole = std::fs::read(data.join(ES)).unwrap();
     let days = tempfile::tempdir().unwrap();
@@ -184,7 +172,7 @@ fn a_truncated_file_stops_the_session_naming_the_file_and_offset() {
 
 #[test]
 fn a_directory_replays_a_definitions_file_first_and_its_data() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data(ES) else { return };
     let dir = replay_set();
     let days = tempfile::tempdir().unwrap();
     for file in [
@@ -208,7 +196,7 @@ fn a_directory_replays_a_definitions_file_first_and_its_data() {
 
 #[test]
 fn inspect_data_says_what_the_es_file_holds() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data(ES) else { return };
     let file = data.join(ES);
     let output = tradsys(&["inspect-data", file.to_str().unwrap()]);
     assert!(

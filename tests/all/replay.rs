@@ -1,25 +1,15 @@
 //! The csv-replay connector over recorded data in ../shared/data (skipped
 //! when that folder is absent, as in a user's clone).
 
-use std::path::PathBuf;
-
-use crate::common::{plugin_dir_with, run_report, tradsys_run, workspace_root};
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/data");
-    if dir.join("eurusd-quotes-2020-01.csv").is_file() {
-        Some(dir.canonicalize().unwrap())
-    } else {
-        eprintln!("skipping: ../shared/data is absent");
-        None
-    }
-}
+use crate::common::{plugin_dir_with, run_report, shared_data, tradsys_run};
 
 const SET: [&str; 4] = ["csv-replay", "fifo-matcher", "ma-crossover", "max-notional"];
 
 #[test]
 fn replays_a_quote_file_to_the_end() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data("eurusd-quotes-2020-01.csv") else {
+        return;
+    };
     let dir = plugin_dir_with(&SET);
     let config = dir.path().join("replay.toml");
     std::fs::write(

@@ -3,19 +3,10 @@
 //! other).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use crate::common::{DEFAULT_SET, plugin_dir_with, run_report, strategy, workspace_root};
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/data");
-    if dir.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst").is_file() {
-        Some(dir.canonicalize().unwrap())
-    } else {
-        eprintln!("skipping: ../shared/data (the recorded market data) is absent");
-        None
-    }
-}
+use crate::common::{
+    DEFAULT_SET, plugin_dir_with, run_report, shared_data, strategy, workspace_root,
+};
 
 /// The example set with `matcher` as its matcher and `extra` plugins.
 fn set(matcher: &str, extra: &[&str]) -> tempfile::TempDir {
@@ -35,7 +26,9 @@ fn count(report: &serde_json::Value, name: &str, field: &str) -> u64 {
 
 #[test]
 fn on_the_es_day_passive_orders_wait_in_the_queue_and_some_fill() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
+        return;
+    };
     let dir = set("sim-venue", &["dbn-replay"]);
     let sized = workspace_root().join("host/es-replay.toml");
     let file = data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst");
@@ -80,7 +73,9 @@ fn on_the_es_day_passive_orders_wait_in_the_queue_and_some_fill() {
 
 #[test]
 fn the_btc_bar_file_trades_and_fills() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
+        return;
+    };
     let dir = set("sim-venue", &["csv-replay"]);
     let config = dir.path().join("bars.toml");
     std::fs::write(
@@ -136,7 +131,9 @@ fn an_exchange_venue_matches_strategies_only_with_each_other() {
 
 #[test]
 fn fees_are_booked_in_the_ledger_per_instrument() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
+        return;
+    };
     let dir = set("sim-venue", &["dbn-replay"]);
     let sized = std::fs::read_to_string(workspace_root().join("host/es-replay.toml")).unwrap();
     let with_fees = dir.path().join("fees.toml");
