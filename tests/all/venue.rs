@@ -175,3 +175,25 @@ fn fees_are_booked_in_the_ledger_per_instrument() {
         );
     }
 }
+
+#[test]
+fn the_demo_runs_the_synthetic_market_by_order_and_passive_orders_fill_in_the_queue() {
+    let dir = set("sim-venue", &[]);
+    let demo = workspace_root().join("host/demo.toml");
+    let report = run_report(
+        dir.path(),
+        &["--config", demo.to_str().unwrap(), "--events", "20000"],
+    );
+    for symbol in ["SYN-A", "SYN-B", "SYN-C"] {
+        let book = &report["books"][symbol];
+        assert_eq!(book["detail"], "L3", "{book}");
+        assert!(book["resting_orders"].as_u64().unwrap() > 5, "{book}");
+    }
+    assert!(count(&report, "momentum", "maker_fills") > 0);
+    assert!(
+        strategy(&report, "momentum")["avg_queue_wait_ms"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}

@@ -39,9 +39,16 @@ fn main() -> Result<()> {
                 "run",
             ]);
             run.arg("--plugins").arg(root.join("target/plugins"));
-            run.arg("--trust")
-                .arg(root.join(DEV_TRUST))
-                .args(&args[1..]);
+            run.arg("--trust").arg(root.join(DEV_TRUST));
+            // The demo's market is by order (host/demo.toml), unless the
+            // caller brings a config of their own.
+            if !args[1..]
+                .iter()
+                .any(|a| a == "--config" || a.starts_with("--config="))
+            {
+                run.arg("--config").arg(root.join("host/demo.toml"));
+            }
+            run.args(&args[1..]);
             tradsys_build::run(run)
         }
         Some("test") => test(&root),

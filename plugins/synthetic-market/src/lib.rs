@@ -38,6 +38,12 @@
 //! - `instruments` [3]: how many of the instruments above to trade, 1 to 3.
 //! - `start_ns` [1704205800000000000, 2024-01-02T14:30:00Z]: event clock at the start.
 //! - `mean_interval_ms` [6]: mean event-time gap between steps, at least 1.
+//! - `book` [`quotes`]: `quotes` for the quote per step above, or `orders` for
+//!   a market by order (L3): the same walk's touch kept by resting orders with
+//!   ids, added, cancelled and traded FIFO, with fill records, as an MBO feed
+//!   (`orders.rs`). The connector's own venue follows quotes only.
+
+mod orders;
 
 use std::collections::VecDeque;
 
@@ -78,8 +84,8 @@ const MIN_MID_TICKS: i64 = 10;
 const TRADE_PERCENT: u64 = 15;
 /// Largest batch generated at once, whatever `max` asks for (bounds memory).
 const MAX_BATCH: usize = 1 << 16;
-/// Format version written first by `save_state`.
-const STATE_VERSION: u8 = 1;
+/// Format version written first by `save_state` (1: without the market by order).
+const STATE_VERSION: u8 = 2;
 
 /// splitmix64: a tiny, well-mixed, seedable PRNG (Steele, Lea and Flood 2014).
 #[derive(Debug, Clone)]
@@ -189,6 +195,8 @@ pub struct SyntheticMarket {
     /// Generated but not yet delivered events, oldest first.
     pending: VecDeque<MarketEvent>,
     venue: Venue,
+    /// The market by order, when `book = "orders"`.
+    orders: Option<orders::OrderFeed>,
 }
 
 impl Connector for SyntheticMarket {
@@ -207,6 +215,15 @@ impl Connector for SyntheticMarket {
         if interval_ms == 0 || interval_ms > 3_600_000 {
             return Err("config `mean_interval_ms`: must be 1 to 3600000".to_string());
         }
+        let orders = match config.get("book").map(str::trim) {
+            None | Some("quotes") => None,
+            Some("orders") => Some(orders::OrderFeed::new(count)),
+            Some(other) => {
+                return Err(format!(
+                    "config `book`: `{other}` is neither `quotes` nor `orders`"
+                ));
+            }
+        };
 
         let mut pending = VecDeque::new();
         let mut walks = Vec::new();
@@ -247,6 +264,7 @@ impl Connector for SyntheticMarket {
             minute: start / MINUTE_NS,
             pending,
             venue,
+            orders,
         })
     }
 
@@ -316,12 +334,21 @@ impl Connector for SyntheticMarket {
         for report in &venue.reports {
             w.order_event(report);
         }
+        w.bool(self.orders.is_some());
+        if let Some(orders) = &self.orders {
+            orders.save(&mut w);
+        }
         w.finish()
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        r.format(STATE_VERSION)?;
+        let version = r.u8()?;
+        if version != 1 && version != STATE_VERSION {
+            return Err(format!(
+                "state format {version}, this version reads 1 and {STATE_VERSION}"
+            ));
+        }
         let mut next = Self {
             rng: Rng(r.u64()?),
             delivered: r.u64()?,
@@ -336,6 +363,7 @@ impl Connector for SyntheticMarket {
                 resting: Vec::new(),
                 reports: Vec::new(),
             },
+            orders: None,
             ..*self
         };
         let walks = r.u32()? as usize;
@@ -380,6 +408,17 @@ impl Connector for SyntheticMarket {
         for _ in 0..r.u32()? {
             next.venue.reports.push(r.order_event()?);
         }
+        let saved_orders = version >= 2 && r.bool()?;
+        next.orders = match (saved_orders, &self.orders) {
+            (true, Some(_)) => Some(orders::OrderFeed::load(&mut r)?),
+            (false, None) => None,
+            (true, None) => {
+                return Err("the saved market is by order; config `book` is `quotes`".into());
+            }
+            (false, Some(_)) => {
+                return Err("the saved market is by quote; config `book` is `orders`".into());
+            }
+        };
         r.finish()?;
         *self = next;
         Ok(())
@@ -451,6 +490,30 @@ impl SyntheticMarket {
             Some(bar) => bar.add(mid_price, 0),
             None => walk.bar = Some(BarAcc::new(mid_price)),
         }
+        // Trade: aggressors lean with the trend (50 % ± up to 25 % buyers).
+        let trade = (rng.below(100) < TRADE_PERCENT).then(|| {
+            let buy_percent = 50 + walk.trend_mt * 25 / MAX_TREND_MT;
+            let buy = rng.range(0, 99) < buy_percent;
+            let touch_size = if buy { ask_size } else { bid_size };
+            let size = fixed::from_units(rng.range(1, touch_size.min(500)));
+            (if buy { Side::Buy } else { Side::Sell }, size)
+        });
+        if let Some(feed) = &mut self.orders {
+            let step = orders::Step {
+                instrument: id as u32,
+                ts,
+                bid,
+                ask,
+                tick: walk.tick,
+                trade,
+            };
+            if let Some((price, size)) = feed.step(&step, rng, &mut self.pending)
+                && let Some(bar) = walk.bar.as_mut()
+            {
+                bar.add(price, size);
+            }
+            return;
+        }
         self.pending.push_back(MarketEvent::Quote(Quote {
             instrument: id as u32,
             ts,
@@ -459,17 +522,8 @@ impl SyntheticMarket {
             ask_price: ask,
             ask_size: fixed::from_units(ask_size),
         }));
-
-        // Trade: aggressors lean with the trend (50 % ± up to 25 % buyers).
-        if rng.below(100) < TRADE_PERCENT {
-            let buy_percent = 50 + walk.trend_mt * 25 / MAX_TREND_MT;
-            let buy = rng.range(0, 99) < buy_percent;
-            let (price, touch_size) = if buy {
-                (ask, ask_size)
-            } else {
-                (bid, bid_size)
-            };
-            let size = fixed::from_units(rng.range(1, touch_size.min(500)));
+        if let Some((aggressor, size)) = trade {
+            let price = if aggressor == Side::Buy { ask } else { bid };
             if let Some(bar) = walk.bar.as_mut() {
                 bar.add(price, size);
             }
@@ -478,7 +532,7 @@ impl SyntheticMarket {
                 ts,
                 price,
                 size,
-                aggressor: Some(if buy { Side::Buy } else { Side::Sell }),
+                aggressor: Some(aggressor),
             }));
         }
     }
@@ -1232,5 +1286,73 @@ mod tests {
         assert!(err("instruments", "0").contains("`instruments`"));
         assert!(err("mean_interval_ms", "0").contains("`mean_interval_ms`"));
         assert!(err("seed", "x").contains("`seed`"));
+    }
+
+    #[test]
+    fn by_order_the_book_is_consistent_at_every_last_flag_and_fills_name_resting_orders() {
+        use tradsys_sdk::book::{OrderBook, Side as BookSide};
+        use tradsys_sdk::{BookAction, BookFlags};
+        let mut m = market(&[("book", "orders"), ("instruments", "2")]);
+        let events = take(&mut m, 30_000);
+        let side = |s: Side| match s {
+            Side::Buy => BookSide::Buy,
+            Side::Sell => BookSide::Sell,
+        };
+        let mut books = [OrderBook::new(), OrderBook::new()];
+        let (mut checks, mut fills, mut trades) = (0, 0, 0);
+        let mut last_fill: Option<(u64, i64)> = None;
+        for event in &events {
+            match event {
+                MarketEvent::Quote(_) => panic!("a market by order sends no quotes"),
+                MarketEvent::Trade(_) => trades += 1,
+                MarketEvent::BookDelta(d) => {
+                    let book = &mut books[d.instrument as usize];
+                    if let Some((id, size)) = last_fill.take() {
+                        assert!(
+                            d.action == BookAction::Cancel && d.order_id == id && d.size == size,
+                            "a fill is followed by the cancel of what it took: {d:?}"
+                        );
+                    }
+                    match d.action {
+                        BookAction::Add => book.add(d.order_id, side(d.side), d.price, d.size),
+                        BookAction::Cancel => {
+                            assert_eq!(book.cancel(d.order_id, d.size), d.size, "{d:?}");
+                        }
+                        BookAction::Fill => {
+                            let resting =
+                                book.order(d.order_id).expect("a fill of a resting order");
+                            assert_eq!(resting.price, d.price);
+                            fills += 1;
+                            last_fill = Some((d.order_id, d.size));
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    }
+                    if d.flags.contains(BookFlags::LAST) {
+                        let (bid, ask) = (book.best_bid().unwrap(), book.best_ask().unwrap());
+                        assert!(bid.price < ask.price, "crossed at a consistent point");
+                        checks += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(
+            checks > 1000 && fills > 100 && trades > 100,
+            "{checks} {fills} {trades}"
+        );
+        // A restore in the middle carries on exactly.
+        let mut first = market(&[("book", "orders")]);
+        let mut second = market(&[("book", "orders")]);
+        let head = take(&mut first, 5_000);
+        second.load_state(&first.save_state()).unwrap();
+        assert_eq!(
+            debug(&take(&mut first, 3_000)),
+            debug(&take(&mut second, 3_000))
+        );
+        assert_eq!(head.len(), 5_000);
+        assert!(
+            market(&[]).load_state(&first.save_state()).is_err(),
+            "book kinds differ"
+        );
     }
 }
