@@ -486,15 +486,18 @@ impl Market {
             if t.aggressor == Some(side) {
                 continue;
             }
-            // What is ahead at the trade's price is traded first.
-            let mut size = t.size;
+            // The feed's queue at the trade's price trades first: every one of
+            // our orders there moves up by the trade's size, and what reaches
+            // us is what is left once the shortest queue ahead is gone.
+            let mut shortest: Option<i64> = None;
             for r in &mut self.resting {
                 if r.side == side && r.price == t.price {
-                    let used = r.ahead.total().min(size);
-                    r.ahead = Ahead::Quantity(r.ahead.total() - used);
-                    size -= used;
+                    let ahead = r.ahead.total();
+                    shortest = Some(shortest.map_or(ahead, |s| s.min(ahead)));
+                    r.ahead = Ahead::Quantity((ahead - t.size).max(0));
                 }
             }
+            let size = t.size - shortest.unwrap_or(0).min(t.size);
             self.fill_reached(side, t.price, size, true, out);
         }
     }
@@ -504,11 +507,19 @@ impl Market {
     fn after_levels(&mut self, before: &BTreeMap<(u8, i64), i64>, out: &mut Reports<'_>) {
         for r in &mut self.resting {
             if let Ahead::Quantity(q) = &mut r.ahead {
-                let size = self
-                    .feed
-                    .level(book_side(r.side), r.price)
-                    .map_or(0, |l| l.size);
-                *q = (*q).min(size);
+                // Only a level the feed shows (or an empty one within what it
+                // shows) says anything; deeper ones are not in the data.
+                let deepest = match r.side {
+                    Side::Buy => self.feed.bids().last(),
+                    Side::Sell => self.feed.asks().last(),
+                };
+                if deepest.is_some_and(|d| !better(r.side, d.price, r.price)) {
+                    let size = self
+                        .feed
+                        .level(book_side(r.side), r.price)
+                        .map_or(0, |l| l.size);
+                    *q = (*q).min(size);
+                }
             }
         }
         for side in [Side::Buy, Side::Sell] {

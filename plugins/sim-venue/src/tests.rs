@@ -318,3 +318,34 @@ fn cancels_of_unknown_orders_are_refused_and_state_survives_a_swap() {
     assert_eq!(copy.save_state(), v.save_state());
     assert!(copy.load_state(b"\x01garbage").is_err());
 }
+
+#[test]
+fn a_level_deeper_than_the_feed_shows_keeps_what_is_ahead() {
+    let mut v = venue();
+    let quote = |bid, bid_size| {
+        MarketEvent::Quote(tradsys_sdk::Quote {
+            instrument: 0,
+            ts: 1,
+            bid_price: u(bid),
+            bid_size: u(bid_size),
+            ask_price: u(102),
+            ask_size: u(5),
+        })
+    };
+    feed(&mut v, &[quote(100, 40)]);
+    exec(&mut v, &[limit(50, Side::Buy, 100, 1, TimeInForce::Gtc)]);
+    // The touch moves up: 100 is no longer shown, its 40 ahead stay ahead.
+    feed(&mut v, &[quote(101, 3)]);
+    let trade = MarketEvent::Trade(Trade {
+        instrument: 0,
+        ts: 2,
+        price: u(100),
+        size: u(30),
+        aggressor: Some(Side::Sell),
+    });
+    assert!(
+        fills(&feed(&mut v, std::slice::from_ref(&trade))).is_empty(),
+        "30 of 40 ahead"
+    );
+    assert_eq!(fills(&feed(&mut v, &[trade])), [(50, 100, 1, true)]);
+}
