@@ -4,8 +4,8 @@
 //! From book data (deltas or depth snapshots) the host derives the touch:
 //! whenever the best bid or ask of a book changed at a consistent point (a
 //! delta flagged `last`, or a snapshot) and the book is neither one-sided
-//! nor crossed, a quote follows in the batch, so strategies and the
-//! liquidity model written for quotes work on book data too.
+//! nor crossed, a quote follows in the batch, so strategies (and matchers)
+//! written for quotes work on book data too.
 
 use std::collections::HashMap;
 
@@ -96,8 +96,6 @@ pub struct Ingested {
     pub latest_ts: Option<u64>,
     /// Events of the feed in the batch (without the quotes derived from books).
     pub feed_events: usize,
-    /// The last quote of each instrument quoted in the batch, by host id.
-    pub last_quotes: Vec<Quote>,
 }
 
 impl Market {
@@ -127,13 +125,13 @@ impl Market {
                 MarketEvent::BookDelta(_) | MarketEvent::Depth(_) | MarketEvent::Quote(_)
             )
         }) {
-            self.apply_to_books(events, &mut out);
+            self.apply_to_books(events);
         }
         out
     }
 
     /// Apply a batch's book data to the books, inserting derived quotes.
-    fn apply_to_books(&mut self, events: &mut Vec<MarketEvent>, out: &mut Ingested) {
+    fn apply_to_books(&mut self, events: &mut Vec<MarketEvent>) {
         let books = self.books.clone();
         let mut books = books.write();
         let mut derived = Vec::new();
@@ -164,7 +162,7 @@ impl Market {
         }
         drop(books);
         for (inserted, (at, quote)) in derived.into_iter().enumerate() {
-            self.note_quote(&quote, out);
+            self.note_quote(&quote);
             events.insert(at + inserted, MarketEvent::Quote(quote));
         }
     }
@@ -201,18 +199,10 @@ impl Market {
         })
     }
 
-    /// A derived quote sets the last price and is the batch's last quote.
-    fn note_quote(&mut self, q: &Quote, out: &mut Ingested) {
+    /// A derived quote sets the last price.
+    fn note_quote(&mut self, q: &Quote) {
         if let Some(last) = self.last.get_mut(q.instrument as usize) {
             *last = Some(mid(q));
-        }
-        match out
-            .last_quotes
-            .iter_mut()
-            .find(|x| x.instrument == q.instrument)
-        {
-            Some(slot) => *slot = *q,
-            None => out.last_quotes.push(*q),
         }
     }
 
@@ -228,10 +218,6 @@ impl Market {
                     return false;
                 };
                 self.last[id as usize] = Some(mid(q));
-                match out.last_quotes.iter_mut().find(|x| x.instrument == id) {
-                    Some(slot) => *slot = *q,
-                    None => out.last_quotes.push(*q),
-                }
                 q.ts
             }
             MarketEvent::Trade(t) => {
