@@ -542,6 +542,9 @@ impl Market {
     }
 
     fn on_depth(&mut self, d: &DepthSnapshot, out: &mut Reports<'_>) {
+        if self.feed.detail() > Detail::Levels {
+            return; // a book by order ignores snapshots (and costs nothing here)
+        }
         let before = self.level_sizes();
         let levels = |v: &[DepthLevel]| -> Vec<Level> {
             v.iter()
@@ -558,6 +561,9 @@ impl Market {
     }
 
     fn on_quote(&mut self, q: &Quote, out: &mut Reports<'_>) {
+        if self.feed.detail() > Detail::Top {
+            return; // the quotes the host derives from a book add nothing to it
+        }
         let before = self.level_sizes();
         let side = |price, size| (size > 0 && price > 0).then_some((price, size));
         if self
