@@ -99,8 +99,11 @@ pub struct Ingested {
 }
 
 impl Market {
-    /// Market state over `books`, the books plugins read.
+    /// Market state over `books`, the books plugins read, emptied: a
+    /// session starts from no book (an earlier session on the same runtime
+    /// leaves none behind).
     pub fn new(books: SharedBooks) -> Self {
+        *books.write() = Books::default();
         Self {
             books,
             ..Self::default()
@@ -394,6 +397,14 @@ mod tests {
             size: 1,
             aggressor: None,
         })
+    }
+
+    #[test]
+    fn a_new_session_starts_from_empty_books() {
+        let books = SharedBooks::default();
+        books.write().book_mut(0).add(1, BookSide::Buy, 100, 1);
+        let _market = Market::new(books.clone());
+        assert!(books.read().get(0).is_none());
     }
 
     #[test]
