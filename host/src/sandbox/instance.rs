@@ -12,14 +12,15 @@ use crate::loading::{Plugin, Readiness};
 use crate::policy::{PluginKind, Pressure};
 use crate::sandbox::fault::{Fault, to_fault};
 use crate::sandbox::kinds::{KindBindings, Snapshots};
+use crate::sandbox::latency::Latency;
 
 /// Call counters and latencies of one plugin.
 #[derive(Debug, Clone, Default)]
 pub struct CallStats {
     /// Calls made (including `init`).
     pub calls: u64,
-    /// Latency of each call in nanoseconds, in call order.
-    pub latencies_ns: Vec<u64>,
+    /// Call latencies (a fixed-size histogram).
+    pub latency: Latency,
     /// Instances created.
     pub instantiations: u64,
     /// Time spent creating instances (instantiate, `init`, state restore).
@@ -308,6 +309,7 @@ impl<B: KindBindings> PluginInstance<B> {
         stats.instantiations += mine.instantiations;
         stats.instantiate_time += mine.instantiate_time;
         stats.evictions += mine.evictions;
+        stats.latency.add(&mine.latency);
         for (label, n) in mine.faults {
             *stats.faults.entry(label).or_default() += n;
         }
@@ -552,8 +554,8 @@ impl<B: KindBindings> PluginInstance<B> {
         let result = f();
         self.stats.calls += 1;
         self.stats
-            .latencies_ns
-            .push(start.elapsed().as_nanos() as u64);
+            .latency
+            .record(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
         result
     }
 

@@ -8,6 +8,7 @@ pub mod eviction;
 pub mod fault;
 pub mod instance;
 pub mod kinds;
+pub mod latency;
 pub mod slots;
 
 pub use any::AnyInstance;
