@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+use dbn::RecordRefEnum;
 use dbn::decode::{DbnMetadata, DecodeRecordRef};
-use dbn::{RecordRefEnum, SType};
 
 use crate::read;
 
@@ -65,16 +65,7 @@ pub fn inspect(path: &Path, shown: &str) -> Result<Summary, String> {
         bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
         ..Summary::default()
     };
-    let mut symbols = BTreeMap::new();
-    if metadata.stype_out == SType::InstrumentId {
-        for mapping in &metadata.mappings {
-            for interval in &mapping.intervals {
-                if let Ok(id) = interval.symbol.parse::<u32>() {
-                    symbols.insert(id, mapping.raw_symbol.clone());
-                }
-            }
-        }
-    }
+    let mut symbols = read::symbols(&metadata);
     let mut count = 0u64;
     loop {
         let record = match decoder.decode_record_ref() {

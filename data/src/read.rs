@@ -186,6 +186,22 @@ pub fn stopped(
     ))
 }
 
+/// The raw symbol of each instrument id the metadata's symbol mappings name
+/// (when they map to instrument ids).
+pub fn symbols(metadata: &dbn::Metadata) -> std::collections::BTreeMap<u32, String> {
+    let mut symbols = std::collections::BTreeMap::new();
+    if metadata.stype_out == dbn::SType::InstrumentId {
+        for mapping in &metadata.mappings {
+            for interval in &mapping.intervals {
+                if let Ok(id) = interval.symbol.parse::<u32>() {
+                    symbols.insert(id, mapping.raw_symbol.clone());
+                }
+            }
+        }
+    }
+    symbols
+}
+
 /// The metadata of a file: read from its head only.
 pub fn metadata(path: &Path, shown: &str) -> Result<dbn::Metadata, String> {
     let (decoder, _) = open(path, shown)?;

@@ -286,3 +286,19 @@ pub fn shared_data(file: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// The ES MBO day of `data` replayed over the plugins of `dir` with the
+/// host config `config` (`host/es-replay.toml` when `None`): the report.
+pub fn replay_es_day(dir: &Path, data: &Path, config: Option<&Path>) -> serde_json::Value {
+    let sized = workspace_root().join("host/es-replay.toml");
+    let file = data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst");
+    run_report(
+        dir,
+        &[
+            "--config",
+            config.unwrap_or(&sized).to_str().unwrap(),
+            "--replay",
+            file.to_str().unwrap(),
+        ],
+    )
+}

@@ -3,7 +3,7 @@
 //! The recorded files are in ../shared/data (skipped when it is absent).
 
 use crate::common::{
-    DEFAULT_SET, plugin_dir_with, run_report, shared_data, tradsys, tradsys_run, workspace_root,
+    DEFAULT_SET, plugin_dir_with, replay_es_day, run_report, shared_data, tradsys, tradsys_run,
 };
 
 const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
@@ -33,17 +33,7 @@ fn levels(side: &serde_json::Value) -> Vec<(String, String, u64)> {
 fn the_es_day_replays_to_its_end_of_day_book_and_the_strategies_trade_on_it() {
     let Some(data) = shared_data(ES) else { return };
     let dir = replay_set();
-    let file = data.join(ES);
-    let sized = workspace_root().join("host/es-replay.toml");
-    let report = run_report(
-        dir.path(),
-        &[
-            "--config",
-            sized.to_str().unwrap(),
-            "--replay",
-            file.to_str().unwrap(),
-        ],
-    );
+    let report = replay_es_day(dir.path(), &data, None);
     assert!(report["stopped"].is_null(), "{}", report["stopped"]);
     let book = &report["books"]["ESH4"];
     assert_eq!(book["detail"], "L3", "{book}");

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::{
-    DEFAULT_SET, plugin_dir_with, run_report, shared_data, strategy, workspace_root,
+    DEFAULT_SET, plugin_dir_with, replay_es_day, run_report, shared_data, strategy, workspace_root,
 };
 
 /// The example set with `matcher` as its matcher and `extra` plugins.
@@ -30,17 +30,7 @@ fn on_the_es_day_passive_orders_wait_in_the_queue_and_some_fill() {
         return;
     };
     let dir = set("sim-venue", &["dbn-replay"]);
-    let sized = workspace_root().join("host/es-replay.toml");
-    let file = data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst");
-    let report = run_report(
-        dir.path(),
-        &[
-            "--config",
-            sized.to_str().unwrap(),
-            "--replay",
-            file.to_str().unwrap(),
-        ],
-    );
+    let report = replay_es_day(dir.path(), &data, None);
     assert_eq!(report["venue"], "simulated");
     let matcher = report["plugins"]
         .as_array()
@@ -142,20 +132,8 @@ fn fees_are_booked_in_the_ledger_per_instrument() {
         format!("{sized}\n[venue.fees.ESH4]\nmaker_per_unit = 0.25\ntaker_per_unit = \"0.85\"\n"),
     )
     .unwrap();
-    let file = data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst");
-    let run = |config: &std::path::Path| {
-        run_report(
-            dir.path(),
-            &[
-                "--config",
-                config.to_str().unwrap(),
-                "--replay",
-                file.to_str().unwrap(),
-            ],
-        )
-    };
-    let free = run(&workspace_root().join("host/es-replay.toml"));
-    let charged = run(&with_fees);
+    let free = replay_es_day(dir.path(), &data, None);
+    let charged = replay_es_day(dir.path(), &data, Some(&with_fees));
     let money =
         |s: &serde_json::Value, key: &str| -> f64 { s[key].as_str().unwrap().parse().unwrap() };
     for name in ["ma-crossover", "momentum", "mean-reversion"] {

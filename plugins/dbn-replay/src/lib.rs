@@ -33,7 +33,7 @@ use std::path::{Component, Path, PathBuf};
 
 use map::Mapper;
 use tradsys_data::dbn::decode::{DbnMetadata, DecodeRecordRef};
-use tradsys_data::dbn::{RecordRefEnum, SType, Schema};
+use tradsys_data::dbn::{RecordRefEnum, Schema};
 use tradsys_data::read::{self, FileDecoder, Offset};
 use tradsys_sdk::host::{self, LogLevel};
 use tradsys_sdk::state::{StateReader, StateWriter};
@@ -224,15 +224,7 @@ impl DbnReplay {
         let mut data = Vec::new();
         for (path, shown) in found {
             let metadata = read::metadata(&path, &shown)?;
-            if metadata.stype_out == SType::InstrumentId {
-                for mapping in &metadata.mappings {
-                    for interval in &mapping.intervals {
-                        if let Ok(id) = interval.symbol.parse::<u32>() {
-                            mapper.symbols.insert(id, mapping.raw_symbol.clone());
-                        }
-                    }
-                }
-            }
+            mapper.symbols.extend(read::symbols(&metadata));
             match metadata.schema {
                 Some(Schema::Definition) => definitions.push((path, shown)),
                 file_schema => data.push((metadata.start, shown.clone(), path, file_schema)),

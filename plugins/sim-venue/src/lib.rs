@@ -381,6 +381,9 @@ impl Market {
         at_level: bool,
         out: &mut Reports<'_>,
     ) -> i64 {
+        if self.resting.is_empty() {
+            return size; // the common case on the hot path: nothing of ours rests
+        }
         let mut order: Vec<usize> = (0..self.resting.len())
             .filter(|&i| {
                 let r = &self.resting[i];
