@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{FaultSettings, LimitSettings, MemorySettings};
+use crate::policy::{FaultSettings, LimitSettings, LogSettings, MemorySettings};
 
 /// Default number of market events in a run.
 pub const DEFAULT_EVENTS: u64 = 20_000;
@@ -36,6 +36,8 @@ pub struct HostConfig {
     pub faults: FaultSettings,
     /// The memory budget of plugin instances and when they are evicted.
     pub memory: MemorySettings,
+    /// How much each plugin may log.
+    pub logs: LogSettings,
     /// How new versions are swapped in while the host runs.
     pub swap: SwapSettings,
     /// The admin endpoint of a running host.
@@ -379,6 +381,16 @@ impl HostConfig {
             m.critical
         );
         anyhow::ensure!(m.budget_bytes > 0, "memory.budget_bytes must be at least 1");
+        let l = &self.logs;
+        anyhow::ensure!(
+            l.max_message_bytes >= 16,
+            "logs.max_message_bytes must be at least 16 (have {})",
+            l.max_message_bytes
+        );
+        anyhow::ensure!(
+            l.burst >= 1 && l.lines_per_second >= 1,
+            "logs.lines_per_second and logs.burst must be at least 1"
+        );
         Ok(())
     }
 }

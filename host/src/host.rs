@@ -77,7 +77,9 @@ impl HostBuilder {
             bail!("no plugin directory: set one (--plugins DIR, or run.plugins_dir)");
         };
         let policy = TrustPolicy::from_settings(&self.config.trust)?;
-        let mut runtime = Runtime::new()?.with_memory(self.config.memory);
+        let mut runtime = Runtime::new()?
+            .with_memory(self.config.memory)
+            .with_logs(self.config.logs);
         if !self.no_cache {
             runtime = runtime.with_cache(&cache_path(&dir))?;
         }

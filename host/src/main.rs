@@ -205,12 +205,16 @@ enum PluginCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    // Logs go through a bounded queue to a writer thread that drops lines
+    // when stderr cannot keep up: a log never blocks the data path. The
+    // guard flushes what is queued when `main` returns.
+    let (stderr, _flush) = tracing_appender::non_blocking(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(stderr)
         .init();
     let result = match Cli::parse().command {
         Command::Run(args) => run(args),

@@ -266,6 +266,30 @@ impl Default for MemorySettings {
     }
 }
 
+/// The `[logs]` table: how much a plugin may log. Each message is cut at
+/// `max_message_bytes`; each plugin may log `lines_per_second`, with bursts
+/// of `burst`; the rest is dropped and counted.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// Longest message, bytes; longer ones are cut with a marker.
+    pub max_message_bytes: usize,
+    /// Sustained lines per second per plugin.
+    pub lines_per_second: u32,
+    /// Lines a plugin may log at once before the rate applies.
+    pub burst: u32,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 1024,
+            lines_per_second: 100,
+            burst: 1000,
+        }
+    }
+}
+
 /// How full the memory budget is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -198,6 +198,18 @@ pub fn strategy<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json
         .unwrap()
 }
 
+/// Copy the named test plugins (built into `target/test-plugins`) into `dir`.
+pub fn copy_test_plugins(dir: &Path, names: &[&str]) {
+    for name in names {
+        let file = format!("{name}.wasm");
+        std::fs::copy(
+            workspace_root().join("target/test-plugins").join(&file),
+            dir.join(&file),
+        )
+        .unwrap();
+    }
+}
+
 /// A session over `plugins` (examples by name, plus test plugins with a
 /// `test:` prefix) with `toml` as its config; its JSON report.
 pub fn session_with(plugins: &[&str], toml: &str, events: &str) -> serde_json::Value {
@@ -207,14 +219,11 @@ pub fn session_with(plugins: &[&str], toml: &str, events: &str) -> serde_json::V
         .filter(|p| !p.starts_with("test:"))
         .collect();
     let dir = plugin_dir_with(&examples);
-    for test_plugin in plugins.iter().filter_map(|p| p.strip_prefix("test:")) {
-        let file = format!("{test_plugin}.wasm");
-        std::fs::copy(
-            workspace_root().join("target/test-plugins").join(&file),
-            dir.path().join(&file),
-        )
-        .unwrap();
-    }
+    let test_plugins: Vec<&str> = plugins
+        .iter()
+        .filter_map(|p| p.strip_prefix("test:"))
+        .collect();
+    copy_test_plugins(dir.path(), &test_plugins);
     let config = dir.path().join("host.toml");
     std::fs::write(&config, toml).unwrap();
     run_report(

@@ -4,9 +4,11 @@
 
 mod cache;
 mod common;
+mod contract;
 mod dbn;
 mod files;
 mod lifecycle;
+mod logs;
 mod matching;
 mod replay;
 mod sandbox;

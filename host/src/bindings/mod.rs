@@ -46,6 +46,17 @@ impl types::OrderEvent {
         }
     }
 
+    /// The instrument the report is about.
+    pub fn instrument(&self) -> u32 {
+        match self {
+            Self::Accepted(e) => e.instrument,
+            Self::Rejected(e) => e.instrument,
+            Self::Filled(e) => e.instrument,
+            Self::Canceled(e) => e.instrument,
+            Self::Modified(e) => e.instrument,
+        }
+    }
+
     /// Renumber the report to `id`.
     pub fn set_id(&mut self, id: u64) {
         match self {

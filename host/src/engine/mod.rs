@@ -2,9 +2,11 @@
 //! here knows plugin files, sessions or trading.
 
 pub mod cache;
+pub mod logs;
 pub mod runtime;
 pub mod store;
 
 pub use cache::{ArtifactCache, CacheOutcome};
+pub use logs::LogLimiter;
 pub use runtime::{KindPre, LoadInfo, Runtime, Versioned};
 pub use store::{Clock, HostState, SharedBooks};

@@ -14,8 +14,9 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use crate::bindings::{current, v1_0};
 use crate::engine::cache::{ArtifactCache, CacheOutcome};
+use crate::engine::logs::LogLimiter;
 use crate::engine::store::{self, Clock, HostState, SharedBooks};
-use crate::policy::{Grants, MemorySettings, PluginKind, Pressure};
+use crate::policy::{Grants, LogSettings, MemorySettings, PluginKind, Pressure};
 
 /// A component resolved against the host's imports, typed by the world its
 /// kind exports and the version it was built against: what an instance is
@@ -86,6 +87,7 @@ pub struct Runtime {
     /// Linear memory held by every live instance of this runtime, bytes.
     memory: AtomicU64,
     budget: MemorySettings,
+    logs: LogSettings,
 }
 
 /// The engine-wide thread that advances the epoch every millisecond, so a
@@ -180,6 +182,7 @@ impl Runtime {
             ready: AtomicU64::new(0),
             memory: AtomicU64::new(0),
             budget: MemorySettings::default(),
+            logs: LogSettings::default(),
         })
     }
 
@@ -244,6 +247,17 @@ impl Runtime {
     pub fn with_memory(mut self, budget: MemorySettings) -> Self {
         self.budget = budget;
         self
+    }
+
+    /// Bound what each plugin may log.
+    pub fn with_logs(mut self, logs: LogSettings) -> Self {
+        self.logs = logs;
+        self
+    }
+
+    /// What each plugin may log.
+    pub fn log_settings(&self) -> LogSettings {
+        self.logs
     }
 
     /// The memory budget.
@@ -318,9 +332,14 @@ impl Runtime {
     }
 
     /// A fresh store for one instance of `plugin`: nothing is reachable but
-    /// what `grants` names.
-    pub fn new_store(&self, plugin: &str, grants: &Grants) -> Result<Store<HostState>> {
-        store::new_store(&self.engine, &self.clock, &self.books, plugin, grants)
+    /// what `grants` names; its log goes through `logs`.
+    pub fn new_store(
+        &self,
+        plugin: &str,
+        grants: &Grants,
+        logs: Arc<LogLimiter>,
+    ) -> Result<Store<HostState>> {
+        store::new_store(&self.engine, &self.clock, &self.books, plugin, grants, logs)
     }
 
     /// Give `store` one call's budget: `fuel` and a deadline `deadline_ms` from now.

@@ -14,6 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use tradsys_book::Books;
 
 use crate::bindings::{self, LogLevel, types, v1_0};
+use crate::engine::logs::{Admit, LogLimiter};
 use crate::policy::Grants;
 
 /// The host clock plugins read through the `now` import: the time of the
@@ -92,6 +93,7 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: MemoryMeter,
+    logs: Arc<LogLimiter>,
 }
 
 impl HostState {
@@ -211,6 +213,14 @@ impl v1_0::strategy::tradsys::plugins::host::Host for HostState {
 impl bindings::HostImports for HostState {
     fn log(&mut self, level: LogLevel, message: String) {
         let plugin = &*self.plugin;
+        let message = match self.logs.admit(&message) {
+            Admit::Log(message) => message,
+            Admit::Drop(None) => return,
+            Admit::Drop(Some(summary)) => {
+                tracing::warn!(target: "plugin", plugin, "{summary}");
+                return;
+            }
+        };
         match level {
             LogLevel::Trace => tracing::trace!(target: "plugin", plugin, "{message}"),
             LogLevel::Debug => tracing::debug!(target: "plugin", plugin, "{message}"),
@@ -250,6 +260,7 @@ pub(crate) fn new_store(
     books: &SharedBooks,
     plugin: &str,
     grants: &Grants,
+    logs: Arc<LogLimiter>,
 ) -> Result<Store<HostState>> {
     // Nothing is reachable unless granted: no environment, arguments or
     // stdio; clocks read the host clock (market time), so a replay stays
@@ -303,6 +314,7 @@ pub(crate) fn new_store(
         wasi: wasi.build(),
         table: ResourceTable::new(),
         limits,
+        logs,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limits);

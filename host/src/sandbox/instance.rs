@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use wasmtime::{Store, Trap};
 
-use crate::engine::{HostState, Runtime};
+use crate::engine::{HostState, LogLimiter, Runtime};
 use crate::loading::{Plugin, Readiness};
 use crate::policy::{PluginKind, Pressure};
 use crate::sandbox::fault::{Fault, to_fault};
@@ -70,6 +70,8 @@ pub struct PluginInstance<B: KindBindings> {
     /// When the last call ended.
     last_used: Instant,
     stats: CallStats,
+    /// Its log limits, shared by its instances.
+    logs: Arc<LogLimiter>,
 }
 
 impl<B: KindBindings> Drop for PluginInstance<B> {
@@ -83,7 +85,6 @@ impl<B: KindBindings> PluginInstance<B> {
     pub fn new(runtime: Arc<Runtime>, plugin: Arc<Plugin>) -> Self {
         debug_assert_eq!(plugin.kind(), B::KIND);
         Self {
-            runtime,
             plugin,
             live: None,
             failed: None,
@@ -94,7 +95,14 @@ impl<B: KindBindings> PluginInstance<B> {
             memory: 0,
             last_used: Instant::now(),
             stats: CallStats::default(),
+            logs: Arc::new(LogLimiter::new(runtime.log_settings())),
+            runtime,
         }
+    }
+
+    /// Its log limits (what it had dropped and cut).
+    pub fn logs(&self) -> &LogLimiter {
+        &self.logs
     }
 
     /// The plugin.
@@ -226,7 +234,7 @@ impl<B: KindBindings> PluginInstance<B> {
         let instantiate = || -> wasmtime::Result<(Store<HostState>, B)> {
             let mut store = self
                 .runtime
-                .new_store(&name, plugin.grants())
+                .new_store(&name, plugin.grants(), self.logs.clone())
                 .map_err(wasmtime::Error::from_anyhow)?;
             self.runtime
                 .arm(&mut store, limits.init_fuel, limits.init_deadline_ms)
@@ -314,6 +322,7 @@ impl<B: KindBindings> PluginInstance<B> {
             *stats.faults.entry(label).or_default() += n;
         }
         self.stats = stats;
+        self.logs.absorb(&old.logs);
     }
 
     /// The state to hand to a new version: saved from the live instance, or

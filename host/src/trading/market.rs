@@ -7,7 +7,7 @@
 //! nor crossed, a quote follows in the batch, so strategies (and matchers)
 //! written for quotes work on book data too.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tradsys_book::{Books, Level, OrderBook, Side as BookSide};
 
@@ -29,8 +29,8 @@ pub struct Market {
     /// Connector-local id → host id.
     local: HashMap<u32, u32>,
     last: Vec<Option<i64>>,
-    /// Whether events for undefined instruments were seen (warned once).
-    warned_undefined: bool,
+    /// Connector events dropped by the host's checks, by rule.
+    dropped: BTreeMap<&'static str, u64>,
 }
 
 /// Holds back the tail of a batch that ends inside a group of book deltas
@@ -110,17 +110,26 @@ impl Market {
         }
     }
 
-    /// Rewrite a batch in place to host instrument ids, dropping events for
-    /// instruments never defined; update definitions, last prices, status and
+    /// Rewrite a batch in place to host instrument ids, dropping (and
+    /// counting, see [`Self::dropped`]) what breaks the host's checks:
+    /// events for instruments never defined (`unknown-instrument`), a
+    /// definition whose tick, lot or multiplier is not positive
+    /// (`bad-definition`), a redefinition that changes the multiplier
+    /// (`multiplier-changed`: every position was booked with it); update definitions, last prices, status and
     /// books; and add a quote after each change of a book's touch.
     pub fn ingest(&mut self, events: &mut Vec<MarketEvent>) -> Ingested {
         let mut out = Ingested::default();
-        let before = events.len();
-        events.retain_mut(|event| self.ingest_one(event, &mut out));
-        if events.len() < before && !self.warned_undefined {
-            tracing::warn!("connector sent events for instruments it never defined; dropping them");
-            self.warned_undefined = true;
-        }
+        events.retain_mut(|event| match self.ingest_one(event, &mut out) {
+            Ok(()) => true,
+            Err((rule, why)) => {
+                let count = self.dropped.entry(rule).or_default();
+                if *count == 0 {
+                    tracing::warn!("dropping connector events that break `{rule}` (first: {why})");
+                }
+                *count += 1;
+                false
+            }
+        });
         out.feed_events = events.len();
         if events.iter().any(|e| {
             matches!(
@@ -209,37 +218,55 @@ impl Market {
         }
     }
 
-    fn ingest_one(&mut self, event: &mut MarketEvent, out: &mut Ingested) -> bool {
+    fn ingest_one(
+        &mut self,
+        event: &mut MarketEvent,
+        out: &mut Ingested,
+    ) -> Result<(), (&'static str, String)> {
+        let unknown = |instrument: u32| {
+            let why = format!("no definition of the connector's instrument {instrument}");
+            ("unknown-instrument", why)
+        };
         let ts = match event {
             MarketEvent::Instrument(def) => {
+                if def.tick_size <= 0 || def.lot_size <= 0 || def.multiplier <= 0 {
+                    return Err(("bad-definition", format!("{def:?}")));
+                }
+                if let Some(old) = self.by_symbol.get(&def.symbol)
+                    && self.definitions[*old as usize].multiplier != def.multiplier
+                {
+                    let was = self.definitions[*old as usize].multiplier;
+                    let why = format!("{} from {was} to {}", def.symbol, def.multiplier);
+                    return Err(("multiplier-changed", why));
+                }
                 let id = self.intern(def);
                 def.id = id;
-                return true;
+                return Ok(());
             }
             MarketEvent::Quote(q) => {
                 let Some(id) = self.map(&mut q.instrument) else {
-                    return false;
+                    return Err(unknown(q.instrument));
                 };
                 self.last[id as usize] = Some(mid(q));
                 q.ts
             }
             MarketEvent::Trade(t) => {
                 let Some(id) = self.map(&mut t.instrument) else {
-                    return false;
+                    return Err(unknown(t.instrument));
                 };
                 self.last[id as usize] = Some(t.price);
                 t.ts
             }
             MarketEvent::Bar(b) => {
                 let Some(id) = self.map(&mut b.instrument) else {
-                    return false;
+                    return Err(unknown(b.instrument));
                 };
                 self.last[id as usize] = Some(b.close);
                 b.ts
             }
             MarketEvent::BookDelta(d) => {
                 if self.map(&mut d.instrument).is_none() {
-                    return false;
+                    return Err(unknown(d.instrument));
                 }
                 if d.action == BookAction::Fill {
                     self.last[d.instrument as usize] = Some(d.price);
@@ -248,13 +275,13 @@ impl Market {
             }
             MarketEvent::Depth(d) => {
                 if self.map(&mut d.instrument).is_none() {
-                    return false;
+                    return Err(unknown(d.instrument));
                 }
                 d.ts
             }
             MarketEvent::Status(s) => {
                 let Some(id) = self.map(&mut s.instrument) else {
-                    return false;
+                    return Err(unknown(s.instrument));
                 };
                 let i = id as usize;
                 if i >= self.status.len() {
@@ -265,7 +292,12 @@ impl Market {
             }
         };
         out.latest_ts = Some(out.latest_ts.map_or(ts, |t| t.max(ts)));
-        true
+        Ok(())
+    }
+
+    /// Connector events dropped by the host's checks, by rule.
+    pub fn dropped(&self) -> &BTreeMap<&'static str, u64> {
+        &self.dropped
     }
 
     fn intern(&mut self, def: &InstrumentDefinition) -> u32 {

@@ -2,12 +2,14 @@
 //! order router, instruments and last prices, the ledger, the report.
 
 pub mod books;
+pub(crate) mod ids;
 pub mod ledger;
 pub mod market;
 pub mod report;
 pub mod router;
 pub mod selection;
 pub mod session;
+pub(crate) mod verify;
 
 pub use report::{LoadSource, Report};
 pub use session::Session;

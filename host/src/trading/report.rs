@@ -58,6 +58,9 @@ pub struct Report {
     pub halted: Option<String>,
     /// Times the connector was restarted after a fault.
     pub connector_restarts: u32,
+    /// Connector events the host dropped, by the rule they broke
+    /// (`unknown-instrument`, `bad-definition`, `multiplier-changed`).
+    pub connector_dropped: BTreeMap<String, u64>,
     /// Memory of the plugin instances (varies with timing when instances idle).
     pub memory: MemoryReport,
     /// Wall-clock figures (vary run to run).
@@ -189,6 +192,17 @@ pub struct PluginReport {
     pub memory: PluginMemory,
     /// Latencies (vary run to run).
     pub timing: CallTiming,
+    /// What its log limits held back (`[logs]`; the rate limit varies with timing).
+    pub logs: LogReport,
+}
+
+/// What a plugin's log limits held back.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogReport {
+    /// Lines dropped by the rate limit.
+    pub dropped: u64,
+    /// Messages cut at the size limit.
+    pub cut: u64,
 }
 
 /// How a plugin's component was obtained.
@@ -373,6 +387,11 @@ impl Report {
             stopped: counts.stopped.clone(),
             halted: orders.halted.clone(),
             connector_restarts: counts.connector_restarts,
+            connector_dropped: market
+                .dropped()
+                .iter()
+                .map(|(rule, n)| (rule.to_string(), *n))
+                .collect(),
             memory: MemoryReport {
                 budget_bytes: session.runtime().memory_budget().budget_bytes,
                 peak_bytes: counts.peak_memory,
@@ -425,6 +444,9 @@ impl Report {
         }
         if let Some(why) = &self.stopped {
             let _ = writeln!(out, "stopped early: {why}");
+        }
+        for (rule, n) in &self.connector_dropped {
+            let _ = writeln!(out, "connector events dropped ({rule}): {n}");
         }
         let _ = writeln!(
             out,
@@ -541,6 +563,13 @@ impl Report {
             } else if let Some(reason) = &p.failure {
                 let _ = writeln!(out, "FAILED {} {}: {reason}", p.name, p.version);
             }
+            if p.logs.dropped + p.logs.cut > 0 {
+                let _ = writeln!(
+                    out,
+                    "log of {}: {} lines dropped by the rate limit, {} messages cut ([logs])",
+                    p.name, p.logs.dropped, p.logs.cut
+                );
+            }
         }
         if !self.swaps.is_empty() {
             let _ = writeln!(out, "\nswaps:");
@@ -631,6 +660,10 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
             p50_ns: stats.latency.quantile_ns(0.5),
             p99_ns: stats.latency.quantile_ns(0.99),
             p999_ns: stats.latency.quantile_ns(0.999),
+        },
+        logs: LogReport {
+            dropped: instance.logs().dropped(),
+            cut: instance.logs().cut(),
         },
     }
 }

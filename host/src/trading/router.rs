@@ -16,12 +16,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::bindings::types::{
     Account as AccountView, CancelOrder, ModifyOrder, NewOrder, OpenOrder, OrderCanceled,
-    OrderCommand, OrderEvent, OrderRejected, Position, RejectReason, Rejection, RiskContext, Side,
+    OrderCommand, OrderEvent, OrderRejected, OrderType, Position, RejectReason, Rejection,
+    RiskContext, Side,
 };
 use crate::config::FeeSettings;
 use crate::sandbox::Fault;
+use crate::trading::ids::IdSet;
 use crate::trading::ledger::Ledger;
 use crate::trading::market::Market;
+use crate::trading::verify::{self, Known};
 
 /// The host's record of an order sent to the matcher.
 #[derive(Debug, Clone)]
@@ -31,8 +34,10 @@ struct OrderRecord {
     client_id: u64,
     instrument: u32,
     side: Side,
-    price: i64,
+    /// Limit price; `None` for a market order.
+    limit: Option<i64>,
     leaves: i64,
+    filled: i64,
     /// The matcher accepted it (a later rejection refuses a cancel or modify, not the order).
     accepted: bool,
     /// When it was accepted (its wait in the queue starts).
@@ -61,8 +66,8 @@ pub struct StrategyCounts {
 pub(crate) struct Account {
     pub(crate) ledger: Ledger,
     pub(crate) counts: StrategyCounts,
-    /// Client id → host id of every order it ever submitted.
-    ids: HashMap<u64, u64>,
+    /// Every client id it ever submitted (a client id is used once).
+    ids: IdSet,
     /// Client id → host id of its working orders.
     working: BTreeMap<u64, u64>,
     /// Reports waiting to be delivered.
@@ -97,6 +102,9 @@ pub(crate) struct OrderRouter {
     finished: Vec<u64>,
     /// Fees by instrument symbol.
     fees: BTreeMap<String, FeeSettings>,
+    /// Strategy orders trade only with each other (the exchange venue): the
+    /// fills of one matcher call balance per instrument.
+    balanced: bool,
     pub(crate) accounts: Vec<Account>,
     pub(crate) counts: OrderCounts,
 }
@@ -109,6 +117,7 @@ impl OrderRouter {
             next_order_id: 1,
             finished: Vec::new(),
             fees: BTreeMap::new(),
+            balanced: false,
             accounts: (0..strategies).map(|_| Account::default()).collect(),
             counts: OrderCounts::default(),
         }
@@ -120,7 +129,8 @@ impl OrderRouter {
         self.accounts[strategy].counts.submitted += n;
     }
 
-    /// The host's own checks of a command: ids, instruments, halts.
+    /// The host's own checks of a command: ids, instruments, quantity and
+    /// price against the instrument ([`verify::command`]), halts.
     pub(crate) fn check(
         &self,
         strategy: usize,
@@ -135,7 +145,7 @@ impl OrderRouter {
             })
         };
         match command {
-            OrderCommand::Submit(o) if account.ids.contains_key(&o.id) => {
+            OrderCommand::Submit(o) if account.ids.contains(o.id) => {
                 return refuse(
                     RejectReason::InvalidOrder,
                     format!("order id {} was already used", o.id),
@@ -153,11 +163,14 @@ impl OrderRouter {
             _ => {}
         }
         let instrument = command.instrument();
-        if market.definition(instrument).is_none() {
+        let Some(definition) = market.definition(instrument) else {
             return refuse(
                 RejectReason::InvalidOrder,
                 format!("unknown instrument {instrument}"),
             );
+        };
+        if let Err(why) = verify::command(command, definition) {
+            return refuse(RejectReason::InvalidOrder, why);
         }
         if let Some(reason) = &self.counts.halted {
             return refuse(
@@ -232,7 +245,7 @@ impl OrderRouter {
                     id: *client,
                     instrument: r.instrument,
                     side: r.side,
-                    price: r.price,
+                    price: r.limit.unwrap_or(0),
                     leaves_quantity: r.leaves,
                 })
             })
@@ -267,7 +280,7 @@ impl OrderRouter {
             .map(|command| match command {
                 OrderCommand::Submit(o) => {
                     let id = self.new_order(strategy, &o);
-                    self.accounts[strategy].ids.insert(o.id, id);
+                    self.accounts[strategy].ids.insert(o.id);
                     OrderCommand::Submit(NewOrder { id, ..o })
                 }
                 OrderCommand::Cancel(c) => OrderCommand::Cancel(CancelOrder {
@@ -292,8 +305,9 @@ impl OrderRouter {
                 client_id: order.id,
                 instrument: order.instrument,
                 side: order.side,
-                price: order.price,
+                limit: matches!(order.order_type, OrderType::Limit).then_some(order.price),
                 leaves: order.quantity,
+                filled: 0,
                 accepted: false,
                 accepted_ts: 0,
             },
@@ -303,32 +317,25 @@ impl OrderRouter {
 
     /// Book the reports the matcher gave for the feed's events (fills of
     /// resting orders the simulated market reached); a failed call halts
-    /// trading as a failed `execute` does.
+    /// trading as a failed `execute` does. Returns the broken rule when the
+    /// reports broke one (the caller records the matcher's contract fault).
     pub(crate) fn feed(
         &mut self,
         market: &Market,
         now: u64,
         name: &str,
         matcher: impl FnOnce() -> Result<Vec<OrderEvent>, Fault>,
-    ) {
+    ) -> Option<String> {
         if self.counts.halted.is_some() {
-            return;
+            return None;
         }
-        match matcher() {
-            Ok(reports) => {
-                for report in reports {
-                    self.apply_report(report, market, name);
-                }
-            }
-            Err(fault) => self.halt(&[], &fault, market, now, name),
-        }
-        for id in self.finished.drain(..) {
-            self.orders.remove(&id);
-        }
+        let answer = matcher();
+        self.book(&[], answer, market, now, name)
     }
 
     /// Send host-numbered `commands` to `matcher` (called `name`) and book
     /// what comes back; a failing matcher halts trading (see [`Self::halt`]).
+    /// Returns the broken rule when the reports broke one.
     pub(crate) fn execute(
         &mut self,
         commands: Vec<OrderCommand>,
@@ -336,21 +343,65 @@ impl OrderRouter {
         now: u64,
         name: &str,
         matcher: impl FnOnce(&[OrderCommand]) -> Result<Vec<OrderEvent>, Fault>,
-    ) {
+    ) -> Option<String> {
         if commands.is_empty() {
-            return;
+            return None;
         }
-        match matcher(&commands) {
+        let answer = matcher(&commands);
+        self.book(&commands, answer, market, now, name)
+    }
+
+    /// Book one matcher call's answer, every report checked first
+    /// ([`verify::reports`]): a report that breaks a rule is a contract
+    /// fault, and the call is treated as one that trapped.
+    fn book(
+        &mut self,
+        commands: &[OrderCommand],
+        answer: Result<Vec<OrderEvent>, Fault>,
+        market: &Market,
+        now: u64,
+        name: &str,
+    ) -> Option<String> {
+        let mut breach = None;
+        let answer = answer.and_then(|reports| {
+            let known = |id| self.known(id);
+            match verify::reports(commands, &reports, known, self.balanced) {
+                Ok(()) => Ok(reports),
+                Err(broken) => {
+                    let reason = broken.to_string();
+                    breach = Some(reason.clone());
+                    Err(Fault::Contract {
+                        plugin: name.to_string(),
+                        reason,
+                    })
+                }
+            }
+        });
+        match answer {
             Ok(reports) => {
                 for report in reports {
                     self.apply_report(report, market, name);
                 }
             }
-            Err(fault) => self.halt(&commands, &fault, market, now, name),
+            Err(fault) => self.halt(commands, &fault, market, now, name),
         }
         for id in self.finished.drain(..) {
             self.orders.remove(&id);
         }
+        breach
+    }
+
+    /// What the host knows of order `id` (a host id).
+    fn known(&self, id: u64) -> Option<Known> {
+        let r = self.orders.get(&id)?;
+        Some(Known {
+            instrument: r.instrument,
+            side: r.side,
+            limit: r.limit,
+            leaves: r.leaves,
+            filled: r.filled,
+            accepted: r.accepted,
+        })
     }
 
     /// The matcher failed: its instance, and every book in it, is gone. Rather
@@ -429,6 +480,7 @@ impl OrderRouter {
             }
             OrderEvent::Filled(f) => {
                 record.leaves = f.leaves_quantity;
+                record.filled += f.quantity;
                 done = f.leaves_quantity <= 0;
                 let multiplier = market
                     .definition(f.instrument)
@@ -456,7 +508,7 @@ impl OrderRouter {
             }
             OrderEvent::Canceled(_) => done = true,
             OrderEvent::Modified(m) => {
-                record.price = m.price;
+                record.limit = Some(m.price);
                 record.leaves = m.leaves_quantity;
             }
         }
@@ -470,6 +522,13 @@ impl OrderRouter {
         }
         report.set_id(client_id);
         account.pending.push(report);
+    }
+
+    /// Check that the fills of each matcher call balance per instrument
+    /// (the exchange venue: strategy orders trade only with each other).
+    pub(crate) fn balanced(mut self, balanced: bool) -> Self {
+        self.balanced = balanced;
+        self
     }
 
     /// Charge fills by `fees` (by instrument symbol).
@@ -501,7 +560,7 @@ fn fee(fees: &FeeSettings, maker: bool, price: i64, quantity: i64, multiplier: i
 mod tests {
     use super::*;
     use crate::bindings::types::{
-        Fill, InstrumentDefinition, MarketEvent, OrderAccepted, OrderType, TimeInForce,
+        Fill, InstrumentDefinition, MarketEvent, OrderAccepted, TimeInForce,
     };
 
     const U: i64 = 1_000_000_000;

@@ -106,7 +106,9 @@ impl Session {
                 .collect(),
         };
         Ok(Self {
-            router: OrderRouter::new(slots.strategies.len()).with_fees(config.venue.fees.clone()),
+            router: OrderRouter::new(slots.strategies.len())
+                .with_fees(config.venue.fees.clone())
+                .balanced(config.venue.model == VenueModel::Exchange),
             slots,
             settings,
             venue: config.venue.model,
@@ -349,7 +351,7 @@ impl Session {
         self.router.received(strategy, commands.len() as u64);
         let now = self.runtime.clock().now();
 
-        // The host's own checks: ids, instruments, halts.
+        // The host's own checks: ids, instruments, quantity and price, halts.
         let mut checked = Vec::with_capacity(commands.len());
         for command in commands {
             match self.router.check(strategy, &command, &self.market) {
@@ -438,22 +440,29 @@ impl Session {
         let matcher = &mut self.slots.matcher;
         let plugin = matcher.plugin().clone();
         let now = self.runtime.clock().now();
-        self.router.feed(&self.market, now, plugin.name(), || {
+        let breach = self.router.feed(&self.market, now, plugin.name(), || {
             matcher
                 .call(|b, s| b.on_market(s, events))
                 .and_then(|reports| matcher.limit_output(reports))
         });
+        if let Some(reason) = breach {
+            matcher.contract_fault(reason);
+        }
     }
 
     fn execute(&mut self, commands: Vec<OrderCommand>) {
         let matcher = &mut self.slots.matcher;
         let plugin = matcher.plugin().clone();
         let now = self.runtime.clock().now();
-        self.router
+        let breach = self
+            .router
             .execute(commands, &self.market, now, plugin.name(), |commands| {
                 matcher
                     .call(|b, s| b.execute(s, commands))
                     .and_then(|reports| matcher.limit_output(reports))
             });
+        if let Some(reason) = breach {
+            matcher.contract_fault(reason);
+        }
     }
 }

@@ -10,6 +10,10 @@
 //! - `quotes` [0]: quotes before the stream ends; 0 is unlimited.
 //! - `save_fails_at` [0]: `save-state` traps once the stream has delivered
 //!   this many batches; 0: never.
+//! - `lie` [none]: the second batch is, instead of a quote, one for
+//!   instrument 7, never defined (`undefined`), a definition of `BAD` with a
+//!   tick of 0 (`bad-definition`), or a redefinition of the instrument with a
+//!   multiplier of 50 (`multiplier`).
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
@@ -22,6 +26,7 @@ pub struct HostileConnector {
     fail_every: u64,
     quotes: u64,
     save_fails_at: u64,
+    lie: String,
     /// Batches of the stream delivered (the saved state).
     batches: u64,
     /// Calls this instance has had (not saved).
@@ -35,6 +40,7 @@ impl Connector for HostileConnector {
             fail_every: config.parse_or("fail_every", 0)?,
             quotes: config.parse_or("quotes", 0)?,
             save_fails_at: config.parse_or("save_fails_at", 0)?,
+            lie: config.get("lie").unwrap_or("none").to_string(),
             batches: 0,
             calls: 0,
         })
@@ -52,25 +58,41 @@ impl Connector for HostileConnector {
         if self.batches == self.fail_at {
             panic!("batch {} fails, as configured", self.batches);
         }
-        if self.batches == 1 {
-            return Ok(Some(vec![MarketEvent::Instrument(InstrumentDefinition {
-                id: 0,
-                symbol: "HOSTILE".into(),
-                tick_size: fixed::SCALE / 100,
-                lot_size: fixed::SCALE,
-                price_precision: 2,
-                size_precision: 0,
-                multiplier: 1,
-            })]));
-        }
-        Ok(Some(vec![MarketEvent::Quote(Quote {
-            instrument: 0,
-            ts: self.batches * 1_000_000,
-            bid_price: fixed::from_units(100),
-            bid_size: fixed::from_units(10),
-            ask_price: fixed::from_units(101),
-            ask_size: fixed::from_units(10),
-        })]))
+        let definition = InstrumentDefinition {
+            id: 0,
+            symbol: "HOSTILE".into(),
+            tick_size: fixed::SCALE / 100,
+            lot_size: fixed::SCALE,
+            price_precision: 2,
+            size_precision: 0,
+            multiplier: 1,
+        };
+        let quote = |instrument| {
+            MarketEvent::Quote(Quote {
+                instrument,
+                ts: self.batches * 1_000_000,
+                bid_price: fixed::from_units(100),
+                bid_size: fixed::from_units(10),
+                ask_price: fixed::from_units(101),
+                ask_size: fixed::from_units(10),
+            })
+        };
+        let event = match (self.lie.as_str(), self.batches) {
+            (_, 1) => MarketEvent::Instrument(definition),
+            ("undefined", 2) => quote(7),
+            ("bad-definition", 2) => MarketEvent::Instrument(InstrumentDefinition {
+                id: 1,
+                symbol: "BAD".into(),
+                tick_size: 0,
+                ..definition
+            }),
+            ("multiplier", 2) => MarketEvent::Instrument(InstrumentDefinition {
+                multiplier: 50,
+                ..definition
+            }),
+            _ => quote(0),
+        };
+        Ok(Some(vec![event]))
     }
 
     fn submit_orders(&mut self, _orders: &[OrderCommand]) -> Vec<OrderEvent> {

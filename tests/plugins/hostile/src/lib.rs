@@ -12,6 +12,11 @@
 //! - `panic-on`: panics on call number `n` (default 3), counting from 1;
 //! - `trap-mid-batch`: builds one order per event and panics halfway through
 //!   the batch;
+//! - `log-flood`: logs `lines` lines (default 20,000) of 1 KiB per call;
+//! - `log-huge`: logs one message of `bytes` bytes (default 32 MiB) per call;
+//! - `bad-orders`: sends per call five orders the host must refuse (quantity
+//!   0, quantity -1, quantity 0.5, price 0, price 100.005) and one good one
+//!   (buy 1 at 100), all for instrument 0;
 //! - `count`: sends one order per call whose id is the number of calls so far
 //!   (kept in its saved state), and panics on a batch holding a quote with
 //!   timestamp `poison` (default 13).
@@ -42,9 +47,11 @@ impl Strategy for Hostile {
             "memory-bomb" => ("chunk", 1 << 20),
             "recurse" => ("depth", 1_000_000),
             "flood" => ("count", 1_000_000),
+            "log-flood" => ("lines", 20_000),
+            "log-huge" => ("bytes", 32 << 20),
             "panic-on" => ("n", 3),
             "count" => ("poison", 13),
-            "quiet" | "spin" | "trap-mid-batch" => ("unused", 0),
+            "quiet" | "spin" | "trap-mid-batch" | "bad-orders" => ("unused", 0),
             other => return Err(format!("config `mode`: unknown mode `{other}`")),
         };
         Ok(Self {
@@ -92,6 +99,37 @@ impl Strategy for Hostile {
                 }
                 orders.push(order(self.calls - 1));
             }
+            "log-flood" => {
+                let line = "x".repeat(1024);
+                for _ in 0..self.amount {
+                    tradsys_sdk::host::log(tradsys_sdk::host::LogLevel::Info, &line);
+                }
+            }
+            "log-huge" => {
+                let message = "y".repeat(self.amount as usize);
+                tradsys_sdk::host::log(tradsys_sdk::host::LogLevel::Info, &message);
+            }
+            "bad-orders" => {
+                let base = self.calls * 10;
+                let unit = fixed::from_units(1);
+                let price = fixed::from_units(100);
+                let bad = [
+                    (price, 0),
+                    (price, -unit),
+                    (price, unit / 2),
+                    (0, unit),
+                    (price + unit / 200, unit),
+                    (price, unit),
+                ];
+                for (k, (price, quantity)) in bad.into_iter().enumerate() {
+                    orders.push(OrderCommand::Submit(NewOrder {
+                        id: base + k as u64,
+                        price,
+                        quantity,
+                        ..new_order()
+                    }));
+                }
+            }
             "trap-mid-batch" => {
                 for (i, _) in events.iter().enumerate() {
                     orders.push(order(i as u64));
@@ -125,13 +163,21 @@ impl Strategy for Hostile {
 fn order(i: u64) -> OrderCommand {
     OrderCommand::Submit(NewOrder {
         id: i + 1,
+        ..new_order()
+    })
+}
+
+/// Buy 1 at 100, GTC, instrument 0.
+fn new_order() -> NewOrder {
+    NewOrder {
+        id: 0,
         instrument: 0,
         side: Side::Buy,
         order_type: OrderType::Limit,
         time_in_force: TimeInForce::Gtc,
         price: fixed::from_units(100),
         quantity: fixed::from_units(1),
-    })
+    }
 }
 
 /// Recursion that the optimiser cannot turn into a loop.

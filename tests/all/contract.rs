@@ -1,0 +1,150 @@
+//! The host checks what plugins return against what it knows: a lying
+//! matcher's reports, a strategy's malformed orders, a connector's bad
+//! events never reach the ledger.
+
+use crate::common::{plugin, session_with, strategy};
+
+/// A session of the hostile connector (one quote per batch, one batch per
+/// strategy call), the `hostile` strategy in `mode` (with `count` it buys 1
+/// at 100 per call) and the lying matcher telling `lie` on its third call.
+fn lying_session(
+    lie: &str,
+    venue: &str,
+    strategy_mode: &str,
+    connector_lie: &str,
+) -> serde_json::Value {
+    let toml = format!(
+        "[run]\nconnector = \"hostile-connector\"\nbatch_size = 1\n\n\
+         [venue]\nmodel = \"{venue}\"\n\n\
+         [plugins.hostile-connector]\nconfig = {{ fail_at = 0, lie = \"{connector_lie}\" }}\n\n\
+         [plugins.hostile]\nconfig = {{ mode = \"{strategy_mode}\" }}\n\n\
+         [plugins.lying-matcher]\nconfig = {{ lie = \"{lie}\", at = 3, rest_every = 2 }}\n"
+    );
+    let set = [
+        "test:hostile-connector",
+        "test:lying-matcher",
+        "test:hostile",
+    ];
+    session_with(&set, &toml, "20")
+}
+
+/// The strategy's position in the one instrument, in lots (0 when flat).
+fn position(report: &serde_json::Value) -> i64 {
+    strategy(report, "hostile")["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["quantity"].as_str().unwrap().parse::<i64>().unwrap())
+        .sum()
+}
+
+#[test]
+fn a_truthful_matcher_is_booked_as_it_reports() {
+    let report = lying_session("none", "simulated", "count", "none");
+    assert!(report["halted"].is_null(), "{}", report["halted"]);
+    // 20 calls, one order each; every second call's order rests.
+    assert_eq!(position(&report), 10, "{}", report["strategies"]);
+    assert_eq!(report["fills"], 10);
+}
+
+#[test]
+fn every_lie_of_a_matcher_is_a_contract_fault_and_none_is_booked() {
+    let lies = [
+        ("overfill", "overfill"),
+        ("wrong-side", "wrong-side"),
+        ("negative", "fill-quantity"),
+        ("double", "not-working"),
+        ("through-limit", "through-limit"),
+        ("leaves", "leaves"),
+        ("cancel-part", "cancel-quantity"),
+        ("accept-twice", "accepted-twice"),
+        ("unknown-order", "unknown-order"),
+    ];
+    for (lie, rule) in lies {
+        let report = lying_session(lie, "simulated", "count", "none");
+        let halted = report["halted"].as_str().unwrap_or_default();
+        assert!(
+            halted.contains(&format!("rule `{rule}` broken by report")),
+            "{lie}: {halted}"
+        );
+        // Call 1 filled, call 2 rested (canceled at the halt), the lie of
+        // call 3 was not booked: one lot, never 3 or short.
+        assert_eq!(position(&report), 1, "{lie}: {}", report["strategies"]);
+        assert_eq!(report["fills"], 1, "{lie}");
+        let matcher = plugin(&report, "lying-matcher");
+        assert_eq!(matcher["faults"]["contract"], 1, "{lie}: {matcher}");
+        // Trading halted: later orders are refused, the data goes on.
+        assert_eq!(report["events"], 20, "{lie}");
+        let refused = &report["orders"]["rejections"];
+        assert!(
+            refused
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["reason"] == "instrument-halted"),
+            "{lie}: {refused}"
+        );
+    }
+}
+
+#[test]
+fn fills_that_do_not_balance_in_the_exchange_venue_are_refused() {
+    // The lying matcher fills every order at once with no counterpart.
+    let report = lying_session("none", "exchange", "count", "none");
+    let halted = report["halted"].as_str().unwrap_or_default();
+    assert!(halted.contains("rule `unbalanced`"), "{halted}");
+    assert_eq!(position(&report), 0, "{}", report["strategies"]);
+    assert_eq!(report["fills"], 0);
+}
+
+#[test]
+fn malformed_strategy_orders_are_refused_by_the_host_before_any_validator() {
+    let report = lying_session("none", "simulated", "bad-orders", "none");
+    let refused: Vec<(String, String, u64)> = report["orders"]["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["by"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Five bad orders per call, 20 calls; only the host refused anything.
+    assert_eq!(
+        refused,
+        vec![("host".to_string(), "invalid-order".to_string(), 100)]
+    );
+    // The good order of each call: filled, or resting on even calls.
+    assert_eq!(position(&report), 10, "{}", report["strategies"]);
+}
+
+#[test]
+fn connector_events_that_break_the_rules_are_dropped_and_counted() {
+    let cases = [
+        ("undefined", "unknown-instrument", 1),
+        ("bad-definition", "bad-definition", 1),
+        ("multiplier", "multiplier-changed", 1),
+    ];
+    for (lie, rule, dropped) in cases {
+        let report = lying_session("none", "simulated", "count", lie);
+        assert_eq!(
+            report["connector_dropped"],
+            serde_json::json!({ rule: dropped }),
+            "{lie}"
+        );
+        assert!(report["stopped"].is_null(), "{lie}: {}", report["stopped"]);
+        // One batch more for the dropped event: 11 lots bought at 100, valued
+        // at the mid 100.5 with the first definition's
+        // multiplier of 1: a redefinition cannot multiply the PnL by 50.
+        assert_eq!(position(&report), 11, "{lie}");
+        assert_eq!(
+            strategy(&report, "hostile")["unrealized_pnl"],
+            "5.50",
+            "{lie}: {}",
+            report["strategies"]
+        );
+    }
+}
