@@ -180,6 +180,12 @@ impl Host {
         self.registry.dir()
     }
 
+    /// The host's state file (rollback floors and operator pins; the admin
+    /// token is written beside it).
+    pub fn state_file(&self) -> PathBuf {
+        crate::loading::registry::state_file(self.registry.dir(), &self.config)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &HostConfig {
         &self.config

@@ -42,6 +42,13 @@ struct AdminArgs {
     /// The running host's admin endpoint
     #[arg(long, value_name = "ADDR", default_value = tradsys_host::DEFAULT_ADMIN)]
     admin: String,
+    /// The token the host wrote at start (beside its state file)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "target/plugins.admin-token"
+    )]
+    token_file: PathBuf,
 }
 
 #[derive(Args)]
@@ -279,8 +286,13 @@ fn run(args: RunArgs) -> Result<()> {
         None
     };
     if let Some(address) = args.admin.or(config.admin.listen) {
-        let server = admin::serve(address, config.admin.allow_remote, control)?;
-        eprintln!("admin endpoint on {}", server.address());
+        let token_file = admin::token_path(&host.state_file());
+        let server = admin::serve(address, config.admin.allow_remote, &token_file, control)?;
+        eprintln!(
+            "admin endpoint on {} (token in {})",
+            server.address(),
+            server.token_file().display()
+        );
     }
     ctrlc_stops(session.stop_handle());
     session.run()?;

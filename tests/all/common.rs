@@ -311,3 +311,51 @@ pub fn replay_es_day(dir: &Path, data: &Path, config: Option<&Path>) -> serde_js
         ],
     )
 }
+
+/// A host's admin endpoint as the tests reach it: a free loopback address,
+/// and the token file the host writes beside its state file.
+pub struct Endpoint {
+    pub address: String,
+    pub token_file: PathBuf,
+}
+
+impl Endpoint {
+    /// An endpoint for a host over plugin directory `dir`.
+    pub fn for_dir(dir: &Path) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let state = tradsys_host::testing::state_path(dir);
+        Self {
+            address,
+            token_file: tradsys_host::admin::token_path(&state),
+        }
+    }
+
+    /// `tradsys ARGS` against this endpoint, with its token: success and output.
+    pub fn cli(&self, args: &[&str]) -> (bool, String) {
+        let token = self.token_file.to_str().unwrap();
+        let out = tradsys(&[args, &["--admin", &self.address, "--token-file", token]].concat());
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// Poll `tradsys status` until its output satisfies `wanted`.
+    pub fn status_until(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (ok, text) = self.cli(&["status"]);
+            if ok && wanted(&text) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {what}; last status:\n{text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

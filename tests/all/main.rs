@@ -6,6 +6,7 @@ mod cache;
 mod common;
 mod contract;
 mod dbn;
+mod durable;
 mod files;
 mod lifecycle;
 mod logs;

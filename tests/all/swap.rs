@@ -13,7 +13,7 @@ use tradsys_host::{
 };
 
 use crate::common::{
-    DEFAULT_SET, dev_trust, discover, plugin, plugin_dir_with, plugins_dir, strategy,
+    DEFAULT_SET, Endpoint, dev_trust, discover, plugin, plugin_dir_with, plugins_dir, strategy,
 };
 
 fn policy() -> TrustPolicy {
@@ -304,14 +304,14 @@ fn a_connector_swapped_mid_session_carries_on_its_stream() {
 }
 
 /// Write `bytes` to `dir/name` as an installer should: a temporary file, then a rename.
-fn install(dir: &Path, name: &str, bytes: &[u8]) {
+pub(crate) fn install(dir: &Path, name: &str, bytes: &[u8]) {
     let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::write(&tmp, bytes).unwrap();
     std::fs::rename(&tmp, dir.join(name)).unwrap();
 }
 
 /// `example`'s code as `name` at `version`, signed by the development key.
-fn version_of(example: &str, name: &str, version: &str) -> Vec<u8> {
+pub(crate) fn version_of(example: &str, name: &str, version: &str) -> Vec<u8> {
     let bytes = std::fs::read(plugins_dir().join(format!("{example}.wasm"))).unwrap();
     relabel(&bytes, name, version)
 }
@@ -616,40 +616,11 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
     assert!(report["orders"]["approved"].as_u64().unwrap() > 0);
 }
 
-/// A free loopback address for an admin endpoint.
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
-/// `tradsys` against the admin endpoint at `address`: success and output.
-fn admin(args: &[&str], address: &str) -> (bool, String) {
-    let out = crate::common::tradsys(&[args, &["--admin", address]].concat());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-/// Poll `tradsys status` until its output satisfies `wanted`.
-fn status_until(address: &str, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (ok, text) = admin(&["status"], address);
-        if ok && wanted(&text) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "no {what}; last status:\n{text}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
     let dir = plugin_dir_with(&DEFAULT_SET);
-    let address = free_address();
+    let endpoint = Endpoint::for_dir(dir.path());
+    let address = &endpoint.address;
     let config = dir.path().join("host.toml");
     std::fs::write(
         &config,
@@ -669,9 +640,30 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    status_until(&address, "running host", |s| s.contains("ma-crossover"));
+    endpoint.status_until("running host", |s| s.contains("ma-crossover"));
+    // Only the host's user may read its token; a change needs it, a read on
+    // loopback does not.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&endpoint.token_file)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let nowhere = dir.path().join("no-token");
+    let wrong = dir.path().join("wrong-token");
+    std::fs::write(&wrong, "0123456789abcdef\n").unwrap();
+    for token in [&nowhere, &wrong] {
+        let refused = tradsys_host::admin::request(address, token, "POST", "/discard/momentum", "")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("needs the host's admin token"),
+            "{refused}"
+        );
+    }
+    assert!(tradsys_host::admin::request(address, &nowhere, "GET", "/status", "").is_ok());
     // Each plugin's lifecycle state, memory and calls, as the session sees them.
-    status_until(&address, "live plugins", |s| {
+    endpoint.status_until("live plugins", |s| {
         s.lines().any(|l| {
             let columns: Vec<&str> = l.split_whitespace().collect();
             columns.starts_with(&["fifo-matcher", "1.0.0", "matcher", "live"])
@@ -686,23 +678,23 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
         "ma-crossover-1.1.wasm",
         &version_of("ma-crossover", "ma-crossover", "1.1.0"),
     );
-    status_until(&address, "ma-crossover 1.1.0", |s| {
+    endpoint.status_until("ma-crossover 1.1.0", |s| {
         s.lines()
             .any(|l| l.starts_with("ma-crossover") && l.contains("1.1.0"))
     });
     // Rolling back goes below the floor the upgrade raised: only with --pin.
-    let (ok, text) = admin(&["plugin", "rollback", "ma-crossover"], &address);
+    let (ok, text) = endpoint.cli(&["plugin", "rollback", "ma-crossover"]);
     assert!(!ok, "{text}");
     assert!(
         text.contains("below its rollback-protection floor 1.1.0") && text.contains("--pin"),
         "{text}"
     );
-    let (ok, text) = admin(&["plugin", "rollback", "ma-crossover", "--pin"], &address);
+    let (ok, text) = endpoint.cli(&["plugin", "rollback", "ma-crossover", "--pin"]);
     assert!(
         ok && text.contains("ma-crossover 1.1.0 → 1.0.0: swapped"),
         "{text}"
     );
-    let (ok, text) = admin(&["plugin", "rollback", "ma-crossover"], &address);
+    let (ok, text) = endpoint.cli(&["plugin", "rollback", "ma-crossover"]);
     assert!(!ok && text.contains("no earlier version kept"), "{text}");
 
     // A candidate validator in shadow: price-collar's rules under max-notional's name.
@@ -713,27 +705,27 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
         version_of("price-collar", "max-notional", "2.0.0"),
     )
     .unwrap();
-    let (ok, text) = admin(&["plugin", "shadow", candidate.to_str().unwrap()], &address);
+    let (ok, text) = endpoint.cli(&["plugin", "shadow", candidate.to_str().unwrap()]);
     assert!(
         ok && text.contains("max-notional 2.0.0 runs in shadow beside 1.0.0"),
         "{text}"
     );
-    status_until(&address, "a difference", |s| {
+    endpoint.status_until("a difference", |s| {
         s.lines()
             .any(|l| l.starts_with("shadow: max-notional") && !l.ends_with(" 0 different"))
     });
-    let (ok, text) = admin(&["plugin", "promote", "max-notional"], &address);
+    let (ok, text) = endpoint.cli(&["plugin", "promote", "max-notional"]);
     assert!(
         ok && text.contains("max-notional 1.0.0 → 2.0.0: swapped"),
         "{text}"
     );
-    let text = status_until(&address, "the promotion", |s| s.contains("promoted"));
+    let text = endpoint.status_until("the promotion", |s| s.contains("promoted"));
     assert!(
         text.lines()
             .any(|l| l.starts_with("max-notional") && l.contains("2.0.0")),
         "{text}"
     );
-    let (ok, text) = admin(&["plugin", "discard", "max-notional"], &address);
+    let (ok, text) = endpoint.cli(&["plugin", "discard", "max-notional"]);
     assert!(!ok && text.contains("has no shadow"), "{text}");
 
     // Ctrl-C ends the session after its batch, with the report.
@@ -752,4 +744,11 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
         report.contains("swaps:") && report.contains("rollback"),
         "{report}"
     );
+    // A restart runs what ran: the operator's rollback is pinned in the
+    // state file, the promoted candidate was installed into the directory.
+    let report = crate::common::run_report(dir.path(), &["--events", "100"]);
+    let version = |name| plugin(&report, name)["version"].clone();
+    assert_eq!(version("ma-crossover"), "1.0.0");
+    assert_eq!(version("max-notional"), "2.0.0");
+    assert!(dir.path().join("max-notional-2.0.0.wasm").is_file());
 }

@@ -122,6 +122,7 @@ pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
             let query = if pin { "?pin=true" } else { "" };
             say(request(
                 &admin.admin,
+                &admin.token_file,
                 "POST",
                 &format!("/rollback/{name}{query}"),
                 "",
@@ -131,6 +132,7 @@ pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
             let file = std::path::absolute(&file)?;
             say(request(
                 &admin.admin,
+                &admin.token_file,
                 "POST",
                 "/shadow",
                 &file.to_string_lossy(),
@@ -138,12 +140,14 @@ pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
         }
         PluginCommand::Promote { name, admin } => say(request(
             &admin.admin,
+            &admin.token_file,
             "POST",
             &format!("/promote/{name}"),
             "",
         )?),
         PluginCommand::Discard { name, admin } => say(request(
             &admin.admin,
+            &admin.token_file,
             "POST",
             &format!("/discard/{name}"),
             "",

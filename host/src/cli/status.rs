@@ -13,7 +13,7 @@ pub(crate) fn say(answer: serde_json::Value) -> Result<()> {
 
 /// `tradsys status`: what the host at the admin address runs.
 pub(crate) fn status(args: &AdminArgs) -> Result<()> {
-    let answer = request(&args.admin, "GET", "/status", "")?;
+    let answer = request(&args.admin, &args.token_file, "GET", "/status", "")?;
     println!(
         "{:<24} {:<9} {:<15} {:<10} {:>8} {:>6} {:>9} {:>6}  kept",
         "plugin", "version", "kind", "state", "KiB", "evict", "calls", "faults"

@@ -196,8 +196,22 @@ impl Control {
                 target.version()
             ));
         }
-        let prepared = AnyInstance::prepare(&self.env.runtime, target)?;
-        self.swap(prepared, "rollback", true)
+        let prepared = AnyInstance::prepare(&self.env.runtime, target.clone())?;
+        let record = self.swap(prepared, "rollback", true)?;
+        // Kept across a restart: the state file pins the version.
+        self.record(&target)?;
+        Ok(record)
+    }
+
+    /// Record in the host's state file what an operator's swap to `plugin`
+    /// means for a restart (see [`Registry::record_operator_swap`]).
+    fn record(&self, plugin: &Plugin) -> Result<(), String> {
+        Registry::record_operator_swap(&self.env.dir, &self.env.config, plugin).map_err(|e| {
+            format!(
+                "{} runs now, but a restart would not run it: {e:#}",
+                plugin.id()
+            )
+        })
     }
 
     /// Verify the candidate `file` and run it in shadow beside the live
@@ -219,8 +233,48 @@ impl Control {
             .get(name)
             .cloned()
             .ok_or_else(|| format!("{name} has no shadow to promote"))?;
-        let prepared = AnyInstance::prepare(&self.env.runtime, candidate)?;
-        self.swap(prepared, "promoted from shadow", false)
+        let prepared = AnyInstance::prepare(&self.env.runtime, candidate.clone())?;
+        let record = self.swap(prepared, "promoted from shadow", false)?;
+        // Kept across a restart: the candidate's file goes into the plugin
+        // directory (atomically), then the floor rises to it.
+        self.install(&candidate)?;
+        self.record(&candidate)?;
+        Ok(record)
+    }
+
+    /// Install `plugin`'s file into the plugin directory, unless it is there:
+    /// the bytes that verified (the digest is checked again), written to a
+    /// temporary file and renamed.
+    fn install(&self, plugin: &Plugin) -> Result<(), String> {
+        let dir = &self.env.dir;
+        if plugin.path().parent() == Some(dir.as_path()) {
+            return Ok(());
+        }
+        let fail = |why: String| {
+            format!(
+                "{} runs now, but was not installed into {} (a restart would not run it): {why}",
+                plugin.id(),
+                dir.display()
+            )
+        };
+        let bytes = std::fs::read(plugin.path())
+            .map_err(|e| fail(format!("reading {}: {e}", plugin.path().display())))?;
+        let digest = tradsys_signing::digest(&bytes).map_err(|e| fail(e.to_string()))?;
+        if digest != *plugin.digest() {
+            return Err(fail(format!(
+                "{} changed since it was verified",
+                plugin.path().display()
+            )));
+        }
+        let file = dir.join(format!("{}-{}.wasm", plugin.name(), plugin.version()));
+        tradsys_signing::file::write_atomically(
+            &file,
+            &bytes,
+            tradsys_signing::file::Access::Default,
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        tracing::info!(plugin = plugin.id(), file = %file.display(), "promoted version installed");
+        Ok(())
     }
 
     /// Drop the shadow of `name`.

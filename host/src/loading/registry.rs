@@ -106,7 +106,7 @@ impl Registry {
     /// Raise the rollback floor of `dir` to the versions of `plugins` (after
     /// they were swapped in).
     pub fn accept(dir: &Path, config: &HostConfig, plugins: &[Arc<Plugin>]) -> Result<()> {
-        let state_file = rollback_file(dir, config);
+        let state_file = state_file(dir, config);
         let mut state = RollbackState::load(&state_file)?;
         let mut rose = false;
         for plugin in plugins {
@@ -118,10 +118,27 @@ impl Registry {
         Ok(())
     }
 
+    /// Record what an operator's swap of `plugin` means for a restart: a
+    /// version at or above the floor raises it and drops any pin; one below
+    /// it (a rollback) is pinned, so the next start runs it again.
+    pub fn record_operator_swap(dir: &Path, config: &HostConfig, plugin: &Plugin) -> Result<()> {
+        let state_file = state_file(dir, config);
+        let mut state = RollbackState::load(&state_file)?;
+        let name = plugin.name();
+        let version = plugin.version();
+        if state.floor(name).is_some_and(|floor| version < floor) {
+            state.set_pin(name, Some(version));
+        } else {
+            state.accept(name, version);
+            state.set_pin(name, None);
+        }
+        state.save(&state_file)
+    }
+
     /// The rollback-protection floor of `name` in `dir`: the highest version
     /// accepted so far.
     pub fn floor(dir: &Path, config: &HostConfig, name: &str) -> Result<Option<Version>> {
-        let state = RollbackState::load(&rollback_file(dir, config))?;
+        let state = RollbackState::load(&state_file(dir, config))?;
         Ok(state.floor(name).cloned())
     }
 
@@ -131,7 +148,7 @@ impl Registry {
         policy: &TrustPolicy,
         record: bool,
     ) -> Result<Self> {
-        let state_file = rollback_file(dir, config);
+        let state_file = state_file(dir, config);
         let mut state = RollbackState::load(&state_file)?;
         let paths = plugin_files(dir)
             .with_context(|| format!("reading plugin directory {}", dir.display()))?;
@@ -287,7 +304,22 @@ impl Registry {
                     .cmp(&a.manifest.version)
                     .then(a.file.cmp(&b.file))
             });
-            let pin = grants::pin(config, &name);
+            // The config's pin, else the operator's from the state file (if
+            // a file of that version is still here).
+            let operator = state.pin(&name).and_then(|v| {
+                let exact = semver::VersionReq::parse(&format!("={v}")).ok()?;
+                let here = candidates
+                    .iter()
+                    .any(|c| exact.matches(&c.manifest.version));
+                if !here {
+                    tracing::warn!(
+                        plugin = name,
+                        "the operator's pin {v} has no file here; ignored"
+                    );
+                }
+                here.then_some(exact)
+            });
+            let pin = grants::pin(config, &name).or(operator.as_ref());
             let floor = state.floor(&name);
             let mut selected: Option<Candidate> = None;
             let mut previous: Option<(Version, PathBuf)> = None;
@@ -452,8 +484,8 @@ impl Registry {
     }
 }
 
-/// The rollback-protection state file of plugin directory `dir`.
-fn rollback_file(dir: &Path, config: &HostConfig) -> PathBuf {
+/// The state file of plugin directory `dir` (rollback floors, operator pins).
+pub fn state_file(dir: &Path, config: &HostConfig) -> PathBuf {
     config
         .run
         .state_file

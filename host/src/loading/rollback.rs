@@ -1,6 +1,8 @@
 //! The host's small persistent state: per plugin name, the highest version it
-//! has accepted (rollback protection). Kept as JSON beside the plugin
-//! directory (`files::state_path`) and replaced atomically.
+//! has accepted (rollback protection), and the versions an operator pinned
+//! through the admin endpoint (`plugin rollback`), so a restart runs what
+//! ran before it. Kept as JSON beside the plugin directory
+//! (`files::state_path`) and replaced atomically.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,6 +18,10 @@ use tradsys_signing::file::{Access, write_atomically};
 pub struct RollbackState {
     /// Plugin name → highest version ever accepted.
     pub accepted: BTreeMap<String, Version>,
+    /// Plugin name → the version an operator rolled back to: it runs, below
+    /// the floor if need be, until a newer version is promoted or swapped in.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pins: BTreeMap<String, Version>,
 }
 
 impl RollbackState {
@@ -44,6 +50,19 @@ impl RollbackState {
     /// The highest accepted version of `name`.
     pub fn floor(&self, name: &str) -> Option<&Version> {
         self.accepted.get(name)
+    }
+
+    /// The version of `name` an operator pinned, if any.
+    pub fn pin(&self, name: &str) -> Option<&Version> {
+        self.pins.get(name)
+    }
+
+    /// Pin `name` at `version` (an operator's rollback), or drop its pin.
+    pub fn set_pin(&mut self, name: &str, version: Option<&Version>) {
+        match version {
+            Some(v) => self.pins.insert(name.to_string(), v.clone()),
+            None => self.pins.remove(name),
+        };
     }
 
     /// Record that `version` of `name` was accepted; true when the floor rose.
