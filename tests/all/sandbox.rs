@@ -350,6 +350,31 @@ fn counted(instance: &mut PluginInstance<Strategy>, events: &[MarketEvent]) -> R
 }
 
 #[test]
+fn a_plugins_statistics_do_not_grow_with_its_calls() {
+    let (_rt, mut strategy) = crate::common::instance::<Strategy>("momentum", "");
+    let call = |strategy: &mut PluginInstance<Strategy>, ts| {
+        strategy.call(|b, s| b.on_market(s, &quote_at(ts))).unwrap();
+    };
+    for ts in 0..1_000 {
+        call(&mut strategy, ts);
+    }
+    let after_1k = strategy.stats().heap_bytes();
+    for ts in 1_000..31_000 {
+        call(&mut strategy, ts);
+    }
+    assert_eq!(
+        strategy.stats().latency.count(),
+        31_001,
+        "init and the calls"
+    );
+    assert_eq!(
+        strategy.stats().heap_bytes(),
+        after_1k,
+        "30,000 calls later"
+    );
+}
+
+#[test]
 fn after_a_trap_a_strategy_resumes_from_its_last_saved_state() {
     for (every, after_trap) in [(1, 3), (0, 1)] {
         let toml = format!(

@@ -165,12 +165,20 @@ impl Control {
 
     /// Swaps and refused updates so far.
     pub fn swap_log(&self) -> Vec<SwapRecord> {
-        self.shared.swap_log.lock().expect("swap log").clone()
+        self.shared.swap_log.lock().expect("swap log").to_vec()
+    }
+
+    /// Swap records and shadow runs dropped from the logs (the oldest first,
+    /// beyond their lengths).
+    pub fn dropped_from_logs(&self) -> (u64, u64) {
+        let swaps = self.shared.swap_log.lock().expect("swap log").dropped();
+        let shadows = self.shared.shadow_log.lock().expect("shadow log").dropped();
+        (swaps, shadows)
     }
 
     /// Shadow runs so far.
     pub fn shadow_log(&self) -> Vec<ShadowReport> {
-        self.shared.shadow_log.lock().expect("shadow log").clone()
+        self.shared.shadow_log.lock().expect("shadow log").to_vec()
     }
 
     /// Swap `name` back to the version it ran before. Below the rollback

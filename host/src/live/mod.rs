@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod control;
+pub mod recent;
 pub mod shadow;
 pub mod swap;
 pub mod watch;

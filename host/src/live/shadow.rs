@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::bindings::types::{MarketEvent, OrderCommand, OrderEvent, RiskContext, Verdict};
 use crate::config::HostConfig;
 use crate::engine::Runtime;
+use crate::live::recent::Recent;
 use crate::loading::{Plugin, TrustPolicy, grants};
 use crate::policy::PluginKind;
 use crate::sandbox::{AnyInstance, Fault, Slots};
@@ -113,7 +114,10 @@ impl Serialize for StartedFrom {
 }
 
 /// Shadow runs so far, readable while the session runs.
-pub type ShadowLog = Arc<Mutex<Vec<ShadowReport>>>;
+pub type ShadowLog = Arc<Mutex<Recent<ShadowReport, SHADOW_LOG_LENGTH>>>;
+
+/// Shadow runs a session keeps in its log (the oldest go first; `shadows_dropped` counts them).
+pub const SHADOW_LOG_LENGTH: usize = 200;
 
 /// The candidate running in shadow under each plugin name, kept by the
 /// session: whoever started a shadow, the admin endpoint can promote it.
@@ -162,7 +166,7 @@ pub enum ShadowCommand {
 struct Shadow {
     name: String,
     candidate: AnyInstance,
-    entry: usize,
+    entry: u64,
 }
 
 /// The shadows of a session, their log, and the candidates by name.
@@ -220,7 +224,7 @@ impl ShadowSet {
         let message =
             format!("{name} {version} runs in shadow beside {live_version}, from {started_from}");
         let mut log = self.log.lock().expect("shadow log");
-        log.push(ShadowReport {
+        let entry = log.push(ShadowReport {
             plugin: name.clone(),
             live_version: live_version.clone(),
             candidate_version: version.clone(),
@@ -235,7 +239,7 @@ impl ShadowSet {
         self.running.push(Shadow {
             name: name.clone(),
             candidate,
-            entry: log.len() - 1,
+            entry,
         });
         self.candidates
             .lock()
@@ -260,11 +264,12 @@ impl ShadowSet {
         let shadow = self.running.remove(index);
         self.candidates.lock().expect("candidates").remove(name);
         let mut log = self.log.lock().expect("shadow log");
-        let entry = &mut log[shadow.entry];
-        entry.state = state;
+        let (compared, differing) = log.get_mut(shadow.entry).map_or((0, 0), |entry| {
+            entry.state = state;
+            (entry.compared, entry.differing)
+        });
         Ok(format!(
-            "shadow of {name} {state} after {} comparisons, {} different",
-            entry.compared, entry.differing
+            "shadow of {name} {state} after {compared} comparisons, {differing} different"
         ))
     }
 
@@ -348,7 +353,9 @@ impl Shadow {
         let faults = candidate.stats().faults.values().sum();
         let quarantined = candidate.quarantined().map(str::to_string);
         let mut log = log.lock().expect("shadow log");
-        let entry = &mut log[self.entry];
+        let Some(entry) = log.get_mut(self.entry) else {
+            return; // its entry was dropped from the log (hundreds of shadows ago)
+        };
         entry.faults = faults;
         entry.quarantined = quarantined;
         let candidate = match answer {

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use crate::live::recent::Recent;
 use crate::live::shadow::{ShadowSet, ShadowState};
 use crate::loading::Plugin;
 use crate::sandbox::{AnyInstance, Slots};
@@ -95,8 +96,11 @@ pub struct SwapRecord {
     pub cause: String,
 }
 
+/// Swap records a session keeps (the oldest go first; `swaps_dropped` counts them).
+pub const SWAP_LOG_LENGTH: usize = 1000;
+
 /// Swaps and refused updates so far, readable while the session runs.
-pub type SwapLog = Arc<Mutex<Vec<SwapRecord>>>;
+pub type SwapLog = Arc<Mutex<Recent<SwapRecord, SWAP_LOG_LENGTH>>>;
 
 /// The plugin running under each name, kept by the session.
 pub type Running = Arc<Mutex<BTreeMap<String, Arc<Plugin>>>>;

@@ -31,6 +31,19 @@ pub struct CallStats {
     pub faults: std::collections::BTreeMap<String, u64>,
 }
 
+impl CallStats {
+    /// Heap bytes the statistics hold: the histogram's counts and the fault
+    /// labels, independent of the number of calls.
+    pub fn heap_bytes(&self) -> usize {
+        let faults: usize = self
+            .faults
+            .keys()
+            .map(|label| label.capacity() + std::mem::size_of::<u64>())
+            .sum();
+        self.latency.heap_bytes() + faults
+    }
+}
+
 /// Where a plugin instance slot is in the lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -581,10 +594,13 @@ impl<B: KindBindings> PluginInstance<B> {
         let now = self.runtime.clock().now();
         let window_ns = policy.window_ms.saturating_mul(1_000_000);
         self.recent_faults.push_back(now);
-        while self
-            .recent_faults
-            .front()
-            .is_some_and(|t| now.saturating_sub(*t) > window_ns)
+        // Only the last `quarantine_after` matter.
+        let keep = policy.quarantine_after.max(1) as usize;
+        while self.recent_faults.len() > keep
+            || self
+                .recent_faults
+                .front()
+                .is_some_and(|t| now.saturating_sub(*t) > window_ns)
         {
             self.recent_faults.pop_front();
         }

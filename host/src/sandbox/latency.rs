@@ -56,6 +56,11 @@ impl Latency {
     pub fn buckets(&self) -> u8 {
         self.0.buckets()
     }
+
+    /// Heap bytes of its counts: fixed by the bounds.
+    pub fn heap_bytes(&self) -> usize {
+        self.0.distinct_values() * std::mem::size_of::<u64>()
+    }
 }
 
 #[cfg(test)]

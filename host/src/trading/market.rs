@@ -33,6 +33,10 @@ pub struct Market {
     dropped: BTreeMap<&'static str, u64>,
 }
 
+/// Instruments a session keeps at most: a connector defining more has the
+/// rest dropped (`too-many-instruments`), so it cannot grow the host without bound.
+pub const MAX_INSTRUMENTS: usize = 100_000;
+
 /// Holds back the tail of a batch that ends inside a group of book deltas
 /// (before the delta flagged `last`), so strategies never see a book
 /// half-changed: a group is delivered whole, with the next batch, however
@@ -115,7 +119,8 @@ impl Market {
     /// events for instruments never defined (`unknown-instrument`), a
     /// definition whose tick, lot or multiplier is not positive
     /// (`bad-definition`), a redefinition that changes the multiplier
-    /// (`multiplier-changed`: every position was booked with it); update definitions, last prices, status and
+    /// (`multiplier-changed`: every position was booked with it), a
+    /// definition beyond [`MAX_INSTRUMENTS`] (`too-many-instruments`); update definitions, last prices, status and
     /// books; and add a quote after each change of a book's touch.
     pub fn ingest(&mut self, events: &mut Vec<MarketEvent>) -> Ingested {
         let mut out = Ingested::default();
@@ -238,6 +243,12 @@ impl Market {
                     let was = self.definitions[*old as usize].multiplier;
                     let why = format!("{} from {was} to {}", def.symbol, def.multiplier);
                     return Err(("multiplier-changed", why));
+                }
+                if !self.by_symbol.contains_key(&def.symbol)
+                    && self.definitions.len() >= MAX_INSTRUMENTS
+                {
+                    let why = format!("{} beyond {MAX_INSTRUMENTS} instruments", def.symbol);
+                    return Err(("too-many-instruments", why));
                 }
                 let id = self.intern(def);
                 def.id = id;

@@ -46,10 +46,15 @@ pub struct Report {
     pub rejected_files: Vec<RejectedFile>,
     /// Installed plugins this session did not use (`name@version`).
     pub unused_plugins: Vec<String>,
-    /// Versions swapped in while running, and updates that were refused.
+    /// Versions swapped in while running, and updates that were refused
+    /// (the last 1,000).
     pub swaps: Vec<SwapRecord>,
-    /// Candidates run in shadow, and where their outputs differed.
+    /// Swap records dropped before those.
+    pub swaps_dropped: u64,
+    /// Candidates run in shadow, and where their outputs differed (the last 200).
     pub shadows: Vec<ShadowReport>,
+    /// Shadow runs dropped before those.
+    pub shadows_dropped: u64,
     /// How plugins were trusted.
     pub trust: TrustReport,
     /// Why the session ended early, if it did.
@@ -59,7 +64,8 @@ pub struct Report {
     /// Times the connector was restarted after a fault.
     pub connector_restarts: u32,
     /// Connector events the host dropped, by the rule they broke
-    /// (`unknown-instrument`, `bad-definition`, `multiplier-changed`).
+    /// (`unknown-instrument`, `bad-definition`, `multiplier-changed`,
+    /// `too-many-instruments`).
     pub connector_dropped: BTreeMap<String, u64>,
     /// Memory of the plugin instances (varies with timing when instances idle).
     pub memory: MemoryReport,
@@ -375,7 +381,9 @@ impl Report {
             rejected_files: session.rejected_files.clone(),
             unused_plugins: session.unused.clone(),
             swaps: control.swap_log(),
+            swaps_dropped: control.dropped_from_logs().0,
             shadows: control.shadow_log(),
+            shadows_dropped: control.dropped_from_logs().1,
             trust: TrustReport {
                 mode: policy.mode(),
                 keys: policy
