@@ -108,7 +108,13 @@ pub(crate) fn reports(
     balanced: bool,
 ) -> Result<(), Breach> {
     let mut orders: HashMap<u64, Order> = HashMap::new();
-    let commanded: HashMap<u64, &OrderCommand> = commands.iter().map(|c| (c.id(), c)).collect();
+    // Every command of the call per order (a strategy may modify and cancel
+    // one order in one batch).
+    let mut commanded: HashMap<u64, Vec<&OrderCommand>> = HashMap::new();
+    for command in commands {
+        commanded.entry(command.id()).or_default().push(command);
+    }
+    let asked = |id: u64| commanded.get(&id).map_or(&[][..], Vec::as_slice);
     // Per instrument: (bought, sold) in this call.
     let mut traded: BTreeMap<u32, (i128, i128)> = BTreeMap::new();
     for (n, report) in reports.iter().enumerate() {
@@ -145,10 +151,9 @@ pub(crate) fn reports(
             // Refusing a cancel or modify of an order that finished earlier
             // in the same call is what a venue does; anything else is not.
             let refused_command = matches!(report, OrderEvent::Rejected(_))
-                && matches!(
-                    commanded.get(&id),
-                    Some(OrderCommand::Cancel(_) | OrderCommand::Modify(_))
-                );
+                && asked(id)
+                    .iter()
+                    .any(|c| matches!(c, OrderCommand::Cancel(_) | OrderCommand::Modify(_)));
             if refused_command {
                 continue;
             }
@@ -244,14 +249,25 @@ pub(crate) fn reports(
                 order.done = true;
             }
             OrderEvent::Modified(m) => {
-                let Some(OrderCommand::Modify(asked)) = commanded.get(&id) else {
+                let modifies: Vec<_> = asked(id)
+                    .iter()
+                    .filter_map(|c| match c {
+                        OrderCommand::Modify(modify) => Some(modify),
+                        _ => None,
+                    })
+                    .collect();
+                if modifies.is_empty() {
                     return Err(breach(
                         "modify-unasked",
                         format!("no modify of order {id} was sent in this call"),
                     ));
+                }
+                let fits = |asked: &&&crate::bindings::types::ModifyOrder| {
+                    let leaves = asked.quantity - k.filled;
+                    m.price == asked.price && m.leaves_quantity == leaves && leaves > 0
                 };
-                let leaves = asked.quantity - k.filled;
-                if m.price != asked.price || m.leaves_quantity != leaves || leaves <= 0 {
+                let Some(asked) = modifies.iter().find(fits) else {
+                    let asked = modifies[modifies.len() - 1];
                     return Err(breach(
                         "modify-mismatch",
                         format!(
@@ -263,9 +279,9 @@ pub(crate) fn reports(
                             show(k.filled)
                         ),
                     ));
-                }
+                };
                 k.limit = Some(m.price);
-                k.leaves = leaves;
+                k.leaves = asked.quantity - k.filled;
             }
         }
     }
@@ -401,6 +417,45 @@ mod tests {
         // The same fill twice: the second finds less working than it says.
         assert_eq!(rule(std::slice::from_ref(&ok), true), Some("unbalanced"));
         assert_eq!(rule(&[ok.clone(), ok], false), Some("leaves"));
+    }
+
+    #[test]
+    fn a_modify_answers_one_of_the_calls_modifies() {
+        let modify = |price, quantity| {
+            OrderCommand::Modify(crate::bindings::types::ModifyOrder {
+                id: 7,
+                instrument: 0,
+                price,
+                quantity,
+            })
+        };
+        let cancel = OrderCommand::Cancel(CancelOrder {
+            id: 7,
+            instrument: 0,
+        });
+        let modified = |price, leaves| {
+            OrderEvent::Modified(crate::bindings::types::OrderModified {
+                id: 7,
+                instrument: 0,
+                ts: 1,
+                price,
+                leaves_quantity: leaves,
+            })
+        };
+        let commands = [modify(99 * U, 3 * U), cancel];
+        let check = |events: &[OrderEvent]| {
+            reports(&commands, events, known, false)
+                .err()
+                .map(|b| b.rule)
+        };
+        assert_eq!(check(&[modified(99 * U, 3 * U)]), None);
+        assert_eq!(check(&[modified(98 * U, 3 * U)]), Some("modify-mismatch"));
+        assert_eq!(
+            reports(&[], &[modified(99 * U, 3 * U)], known, false)
+                .unwrap_err()
+                .rule,
+            "modify-unasked"
+        );
     }
 
     #[test]
