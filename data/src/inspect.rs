@@ -83,7 +83,7 @@ pub fn inspect(path: &Path, shown: &str) -> Result<Summary, String> {
         let ts = header.ts_event;
         summary.first_ts.get_or_insert(ts);
         summary.last_ts = Some(ts);
-        let kind = match record.as_enum() {
+        let kind = match read::as_enum(&record) {
             Ok(RecordRefEnum::Mbo(m)) => format!("mbo {}", action_name(m.action)),
             Ok(RecordRefEnum::Mbp1(m)) => format!("mbp-1 {}", action_name(m.action)),
             Ok(RecordRefEnum::Mbp10(m)) => format!("mbp-10 {}", action_name(m.action)),
@@ -109,7 +109,7 @@ pub fn inspect(path: &Path, shown: &str) -> Result<Summary, String> {
             Ok(RecordRefEnum::Imbalance(_)) => "imbalance".to_owned(),
             Ok(RecordRefEnum::Stat(_)) => "statistics".to_owned(),
             Ok(_) => "other message".to_owned(),
-            Err(_) => format!("unknown record type 0x{:02x}", header.rtype),
+            Err(_) => format!("unknown or short record type 0x{:02x}", header.rtype),
         };
         *summary.records.entry(kind).or_default() += 1;
         summary

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use dbn::decode::DbnMetadata;
 use dbn::decode::dbn::Decoder;
+use dbn::{Record as _, RecordRef, RecordRefEnum};
 use ruzstd::decoding::StreamingDecoder;
 use ruzstd::decoding::errors::FrameDecoderError;
 
@@ -154,18 +155,107 @@ pub fn open(path: &Path, shown: &str) -> Result<(FileDecoder, Offset), String> {
         inner: BufReader::with_capacity(64 << 10, file),
         offset: offset.clone(),
     };
-    let reader: Box<dyn Read> = if shown.ends_with(".zst") {
+    let mut reader: Box<dyn Read> = if shown.ends_with(".zst") {
         Box::new(Frames::new(counted, offset.clone()))
     } else {
         Box::new(counted)
     };
-    let decoder = Decoder::new(reader).map_err(|e| {
-        let (at, why) = offset
-            .damage()
-            .unwrap_or_else(|| (offset.get(), e.to_string()));
+    let refused = |why: String| {
+        let (at, why) = offset.damage().unwrap_or_else(|| (offset.get(), why));
         format!("{shown}: not a readable DBN file (at byte {at}): {why}")
-    })?;
+    };
+    let head = head(&mut reader).map_err(|e| refused(e.to_string()))?;
+    // The versions this decoder reads (it refuses the others at the prelude).
+    let check = head.starts_with(b"DBN") && head.get(3).is_some_and(|v| (1..=3).contains(v));
+    let reader: Box<dyn Read> = Box::new(Checked {
+        head: io::Cursor::new(head),
+        rest: reader,
+        offset: offset.clone(),
+        check,
+        left: 0,
+    });
+    let decoder = Decoder::new(reader).map_err(|e| refused(e.to_string()))?;
     Ok((decoder, offset))
+}
+
+/// Bytes of the prelude: `DBN`, the version, the metadata's length.
+const PRELUDE: usize = 8;
+
+/// The prelude and the metadata of a stream, read here because the DBN
+/// decoder sizes its buffer from the length field alone: a length larger
+/// than the stream (up to 4 GiB) is refused before anything that large is
+/// allocated. Anything that is not a DBN prelude is handed on as it is.
+fn head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(PRELUDE);
+    reader.take(PRELUDE as u64).read_to_end(&mut head)?;
+    if head.len() == PRELUDE && head.starts_with(b"DBN") {
+        let length = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+        // Grows with the bytes read, never ahead of them.
+        reader.take(u64::from(length)).read_to_end(&mut head)?;
+        let read = head.len() - PRELUDE;
+        if read < length as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the metadata claims {length} bytes but the stream ends after {read}"),
+            ));
+        }
+    }
+    Ok(head)
+}
+
+/// What the decoder reads: the head [`head`] read (freed once read), then
+/// the records, their framing checked on the way. A record whose length is
+/// not a whole number of 8-byte words ends the stream as damage: the decoder
+/// refers to each record where it lies in its buffer, and the record after
+/// such a one would be misaligned.
+struct Checked<R> {
+    head: io::Cursor<Vec<u8>>,
+    rest: R,
+    offset: Offset,
+    /// Whether the head is the prelude of a version whose records start
+    /// with a one-byte length in words of 4 (1 to 3); else the decoder
+    /// refuses the file and nothing is checked.
+    check: bool,
+    /// Bytes of the current record still to come.
+    left: usize,
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.head.position() < self.head.get_ref().len() as u64 {
+            return self.head.read(buf);
+        }
+        if self.head.get_ref().capacity() > 0 {
+            self.head = io::Cursor::new(Vec::new());
+        }
+        if self.offset.damage().is_some() {
+            return Ok(0);
+        }
+        let n = self.rest.read(buf)?;
+        if !self.check {
+            return Ok(n);
+        }
+        let mut at = 0;
+        while at < n {
+            if self.left == 0 {
+                let length = usize::from(buf[at]) * 4;
+                if !length.is_multiple_of(8) {
+                    self.offset.damaged(&io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("a record of {length} bytes, not a whole number of 8-byte words"),
+                    ));
+                    // The records before it are whole.
+                    return Ok(at);
+                }
+                // A length of 0 is the decoder's to refuse.
+                self.left = length.max(1);
+            }
+            let step = self.left.min(n - at);
+            self.left -= step;
+            at += step;
+        }
+        Ok(n)
+    }
 }
 
 /// The error for a file whose records stopped after `records`: the damage
@@ -184,6 +274,42 @@ pub fn stopped(
     Some(format!(
         "{shown}: corrupt or truncated at byte {at} (after record {records}): {why}"
     ))
+}
+
+/// `record` as the enum of its type: dbn's `RecordRef::as_enum`, but a
+/// record shorter than its type (a damaged file states any length) is an
+/// error, where `as_enum` would read past its end.
+pub fn as_enum<'a>(record: &RecordRef<'a>) -> dbn::Result<RecordRefEnum<'a>> {
+    use dbn::RType as R;
+    use std::mem::size_of;
+    #[allow(deprecated)] // OhlcvDeprecated: still a type a file may hold
+    let needed = match record.header().rtype()? {
+        R::Mbp0 => size_of::<dbn::TradeMsg>(),
+        R::Mbp1 | R::Tbbo => size_of::<dbn::Mbp1Msg>(),
+        R::Mbp10 => size_of::<dbn::Mbp10Msg>(),
+        R::OhlcvDeprecated | R::Ohlcv1S | R::Ohlcv1M | R::Ohlcv1H | R::Ohlcv1D | R::OhlcvEod => {
+            size_of::<dbn::OhlcvMsg>()
+        }
+        R::Status => size_of::<dbn::StatusMsg>(),
+        R::InstrumentDef => size_of::<dbn::InstrumentDefMsg>(),
+        R::Imbalance => size_of::<dbn::ImbalanceMsg>(),
+        R::Error => size_of::<dbn::ErrorMsg>(),
+        R::SymbolMapping => size_of::<dbn::SymbolMappingMsg>(),
+        R::System => size_of::<dbn::SystemMsg>(),
+        R::Statistics => size_of::<dbn::StatMsg>(),
+        R::Mbo => size_of::<dbn::MboMsg>(),
+        R::Cmbp1 | R::Tcbbo => size_of::<dbn::Cmbp1Msg>(),
+        R::Cbbo1S | R::Cbbo1M => size_of::<dbn::CbboMsg>(),
+        R::Bbo1S | R::Bbo1M => size_of::<dbn::BboMsg>(),
+    };
+    let size = record.record_size();
+    if size < needed {
+        return Err(dbn::Error::decode(format!(
+            "a record of type 0x{:02x} has {size} bytes, its type needs {needed}",
+            record.header().rtype
+        )));
+    }
+    RecordRefEnum::try_from(*record)
 }
 
 /// The raw symbol of each instrument id the metadata's symbol mappings name

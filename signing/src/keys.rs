@@ -186,9 +186,10 @@ pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Bytes of an even-length hex string.
+/// Bytes of an even-length hex string (digits only: `from_str_radix` alone
+/// would take `+f` for `0f`).
 pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
@@ -220,6 +221,14 @@ mod tests {
         assert!(key.write(dir.path()).is_err(), "never overwrites a key");
         let id = key.public().id();
         assert_eq!(KeyId::parse(&id.to_string()), Some(id));
+    }
+
+    #[test]
+    fn hex_is_digits_only() {
+        // `u8::from_str_radix` takes a sign: "+f" would read as 0x0f.
+        assert_eq!(hex_decode("+f"), None);
+        assert_eq!(KeyId::parse("+1+2+3+4+5+6+7+8"), None);
+        assert_eq!(hex_decode("0F"), Some(vec![0x0f]));
     }
 
     #[test]

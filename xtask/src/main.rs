@@ -8,6 +8,10 @@
 //! - `test`: formatting and lint checks, the plugins' own unit tests, and
 //!   every test of the workspace. CI runs exactly this.
 //! - `bench`: the plugin-boundary and lazy-loading benchmarks (release).
+//! - `fuzz [CASES]`: the property tests of every parser of untrusted bytes
+//!   (manifests, signatures, keys, revocation lists, plugin state, DBN and
+//!   CSV files, the host config) with CASES cases each (default 100000;
+//!   `test` runs them with proptest's 256).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,7 +69,10 @@ fn main() -> Result<()> {
                 .args(&args[1..]);
             tradsys_build::run(bench)
         }
-        _ => bail!("usage: cargo xtask <build-plugins | demo [tradsys run args] | test | bench>"),
+        Some("fuzz") => fuzz(&root, args.get(1).map_or("100000", String::as_str)),
+        _ => bail!(
+            "usage: cargo xtask <build-plugins | demo [tradsys run args] | test | bench | fuzz [CASES]>"
+        ),
     }
 }
 
@@ -139,6 +146,53 @@ fn test(root: &Path) -> Result<()> {
     // bins and tests in one go resolves features once, as `cargo test` does.
     cargo_run(root, &["build", "--workspace", "--bins", "--tests"])?;
     cargo_run(root, &["test", "--workspace"])
+}
+
+/// The property tests of the parsers of untrusted bytes, `cases` cases each
+/// (`PROPTEST_CASES`): the workspace's `props` and `config_props` test
+/// targets, then the `props` modules of the plugins that parse files.
+fn fuzz(root: &Path, cases: &str) -> Result<()> {
+    let n: u32 = cases
+        .parse()
+        .with_context(|| format!("`{cases}` is not a number of cases"))?;
+    anyhow::ensure!(n > 0, "fuzz needs at least one case");
+    let mut workspace = cargo(root);
+    workspace.env("PROPTEST_CASES", cases).args([
+        "test",
+        "-p",
+        "tradsys-signing",
+        "-p",
+        "tradsys-sdk",
+        "-p",
+        "tradsys-data",
+        "-p",
+        "tradsys-host",
+        "--test",
+        "props",
+        "--test",
+        "config_props",
+    ]);
+    tradsys_build::run(workspace)?;
+    let manifest = root.join("plugins/Cargo.toml");
+    let manifest = manifest.to_str().context("path is not UTF-8")?;
+    let native_target = root.join("target/plugins-native");
+    let native_target = native_target.to_str().context("target path is not UTF-8")?;
+    let mut plugins = cargo(root);
+    plugins.env("PROPTEST_CASES", cases).args([
+        "test",
+        "--manifest-path",
+        manifest,
+        "--target-dir",
+        native_target,
+        "-p",
+        "csv-replay",
+        "-p",
+        "dbn-replay",
+        "--lib",
+        "--",
+        "props::",
+    ]);
+    tradsys_build::run(plugins)
 }
 
 fn build_plugins(root: &Path) -> Result<()> {

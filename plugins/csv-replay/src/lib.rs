@@ -34,6 +34,8 @@
 //!   standard time); 0 means the timestamps are UTC.
 
 pub mod parse;
+#[cfg(test)]
+mod props;
 
 use std::path::{Component, Path};
 
@@ -195,7 +197,7 @@ impl CsvReplay {
             bar_seconds: config.parse_or("bar_seconds", 60)?,
             utc_offset_minutes: config.parse_or("utc_offset_minutes", 0)?,
         };
-        if options.utc_offset_minutes.abs() > 24 * 60 {
+        if options.utc_offset_minutes.unsigned_abs() > 24 * 60 {
             return Err("config `utc_offset_minutes`: must be within ±1440".to_string());
         }
         if options.bar_seconds > 366 * 86_400 {
@@ -338,6 +340,8 @@ mod tests {
         assert!(err(&[("tick", "0")]).starts_with("config `tick`"));
         assert!(err(&[("quote_size", "x")]).starts_with("config `quote_size`"));
         assert!(err(&[("utc_offset_minutes", "5000")]).starts_with("config `utc_offset_minutes`"));
+        let min = i64::MIN.to_string();
+        assert!(err(&[("utc_offset_minutes", &min)]).starts_with("config `utc_offset_minutes`"));
         // Quotes read as bars fail on the first line, naming it.
         assert!(err(&[("format", "bars")]).starts_with("e.csv line 1: expected 6 fields"));
     }

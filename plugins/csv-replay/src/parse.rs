@@ -198,6 +198,13 @@ fn parse_bar(line: &str, options: &Options, events: &mut Vec<MarketEvent>) -> Re
             f[3], f[2], f[1], f[4]
         ));
     }
+    let bid = fixed::floor_to_tick(close, options.tick);
+    let ask = bid.checked_add(options.tick).ok_or_else(|| {
+        format!(
+            "close `{}` is too large for a quote one tick above it",
+            f[4]
+        )
+    })?;
     let instrument = options.instrument;
     events.push(MarketEvent::Bar(Bar {
         instrument,
@@ -208,13 +215,12 @@ fn parse_bar(line: &str, options: &Options, events: &mut Vec<MarketEvent>) -> Re
         close,
         volume,
     }));
-    let bid = fixed::floor_to_tick(close, options.tick);
     events.push(MarketEvent::Quote(Quote {
         instrument,
         ts,
         bid_price: bid,
         bid_size: options.quote_size,
-        ask_price: bid + options.tick,
+        ask_price: ask,
         ask_size: options.quote_size,
     }));
     Ok(ts)
@@ -558,6 +564,12 @@ mod tests {
         assert_eq!(
             bar("2022-01-01 00:00:00,10,11,8,9.5,-1"),
             "btc.csv line 2: bad volume `-1`"
+        );
+        // The largest price there is: no quote fits one tick above it.
+        let max = fixed::format_exact(i128::from(i64::MAX), 0);
+        assert_eq!(
+            bar(&format!("2022-01-01 00:00:00,{max},{max},{max},{max},1")),
+            format!("btc.csv line 2: close `{max}` is too large for a quote one tick above it")
         );
         assert_eq!(
             bar("2022-01-01 00:00:00,10,11,8,9.5,1.2x"),

@@ -27,6 +27,8 @@
 //! record. Orders are refused: this is a data-only connector.
 
 pub mod map;
+#[cfg(test)]
+mod props;
 
 use std::collections::VecDeque;
 use std::path::{Component, Path, PathBuf};
@@ -421,7 +423,7 @@ fn resume(mapper: &mut Mapper, file: &DataFile, records: u64) -> Result<Reading,
     for n in 0..records {
         match decoder.decode_record_ref() {
             Ok(Some(record)) => {
-                if let Ok(RecordRefEnum::InstrumentDef(def)) = record.as_enum() {
+                if let Ok(RecordRefEnum::InstrumentDef(def)) = read::as_enum(&record) {
                     mapper.definition(def, &mut ignored);
                 }
             }
@@ -453,7 +455,7 @@ fn read_definitions(mapper: &mut Mapper, path: &Path, shown: &str) -> Result<(),
         match decoder.decode_record_ref() {
             Ok(Some(record)) => {
                 n += 1;
-                if let Ok(RecordRefEnum::InstrumentDef(def)) = record.as_enum() {
+                if let Ok(RecordRefEnum::InstrumentDef(def)) = read::as_enum(&record) {
                     mapper.definition(def, &mut ignored);
                 }
             }

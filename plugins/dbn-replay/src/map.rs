@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::collections::BTreeMap as HashMap;
 
 use tradsys_data::dbn::{self, RecordRef, RecordRefEnum, UNDEF_PRICE, rtype};
+use tradsys_data::read;
 use tradsys_sdk::{
     Bar, BookAction, BookDelta, BookFlags, DepthLevel, DepthSnapshot, InstrumentDefinition,
     MarketEvent, Quote, Side, StatusChange, Trade, TradingStatus, fixed,
@@ -86,8 +87,13 @@ pub fn precision(tick: i64) -> u8 {
     places
 }
 
+/// On magnitudes: `i64::MIN.abs()` overflows, and `i64::MIN % -1` panics
+/// even in a release build. 0 (no tick yet) for a gcd past `i64::MAX`.
 fn gcd(a: i64, b: i64) -> i64 {
-    if b == 0 { a.abs() } else { gcd(b, a % b) }
+    fn of(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { of(b, a % b) }
+    }
+    i64::try_from(of(a.unsigned_abs(), b.unsigned_abs())).unwrap_or(0)
 }
 
 /// Fold a price into a running tick estimate.
@@ -100,7 +106,7 @@ pub fn fold_tick(tick: &mut i64, price: i64) {
 /// The prices of a record, for tick inference.
 pub fn prices(record: &RecordRef<'_>, mut each: impl FnMut(u32, i64)) {
     let id = record.header().instrument_id;
-    match record.as_enum() {
+    match read::as_enum(record) {
         Ok(RecordRefEnum::Mbo(m)) if m.action as u8 != b'R' => each(id, m.price),
         Ok(RecordRefEnum::Trade(t)) => each(id, t.price),
         Ok(RecordRefEnum::Mbp1(m)) => {
@@ -210,7 +216,7 @@ impl Mapper {
     pub fn map(&mut self, record: &RecordRef<'_>, tbbo: bool, out: &mut Vec<MarketEvent>) {
         let header = record.header();
         let (id, ts) = (header.instrument_id, header.ts_event);
-        let Ok(record) = record.as_enum() else {
+        let Ok(record) = read::as_enum(record) else {
             self.skip(&format!("record type 0x{:02x}", header.rtype));
             return;
         };
@@ -320,13 +326,16 @@ impl Mapper {
                 self.define(id, out);
                 out.push(MarketEvent::Bar(Bar {
                     instrument: id,
-                    ts: ts + seconds * 1_000_000_000,
+                    // An undefined time (`u64::MAX`) stays undefined.
+                    ts: ts.saturating_add(seconds * 1_000_000_000),
                     open: b.open,
                     high: b.high,
                     low: b.low,
                     close: b.close,
                     volume: fixed::from_units(
-                        i64::try_from(b.volume).unwrap_or(i64::MAX / 1_000_000_000),
+                        i64::try_from(b.volume)
+                            .unwrap_or(i64::MAX)
+                            .min(i64::MAX / fixed::SCALE),
                     ),
                 }));
             }
