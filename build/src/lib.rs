@@ -137,9 +137,14 @@ pub fn plugin_crates(manifest_path: &Path) -> Result<(Vec<PluginCrate>, PathBuf)
             .and_then(|m| m.canonicalize().ok())
             == wanted
     });
+    // A whole workspace: its plugin crates; a member without
+    // `[package.metadata.tradsys]` is a library the plugins share.
     let selected: Vec<&serde_json::Value> = match single {
         Some(package) => vec![package],
-        None => packages,
+        None => packages
+            .into_iter()
+            .filter(|p| !p["metadata"]["tradsys"].is_null())
+            .collect(),
     };
     let mut crates = selected
         .into_iter()

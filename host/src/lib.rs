@@ -63,7 +63,7 @@ pub use wasmtime::Trap;
 #[doc(hidden)]
 pub mod testing {
     pub use crate::bindings::types;
-    pub use crate::engine::{ArtifactCache, Clock, KindPre, Runtime, SharedBooks};
+    pub use crate::engine::{ArtifactCache, Clock, KindPre, Runtime, SharedBooks, SharedOwners};
     pub use crate::live::shadow::{ShadowCommand, ShadowLog};
     pub use crate::live::swap::{History, Running, SwapLog, SwapRequest};
     pub use crate::loading::{Registry, RollbackState, Verified, cache_path, state_path};

@@ -1,5 +1,11 @@
-//! The functions the host offers a plugin: log, clock and config, and for
-//! strategies and risk validators the host's order books ([`depth`]).
+//! The functions the host offers a plugin: log, clock and config, for
+//! strategies and risk validators the host's order books ([`depth`]), and
+//! for matchers the owner of an order ([`owner`]).
+//!
+//! How a risk validator sees the market: only when it is asked, through its
+//! risk context (last prices, the strategy's positions and working orders)
+//! and [`depth`]; it has no market call of its own, so a time series it
+//! needs (a volatility, a volume) it samples at its validations.
 //!
 //! Inside a component these call the host. Compiled natively (a plugin's own
 //! unit tests) they use a per-thread stand-in: [`set_now`] sets the clock,
@@ -27,6 +33,10 @@ mod imp {
     pub fn depth(instrument: u32, levels: u32) -> crate::BookDepth {
         crate::bindings::strategy::tradsys::plugins::market::depth(instrument, levels)
     }
+
+    pub fn owner(order_id: u64) -> Option<u32> {
+        crate::bindings::matcher::tradsys::plugins::orders::owner(order_id)
+    }
 }
 
 #[cfg(not(target_family = "wasm"))]
@@ -37,6 +47,12 @@ mod imp {
         pub static NOW: Cell<u64> = const { Cell::new(0) };
         pub static CONFIG: RefCell<crate::Config> = RefCell::new(crate::Config::default());
         pub static BOOKS: RefCell<Vec<crate::BookDepth>> = const { RefCell::new(Vec::new()) };
+        pub static OWNERS: RefCell<std::collections::HashMap<u64, u32>> =
+            RefCell::new(std::collections::HashMap::new());
+    }
+
+    pub fn owner(order_id: u64) -> Option<u32> {
+        OWNERS.with(|o| o.borrow().get(&order_id).copied())
     }
 
     pub fn log(level: super::LogLevel, message: &str) {
@@ -92,6 +108,27 @@ pub fn config_get(key: &str) -> Option<String> {
 /// other worlds do not import the books.
 pub fn depth(instrument: u32, levels: u32) -> crate::BookDepth {
     imp::depth(instrument, levels)
+}
+
+/// The owner of host order `order_id`: a number the same for every order of
+/// one strategy and different between strategies, for self-trade prevention;
+/// `None` for an id the host did not send (or that finished). Matchers only:
+/// the other worlds do not import it.
+pub fn owner(order_id: u64) -> Option<u32> {
+    imp::owner(order_id)
+}
+
+/// Native tests only: set (or with `None` clear) what [`owner`] returns for
+/// `order_id` on this thread.
+#[cfg(not(target_family = "wasm"))]
+pub fn set_owner(order_id: u64, owner: Option<u32>) {
+    imp::OWNERS.with(|o| {
+        let mut owners = o.borrow_mut();
+        match owner {
+            Some(owner) => owners.insert(order_id, owner),
+            None => owners.remove(&order_id),
+        };
+    });
 }
 
 /// Native tests only: set what [`depth`] returns for `depth.instrument` on

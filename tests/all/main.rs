@@ -3,7 +3,9 @@
 //! does that first).
 
 mod cache;
+mod catalog;
 mod common;
+mod conformance;
 mod contract;
 mod dbn;
 mod durable;

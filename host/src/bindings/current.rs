@@ -1,6 +1,7 @@
 //! `tradsys:plugins@1.1.0`, the version the host speaks: one module per
 //! world; `types`, `host` and `market` are generated once (under
-//! `strategy`) and shared, so every kind speaks the same Rust types.
+//! `strategy`) and shared, so every kind speaks the same Rust types
+//! (`orders`, the matcher's alone, is generated under `matcher`).
 
 #![allow(missing_docs, clippy::all)]
 

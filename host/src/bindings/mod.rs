@@ -8,6 +8,7 @@ pub mod compat;
 pub mod current;
 pub mod v1_0;
 
+pub use current::matcher::tradsys::plugins::orders::Host as OrdersImports;
 pub use current::strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};
 pub use current::strategy::tradsys::plugins::market::Host as MarketImports;
 pub use current::strategy::tradsys::plugins::types;

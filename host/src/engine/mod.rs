@@ -9,4 +9,4 @@ pub mod store;
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use logs::LogLimiter;
 pub use runtime::{KindPre, LoadInfo, Runtime, Versioned};
-pub use store::{Clock, HostState, SharedBooks};
+pub use store::{Clock, HostState, SharedBooks, SharedOwners};

@@ -15,7 +15,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::bindings::{current, v1_0};
 use crate::engine::cache::{ArtifactCache, CacheOutcome};
 use crate::engine::logs::LogLimiter;
-use crate::engine::store::{self, Clock, HostState, SharedBooks};
+use crate::engine::store::{self, Clock, HostState, SharedBooks, SharedOwners};
 use crate::policy::{Grants, LogSettings, MemorySettings, PluginKind, Pressure};
 
 /// A component resolved against the host's imports, typed by the world its
@@ -80,6 +80,7 @@ pub struct Runtime {
     linker: Linker<HostState>,
     clock: Clock,
     books: SharedBooks,
+    owners: SharedOwners,
     ticker: Option<Ticker>,
     cache: Option<ArtifactCache>,
     /// Plugins made ready so far (numbers `LoadInfo::order`).
@@ -149,6 +150,10 @@ impl Runtime {
             now::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             now::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             now::market::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+            current::matcher::tradsys::plugins::orders::add_to_linker::<_, HasSelf<_>>(
+                &mut linker,
+                |s| s,
+            )?;
             old::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             old::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         }
@@ -177,6 +182,7 @@ impl Runtime {
             linker,
             clock: Clock::default(),
             books: SharedBooks::default(),
+            owners: SharedOwners::default(),
             ticker,
             cache: None,
             ready: AtomicU64::new(0),
@@ -241,6 +247,11 @@ impl Runtime {
     /// Compile a component from its bytes.
     pub fn compile(&self, bytes: &[u8]) -> Result<Component> {
         Ok(Component::new(&self.engine, bytes)?)
+    }
+
+    /// The owners of the orders at the matcher, which its `orders` import reads.
+    pub fn owners(&self) -> &SharedOwners {
+        &self.owners
     }
 
     /// Keep plugin instances within `budget`.
@@ -339,7 +350,8 @@ impl Runtime {
         grants: &Grants,
         logs: Arc<LogLimiter>,
     ) -> Result<Store<HostState>> {
-        store::new_store(&self.engine, &self.clock, &self.books, plugin, grants, logs)
+        let shared = (&self.books, &self.owners);
+        store::new_store(&self.engine, &self.clock, shared, plugin, grants, logs)
     }
 
     /// Give `store` one call's budget: `fuel` and a deadline `deadline_ms` from now.

@@ -52,6 +52,42 @@ impl SharedBooks {
     }
 }
 
+/// The owner of every order at the matcher (host order id → an opaque
+/// number per strategy), kept by the session's router and read by the
+/// matcher's `orders` import for self-trade prevention.
+#[derive(Debug, Clone, Default)]
+pub struct SharedOwners(Arc<std::sync::RwLock<std::collections::HashMap<u64, u32>>>);
+
+impl SharedOwners {
+    /// The owner of order `id`.
+    pub fn get(&self, id: u64) -> Option<u32> {
+        let owners = self.0.read().unwrap_or_else(|e| e.into_inner());
+        owners.get(&id).copied()
+    }
+
+    /// Record that `owner` sent order `id`.
+    pub fn insert(&self, id: u64, owner: u32) {
+        let mut owners = self.0.write().unwrap_or_else(|e| e.into_inner());
+        owners.insert(id, owner);
+    }
+
+    /// Forget finished orders.
+    pub fn remove(&self, ids: &[u64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut owners = self.0.write().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            owners.remove(id);
+        }
+    }
+
+    /// Forget every order (a new session).
+    pub fn clear(&self) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 /// What `wasi:random/insecure-seed` answers every plugin.
 const INSECURE_SEED: u128 = 0x7472_6164_7379_735f_7365_6564_5f76_3131;
 
@@ -90,6 +126,7 @@ pub struct HostState {
     config: Arc<[(String, String)]>,
     clock: Clock,
     books: SharedBooks,
+    owners: SharedOwners,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: MemoryMeter,
@@ -160,6 +197,12 @@ impl ResourceLimiter for MemoryMeter {
 
 impl bindings::types::Host for HostState {}
 impl v1_0::strategy::tradsys::plugins::types::Host for HostState {}
+
+impl bindings::OrdersImports for HostState {
+    fn owner(&mut self, id: u64) -> Option<u32> {
+        self.owners.get(id)
+    }
+}
 
 impl bindings::MarketImports for HostState {
     fn depth(&mut self, instrument: u32, levels: u32) -> types::BookDepth {
@@ -257,7 +300,7 @@ impl WasiView for HostState {
 pub(crate) fn new_store(
     engine: &Engine,
     clock: &Clock,
-    books: &SharedBooks,
+    (books, owners): (&SharedBooks, &SharedOwners),
     plugin: &str,
     grants: &Grants,
     logs: Arc<LogLimiter>,
@@ -311,6 +354,7 @@ pub(crate) fn new_store(
         config: grants.config.clone().into(),
         clock: clock.clone(),
         books: books.clone(),
+        owners: owners.clone(),
         wasi: wasi.build(),
         table: ResourceTable::new(),
         limits,

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::bindings::types::Side;
+use crate::config::FeeSettings;
 
 /// Fixed-point units per whole unit.
 pub const SCALE: i128 = 1_000_000_000;
@@ -126,6 +127,25 @@ impl Ledger {
     pub fn fills(&self) -> u64 {
         self.fills
     }
+}
+
+/// The fee of a fill: basis points of its notional plus an amount per unit.
+pub(crate) fn fee(
+    fees: &FeeSettings,
+    maker: bool,
+    price: i64,
+    quantity: i64,
+    multiplier: i64,
+) -> i128 {
+    const SCALE: i128 = 1_000_000_000;
+    let (bps, per_unit) = if maker {
+        (fees.maker_bps, fees.maker_per_unit)
+    } else {
+        (fees.taker_bps, fees.taker_per_unit)
+    };
+    let notional = i128::from(price) * i128::from(quantity) * i128::from(multiplier) / SCALE;
+    notional * i128::from(bps) / SCALE / 10_000
+        + i128::from(per_unit) * i128::from(quantity) / SCALE
 }
 
 /// A fixed-point amount as a decimal with `decimals` places (truncated).

@@ -20,9 +20,10 @@ use crate::bindings::types::{
     RiskContext, Side,
 };
 use crate::config::FeeSettings;
+use crate::engine::SharedOwners;
 use crate::sandbox::Fault;
 use crate::trading::ids::IdSet;
-use crate::trading::ledger::Ledger;
+use crate::trading::ledger::{Ledger, fee};
 use crate::trading::market::Market;
 use crate::trading::verify::{self, Known};
 
@@ -105,6 +106,8 @@ pub(crate) struct OrderRouter {
     /// Strategy orders trade only with each other (the exchange venue): the
     /// fills of one matcher call balance per instrument.
     balanced: bool,
+    /// The owner of each order at the matcher, for its `orders` import.
+    owners: SharedOwners,
     pub(crate) accounts: Vec<Account>,
     pub(crate) counts: OrderCounts,
 }
@@ -118,6 +121,7 @@ impl OrderRouter {
             finished: Vec::new(),
             fees: BTreeMap::new(),
             balanced: false,
+            owners: SharedOwners::default(),
             accounts: (0..strategies).map(|_| Account::default()).collect(),
             counts: OrderCounts::default(),
         }
@@ -298,6 +302,8 @@ impl OrderRouter {
     fn new_order(&mut self, owner: usize, order: &NewOrder) -> u64 {
         let id = self.next_order_id;
         self.next_order_id += 1;
+        // The matcher tells strategies apart by this number, never by their ids.
+        self.owners.insert(id, owner as u32 + 1);
         self.orders.insert(
             id,
             OrderRecord {
@@ -385,9 +391,11 @@ impl OrderRouter {
             }
             Err(fault) => self.halt(commands, &fault, market, now, name),
         }
-        for id in self.finished.drain(..) {
-            self.orders.remove(&id);
+        for id in &self.finished {
+            self.orders.remove(id);
         }
+        self.owners.remove(&self.finished);
+        self.finished.clear();
         breach
     }
 
@@ -531,6 +539,14 @@ impl OrderRouter {
         self
     }
 
+    /// Publish the owner of every order to the matcher through `owners`
+    /// (emptied: a session starts with no order).
+    pub(crate) fn with_owners(mut self, owners: SharedOwners) -> Self {
+        owners.clear();
+        self.owners = owners;
+        self
+    }
+
     /// Charge fills by `fees` (by instrument symbol).
     pub(crate) fn with_fees(mut self, fees: BTreeMap<String, FeeSettings>) -> Self {
         self.fees = fees;
@@ -541,19 +557,6 @@ impl OrderRouter {
     pub(crate) fn take_pending(&mut self, strategy: usize) -> Vec<OrderEvent> {
         std::mem::take(&mut self.accounts[strategy].pending)
     }
-}
-
-/// The fee of a fill: basis points of its notional plus an amount per unit.
-fn fee(fees: &FeeSettings, maker: bool, price: i64, quantity: i64, multiplier: i64) -> i128 {
-    const SCALE: i128 = 1_000_000_000;
-    let (bps, per_unit) = if maker {
-        (fees.maker_bps, fees.maker_per_unit)
-    } else {
-        (fees.taker_bps, fees.taker_per_unit)
-    };
-    let notional = i128::from(price) * i128::from(quantity) * i128::from(multiplier) / SCALE;
-    notional * i128::from(bps) / SCALE / 10_000
-        + i128::from(per_unit) * i128::from(quantity) / SCALE
 }
 
 #[cfg(test)]

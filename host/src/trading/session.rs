@@ -108,7 +108,8 @@ impl Session {
         Ok(Self {
             router: OrderRouter::new(slots.strategies.len())
                 .with_fees(config.venue.fees.clone())
-                .balanced(config.venue.model == VenueModel::Exchange),
+                .balanced(config.venue.model == VenueModel::Exchange)
+                .with_owners(runtime.owners().clone()),
             slots,
             settings,
             venue: config.venue.model,

@@ -1,11 +1,19 @@
 //! A price-time priority (FIFO) limit order book matcher.
 //!
+//! | key | values | default | meaning |
+//! |---|---|---|---|
+//! | `self_trade` | `none`, `cancel-resting`, `cancel-aggressor`, `cancel-both` | `none` | what happens when an order would trade with a resting order of the same strategy (below) |
+//!
+//! Any other entries the host passes (such as `seed`) are ignored; a bad
+//! `self_trade` fails `init` with the key named.
+//!
 //! The matcher keeps one book per instrument, created the first time an order
 //! for that instrument is submitted. Incoming orders trade against the
 //! opposite side best price first and, within a price, oldest order first;
 //! every trade executes at the resting order's price and reports a fill for
 //! the resting order (`maker = true`) followed by one for the aggressor
 //! (`maker = false`). Timestamps are the host clock at the `execute` call.
+//! The books are `tradsys-matching`'s under `Allocation::Fifo`.
 //!
 //! Commands:
 //! - **Submit.** A quantity or limit price that is not positive, or the id of
@@ -28,43 +36,49 @@
 //!   id is rejected with `unknown-order`, a price that is not positive with
 //!   `invalid-order` (the order stays as it was).
 //!
-//! Self-trades are not prevented: order ids are opaque to the matcher.
+//! Self-trade prevention (`self_trade`): the owner of each order (the host's
+//! `owner`, one number per strategy) is looked up once, when it is submitted.
+//! When an aggressor reaches a resting order of its own owner, the trades
+//! before it stand, then `cancel-resting` cancels the resting order's leaves
+//! (reported `canceled`) and the aggressor goes on matching;
+//! `cancel-aggressor` cancels the aggressor's remaining quantity (it stops
+//! matching and does not rest); `cancel-both` does both. A fill-or-kill order
+//! counts only the liquidity it could take under the rule. With `none`,
+//! orders of one strategy trade with each other.
 //!
 //! The market (simulated venue, `on_market`): the last quote of each
 //! instrument in a batch replaces the market's own resting orders at the
 //! touch (bid and ask, the displayed sizes), so strategy orders trade at the
 //! feed's prices up to the displayed size, and a new touch that crosses a
 //! resting strategy order fills it. The market's orders (ids with the top
-//! bit set) and their reports stay inside the matcher. For book data use
-//! `sim-venue`, which keeps the feed's queues.
+//! bit set) and their reports stay inside the matcher; they have no owner, so
+//! they never self-trade. For book data use `sim-venue`, which keeps the
+//! feed's queues.
 //!
-//! Config keys: none. Any entries the host passes (such as `seed`) are ignored.
-
-mod book;
-mod report;
+//! State (`save_state`): format 3, which also keeps the owners; formats 1
+//! and 2 (earlier versions, whose orders have no owner) still load.
 
 use std::collections::BTreeMap;
 
+use tradsys_matching::{Allocation, Books, Rules, SelfTrade};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     BookDepth, CancelOrder, Config, MarketEvent, Matcher, NewOrder, OrderCommand, OrderEvent,
-    OrderType, Quote, RejectReason, Side, TimeInForce, host,
+    OrderType, Quote, Side, TimeInForce, host,
 };
 
-use crate::book::Book;
-use crate::report::Reporter;
-
-/// Version byte leading the `save_state` format (1: books only).
-const FORMAT_VERSION: u8 = 2;
+/// Version byte leading the `save_state` format (1: books only; 2: and the
+/// market's orders; 3: and the owners).
+const FORMAT_VERSION: u8 = 3;
 
 /// The top bit marks the market's own orders: host order ids never set it.
 pub const MARKET: u64 = 1 << 63;
 
-/// The FIFO matcher: one book per instrument id. It has no configuration.
+/// The FIFO matcher: one book per instrument id.
 #[derive(Debug, Default)]
 pub struct FifoMatcher {
-    /// Books by instrument id, in id order so that state is deterministic.
-    books: BTreeMap<u32, Book>,
+    /// Books by instrument id, under FIFO allocation.
+    books: Books,
     /// The market's resting orders per instrument: (bid, ask).
     touch: BTreeMap<u32, [Option<u64>; 2]>,
     /// Orders the market posted so far (numbers its ids).
@@ -80,7 +94,7 @@ impl FifoMatcher {
                 id,
                 instrument: q.instrument,
             });
-            self.execute_one(&cancel, ts, out);
+            self.books.execute(&cancel, ts, out);
         }
         let mut posted = [None, None];
         for (slot, side, price, size) in [
@@ -92,7 +106,7 @@ impl FifoMatcher {
             }
             self.market_orders += 1;
             let id = MARKET | self.market_orders;
-            let order = OrderCommand::Submit(NewOrder {
+            let order = NewOrder {
                 id,
                 instrument: q.instrument,
                 side,
@@ -100,78 +114,31 @@ impl FifoMatcher {
                 time_in_force: TimeInForce::Gtc,
                 price,
                 quantity: size,
-            });
-            self.execute_one(&order, ts, out);
+            };
+            self.books.submit_unowned(&order, ts, out);
             posted[slot] = Some(id);
         }
         self.touch.insert(q.instrument, posted);
     }
-
-    fn execute_one(&mut self, command: &OrderCommand, ts: u64, out: &mut Vec<OrderEvent>) {
-        match command {
-            OrderCommand::Submit(order) => {
-                let mut reports = Reporter {
-                    instrument: order.instrument,
-                    ts,
-                    out,
-                };
-                let limit = matches!(order.order_type, OrderType::Limit);
-                let problem = if order.quantity <= 0 {
-                    Some("quantity must be positive")
-                } else if limit && order.price <= 0 {
-                    Some("limit price must be positive")
-                } else {
-                    None
-                };
-                match problem {
-                    Some(message) => {
-                        reports.rejected(order.id, RejectReason::InvalidOrder, Some(message))
-                    }
-                    None => self
-                        .books
-                        .entry(order.instrument)
-                        .or_default()
-                        .submit(order, &mut reports),
-                }
-            }
-            OrderCommand::Cancel(cancel) => {
-                let mut reports = Reporter {
-                    instrument: cancel.instrument,
-                    ts,
-                    out,
-                };
-                match self.books.get_mut(&cancel.instrument) {
-                    Some(book) => book.cancel(cancel.id, &mut reports),
-                    None => reports.rejected(cancel.id, RejectReason::UnknownOrder, None),
-                }
-            }
-            OrderCommand::Modify(modify) => {
-                let mut reports = Reporter {
-                    instrument: modify.instrument,
-                    ts,
-                    out,
-                };
-                match self.books.get_mut(&modify.instrument) {
-                    Some(book) => {
-                        book.modify(modify.id, modify.price, modify.quantity, &mut reports)
-                    }
-                    None => reports.rejected(modify.id, RejectReason::UnknownOrder, None),
-                }
-            }
-        }
-    }
 }
 
 impl Matcher for FifoMatcher {
-    fn new(_config: &Config) -> Result<Self, String> {
-        Ok(Self::default())
+    fn new(config: &Config) -> Result<Self, String> {
+        let rules = Rules {
+            allocation: Allocation::Fifo,
+            self_trade: SelfTrade::from_config(config)?,
+        };
+        Ok(Self {
+            books: Books::new(rules),
+            ..Self::default()
+        })
     }
 
     fn execute(&mut self, commands: &[OrderCommand], reports: &mut Vec<OrderEvent>) {
         let ts = host::now();
         let from = reports.len();
         for command in commands {
-            self.execute_one(command, ts, reports);
+            self.books.execute(command, ts, reports);
         }
         drop_market_reports(reports, from);
     }
@@ -192,28 +159,19 @@ impl Matcher for FifoMatcher {
     }
 
     fn depth(&self, instrument: u32, levels: u32) -> BookDepth {
-        let (bids, asks) = match self.books.get(&instrument) {
-            Some(book) => book.depth(usize::try_from(levels).unwrap_or(usize::MAX)),
-            None => (Vec::new(), Vec::new()),
-        };
-        BookDepth {
-            instrument,
-            bids,
-            asks,
-        }
+        self.books.depth(instrument, levels)
     }
 
     /// Format: the version byte, the number of books, then per book (in
-    /// instrument order) its instrument id and [`Book::encode`]'s encoding;
-    /// then the market's order count and its resting orders per instrument.
+    /// instrument order) its instrument id and `Book::encode`'s encoding;
+    /// then the market's order count and its resting orders per instrument;
+    /// then, only when some working order has an owner, the owners
+    /// (`Books::write_owners`: their count, positive, and per order its
+    /// instrument, id and owner).
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
         w.u8(FORMAT_VERSION);
-        w.u32(u32::try_from(self.books.len()).unwrap_or(u32::MAX));
-        for (&instrument, book) in &self.books {
-            w.u32(instrument);
-            book.encode(&mut w);
-        }
+        self.books.write_books(&mut w);
         w.u64(self.market_orders);
         w.u32(u32::try_from(self.touch.len()).unwrap_or(u32::MAX));
         for (&instrument, ids) in &self.touch {
@@ -224,32 +182,25 @@ impl Matcher for FifoMatcher {
                 });
             }
         }
+        if self.books.owner_count() > 0 {
+            self.books.write_owners(&mut w);
+        }
         w.finish()
     }
 
     /// Decodes everything before replacing anything: on error the running
-    /// books stay as they were.
+    /// books stay as they were. Formats 1 and 2 have no owners.
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
         let version = r.u8()?;
-        if version != 1 && version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(format!(
-                "state format {version}, this version reads 1 and 2"
+                "state format {version}, this version reads 1 to {FORMAT_VERSION}"
             ));
         }
-        let count = r.u32()?;
-        let mut books = BTreeMap::new();
-        let mut previous: Option<u32> = None;
-        for _ in 0..count {
-            let instrument = r.u32()?;
-            if previous.is_some_and(|p| p >= instrument) {
-                return Err(format!("state has unordered instrument {instrument}"));
-            }
-            previous = Some(instrument);
-            books.insert(instrument, Book::decode(&mut r)?);
-        }
+        let mut books = Books::read_books(self.books.rules(), &mut r)?;
         let (mut market_orders, mut touch) = (0, BTreeMap::new());
-        if version == FORMAT_VERSION {
+        if version >= 2 {
             market_orders = r.u64()?;
             for _ in 0..r.u32()? {
                 let instrument = r.u32()?;
@@ -259,6 +210,17 @@ impl Matcher for FifoMatcher {
                 }
                 touch.insert(instrument, ids);
             }
+        }
+        // The owners' section is there only when some order has an owner:
+        // a count follows or the state ends (fewer than four bytes left are
+        // refused as trailing bytes).
+        if version >= 3
+            && let Ok(count) = r.u32()
+        {
+            if count == 0 {
+                return Err("state has an empty owners' section".to_string());
+            }
+            books.read_owner_entries(&mut r, count)?;
         }
         r.finish()?;
         (self.books, self.touch, self.market_orders) = (books, touch, market_orders);

@@ -7,14 +7,18 @@ use tradsys_sdk::{
 
 /// Pushes the execution reports of one command: every report carries the
 /// command's instrument and the timestamp of the `execute` call.
-pub(crate) struct Reporter<'a> {
-    pub(crate) instrument: u32,
-    pub(crate) ts: u64,
-    pub(crate) out: &'a mut Vec<OrderEvent>,
+pub struct Reporter<'a> {
+    /// Instrument of every report.
+    pub instrument: u32,
+    /// Timestamp of every report (the host clock at the call).
+    pub ts: u64,
+    /// Where the reports go, in order.
+    pub out: &'a mut Vec<OrderEvent>,
 }
 
 impl Reporter<'_> {
-    pub(crate) fn accepted(&mut self, id: u64) {
+    /// Order `id` was accepted.
+    pub fn accepted(&mut self, id: u64) {
         self.out.push(OrderEvent::Accepted(OrderAccepted {
             id,
             instrument: self.instrument,
@@ -22,7 +26,8 @@ impl Reporter<'_> {
         }));
     }
 
-    pub(crate) fn rejected(&mut self, id: u64, reason: RejectReason, message: Option<&str>) {
+    /// Command for order `id` was refused.
+    pub fn rejected(&mut self, id: u64, reason: RejectReason, message: Option<&str>) {
         self.out.push(OrderEvent::Rejected(OrderRejected {
             id,
             instrument: self.instrument,
@@ -34,7 +39,8 @@ impl Reporter<'_> {
         }));
     }
 
-    pub(crate) fn filled(
+    /// Order `id` traded `quantity` at `price`.
+    pub fn filled(
         &mut self,
         id: u64,
         side: Side,
@@ -55,7 +61,8 @@ impl Reporter<'_> {
         }));
     }
 
-    pub(crate) fn canceled(&mut self, id: u64, canceled_quantity: i64) {
+    /// The rest of order `id` (`canceled_quantity`) was canceled.
+    pub fn canceled(&mut self, id: u64, canceled_quantity: i64) {
         self.out.push(OrderEvent::Canceled(OrderCanceled {
             id,
             instrument: self.instrument,
@@ -64,7 +71,8 @@ impl Reporter<'_> {
         }));
     }
 
-    pub(crate) fn modified(&mut self, id: u64, price: i64, leaves_quantity: i64) {
+    /// Order `id` now works `leaves_quantity` at `price`.
+    pub fn modified(&mut self, id: u64, price: i64, leaves_quantity: i64) {
         self.out.push(OrderEvent::Modified(OrderModified {
             id,
             instrument: self.instrument,

@@ -1,0 +1,1391 @@
+//! Correlation: a pre-trade risk validator that caps a strategy's correlation-weighted
+//! portfolio exposure.
+//!
+//! For an order the validator builds the strategy's exposure vector, one entry per
+//! instrument: `e_i = q_i × p_i × multiplier_i`, where `q_i` is the net position
+//! (`RiskContext::positions`) with the order added to its instrument (a buy adds its
+//! quantity, a sell subtracts it) and `p_i` the instrument's last price. The
+//! portfolio exposure is `sqrt(eᵀ C e)`, `C` the correlation matrix of the
+//! instruments (diagonal 1). Positively correlated holdings on the same side add up,
+//! opposite ones hedge each other; with the identity matrix it is the Euclidean norm
+//! of the notionals, and with a single instrument exactly `|notional|`. An order that
+//! takes the exposure above `max_exposure` is rejected with `PositionLimit`, unless it
+//! lowers the exposure (it is then approved even above the limit: closing out and
+//! hedging are always possible).
+//!
+//! - **Prices.** The last price of `RiskContext::last_prices`; for an instrument
+//!   without one, a position's average price, and for the order's own instrument its
+//!   limit price. A market order on an instrument without a last price cannot be
+//!   valued and is rejected with `InvalidOrder`.
+//! - **What counts.** Positions and the order. Working orders of earlier batches do
+//!   not (they may never fill; `position-limit` caps them per instrument). Orders of
+//!   one batch count cumulatively, in order: an approved submit or modify counts as
+//!   filled for the orders after it, so splitting an order within one batch does not
+//!   pass; a cancel of it in the batch removes it again.
+//! - **Modify.** Checked like a new order of its new total quantity (the filled part
+//!   included, which can only overstate it) on the side of the order it modifies (a
+//!   working order of the context or a submit earlier in the batch), against the
+//!   exposure with the order's current leaves. A modify of an order that is not
+//!   working is approved (the matcher refuses it).
+//! - Cancels are always approved. An order whose quantity is not positive, of an
+//!   instrument the host never defined or with a non-positive multiplier, is rejected
+//!   with `InvalidOrder`. A held instrument without a definition (or with a
+//!   non-positive multiplier) is valued with multiplier 1.
+//!
+//! # The correlation matrix
+//!
+//! **Configured**: `correlations` lists pairs of symbols with their correlation,
+//! `SYN-A:SYN-B=0.8,SYN-A:SYN-C=-0.2` (spaces allowed); every value within −1 and 1,
+//! each pair at most once, the matrix they give (missing pairs 0) positive
+//! semidefinite. A symbol cannot contain `:`, `=` or `,`. With no pairs it is the
+//! identity.
+//!
+//! **Estimated** (`estimate = true`): the Pearson correlation of the instruments'
+//! log returns between the mids sampled at validation time, over the last `window`
+//! returns. A sample is taken at a `validate` call at least `sample_ms` after the
+//! previous one; it holds every defined instrument's mid (the host book's touch,
+//! or the last price when a side is empty), stamped with `RiskContext::now`. Only
+//! samples holding all the instruments of the latest one make returns, so the
+//! matrix is a true (positive semidefinite) correlation matrix; an instrument whose
+//! mid never moved correlates 0. The estimate is used once it has `min_samples`
+//! returns and covers every instrument the order's exposure holds; until then, the
+//! configured matrix (or the identity). Samples come at validation times, so their
+//! spacing follows the strategies' order flow: irregular, and sparse when they are
+//! quiet. The samples (at most `window + 1` of at most 64 instruments) are the
+//! validator's state, saved and restored across eviction.
+//!
+//! # How the validator sees market data
+//!
+//! Only at validation time: through the risk context (last prices, positions,
+//! working orders) and [`tradsys_sdk::host::depth`], the book the host keeps from the
+//! feed. A validator has no on-market call, so the time series of the estimate is
+//! sampled when the validator is asked, stamped with `ctx.now`.
+//!
+//! Statistics are `f64`; money (the exposure and the limit in messages) is
+//! fixed-point.
+//!
+//! # Config keys
+//!
+//! | key            | meaning                                                            | default |
+//! |----------------|--------------------------------------------------------------------|---------|
+//! | `max_exposure` | largest portfolio exposure `sqrt(eᵀ C e)` (decimal, positive)      | `60000` |
+//! | `correlations` | configured pairs `SYM:SYM=rho,…`; missing pairs 0                  | (none: identity) |
+//! | `estimate`     | `true`: estimate `C` from sampled mids                             | `false` |
+//! | `window`       | returns the estimate is computed over, 2 to 10000                  | `100`   |
+//! | `min_samples`  | returns needed before the estimate is used, 2 to `window`          | `30`    |
+//! | `sample_ms`    | least time between two samples, ms (0: every new `ctx.now`)        | `100`   |
+//!
+//! The defaults suit the synthetic market, whose three instruments walk independently
+//! (so the identity is the right matrix there, and what an estimate finds): 60000 is
+//! 240 units of SYN-B at 250, 600 of SYN-A at 100, or 200 of each of SYN-A and SYN-B
+//! with some SYN-C. Ordinary 100–200 unit positions pass; a strategy building up
+//! several instruments at once, or one scaled-up SYN-B position, is stopped.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{
+    Config, InstrumentDefinition, OrderCommand, OrderType, RejectReason, Rejection, RiskContext,
+    RiskValidator, Side, Verdict, fixed, host,
+};
+
+/// Format version written first by `save_state`.
+const STATE_VERSION: u8 = 1;
+/// Default for `max_exposure`: 60000 in price units.
+const DEFAULT_MAX_EXPOSURE: i64 = fixed::from_units(60_000);
+/// Most instruments configured or sampled.
+const MAX_INSTRUMENTS: usize = 64;
+/// Largest `window`.
+const MAX_WINDOW: usize = 10_000;
+/// Instruments listed in a refusal's message.
+const LISTED: usize = 8;
+/// Nanoseconds per millisecond.
+const NANOS_PER_MS: u64 = 1_000_000;
+
+/// The validator. Config keys (see the crate docs): `max_exposure` (default `60000`),
+/// `correlations`, `estimate` (`false`), `window` (`100`), `min_samples` (`30`) and
+/// `sample_ms` (`100`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlation {
+    /// Largest portfolio exposure, fixed-point.
+    max_exposure: i64,
+    /// Configured correlations by symbol pair, the smaller symbol first.
+    configured: BTreeMap<(String, String), f64>,
+    estimate: bool,
+    /// Returns kept for the estimate.
+    window: usize,
+    min_samples: usize,
+    /// Least time between samples, ns.
+    sample_ns: u64,
+    /// Sampled mids, oldest first; at most `window + 1`.
+    samples: VecDeque<Sample>,
+}
+
+/// The mids of one `validate` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sample {
+    ts: u64,
+    /// (instrument, mid), by instrument, mids positive; at most [`MAX_INSTRUMENTS`].
+    mids: Vec<(u32, i64)>,
+}
+
+impl Sample {
+    fn mid(&self, instrument: u32) -> Option<i64> {
+        self.mids
+            .binary_search_by_key(&instrument, |&(id, _)| id)
+            .ok()
+            .map(|at| self.mids[at].1)
+    }
+}
+
+/// A correlation matrix estimated from the samples.
+#[derive(Debug, Clone, PartialEq)]
+struct Estimate {
+    /// Instruments covered, ascending.
+    ids: Vec<u32>,
+    /// Row-major correlations, `ids.len()` squared.
+    rho: Vec<f64>,
+    /// Returns it was computed from.
+    returns: usize,
+}
+
+impl Estimate {
+    fn index(&self, instrument: u32) -> Option<usize> {
+        self.ids.binary_search(&instrument).ok()
+    }
+}
+
+/// Which matrix an exposure is computed with.
+enum Matrix<'a> {
+    Configured,
+    Estimated(&'a Estimate),
+}
+
+/// An order approved earlier in the batch, counted as filled.
+struct Pending {
+    id: u64,
+    instrument: u32,
+    /// Signed quantity: positive for a buy.
+    quantity: i128,
+    side: Side,
+}
+
+/// What one `validate` call works with.
+struct Batch<'a> {
+    context: &'a RiskContext,
+    /// Net positions by instrument.
+    positions: BTreeMap<u32, i128>,
+    /// Valuation prices by instrument.
+    prices: BTreeMap<u32, i64>,
+    pending: Vec<Pending>,
+    estimate: Option<Estimate>,
+}
+
+impl Batch<'_> {
+    /// Positions plus the pending orders, but for order `skip`.
+    fn quantities(&self, skip: Option<(u64, u32)>) -> BTreeMap<u32, i128> {
+        let mut quantities = self.positions.clone();
+        for p in &self.pending {
+            if skip != Some((p.id, p.instrument)) {
+                *quantities.entry(p.instrument).or_default() += p.quantity;
+            }
+        }
+        quantities
+    }
+
+    fn definition(&self, instrument: u32) -> Option<&InstrumentDefinition> {
+        self.context.instruments.iter().find(|d| d.id == instrument)
+    }
+
+    fn symbol(&self, instrument: u32) -> String {
+        self.definition(instrument)
+            .map_or_else(|| format!("instrument {instrument}"), |d| d.symbol.clone())
+    }
+
+    /// Exposure of every instrument held, fixed-point money, without zeros.
+    fn exposures(&self, quantities: &BTreeMap<u32, i128>) -> Vec<(u32, i128)> {
+        quantities
+            .iter()
+            .filter(|&(_, &q)| q != 0)
+            .map(|(&instrument, &q)| {
+                let price = self.prices.get(&instrument).copied().unwrap_or(0);
+                let multiplier = self
+                    .definition(instrument)
+                    .map_or(1, |d| if d.multiplier > 0 { d.multiplier } else { 1 });
+                let notional = q.saturating_mul(i128::from(price)) / i128::from(fixed::SCALE);
+                (instrument, notional.saturating_mul(i128::from(multiplier)))
+            })
+            .filter(|&(_, e)| e != 0)
+            .collect()
+    }
+}
+
+impl Correlation {
+    /// Configured correlation of two different instruments (0 when not configured).
+    fn configured_rho(&self, batch: &Batch<'_>, a: u32, b: u32) -> f64 {
+        let (Some(a), Some(b)) = (batch.definition(a), batch.definition(b)) else {
+            return 0.0;
+        };
+        self.configured
+            .get(&pair_key(&a.symbol, &b.symbol))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// `sqrt(eᵀ C e)` as fixed-point money; exact for one instrument.
+    fn portfolio(&self, batch: &Batch<'_>, matrix: &Matrix<'_>, e: &[(u32, i128)]) -> i128 {
+        match e {
+            [] => 0,
+            [(_, single)] => single.saturating_abs(),
+            _ => {
+                let units: Vec<f64> = e
+                    .iter()
+                    .map(|&(_, v)| v as f64 / fixed::SCALE as f64)
+                    .collect();
+                let mut q = 0.0;
+                for (i, &(a, _)) in e.iter().enumerate() {
+                    for (j, &(b, _)) in e.iter().enumerate() {
+                        let rho = if i == j {
+                            1.0
+                        } else {
+                            match matrix {
+                                Matrix::Configured => self.configured_rho(batch, a, b),
+                                Matrix::Estimated(est) => match (est.index(a), est.index(b)) {
+                                    (Some(x), Some(y)) => est.rho[x * est.ids.len() + y],
+                                    _ => self.configured_rho(batch, a, b),
+                                },
+                            }
+                        };
+                        q += units[i] * units[j] * rho;
+                    }
+                }
+                // Rounding can leave a tiny negative for a fully hedged book.
+                (q.max(0.0).sqrt() * fixed::SCALE as f64).round() as i128
+            }
+        }
+    }
+
+    /// The estimate, when it can value every instrument of `held`.
+    fn matrix<'a>(&self, batch: &'a Batch<'_>, held: &BTreeSet<u32>) -> Matrix<'a> {
+        match &batch.estimate {
+            Some(est) if held.iter().all(|&i| est.index(i).is_some()) => Matrix::Estimated(est),
+            _ => Matrix::Configured,
+        }
+    }
+
+    fn matrix_name(&self, matrix: &Matrix<'_>) -> String {
+        match matrix {
+            Matrix::Estimated(est) => {
+                format!("correlations estimated from {} returns", est.returns)
+            }
+            Matrix::Configured if self.configured.is_empty() => {
+                "no correlations (identity)".to_string()
+            }
+            Matrix::Configured => "configured correlations".to_string(),
+        }
+    }
+
+    /// The verdict for one command; an approved submit or modify becomes pending.
+    fn check(&self, batch: &mut Batch<'_>, command: &OrderCommand) -> Verdict {
+        let (id, instrument, side, quantity, limit_price, what) = match command {
+            OrderCommand::Cancel(c) => {
+                // Never block a risk-reducing action; a pending order stops counting.
+                batch
+                    .pending
+                    .retain(|p| !(p.id == c.id && p.instrument == c.instrument));
+                return Verdict::Approve;
+            }
+            OrderCommand::Submit(o) => {
+                let price = match o.order_type {
+                    OrderType::Limit => Some(o.price),
+                    OrderType::Market => None,
+                };
+                let what = match o.order_type {
+                    OrderType::Limit => side_name(o.side).to_string(),
+                    OrderType::Market => format!("market {}", side_name(o.side)),
+                };
+                (o.id, o.instrument, o.side, o.quantity, price, what)
+            }
+            OrderCommand::Modify(m) => {
+                let side = batch
+                    .pending
+                    .iter()
+                    .find(|p| p.id == m.id && p.instrument == m.instrument)
+                    .map(|p| p.side)
+                    .or_else(|| {
+                        batch
+                            .context
+                            .open_orders
+                            .iter()
+                            .find(|o| o.id == m.id && o.instrument == m.instrument)
+                            .map(|o| o.side)
+                    });
+                let Some(side) = side else {
+                    // Not working: the matcher refuses it, it adds nothing.
+                    return Verdict::Approve;
+                };
+                let what = format!("modify of order {} to {}", m.id, side_name(side));
+                (m.id, m.instrument, side, m.quantity, Some(m.price), what)
+            }
+        };
+        let Some(def) = batch.definition(instrument).cloned() else {
+            return invalid(format!("unknown instrument {instrument}"));
+        };
+        if quantity <= 0 {
+            return invalid(format!(
+                "quantity {} of {} is not positive",
+                show_quantity(quantity, &def),
+                def.symbol
+            ));
+        }
+        if def.multiplier <= 0 {
+            return invalid(format!("{} has multiplier {}", def.symbol, def.multiplier));
+        }
+        let added_price = if batch.prices.contains_key(&instrument) {
+            None
+        } else {
+            match limit_price {
+                Some(price) => Some(price),
+                None => {
+                    return invalid(format!(
+                        "no last price for {} to value a market order",
+                        def.symbol
+                    ));
+                }
+            }
+        };
+        if let Some(price) = added_price {
+            batch.prices.insert(instrument, price);
+        }
+        let signed = match side {
+            Side::Buy => i128::from(quantity),
+            Side::Sell => -i128::from(quantity),
+        };
+        let is_modify = matches!(command, OrderCommand::Modify(_));
+        // The exposure without this order's new quantity: with its pending quantity,
+        // or for a modify of a working order its current leaves.
+        let key = Some((id, instrument));
+        let mut before = batch.quantities(if is_modify { key } else { None });
+        if is_modify {
+            let current = match batch
+                .pending
+                .iter()
+                .find(|p| p.id == id && p.instrument == instrument)
+            {
+                Some(p) => p.quantity,
+                None => batch
+                    .context
+                    .open_orders
+                    .iter()
+                    .find(|o| o.id == id && o.instrument == instrument)
+                    .map_or(0, |o| match o.side {
+                        Side::Buy => i128::from(o.leaves_quantity),
+                        Side::Sell => -i128::from(o.leaves_quantity),
+                    }),
+            };
+            *before.entry(instrument).or_default() += current;
+        }
+        let mut after = batch.quantities(if is_modify { key } else { None });
+        *after.entry(instrument).or_default() += signed;
+        let e_before = batch.exposures(&before);
+        let e_after = batch.exposures(&after);
+        let held: BTreeSet<u32> = e_before.iter().chain(&e_after).map(|&(i, _)| i).collect();
+        let matrix = self.matrix(batch, &held);
+        let exposure_before = self.portfolio(batch, &matrix, &e_before);
+        let exposure_after = self.portfolio(batch, &matrix, &e_after);
+        if exposure_after > i128::from(self.max_exposure) && exposure_after > exposure_before {
+            let mut listed: Vec<String> = e_after
+                .iter()
+                .take(LISTED)
+                .map(|&(i, e)| format!("{} {}", batch.symbol(i), show_money(e)))
+                .collect();
+            if e_after.len() > LISTED {
+                listed.push("…".to_string());
+            }
+            let message = format!(
+                "{what} {} of {} would take portfolio exposure to {}, above limit {} \
+                 (from {}; {}; {})",
+                show_quantity(quantity, &def),
+                def.symbol,
+                show_money(exposure_after),
+                show_money(self.max_exposure.into()),
+                show_money(exposure_before),
+                listed.join(", "),
+                self.matrix_name(&matrix),
+            );
+            if added_price.is_some() {
+                batch.prices.remove(&instrument);
+            }
+            return Verdict::Reject(Rejection {
+                reason: RejectReason::PositionLimit,
+                message: Some(message),
+            });
+        }
+        batch
+            .pending
+            .retain(|p| !(p.id == id && p.instrument == instrument));
+        batch.pending.push(Pending {
+            id,
+            instrument,
+            quantity: signed,
+            side,
+        });
+        Verdict::Approve
+    }
+
+    /// Sample the mids at `context.now` when the last sample is old enough.
+    fn sample(&mut self, context: &RiskContext) {
+        let now = context.now;
+        if let Some(last) = self.samples.back()
+            && (now == last.ts || now.abs_diff(last.ts) < self.sample_ns)
+        {
+            return;
+        }
+        let ids: BTreeSet<u32> = context.instruments.iter().map(|d| d.id).collect();
+        let mut mids = Vec::new();
+        for id in ids.into_iter().take(MAX_INSTRUMENTS) {
+            let book = host::depth(id, 1);
+            let touch = |levels: &[tradsys_sdk::DepthLevel]| {
+                levels
+                    .first()
+                    .filter(|l| l.quantity > 0 && l.price > 0)
+                    .map(|l| i128::from(l.price))
+            };
+            let mid = match (touch(&book.bids), touch(&book.asks)) {
+                (Some(bid), Some(ask)) => Some(((bid + ask) / 2) as i64),
+                _ => context
+                    .last_prices
+                    .iter()
+                    .find(|p| p.instrument == id)
+                    .map(|p| p.price),
+            };
+            if let Some(mid) = mid.filter(|&m| m > 0) {
+                mids.push((id, mid));
+            }
+        }
+        if mids.is_empty() {
+            return;
+        }
+        self.samples.push_back(Sample { ts: now, mids });
+        while self.samples.len() > self.window + 1 {
+            self.samples.pop_front();
+        }
+    }
+
+    /// The correlations of the latest sample's instruments, once there are
+    /// `min_samples` returns of all of them.
+    fn estimated(&self) -> Option<Estimate> {
+        let ids: Vec<u32> = self.samples.back()?.mids.iter().map(|&(i, _)| i).collect();
+        let k = ids.len();
+        let mut rows: Vec<Vec<f64>> = Vec::new();
+        for (prev, next) in self.samples.iter().zip(self.samples.iter().skip(1)) {
+            let row: Option<Vec<f64>> = ids
+                .iter()
+                .map(|&i| {
+                    let (a, b) = (prev.mid(i)?, next.mid(i)?);
+                    Some((b as f64 / a as f64).ln())
+                })
+                .collect();
+            rows.extend(row);
+        }
+        if rows.len() < self.min_samples {
+            return None;
+        }
+        let n = rows.len() as f64;
+        let means: Vec<f64> = (0..k)
+            .map(|c| rows.iter().map(|r| r[c]).sum::<f64>() / n)
+            .collect();
+        let mut cov = vec![0.0; k * k];
+        for row in &rows {
+            for a in 0..k {
+                for b in a..k {
+                    cov[a * k + b] += (row[a] - means[a]) * (row[b] - means[b]);
+                }
+            }
+        }
+        let mut rho = vec![0.0; k * k];
+        for a in 0..k {
+            rho[a * k + a] = 1.0;
+            for b in a + 1..k {
+                let denominator = (cov[a * k + a] * cov[b * k + b]).sqrt();
+                let r = if denominator > 0.0 && denominator.is_finite() {
+                    (cov[a * k + b] / denominator).clamp(-1.0, 1.0)
+                } else {
+                    // An instrument whose mid never moved: no correlation.
+                    0.0
+                };
+                rho[a * k + b] = r;
+                rho[b * k + a] = r;
+            }
+        }
+        Some(Estimate {
+            ids,
+            rho,
+            returns: rows.len(),
+        })
+    }
+}
+
+impl RiskValidator for Correlation {
+    fn new(config: &Config) -> Result<Self, String> {
+        let max_exposure = config.fixed_or("max_exposure", DEFAULT_MAX_EXPOSURE)?;
+        if max_exposure <= 0 {
+            return Err("config `max_exposure`: must be positive".to_string());
+        }
+        let configured = parse_correlations(config.get("correlations").unwrap_or(""))
+            .map_err(|e| format!("config `correlations`: {e}"))?;
+        let estimate: bool = config.parse_or("estimate", false)?;
+        let window: usize = config.parse_or("window", 100)?;
+        if !(2..=MAX_WINDOW).contains(&window) {
+            return Err(format!("config `window`: must be from 2 to {MAX_WINDOW}"));
+        }
+        let min_samples: usize = config.parse_or("min_samples", 30.min(window))?;
+        if !(2..=window).contains(&min_samples) {
+            return Err(format!(
+                "config `min_samples`: must be from 2 to `window` ({window})"
+            ));
+        }
+        let sample_ms: u64 = config.parse_or("sample_ms", 100)?;
+        let sample_ns = sample_ms
+            .checked_mul(NANOS_PER_MS)
+            .ok_or_else(|| "config `sample_ms`: too large".to_string())?;
+        Ok(Self {
+            max_exposure,
+            configured,
+            estimate,
+            window,
+            min_samples,
+            sample_ns,
+            samples: VecDeque::new(),
+        })
+    }
+
+    fn validate(
+        &mut self,
+        context: &RiskContext,
+        orders: &[OrderCommand],
+        verdicts: &mut Vec<Verdict>,
+    ) {
+        let estimate = if self.estimate {
+            self.sample(context);
+            self.estimated()
+        } else {
+            None
+        };
+        let mut positions: BTreeMap<u32, i128> = BTreeMap::new();
+        let mut prices: BTreeMap<u32, i64> = BTreeMap::new();
+        for p in &context.last_prices {
+            prices.insert(p.instrument, p.price);
+        }
+        for p in &context.positions {
+            *positions.entry(p.instrument).or_default() += i128::from(p.quantity);
+            prices.entry(p.instrument).or_insert(p.average_price);
+        }
+        let mut batch = Batch {
+            context,
+            positions,
+            prices,
+            pending: Vec::new(),
+            estimate,
+        };
+        verdicts.extend(orders.iter().map(|order| self.check(&mut batch, order)));
+    }
+
+    /// The sampled mids, so an evicted instance keeps its estimate.
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION).u32(self.samples.len() as u32);
+        for sample in &self.samples {
+            w.u64(sample.ts).u32(sample.mids.len() as u32);
+            for &(id, mid) in &sample.mids {
+                w.u32(id).i64(mid);
+            }
+        }
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        r.format(STATE_VERSION)?;
+        let mut samples = VecDeque::new();
+        for _ in 0..r.u32()? {
+            let ts = r.u64()?;
+            let mut mids = Vec::new();
+            for _ in 0..r.u32()? {
+                let (id, mid) = (r.u32()?, r.i64()?);
+                if mid <= 0 {
+                    return Err(format!("state: mid {mid} of instrument {id} not positive"));
+                }
+                if mids.last().is_some_and(|&(last, _)| last >= id) {
+                    return Err("state: the mids of a sample are not by instrument".to_string());
+                }
+                mids.push((id, mid));
+            }
+            mids.truncate(MAX_INSTRUMENTS);
+            samples.push_back(Sample { ts, mids });
+        }
+        r.finish()?;
+        // Keep the newest: a config that shortened the window must not start above it.
+        while samples.len() > self.window + 1 {
+            samples.pop_front();
+        }
+        self.samples = samples;
+        Ok(())
+    }
+}
+
+tradsys_sdk::export_risk_validator!(Correlation);
+
+/// The pairs of `correlations`, keyed by [`pair_key`].
+fn parse_correlations(text: &str) -> Result<BTreeMap<(String, String), f64>, String> {
+    let mut pairs = BTreeMap::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((names, value)) = entry.split_once('=') else {
+            return Err(format!("`{entry}` is not `SYMBOL:SYMBOL=value`"));
+        };
+        let Some((a, b)) = names.split_once(':') else {
+            return Err(format!("`{entry}` is not `SYMBOL:SYMBOL=value`"));
+        };
+        let (a, b) = (a.trim(), b.trim());
+        if a.is_empty() || b.is_empty() {
+            return Err(format!("`{entry}` names no symbol"));
+        }
+        if a == b {
+            return Err(format!(
+                "`{entry}`: the correlation of {a} with itself is always 1"
+            ));
+        }
+        let rho = fixed::parse(value)
+            .map(fixed::to_f64)
+            .filter(|r| (-1.0..=1.0).contains(r))
+            .ok_or_else(|| format!("`{entry}`: the value must be a decimal from -1 to 1"))?;
+        if pairs.insert(pair_key(a, b), rho).is_some() {
+            return Err(format!("`{entry}`: the pair {a}:{b} is given twice"));
+        }
+    }
+    let symbols: BTreeSet<&String> = pairs.keys().flat_map(|(a, b)| [a, b]).collect();
+    if symbols.len() > MAX_INSTRUMENTS {
+        return Err(format!(
+            "{} symbols, at most {MAX_INSTRUMENTS}",
+            symbols.len()
+        ));
+    }
+    let symbols: Vec<&String> = symbols.into_iter().collect();
+    let k = symbols.len();
+    let mut matrix = vec![0.0; k * k];
+    for a in 0..k {
+        for b in 0..k {
+            matrix[a * k + b] = if a == b {
+                1.0
+            } else {
+                pairs
+                    .get(&pair_key(symbols[a], symbols[b]))
+                    .copied()
+                    .unwrap_or(0.0)
+            };
+        }
+    }
+    if !positive_semidefinite(&matrix, k) {
+        return Err(
+            "the pairs do not make a correlation matrix (not positive semidefinite)".to_string(),
+        );
+    }
+    Ok(pairs)
+}
+
+/// Whether the symmetric `k`×`k` matrix is positive semidefinite (to rounding): a
+/// Cholesky factorisation of it plus a tiny ridge succeeds.
+fn positive_semidefinite(matrix: &[f64], k: usize) -> bool {
+    const RIDGE: f64 = 1e-9;
+    let mut l = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..=i {
+            let mut sum = matrix[i * k + j] + if i == j { RIDGE } else { 0.0 };
+            for m in 0..j {
+                sum -= l[i * k + m] * l[j * k + m];
+            }
+            if i == j {
+                if sum <= 0.0 {
+                    return false;
+                }
+                l[i * k + i] = sum.sqrt();
+            } else {
+                l[i * k + j] = sum / l[j * k + j];
+            }
+        }
+    }
+    true
+}
+
+/// The key of a symbol pair: the smaller symbol first.
+fn pair_key(a: &str, b: &str) -> (String, String) {
+    if a <= b {
+        (a.to_string(), b.to_string())
+    } else {
+        (b.to_string(), a.to_string())
+    }
+}
+
+fn invalid(message: String) -> Verdict {
+    Verdict::Reject(Rejection {
+        reason: RejectReason::InvalidOrder,
+        message: Some(message),
+    })
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+}
+
+/// A quantity shown with at least the instrument's size precision.
+fn show_quantity(quantity: i64, def: &InstrumentDefinition) -> String {
+    fixed::format_exact(i128::from(quantity), def.size_precision)
+}
+
+/// Money rounded to the cent.
+fn show_money(value: i128) -> String {
+    let cent = i128::from(fixed::SCALE / 100);
+    let rounded = if value < 0 {
+        value.saturating_sub(cent / 2)
+    } else {
+        value.saturating_add(cent / 2)
+    };
+    fixed::format_exact(rounded / cent * cent, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradsys_sdk::{
+        Account, BookDepth, CancelOrder, DepthLevel, LastPrice, ModifyOrder, NewOrder, OpenOrder,
+        Position, TimeInForce,
+    };
+
+    /// Session start: an arbitrary epoch time in nanoseconds.
+    const T0: u64 = 1_700_000_000_000_000_000;
+
+    fn px(text: &str) -> i64 {
+        fixed::parse(text).unwrap()
+    }
+
+    const fn units(n: i64) -> i64 {
+        fixed::from_units(n)
+    }
+
+    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
+        InstrumentDefinition {
+            id,
+            symbol: symbol.to_string(),
+            tick_size: units(1) / 100,
+            lot_size: units(1),
+            price_precision: 2,
+            size_precision: 0,
+            multiplier: 1,
+        }
+    }
+
+    /// Strategy 0 in the synthetic market (SYN-A 100, SYN-B 250, SYN-C 40) holding
+    /// `positions` (instrument, units).
+    fn context(positions: &[(u32, i64)]) -> RiskContext {
+        RiskContext {
+            now: T0,
+            strategy: 0,
+            positions: positions
+                .iter()
+                .map(|&(instrument, quantity)| Position {
+                    instrument,
+                    quantity: units(quantity),
+                    average_price: units(1),
+                })
+                .collect(),
+            open_orders: vec![],
+            last_prices: [(0, "100"), (1, "250"), (2, "40")]
+                .iter()
+                .map(|&(instrument, price)| LastPrice {
+                    instrument,
+                    price: px(price),
+                })
+                .collect(),
+            account: Account {
+                cash: 0,
+                realized_pnl: 0,
+            },
+            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
+        }
+    }
+
+    fn submit(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
+        OrderCommand::Submit(NewOrder {
+            id,
+            instrument,
+            side,
+            order_type: OrderType::Limit,
+            time_in_force: TimeInForce::Gtc,
+            price: units(1),
+            quantity: units(quantity),
+        })
+    }
+
+    fn buy(id: u64, instrument: u32, quantity: i64) -> OrderCommand {
+        submit(id, instrument, Side::Buy, quantity)
+    }
+
+    fn sell(id: u64, instrument: u32, quantity: i64) -> OrderCommand {
+        submit(id, instrument, Side::Sell, quantity)
+    }
+
+    fn market(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
+        OrderCommand::Submit(NewOrder {
+            id,
+            instrument,
+            side,
+            order_type: OrderType::Market,
+            time_in_force: TimeInForce::Ioc,
+            price: 0,
+            quantity: units(quantity),
+        })
+    }
+
+    fn modify(id: u64, instrument: u32, quantity: i64) -> OrderCommand {
+        OrderCommand::Modify(ModifyOrder {
+            id,
+            instrument,
+            price: units(1),
+            quantity: units(quantity),
+        })
+    }
+
+    fn cancel(id: u64, instrument: u32) -> OrderCommand {
+        OrderCommand::Cancel(CancelOrder { id, instrument })
+    }
+
+    fn validator(config: &[(&str, &str)]) -> Correlation {
+        Correlation::new(&Config::new(config.iter().copied())).unwrap()
+    }
+
+    fn run(v: &mut Correlation, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
+        let mut verdicts = Vec::new();
+        v.validate(context, orders, &mut verdicts);
+        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
+        verdicts
+    }
+
+    fn one(v: &mut Correlation, context: &RiskContext, order: OrderCommand) -> Verdict {
+        run(v, context, &[order]).remove(0)
+    }
+
+    /// The reason and message of a rejection; panics on an approval.
+    fn rejected(verdict: Verdict) -> (RejectReason, String) {
+        match verdict {
+            Verdict::Reject(r) => (r.reason, r.message.unwrap_or_default()),
+            Verdict::Approve => panic!("expected a rejection, got an approval"),
+        }
+    }
+
+    fn approved(verdict: &Verdict) -> bool {
+        matches!(verdict, Verdict::Approve)
+    }
+
+    fn approvals(verdicts: &[Verdict]) -> Vec<bool> {
+        verdicts.iter().map(approved).collect()
+    }
+
+    #[test]
+    fn defaults_and_bad_config() {
+        let v = validator(&[]);
+        assert_eq!(v.max_exposure, units(60_000));
+        assert!(v.configured.is_empty());
+        assert_eq!(
+            (v.estimate, v.window, v.min_samples, v.sample_ns),
+            (false, 100, 30, 100_000_000)
+        );
+        let v = validator(&[
+            ("max_exposure", "1234.5"),
+            ("correlations", " SYN-B:SYN-A=0.8 , SYN-A:SYN-C=-0.2,"),
+            ("estimate", "true"),
+            ("window", "10"),
+            ("min_samples", "10"),
+            ("sample_ms", "0"),
+        ]);
+        assert_eq!(v.max_exposure, px("1234.5"));
+        assert_eq!(
+            v.configured,
+            BTreeMap::from([
+                (pair_key("SYN-A", "SYN-B"), 0.8),
+                (pair_key("SYN-A", "SYN-C"), -0.2)
+            ])
+        );
+        assert_eq!(
+            (v.estimate, v.window, v.min_samples, v.sample_ns),
+            (true, 10, 10, 0)
+        );
+        // A small window lowers the default `min_samples` with it.
+        assert_eq!(validator(&[("window", "5")]).min_samples, 5);
+        // Perfect correlation is a (singular) correlation matrix.
+        validator(&[("correlations", "A:B=1,A:C=1,B:C=1")]);
+        for (key, value) in [
+            ("max_exposure", "0"),
+            ("max_exposure", "-5"),
+            ("max_exposure", "lots"),
+            ("correlations", "SYN-A:SYN-B"),
+            ("correlations", "SYN-A=0.5"),
+            ("correlations", ":SYN-B=0.5"),
+            ("correlations", "SYN-A:SYN-A=1"),
+            ("correlations", "SYN-A:SYN-B=1.5"),
+            ("correlations", "SYN-A:SYN-B=NaN"),
+            ("correlations", "SYN-A:SYN-B=1e-1"),
+            ("correlations", "SYN-A:SYN-B=0.1,SYN-B:SYN-A=0.2"),
+            ("correlations", "A:B=0.9,A:C=0.9,B:C=-0.9"),
+            ("estimate", "yes"),
+            ("window", "1"),
+            ("window", "10001"),
+            ("window", "x"),
+            ("min_samples", "1"),
+            ("min_samples", "101"),
+            ("sample_ms", "-1"),
+            ("sample_ms", "18446744073709551615"),
+        ] {
+            let err = Correlation::new(&Config::new([(key, value)])).unwrap_err();
+            assert!(err.contains(&format!("`{key}`")), "{key}={value}: {err}");
+        }
+        let err = Correlation::new(&Config::new([("correlations", "A:B=0.9,A:C=0.9,B:C=-0.9")]))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "config `correlations`: the pairs do not make a correlation matrix \
+             (not positive semidefinite)"
+        );
+    }
+
+    #[test]
+    fn one_instrument_is_exactly_its_notional() {
+        let mut v = validator(&[]);
+        let ctx = context(&[]);
+        // 240 × 250 = 60000: at the limit passes, one more unit does not.
+        assert!(approved(&one(&mut v, &ctx, buy(1, 1, 240))));
+        let (reason, message) = rejected(one(&mut v, &ctx, buy(2, 1, 241)));
+        assert_eq!(reason, RejectReason::PositionLimit);
+        assert_eq!(
+            message,
+            "buy 241 of SYN-B would take portfolio exposure to 60250.00, above limit \
+             60000.00 (from 0.00; SYN-B 60250.00; no correlations (identity))"
+        );
+        // Short the same.
+        assert!(approved(&one(&mut v, &ctx, sell(3, 1, 240))));
+        let (_, message) = rejected(one(&mut v, &ctx, sell(4, 1, 241)));
+        assert!(message.contains("SYN-B -60250.00"), "{message}");
+        // Even with correlations configured: one instrument is its |notional|.
+        let mut v = validator(&[("correlations", "SYN-A:SYN-B=0.8")]);
+        let ctx = context(&[(1, 100)]);
+        assert!(approved(&one(&mut v, &ctx, buy(5, 1, 140))));
+        assert!(!approved(&one(&mut v, &ctx, buy(6, 1, 141))));
+    }
+
+    #[test]
+    fn identity_is_the_euclidean_norm() {
+        let mut v = validator(&[]);
+        // Long 300 SYN-A: 30000.
+        let ctx = context(&[(0, 300)]);
+        // + 200 SYN-B (50000): sqrt(30000² + 50000²) = 58309.52.
+        assert!(approved(&one(&mut v, &ctx, buy(1, 1, 200))));
+        // + 208 SYN-B (52000): 60033.32, over; the sign does not matter.
+        let (_, message) = rejected(one(&mut v, &ctx, sell(2, 1, 208)));
+        assert_eq!(
+            message,
+            "sell 208 of SYN-B would take portfolio exposure to 60033.32, above limit \
+             60000.00 (from 30000.00; SYN-A 30000.00, SYN-B -52000.00; no correlations \
+             (identity))"
+        );
+    }
+
+    #[test]
+    fn configured_correlations_add_up_or_hedge() {
+        let mut v = validator(&[("correlations", "SYN-A:SYN-B=0.8,SYN-A:SYN-C=-0.5")]);
+        let ctx = context(&[(0, 300)]);
+        // Long A and long B, correlated 0.8: sqrt(9e8 + 2.5e9 + 2·0.8·1.5e9) = 76157.73.
+        let (_, message) = rejected(one(&mut v, &ctx, buy(1, 1, 200)));
+        assert_eq!(
+            message,
+            "buy 200 of SYN-B would take portfolio exposure to 76157.73, above limit \
+             60000.00 (from 30000.00; SYN-A 30000.00, SYN-B 50000.00; configured \
+             correlations)"
+        );
+        // Short B hedges long A: sqrt(3.4e9 − 2.4e9) = 31622.78.
+        assert!(approved(&one(&mut v, &ctx, sell(2, 1, 200))));
+        // Long C hedges long A (−0.5): 1500 C is 60000, with A sqrt(9e8 + 3.6e9 − 1.8e9).
+        assert!(approved(&one(&mut v, &ctx, buy(3, 2, 1500))));
+        // Pairs not configured are 0: B and C.
+        let ctx = context(&[(1, 200)]);
+        assert!(approved(&one(&mut v, &ctx, buy(4, 2, 750))));
+        assert!(!approved(&one(&mut v, &ctx, buy(5, 2, 1000))));
+        // A configured symbol the host does not know is simply not used.
+        let mut v = validator(&[("correlations", "ESH4:SYN-B=0.9")]);
+        assert!(approved(&one(&mut v, &ctx, buy(6, 2, 750))));
+    }
+
+    #[test]
+    fn an_order_lowering_the_exposure_passes_above_the_limit() {
+        let mut v = validator(&[]);
+        // Long 400 SYN-B: 100000, above the limit already.
+        let ctx = context(&[(1, 400)]);
+        assert!(approved(&one(&mut v, &ctx, sell(1, 1, 100))));
+        assert!(approved(&one(&mut v, &ctx, sell(2, 1, 800))));
+        // Flipping to a larger short, or adding anything elsewhere, does not.
+        let (_, message) = rejected(one(&mut v, &ctx, sell(3, 1, 801)));
+        assert!(
+            message.contains("to 100250.00, above limit 60000.00 (from 100000.00"),
+            "{message}"
+        );
+        assert!(!approved(&one(&mut v, &ctx, buy(4, 2, 1))));
+        assert!(!approved(&one(&mut v, &ctx, buy(5, 1, 1))));
+    }
+
+    #[test]
+    fn prices_multipliers_and_instruments() {
+        let mut v = validator(&[]);
+        let mut ctx = context(&[]);
+        ctx.last_prices.retain(|p| p.instrument != 2);
+        // No last price: a market order cannot be valued, a limit is valued at its price.
+        let (reason, message) = rejected(one(&mut v, &ctx, market(1, 2, Side::Buy, 1)));
+        assert_eq!(reason, RejectReason::InvalidOrder);
+        assert_eq!(message, "no last price for SYN-C to value a market order");
+        let mut order = buy(2, 2, 600);
+        if let OrderCommand::Submit(o) = &mut order {
+            o.price = units(100);
+        }
+        assert!(approved(&one(&mut v, &ctx, order)));
+        if let OrderCommand::Submit(o) = &mut order {
+            o.price = px("100.01");
+        }
+        assert!(!approved(&one(&mut v, &ctx, order)));
+        // A market order is valued at the last price, not its price field.
+        assert!(approved(&one(&mut v, &ctx, market(3, 0, Side::Buy, 600))));
+        assert!(!approved(&one(&mut v, &ctx, market(4, 0, Side::Buy, 601))));
+        // A position without a last price is valued at its average price.
+        let mut ctx = context(&[(2, 1000)]);
+        ctx.last_prices.retain(|p| p.instrument != 2);
+        ctx.positions[0].average_price = units(48);
+        // SYN-C 48000 and 36000 of SYN-A: exactly 60000.
+        assert!(approved(&one(&mut v, &ctx, buy(5, 0, 360))));
+        assert!(!approved(&one(&mut v, &ctx, buy(6, 0, 361))));
+        // The multiplier scales the exposure; a non-positive one is invalid.
+        let mut ctx = context(&[]);
+        ctx.instruments[0].multiplier = 50;
+        assert!(approved(&one(&mut v, &ctx, buy(7, 0, 12))));
+        let (_, message) = rejected(one(&mut v, &ctx, buy(8, 0, 13)));
+        assert!(message.contains("to 65000.00"), "{message}");
+        ctx.instruments[0].multiplier = 0;
+        let (reason, message) = rejected(one(&mut v, &ctx, buy(9, 0, 1)));
+        assert_eq!(reason, RejectReason::InvalidOrder);
+        assert_eq!(message, "SYN-A has multiplier 0");
+        // A held instrument the host never defined counts, with multiplier 1.
+        let mut ctx = context(&[(9, 400)]);
+        ctx.positions[0].average_price = units(100);
+        let (_, message) = rejected(one(&mut v, &ctx, buy(10, 1, 180)));
+        assert_eq!(
+            message,
+            "buy 180 of SYN-B would take portfolio exposure to 60207.97, above limit \
+             60000.00 (from 40000.00; SYN-B 45000.00, instrument 9 40000.00; no \
+             correlations (identity))"
+        );
+    }
+
+    #[test]
+    fn orders_of_a_batch_count_together() {
+        let mut v = validator(&[]);
+        let ctx = context(&[]);
+        let verdicts = run(
+            &mut v,
+            &ctx,
+            &[
+                buy(1, 1, 200),
+                buy(2, 1, 41),
+                buy(3, 1, 40),
+                cancel(1, 1),
+                buy(4, 1, 200),
+                // A modify of a pending order replaces its quantity.
+                modify(4, 1, 160),
+                buy(5, 1, 1),
+                modify(4, 1, 199),
+                modify(4, 1, 200),
+            ],
+        );
+        assert_eq!(
+            approvals(&verdicts),
+            [true, false, true, true, true, true, true, true, false]
+        );
+        let (_, message) = rejected(verdicts[1].clone());
+        assert!(
+            message.starts_with("buy 41 of SYN-B would take portfolio exposure to 60250.00"),
+            "{message}"
+        );
+        // A refused order does not count; the next batch starts from the positions.
+        assert!(approved(&one(&mut v, &ctx, buy(6, 1, 240))));
+    }
+
+    #[test]
+    fn modifies_are_checked_with_the_new_quantity() {
+        let mut v = validator(&[]);
+        let mut ctx = context(&[(1, 100)]);
+        ctx.open_orders = vec![
+            OpenOrder {
+                id: 7,
+                instrument: 1,
+                side: Side::Buy,
+                price: units(250),
+                leaves_quantity: units(100),
+            },
+            OpenOrder {
+                id: 8,
+                instrument: 1,
+                side: Side::Sell,
+                price: units(250),
+                leaves_quantity: units(50),
+            },
+        ];
+        // Order 7 to 140: 240 long in all, at the limit.
+        assert!(approved(&one(&mut v, &ctx, modify(7, 1, 140))));
+        let (reason, message) = rejected(one(&mut v, &ctx, modify(7, 1, 141)));
+        assert_eq!(reason, RejectReason::PositionLimit);
+        assert_eq!(
+            message,
+            "modify of order 7 to buy 141 of SYN-B would take portfolio exposure to \
+             60250.00, above limit 60000.00 (from 50000.00; SYN-B 60250.00; no \
+             correlations (identity))"
+        );
+        // Order 8 is a sell: to 340 it makes a short of 240.
+        assert!(approved(&one(&mut v, &ctx, modify(8, 1, 340))));
+        assert!(!approved(&one(&mut v, &ctx, modify(8, 1, 341))));
+        // Not working: approved (the matcher refuses it).
+        assert!(approved(&one(&mut v, &ctx, modify(9, 1, 100_000))));
+        assert!(approved(&one(&mut v, &ctx, modify(7, 0, 100_000))));
+        // A modified order counts for the orders after it in the batch.
+        let verdicts = run(&mut v, &ctx, &[modify(7, 1, 140), buy(10, 1, 1)]);
+        assert_eq!(approvals(&verdicts), [true, false]);
+    }
+
+    #[test]
+    fn cancels_pass_and_malformed_orders_are_invalid() {
+        let mut v = validator(&[("max_exposure", "0.000000001")]);
+        let ctx = context(&[(1, 1000)]);
+        assert!(
+            run(&mut v, &ctx, &[cancel(1, 1), cancel(2, 99)])
+                .iter()
+                .all(approved)
+        );
+        let (reason, message) = rejected(one(&mut v, &ctx, buy(3, 9, 1)));
+        assert_eq!(reason, RejectReason::InvalidOrder);
+        assert_eq!(message, "unknown instrument 9");
+        let (reason, message) = rejected(one(&mut v, &ctx, buy(4, 0, 0)));
+        assert_eq!(reason, RejectReason::InvalidOrder);
+        assert_eq!(message, "quantity 0 of SYN-A is not positive");
+        // Extreme values neither overflow nor panic.
+        let mut ctx = context(&[(0, 1), (1, 1)]);
+        ctx.positions[0].quantity = i64::MAX;
+        ctx.positions[1].quantity = i64::MIN;
+        ctx.last_prices[0].price = i64::MAX;
+        ctx.last_prices[1].price = i64::MIN;
+        ctx.instruments[0].multiplier = i64::MAX;
+        let mut v = validator(&[]);
+        for order in [buy(6, 0, 1), sell(7, 1, 1), buy(8, 2, 1)] {
+            let _ = one(&mut v, &ctx, order);
+        }
+        assert_eq!(show_money(i128::MIN), show_money(i128::MIN + 1));
+    }
+
+    /// A deterministic wiggle for price paths, about ±1.
+    fn wiggle(t: u64) -> f64 {
+        let x = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        (x as f64 / (1u64 << 24) as f64) * 2.0 - 1.0
+    }
+
+    /// Set SYN-A's and SYN-B's books around `a` and `b`, SYN-C's last price to `c`.
+    fn market_at(ctx: &mut RiskContext, t: u64, a: f64, b: f64, c: f64) {
+        ctx.now = T0 + t * 1_000_000_000;
+        for (instrument, mid) in [(0, a), (1, b)] {
+            let mid = fixed::from_f64(mid);
+            host::set_depth(BookDepth {
+                instrument,
+                bids: vec![DepthLevel {
+                    price: mid - units(1) / 100,
+                    quantity: units(100),
+                    orders: 1,
+                }],
+                asks: vec![DepthLevel {
+                    price: mid + units(1) / 100,
+                    quantity: units(100),
+                    orders: 1,
+                }],
+            });
+        }
+        ctx.last_prices[2].price = fixed::from_f64(c);
+        // The last prices of A and B are not what is sampled while the book has both sides.
+        ctx.last_prices[0].price = units(100);
+        ctx.last_prices[1].price = units(250);
+    }
+
+    #[test]
+    fn correlations_are_estimated_from_sampled_mids() {
+        let mut v = validator(&[
+            ("estimate", "true"),
+            ("window", "20"),
+            ("min_samples", "10"),
+            ("sample_ms", "0"),
+        ]);
+        let mut ctx = context(&[(0, 300)]);
+        // B moves with A (a fixed multiple), C does not move at all.
+        let mut a = 100.0;
+        for t in 0..10 {
+            a += wiggle(t);
+            market_at(&mut ctx, t, a, 2.5 * a, 40.0);
+            // Identity until 10 returns: long A 30000 and B 50000 give 58309.52.
+            assert!(approved(&one(&mut v, &ctx, buy(t, 1, 200))), "{t}");
+        }
+        assert_eq!(v.samples.len(), 10);
+        a += wiggle(10);
+        market_at(&mut ctx, 10, a, 2.5 * a, 40.0);
+        let (_, message) = rejected(one(&mut v, &ctx, buy(10, 1, 200)));
+        assert!(
+            message.ends_with("correlations estimated from 10 returns)"),
+            "{message}"
+        );
+        let est = v.estimated().unwrap();
+        assert_eq!(est.ids, [0, 1, 2]);
+        assert!((est.rho[1] - 1.0).abs() < 1e-9, "{:?}", est.rho);
+        assert_eq!((est.rho[2], est.rho[5]), (0.0, 0.0));
+        // Correlated 1: long A hedges short B fully (30000 - 30000).
+        assert!(approved(&one(&mut v, &ctx, sell(11, 1, 120))));
+        // The window keeps `window` returns.
+        for t in 11..40 {
+            a += wiggle(t);
+            market_at(&mut ctx, t, a, 2.5 * a, 40.0);
+            let _ = one(&mut v, &ctx, cancel(t, 0));
+        }
+        assert_eq!(v.samples.len(), 21);
+        assert_eq!(v.estimated().unwrap().returns, 20);
+        // Now B moves against A: once the jump has left the window, so does the estimate.
+        for t in 40..65 {
+            a += wiggle(t);
+            market_at(&mut ctx, t, a, 500.0 - 2.5 * a, 40.0);
+            let _ = one(&mut v, &ctx, cancel(t, 0));
+        }
+        let est = v.estimated().unwrap();
+        assert!(est.rho[1] < -0.99, "{:?}", est.rho);
+        // Long A and long B hedge now: 30000 and 50000 give about 20000.
+        assert!(approved(&one(&mut v, &ctx, buy(65, 1, 200))));
+    }
+
+    #[test]
+    fn the_estimate_waits_for_samples_it_can_use() {
+        let mut v = validator(&[
+            ("estimate", "true"),
+            ("window", "10"),
+            ("min_samples", "5"),
+            ("correlations", "SYN-A:SYN-B=0.8"),
+        ]);
+        let mut ctx = context(&[(0, 300)]);
+        let mut a = 100.0;
+        // Calls less than `sample_ms` (100 ms) apart sample once.
+        for k in 0..5 {
+            ctx.now = T0 + k * 10_000_000;
+            market_at(&mut ctx, 0, a, 2.5 * a, 40.0);
+            ctx.now = T0 + k * 10_000_000;
+            let _ = one(&mut v, &ctx, cancel(1, 0));
+        }
+        assert_eq!(v.samples.len(), 1);
+        for t in 1..8 {
+            a -= wiggle(t);
+            market_at(
+                &mut ctx,
+                t,
+                a,
+                250.0 + wiggle(t + 100),
+                40.0 + wiggle(t + 200),
+            );
+            let _ = one(&mut v, &ctx, cancel(1, 0));
+        }
+        assert_eq!(v.estimated().unwrap().returns, 7);
+        // A clock stepping back a whole interval samples again.
+        ctx.now -= 1_000_000_000;
+        let _ = one(&mut v, &ctx, cancel(1, 0));
+        assert_eq!(v.samples.len(), 9);
+        // An instrument without a mid (no book, no last price) is not sampled: an
+        // exposure holding it falls back to the configured matrix.
+        ctx.instruments.push(def(3, "SYN-D"));
+        ctx.positions.push(Position {
+            instrument: 3,
+            quantity: units(1),
+            average_price: units(1),
+        });
+        let (_, message) = rejected(one(&mut v, &ctx, buy(2, 1, 200)));
+        assert!(message.ends_with("; configured correlations)"), "{message}");
+        // Without estimation nothing is sampled.
+        let mut v = validator(&[]);
+        let _ = one(&mut v, &ctx, cancel(1, 0));
+        assert!(v.samples.is_empty());
+        assert!(v.save_state().len() < 8);
+    }
+
+    #[test]
+    fn the_samples_survive_save_and_load() {
+        let config = [
+            ("estimate", "true"),
+            ("window", "10"),
+            ("min_samples", "5"),
+            ("sample_ms", "0"),
+        ];
+        let mut v = validator(&config);
+        let mut ctx = context(&[(0, 300)]);
+        let mut a = 100.0;
+        for t in 0..12 {
+            a += wiggle(t);
+            market_at(&mut ctx, t, a, 2.5 * a, 40.0 + wiggle(t + 7));
+            let _ = one(&mut v, &ctx, cancel(1, 0));
+        }
+        let state = v.save_state();
+        let mut fresh = validator(&config);
+        fresh.load_state(&state).unwrap();
+        assert_eq!(fresh, v);
+        assert_eq!(fresh.estimated(), v.estimated());
+        // The same order gets the same verdict from both.
+        let order = buy(2, 1, 200);
+        assert_eq!(
+            format!("{:?}", one(&mut fresh, &ctx, order)),
+            format!("{:?}", one(&mut v, &ctx, order))
+        );
+        // A shorter window keeps the newest samples.
+        let mut short = validator(&[("window", "3"), ("min_samples", "2")]);
+        short.load_state(&state).unwrap();
+        assert_eq!(short.samples.len(), 4);
+        assert_eq!(short.samples.back(), v.samples.back());
+        // Bad state is refused.
+        assert!(fresh.load_state(&[9]).is_err());
+        assert!(fresh.load_state(&state[..state.len() - 1]).is_err());
+        let mut bad = StateWriter::default();
+        bad.u8(STATE_VERSION).u32(1).u64(T0).u32(1).u32(0).i64(0);
+        assert!(fresh.load_state(&bad.finish()).is_err());
+        let mut bad = StateWriter::default();
+        bad.u8(STATE_VERSION).u32(1).u64(T0).u32(2);
+        bad.u32(1).i64(1).u32(0).i64(1);
+        assert!(fresh.load_state(&bad.finish()).is_err());
+        // An empty state of the current format loads.
+        let mut empty = StateWriter::default();
+        empty.u8(STATE_VERSION).u32(0);
+        fresh.load_state(&empty.finish()).unwrap();
+        assert!(fresh.samples.is_empty());
+    }
+
+    #[test]
+    fn the_matrix_check_accepts_and_refuses() {
+        assert!(positive_semidefinite(&[1.0, 0.5, 0.5, 1.0], 2));
+        assert!(positive_semidefinite(&[1.0, -1.0, -1.0, 1.0], 2));
+        assert!(!positive_semidefinite(&[1.0, 2.0, 2.0, 1.0], 2));
+        assert!(positive_semidefinite(&[], 0));
+        assert_eq!(show_money(i128::from(units(1) / 200)), "0.01");
+        assert_eq!(show_money(-i128::from(units(1) / 200)), "-0.01");
+        assert_eq!(show_money(i128::from(units(1) / 200 - 1)), "0.00");
+    }
+}

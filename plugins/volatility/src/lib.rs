@@ -1,0 +1,1254 @@
+//! Volatility: a pre-trade risk validator that stops adding to exposure while an
+//! instrument's mid price moves too much.
+//!
+//! For each instrument the validator keeps the last `window` mid prices it sampled. Its
+//! *realised volatility* is the sample standard deviation (divided by n − 1, so a steady
+//! trend counts as calm) of the returns between consecutive mids: log returns
+//! `ln(m_i / m_{i-1})` by default, or simple returns `m_i / m_{i-1} − 1`
+//! (`returns = "simple"`), shown in percent. It is **not annualised** and not scaled to
+//! any time unit: it is the typical move between two samples, and samples are at least
+//! `sample_ms` apart (see below for why they may be further apart). Refusal messages
+//! give the mean gap between the samples used.
+//!
+//! When the volatility of an order's instrument is above its limit (`max_volatility_pct`,
+//! or `max_volatility_pct.SYMBOL` for that instrument):
+//!
+//! - mode `adds` (the default) refuses an order that adds to exposure: one that would
+//!   take the strategy's position in that instrument further from zero. The position
+//!   counted is the one the strategy would hold if its working orders on the order's
+//!   side (and the orders approved before it in the same batch) filled, so working
+//!   orders cannot build up a position one reducing-looking order at a time; an order
+//!   that flips the position to a larger one on the other side adds too. Orders that
+//!   reduce the position pass, so a strategy can always get out;
+//! - mode `all` refuses every new order.
+//!
+//! Refusals carry `RejectReason::Other` (no reason is closer) and a message with the
+//! figures, for example `volatility 0.0712% of SYN-C over 20 mids (mean gap 148 ms)
+//! above the limit 0.065%: buy 100 would take the position from 0 to 100 (held 0,
+//! working buys 0)`. An instrument with fewer than `min_samples` mids has no volatility
+//! yet: its orders are approved.
+//!
+//! A modify is checked as an order of its side for the quantity it may add: its new
+//! total quantity less the order's leaves (the filled quantity is not known, so this is
+//! an upper bound). A modify that cannot add (same or smaller quantity, a price change
+//! only) passes in both modes, as does a modify of an order that is not working (the
+//! matcher refuses it). Cancels are always approved. An order whose quantity is not
+//! positive is rejected with `InvalidOrder`.
+//!
+//! # How it sees the market
+//!
+//! A validator has no market-data call: it sees the market only when it is asked to
+//! validate, through the risk context (last prices, the strategy's positions and
+//! working orders) and `host::depth` (the book the host keeps from the feed). So the
+//! time series is sampled on demand: at each `validate` call, every instrument of the
+//! batch's orders and every instrument with a last price gets a new mid, stamped with
+//! `RiskContext::now`, when at least `sample_ms` of host time has passed since its last
+//! one. The mid is the middle of the best bid and ask of `host::depth`, else the last
+//! price when a side of the book is empty. Because calls come only when strategies
+//! trade, gaps between samples can be much longer than `sample_ms` in a quiet session,
+//! and the figure then measures moves over those longer gaps; the first orders after a
+//! quiet spell are judged on the history before it. Should the clock step back, an
+//! instrument's window starts again.
+//!
+//! The state (the mids: at most `window` per instrument, and at most 256 instruments,
+//! those of the batch's orders first) is saved and restored across eviction.
+//!
+//! # Config keys
+//!
+//! | key                         | meaning                                                       | default   |
+//! |-----------------------------|---------------------------------------------------------------|-----------|
+//! | `max_volatility_pct`        | highest volatility that allows adding, percent (decimal, ≥ 0) | `0.065`   |
+//! | `max_volatility_pct.SYMBOL` | the limit of one instrument by its symbol                     | the above |
+//! | `window`                    | mids kept per instrument, 3 to 1000                           | `20`      |
+//! | `min_samples`               | mids needed before the limit applies, 3 to `window`           | `10`      |
+//! | `sample_ms`                 | least host time between two mids of an instrument, ms, ≥ 1    | `100`     |
+//! | `returns`                   | `log` or `simple` returns                                     | `log`     |
+//! | `mode`                      | `adds` (refuse orders that add to exposure) or `all`          | `adds`    |
+//!
+//! In TOML a key with a dot must be quoted: `"max_volatility_pct.SYN-C" = "0.08"`.
+//!
+//! In the demo's synthetic market validations come every 150 ms or so, and the
+//! volatility between such mids is steady per instrument, set by its tick: about 0.02%
+//! for SYN-A (a tick is 1 bp), 0.04 to 0.065% for SYN-B (2 bps) and 0.05 to 0.08% for
+//! SYN-C (2.5 bps). With the default 0.065% SYN-A always passes and the orders that
+//! would add to SYN-B or SYN-C in their more agitated stretches are refused.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{
+    Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Side, Verdict,
+    fixed, host,
+};
+
+/// Format version written first by `save_state`.
+const STATE_VERSION: u8 = 1;
+/// Nanoseconds per millisecond.
+const NANOS_PER_MS: u64 = 1_000_000;
+/// Largest `window`.
+const MAX_WINDOW: usize = 1000;
+/// Fewest mids that give a standard deviation (two returns).
+const MIN_MIDS: usize = 3;
+/// Default for `max_volatility_pct`: 0.065%.
+const DEFAULT_MAX_PCT: i64 = 65_000_000;
+/// Most instruments whose mids are kept.
+const MAX_INSTRUMENTS: usize = 256;
+
+/// Which returns the volatility is taken of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Returns {
+    /// `ln(m_i / m_{i-1})`.
+    Log,
+    /// `m_i / m_{i-1} − 1`.
+    Simple,
+}
+
+/// Which orders a volatile instrument refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Orders that take the position further from zero.
+    Adds,
+    /// Every new order.
+    All,
+}
+
+/// The last mids of one instrument, oldest first, each with the host time it was
+/// taken. (The market-impact validator keeps a copy of this small struct.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Mids {
+    samples: VecDeque<(u64, i64)>,
+}
+
+/// The volatility of one window of mids.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Stats {
+    /// Standard deviation of the returns, in percent.
+    pct: f64,
+    /// Mids it was computed from.
+    mids: usize,
+    /// Mean host time between two of them, in ns.
+    mean_gap_ns: u64,
+}
+
+impl Mids {
+    /// Whether a mid is due at `now`: there is none yet, `sample_ns` have passed since
+    /// the last one, or the clock stepped back (then `push` starts again).
+    fn due(&self, now: u64, sample_ns: u64) -> bool {
+        self.samples
+            .back()
+            .is_none_or(|&(ts, _)| now < ts || now - ts >= sample_ns)
+    }
+
+    /// Append `mid` taken at `now`, keeping the newest `window`.
+    fn push(&mut self, now: u64, mid: i64, window: usize) {
+        if self.samples.back().is_some_and(|&(ts, _)| now < ts) {
+            self.samples.clear();
+        }
+        self.samples.push_back((now, mid));
+        while self.samples.len() > window {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Time of the newest mid.
+    fn last_ts(&self) -> Option<u64> {
+        self.samples.back().map(|&(ts, _)| ts)
+    }
+
+    /// The volatility, once there are at least `min` mids (and never below three).
+    fn stats(&self, returns: Returns, min: usize) -> Option<Stats> {
+        let n = self.samples.len();
+        if n < min.max(MIN_MIDS) {
+            return None;
+        }
+        let rets: Vec<f64> = self
+            .samples
+            .iter()
+            .zip(self.samples.iter().skip(1))
+            .map(|(&(_, a), &(_, b))| {
+                let ratio = b as f64 / a as f64;
+                match returns {
+                    Returns::Log => ratio.ln(),
+                    Returns::Simple => ratio - 1.0,
+                }
+            })
+            .collect();
+        let count = rets.len() as f64;
+        let mean = rets.iter().sum::<f64>() / count;
+        let var = rets.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (count - 1.0);
+        let (first, last) = (self.samples[0].0, self.samples[n - 1].0);
+        Some(Stats {
+            pct: var.sqrt() * 100.0,
+            mids: n,
+            mean_gap_ns: (last - first) / (n as u64 - 1),
+        })
+    }
+}
+
+/// An order working on the book (or approved earlier in the batch being validated).
+#[derive(Debug, Clone)]
+struct Working {
+    id: u64,
+    instrument: u32,
+    side: Side,
+    leaves: i64,
+}
+
+/// The validator. Config keys (see the crate docs): `max_volatility_pct` (`0.065`) and
+/// `max_volatility_pct.SYMBOL`, `window` (`20`), `min_samples` (`10`), `sample_ms`
+/// (`100`), `returns` (`log`) and `mode` (`adds`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volatility {
+    /// The limit in percent, fixed-point.
+    max_volatility_pct: i64,
+    /// Limits of single instruments by symbol, fixed-point percent.
+    limits: BTreeMap<String, i64>,
+    window: usize,
+    min_samples: usize,
+    /// Least time between two mids, in ns.
+    sample_ns: u64,
+    returns: Returns,
+    mode: Mode,
+    /// The mids of each instrument, by id.
+    mids: BTreeMap<u32, Mids>,
+}
+
+impl Volatility {
+    /// Take a mid of `instrument` at `context.now` if one is due. A new instrument
+    /// beyond [`MAX_INSTRUMENTS`] is taken only when `ordered`, in place of the one
+    /// sampled longest ago.
+    fn sample(&mut self, context: &RiskContext, instrument: u32, ordered: bool) {
+        let now = context.now;
+        let evict = match self.mids.get(&instrument) {
+            Some(mids) if !mids.due(now, self.sample_ns) => return,
+            Some(_) => false,
+            None if self.mids.len() < MAX_INSTRUMENTS => false,
+            None if !ordered => return,
+            None => true,
+        };
+        let Some(mid) = mid_price(context, instrument) else {
+            return;
+        };
+        if evict {
+            // The one sampled longest ago (the lowest id of a tie).
+            let oldest = self
+                .mids
+                .iter()
+                .min_by_key(|(_, m)| m.last_ts())
+                .map(|(&id, _)| id);
+            if let Some(id) = oldest {
+                self.mids.remove(&id);
+            }
+        }
+        self.mids
+            .entry(instrument)
+            .or_default()
+            .push(now, mid, self.window);
+    }
+
+    /// The limit of `instrument` (its symbol's, else the general one), fixed-point.
+    fn limit(&self, context: &RiskContext, instrument: u32) -> i64 {
+        context
+            .instruments
+            .iter()
+            .find(|d| d.id == instrument)
+            .and_then(|d| self.limits.get(&d.symbol))
+            .copied()
+            .unwrap_or(self.max_volatility_pct)
+    }
+
+    /// The start of the refusal's message if `instrument` is above its limit.
+    fn too_volatile(&self, context: &RiskContext, instrument: u32) -> Option<String> {
+        let stats = self
+            .mids
+            .get(&instrument)?
+            .stats(self.returns, self.min_samples)?;
+        let limit = self.limit(context, instrument);
+        (stats.pct > fixed::to_f64(limit)).then(|| {
+            format!(
+                "volatility {}% of {} over {} mids (mean gap {} ms) above the limit {}%",
+                show_pct(stats.pct),
+                symbol(context, instrument),
+                stats.mids,
+                stats.mean_gap_ns / NANOS_PER_MS,
+                fixed::format_exact(i128::from(limit), 0),
+            )
+        })
+    }
+
+    /// Check that `extra` on `side` of `instrument` may be added; `what` names the
+    /// order in the message.
+    fn check_add(
+        &self,
+        context: &RiskContext,
+        working: &[Working],
+        instrument: u32,
+        side: Side,
+        extra: i64,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), Rejection> {
+        let Some(figures) = self.too_volatile(context, instrument) else {
+            return Ok(());
+        };
+        if self.mode == Mode::All {
+            return Err(other(format!("{figures}: no new orders")));
+        }
+        let held: i128 = context
+            .positions
+            .iter()
+            .filter(|p| p.instrument == instrument)
+            .map(|p| i128::from(p.quantity))
+            .sum();
+        let same_side: i128 = working
+            .iter()
+            .filter(|w| w.instrument == instrument && w.side == side)
+            .map(|w| i128::from(w.leaves.max(0)))
+            .sum();
+        let (sign, orders) = match side {
+            Side::Buy => (1, "buys"),
+            Side::Sell => (-1, "sells"),
+        };
+        let before = held + sign * same_side;
+        let after = before + sign * i128::from(extra);
+        if after.abs() <= before.abs() {
+            return Ok(());
+        }
+        Err(other(format!(
+            "{figures}: {} would take the position from {} to {} (held {}, working {orders} {})",
+            what(),
+            fixed::format_exact(before, 0),
+            fixed::format_exact(after, 0),
+            fixed::format_exact(held, 0),
+            fixed::format_exact(same_side, 0),
+        )))
+    }
+
+    /// The verdict for one command; updates `working` when it is approved.
+    fn check(
+        &self,
+        context: &RiskContext,
+        working: &mut Vec<Working>,
+        command: &OrderCommand,
+    ) -> Verdict {
+        match command {
+            OrderCommand::Cancel(c) => {
+                // Never block a risk-reducing action; its leaves stop counting.
+                working.retain(|w| !(w.id == c.id && w.instrument == c.instrument));
+                Verdict::Approve
+            }
+            OrderCommand::Submit(o) => {
+                if o.quantity <= 0 {
+                    return not_positive(context, o.instrument, o.quantity);
+                }
+                let what = || format!("{} {}", side_name(o.side), show_qty(o.quantity));
+                if let Err(rejection) =
+                    self.check_add(context, working, o.instrument, o.side, o.quantity, what)
+                {
+                    return Verdict::Reject(rejection);
+                }
+                working.push(Working {
+                    id: o.id,
+                    instrument: o.instrument,
+                    side: o.side,
+                    leaves: o.quantity,
+                });
+                Verdict::Approve
+            }
+            OrderCommand::Modify(m) => {
+                if m.quantity <= 0 {
+                    return not_positive(context, m.instrument, m.quantity);
+                }
+                let Some(at) = working
+                    .iter()
+                    .position(|w| w.id == m.id && w.instrument == m.instrument)
+                else {
+                    // Not working: the matcher refuses it, so it cannot add exposure.
+                    return Verdict::Approve;
+                };
+                let order = working[at].clone();
+                // New leaves are the new total less what filled: at most the total.
+                let extra = m.quantity.saturating_sub(order.leaves.max(0));
+                if extra > 0 {
+                    let what = || format!("modify of order {} to {}", m.id, show_qty(m.quantity));
+                    if let Err(rejection) =
+                        self.check_add(context, working, m.instrument, order.side, extra, what)
+                    {
+                        return Verdict::Reject(rejection);
+                    }
+                }
+                working[at].leaves = m.quantity;
+                Verdict::Approve
+            }
+        }
+    }
+}
+
+impl RiskValidator for Volatility {
+    fn new(config: &Config) -> Result<Self, String> {
+        let max_volatility_pct = config.fixed_or("max_volatility_pct", DEFAULT_MAX_PCT)?;
+        if max_volatility_pct < 0 {
+            return Err("config `max_volatility_pct`: must not be negative".to_string());
+        }
+        let mut limits = BTreeMap::new();
+        for (key, _) in config.entries() {
+            let Some(symbol) = key.strip_prefix("max_volatility_pct.") else {
+                continue;
+            };
+            if symbol.is_empty() {
+                return Err(format!("config `{key}`: no symbol after the dot"));
+            }
+            // `fixed_or` reads the last entry of the key, as `Config::get` does.
+            let limit = config.fixed_or(key, 0)?;
+            if limit < 0 {
+                return Err(format!("config `{key}`: must not be negative"));
+            }
+            limits.insert(symbol.to_string(), limit);
+        }
+        let window: usize = config.parse_or("window", 20)?;
+        if !(MIN_MIDS..=MAX_WINDOW).contains(&window) {
+            return Err(format!(
+                "config `window`: must be {MIN_MIDS} to {MAX_WINDOW}, not {window}"
+            ));
+        }
+        let min_samples: usize = config.parse_or("min_samples", 10.min(window))?;
+        if !(MIN_MIDS..=window).contains(&min_samples) {
+            return Err(format!(
+                "config `min_samples`: must be {MIN_MIDS} to `window` ({window}), not {min_samples}"
+            ));
+        }
+        let sample_ms: u64 = config.parse_or("sample_ms", 100)?;
+        let sample_ns = sample_ms
+            .checked_mul(NANOS_PER_MS)
+            .filter(|&ns| ns > 0)
+            .ok_or_else(|| {
+                format!(
+                    "config `sample_ms`: must be 1 to {}",
+                    u64::MAX / NANOS_PER_MS
+                )
+            })?;
+        let returns = match config.get("returns").map(str::trim) {
+            None | Some("log") => Returns::Log,
+            Some("simple") => Returns::Simple,
+            Some(other) => {
+                return Err(format!(
+                    "config `returns`: `{other}` is neither `log` nor `simple`"
+                ));
+            }
+        };
+        let mode = match config.get("mode").map(str::trim) {
+            None | Some("adds") => Mode::Adds,
+            Some("all") => Mode::All,
+            Some(other) => {
+                return Err(format!(
+                    "config `mode`: `{other}` is neither `adds` nor `all`"
+                ));
+            }
+        };
+        Ok(Self {
+            max_volatility_pct,
+            limits,
+            window,
+            min_samples,
+            sample_ns,
+            returns,
+            mode,
+            mids: BTreeMap::new(),
+        })
+    }
+
+    fn validate(
+        &mut self,
+        context: &RiskContext,
+        orders: &[OrderCommand],
+        verdicts: &mut Vec<Verdict>,
+    ) {
+        // Sample first: the instruments of the orders, then every one with a price.
+        for order in orders {
+            if !matches!(order, OrderCommand::Cancel(_)) {
+                self.sample(context, order.instrument(), true);
+            }
+        }
+        for last in &context.last_prices {
+            self.sample(context, last.instrument, false);
+        }
+        let mut working: Vec<Working> = context
+            .open_orders
+            .iter()
+            .map(|o| Working {
+                id: o.id,
+                instrument: o.instrument,
+                side: o.side,
+                leaves: o.leaves_quantity,
+            })
+            .collect();
+        for order in orders {
+            let verdict = self.check(context, &mut working, order);
+            verdicts.push(verdict);
+        }
+    }
+
+    /// The mids, so eviction or a swap does not empty the windows.
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION).u32(self.mids.len() as u32);
+        for (&instrument, mids) in &self.mids {
+            w.u32(instrument).u32(mids.samples.len() as u32);
+            for &(ts, mid) in &mids.samples {
+                w.u64(ts).i64(mid);
+            }
+        }
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        r.format(STATE_VERSION)?;
+        let mut all = BTreeMap::new();
+        for _ in 0..r.u32()? {
+            let instrument = r.u32()?;
+            let mut mids = Mids::default();
+            for _ in 0..r.u32()? {
+                let (ts, mid) = (r.u64()?, r.i64()?);
+                if mid <= 0 {
+                    return Err(format!(
+                        "state: mid {} of instrument {instrument} is not positive",
+                        fixed::format_exact(i128::from(mid), 0)
+                    ));
+                }
+                // A config with a smaller window keeps the newest mids.
+                mids.push(ts, mid, self.window);
+            }
+            all.insert(instrument, mids);
+        }
+        r.finish()?;
+        // Keep the most recently sampled instruments if there were too many.
+        while all.len() > MAX_INSTRUMENTS {
+            let oldest = all
+                .iter()
+                .min_by_key(|(_, m)| m.last_ts())
+                .map(|(&id, _)| id);
+            all.remove(&oldest.expect("not empty"));
+        }
+        self.mids = all;
+        Ok(())
+    }
+}
+
+tradsys_sdk::export_risk_validator!(Volatility);
+
+/// The mid of `instrument`: the middle of the host book's touch, else the last price;
+/// `None` when neither is a positive price.
+fn mid_price(context: &RiskContext, instrument: u32) -> Option<i64> {
+    let book = host::depth(instrument, 1);
+    if let (Some(bid), Some(ask)) = (book.bids.first(), book.asks.first())
+        && bid.price > 0
+        && ask.price > 0
+    {
+        return Some(((i128::from(bid.price) + i128::from(ask.price)) / 2) as i64);
+    }
+    context
+        .last_prices
+        .iter()
+        .find(|p| p.instrument == instrument)
+        .map(|p| p.price)
+        .filter(|&p| p > 0)
+}
+
+fn other(message: String) -> Rejection {
+    Rejection {
+        reason: RejectReason::Other,
+        message: Some(message),
+    }
+}
+
+fn not_positive(context: &RiskContext, instrument: u32, quantity: i64) -> Verdict {
+    Verdict::Reject(Rejection {
+        reason: RejectReason::InvalidOrder,
+        message: Some(format!(
+            "quantity {} of {} is not positive",
+            show_qty(quantity),
+            symbol(context, instrument)
+        )),
+    })
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+}
+
+fn show_qty(quantity: i64) -> String {
+    fixed::format_exact(i128::from(quantity), 0)
+}
+
+/// Symbol of `instrument`, for messages.
+fn symbol(context: &RiskContext, instrument: u32) -> String {
+    context
+        .instruments
+        .iter()
+        .find(|d| d.id == instrument)
+        .map_or_else(|| format!("instrument {instrument}"), |d| d.symbol.clone())
+}
+
+/// A percentage with three significant digits (at most six decimals).
+fn show_pct(pct: f64) -> String {
+    let decimals = if pct > 0.0 {
+        (2 - pct.log10().floor() as i32).clamp(0, 6) as usize
+    } else {
+        0
+    };
+    format!("{pct:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradsys_sdk::{
+        Account, BookDepth, CancelOrder, DepthLevel, InstrumentDefinition, LastPrice, ModifyOrder,
+        NewOrder, OpenOrder, OrderType, Position, TimeInForce,
+    };
+
+    /// Session start: an arbitrary epoch time in nanoseconds.
+    const T0: u64 = 1_704_205_800_000_000_000;
+
+    fn at_ms(ms: u64) -> u64 {
+        T0 + ms * NANOS_PER_MS
+    }
+
+    fn px(text: &str) -> i64 {
+        fixed::parse(text).unwrap()
+    }
+
+    const fn units(n: i64) -> i64 {
+        fixed::from_units(n)
+    }
+
+    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
+        InstrumentDefinition {
+            id,
+            symbol: symbol.to_string(),
+            tick_size: units(1) / 100,
+            lot_size: units(1),
+            price_precision: 2,
+            size_precision: 0,
+            multiplier: 1,
+        }
+    }
+
+    /// The synthetic market at `ms`: SYN-A last 100, SYN-B last 250, SYN-C 40; the
+    /// strategy holds `positions` (instrument, units) and works `open` (id,
+    /// instrument, side, units).
+    fn context(ms: u64, positions: &[(u32, i64)], open: &[(u64, u32, Side, i64)]) -> RiskContext {
+        RiskContext {
+            now: at_ms(ms),
+            strategy: 0,
+            positions: positions
+                .iter()
+                .map(|&(instrument, q)| Position {
+                    instrument,
+                    quantity: units(q),
+                    average_price: units(100),
+                })
+                .collect(),
+            open_orders: open
+                .iter()
+                .map(|&(id, instrument, side, q)| OpenOrder {
+                    id,
+                    instrument,
+                    side,
+                    price: units(100),
+                    leaves_quantity: units(q),
+                })
+                .collect(),
+            last_prices: [(0, "100"), (1, "250"), (2, "40")]
+                .iter()
+                .map(|&(instrument, price)| LastPrice {
+                    instrument,
+                    price: px(price),
+                })
+                .collect(),
+            account: Account {
+                cash: 0,
+                realized_pnl: 0,
+            },
+            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
+        }
+    }
+
+    /// Set the host book of `instrument` to one level each side.
+    fn book(instrument: u32, bid: &str, ask: &str) {
+        let level = |price: &str| DepthLevel {
+            price: px(price),
+            quantity: units(100),
+            orders: 1,
+        };
+        host::set_depth(BookDepth {
+            instrument,
+            bids: vec![level(bid)],
+            asks: vec![level(ask)],
+        });
+    }
+
+    fn submit(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
+        OrderCommand::Submit(NewOrder {
+            id,
+            instrument,
+            side,
+            order_type: OrderType::Limit,
+            time_in_force: TimeInForce::Gtc,
+            price: units(100),
+            quantity: units(quantity),
+        })
+    }
+
+    fn buy(id: u64, quantity: i64) -> OrderCommand {
+        submit(id, 0, Side::Buy, quantity)
+    }
+
+    fn sell(id: u64, quantity: i64) -> OrderCommand {
+        submit(id, 0, Side::Sell, quantity)
+    }
+
+    fn modify(id: u64, quantity: i64) -> OrderCommand {
+        OrderCommand::Modify(ModifyOrder {
+            id,
+            instrument: 0,
+            price: units(101),
+            quantity: units(quantity),
+        })
+    }
+
+    fn cancel(id: u64) -> OrderCommand {
+        OrderCommand::Cancel(CancelOrder { id, instrument: 0 })
+    }
+
+    fn validator(config: &[(&str, &str)]) -> Volatility {
+        Volatility::new(&Config::new(config.iter().copied())).unwrap()
+    }
+
+    fn run(v: &mut Volatility, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
+        let mut verdicts = Vec::new();
+        v.validate(context, orders, &mut verdicts);
+        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
+        verdicts
+    }
+
+    /// `None` for an approval, the reason of a rejection otherwise.
+    fn reasons(verdicts: Vec<Verdict>) -> Vec<Option<RejectReason>> {
+        verdicts
+            .into_iter()
+            .map(|verdict| match verdict {
+                Verdict::Approve => None,
+                Verdict::Reject(r) => Some(r.reason),
+            })
+            .collect()
+    }
+
+    fn message(verdict: &Verdict) -> &str {
+        match verdict {
+            Verdict::Reject(r) => r.message.as_deref().unwrap_or_default(),
+            Verdict::Approve => panic!("expected a rejection, got an approval"),
+        }
+    }
+
+    const OK: Option<RejectReason> = None;
+    const NO: Option<RejectReason> = Some(RejectReason::Other);
+
+    /// Validate nothing at `start_ms`, `start_ms + step_ms`, ... with SYN-A's book at
+    /// each mid in turn (one tick wide around it); returns the time of the last call.
+    fn feed(v: &mut Volatility, mids: &[&str], start_ms: u64, step_ms: u64) -> u64 {
+        let mut ms = start_ms;
+        for (i, mid) in mids.iter().enumerate() {
+            if i > 0 {
+                ms += step_ms;
+            }
+            let mid = px(mid);
+            let half = units(1) / 200;
+            host::set_depth(BookDepth {
+                instrument: 0,
+                bids: vec![DepthLevel {
+                    price: mid - half,
+                    quantity: units(100),
+                    orders: 1,
+                }],
+                asks: vec![DepthLevel {
+                    price: mid + half,
+                    quantity: units(100),
+                    orders: 1,
+                }],
+            });
+            run(v, &context(ms, &[], &[]), &[]);
+        }
+        ms
+    }
+
+    /// Twenty mids of SYN-A swinging 1% either way: log volatility about 1%.
+    const SWINGS: [&str; 20] = [
+        "100", "101", "100", "101", "100", "101", "100", "101", "100", "101", "100", "101", "100",
+        "101", "100", "101", "100", "101", "100", "101",
+    ];
+
+    /// Twenty mids of SYN-A one tick apart (1 bp): volatility about 0.01%.
+    const CALM: [&str; 20] = [
+        "100", "100.01", "100", "100.01", "100", "100.01", "100", "100.01", "100", "100.01", "100",
+        "100.01", "100", "100.01", "100", "100.01", "100", "100.01", "100", "100.01",
+    ];
+
+    #[test]
+    fn defaults_and_bad_config() {
+        let v = validator(&[]);
+        assert_eq!(v.max_volatility_pct, px("0.065"));
+        assert!(v.limits.is_empty());
+        assert_eq!((v.window, v.min_samples), (20, 10));
+        assert_eq!(v.sample_ns, 100 * NANOS_PER_MS);
+        assert_eq!((v.returns, v.mode), (Returns::Log, Mode::Adds));
+        let v = validator(&[
+            ("max_volatility_pct", "2"),
+            ("max_volatility_pct.SYN-C", "0.1"),
+            ("max_volatility_pct.SYN-C", "0.2"),
+            ("window", "5"),
+            ("returns", "simple"),
+            ("mode", "all"),
+            ("sample_ms", "5"),
+        ]);
+        assert_eq!(v.max_volatility_pct, units(2));
+        // The last entry of a key counts, as everywhere.
+        assert_eq!(v.limits, BTreeMap::from([("SYN-C".to_string(), px("0.2"))]));
+        // `min_samples` defaults to the window when that is smaller than 10.
+        assert_eq!((v.window, v.min_samples), (5, 5));
+        assert_eq!((v.returns, v.mode), (Returns::Simple, Mode::All));
+        assert_eq!(v.sample_ns, 5 * NANOS_PER_MS);
+        for (key, value) in [
+            ("max_volatility_pct", "-0.1"),
+            ("max_volatility_pct", "high"),
+            ("window", "2"),
+            ("window", "1001"),
+            ("window", "many"),
+            ("max_volatility_pct.SYN-A", "-1"),
+            ("max_volatility_pct.SYN-A", "x"),
+            ("max_volatility_pct.", "1"),
+            ("min_samples", "2"),
+            ("min_samples", "21"),
+            ("sample_ms", "0"),
+            ("sample_ms", "-5"),
+            ("sample_ms", "18446744073709551615"),
+            ("returns", "percent"),
+            ("mode", "some"),
+        ] {
+            let err = Volatility::new(&Config::new([(key, value)])).unwrap_err();
+            assert!(err.contains(&format!("`{key}`")), "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn volatility_is_the_standard_deviation_of_returns() {
+        let mut v = validator(&[("window", "3"), ("min_samples", "3"), ("returns", "simple")]);
+        // Simple returns +10% and -10%: mean 0, sample deviation √0.02 = 14.1%.
+        feed(&mut v, &["100", "110", "99"], 0, 100);
+        let stats = v.mids[&0].stats(Returns::Simple, 3).unwrap();
+        assert!(
+            (stats.pct - 100.0 * 0.02f64.sqrt()).abs() < 1e-9,
+            "{stats:?}"
+        );
+        assert_eq!((stats.mids, stats.mean_gap_ns), (3, 100 * NANOS_PER_MS));
+        // Log returns ln 2 and -ln 2: ln 2 · √2 = 98.03%.
+        let mut v = validator(&[("window", "3"), ("min_samples", "3")]);
+        feed(&mut v, &["100", "200", "100"], 0, 100);
+        let stats = v.mids[&0].stats(Returns::Log, 3).unwrap();
+        assert!((stats.pct - 100.0 * 2f64.ln() * 2f64.sqrt()).abs() < 1e-9);
+        // A steady trend has no deviation: +10% twice is 0%. The window keeps the
+        // newest three mids, taken 100 ms apart.
+        feed(&mut v, &["110", "121"], 300, 100);
+        assert_eq!(v.mids[&0].samples.len(), 3);
+        let stats = v.mids[&0].stats(Returns::Simple, 3).unwrap();
+        assert!(stats.pct.abs() < 1e-9, "{stats:?}");
+        assert_eq!(v.mids[&0].samples[0], (at_ms(200), px("100")));
+    }
+
+    #[test]
+    fn limit_both_sides_with_the_figures() {
+        // SWINGS: ten returns of ln 1.01 and nine of -ln 1.01; their deviation is 1.02%.
+        let mut v = validator(&[("max_volatility_pct", "1.03")]);
+        let ms = feed(&mut v, &SWINGS, 0, 100);
+        let pct = v.mids[&0].stats(Returns::Log, 20).unwrap().pct;
+        assert!(pct > 1.0 && pct < 1.03, "{pct}");
+        assert_eq!(
+            reasons(run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
+            [OK]
+        );
+        let mut v = validator(&[("max_volatility_pct", "1")]);
+        let ms = feed(&mut v, &SWINGS, 0, 100);
+        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 100), sell(2, 5)]);
+        assert_eq!(
+            message(&verdicts[0]),
+            "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 1%: \
+             buy 100 would take the position from 0 to 100 (held 0, working buys 0)"
+        );
+        assert_eq!(
+            message(&verdicts[1]),
+            "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 1%: \
+             sell 5 would take the position from 0 to -5 (held 0, working sells 0)"
+        );
+        assert_eq!(reasons(verdicts), [NO, NO]);
+        // Other instruments are calm (their mids never moved): orders there pass.
+        let ctx = context(ms, &[], &[]);
+        let others = [submit(3, 1, Side::Buy, 100), submit(4, 2, Side::Sell, 100)];
+        assert_eq!(reasons(run(&mut v, &ctx, &others)), [OK, OK]);
+    }
+
+    #[test]
+    fn a_calm_market_passes_the_default() {
+        let mut v = validator(&[]);
+        let ms = feed(&mut v, &CALM, 0, 100);
+        let pct = v.mids[&0].stats(Returns::Log, 20).unwrap().pct;
+        assert!(pct > 0.009 && pct < 0.011, "{pct}");
+        let ctx = context(ms, &[], &[]);
+        assert_eq!(
+            reasons(run(&mut v, &ctx, &[buy(1, 300), sell(2, 300)])),
+            [OK, OK]
+        );
+        // The same swings ten times larger are refused by the default 0.065%.
+        let mut v = validator(&[]);
+        let wide: Vec<&str> = (0..20)
+            .map(|i| if i % 2 == 0 { "100" } else { "100.1" })
+            .collect();
+        let ms = feed(&mut v, &wide, 0, 100);
+        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 1)]);
+        assert!(
+            message(&verdicts[0]).starts_with("volatility 0.103% of SYN-A over 20 mids"),
+            "{}",
+            message(&verdicts[0])
+        );
+    }
+
+    #[test]
+    fn a_symbol_may_have_its_own_limit() {
+        let mut v = validator(&[
+            ("max_volatility_pct", "0.5"),
+            ("max_volatility_pct.SYN-A", "1.5"),
+        ]);
+        let ms = feed(&mut v, &SWINGS, 0, 100);
+        let ctx = context(ms, &[], &[]);
+        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 100)])), [OK]);
+        let mut v = validator(&[
+            ("max_volatility_pct", "5"),
+            ("max_volatility_pct.SYN-A", "0.25"),
+            ("max_volatility_pct.SYN-B", "50"),
+        ]);
+        let ms = feed(&mut v, &SWINGS, 0, 100);
+        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)]);
+        assert!(
+            message(&verdicts[0]).contains("above the limit 0.25%: buy 100"),
+            "{}",
+            message(&verdicts[0])
+        );
+    }
+
+    #[test]
+    fn simple_returns_are_an_option() {
+        let mut v = validator(&[("max_volatility_pct", "1"), ("returns", "simple")]);
+        let ms = feed(&mut v, &SWINGS, 0, 100);
+        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)]);
+        assert!(
+            message(&verdicts[0]).starts_with("volatility 1.02% of SYN-A"),
+            "{}",
+            message(&verdicts[0])
+        );
+        // Returns +1% and -0.990%: their deviation is a little above the log returns'.
+        let simple = v.mids[&0].stats(Returns::Simple, 20).unwrap().pct;
+        let log = v.mids[&0].stats(Returns::Log, 20).unwrap().pct;
+        assert!(simple > log && simple - log < 0.001, "{simple} {log}");
+    }
+
+    #[test]
+    fn before_min_samples_everything_passes() {
+        let mut v = validator(&[("max_volatility_pct", "0.1"), ("min_samples", "20")]);
+        let ms = feed(&mut v, &SWINGS[..19], 0, 100);
+        assert_eq!(v.mids[&0].samples.len(), 19);
+        // 19 mids: no volatility yet.
+        assert_eq!(
+            reasons(run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
+            [OK]
+        );
+        // 100 ms later the 20th is taken (the book still shows 100, a return of 0) and
+        // the limit applies.
+        let ctx = context(ms + 100, &[], &[]);
+        assert_eq!(reasons(run(&mut v, &ctx, &[buy(2, 100)])), [NO]);
+        assert_eq!(v.mids[&0].samples.len(), 20);
+    }
+
+    #[test]
+    fn mids_are_sampled_at_most_once_per_sample_ms() {
+        let mut v = validator(&[("sample_ms", "100")]);
+        book(0, "99.99", "100.01");
+        run(&mut v, &context(0, &[], &[]), &[]);
+        book(0, "100.99", "101.01");
+        // Too early, then due.
+        run(&mut v, &context(99, &[], &[]), &[]);
+        assert_eq!(v.mids[&0].samples.len(), 1);
+        run(&mut v, &context(100, &[], &[]), &[]);
+        let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
+        assert_eq!(taken, [(at_ms(0), px("100")), (at_ms(100), px("101"))]);
+        // The clock stepping back restarts the window.
+        run(&mut v, &context(50, &[], &[]), &[]);
+        let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
+        assert_eq!(taken, [(at_ms(50), px("101"))]);
+        run(&mut v, &context(149, &[], &[]), &[]);
+        run(&mut v, &context(150, &[], &[]), &[]);
+        assert_eq!(v.mids[&0].samples.len(), 2);
+        // Every instrument with a last price is sampled on each call; without a book
+        // the last price is the mid.
+        assert_eq!(
+            v.mids[&1].samples.iter().copied().collect::<Vec<_>>(),
+            [(at_ms(50), px("250")), (at_ms(150), px("250"))]
+        );
+        assert_eq!(v.mids[&2].samples.len(), 2);
+    }
+
+    #[test]
+    fn the_mid_comes_from_the_book_else_the_last_price() {
+        let mut v = validator(&[]);
+        let mut ctx = context(0, &[], &[]);
+        // Book 40.00 / 40.03: the mid is 40.015, between ticks.
+        book(2, "40.00", "40.03");
+        // SYN-B has bids only: its last price 250 is taken.
+        host::set_depth(BookDepth {
+            instrument: 1,
+            bids: vec![DepthLevel {
+                price: px("249"),
+                quantity: units(5),
+                orders: 1,
+            }],
+            asks: vec![],
+        });
+        // SYN-A has no book and a zero last price: no mid at all.
+        ctx.last_prices[0].price = 0;
+        run(&mut v, &ctx, &[]);
+        assert_eq!(v.mids[&2].samples[0].1, px("40.015"));
+        assert_eq!(v.mids[&1].samples[0].1, px("250"));
+        assert!(!v.mids.contains_key(&0));
+        // An ordered instrument without any price is not sampled either.
+        let unknown = submit(1, 7, Side::Buy, 1);
+        assert_eq!(
+            reasons(run(&mut v, &context(100, &[], &[]), &[unknown])),
+            [OK]
+        );
+        assert!(!v.mids.contains_key(&7));
+    }
+
+    /// A validator whose SYN-A is above the limit at `ms` (returned).
+    fn volatile(mode: &str) -> (Volatility, u64) {
+        let mut v = validator(&[("max_volatility_pct", "0.5"), ("mode", mode)]);
+        let ms = feed(&mut v, &SWINGS, 0, 100);
+        (v, ms)
+    }
+
+    #[test]
+    fn adds_mode_lets_positions_be_reduced() {
+        let (mut v, ms) = volatile("adds");
+        // Long 200: selling up to 400 does not take it further from zero.
+        let ctx = context(ms, &[(0, 200)], &[]);
+        assert_eq!(reasons(run(&mut v, &ctx, &[sell(1, 150)])), [OK]);
+        assert_eq!(reasons(run(&mut v, &ctx, &[sell(2, 400)])), [OK]);
+        let verdicts = run(&mut v, &ctx, &[sell(3, 401)]);
+        assert_eq!(
+            message(&verdicts[0]),
+            "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
+             sell 401 would take the position from 200 to -201 (held 200, working sells 0)"
+        );
+        assert_eq!(reasons(run(&mut v, &ctx, &[buy(4, 1)])), [NO]);
+        // Short 50: buys of up to 100 pass.
+        let ctx = context(ms, &[(0, -50)], &[]);
+        assert_eq!(reasons(run(&mut v, &ctx, &[buy(5, 100)])), [OK]);
+        assert_eq!(
+            reasons(run(&mut v, &ctx, &[buy(6, 101), sell(7, 1)])),
+            [NO, NO]
+        );
+        // Positions in other instruments do not count.
+        let ctx = context(ms, &[(1, 500)], &[]);
+        assert_eq!(reasons(run(&mut v, &ctx, &[sell(8, 1)])), [NO]);
+    }
+
+    #[test]
+    fn working_orders_and_the_batch_count_on_their_side() {
+        let (mut v, ms) = volatile("adds");
+        // Long 200 with a working sell of 150 (50 if it fills): 100 more may be sold.
+        let ctx = context(
+            ms,
+            &[(0, 200)],
+            &[(1, 0, Side::Sell, 150), (2, 0, Side::Buy, 999)],
+        );
+        assert_eq!(reasons(run(&mut v, &ctx, &[sell(3, 100)])), [OK]);
+        let verdicts = run(&mut v, &ctx, &[sell(4, 101)]);
+        assert_eq!(
+            message(&verdicts[0]),
+            "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
+             sell 101 would take the position from 50 to -51 (held 200, working sells 150)"
+        );
+        // In one batch: the first sell uses up the room, a cancel frees some again.
+        let verdicts = run(
+            &mut v,
+            &ctx,
+            &[
+                sell(5, 100),
+                sell(6, 1),
+                cancel(1),
+                sell(7, 200),
+                sell(8, 1),
+            ],
+        );
+        assert_eq!(reasons(verdicts), [OK, NO, OK, OK, NO]);
+        // A refused order does not count against the ones after it.
+        let verdicts = run(&mut v, &ctx, &[sell(9, 400), sell(10, 100)]);
+        assert_eq!(reasons(verdicts), [NO, OK]);
+        // Working buys beyond a short position make buys add.
+        let ctx = context(ms, &[(0, -100)], &[(1, 0, Side::Buy, 150)]);
+        assert_eq!(reasons(run(&mut v, &ctx, &[buy(11, 1)])), [NO]);
+    }
+
+    #[test]
+    fn all_mode_refuses_every_new_order() {
+        let (mut v, ms) = volatile("all");
+        let ctx = context(ms, &[(0, 200)], &[(1, 0, Side::Buy, 100)]);
+        let verdicts = run(
+            &mut v,
+            &ctx,
+            &[
+                sell(2, 100),
+                buy(3, 1),
+                cancel(1),
+                modify(1, 50),
+                modify(1, 101),
+            ],
+        );
+        assert_eq!(
+            message(&verdicts[0]),
+            "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
+             no new orders"
+        );
+        // The cancel removed order 1: its modifies are of an order not working.
+        assert_eq!(reasons(verdicts), [NO, NO, OK, OK, OK]);
+        let verdicts = run(&mut v, &ctx, &[modify(1, 100), modify(1, 101)]);
+        assert_eq!(reasons(verdicts), [OK, NO]);
+        // Calm instruments still trade.
+        let calm = submit(4, 1, Side::Buy, 100);
+        assert_eq!(reasons(run(&mut v, &ctx, &[calm])), [OK]);
+    }
+
+    #[test]
+    fn modifies_count_the_quantity_they_may_add() {
+        let (mut v, ms) = volatile("adds");
+        // Long 100 with a working buy of 50: raising it adds, lowering or repricing not.
+        let ctx = context(ms, &[(0, 100)], &[(1, 0, Side::Buy, 50)]);
+        let verdicts = run(&mut v, &ctx, &[modify(1, 50), modify(1, 20), modify(1, 51)]);
+        assert_eq!(
+            message(&verdicts[2]),
+            "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
+             modify of order 1 to 51 would take the position from 120 to 151 \
+             (held 100, working buys 20)"
+        );
+        assert_eq!(reasons(verdicts), [OK, OK, NO]);
+        // A working sell against a long may grow while it does not overshoot: from 50
+        // (if it fills) to -50 at most.
+        let ctx = context(ms, &[(0, 100)], &[(2, 0, Side::Sell, 50)]);
+        let verdicts = run(&mut v, &ctx, &[modify(2, 150), modify(2, 151)]);
+        assert_eq!(reasons(verdicts), [OK, NO]);
+        // A modify of an order that is not working passes.
+        assert_eq!(reasons(run(&mut v, &ctx, &[modify(77, 1000)])), [OK]);
+    }
+
+    #[test]
+    fn cancels_pass_and_bad_quantities_are_invalid() {
+        let (mut v, ms) = volatile("all");
+        let ctx = context(ms, &[(0, 5000)], &[(1, 0, Side::Buy, 100)]);
+        assert_eq!(
+            reasons(run(&mut v, &ctx, &[cancel(1), cancel(9)])),
+            [OK, OK]
+        );
+        let invalid = Some(RejectReason::InvalidOrder);
+        let verdicts = run(&mut v, &ctx, &[buy(2, 0), sell(3, -1), modify(1, 0)]);
+        assert_eq!(
+            message(&verdicts[1]),
+            "quantity -1 of SYN-A is not positive"
+        );
+        assert_eq!(reasons(verdicts), [invalid, invalid, invalid]);
+    }
+
+    #[test]
+    fn the_window_and_the_instruments_stay_bounded() {
+        let mut v = validator(&[("window", "5"), ("min_samples", "3")]);
+        feed(&mut v, &SWINGS, 0, 100);
+        assert_eq!(v.mids[&0].samples.len(), 5);
+        assert_eq!(v.mids[&0].samples[0].0, at_ms(1500));
+        // Many instruments: only 256 are kept; an ordered new one replaces the one
+        // sampled longest ago.
+        let mut v = validator(&[]);
+        let mut ctx = context(0, &[], &[]);
+        let price = |instrument| LastPrice {
+            instrument,
+            price: units(50),
+        };
+        ctx.last_prices = (0..300).map(price).collect();
+        run(&mut v, &ctx, &[]);
+        assert_eq!(v.mids.len(), MAX_INSTRUMENTS);
+        assert!(!v.mids.contains_key(&256));
+        ctx.now = at_ms(100);
+        ctx.last_prices = vec![price(0)];
+        run(&mut v, &ctx, &[]);
+        ctx.now = at_ms(200);
+        ctx.last_prices = vec![price(299)];
+        // An instrument not ordered does not push one out.
+        run(&mut v, &ctx, &[]);
+        assert!(!v.mids.contains_key(&299));
+        run(&mut v, &ctx, &[submit(1, 299, Side::Buy, 1)]);
+        assert_eq!(v.mids.len(), MAX_INSTRUMENTS);
+        assert!(v.mids.contains_key(&299) && v.mids.contains_key(&0));
+        assert!(!v.mids.contains_key(&1));
+        assert_eq!(v.mids[&0].samples.len(), 2);
+    }
+
+    #[test]
+    fn the_mids_survive_save_and_load() {
+        let (v, ms) = volatile("adds");
+        let state = v.save_state();
+        let mut fresh = validator(&[("max_volatility_pct", "0.5")]);
+        fresh.load_state(&state).unwrap();
+        assert_eq!(fresh, v);
+        assert_eq!(
+            reasons(run(&mut fresh, &context(ms, &[], &[]), &[buy(1, 1)])),
+            [NO]
+        );
+        // A smaller window keeps the newest mids.
+        let mut small = validator(&[("window", "4"), ("min_samples", "3")]);
+        small.load_state(&state).unwrap();
+        assert_eq!(small.mids[&0].samples.len(), 4);
+        assert_eq!(small.mids[&0].samples[3], v.mids[&0].samples[19]);
+        // Bad state is refused and leaves the validator as it was.
+        assert!(fresh.load_state(&[9]).is_err());
+        assert!(fresh.load_state(&state[..state.len() - 1]).is_err());
+        let mut extra = state.clone();
+        extra.push(0);
+        assert!(fresh.load_state(&extra).is_err());
+        let mut w = StateWriter::default();
+        w.u8(STATE_VERSION).u32(1).u32(0).u32(1).u64(T0).i64(0);
+        let err = fresh.load_state(&w.finish()).unwrap_err();
+        assert!(err.contains("not positive"), "{err}");
+        assert_eq!(fresh, v);
+        // An empty validator saves and loads too.
+        let empty = validator(&[]);
+        let mut other = validator(&[]);
+        other.load_state(&empty.save_state()).unwrap();
+        assert_eq!(other, empty);
+    }
+
+    #[test]
+    fn percentages_show_three_digits() {
+        assert_eq!(show_pct(3.2), "3.20");
+        assert_eq!(show_pct(0.0523), "0.0523");
+        assert_eq!(show_pct(12.34), "12.3");
+        assert_eq!(show_pct(0.0), "0");
+        assert_eq!(show_pct(0.00000012), "0.000000");
+    }
+}
