@@ -105,3 +105,44 @@ fn every_validator_of_the_catalog_runs_on_the_recorded_es_day() {
         assert!(entry["calls"].as_u64().unwrap() > 1, "{entry}");
     }
 }
+
+#[test]
+fn the_pro_rata_matcher_runs_the_recorded_es_day_as_the_exchange_and_the_host_accepts_every_report()
+{
+    let Some(data) = shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
+        return;
+    };
+    let dir = plugin_dir_with(&[
+        "dbn-replay",
+        "pro-rata-matcher",
+        "ma-crossover",
+        "momentum",
+        "mean-reversion",
+        "max-notional",
+    ]);
+    let sized = std::fs::read_to_string(workspace_root().join("host/es-replay.toml")).unwrap();
+    let config = dir.path().join("pro-rata.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[venue]\nmodel = \"exchange\"\n\n[plugins.pro-rata-matcher]\n\
+             config = {{ algorithm = \"allocation\", self_trade = \"cancel-resting\" }}\n\n{sized}"
+        ),
+    )
+    .unwrap();
+    let report = replay_es_day(dir.path(), &data, Some(&config));
+    // Every report of the matcher passed the host's checks (fills balance,
+    // within limits and leaves): trading never halted.
+    assert!(report["halted"].is_null(), "{}", report["halted"]);
+    let matcher = plugin(&report, "pro-rata-matcher");
+    assert!(
+        matcher["faults"].as_object().unwrap().is_empty(),
+        "{matcher}"
+    );
+    assert!(matcher["calls"].as_u64().unwrap() > 10, "{matcher}");
+    assert!(
+        report["fills"].as_u64().unwrap() > 0,
+        "{}",
+        report["orders"]
+    );
+}
