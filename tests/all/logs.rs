@@ -43,7 +43,6 @@ fn a_plugin_logging_twenty_thousand_lines_a_call_is_held_to_its_rate() {
     let (stderr, report) = logging_session("log-flood");
     // 400,000 lines of 1 KiB asked for (400 MB): the burst of 1,000 and 100
     // a second pass, with one summary line a second.
-    assert!(stderr.len() < 4 << 20, "{} bytes of stderr", stderr.len());
     let logs = &plugin(&report, "hostile")["logs"];
     let dropped = logs["dropped"].as_u64().unwrap();
     let elapsed_s = report["timing"]["elapsed_ms"].as_f64().unwrap() / 1e3;
@@ -51,6 +50,13 @@ fn a_plugin_logging_twenty_thousand_lines_a_call_is_held_to_its_rate() {
     assert!(
         dropped >= 400_000 - allowed && dropped < 400_000,
         "dropped {dropped} in {elapsed_s} s"
+    );
+    // What passed, at about 1.1 KiB a line, and the host's own lines.
+    let bound = (allowed as usize + 200) * 1200;
+    assert!(
+        stderr.len() < bound,
+        "{} bytes of stderr, over {bound}",
+        stderr.len()
     );
     let text = String::from_utf8_lossy(&stderr);
     assert!(text.contains("log lines dropped"), "a summary line");
