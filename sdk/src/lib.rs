@@ -62,6 +62,8 @@ pub mod fixed;
 pub mod host;
 mod plugin;
 pub mod state;
+#[cfg(not(target_family = "wasm"))]
+pub mod testing;
 
 #[doc(hidden)]
 pub use bindings as __bindings;

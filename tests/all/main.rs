@@ -17,6 +17,7 @@ mod replay;
 mod sandbox;
 mod session;
 mod signing;
+mod strategies;
 mod swap;
 mod tidy;
 mod validation;

@@ -759,74 +759,30 @@ fn show_money(value: i128) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, BookDepth, CancelOrder, DepthLevel, LastPrice, ModifyOrder, NewOrder, OpenOrder,
-        Position, TimeInForce,
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approvals, approved, px, rejected, units, validate, validate_one,
     };
+    use tradsys_sdk::{OpenOrder, Position};
 
     /// Session start: an arbitrary epoch time in nanoseconds.
     const T0: u64 = 1_700_000_000_000_000_000;
 
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    const fn units(n: i64) -> i64 {
-        fixed::from_units(n)
-    }
-
-    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: units(1) / 100,
-            lot_size: units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
-
     /// Strategy 0 in the synthetic market (SYN-A 100, SYN-B 250, SYN-C 40) holding
     /// `positions` (instrument, units).
     fn context(positions: &[(u32, i64)]) -> RiskContext {
-        RiskContext {
-            now: T0,
-            strategy: 0,
-            positions: positions
-                .iter()
-                .map(|&(instrument, quantity)| Position {
-                    instrument,
-                    quantity: units(quantity),
-                    average_price: units(1),
-                })
-                .collect(),
-            open_orders: vec![],
-            last_prices: [(0, "100"), (1, "250"), (2, "40")]
-                .iter()
-                .map(|&(instrument, price)| LastPrice {
-                    instrument,
-                    price: px(price),
-                })
-                .collect(),
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
+        let mut ctx = RiskContextBuilder::new(T0);
+        ctx.instruments(testing::synthetic_instruments())
+            .last_price(0, px("100"))
+            .last_price(1, px("250"))
+            .last_price(2, px("40"));
+        for &(instrument, quantity) in positions {
+            ctx.position(instrument, units(quantity), units(1));
         }
+        ctx.build()
     }
 
     fn submit(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: units(1),
-            quantity: units(quantity),
-        })
+        testing::limit(id, instrument, side, units(1), units(quantity))
     }
 
     fn buy(id: u64, instrument: u32, quantity: i64) -> OrderCommand {
@@ -838,59 +794,15 @@ mod tests {
     }
 
     fn market(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Ioc,
-            price: 0,
-            quantity: units(quantity),
-        })
+        testing::market(id, instrument, side, units(quantity))
     }
 
     fn modify(id: u64, instrument: u32, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument,
-            price: units(1),
-            quantity: units(quantity),
-        })
-    }
-
-    fn cancel(id: u64, instrument: u32) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument })
+        testing::modify(id, instrument, units(1), units(quantity))
     }
 
     fn validator(config: &[(&str, &str)]) -> Correlation {
-        Correlation::new(&Config::new(config.iter().copied())).unwrap()
-    }
-
-    fn run(v: &mut Correlation, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(context, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    fn one(v: &mut Correlation, context: &RiskContext, order: OrderCommand) -> Verdict {
-        run(v, context, &[order]).remove(0)
-    }
-
-    /// The reason and message of a rejection; panics on an approval.
-    fn rejected(verdict: Verdict) -> (RejectReason, String) {
-        match verdict {
-            Verdict::Reject(r) => (r.reason, r.message.unwrap_or_default()),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
-    }
-
-    fn approved(verdict: &Verdict) -> bool {
-        matches!(verdict, Verdict::Approve)
-    }
-
-    fn approvals(verdicts: &[Verdict]) -> Vec<bool> {
-        verdicts.iter().map(approved).collect()
+        testing::validator(config)
     }
 
     #[test]
@@ -965,8 +877,8 @@ mod tests {
         let mut v = validator(&[]);
         let ctx = context(&[]);
         // 240 × 250 = 60000: at the limit passes, one more unit does not.
-        assert!(approved(&one(&mut v, &ctx, buy(1, 1, 240))));
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(2, 1, 241)));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(1, 1, 240))));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(2, 1, 241)));
         assert_eq!(reason, RejectReason::PositionLimit);
         assert_eq!(
             message,
@@ -974,14 +886,14 @@ mod tests {
              60000.00 (from 0.00; SYN-B 60250.00; no correlations (identity))"
         );
         // Short the same.
-        assert!(approved(&one(&mut v, &ctx, sell(3, 1, 240))));
-        let (_, message) = rejected(one(&mut v, &ctx, sell(4, 1, 241)));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(3, 1, 240))));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, sell(4, 1, 241)));
         assert!(message.contains("SYN-B -60250.00"), "{message}");
         // Even with correlations configured: one instrument is its |notional|.
         let mut v = validator(&[("correlations", "SYN-A:SYN-B=0.8")]);
         let ctx = context(&[(1, 100)]);
-        assert!(approved(&one(&mut v, &ctx, buy(5, 1, 140))));
-        assert!(!approved(&one(&mut v, &ctx, buy(6, 1, 141))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(5, 1, 140))));
+        assert!(!approved(&validate_one(&mut v, &ctx, buy(6, 1, 141))));
     }
 
     #[test]
@@ -990,9 +902,9 @@ mod tests {
         // Long 300 SYN-A: 30000.
         let ctx = context(&[(0, 300)]);
         // + 200 SYN-B (50000): sqrt(30000² + 50000²) = 58309.52.
-        assert!(approved(&one(&mut v, &ctx, buy(1, 1, 200))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(1, 1, 200))));
         // + 208 SYN-B (52000): 60033.32, over; the sign does not matter.
-        let (_, message) = rejected(one(&mut v, &ctx, sell(2, 1, 208)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, sell(2, 1, 208)));
         assert_eq!(
             message,
             "sell 208 of SYN-B would take portfolio exposure to 60033.32, above limit \
@@ -1006,7 +918,7 @@ mod tests {
         let mut v = validator(&[("correlations", "SYN-A:SYN-B=0.8,SYN-A:SYN-C=-0.5")]);
         let ctx = context(&[(0, 300)]);
         // Long A and long B, correlated 0.8: sqrt(9e8 + 2.5e9 + 2·0.8·1.5e9) = 76157.73.
-        let (_, message) = rejected(one(&mut v, &ctx, buy(1, 1, 200)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(1, 1, 200)));
         assert_eq!(
             message,
             "buy 200 of SYN-B would take portfolio exposure to 76157.73, above limit \
@@ -1014,16 +926,16 @@ mod tests {
              correlations)"
         );
         // Short B hedges long A: sqrt(3.4e9 − 2.4e9) = 31622.78.
-        assert!(approved(&one(&mut v, &ctx, sell(2, 1, 200))));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(2, 1, 200))));
         // Long C hedges long A (−0.5): 1500 C is 60000, with A sqrt(9e8 + 3.6e9 − 1.8e9).
-        assert!(approved(&one(&mut v, &ctx, buy(3, 2, 1500))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(3, 2, 1500))));
         // Pairs not configured are 0: B and C.
         let ctx = context(&[(1, 200)]);
-        assert!(approved(&one(&mut v, &ctx, buy(4, 2, 750))));
-        assert!(!approved(&one(&mut v, &ctx, buy(5, 2, 1000))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(4, 2, 750))));
+        assert!(!approved(&validate_one(&mut v, &ctx, buy(5, 2, 1000))));
         // A configured symbol the host does not know is simply not used.
         let mut v = validator(&[("correlations", "ESH4:SYN-B=0.9")]);
-        assert!(approved(&one(&mut v, &ctx, buy(6, 2, 750))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(6, 2, 750))));
     }
 
     #[test]
@@ -1031,16 +943,16 @@ mod tests {
         let mut v = validator(&[]);
         // Long 400 SYN-B: 100000, above the limit already.
         let ctx = context(&[(1, 400)]);
-        assert!(approved(&one(&mut v, &ctx, sell(1, 1, 100))));
-        assert!(approved(&one(&mut v, &ctx, sell(2, 1, 800))));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(1, 1, 100))));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(2, 1, 800))));
         // Flipping to a larger short, or adding anything elsewhere, does not.
-        let (_, message) = rejected(one(&mut v, &ctx, sell(3, 1, 801)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, sell(3, 1, 801)));
         assert!(
             message.contains("to 100250.00, above limit 60000.00 (from 100000.00"),
             "{message}"
         );
-        assert!(!approved(&one(&mut v, &ctx, buy(4, 2, 1))));
-        assert!(!approved(&one(&mut v, &ctx, buy(5, 1, 1))));
+        assert!(!approved(&validate_one(&mut v, &ctx, buy(4, 2, 1))));
+        assert!(!approved(&validate_one(&mut v, &ctx, buy(5, 1, 1))));
     }
 
     #[test]
@@ -1049,42 +961,50 @@ mod tests {
         let mut ctx = context(&[]);
         ctx.last_prices.retain(|p| p.instrument != 2);
         // No last price: a market order cannot be valued, a limit is valued at its price.
-        let (reason, message) = rejected(one(&mut v, &ctx, market(1, 2, Side::Buy, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(1, 2, Side::Buy, 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "no last price for SYN-C to value a market order");
         let mut order = buy(2, 2, 600);
         if let OrderCommand::Submit(o) = &mut order {
             o.price = units(100);
         }
-        assert!(approved(&one(&mut v, &ctx, order)));
+        assert!(approved(&validate_one(&mut v, &ctx, order)));
         if let OrderCommand::Submit(o) = &mut order {
             o.price = px("100.01");
         }
-        assert!(!approved(&one(&mut v, &ctx, order)));
+        assert!(!approved(&validate_one(&mut v, &ctx, order)));
         // A market order is valued at the last price, not its price field.
-        assert!(approved(&one(&mut v, &ctx, market(3, 0, Side::Buy, 600))));
-        assert!(!approved(&one(&mut v, &ctx, market(4, 0, Side::Buy, 601))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(3, 0, Side::Buy, 600)
+        )));
+        assert!(!approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(4, 0, Side::Buy, 601)
+        )));
         // A position without a last price is valued at its average price.
         let mut ctx = context(&[(2, 1000)]);
         ctx.last_prices.retain(|p| p.instrument != 2);
         ctx.positions[0].average_price = units(48);
         // SYN-C 48000 and 36000 of SYN-A: exactly 60000.
-        assert!(approved(&one(&mut v, &ctx, buy(5, 0, 360))));
-        assert!(!approved(&one(&mut v, &ctx, buy(6, 0, 361))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(5, 0, 360))));
+        assert!(!approved(&validate_one(&mut v, &ctx, buy(6, 0, 361))));
         // The multiplier scales the exposure; a non-positive one is invalid.
         let mut ctx = context(&[]);
         ctx.instruments[0].multiplier = 50;
-        assert!(approved(&one(&mut v, &ctx, buy(7, 0, 12))));
-        let (_, message) = rejected(one(&mut v, &ctx, buy(8, 0, 13)));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(7, 0, 12))));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(8, 0, 13)));
         assert!(message.contains("to 65000.00"), "{message}");
         ctx.instruments[0].multiplier = 0;
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(9, 0, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(9, 0, 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "SYN-A has multiplier 0");
         // A held instrument the host never defined counts, with multiplier 1.
         let mut ctx = context(&[(9, 400)]);
         ctx.positions[0].average_price = units(100);
-        let (_, message) = rejected(one(&mut v, &ctx, buy(10, 1, 180)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(10, 1, 180)));
         assert_eq!(
             message,
             "buy 180 of SYN-B would take portfolio exposure to 60207.97, above limit \
@@ -1097,14 +1017,14 @@ mod tests {
     fn orders_of_a_batch_count_together() {
         let mut v = validator(&[]);
         let ctx = context(&[]);
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
                 buy(1, 1, 200),
                 buy(2, 1, 41),
                 buy(3, 1, 40),
-                cancel(1, 1),
+                testing::cancel(1, 1),
                 buy(4, 1, 200),
                 // A modify of a pending order replaces its quantity.
                 modify(4, 1, 160),
@@ -1123,7 +1043,7 @@ mod tests {
             "{message}"
         );
         // A refused order does not count; the next batch starts from the positions.
-        assert!(approved(&one(&mut v, &ctx, buy(6, 1, 240))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(6, 1, 240))));
     }
 
     #[test]
@@ -1147,8 +1067,8 @@ mod tests {
             },
         ];
         // Order 7 to 140: 240 long in all, at the limit.
-        assert!(approved(&one(&mut v, &ctx, modify(7, 1, 140))));
-        let (reason, message) = rejected(one(&mut v, &ctx, modify(7, 1, 141)));
+        assert!(approved(&validate_one(&mut v, &ctx, modify(7, 1, 140))));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, modify(7, 1, 141)));
         assert_eq!(reason, RejectReason::PositionLimit);
         assert_eq!(
             message,
@@ -1157,13 +1077,13 @@ mod tests {
              correlations (identity))"
         );
         // Order 8 is a sell: to 340 it makes a short of 240.
-        assert!(approved(&one(&mut v, &ctx, modify(8, 1, 340))));
-        assert!(!approved(&one(&mut v, &ctx, modify(8, 1, 341))));
+        assert!(approved(&validate_one(&mut v, &ctx, modify(8, 1, 340))));
+        assert!(!approved(&validate_one(&mut v, &ctx, modify(8, 1, 341))));
         // Not working: approved (the matcher refuses it).
-        assert!(approved(&one(&mut v, &ctx, modify(9, 1, 100_000))));
-        assert!(approved(&one(&mut v, &ctx, modify(7, 0, 100_000))));
+        assert!(approved(&validate_one(&mut v, &ctx, modify(9, 1, 100_000))));
+        assert!(approved(&validate_one(&mut v, &ctx, modify(7, 0, 100_000))));
         // A modified order counts for the orders after it in the batch.
-        let verdicts = run(&mut v, &ctx, &[modify(7, 1, 140), buy(10, 1, 1)]);
+        let verdicts = validate(&mut v, &ctx, &[modify(7, 1, 140), buy(10, 1, 1)]);
         assert_eq!(approvals(&verdicts), [true, false]);
     }
 
@@ -1172,14 +1092,18 @@ mod tests {
         let mut v = validator(&[("max_exposure", "0.000000001")]);
         let ctx = context(&[(1, 1000)]);
         assert!(
-            run(&mut v, &ctx, &[cancel(1, 1), cancel(2, 99)])
-                .iter()
-                .all(approved)
+            validate(
+                &mut v,
+                &ctx,
+                &[testing::cancel(1, 1), testing::cancel(2, 99)]
+            )
+            .iter()
+            .all(approved)
         );
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(3, 9, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(3, 9, 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "unknown instrument 9");
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(4, 0, 0)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(4, 0, 0)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "quantity 0 of SYN-A is not positive");
         // Extreme values neither overflow nor panic.
@@ -1191,7 +1115,7 @@ mod tests {
         ctx.instruments[0].multiplier = i64::MAX;
         let mut v = validator(&[]);
         for order in [buy(6, 0, 1), sell(7, 1, 1), buy(8, 2, 1)] {
-            let _ = one(&mut v, &ctx, order);
+            let _ = validate_one(&mut v, &ctx, order);
         }
         assert_eq!(show_money(i128::MIN), show_money(i128::MIN + 1));
     }
@@ -1207,19 +1131,11 @@ mod tests {
         ctx.now = T0 + t * 1_000_000_000;
         for (instrument, mid) in [(0, a), (1, b)] {
             let mid = fixed::from_f64(mid);
-            host::set_depth(BookDepth {
+            host::set_depth(testing::book_depth(
                 instrument,
-                bids: vec![DepthLevel {
-                    price: mid - units(1) / 100,
-                    quantity: units(100),
-                    orders: 1,
-                }],
-                asks: vec![DepthLevel {
-                    price: mid + units(1) / 100,
-                    quantity: units(100),
-                    orders: 1,
-                }],
-            });
+                &[(mid - units(1) / 100, units(100))],
+                &[(mid + units(1) / 100, units(100))],
+            ));
         }
         ctx.last_prices[2].price = fixed::from_f64(c);
         // The last prices of A and B are not what is sampled while the book has both sides.
@@ -1242,12 +1158,12 @@ mod tests {
             a += wiggle(t);
             market_at(&mut ctx, t, a, 2.5 * a, 40.0);
             // Identity until 10 returns: long A 30000 and B 50000 give 58309.52.
-            assert!(approved(&one(&mut v, &ctx, buy(t, 1, 200))), "{t}");
+            assert!(approved(&validate_one(&mut v, &ctx, buy(t, 1, 200))), "{t}");
         }
         assert_eq!(v.samples.len(), 10);
         a += wiggle(10);
         market_at(&mut ctx, 10, a, 2.5 * a, 40.0);
-        let (_, message) = rejected(one(&mut v, &ctx, buy(10, 1, 200)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(10, 1, 200)));
         assert!(
             message.ends_with("correlations estimated from 10 returns)"),
             "{message}"
@@ -1257,12 +1173,12 @@ mod tests {
         assert!((est.rho[1] - 1.0).abs() < 1e-9, "{:?}", est.rho);
         assert_eq!((est.rho[2], est.rho[5]), (0.0, 0.0));
         // Correlated 1: long A hedges short B fully (30000 - 30000).
-        assert!(approved(&one(&mut v, &ctx, sell(11, 1, 120))));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(11, 1, 120))));
         // The window keeps `window` returns.
         for t in 11..40 {
             a += wiggle(t);
             market_at(&mut ctx, t, a, 2.5 * a, 40.0);
-            let _ = one(&mut v, &ctx, cancel(t, 0));
+            let _ = validate_one(&mut v, &ctx, testing::cancel(t, 0));
         }
         assert_eq!(v.samples.len(), 21);
         assert_eq!(v.estimated().unwrap().returns, 20);
@@ -1270,12 +1186,12 @@ mod tests {
         for t in 40..65 {
             a += wiggle(t);
             market_at(&mut ctx, t, a, 500.0 - 2.5 * a, 40.0);
-            let _ = one(&mut v, &ctx, cancel(t, 0));
+            let _ = validate_one(&mut v, &ctx, testing::cancel(t, 0));
         }
         let est = v.estimated().unwrap();
         assert!(est.rho[1] < -0.99, "{:?}", est.rho);
         // Long A and long B hedge now: 30000 and 50000 give about 20000.
-        assert!(approved(&one(&mut v, &ctx, buy(65, 1, 200))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(65, 1, 200))));
     }
 
     #[test]
@@ -1293,7 +1209,7 @@ mod tests {
             ctx.now = T0 + k * 10_000_000;
             market_at(&mut ctx, 0, a, 2.5 * a, 40.0);
             ctx.now = T0 + k * 10_000_000;
-            let _ = one(&mut v, &ctx, cancel(1, 0));
+            let _ = validate_one(&mut v, &ctx, testing::cancel(1, 0));
         }
         assert_eq!(v.samples.len(), 1);
         for t in 1..8 {
@@ -1305,26 +1221,26 @@ mod tests {
                 250.0 + wiggle(t + 100),
                 40.0 + wiggle(t + 200),
             );
-            let _ = one(&mut v, &ctx, cancel(1, 0));
+            let _ = validate_one(&mut v, &ctx, testing::cancel(1, 0));
         }
         assert_eq!(v.estimated().unwrap().returns, 7);
         // A clock stepping back a whole interval samples again.
         ctx.now -= 1_000_000_000;
-        let _ = one(&mut v, &ctx, cancel(1, 0));
+        let _ = validate_one(&mut v, &ctx, testing::cancel(1, 0));
         assert_eq!(v.samples.len(), 9);
         // An instrument without a mid (no book, no last price) is not sampled: an
         // exposure holding it falls back to the configured matrix.
-        ctx.instruments.push(def(3, "SYN-D"));
+        ctx.instruments.push(testing::instrument(3, "SYN-D"));
         ctx.positions.push(Position {
             instrument: 3,
             quantity: units(1),
             average_price: units(1),
         });
-        let (_, message) = rejected(one(&mut v, &ctx, buy(2, 1, 200)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(2, 1, 200)));
         assert!(message.ends_with("; configured correlations)"), "{message}");
         // Without estimation nothing is sampled.
         let mut v = validator(&[]);
-        let _ = one(&mut v, &ctx, cancel(1, 0));
+        let _ = validate_one(&mut v, &ctx, testing::cancel(1, 0));
         assert!(v.samples.is_empty());
         assert!(v.save_state().len() < 8);
     }
@@ -1343,7 +1259,7 @@ mod tests {
         for t in 0..12 {
             a += wiggle(t);
             market_at(&mut ctx, t, a, 2.5 * a, 40.0 + wiggle(t + 7));
-            let _ = one(&mut v, &ctx, cancel(1, 0));
+            let _ = validate_one(&mut v, &ctx, testing::cancel(1, 0));
         }
         let state = v.save_state();
         let mut fresh = validator(&config);
@@ -1353,8 +1269,8 @@ mod tests {
         // The same order gets the same verdict from both.
         let order = buy(2, 1, 200);
         assert_eq!(
-            format!("{:?}", one(&mut fresh, &ctx, order)),
-            format!("{:?}", one(&mut v, &ctx, order))
+            format!("{:?}", validate_one(&mut fresh, &ctx, order)),
+            format!("{:?}", validate_one(&mut v, &ctx, order))
         );
         // A shorter window keeps the newest samples.
         let mut short = validator(&[("window", "3"), ("min_samples", "2")]);

@@ -692,53 +692,22 @@ tradsys_sdk::export_risk_validator!(CustomRule);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, CancelOrder, LastPrice, ModifyOrder, NewOrder, OpenOrder, Position, TimeInForce,
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approved, px, rejected, validate, validate_one,
     };
+    use tradsys_sdk::{OpenOrder, Position};
 
     /// 2023-11-14 22:13:20 UTC.
     const NOW: u64 = 1_700_000_000_000_000_000;
 
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: px("0.01"),
-            lot_size: fixed::from_units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
-
     /// The synthetic market: SYN-A last 100, SYN-B last 250, SYN-C without a last
     /// price; a flat strategy with no working orders.
     fn context() -> RiskContext {
-        RiskContext {
-            now: NOW,
-            strategy: 0,
-            positions: vec![],
-            open_orders: vec![],
-            last_prices: vec![
-                LastPrice {
-                    instrument: 0,
-                    price: px("100"),
-                },
-                LastPrice {
-                    instrument: 1,
-                    price: px("250"),
-                },
-            ],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
-        }
+        RiskContextBuilder::new(NOW)
+            .instruments(testing::synthetic_instruments())
+            .last_price(0, px("100"))
+            .last_price(1, px("250"))
+            .build()
     }
 
     fn with_position(mut ctx: RiskContext, instrument: u32, units: i64) -> RiskContext {
@@ -761,15 +730,7 @@ mod tests {
     }
 
     fn limit(id: u64, instrument: u32, side: Side, price: &str, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: px(price),
-            quantity: fixed::from_units(quantity),
-        })
+        testing::limit(id, instrument, side, px(price), fixed::from_units(quantity))
     }
 
     fn buy(instrument: u32, price: &str, quantity: i64) -> OrderCommand {
@@ -781,64 +742,24 @@ mod tests {
     }
 
     fn market(instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id: 2,
-            instrument,
-            side,
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Ioc,
-            price: 0,
-            quantity: fixed::from_units(quantity),
-        })
+        testing::market(2, instrument, side, fixed::from_units(quantity))
     }
 
     fn modify(id: u64, instrument: u32, price: &str, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument,
-            price: px(price),
-            quantity: fixed::from_units(quantity),
-        })
-    }
-
-    fn cancel(id: u64, instrument: u32) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument })
+        testing::modify(id, instrument, px(price), fixed::from_units(quantity))
     }
 
     fn validator(rules: &str) -> CustomRule {
-        CustomRule::new(&Config::new([("rules", rules)])).unwrap()
+        testing::validator(&[("rules", rules)])
     }
 
     fn init_error(rules: &str) -> String {
         CustomRule::new(&Config::new([("rules", rules)])).unwrap_err()
     }
 
-    fn run(v: &mut CustomRule, ctx: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(ctx, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    fn one(v: &mut CustomRule, ctx: &RiskContext, order: OrderCommand) -> Verdict {
-        run(v, ctx, &[order]).remove(0)
-    }
-
-    /// The reason and message of a rejection; panics on an approval.
-    fn rejected(verdict: Verdict) -> (RejectReason, String) {
-        match verdict {
-            Verdict::Reject(r) => (r.reason, r.message.unwrap_or_default()),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
-    }
-
-    fn approved(verdict: &Verdict) -> bool {
-        matches!(verdict, Verdict::Approve)
-    }
-
     /// Whether `rules` approve `order` in `ctx`.
     fn passes(rules: &str, ctx: &RiskContext, order: OrderCommand) -> bool {
-        approved(&one(&mut validator(rules), ctx, order))
+        approved(&validate_one(&mut validator(rules), ctx, order))
     }
 
     #[test]
@@ -925,20 +846,24 @@ mod tests {
         let mut v = CustomRule::new(&Config::default()).unwrap();
         let ctx = context();
         // 160 × 250.00 = 40000: at the cap; one unit more is over.
-        assert!(approved(&one(&mut v, &ctx, buy(1, "250", 160))));
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(1, "250", 161)));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(1, "250", 160))));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(1, "250", 161)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(
             message,
             "rule 1 `notional <= 40000` is false for buy 161 SYN-B at 250.00 (notional = 40250)"
         );
         // Typical demo orders pass: 100 of SYN-B, up to the position cap of the others.
-        assert!(approved(&one(&mut v, &ctx, sell(1, "250.05", 100))));
-        assert!(approved(&one(&mut v, &ctx, buy(0, "100", 400))));
-        assert!(approved(&one(&mut v, &ctx, sell(2, "40", 400))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            sell(1, "250.05", 100)
+        )));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(0, "100", 400))));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(2, "40", 400))));
         let mut v = validator("notional <= 40000");
-        assert!(approved(&one(&mut v, &ctx, sell(2, "40", 1000))));
-        let (_, message) = rejected(one(&mut v, &ctx, sell(2, "40.01", 1000)));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(2, "40", 1000))));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, sell(2, "40.01", 1000)));
         assert!(message.ends_with("(notional = 40010)"), "{message}");
     }
 
@@ -947,8 +872,8 @@ mod tests {
         let mut v = CustomRule::new(&Config::default()).unwrap();
         // SYN-C at 40, so the notional cap never decides.
         let long = with_position(context(), 2, 350);
-        assert!(approved(&one(&mut v, &long, buy(2, "40", 50))));
-        let (reason, message) = rejected(one(&mut v, &long, buy(2, "40", 51)));
+        assert!(approved(&validate_one(&mut v, &long, buy(2, "40", 50))));
+        let (reason, message) = rejected(validate_one(&mut v, &long, buy(2, "40", 51)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(
             message,
@@ -956,18 +881,18 @@ mod tests {
              at 40.00 (quantity = 51, side = \"buy\", position = 350)"
         );
         // Reducing (or flipping within the cap) is never refused by the buy rule.
-        assert!(approved(&one(&mut v, &long, sell(2, "40", 750))));
-        let (_, message) = rejected(one(&mut v, &long, sell(2, "40", 751)));
+        assert!(approved(&validate_one(&mut v, &long, sell(2, "40", 750))));
+        let (_, message) = rejected(validate_one(&mut v, &long, sell(2, "40", 751)));
         assert!(message.starts_with("rule 3 "), "{message}");
         let short = with_position(context(), 2, -400);
-        assert!(approved(&one(&mut v, &short, buy(2, "40", 300))));
-        let (_, message) = rejected(one(&mut v, &short, sell(2, "40", 1)));
+        assert!(approved(&validate_one(&mut v, &short, buy(2, "40", 300))));
+        let (_, message) = rejected(validate_one(&mut v, &short, sell(2, "40", 1)));
         assert!(message.contains("position = -400"), "{message}");
         // A position is per instrument.
-        assert!(approved(&one(&mut v, &short, sell(0, "100", 300))));
+        assert!(approved(&validate_one(&mut v, &short, sell(0, "100", 300))));
         let over = with_position(context(), 2, 600);
-        assert!(approved(&one(&mut v, &over, sell(2, "40", 100))));
-        assert!(!approved(&one(&mut v, &over, buy(2, "40", 1))));
+        assert!(approved(&validate_one(&mut v, &over, sell(2, "40", 100))));
+        assert!(!approved(&validate_one(&mut v, &over, buy(2, "40", 1))));
     }
 
     #[test]
@@ -1006,7 +931,7 @@ mod tests {
         ] {
             assert!(!passes(rule, &ctx, order()), "{rule}");
         }
-        let (_, message) = rejected(one(&mut validator("hour < 22"), &ctx, order()));
+        let (_, message) = rejected(validate_one(&mut validator("hour < 22"), &ctx, order()));
         assert_eq!(
             message,
             "rule 1 `hour < 22` is false for sell 3 SYN-B at 250.05 (hour = 22)"
@@ -1020,7 +945,7 @@ mod tests {
         assert!(passes(rule, &ctx, market(0, Side::Buy, 50)));
         // Without a last price a rule that reads one cannot be decided: refused.
         let mut v = validator("notional <= 40000");
-        let (reason, message) = rejected(one(&mut v, &ctx, market(2, Side::Sell, 10)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(2, Side::Sell, 10)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(
             message,
@@ -1028,7 +953,11 @@ mod tests {
              `notional` has no value: no last price for SYN-C yet (a market order is valued at \
              it): refused (fail closed)"
         );
-        let (_, message) = rejected(one(&mut validator("last_price > 0"), &ctx, buy(2, "40", 1)));
+        let (_, message) = rejected(validate_one(
+            &mut validator("last_price > 0"),
+            &ctx,
+            buy(2, "40", 1),
+        ));
         assert!(
             message.contains("`last_price` has no value: no last price for SYN-C yet"),
             "{message}"
@@ -1053,7 +982,11 @@ mod tests {
         assert!(passes(guard, &ctx, market(2, Side::Buy, 1)));
         assert!(!passes(guard, &ctx, buy(0, "100", 1)));
         let guard = "order_type == \"market\" && last_price > 0";
-        let (_, message) = rejected(one(&mut validator(guard), &ctx, market(2, Side::Buy, 1)));
+        let (_, message) = rejected(validate_one(
+            &mut validator(guard),
+            &ctx,
+            market(2, Side::Buy, 1),
+        ));
         assert!(message.contains("fail closed"), "{message}");
     }
 
@@ -1062,8 +995,8 @@ mod tests {
         let ctx = context();
         // Passes the sample order (instrument "SAMPLE"), not a real one.
         let mut v = validator("instrument != \"SYN-A\" || side > 1");
-        assert!(approved(&one(&mut v, &ctx, buy(1, "250", 1))));
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(0, "100", 1)));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(1, "250", 1))));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(0, "100", 1)));
         assert_eq!(reason, RejectReason::Other);
         assert!(
             message.starts_with(
@@ -1074,8 +1007,8 @@ mod tests {
         );
         assert!(message.ends_with(": refused (fail closed)"), "{message}");
         let mut v = validator("if(instrument == \"SYN-A\", quantity, true)");
-        assert!(approved(&one(&mut v, &ctx, buy(1, "250", 1))));
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(0, "100", 7)));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(1, "250", 1))));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(0, "100", 7)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(
             message,
@@ -1085,7 +1018,7 @@ mod tests {
         );
         // A non-boolean operand of `||` is an error, not a truth value.
         let mut v = validator("instrument == \"SAMPLE\" || quantity");
-        let (_, message) = rejected(one(&mut v, &ctx, buy(0, "100", 7)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(0, "100", 7)));
         assert!(message.contains("fail closed"), "{message}");
     }
 
@@ -1093,12 +1026,12 @@ mod tests {
     fn the_first_false_rule_refuses() {
         let mut v = validator("quantity <= 100; price <= 200; instrument != \"SYN-C\"");
         let ctx = context();
-        assert!(approved(&one(&mut v, &ctx, buy(0, "100", 100))));
-        let (_, message) = rejected(one(&mut v, &ctx, buy(1, "250", 101)));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(0, "100", 100))));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(1, "250", 101)));
         assert!(message.starts_with("rule 1 "), "{message}");
-        let (_, message) = rejected(one(&mut v, &ctx, buy(1, "250", 100)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(1, "250", 100)));
         assert!(message.starts_with("rule 2 `price <= 200`"), "{message}");
-        let (_, message) = rejected(one(&mut v, &ctx, buy(2, "40", 100)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(2, "40", 100)));
         assert!(message.starts_with("rule 3 "), "{message}");
     }
 
@@ -1111,7 +1044,7 @@ mod tests {
         assert!(passes(rule, &ctx, modify(7, 0, "101", 50)));
         // The order is looked up by id and instrument.
         let mut v = validator("side == \"sell\"");
-        let (reason, message) = rejected(one(&mut v, &ctx, modify(7, 1, "250", 50)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, modify(7, 1, "250", 50)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(
             message,
@@ -1121,7 +1054,7 @@ mod tests {
         // A rule that does not read the side decides without it.
         assert!(passes("quantity <= 50", &ctx, modify(9, 0, "100", 50)));
         // An order submitted earlier in the batch is working for a modify after it.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &context(),
             &[limit(3, 2, Side::Sell, "40", 5), modify(3, 2, "40.01", 6)],
@@ -1134,13 +1067,13 @@ mod tests {
         let mut ctx = context();
         ctx.open_orders = vec![working(7, 0, Side::Buy)];
         let mut v = validator("open_orders < 2");
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
                 limit(10, 0, Side::Buy, "100", 1),
                 limit(11, 0, Side::Buy, "100", 1),
-                cancel(7, 0),
+                testing::cancel(7, 0),
                 limit(12, 1, Side::Sell, "250", 1),
                 limit(13, 1, Side::Sell, "250", 1),
             ],
@@ -1153,7 +1086,7 @@ mod tests {
             "rule 1 `open_orders < 2` is false for sell 1 SYN-B at 250.00 (open_orders = 2)"
         );
         // The next batch starts again from the context.
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(14, 0, Side::Buy, "100", 1)
@@ -1164,12 +1097,17 @@ mod tests {
     fn cancels_pass_and_unknown_instruments_are_invalid() {
         let mut v = validator("false");
         let ctx = context();
-        let verdicts = run(&mut v, &ctx, &[cancel(1, 0), cancel(2, 42)]);
+        let verdicts = validate(
+            &mut v,
+            &ctx,
+            &[testing::cancel(1, 0), testing::cancel(2, 42)],
+        );
         assert!(verdicts.iter().all(approved));
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(0, "100", 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(0, "100", 1)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(message, "rule 1 `false` is false for buy 1 SYN-A at 100.00");
-        let (reason, message) = rejected(one(&mut validator("true"), &ctx, buy(42, "1", 1)));
+        let (reason, message) =
+            rejected(validate_one(&mut validator("true"), &ctx, buy(42, "1", 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "unknown instrument 42");
     }
@@ -1187,9 +1125,9 @@ mod tests {
                 o.price = price;
                 o.quantity = i64::MAX;
             }
-            let _ = one(&mut v, &ctx, order);
+            let _ = validate_one(&mut v, &ctx, order);
         }
-        assert!(!approved(&one(&mut v, &ctx, buy(0, "100", 1))));
+        assert!(!approved(&validate_one(&mut v, &ctx, buy(0, "100", 1))));
     }
 
     #[test]

@@ -340,7 +340,10 @@ fn show_ms(ns: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{Account, CancelOrder, InstrumentDefinition, TimeInForce};
+    use tradsys_sdk::TimeInForce;
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approvals_rejecting_with, px, rejection_message,
+    };
 
     /// Session start: an arbitrary epoch time in nanoseconds.
     const T0: u64 = 1_700_000_000_000_000_000;
@@ -349,48 +352,19 @@ mod tests {
         T0 + ms * NANOS_PER_MS
     }
 
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: px("0.01"),
-            lot_size: fixed::from_units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
-
     fn context(strategy: u32, now: u64) -> RiskContext {
-        RiskContext {
-            now,
-            strategy,
-            positions: vec![],
-            open_orders: vec![],
-            last_prices: vec![],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B")],
-        }
+        RiskContextBuilder::new(now)
+            .strategy(strategy)
+            .instruments([
+                testing::instrument(0, "SYN-A"),
+                testing::instrument(1, "SYN-B"),
+            ])
+            .build()
     }
 
     /// A GTC limit order: `side`, `quantity` units of `instrument` at `price`.
     fn order(id: u64, instrument: u32, side: Side, price: &str, quantity: i64) -> NewOrder {
-        NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: px(price),
-            quantity: fixed::from_units(quantity),
-        }
+        testing::limit_order(id, instrument, side, px(price), fixed::from_units(quantity))
     }
 
     /// Buy 100 SYN-A at 100.25.
@@ -399,20 +373,15 @@ mod tests {
     }
 
     fn modify(id: u64, price: &str, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument: 0,
-            price: px(price),
-            quantity: fixed::from_units(quantity),
-        })
+        testing::modify(id, 0, px(price), fixed::from_units(quantity))
     }
 
     fn cancel(id: u64) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument: 0 })
+        testing::cancel(id, 0)
     }
 
     fn validator(config: &[(&str, &str)]) -> DuplicateOrder {
-        DuplicateOrder::new(&Config::new(config.iter().copied())).unwrap()
+        testing::validator(config)
     }
 
     fn verdicts(
@@ -421,32 +390,17 @@ mod tests {
         now: u64,
         orders: &[OrderCommand],
     ) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(&context(strategy, now), orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
+        testing::validate(v, &context(strategy, now), orders)
     }
 
     /// Validate `orders` for `strategy` at `now`; true for each approval.
     fn run(v: &mut DuplicateOrder, strategy: u32, now: u64, orders: &[OrderCommand]) -> Vec<bool> {
-        verdicts(v, strategy, now, orders)
-            .iter()
-            .map(|verdict| match verdict {
-                Verdict::Approve => true,
-                Verdict::Reject(r) => {
-                    assert_eq!(r.reason, RejectReason::Other);
-                    false
-                }
-            })
-            .collect()
+        approvals_rejecting_with(&verdicts(v, strategy, now, orders), RejectReason::Other)
     }
 
     /// The message of the one rejection of `order` at `now`.
     fn refusal(v: &mut DuplicateOrder, now: u64, order: OrderCommand) -> String {
-        match verdicts(v, 0, now, &[order]).remove(0) {
-            Verdict::Reject(r) => r.message.unwrap(),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
+        rejection_message(&verdicts(v, 0, now, &[order])[0]).to_string()
     }
 
     #[test]

@@ -458,70 +458,33 @@ fn show_price(price: i64, def: &InstrumentDefinition) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, CancelOrder, LastPrice, ModifyOrder, NewOrder, OpenOrder, TimeInForce,
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approved, px, rejected, units, validate, validate_one,
     };
-
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    const fn units(n: i64) -> i64 {
-        fixed::from_units(n)
-    }
-
-    fn def(id: u32, symbol: &str, tick: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: px(tick),
-            lot_size: units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
+    use tradsys_sdk::{NewOrder, TimeInForce};
 
     /// The synthetic market; working orders as (id, instrument, side).
     fn context(open: &[(u64, u32, Side)]) -> RiskContext {
-        RiskContext {
-            now: 1_000_000_000,
-            strategy: 0,
-            positions: vec![],
-            open_orders: open
-                .iter()
-                .map(|&(id, instrument, side)| OpenOrder {
-                    id,
-                    instrument,
-                    side,
-                    price: units(100),
-                    leaves_quantity: units(10),
-                })
-                .collect(),
-            last_prices: vec![LastPrice {
-                instrument: 0,
-                price: units(100),
-            }],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
+        let mut ctx = RiskContextBuilder::new(1_000_000_000);
+        ctx.instruments([
+            testing::instrument(0, "SYN-A"),
+            InstrumentDefinition {
+                tick_size: px("0.05"),
+                ..testing::instrument(1, "SYN-B")
             },
-            instruments: vec![
-                def(0, "SYN-A", "0.01"),
-                def(1, "SYN-B", "0.05"),
-                def(2, "SYN-C", "0.01"),
-            ],
+            testing::instrument(2, "SYN-C"),
+        ])
+        .last_price(0, units(100));
+        for &(id, instrument, side) in open {
+            ctx.open_order(id, instrument, side, units(100), units(10));
         }
+        ctx.build()
     }
 
     fn levels(levels: &[(&str, i64)]) -> Vec<DepthLevel> {
         levels
             .iter()
-            .map(|&(price, quantity)| DepthLevel {
-                price: px(price),
-                quantity: units(quantity),
-                orders: 1,
-            })
+            .map(|&(price, quantity)| testing::depth_level(px(price), units(quantity)))
             .collect()
     }
 
@@ -555,66 +518,21 @@ mod tests {
 
     fn limit(id: u64, instrument: u32, side: Side, price: &str, quantity: i64) -> OrderCommand {
         OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
             time_in_force: TimeInForce::Ioc,
-            price: px(price),
-            quantity: units(quantity),
+            ..testing::limit_order(id, instrument, side, px(price), units(quantity))
         })
     }
 
     fn market(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Ioc,
-            price: 0,
-            quantity: units(quantity),
-        })
+        testing::market(id, instrument, side, units(quantity))
     }
 
     fn modify(id: u64, instrument: u32, price: &str, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument,
-            price: px(price),
-            quantity: units(quantity),
-        })
-    }
-
-    fn cancel(id: u64, instrument: u32) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument })
+        testing::modify(id, instrument, px(price), units(quantity))
     }
 
     fn validator(config: &[(&str, &str)]) -> Liquidity {
-        Liquidity::new(&Config::new(config.iter().copied())).unwrap()
-    }
-
-    fn run(v: &mut Liquidity, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(context, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    fn one(v: &mut Liquidity, context: &RiskContext, order: OrderCommand) -> Verdict {
-        run(v, context, &[order]).remove(0)
-    }
-
-    /// The reason and message of a rejection; panics on an approval.
-    fn rejected(verdict: Verdict) -> (RejectReason, String) {
-        match verdict {
-            Verdict::Reject(r) => (r.reason, r.message.unwrap_or_default()),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
-    }
-
-    fn approved(verdict: &Verdict) -> bool {
-        matches!(verdict, Verdict::Approve)
+        testing::validator(config)
     }
 
     #[test]
@@ -665,8 +583,12 @@ mod tests {
         let mut v = validator(&[]);
         let ctx = context(&[]);
         // 280 displayed within two ticks of 100.01: half is 140.
-        assert!(approved(&one(&mut v, &ctx, market(1, 0, Side::Buy, 140))));
-        let (reason, message) = rejected(one(&mut v, &ctx, market(2, 0, Side::Buy, 141)));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(1, 0, Side::Buy, 140)
+        )));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(2, 0, Side::Buy, 141)));
         assert_eq!(reason, RejectReason::QuantityLimit);
         assert_eq!(
             message,
@@ -674,12 +596,16 @@ mod tests {
              within 2 ticks of 100.01: at most 140"
         );
         // A crossing limit is a taker too, whatever its limit price.
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(3, 0, Side::Buy, "100.01", 140)
         )));
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(4, 0, Side::Buy, "101", 141)));
+        let (reason, message) = rejected(validate_one(
+            &mut v,
+            &ctx,
+            limit(4, 0, Side::Buy, "101", 141),
+        ));
         assert_eq!(reason, RejectReason::QuantityLimit);
         assert!(
             message.starts_with("buy 141 of SYN-A would take"),
@@ -693,13 +619,21 @@ mod tests {
         let mut v = validator(&[]);
         let ctx = context(&[]);
         // 160 within two ticks of 99.99 (a missing level is fine): half is 80.
-        assert!(approved(&one(&mut v, &ctx, market(1, 0, Side::Sell, 80))));
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(1, 0, Side::Sell, 80)
+        )));
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(2, 0, Side::Sell, "99.99", 80)
         )));
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(3, 0, Side::Sell, "99.98", 81)));
+        let (reason, message) = rejected(validate_one(
+            &mut v,
+            &ctx,
+            limit(3, 0, Side::Sell, "99.98", 81),
+        ));
         assert_eq!(reason, RejectReason::QuantityLimit);
         assert_eq!(
             message,
@@ -713,24 +647,24 @@ mod tests {
         book_a();
         let ctx = context(&[]);
         let mut touch = validator(&[("ticks", "0"), ("max_fraction", "1")]);
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut touch,
             &ctx,
             market(1, 0, Side::Buy, 100)
         )));
-        let (_, message) = rejected(one(&mut touch, &ctx, market(2, 0, Side::Buy, 101)));
+        let (_, message) = rejected(validate_one(&mut touch, &ctx, market(2, 0, Side::Buy, 101)));
         assert_eq!(
             message,
             "market buy 101 of SYN-A would take above 1 of the 100 displayed on the asks \
              at the touch 100.01: at most 100"
         );
         let mut wide = validator(&[("ticks", "3"), ("max_fraction", "1")]);
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut wide,
             &ctx,
             market(3, 0, Side::Buy, 1280)
         )));
-        assert!(!approved(&one(
+        assert!(!approved(&validate_one(
             &mut wide,
             &ctx,
             market(4, 0, Side::Buy, 1281)
@@ -742,14 +676,26 @@ mod tests {
             &[("250", 40), ("250.05", 40), ("250.10", 20), ("250.15", 500)],
         );
         let mut v = validator(&[("max_fraction", "1")]);
-        assert!(approved(&one(&mut v, &ctx, market(5, 1, Side::Buy, 100))));
-        let (_, message) = rejected(one(&mut v, &ctx, market(6, 1, Side::Buy, 101)));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(5, 1, Side::Buy, 100)
+        )));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, market(6, 1, Side::Buy, 101)));
         assert!(message.contains("within 2 ticks of 250.00"), "{message}");
         // A definition without a positive tick counts the touch only.
         let mut ctx = ctx;
         ctx.instruments[1].tick_size = 0;
-        assert!(approved(&one(&mut v, &ctx, market(7, 1, Side::Buy, 40))));
-        assert!(!approved(&one(&mut v, &ctx, market(8, 1, Side::Buy, 41))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(7, 1, Side::Buy, 40)
+        )));
+        assert!(!approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(8, 1, Side::Buy, 41)
+        )));
     }
 
     #[test]
@@ -762,8 +708,12 @@ mod tests {
         let mut v = validator(&[("ticks", "149"), ("max_fraction", "1")]);
         assert_eq!(v.levels(), 100);
         let ctx = context(&[]);
-        assert!(approved(&one(&mut v, &ctx, market(1, 0, Side::Buy, 100))));
-        let (_, message) = rejected(one(&mut v, &ctx, market(2, 0, Side::Buy, 101)));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(1, 0, Side::Buy, 100)
+        )));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, market(2, 0, Side::Buy, 101)));
         assert!(message.contains("of the 100 displayed"), "{message}");
         assert_eq!(validator(&[("ticks", "4294967295")]).levels(), 100);
         assert_eq!(validator(&[]).levels(), 3);
@@ -775,37 +725,49 @@ mod tests {
         let ctx = context(&[]);
         let mut v = validator(&[]);
         // A buy below the ask rests: it takes nothing, whatever its size.
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(1, 0, Side::Buy, "100", 100_000)
         )));
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(2, 0, Side::Sell, "100.02", 100_000)
         )));
         let mut v = validator(&[("passive", "check")]);
         // Checked: measured against the bids it joins (280 within two ticks of 99.99).
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(3, 0, Side::Buy, "100", 140)
         )));
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(4, 0, Side::Buy, "99.90", 141)));
+        let (reason, message) = rejected(validate_one(
+            &mut v,
+            &ctx,
+            limit(4, 0, Side::Buy, "99.90", 141),
+        ));
         assert_eq!(reason, RejectReason::QuantityLimit);
         assert_eq!(
             message,
             "buy 141 of SYN-A would rest above 0.5 of the 280 displayed on the bids \
              within 2 ticks of 99.99: at most 140"
         );
-        let (_, message) = rejected(one(&mut v, &ctx, limit(5, 0, Side::Sell, "99.99", 141)));
+        let (_, message) = rejected(validate_one(
+            &mut v,
+            &ctx,
+            limit(5, 0, Side::Sell, "99.99", 141),
+        ));
         assert_eq!(
             message,
             "sell 141 of SYN-A would take above 0.5 of the 280 displayed on the bids \
              within 2 ticks of 99.99: at most 140"
         );
-        let (_, message) = rejected(one(&mut v, &ctx, limit(6, 0, Side::Sell, "100.02", 141)));
+        let (_, message) = rejected(validate_one(
+            &mut v,
+            &ctx,
+            limit(6, 0, Side::Sell, "100.02", 141),
+        ));
         assert!(message.contains("would rest above 0.5 of the 280 displayed on the asks"));
     }
 
@@ -814,34 +776,46 @@ mod tests {
         book(0, &[("99.99", 100)], &[]);
         let ctx = context(&[]);
         let mut v = validator(&[]);
-        let (reason, message) = rejected(one(&mut v, &ctx, market(1, 0, Side::Buy, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(1, 0, Side::Buy, 1)));
         assert_eq!(reason, RejectReason::NoLiquidity);
         assert_eq!(message, "market buy 1 of SYN-A: no asks displayed to take");
         // A limit buy cannot cross an empty side: it rests and passes.
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(2, 0, Side::Buy, "200", 1)
         )));
         // The sell side is not empty.
-        assert!(approved(&one(&mut v, &ctx, market(3, 0, Side::Sell, 50))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(3, 0, Side::Sell, 50)
+        )));
         // Levels without quantity do not count as a touch.
         book(2, &[], &[("40.01", 0)]);
-        let (reason, message) = rejected(one(&mut v, &ctx, market(4, 2, Side::Buy, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(4, 2, Side::Buy, 1)));
         assert_eq!(reason, RejectReason::NoLiquidity);
         assert_eq!(message, "market buy 1 of SYN-C: no asks displayed to take");
         // An instrument without a book at all.
-        let (reason, _) = rejected(one(&mut v, &ctx, market(5, 1, Side::Sell, 1)));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, market(5, 1, Side::Sell, 1)));
         assert_eq!(reason, RejectReason::NoLiquidity);
         let mut v = validator(&[("empty", "pass")]);
-        assert!(approved(&one(&mut v, &ctx, market(6, 0, Side::Buy, 1000))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(6, 0, Side::Buy, 1000)
+        )));
         // With passive checks, an order joining an empty side follows `empty` too.
         let mut v = validator(&[("passive", "check")]);
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(7, 0, Side::Sell, "100.01", 1)));
+        let (reason, message) = rejected(validate_one(
+            &mut v,
+            &ctx,
+            limit(7, 0, Side::Sell, "100.01", 1),
+        ));
         assert_eq!(reason, RejectReason::NoLiquidity);
         assert_eq!(message, "sell 1 of SYN-A: no asks displayed to join");
         let mut v = validator(&[("passive", "check"), ("empty", "pass")]);
-        assert!(approved(&one(
+        assert!(approved(&validate_one(
             &mut v,
             &ctx,
             limit(8, 0, Side::Sell, "100.01", 1)
@@ -854,7 +828,7 @@ mod tests {
         book(2, &[("39.99", 100)], &[("40.01", 100)]);
         let ctx = context(&[]);
         let mut v = validator(&[]);
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
@@ -865,7 +839,7 @@ mod tests {
                 market(4, 0, Side::Buy, 41),
                 market(5, 0, Side::Buy, 40),
                 market(6, 0, Side::Buy, 1),
-                cancel(1, 0),
+                testing::cancel(1, 0),
                 market(7, 0, Side::Buy, 100),
             ],
         );
@@ -878,10 +852,14 @@ mod tests {
              above 0.5 of the 280 displayed on the asks within 2 ticks of 100.01: at most 40"
         );
         // A new batch starts afresh (the book is the host's of the moment).
-        assert!(approved(&one(&mut v, &ctx, market(8, 0, Side::Buy, 140))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(8, 0, Side::Buy, 140)
+        )));
         // Resting and taking quantities are counted apart.
         let mut v = validator(&[("passive", "check")]);
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
@@ -900,8 +878,12 @@ mod tests {
         let ctx = context(&[(7, 0, Side::Buy), (8, 0, Side::Sell)]);
         let mut v = validator(&[]);
         // Order 7 is a working buy: re-priced through the ask it takes.
-        assert!(approved(&one(&mut v, &ctx, modify(7, 0, "100.01", 140))));
-        let (reason, message) = rejected(one(&mut v, &ctx, modify(7, 0, "100.02", 141)));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            modify(7, 0, "100.01", 140)
+        )));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, modify(7, 0, "100.02", 141)));
         assert_eq!(reason, RejectReason::QuantityLimit);
         assert_eq!(
             message,
@@ -909,18 +891,30 @@ mod tests {
              displayed on the asks within 2 ticks of 100.01: at most 140"
         );
         // Still below the ask it rests and passes.
-        assert!(approved(&one(&mut v, &ctx, modify(7, 0, "100", 1000))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            modify(7, 0, "100", 1000)
+        )));
         // Order 8 is a working sell: through the bid it takes the bids.
-        let (_, message) = rejected(one(&mut v, &ctx, modify(8, 0, "99.99", 141)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, modify(8, 0, "99.99", 141)));
         assert!(
             message.contains("to sell 141 of SYN-A would take"),
             "{message}"
         );
         // Not working (or another instrument's id): approved, the matcher refuses it.
-        assert!(approved(&one(&mut v, &ctx, modify(9, 0, "101", 100_000))));
-        assert!(approved(&one(&mut v, &ctx, modify(7, 2, "101", 100_000))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            modify(9, 0, "101", 100_000)
+        )));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            modify(7, 2, "101", 100_000)
+        )));
         // A submit of the same batch can be modified; its quantity is replaced, not added.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
@@ -933,7 +927,7 @@ mod tests {
         let ok: Vec<bool> = verdicts.iter().map(approved).collect();
         assert_eq!(ok, [true, true, false, true]);
         // A refused submit is not working: its modify passes.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
@@ -950,15 +944,19 @@ mod tests {
         book_a();
         let ctx = context(&[]);
         let mut v = validator(&[("max_fraction", "0.000000001")]);
-        let verdicts = run(&mut v, &ctx, &[cancel(1, 0), cancel(2, 99)]);
+        let verdicts = validate(
+            &mut v,
+            &ctx,
+            &[testing::cancel(1, 0), testing::cancel(2, 99)],
+        );
         assert!(verdicts.iter().all(approved));
-        let (reason, message) = rejected(one(&mut v, &ctx, market(3, 9, Side::Buy, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(3, 9, Side::Buy, 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "unknown instrument 9");
-        let (reason, message) = rejected(one(&mut v, &ctx, market(4, 0, Side::Buy, 0)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(4, 0, Side::Buy, 0)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "quantity 0 of SYN-A is not positive");
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(5, 0, Side::Sell, "1", -3)));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(5, 0, Side::Sell, "1", -3)));
         assert_eq!(reason, RejectReason::InvalidOrder);
     }
 
@@ -987,14 +985,14 @@ mod tests {
             limit(3, 0, Side::Buy, "1", 1),
             limit(4, 0, Side::Sell, "1", 1),
         ] {
-            assert!(approved(&one(&mut v, &ctx, order)));
+            assert!(approved(&validate_one(&mut v, &ctx, order)));
         }
         let mut huge = market(5, 0, Side::Buy, 1);
         if let OrderCommand::Submit(o) = &mut huge {
             o.quantity = i64::MAX;
         }
         let mut v = validator(&[("max_fraction", "0.000000001")]);
-        assert!(!approved(&one(&mut v, &ctx, huge)));
+        assert!(!approved(&validate_one(&mut v, &ctx, huge)));
     }
 
     #[test]
@@ -1002,13 +1000,17 @@ mod tests {
         book_a();
         let mut v = validator(&[]);
         let ctx = context(&[]);
-        assert!(approved(&one(&mut v, &ctx, market(1, 0, Side::Buy, 140))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(1, 0, Side::Buy, 140)
+        )));
         let state = v.save_state();
         assert!(state.is_empty());
         let mut fresh = validator(&[]);
         fresh.load_state(&state).unwrap();
         assert_eq!(fresh, v);
         assert!(fresh.load_state(&[1]).is_err());
-        assert!(run(&mut fresh, &ctx, &[]).is_empty());
+        assert!(validate(&mut fresh, &ctx, &[]).is_empty());
     }
 }

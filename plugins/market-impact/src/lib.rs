@@ -669,9 +669,9 @@ fn show(value: f64, digits: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, BookDepth, CancelOrder, DepthLevel, InstrumentDefinition, LastPrice, ModifyOrder,
-        NewOrder, OpenOrder, OrderType, TimeInForce,
+    use tradsys_sdk::LastPrice;
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, px, reasons, rejection_message, units, validate,
     };
 
     /// Session start: an arbitrary epoch time in nanoseconds.
@@ -681,87 +681,37 @@ mod tests {
         T0 + ms * NANOS_PER_MS
     }
 
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    const fn units(n: i64) -> i64 {
-        fixed::from_units(n)
-    }
-
-    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: units(1) / 100,
-            lot_size: units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
-
     /// The synthetic market at `ms`: SYN-A last 100, SYN-B last 250, SYN-C 40; the
     /// strategy works `open` (id, instrument, side, units).
     fn context(ms: u64, open: &[(u64, u32, Side, i64)]) -> RiskContext {
-        RiskContext {
-            now: at_ms(ms),
-            strategy: 0,
-            positions: vec![],
-            open_orders: open
-                .iter()
-                .map(|&(id, instrument, side, q)| OpenOrder {
-                    id,
-                    instrument,
-                    side,
-                    price: units(100),
-                    leaves_quantity: units(q),
-                })
-                .collect(),
-            last_prices: [(0, "100"), (1, "250"), (2, "40")]
-                .iter()
-                .map(|&(instrument, price)| LastPrice {
-                    instrument,
-                    price: px(price),
-                })
-                .collect(),
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
+        let mut ctx = RiskContextBuilder::new(at_ms(ms));
+        ctx.instruments(testing::synthetic_instruments())
+            .last_price(0, px("100"))
+            .last_price(1, px("250"))
+            .last_price(2, px("40"));
+        for &(id, instrument, side, q) in open {
+            ctx.open_order(id, instrument, side, units(100), units(q));
         }
+        ctx.build()
     }
 
     /// Set the host book of `instrument`: `bids` and `asks` as (price, units), best
     /// first.
     fn book(instrument: u32, bids: &[(&str, i64)], asks: &[(&str, i64)]) {
-        let levels = |side: &[(&str, i64)]| {
+        let levels = |side: &[(&str, i64)]| -> Vec<(i64, i64)> {
             side.iter()
-                .map(|&(price, q)| DepthLevel {
-                    price: px(price),
-                    quantity: units(q),
-                    orders: 1,
-                })
+                .map(|&(price, q)| (px(price), units(q)))
                 .collect()
         };
-        host::set_depth(BookDepth {
+        host::set_depth(testing::book_depth(
             instrument,
-            bids: levels(bids),
-            asks: levels(asks),
-        });
+            &levels(bids),
+            &levels(asks),
+        ));
     }
 
     fn submit(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Ioc,
-            price: 0,
-            quantity: units(quantity),
-        })
+        testing::market(id, instrument, side, units(quantity))
     }
 
     fn buy(id: u64, quantity: i64) -> OrderCommand {
@@ -773,45 +723,15 @@ mod tests {
     }
 
     fn modify(id: u64, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument: 0,
-            price: units(100),
-            quantity: units(quantity),
-        })
+        testing::modify(id, 0, units(100), units(quantity))
     }
 
     fn cancel(id: u64) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument: 0 })
+        testing::cancel(id, 0)
     }
 
     fn validator(config: &[(&str, &str)]) -> MarketImpact {
-        MarketImpact::new(&Config::new(config.iter().copied())).unwrap()
-    }
-
-    fn run(v: &mut MarketImpact, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(context, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    /// `None` for an approval, the reason of a rejection otherwise.
-    fn reasons(verdicts: Vec<Verdict>) -> Vec<Option<RejectReason>> {
-        verdicts
-            .into_iter()
-            .map(|verdict| match verdict {
-                Verdict::Approve => None,
-                Verdict::Reject(r) => Some(r.reason),
-            })
-            .collect()
-    }
-
-    fn message(verdict: &Verdict) -> &str {
-        match verdict {
-            Verdict::Reject(r) => r.message.as_deref().unwrap_or_default(),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
+        testing::validator(config)
     }
 
     const OK: Option<RejectReason> = None;
@@ -844,20 +764,12 @@ mod tests {
         let mut ms = 0;
         for (i, &mid) in mids.iter().enumerate() {
             ms = 100 * i as u64;
-            host::set_depth(BookDepth {
-                instrument: 0,
-                bids: vec![DepthLevel {
-                    price: mid - half,
-                    quantity: units(1000),
-                    orders: 1,
-                }],
-                asks: vec![DepthLevel {
-                    price: mid + half,
-                    quantity: units(1000),
-                    orders: 1,
-                }],
-            });
-            run(v, &context(ms, &[]), &[]);
+            host::set_depth(testing::book_depth(
+                0,
+                &[(mid - half, units(1000))],
+                &[(mid + half, units(1000))],
+            ));
+            validate(v, &context(ms, &[]), &[]);
         }
         book(
             0,
@@ -965,25 +877,25 @@ mod tests {
         let mut v = validator(&[("max_impact_bps", "6.33")]);
         let ms = feed(&mut v, &swings());
         let ctx = context(ms, &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 1900)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 1900)])), [OK]);
         let mut v = validator(&[("max_impact_bps", "6.32")]);
         let ms = feed(&mut v, &swings());
-        let verdicts = run(&mut v, &context(ms, &[]), &[buy(1, 1900), sell(2, 1900)]);
+        let verdicts = validate(&mut v, &context(ms, &[]), &[buy(1, 1900), sell(2, 1900)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "expected impact 6.321 bps above the limit 6.32 bps: buy 1900 of SYN-A \
              against a volume of 5000 (5000 on 5 ask levels × 1), σ 0.103% over 20 mids, k 1"
         );
         assert_eq!(
-            message(&verdicts[1]),
+            rejection_message(&verdicts[1]),
             "expected impact 6.321 bps above the limit 6.32 bps: sell 1900 of SYN-A \
              against a volume of 5000 (5000 on 5 bid levels × 1), σ 0.103% over 20 mids, k 1"
         );
-        assert_eq!(reasons(verdicts), [NO, NO]);
+        assert_eq!(reasons(&verdicts), [NO, NO]);
         // Smaller orders pass; calm instruments (mids never moved, σ = 0) always do.
         let ctx = context(ms, &[]);
         let orders = [buy(3, 1800), submit(4, 1, Side::Buy, 1_000_000)];
-        assert_eq!(reasons(run(&mut v, &ctx, &orders)), [OK, OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &orders)), [OK, OK]);
     }
 
     #[test]
@@ -994,14 +906,15 @@ mod tests {
         // 10.255 · √(q / 5000) ≤ 2 for q ≤ 190.
         assert!(impact(190.0, 5000.0) < 2.0 && impact(191.0, 5000.0) > 2.0);
         assert_eq!(
-            reasons(run(&mut v, &ctx, &[buy(1, 100), sell(2, 190)])),
+            reasons(&validate(&mut v, &ctx, &[buy(1, 100), sell(2, 190)])),
             [OK, OK]
         );
-        let verdicts = run(&mut v, &ctx, &[buy(3, 191)]);
+        let verdicts = validate(&mut v, &ctx, &[buy(3, 191)]);
         assert!(
-            message(&verdicts[0]).starts_with("expected impact 2.004 bps above the limit 2 bps"),
+            rejection_message(&verdicts[0])
+                .starts_with("expected impact 2.004 bps above the limit 2 bps"),
             "{}",
-            message(&verdicts[0])
+            rejection_message(&verdicts[0])
         );
     }
 
@@ -1017,15 +930,15 @@ mod tests {
         );
         let ctx = context(ms, &[]);
         // Buy 60 against 300: 10.255 · √0.2 = 4.586 bps; 80: 5.295 bps.
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 60)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[buy(2, 80), sell(3, 1000)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 60)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[buy(2, 80), sell(3, 1000)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "expected impact 5.295 bps above the limit 5 bps: buy 80 of SYN-A \
              against a volume of 300 (300 on 2 ask levels × 1), σ 0.103% over 20 mids, k 1"
         );
         // The sell takes the deep bids: 10.255 · √(1000 / 5000) = 4.586.
-        assert_eq!(reasons(verdicts), [NO, OK]);
+        assert_eq!(reasons(&verdicts), [NO, OK]);
         // `volume_multiple` scales the book: 80 against 300 × 4 passes, 330 does not.
         let mut v = validator(&[
             ("max_impact_bps", "5"),
@@ -1034,10 +947,10 @@ mod tests {
         ]);
         feed(&mut v, &swings());
         book(0, &[], &[("100.01", 100), ("100.02", 200)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(2, 80)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[buy(3, 330)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(2, 80)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[buy(3, 330)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "expected impact 5.378 bps above the limit 5 bps: buy 330 of SYN-A \
              against a volume of 1200 (300 on 2 ask levels × 4), σ 0.103% over 20 mids, k 1"
         );
@@ -1049,9 +962,9 @@ mod tests {
         let ms = feed(&mut v, &swings());
         let ctx = context(ms, &[]);
         // Half the impact: q ≤ 760 passes 2 bps.
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 760)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[buy(2, 761)]);
-        assert!(message(&verdicts[0]).ends_with(", k 0.5"));
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 760)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[buy(2, 761)]);
+        assert!(rejection_message(&verdicts[0]).ends_with(", k 0.5"));
     }
 
     #[test]
@@ -1062,21 +975,21 @@ mod tests {
         book(0, &[], &[]);
         let ctx = context(ms, &[]);
         // 10.255 · √(q / 50000) ≤ 2 for q ≤ 1901.
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 1900)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[sell(2, 1950)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 1900)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[sell(2, 1950)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "expected impact 2.025 bps above the limit 2 bps: sell 1950 of SYN-A \
              against a volume of 50000 (adv.SYN-A), σ 0.103% over 20 mids, k 1"
         );
         // Without its own entry, SYN-A is measured against `adv`.
         let mut v = validator(&[("adv", "500"), ("adv.SYN-B", "50000")]);
         let ms = feed(&mut v, &swings());
-        let verdicts = run(&mut v, &context(ms, &[]), &[buy(1, 20)]);
+        let verdicts = validate(&mut v, &context(ms, &[]), &[buy(1, 20)]);
         assert!(
-            message(&verdicts[0]).contains("impact 2.051 bps above the limit 2 bps: buy 20 of SYN-A against a volume of 500 (adv)"),
+            rejection_message(&verdicts[0]).contains("impact 2.051 bps above the limit 2 bps: buy 20 of SYN-A against a volume of 500 (adv)"),
             "{}",
-            message(&verdicts[0])
+            rejection_message(&verdicts[0])
         );
     }
 
@@ -1086,22 +999,22 @@ mod tests {
         let ms = feed(&mut v, &swings());
         book(0, &[("99.99", 100)], &[]);
         let ctx = context(ms, &[]);
-        let verdicts = run(&mut v, &ctx, &[buy(1, 1), sell(2, 1)]);
+        let verdicts = validate(&mut v, &ctx, &[buy(1, 1), sell(2, 1)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "no asks of SYN-A on 5 levels to estimate the impact of buy 1"
         );
-        assert_eq!(reasons(verdicts), [Some(RejectReason::NoLiquidity), OK]);
+        assert_eq!(reasons(&verdicts), [Some(RejectReason::NoLiquidity), OK]);
         // Before `min_samples` mids nothing is checked, even against an empty book.
         let mut v = validator(&[]);
         feed(&mut v, &swings()[..9]);
         book(0, &[], &[]);
         let ctx = context(800, &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 1_000_000)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 1_000_000)])), [OK]);
         // The tenth mid (from the last price 100, the book being empty) arms the check.
         let ctx = context(900, &[]);
         assert_eq!(
-            reasons(run(&mut v, &ctx, &[buy(2, 1)])),
+            reasons(&validate(&mut v, &ctx, &[buy(2, 1)])),
             [Some(RejectReason::NoLiquidity)]
         );
     }
@@ -1112,27 +1025,30 @@ mod tests {
         let ms = feed(&mut v, &swings());
         let ctx = context(ms, &[]);
         // Up to 190 may be bought in one batch, however it is split; sells are apart.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[buy(1, 100), buy(2, 90), sell(3, 150), buy(4, 1), buy(5, 0)],
         );
         assert_eq!(
-            message(&verdicts[3]),
+            rejection_message(&verdicts[3]),
             "expected impact 2.004 bps above the limit 2 bps: buy 1 of SYN-A \
              (191 with the batch's earlier buys) against a volume of 5000 \
              (5000 on 5 ask levels × 1), σ 0.103% over 20 mids, k 1"
         );
         let invalid = Some(RejectReason::InvalidOrder);
-        assert_eq!(reasons(verdicts), [OK, OK, OK, NO, invalid]);
+        assert_eq!(reasons(&verdicts), [OK, OK, OK, NO, invalid]);
         // Refused orders do not count; a cancel frees what its order counted for.
-        let verdicts = run(&mut v, &ctx, &[buy(6, 500), buy(7, 190), buy(8, 1)]);
-        assert_eq!(reasons(verdicts), [NO, OK, NO]);
-        let verdicts = run(&mut v, &ctx, &[buy(6, 190), cancel(6), buy(7, 190)]);
-        assert_eq!(reasons(verdicts), [OK, OK, OK]);
+        let verdicts = validate(&mut v, &ctx, &[buy(6, 500), buy(7, 190), buy(8, 1)]);
+        assert_eq!(reasons(&verdicts), [NO, OK, NO]);
+        let verdicts = validate(&mut v, &ctx, &[buy(6, 190), cancel(6), buy(7, 190)]);
+        assert_eq!(reasons(&verdicts), [OK, OK, OK]);
         // Another instrument's buys are apart too.
         let other = submit(8, 1, Side::Buy, 1);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(9, 190), other])), [OK, OK]);
+        assert_eq!(
+            reasons(&validate(&mut v, &ctx, &[buy(9, 190), other])),
+            [OK, OK]
+        );
     }
 
     #[test]
@@ -1142,7 +1058,7 @@ mod tests {
         let ctx = context(ms, &[(1, 0, Side::Sell, 500)]);
         // Lowering (or keeping) a large order passes; raising it is weighed in full,
         // with the batch's other sells but not twice with itself.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
@@ -1154,29 +1070,29 @@ mod tests {
             ],
         );
         assert_eq!(
-            message(&verdicts[4]),
+            rejection_message(&verdicts[4]),
             "expected impact 2.004 bps above the limit 2 bps: sell 151 of SYN-A \
              (191 with the batch's earlier sells) against a volume of 5000 \
              (5000 on 5 bid levels × 1), σ 0.103% over 20 mids, k 1"
         );
-        assert_eq!(reasons(verdicts), [OK, OK, OK, OK, NO]);
+        assert_eq!(reasons(&verdicts), [OK, OK, OK, OK, NO]);
         // A modify lowering an order of the batch lowers what it counts for.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[sell(2, 190), modify(2, 10), sell(3, 180), sell(4, 1)],
         );
-        assert_eq!(reasons(verdicts), [OK, OK, OK, NO]);
+        assert_eq!(reasons(&verdicts), [OK, OK, OK, NO]);
         // A modify of an order that is not working (or was just canceled) passes.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[modify(77, 100_000), cancel(1), modify(1, 9999)],
         );
-        assert_eq!(reasons(verdicts), [OK, OK, OK]);
-        let verdicts = run(&mut v, &ctx, &[modify(1, 0), modify(1, -5)]);
+        assert_eq!(reasons(&verdicts), [OK, OK, OK]);
+        let verdicts = validate(&mut v, &ctx, &[modify(1, 0), modify(1, -5)]);
         let invalid = Some(RejectReason::InvalidOrder);
-        assert_eq!(reasons(verdicts), [invalid, invalid]);
+        assert_eq!(reasons(&verdicts), [invalid, invalid]);
     }
 
     #[test]
@@ -1186,27 +1102,27 @@ mod tests {
         book(0, &[], &[]);
         let ctx = context(ms, &[(1, 0, Side::Buy, 100)]);
         assert_eq!(
-            reasons(run(&mut v, &ctx, &[cancel(1), cancel(2)])),
+            reasons(&validate(&mut v, &ctx, &[cancel(1), cancel(2)])),
             [OK, OK]
         );
         // A zero limit refuses any order on a moving instrument.
         book(0, &[("99.99", 100)], &[("100.01", 100)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(3, 1)])), [NO]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(3, 1)])), [NO]);
     }
 
     #[test]
     fn mids_are_sampled_at_most_once_per_sample_ms() {
         let mut v = validator(&[("sample_ms", "100")]);
         book(0, &[("99.99", 1)], &[("100.01", 1)]);
-        run(&mut v, &context(0, &[]), &[]);
+        validate(&mut v, &context(0, &[]), &[]);
         book(0, &[("100.99", 1)], &[("101.01", 1)]);
-        run(&mut v, &context(99, &[]), &[]);
+        validate(&mut v, &context(99, &[]), &[]);
         assert_eq!(v.mids[&0].samples.len(), 1);
-        run(&mut v, &context(100, &[]), &[]);
+        validate(&mut v, &context(100, &[]), &[]);
         let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
         assert_eq!(taken, [(at_ms(0), px("100")), (at_ms(100), px("101"))]);
         // The clock stepping back restarts the window.
-        run(&mut v, &context(50, &[]), &[]);
+        validate(&mut v, &context(50, &[]), &[]);
         assert_eq!(v.mids[&0].samples.len(), 1);
         // Instruments without a book use the last price.
         assert_eq!(v.mids[&2].samples[0], (at_ms(50), px("40")));
@@ -1225,17 +1141,17 @@ mod tests {
             price: units(50),
         };
         ctx.last_prices = (0..300).map(price).collect();
-        run(&mut v, &ctx, &[]);
+        validate(&mut v, &ctx, &[]);
         assert_eq!(v.mids.len(), MAX_INSTRUMENTS);
         ctx.now = at_ms(100);
         ctx.last_prices = vec![price(0)];
-        run(&mut v, &ctx, &[]);
+        validate(&mut v, &ctx, &[]);
         ctx.now = at_ms(200);
         ctx.last_prices = vec![price(299)];
         // An instrument not ordered does not push one out; an ordered one does.
-        run(&mut v, &ctx, &[]);
+        validate(&mut v, &ctx, &[]);
         assert!(!v.mids.contains_key(&299));
-        run(&mut v, &ctx, &[submit(1, 299, Side::Sell, 1)]);
+        validate(&mut v, &ctx, &[submit(1, 299, Side::Sell, 1)]);
         assert_eq!(v.mids.len(), MAX_INSTRUMENTS);
         // 299 (ordered) replaced 1, the lowest of those sampled longest ago.
         assert!(v.mids.contains_key(&299) && v.mids.contains_key(&0));
@@ -1251,7 +1167,7 @@ mod tests {
         fresh.load_state(&state).unwrap();
         assert_eq!(fresh, v);
         assert_eq!(
-            reasons(run(&mut fresh, &context(ms, &[]), &[buy(1, 191)])),
+            reasons(&validate(&mut fresh, &context(ms, &[]), &[buy(1, 191)])),
             [NO]
         );
         let mut small = validator(&[("window", "4"), ("min_samples", "3")]);

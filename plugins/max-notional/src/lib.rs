@@ -194,102 +194,43 @@ fn show_quantity(quantity: i64, def: &InstrumentDefinition) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{Account, CancelOrder, LastPrice, ModifyOrder, NewOrder, Side, TimeInForce};
-
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    fn def(id: u32, symbol: &str, tick: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: px(tick),
-            lot_size: fixed::from_units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
+    use tradsys_sdk::Side;
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approved, px, rejected, validate, validate_one,
+    };
 
     /// The synthetic market: SYN-A at 100, SYN-B at 250, SYN-C without a last price.
     fn context() -> RiskContext {
-        RiskContext {
-            now: 1_000_000_000,
-            strategy: 0,
-            positions: vec![],
-            open_orders: vec![],
-            last_prices: vec![
-                LastPrice {
-                    instrument: 0,
-                    price: px("100"),
+        RiskContextBuilder::new(1_000_000_000)
+            .instruments([
+                testing::instrument(0, "SYN-A"),
+                InstrumentDefinition {
+                    tick_size: px("0.05"),
+                    ..testing::instrument(1, "SYN-B")
                 },
-                LastPrice {
-                    instrument: 1,
-                    price: px("250"),
-                },
-            ],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![
-                def(0, "SYN-A", "0.01"),
-                def(1, "SYN-B", "0.05"),
-                def(2, "SYN-C", "0.01"),
-            ],
-        }
+                testing::instrument(2, "SYN-C"),
+            ])
+            .last_price(0, px("100"))
+            .last_price(1, px("250"))
+            .build()
     }
 
     fn limit(id: u64, instrument: u32, price: &str, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
+        testing::limit(
             id,
             instrument,
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: px(price),
-            quantity: fixed::from_units(quantity),
-        })
+            Side::Buy,
+            px(price),
+            fixed::from_units(quantity),
+        )
     }
 
     fn market(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Ioc,
-            price: 0,
-            quantity: fixed::from_units(quantity),
-        })
+        testing::market(id, instrument, side, fixed::from_units(quantity))
     }
 
     fn validator(config: &[(&str, &str)]) -> MaxNotional {
-        MaxNotional::new(&Config::new(config.iter().copied())).unwrap()
-    }
-
-    fn run(v: &mut MaxNotional, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(context, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    fn one(v: &mut MaxNotional, context: &RiskContext, order: OrderCommand) -> Verdict {
-        run(v, context, &[order]).remove(0)
-    }
-
-    /// The reason and message of a rejection; panics on an approval.
-    fn rejected(verdict: Verdict) -> (RejectReason, String) {
-        match verdict {
-            Verdict::Reject(r) => (r.reason, r.message.unwrap_or_default()),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
-    }
-
-    fn approved(verdict: &Verdict) -> bool {
-        matches!(verdict, Verdict::Approve)
+        testing::validator(config)
     }
 
     #[test]
@@ -316,13 +257,17 @@ mod tests {
         let mut v = validator(&[]);
         let ctx = context();
         // 400 × 250.00 = 100000.00: exactly at the limit is allowed.
-        assert!(approved(&one(&mut v, &ctx, limit(1, 1, "250", 400))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(1, 1, "250", 400)
+        )));
         // One tick higher is 100020.00: over.
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(2, 1, "250.05", 400)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, 1, "250.05", 400)));
         assert_eq!(reason, RejectReason::NotionalLimit);
         assert_eq!(message, "notional 100020.00 of SYN-B above limit 100000.00");
         // One more unit at the limit price: 100250.00.
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(3, 1, "250", 401)));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(3, 1, "250", 401)));
         assert_eq!(reason, RejectReason::NotionalLimit);
     }
 
@@ -330,8 +275,12 @@ mod tests {
     fn quantity_limit_both_sides() {
         let mut v = validator(&[("max_notional", "1000000")]);
         let ctx = context();
-        assert!(approved(&one(&mut v, &ctx, limit(1, 2, "40", 1000))));
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(2, 2, "40", 1001)));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(1, 2, "40", 1000)
+        )));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, 2, "40", 1001)));
         assert_eq!(reason, RejectReason::QuantityLimit);
         assert_eq!(message, "quantity 1001 of SYN-C above limit 1000");
         // A fractional excess is caught too and shown exactly.
@@ -339,7 +288,7 @@ mod tests {
         if let OrderCommand::Submit(o) = &mut order {
             o.quantity += 1;
         }
-        let (reason, message) = rejected(one(&mut v, &ctx, order));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, order));
         assert_eq!(reason, RejectReason::QuantityLimit);
         assert_eq!(message, "quantity 1000.000000001 of SYN-C above limit 1000");
     }
@@ -350,12 +299,16 @@ mod tests {
         let mut ctx = context();
         ctx.instruments[0].multiplier = 50;
         // 20 × 100 × 50 = 100000: at the limit; 21 is over.
-        assert!(approved(&one(&mut v, &ctx, limit(1, 0, "100", 20))));
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(2, 0, "100", 21)));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(1, 0, "100", 20)
+        )));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, 0, "100", 21)));
         assert_eq!(reason, RejectReason::NotionalLimit);
         assert_eq!(message, "notional 105000.00 of SYN-A above limit 100000.00");
         ctx.instruments[0].multiplier = 0;
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(3, 0, "100", 1)));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(3, 0, "100", 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
     }
 
@@ -364,9 +317,14 @@ mod tests {
         let mut v = validator(&[]);
         let mut ctx = context();
         // The limit price field of a market order is ignored: SYN-A last is 100.
-        assert!(approved(&one(&mut v, &ctx, market(1, 0, Side::Sell, 1000))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            market(1, 0, Side::Sell, 1000)
+        )));
         ctx.last_prices[0].price = px("100.01");
-        let (reason, message) = rejected(one(&mut v, &ctx, market(2, 0, Side::Sell, 1000)));
+        let (reason, message) =
+            rejected(validate_one(&mut v, &ctx, market(2, 0, Side::Sell, 1000)));
         assert_eq!(reason, RejectReason::NotionalLimit);
         assert_eq!(message, "notional 100010.00 of SYN-A above limit 100000.00");
     }
@@ -375,11 +333,11 @@ mod tests {
     fn market_order_without_last_price_is_rejected() {
         let mut v = validator(&[]);
         let ctx = context();
-        let (reason, message) = rejected(one(&mut v, &ctx, market(1, 2, Side::Buy, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, market(1, 2, Side::Buy, 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "no last price for SYN-C to value a market order");
         // A limit order on the same instrument is valued at its own price.
-        assert!(approved(&one(&mut v, &ctx, limit(2, 2, "40", 10))));
+        assert!(approved(&validate_one(&mut v, &ctx, limit(2, 2, "40", 10))));
     }
 
     #[test]
@@ -387,17 +345,12 @@ mod tests {
         let mut v = validator(&[]);
         let ctx = context();
         let modify = |price: &str, quantity: i64| {
-            OrderCommand::Modify(ModifyOrder {
-                id: 9,
-                instrument: 0,
-                price: px(price),
-                quantity: fixed::from_units(quantity),
-            })
+            testing::modify(9, 0, px(price), fixed::from_units(quantity))
         };
-        assert!(approved(&one(&mut v, &ctx, modify("100", 1000))));
-        let (reason, _) = rejected(one(&mut v, &ctx, modify("100.01", 1000)));
+        assert!(approved(&validate_one(&mut v, &ctx, modify("100", 1000))));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, modify("100.01", 1000)));
         assert_eq!(reason, RejectReason::NotionalLimit);
-        let (reason, _) = rejected(one(&mut v, &ctx, modify("1", 1001)));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, modify("1", 1001)));
         assert_eq!(reason, RejectReason::QuantityLimit);
     }
 
@@ -405,9 +358,9 @@ mod tests {
     fn cancels_are_always_approved() {
         let mut v = validator(&[("max_notional", "0.01"), ("max_quantity", "0.000000001")]);
         let ctx = context();
-        let cancel = |instrument| OrderCommand::Cancel(CancelOrder { id: 1, instrument });
+        let cancel = |instrument| testing::cancel(1, instrument);
         // Even of an unknown instrument, and with limits nothing else passes.
-        let verdicts = run(&mut v, &ctx, &[cancel(0), cancel(99)]);
+        let verdicts = validate(&mut v, &ctx, &[cancel(0), cancel(99)]);
         assert!(verdicts.iter().all(approved));
     }
 
@@ -415,13 +368,13 @@ mod tests {
     fn malformed_orders_are_invalid() {
         let mut v = validator(&[]);
         let ctx = context();
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(1, 7, "100", 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(1, 7, "100", 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "unknown instrument 7");
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(2, 0, "100", 0)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, 0, "100", 0)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "quantity 0 of SYN-A is not positive");
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(3, 0, "100", -5)));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(3, 0, "100", -5)));
         assert_eq!(reason, RejectReason::InvalidOrder);
         // Extreme values do not overflow: the notional is computed in i128.
         let mut huge = limit(4, 0, "1", 1);
@@ -429,7 +382,7 @@ mod tests {
             o.price = i64::MAX;
             o.quantity = fixed::from_units(1000);
         }
-        let (reason, _) = rejected(one(&mut v, &ctx, huge));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, huge));
         assert_eq!(reason, RejectReason::NotionalLimit);
     }
 
@@ -440,15 +393,12 @@ mod tests {
         let orders = [
             limit(1, 0, "100", 10),
             limit(2, 1, "250", 1000),
-            OrderCommand::Cancel(CancelOrder {
-                id: 1,
-                instrument: 0,
-            }),
+            testing::cancel(1, 0),
             limit(3, 0, "100", 2000),
             market(4, 2, Side::Buy, 1),
             limit(5, 2, "40", 10),
         ];
-        let reasons: Vec<Option<RejectReason>> = run(&mut v, &ctx, &orders)
+        let reasons: Vec<Option<RejectReason>> = validate(&mut v, &ctx, &orders)
             .into_iter()
             .map(|verdict| match verdict {
                 Verdict::Approve => None,
@@ -468,6 +418,6 @@ mod tests {
         );
         // Each order is limited on its own: many orders just under the limit all pass.
         let batch: Vec<_> = (0..10).map(|i| limit(i, 0, "100", 1000)).collect();
-        assert!(run(&mut v, &ctx, &batch).iter().all(approved));
+        assert!(validate(&mut v, &ctx, &batch).iter().all(approved));
     }
 }

@@ -250,9 +250,10 @@ tradsys_sdk::export_risk_validator!(MessageRate);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, CancelOrder, ModifyOrder, NewOrder, OrderType, Side, TimeInForce, fixed,
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approvals_rejecting_with, rejection_message,
     };
+    use tradsys_sdk::{Side, fixed};
 
     /// Session start: an arbitrary epoch time in nanoseconds.
     const T0: u64 = 1_700_000_000_000_000_000;
@@ -262,47 +263,29 @@ mod tests {
     }
 
     fn context(strategy: u32, now: u64) -> RiskContext {
-        RiskContext {
-            now,
-            strategy,
-            positions: vec![],
-            open_orders: vec![],
-            last_prices: vec![],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![],
-        }
+        RiskContextBuilder::new(now).strategy(strategy).build()
     }
 
     fn submit(id: u64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
+        testing::limit(
             id,
-            instrument: 0,
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: fixed::from_units(100),
-            quantity: fixed::from_units(1),
-        })
+            0,
+            Side::Buy,
+            fixed::from_units(100),
+            fixed::from_units(1),
+        )
     }
 
     fn modify(id: u64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument: 0,
-            price: fixed::from_units(101),
-            quantity: fixed::from_units(1),
-        })
+        testing::modify(id, 0, fixed::from_units(101), fixed::from_units(1))
     }
 
     fn cancel(id: u64) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument: 0 })
+        testing::cancel(id, 0)
     }
 
     fn limiter(config: &[(&str, &str)]) -> MessageRate {
-        MessageRate::new(&Config::new(config.iter().copied())).unwrap()
+        testing::validator(config)
     }
 
     /// `max_messages` and `window_ms` as given, cancels exempt.
@@ -316,24 +299,12 @@ mod tests {
         now: u64,
         orders: &[OrderCommand],
     ) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(&context(strategy, now), orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
+        testing::validate(v, &context(strategy, now), orders)
     }
 
     /// Validate `orders` for `strategy` at `now`; true for each approval.
     fn run(v: &mut MessageRate, strategy: u32, now: u64, orders: &[OrderCommand]) -> Vec<bool> {
-        verdicts(v, strategy, now, orders)
-            .iter()
-            .map(|verdict| match verdict {
-                Verdict::Approve => true,
-                Verdict::Reject(r) => {
-                    assert_eq!(r.reason, RejectReason::RateLimit);
-                    false
-                }
-            })
-            .collect()
+        approvals_rejecting_with(&verdicts(v, strategy, now, orders), RejectReason::RateLimit)
     }
 
     /// `n` submits, one batch each, at `now`; how many were approved.
@@ -345,10 +316,7 @@ mod tests {
 
     /// The message of the one rejection of `order` for strategy 0 at `now`.
     fn refusal(v: &mut MessageRate, now: u64, order: OrderCommand) -> String {
-        match verdicts(v, 0, now, &[order]).remove(0) {
-            Verdict::Reject(r) => r.message.unwrap(),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
+        rejection_message(&verdicts(v, 0, now, &[order])[0]).to_string()
     }
 
     #[test]

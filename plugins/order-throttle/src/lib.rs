@@ -150,9 +150,8 @@ tradsys_sdk::export_risk_validator!(OrderThrottle);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, CancelOrder, ModifyOrder, NewOrder, OrderType, Side, TimeInForce, fixed,
-    };
+    use tradsys_sdk::testing::{self, RiskContextBuilder, approvals_rejecting_with};
+    use tradsys_sdk::{Side, fixed};
 
     /// Session start: an arbitrary epoch time in nanoseconds.
     const T0: u64 = 1_700_000_000_000_000_000;
@@ -162,68 +161,35 @@ mod tests {
     }
 
     fn context(strategy: u32, now: u64) -> RiskContext {
-        RiskContext {
-            now,
-            strategy,
-            positions: vec![],
-            open_orders: vec![],
-            last_prices: vec![],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![],
-        }
+        RiskContextBuilder::new(now).strategy(strategy).build()
     }
 
     fn submit(id: u64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
+        testing::limit(
             id,
-            instrument: 0,
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: fixed::from_units(100),
-            quantity: fixed::from_units(1),
-        })
+            0,
+            Side::Buy,
+            fixed::from_units(100),
+            fixed::from_units(1),
+        )
     }
 
     fn modify(id: u64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument: 0,
-            price: fixed::from_units(101),
-            quantity: fixed::from_units(1),
-        })
+        testing::modify(id, 0, fixed::from_units(101), fixed::from_units(1))
     }
 
     fn cancel(id: u64) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument: 0 })
+        testing::cancel(id, 0)
     }
 
     fn throttle(max_orders: &str, window_ms: &str) -> OrderThrottle {
-        OrderThrottle::new(&Config::new([
-            ("max_orders", max_orders),
-            ("window_ms", window_ms),
-        ]))
-        .unwrap()
+        testing::validator(&[("max_orders", max_orders), ("window_ms", window_ms)])
     }
 
     /// Validate `orders` for `strategy` at `now`; true for each approval.
     fn run(v: &mut OrderThrottle, strategy: u32, now: u64, orders: &[OrderCommand]) -> Vec<bool> {
-        let mut verdicts = Vec::new();
-        v.validate(&context(strategy, now), orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-            .iter()
-            .map(|verdict| match verdict {
-                Verdict::Approve => true,
-                Verdict::Reject(r) => {
-                    assert_eq!(r.reason, RejectReason::RateLimit);
-                    false
-                }
-            })
-            .collect()
+        let verdicts = testing::validate(v, &context(strategy, now), orders);
+        approvals_rejecting_with(&verdicts, RejectReason::RateLimit)
     }
 
     /// `n` submits, one batch each, at `now`; how many were approved.

@@ -314,72 +314,27 @@ fn invalid(message: String) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, CancelOrder, InstrumentDefinition, LastPrice, ModifyOrder, NewOrder, OpenOrder,
-        OrderType, Position, TimeInForce,
+    use tradsys_sdk::Position;
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, reasons, rejection_message, units, validate,
     };
-
-    const fn units(n: i64) -> i64 {
-        fixed::from_units(n)
-    }
-
-    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: units(1) / 100,
-            lot_size: units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
 
     /// Strategy 0 in the synthetic market with the given positions and working orders.
     fn context(positions: &[(u32, i64)], open: &[(u64, u32, Side, i64)]) -> RiskContext {
-        RiskContext {
-            now: 1_000_000_000,
-            strategy: 0,
-            positions: positions
-                .iter()
-                .map(|&(instrument, qty)| Position {
-                    instrument,
-                    quantity: units(qty),
-                    average_price: units(100),
-                })
-                .collect(),
-            open_orders: open
-                .iter()
-                .map(|&(id, instrument, side, leaves)| OpenOrder {
-                    id,
-                    instrument,
-                    side,
-                    price: units(100),
-                    leaves_quantity: units(leaves),
-                })
-                .collect(),
-            last_prices: vec![LastPrice {
-                instrument: 0,
-                price: units(100),
-            }],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
+        let mut ctx = RiskContextBuilder::new(1_000_000_000);
+        ctx.instruments(testing::synthetic_instruments())
+            .last_price(0, units(100));
+        for &(instrument, qty) in positions {
+            ctx.position(instrument, units(qty), units(100));
         }
+        for &(id, instrument, side, leaves) in open {
+            ctx.open_order(id, instrument, side, units(100), units(leaves));
+        }
+        ctx.build()
     }
 
     fn submit(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: units(100),
-            quantity: units(quantity),
-        })
+        testing::limit(id, instrument, side, units(100), units(quantity))
     }
 
     fn buy(id: u64, quantity: i64) -> OrderCommand {
@@ -391,45 +346,15 @@ mod tests {
     }
 
     fn modify(id: u64, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument: 0,
-            price: units(101),
-            quantity: units(quantity),
-        })
+        testing::modify(id, 0, units(101), units(quantity))
     }
 
     fn cancel(id: u64) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument: 0 })
+        testing::cancel(id, 0)
     }
 
     fn validator(max: &str) -> PositionLimit {
-        PositionLimit::new(&Config::new([("max_position", max)])).unwrap()
-    }
-
-    fn run(v: &mut PositionLimit, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(context, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    /// `None` for an approval, the reason of a rejection otherwise.
-    fn reasons(verdicts: Vec<Verdict>) -> Vec<Option<RejectReason>> {
-        verdicts
-            .into_iter()
-            .map(|verdict| match verdict {
-                Verdict::Approve => None,
-                Verdict::Reject(r) => Some(r.reason),
-            })
-            .collect()
-    }
-
-    fn message(verdict: &Verdict) -> &str {
-        match verdict {
-            Verdict::Reject(r) => r.message.as_deref().unwrap_or_default(),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
+        testing::validator(&[("max_position", max)])
     }
 
     const OK: Option<RejectReason> = None;
@@ -450,20 +375,20 @@ mod tests {
     fn limit_on_a_flat_book_both_sides() {
         let mut v = validator("300");
         let ctx = context(&[], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 300)])), [OK]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(2, 300)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[buy(3, 301), sell(4, 301)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 300)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(2, 300)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[buy(3, 301), sell(4, 301)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "buy 301 would raise long exposure of SYN-A to 301 above limit 300 \
              (position 0, working buys 0)"
         );
         assert_eq!(
-            message(&verdicts[1]),
+            rejection_message(&verdicts[1]),
             "sell 301 would raise short exposure of SYN-A to 301 above limit 300 \
              (position 0, working sells 0)"
         );
-        assert_eq!(reasons(verdicts), [LIMIT, LIMIT]);
+        assert_eq!(reasons(&verdicts), [LIMIT, LIMIT]);
     }
 
     #[test]
@@ -475,50 +400,50 @@ mod tests {
             &[(1, 0, Side::Buy, 70), (2, 0, Side::Sell, 500)],
         );
         // 200 + 70 + 30 = 300 passes; 31 does not.
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(3, 30)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[buy(4, 31)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(3, 30)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[buy(4, 31)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "buy 31 would raise long exposure of SYN-A to 301 above limit 300 \
              (position 200, working buys 70)"
         );
         // Short side: -200 + 500 + 0 = 300; any further sell is too much ...
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(5, 1)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(5, 1)])), [LIMIT]);
         // ... but reducing the long with a sell is allowed when the sells are not working.
         let ctx = context(&[(0, 200)], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(6, 500)])), [OK]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(7, 501)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(6, 500)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(7, 501)])), [LIMIT]);
         // Other instruments do not count.
         let ctx = context(&[(1, 300)], &[(1, 1, Side::Buy, 300)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(8, 300)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(8, 300)])), [OK]);
     }
 
     #[test]
     fn a_position_beyond_the_limit_can_still_be_reduced() {
         let mut v = validator("300");
         let ctx = context(&[(0, -450)], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(1, 1)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(1, 1)])), [LIMIT]);
         // Buying back 750 takes it to +300: allowed; 751 is over on the long side.
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(2, 750)])), [OK]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(3, 751)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(2, 750)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(3, 751)])), [LIMIT]);
     }
 
     #[test]
     fn batch_orders_are_cumulative() {
         let mut v = validator("300");
         let ctx = context(&[(0, 100)], &[]);
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[buy(1, 100), buy(2, 100), buy(3, 1), sell(4, 400)],
         );
         // The third buy sees 100 + 100 + 100 = 300 already; sells are unaffected.
-        assert_eq!(reasons(verdicts), [OK, OK, LIMIT, OK]);
+        assert_eq!(reasons(&verdicts), [OK, OK, LIMIT, OK]);
         // A rejected order does not count against the ones after it.
-        let verdicts = run(&mut v, &ctx, &[buy(5, 250), buy(6, 200)]);
-        assert_eq!(reasons(verdicts), [LIMIT, OK]);
+        let verdicts = validate(&mut v, &ctx, &[buy(5, 250), buy(6, 200)]);
+        assert_eq!(reasons(&verdicts), [LIMIT, OK]);
         // Nothing carries over between batches: the context is the truth.
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(7, 200)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(7, 200)])), [OK]);
     }
 
     #[test]
@@ -526,22 +451,19 @@ mod tests {
         let mut v = validator("300");
         let ctx = context(&[(0, 200)], &[(1, 0, Side::Buy, 100)]);
         // Requote: cancel the working buy, then buy again at another price.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[buy(2, 100), cancel(1), buy(3, 100), buy(4, 1)],
         );
-        assert_eq!(reasons(verdicts), [LIMIT, OK, OK, LIMIT]);
+        assert_eq!(reasons(&verdicts), [LIMIT, OK, OK, LIMIT]);
         // A cancel naming another instrument frees nothing; unknown cancels pass.
-        let wrong = OrderCommand::Cancel(CancelOrder {
-            id: 1,
-            instrument: 2,
-        });
-        let verdicts = run(&mut v, &ctx, &[wrong, cancel(99), buy(5, 1)]);
-        assert_eq!(reasons(verdicts), [OK, OK, LIMIT]);
+        let wrong = testing::cancel(1, 2);
+        let verdicts = validate(&mut v, &ctx, &[wrong, cancel(99), buy(5, 1)]);
+        assert_eq!(reasons(&verdicts), [OK, OK, LIMIT]);
         // Cancels pass even far beyond the limit.
         let ctx = context(&[(0, 5000)], &[(1, 0, Side::Buy, 100)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[cancel(1)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[cancel(1)])), [OK]);
     }
 
     #[test]
@@ -549,23 +471,23 @@ mod tests {
         let mut v = validator("300");
         let ctx = context(&[(0, 100)], &[(1, 0, Side::Buy, 100)]);
         // An unknown total: the new quantity is the new leaves; 100 + 200 = 300 passes.
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 200)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[modify(1, 201)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 200)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[modify(1, 201)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "modify of order 1 to 201 would raise long exposure of SYN-A to 301 above limit 300 \
              (position 100, working buys 100)"
         );
         // Reducing always passes, even beyond the limit.
         let ctx = context(&[(0, 400)], &[(1, 0, Side::Buy, 100)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 50)])), [OK]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 100)])), [OK]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 101)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 50)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 100)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 101)])), [LIMIT]);
         // Within a batch the first modify's smaller leaves count for the next one.
-        let verdicts = run(&mut v, &ctx, &[modify(1, 50), modify(1, 100)]);
-        assert_eq!(reasons(verdicts), [OK, LIMIT]);
+        let verdicts = validate(&mut v, &ctx, &[modify(1, 50), modify(1, 100)]);
+        assert_eq!(reasons(&verdicts), [OK, LIMIT]);
         // A modify of an order that is not working cannot add exposure.
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(77, 1000)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(77, 1000)])), [OK]);
     }
 
     #[test]
@@ -573,21 +495,21 @@ mod tests {
         let mut v = validator("300");
         // Buy 100 approved from a flat book ...
         assert_eq!(
-            reasons(run(&mut v, &context(&[], &[]), &[buy(1, 100)])),
+            reasons(&validate(&mut v, &context(&[], &[]), &[buy(1, 100)])),
             [OK]
         );
         // ... 60 filled: position 60, leaves 40. Long exposure is still 100.
         let ctx = context(&[(0, 60)], &[(1, 0, Side::Buy, 40)]);
         // A new total of 300 means leaves of 240: exposure 300, the limit exactly.
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 300)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 300)])), [OK]);
         // After the modify: total 300, 60 filled, leaves 240; exposure is 300. The leaves
         // rule out the old total of 100, so repricing at 300 is no extra exposure.
         let ctx = context(&[(0, 60)], &[(1, 0, Side::Buy, 240)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 301)])), [LIMIT]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 300)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 301)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 300)])), [OK]);
         assert_eq!(v.totals[&(0, 1)], BTreeSet::from([units(300)]));
         // Once the order is no longer working its totals are forgotten.
-        run(&mut v, &context(&[(0, 300)], &[]), &[]);
+        validate(&mut v, &context(&[(0, 300)], &[]), &[]);
         assert!(v.totals.is_empty());
     }
 
@@ -595,56 +517,56 @@ mod tests {
     fn a_modify_refused_downstream_does_not_hide_exposure() {
         let mut v = validator("300");
         assert_eq!(
-            reasons(run(&mut v, &context(&[], &[]), &[buy(1, 100)])),
+            reasons(&validate(&mut v, &context(&[], &[]), &[buy(1, 100)])),
             [OK]
         );
         // Raise to 200: approved here, but refused by a later validator.
         let ctx = context(&[], &[(1, 0, Side::Buy, 100)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 200)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 200)])), [OK]);
         // Still total 100, leaves 100, nothing filled: a total of 301 is 301 working.
         // (Believing the total were 200 would see 100 filled and leaves of 201.)
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 301)])), [LIMIT]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 300)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 301)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 300)])), [OK]);
         // Lowered to 50 and that took effect: leaves 50, nothing filled. Believing the
         // total were still the submit's 100 would see 50 filled.
         let mut v = validator("300");
         assert_eq!(
-            reasons(run(&mut v, &context(&[], &[]), &[buy(1, 100)])),
+            reasons(&validate(&mut v, &context(&[], &[]), &[buy(1, 100)])),
             [OK]
         );
         let ctx = context(&[], &[(1, 0, Side::Buy, 100)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 50)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 50)])), [OK]);
         let ctx = context(&[], &[(1, 0, Side::Buy, 50)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 301)])), [LIMIT]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 300)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 301)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 300)])), [OK]);
     }
 
     #[test]
     fn a_reused_order_id_does_not_hide_exposure() {
         let mut v = validator("500");
         assert_eq!(
-            reasons(run(&mut v, &context(&[], &[]), &[buy(1, 100)])),
+            reasons(&validate(&mut v, &context(&[], &[]), &[buy(1, 100)])),
             [OK]
         );
         // The same id again: approved here, refused by the matcher as a duplicate.
         let ctx = context(&[], &[(1, 0, Side::Buy, 100)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 300)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 300)])), [OK]);
         // Order 1 is still 100 with nothing filled: a total of 501 is 501 working.
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 501)])), [LIMIT]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(1, 500)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 501)])), [LIMIT]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(1, 500)])), [OK]);
     }
 
     #[test]
     fn many_modifies_forget_the_total_safely() {
         let mut v = validator("300");
         assert_eq!(
-            reasons(run(&mut v, &context(&[], &[]), &[buy(1, 10)])),
+            reasons(&validate(&mut v, &context(&[], &[]), &[buy(1, 10)])),
             [OK]
         );
         let ctx = context(&[], &[(1, 0, Side::Buy, 10)]);
         let modifies: Vec<_> = (11..=30).map(|q| modify(1, q)).collect();
         assert!(
-            reasons(run(&mut v, &ctx, &modifies))
+            reasons(&validate(&mut v, &ctx, &modifies))
                 .iter()
                 .all(Option::is_none)
         );
@@ -657,34 +579,34 @@ mod tests {
         let mut v = validator("300");
         let ctx = context(&[], &[(1, 0, Side::Buy, 100)]);
         // Raising order 1 to 250 leaves room for 50 more, not 51.
-        let verdicts = run(&mut v, &ctx, &[modify(1, 250), buy(2, 51), buy(3, 50)]);
-        assert_eq!(reasons(verdicts), [OK, LIMIT, OK]);
+        let verdicts = validate(&mut v, &ctx, &[modify(1, 250), buy(2, 51), buy(3, 50)]);
+        assert_eq!(reasons(&verdicts), [OK, LIMIT, OK]);
         // A submit then its modify in the same batch: the modify sees the submit.
         let ctx = context(&[], &[]);
-        let verdicts = run(&mut v, &ctx, &[buy(4, 100), modify(4, 300), modify(4, 301)]);
-        assert_eq!(reasons(verdicts), [OK, OK, LIMIT]);
+        let verdicts = validate(&mut v, &ctx, &[buy(4, 100), modify(4, 300), modify(4, 301)]);
+        assert_eq!(reasons(&verdicts), [OK, OK, LIMIT]);
     }
 
     #[test]
     fn non_positive_quantities_are_invalid() {
         let mut v = validator("300");
         let ctx = context(&[], &[(1, 0, Side::Buy, 100)]);
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[buy(2, 0), sell(3, -5), modify(1, 0), buy(4, 200)],
         );
         let invalid = Some(RejectReason::InvalidOrder);
         // Rejected orders add nothing: the buy after them sees only the working 100.
-        assert_eq!(reasons(verdicts), [invalid, invalid, invalid, OK]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(5, 201)])), [LIMIT]);
+        assert_eq!(reasons(&verdicts), [invalid, invalid, invalid, OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(5, 201)])), [LIMIT]);
     }
 
     #[test]
     fn strategies_are_kept_apart() {
         let mut v = validator("300");
         assert_eq!(
-            reasons(run(&mut v, &context(&[], &[]), &[buy(1, 100)])),
+            reasons(&validate(&mut v, &context(&[], &[]), &[buy(1, 100)])),
             [OK]
         );
         let mut other = context(&[(0, 10)], &[(1, 0, Side::Buy, 40)]);
@@ -692,8 +614,11 @@ mod tests {
         // Strategy 1's order 1 is not the one strategy 0 sent: its total is unknown, so
         // the new leaves are 300 (10 + 300 > 300). Taking strategy 0's total of 100
         // would wrongly see 60 filled and leaves of 240.
-        assert_eq!(reasons(run(&mut v, &other, &[modify(1, 300)])), [LIMIT]);
-        assert_eq!(reasons(run(&mut v, &other, &[modify(1, 290)])), [OK]);
+        assert_eq!(
+            reasons(&validate(&mut v, &other, &[modify(1, 300)])),
+            [LIMIT]
+        );
+        assert_eq!(reasons(&validate(&mut v, &other, &[modify(1, 290)])), [OK]);
         assert!(v.totals.contains_key(&(0, 1)));
         assert!(!v.totals.contains_key(&(1, 1)));
     }
@@ -711,9 +636,9 @@ mod tests {
         if let OrderCommand::Submit(o) = &mut order {
             o.quantity = units(1) / 4 + 1;
         }
-        let verdicts = run(&mut v, &ctx, &[order]);
+        let verdicts = validate(&mut v, &ctx, &[order]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "buy 0.250000001 would raise long exposure of instrument 9 to 0.500000001 \
              above limit 0.5 (position 0.25, working buys 0)"
         );

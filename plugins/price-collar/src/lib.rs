@@ -162,111 +162,41 @@ fn show_price(price: i64, def: &InstrumentDefinition) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{Account, CancelOrder, LastPrice, ModifyOrder, NewOrder, Side, TimeInForce};
-
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    fn def(id: u32, symbol: &str, tick: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: px(tick),
-            lot_size: fixed::from_units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approved, px, rejected, validate, validate_one,
+    };
+    use tradsys_sdk::{LastPrice, Side};
 
     /// The synthetic market: SYN-A last 100, SYN-B last 250, SYN-C no last price yet.
     fn context() -> RiskContext {
-        RiskContext {
-            now: 1_000_000_000,
-            strategy: 0,
-            positions: vec![],
-            open_orders: vec![],
-            last_prices: vec![
-                LastPrice {
-                    instrument: 0,
-                    price: px("100"),
+        RiskContextBuilder::new(1_000_000_000)
+            .instruments([
+                testing::instrument(0, "SYN-A"),
+                InstrumentDefinition {
+                    tick_size: px("0.05"),
+                    ..testing::instrument(1, "SYN-B")
                 },
-                LastPrice {
-                    instrument: 1,
-                    price: px("250"),
-                },
-            ],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![
-                def(0, "SYN-A", "0.01"),
-                def(1, "SYN-B", "0.05"),
-                def(2, "SYN-C", "0.01"),
-            ],
-        }
+                testing::instrument(2, "SYN-C"),
+            ])
+            .last_price(0, px("100"))
+            .last_price(1, px("250"))
+            .build()
     }
 
     fn limit(instrument: u32, side: Side, price: &str) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id: 1,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: px(price),
-            quantity: fixed::from_units(10),
-        })
+        testing::limit(1, instrument, side, px(price), fixed::from_units(10))
     }
 
     fn market(instrument: u32) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id: 2,
-            instrument,
-            side: Side::Buy,
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Ioc,
-            price: 0,
-            quantity: fixed::from_units(10),
-        })
+        testing::market(2, instrument, Side::Buy, fixed::from_units(10))
     }
 
     fn modify(instrument: u32, price: &str) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id: 1,
-            instrument,
-            price: px(price),
-            quantity: fixed::from_units(10),
-        })
+        testing::modify(1, instrument, px(price), fixed::from_units(10))
     }
 
     fn validator(config: &[(&str, &str)]) -> PriceCollar {
-        PriceCollar::new(&Config::new(config.iter().copied())).unwrap()
-    }
-
-    fn run(v: &mut PriceCollar, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(context, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    fn one(v: &mut PriceCollar, context: &RiskContext, order: OrderCommand) -> Verdict {
-        run(v, context, &[order]).remove(0)
-    }
-
-    /// The reason and message of a rejection; panics on an approval.
-    fn rejected(verdict: Verdict) -> (RejectReason, String) {
-        match verdict {
-            Verdict::Reject(r) => (r.reason, r.message.unwrap_or_default()),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
-    }
-
-    fn approved(verdict: &Verdict) -> bool {
-        matches!(verdict, Verdict::Approve)
+        testing::validator(config)
     }
 
     #[test]
@@ -287,28 +217,36 @@ mod tests {
         // 50 bps of 100.00 is 0.50: the band edges pass, one tick beyond does not.
         for price in ["100.50", "99.50", "100", "100.49"] {
             assert!(
-                approved(&one(&mut v, &ctx, limit(0, Side::Buy, price))),
+                approved(&validate_one(&mut v, &ctx, limit(0, Side::Buy, price))),
                 "{price}"
             );
         }
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(0, Side::Buy, "100.51")));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(0, Side::Buy, "100.51")));
         assert_eq!(reason, RejectReason::PriceCollar);
         assert_eq!(
             message,
             "price 100.51 of SYN-A is 51.0 bps from last 100.00, band 50 bps"
         );
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(0, Side::Sell, "99.49")));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(0, Side::Sell, "99.49")));
         assert_eq!(reason, RejectReason::PriceCollar);
         assert_eq!(
             message,
             "price 99.49 of SYN-A is 51.0 bps from last 100.00, band 50 bps"
         );
         // SYN-B at 250: 50 bps is 1.25, a whole number of its 0.05 ticks.
-        assert!(approved(&one(&mut v, &ctx, limit(1, Side::Sell, "251.25"))));
-        assert!(approved(&one(&mut v, &ctx, limit(1, Side::Buy, "248.75"))));
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(1, Side::Sell, "251.30")));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(1, Side::Sell, "251.25")
+        )));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(1, Side::Buy, "248.75")
+        )));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(1, Side::Sell, "251.30")));
         assert_eq!(reason, RejectReason::PriceCollar);
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(1, Side::Buy, "248.70")));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(1, Side::Buy, "248.70")));
         assert_eq!(reason, RejectReason::PriceCollar);
     }
 
@@ -318,8 +256,12 @@ mod tests {
         let mut ctx = context();
         ctx.last_prices[0].price = px("40.00");
         // 12.5 bps of 40.00 is exactly 0.05.
-        assert!(approved(&one(&mut v, &ctx, limit(0, Side::Buy, "40.05"))));
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(0, Side::Buy, "40.06")));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(0, Side::Buy, "40.05")
+        )));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(0, Side::Buy, "40.06")));
         assert_eq!(reason, RejectReason::PriceCollar);
         assert_eq!(
             message,
@@ -327,9 +269,17 @@ mod tests {
         );
         // A last price between ticks: the band is measured from it exactly.
         ctx.last_prices[0].price = px("40.005");
-        assert!(approved(&one(&mut v, &ctx, limit(0, Side::Buy, "40.05"))));
-        assert!(approved(&one(&mut v, &ctx, limit(0, Side::Buy, "39.96"))));
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(0, Side::Buy, "39.95")));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(0, Side::Buy, "40.05")
+        )));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(0, Side::Buy, "39.96")
+        )));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(0, Side::Buy, "39.95")));
         assert_eq!(reason, RejectReason::PriceCollar);
     }
 
@@ -337,15 +287,20 @@ mod tests {
     fn off_tick_prices_are_invalid() {
         let mut v = validator(&[]);
         let ctx = context();
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(1, Side::Buy, "250.02")));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(1, Side::Buy, "250.02")));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "price 250.02 of SYN-B not on tick 0.05");
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(0, Side::Buy, "100.005")));
+        let (reason, message) =
+            rejected(validate_one(&mut v, &ctx, limit(0, Side::Buy, "100.005")));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "price 100.005 of SYN-A not on tick 0.01");
-        assert!(approved(&one(&mut v, &ctx, limit(1, Side::Buy, "250.05"))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(1, Side::Buy, "250.05")
+        )));
         // The tick is checked even without a last price, and before the band.
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(2, Side::Buy, "40.001")));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(2, Side::Buy, "40.001")));
         assert_eq!(reason, RejectReason::InvalidOrder);
     }
 
@@ -353,18 +308,22 @@ mod tests {
     fn missing_last_price_rejects_limits_but_not_market_orders() {
         let mut v = validator(&[]);
         let mut ctx = context();
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(2, Side::Buy, "40")));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, Side::Buy, "40")));
         assert_eq!(reason, RejectReason::PriceCollar);
         assert_eq!(message, "no last price for SYN-C to collar against");
-        assert!(approved(&one(&mut v, &ctx, market(2))));
+        assert!(approved(&validate_one(&mut v, &ctx, market(2))));
         // Once there is a last price the same order passes.
         ctx.last_prices.push(LastPrice {
             instrument: 2,
             price: px("40"),
         });
-        assert!(approved(&one(&mut v, &ctx, limit(2, Side::Buy, "40"))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(2, Side::Buy, "40")
+        )));
         ctx.last_prices[2].price = 0;
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(2, Side::Buy, "0.01")));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(2, Side::Buy, "0.01")));
         assert_eq!(reason, RejectReason::PriceCollar);
     }
 
@@ -372,12 +331,16 @@ mod tests {
     fn market_orders_and_cancels_pass() {
         let mut v = validator(&[("band_bps", "0")]);
         let ctx = context();
-        let cancel = |instrument| OrderCommand::Cancel(CancelOrder { id: 1, instrument });
-        let verdicts = run(&mut v, &ctx, &[market(0), market(2), cancel(0), cancel(42)]);
+        let cancel = |instrument| testing::cancel(1, instrument);
+        let verdicts = validate(&mut v, &ctx, &[market(0), market(2), cancel(0), cancel(42)]);
         assert!(verdicts.iter().all(approved));
         // With a zero band only the last price itself passes.
-        assert!(approved(&one(&mut v, &ctx, limit(0, Side::Buy, "100"))));
-        let (reason, _) = rejected(one(&mut v, &ctx, limit(0, Side::Buy, "100.01")));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(0, Side::Buy, "100")
+        )));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(0, Side::Buy, "100.01")));
         assert_eq!(reason, RejectReason::PriceCollar);
     }
 
@@ -385,12 +348,12 @@ mod tests {
     fn modifies_are_collared_at_their_new_price() {
         let mut v = validator(&[]);
         let ctx = context();
-        assert!(approved(&one(&mut v, &ctx, modify(0, "99.50"))));
-        let (reason, _) = rejected(one(&mut v, &ctx, modify(0, "99.49")));
+        assert!(approved(&validate_one(&mut v, &ctx, modify(0, "99.50"))));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, modify(0, "99.49")));
         assert_eq!(reason, RejectReason::PriceCollar);
-        let (reason, _) = rejected(one(&mut v, &ctx, modify(1, "250.01")));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, modify(1, "250.01")));
         assert_eq!(reason, RejectReason::InvalidOrder);
-        let (reason, _) = rejected(one(&mut v, &ctx, modify(2, "40")));
+        let (reason, _) = rejected(validate_one(&mut v, &ctx, modify(2, "40")));
         assert_eq!(reason, RejectReason::PriceCollar);
     }
 
@@ -398,7 +361,7 @@ mod tests {
     fn odd_input_is_handled() {
         let mut v = validator(&[]);
         let mut ctx = context();
-        let (reason, message) = rejected(one(&mut v, &ctx, limit(9, Side::Buy, "100")));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(9, Side::Buy, "100")));
         assert_eq!(reason, RejectReason::InvalidOrder);
         assert_eq!(message, "unknown instrument 9");
         // Extreme prices neither overflow nor panic.
@@ -407,13 +370,21 @@ mod tests {
             if let OrderCommand::Submit(o) = &mut order {
                 o.price = price;
             }
-            assert!(!approved(&one(&mut v, &ctx, order)));
+            assert!(!approved(&validate_one(&mut v, &ctx, order)));
         }
         // A definition with a zero tick only disables the tick check.
         ctx.instruments[0].tick_size = 0;
-        assert!(approved(&one(&mut v, &ctx, limit(0, Side::Buy, "100.005"))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(0, Side::Buy, "100.005")
+        )));
         ctx.last_prices[0].price = i64::MIN;
-        assert!(!approved(&one(&mut v, &ctx, limit(0, Side::Buy, "100"))));
+        assert!(!approved(&validate_one(
+            &mut v,
+            &ctx,
+            limit(0, Side::Buy, "100")
+        )));
     }
 
     #[test]
@@ -425,14 +396,11 @@ mod tests {
             limit(0, Side::Buy, "101"),
             market(1),
             limit(1, Side::Sell, "250.03"),
-            OrderCommand::Cancel(CancelOrder {
-                id: 1,
-                instrument: 0,
-            }),
+            testing::cancel(1, 0),
             limit(2, Side::Sell, "40"),
             modify(1, "250.50"),
         ];
-        let reasons: Vec<Option<RejectReason>> = run(&mut v, &ctx, &orders)
+        let reasons: Vec<Option<RejectReason>> = validate(&mut v, &ctx, &orders)
             .into_iter()
             .map(|verdict| match verdict {
                 Verdict::Approve => None,

@@ -393,72 +393,28 @@ tradsys_sdk::export_risk_validator!(TradingState);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, CancelOrder, LastPrice, ModifyOrder, NewOrder, OpenOrder, Position, TimeInForce,
+    use tradsys_sdk::OpenOrder;
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, approvals, approved, rejected, units, validate, validate_one,
     };
-
-    const fn units(n: i64) -> i64 {
-        fixed::from_units(n)
-    }
-
-    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: units(1) / 100,
-            lot_size: units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
 
     /// Strategy 0 in the synthetic market with the given positions and working orders
     /// `(id, instrument, side, leaves)`.
     fn context(positions: &[(u32, i64)], open: &[(u64, u32, Side, i64)]) -> RiskContext {
-        RiskContext {
-            now: 1_000_000_000,
-            strategy: 0,
-            positions: positions
-                .iter()
-                .map(|&(instrument, qty)| Position {
-                    instrument,
-                    quantity: units(qty),
-                    average_price: units(100),
-                })
-                .collect(),
-            open_orders: open
-                .iter()
-                .map(|&(id, instrument, side, leaves)| OpenOrder {
-                    id,
-                    instrument,
-                    side,
-                    price: units(100),
-                    leaves_quantity: units(leaves),
-                })
-                .collect(),
-            last_prices: vec![LastPrice {
-                instrument: 0,
-                price: units(100),
-            }],
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
+        let mut ctx = RiskContextBuilder::new(1_000_000_000);
+        ctx.instruments(testing::synthetic_instruments())
+            .last_price(0, units(100));
+        for &(instrument, qty) in positions {
+            ctx.position(instrument, units(qty), units(100));
         }
+        for &(id, instrument, side, leaves) in open {
+            ctx.open_order(id, instrument, side, units(100), units(leaves));
+        }
+        ctx.build()
     }
 
     fn submit(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: units(100),
-            quantity: units(quantity),
-        })
+        testing::limit(id, instrument, side, units(100), units(quantity))
     }
 
     fn buy(instrument: u32, quantity: i64) -> OrderCommand {
@@ -470,59 +426,15 @@ mod tests {
     }
 
     fn market(instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id: 2,
-            instrument,
-            side,
-            order_type: OrderType::Market,
-            time_in_force: TimeInForce::Ioc,
-            price: 0,
-            quantity: units(quantity),
-        })
+        testing::market(2, instrument, side, units(quantity))
     }
 
     fn modify(id: u64, instrument: u32, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument,
-            price: units(101),
-            quantity: units(quantity),
-        })
-    }
-
-    fn cancel(id: u64, instrument: u32) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument })
+        testing::modify(id, instrument, units(101), units(quantity))
     }
 
     fn validator(config: &[(&str, &str)]) -> TradingState {
-        TradingState::new(&Config::new(config.iter().copied())).unwrap()
-    }
-
-    fn run(v: &mut TradingState, ctx: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(ctx, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    fn one(v: &mut TradingState, ctx: &RiskContext, order: OrderCommand) -> Verdict {
-        run(v, ctx, &[order]).remove(0)
-    }
-
-    /// The reason and message of a rejection; panics on an approval.
-    fn rejected(verdict: Verdict) -> (RejectReason, String) {
-        match verdict {
-            Verdict::Reject(r) => (r.reason, r.message.unwrap_or_default()),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
-    }
-
-    fn approved(verdict: &Verdict) -> bool {
-        matches!(verdict, Verdict::Approve)
-    }
-
-    fn approvals(verdicts: &[Verdict]) -> Vec<bool> {
-        verdicts.iter().map(approved).collect()
+        testing::validator(config)
     }
 
     #[test]
@@ -586,17 +498,17 @@ mod tests {
             market(2, Side::Buy, 1),
             modify(7, 0, 2000),
             modify(99, 0, 1),
-            cancel(7, 0),
+            testing::cancel(7, 0),
             buy(42, 1),
         ];
-        assert!(run(&mut v, &ctx, &orders).iter().all(approved));
+        assert!(validate(&mut v, &ctx, &orders).iter().all(approved));
     }
 
     #[test]
     fn halted_passes_only_cancels() {
         let mut v = validator(&[("state", "halted")]);
         let ctx = context(&[(0, 100)], &[(7, 0, Side::Sell, 50)]);
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(0, 100)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(0, 100)));
         assert_eq!(reason, RejectReason::InstrumentHalted);
         assert_eq!(
             message,
@@ -604,19 +516,23 @@ mod tests {
              set by `state`)"
         );
         // Even an order that would reduce the position, and any modify.
-        let (_, message) = rejected(one(&mut v, &ctx, market(0, Side::Sell, 50)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, market(0, Side::Sell, 50)));
         assert!(
             message.contains("(refused sell 50 at market; "),
             "{message}"
         );
-        let (reason, message) = rejected(one(&mut v, &ctx, modify(7, 0, 10)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, modify(7, 0, 10)));
         assert_eq!(reason, RejectReason::InstrumentHalted);
         assert!(
             message.contains("(refused modify of order 7 to 10 at 101.00; "),
             "{message}"
         );
-        assert!(approved(&one(&mut v, &ctx, cancel(7, 0))));
-        assert!(approved(&one(&mut v, &ctx, cancel(8, 42))));
+        assert!(approved(&validate_one(&mut v, &ctx, testing::cancel(7, 0))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &ctx,
+            testing::cancel(8, 42)
+        )));
     }
 
     #[test]
@@ -627,15 +543,15 @@ mod tests {
             ("state.SYN-B", "reducing"),
         ]);
         let ctx = context(&[(1, 100)], &[]);
-        assert!(approved(&one(&mut v, &ctx, buy(0, 100))));
-        assert!(approved(&one(&mut v, &ctx, sell(1, 100))));
-        let (_, message) = rejected(one(&mut v, &ctx, buy(1, 1)));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(0, 100))));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(1, 100))));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(1, 1)));
         assert!(
             message.starts_with("trading state of SYN-B is reducing: "),
             "{message}"
         );
         assert!(message.ends_with("; set by `state.SYN-B`)"), "{message}");
-        let (reason, message) = rejected(one(&mut v, &ctx, sell(2, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, sell(2, 1)));
         assert_eq!(reason, RejectReason::InstrumentHalted);
         assert!(
             message.starts_with("trading state of SYN-C is halted: only cancels pass"),
@@ -644,18 +560,18 @@ mod tests {
         assert!(message.ends_with("; set by `state`)"), "{message}");
         // One instrument halted, the rest active by default.
         let mut v = validator(&[("state.SYN-C", "halted")]);
-        assert!(approved(&one(&mut v, &ctx, buy(0, 100))));
-        assert!(!approved(&one(&mut v, &ctx, buy(2, 100))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(0, 100))));
+        assert!(!approved(&validate_one(&mut v, &ctx, buy(2, 100))));
         // Symbols match exactly.
         let mut v = validator(&[("state.syn-c", "halted")]);
-        assert!(approved(&one(&mut v, &ctx, buy(2, 100))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(2, 100))));
     }
 
     #[test]
     fn undefined_instruments_get_the_most_restrictive_state() {
         let ctx = context(&[], &[]);
         let mut v = validator(&[("state.SYN-A", "reducing"), ("state.SYN-B", "halted")]);
-        let (reason, message) = rejected(one(&mut v, &ctx, buy(9, 1)));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, buy(9, 1)));
         assert_eq!(reason, RejectReason::InstrumentHalted);
         assert_eq!(
             message,
@@ -663,11 +579,11 @@ mod tests {
              buy 1 at 100.00; set by `state.SYN-B`)"
         );
         let mut v = validator(&[("state", "reducing"), ("state.SYN-A", "active")]);
-        let (_, message) = rejected(one(&mut v, &ctx, buy(9, 1)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, buy(9, 1)));
         assert!(message.contains("is reducing: "), "{message}");
         assert!(message.ends_with("set by `state`)"), "{message}");
         let mut v = validator(&[("state.SYN-A", "active")]);
-        assert!(approved(&one(&mut v, &ctx, buy(9, 1))));
+        assert!(approved(&validate_one(&mut v, &ctx, buy(9, 1))));
     }
 
     #[test]
@@ -675,9 +591,13 @@ mod tests {
         let mut v = validator(&[("state", "reducing")]);
         let long = context(&[(0, 100), (1, -50)], &[]);
         // Long 100 in SYN-A: sells up to 100 reduce.
-        assert!(approved(&one(&mut v, &long, sell(0, 100))));
-        assert!(approved(&one(&mut v, &long, market(0, Side::Sell, 1))));
-        let (reason, message) = rejected(one(&mut v, &long, sell(0, 101)));
+        assert!(approved(&validate_one(&mut v, &long, sell(0, 100))));
+        assert!(approved(&validate_one(
+            &mut v,
+            &long,
+            market(0, Side::Sell, 1)
+        )));
+        let (reason, message) = rejected(validate_one(&mut v, &long, sell(0, 101)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(
             message,
@@ -685,27 +605,27 @@ mod tests {
              position pass (refused sell 101 at 100.00: the position is long 100 and working \
              sells already 0, so a sell of more than 100 would pass flat; set by `state`)"
         );
-        let (_, message) = rejected(one(&mut v, &long, buy(0, 1)));
+        let (_, message) = rejected(validate_one(&mut v, &long, buy(0, 1)));
         assert!(
             message
                 .contains("(refused buy 1 at 100.00: the position is long 100, a buy raises it;"),
             "{message}"
         );
         // Short 50 in SYN-B: buys up to 50 reduce.
-        assert!(approved(&one(&mut v, &long, buy(1, 50))));
-        assert!(!approved(&one(&mut v, &long, buy(1, 51))));
-        let (_, message) = rejected(one(&mut v, &long, sell(1, 1)));
+        assert!(approved(&validate_one(&mut v, &long, buy(1, 50))));
+        assert!(!approved(&validate_one(&mut v, &long, buy(1, 51))));
+        let (_, message) = rejected(validate_one(&mut v, &long, sell(1, 1)));
         assert!(
             message.contains("the position is short 50, a sell raises it"),
             "{message}"
         );
         // Flat in SYN-C: nothing reduces.
-        let (_, message) = rejected(one(&mut v, &long, buy(2, 1)));
+        let (_, message) = rejected(validate_one(&mut v, &long, buy(2, 1)));
         assert!(
             message.contains("(refused buy 1 at 100.00: the position is flat;"),
             "{message}"
         );
-        let (reason, message) = rejected(one(&mut v, &long, sell(0, 0)));
+        let (reason, message) = rejected(validate_one(&mut v, &long, sell(0, 0)));
         assert_eq!(reason, RejectReason::Other);
         assert!(message.contains("quantity 0 is not positive"), "{message}");
     }
@@ -718,8 +638,8 @@ mod tests {
             &[(0, 100)],
             &[(7, 0, Side::Sell, 60), (8, 0, Side::Buy, 30)],
         );
-        assert!(approved(&one(&mut v, &ctx, sell(0, 40))));
-        let (_, message) = rejected(one(&mut v, &ctx, sell(0, 41)));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(0, 40))));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, sell(0, 41)));
         assert!(
             message.contains(
                 "the position is long 100 and working sells already 60, so a sell of more than \
@@ -727,13 +647,13 @@ mod tests {
             ),
             "{message}"
         );
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
                 submit(10, 0, Side::Sell, 30),
                 submit(11, 0, Side::Sell, 20),
-                cancel(7, 0),
+                testing::cancel(7, 0),
                 submit(12, 0, Side::Sell, 20),
                 submit(13, 0, Side::Sell, 51),
                 modify(10, 0, 40),
@@ -748,7 +668,7 @@ mod tests {
             [true, false, true, true, false, true, false]
         );
         // The next batch starts again from the context.
-        assert!(approved(&one(&mut v, &ctx, sell(0, 40))));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(0, 40))));
     }
 
     #[test]
@@ -763,9 +683,9 @@ mod tests {
             ],
         );
         // Order 7 on the reducing side: up to 100 − 30 (order 9).
-        assert!(approved(&one(&mut v, &ctx, modify(7, 0, 70))));
-        assert!(approved(&one(&mut v, &ctx, modify(7, 0, 10))));
-        let (reason, message) = rejected(one(&mut v, &ctx, modify(7, 0, 71)));
+        assert!(approved(&validate_one(&mut v, &ctx, modify(7, 0, 70))));
+        assert!(approved(&validate_one(&mut v, &ctx, modify(7, 0, 10))));
+        let (reason, message) = rejected(validate_one(&mut v, &ctx, modify(7, 0, 71)));
         assert_eq!(reason, RejectReason::Other);
         assert_eq!(
             message,
@@ -775,19 +695,19 @@ mod tests {
              by `state`)"
         );
         // Order 8 buys while long: no modify of it passes, not even a smaller one.
-        let (_, message) = rejected(one(&mut v, &ctx, modify(8, 0, 10)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, modify(8, 0, 10)));
         assert!(
             message.contains("the position is long 100, a buy raises it"),
             "{message}"
         );
         // Not working (or another instrument's id): its side is unknown.
-        let (_, message) = rejected(one(&mut v, &ctx, modify(7, 1, 10)));
+        let (_, message) = rejected(validate_one(&mut v, &ctx, modify(7, 1, 10)));
         assert!(
             message.contains("order 7 is not working, so its side is unknown"),
             "{message}"
         );
         // A modify of an order submitted earlier in the batch.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &context(&[(0, -50)], &[]),
             &[
@@ -797,7 +717,7 @@ mod tests {
             ],
         );
         assert_eq!(approvals(&verdicts), [true, true, false]);
-        assert!(approved(&one(&mut v, &ctx, cancel(8, 0))));
+        assert!(approved(&validate_one(&mut v, &ctx, testing::cancel(8, 0))));
     }
 
     #[test]
@@ -820,13 +740,13 @@ mod tests {
         if let OrderCommand::Submit(o) = &mut big {
             o.quantity = i64::MAX;
         }
-        assert!(!approved(&one(&mut v, &ctx, big)));
-        assert!(approved(&one(&mut v, &ctx, sell(1, 1))));
+        assert!(!approved(&validate_one(&mut v, &ctx, big)));
+        assert!(approved(&validate_one(&mut v, &ctx, sell(1, 1))));
         let mut huge = modify(0, 0, 1);
         if let OrderCommand::Modify(m) = &mut huge {
             m.quantity = i64::MAX;
         }
-        assert!(!approved(&one(&mut v, &ctx, huge)));
+        assert!(!approved(&validate_one(&mut v, &ctx, huge)));
     }
 
     #[test]

@@ -605,9 +605,9 @@ fn show_pct(pct: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradsys_sdk::{
-        Account, BookDepth, CancelOrder, DepthLevel, InstrumentDefinition, LastPrice, ModifyOrder,
-        NewOrder, OpenOrder, OrderType, Position, TimeInForce,
+    use tradsys_sdk::LastPrice;
+    use tradsys_sdk::testing::{
+        self, RiskContextBuilder, px, reasons, rejection_message, units, validate,
     };
 
     /// Session start: an arbitrary epoch time in nanoseconds.
@@ -617,90 +617,32 @@ mod tests {
         T0 + ms * NANOS_PER_MS
     }
 
-    fn px(text: &str) -> i64 {
-        fixed::parse(text).unwrap()
-    }
-
-    const fn units(n: i64) -> i64 {
-        fixed::from_units(n)
-    }
-
-    fn def(id: u32, symbol: &str) -> InstrumentDefinition {
-        InstrumentDefinition {
-            id,
-            symbol: symbol.to_string(),
-            tick_size: units(1) / 100,
-            lot_size: units(1),
-            price_precision: 2,
-            size_precision: 0,
-            multiplier: 1,
-        }
-    }
-
     /// The synthetic market at `ms`: SYN-A last 100, SYN-B last 250, SYN-C 40; the
     /// strategy holds `positions` (instrument, units) and works `open` (id,
     /// instrument, side, units).
     fn context(ms: u64, positions: &[(u32, i64)], open: &[(u64, u32, Side, i64)]) -> RiskContext {
-        RiskContext {
-            now: at_ms(ms),
-            strategy: 0,
-            positions: positions
-                .iter()
-                .map(|&(instrument, q)| Position {
-                    instrument,
-                    quantity: units(q),
-                    average_price: units(100),
-                })
-                .collect(),
-            open_orders: open
-                .iter()
-                .map(|&(id, instrument, side, q)| OpenOrder {
-                    id,
-                    instrument,
-                    side,
-                    price: units(100),
-                    leaves_quantity: units(q),
-                })
-                .collect(),
-            last_prices: [(0, "100"), (1, "250"), (2, "40")]
-                .iter()
-                .map(|&(instrument, price)| LastPrice {
-                    instrument,
-                    price: px(price),
-                })
-                .collect(),
-            account: Account {
-                cash: 0,
-                realized_pnl: 0,
-            },
-            instruments: vec![def(0, "SYN-A"), def(1, "SYN-B"), def(2, "SYN-C")],
+        let mut ctx = RiskContextBuilder::new(at_ms(ms));
+        ctx.instruments(testing::synthetic_instruments())
+            .last_price(0, px("100"))
+            .last_price(1, px("250"))
+            .last_price(2, px("40"));
+        for &(instrument, q) in positions {
+            ctx.position(instrument, units(q), units(100));
         }
+        for &(id, instrument, side, q) in open {
+            ctx.open_order(id, instrument, side, units(100), units(q));
+        }
+        ctx.build()
     }
 
     /// Set the host book of `instrument` to one level each side.
     fn book(instrument: u32, bid: &str, ask: &str) {
-        let level = |price: &str| DepthLevel {
-            price: px(price),
-            quantity: units(100),
-            orders: 1,
-        };
-        host::set_depth(BookDepth {
-            instrument,
-            bids: vec![level(bid)],
-            asks: vec![level(ask)],
-        });
+        let level = |price: &str| [(px(price), units(100))];
+        host::set_depth(testing::book_depth(instrument, &level(bid), &level(ask)));
     }
 
     fn submit(id: u64, instrument: u32, side: Side, quantity: i64) -> OrderCommand {
-        OrderCommand::Submit(NewOrder {
-            id,
-            instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Gtc,
-            price: units(100),
-            quantity: units(quantity),
-        })
+        testing::limit(id, instrument, side, units(100), units(quantity))
     }
 
     fn buy(id: u64, quantity: i64) -> OrderCommand {
@@ -712,45 +654,15 @@ mod tests {
     }
 
     fn modify(id: u64, quantity: i64) -> OrderCommand {
-        OrderCommand::Modify(ModifyOrder {
-            id,
-            instrument: 0,
-            price: units(101),
-            quantity: units(quantity),
-        })
+        testing::modify(id, 0, units(101), units(quantity))
     }
 
     fn cancel(id: u64) -> OrderCommand {
-        OrderCommand::Cancel(CancelOrder { id, instrument: 0 })
+        testing::cancel(id, 0)
     }
 
     fn validator(config: &[(&str, &str)]) -> Volatility {
-        Volatility::new(&Config::new(config.iter().copied())).unwrap()
-    }
-
-    fn run(v: &mut Volatility, context: &RiskContext, orders: &[OrderCommand]) -> Vec<Verdict> {
-        let mut verdicts = Vec::new();
-        v.validate(context, orders, &mut verdicts);
-        assert_eq!(verdicts.len(), orders.len(), "one verdict per order");
-        verdicts
-    }
-
-    /// `None` for an approval, the reason of a rejection otherwise.
-    fn reasons(verdicts: Vec<Verdict>) -> Vec<Option<RejectReason>> {
-        verdicts
-            .into_iter()
-            .map(|verdict| match verdict {
-                Verdict::Approve => None,
-                Verdict::Reject(r) => Some(r.reason),
-            })
-            .collect()
-    }
-
-    fn message(verdict: &Verdict) -> &str {
-        match verdict {
-            Verdict::Reject(r) => r.message.as_deref().unwrap_or_default(),
-            Verdict::Approve => panic!("expected a rejection, got an approval"),
-        }
+        testing::validator(config)
     }
 
     const OK: Option<RejectReason> = None;
@@ -766,20 +678,12 @@ mod tests {
             }
             let mid = px(mid);
             let half = units(1) / 200;
-            host::set_depth(BookDepth {
-                instrument: 0,
-                bids: vec![DepthLevel {
-                    price: mid - half,
-                    quantity: units(100),
-                    orders: 1,
-                }],
-                asks: vec![DepthLevel {
-                    price: mid + half,
-                    quantity: units(100),
-                    orders: 1,
-                }],
-            });
-            run(v, &context(ms, &[], &[]), &[]);
+            host::set_depth(testing::book_depth(
+                0,
+                &[(mid - half, units(100))],
+                &[(mid + half, units(100))],
+            ));
+            validate(v, &context(ms, &[], &[]), &[]);
         }
         ms
     }
@@ -875,27 +779,27 @@ mod tests {
         let pct = v.mids[&0].stats(Returns::Log, 20).unwrap().pct;
         assert!(pct > 1.0 && pct < 1.03, "{pct}");
         assert_eq!(
-            reasons(run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
+            reasons(&validate(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
             [OK]
         );
         let mut v = validator(&[("max_volatility_pct", "1")]);
         let ms = feed(&mut v, &SWINGS, 0, 100);
-        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 100), sell(2, 5)]);
+        let verdicts = validate(&mut v, &context(ms, &[], &[]), &[buy(1, 100), sell(2, 5)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 1%: \
              buy 100 would take the position from 0 to 100 (held 0, working buys 0)"
         );
         assert_eq!(
-            message(&verdicts[1]),
+            rejection_message(&verdicts[1]),
             "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 1%: \
              sell 5 would take the position from 0 to -5 (held 0, working sells 0)"
         );
-        assert_eq!(reasons(verdicts), [NO, NO]);
+        assert_eq!(reasons(&verdicts), [NO, NO]);
         // Other instruments are calm (their mids never moved): orders there pass.
         let ctx = context(ms, &[], &[]);
         let others = [submit(3, 1, Side::Buy, 100), submit(4, 2, Side::Sell, 100)];
-        assert_eq!(reasons(run(&mut v, &ctx, &others)), [OK, OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &others)), [OK, OK]);
     }
 
     #[test]
@@ -906,7 +810,7 @@ mod tests {
         assert!(pct > 0.009 && pct < 0.011, "{pct}");
         let ctx = context(ms, &[], &[]);
         assert_eq!(
-            reasons(run(&mut v, &ctx, &[buy(1, 300), sell(2, 300)])),
+            reasons(&validate(&mut v, &ctx, &[buy(1, 300), sell(2, 300)])),
             [OK, OK]
         );
         // The same swings ten times larger are refused by the default 0.065%.
@@ -915,11 +819,11 @@ mod tests {
             .map(|i| if i % 2 == 0 { "100" } else { "100.1" })
             .collect();
         let ms = feed(&mut v, &wide, 0, 100);
-        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 1)]);
+        let verdicts = validate(&mut v, &context(ms, &[], &[]), &[buy(1, 1)]);
         assert!(
-            message(&verdicts[0]).starts_with("volatility 0.103% of SYN-A over 20 mids"),
+            rejection_message(&verdicts[0]).starts_with("volatility 0.103% of SYN-A over 20 mids"),
             "{}",
-            message(&verdicts[0])
+            rejection_message(&verdicts[0])
         );
     }
 
@@ -931,18 +835,18 @@ mod tests {
         ]);
         let ms = feed(&mut v, &SWINGS, 0, 100);
         let ctx = context(ms, &[], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(1, 100)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(1, 100)])), [OK]);
         let mut v = validator(&[
             ("max_volatility_pct", "5"),
             ("max_volatility_pct.SYN-A", "0.25"),
             ("max_volatility_pct.SYN-B", "50"),
         ]);
         let ms = feed(&mut v, &SWINGS, 0, 100);
-        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)]);
+        let verdicts = validate(&mut v, &context(ms, &[], &[]), &[buy(1, 100)]);
         assert!(
-            message(&verdicts[0]).contains("above the limit 0.25%: buy 100"),
+            rejection_message(&verdicts[0]).contains("above the limit 0.25%: buy 100"),
             "{}",
-            message(&verdicts[0])
+            rejection_message(&verdicts[0])
         );
     }
 
@@ -950,11 +854,11 @@ mod tests {
     fn simple_returns_are_an_option() {
         let mut v = validator(&[("max_volatility_pct", "1"), ("returns", "simple")]);
         let ms = feed(&mut v, &SWINGS, 0, 100);
-        let verdicts = run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)]);
+        let verdicts = validate(&mut v, &context(ms, &[], &[]), &[buy(1, 100)]);
         assert!(
-            message(&verdicts[0]).starts_with("volatility 1.02% of SYN-A"),
+            rejection_message(&verdicts[0]).starts_with("volatility 1.02% of SYN-A"),
             "{}",
-            message(&verdicts[0])
+            rejection_message(&verdicts[0])
         );
         // Returns +1% and -0.990%: their deviation is a little above the log returns'.
         let simple = v.mids[&0].stats(Returns::Simple, 20).unwrap().pct;
@@ -969,13 +873,13 @@ mod tests {
         assert_eq!(v.mids[&0].samples.len(), 19);
         // 19 mids: no volatility yet.
         assert_eq!(
-            reasons(run(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
+            reasons(&validate(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
             [OK]
         );
         // 100 ms later the 20th is taken (the book still shows 100, a return of 0) and
         // the limit applies.
         let ctx = context(ms + 100, &[], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(2, 100)])), [NO]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(2, 100)])), [NO]);
         assert_eq!(v.mids[&0].samples.len(), 20);
     }
 
@@ -983,20 +887,20 @@ mod tests {
     fn mids_are_sampled_at_most_once_per_sample_ms() {
         let mut v = validator(&[("sample_ms", "100")]);
         book(0, "99.99", "100.01");
-        run(&mut v, &context(0, &[], &[]), &[]);
+        validate(&mut v, &context(0, &[], &[]), &[]);
         book(0, "100.99", "101.01");
         // Too early, then due.
-        run(&mut v, &context(99, &[], &[]), &[]);
+        validate(&mut v, &context(99, &[], &[]), &[]);
         assert_eq!(v.mids[&0].samples.len(), 1);
-        run(&mut v, &context(100, &[], &[]), &[]);
+        validate(&mut v, &context(100, &[], &[]), &[]);
         let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
         assert_eq!(taken, [(at_ms(0), px("100")), (at_ms(100), px("101"))]);
         // The clock stepping back restarts the window.
-        run(&mut v, &context(50, &[], &[]), &[]);
+        validate(&mut v, &context(50, &[], &[]), &[]);
         let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
         assert_eq!(taken, [(at_ms(50), px("101"))]);
-        run(&mut v, &context(149, &[], &[]), &[]);
-        run(&mut v, &context(150, &[], &[]), &[]);
+        validate(&mut v, &context(149, &[], &[]), &[]);
+        validate(&mut v, &context(150, &[], &[]), &[]);
         assert_eq!(v.mids[&0].samples.len(), 2);
         // Every instrument with a last price is sampled on each call; without a book
         // the last price is the mid.
@@ -1014,25 +918,17 @@ mod tests {
         // Book 40.00 / 40.03: the mid is 40.015, between ticks.
         book(2, "40.00", "40.03");
         // SYN-B has bids only: its last price 250 is taken.
-        host::set_depth(BookDepth {
-            instrument: 1,
-            bids: vec![DepthLevel {
-                price: px("249"),
-                quantity: units(5),
-                orders: 1,
-            }],
-            asks: vec![],
-        });
+        host::set_depth(testing::book_depth(1, &[(px("249"), units(5))], &[]));
         // SYN-A has no book and a zero last price: no mid at all.
         ctx.last_prices[0].price = 0;
-        run(&mut v, &ctx, &[]);
+        validate(&mut v, &ctx, &[]);
         assert_eq!(v.mids[&2].samples[0].1, px("40.015"));
         assert_eq!(v.mids[&1].samples[0].1, px("250"));
         assert!(!v.mids.contains_key(&0));
         // An ordered instrument without any price is not sampled either.
         let unknown = submit(1, 7, Side::Buy, 1);
         assert_eq!(
-            reasons(run(&mut v, &context(100, &[], &[]), &[unknown])),
+            reasons(&validate(&mut v, &context(100, &[], &[]), &[unknown])),
             [OK]
         );
         assert!(!v.mids.contains_key(&7));
@@ -1050,25 +946,25 @@ mod tests {
         let (mut v, ms) = volatile("adds");
         // Long 200: selling up to 400 does not take it further from zero.
         let ctx = context(ms, &[(0, 200)], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(1, 150)])), [OK]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(2, 400)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[sell(3, 401)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(1, 150)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(2, 400)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[sell(3, 401)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
              sell 401 would take the position from 200 to -201 (held 200, working sells 0)"
         );
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(4, 1)])), [NO]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(4, 1)])), [NO]);
         // Short 50: buys of up to 100 pass.
         let ctx = context(ms, &[(0, -50)], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(5, 100)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(5, 100)])), [OK]);
         assert_eq!(
-            reasons(run(&mut v, &ctx, &[buy(6, 101), sell(7, 1)])),
+            reasons(&validate(&mut v, &ctx, &[buy(6, 101), sell(7, 1)])),
             [NO, NO]
         );
         // Positions in other instruments do not count.
         let ctx = context(ms, &[(1, 500)], &[]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(8, 1)])), [NO]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(8, 1)])), [NO]);
     }
 
     #[test]
@@ -1080,15 +976,15 @@ mod tests {
             &[(0, 200)],
             &[(1, 0, Side::Sell, 150), (2, 0, Side::Buy, 999)],
         );
-        assert_eq!(reasons(run(&mut v, &ctx, &[sell(3, 100)])), [OK]);
-        let verdicts = run(&mut v, &ctx, &[sell(4, 101)]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[sell(3, 100)])), [OK]);
+        let verdicts = validate(&mut v, &ctx, &[sell(4, 101)]);
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
              sell 101 would take the position from 50 to -51 (held 200, working sells 150)"
         );
         // In one batch: the first sell uses up the room, a cancel frees some again.
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
@@ -1099,20 +995,20 @@ mod tests {
                 sell(8, 1),
             ],
         );
-        assert_eq!(reasons(verdicts), [OK, NO, OK, OK, NO]);
+        assert_eq!(reasons(&verdicts), [OK, NO, OK, OK, NO]);
         // A refused order does not count against the ones after it.
-        let verdicts = run(&mut v, &ctx, &[sell(9, 400), sell(10, 100)]);
-        assert_eq!(reasons(verdicts), [NO, OK]);
+        let verdicts = validate(&mut v, &ctx, &[sell(9, 400), sell(10, 100)]);
+        assert_eq!(reasons(&verdicts), [NO, OK]);
         // Working buys beyond a short position make buys add.
         let ctx = context(ms, &[(0, -100)], &[(1, 0, Side::Buy, 150)]);
-        assert_eq!(reasons(run(&mut v, &ctx, &[buy(11, 1)])), [NO]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(11, 1)])), [NO]);
     }
 
     #[test]
     fn all_mode_refuses_every_new_order() {
         let (mut v, ms) = volatile("all");
         let ctx = context(ms, &[(0, 200)], &[(1, 0, Side::Buy, 100)]);
-        let verdicts = run(
+        let verdicts = validate(
             &mut v,
             &ctx,
             &[
@@ -1124,17 +1020,17 @@ mod tests {
             ],
         );
         assert_eq!(
-            message(&verdicts[0]),
+            rejection_message(&verdicts[0]),
             "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
              no new orders"
         );
         // The cancel removed order 1: its modifies are of an order not working.
-        assert_eq!(reasons(verdicts), [NO, NO, OK, OK, OK]);
-        let verdicts = run(&mut v, &ctx, &[modify(1, 100), modify(1, 101)]);
-        assert_eq!(reasons(verdicts), [OK, NO]);
+        assert_eq!(reasons(&verdicts), [NO, NO, OK, OK, OK]);
+        let verdicts = validate(&mut v, &ctx, &[modify(1, 100), modify(1, 101)]);
+        assert_eq!(reasons(&verdicts), [OK, NO]);
         // Calm instruments still trade.
         let calm = submit(4, 1, Side::Buy, 100);
-        assert_eq!(reasons(run(&mut v, &ctx, &[calm])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[calm])), [OK]);
     }
 
     #[test]
@@ -1142,21 +1038,21 @@ mod tests {
         let (mut v, ms) = volatile("adds");
         // Long 100 with a working buy of 50: raising it adds, lowering or repricing not.
         let ctx = context(ms, &[(0, 100)], &[(1, 0, Side::Buy, 50)]);
-        let verdicts = run(&mut v, &ctx, &[modify(1, 50), modify(1, 20), modify(1, 51)]);
+        let verdicts = validate(&mut v, &ctx, &[modify(1, 50), modify(1, 20), modify(1, 51)]);
         assert_eq!(
-            message(&verdicts[2]),
+            rejection_message(&verdicts[2]),
             "volatility 1.02% of SYN-A over 20 mids (mean gap 100 ms) above the limit 0.5%: \
              modify of order 1 to 51 would take the position from 120 to 151 \
              (held 100, working buys 20)"
         );
-        assert_eq!(reasons(verdicts), [OK, OK, NO]);
+        assert_eq!(reasons(&verdicts), [OK, OK, NO]);
         // A working sell against a long may grow while it does not overshoot: from 50
         // (if it fills) to -50 at most.
         let ctx = context(ms, &[(0, 100)], &[(2, 0, Side::Sell, 50)]);
-        let verdicts = run(&mut v, &ctx, &[modify(2, 150), modify(2, 151)]);
-        assert_eq!(reasons(verdicts), [OK, NO]);
+        let verdicts = validate(&mut v, &ctx, &[modify(2, 150), modify(2, 151)]);
+        assert_eq!(reasons(&verdicts), [OK, NO]);
         // A modify of an order that is not working passes.
-        assert_eq!(reasons(run(&mut v, &ctx, &[modify(77, 1000)])), [OK]);
+        assert_eq!(reasons(&validate(&mut v, &ctx, &[modify(77, 1000)])), [OK]);
     }
 
     #[test]
@@ -1164,16 +1060,16 @@ mod tests {
         let (mut v, ms) = volatile("all");
         let ctx = context(ms, &[(0, 5000)], &[(1, 0, Side::Buy, 100)]);
         assert_eq!(
-            reasons(run(&mut v, &ctx, &[cancel(1), cancel(9)])),
+            reasons(&validate(&mut v, &ctx, &[cancel(1), cancel(9)])),
             [OK, OK]
         );
         let invalid = Some(RejectReason::InvalidOrder);
-        let verdicts = run(&mut v, &ctx, &[buy(2, 0), sell(3, -1), modify(1, 0)]);
+        let verdicts = validate(&mut v, &ctx, &[buy(2, 0), sell(3, -1), modify(1, 0)]);
         assert_eq!(
-            message(&verdicts[1]),
+            rejection_message(&verdicts[1]),
             "quantity -1 of SYN-A is not positive"
         );
-        assert_eq!(reasons(verdicts), [invalid, invalid, invalid]);
+        assert_eq!(reasons(&verdicts), [invalid, invalid, invalid]);
     }
 
     #[test]
@@ -1191,18 +1087,18 @@ mod tests {
             price: units(50),
         };
         ctx.last_prices = (0..300).map(price).collect();
-        run(&mut v, &ctx, &[]);
+        validate(&mut v, &ctx, &[]);
         assert_eq!(v.mids.len(), MAX_INSTRUMENTS);
         assert!(!v.mids.contains_key(&256));
         ctx.now = at_ms(100);
         ctx.last_prices = vec![price(0)];
-        run(&mut v, &ctx, &[]);
+        validate(&mut v, &ctx, &[]);
         ctx.now = at_ms(200);
         ctx.last_prices = vec![price(299)];
         // An instrument not ordered does not push one out.
-        run(&mut v, &ctx, &[]);
+        validate(&mut v, &ctx, &[]);
         assert!(!v.mids.contains_key(&299));
-        run(&mut v, &ctx, &[submit(1, 299, Side::Buy, 1)]);
+        validate(&mut v, &ctx, &[submit(1, 299, Side::Buy, 1)]);
         assert_eq!(v.mids.len(), MAX_INSTRUMENTS);
         assert!(v.mids.contains_key(&299) && v.mids.contains_key(&0));
         assert!(!v.mids.contains_key(&1));
@@ -1217,7 +1113,7 @@ mod tests {
         fresh.load_state(&state).unwrap();
         assert_eq!(fresh, v);
         assert_eq!(
-            reasons(run(&mut fresh, &context(ms, &[], &[]), &[buy(1, 1)])),
+            reasons(&validate(&mut fresh, &context(ms, &[], &[]), &[buy(1, 1)])),
             [NO]
         );
         // A smaller window keeps the newest mids.
