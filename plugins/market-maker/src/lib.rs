@@ -40,7 +40,7 @@
 //! - `max_position` (500): largest absolute position, at least `quantity`
 //! - `requote_ticks` (1): ticks the desired price must move from a working quote to re-price it,
 //!   at least 1
-//! - `min_requote_ms` (50): market milliseconds between two submits or modifies of one side
+//! - `min_requote_ms` (250): market milliseconds between two submits or modifies of one side
 //! - `cooldown` (10): quote updates to wait after a rejection
 
 use std::collections::BTreeMap;
@@ -91,7 +91,7 @@ impl Params {
                 ));
             }
         };
-        let min_requote_ms: u64 = config.parse_or("min_requote_ms", 50)?;
+        let min_requote_ms: u64 = config.parse_or("min_requote_ms", 250)?;
         let p = Self {
             reference,
             half_spread_ticks: config.parse_or("half_spread_ticks", 1)?,
