@@ -95,6 +95,13 @@ mod tests {
             RollbackState::load(&path).unwrap().floor("a"),
             Some(&Version::new(1, 2, 0))
         );
+        // A pin round-trips; a state file from before pins existed still loads.
+        state.set_pin("a", Some(&Version::new(1, 0, 0)));
+        state.save(&path).unwrap();
+        let loaded = RollbackState::load(&path).unwrap();
+        assert_eq!(loaded.pin("a"), Some(&Version::new(1, 0, 0)));
+        std::fs::write(&path, r#"{"accepted":{"a":"1.2.0"}}"#).unwrap();
+        assert_eq!(RollbackState::load(&path).unwrap().pin("a"), None);
         std::fs::write(&path, "{garbage").unwrap();
         let err = format!("{:#}", RollbackState::load(&path).unwrap_err());
         assert!(

@@ -120,8 +120,9 @@ impl Market {
     /// definition whose tick, lot or multiplier is not positive
     /// (`bad-definition`), a redefinition that changes the multiplier
     /// (`multiplier-changed`: every position was booked with it), a
-    /// definition beyond [`MAX_INSTRUMENTS`] (`too-many-instruments`); update definitions, last prices, status and
-    /// books; and add a quote after each change of a book's touch.
+    /// definition beyond [`MAX_INSTRUMENTS`] (`too-many-instruments`);
+    /// update definitions, last prices, status and books; and add a quote
+    /// after each change of a book's touch.
     pub fn ingest(&mut self, events: &mut Vec<MarketEvent>) -> Ingested {
         let mut out = Ingested::default();
         events.retain_mut(|event| match self.ingest_one(event, &mut out) {
