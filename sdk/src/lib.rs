@@ -50,6 +50,8 @@
 //! Prices and quantities are fixed-point `i64` with nine decimals; see
 //! [`fixed`]. The host clock, log and config are in [`host`]; compiled
 //! natively for unit tests they fall back to a settable per-thread stand-in.
+//! Risk validators that need a price history sample one at validation time
+//! with [`series`].
 
 #![deny(missing_docs)]
 
@@ -61,6 +63,7 @@ pub mod export;
 pub mod fixed;
 pub mod host;
 mod plugin;
+pub mod series;
 pub mod state;
 #[cfg(not(target_family = "wasm"))]
 pub mod testing;

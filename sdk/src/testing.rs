@@ -3,7 +3,7 @@
 //! books [`host::depth`](crate::host::depth) answers, and assertions on the
 //! verdicts of a [`RiskValidator`].
 //!
-//! Every price and quantity is fixed-point (see [`fixed`](crate::fixed));
+//! Every price and quantity is fixed-point (see [`fixed`]);
 //! [`px`] and [`units`] write them.
 //!
 //! ```

@@ -95,8 +95,9 @@
 //! refuses about one checked order in ten: the larger ones (200 units and more, a flip
 //! of a scaled-up position) on SYN-B and SYN-C in their jumpier stretches.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
+use tradsys_sdk::series::{Returns, Windows};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Side, Verdict,
@@ -110,62 +111,11 @@ const NANOS_PER_MS: u64 = 1_000_000;
 /// Largest `window`.
 const MAX_WINDOW: usize = 1000;
 /// Fewest mids that give a standard deviation (two returns).
-const MIN_MIDS: usize = 3;
+const MIN_MIDS: usize = tradsys_sdk::series::MIN_SAMPLES;
 /// Most instruments whose mids are kept.
 const MAX_INSTRUMENTS: usize = 256;
 /// Most levels `host::depth` returns per side.
 const MAX_LEVELS: u32 = 100;
-
-/// The last mids of one instrument, oldest first, each with the host time it was
-/// taken. (A copy of the volatility validator's struct, log returns only.)
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Mids {
-    samples: VecDeque<(u64, i64)>,
-}
-
-impl Mids {
-    /// Whether a mid is due at `now`: there is none yet, `sample_ns` have passed since
-    /// the last one, or the clock stepped back (then `push` starts again).
-    fn due(&self, now: u64, sample_ns: u64) -> bool {
-        self.samples
-            .back()
-            .is_none_or(|&(ts, _)| now < ts || now - ts >= sample_ns)
-    }
-
-    /// Append `mid` taken at `now`, keeping the newest `window`.
-    fn push(&mut self, now: u64, mid: i64, window: usize) {
-        if self.samples.back().is_some_and(|&(ts, _)| now < ts) {
-            self.samples.clear();
-        }
-        self.samples.push_back((now, mid));
-        while self.samples.len() > window {
-            self.samples.pop_front();
-        }
-    }
-
-    /// Time of the newest mid.
-    fn last_ts(&self) -> Option<u64> {
-        self.samples.back().map(|&(ts, _)| ts)
-    }
-
-    /// The standard deviation of the log returns (a fraction), once there are at
-    /// least `min` mids (and never below three).
-    fn sigma(&self, min: usize) -> Option<f64> {
-        if self.samples.len() < min.max(MIN_MIDS) {
-            return None;
-        }
-        let rets: Vec<f64> = self
-            .samples
-            .iter()
-            .zip(self.samples.iter().skip(1))
-            .map(|(&(_, a), &(_, b))| (b as f64 / a as f64).ln())
-            .collect();
-        let count = rets.len() as f64;
-        let mean = rets.iter().sum::<f64>() / count;
-        let var = rets.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (count - 1.0);
-        Some(var.sqrt())
-    }
-}
 
 /// Where the volume estimate comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,7 +147,7 @@ pub struct MarketImpact {
     /// `adv.SYMBOL`, by symbol.
     adv_by_symbol: BTreeMap<String, i64>,
     /// The mids of each instrument, by id.
-    mids: BTreeMap<u32, Mids>,
+    mids: Windows,
 }
 
 /// An order as this validator weighs it.
@@ -267,38 +217,6 @@ impl Batch {
 }
 
 impl MarketImpact {
-    /// Take a mid of `instrument` at `context.now` if one is due. A new instrument
-    /// beyond [`MAX_INSTRUMENTS`] is taken only when `ordered`, in place of the one
-    /// sampled longest ago.
-    fn sample(&mut self, context: &RiskContext, instrument: u32, ordered: bool) {
-        let now = context.now;
-        let evict = match self.mids.get(&instrument) {
-            Some(mids) if !mids.due(now, self.sample_ns) => return,
-            Some(_) => false,
-            None if self.mids.len() < MAX_INSTRUMENTS => false,
-            None if !ordered => return,
-            None => true,
-        };
-        let Some(mid) = mid_price(context, instrument) else {
-            return;
-        };
-        if evict {
-            // The one sampled longest ago (the lowest id of a tie).
-            let oldest = self
-                .mids
-                .iter()
-                .min_by_key(|(_, m)| m.last_ts())
-                .map(|(&id, _)| id);
-            if let Some(id) = oldest {
-                self.mids.remove(&id);
-            }
-        }
-        self.mids
-            .entry(instrument)
-            .or_default()
-            .push(now, mid, self.window);
-    }
-
     /// The volume `order` is measured against, in fixed-point units, and where it
     /// comes from.
     fn volume(&self, context: &RiskContext, order: &Taking) -> (i128, Volume) {
@@ -341,13 +259,14 @@ impl MarketImpact {
         order: &Taking,
         total: i64,
     ) -> Result<(), Rejection> {
-        let Some(mids) = self.mids.get(&order.instrument) else {
+        let Some(mids) = self.mids.get(order.instrument) else {
             return Ok(());
         };
-        let Some(sigma) = mids.sigma(self.min_samples) else {
+        // σ of the log returns, a fraction.
+        let Some(sigma) = mids.std_dev_of_returns(Returns::Log, self.min_samples) else {
             return Ok(());
         };
-        let n = mids.samples.len();
+        let n = mids.len();
         let sym = symbol(context, order.instrument);
         let (side, far) = match order.side {
             Side::Buy => ("buy", "ask"),
@@ -479,7 +398,7 @@ impl RiskValidator for MarketImpact {
             volume_multiple,
             adv,
             adv_by_symbol,
-            mids: BTreeMap::new(),
+            mids: Windows::new(window, sample_ns, MAX_INSTRUMENTS),
         })
     }
 
@@ -490,14 +409,7 @@ impl RiskValidator for MarketImpact {
         verdicts: &mut Vec<Verdict>,
     ) {
         // Sample first: the instruments of the orders, then every one with a price.
-        for order in orders {
-            if !matches!(order, OrderCommand::Cancel(_)) {
-                self.sample(context, order.instrument(), true);
-            }
-        }
-        for last in &context.last_prices {
-            self.sample(context, last.instrument, false);
-        }
+        self.mids.sample_validation(context, orders);
         let mut batch = Batch::default();
         // Leaves of working orders, updated by the batch's approved modifies.
         let mut leaves: BTreeMap<(u32, u64), (Side, i64)> = context
@@ -572,69 +484,24 @@ impl RiskValidator for MarketImpact {
     /// The mids, so eviction or a swap does not empty the windows.
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
-        w.u8(STATE_VERSION).u32(self.mids.len() as u32);
-        for (&instrument, mids) in &self.mids {
-            w.u32(instrument).u32(mids.samples.len() as u32);
-            for &(ts, mid) in &mids.samples {
-                w.u64(ts).i64(mid);
-            }
-        }
+        w.u8(STATE_VERSION);
+        self.mids.write(&mut w);
         w.finish()
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
         r.format(STATE_VERSION)?;
-        let mut all = BTreeMap::new();
-        for _ in 0..r.u32()? {
-            let instrument = r.u32()?;
-            let mut mids = Mids::default();
-            for _ in 0..r.u32()? {
-                let (ts, mid) = (r.u64()?, r.i64()?);
-                if mid <= 0 {
-                    return Err(format!(
-                        "state: mid {} of instrument {instrument} is not positive",
-                        fixed::format_exact(i128::from(mid), 0)
-                    ));
-                }
-                // A config with a smaller window keeps the newest mids.
-                mids.push(ts, mid, self.window);
-            }
-            all.insert(instrument, mids);
-        }
+        // A config with a smaller window keeps the newest mids, and of too many
+        // instruments the most recently sampled.
+        let mids = self.mids.read(&mut r)?;
         r.finish()?;
-        // Keep the most recently sampled instruments if there were too many.
-        while all.len() > MAX_INSTRUMENTS {
-            let oldest = all
-                .iter()
-                .min_by_key(|(_, m)| m.last_ts())
-                .map(|(&id, _)| id);
-            all.remove(&oldest.expect("not empty"));
-        }
-        self.mids = all;
+        self.mids = mids;
         Ok(())
     }
 }
 
 tradsys_sdk::export_risk_validator!(MarketImpact);
-
-/// The mid of `instrument`: the middle of the host book's touch, else the last price;
-/// `None` when neither is a positive price.
-fn mid_price(context: &RiskContext, instrument: u32) -> Option<i64> {
-    let book = host::depth(instrument, 1);
-    if let (Some(bid), Some(ask)) = (book.bids.first(), book.asks.first())
-        && bid.price > 0
-        && ask.price > 0
-    {
-        return Some(((i128::from(bid.price) + i128::from(ask.price)) / 2) as i64);
-    }
-    context
-        .last_prices
-        .iter()
-        .find(|p| p.instrument == instrument)
-        .map(|p| p.price)
-        .filter(|&p| p > 0)
-}
 
 fn side_code(side: Side) -> u8 {
     match side {
@@ -670,6 +537,7 @@ fn show(value: f64, digits: i32) -> String {
 mod tests {
     use super::*;
     use tradsys_sdk::LastPrice;
+    use tradsys_sdk::series::Series;
     use tradsys_sdk::testing::{
         self, RiskContextBuilder, px, reasons, rejection_message, units, validate,
     };
@@ -858,16 +726,19 @@ mod tests {
     fn sigma_is_the_deviation_of_log_returns() {
         let mut v = validator(&[]);
         feed(&mut v, &swings());
-        let sigma = v.mids[&0].sigma(10).unwrap();
+        let sigma = v.mids[&0].std_dev_of_returns(Returns::Log, 10).unwrap();
         assert!((sigma - sigma_of(&swings())).abs() < 1e-12);
         assert!((sigma - 0.0010255).abs() < 0.0000001, "{sigma}");
         // By hand: mids 100, 200, 100 have returns ln 2, -ln 2: σ = ln 2 · √2.
-        let mut mids = Mids::default();
+        let mut mids = Series::default();
         for (i, mid) in [100, 200, 100].into_iter().enumerate() {
             mids.push(i as u64, units(mid), 3);
         }
-        assert!((mids.sigma(3).unwrap() - 2f64.ln() * 2f64.sqrt()).abs() < 1e-12);
-        assert_eq!(mids.sigma(4), None);
+        assert!(
+            (mids.std_dev_of_returns(Returns::Log, 3).unwrap() - 2f64.ln() * 2f64.sqrt()).abs()
+                < 1e-12
+        );
+        assert_eq!(mids.std_dev_of_returns(Returns::Log, 4), None);
     }
 
     #[test]
@@ -1117,23 +988,23 @@ mod tests {
         validate(&mut v, &context(0, &[]), &[]);
         book(0, &[("100.99", 1)], &[("101.01", 1)]);
         validate(&mut v, &context(99, &[]), &[]);
-        assert_eq!(v.mids[&0].samples.len(), 1);
+        assert_eq!(v.mids[&0].samples().len(), 1);
         validate(&mut v, &context(100, &[]), &[]);
-        let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
+        let taken: Vec<_> = v.mids[&0].samples().iter().copied().collect();
         assert_eq!(taken, [(at_ms(0), px("100")), (at_ms(100), px("101"))]);
         // The clock stepping back restarts the window.
         validate(&mut v, &context(50, &[]), &[]);
-        assert_eq!(v.mids[&0].samples.len(), 1);
+        assert_eq!(v.mids[&0].samples().len(), 1);
         // Instruments without a book use the last price.
-        assert_eq!(v.mids[&2].samples[0], (at_ms(50), px("40")));
+        assert_eq!(v.mids[&2].samples()[0], (at_ms(50), px("40")));
     }
 
     #[test]
     fn the_window_and_the_instruments_stay_bounded() {
         let mut v = validator(&[("window", "5"), ("min_samples", "3")]);
         feed(&mut v, &swings());
-        assert_eq!(v.mids[&0].samples.len(), 5);
-        assert_eq!(v.mids[&0].samples[0].0, at_ms(1500));
+        assert_eq!(v.mids[&0].samples().len(), 5);
+        assert_eq!(v.mids[&0].samples()[0].0, at_ms(1500));
         let mut v = validator(&[]);
         let mut ctx = context(0, &[]);
         let price = |instrument| LastPrice {
@@ -1172,8 +1043,8 @@ mod tests {
         );
         let mut small = validator(&[("window", "4"), ("min_samples", "3")]);
         small.load_state(&state).unwrap();
-        assert_eq!(small.mids[&0].samples.len(), 4);
-        assert_eq!(small.mids[&0].samples[3], v.mids[&0].samples[19]);
+        assert_eq!(small.mids[&0].samples().len(), 4);
+        assert_eq!(small.mids[&0].samples()[3], v.mids[&0].samples()[19]);
         assert!(fresh.load_state(&[2]).is_err());
         assert!(fresh.load_state(&state[..state.len() - 3]).is_err());
         let mut w = StateWriter::default();

@@ -73,12 +73,12 @@
 //! SYN-C (2.5 bps). With the default 0.065% SYN-A always passes and the orders that
 //! would add to SYN-B or SYN-C in their more agitated stretches are refused.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
+use tradsys_sdk::series::{Returns, Series, Windows};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Side, Verdict,
-    fixed, host,
+    Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Side, Verdict, fixed,
 };
 
 /// Format version written first by `save_state`.
@@ -88,20 +88,11 @@ const NANOS_PER_MS: u64 = 1_000_000;
 /// Largest `window`.
 const MAX_WINDOW: usize = 1000;
 /// Fewest mids that give a standard deviation (two returns).
-const MIN_MIDS: usize = 3;
+const MIN_MIDS: usize = tradsys_sdk::series::MIN_SAMPLES;
 /// Default for `max_volatility_pct`: 0.065%.
 const DEFAULT_MAX_PCT: i64 = 65_000_000;
 /// Most instruments whose mids are kept.
 const MAX_INSTRUMENTS: usize = 256;
-
-/// Which returns the volatility is taken of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Returns {
-    /// `ln(m_i / m_{i-1})`.
-    Log,
-    /// `m_i / m_{i-1} − 1`.
-    Simple,
-}
 
 /// Which orders a volatile instrument refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,13 +101,6 @@ enum Mode {
     Adds,
     /// Every new order.
     All,
-}
-
-/// The last mids of one instrument, oldest first, each with the host time it was
-/// taken. (The market-impact validator keeps a copy of this small struct.)
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Mids {
-    samples: VecDeque<(u64, i64)>,
 }
 
 /// The volatility of one window of mids.
@@ -130,59 +114,14 @@ struct Stats {
     mean_gap_ns: u64,
 }
 
-impl Mids {
-    /// Whether a mid is due at `now`: there is none yet, `sample_ns` have passed since
-    /// the last one, or the clock stepped back (then `push` starts again).
-    fn due(&self, now: u64, sample_ns: u64) -> bool {
-        self.samples
-            .back()
-            .is_none_or(|&(ts, _)| now < ts || now - ts >= sample_ns)
-    }
-
-    /// Append `mid` taken at `now`, keeping the newest `window`.
-    fn push(&mut self, now: u64, mid: i64, window: usize) {
-        if self.samples.back().is_some_and(|&(ts, _)| now < ts) {
-            self.samples.clear();
-        }
-        self.samples.push_back((now, mid));
-        while self.samples.len() > window {
-            self.samples.pop_front();
-        }
-    }
-
-    /// Time of the newest mid.
-    fn last_ts(&self) -> Option<u64> {
-        self.samples.back().map(|&(ts, _)| ts)
-    }
-
-    /// The volatility, once there are at least `min` mids (and never below three).
-    fn stats(&self, returns: Returns, min: usize) -> Option<Stats> {
-        let n = self.samples.len();
-        if n < min.max(MIN_MIDS) {
-            return None;
-        }
-        let rets: Vec<f64> = self
-            .samples
-            .iter()
-            .zip(self.samples.iter().skip(1))
-            .map(|(&(_, a), &(_, b))| {
-                let ratio = b as f64 / a as f64;
-                match returns {
-                    Returns::Log => ratio.ln(),
-                    Returns::Simple => ratio - 1.0,
-                }
-            })
-            .collect();
-        let count = rets.len() as f64;
-        let mean = rets.iter().sum::<f64>() / count;
-        let var = rets.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (count - 1.0);
-        let (first, last) = (self.samples[0].0, self.samples[n - 1].0);
-        Some(Stats {
-            pct: var.sqrt() * 100.0,
-            mids: n,
-            mean_gap_ns: (last - first) / (n as u64 - 1),
-        })
-    }
+/// The volatility of `mids`, once there are at least `min` (and never below three).
+fn volatility(mids: &Series, returns: Returns, min: usize) -> Option<Stats> {
+    let sigma = mids.std_dev_of_returns(returns, min)?;
+    Some(Stats {
+        pct: sigma * 100.0,
+        mids: mids.len(),
+        mean_gap_ns: mids.mean_gap_ns()?,
+    })
 }
 
 /// An order working on the book (or approved earlier in the batch being validated).
@@ -210,42 +149,10 @@ pub struct Volatility {
     returns: Returns,
     mode: Mode,
     /// The mids of each instrument, by id.
-    mids: BTreeMap<u32, Mids>,
+    mids: Windows,
 }
 
 impl Volatility {
-    /// Take a mid of `instrument` at `context.now` if one is due. A new instrument
-    /// beyond [`MAX_INSTRUMENTS`] is taken only when `ordered`, in place of the one
-    /// sampled longest ago.
-    fn sample(&mut self, context: &RiskContext, instrument: u32, ordered: bool) {
-        let now = context.now;
-        let evict = match self.mids.get(&instrument) {
-            Some(mids) if !mids.due(now, self.sample_ns) => return,
-            Some(_) => false,
-            None if self.mids.len() < MAX_INSTRUMENTS => false,
-            None if !ordered => return,
-            None => true,
-        };
-        let Some(mid) = mid_price(context, instrument) else {
-            return;
-        };
-        if evict {
-            // The one sampled longest ago (the lowest id of a tie).
-            let oldest = self
-                .mids
-                .iter()
-                .min_by_key(|(_, m)| m.last_ts())
-                .map(|(&id, _)| id);
-            if let Some(id) = oldest {
-                self.mids.remove(&id);
-            }
-        }
-        self.mids
-            .entry(instrument)
-            .or_default()
-            .push(now, mid, self.window);
-    }
-
     /// The limit of `instrument` (its symbol's, else the general one), fixed-point.
     fn limit(&self, context: &RiskContext, instrument: u32) -> i64 {
         context
@@ -259,10 +166,7 @@ impl Volatility {
 
     /// The start of the refusal's message if `instrument` is above its limit.
     fn too_volatile(&self, context: &RiskContext, instrument: u32) -> Option<String> {
-        let stats = self
-            .mids
-            .get(&instrument)?
-            .stats(self.returns, self.min_samples)?;
+        let stats = volatility(self.mids.get(instrument)?, self.returns, self.min_samples)?;
         let limit = self.limit(context, instrument);
         (stats.pct > fixed::to_f64(limit)).then(|| {
             format!(
@@ -452,7 +356,7 @@ impl RiskValidator for Volatility {
             sample_ns,
             returns,
             mode,
-            mids: BTreeMap::new(),
+            mids: Windows::new(window, sample_ns, MAX_INSTRUMENTS),
         })
     }
 
@@ -463,14 +367,7 @@ impl RiskValidator for Volatility {
         verdicts: &mut Vec<Verdict>,
     ) {
         // Sample first: the instruments of the orders, then every one with a price.
-        for order in orders {
-            if !matches!(order, OrderCommand::Cancel(_)) {
-                self.sample(context, order.instrument(), true);
-            }
-        }
-        for last in &context.last_prices {
-            self.sample(context, last.instrument, false);
-        }
+        self.mids.sample_validation(context, orders);
         let mut working: Vec<Working> = context
             .open_orders
             .iter()
@@ -490,69 +387,24 @@ impl RiskValidator for Volatility {
     /// The mids, so eviction or a swap does not empty the windows.
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
-        w.u8(STATE_VERSION).u32(self.mids.len() as u32);
-        for (&instrument, mids) in &self.mids {
-            w.u32(instrument).u32(mids.samples.len() as u32);
-            for &(ts, mid) in &mids.samples {
-                w.u64(ts).i64(mid);
-            }
-        }
+        w.u8(STATE_VERSION);
+        self.mids.write(&mut w);
         w.finish()
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
         r.format(STATE_VERSION)?;
-        let mut all = BTreeMap::new();
-        for _ in 0..r.u32()? {
-            let instrument = r.u32()?;
-            let mut mids = Mids::default();
-            for _ in 0..r.u32()? {
-                let (ts, mid) = (r.u64()?, r.i64()?);
-                if mid <= 0 {
-                    return Err(format!(
-                        "state: mid {} of instrument {instrument} is not positive",
-                        fixed::format_exact(i128::from(mid), 0)
-                    ));
-                }
-                // A config with a smaller window keeps the newest mids.
-                mids.push(ts, mid, self.window);
-            }
-            all.insert(instrument, mids);
-        }
+        // A config with a smaller window keeps the newest mids, and of too many
+        // instruments the most recently sampled.
+        let mids = self.mids.read(&mut r)?;
         r.finish()?;
-        // Keep the most recently sampled instruments if there were too many.
-        while all.len() > MAX_INSTRUMENTS {
-            let oldest = all
-                .iter()
-                .min_by_key(|(_, m)| m.last_ts())
-                .map(|(&id, _)| id);
-            all.remove(&oldest.expect("not empty"));
-        }
-        self.mids = all;
+        self.mids = mids;
         Ok(())
     }
 }
 
 tradsys_sdk::export_risk_validator!(Volatility);
-
-/// The mid of `instrument`: the middle of the host book's touch, else the last price;
-/// `None` when neither is a positive price.
-fn mid_price(context: &RiskContext, instrument: u32) -> Option<i64> {
-    let book = host::depth(instrument, 1);
-    if let (Some(bid), Some(ask)) = (book.bids.first(), book.asks.first())
-        && bid.price > 0
-        && ask.price > 0
-    {
-        return Some(((i128::from(bid.price) + i128::from(ask.price)) / 2) as i64);
-    }
-    context
-        .last_prices
-        .iter()
-        .find(|p| p.instrument == instrument)
-        .map(|p| p.price)
-        .filter(|&p| p > 0)
-}
 
 fn other(message: String) -> Rejection {
     Rejection {
@@ -606,6 +458,7 @@ fn show_pct(pct: f64) -> String {
 mod tests {
     use super::*;
     use tradsys_sdk::LastPrice;
+    use tradsys_sdk::host;
     use tradsys_sdk::testing::{
         self, RiskContextBuilder, px, reasons, rejection_message, units, validate,
     };
@@ -751,7 +604,7 @@ mod tests {
         let mut v = validator(&[("window", "3"), ("min_samples", "3"), ("returns", "simple")]);
         // Simple returns +10% and -10%: mean 0, sample deviation √0.02 = 14.1%.
         feed(&mut v, &["100", "110", "99"], 0, 100);
-        let stats = v.mids[&0].stats(Returns::Simple, 3).unwrap();
+        let stats = volatility(&v.mids[&0], Returns::Simple, 3).unwrap();
         assert!(
             (stats.pct - 100.0 * 0.02f64.sqrt()).abs() < 1e-9,
             "{stats:?}"
@@ -760,15 +613,15 @@ mod tests {
         // Log returns ln 2 and -ln 2: ln 2 · √2 = 98.03%.
         let mut v = validator(&[("window", "3"), ("min_samples", "3")]);
         feed(&mut v, &["100", "200", "100"], 0, 100);
-        let stats = v.mids[&0].stats(Returns::Log, 3).unwrap();
+        let stats = volatility(&v.mids[&0], Returns::Log, 3).unwrap();
         assert!((stats.pct - 100.0 * 2f64.ln() * 2f64.sqrt()).abs() < 1e-9);
         // A steady trend has no deviation: +10% twice is 0%. The window keeps the
         // newest three mids, taken 100 ms apart.
         feed(&mut v, &["110", "121"], 300, 100);
-        assert_eq!(v.mids[&0].samples.len(), 3);
-        let stats = v.mids[&0].stats(Returns::Simple, 3).unwrap();
+        assert_eq!(v.mids[&0].samples().len(), 3);
+        let stats = volatility(&v.mids[&0], Returns::Simple, 3).unwrap();
         assert!(stats.pct.abs() < 1e-9, "{stats:?}");
-        assert_eq!(v.mids[&0].samples[0], (at_ms(200), px("100")));
+        assert_eq!(v.mids[&0].samples()[0], (at_ms(200), px("100")));
     }
 
     #[test]
@@ -776,7 +629,7 @@ mod tests {
         // SWINGS: ten returns of ln 1.01 and nine of -ln 1.01; their deviation is 1.02%.
         let mut v = validator(&[("max_volatility_pct", "1.03")]);
         let ms = feed(&mut v, &SWINGS, 0, 100);
-        let pct = v.mids[&0].stats(Returns::Log, 20).unwrap().pct;
+        let pct = volatility(&v.mids[&0], Returns::Log, 20).unwrap().pct;
         assert!(pct > 1.0 && pct < 1.03, "{pct}");
         assert_eq!(
             reasons(&validate(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
@@ -806,7 +659,7 @@ mod tests {
     fn a_calm_market_passes_the_default() {
         let mut v = validator(&[]);
         let ms = feed(&mut v, &CALM, 0, 100);
-        let pct = v.mids[&0].stats(Returns::Log, 20).unwrap().pct;
+        let pct = volatility(&v.mids[&0], Returns::Log, 20).unwrap().pct;
         assert!(pct > 0.009 && pct < 0.011, "{pct}");
         let ctx = context(ms, &[], &[]);
         assert_eq!(
@@ -861,8 +714,8 @@ mod tests {
             rejection_message(&verdicts[0])
         );
         // Returns +1% and -0.990%: their deviation is a little above the log returns'.
-        let simple = v.mids[&0].stats(Returns::Simple, 20).unwrap().pct;
-        let log = v.mids[&0].stats(Returns::Log, 20).unwrap().pct;
+        let simple = volatility(&v.mids[&0], Returns::Simple, 20).unwrap().pct;
+        let log = volatility(&v.mids[&0], Returns::Log, 20).unwrap().pct;
         assert!(simple > log && simple - log < 0.001, "{simple} {log}");
     }
 
@@ -870,7 +723,7 @@ mod tests {
     fn before_min_samples_everything_passes() {
         let mut v = validator(&[("max_volatility_pct", "0.1"), ("min_samples", "20")]);
         let ms = feed(&mut v, &SWINGS[..19], 0, 100);
-        assert_eq!(v.mids[&0].samples.len(), 19);
+        assert_eq!(v.mids[&0].samples().len(), 19);
         // 19 mids: no volatility yet.
         assert_eq!(
             reasons(&validate(&mut v, &context(ms, &[], &[]), &[buy(1, 100)])),
@@ -880,7 +733,7 @@ mod tests {
         // the limit applies.
         let ctx = context(ms + 100, &[], &[]);
         assert_eq!(reasons(&validate(&mut v, &ctx, &[buy(2, 100)])), [NO]);
-        assert_eq!(v.mids[&0].samples.len(), 20);
+        assert_eq!(v.mids[&0].samples().len(), 20);
     }
 
     #[test]
@@ -891,24 +744,24 @@ mod tests {
         book(0, "100.99", "101.01");
         // Too early, then due.
         validate(&mut v, &context(99, &[], &[]), &[]);
-        assert_eq!(v.mids[&0].samples.len(), 1);
+        assert_eq!(v.mids[&0].samples().len(), 1);
         validate(&mut v, &context(100, &[], &[]), &[]);
-        let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
+        let taken: Vec<_> = v.mids[&0].samples().iter().copied().collect();
         assert_eq!(taken, [(at_ms(0), px("100")), (at_ms(100), px("101"))]);
         // The clock stepping back restarts the window.
         validate(&mut v, &context(50, &[], &[]), &[]);
-        let taken: Vec<_> = v.mids[&0].samples.iter().copied().collect();
+        let taken: Vec<_> = v.mids[&0].samples().iter().copied().collect();
         assert_eq!(taken, [(at_ms(50), px("101"))]);
         validate(&mut v, &context(149, &[], &[]), &[]);
         validate(&mut v, &context(150, &[], &[]), &[]);
-        assert_eq!(v.mids[&0].samples.len(), 2);
+        assert_eq!(v.mids[&0].samples().len(), 2);
         // Every instrument with a last price is sampled on each call; without a book
         // the last price is the mid.
         assert_eq!(
-            v.mids[&1].samples.iter().copied().collect::<Vec<_>>(),
+            v.mids[&1].samples().iter().copied().collect::<Vec<_>>(),
             [(at_ms(50), px("250")), (at_ms(150), px("250"))]
         );
-        assert_eq!(v.mids[&2].samples.len(), 2);
+        assert_eq!(v.mids[&2].samples().len(), 2);
     }
 
     #[test]
@@ -922,8 +775,8 @@ mod tests {
         // SYN-A has no book and a zero last price: no mid at all.
         ctx.last_prices[0].price = 0;
         validate(&mut v, &ctx, &[]);
-        assert_eq!(v.mids[&2].samples[0].1, px("40.015"));
-        assert_eq!(v.mids[&1].samples[0].1, px("250"));
+        assert_eq!(v.mids[&2].samples()[0].1, px("40.015"));
+        assert_eq!(v.mids[&1].samples()[0].1, px("250"));
         assert!(!v.mids.contains_key(&0));
         // An ordered instrument without any price is not sampled either.
         let unknown = submit(1, 7, Side::Buy, 1);
@@ -1076,8 +929,8 @@ mod tests {
     fn the_window_and_the_instruments_stay_bounded() {
         let mut v = validator(&[("window", "5"), ("min_samples", "3")]);
         feed(&mut v, &SWINGS, 0, 100);
-        assert_eq!(v.mids[&0].samples.len(), 5);
-        assert_eq!(v.mids[&0].samples[0].0, at_ms(1500));
+        assert_eq!(v.mids[&0].samples().len(), 5);
+        assert_eq!(v.mids[&0].samples()[0].0, at_ms(1500));
         // Many instruments: only 256 are kept; an ordered new one replaces the one
         // sampled longest ago.
         let mut v = validator(&[]);
@@ -1102,7 +955,7 @@ mod tests {
         assert_eq!(v.mids.len(), MAX_INSTRUMENTS);
         assert!(v.mids.contains_key(&299) && v.mids.contains_key(&0));
         assert!(!v.mids.contains_key(&1));
-        assert_eq!(v.mids[&0].samples.len(), 2);
+        assert_eq!(v.mids[&0].samples().len(), 2);
     }
 
     #[test]
@@ -1119,8 +972,8 @@ mod tests {
         // A smaller window keeps the newest mids.
         let mut small = validator(&[("window", "4"), ("min_samples", "3")]);
         small.load_state(&state).unwrap();
-        assert_eq!(small.mids[&0].samples.len(), 4);
-        assert_eq!(small.mids[&0].samples[3], v.mids[&0].samples[19]);
+        assert_eq!(small.mids[&0].samples().len(), 4);
+        assert_eq!(small.mids[&0].samples()[3], v.mids[&0].samples()[19]);
         // Bad state is refused and leaves the validator as it was.
         assert!(fresh.load_state(&[9]).is_err());
         assert!(fresh.load_state(&state[..state.len() - 1]).is_err());
