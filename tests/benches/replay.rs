@@ -44,6 +44,7 @@ fn seconds(reps: usize, mut f: impl FnMut()) -> f64 {
 fn config(data: &Path) -> HostConfig {
     let sized = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/es-replay.toml");
     let mut config = HostConfig::load(&sized).expect("host/es-replay.toml");
+    the_examples(&mut config);
     config.run.connector = "dbn-replay".into();
     config.run.events = 0;
     let settings = config.plugins.entry("dbn-replay".into()).or_default();
@@ -52,6 +53,19 @@ fn config(data: &Path) -> HostConfig {
         .config
         .insert("file".into(), ConfigValue::Text(ES.into()));
     config
+}
+
+/// The figures are of the first examples: three strategies and four
+/// validators (the plugin directory holds more; each adds its calls).
+fn the_examples(config: &mut HostConfig) {
+    let names = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
+    config.run.strategies = names(&["ma-crossover", "momentum", "mean-reversion"]);
+    config.run.validators = names(&[
+        "max-notional",
+        "price-collar",
+        "position-limit",
+        "order-throttle",
+    ]);
 }
 
 fn registry(config: &HostConfig) -> Registry {
@@ -130,6 +144,7 @@ fn main() {
     );
 
     let mut synthetic = HostConfig::default();
+    the_examples(&mut synthetic);
     synthetic.run.events = 200_000;
     let registry = self::registry(&synthetic);
     let sessions: Vec<f64> = (0..5)
