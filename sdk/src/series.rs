@@ -45,6 +45,55 @@ use crate::{OrderCommand, RiskContext, fixed, host};
 /// Fewest samples that give a standard deviation of returns (two returns).
 pub const MIN_SAMPLES: usize = 3;
 
+/// The sampling settings a validator reads from its config: `window`
+/// (samples kept, default 20, from [`MIN_SAMPLES`] to `max_window`),
+/// `min_samples` (before any figure, default 10 or the window, from
+/// [`MIN_SAMPLES`] to `window`) and `sample_ms` (market time between two
+/// samples of one instrument, default 100, at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sampling {
+    /// Samples kept per instrument.
+    pub window: usize,
+    /// Samples needed before a figure is given.
+    pub min_samples: usize,
+    /// Nanoseconds of market time between two samples.
+    pub sample_ns: u64,
+}
+
+impl Sampling {
+    /// Read the three keys from `config`; an error names the key.
+    pub fn from_config(config: &crate::Config, max_window: usize) -> Result<Self, String> {
+        const NANOS_PER_MS: u64 = 1_000_000;
+        let window: usize = config.parse_or("window", 20)?;
+        if !(MIN_SAMPLES..=max_window).contains(&window) {
+            return Err(format!(
+                "config `window`: must be {MIN_SAMPLES} to {max_window}, not {window}"
+            ));
+        }
+        let min_samples: usize = config.parse_or("min_samples", 10.min(window))?;
+        if !(MIN_SAMPLES..=window).contains(&min_samples) {
+            return Err(format!(
+                "config `min_samples`: must be {MIN_SAMPLES} to `window` ({window}), not {min_samples}"
+            ));
+        }
+        let sample_ms: u64 = config.parse_or("sample_ms", 100)?;
+        let sample_ns = sample_ms
+            .checked_mul(NANOS_PER_MS)
+            .filter(|&ns| ns > 0)
+            .ok_or_else(|| {
+                format!(
+                    "config `sample_ms`: must be 1 to {}",
+                    u64::MAX / NANOS_PER_MS
+                )
+            })?;
+        Ok(Self {
+            window,
+            min_samples,
+            sample_ns,
+        })
+    }
+}
+
 /// Which returns between consecutive prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Returns {

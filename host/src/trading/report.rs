@@ -350,6 +350,7 @@ impl Report {
         plugins.extend(slots.strategies.iter().map(plugin_report));
         plugins.extend(slots.validators.iter().map(plugin_report));
         let elapsed = session.elapsed.as_secs_f64();
+        let (swaps_dropped, shadows_dropped) = control.dropped_from_logs();
         Self {
             seed: session.settings().seed,
             events: counts.events,
@@ -381,9 +382,9 @@ impl Report {
             rejected_files: session.rejected_files.clone(),
             unused_plugins: session.unused.clone(),
             swaps: control.swap_log(),
-            swaps_dropped: control.dropped_from_logs().0,
+            swaps_dropped,
             shadows: control.shadow_log(),
-            shadows_dropped: control.dropped_from_logs().1,
+            shadows_dropped,
             trust: TrustReport {
                 mode: policy.mode(),
                 keys: policy

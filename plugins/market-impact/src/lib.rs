@@ -97,7 +97,7 @@
 
 use std::collections::BTreeMap;
 
-use tradsys_sdk::series::{Returns, Windows};
+use tradsys_sdk::series::{Returns, Sampling, Windows};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Side, Verdict,
@@ -106,12 +106,8 @@ use tradsys_sdk::{
 
 /// Format version written first by `save_state`.
 const STATE_VERSION: u8 = 1;
-/// Nanoseconds per millisecond.
-const NANOS_PER_MS: u64 = 1_000_000;
 /// Largest `window`.
 const MAX_WINDOW: usize = 1000;
-/// Fewest mids that give a standard deviation (two returns).
-const MIN_MIDS: usize = tradsys_sdk::series::MIN_SAMPLES;
 /// Most instruments whose mids are kept.
 const MAX_INSTRUMENTS: usize = 256;
 /// Most levels `host::depth` returns per side.
@@ -334,28 +330,11 @@ impl RiskValidator for MarketImpact {
         if k <= 0 {
             return Err("config `k`: must be positive".to_string());
         }
-        let window: usize = config.parse_or("window", 20)?;
-        if !(MIN_MIDS..=MAX_WINDOW).contains(&window) {
-            return Err(format!(
-                "config `window`: must be {MIN_MIDS} to {MAX_WINDOW}, not {window}"
-            ));
-        }
-        let min_samples: usize = config.parse_or("min_samples", 10.min(window))?;
-        if !(MIN_MIDS..=window).contains(&min_samples) {
-            return Err(format!(
-                "config `min_samples`: must be {MIN_MIDS} to `window` ({window}), not {min_samples}"
-            ));
-        }
-        let sample_ms: u64 = config.parse_or("sample_ms", 100)?;
-        let sample_ns = sample_ms
-            .checked_mul(NANOS_PER_MS)
-            .filter(|&ns| ns > 0)
-            .ok_or_else(|| {
-                format!(
-                    "config `sample_ms`: must be 1 to {}",
-                    u64::MAX / NANOS_PER_MS
-                )
-            })?;
+        let Sampling {
+            window,
+            min_samples,
+            sample_ns,
+        } = Sampling::from_config(config, MAX_WINDOW)?;
         let depth_levels: u32 = config.parse_or("depth_levels", 5)?;
         if !(1..=MAX_LEVELS).contains(&depth_levels) {
             return Err(format!(
@@ -536,6 +515,8 @@ fn show(value: f64, digits: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NANOS_PER_MS: u64 = 1_000_000;
     use tradsys_sdk::LastPrice;
     use tradsys_sdk::series::Series;
     use tradsys_sdk::testing::{

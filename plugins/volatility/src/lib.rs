@@ -75,7 +75,7 @@
 
 use std::collections::BTreeMap;
 
-use tradsys_sdk::series::{Returns, Series, Windows};
+use tradsys_sdk::series::{Returns, Sampling, Series, Windows};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Side, Verdict, fixed,
@@ -87,8 +87,6 @@ const STATE_VERSION: u8 = 1;
 const NANOS_PER_MS: u64 = 1_000_000;
 /// Largest `window`.
 const MAX_WINDOW: usize = 1000;
-/// Fewest mids that give a standard deviation (two returns).
-const MIN_MIDS: usize = tradsys_sdk::series::MIN_SAMPLES;
 /// Default for `max_volatility_pct`: 0.065%.
 const DEFAULT_MAX_PCT: i64 = 65_000_000;
 /// Most instruments whose mids are kept.
@@ -308,28 +306,11 @@ impl RiskValidator for Volatility {
             }
             limits.insert(symbol.to_string(), limit);
         }
-        let window: usize = config.parse_or("window", 20)?;
-        if !(MIN_MIDS..=MAX_WINDOW).contains(&window) {
-            return Err(format!(
-                "config `window`: must be {MIN_MIDS} to {MAX_WINDOW}, not {window}"
-            ));
-        }
-        let min_samples: usize = config.parse_or("min_samples", 10.min(window))?;
-        if !(MIN_MIDS..=window).contains(&min_samples) {
-            return Err(format!(
-                "config `min_samples`: must be {MIN_MIDS} to `window` ({window}), not {min_samples}"
-            ));
-        }
-        let sample_ms: u64 = config.parse_or("sample_ms", 100)?;
-        let sample_ns = sample_ms
-            .checked_mul(NANOS_PER_MS)
-            .filter(|&ns| ns > 0)
-            .ok_or_else(|| {
-                format!(
-                    "config `sample_ms`: must be 1 to {}",
-                    u64::MAX / NANOS_PER_MS
-                )
-            })?;
+        let Sampling {
+            window,
+            min_samples,
+            sample_ns,
+        } = Sampling::from_config(config, MAX_WINDOW)?;
         let returns = match config.get("returns").map(str::trim) {
             None | Some("log") => Returns::Log,
             Some("simple") => Returns::Simple,
