@@ -157,6 +157,9 @@ pub struct RunSettings {
     pub strategies: Option<Vec<String>>,
     /// Validators that check orders, by name (default: every installed validator).
     pub validators: Option<Vec<String>>,
+    /// Processors that derive bars and signals, by name (default: every
+    /// installed processor); they run in dependency order whatever the order here.
+    pub processors: Option<Vec<String>>,
     /// Watch the plugin directory and swap in newer versions while running.
     pub watch: bool,
 }
@@ -222,6 +225,7 @@ impl Default for RunSettings {
             loading: Loading::Lazy,
             strategies: None,
             validators: None,
+            processors: None,
             watch: false,
         }
     }
@@ -251,6 +255,8 @@ pub struct KindLimits {
     pub matcher: Option<LimitSettings>,
     /// `[limits.connector]`.
     pub connector: Option<LimitSettings>,
+    /// `[limits.processor]`.
+    pub processor: Option<LimitSettings>,
 }
 
 /// A `[plugins.NAME]` table.
@@ -276,6 +282,22 @@ pub struct PluginSettings {
     pub priority: Option<i32>,
     /// Compile it in the background at start-up instead of on first use.
     pub preload: bool,
+    /// A processor's fault policy (processors only; default `open`).
+    pub on_fault: Option<OnFault>,
+}
+
+/// What a processor's fault (a trap, a limit, output the host refuses)
+/// does to the batch it was processing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnFault {
+    /// Its output for the batch is dropped; the strategies get the batch
+    /// without it (and what the other processors derived).
+    #[default]
+    Open,
+    /// The strategies do not get the batch at all: no strategy acts on a
+    /// market whose signals are missing. The books and the venue still see it.
+    Closed,
 }
 
 impl Default for PluginSettings {
@@ -290,6 +312,7 @@ impl Default for PluginSettings {
             random: false,
             priority: None,
             preload: false,
+            on_fault: None,
         }
     }
 }

@@ -61,6 +61,7 @@ impl Limits {
     /// | risk-validator | 50 M | 50 ms | 32 MiB | (one verdict per order) |
     /// | matcher | 200 M | 100 ms | 256 MiB | 1,000,000 |
     /// | connector | 200 M | 500 ms | 256 MiB | 100,000 |
+    /// | processor | 100 M | 100 ms | 64 MiB | 100,000 |
     pub fn default_for(kind: PluginKind) -> Self {
         const MIB: u64 = 1 << 20;
         let (fuel_per_call, deadline_ms, memory_bytes, max_output) = match kind {
@@ -68,6 +69,7 @@ impl Limits {
             PluginKind::RiskValidator => (50_000_000, 50, 32 * MIB, 1_000_000),
             PluginKind::Matcher => (200_000_000, 100, 256 * MIB, 1_000_000),
             PluginKind::Connector => (200_000_000, 500, 256 * MIB, 100_000),
+            PluginKind::Processor => (100_000_000, 100, 64 * MIB, 100_000),
         };
         Self {
             fuel_per_call,

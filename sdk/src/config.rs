@@ -51,6 +51,13 @@ impl Config {
         }
     }
 
+    /// The raw value of `key` for the instrument `symbol`: the entry
+    /// `key.SYMBOL` when set (for example `ema.ESH4`), else `key`.
+    pub fn for_instrument(&self, key: &str, symbol: &str) -> Option<&str> {
+        self.get(&format!("{key}.{symbol}"))
+            .or_else(|| self.get(key))
+    }
+
     /// Every entry, in the order given.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -71,5 +78,13 @@ mod tests {
             config.parse_or("bad", 0u32),
             Err("config `bad`: cannot parse `x`".to_string())
         );
+    }
+
+    #[test]
+    fn an_instrument_entry_overrides_the_general_one() {
+        let config = Config::new([("ema", "10"), ("ema.ESH4", "20")]);
+        assert_eq!(config.for_instrument("ema", "ESH4"), Some("20"));
+        assert_eq!(config.for_instrument("ema", "NQH4"), Some("10"));
+        assert_eq!(config.for_instrument("vwap", "ESH4"), None);
     }
 }

@@ -194,6 +194,44 @@ macro_rules! export_connector {
     };
 }
 
+/// Export a [`Processor`](crate::Processor) implementation as this component's processor.
+#[macro_export]
+macro_rules! export_processor {
+    ($plugin:ty) => {
+        // Exports exist only in the component; a native build (the plugin's
+        // own unit tests) links without them.
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            ::std::thread_local! {
+                static PLUGIN: $crate::__export::RefCell<::core::option::Option<$plugin>> =
+                    const { $crate::__export::RefCell::new(::core::option::Option::None) };
+            }
+            struct Adapter;
+            impl $crate::__bindings::processor::exports::tradsys::plugins::processor_api::Guest for Adapter {
+                fn init(config: $crate::__export::ConfigEntries) -> ::core::result::Result<(), ::std::string::String> {
+                    let plugin = <$plugin as $crate::Processor>::new(&$crate::Config::new(config))?;
+                    PLUGIN.with(|cell| *cell.borrow_mut() = ::core::option::Option::Some(plugin));
+                    ::core::result::Result::Ok(())
+                }
+                fn process(events: ::std::vec::Vec<$crate::MarketEvent>) -> ::std::vec::Vec<$crate::MarketEvent> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| {
+                        let mut derived = ::std::vec::Vec::new();
+                        $crate::Processor::process(plugin, &events, &mut derived);
+                        derived
+                    })
+                }
+                fn save_state() -> ::std::vec::Vec<u8> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::Processor::save_state(plugin))
+                }
+                fn load_state(state: ::std::vec::Vec<u8>) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::Processor::load_state(plugin, &state))
+                }
+            }
+            $crate::__bindings::processor::__export_processor!(Adapter with_types_in $crate::__bindings::processor);
+        };
+    };
+}
+
 /// The `init` argument as wit-bindgen gives it.
 #[doc(hidden)]
 pub type ConfigEntries = Vec<(String, String)>;

@@ -1,7 +1,8 @@
 //! Write tradsys plugins in Rust.
 //!
 //! A plugin is a WebAssembly component that implements one kind: a
-//! [`Strategy`], a [`RiskValidator`], a [`Matcher`] or a [`Connector`]. Implement
+//! [`Strategy`], a [`RiskValidator`], a [`Matcher`], a [`Connector`] or a
+//! [`Processor`] (bars and [`signals`] for the strategies). Implement
 //! the trait, call the kind's export macro once, and build the crate with
 //! `cargo xtask build-plugins` (or `tradsys plugin build`). This crate is all a
 //! plugin author imports.
@@ -64,6 +65,7 @@ pub mod fixed;
 pub mod host;
 mod plugin;
 pub mod series;
+pub mod signals;
 pub mod state;
 #[cfg(not(target_family = "wasm"))]
 pub mod testing;
@@ -77,11 +79,11 @@ pub use bindings::strategy::tradsys::plugins::types::{
     Account, Bar, BookAction, BookDelta, BookDepth, BookFlags, CancelOrder, DepthLevel,
     DepthSnapshot, Fill, InstrumentDefinition, LastPrice, MarketEvent, ModifyOrder, NewOrder,
     OpenOrder, OrderAccepted, OrderCanceled, OrderCommand, OrderEvent, OrderModified,
-    OrderRejected, OrderType, Position, Quote, RejectReason, Rejection, RiskContext, Side,
+    OrderRejected, OrderType, Position, Quote, RejectReason, Rejection, RiskContext, Side, Signal,
     StatusChange, TimeInForce, Trade, TradingStatus, Verdict,
 };
 pub use config::Config;
-pub use plugin::{Connector, Matcher, RiskValidator, Strategy};
+pub use plugin::{Connector, Matcher, Processor, RiskValidator, Strategy};
 /// Order books by order, by price or the touch (the host keeps the same
 /// books for the `depth` import; a plugin may keep its own).
 pub use tradsys_book as book;
@@ -104,6 +106,7 @@ impl MarketEvent {
             Self::BookDelta(d) => Some(d.ts),
             Self::Depth(d) => Some(d.ts),
             Self::Status(s) => Some(s.ts),
+            Self::Signal(s) => Some(s.ts),
         }
     }
 
@@ -117,6 +120,7 @@ impl MarketEvent {
             Self::BookDelta(d) => d.instrument,
             Self::Depth(d) => d.instrument,
             Self::Status(s) => s.instrument,
+            Self::Signal(s) => s.instrument,
         }
     }
 }

@@ -115,3 +115,28 @@ pub trait Connector: Sized + 'static {
     /// Restore state from `save_state`, after `new` with the same config.
     fn load_state(&mut self, state: &[u8]) -> Result<(), String>;
 }
+
+/// A market-data processor: derives bars and signals from each market batch
+/// before the strategies get it (see [`crate::signals`] for signal names).
+pub trait Processor: Sized + 'static {
+    /// Build the processor from its configuration; an error fails its `init`.
+    fn new(config: &Config) -> Result<Self, String>;
+
+    /// A batch (the feed's events, then what the processors before this one
+    /// derived, oldest first): push the bars and signals it derives to
+    /// `derived`, stamped no later than the batch's last event, about
+    /// instruments the batch's definitions named. Anything else is a
+    /// contract fault and the host drops the whole output.
+    fn process(&mut self, events: &[MarketEvent], derived: &mut Vec<MarketEvent>);
+
+    /// Serialise state (running indicators, open bars) so it survives
+    /// eviction and a hot swap. The default keeps no state.
+    fn save_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Restore state from `save_state`. The default accepts only empty state.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        accept_no_state("processor", state)
+    }
+}

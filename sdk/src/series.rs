@@ -14,6 +14,8 @@
 //! - [`mid_price`]: the price sampled, the middle of the host book's touch or
 //!   else the last price.
 //! - [`Returns`], [`mean`] and [`std_dev`]: the statistics of a series.
+//! - [`Ema`]: an exponential moving average over about `span` updates, for
+//!   strategies and processors that see every event.
 //!
 //! ```
 //! use tradsys_sdk::series::{Returns, Series};
@@ -145,6 +147,45 @@ pub fn mid_price(context: &RiskContext, instrument: u32) -> Option<i64> {
         .find(|p| p.instrument == instrument)
         .map(|p| p.price)
         .filter(|&p| p > 0)
+}
+
+/// An exponential moving average over about `span` updates: each update
+/// moves it by `2 / (span + 1)` of the way to the new value (`span = 1`
+/// follows the input), starting at the first value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ema {
+    alpha: f64,
+    value: Option<f64>,
+}
+
+impl Ema {
+    /// No value yet, over `span` updates (at least 1).
+    pub fn new(span: u32) -> Self {
+        Self {
+            alpha: 2.0 / (f64::from(span.max(1)) + 1.0),
+            value: None,
+        }
+    }
+
+    /// Take in `x`; the new average.
+    pub fn update(&mut self, x: f64) -> f64 {
+        let value = match self.value {
+            None => x,
+            Some(v) => v + self.alpha * (x - v),
+        };
+        self.value = Some(value);
+        value
+    }
+
+    /// The average so far.
+    pub fn value(&self) -> Option<f64> {
+        self.value
+    }
+
+    /// Restore a saved average (`value` as [`value`](Self::value) gave it).
+    pub fn set(&mut self, value: Option<f64>) {
+        self.value = value;
+    }
 }
 
 /// The last samples of one instrument, oldest first, each `(ts, price)` with the
@@ -378,6 +419,18 @@ mod tests {
             .last_price(0, px("100"))
             .last_price(1, px("250"))
             .build()
+    }
+
+    #[test]
+    fn an_ema_starts_at_its_first_value_and_moves_by_its_weight() {
+        let mut ema = Ema::new(3); // weight 1/2
+        assert_eq!(ema.value(), None);
+        assert_eq!(ema.update(10.0), 10.0);
+        assert_eq!(ema.update(20.0), 15.0);
+        assert_eq!(ema.update(15.0), 15.0);
+        let mut follows = Ema::new(1);
+        follows.update(1.0);
+        assert_eq!(follows.update(7.0), 7.0);
     }
 
     fn series(prices: &[i64]) -> Series {

@@ -7,7 +7,7 @@
 use crate::{
     Bar, BookAction, BookDelta, BookFlags, DepthLevel, DepthSnapshot, Fill, InstrumentDefinition,
     MarketEvent, OrderAccepted, OrderCanceled, OrderEvent, OrderModified, OrderRejected, Quote,
-    RejectReason, Rejection, Side, StatusChange, Trade, TradingStatus,
+    RejectReason, Rejection, Side, Signal, StatusChange, Trade, TradingStatus,
 };
 
 /// Appends little-endian values to a buffer.
@@ -129,6 +129,12 @@ impl StateWriter {
                 self
             }
             MarketEvent::Status(s) => self.u8(7).u32(s.instrument).u64(s.ts).u8(s.status as u8),
+            MarketEvent::Signal(s) => self
+                .u8(8)
+                .u32(s.instrument)
+                .u64(s.ts)
+                .u32(s.name)
+                .f64(s.value),
         }
     }
 
@@ -356,6 +362,12 @@ impl<'a> StateReader<'a> {
                 ts: self.u64()?,
                 status: trading_status(self.u8()?)?,
             }),
+            8 => MarketEvent::Signal(Signal {
+                instrument: self.u32()?,
+                ts: self.u64()?,
+                name: self.u32()?,
+                value: self.f64()?,
+            }),
             tag => return Err(format!("state: unknown market event tag {tag}")),
         })
     }
@@ -580,6 +592,12 @@ mod tests {
                 instrument: 2,
                 ts: 15,
                 status: TradingStatus::Halted,
+            }),
+            MarketEvent::Signal(Signal {
+                instrument: 2,
+                ts: 16,
+                name: 3,
+                value: -0.25,
             }),
         ];
         let orders = vec![

@@ -55,7 +55,7 @@ impl fmt::Display for PluginName {
     }
 }
 
-/// The four plugin kinds, one per `tradsys:plugins` world.
+/// The five plugin kinds, one per `tradsys:plugins` world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
@@ -67,6 +67,9 @@ pub enum Kind {
     Matcher,
     /// A market-data / venue connector.
     Connector,
+    /// A market-data processor: bars and signals derived for the strategies
+    /// (`tradsys:plugins` 1.2.0 and later).
+    Processor,
 }
 
 impl Kind {
@@ -77,6 +80,7 @@ impl Kind {
             Self::RiskValidator => "risk-validator",
             Self::Matcher => "matcher",
             Self::Connector => "connector",
+            Self::Processor => "processor",
         }
     }
 }

@@ -409,11 +409,11 @@ fn key_and_plugin_commands_work_together() {
     ]);
     for expected in [
         "plugin    max-notional 1.0.0 (risk-validator)",
-        "api       tradsys:plugins ^1.1",
+        "api       tradsys:plugins ^1.2",
         &format!("signature key {id}: valid"),
         "signature key ",
-        "exports   tradsys:plugins/risk-validator-api@1.1.0",
-        "imports   tradsys:plugins/types@1.1.0",
+        "exports   tradsys:plugins/risk-validator-api@1.2.0",
+        "imports   tradsys:plugins/types@1.2.0",
         "digest    sha256:",
     ] {
         assert!(

@@ -1,14 +1,19 @@
-//! 1.0.0 ⇄ 1.1.0: the records of the two versions convert at the boundary of
-//! a 1.0.0 plugin, so the rest of the host speaks only [`super::current`].
+//! Older versions ⇄ the host's (1.2.0): the records of a plugin built
+//! against 1.0.0 or 1.1.0 convert at its boundary, so the rest of the host
+//! speaks only [`super::current`].
 //!
-//! Everything of 1.0.0 exists in 1.1.0 unchanged in shape. What 1.1.0 adds
-//! is dropped on the way to a 1.0.0 plugin: a `fill` book delta (it changes
-//! no book) and a status change are not delivered, and a depth snapshot
-//! arrives as the quote of its best levels (when both sides have one).
-//! Book-delta flags are not delivered.
+//! 1.1.0 differs from 1.2.0 only in its market event: a 1.1.0 plugin never
+//! sees a `signal` (1.2.0's processors derive them).
+//!
+//! Everything of 1.0.0 exists in 1.2.0 unchanged in shape. What 1.1.0 and
+//! 1.2.0 added is dropped on the way to a 1.0.0 plugin: a `fill` book delta
+//! (it changes no book), a status change and a signal are not delivered,
+//! and a depth snapshot arrives as the quote of its best levels (when both
+//! sides have one). Book-delta flags are not delivered.
 
 use super::current::strategy::tradsys::plugins::types as new;
 use super::v1_0::strategy::tradsys::plugins::types as old;
+use super::v1_1::types as v1_1;
 
 /// `From` both ways between records of the same fields.
 macro_rules! same_record {
@@ -231,7 +236,7 @@ fn market_event_to_v1_0(event: &new::MarketEvent) -> Option<old::MarketEvent> {
                 ask_size: ask.quantity,
             })
         }
-        new::MarketEvent::Status(_) => return None,
+        new::MarketEvent::Status(_) | new::MarketEvent::Signal(_) => return None,
     })
 }
 
@@ -261,6 +266,42 @@ pub fn market_events_from_v1_0(events: &[old::MarketEvent]) -> Vec<new::MarketEv
                 order_id: d.order_id,
                 flags: new::BookFlags::LAST,
             }),
+        })
+        .collect()
+}
+
+/// Market events as a 1.1.0 plugin sees them: all but signals.
+pub fn market_events_to_v1_1(events: &[new::MarketEvent]) -> Vec<v1_1::MarketEvent> {
+    events
+        .iter()
+        .filter_map(|event| {
+            Some(match event {
+                new::MarketEvent::Instrument(d) => v1_1::MarketEvent::Instrument(d.clone()),
+                new::MarketEvent::Quote(q) => v1_1::MarketEvent::Quote(q.clone()),
+                new::MarketEvent::Trade(t) => v1_1::MarketEvent::Trade(t.clone()),
+                new::MarketEvent::Bar(b) => v1_1::MarketEvent::Bar(b.clone()),
+                new::MarketEvent::BookDelta(d) => v1_1::MarketEvent::BookDelta(d.clone()),
+                new::MarketEvent::Depth(d) => v1_1::MarketEvent::Depth(d.clone()),
+                new::MarketEvent::Status(s) => v1_1::MarketEvent::Status(s.clone()),
+                new::MarketEvent::Signal(_) => return None,
+            })
+        })
+        .collect()
+}
+
+/// Market events of a 1.1.0 connector in the host's version (each exists
+/// unchanged in 1.2.0).
+pub fn market_events_from_v1_1(events: Vec<v1_1::MarketEvent>) -> Vec<new::MarketEvent> {
+    events
+        .into_iter()
+        .map(|event| match event {
+            v1_1::MarketEvent::Instrument(d) => new::MarketEvent::Instrument(d),
+            v1_1::MarketEvent::Quote(q) => new::MarketEvent::Quote(q),
+            v1_1::MarketEvent::Trade(t) => new::MarketEvent::Trade(t),
+            v1_1::MarketEvent::Bar(b) => new::MarketEvent::Bar(b),
+            v1_1::MarketEvent::BookDelta(d) => new::MarketEvent::BookDelta(d),
+            v1_1::MarketEvent::Depth(d) => new::MarketEvent::Depth(d),
+            v1_1::MarketEvent::Status(s) => new::MarketEvent::Status(s),
         })
         .collect()
 }

@@ -1,16 +1,18 @@
 //! The host's generated bindings: the only `bindgen!` calls, one module per
-//! `tradsys:plugins` version the host runs. [`current`] (1.1.0) is what the
-//! host speaks everywhere; [`v1_0`] drives plugins built against 1.0.0, and
-//! [`compat`] converts between the two at their boundary. Here too: the
-//! host's one copy of the id accessors of the order records.
+//! `tradsys:plugins` version the host runs. [`current`] (1.2.0) is what the
+//! host speaks everywhere; [`v1_1`] and [`v1_0`] drive plugins built against
+//! 1.1.0 and 1.0.0, and [`compat`] converts their records at their boundary.
+//! Here too: the host's one copy of the id accessors of the order records.
 
 pub mod compat;
 pub mod current;
 pub mod v1_0;
+pub mod v1_1;
 
 pub use current::matcher::tradsys::plugins::orders::Host as OrdersImports;
 pub use current::strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};
 pub use current::strategy::tradsys::plugins::market::Host as MarketImports;
+pub use current::strategy::tradsys::plugins::signals::Host as SignalImports;
 pub use current::strategy::tradsys::plugins::types;
 
 // The host's one copy of the id accessors of the order records (a plugin

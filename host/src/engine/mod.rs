@@ -4,9 +4,11 @@
 pub mod cache;
 pub mod logs;
 pub mod runtime;
+pub mod signals;
 pub mod store;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use logs::LogLimiter;
 pub use runtime::{KindPre, LoadInfo, Runtime, Versioned};
+pub use signals::SignalNames;
 pub use store::{Clock, HostState, SharedBooks, SharedOwners};

@@ -12,10 +12,11 @@ use anyhow::{Context as _, Result};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-use crate::bindings::{current, v1_0};
+use crate::bindings::{current, v1_0, v1_1};
 use crate::engine::cache::{ArtifactCache, CacheOutcome};
 use crate::engine::logs::LogLimiter;
-use crate::engine::store::{self, Clock, HostState, SharedBooks, SharedOwners};
+use crate::engine::signals::SignalNames;
+use crate::engine::store::{self, Clock, HostState, Shared, SharedBooks, SharedOwners};
 use crate::policy::{Grants, LogSettings, MemorySettings, PluginKind, Pressure};
 
 /// A component resolved against the host's imports, typed by the world its
@@ -26,6 +27,7 @@ pub enum KindPre {
     Strategy(
         Versioned<
             current::strategy::StrategyPre<HostState>,
+            v1_1::strategy::StrategyPre<HostState>,
             v1_0::strategy::StrategyPre<HostState>,
         >,
     ),
@@ -33,26 +35,36 @@ pub enum KindPre {
     RiskValidator(
         Versioned<
             current::risk_validator::RiskValidatorPre<HostState>,
+            v1_1::risk_validator::RiskValidatorPre<HostState>,
             v1_0::risk_validator::RiskValidatorPre<HostState>,
         >,
     ),
     /// A matcher.
     Matcher(
-        Versioned<current::matcher::MatcherPre<HostState>, v1_0::matcher::MatcherPre<HostState>>,
+        Versioned<
+            current::matcher::MatcherPre<HostState>,
+            v1_1::matcher::MatcherPre<HostState>,
+            v1_0::matcher::MatcherPre<HostState>,
+        >,
     ),
     /// A connector.
     Connector(
         Versioned<
             current::connector::ConnectorPre<HostState>,
+            v1_1::connector::ConnectorPre<HostState>,
             v1_0::connector::ConnectorPre<HostState>,
         >,
     ),
+    /// A processor (a kind since 1.2.0: no older version exists).
+    Processor(current::processor::ProcessorPre<HostState>),
 }
 
 /// Which `tradsys:plugins` version a plugin's exports were built against.
-pub enum Versioned<C, V1_0> {
-    /// 1.1.0, the host's.
+pub enum Versioned<C, V1_1, V1_0> {
+    /// 1.2.0, the host's.
     Current(C),
+    /// 1.1.0.
+    V1_1(V1_1),
     /// 1.0.0.
     V1_0(V1_0),
 }
@@ -79,8 +91,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     clock: Clock,
-    books: SharedBooks,
-    owners: SharedOwners,
+    shared: Shared,
     ticker: Option<Ticker>,
     cache: Option<ArtifactCache>,
     /// Plugins made ready so far (numbers `LoadInfo::order`).
@@ -141,8 +152,9 @@ impl Runtime {
             .map_err(anyhow::Error::from)
             .context("creating the wasmtime engine")?;
 
-        // Both versions' imports are defined exactly, so a 1.0.0 plugin gets
-        // the 1.0.0 `host` (the linker looks up the exact name first).
+        // 1.2.0's imports and 1.0.0's are defined exactly, so a 1.0.0 plugin
+        // gets the 1.0.0 `host` (the linker looks up the exact name first); a
+        // 1.1.0 plugin's imports are 1.2.0's unchanged and resolve to them.
         let mut linker = Linker::new(&engine);
         {
             use current::strategy::tradsys::plugins as now;
@@ -150,6 +162,7 @@ impl Runtime {
             now::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             now::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             now::market::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+            now::signals::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             current::matcher::tradsys::plugins::orders::add_to_linker::<_, HasSelf<_>>(
                 &mut linker,
                 |s| s,
@@ -181,8 +194,7 @@ impl Runtime {
             engine,
             linker,
             clock: Clock::default(),
-            books: SharedBooks::default(),
-            owners: SharedOwners::default(),
+            shared: Shared::default(),
             ticker,
             cache: None,
             ready: AtomicU64::new(0),
@@ -204,7 +216,7 @@ impl Runtime {
 
     /// The feed's order books every store of this runtime reads.
     pub fn books(&self) -> &SharedBooks {
-        &self.books
+        &self.shared.books
     }
 
     /// Load compiled components from (and save them to) the cache at `dir`.
@@ -251,7 +263,12 @@ impl Runtime {
 
     /// The owners of the orders at the matcher, which its `orders` import reads.
     pub fn owners(&self) -> &SharedOwners {
-        &self.owners
+        &self.shared.owners
+    }
+
+    /// The signal names the `signals` import interns.
+    pub fn signals(&self) -> &SignalNames {
+        &self.shared.signals
     }
 
     /// Keep plugin instances within `budget`.
@@ -308,14 +325,14 @@ impl Runtime {
     /// exports checked against the kind's world.
     pub fn prepare_kind(&self, component: &Component, kind: PluginKind) -> Result<KindPre> {
         component.initialize_copy_on_write_image()?;
-        let v1_0 = self.exports_v1_0(component);
+        let minor = self.exported_minor(component);
         let pre = self.instantiate_pre(component)?;
         macro_rules! typed {
             ($module:ident, $pre:ident) => {
-                if v1_0 {
-                    Versioned::V1_0(v1_0::$module::$pre::new(pre)?)
-                } else {
-                    Versioned::Current(current::$module::$pre::new(pre)?)
+                match minor {
+                    Some(0) => Versioned::V1_0(v1_0::$module::$pre::new(pre)?),
+                    Some(1) => Versioned::V1_1(v1_1::$module::$pre::new(pre)?),
+                    _ => Versioned::Current(current::$module::$pre::new(pre)?),
                 }
             };
         }
@@ -326,19 +343,23 @@ impl Runtime {
             }
             PluginKind::Matcher => KindPre::Matcher(typed!(matcher, MatcherPre)),
             PluginKind::Connector => KindPre::Connector(typed!(connector, ConnectorPre)),
+            PluginKind::Processor => {
+                KindPre::Processor(current::processor::ProcessorPre::new(pre)?)
+            }
         })
     }
 
-    /// Whether `component` exports a `tradsys:plugins` interface of 1.0.0
-    /// (the loader already refused any version this host cannot run).
-    fn exports_v1_0(&self, component: &Component) -> bool {
+    /// The minor version of the `tradsys:plugins` 1.x interfaces `component`
+    /// exports (the loader already refused any version this host cannot run).
+    fn exported_minor(&self, component: &Component) -> Option<u64> {
         component
             .component_type()
             .exports(&self.engine)
-            .any(|(name, _)| {
-                name.split_once('@').is_some_and(|(interface, version)| {
-                    interface.starts_with("tradsys:plugins/") && version.starts_with("1.0.")
-                })
+            .find_map(|(name, _)| {
+                let (interface, version) = name.split_once('@')?;
+                let version = semver::Version::parse(version).ok()?;
+                (interface.starts_with("tradsys:plugins/") && version.major == 1)
+                    .then_some(version.minor)
             })
     }
 
@@ -350,8 +371,14 @@ impl Runtime {
         grants: &Grants,
         logs: Arc<LogLimiter>,
     ) -> Result<Store<HostState>> {
-        let shared = (&self.books, &self.owners);
-        store::new_store(&self.engine, &self.clock, shared, plugin, grants, logs)
+        store::new_store(
+            &self.engine,
+            &self.clock,
+            &self.shared,
+            plugin,
+            grants,
+            logs,
+        )
     }
 
     /// Give `store` one call's budget: `fuel` and a deadline `deadline_ms` from now.

@@ -15,6 +15,7 @@ use tradsys_book::Books;
 
 use crate::bindings::{self, LogLevel, types, v1_0};
 use crate::engine::logs::{Admit, LogLimiter};
+use crate::engine::signals::SignalNames;
 use crate::policy::Grants;
 
 /// The host clock plugins read through the `now` import: the time of the
@@ -88,6 +89,18 @@ impl SharedOwners {
     }
 }
 
+/// What every store of a runtime shares with the session: the books, the
+/// owners of the orders at the matcher, the signal names.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    /// The feed's books (`market` import).
+    pub books: SharedBooks,
+    /// Order owners (`orders` import).
+    pub owners: SharedOwners,
+    /// Signal names (`signals` import).
+    pub signals: SignalNames,
+}
+
 /// What `wasi:random/insecure-seed` answers every plugin.
 const INSECURE_SEED: u128 = 0x7472_6164_7379_735f_7365_6564_5f76_3131;
 
@@ -125,8 +138,7 @@ pub struct HostState {
     plugin: Arc<str>,
     config: Arc<[(String, String)]>,
     clock: Clock,
-    books: SharedBooks,
-    owners: SharedOwners,
+    shared: Shared,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: MemoryMeter,
@@ -200,14 +212,14 @@ impl v1_0::strategy::tradsys::plugins::types::Host for HostState {}
 
 impl bindings::OrdersImports for HostState {
     fn owner(&mut self, id: u64) -> Option<u32> {
-        self.owners.get(id)
+        self.shared.owners.get(id)
     }
 }
 
 impl bindings::MarketImports for HostState {
     fn depth(&mut self, instrument: u32, levels: u32) -> types::BookDepth {
         let levels = levels.min(MAX_DEPTH_LEVELS) as usize;
-        let books = self.books.read();
+        let books = self.shared.books.read();
         let (bids, asks) = books
             .get(instrument)
             .map(|book| book.depth(levels))
@@ -227,6 +239,16 @@ impl bindings::MarketImports for HostState {
             bids: convert(bids),
             asks: convert(asks),
         }
+    }
+}
+
+impl bindings::SignalImports for HostState {
+    fn id(&mut self, name: String) -> Result<u32, String> {
+        self.shared.signals.intern(&name)
+    }
+
+    fn name(&mut self, id: u32) -> Option<String> {
+        self.shared.signals.name(id).map(|n| n.to_string())
     }
 }
 
@@ -300,7 +322,7 @@ impl WasiView for HostState {
 pub(crate) fn new_store(
     engine: &Engine,
     clock: &Clock,
-    (books, owners): (&SharedBooks, &SharedOwners),
+    shared: &Shared,
     plugin: &str,
     grants: &Grants,
     logs: Arc<LogLimiter>,
@@ -353,8 +375,7 @@ pub(crate) fn new_store(
         plugin: plugin.into(),
         config: grants.config.clone().into(),
         clock: clock.clone(),
-        books: books.clone(),
-        owners: owners.clone(),
+        shared: shared.clone(),
         wasi: wasi.build(),
         table: ResourceTable::new(),
         limits,

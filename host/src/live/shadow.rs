@@ -1,4 +1,4 @@
-//! Shadow runs: a candidate version of a strategy or validator runs beside
+//! Shadow runs: a candidate version of a strategy, validator or processor runs beside
 //! the live one. It starts from the live one's state and gets the same
 //! inputs; its outputs are compared with the live outputs and recorded,
 //! never acted on. A shadow that faults only counts its faults (and is
@@ -137,12 +137,9 @@ pub fn prepare_candidate(
     let bytes = std::fs::read(file).map_err(|e| refused(&e))?;
     let verified = policy.check(&bytes).map_err(|e| refused(&e))?;
     let manifest = verified.manifest.clone();
-    if !matches!(
-        manifest.kind,
-        PluginKind::Strategy | PluginKind::RiskValidator
-    ) {
+    if !shadowable(manifest.kind) {
         return Err(format!(
-            "{}: only strategies and validators run in shadow, not a {}",
+            "{}: only strategies, validators and processors run in shadow, not a {}",
             manifest.id(),
             manifest.kind
         ));
@@ -152,6 +149,15 @@ pub fn prepare_candidate(
     let plugin = Plugin::discover(verified, file, &bytes, granted, placement)
         .map_err(|e| refused(&format!("{e:#}")))?;
     AnyInstance::prepare(runtime, Arc::new(plugin))
+}
+
+/// Whether a plugin of `kind` can run in shadow: its outputs are compared,
+/// never acted on (a matcher's or connector's would move the market).
+fn shadowable(kind: PluginKind) -> bool {
+    matches!(
+        kind,
+        PluginKind::Strategy | PluginKind::RiskValidator | PluginKind::Processor
+    )
 }
 
 /// What the admin endpoint asks of the session about shadows.
@@ -206,11 +212,8 @@ impl ShadowSet {
         let plugin = candidate.plugin().clone();
         let name = plugin.name().to_string();
         let version = plugin.version().to_string();
-        if !matches!(
-            plugin.kind(),
-            PluginKind::Strategy | PluginKind::RiskValidator
-        ) {
-            return Err("only strategies and validators run in shadow".to_string());
+        if !shadowable(plugin.kind()) {
+            return Err("only strategies, validators and processors run in shadow".to_string());
         }
         let mut live = slots
             .slot_mut(&name)
@@ -335,6 +338,25 @@ impl ShadowSet {
             };
             let answer = instance.call(|b, s| b.validate(s, context, orders));
             let input = || format!("validate (strategy {}): {orders:?}", context.strategy);
+            shadow.compare(log, after_event, input, live, answer);
+        }
+    }
+
+    /// The same for a processor's batch.
+    pub(crate) fn process(
+        &mut self,
+        name: &str,
+        after_event: u64,
+        events: &[MarketEvent],
+        live: &[MarketEvent],
+    ) {
+        let log = &self.log;
+        for shadow in self.running.iter_mut().filter(|s| s.name == name) {
+            let AnyInstance::Processor(instance) = &mut shadow.candidate else {
+                continue;
+            };
+            let answer = instance.call(|b, s| b.process(s, events));
+            let input = || format!("process: {events:?}");
             shadow.compare(log, after_event, input, live, answer);
         }
     }

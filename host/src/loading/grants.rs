@@ -50,6 +50,7 @@ pub fn limits(config: &HostConfig, name: &str, kind: PluginKind) -> Limits {
         PluginKind::RiskValidator => config.limits.risk_validator.as_ref(),
         PluginKind::Matcher => config.limits.matcher.as_ref(),
         PluginKind::Connector => config.limits.connector.as_ref(),
+        PluginKind::Processor => config.limits.processor.as_ref(),
     };
     let own = config.plugins.get(name).and_then(|p| p.limits.as_ref());
     Limits::default_for(kind)

@@ -15,7 +15,7 @@ use tradsys_signing::Manifest;
 use crate::policy::{Grant, Grants, PluginKind};
 
 /// Version of the `tradsys:plugins` WIT package this host implements.
-pub const API_VERSION: &str = "1.1.0";
+pub const API_VERSION: &str = "1.2.0";
 
 /// [`API_VERSION`] parsed.
 pub fn api_version() -> Version {
@@ -47,11 +47,12 @@ pub fn export_fits(version: &str) -> bool {
     Version::parse(version).is_ok_and(|v| api_fits(&export_needs(&v)))
 }
 
-const KINDS: [PluginKind; 4] = [
+const KINDS: [PluginKind; 5] = [
     PluginKind::Strategy,
     PluginKind::RiskValidator,
     PluginKind::Matcher,
     PluginKind::Connector,
+    PluginKind::Processor,
 ];
 
 /// The interface a kind's world exports, without its version.
@@ -61,6 +62,7 @@ fn export_interface(kind: PluginKind) -> &'static str {
         PluginKind::RiskValidator => "tradsys:plugins/risk-validator-api",
         PluginKind::Matcher => "tradsys:plugins/matcher-api",
         PluginKind::Connector => "tradsys:plugins/connector-api",
+        PluginKind::Processor => "tradsys:plugins/processor-api",
     }
 }
 
@@ -133,7 +135,7 @@ pub fn identify_kind(exports: &[String]) -> Result<PluginKind, String> {
         [kind] => Ok(*kind),
         [] if exports.is_empty() => Err("exports no interface; not a tradsys plugin".to_string()),
         [] => Err(format!(
-            "exports none of the tradsys:plugins worlds (strategy, risk-validator, matcher, connector); found {}",
+            "exports none of the tradsys:plugins worlds (strategy, risk-validator, matcher, connector, processor); found {}",
             exports.join(", ")
         )),
         _ => Err(format!(

@@ -1,7 +1,7 @@
 //! An instance of a kind known only at run time: [`AnyInstance`] owns one
 //! (a version prepared for a swap, a shadow candidate), [`SlotMut`] borrows
 //! a session's slot. With `engine::KindPre` (compiled code) these are the
-//! only enums over the four kinds; everything else is generic over
+//! only enums over the five kinds; everything else is generic over
 //! `KindBindings`, or sees an instance as a [`Slot`] whatever its kind.
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use crate::policy::PluginKind;
 use crate::sandbox::fault::Fault;
 use crate::sandbox::instance::{CallStats, PluginInstance};
 use crate::sandbox::kinds::KindBindings;
-use crate::sandbox::kinds::{Connector, Matcher, RiskValidator, Strategy};
+use crate::sandbox::kinds::{Connector, Matcher, Processor, RiskValidator, Strategy};
 
 /// What an instance slot answers whatever its kind (each method is the
 /// `PluginInstance` one of the same name).
@@ -61,6 +61,8 @@ pub enum AnyInstance {
     Matcher(PluginInstance<Matcher>),
     /// A connector.
     Connector(PluginInstance<Connector>),
+    /// A processor.
+    Processor(PluginInstance<Processor>),
 }
 
 /// One plugin instance slot of a session, borrowed, whatever its kind.
@@ -73,6 +75,8 @@ pub enum SlotMut<'a> {
     Matcher(&'a mut PluginInstance<Matcher>),
     /// A connector.
     Connector(&'a mut PluginInstance<Connector>),
+    /// A processor.
+    Processor(&'a mut PluginInstance<Processor>),
 }
 
 impl AnyInstance {
@@ -84,6 +88,7 @@ impl AnyInstance {
             PluginKind::RiskValidator => Self::RiskValidator(PluginInstance::new(runtime, plugin)),
             PluginKind::Matcher => Self::Matcher(PluginInstance::new(runtime, plugin)),
             PluginKind::Connector => Self::Connector(PluginInstance::new(runtime, plugin)),
+            PluginKind::Processor => Self::Processor(PluginInstance::new(runtime, plugin)),
         }
     }
 
@@ -107,6 +112,7 @@ impl AnyInstance {
             Self::RiskValidator(i) => i,
             Self::Matcher(i) => i,
             Self::Connector(i) => i,
+            Self::Processor(i) => i,
         }
     }
 
@@ -117,6 +123,7 @@ impl AnyInstance {
             Self::RiskValidator(i) => i,
             Self::Matcher(i) => i,
             Self::Connector(i) => i,
+            Self::Processor(i) => i,
         }
     }
 
@@ -134,6 +141,7 @@ impl SlotMut<'_> {
             Self::RiskValidator(i) => i.plugin(),
             Self::Matcher(i) => i.plugin(),
             Self::Connector(i) => i.plugin(),
+            Self::Processor(i) => i.plugin(),
         }
     }
 
@@ -145,6 +153,7 @@ impl SlotMut<'_> {
             (Self::RiskValidator(old), AnyInstance::RiskValidator(new)) => old.hand_over_to(new),
             (Self::Matcher(old), AnyInstance::Matcher(new)) => old.hand_over_to(new),
             (Self::Connector(old), AnyInstance::Connector(new)) => old.hand_over_to(new),
+            (Self::Processor(old), AnyInstance::Processor(new)) => old.hand_over_to(new),
             (old, new) => Err(kinds_differ(old.plugin(), new.plugin())),
         }
     }
@@ -164,6 +173,7 @@ impl SlotMut<'_> {
             (Self::RiskValidator(old), AnyInstance::RiskValidator(new)) => Some(swap_in(old, new)),
             (Self::Matcher(old), AnyInstance::Matcher(new)) => Some(swap_in(old, new)),
             (Self::Connector(old), AnyInstance::Connector(new)) => Some(swap_in(old, new)),
+            (Self::Processor(old), AnyInstance::Processor(new)) => Some(swap_in(old, new)),
             _ => None,
         }
     }

@@ -223,7 +223,10 @@ impl<B: KindBindings> PluginInstance<B> {
         let budget = self.runtime.memory_budget();
         let pressure = self.runtime.pressure();
         // The matcher and connector are the session itself: never refused.
-        let optional = matches!(B::KIND, PluginKind::Strategy | PluginKind::RiskValidator);
+        let optional = matches!(
+            B::KIND,
+            PluginKind::Strategy | PluginKind::RiskValidator | PluginKind::Processor
+        );
         if optional
             && pressure == Pressure::Critical
             && plugin.placement().priority < budget.reserved_priority

@@ -1,14 +1,14 @@
 //! The plugin kinds as the sandbox drives them: one type per kind
-//! ([`Strategy`], [`RiskValidator`], [`Matcher`], [`Connector`]) over the
-//! bindings of the `tradsys:plugins` version the plugin was built against,
-//! with the kind's exports as methods in the host's types (a 1.0.0 plugin's
-//! records convert in `bindings::compat`). [`KindBindings`] ties each kind
+//! ([`Strategy`], [`RiskValidator`], [`Matcher`], [`Connector`],
+//! [`Processor`]) over the bindings of the `tradsys:plugins` version the
+//! plugin was built against, with the kind's exports as methods in the
+//! host's types (an older plugin's records convert in `bindings::compat`). [`KindBindings`] ties each kind
 //! to its world and says when its state is saved.
 
 use wasmtime::Store;
 
 use crate::bindings::compat::{self, all};
-use crate::bindings::{current, types, v1_0};
+use crate::bindings::{current, types, v1_0, v1_1};
 use crate::engine::{HostState, KindPre, Versioned};
 use crate::policy::PluginKind;
 
@@ -19,7 +19,7 @@ pub enum Snapshots {
     /// Only when asked (validators, the matcher).
     OnDemand,
     /// Every `[faults] snapshot_every` calls, restored into the fresh
-    /// instance after a trap (strategies).
+    /// instance after a trap (strategies, processors).
     Periodic,
     /// Before every call but the first of an instance (once the previous
     /// call's answer was taken), so the instance that replaces a failed one
@@ -62,13 +62,16 @@ pub trait KindBindings: Sized {
 type Out<T> = wasmtime::Result<T>;
 
 macro_rules! kind {
-    ($(#[$doc:meta])* $name:ident, $module:ident, $kind:ident, $exports:ident, $snapshots:ident) => {
+    ($(#[$doc:meta])* $name:ident, $module:ident, $kind:ident, $exports:ident, $snapshots:ident
+     $(, $old:ident: $old_module:ident)*) => {
         $(#[$doc])*
         pub enum $name {
-            /// Built against 1.1.0.
+            /// Built against 1.2.0.
             Current(current::$module::$name),
-            /// Built against 1.0.0.
-            V1_0(v1_0::$module::$name),
+            $(
+                /// Built against an earlier minor.
+                $old($old_module::$module::$name),
+            )*
         }
 
         impl KindBindings for $name {
@@ -77,10 +80,7 @@ macro_rules! kind {
 
             fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> Out<Self> {
                 match pre {
-                    KindPre::$kind(Versioned::Current(pre)) => {
-                        Ok(Self::Current(pre.instantiate(store)?))
-                    }
-                    KindPre::$kind(Versioned::V1_0(pre)) => Ok(Self::V1_0(pre.instantiate(store)?)),
+                    KindPre::$kind(pre) => kind!(@pre pre, store, $($old),*),
                     _ => wasmtime::bail!("plugin is not a {}", Self::KIND),
                 }
             }
@@ -92,14 +92,14 @@ macro_rules! kind {
             ) -> Out<Result<(), String>> {
                 match self {
                     Self::Current(b) => b.$exports().call_init(store, config),
-                    Self::V1_0(b) => b.$exports().call_init(store, config),
+                    $(Self::$old(b) => b.$exports().call_init(store, config),)*
                 }
             }
 
             fn snapshot(&self, store: &mut Store<HostState>) -> Out<Vec<u8>> {
                 match self {
                     Self::Current(b) => b.$exports().call_save_state(store),
-                    Self::V1_0(b) => b.$exports().call_save_state(store),
+                    $(Self::$old(b) => b.$exports().call_save_state(store),)*
                 }
             }
 
@@ -110,28 +110,45 @@ macro_rules! kind {
             ) -> Out<Result<(), String>> {
                 match self {
                     Self::Current(b) => b.$exports().call_load_state(store, state),
-                    Self::V1_0(b) => b.$exports().call_load_state(store, state),
+                    $(Self::$old(b) => b.$exports().call_load_state(store, state),)*
                 }
             }
         }
+    };
+    // A kind of every version: its `Versioned` prepared code.
+    (@pre $pre:ident, $store:ident, $($old:ident),+) => {
+        match $pre {
+            Versioned::Current(pre) => Ok(Self::Current(pre.instantiate($store)?)),
+            $(Versioned::$old(pre) => Ok(Self::$old(pre.instantiate($store)?)),)+
+        }
+    };
+    // A kind of the current version only.
+    (@pre $pre:ident, $store:ident, ) => {
+        Ok(Self::Current($pre.instantiate($store)?))
     };
 }
 
 kind!(
     /// A strategy's exports.
-    Strategy, strategy, Strategy, tradsys_plugins_strategy_api, Periodic
+    Strategy, strategy, Strategy, tradsys_plugins_strategy_api, Periodic, V1_1: v1_1, V1_0: v1_0
 );
 kind!(
     /// A risk validator's exports.
-    RiskValidator, risk_validator, RiskValidator, tradsys_plugins_risk_validator_api, OnDemand
+    RiskValidator, risk_validator, RiskValidator, tradsys_plugins_risk_validator_api, OnDemand,
+    V1_1: v1_1, V1_0: v1_0
 );
 kind!(
     /// A matcher's exports.
-    Matcher, matcher, Matcher, tradsys_plugins_matcher_api, OnDemand
+    Matcher, matcher, Matcher, tradsys_plugins_matcher_api, OnDemand, V1_1: v1_1, V1_0: v1_0
 );
 kind!(
     /// A connector's exports.
-    Connector, connector, Connector, tradsys_plugins_connector_api, EveryCall
+    Connector, connector, Connector, tradsys_plugins_connector_api, EveryCall,
+    V1_1: v1_1, V1_0: v1_0
+);
+kind!(
+    /// A processor's exports (a kind since 1.2.0).
+    Processor, processor, Processor, tradsys_plugins_processor_api, Periodic
 );
 
 impl Strategy {
@@ -145,6 +162,9 @@ impl Strategy {
             Self::Current(b) => b
                 .tradsys_plugins_strategy_api()
                 .call_on_market(store, events),
+            Self::V1_1(b) => b
+                .tradsys_plugins_strategy_api()
+                .call_on_market(store, &compat::market_events_to_v1_1(events)),
             Self::V1_0(b) => {
                 let events = compat::market_events_to_v1_0(events);
                 let out = b
@@ -163,6 +183,9 @@ impl Strategy {
     ) -> Out<Vec<types::OrderCommand>> {
         match self {
             Self::Current(b) => b
+                .tradsys_plugins_strategy_api()
+                .call_on_order_events(store, events),
+            Self::V1_1(b) => b
                 .tradsys_plugins_strategy_api()
                 .call_on_order_events(store, events),
             Self::V1_0(b) => {
@@ -188,6 +211,9 @@ impl RiskValidator {
             Self::Current(b) => b
                 .tradsys_plugins_risk_validator_api()
                 .call_validate(store, context, orders),
+            Self::V1_1(b) => b
+                .tradsys_plugins_risk_validator_api()
+                .call_validate(store, context, orders),
             Self::V1_0(b) => {
                 let out = b.tradsys_plugins_risk_validator_api().call_validate(
                     store,
@@ -211,6 +237,9 @@ impl Matcher {
             Self::Current(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_execute(store, commands),
+            Self::V1_1(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_execute(store, commands),
             Self::V1_0(b) => {
                 let out = b
                     .tradsys_plugins_matcher_api()
@@ -231,6 +260,9 @@ impl Matcher {
             Self::Current(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_on_market(store, events),
+            Self::V1_1(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_on_market(store, &compat::market_events_to_v1_1(events)),
             Self::V1_0(_) => Ok(Vec::new()),
         }
     }
@@ -244,6 +276,9 @@ impl Matcher {
     ) -> Out<types::BookDepth> {
         match self {
             Self::Current(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_depth(store, instrument, levels),
+            Self::V1_1(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_depth(store, instrument, levels),
             Self::V1_0(b) => Ok((&b
@@ -266,10 +301,29 @@ impl Connector {
             Self::Current(b) => b
                 .tradsys_plugins_connector_api()
                 .call_next_batch(store, max),
+            Self::V1_1(b) => Ok(b
+                .tradsys_plugins_connector_api()
+                .call_next_batch(store, max)?
+                .map(|batch| batch.map(compat::market_events_from_v1_1))),
             Self::V1_0(b) => Ok(Ok(b
                 .tradsys_plugins_connector_api()
                 .call_next_batch(store, max)?
                 .map(|events| compat::market_events_from_v1_0(&events)))),
+        }
+    }
+}
+
+impl Processor {
+    /// `process`: the events it derives from a batch (checked by the caller).
+    pub fn process(
+        &self,
+        store: &mut Store<HostState>,
+        events: &[types::MarketEvent],
+    ) -> Out<Vec<types::MarketEvent>> {
+        match self {
+            Self::Current(b) => b
+                .tradsys_plugins_processor_api()
+                .call_process(store, events),
         }
     }
 }

@@ -14,5 +14,5 @@ pub mod slots;
 pub use any::AnyInstance;
 pub use fault::Fault;
 pub use instance::{CallStats, LifeState, PluginInstance, PluginStatus};
-pub use kinds::{Connector, KindBindings, Matcher, RiskValidator, Strategy};
+pub use kinds::{Connector, KindBindings, Matcher, Processor, RiskValidator, Strategy};
 pub use slots::Slots;

@@ -120,7 +120,8 @@ impl Market {
     /// definition whose tick, lot or multiplier is not positive
     /// (`bad-definition`), a redefinition that changes the multiplier
     /// (`multiplier-changed`: every position was booked with it), a
-    /// definition beyond [`MAX_INSTRUMENTS`] (`too-many-instruments`);
+    /// definition beyond [`MAX_INSTRUMENTS`] (`too-many-instruments`), a
+    /// signal (`signal-from-connector`: signals are the processors');
     /// update definitions, last prices, status and books; and add a quote
     /// after each change of a book's touch.
     pub fn ingest(&mut self, events: &mut Vec<MarketEvent>) -> Ingested {
@@ -301,6 +302,10 @@ impl Market {
                 }
                 self.status[i] = Some(s.status);
                 s.ts
+            }
+            MarketEvent::Signal(s) => {
+                let why = format!("signal {} of instrument {}", s.name, s.instrument);
+                return Err(("signal-from-connector", why));
             }
         };
         out.latest_ts = Some(out.latest_ts.map_or(ts, |t| t.max(ts)));

@@ -5,6 +5,7 @@ pub mod books;
 pub(crate) mod ids;
 pub mod ledger;
 pub mod market;
+pub mod processing;
 pub mod report;
 pub mod router;
 pub mod selection;

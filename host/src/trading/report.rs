@@ -19,6 +19,7 @@ use crate::policy::Pressure;
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
 use crate::trading::books::{BookReport, book_reports, render_books};
 use crate::trading::ledger::decimal;
+use crate::trading::processing::{ProcessorReport, render_processors};
 use crate::trading::session::Session;
 
 /// What a session did.
@@ -38,6 +39,9 @@ pub struct Report {
     pub strategies: Vec<StrategyReport>,
     /// Per plugin: calls, faults, latency.
     pub plugins: Vec<PluginReport>,
+    /// Per processor, in the order they ran: what it derived, the batches
+    /// its faults cost.
+    pub processors: Vec<ProcessorReport>,
     /// Where strategy orders traded: `simulated` or `exchange`.
     pub venue: VenueModel,
     /// The feed's books at the end, by instrument symbol.
@@ -65,7 +69,7 @@ pub struct Report {
     pub connector_restarts: u32,
     /// Connector events the host dropped, by the rule they broke
     /// (`unknown-instrument`, `bad-definition`, `multiplier-changed`,
-    /// `too-many-instruments`).
+    /// `too-many-instruments`, `signal-from-connector`).
     pub connector_dropped: BTreeMap<String, u64>,
     /// Memory of the plugin instances (varies with timing when instances idle).
     pub memory: MemoryReport,
@@ -349,6 +353,7 @@ impl Report {
         ];
         plugins.extend(slots.strategies.iter().map(plugin_report));
         plugins.extend(slots.validators.iter().map(plugin_report));
+        plugins.extend(slots.processors.iter().map(plugin_report));
         let elapsed = session.elapsed.as_secs_f64();
         let (swaps_dropped, shadows_dropped) = control.dropped_from_logs();
         Self {
@@ -377,6 +382,7 @@ impl Report {
             fills: orders.fills,
             strategies,
             plugins,
+            processors: session.processor_reports().to_vec(),
             books: book_reports(market),
             venue: session.venue(),
             rejected_files: session.rejected_files.clone(),
@@ -528,6 +534,7 @@ impl Report {
                 }
             );
         }
+        render_processors(&self.processors, &mut out);
         let _ = writeln!(
             out,
             "\nplugin             version  kind           state        calls  mean µs   p99 µs  load ms  inst µs  KiB  evict  signed by         faults"

@@ -2,16 +2,18 @@
 //! names, the matcher (`run.matcher`, or the only one installed, or among
 //! several the venue model's own: `sim-venue` simulated, `fifo-matcher` for
 //! an exchange), the
-//! strategies and validators `run.strategies` and `run.validators` name (by
-//! default every installed one). A name that is missing, refused or of
-//! another kind is an error that says which.
+//! strategies, validators and processors `run.strategies`, `run.validators`
+//! and `run.processors` name (by default every installed one), the
+//! processors in dependency order. A name that is missing, refused or of
+//! another kind is an error that says which, and so is a processor's
+//! setting (`on_fault`) on a plugin of another kind.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
 
-use crate::config::{RunSettings, VenueModel};
+use crate::config::{HostConfig, OnFault, VenueModel};
 use crate::loading::{Plugin, Registry};
 use crate::policy::PluginKind;
 
@@ -21,17 +23,17 @@ pub(crate) struct Selection {
     pub(crate) matcher: Arc<Plugin>,
     pub(crate) strategies: Vec<Arc<Plugin>>,
     pub(crate) validators: Vec<Arc<Plugin>>,
+    /// Processors, each after the processors it depends on, with its fault policy.
+    pub(crate) processors: Vec<(Arc<Plugin>, OnFault)>,
     /// Installed plugins the session does not use (`name@version`).
     pub(crate) unused: Vec<String>,
 }
 
 impl Selection {
-    /// Pick from `registry` as `settings` say, for a `venue`.
-    pub(crate) fn pick(
-        registry: &Registry,
-        settings: &RunSettings,
-        venue: VenueModel,
-    ) -> Result<Self> {
+    /// Pick from `registry` as `config` says.
+    pub(crate) fn pick(registry: &Registry, config: &HostConfig) -> Result<Self> {
+        let settings = &config.run;
+        let venue = config.venue.model;
         let names = |kind| {
             registry
                 .of_kind(kind)
@@ -90,9 +92,16 @@ impl Selection {
             PluginKind::RiskValidator,
             settings.validators.as_deref(),
         )?;
+        let processors = chosen(
+            registry,
+            PluginKind::Processor,
+            settings.processors.as_deref(),
+        )?;
+        let processors = fault_policies(config, registry, dependency_order(processors))?;
         let used: BTreeSet<&str> = [connector.name(), matcher.name()]
             .into_iter()
             .chain(strategies.iter().chain(&validators).map(|p| p.name()))
+            .chain(processors.iter().map(|(p, _)| p.name()))
             .collect();
         let unused = registry
             .plugins()
@@ -105,17 +114,80 @@ impl Selection {
             matcher,
             strategies,
             validators,
+            processors,
             unused,
         })
     }
 
-    /// Every selected plugin: connector, matcher, strategies, validators.
+    /// Every selected plugin: connector, matcher, strategies, validators,
+    /// processors.
     pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<Plugin>> {
         [&self.connector, &self.matcher]
             .into_iter()
             .chain(&self.strategies)
             .chain(&self.validators)
+            .chain(self.processors.iter().map(|(p, _)| p))
     }
+}
+
+/// `processors` reordered so each comes after the processors it depends on
+/// (otherwise in their order; the registry refused every cycle already).
+fn dependency_order(processors: Vec<Arc<Plugin>>) -> Vec<Arc<Plugin>> {
+    fn visit(
+        plugin: &Arc<Plugin>,
+        all: &[Arc<Plugin>],
+        placed: &mut BTreeSet<String>,
+        order: &mut Vec<Arc<Plugin>>,
+    ) {
+        if !placed.insert(plugin.name().to_string()) {
+            return;
+        }
+        for dependency in plugin.dependencies() {
+            if let Some(p) = all.iter().find(|p| p.name() == dependency.name()) {
+                visit(p, all, placed, order);
+            }
+        }
+        order.push(plugin.clone());
+    }
+    let mut placed = BTreeSet::new();
+    let mut order = Vec::with_capacity(processors.len());
+    for plugin in &processors {
+        visit(plugin, &processors, &mut placed, &mut order);
+    }
+    order
+}
+
+/// Each processor with its `on_fault`; the setting on a plugin of another
+/// kind is an error naming it.
+fn fault_policies(
+    config: &HostConfig,
+    registry: &Registry,
+    processors: Vec<Arc<Plugin>>,
+) -> Result<Vec<(Arc<Plugin>, OnFault)>> {
+    for (name, settings) in &config.plugins {
+        if settings.on_fault.is_none() {
+            continue;
+        }
+        if let Some(p) = registry.get(name)
+            && p.kind() != PluginKind::Processor
+        {
+            bail!(
+                "plugins.{name}.on_fault is for processors, and {name} is a {}",
+                p.kind()
+            );
+        }
+    }
+    Ok(processors
+        .into_iter()
+        .map(|p| {
+            let policy = config
+                .plugins
+                .get(p.name())
+                .and_then(|s| s.on_fault)
+                .unwrap_or_default();
+            (p, policy)
+        })
+        .collect())
 }
 
 /// The plugins of `kind` the session uses: those named (each must be
@@ -130,6 +202,7 @@ fn chosen(
     };
     let key = match kind {
         PluginKind::Strategy => "run.strategies",
+        PluginKind::Processor => "run.processors",
         _ => "run.validators",
     };
     names

@@ -1,9 +1,10 @@
 //! A trading session: the data path of the host.
 //!
 //! ```text
-//! connector ─market batch─▶ strategies ─commands─▶ risk validators (all approve; fail closed)
-//!                                ▲                               │ approved
-//!                                └──── execution reports ◀── matcher (one book per instrument)
+//! connector ─market batch─▶ processors ─batch + bars, signals─▶ strategies ─commands─▶ risk validators
+//!                                                                  ▲        (all approve; fail closed)
+//!                                                                  │                  │ approved
+//!                                                                  └── execution reports ◀── matcher
 //! ```
 //! The session owns the plugin slots and calls them; the [`OrderRouter`]
 //! keeps the orders and books; the control plane hands it new versions and
@@ -23,6 +24,7 @@ use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
 use crate::sandbox::{Fault, PluginInstance, Slots, eviction};
 use crate::trading::market::{Market, WholeGroups};
+use crate::trading::processing::{Processing, ProcessorReport};
 use crate::trading::router::OrderRouter;
 use crate::trading::selection::Selection;
 
@@ -58,6 +60,7 @@ pub struct Session {
     pub(crate) slots: Slots,
     pub(crate) market: Market,
     groups: WholeGroups,
+    processing: Processing,
     pub(crate) router: OrderRouter,
     pub(crate) control: ControlPlane,
     pub(crate) counts: Counters,
@@ -74,7 +77,7 @@ impl Session {
     /// Pick the session's plugins from `registry` as `config` says.
     pub fn new(runtime: Arc<Runtime>, registry: &Registry, config: &HostConfig) -> Result<Self> {
         let settings = config.run.clone();
-        let selection = Selection::pick(registry, &settings, config.venue.model)?;
+        let selection = Selection::pick(registry, config)?;
         let preloader = registry.prepare(&runtime, settings.loading);
         let running = selection
             .all()
@@ -91,8 +94,10 @@ impl Session {
             matcher,
             strategies,
             validators,
+            processors,
             unused,
         } = selection;
+        let (processors, policies): (Vec<_>, Vec<_>) = processors.into_iter().unzip();
         let slots = Slots {
             connector: PluginInstance::new(runtime.clone(), connector),
             matcher: PluginInstance::new(runtime.clone(), matcher),
@@ -104,7 +109,12 @@ impl Session {
                 .into_iter()
                 .map(|p| PluginInstance::new(runtime.clone(), p))
                 .collect(),
+            processors: processors
+                .into_iter()
+                .map(|p| PluginInstance::new(runtime.clone(), p))
+                .collect(),
         };
+        let processing = Processing::new(&slots.processors, &policies);
         Ok(Self {
             router: OrderRouter::new(slots.strategies.len())
                 .with_fees(config.venue.fees.clone())
@@ -115,6 +125,7 @@ impl Session {
             venue: config.venue.model,
             market: Market::new(runtime.books().clone()),
             groups: WholeGroups::default(),
+            processing,
             control: ControlPlane::new(env, running),
             counts: Counters::default(),
             rejected_files: registry.rejected(),
@@ -295,23 +306,39 @@ impl Session {
         if self.venue == VenueModel::Simulated {
             self.feed_matcher(events);
         }
-
-        for i in 0..self.slots.strategies.len() {
-            let strategy = &mut self.slots.strategies[i];
-            let result = strategy
-                .call(|b, s| b.on_market(s, events))
-                .and_then(|commands| strategy.limit_output(commands));
-            // A failing strategy's output for this batch is dropped.
-            if let Ok(commands) = result {
-                let name = strategy.plugin().name();
-                let after = self.counts.events;
-                self.control
-                    .shadows
-                    .on_market(name, after, events, &commands);
-                self.route(i, commands);
+        let signals = self.runtime.signals();
+        let deliver = self.processing.run(
+            &mut self.slots.processors,
+            &mut self.control.shadows,
+            events,
+            (&self.market, signals),
+            (self.runtime.clock().now(), self.counts.events),
+        );
+        if deliver {
+            self.processing.subscribe(&self.slots.strategies, signals);
+            for i in 0..self.slots.strategies.len() {
+                let batch = self.processing.batch_for(i, events);
+                let strategy = &mut self.slots.strategies[i];
+                let result = strategy
+                    .call(|b, s| b.on_market(s, &batch))
+                    .and_then(|commands| strategy.limit_output(commands));
+                // A failing strategy's output for this batch is dropped.
+                if let Ok(commands) = result {
+                    let name = strategy.plugin().name();
+                    let after = self.counts.events;
+                    self.control
+                        .shadows
+                        .on_market(name, after, &batch, &commands);
+                    self.route(i, commands);
+                }
             }
         }
         self.deliver_reports();
+    }
+
+    /// The processors' figures so far.
+    pub(crate) fn processor_reports(&self) -> &[ProcessorReport] {
+        self.processing.reports()
     }
 
     /// Hand queued execution reports to their strategies, and route the

@@ -10,13 +10,21 @@
 //!   report that breaks a rule makes the whole call a contract fault of the
 //!   matcher (nothing of it is booked, as for a trapped call).
 //!
+//! - Processor output ([`derived`]): only bars and signals, about known
+//!   instruments, stamped no later than the batch; a bar's prices positive
+//!   and its high and low around its open and close; a signal's name
+//!   interned and its value finite. One event that breaks a rule makes the
+//!   whole call a contract fault of the processor.
+//!
 //! Connector events are checked where they are interned (`market.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use crate::bindings::types::{InstrumentDefinition, OrderCommand, OrderEvent, Side};
+use crate::bindings::types::{InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, Side};
+use crate::engine::SignalNames;
 use crate::trading::ledger::decimal;
+use crate::trading::market::Market;
 
 /// A strategy command's own sanity against its instrument's definition.
 pub(crate) fn command(command: &OrderCommand, def: &InstrumentDefinition) -> Result<(), String> {
@@ -48,6 +56,60 @@ pub(crate) fn command(command: &OrderCommand, def: &InstrumentDefinition) -> Res
                 "limit price {} is not on the tick {} of {symbol}",
                 show(price),
                 show(def.tick_size)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A processor's output for a batch whose last event is at `now`: the
+/// first event that breaks a rule (see the module docs), as the reason.
+pub(crate) fn derived(
+    events: &[MarketEvent],
+    market: &Market,
+    signals: &SignalNames,
+    now: u64,
+) -> Result<(), String> {
+    for (at, event) in events.iter().enumerate() {
+        let refuse = |why: String| Err(format!("derived event {at}: {why}"));
+        let (instrument, ts) = match event {
+            MarketEvent::Bar(b) => {
+                if b.open <= 0 || b.high <= 0 || b.low <= 0 || b.close <= 0 {
+                    return refuse(format!("a bar's prices are not all positive: {b:?}"));
+                }
+                if b.low > b.open.min(b.close) || b.high < b.open.max(b.close) {
+                    return refuse(format!(
+                        "a bar's high and low do not hold its open and close: {b:?}"
+                    ));
+                }
+                if b.volume < 0 {
+                    return refuse(format!("a bar's volume is negative: {b:?}"));
+                }
+                (b.instrument, b.ts)
+            }
+            MarketEvent::Signal(s) => {
+                if !s.value.is_finite() {
+                    return refuse(format!("signal {} is {}", s.name, s.value));
+                }
+                if !signals.contains(s.name) {
+                    return refuse(format!("signal id {} was never interned", s.name));
+                }
+                (s.instrument, s.ts)
+            }
+            other => {
+                let kind = format!("{other:?}");
+                let kind = kind.split('(').next().unwrap_or_default().to_string();
+                return refuse(format!(
+                    "a processor derives bars and signals, not a {kind}"
+                ));
+            }
+        };
+        if market.definition(instrument).is_none() {
+            return refuse(format!("unknown instrument {instrument}"));
+        }
+        if ts > now {
+            return refuse(format!(
+                "stamped {ts}, after the batch's last event at {now}"
             ));
         }
     }

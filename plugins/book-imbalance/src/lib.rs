@@ -40,7 +40,14 @@
 //! `cooldown` quote updates. Prices are rounded to the tick so that the order still
 //! reaches the touch (a buy's up, a sell's down), quantities down to the lot.
 //!
+//! With a `signals` entry (for example `signals = "imbalance:5"`, what the
+//! `indicators` processor derives with `imbalance = 5`), the raw score is the
+//! first subscribed signal's last value for the instrument in the batch
+//! instead of the strategy's own reading of the book; a batch without that
+//! signal for an instrument leaves its average as it was.
+//!
 //! Config keys (defaults):
+//! - `signals` (none): a signal to use as the raw imbalance, see above
 //! - `levels` (5): book levels per side in the imbalance, 1 to 100
 //! - `smoothing` (10): quote updates of the moving average (its span), 1 to 100000
 //! - `entry` (0.2): smoothed imbalance beyond which it enters, above 0 and below 1
@@ -54,6 +61,7 @@
 
 use std::collections::BTreeMap;
 
+use tradsys_sdk::signals::Subscriptions;
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     BookDepth, Config, DepthLevel, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType,
@@ -440,6 +448,8 @@ impl Instrument {
 #[derive(Debug)]
 pub struct BookImbalance {
     params: Params,
+    /// The signal read as the raw score, when configured.
+    signal: Subscriptions,
     instruments: BTreeMap<u32, Instrument>,
     /// Id of the last order sent; ids start at 1 and are never reused.
     next_id: u64,
@@ -449,6 +459,7 @@ impl Strategy for BookImbalance {
     fn new(config: &Config) -> Result<Self, String> {
         Ok(Self {
             params: Params::from_config(config)?,
+            signal: Subscriptions::from_config(config)?,
             instruments: BTreeMap::new(),
             next_id: 0,
         })
@@ -457,7 +468,13 @@ impl Strategy for BookImbalance {
     fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
         // Per instrument: its last usable quote and how many quotes it had.
         let mut last: BTreeMap<u32, (&Quote, u32)> = BTreeMap::new();
+        // Per instrument: the last value of the subscribed signal.
+        let mut signalled: BTreeMap<u32, f64> = BTreeMap::new();
         for event in events {
+            if let Some((0, s)) = self.signal.get(event) {
+                signalled.insert(s.instrument, s.value);
+                continue;
+            }
             match event {
                 MarketEvent::Instrument(def) => {
                     let (tick, lot) = (def.tick_size.max(1), def.lot_size.max(1));
@@ -483,8 +500,12 @@ impl Strategy for BookImbalance {
                 continue;
             };
             inst.tick_clock(updates);
-            let book = host::depth(id, p.levels);
-            if let Some(value) = book_imbalance(&book, q) {
+            let value = if self.signal.is_empty() {
+                book_imbalance(&host::depth(id, p.levels), q)
+            } else {
+                signalled.get(&id).map(|v| v.clamp(-1.0, 1.0))
+            };
+            if let Some(value) = value {
                 inst.observe(value, updates, p);
             }
             inst.act(q, p, &mut self.next_id, orders);
@@ -715,6 +736,26 @@ mod tests {
         let mut out = Vec::new();
         s.on_market(&[quote_at(1, 100, 900)], &mut out);
         assert_eq!(one(&out).side, Side::Sell);
+    }
+
+    #[test]
+    fn with_a_signal_subscribed_the_signal_is_the_score_not_the_book() {
+        let mut s = strategy(&[("signals", "imbalance:5"), ("smoothing", "1")]);
+        let id = tradsys_sdk::signals::id("imbalance:5").unwrap();
+        // The book leans to the bid; the signal says the offer side is heavy.
+        set_book(&HEAVY, &LIGHT);
+        let mut out = Vec::new();
+        let events = [
+            quote_at(1, 900, 100),
+            tradsys_sdk::signals::signal(0, 1, id, -0.6),
+        ];
+        s.on_market(&events, &mut out);
+        assert_eq!(one(&out).side, Side::Sell);
+        // A batch without the signal leaves the average alone.
+        let before = s.instruments[&0].average;
+        let mut out = Vec::new();
+        s.on_market(&[quote_at(2, 900, 100)], &mut out);
+        assert_eq!(s.instruments[&0].average, before);
     }
 
     #[test]

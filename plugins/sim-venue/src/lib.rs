@@ -648,7 +648,7 @@ impl Matcher for SimVenue {
                 MarketEvent::Depth(d) => market.on_depth(d, &mut out),
                 MarketEvent::Quote(q) => market.on_quote(q, &mut out),
                 MarketEvent::Bar(b) => market.on_bar(b, &mut out),
-                MarketEvent::Instrument(_) | MarketEvent::Status(_) => {}
+                MarketEvent::Instrument(_) | MarketEvent::Status(_) | MarketEvent::Signal(_) => {}
             }
         }
     }
