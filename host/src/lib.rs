@@ -37,8 +37,8 @@ mod trading;
 
 pub use config::{
     AdminSettings, ConfigValue, DEFAULT_ADMIN, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED,
-    HostConfig, KindLimits, Loading, PluginSettings, RunSettings, SwapSettings, TrustSettings,
-    VenueModel, VenueSettings,
+    HostConfig, KindLimits, Loading, OnFault, PluginSettings, RunSettings, SwapSettings,
+    TrustSettings, VenueModel, VenueSettings,
 };
 pub use engine::{CacheOutcome, LoadInfo};
 pub use host::{Host, HostBuilder, InstanceCheck, PluginCheck};
@@ -54,7 +54,7 @@ pub use policy::{
     Pressure,
 };
 pub use sandbox::{Fault, LifeState, PluginStatus};
-pub use trading::{LoadSource, Report, Session};
+pub use trading::{LoadSource, ProcessorReport, Report, Session};
 /// Trap codes, to tell a plugin's faults apart by downcasting.
 pub use wasmtime::Trap;
 
@@ -68,7 +68,7 @@ pub mod testing {
     pub use crate::live::swap::{History, Running, SwapLog, SwapRequest};
     pub use crate::loading::{Registry, RollbackState, Verified, cache_path, state_path};
     pub use crate::sandbox::{
-        AnyInstance, CallStats, Connector, KindBindings, Matcher, PluginInstance, RiskValidator,
-        Strategy, eviction,
+        AnyInstance, CallStats, Connector, KindBindings, Matcher, PluginInstance, Processor,
+        RiskValidator, Strategy, eviction,
     };
 }

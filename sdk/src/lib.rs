@@ -125,6 +125,15 @@ impl MarketEvent {
     }
 }
 
+impl Quote {
+    /// The middle of a two-sided quote (rounded toward zero); `None` when a
+    /// side is empty.
+    pub fn mid(&self) -> Option<i64> {
+        (self.bid_size > 0 && self.ask_size > 0)
+            .then(|| ((i128::from(self.bid_price) + i128::from(self.ask_price)) / 2) as i64)
+    }
+}
+
 impl OrderEvent {
     /// Id of the order the report is about.
     pub fn id(&self) -> u64 {

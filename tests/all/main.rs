@@ -13,6 +13,7 @@ mod files;
 mod lifecycle;
 mod logs;
 mod matching;
+mod processors;
 mod replay;
 mod sandbox;
 mod session;

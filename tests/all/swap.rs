@@ -13,7 +13,8 @@ use tradsys_host::{
 };
 
 use crate::common::{
-    DEFAULT_SET, Endpoint, dev_trust, discover, plugin, plugin_dir_with, plugins_dir, strategy,
+    DEFAULT_SET, Endpoint, copy_test_plugins, dev_trust, discover, plugin, plugin_dir_with,
+    plugins_dir, strategy,
 };
 
 fn policy() -> TrustPolicy {
@@ -126,15 +127,20 @@ fn test_plugin(name: &str) -> Vec<u8> {
 }
 
 /// The plugins in `dir` as version 1.0.1, discovered from a directory of
-/// their own (the alternate versions a test swaps in and out).
-fn alternates(dir: &Path, names: &[&str]) -> (tempfile::TempDir, tradsys_host::testing::Registry) {
+/// their own under the host config `toml` (the alternate versions a test
+/// swaps in and out).
+fn alternates(
+    dir: &Path,
+    names: &[&str],
+    toml: &str,
+) -> (tempfile::TempDir, tradsys_host::testing::Registry) {
     let alternates = tempfile::tempdir().unwrap();
     for name in names {
         let bytes = std::fs::read(dir.join(format!("{name}.wasm"))).unwrap();
         let file = alternates.path().join(format!("{name}-1.0.1.wasm"));
         std::fs::write(file, relabel(&bytes, name, "1.0.1")).unwrap();
     }
-    let (_, registry) = discover(alternates.path(), "");
+    let (_, registry) = discover(alternates.path(), toml);
     (alternates, registry)
 }
 
@@ -183,21 +189,21 @@ fn keep_swapping(
     })
 }
 
-/// A session of `toml` without swaps, and the same session with `names`
+/// A session of `toml` over `dir` without swaps, and the same session with `names`
 /// swapped back and forth between two versions every `every`: both
 /// reports, and the swaps made (all of which must have succeeded).
 fn with_and_without_swaps(
+    dir: &tempfile::TempDir,
     toml: &str,
     names: &[&str],
     every: Duration,
 ) -> (serde_json::Value, serde_json::Value, Vec<SwapRecord>) {
-    let dir = plugin_dir_with(&DEFAULT_SET);
     let baseline = Live::start(dir.path(), toml, false, &[])
         .session
         .join()
         .unwrap();
-    let (_alt_dir, alt) = alternates(dir.path(), names);
-    let (_, base) = discover(dir.path(), "");
+    let (_alt_dir, alt) = alternates(dir.path(), names, toml);
+    let (_, base) = discover(dir.path(), toml);
     let live = Live::start(dir.path(), toml, false, &plugins(names, [&base, &alt]));
     let feeder = keep_swapping(&live, names, [&base, &alt], every);
     let control = live.control.clone();
@@ -216,7 +222,12 @@ fn with_and_without_swaps(
 fn swapping_a_strategy_and_a_validator_every_few_ms_loses_and_repeats_nothing() {
     let toml = "[run]\nevents = 40000\nbatch_size = 16\n";
     let names = ["ma-crossover", "max-notional"];
-    let (baseline, report, swaps) = with_and_without_swaps(toml, &names, Duration::from_millis(3));
+    let (baseline, report, swaps) = with_and_without_swaps(
+        &plugin_dir_with(&DEFAULT_SET),
+        toml,
+        &names,
+        Duration::from_millis(3),
+    );
     assert!(swaps.len() >= 20, "only {} swaps", swaps.len());
     let mid_session = swaps
         .iter()
@@ -245,8 +256,8 @@ fn ten_seconds_of_swaps_under_a_steady_stream_lose_and_repeat_nothing() {
     std::fs::write(dir.path().join("auditor.wasm"), test_plugin("auditor")).unwrap();
     let toml = "[run]\nevents = 0\nbatch_size = 32\n";
     let names = ["auditor", "max-notional"];
-    let (_alt_dir, alt) = alternates(dir.path(), &names);
-    let (_, base) = discover(dir.path(), "");
+    let (_alt_dir, alt) = alternates(dir.path(), &names, toml);
+    let (_, base) = discover(dir.path(), toml);
     let live = Live::start(dir.path(), toml, false, &plugins(&names, [&base, &alt]));
     let started = Instant::now();
     let feeder = keep_swapping(&live, &names, [&base, &alt], Duration::from_millis(2));
@@ -282,8 +293,12 @@ fn ten_seconds_of_swaps_under_a_steady_stream_lose_and_repeat_nothing() {
 #[test]
 fn a_matcher_swapped_mid_session_keeps_its_books() {
     let toml = "[run]\nevents = 20000\nbatch_size = 8\n";
-    let (baseline, report, swaps) =
-        with_and_without_swaps(toml, &["fifo-matcher"], Duration::from_millis(5));
+    let (baseline, report, swaps) = with_and_without_swaps(
+        &plugin_dir_with(&DEFAULT_SET),
+        toml,
+        &["fifo-matcher"],
+        Duration::from_millis(5),
+    );
     assert!(swaps.len() >= 3, "only {} swaps", swaps.len());
     // Resting orders survive each swap and fill in the same order: every
     // fill, position and PnL is what the unswapped session had.
@@ -294,12 +309,72 @@ fn a_matcher_swapped_mid_session_keeps_its_books() {
 #[test]
 fn a_connector_swapped_mid_session_carries_on_its_stream() {
     let toml = "[run]\nevents = 20000\nbatch_size = 8\n";
-    let (baseline, report, swaps) =
-        with_and_without_swaps(toml, &["synthetic-market"], Duration::from_millis(5));
+    let (baseline, report, swaps) = with_and_without_swaps(
+        &plugin_dir_with(&DEFAULT_SET),
+        toml,
+        &["synthetic-market"],
+        Duration::from_millis(5),
+    );
     assert!(swaps.len() >= 3, "only {} swaps", swaps.len());
     // Each new version resumes after the last batch the old one delivered:
     // the strategies see the same market, so they trade the same.
     assert!(baseline["fills"].as_u64().unwrap() > 50);
+    assert_eq!(results(&report), results(&baseline));
+}
+
+/// A directory where `ema-trend` trades the EMAs `indicators` derives.
+fn signalled_dir() -> tempfile::TempDir {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher", "indicators"]);
+    copy_test_plugins(dir.path(), &["ema-trend"]);
+    dir
+}
+
+const SIGNALLED: &str = "[run]\nevents = 20000\nbatch_size = 8\n\
+    [plugins.indicators]\nconfig = { ema = \"10, 40\" }\n\
+    [plugins.ema-trend]\nconfig = { source = \"signals\", signals = \"ema:10, ema:40\" }\n";
+
+#[test]
+fn a_processor_swapped_mid_session_hands_its_averages_on() {
+    let dir = signalled_dir();
+    let (baseline, report, swaps) =
+        with_and_without_swaps(&dir, SIGNALLED, &["indicators"], Duration::from_millis(5));
+    assert!(swaps.len() >= 3, "only {} swaps", swaps.len());
+    // Each version carries on the averages of the one before: the signals,
+    // and so the strategy's trades, are those of the unswapped session.
+    assert!(strategy(&baseline, "ema-trend")["fills"].as_u64().unwrap() > 20);
+    assert_eq!(results(&report), results(&baseline));
+    assert_eq!(report["processors"], baseline["processors"]);
+}
+
+#[test]
+fn a_processor_candidate_in_shadow_is_compared_and_never_delivered() {
+    let dir = signalled_dir();
+    let baseline = Live::start(dir.path(), SIGNALLED, false, &[])
+        .session
+        .join()
+        .unwrap();
+    let (_alt_dir, alt) = alternates(dir.path(), &["indicators"], SIGNALLED);
+    let candidate = alt.get("indicators").unwrap().clone();
+    let live = Live::start(
+        dir.path(),
+        SIGNALLED,
+        false,
+        std::slice::from_ref(&candidate),
+    );
+    let prepared = AnyInstance::prepare(&live.runtime, candidate).unwrap();
+    let started = live
+        .control
+        .shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))
+        .unwrap();
+    assert!(started.contains("from the live state"), "{started}");
+    let report = live.session.join().unwrap();
+    let shadow = &report["shadows"][0];
+    assert_eq!(shadow["plugin"], "indicators");
+    assert!(shadow["compared"].as_u64().unwrap() > 100, "{shadow}");
+    assert_eq!(
+        shadow["differing"], 0,
+        "the same code from the same state: {shadow}"
+    );
     assert_eq!(results(&report), results(&baseline));
 }
 

@@ -1,14 +1,16 @@
-//! WIT versions: the host speaks `tradsys:plugins` 1.1.0 and still runs a
-//! plugin built against the frozen 1.0.0 (`tests/plugins/legacy-strategy`,
-//! bound to `wit/v1.0.0` without the SDK) beside 1.1.0 plugins; and 1.0.0
-//! stays frozen.
+//! WIT versions: the host speaks `tradsys:plugins` 1.2.0 and still runs
+//! plugins built against the frozen 1.0.0 and 1.1.0
+//! (`tests/plugins/legacy-strategy` and `legacy-1-1-strategy`, bound to
+//! their WIT without the SDK) beside 1.2 plugins; and released versions stay
+//! frozen. (A 1.1.0 strategy beside processors emitting signals is in
+//! `processors.rs`.)
 
 use sha2::{Digest, Sha256};
 
 use crate::common::{DEFAULT_SET, plugin, session_with, strategy, workspace_root};
 
 #[test]
-fn a_1_0_plugin_trades_beside_1_1_plugins() {
+fn a_1_0_plugin_trades_beside_1_2_plugins() {
     let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
     plugins.push("test:legacy-strategy");
     let report = session_with(&plugins, "", "4000");
@@ -21,31 +23,60 @@ fn a_1_0_plugin_trades_beside_1_1_plugins() {
     let traded = strategy(&report, "legacy-strategy");
     assert!(traded["submitted"].as_u64().unwrap() > 100, "{traded}");
     assert!(traded["fills"].as_u64().unwrap() > 0, "{traded}");
-    // The 1.1 strategies beside it trade as they do without it.
+    // The 1.2 strategies beside it trade as they do without it.
     assert!(strategy(&report, "momentum")["fills"].as_u64().unwrap() > 0);
 }
 
 #[test]
-fn the_released_1_0_0_wit_is_never_changed() {
+fn a_1_1_plugin_reads_the_books_and_trades_beside_1_2_plugins() {
+    let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
+    plugins.push("test:legacy-1-1-strategy");
+    let report = session_with(&plugins, "", "4000");
+    // It traps when the 1.1.0 `market` import answers wrong.
+    let legacy = plugin(&report, "legacy-1-1-strategy");
+    assert_eq!(legacy["state"], "live", "{legacy}");
+    assert!(
+        legacy["faults"].as_object().is_none_or(|f| f.is_empty()),
+        "{legacy}"
+    );
+    let traded = strategy(&report, "legacy-1-1-strategy");
+    assert!(traded["fills"].as_u64().unwrap() > 10, "{traded}");
+}
+
+#[test]
+fn the_released_wit_versions_are_never_changed() {
     // A published version is frozen: additions go into the next minor.
-    for (file, digest) in [
+    for (version, file, digest) in [
         (
+            "v1.0.0",
             "kinds.wit",
             "9f5d83d68017823e180c920ecd3f2c18bafc6d674afe8b290a6a1898952059aa",
         ),
         (
+            "v1.0.0",
             "types.wit",
             "5939f6e9ffa1efdbe31c0044a070f283bf01a44ea77e071b3e5b6337b33791d8",
         ),
+        (
+            "v1.1.0",
+            "kinds.wit",
+            "dc1ca9af445c885d1b5ba3fc9461aef1bc3a6a2c1bfd9f2dc40a7e518a1d583b",
+        ),
+        (
+            "v1.1.0",
+            "types.wit",
+            "7ecdaa803f1ea70735e232c313868b151f485ce91d49fa3c401f87148607dd5b",
+        ),
     ] {
-        let bytes = std::fs::read(workspace_root().join("wit/v1.0.0").join(file)).unwrap();
+        let path = workspace_root().join("wit").join(version).join(file);
+        let bytes = std::fs::read(path).unwrap();
         let got: String = Sha256::digest(&bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
         assert_eq!(
             got, digest,
-            "wit/v1.0.0/{file} changed: put additions in a new minor version"
+            "wit/{version}/{file} changed: put additions in a new minor version"
         );
     }
 }

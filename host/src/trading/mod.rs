@@ -12,5 +12,6 @@ pub mod selection;
 pub mod session;
 pub(crate) mod verify;
 
+pub use processing::ProcessorReport;
 pub use report::{LoadSource, Report};
 pub use session::Session;

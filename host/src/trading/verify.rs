@@ -97,8 +97,14 @@ pub(crate) fn derived(
                 (s.instrument, s.ts)
             }
             other => {
-                let kind = format!("{other:?}");
-                let kind = kind.split('(').next().unwrap_or_default().to_string();
+                let kind = match other {
+                    MarketEvent::Instrument(_) => "instrument definition",
+                    MarketEvent::Quote(_) => "quote",
+                    MarketEvent::Trade(_) => "trade",
+                    MarketEvent::BookDelta(_) => "book delta",
+                    MarketEvent::Depth(_) => "depth snapshot",
+                    _ => "status change",
+                };
                 return refuse(format!(
                     "a processor derives bars and signals, not a {kind}"
                 ));

@@ -271,11 +271,10 @@ impl Processor for BarAggregator {
                         inst.on_price(t.instrument, t.ts, t.price, t.size.max(0), derived);
                     }
                 }
-                MarketEvent::Quote(q) if q.bid_size > 0 && q.ask_size > 0 => {
-                    let mid = ((i128::from(q.bid_price) + i128::from(q.ask_price)) / 2) as i64;
-                    if let Some(inst) = self.instrument(q.instrument, None)
+                MarketEvent::Quote(q) => {
+                    if let Some(mid) = q.mid().filter(|m| *m > 0)
+                        && let Some(inst) = self.instrument(q.instrument, None)
                         && inst.plan.quotes
-                        && mid > 0
                     {
                         inst.on_price(q.instrument, q.ts, mid, 0, derived);
                     }

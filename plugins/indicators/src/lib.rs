@@ -169,7 +169,7 @@ impl Instrument {
     }
 
     fn on_mid(&mut self, ts: u64, mid: i64) {
-        let price = mid as f64 / fixed::SCALE as f64;
+        let price = fixed::to_f64(mid);
         for ema in &mut self.emas {
             ema.update(price);
         }
@@ -278,9 +278,9 @@ impl Processor for Indicators {
                         let _ = self.instrument(def.id, Some(&def.symbol));
                     }
                 }
-                MarketEvent::Quote(q) if q.bid_size > 0 && q.ask_size > 0 => {
-                    let mid = ((i128::from(q.bid_price) + i128::from(q.ask_price)) / 2) as i64;
-                    if let Some(inst) = self.instrument(q.instrument, None) {
+                MarketEvent::Quote(q) => {
+                    if let (Some(mid), Some(inst)) = (q.mid(), self.instrument(q.instrument, None))
+                    {
                         inst.on_mid(q.ts, mid);
                     }
                 }
