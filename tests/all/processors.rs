@@ -260,3 +260,25 @@ fn bars_from_the_aggregator_reach_the_strategies_after_the_feed() {
             .is_none_or(|f| f.is_empty())
     );
 }
+
+#[test]
+fn plugin_inspect_names_the_processor_kind_and_its_world() {
+    let file = crate::common::plugins_dir().join("indicators.wasm");
+    let trust = crate::common::dev_trust();
+    let out = crate::common::tradsys(&[
+        "plugin",
+        "inspect",
+        file.to_str().unwrap(),
+        "--trust",
+        trust.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for expected in [
+        "plugin    indicators 1.0.0 (processor)",
+        "exports   tradsys:plugins/processor-api@1.2.0",
+        "imports   tradsys:plugins/signals@1.2.0",
+    ] {
+        assert!(stdout.contains(expected), "{expected} not in {stdout}");
+    }
+}

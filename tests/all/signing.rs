@@ -171,15 +171,15 @@ fn each_refused_file_has_its_own_reason_and_the_rest_trade() {
                 m["name"] = "api-two".into();
                 m["api"] = "^2.0".into();
             }),
-            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.1.0",
+            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.2.0",
         ),
         (
-            "api-one-two.wasm",
+            "api-one-three.wasm",
             lab.variant("ma-crossover", |m| {
-                m["name"] = "api-one-two".into();
-                m["api"] = "^1.2".into();
+                m["name"] = "api-one-three".into();
+                m["api"] = "^1.3".into();
             }),
-            "rejected: incompatible API: needs tradsys:plugins ^1.2 but this host implements 1.1.0",
+            "rejected: incompatible API: needs tradsys:plugins ^1.3 but this host implements 1.2.0",
         ),
         (
             "needs-matcher-two.wasm",

@@ -140,7 +140,11 @@ fn bindgen_only_in_the_bindings_module_and_unsafe_only_in_the_cache() {
     }
     assert_eq!(
         bindgens,
-        ["host/src/bindings/current.rs", "host/src/bindings/v1_0.rs"]
+        [
+            "host/src/bindings/current.rs",
+            "host/src/bindings/v1_0.rs",
+            "host/src/bindings/v1_1.rs"
+        ]
     );
     assert_eq!(unsafes, ["host/src/engine/cache.rs"]);
 }

@@ -56,9 +56,11 @@ fn config(data: &Path) -> HostConfig {
 }
 
 /// The figures are of the first examples: three strategies and four
-/// validators (the plugin directory holds more; each adds its calls).
+/// validators, no processor (the plugin directory holds more; each adds its
+/// calls).
 fn the_examples(config: &mut HostConfig) {
     let names = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
+    config.run.processors = Some(Vec::new());
     config.run.strategies = names(&["ma-crossover", "momentum", "mean-reversion"]);
     config.run.validators = names(&[
         "max-notional",

@@ -277,12 +277,12 @@ pub fn market_events_to_v1_1(events: &[new::MarketEvent]) -> Vec<v1_1::MarketEve
         .filter_map(|event| {
             Some(match event {
                 new::MarketEvent::Instrument(d) => v1_1::MarketEvent::Instrument(d.clone()),
-                new::MarketEvent::Quote(q) => v1_1::MarketEvent::Quote(q.clone()),
-                new::MarketEvent::Trade(t) => v1_1::MarketEvent::Trade(t.clone()),
-                new::MarketEvent::Bar(b) => v1_1::MarketEvent::Bar(b.clone()),
-                new::MarketEvent::BookDelta(d) => v1_1::MarketEvent::BookDelta(d.clone()),
+                new::MarketEvent::Quote(q) => v1_1::MarketEvent::Quote(*q),
+                new::MarketEvent::Trade(t) => v1_1::MarketEvent::Trade(*t),
+                new::MarketEvent::Bar(b) => v1_1::MarketEvent::Bar(*b),
+                new::MarketEvent::BookDelta(d) => v1_1::MarketEvent::BookDelta(*d),
                 new::MarketEvent::Depth(d) => v1_1::MarketEvent::Depth(d.clone()),
-                new::MarketEvent::Status(s) => v1_1::MarketEvent::Status(s.clone()),
+                new::MarketEvent::Status(s) => v1_1::MarketEvent::Status(*s),
                 new::MarketEvent::Signal(_) => return None,
             })
         })

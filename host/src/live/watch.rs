@@ -9,7 +9,7 @@
 //! version stays; when it is later completed, the next change picks it up.
 //!
 //! The `shadow/` folder of the directory holds shadow candidates: a signed
-//! strategy or validator put there runs in shadow beside the live plugin of
+//! strategy, validator or processor put there runs in shadow beside the live plugin of
 //! its name (from the start too), removing it discards the shadow, and
 //! moving it into the directory promotes it (it is then the newer version,
 //! swapped in like any other, and its shadow ends as promoted).

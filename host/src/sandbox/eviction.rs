@@ -9,7 +9,7 @@
 //! - at high or critical pressure the same, without waiting for `min_idle_ms`.
 //!
 //! At critical pressure `PluginInstance` also refuses to instantiate
-//! strategies and validators below `reserved_priority`. An evicted instance
+//! strategies, validators and processors below `reserved_priority`. An evicted instance
 //! saves its state first and gets it back when re-made, so eviction does not
 //! change results. The connector is called every batch, so it is never idle
 //! and never evicted.

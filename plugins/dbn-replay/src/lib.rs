@@ -531,6 +531,7 @@ mod tests {
             MarketEvent::BookDelta(_) => "delta",
             MarketEvent::Depth(_) => "depth",
             MarketEvent::Status(_) => "status",
+            MarketEvent::Signal(_) => "signal",
         }
     }
 
