@@ -51,6 +51,13 @@ impl Config {
         }
     }
 
+    /// `key` as a list: its items separated by commas or spaces (`"a, b c"`
+    /// is `a`, `b`, `c`); `None` when absent.
+    pub fn list(&self, key: &str) -> Option<Vec<&str>> {
+        self.get(key)
+            .map(|raw| raw.split([',', ' ']).filter(|s| !s.is_empty()).collect())
+    }
+
     /// The raw value of `key` for the instrument `symbol`: the entry
     /// `key.SYMBOL` when set (for example `ema.ESH4`), else `key`.
     pub fn for_instrument(&self, key: &str, symbol: &str) -> Option<&str> {
@@ -86,5 +93,11 @@ mod tests {
         assert_eq!(config.for_instrument("ema", "ESH4"), Some("20"));
         assert_eq!(config.for_instrument("ema", "NQH4"), Some("10"));
         assert_eq!(config.for_instrument("vwap", "ESH4"), None);
+        let config = Config::new([("instruments", "ESH4, NQH4 ,, YMH4")]);
+        assert_eq!(
+            config.list("instruments"),
+            Some(vec!["ESH4", "NQH4", "YMH4"])
+        );
+        assert_eq!(config.list("other"), None);
     }
 }

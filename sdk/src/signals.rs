@@ -106,12 +106,7 @@ impl Subscriptions {
     /// bad name.
     pub fn from_config(config: &Config) -> Result<Self, String> {
         let mut subscriptions = Self::default();
-        for name in config
-            .get(CONFIG_KEY)
-            .unwrap_or_default()
-            .split([',', ' '])
-            .filter(|n| !n.is_empty())
-        {
+        for name in config.list(CONFIG_KEY).unwrap_or_default() {
             let id = id(name).map_err(|e| format!("config `{CONFIG_KEY}`: {e}"))?;
             if !subscriptions.ids.contains(&id) {
                 subscriptions.names.push(name.to_string());

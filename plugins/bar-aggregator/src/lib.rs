@@ -60,12 +60,9 @@ impl Params {
     fn from_config(config: &Config) -> Result<Self, String> {
         let params = Self {
             config: config.clone(),
-            instruments: config.get("instruments").map(|list| {
-                list.split([',', ' '])
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            }),
+            instruments: config
+                .list("instruments")
+                .map(|list| list.into_iter().map(str::to_string).collect()),
         };
         params.plan_of("")?;
         for (key, _) in config.entries() {

@@ -81,12 +81,9 @@ impl Params {
                 parse_list(k, key, value)?;
             }
         }
-        let instruments = config.get("instruments").map(|list| {
-            list.split([',', ' '])
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        });
+        let instruments = config
+            .list("instruments")
+            .map(|list| list.into_iter().map(str::to_string).collect());
         Ok(Self {
             config: config.clone(),
             instruments,
