@@ -282,3 +282,33 @@ fn plugin_inspect_names_the_processor_kind_and_its_world() {
         assert!(stdout.contains(expected), "{expected} not in {stdout}");
     }
 }
+
+#[test]
+fn a_strategy_that_subscribed_to_nothing_gets_no_signal() {
+    // The auditor answers every market event but definitions with one order,
+    // so a signal delivered to it would be one more order.
+    let plain = session_with(
+        &["synthetic-market", "fifo-matcher", "test:auditor"],
+        "",
+        "3000",
+    );
+    let with_signals = session_with(
+        &[
+            "synthetic-market",
+            "fifo-matcher",
+            "indicators",
+            "test:auditor",
+        ],
+        "[plugins.indicators]\nconfig = { ema = \"5\", imbalance = \"1\" }\n",
+        "3000",
+    );
+    assert!(
+        processor(&with_signals, "indicators")["signals"]
+            .as_u64()
+            .unwrap()
+            > 500
+    );
+    let submitted = |r: &serde_json::Value| strategy(r, "auditor")["submitted"].clone();
+    assert_eq!(submitted(&with_signals), submitted(&plain));
+    assert!(submitted(&plain).as_u64().unwrap() > 2000);
+}

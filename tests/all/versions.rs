@@ -44,6 +44,22 @@ fn a_1_1_plugin_reads_the_books_and_trades_beside_1_2_plugins() {
 }
 
 #[test]
+fn a_1_1_connector_feeds_a_1_2_session() {
+    let report = session_with(
+        &["fifo-matcher", "momentum", "test:legacy-1-1-connector"],
+        "[run]\nconnector = \"legacy-1-1-connector\"\n",
+        "0",
+    );
+    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    // Its definition, its status event and 2,000 quotes and trades, all taken.
+    assert_eq!(report["events"], 2002);
+    assert!(report["connector_dropped"].as_object().unwrap().is_empty());
+    let book = &report["books"]["LEGACY"];
+    assert_eq!(book["detail"], "L1", "{book}");
+    assert_eq!(book["status"], "trading", "{book}");
+}
+
+#[test]
 fn the_released_wit_versions_are_never_changed() {
     // A published version is frozen: additions go into the next minor.
     for (version, file, digest) in [

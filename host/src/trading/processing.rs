@@ -213,18 +213,18 @@ impl Processing {
             .get(i)
             .and_then(Option::as_ref)
             .map_or(&[][..], |s| &s.ids[..]);
-        let wanted = |e: &MarketEvent| match e {
+        let wanted = |e: &&MarketEvent| match e {
             MarketEvent::Signal(s) => ids.binary_search(&s.name).is_ok(),
             _ => true,
         };
-        if ids.is_empty() {
-            Cow::Borrowed(common)
-        } else if signals.iter().all(wanted) {
-            Cow::Borrowed(events)
-        } else {
-            let mut batch = common.to_vec();
-            batch.extend(signals.iter().filter(|e| wanted(e)).cloned());
-            Cow::Owned(batch)
+        match signals.iter().filter(wanted).count() {
+            0 => Cow::Borrowed(common),
+            n if n == signals.len() => Cow::Borrowed(events),
+            _ => {
+                let mut batch = common.to_vec();
+                batch.extend(signals.iter().filter(wanted).cloned());
+                Cow::Owned(batch)
+            }
         }
     }
 }
