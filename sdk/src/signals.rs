@@ -6,7 +6,7 @@
 //! the hot path compares ids only.
 //!
 //! - A processor names what it emits and pushes [`signal`] events.
-//! - A strategy subscribes in its config: `signals = "ema:ES:20, vwap:ES"`.
+//! - A strategy subscribes in its config: `signals = "ema:20, vwap:100"`.
 //!   The host delivers exactly those (after the feed's events and the
 //!   derived bars); [`Subscriptions::from_config`] reads the same entry, and
 //!   [`Subscriptions::get`] tells which of them an event is, by its position
