@@ -162,6 +162,11 @@ pub struct RunSettings {
     pub processors: Option<Vec<String>>,
     /// Watch the plugin directory and swap in newer versions while running.
     pub watch: bool,
+    /// Write the order journal here (`--journal`); never over an existing file.
+    pub journal: Option<PathBuf>,
+    /// Start the journal's next numbered file (`FILE.1`, ...) before one
+    /// would pass this size, bytes; 0 never does.
+    pub journal_max_bytes: u64,
 }
 
 /// The `[admin]` table.
@@ -227,6 +232,8 @@ impl Default for RunSettings {
             validators: None,
             processors: None,
             watch: false,
+            journal: None,
+            journal_max_bytes: 0,
         }
     }
 }

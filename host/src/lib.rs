@@ -21,7 +21,7 @@
 //! [`Control`] (steer a running session from another thread: status, swaps,
 //! rollback, shadows), the directory [`watch`]er and the [`admin`] endpoint.
 //! The layers behind it (see ARCHITECTURE.md): `policy` and `bindings` at
-//! the bottom, then `config`, `engine` (wasmtime), `loading` (plugin files),
+//! the bottom, then `config`, `journal` (the order journal), `engine` (wasmtime), `loading` (plugin files),
 //! `sandbox` (instances and calls), `live` (operations), `trading` (the
 //! session). What the tests need of them is in the hidden [`testing`].
 
@@ -29,6 +29,7 @@ mod bindings;
 mod config;
 mod engine;
 mod host;
+mod journal;
 mod live;
 mod loading;
 mod policy;
@@ -42,6 +43,10 @@ pub use config::{
 };
 pub use engine::{CacheOutcome, LoadInfo};
 pub use host::{Host, HostBuilder, InstanceCheck, PluginCheck};
+pub use journal::{
+    Filter as JournalFilter, JournalReport, Reader as JournalReader, Record as JournalRecord,
+    Summary as JournalSummary, line as journal_line,
+};
 pub use live::{
     Control, ShadowReport, ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, admin, watch,
 };
@@ -64,6 +69,7 @@ pub use wasmtime::Trap;
 pub mod testing {
     pub use crate::bindings::types;
     pub use crate::engine::{ArtifactCache, Clock, KindPre, Runtime, SharedBooks, SharedOwners};
+    pub use crate::journal::{Entry, JournalWriter};
     pub use crate::live::shadow::{ShadowCommand, ShadowLog};
     pub use crate::live::swap::{History, Running, SwapLog, SwapRequest};
     pub use crate::loading::{Registry, RollbackState, Verified, cache_path, state_path};

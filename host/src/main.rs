@@ -30,6 +30,9 @@ enum Command {
     Plugin(PluginCommand),
     /// What a running host runs: versions, kept versions, swaps, shadows.
     Status(AdminArgs),
+    /// Read an order journal: its records, or what they add up to.
+    #[command(subcommand)]
+    Journal(JournalCommand),
     /// What a market-data file holds: schema, instruments, time range, records per action.
     InspectData {
         /// A DBN (.dbn, .dbn.zst) or CSV file
@@ -85,6 +88,9 @@ struct RunArgs {
     /// Also write the report as JSON to FILE
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
+    /// Write the order journal to FILE (JSON lines; never over an existing file) [default: run.journal]
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
     /// Compile every selected plugin before the session starts [default: run.loading, lazy]
     #[arg(long)]
     eager: bool,
@@ -94,6 +100,35 @@ struct RunArgs {
     /// Serve the admin endpoint (for `tradsys status`, `plugin rollback`, ...) [default: admin.listen]
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = tradsys_host::DEFAULT_ADMIN)]
     admin: Option<std::net::SocketAddr>,
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Print the records, one per line (the file and its numbered continuations).
+    Show {
+        /// The journal (its first file)
+        file: PathBuf,
+        /// Only what concerns this plugin: a strategy's orders and reports, a plugin's faults, swaps, shadows
+        #[arg(long, value_name = "NAME")]
+        strategy: Option<String>,
+        /// Only the order with this id (the strategy's own id)
+        #[arg(long, value_name = "ID")]
+        order: Option<u64>,
+        /// Only the order with this host id (the id the matcher saw)
+        #[arg(long, value_name = "ID")]
+        host_order: Option<u64>,
+        /// The records as JSON lines, as stored
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-strategy counts as the session's report gives them, and the digest.
+    Summary {
+        /// The journal (its first file)
+        file: PathBuf,
+        /// As JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -228,6 +263,7 @@ fn main() -> std::process::ExitCode {
         Command::Key(command) => cli::plugin::key(command),
         Command::Plugin(command) => cli::plugin::plugin(command),
         Command::Status(args) => cli::status::status(&args),
+        Command::Journal(command) => cli::journal::journal(command),
         Command::InspectData { file } => cli::data::inspect_data(&file),
     };
     match result {
@@ -276,6 +312,9 @@ fn run(args: RunArgs) -> Result<()> {
         config.run.loading = Loading::Eager;
     }
     config.run.watch |= args.watch;
+    if let Some(path) = &args.journal {
+        config.run.journal = Some(path.clone());
+    }
     let host = host(&args.host, config)?;
     let config = host.config();
     let mut session = host.session()?;
@@ -302,6 +341,9 @@ fn run(args: RunArgs) -> Result<()> {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n")
             .with_context(|| format!("writing report {}", path.display()))?;
+    }
+    if let Some(error) = report.journal.and_then(|j| j.error) {
+        bail!("{error}");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `tradsys` subcommands beside `run`.
 
 pub(crate) mod data;
+pub(crate) mod journal;
 pub(crate) mod plugin;
 pub(crate) mod status;

@@ -17,6 +17,7 @@ use crate::engine::cache::{ArtifactCache, CacheOutcome};
 use crate::engine::logs::LogLimiter;
 use crate::engine::signals::SignalNames;
 use crate::engine::store::{self, Clock, HostState, Shared, SharedBooks, SharedOwners};
+use crate::journal::Journal;
 use crate::policy::{Grants, LogSettings, MemorySettings, PluginKind, Pressure};
 
 /// A component resolved against the host's imports, typed by the world its
@@ -100,6 +101,8 @@ pub struct Runtime {
     memory: AtomicU64,
     budget: MemorySettings,
     logs: LogSettings,
+    /// The running session's journal, where faults and quarantines go.
+    journal: std::sync::Mutex<Journal>,
 }
 
 /// The engine-wide thread that advances the epoch every millisecond, so a
@@ -201,6 +204,7 @@ impl Runtime {
             memory: AtomicU64::new(0),
             budget: MemorySettings::default(),
             logs: LogSettings::default(),
+            journal: std::sync::Mutex::default(),
         })
     }
 
@@ -269,6 +273,16 @@ impl Runtime {
     /// The signal names the `signals` import interns.
     pub fn signals(&self) -> &SignalNames {
         &self.shared.signals
+    }
+
+    /// The journal of the session running on this runtime (off when none is written).
+    pub fn journal(&self) -> Journal {
+        self.journal.lock().expect("journal").clone()
+    }
+
+    /// Record the faults of this runtime's instances in `journal` from now on.
+    pub(crate) fn set_journal(&self, journal: Journal) {
+        *self.journal.lock().expect("journal") = journal;
     }
 
     /// Keep plugin instances within `budget`.

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::config::HostConfig;
 use crate::engine::Runtime;
+use crate::journal::Journal;
 use crate::live::shadow::{self, Candidates, ShadowCommand, ShadowLog, ShadowReport, ShadowSet};
 use crate::live::swap::{
     History, Installer, Running, SwapLog, SwapOutcome, SwapRecord, SwapRequest,
@@ -324,6 +325,8 @@ pub(crate) struct ControlPlane {
     /// The candidates running in shadow, fed on the data path.
     pub(crate) shadows: ShadowSet,
     keep_versions: usize,
+    /// Where swaps and shadows are recorded.
+    journal: Journal,
 }
 
 impl ControlPlane {
@@ -352,7 +355,15 @@ impl ControlPlane {
             status,
             shadows,
             keep_versions,
+            journal: Journal::default(),
         }
+    }
+
+    /// Record swaps and shadows in `journal`.
+    pub(crate) fn set_journal(&mut self, journal: Journal) {
+        let clock = self.handle.env.runtime.clock().clone();
+        self.shadows.set_journal(journal.clone(), clock);
+        self.journal = journal;
     }
 
     /// A handle for others to steer the session.
@@ -385,6 +396,8 @@ impl ControlPlane {
                 history: &shared.history,
                 keep_versions: self.keep_versions,
                 after_event,
+                journal: &self.journal,
+                now: self.handle.env.runtime.clock().now(),
             };
             installer.apply(request, &shared.swap_log);
         }

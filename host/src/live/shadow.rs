@@ -16,7 +16,9 @@ use serde::Serialize;
 
 use crate::bindings::types::{MarketEvent, OrderCommand, OrderEvent, RiskContext, Verdict};
 use crate::config::HostConfig;
+use crate::engine::Clock;
 use crate::engine::Runtime;
+use crate::journal::{Entry, Journal, ShadowEntry};
 use crate::live::recent::Recent;
 use crate::loading::{Plugin, TrustPolicy, grants};
 use crate::policy::PluginKind;
@@ -181,6 +183,9 @@ pub(crate) struct ShadowSet {
     running: Vec<Shadow>,
     log: ShadowLog,
     candidates: Candidates,
+    /// Where starts and ends are recorded, stamped by the host clock.
+    journal: Journal,
+    clock: Clock,
 }
 
 impl ShadowSet {
@@ -190,7 +195,27 @@ impl ShadowSet {
             running: Vec::new(),
             log,
             candidates,
+            journal: Journal::default(),
+            clock: Clock::default(),
         }
+    }
+
+    /// Record starts and ends in `journal`, at the time of `clock`.
+    pub(crate) fn set_journal(&mut self, journal: Journal, clock: Clock) {
+        self.journal = journal;
+        self.clock = clock;
+    }
+
+    fn record(&self, plugin: &str, version: &str, event: &str, counts: Option<(u64, u64)>) {
+        self.journal.write(self.clock.now(), || {
+            Entry::Shadow(ShadowEntry {
+                plugin: plugin.to_string(),
+                version: version.to_string(),
+                event: event.to_string(),
+                compared: counts.map(|c| c.0),
+                differing: counts.map(|c| c.1),
+            })
+        });
     }
 
     /// The digest of the candidate in shadow beside `name`, if any.
@@ -248,6 +273,8 @@ impl ShadowSet {
             .lock()
             .expect("candidates")
             .insert(name.clone(), plugin);
+        drop(log);
+        self.record(&name, &version, "started", None);
         tracing::info!(
             plugin = name,
             candidate = version,
@@ -271,6 +298,14 @@ impl ShadowSet {
             entry.state = state;
             (entry.compared, entry.differing)
         });
+        drop(log);
+        let version = shadow.candidate.plugin().version().to_string();
+        self.record(
+            name,
+            &version,
+            &state.to_string(),
+            Some((compared, differing)),
+        );
         Ok(format!(
             "shadow of {name} {state} after {compared} comparisons, {differing} different"
         ))

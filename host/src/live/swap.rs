@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use crate::journal::{Entry, Journal, SwapEntry};
 use crate::live::recent::Recent;
 use crate::live::shadow::{ShadowSet, ShadowState};
 use crate::loading::Plugin;
@@ -127,6 +128,9 @@ pub(crate) struct Installer<'a> {
     pub(crate) history: &'a History,
     pub(crate) keep_versions: usize,
     pub(crate) after_event: u64,
+    pub(crate) journal: &'a Journal,
+    /// Market time, for the journal.
+    pub(crate) now: u64,
 }
 
 impl Installer<'_> {
@@ -195,6 +199,13 @@ impl Installer<'_> {
         if let Some(reply) = reply {
             let _ = reply.send(record.clone());
         }
+        self.journal.write(self.now, || {
+            Entry::Swap(SwapEntry {
+                plugins: record.plugins.clone(),
+                outcome: record.outcome.to_string(),
+                cause: record.cause.clone(),
+            })
+        });
         note(log, record);
     }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use wasmtime::{Store, Trap};
 
 use crate::engine::{HostState, LogLimiter, Runtime};
+use crate::journal::{Entry, FaultEntry, QuarantineEntry};
 use crate::loading::{Plugin, Readiness};
 use crate::policy::{PluginKind, Pressure};
 use crate::sandbox::fault::{Fault, to_fault};
@@ -588,13 +589,22 @@ impl<B: KindBindings> PluginInstance<B> {
         *self.stats.faults.entry(fault.label()).or_default() += 1;
         let version = self.plugin.version().to_string();
         tracing::warn!(plugin = self.plugin.name(), %version, kind = %self.plugin.kind(), "{fault}");
+        let journal = self.runtime.journal();
+        let now = self.runtime.clock().now();
+        journal.write(now, || {
+            Entry::Fault(FaultEntry {
+                plugin: self.plugin.name().to_string(),
+                version: version.clone(),
+                fault: fault.label(),
+                message: fault.to_string(),
+            })
+        });
         if matches!(fault, Fault::Memory { .. }) {
             // The host's shortage, not the plugin's misbehaviour.
             return fault;
         }
         // Circuit breaker: too many faults within the window of host time.
         let policy = self.plugin.grants().faults;
-        let now = self.runtime.clock().now();
         let window_ns = policy.window_ms.saturating_mul(1_000_000);
         self.recent_faults.push_back(now);
         // Only the last `quarantine_after` matter.
@@ -617,6 +627,13 @@ impl<B: KindBindings> PluginInstance<B> {
                 fault.label()
             );
             tracing::error!(plugin = self.plugin.name(), %version, "quarantined: {reason}");
+            journal.write(now, || {
+                Entry::Quarantine(QuarantineEntry {
+                    plugin: self.plugin.name().to_string(),
+                    version: version.clone(),
+                    reason: reason.clone(),
+                })
+            });
             self.discard();
             self.quarantined = Some(reason);
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tradsys_book::Level;
 
 use crate::bindings::types::TradingStatus;
-use crate::trading::ledger::decimal;
+use crate::journal::decimal::decimal;
 use crate::trading::market::Market;
 
 /// Levels per side the report shows.

@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::bindings::types::Side;
 use crate::config::FeeSettings;
-
-/// Fixed-point units per whole unit.
-pub const SCALE: i128 = 1_000_000_000;
+use crate::journal::decimal::SCALE;
 
 /// One instrument's net position.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,7 +84,6 @@ impl Ledger {
     }
 
     /// Net holding in `instrument`.
-    #[cfg(test)]
     pub fn holding(&self, instrument: u32) -> Holding {
         self.holdings.get(&instrument).copied().unwrap_or_default()
     }
@@ -137,7 +134,6 @@ pub(crate) fn fee(
     quantity: i64,
     multiplier: i64,
 ) -> i128 {
-    const SCALE: i128 = 1_000_000_000;
     let (bps, per_unit) = if maker {
         (fees.maker_bps, fees.maker_per_unit)
     } else {
@@ -146,18 +142,6 @@ pub(crate) fn fee(
     let notional = i128::from(price) * i128::from(quantity) * i128::from(multiplier) / SCALE;
     notional * i128::from(bps) / SCALE / 10_000
         + i128::from(per_unit) * i128::from(quantity) / SCALE
-}
-
-/// A fixed-point amount as a decimal with `decimals` places (truncated).
-pub fn decimal(value: i128, decimals: u32) -> String {
-    let sign = if value < 0 { "-" } else { "" };
-    let abs = value.unsigned_abs();
-    let whole = abs / SCALE as u128;
-    if decimals == 0 {
-        return format!("{sign}{whole}");
-    }
-    let frac = (abs % SCALE as u128) / 10u128.pow(9 - decimals);
-    format!("{sign}{whole}.{frac:0width$}", width = decimals as usize)
 }
 
 #[cfg(test)]

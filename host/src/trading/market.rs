@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use tradsys_book::{Books, Level, OrderBook, Side as BookSide};
+use tradsys_book::{Books, Detail, Level, OrderBook, Side as BookSide};
 
 use crate::bindings::types::{
     BookAction, BookDelta, BookFlags, DepthSnapshot, InstrumentDefinition, LastPrice, MarketEvent,
@@ -362,6 +362,17 @@ impl Market {
     /// The books (read them with `.read()`).
     pub fn books(&self) -> &SharedBooks {
         &self.books
+    }
+
+    /// The feed's quantity resting at `price` on `side` of `instrument`'s
+    /// book (0 when nothing rests there); `None` without a book.
+    pub fn resting_at(&self, instrument: u32, side: Side, price: i64) -> Option<i64> {
+        let books = self.books.read();
+        let book = books.get(instrument)?;
+        if book.detail() == Detail::Empty {
+            return None;
+        }
+        Some(book.level(book_side(side), price).map_or(0, |l| l.size))
     }
 
     /// Last prices of every instrument that has one.

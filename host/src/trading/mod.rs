@@ -1,6 +1,7 @@
 //! The trading system around the plugins: the session's data path, the
 //! order router, instruments and last prices, the ledger, the report.
 
+pub(crate) mod audit;
 pub mod books;
 pub(crate) mod ids;
 pub mod ledger;

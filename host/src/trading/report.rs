@@ -13,12 +13,13 @@ use serde::Serialize;
 
 use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
+use crate::journal::JournalReport;
+use crate::journal::decimal::decimal;
 use crate::live::{ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
 use crate::trading::books::{BookReport, book_reports, render_books};
-use crate::trading::ledger::decimal;
 use crate::trading::processing::{ProcessorReport, render_processors};
 use crate::trading::session::Session;
 
@@ -61,6 +62,9 @@ pub struct Report {
     pub shadows_dropped: u64,
     /// How plugins were trusted.
     pub trust: TrustReport,
+    /// The order journal, when one was written (`--journal`): its files,
+    /// records, bytes, digest, and why it is incomplete if it is.
+    pub journal: Option<JournalReport>,
     /// Why the session ended early, if it did.
     pub stopped: Option<String>,
     /// Why trading halted (the matcher failed), if it did.
@@ -399,6 +403,7 @@ impl Report {
                     .map(ToString::to_string)
                     .collect(),
             },
+            journal: session.journal_report.clone(),
             stopped: counts.stopped.clone(),
             halted: orders.halted.clone(),
             connector_restarts: counts.connector_restarts,
@@ -459,6 +464,22 @@ impl Report {
         }
         if let Some(why) = &self.stopped {
             let _ = writeln!(out, "stopped early: {why}");
+        }
+        if let Some(journal) = &self.journal {
+            let more = match journal.files.len() {
+                1 => String::new(),
+                n => format!(" (and {} numbered files)", n - 1),
+            };
+            let _ = writeln!(
+                out,
+                "journal: {}{more}, {} records, digest {}",
+                journal.files[0].display(),
+                journal.records,
+                journal.digest
+            );
+            if let Some(error) = &journal.error {
+                let _ = writeln!(out, "JOURNAL INCOMPLETE: {error}");
+            }
         }
         for (rule, n) in &self.connector_dropped {
             let _ = writeln!(out, "connector events dropped ({rule}): {n}");
@@ -690,16 +711,4 @@ fn peak_rss() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals() {
-        assert_eq!(decimal(-1_234_560_000_000, 2), "-1234.56");
-        assert_eq!(decimal(5_000_000_000, 0), "5");
-        assert_eq!(decimal(0, 2), "0.00");
-    }
 }

@@ -21,7 +21,10 @@ use crate::bindings::types::{
 };
 use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
+use crate::journal::decimal::exact;
+use crate::journal::{Entry, HaltEntry, Journal};
 use crate::sandbox::Fault;
+use crate::trading::audit;
 use crate::trading::ids::IdSet;
 use crate::trading::ledger::{Ledger, fee};
 use crate::trading::market::Market;
@@ -108,6 +111,9 @@ pub(crate) struct OrderRouter {
     balanced: bool,
     /// The owner of each order at the matcher, for its `orders` import.
     owners: SharedOwners,
+    /// Where every report is recorded, and the strategies' names for it.
+    journal: Journal,
+    names: Vec<String>,
     pub(crate) accounts: Vec<Account>,
     pub(crate) counts: OrderCounts,
 }
@@ -122,6 +128,8 @@ impl OrderRouter {
             fees: BTreeMap::new(),
             balanced: false,
             owners: SharedOwners::default(),
+            journal: Journal::default(),
+            names: (0..strategies).map(|i| format!("strategy {i}")).collect(),
             accounts: (0..strategies).map(|_| Account::default()).collect(),
             counts: OrderCounts::default(),
         }
@@ -386,7 +394,7 @@ impl OrderRouter {
         match answer {
             Ok(reports) => {
                 for report in reports {
-                    self.apply_report(report, market, name);
+                    self.apply_report(report, market, name, now);
                 }
             }
             Err(fault) => self.halt(commands, &fault, market, now, name),
@@ -427,6 +435,11 @@ impl OrderRouter {
         let message = fault.to_string();
         let reason = format!("matcher {name} failed: {message}");
         tracing::error!("trading halted: {reason}");
+        self.journal.write(now, || {
+            Entry::Halt(HaltEntry {
+                reason: reason.clone(),
+            })
+        });
         self.counts.halted = Some(reason);
         for command in commands {
             if let OrderCommand::Submit(o) = command {
@@ -440,7 +453,7 @@ impl OrderRouter {
                     ts: now,
                     rejection,
                 };
-                self.apply_report(OrderEvent::Rejected(report), market, name);
+                self.apply_report(OrderEvent::Rejected(report), market, name, now);
             }
         }
         let mut working: Vec<(u64, u32, i64)> = self
@@ -457,16 +470,20 @@ impl OrderRouter {
                 ts: now,
                 canceled_quantity: leaves,
             };
-            self.apply_report(OrderEvent::Canceled(canceled), market, name);
+            self.apply_report(OrderEvent::Canceled(canceled), market, name, now);
         }
     }
 
-    fn apply_report(&mut self, mut report: OrderEvent, market: &Market, matcher: &str) {
+    fn apply_report(&mut self, mut report: OrderEvent, market: &Market, matcher: &str, now: u64) {
         let id = report.id();
         let Some(record) = self.orders.get_mut(&id) else {
             tracing::warn!(matcher, "report for unknown order {id}: {report:?}");
             return;
         };
+        let mut entry = self.journal.is_on().then(|| {
+            let name = &self.names[record.owner];
+            audit::report_entry(name, record.client_id, &report, market, matcher)
+        });
         let mut done = false;
         match &report {
             OrderEvent::Accepted(a) => {
@@ -475,6 +492,14 @@ impl OrderRouter {
                 self.accounts[record.owner]
                     .working
                     .insert(record.client_id, id);
+                if let (Some(entry), Some(price), false) = (&mut entry, record.limit, self.balanced)
+                {
+                    // What the simulated venue queues it behind: the feed's
+                    // quantity at its price when it arrived.
+                    entry.queue_ahead = market
+                        .resting_at(record.instrument, record.side, price)
+                        .map(|q| exact(i128::from(q)));
+                }
             }
             OrderEvent::Rejected(r) => {
                 *self
@@ -500,19 +525,28 @@ impl OrderRouter {
                 let fees = market
                     .definition(f.instrument)
                     .and_then(|d| self.fees.get(&d.symbol));
-                if let Some(fees) = fees {
-                    account
-                        .ledger
-                        .charge(fee(fees, f.maker, f.price, f.quantity, multiplier));
+                let charged = fees.map_or(0, |fees| {
+                    fee(fees, f.maker, f.price, f.quantity, multiplier)
+                });
+                if fees.is_some() {
+                    account.ledger.charge(charged);
                 }
-                if f.maker {
+                let waited = f.maker.then(|| f.ts.saturating_sub(record.accepted_ts));
+                if let Some(waited) = waited {
                     account.counts.maker_fills += 1;
-                    account.counts.queue_wait_ns +=
-                        u128::from(f.ts.saturating_sub(record.accepted_ts));
+                    account.counts.queue_wait_ns += u128::from(waited);
                 } else {
                     account.counts.taker_fills += 1;
                 }
                 self.counts.fills += 1;
+                if let Some(entry) = &mut entry {
+                    let holding = account.ledger.holding(f.instrument);
+                    entry.fee = Some(exact(charged));
+                    entry.position = Some(exact(i128::from(holding.quantity)));
+                    entry.average_price = Some(exact(i128::from(holding.average_price)));
+                    entry.realized_pnl = Some(exact(account.ledger.realized_pnl()));
+                    entry.queue_wait_ns = waited;
+                }
             }
             OrderEvent::Canceled(_) => done = true,
             OrderEvent::Modified(m) => {
@@ -521,6 +555,9 @@ impl OrderRouter {
             }
         }
         let (owner, client_id) = (record.owner, record.client_id);
+        if let Some(entry) = entry {
+            self.journal.write(now, || Entry::Report(entry));
+        }
         if done {
             self.finished.push(id);
         }
@@ -544,6 +581,13 @@ impl OrderRouter {
     pub(crate) fn with_owners(mut self, owners: SharedOwners) -> Self {
         owners.clear();
         self.owners = owners;
+        self
+    }
+
+    /// Record every report in `journal`, naming the strategies by `names` (by index).
+    pub(crate) fn with_journal(mut self, journal: Journal, names: Vec<String>) -> Self {
+        self.journal = journal;
+        self.names = names;
         self
     }
 

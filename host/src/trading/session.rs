@@ -19,10 +19,12 @@ use anyhow::{Context as _, Result};
 use crate::bindings::types::{MarketEvent, OrderCommand, RejectReason, Rejection, Verdict};
 use crate::config::{HostConfig, RunSettings, VenueModel};
 use crate::engine::Runtime;
+use crate::journal::{EndEntry, Entry, Journal, JournalReport, JournalWriter, VerdictEntry};
 use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
 use crate::sandbox::{Fault, PluginInstance, Slots, eviction};
+use crate::trading::audit::{self, OrderLog};
 use crate::trading::market::{Market, WholeGroups};
 use crate::trading::processing::{Processing, ProcessorReport};
 use crate::trading::router::OrderRouter;
@@ -71,6 +73,11 @@ pub struct Session {
     /// Compiles the plugins marked for preloading (lazy loading only).
     preloader: Option<std::thread::JoinHandle<()>>,
     runtime: Arc<Runtime>,
+    /// The order journal (off without `[run] journal`), its writer, and
+    /// what it wrote once closed.
+    journal: Journal,
+    journal_writer: Option<JournalWriter>,
+    pub(crate) journal_report: Option<JournalReport>,
 }
 
 impl Session {
@@ -115,30 +122,93 @@ impl Session {
                 .collect(),
         };
         let processing = Processing::new(&slots.processors, &policies);
+        let journal_writer = match &settings.journal {
+            Some(path) => Some(
+                JournalWriter::create(path, settings.journal_max_bytes)
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            None => None,
+        };
+        let journal = journal_writer
+            .as_ref()
+            .map(JournalWriter::journal)
+            .unwrap_or_default();
+        runtime.set_journal(journal.clone());
+        let names = slots
+            .strategies
+            .iter()
+            .map(|s| s.plugin().name().to_string())
+            .collect();
+        let mut control = ControlPlane::new(env, running);
+        control.set_journal(journal.clone());
         Ok(Self {
             router: OrderRouter::new(slots.strategies.len())
                 .with_fees(config.venue.fees.clone())
                 .balanced(config.venue.model == VenueModel::Exchange)
-                .with_owners(runtime.owners().clone()),
+                .with_owners(runtime.owners().clone())
+                .with_journal(journal.clone(), names),
             slots,
             settings,
             venue: config.venue.model,
             market: Market::new(runtime.books().clone()),
             groups: WholeGroups::default(),
             processing,
-            control: ControlPlane::new(env, running),
+            control,
             counts: Counters::default(),
             rejected_files: registry.rejected(),
             elapsed: Duration::ZERO,
             unused,
             preloader,
             runtime,
+            journal,
+            journal_writer,
+            journal_report: None,
         })
     }
 
     /// Run until the event budget is spent, the connector's stream ends or
     /// a stop is asked for.
     pub fn run(&mut self) -> Result<()> {
+        self.journal.write(self.runtime.clock().now(), || {
+            let slots = &self.slots;
+            let plugins = [&**slots.connector.plugin(), &**slots.matcher.plugin()]
+                .into_iter()
+                .chain(slots.strategies.iter().map(|s| &**s.plugin()))
+                .chain(slots.validators.iter().map(|v| &**v.plugin()))
+                .chain(slots.processors.iter().map(|p| &**p.plugin()));
+            let venue = match self.venue {
+                VenueModel::Simulated => "simulated",
+                VenueModel::Exchange => "exchange",
+            };
+            Entry::Session(audit::session_entry(plugins, venue, self.settings.seed))
+        });
+        let result = self.run_batches();
+        self.close_journal();
+        result
+    }
+
+    /// End the journal with the session's end, and keep what it wrote.
+    fn close_journal(&mut self) {
+        let Some(writer) = self.journal_writer.take() else {
+            return;
+        };
+        self.journal.write(self.runtime.clock().now(), || {
+            Entry::End(EndEntry {
+                events: self.counts.events,
+                batches: self.counts.batches,
+                stopped: self.counts.stopped.clone(),
+            })
+        });
+        self.runtime.set_journal(Journal::default());
+        let report = writer.close();
+        if let Some(error) = &report.error {
+            tracing::error!("{error}");
+            self.counts.stopped.get_or_insert_with(|| error.clone());
+        }
+        self.journal_report = Some(report);
+    }
+
+    fn run_batches(&mut self) -> Result<()> {
         let started = Instant::now();
         // Without a market or a matcher there is no session: fail loudly.
         self.slots
@@ -232,6 +302,11 @@ impl Session {
             self.maintain();
             self.control
                 .between_batches(&mut self.slots, self.counts.events);
+            // The batch's records are written out before the next batch starts.
+            if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
+                self.counts.stopped = Some(why);
+                break;
+            }
         }
         let mut rest = self.groups.flush();
         if !rest.is_empty() {
@@ -378,15 +453,19 @@ impl Session {
         }
         self.router.received(strategy, commands.len() as u64);
         let now = self.runtime.clock().now();
+        let plugin = self.slots.strategies[strategy].plugin().clone();
 
         // The host's own checks: ids, instruments, quantity and price, halts.
         let mut checked = Vec::with_capacity(commands.len());
         for command in commands {
             match self.router.check(strategy, &command, &self.market) {
                 Ok(()) => checked.push(command),
-                Err(rejection) => self
-                    .router
-                    .reject(strategy, "host", &command, rejection, now),
+                Err(rejection) => {
+                    self.order_log(&plugin, now)
+                        .refused(&command, Vec::new(), &rejection);
+                    self.router
+                        .reject(strategy, "host", &command, rejection, now);
+                }
             }
         }
         if checked.is_empty() {
@@ -394,29 +473,61 @@ impl Session {
         }
 
         // Every validator sees every checked command; any refusal refuses it.
-        let refusals = self.validate(strategy, &checked, now);
+        let (refusals, mut verdicts) = self.validate(strategy, &checked, now);
         let mut approved = Vec::with_capacity(checked.len());
-        for (command, refusal) in checked.into_iter().zip(refusals) {
+        let mut approved_verdicts = Vec::new();
+        for (n, (command, refusal)) in checked.into_iter().zip(refusals).enumerate() {
+            let said = verdicts.get_mut(n).map(std::mem::take).unwrap_or_default();
             match refusal {
-                None => approved.push(command),
-                Some(rejection) => self.router.refuse(strategy, &command, rejection, now),
+                None => {
+                    approved.push(command);
+                    approved_verdicts.push(said);
+                }
+                Some(rejection) => {
+                    self.order_log(&plugin, now)
+                        .refused(&command, said, &rejection);
+                    self.router.refuse(strategy, &command, rejection, now);
+                }
             }
         }
-        let commands = self.router.approve(strategy, approved);
-        self.execute(commands);
+        // As the strategy sent them, for the journal (host ids come next).
+        let as_sent = self.journal.is_on().then(|| approved.clone());
+        let sent = self.router.approve(strategy, approved);
+        if let Some(as_sent) = as_sent {
+            let log = self.order_log(&plugin, now);
+            for ((command, said), host) in as_sent.iter().zip(approved_verdicts).zip(&sent) {
+                log.approved(command, said, host.id());
+            }
+        }
+        self.execute(sent);
+    }
+
+    fn order_log<'a>(&'a self, strategy: &'a crate::loading::Plugin, now: u64) -> OrderLog<'a> {
+        OrderLog {
+            journal: &self.journal,
+            strategy,
+            market: &self.market,
+            now,
+        }
     }
 
     /// Ask every validator about `orders` of `strategy`: per order, the first
-    /// refusal, if any. A validator that cannot answer refuses them all
-    /// (fail closed).
+    /// refusal, if any, and (when journaling) every validator's verdict. A
+    /// validator that cannot answer refuses them all (fail closed).
     fn validate(
         &mut self,
         strategy: usize,
         orders: &[OrderCommand],
         now: u64,
-    ) -> Vec<Option<Rejection>> {
+    ) -> (Vec<Option<Rejection>>, Vec<Vec<VerdictEntry>>) {
         let context = self.router.risk_context(strategy, &self.market, now);
         let mut refusals: Vec<Option<Rejection>> = vec![None; orders.len()];
+        let journaling = self.journal.is_on();
+        let mut said: Vec<Vec<VerdictEntry>> = if journaling {
+            vec![Vec::new(); orders.len()]
+        } else {
+            Vec::new()
+        };
         let after = self.counts.events;
         for validator in &mut self.slots.validators {
             let plugin = validator.plugin().clone();
@@ -439,6 +550,9 @@ impl Session {
                     self.control
                         .shadows
                         .validate(name, after, &context, orders, &verdicts);
+                    for (list, verdict) in said.iter_mut().zip(&verdicts) {
+                        list.push(audit::verdict_entry(&plugin, verdict));
+                    }
                     for (slot, verdict) in refusals.iter_mut().zip(verdicts) {
                         if let Verdict::Reject(rejection) = verdict {
                             self.router.count_rejections(name, rejection.reason, 1);
@@ -450,6 +564,9 @@ impl Session {
                     let reason = RejectReason::ValidatorFault;
                     self.router
                         .count_rejections(name, reason, orders.len() as u64);
+                    for list in &mut said {
+                        list.push(audit::fault_verdict(&plugin, &fault));
+                    }
                     for slot in refusals.iter_mut() {
                         slot.get_or_insert(Rejection {
                             reason,
@@ -459,7 +576,7 @@ impl Session {
                 }
             }
         }
-        refusals
+        (refusals, said)
     }
 
     /// Send host-numbered commands to the matcher and book what comes back.

@@ -23,7 +23,7 @@ use std::fmt;
 
 use crate::bindings::types::{InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, Side};
 use crate::engine::SignalNames;
-use crate::trading::ledger::decimal;
+use crate::journal::decimal::{decimal, exact};
 use crate::trading::market::Market;
 
 /// A strategy command's own sanity against its instrument's definition.
@@ -372,9 +372,7 @@ pub(crate) fn reports(
 
 /// A fixed-point value, without trailing zeros.
 fn show(value: i64) -> String {
-    let text = decimal(i128::from(value), 9);
-    let text = text.trim_end_matches('0');
-    text.strip_suffix('.').unwrap_or(text).to_string()
+    exact(i128::from(value))
 }
 
 #[cfg(test)]

@@ -1,0 +1,21 @@
+//! The order journal: every order, verdict and report of a session, and
+//! every swap, shadow, fault, quarantine and halt, one JSON record per line
+//! (`entry.rs`), written off the data path (`writer.rs`), read back
+//! (`read.rs`), shown (`show.rs`) and added up as the report does
+//! (`summary.rs`). `decimal.rs`: the fixed-point amounts as text.
+
+pub(crate) mod decimal;
+pub(crate) mod entry;
+pub(crate) mod read;
+pub(crate) mod show;
+pub(crate) mod summary;
+pub(crate) mod writer;
+
+pub use entry::{
+    EndEntry, Entry, FaultEntry, HaltEntry, OrderEntry, PluginEntry, QuarantineEntry, Record,
+    RejectionEntry, ReportEntry, SessionEntry, ShadowEntry, SwapEntry, VerdictEntry,
+};
+pub use read::Reader;
+pub use show::{Filter, line};
+pub use summary::Summary;
+pub use writer::{Journal, JournalReport, JournalWriter};
