@@ -10,6 +10,7 @@ mod contract;
 mod dbn;
 mod durable;
 mod files;
+mod journal;
 mod lifecycle;
 mod logs;
 mod matching;

@@ -589,7 +589,12 @@ fn a_faulting_shadow_is_quarantined_and_the_live_plugin_trades_on_untouched() {
 #[test]
 fn the_shadow_folder_starts_discards_and_promotes_shadows() {
     let dir = plugin_dir_with(&DEFAULT_SET);
-    let toml = "[run]\nevents = 0\nbatch_size = 4\n[swap]\ndebounce_ms = 50\n";
+    let journal_dir = tempfile::tempdir().unwrap();
+    let journal = journal_dir.path().join("shadows.journal");
+    let toml = &format!(
+        "[run]\nevents = 0\nbatch_size = 4\njournal = \"{}\"\n[swap]\ndebounce_ms = 50\n",
+        journal.display()
+    );
     let folder = dir.path().join(tradsys_host::watch::SHADOW_DIR);
     // A candidate already there at start-up runs in shadow from the start:
     // price-collar's rules under max-notional's name, so answers differ.
@@ -689,6 +694,40 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
         "{shadows:#?}"
     );
     assert!(report["orders"]["approved"].as_u64().unwrap() > 0);
+    // The journal has each start and end, and the swap that promoted the
+    // candidate (recorded once its members are installed).
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let events: Vec<String> = records
+        .iter()
+        .filter(|r| r["kind"] == "shadow" || r["kind"] == "swap")
+        .map(|r| match r["kind"].as_str() {
+            Some("swap") => format!("swap {} {}", r["plugins"][0], r["outcome"]),
+            _ => format!(
+                "{} {} {}",
+                r["plugin"],
+                r["version"],
+                r["event"].as_str().unwrap()
+            ),
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            r#""max-notional" "2.0.0" started"#,
+            r#""max-notional" "2.0.0" discarded"#,
+            r#""max-notional" "3.0.0" started"#,
+            r#""max-notional" "3.0.0" promoted"#,
+            r#"swap "max-notional 1.0.0 → 3.0.0" "swapped""#,
+            r#""mean-reversion" "2.0.0" started"#,
+            r#""mean-reversion" "2.0.0" ended"#,
+        ],
+        "{events:#?}"
+    );
 }
 
 #[test]

@@ -53,27 +53,10 @@ fn about(entry: &Entry) -> (Option<&str>, Option<(u64, Option<u64>)>) {
     }
 }
 
-/// Market time as UTC: `2023-12-25 14:30:00.123456789`.
+/// Market time as UTC: `2023-12-25 14:30:00.123456789` (the data crate's, without its suffix).
 pub fn utc(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:09}",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60,
-        ns % 1_000_000_000
-    )
+    let text = tradsys_data::inspect::utc(ns);
+    text.strip_suffix(" UTC").unwrap_or(&text).to_string()
 }
 
 /// One record as one line.

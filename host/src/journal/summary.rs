@@ -37,7 +37,7 @@ pub struct Summary {
     /// Why trading halted, if it did.
     pub halted: Option<String>,
     /// Order counts, as the report's `orders`.
-    pub orders: OrderTotals,
+    pub orders: Orders,
     /// Fills of strategy orders.
     pub fills: u64,
     /// Per strategy, in the session's order.
@@ -52,27 +52,27 @@ pub struct Summary {
     pub swaps_refused: u64,
 }
 
-/// Order counts.
+/// Order command counts (the report's `orders` too).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct OrderTotals {
-    /// Commands sent by strategies.
+pub struct Orders {
+    /// Commands sent by strategies (submits, cancels, modifies).
     pub submitted: u64,
-    /// Commands approved by every validator.
+    /// Commands approved by every validator and sent to the matcher.
     pub approved: u64,
     /// Commands refused by the host or a validator.
     pub rejected: u64,
-    /// Refusals by who and why (a command refused by two validators counts for both).
-    pub rejections: Vec<Refusals>,
-    /// The matcher's refusals, by reason.
+    /// Refusals by who refused and why (a command refused by two validators counts for both).
+    pub rejections: Vec<RejectionCount>,
+    /// Approved orders the matcher refused (for example fill-or-kill unfilled), by reason.
     pub venue_rejections: BTreeMap<String, u64>,
 }
 
 /// Refusals by one party for one reason.
 #[derive(Debug, Clone, Serialize)]
-pub struct Refusals {
-    /// `host` or the validator.
+pub struct RejectionCount {
+    /// `host` or the validator's name.
     pub by: String,
-    /// The reason.
+    /// The reject reason.
     pub reason: String,
     /// How many.
     pub count: u64,
@@ -173,7 +173,7 @@ impl Summary {
         }
         summary.orders.rejections = rejections
             .into_iter()
-            .map(|((by, reason), count)| Refusals { by, reason, count })
+            .map(|((by, reason), count)| RejectionCount { by, reason, count })
             .collect();
         for s in &mut summary.strategies {
             let t = &s.tally;

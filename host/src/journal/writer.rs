@@ -1,9 +1,10 @@
 //! Writing a journal off the data path.
 //!
-//! [`Journal`] is the cheap handle the data path records through: an entry
-//! goes into a bounded channel to the writer thread, which numbers it,
-//! serialises it, hashes it and writes it. When the channel is full the
-//! data path waits rather than lose a record. [`JournalWriter`] owns the
+//! [`Journal`] is the cheap handle the data path records through: entries
+//! are gathered and handed, a chunk at a time (at the latest at the
+//! batch's end), through a bounded channel to the writer thread, which
+//! numbers, serialises, hashes and writes them. When the channel is full
+//! the data path waits rather than lose a record. [`JournalWriter`] owns the
 //! thread: [`JournalWriter::sync`] at the end of every batch waits until
 //! the writer has handed everything so far to the operating system (a crash
 //! then loses at most the records of the batch it interrupts), and
@@ -18,16 +19,26 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender, SyncSender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::journal::entry::{Entry, FORMAT, Header, Record};
 
-/// Entries the data path may get ahead of the writer before it waits.
-const CHANNEL: usize = 8192;
+/// Entries gathered on the data path before they go to the writer (at the
+/// latest at the batch's end): one hand-over per batch, not per record.
+const CHUNK: usize = 256;
+
+/// Chunks the data path may get ahead of the writer before it waits.
+const CHANNEL: usize = 32;
+
+/// How long the writer polls for more before it sleeps.
+const WRITER_SPIN: std::time::Duration = std::time::Duration::from_micros(300);
+
+/// How long [`JournalWriter::sync`] polls before it sleeps until the writer answers.
+const SPIN: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The data path's handle on the session's journal; off by default, when
 /// recording costs one branch.
@@ -37,12 +48,25 @@ pub struct Journal(Option<Arc<Sink>>);
 #[derive(Debug)]
 struct Sink {
     tx: SyncSender<Message>,
-    /// Entries sent so far.
+    /// Entries recorded and not yet handed to the writer, with their times.
+    pending: Mutex<Vec<(u64, Entry)>>,
+    /// Entries recorded so far.
     sent: AtomicU64,
+    /// Entries written out at the last sync.
+    synced: AtomicU64,
+}
+
+impl Sink {
+    /// Hand the pending entries to the writer (waiting while it is behind);
+    /// false when the writer has gone.
+    fn hand_over(&self) -> bool {
+        let chunk = std::mem::take(&mut *self.pending.lock().expect("journal"));
+        chunk.is_empty() || self.tx.send(Message::Entries(chunk)).is_ok()
+    }
 }
 
 enum Message {
-    Entry(u64, Box<Entry>),
+    Entries(Vec<(u64, Entry)>),
     /// Write out everything sent so far and answer with this count.
     Sync(u64),
     /// Write the rest and end (handles may still be around).
@@ -60,10 +84,18 @@ impl Journal {
     /// behind; after the writer failed the entry is lost, and the session
     /// learns why at its next [`JournalWriter::sync`].
     pub fn write(&self, ts: u64, entry: impl FnOnce() -> Entry) {
-        if let Some(sink) = &self.0
-            && sink.tx.send(Message::Entry(ts, Box::new(entry()))).is_ok()
-        {
-            sink.sent.fetch_add(1, Ordering::Relaxed);
+        if let Some(sink) = &self.0 {
+            let (first, full) = {
+                let mut pending = sink.pending.lock().expect("journal");
+                pending.push((ts, entry()));
+                (pending.len() == 1, pending.len() >= CHUNK)
+            };
+            let before = sink.sent.fetch_add(1, Ordering::Relaxed);
+            // The first record since the last sync goes at once: the writer
+            // wakes while the batch goes on, and is awake at its end.
+            if full || (first && before == sink.synced.load(Ordering::Relaxed)) {
+                sink.hand_over();
+            }
         }
     }
 }
@@ -93,6 +125,8 @@ pub struct JournalWriter {
     thread: Option<std::thread::JoinHandle<JournalReport>>,
     synced: u64,
     failed: Option<String>,
+    /// Time the session spent waiting in `sync`.
+    waited: std::time::Duration,
 }
 
 impl JournalWriter {
@@ -128,14 +162,22 @@ impl JournalWriter {
         Ok(Self {
             journal: Journal(Some(Arc::new(Sink {
                 tx,
+                pending: Mutex::default(),
                 sent: AtomicU64::new(0),
+                synced: AtomicU64::new(0),
             }))),
             path: path.to_path_buf(),
             acks,
             thread: Some(thread),
             synced: 0,
             failed: None,
+            waited: std::time::Duration::ZERO,
         })
+    }
+
+    /// Time the session has spent waiting for the writer so far.
+    pub fn waited(&self) -> std::time::Duration {
+        self.waited
     }
 
     /// The handle to record through.
@@ -157,24 +199,42 @@ impl JournalWriter {
         if sent == self.synced {
             return Ok(());
         }
-        let answer = match sink.tx.send(Message::Sync(sent)) {
-            Ok(()) => loop {
-                match self.acks.recv() {
+        let started = std::time::Instant::now();
+        let handed = sink.hand_over();
+        let answer = match handed.then(|| sink.tx.send(Message::Sync(sent))) {
+            Some(Ok(())) => loop {
+                // The writer is usually done within microseconds: poll (a
+                // thread's sleep and wake-up cost more than the wait), then block.
+                let ack = if started.elapsed() < SPIN {
+                    match self.acks.try_recv() {
+                        Ok(ack) => Ok(ack),
+                        Err(TryRecvError::Empty) => {
+                            std::thread::yield_now();
+                            continue;
+                        }
+                        Err(TryRecvError::Disconnected) => Err(()),
+                    }
+                } else {
+                    self.acks.recv().map_err(|_| ())
+                };
+                match ack {
                     Ok(Ok(n)) if n >= sent => break Ok(()),
                     Ok(Ok(_)) => continue,
                     Ok(Err(e)) => break Err(e),
-                    Err(_) => break Err("the writer thread ended".to_string()),
+                    Err(()) => break Err("the writer thread ended".to_string()),
                 }
             },
-            Err(_) => Err(self
+            _ => Err(self
                 .acks
                 .try_iter()
                 .find_map(Result::err)
                 .unwrap_or_else(|| "the writer thread ended".to_string())),
         };
+        self.waited += started.elapsed();
         match answer {
             Ok(()) => {
                 self.synced = sent;
+                sink.synced.store(sent, Ordering::Relaxed);
                 Ok(())
             }
             Err(e) => {
@@ -193,7 +253,9 @@ impl JournalWriter {
     }
 
     fn end(&mut self) -> JournalReport {
-        if let Some(sink) = &self.journal.0 {
+        if let Some(sink) = &self.journal.0
+            && sink.hand_over()
+        {
             let _ = sink.tx.send(Message::Close);
         }
         let mut report = self
@@ -263,23 +325,35 @@ impl Files {
         let mut hasher = blake3::Hasher::new();
         let mut line = Vec::with_capacity(512);
         let mut failure = None;
-        for message in rx {
+        // Poll a little before sleeping: the session's next chunk or sync
+        // usually comes within a batch's time, and a wake-up costs more.
+        let next = || {
+            let idle = std::time::Instant::now();
+            loop {
+                match rx.try_recv() {
+                    Ok(message) => return Some(message),
+                    Err(TryRecvError::Disconnected) => return None,
+                    Err(TryRecvError::Empty) if idle.elapsed() < WRITER_SPIN => {
+                        std::thread::yield_now();
+                    }
+                    Err(TryRecvError::Empty) => return rx.recv().ok(),
+                }
+            }
+        };
+        while let Some(message) = next() {
             let step = match message {
-                Message::Entry(ts, entry) => {
+                Message::Entries(entries) => entries.into_iter().try_for_each(|(ts, entry)| {
                     let record = Record {
                         seq: self.report.records + 1,
                         ts,
-                        entry: *entry,
+                        entry,
                     };
                     line.clear();
-                    serde_json::to_writer(&mut line, &record)
-                        .map_err(std::io::Error::other)
-                        .and_then(|()| {
-                            line.push(b'\n');
-                            hasher.update(&line);
-                            self.append(&line)
-                        })
-                }
+                    serde_json::to_writer(&mut line, &record).map_err(std::io::Error::other)?;
+                    line.push(b'\n');
+                    hasher.update(&line);
+                    self.append(&line)
+                }),
                 Message::Sync(n) => self.out.flush().map(|()| {
                     let _ = acks.send(Ok(n));
                 }),

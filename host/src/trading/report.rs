@@ -15,6 +15,7 @@ use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
 use crate::journal::JournalReport;
 use crate::journal::decimal::decimal;
+use crate::journal::summary::{Orders, RejectionCount};
 use crate::live::{ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
@@ -103,32 +104,6 @@ pub struct TrustReport {
     pub mode: TrustMode,
     /// Ids of the trusted keys.
     pub keys: Vec<String>,
-}
-
-/// Order command counts.
-#[derive(Debug, Clone, Serialize)]
-pub struct Orders {
-    /// Commands sent by strategies (submits, cancels, modifies).
-    pub submitted: u64,
-    /// Commands approved by every validator and sent to the matcher.
-    pub approved: u64,
-    /// Commands refused by the host or a validator.
-    pub rejected: u64,
-    /// Refusals by who refused and why (a command refused by two validators counts for both).
-    pub rejections: Vec<RejectionCount>,
-    /// Approved orders the matcher refused (for example fill-or-kill unfilled), by reason.
-    pub venue_rejections: BTreeMap<String, u64>,
-}
-
-/// Refusals by one party for one reason.
-#[derive(Debug, Clone, Serialize)]
-pub struct RejectionCount {
-    /// `host` or the validator's name.
-    pub by: String,
-    /// The reject reason.
-    pub reason: String,
-    /// How many.
-    pub count: u64,
 }
 
 /// One strategy's results.
@@ -293,6 +268,8 @@ pub struct SessionTiming {
     pub elapsed_ms: f64,
     /// Market events per second of wall time.
     pub events_per_second: f64,
+    /// Time the data path waited for the journal's writer at batch ends, milliseconds.
+    pub journal_wait_ms: f64,
 }
 
 impl Session {
@@ -426,6 +403,7 @@ impl Report {
                 } else {
                     0.0
                 },
+                journal_wait_ms: session.journal_wait.as_secs_f64() * 1e3,
             },
         }
     }

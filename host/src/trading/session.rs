@@ -78,6 +78,8 @@ pub struct Session {
     journal: Journal,
     journal_writer: Option<JournalWriter>,
     pub(crate) journal_report: Option<JournalReport>,
+    /// Time the data path spent waiting for the journal's writer.
+    pub(crate) journal_wait: Duration,
 }
 
 impl Session {
@@ -163,6 +165,7 @@ impl Session {
             journal,
             journal_writer,
             journal_report: None,
+            journal_wait: Duration::ZERO,
         })
     }
 
@@ -200,6 +203,7 @@ impl Session {
             })
         });
         self.runtime.set_journal(Journal::default());
+        self.journal_wait = writer.waited();
         let report = writer.close();
         if let Some(error) = &report.error {
             tracing::error!("{error}");

@@ -1,0 +1,174 @@
+//! The router's tests, with a hand-written matcher.
+
+use super::*;
+use crate::bindings::types::{Fill, InstrumentDefinition, MarketEvent, OrderAccepted, TimeInForce};
+
+const U: i64 = 1_000_000_000;
+
+fn market() -> Market {
+    let mut market = Market::default();
+    let mut events = vec![MarketEvent::Instrument(InstrumentDefinition {
+        id: 7,
+        symbol: "X".into(),
+        tick_size: U / 100,
+        lot_size: U,
+        price_precision: 2,
+        size_precision: 0,
+        multiplier: 1,
+    })];
+    market.ingest(&mut events);
+    market
+}
+
+fn buy(id: u64, price: i64, quantity: i64) -> OrderCommand {
+    OrderCommand::Submit(NewOrder {
+        id,
+        instrument: 0,
+        side: Side::Buy,
+        order_type: OrderType::Limit,
+        time_in_force: TimeInForce::Gtc,
+        price,
+        quantity,
+    })
+}
+
+/// A matcher that accepts every new order and fills the first one in full.
+fn accept_and_fill_first(commands: &[OrderCommand]) -> Result<Vec<OrderEvent>, Fault> {
+    let mut reports = Vec::new();
+    for (n, command) in commands.iter().enumerate() {
+        let OrderCommand::Submit(o) = command else {
+            continue;
+        };
+        reports.push(OrderEvent::Accepted(OrderAccepted {
+            id: o.id,
+            instrument: o.instrument,
+            ts: 0,
+        }));
+        if n == 0 {
+            reports.push(OrderEvent::Filled(Fill {
+                id: o.id,
+                instrument: o.instrument,
+                ts: 0,
+                side: o.side,
+                price: o.price,
+                quantity: o.quantity,
+                leaves_quantity: 0,
+                maker: true,
+            }));
+        }
+    }
+    Ok(reports)
+}
+
+#[test]
+fn orders_get_host_ids_and_reports_come_back_in_the_strategys_ids() {
+    let market = market();
+    let mut router = OrderRouter::new(2);
+    // Both strategies use client id 1; the matcher sees two host ids.
+    let a = router.approve(0, vec![buy(1, 100 * U, U)]);
+    let b = router.approve(1, vec![buy(1, 99 * U, 2 * U)]);
+    assert_ne!(a[0].id(), b[0].id());
+    router.execute(a, &market, 5, "m", accept_and_fill_first);
+    router.execute(b, &market, 5, "m", |c| {
+        accept_and_fill_first(c).map(|r| r.into_iter().take(1).collect())
+    });
+    let reports = router.take_pending(0);
+    assert!(matches!(&reports[..], [OrderEvent::Accepted(_), OrderEvent::Filled(f)] if f.id == 1));
+    assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
+    assert_eq!(router.counts.fills, 1);
+    // The second strategy's order works: the first one's ids cannot touch it.
+    let cancel = OrderCommand::Cancel(CancelOrder {
+        id: 1,
+        instrument: 0,
+    });
+    assert!(router.check(1, &cancel, &market).is_ok());
+    let refused = router.check(0, &cancel, &market).unwrap_err();
+    assert_eq!(refused.reason, RejectReason::UnknownOrder);
+    // A client id is used once.
+    let again = router.check(0, &buy(1, U, U), &market).unwrap_err();
+    assert_eq!(again.reason, RejectReason::InvalidOrder);
+}
+
+#[test]
+fn a_failing_matcher_halts_trading_and_cancels_every_working_order() {
+    let market = market();
+    let mut router = OrderRouter::new(1);
+    let first = router.approve(0, vec![buy(1, 100 * U, U), buy(2, 99 * U, U)]);
+    router.execute(first, &market, 1, "m", |c| {
+        accept_and_fill_first(c).map(|r| {
+            r.into_iter()
+                .filter(|e| !matches!(e, OrderEvent::Filled(_)))
+                .collect()
+        })
+    });
+    router.take_pending(0);
+    let next = router.approve(0, vec![buy(3, 98 * U, U)]);
+    router.execute(next, &market, 2, "m", |_| {
+        Err(Fault::Other {
+            plugin: "m".into(),
+            reason: "gone".into(),
+        })
+    });
+    let reports = router.take_pending(0);
+    let rejected: Vec<u64> = reports
+        .iter()
+        .filter(|r| matches!(r, OrderEvent::Rejected(_)))
+        .map(OrderEvent::id)
+        .collect();
+    let canceled: Vec<u64> = reports
+        .iter()
+        .filter(|r| matches!(r, OrderEvent::Canceled(_)))
+        .map(OrderEvent::id)
+        .collect();
+    assert_eq!((rejected, canceled), (vec![3], vec![1, 2]));
+    assert!(
+        router
+            .counts
+            .halted
+            .as_ref()
+            .unwrap()
+            .contains("matcher m failed")
+    );
+    let later = router.check(0, &buy(4, U, U), &market).unwrap_err();
+    assert_eq!(later.reason, RejectReason::InstrumentHalted);
+    let mut asked = false;
+    router.feed(&market, 3, "m", || {
+        asked = true;
+        Ok(Vec::new())
+    });
+    assert!(!asked, "a halted router gives the matcher no more feed");
+}
+
+#[test]
+fn fills_from_the_feed_are_booked_as_the_matcher_reports_them() {
+    let market = market();
+    let mut router = OrderRouter::new(1);
+    let commands = router.approve(0, vec![buy(1, 99 * U, 2 * U)]);
+    let host_id = commands[0].id();
+    router.execute(commands, &market, 1, "m", |c| {
+        Ok(vec![OrderEvent::Accepted(OrderAccepted {
+            id: c[0].id(),
+            instrument: 0,
+            ts: 1,
+        })])
+    });
+    router.take_pending(0);
+    router.feed(&market, 2, "m", || {
+        Ok(vec![OrderEvent::Filled(Fill {
+            id: host_id,
+            instrument: 0,
+            ts: 2,
+            side: Side::Buy,
+            price: 99 * U,
+            quantity: U,
+            leaves_quantity: U,
+            maker: true,
+        })])
+    });
+    let reports = router.take_pending(0);
+    assert!(
+        matches!(reports.as_slice(), [OrderEvent::Filled(f)] if f.id == 1 && f.maker),
+        "{reports:?}"
+    );
+    assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
+}
