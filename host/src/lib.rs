@@ -69,7 +69,6 @@ pub use wasmtime::Trap;
 pub mod testing {
     pub use crate::bindings::types;
     pub use crate::engine::{ArtifactCache, Clock, KindPre, Runtime, SharedBooks, SharedOwners};
-    pub use crate::journal::{Entry, JournalWriter};
     pub use crate::live::shadow::{ShadowCommand, ShadowLog};
     pub use crate::live::swap::{History, Running, SwapLog, SwapRequest};
     pub use crate::loading::{Registry, RollbackState, Verified, cache_path, state_path};

@@ -59,11 +59,6 @@ impl Reader {
         &self.files
     }
 
-    /// Records read so far.
-    pub fn records(&self) -> u64 {
-        self.seq
-    }
-
     /// The digest of the records read so far (the report's, once all are read).
     pub fn digest(&self) -> String {
         self.hasher.finalize().to_hex().to_string()

@@ -78,6 +78,17 @@ pub struct RejectionCount {
     pub count: u64,
 }
 
+/// A net position (the report's too).
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionReport {
+    /// Instrument symbol.
+    pub instrument: String,
+    /// Signed quantity, decimal.
+    pub quantity: String,
+    /// Average entry price, decimal.
+    pub average_price: String,
+}
+
 /// One strategy's totals.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StrategySummary {
@@ -101,8 +112,8 @@ pub struct StrategySummary {
     pub fees: String,
     /// Realized PnL, decimal (two places).
     pub realized_pnl: String,
-    /// Open positions by instrument symbol: quantity and average price.
-    pub positions: Vec<(String, String, String)>,
+    /// Open positions, by instrument symbol.
+    pub positions: Vec<PositionReport>,
     #[serde(skip)]
     tally: Tally,
 }
@@ -185,7 +196,11 @@ impl Summary {
                 .positions
                 .iter()
                 .filter(|(_, (q, _))| *q != 0)
-                .map(|(symbol, (q, p))| (symbol.clone(), decimal(*q, 0), decimal(*p, 4)))
+                .map(|(symbol, (q, p))| PositionReport {
+                    instrument: symbol.clone(),
+                    quantity: decimal(*q, 0),
+                    average_price: decimal(*p, 4),
+                })
                 .collect();
         }
         Ok(summary)
@@ -323,7 +338,7 @@ impl Summary {
             let positions: Vec<String> = s
                 .positions
                 .iter()
-                .map(|(symbol, q, p)| format!("{symbol} {q} @ {p}"))
+                .map(|p| format!("{} {} @ {}", p.instrument, p.quantity, p.average_price))
                 .collect();
             let _ = writeln!(
                 out,

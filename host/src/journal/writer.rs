@@ -269,16 +269,12 @@ impl JournalWriter {
                 digest: String::new(),
                 error: Some("the writer thread panicked".to_string()),
             });
-        if let (None, Some(failed)) = (&report.error, &self.failed) {
-            report.error = Some(failed.clone());
-        }
-        report.error = report.error.map(|e| {
-            if e.starts_with("journal ") {
-                e
-            } else {
-                format!("journal {}: {e}", self.path.display())
-            }
-        });
+        // The writer's own error, named; else why a sync failed (named already).
+        let path = self.path.display();
+        report.error = match report.error.take() {
+            Some(e) => Some(format!("journal {path}: {e}")),
+            None => self.failed.take(),
+        };
         report
     }
 }

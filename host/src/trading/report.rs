@@ -15,7 +15,7 @@ use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
 use crate::journal::JournalReport;
 use crate::journal::decimal::decimal;
-use crate::journal::summary::{Orders, RejectionCount};
+use crate::journal::summary::{Orders, PositionReport, RejectionCount};
 use crate::live::{ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
@@ -135,17 +135,6 @@ pub struct StrategyReport {
     pub pnl: String,
     /// Net positions by instrument symbol.
     pub positions: Vec<PositionReport>,
-}
-
-/// A net position.
-#[derive(Debug, Clone, Serialize)]
-pub struct PositionReport {
-    /// Instrument symbol.
-    pub instrument: String,
-    /// Signed quantity, decimal.
-    pub quantity: String,
-    /// Average entry price, decimal.
-    pub average_price: String,
 }
 
 /// One plugin's calls.
