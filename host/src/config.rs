@@ -182,6 +182,9 @@ pub struct AdminSettings {
 /// Default address of the admin endpoint.
 pub const DEFAULT_ADMIN: &str = "127.0.0.1:7878";
 
+/// Default address of the dashboard (`tradsys run --dashboard`).
+pub const DEFAULT_DASHBOARD: &str = "127.0.0.1:8080";
+
 /// The `[swap]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

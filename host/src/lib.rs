@@ -19,11 +19,12 @@
 //! The public API is the facade: [`Host`] (a plugin directory under a trust
 //! policy and a [`HostConfig`]), [`Session`] (run it, get its [`Report`]),
 //! [`Control`] (steer a running session from another thread: status, swaps,
-//! rollback, shadows), the directory [`watch`]er and the [`admin`] endpoint.
+//! rollback, shadows), the directory [`watch`]er, the session's
+//! [`Telemetry`], and the HTTP server ([`admin`]: admin API, dashboard, metrics).
 //! The layers behind it (see ARCHITECTURE.md): `policy` and `bindings` at
 //! the bottom, then `config`, `journal` (the order journal), `engine` (wasmtime), `loading` (plugin files),
 //! `sandbox` (instances and calls), `live` (operations), `trading` (the
-//! session). What the tests need of them is in the hidden [`testing`].
+//! session), `ops` (the HTTP server). What the tests need of them is in the hidden [`testing`].
 
 mod bindings;
 mod config;
@@ -32,14 +33,15 @@ mod host;
 mod journal;
 mod live;
 mod loading;
+mod ops;
 mod policy;
 mod sandbox;
 mod trading;
 
 pub use config::{
-    AdminSettings, ConfigValue, DEFAULT_ADMIN, DEFAULT_CONNECTOR, DEFAULT_EVENTS, DEFAULT_SEED,
-    HostConfig, KindLimits, Loading, OnFault, PluginSettings, RunSettings, SwapSettings,
-    TrustSettings, VenueModel, VenueSettings,
+    AdminSettings, ConfigValue, DEFAULT_ADMIN, DEFAULT_CONNECTOR, DEFAULT_DASHBOARD,
+    DEFAULT_EVENTS, DEFAULT_SEED, HostConfig, KindLimits, Loading, OnFault, PluginSettings,
+    RunSettings, SwapSettings, TrustSettings, VenueModel, VenueSettings,
 };
 pub use engine::{CacheOutcome, LoadInfo};
 pub use host::{Host, HostBuilder, InstanceCheck, PluginCheck};
@@ -48,7 +50,7 @@ pub use journal::{
     Summary as JournalSummary, line as journal_line,
 };
 pub use live::{
-    Control, ShadowReport, ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, admin, watch,
+    Control, ShadowReport, ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, watch,
 };
 pub use loading::{
     API_VERSION, FileState, Interface, Plugin, PluginFile, Readiness, RejectedFile, TrustMode,
@@ -59,7 +61,15 @@ pub use policy::{
     Pressure,
 };
 pub use sandbox::{Fault, LifeState, PluginStatus};
-pub use trading::{LoadSource, ProcessorReport, Report, Session};
+pub use trading::alerts::{Tally, TimelineEntry};
+pub use trading::telemetry::{Curve, CurvePoint};
+pub use trading::{LoadSource, ProcessorReport, Report, Session, Snapshot, Telemetry};
+
+/// The host's HTTP server (admin API, dashboard, metrics, health checks)
+/// and the client `tradsys status` and `tradsys plugin ...` use.
+pub mod admin {
+    pub use crate::ops::{Server, request, serve, token_path};
+}
 /// Trap codes, to tell a plugin's faults apart by downcasting.
 pub use wasmtime::Trap;
 

@@ -100,6 +100,12 @@ struct RunArgs {
     /// Serve the admin endpoint (for `tradsys status`, `plugin rollback`, ...) [default: admin.listen]
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = tradsys_host::DEFAULT_ADMIN)]
     admin: Option<std::net::SocketAddr>,
+    /// Serve the dashboard (`/`), metrics (`/metrics`), `/healthz` and `/readyz` beside the admin API, on ADDR
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = tradsys_host::DEFAULT_DASHBOARD)]
+    dashboard: Option<std::net::SocketAddr>,
+    /// After the session ends, keep serving the dashboard, metrics and status until Ctrl-C
+    #[arg(long)]
+    linger: bool,
 }
 
 #[derive(Subcommand)]
@@ -257,6 +263,8 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".into()),
         )
         .with_writer(stderr)
+        // Colours only for a terminal: a log file or a supervisor's pipe gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match Cli::parse().command {
         Command::Run(args) => run(args),
@@ -324,15 +332,32 @@ fn run(args: RunArgs) -> Result<()> {
     } else {
         None
     };
-    if let Some(address) = args.admin.or(config.admin.listen) {
-        let token_file = admin::token_path(&host.state_file());
-        let server = admin::serve(address, config.admin.allow_remote, &token_file, control)?;
-        eprintln!(
-            "admin endpoint on {} (token in {})",
-            server.address(),
-            server.token_file().display()
-        );
-    }
+    let address = match (args.admin.or(config.admin.listen), args.dashboard) {
+        (Some(admin), Some(dashboard)) if admin != dashboard => bail!(
+            "--admin {admin} and --dashboard {dashboard}: the host has one HTTP server; give one address"
+        ),
+        (admin, dashboard) => dashboard.or(admin),
+    };
+    let server = match address {
+        Some(address) => {
+            let token_file = admin::token_path(&host.state_file());
+            let telemetry = session.telemetry();
+            let server = admin::serve(
+                address,
+                config.admin.allow_remote,
+                &token_file,
+                control,
+                telemetry,
+            )?;
+            eprintln!(
+                "HTTP server on http://{} (dashboard /, metrics /metrics, admin API; token in {})",
+                server.address(),
+                server.token_file().display()
+            );
+            Some(server)
+        }
+        None => None,
+    };
     ctrlc_stops(session.stop_handle());
     session.run()?;
     let report = session.report();
@@ -342,10 +367,26 @@ fn run(args: RunArgs) -> Result<()> {
         std::fs::write(path, json + "\n")
             .with_context(|| format!("writing report {}", path.display()))?;
     }
+    if let Some(server) = server.as_ref().filter(|_| args.linger) {
+        linger(server, &session.stop_handle());
+    }
     if let Some(error) = report.journal.and_then(|j| j.error) {
         bail!("{error}");
     }
     Ok(())
+}
+
+/// Serve until Ctrl-C (the session has ended).
+fn linger(server: &admin::Server, stop: &std::sync::atomic::AtomicBool) {
+    use std::sync::atomic::Ordering;
+    eprintln!(
+        "session ended; serving on http://{} until Ctrl-C",
+        server.address()
+    );
+    stop.store(false, Ordering::Relaxed);
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// The first Ctrl-C ends the session after its current batch (the report

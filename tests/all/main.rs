@@ -14,6 +14,7 @@ mod journal;
 mod lifecycle;
 mod logs;
 mod matching;
+mod operations;
 mod processors;
 mod replay;
 mod sandbox;

@@ -11,7 +11,7 @@ use crate::common::workspace_root;
 /// `host/src` layers, bottom first: a module may use only layers below its
 /// own, and modules of its own folder. `main.rs` and `cli/` are the binary,
 /// which sees the library only through its public API.
-const LAYERS: [&[&str]; 9] = [
+const LAYERS: [&[&str]; 10] = [
     &["policy", "bindings"],
     &["config"],
     &["journal"],
@@ -20,6 +20,7 @@ const LAYERS: [&[&str]; 9] = [
     &["sandbox"],
     &["live"],
     &["trading"],
+    &["ops"],
     &["host", "lib"],
 ];
 

@@ -6,7 +6,8 @@
 //! - `demo [ARGS]`: build the plugins and run `tradsys run` (release) on them,
 //!   trusting the development key.
 //! - `test`: formatting and lint checks, the plugins' own unit tests, and
-//!   every test of the workspace. CI runs exactly this.
+//!   every test of the workspace (installing `promtool`, Chromium and
+//!   chromedriver with apt-get when missing). CI runs exactly this.
 //! - `bench`: the plugin-boundary and lazy-loading benchmarks (release).
 //! - `fuzz [CASES]`: the property tests of every parser of untrusted bytes
 //!   (manifests, signatures, keys, revocation lists, plugin state, DBN and
@@ -105,6 +106,7 @@ fn test(root: &Path) -> Result<()> {
     let native_target = root.join("target/plugins-native");
     let native_target = native_target.to_str().context("target path is not UTF-8")?;
     cargo_run(root, &["fmt", "--all", "--check"])?;
+    install_test_tools()?;
     for manifest in &plugin_workspaces {
         let manifest = manifest.to_str().context("path is not UTF-8")?;
         cargo_run(
@@ -146,6 +148,71 @@ fn test(root: &Path) -> Result<()> {
     // bins and tests in one go resolves features once, as `cargo test` does.
     cargo_run(root, &["build", "--workspace", "--bins", "--tests"])?;
     cargo_run(root, &["test", "--workspace"])
+}
+
+/// The programs the end-to-end tests drive, by the Debian package holding
+/// each: `promtool` checks the metrics, Chromium and its WebDriver open the
+/// dashboard.
+const TEST_TOOLS: [(&str, &str); 3] = [
+    ("promtool", "prometheus"),
+    ("chromium", "chromium"),
+    ("chromedriver", "chromium-driver"),
+];
+
+/// Install the Debian packages of the test tools that are missing (apt-get,
+/// through sudo unless root), saying so.
+fn install_test_tools() -> Result<()> {
+    let found = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let missing: Vec<&str> = TEST_TOOLS
+        .iter()
+        .filter(|(tool, _)| !found(tool))
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "installing the Debian packages the end-to-end tests need: {} (apt-get)",
+        missing.join(" ")
+    );
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        let status = command
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("running apt-get")?;
+        if !status.success() {
+            bail!(
+                "apt-get {} failed: install {} by hand (the metrics and dashboard tests need them)",
+                args.join(" "),
+                missing.join(" ")
+            );
+        }
+        Ok(())
+    };
+    apt(&["update", "-qq"])?;
+    apt(&[
+        &["install", "-y", "-qq", "--no-install-recommends"],
+        &missing[..],
+    ]
+    .concat())?;
+    Ok(())
 }
 
 /// The property tests of the parsers of untrusted bytes, `cases` cases each

@@ -27,6 +27,12 @@ pub fn exact(value: i128) -> String {
     text.strip_suffix('.').unwrap_or(text).to_string()
 }
 
+/// A decimal amount's text as a float, for charts and gauges (0 when it
+/// does not parse).
+pub fn approx(text: &str) -> f64 {
+    parse(text).map_or(0.0, |v| v as f64 / SCALE as f64)
+}
+
 /// Read back what [`exact`] or [`decimal`] wrote: an optional `-`, digits,
 /// and at most nine decimals.
 pub fn parse(text: &str) -> Result<i128, String> {

@@ -1,9 +1,8 @@
 //! Operations on a running host: hot swap, shadow runs, the directory
-//! watcher, the admin endpoint, and the control plane they all go through.
+//! watcher, and the control plane they (and the HTTP server) all go through.
 //! Everything here prepares new versions off the data path; the session
 //! installs them between two batches.
 
-pub mod admin;
 pub mod control;
 pub mod recent;
 pub mod shadow;

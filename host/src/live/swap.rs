@@ -64,6 +64,20 @@ pub enum SwapOutcome {
     ShadowRefused(String),
 }
 
+impl SwapOutcome {
+    /// The outcome's kind, without its reason: `swapped`, `already-running`,
+    /// `refused`, `file-refused` or `shadow-refused`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Swapped => "swapped",
+            Self::AlreadyRunning => "already-running",
+            Self::Refused(_) => "refused",
+            Self::FileRefused(_) => "file-refused",
+            Self::ShadowRefused(_) => "shadow-refused",
+        }
+    }
+}
+
 impl std::fmt::Display for SwapOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -30,6 +30,8 @@ pub struct CallStats {
     pub evictions: u64,
     /// Faults by label.
     pub faults: std::collections::BTreeMap<String, u64>,
+    /// Fuel the calls of the data path burnt (not `init` nor state saves).
+    pub fuel_used: u64,
 }
 
 impl CallStats {
@@ -434,6 +436,9 @@ impl<B: KindBindings> PluginInstance<B> {
             return Err(self.record(fault));
         }
         let result = self.timed(|| f(&bindings, &mut store));
+        if let Ok(left) = store.get_fuel() {
+            self.stats.fuel_used += limits.fuel_per_call.saturating_sub(left);
+        }
         self.last_used = Instant::now();
         match result {
             Ok(value) => {

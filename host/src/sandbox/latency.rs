@@ -7,6 +7,27 @@ use hdrhistogram::Histogram;
 /// The slowest latency told apart, ns.
 const HIGHEST_NS: u64 = 60_000_000_000;
 
+/// The upper bounds of the latency buckets the metrics and the HTML report
+/// show, ns: 1 µs to 1 s.
+pub const BUCKET_BOUNDS_NS: [u64; 16] = [
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    50_000_000,
+    250_000_000,
+    1_000_000_000,
+];
+
 /// A plugin's call latencies.
 #[derive(Debug, Clone)]
 pub struct Latency(Histogram<u64>);
@@ -46,6 +67,15 @@ impl Latency {
         }
     }
 
+    /// Calls at or below each bound of [`BUCKET_BOUNDS_NS`] (cumulative, as
+    /// a Prometheus histogram counts them; within the histogram's 1 %).
+    pub fn buckets(&self) -> Vec<(u64, u64)> {
+        BUCKET_BOUNDS_NS
+            .iter()
+            .map(|&bound| (bound, self.0.count_between(0, bound)))
+            .collect()
+    }
+
     /// Add another plugin instance's latencies (a version taking over).
     pub fn add(&mut self, other: &Self) {
         // Same bounds on both sides: adding cannot fail.
@@ -53,7 +83,7 @@ impl Latency {
     }
 
     /// Buckets held: fixed by the bounds, whatever was recorded.
-    pub fn buckets(&self) -> u8 {
+    pub fn bucket_count(&self) -> u8 {
         self.0.buckets()
     }
 
@@ -73,7 +103,7 @@ mod tests {
         for ns in 1..=10 {
             latency.record(ns * 1_000);
         }
-        let buckets = latency.buckets();
+        let buckets = latency.bucket_count();
         for i in 0..1_000_000u64 {
             latency.record(1 + i % 100_000);
         }
@@ -83,7 +113,7 @@ mod tests {
             latency.mean_ns()
         );
         latency.record(u64::MAX);
-        assert_eq!(latency.buckets(), buckets, "the histogram never grows");
+        assert_eq!(latency.bucket_count(), buckets, "the histogram never grows");
         assert_eq!(latency.count(), 1_000_011);
         let p99 = latency.quantile_ns(0.99);
         assert!((98_000..=100_500).contains(&p99), "{p99}");

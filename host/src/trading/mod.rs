@@ -1,6 +1,8 @@
 //! The trading system around the plugins: the session's data path, the
-//! order router, instruments and last prices, the ledger, the report.
+//! order router, instruments and last prices, the ledger, the report, and
+//! what a running session shows its operators (telemetry, alerts).
 
+pub mod alerts;
 pub(crate) mod audit;
 pub mod books;
 pub(crate) mod ids;
@@ -8,11 +10,14 @@ pub mod ledger;
 pub mod market;
 pub mod processing;
 pub mod report;
+pub(crate) mod reporting;
 pub mod router;
 pub mod selection;
 pub mod session;
+pub mod telemetry;
 pub(crate) mod verify;
 
 pub use processing::ProcessorReport;
 pub use report::{LoadSource, Report};
 pub use session::Session;
+pub use telemetry::{Snapshot, Telemetry};

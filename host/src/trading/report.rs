@@ -14,15 +14,13 @@ use serde::Serialize;
 use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
 use crate::journal::JournalReport;
-use crate::journal::decimal::decimal;
-use crate::journal::summary::{Orders, PositionReport, RejectionCount};
+use crate::journal::summary::{Orders, PositionReport};
 use crate::live::{ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
-use crate::trading::books::{BookReport, book_reports, render_books};
+use crate::trading::books::{BookReport, render_books};
 use crate::trading::processing::{ProcessorReport, render_processors};
-use crate::trading::session::Session;
 
 /// What a session did.
 #[derive(Debug, Clone, Serialize)]
@@ -152,6 +150,8 @@ pub struct PluginReport {
     pub file: PathBuf,
     /// Calls made, `init` included.
     pub calls: u64,
+    /// Fuel its data-path calls burnt (fuel is deterministic, unlike time).
+    pub fuel_used: u64,
     /// Instances created.
     pub instantiations: u64,
     /// Where it ended: `discovered` (never used), `compiled`, `live`, `evicted` or `failed`.
@@ -248,6 +248,13 @@ pub struct CallTiming {
     pub p99_ns: u64,
     /// 99.9th percentile call latency, ns.
     pub p999_ns: u64,
+    /// Calls timed (the metrics' histogram count; not in the JSON report).
+    #[serde(skip)]
+    pub timed: u64,
+    /// Calls at or below each bound, ns, cumulative (the metrics' and the
+    /// HTML report's histogram; not in the JSON report).
+    #[serde(skip)]
+    pub buckets: Vec<(u64, u64)>,
 }
 
 /// Wall-clock figures of the whole session.
@@ -261,142 +268,7 @@ pub struct SessionTiming {
     pub journal_wait_ms: f64,
 }
 
-impl Session {
-    /// The report of the session so far.
-    pub fn report(&self) -> Report {
-        Report::new(self)
-    }
-}
-
 impl Report {
-    /// Summarise a session.
-    fn new(session: &Session) -> Self {
-        let counts = &session.counts;
-        let orders = &session.router.counts;
-        let control = session.control.handle();
-        let policy = &control.env().policy;
-        let market = &session.market;
-        let symbol = |id: u32| {
-            market
-                .definition(id)
-                .map_or_else(|| id.to_string(), |d| d.symbol.clone())
-        };
-        let strategies = session
-            .slots
-            .strategies
-            .iter()
-            .zip(&session.router.accounts)
-            .map(|(instance, s)| {
-                let realized = s.ledger.realized_pnl();
-                let unrealized = s.ledger.unrealized_pnl(|id| market.last_price(id));
-                StrategyReport {
-                    name: instance.plugin().name().to_string(),
-                    submitted: s.counts.submitted,
-                    approved: s.counts.approved,
-                    rejected: s.counts.rejected,
-                    fills: s.ledger.fills(),
-                    maker_fills: s.counts.maker_fills,
-                    taker_fills: s.counts.taker_fills,
-                    avg_queue_wait_ms: (s.counts.maker_fills > 0)
-                        .then(|| s.counts.queue_wait_ns as f64 / s.counts.maker_fills as f64 / 1e6),
-                    fees: decimal(s.ledger.fees(), 2),
-                    realized_pnl: decimal(realized, 2),
-                    unrealized_pnl: decimal(unrealized, 2),
-                    pnl: decimal(realized + unrealized, 2),
-                    positions: s
-                        .ledger
-                        .holdings()
-                        .filter(|(_, h)| h.quantity != 0)
-                        .map(|(id, h)| PositionReport {
-                            instrument: symbol(id),
-                            quantity: decimal(i128::from(h.quantity), 0),
-                            average_price: decimal(i128::from(h.average_price), 4),
-                        })
-                        .collect(),
-                }
-            })
-            .collect();
-        let slots = &session.slots;
-        let mut plugins = vec![
-            plugin_report(&slots.connector),
-            plugin_report(&slots.matcher),
-        ];
-        plugins.extend(slots.strategies.iter().map(plugin_report));
-        plugins.extend(slots.validators.iter().map(plugin_report));
-        plugins.extend(slots.processors.iter().map(plugin_report));
-        let elapsed = session.elapsed.as_secs_f64();
-        let (swaps_dropped, shadows_dropped) = control.dropped_from_logs();
-        Self {
-            seed: session.settings().seed,
-            events: counts.events,
-            batches: counts.batches,
-            orders: Orders {
-                submitted: orders.submitted,
-                approved: orders.approved,
-                rejected: orders.rejected,
-                rejections: orders
-                    .rejections
-                    .iter()
-                    .map(|((by, reason), count)| RejectionCount {
-                        by: by.clone(),
-                        reason: reason.to_string(),
-                        count: *count,
-                    })
-                    .collect(),
-                venue_rejections: orders
-                    .venue_rejections
-                    .iter()
-                    .map(|(r, n)| (r.to_string(), *n))
-                    .collect(),
-            },
-            fills: orders.fills,
-            strategies,
-            plugins,
-            processors: session.processor_reports().to_vec(),
-            books: book_reports(market),
-            venue: session.venue(),
-            rejected_files: session.rejected_files.clone(),
-            unused_plugins: session.unused.clone(),
-            swaps: control.swap_log(),
-            swaps_dropped,
-            shadows: control.shadow_log(),
-            shadows_dropped,
-            trust: TrustReport {
-                mode: policy.mode(),
-                keys: policy
-                    .trusted_keys()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-            },
-            journal: session.journal_report.clone(),
-            stopped: counts.stopped.clone(),
-            halted: orders.halted.clone(),
-            connector_restarts: counts.connector_restarts,
-            connector_dropped: market
-                .dropped()
-                .iter()
-                .map(|(rule, n)| (rule.to_string(), *n))
-                .collect(),
-            memory: MemoryReport {
-                budget_bytes: session.runtime().memory_budget().budget_bytes,
-                peak_bytes: counts.peak_memory,
-                peak_pressure: counts.peak_pressure.unwrap_or(Pressure::Low),
-                evictions: counts.evictions,
-                host_peak_rss_bytes: peak_rss(),
-            },
-            timing: SessionTiming {
-                elapsed_ms: elapsed * 1e3,
-                events_per_second: if elapsed > 0.0 {
-                    counts.events as f64 / elapsed
-                } else {
-                    0.0
-                },
-                journal_wait_ms: session.journal_wait.as_secs_f64() * 1e3,
-            },
-        }
-    }
-
     /// The report as a plain-text table.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -605,7 +477,7 @@ impl Report {
     }
 }
 
-fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport {
+pub(crate) fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport {
     let plugin = instance.plugin();
     let stats: &CallStats = instance.stats();
     PluginReport {
@@ -615,6 +487,7 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
         kind: plugin.kind().to_string(),
         file: plugin.path().to_path_buf(),
         calls: stats.calls,
+        fuel_used: stats.fuel_used,
         instantiations: stats.instantiations,
         state: instance.state(),
         failure: instance.failure(),
@@ -664,6 +537,8 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
             p50_ns: stats.latency.quantile_ns(0.5),
             p99_ns: stats.latency.quantile_ns(0.99),
             p999_ns: stats.latency.quantile_ns(0.999),
+            timed: stats.latency.count(),
+            buckets: stats.latency.buckets(),
         },
         logs: LogReport {
             dropped: instance.logs().dropped(),
@@ -673,7 +548,7 @@ fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport 
 }
 
 /// The host process's peak resident memory (`VmHWM`), on Linux.
-fn peak_rss() -> Option<u64> {
+pub(crate) fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -29,6 +29,7 @@ use crate::trading::market::{Market, WholeGroups};
 use crate::trading::processing::{Processing, ProcessorReport};
 use crate::trading::router::OrderRouter;
 use crate::trading::selection::Selection;
+use crate::trading::telemetry::Publisher;
 
 /// First back-off before restarting a failed connector, milliseconds.
 const CONNECTOR_BACKOFF_MS: u64 = 10;
@@ -80,6 +81,8 @@ pub struct Session {
     pub(crate) journal_report: Option<JournalReport>,
     /// Time the data path spent waiting for the journal's writer.
     pub(crate) journal_wait: Duration,
+    /// Snapshots for the dashboard and the metrics, and the alerts.
+    pub(crate) publisher: Publisher,
 }
 
 impl Session {
@@ -166,6 +169,7 @@ impl Session {
             journal_writer,
             journal_report: None,
             journal_wait: Duration::ZERO,
+            publisher: Publisher::default(),
         })
     }
 
@@ -187,6 +191,7 @@ impl Session {
         });
         let result = self.run_batches();
         self.close_journal();
+        self.publish(true);
         result
     }
 
@@ -306,6 +311,7 @@ impl Session {
             self.maintain();
             self.control
                 .between_batches(&mut self.slots, self.counts.events);
+            self.publish(false);
             // The batch's records are written out before the next batch starts.
             if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
                 self.counts.stopped = Some(why);

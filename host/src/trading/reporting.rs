@@ -1,0 +1,246 @@
+//! What a session shows of itself: its [`Report`] so far, and the
+//! snapshots it publishes for the dashboard and the metrics (with the curve
+//! of each strategy's PnL and position, and the alerts), built from the
+//! session's parts. (Kept apart from `session.rs` and `report.rs` so the
+//! report's types do not depend on the session.)
+
+use std::time::Instant;
+
+use crate::journal::decimal::{SCALE, decimal};
+use crate::journal::summary::{Orders, PositionReport, RejectionCount};
+use crate::policy::Pressure;
+use crate::trading::books::book_reports;
+use crate::trading::report::{
+    MemoryReport, Report, SessionTiming, StrategyReport, TrustReport, peak_rss, plugin_report,
+};
+use crate::trading::session::Session;
+use crate::trading::telemetry::{Curve, CurvePoint, PUBLISH_EVERY, Snapshot, Telemetry};
+
+impl Session {
+    /// The report of the session so far.
+    pub fn report(&self) -> Report {
+        Report::new(self)
+    }
+}
+
+impl Report {
+    /// Summarise a session.
+    fn new(session: &Session) -> Self {
+        let counts = &session.counts;
+        let orders = &session.router.counts;
+        let control = session.control.handle();
+        let policy = &control.env().policy;
+        let market = &session.market;
+        let symbol = |id: u32| {
+            market
+                .definition(id)
+                .map_or_else(|| id.to_string(), |d| d.symbol.clone())
+        };
+        let strategies = session
+            .slots
+            .strategies
+            .iter()
+            .zip(&session.router.accounts)
+            .map(|(instance, s)| {
+                let realized = s.ledger.realized_pnl();
+                let unrealized = s.ledger.unrealized_pnl(|id| market.last_price(id));
+                StrategyReport {
+                    name: instance.plugin().name().to_string(),
+                    submitted: s.counts.submitted,
+                    approved: s.counts.approved,
+                    rejected: s.counts.rejected,
+                    fills: s.ledger.fills(),
+                    maker_fills: s.counts.maker_fills,
+                    taker_fills: s.counts.taker_fills,
+                    avg_queue_wait_ms: (s.counts.maker_fills > 0)
+                        .then(|| s.counts.queue_wait_ns as f64 / s.counts.maker_fills as f64 / 1e6),
+                    fees: decimal(s.ledger.fees(), 2),
+                    realized_pnl: decimal(realized, 2),
+                    unrealized_pnl: decimal(unrealized, 2),
+                    pnl: decimal(realized + unrealized, 2),
+                    positions: s
+                        .ledger
+                        .holdings()
+                        .filter(|(_, h)| h.quantity != 0)
+                        .map(|(id, h)| PositionReport {
+                            instrument: symbol(id),
+                            quantity: decimal(i128::from(h.quantity), 0),
+                            average_price: decimal(i128::from(h.average_price), 4),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let slots = &session.slots;
+        let mut plugins = vec![
+            plugin_report(&slots.connector),
+            plugin_report(&slots.matcher),
+        ];
+        plugins.extend(slots.strategies.iter().map(plugin_report));
+        plugins.extend(slots.validators.iter().map(plugin_report));
+        plugins.extend(slots.processors.iter().map(plugin_report));
+        let elapsed = session.elapsed.as_secs_f64();
+        let (swaps_dropped, shadows_dropped) = control.dropped_from_logs();
+        Self {
+            seed: session.settings().seed,
+            events: counts.events,
+            batches: counts.batches,
+            orders: Orders {
+                submitted: orders.submitted,
+                approved: orders.approved,
+                rejected: orders.rejected,
+                rejections: orders
+                    .rejections
+                    .iter()
+                    .map(|((by, reason), count)| RejectionCount {
+                        by: by.clone(),
+                        reason: reason.to_string(),
+                        count: *count,
+                    })
+                    .collect(),
+                venue_rejections: orders
+                    .venue_rejections
+                    .iter()
+                    .map(|(r, n)| (r.to_string(), *n))
+                    .collect(),
+            },
+            fills: orders.fills,
+            strategies,
+            plugins,
+            processors: session.processor_reports().to_vec(),
+            books: book_reports(market),
+            venue: session.venue(),
+            rejected_files: session.rejected_files.clone(),
+            unused_plugins: session.unused.clone(),
+            swaps: control.swap_log(),
+            swaps_dropped,
+            shadows: control.shadow_log(),
+            shadows_dropped,
+            trust: TrustReport {
+                mode: policy.mode(),
+                keys: policy
+                    .trusted_keys()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            },
+            journal: session.journal_report.clone(),
+            stopped: counts.stopped.clone(),
+            halted: orders.halted.clone(),
+            connector_restarts: counts.connector_restarts,
+            connector_dropped: market
+                .dropped()
+                .iter()
+                .map(|(rule, n)| (rule.to_string(), *n))
+                .collect(),
+            memory: MemoryReport {
+                budget_bytes: session.runtime().memory_budget().budget_bytes,
+                peak_bytes: counts.peak_memory,
+                peak_pressure: counts.peak_pressure.unwrap_or(Pressure::Low),
+                evictions: counts.evictions,
+                host_peak_rss_bytes: peak_rss(),
+            },
+            timing: SessionTiming {
+                elapsed_ms: elapsed * 1e3,
+                events_per_second: if elapsed > 0.0 {
+                    counts.events as f64 / elapsed
+                } else {
+                    0.0
+                },
+                journal_wait_ms: session.journal_wait.as_secs_f64() * 1e3,
+            },
+        }
+    }
+}
+
+impl Session {
+    /// The latest snapshot of this session's telemetry, as the dashboard and
+    /// the metrics read it.
+    pub fn telemetry(&self) -> Telemetry {
+        self.publisher.telemetry()
+    }
+
+    /// The curve so far (for the HTML report).
+    pub fn curve(&self) -> &Curve {
+        &self.publisher.curve
+    }
+
+    /// After a batch: sample the curve, and publish a snapshot when the last
+    /// one is older than [`PUBLISH_EVERY`] (or `last`, at the end).
+    pub(crate) fn publish(&mut self, last: bool) {
+        let batch = self.counts.batches;
+        let now = Instant::now();
+        let started = *self.publisher.started.get_or_insert(now);
+        let mut curve = std::mem::take(&mut self.publisher.curve);
+        if curve.strategies.is_empty() {
+            curve.strategies = self
+                .slots
+                .strategies
+                .iter()
+                .map(|s| s.plugin().name().to_string())
+                .collect();
+        }
+        curve.sample(batch, || self.curve_point());
+        self.publisher.curve = curve;
+        let due = self
+            .publisher
+            .last
+            .is_none_or(|(at, _)| now.duration_since(at) >= PUBLISH_EVERY);
+        if !(due || last) {
+            return;
+        }
+        let mut report = self.report();
+        if !last {
+            report.timing.elapsed_ms = now.duration_since(started).as_secs_f64() * 1e3;
+        }
+        let memory_in_use = self.runtime().memory_in_use();
+        let pressure = self.runtime().memory_budget().pressure(memory_in_use);
+        let events = self.counts.events;
+        let events_per_second = match self.publisher.last {
+            Some((at, before)) if now > at => {
+                (events - before) as f64 / now.duration_since(at).as_secs_f64()
+            }
+            _ => 0.0,
+        };
+        let market_ts = self.runtime().clock().now();
+        self.publisher.alerts.observe(&report, pressure, market_ts);
+        let snapshot = Snapshot {
+            sequence: self.publisher.sequence,
+            running: !last,
+            started: true,
+            uptime_ms: now.duration_since(started).as_millis() as u64,
+            events_per_second,
+            memory_in_use,
+            pressure: Some(pressure),
+            curve: self.publisher.curve.clone(),
+            timeline: self.publisher.alerts.timeline(),
+            tally: self.publisher.alerts.tally().clone(),
+            report: Some(report),
+        };
+        self.publisher.sequence += 1;
+        self.publisher.last = Some((now, events));
+        self.publisher.telemetry.publish(snapshot);
+    }
+
+    fn curve_point(&self) -> CurvePoint {
+        let market = &self.market;
+        let (pnl, position) = self
+            .router
+            .accounts
+            .iter()
+            .map(|account| {
+                let ledger = &account.ledger;
+                let pnl = ledger.realized_pnl() + ledger.unrealized_pnl(|id| market.last_price(id));
+                let position: i128 = ledger.holdings().map(|(_, h)| i128::from(h.quantity)).sum();
+                let scale = SCALE as f64;
+                (pnl as f64 / scale, position as f64 / scale)
+            })
+            .unzip();
+        CurvePoint {
+            ts: self.runtime().clock().now(),
+            events: self.counts.events,
+            pnl,
+            position,
+        }
+    }
+}
