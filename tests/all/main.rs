@@ -7,6 +7,7 @@ mod catalog;
 mod common;
 mod conformance;
 mod contract;
+mod dashboard;
 mod dbn;
 mod durable;
 mod files;

@@ -12,6 +12,7 @@ use crate::common::{DEFAULT_SET, Endpoint, copy_test_plugins, dev_trust, plugin,
 pub struct RunningHost {
     child: Child,
     pub address: String,
+    pub endpoint: Endpoint,
     pub stderr: PathBuf,
 }
 
@@ -41,7 +42,8 @@ impl RunningHost {
             .unwrap();
         Self {
             child,
-            address: endpoint.address,
+            address: endpoint.address.clone(),
+            endpoint,
             stderr,
         }
     }
