@@ -70,6 +70,9 @@ pub use trading::{LoadSource, ProcessorReport, Report, Session, Snapshot, Teleme
 pub mod admin {
     pub use crate::ops::{Server, request, serve, token_path};
 }
+
+/// The report (and the curve of its session) as one self-contained HTML page.
+pub use ops::report_html::render as report_html;
 /// Trap codes, to tell a plugin's faults apart by downcasting.
 pub use wasmtime::Trap;
 

@@ -88,6 +88,9 @@ struct RunArgs {
     /// Also write the report as JSON to FILE
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML page (equity curves, fills, rejections, latency histograms)
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
     /// Write the order journal to FILE (JSON lines; never over an existing file) [default: run.journal]
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
@@ -366,6 +369,11 @@ fn run(args: RunArgs) -> Result<()> {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n")
             .with_context(|| format!("writing report {}", path.display()))?;
+    }
+    if let Some(path) = &args.report_html {
+        let html = tradsys_host::report_html(&report, session.curve());
+        std::fs::write(path, html)
+            .with_context(|| format!("writing the HTML report {}", path.display()))?;
     }
     if let Some(server) = server.as_ref().filter(|_| args.linger) {
         linger(server, &session.stop_handle());

@@ -381,3 +381,67 @@ fn a_halt_a_restarting_connector_and_a_quarantine_are_alerts_in_the_log_the_metr
     assert_eq!(ready.0, 503);
     assert!(ready.1.contains("connector quarantined"), "{}", ready.1);
 }
+
+#[test]
+fn the_html_report_is_one_self_contained_page_with_the_reports_figures() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let page = dir.path().join("report.html");
+    let report = crate::common::run_report(
+        dir.path(),
+        &["--events", "5000", "--report-html", page.to_str().unwrap()],
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    for outside in ["http://", "https://", "<script", "<link", "src=", "url("] {
+        assert!(
+            !html.contains(outside),
+            "the page reaches outside: {outside}"
+        );
+    }
+    let strategies = report["strategies"].as_array().unwrap();
+    // An equity curve and a position curve per strategy, through several samples.
+    for s in strategies {
+        let name = s["name"].as_str().unwrap();
+        let paths: Vec<&str> = html
+            .split(&format!("<path data-strategy=\"{name}\" d=\""))
+            .skip(1)
+            .collect();
+        assert_eq!(paths.len(), 2, "{name}");
+        assert!(
+            paths
+                .iter()
+                .all(|d| d.split('"').next().unwrap().matches('L').count() > 10)
+        );
+        let row = format!(
+            "<td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"fills\">{}</td>",
+            s["submitted"], s["approved"], s["rejected"], s["fills"]
+        );
+        assert!(html.contains(&row), "{row}");
+        assert!(html.contains(&format!("<td>{}</td>", s["pnl"].as_str().unwrap())));
+    }
+    for r in report["orders"]["rejections"].as_array().unwrap() {
+        let row = format!(
+            "<tr><td>{}</td><td class=\"text\">{}</td><td class=\"count\">{}</td>",
+            r["by"].as_str().unwrap(),
+            r["reason"].as_str().unwrap(),
+            r["count"]
+        );
+        assert!(html.contains(&row), "{row}");
+    }
+    let plugins = report["plugins"].as_array().unwrap();
+    for p in plugins {
+        let figure = format!(
+            "<figure class=\"histogram\" data-plugin=\"{}\"><figcaption>{} {} ({}): {} calls",
+            p["name"].as_str().unwrap(),
+            p["name"].as_str().unwrap(),
+            p["version"].as_str().unwrap(),
+            p["kind"].as_str().unwrap(),
+            p["calls"],
+        );
+        assert!(html.contains(&figure), "{figure}");
+    }
+    assert!(html.contains(&format!(
+        "{} orders submitted, {} approved",
+        report["orders"]["submitted"], report["orders"]["approved"]
+    )));
+}
