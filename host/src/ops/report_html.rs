@@ -272,9 +272,9 @@ pub fn render(report: &Report, curve: &Curve) -> String {
             esc(p.quarantined.as_deref().unwrap_or("-"))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         html,
-        "</table><p>Fees, PnL and prices are exact decimals (1e-{} units); the charts sample every {} batches.</p></body></html>\n",
+        "</table><p>Fees, PnL and prices are exact decimals (1e-{} units); the charts sample every {} batches.</p></body></html>",
         decimal::SCALE.ilog10(),
         curve.stride.max(1)
     );
