@@ -50,7 +50,8 @@ pub use journal::{
     Summary as JournalSummary, line as journal_line,
 };
 pub use live::{
-    Control, ShadowReport, ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, watch,
+    Change, Control, MembershipRecord, Presence, ShadowReport, ShadowState, StartedFrom, Status,
+    SwapOutcome, SwapRecord, watch,
 };
 pub use loading::{
     API_VERSION, FileState, Interface, Plugin, PluginFile, Readiness, RejectedFile, TrustMode,

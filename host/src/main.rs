@@ -25,7 +25,7 @@ enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Plugin files: sign, verify, inspect, list, install; and, on a running
-    /// host, rollback, shadow, promote, discard.
+    /// host, rollback, shadow, promote, discard, disable, enable, remove.
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// What a running host runs: versions, kept versions, swaps, shadows.
@@ -240,6 +240,27 @@ enum PluginCommand {
     },
     /// On a running host: drop NAME's shadow.
     Discard {
+        /// Plugin name
+        name: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
+    /// On a running host: stop calling NAME (a strategy's working orders are cancelled) until `enable`.
+    Disable {
+        /// Plugin name
+        name: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
+    /// On a running host: call NAME again (disabled, removed, or a strategy whose file left).
+    Enable {
+        /// Plugin name
+        name: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
+    /// On a running host: remove NAME from the session (confirms a validator whose file was removed).
+    Remove {
         /// Plugin name
         name: String,
         #[command(flatten)]

@@ -15,6 +15,7 @@ mod journal;
 mod lifecycle;
 mod logs;
 mod matching;
+mod membership;
 mod operations;
 mod processors;
 mod replay;

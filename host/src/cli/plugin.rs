@@ -152,6 +152,27 @@ pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
             &format!("/discard/{name}"),
             "",
         )?),
+        PluginCommand::Disable { name, admin } => say(request(
+            &admin.admin,
+            &admin.token_file,
+            "POST",
+            &format!("/disable/{name}"),
+            "",
+        )?),
+        PluginCommand::Enable { name, admin } => say(request(
+            &admin.admin,
+            &admin.token_file,
+            "POST",
+            &format!("/enable/{name}"),
+            "",
+        )?),
+        PluginCommand::Remove { name, admin } => say(request(
+            &admin.admin,
+            &admin.token_file,
+            "POST",
+            &format!("/remove/{name}"),
+            "",
+        )?),
         PluginCommand::Install { file, plugins } => {
             let name = file.file_name().context("the file has no name")?;
             let dest = plugins.join(name);

@@ -53,6 +53,18 @@ pub(crate) fn status(args: &AdminArgs) -> Result<()> {
     for swap in answer["swaps"].as_array().into_iter().flatten() {
         println!("swap: {swap}");
     }
+    for change in answer["membership"].as_array().into_iter().flatten() {
+        println!(
+            "member: {} {} ({}){}",
+            change["plugin"].as_str().unwrap_or(""),
+            change["change"].as_str().unwrap_or(""),
+            change["cause"].as_str().unwrap_or(""),
+            match change["canceled_orders"].as_u64() {
+                Some(n) if n > 0 => format!(", {n} working orders canceled"),
+                _ => String::new(),
+            }
+        );
+    }
     for shadow in answer["shadows"].as_array().into_iter().flatten() {
         println!(
             "shadow: {} {} beside {}: {}, {} compared, {} different",

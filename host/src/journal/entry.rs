@@ -61,8 +61,25 @@ pub enum Entry {
     Quarantine(QuarantineEntry),
     /// Trading halted (the matcher failed).
     Halt(HaltEntry),
+    /// A plugin joined, left, was disabled, enabled or removed.
+    Membership(MembershipEntry),
     /// The session ended (always the last record of a complete journal).
     End(EndEntry),
+}
+
+/// A change of the session's plugins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembershipEntry {
+    /// `name@version`.
+    pub plugin: String,
+    /// Its kind.
+    pub kind: String,
+    /// `joined`, `left`, `disabled`, `enabled`, `removal-pending`, `removed`.
+    pub change: String,
+    /// What asked for it (a file, the operator).
+    pub cause: String,
+    /// Working orders the host cancelled.
+    pub canceled_orders: u64,
 }
 
 /// The session's plugins and settings.

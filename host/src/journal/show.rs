@@ -49,6 +49,7 @@ fn about(entry: &Entry) -> (Option<&str>, Option<(u64, Option<u64>)>) {
         Entry::Shadow(s) => (Some(&s.plugin), None),
         // `name from → to`: the filter matches the name before the space.
         Entry::Swap(s) => (s.plugins.first().map(String::as_str), None),
+        Entry::Membership(m) => (m.plugin.split('@').next(), None),
         Entry::Session(_) | Entry::Halt(_) | Entry::End(_) => (None, None),
     }
 }
@@ -200,6 +201,17 @@ pub fn line(record: &Record) -> String {
         ),
         Entry::Quarantine(q) => format!("QUARANTINE {}@{}: {}", q.plugin, q.version, q.reason),
         Entry::Halt(h) => format!("HALT      {}", h.reason),
+        Entry::Membership(m) => format!(
+            "member    {} ({}) {}: {}{}",
+            m.plugin,
+            m.kind,
+            m.change,
+            m.cause,
+            match m.canceled_orders {
+                0 => String::new(),
+                n => format!("; {n} working orders canceled"),
+            }
+        ),
         Entry::End(e) => format!(
             "end       {} events in {} batches{}",
             e.events,

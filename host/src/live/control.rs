@@ -20,6 +20,9 @@ use serde::Serialize;
 use crate::config::HostConfig;
 use crate::engine::Runtime;
 use crate::journal::Journal;
+use crate::live::membership::{
+    Change, MembershipCommand, MembershipLog, MembershipRecord, Presence, Roll,
+};
 use crate::live::shadow::{self, Candidates, ShadowCommand, ShadowLog, ShadowReport, ShadowSet};
 use crate::live::swap::{
     History, Installer, Running, SwapLog, SwapOutcome, SwapRecord, SwapRequest,
@@ -50,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) running: Running,
     pub(crate) history: History,
     pub(crate) candidates: Candidates,
+    pub(crate) membership_log: MembershipLog,
+    pub(crate) roll: Roll,
 }
 
 /// A running session's status, as the admin endpoint's `GET /status` answers.
@@ -66,6 +71,8 @@ pub struct Status {
     pub swaps: Vec<SwapRecord>,
     /// Shadow runs so far.
     pub shadows: Vec<ShadowReport>,
+    /// Plugins that joined, left, were disabled, enabled or removed.
+    pub membership: Vec<MembershipRecord>,
 }
 
 /// A handle to steer a running session from any thread.
@@ -75,6 +82,7 @@ pub struct Control {
     swaps: Sender<SwapRequest>,
     shadows: Sender<ShadowCommand>,
     status: Sender<StatusRequest>,
+    membership: Sender<MembershipCommand>,
     shared: Shared,
     stop: Arc<AtomicBool>,
 }
@@ -156,7 +164,58 @@ impl Control {
             plugins,
             swaps: self.swap_log(),
             shadows: self.shadow_log(),
+            membership: self.membership_log(),
         }
+    }
+
+    /// Membership changes so far.
+    pub fn membership_log(&self) -> Vec<MembershipRecord> {
+        let log = self.shared.membership_log.lock().expect("membership log");
+        log.to_vec()
+    }
+
+    /// Each plugin of the session by name: its kind and presence.
+    pub fn roll(&self) -> std::collections::BTreeMap<String, (String, Presence)> {
+        self.shared.roll.lock().expect("roll").clone()
+    }
+
+    /// Have the session add `instance` (prepared off the data path) between
+    /// two batches (the watcher's join).
+    pub(crate) fn join(&self, instance: AnyInstance, cause: String) -> Result<(), String> {
+        let command = MembershipCommand::Join {
+            instance: Box::new(instance),
+            cause,
+        };
+        self.membership
+            .send(command)
+            .map_err(|_| "the session has ended".to_string())
+    }
+
+    /// Ask the session to `change` the plugin `name` (for `cause`) and wait
+    /// for its answer: what it did, or why not.
+    pub fn change(&self, name: &str, change: Change, cause: &str) -> Result<String, String> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.membership
+            .send(MembershipCommand::Change {
+                name: name.to_string(),
+                change,
+                cause: cause.to_string(),
+                reply: Some(reply),
+            })
+            .map_err(|_| "the session has ended".to_string())?;
+        answer
+            .recv_timeout(SESSION_WAIT)
+            .map_err(|_| "the session did not answer (has it ended?)".to_string())?
+    }
+
+    /// Tell the session, without waiting, that `name`'s file left the directory.
+    pub(crate) fn file_removed(&self, name: &str, file: &str) {
+        let _ = self.membership.send(MembershipCommand::Change {
+            name: name.to_string(),
+            change: Change::FileRemoved,
+            cause: file.to_string(),
+            reply: None,
+        });
     }
 
     /// The plugin running under each name.
@@ -322,6 +381,7 @@ pub(crate) struct ControlPlane {
     swaps: Receiver<SwapRequest>,
     shadow_commands: Receiver<ShadowCommand>,
     status: Receiver<StatusRequest>,
+    membership: Receiver<MembershipCommand>,
     /// The candidates running in shadow, fed on the data path.
     pub(crate) shadows: ShadowSet,
     keep_versions: usize,
@@ -335,8 +395,14 @@ impl ControlPlane {
         let (swap_tx, swaps) = std::sync::mpsc::channel();
         let (shadow_tx, shadow_commands) = std::sync::mpsc::channel();
         let (status_tx, status) = std::sync::mpsc::channel();
+        let (membership_tx, membership) = std::sync::mpsc::channel();
+        let roll = running
+            .iter()
+            .map(|(name, p)| (name.clone(), (p.kind().to_string(), Presence::Active)))
+            .collect();
         let shared = Shared {
             running: Arc::new(std::sync::Mutex::new(running)),
+            roll: Arc::new(std::sync::Mutex::new(roll)),
             ..Shared::default()
         };
         let keep_versions = env.config.swap.keep_versions;
@@ -347,12 +413,14 @@ impl ControlPlane {
                 swaps: swap_tx,
                 shadows: shadow_tx,
                 status: status_tx,
+                membership: membership_tx,
                 shared,
                 stop: Arc::new(AtomicBool::new(false)),
             },
             swaps,
             shadow_commands,
             status,
+            membership,
             shadows,
             keep_versions,
             journal: Journal::default(),
@@ -379,6 +447,18 @@ impl ControlPlane {
     /// The flag that stops the session (a Ctrl-C handler sets it).
     pub(crate) fn stop_flag(&self) -> Arc<AtomicBool> {
         self.handle.stop.clone()
+    }
+
+    /// The membership changes sent since the last batch, for the session
+    /// to apply (it owns the accounts and the orders they touch).
+    pub(crate) fn membership_commands(&mut self) -> Vec<MembershipCommand> {
+        self.membership.try_iter().collect()
+    }
+
+    /// What the session shares with its steerers (the roll and the
+    /// membership log it keeps).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.handle.shared
     }
 
     /// Between batches: answer status requests, install the new versions

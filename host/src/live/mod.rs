@@ -4,11 +4,13 @@
 //! installs them between two batches.
 
 pub mod control;
+pub mod membership;
 pub mod recent;
 pub mod shadow;
 pub mod swap;
 pub mod watch;
 
 pub use control::{Control, Status};
+pub use membership::{Change, MembershipRecord, Presence};
 pub use shadow::{ShadowReport, ShadowState, StartedFrom};
 pub use swap::{SwapOutcome, SwapRecord};

@@ -25,9 +25,11 @@ use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode
 use notify_debouncer_full::{DebouncedEvent, Debouncer, RecommendedCache, new_debouncer};
 
 use crate::live::control::Control;
+use crate::live::membership::{Change, Presence};
 use crate::live::shadow::{self, ShadowCommand};
 use crate::live::swap::{SwapOutcome, SwapRecord, SwapRequest, note};
 use crate::loading::{Plugin, Registry, is_plugin_file};
+use crate::policy::PluginKind;
 use crate::sandbox::AnyInstance;
 
 /// The folder of the plugin directory whose files run in shadow.
@@ -50,6 +52,10 @@ pub fn start(context: Control) -> Result<Watcher> {
         .watch(context.dir(), RecursiveMode::Recursive)
         .with_context(|| format!("watching {}", context.dir().display()))?;
     tracing::info!(dir = %context.dir().display(), "watching the plugin directory for new versions");
+    let dir = context
+        .dir()
+        .canonicalize()
+        .with_context(|| format!("watching {}", context.dir().display()))?;
     std::thread::Builder::new()
         .name("tradsys-watch".into())
         .spawn(move || {
@@ -67,6 +73,7 @@ pub fn start(context: Control) -> Result<Watcher> {
                         continue;
                     }
                 };
+                // Events name absolute paths; the directory may be relative.
                 let changed = |folder: &Path| {
                     events.iter().filter(|e| is_change(e)).any(|e| {
                         e.paths
@@ -74,8 +81,8 @@ pub fn start(context: Control) -> Result<Watcher> {
                             .any(|p| is_plugin_file(p) && p.parent() == Some(folder))
                     })
                 };
-                let shadow_dir = context.dir().join(SHADOW_DIR);
-                let registry = changed(context.dir())
+                let shadow_dir = dir.join(SHADOW_DIR);
+                let registry = changed(&dir)
                     .then(|| rescan(&context, &mut reported))
                     .flatten();
                 if changed(&shadow_dir) || registry.is_some() {
@@ -180,7 +187,76 @@ fn rescan(context: &Control, reported: &mut BTreeSet<(PathBuf, String)>) -> Opti
             break; // the session has ended
         }
     }
+    reconcile_members(context, &registry);
     Some(registry)
+}
+
+/// Plugins new to the session join it (prepared here, off the data path);
+/// a plugin of the session whose file left the directory is told to the
+/// session (a strategy leaves, a validator or processor waits for the
+/// operator); a strategy that left rejoins when its file is back.
+fn reconcile_members(context: &Control, registry: &Registry) {
+    let env = context.env();
+    let run = &env.config.run;
+    let roll = context.roll();
+    let wanted = |p: &Plugin| {
+        let listed = match p.kind() {
+            PluginKind::Strategy => &run.strategies,
+            PluginKind::RiskValidator => &run.validators,
+            PluginKind::Processor => &run.processors,
+            PluginKind::Connector | PluginKind::Matcher => return false,
+        };
+        listed
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == p.name()))
+    };
+    for plugin in registry.plugins() {
+        let cause = plugin.path().display().to_string();
+        match roll.get(plugin.name()) {
+            None if wanted(plugin) => {
+                match AnyInstance::prepare(&env.runtime, plugin.clone()) {
+                    Ok(prepared) => {
+                        if context.join(prepared, cause).is_err() {
+                            return; // the session has ended
+                        }
+                    }
+                    Err(reason) => refuse(
+                        context,
+                        vec![plugin.id()],
+                        SwapOutcome::Refused(format!("{} cannot join: {reason}", plugin.id())),
+                        cause,
+                    ),
+                }
+            }
+            Some((_, Presence::Left)) => {
+                match context.change(
+                    plugin.name(),
+                    Change::Enable,
+                    &format!("its file is back: {cause}"),
+                ) {
+                    Ok(said) => tracing::info!("{said}"),
+                    Err(why) => tracing::warn!(plugin = plugin.name(), "{why}"),
+                }
+            }
+            _ => {}
+        }
+    }
+    // A file refused now (half written, badly signed) is not a removal.
+    let refused: BTreeSet<String> = registry
+        .rejected()
+        .iter()
+        .filter_map(|f| f.plugin.as_deref()?.split('@').next().map(String::from))
+        .collect();
+    for (name, (kind, presence)) in &roll {
+        let gone = registry.get(name).is_none() && !refused.contains(name);
+        if !gone || !matches!(presence, Presence::Active | Presence::Disabled) {
+            continue;
+        }
+        if kind == "connector" || kind == "matcher" {
+            continue; // a session keeps its connector and matcher
+        }
+        context.file_removed(name, &env.dir.display().to_string());
+    }
 }
 
 /// The shadows the watcher started from files in the `shadow/` folder.

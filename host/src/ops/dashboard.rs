@@ -26,7 +26,10 @@ pub fn view(snapshot: &Snapshot) -> Value {
                 "name": p.name,
                 "version": p.version,
                 "kind": p.kind,
-                "state": p.state,
+                "state": match p.presence {
+                    crate::live::Presence::Active => serde_json::to_value(p.state).unwrap_or_default(),
+                    other => serde_json::to_value(other).unwrap_or_default(),
+                },
                 "signer": p.signers.first().map(|s| s.chars().take(16).collect::<String>()),
                 "calls": p.calls,
                 "p99_us": p.timing.p99_ns as f64 / 1e3,

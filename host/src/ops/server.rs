@@ -15,6 +15,7 @@
 //! | `POST /shadow` (body: a plugin file's path) | run that candidate in shadow |
 //! | `POST /promote/NAME` | swap NAME's shadow candidate in |
 //! | `POST /discard/NAME` | drop NAME's shadow |
+//! | `POST /disable/NAME`, `/enable/NAME`, `/remove/NAME` | stop or resume calling NAME, or remove it from the session (`live/membership.rs`) |
 //!
 //! The admin answers are JSON with `ok` and `message`; `tradsys status` and
 //! `tradsys plugin rollback | shadow | promote | discard` are their clients
@@ -44,8 +45,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::live::Control;
 use crate::live::swap::SwapRecord;
+use crate::live::{Change, Control};
 use crate::ops::{dashboard, metrics};
 use crate::trading::Telemetry;
 
@@ -152,6 +153,9 @@ fn routes(app: App) -> Router {
         .route("/shadow", post(shadow))
         .route("/promote/{name}", post(promote))
         .route("/discard/{name}", post(discard))
+        .route("/disable/{name}", post(disable))
+        .route("/enable/{name}", post(enable))
+        .route("/remove/{name}", post(remove))
         .fallback(|method: Method, uri: axum::http::Uri| async move {
             let message = format!("no such request: {method} {}", uri.path());
             (StatusCode::NOT_FOUND, axum::Json(refused(message)))
@@ -336,4 +340,32 @@ async fn discard(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Response {
     blocking(app, move |c| c.discard(&name).map(said)).await
+}
+
+async fn membership(app: App, name: String, change: Change) -> Response {
+    blocking(app, move |c| {
+        c.change(&name, change, "the operator").map(said)
+    })
+    .await
+}
+
+async fn disable(
+    State(app): State<App>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    membership(app, name, Change::Disable).await
+}
+
+async fn enable(
+    State(app): State<App>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    membership(app, name, Change::Enable).await
+}
+
+async fn remove(
+    State(app): State<App>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    membership(app, name, Change::Remove).await
 }

@@ -3,7 +3,8 @@
 //! at high or critical, a connector restarting and a shadow whose outputs
 //! differ are alerts: a log line at warn or error naming the plugin and
 //! version, a count (`tradsys_alerts_total{kind}`) and a timeline entry.
-//! Swaps, shadows starting and ending, and faults are timeline entries too.
+//! Swaps, shadows starting and ending, plugins joining and leaving, and
+//! faults are timeline entries too.
 //!
 //! Everything is derived from the reports the session publishes, so the
 //! alerts say exactly what the report says.
@@ -26,8 +27,8 @@ pub struct TimelineEntry {
     pub ts: u64,
     /// `info`, `warn` or `error`.
     pub level: &'static str,
-    /// `swap`, `shadow`, `fault`, `quarantined`, `halted`, `memory-pressure`,
-    /// `connector-restart`, `shadow-differs`, `config`.
+    /// `swap`, `shadow`, `fault`, `membership`, `quarantined`, `halted`,
+    /// `memory-pressure`, `connector-restart`, `shadow-differs`.
     pub kind: &'static str,
     /// The plugin concerned (`name@version`), if one is.
     pub plugin: Option<String>,
@@ -66,6 +67,7 @@ pub(crate) struct Alerts {
     pressure: Option<Pressure>,
     restarts: u32,
     swaps_seen: u64,
+    members_seen: usize,
     shadows: BTreeMap<u64, ShadowSeen>,
     timeline: Recent<TimelineEntry, TIMELINE_LENGTH>,
     tally: Tally,
@@ -139,6 +141,7 @@ impl Alerts {
             self.alert(ts, "warn", "connector-restart", id.as_deref(), message);
         }
         self.observe_swaps(report, ts);
+        self.observe_members(report, ts);
         self.observe_shadows(report, ts);
     }
 
@@ -162,6 +165,25 @@ impl Alerts {
                 record.cause
             );
             self.note(ts, level, "swap", None, message);
+        }
+    }
+
+    fn observe_members(&mut self, report: &Report, ts: u64) {
+        let first = self.members_seen.min(report.membership.len());
+        self.members_seen = report.membership.len();
+        for m in &report.membership[first..] {
+            let level = match m.to {
+                crate::live::Presence::Active => "info",
+                _ if m.kind == "risk-validator" => "warn",
+                crate::live::Presence::RemovalPending => "warn",
+                _ => "info",
+            };
+            let canceled = match m.canceled_orders {
+                0 => String::new(),
+                n => format!("; {n} working orders canceled"),
+            };
+            let message = format!("{} {}: {}{canceled}", m.kind, m.change, m.cause);
+            self.note(ts, level, "membership", Some(&m.plugin), message);
         }
     }
 

@@ -90,6 +90,8 @@ struct Subscription {
 #[derive(Default)]
 pub(crate) struct Processing {
     reports: Vec<ProcessorReport>,
+    /// Whether each processor runs (a disabled or removed one does not).
+    active: Vec<bool>,
     subscriptions: Vec<Option<Subscription>>,
     /// Where the signals of the current batch start.
     signals_from: usize,
@@ -108,8 +110,27 @@ impl Processing {
             })
             .collect();
         Self {
+            active: vec![true; processors.len()],
             reports,
             ..Self::default()
+        }
+    }
+
+    /// A processor that joined the session (it runs last: what it reads was
+    /// running before it).
+    pub(crate) fn add(&mut self, name: &str, on_fault: OnFault) {
+        self.reports.push(ProcessorReport {
+            name: name.to_string(),
+            on_fault,
+            ..ProcessorReport::default()
+        });
+        self.active.push(true);
+    }
+
+    /// Run processor `i`, or not.
+    pub(crate) fn set_active(&mut self, i: usize, active: bool) {
+        if let Some(slot) = self.active.get_mut(i) {
+            *slot = active;
         }
     }
 
@@ -132,7 +153,11 @@ impl Processing {
         let feed = events.len();
         self.signals_from = feed;
         let mut deliver = true;
-        for (processor, report) in processors.iter_mut().zip(&mut self.reports) {
+        let active = &self.active;
+        for (i, (processor, report)) in processors.iter_mut().zip(&mut self.reports).enumerate() {
+            if !active.get(i).copied().unwrap_or(true) {
+                continue;
+            }
             let derived = processor
                 .call(|b, s| b.process(s, events))
                 .and_then(|out| processor.limit_output(out))

@@ -15,7 +15,7 @@ use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
 use crate::journal::JournalReport;
 use crate::journal::summary::{Orders, PositionReport};
-use crate::live::{ShadowReport, SwapRecord};
+use crate::live::{MembershipRecord, Presence, ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
@@ -59,6 +59,9 @@ pub struct Report {
     pub shadows: Vec<ShadowReport>,
     /// Shadow runs dropped before those.
     pub shadows_dropped: u64,
+    /// Plugins that joined, left, were disabled, enabled or removed while
+    /// the session ran (the last 1,000).
+    pub membership: Vec<MembershipRecord>,
     /// How plugins were trusted.
     pub trust: TrustReport,
     /// The order journal, when one was written (`--journal`): its files,
@@ -154,6 +157,9 @@ pub struct PluginReport {
     pub fuel_used: u64,
     /// Instances created.
     pub instantiations: u64,
+    /// Whether the session still called it at the end: `active`, `left`,
+    /// `disabled`, `removal-pending` or `removed`.
+    pub presence: Presence,
     /// Where it ended: `discovered` (never used), `compiled`, `live`, `evicted` or `failed`.
     pub state: LifeState,
     /// Why it failed (compile, `init`, or quarantine), if it did.
@@ -462,6 +468,21 @@ impl Report {
                 );
             }
         }
+        if !self.membership.is_empty() {
+            let _ = writeln!(out, "\nplugins joining and leaving:");
+            for m in &self.membership {
+                let canceled = match m.canceled_orders {
+                    0 => String::new(),
+                    n => format!("; {n} working orders canceled"),
+                };
+                let at = format!("after event {}", m.after_event);
+                let _ = writeln!(
+                    out,
+                    "  {at:<20} {} {}: {}{canceled}",
+                    m.plugin, m.change, m.cause
+                );
+            }
+        }
         if !self.rejected_files.is_empty() {
             let _ = writeln!(out, "\nrefused plugin files:");
             for r in &self.rejected_files {
@@ -487,6 +508,7 @@ pub(crate) fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> Pl
         kind: plugin.kind().to_string(),
         file: plugin.path().to_path_buf(),
         calls: stats.calls,
+        presence: Presence::Active,
         fuel_used: stats.fuel_used,
         instantiations: stats.instantiations,
         state: instance.state(),

@@ -8,10 +8,12 @@ use std::time::Instant;
 
 use crate::journal::decimal::{SCALE, decimal};
 use crate::journal::summary::{Orders, PositionReport, RejectionCount};
+use crate::live::Presence;
 use crate::policy::Pressure;
 use crate::trading::books::book_reports;
 use crate::trading::report::{
-    MemoryReport, Report, SessionTiming, StrategyReport, TrustReport, peak_rss, plugin_report,
+    MemoryReport, PluginReport, Report, SessionTiming, StrategyReport, TrustReport, peak_rss,
+    plugin_report,
 };
 use crate::trading::session::Session;
 use crate::trading::telemetry::{Curve, CurvePoint, PUBLISH_EVERY, Snapshot, Telemetry};
@@ -76,9 +78,33 @@ impl Report {
             plugin_report(&slots.connector),
             plugin_report(&slots.matcher),
         ];
-        plugins.extend(slots.strategies.iter().map(plugin_report));
-        plugins.extend(slots.validators.iter().map(plugin_report));
-        plugins.extend(slots.processors.iter().map(plugin_report));
+        let roster = &session.roster;
+        let present = |presence: &[Presence], i: usize| presence.get(i).copied();
+        let with = |mut report: PluginReport, presence: Option<Presence>| {
+            report.presence = presence.unwrap_or(Presence::Active);
+            report
+        };
+        plugins.extend(
+            slots
+                .strategies
+                .iter()
+                .enumerate()
+                .map(|(i, s)| with(plugin_report(s), present(&roster.strategies, i))),
+        );
+        plugins.extend(
+            slots
+                .validators
+                .iter()
+                .enumerate()
+                .map(|(i, v)| with(plugin_report(v), present(&roster.validators, i))),
+        );
+        plugins.extend(
+            slots
+                .processors
+                .iter()
+                .enumerate()
+                .map(|(i, p)| with(plugin_report(p), present(&roster.processors, i))),
+        );
         let elapsed = session.elapsed.as_secs_f64();
         let (swaps_dropped, shadows_dropped) = control.dropped_from_logs();
         Self {
@@ -116,6 +142,7 @@ impl Report {
             swaps_dropped,
             shadows: control.shadow_log(),
             shadows_dropped,
+            membership: control.membership_log(),
             trust: TrustReport {
                 mode: policy.mode(),
                 keys: policy
@@ -172,13 +199,19 @@ impl Session {
         let now = Instant::now();
         let started = *self.publisher.started.get_or_insert(now);
         let mut curve = std::mem::take(&mut self.publisher.curve);
-        if curve.strategies.is_empty() {
+        if curve.strategies.len() < self.slots.strategies.len() {
+            // A strategy joined: before it did, it had no PnL and no position.
             curve.strategies = self
                 .slots
                 .strategies
                 .iter()
                 .map(|s| s.plugin().name().to_string())
                 .collect();
+            let n = curve.strategies.len();
+            for point in &mut curve.points {
+                point.pnl.resize(n, 0.0);
+                point.position.resize(n, 0.0);
+            }
         }
         curve.sample(batch, || self.curve_point());
         self.publisher.curve = curve;

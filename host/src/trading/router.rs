@@ -135,6 +135,29 @@ impl OrderRouter {
         }
     }
 
+    /// A strategy that joined the session: its index.
+    pub(crate) fn add_strategy(&mut self, name: &str) -> usize {
+        self.accounts.push(Account::default());
+        self.names.push(name.to_string());
+        self.accounts.len() - 1
+    }
+
+    /// Cancels, in host ids, of every working order of `strategy` (the
+    /// host's own, for a strategy that leaves: no validator is asked).
+    pub(crate) fn cancel_all(&self, strategy: usize) -> Vec<OrderCommand> {
+        self.accounts[strategy]
+            .working
+            .values()
+            .filter_map(|host| {
+                let record = self.orders.get(host)?;
+                Some(OrderCommand::Cancel(CancelOrder {
+                    id: *host,
+                    instrument: record.instrument,
+                }))
+            })
+            .collect()
+    }
+
     /// Count `n` commands sent by `strategy`.
     pub(crate) fn received(&mut self, strategy: usize, n: u64) {
         self.counts.submitted += n;

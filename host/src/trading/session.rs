@@ -27,6 +27,7 @@ use crate::sandbox::{Fault, PluginInstance, Slots, eviction};
 use crate::trading::audit::{self, OrderLog};
 use crate::trading::market::{Market, WholeGroups};
 use crate::trading::processing::{Processing, ProcessorReport};
+use crate::trading::roster::Roster;
 use crate::trading::router::OrderRouter;
 use crate::trading::selection::Selection;
 use crate::trading::telemetry::Publisher;
@@ -63,7 +64,7 @@ pub struct Session {
     pub(crate) slots: Slots,
     pub(crate) market: Market,
     groups: WholeGroups,
-    processing: Processing,
+    pub(crate) processing: Processing,
     pub(crate) router: OrderRouter,
     pub(crate) control: ControlPlane,
     pub(crate) counts: Counters,
@@ -76,13 +77,17 @@ pub struct Session {
     runtime: Arc<Runtime>,
     /// The order journal (off without `[run] journal`), its writer, and
     /// what it wrote once closed.
-    journal: Journal,
+    pub(crate) journal: Journal,
     journal_writer: Option<JournalWriter>,
     pub(crate) journal_report: Option<JournalReport>,
     /// Time the data path spent waiting for the journal's writer.
     pub(crate) journal_wait: Duration,
     /// Snapshots for the dashboard and the metrics, and the alerts.
     pub(crate) publisher: Publisher,
+    /// Which strategies, validators and processors the data path calls.
+    pub(crate) roster: Roster,
+    /// The processors' fault policies by name (for one that joins).
+    pub(crate) config: HostConfig,
 }
 
 impl Session {
@@ -127,6 +132,11 @@ impl Session {
                 .collect(),
         };
         let processing = Processing::new(&slots.processors, &policies);
+        let roster = Roster::new(
+            slots.strategies.len(),
+            slots.validators.len(),
+            slots.processors.len(),
+        );
         let journal_writer = match &settings.journal {
             Some(path) => Some(
                 JournalWriter::create(path, settings.journal_max_bytes)
@@ -170,6 +180,8 @@ impl Session {
             journal_report: None,
             journal_wait: Duration::ZERO,
             publisher: Publisher::default(),
+            roster,
+            config: config.clone(),
         })
     }
 
@@ -311,6 +323,7 @@ impl Session {
             self.maintain();
             self.control
                 .between_batches(&mut self.slots, self.counts.events);
+            self.apply_membership();
             self.publish(false);
             // The batch's records are written out before the next batch starts.
             if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
@@ -402,6 +415,9 @@ impl Session {
         if deliver {
             self.processing.subscribe(&self.slots.strategies, signals);
             for i in 0..self.slots.strategies.len() {
+                if !self.roster.strategy(i) {
+                    continue;
+                }
                 let batch = self.processing.batch_for(i, events);
                 let strategy = &mut self.slots.strategies[i];
                 let result = strategy
@@ -433,7 +449,7 @@ impl Session {
             let mut any = false;
             for i in 0..self.slots.strategies.len() {
                 let events = self.router.take_pending(i);
-                if events.is_empty() {
+                if events.is_empty() || !self.roster.strategy(i) {
                     continue;
                 }
                 any = true;
@@ -457,7 +473,7 @@ impl Session {
     }
 
     /// Check, validate and execute one strategy's commands.
-    fn route(&mut self, strategy: usize, commands: Vec<OrderCommand>) {
+    pub(crate) fn route(&mut self, strategy: usize, commands: Vec<OrderCommand>) {
         if commands.is_empty() {
             return;
         }
@@ -539,7 +555,10 @@ impl Session {
             Vec::new()
         };
         let after = self.counts.events;
-        for validator in &mut self.slots.validators {
+        for (i, validator) in self.slots.validators.iter_mut().enumerate() {
+            if !self.roster.validator(i) {
+                continue;
+            }
             let plugin = validator.plugin().clone();
             let name = plugin.name();
             let verdicts = validator
@@ -605,7 +624,7 @@ impl Session {
         }
     }
 
-    fn execute(&mut self, commands: Vec<OrderCommand>) {
+    pub(crate) fn execute(&mut self, commands: Vec<OrderCommand>) {
         let matcher = &mut self.slots.matcher;
         let plugin = matcher.plugin().clone();
         let now = self.runtime.clock().now();
