@@ -50,8 +50,8 @@ pub use journal::{
     Summary as JournalSummary, line as journal_line,
 };
 pub use live::{
-    Change, Control, MembershipRecord, Presence, ShadowReport, ShadowState, StartedFrom, Status,
-    SwapOutcome, SwapRecord, watch,
+    Change, ConfigChange, Control, Difference, MembershipRecord, Presence, ShadowReport,
+    ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, watch,
 };
 pub use loading::{
     API_VERSION, FileState, Interface, Plugin, PluginFile, Readiness, RejectedFile, TrustMode,

@@ -25,7 +25,7 @@ enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Plugin files: sign, verify, inspect, list, install; and, on a running
-    /// host, rollback, shadow, promote, discard, disable, enable, remove.
+    /// host, rollback, shadow, promote, discard, configure, disable, enable, remove.
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// What a running host runs: versions, kept versions, swaps, shadows.
@@ -245,6 +245,16 @@ enum PluginCommand {
         #[command(flatten)]
         admin: AdminArgs,
     },
+    /// On a running host: set config entries of NAME and re-initialise it (state handed over)
+    Configure {
+        /// Plugin name
+        name: String,
+        /// Config entries, `key=value`
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        entries: Vec<String>,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
     /// On a running host: stop calling NAME (a strategy's working orders are cancelled) until `enable`.
     Disable {
         /// Plugin name
@@ -355,6 +365,10 @@ fn run(args: RunArgs) -> Result<()> {
         Some(watch::start(control.clone())?)
     } else {
         None
+    };
+    let _config_watcher = match (&args.host.config, config.run.watch) {
+        (Some(path), true) => Some(watch::watch_config(control.clone(), path)?),
+        _ => None,
     };
     let address = match (args.admin.or(config.admin.listen), args.dashboard) {
         (Some(admin), Some(dashboard)) if admin != dashboard => bail!(

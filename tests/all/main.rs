@@ -18,6 +18,7 @@ mod matching;
 mod membership;
 mod operations;
 mod processors;
+mod reconfigure;
 mod replay;
 mod sandbox;
 mod session;

@@ -152,6 +152,17 @@ pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
             &format!("/discard/{name}"),
             "",
         )?),
+        PluginCommand::Configure {
+            name,
+            entries,
+            admin,
+        } => say(request(
+            &admin.admin,
+            &admin.token_file,
+            "POST",
+            &format!("/configure/{name}"),
+            &entries.join("\n"),
+        )?),
         PluginCommand::Disable { name, admin } => say(request(
             &admin.admin,
             &admin.token_file,

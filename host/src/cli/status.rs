@@ -65,6 +65,30 @@ pub(crate) fn status(args: &AdminArgs) -> Result<()> {
             }
         );
     }
+    for change in answer["config_changes"].as_array().into_iter().flatten() {
+        let what: Vec<String> = change["differences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                let value = |v: &serde_json::Value| v.as_str().unwrap_or("(unset)").to_string();
+                format!(
+                    "{} {} → {}",
+                    d["setting"].as_str().unwrap_or(""),
+                    value(&d["old"]),
+                    value(&d["new"])
+                )
+            })
+            .collect();
+        println!(
+            "config: {} {}: {}",
+            change["plugin"].as_str().unwrap_or(""),
+            what.join(", "),
+            change["reason"]
+                .as_str()
+                .map_or_else(|| "applied".to_string(), |r| format!("refused: {r}"))
+        );
+    }
     for shadow in answer["shadows"].as_array().into_iter().flatten() {
         println!(
             "shadow: {} {} beside {}: {}, {} compared, {} different",

@@ -23,6 +23,7 @@ use crate::journal::Journal;
 use crate::live::membership::{
     Change, MembershipCommand, MembershipLog, MembershipRecord, Presence, Roll,
 };
+use crate::live::reconfigure::{ConfigChange, ConfigLog};
 use crate::live::shadow::{self, Candidates, ShadowCommand, ShadowLog, ShadowReport, ShadowSet};
 use crate::live::swap::{
     History, Installer, Running, SwapLog, SwapOutcome, SwapRecord, SwapRequest,
@@ -40,9 +41,17 @@ pub const SESSION_WAIT: Duration = Duration::from_secs(10);
 /// the host config, the trust policy, the runtime.
 pub(crate) struct Env {
     pub(crate) dir: PathBuf,
-    pub(crate) config: HostConfig,
+    /// The host config as it stands now (`[plugins]` changes while running).
+    pub(crate) config: std::sync::RwLock<HostConfig>,
     pub(crate) policy: TrustPolicy,
     pub(crate) runtime: Arc<Runtime>,
+}
+
+impl Env {
+    /// The host config now.
+    pub(crate) fn config(&self) -> HostConfig {
+        self.config.read().expect("config").clone()
+    }
 }
 
 /// What the session shares with those who steer it, readable at any time.
@@ -55,6 +64,7 @@ pub(crate) struct Shared {
     pub(crate) candidates: Candidates,
     pub(crate) membership_log: MembershipLog,
     pub(crate) roll: Roll,
+    pub(crate) config_log: ConfigLog,
 }
 
 /// A running session's status, as the admin endpoint's `GET /status` answers.
@@ -73,6 +83,8 @@ pub struct Status {
     pub shadows: Vec<ShadowReport>,
     /// Plugins that joined, left, were disabled, enabled or removed.
     pub membership: Vec<MembershipRecord>,
+    /// Configuration changes, applied or refused.
+    pub config_changes: Vec<ConfigChange>,
 }
 
 /// A handle to steer a running session from any thread.
@@ -165,7 +177,13 @@ impl Control {
             swaps: self.swap_log(),
             shadows: self.shadow_log(),
             membership: self.membership_log(),
+            config_changes: self.config_log(),
         }
+    }
+
+    /// Configuration changes so far (applied or refused).
+    pub fn config_log(&self) -> Vec<ConfigChange> {
+        self.shared.config_log.lock().expect("config log").to_vec()
     }
 
     /// Membership changes so far.
@@ -252,8 +270,8 @@ impl Control {
             .get(name)
             .and_then(|versions| versions.last().cloned())
             .ok_or_else(|| format!("{name} has no earlier version kept to roll back to"))?;
-        let floor =
-            Registry::floor(&self.env.dir, &self.env.config, name).map_err(|e| format!("{e:#}"))?;
+        let floor = Registry::floor(&self.env.dir, &self.env.config(), name)
+            .map_err(|e| format!("{e:#}"))?;
         if let Some(floor) = floor.filter(|f| target.version() < f)
             && !pin
         {
@@ -274,7 +292,7 @@ impl Control {
     /// Record in the host's state file what an operator's swap to `plugin`
     /// means for a restart (see [`Registry::record_operator_swap`]).
     fn record(&self, plugin: &Plugin) -> Result<(), String> {
-        Registry::record_operator_swap(&self.env.dir, &self.env.config, plugin).map_err(|e| {
+        Registry::record_operator_swap(&self.env.dir, &self.env.config(), plugin).map_err(|e| {
             format!(
                 "{} runs now, but a restart would not run it: {e:#}",
                 plugin.id()
@@ -286,7 +304,7 @@ impl Control {
     /// plugin of its name.
     pub fn shadow(&self, file: &Path) -> Result<String, String> {
         let env = &self.env;
-        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config, &env.runtime)?;
+        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config(), &env.runtime)?;
         self.shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))
     }
 
@@ -405,7 +423,7 @@ impl ControlPlane {
             roll: Arc::new(std::sync::Mutex::new(roll)),
             ..Shared::default()
         };
-        let keep_versions = env.config.swap.keep_versions;
+        let keep_versions = env.config().swap.keep_versions;
         let shadows = ShadowSet::new(shared.shadow_log.clone(), shared.candidates.clone());
         Self {
             handle: Control {

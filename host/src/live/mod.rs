@@ -6,11 +6,13 @@
 pub mod control;
 pub mod membership;
 pub mod recent;
+pub mod reconfigure;
 pub mod shadow;
 pub mod swap;
 pub mod watch;
 
 pub use control::{Control, Status};
 pub use membership::{Change, MembershipRecord, Presence};
+pub use reconfigure::{ConfigChange, Difference};
 pub use shadow::{ShadowReport, ShadowState, StartedFrom};
 pub use swap::{SwapOutcome, SwapRecord};

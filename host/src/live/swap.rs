@@ -30,6 +30,9 @@ pub struct SwapRequest {
     /// A return to a version from the history: it leaves the history, and
     /// the version it replaces does not join it.
     pub rollback: bool,
+    /// The running code with a new configuration (`tradsys plugin
+    /// configure`): not dropped for being the file that already runs.
+    pub reconfigure: bool,
     /// Where to send the outcome.
     pub reply: Option<std::sync::mpsc::Sender<SwapRecord>>,
 }
@@ -42,6 +45,7 @@ impl SwapRequest {
             cause: cause.into(),
             on_swapped: None,
             rollback: false,
+            reconfigure: false,
             reply: None,
         }
     }
@@ -156,14 +160,16 @@ impl Installer<'_> {
             cause,
             on_swapped,
             rollback,
+            reconfigure,
             reply,
         } = request;
         let running = self.running.lock().expect("running").clone();
         // A version already running (two scans sending the same file) is no swap.
         members.retain(|m| {
-            running
-                .get(m.plugin().name())
-                .is_none_or(|p| p.digest() != m.plugin().digest())
+            reconfigure
+                || running
+                    .get(m.plugin().name())
+                    .is_none_or(|p| p.digest() != m.plugin().digest())
         });
         if members.is_empty() {
             if let Some(reply) = reply {

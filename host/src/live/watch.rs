@@ -44,7 +44,7 @@ pub struct Watcher {
 /// watcher is dropped.
 pub fn start(context: Control) -> Result<Watcher> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let debounce = Duration::from_millis(context.env().config.swap.debounce_ms);
+    let debounce = Duration::from_millis(context.env().config().swap.debounce_ms);
     let mut debouncer =
         new_debouncer(debounce, None, tx).context("starting the directory watcher")?;
     // Recursive, so a `shadow/` folder made after start-up is watched too.
@@ -96,6 +96,54 @@ pub fn start(context: Control) -> Result<Watcher> {
     })
 }
 
+/// Watch the host config file `path` until the returned watcher is
+/// dropped: an edit gives the session's plugins their new `[plugins]`
+/// settings (`live/reconfigure.rs`); a file that does not load is refused
+/// with the reason, and the running config goes on.
+pub fn watch_config(context: Control, path: &Path) -> Result<Watcher> {
+    let file = path
+        .canonicalize()
+        .with_context(|| format!("watching the host config {}", path.display()))?;
+    let folder = file
+        .parent()
+        .context("the host config has no folder")?
+        .to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let debounce = Duration::from_millis(context.env().config().swap.debounce_ms);
+    let mut debouncer = new_debouncer(debounce, None, tx).context("starting the config watcher")?;
+    // The folder, not the file: editors replace a file by renaming over it.
+    debouncer
+        .watch(&folder, RecursiveMode::NonRecursive)
+        .with_context(|| format!("watching {}", folder.display()))?;
+    tracing::info!(file = %file.display(), "watching the host config for [plugins] changes");
+    std::thread::Builder::new()
+        .name("tradsys-config".into())
+        .spawn(move || {
+            for result in rx {
+                let Ok(events) = result else { continue };
+                let touched = events
+                    .iter()
+                    .filter(|e| is_change(e))
+                    .any(|e| e.paths.contains(&file));
+                if !touched {
+                    continue;
+                }
+                match context.reload_config(&file) {
+                    Ok(said) => {
+                        for line in said {
+                            tracing::info!("{line}");
+                        }
+                    }
+                    Err(why) => tracing::warn!(file = %file.display(), "host config: {why}"),
+                }
+            }
+        })
+        .context("starting the config watcher's thread")?;
+    Ok(Watcher {
+        _debouncer: debouncer,
+    })
+}
+
 /// An event that may change what a file holds. Reading a file (the host's
 /// own scans and compiles do) is not one: it would rescan in a loop.
 fn is_change(event: &DebouncedEvent) -> bool {
@@ -123,7 +171,8 @@ fn refuse(context: &Control, plugins: Vec<String>, outcome: SwapOutcome, cause: 
 fn rescan(context: &Control, reported: &mut BTreeSet<(PathBuf, String)>) -> Option<Registry> {
     let refuse = |plugins, outcome, cause| refuse(context, plugins, outcome, cause);
     let env = context.env();
-    let registry = match Registry::scan(&env.dir, &env.config, &env.policy) {
+    let config = env.config();
+    let registry = match Registry::scan(&env.dir, &config, &env.policy) {
         Ok(registry) => registry,
         Err(error) => {
             let cause = env.dir.display().to_string();
@@ -155,7 +204,7 @@ fn rescan(context: &Control, reported: &mut BTreeSet<(PathBuf, String)>) -> Opti
         .cloned()
         .collect();
     // A unit that cannot be prepared is refused; the other units go on.
-    'units: for group in grouped(updates, &env.config.swap.groups) {
+    'units: for group in grouped(updates, &config.swap.groups) {
         let cause: Vec<String> = group
             .iter()
             .map(|p| p.path().display().to_string())
@@ -173,7 +222,7 @@ fn rescan(context: &Control, reported: &mut BTreeSet<(PathBuf, String)>) -> Opti
                 }
             }
         }
-        let (dir, config) = (env.dir.clone(), env.config.clone());
+        let (dir, config) = (env.dir.clone(), config.clone());
         let on_swapped = Box::new(move || {
             if let Err(error) = Registry::accept(&dir, &config, &group) {
                 tracing::error!("recording the new rollback floor: {error:#}");
@@ -197,7 +246,8 @@ fn rescan(context: &Control, reported: &mut BTreeSet<(PathBuf, String)>) -> Opti
 /// operator); a strategy that left rejoins when its file is back.
 fn reconcile_members(context: &Control, registry: &Registry) {
     let env = context.env();
-    let run = &env.config.run;
+    let config = env.config();
+    let run = &config.run;
     let roll = context.roll();
     let wanted = |p: &Plugin| {
         let listed = match p.kind() {
@@ -336,7 +386,7 @@ impl DirShadows {
         let registry = match registry {
             Some(registry) => Some(registry),
             None => {
-                scanned = Registry::scan(&env.dir, &env.config, &env.policy).ok();
+                scanned = Registry::scan(&env.dir, &env.config(), &env.policy).ok();
                 scanned.as_ref()
             }
         };
@@ -369,7 +419,7 @@ impl DirShadows {
     /// it in shadow: its name and digest, or why not.
     fn start(&mut self, context: &Control, file: &Path) -> Result<(String, [u8; 32]), String> {
         let env = context.env();
-        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config, &env.runtime)?;
+        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config(), &env.runtime)?;
         let (name, digest) = (
             prepared.plugin().name().to_string(),
             *prepared.plugin().digest(),

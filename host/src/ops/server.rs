@@ -15,6 +15,7 @@
 //! | `POST /shadow` (body: a plugin file's path) | run that candidate in shadow |
 //! | `POST /promote/NAME` | swap NAME's shadow candidate in |
 //! | `POST /discard/NAME` | drop NAME's shadow |
+//! | `POST /configure/NAME` (body: `key=value` lines) | re-initialise NAME with those config entries (`live/reconfigure.rs`) |
 //! | `POST /disable/NAME`, `/enable/NAME`, `/remove/NAME` | stop or resume calling NAME, or remove it from the session (`live/membership.rs`) |
 //!
 //! The admin answers are JSON with `ok` and `message`; `tradsys status` and
@@ -156,6 +157,7 @@ fn routes(app: App) -> Router {
         .route("/disable/{name}", post(disable))
         .route("/enable/{name}", post(enable))
         .route("/remove/{name}", post(remove))
+        .route("/configure/{name}", post(configure))
         .fallback(|method: Method, uri: axum::http::Uri| async move {
             let message = format!("no such request: {method} {}", uri.path());
             (StatusCode::NOT_FOUND, axum::Json(refused(message)))
@@ -368,4 +370,26 @@ async fn remove(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Response {
     membership(app, name, Change::Remove).await
+}
+
+async fn configure(
+    State(app): State<App>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    body: String,
+) -> Response {
+    let pairs: Result<Vec<(String, String)>, String> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| format!("`{l}` is not key=value"))
+        })
+        .collect();
+    match pairs {
+        Ok(pairs) => blocking(app, move |c| c.configure(&name, &pairs).map(said)).await,
+        Err(message) => (StatusCode::BAD_REQUEST, axum::Json(refused(message))).into_response(),
+    }
 }

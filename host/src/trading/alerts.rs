@@ -3,8 +3,9 @@
 //! at high or critical, a connector restarting and a shadow whose outputs
 //! differ are alerts: a log line at warn or error naming the plugin and
 //! version, a count (`tradsys_alerts_total{kind}`) and a timeline entry.
-//! Swaps, shadows starting and ending, plugins joining and leaving, and
-//! faults are timeline entries too.
+//! Swaps, shadows starting and ending, plugins joining and leaving,
+//! configuration changes (old and new values) and faults are timeline
+//! entries too.
 //!
 //! Everything is derived from the reports the session publishes, so the
 //! alerts say exactly what the report says.
@@ -27,7 +28,7 @@ pub struct TimelineEntry {
     pub ts: u64,
     /// `info`, `warn` or `error`.
     pub level: &'static str,
-    /// `swap`, `shadow`, `fault`, `membership`, `quarantined`, `halted`,
+    /// `swap`, `shadow`, `fault`, `membership`, `config`, `quarantined`, `halted`,
     /// `memory-pressure`, `connector-restart`, `shadow-differs`.
     pub kind: &'static str,
     /// The plugin concerned (`name@version`), if one is.
@@ -68,6 +69,7 @@ pub(crate) struct Alerts {
     restarts: u32,
     swaps_seen: u64,
     members_seen: usize,
+    configs_seen: usize,
     shadows: BTreeMap<u64, ShadowSeen>,
     timeline: Recent<TimelineEntry, TIMELINE_LENGTH>,
     tally: Tally,
@@ -142,6 +144,7 @@ impl Alerts {
         }
         self.observe_swaps(report, ts);
         self.observe_members(report, ts);
+        self.observe_configs(report, ts);
         self.observe_shadows(report, ts);
     }
 
@@ -184,6 +187,27 @@ impl Alerts {
             };
             let message = format!("{} {}: {}{canceled}", m.kind, m.change, m.cause);
             self.note(ts, level, "membership", Some(&m.plugin), message);
+        }
+    }
+
+    fn observe_configs(&mut self, report: &Report, ts: u64) {
+        let first = self.configs_seen.min(report.config_changes.len());
+        self.configs_seen = report.config_changes.len();
+        for c in &report.config_changes[first..] {
+            let what: Vec<String> = c
+                .differences
+                .iter()
+                .map(|d| {
+                    let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+                    format!("{} {} → {}", d.setting, value(&d.old), value(&d.new))
+                })
+                .collect();
+            let (level, outcome) = match &c.reason {
+                None => ("info", "applied".to_string()),
+                Some(why) => ("warn", format!("refused: {why}")),
+            };
+            let message = format!("{} ({}): {outcome}", what.join(", "), c.cause);
+            self.note(ts, level, "config", Some(&c.plugin), message);
         }
     }
 

@@ -15,7 +15,7 @@ use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
 use crate::journal::JournalReport;
 use crate::journal::summary::{Orders, PositionReport};
-use crate::live::{MembershipRecord, Presence, ShadowReport, SwapRecord};
+use crate::live::{ConfigChange, MembershipRecord, Presence, ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
@@ -62,6 +62,9 @@ pub struct Report {
     /// Plugins that joined, left, were disabled, enabled or removed while
     /// the session ran (the last 1,000).
     pub membership: Vec<MembershipRecord>,
+    /// Configuration changes while running, with old and new values,
+    /// applied or refused (the last 1,000).
+    pub config_changes: Vec<ConfigChange>,
     /// How plugins were trusted.
     pub trust: TrustReport,
     /// The order journal, when one was written (`--journal`): its files,
@@ -480,6 +483,31 @@ impl Report {
                     out,
                     "  {at:<20} {} {}: {}{canceled}",
                     m.plugin, m.change, m.cause
+                );
+            }
+        }
+        if !self.config_changes.is_empty() {
+            let _ = writeln!(out, "\nconfiguration changes:");
+            for c in &self.config_changes {
+                let what: Vec<String> = c
+                    .differences
+                    .iter()
+                    .map(|d| {
+                        let value =
+                            |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+                        format!("{} {} → {}", d.setting, value(&d.old), value(&d.new))
+                    })
+                    .collect();
+                let outcome = match &c.reason {
+                    None => "applied".to_string(),
+                    Some(why) => format!("REFUSED: {why}"),
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} ({}): {}: {outcome}",
+                    c.plugin,
+                    c.cause,
+                    what.join(", ")
                 );
             }
         }

@@ -143,6 +143,7 @@ impl Report {
             shadows: control.shadow_log(),
             shadows_dropped,
             membership: control.membership_log(),
+            config_changes: control.config_log(),
             trust: TrustReport {
                 mode: policy.mode(),
                 keys: policy

@@ -102,7 +102,7 @@ impl Session {
             .collect();
         let env = Env {
             dir: registry.dir().to_path_buf(),
-            config: config.clone(),
+            config: std::sync::RwLock::new(config.clone()),
             policy: registry.policy().clone(),
             runtime: runtime.clone(),
         };
