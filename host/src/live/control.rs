@@ -20,10 +20,10 @@ use serde::Serialize;
 use crate::config::HostConfig;
 use crate::engine::Runtime;
 use crate::journal::Journal;
+use crate::live::config_change::{ConfigChange, ConfigLog};
 use crate::live::membership::{
     Change, MembershipCommand, MembershipLog, MembershipRecord, Presence, Roll,
 };
-use crate::live::reconfigure::{ConfigChange, ConfigLog};
 use crate::live::shadow::{self, Candidates, ShadowCommand, ShadowLog, ShadowReport, ShadowSet};
 use crate::live::swap::{
     History, Installer, Running, SwapLog, SwapOutcome, SwapRecord, SwapRequest,

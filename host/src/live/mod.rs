@@ -3,6 +3,7 @@
 //! Everything here prepares new versions off the data path; the session
 //! installs them between two batches.
 
+pub mod config_change;
 pub mod control;
 pub mod membership;
 pub mod recent;
@@ -11,8 +12,8 @@ pub mod shadow;
 pub mod swap;
 pub mod watch;
 
+pub use config_change::{ConfigChange, Difference};
 pub use control::{Control, Status};
 pub use membership::{Change, MembershipRecord, Presence};
-pub use reconfigure::{ConfigChange, Difference};
 pub use shadow::{ShadowReport, ShadowState, StartedFrom};
 pub use swap::{SwapOutcome, SwapRecord};

@@ -12,49 +12,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-
-use serde::Serialize;
+use std::sync::Arc;
 
 use crate::config::{ConfigValue, HostConfig};
+use crate::live::config_change::{ConfigChange, Difference};
 use crate::live::control::Control;
-use crate::live::recent::Recent;
 use crate::live::swap::{SwapOutcome, SwapRequest};
 use crate::loading::{Plugin, Registry};
 use crate::policy::Grants;
 use crate::sandbox::AnyInstance;
-
-/// One setting that changed: its old and new value (`None`: unset).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Difference {
-    /// `config.KEY`, `limits.FIELD`, `read_dir`, `network`, `random`, `faults`.
-    pub setting: String,
-    /// The value before.
-    pub old: Option<String>,
-    /// The value after.
-    pub new: Option<String>,
-}
-
-/// A configuration change of one plugin, as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConfigChange {
-    /// `name@version`.
-    pub plugin: String,
-    /// What asked for it: the operator, or the config file.
-    pub cause: String,
-    /// What changed.
-    pub differences: Vec<Difference>,
-    /// Whether the new configuration runs.
-    pub applied: bool,
-    /// Why not, when it does not (the running one goes on).
-    pub reason: Option<String>,
-}
-
-/// Configuration changes a session keeps (the oldest go first).
-pub const CONFIG_LOG_LENGTH: usize = 1000;
-
-/// The session's configuration changes so far.
-pub type ConfigLog = Arc<Mutex<Recent<ConfigChange, CONFIG_LOG_LENGTH>>>;
 
 /// What differs between the grants of `old` and `new`.
 fn differences(old: &Grants, new: &Grants) -> Vec<Difference> {
