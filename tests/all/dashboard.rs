@@ -95,10 +95,15 @@ fn cell(rows: &Value, plugin: &str, column: usize) -> String {
 }
 
 #[test]
-fn the_dashboard_shows_live_plugins_charts_and_a_promoted_shadow_in_a_real_browser() {
+fn the_dashboard_shows_live_plugins_charts_a_joined_strategy_a_reconfigured_validator_and_a_promoted_shadow_in_a_real_browser()
+ {
     let dir = plugin_dir_with(&DEFAULT_SET);
     let config = dir.path().join("host.toml");
-    std::fs::write(&config, "[run]\nevents = 0\nbatch_size = 4\n").unwrap();
+    std::fs::write(
+        &config,
+        "[run]\nevents = 0\nbatch_size = 4\nwatch = true\n[swap]\ndebounce_ms = 50\n",
+    )
+    .unwrap();
     let host = RunningHost::start(dir.path(), &["--config", config.to_str().unwrap()]);
     host.until("/readyz", "ready", |s, _| s == 200);
     let view: Value = serde_json::from_str(&host.get("/api/snapshot").1).unwrap();
@@ -182,6 +187,32 @@ fn the_dashboard_shows_live_plugins_charts_and_a_promoted_shadow_in_a_real_brows
                 && e[1].as_str().unwrap().contains("promoted")),
             "{entries}"
         );
+
+        // A strategy added to the directory joins; the page shows it trading.
+        let file = crate::common::plugins_dir().join("market-maker.wasm");
+        crate::swap::install(dir.path(), "market-maker.wasm", &std::fs::read(file).unwrap());
+        let strategy_rows = "return [...document.querySelectorAll('#strategies tbody tr')].map(r => \
+             [r.dataset.strategy, Number(r.cells[1].textContent.replace(/,/g, ''))])";
+        let (_, shown) = until(&client, "the new strategy", strategy_rows, |rows| {
+            rows.as_array().unwrap().iter().any(|r| r[0] == "market-maker" && r[1].as_u64() > Some(0))
+        })
+        .await;
+        eprintln!("the new strategy showed trading {} ms after its file was installed", shown.as_millis());
+        until(&client, "its PnL line", SERIES, |s| {
+            s.as_array().unwrap().iter().any(|p| p[0] == "market-maker")
+        })
+        .await;
+        // A validator reconfigured: its change, old and new values, on the timeline.
+        let (ok, text) = host.endpoint.cli(&["plugin", "configure", "position-limit", "max_position=500"]);
+        assert!(ok, "{text}");
+        let (_, shown) = until(&client, "the config change", timeline, |entries| {
+            entries.as_array().unwrap().iter().any(|e| {
+                e[0] == "config" && e[1].as_str().unwrap().contains("config.max_position (unset) → 500")
+            })
+        })
+        .await;
+        eprintln!("the reconfiguration showed on the dashboard {} ms after the command returned", shown.as_millis());
+
         let png = client.screenshot().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         let file = workspace_root().join("target/dashboard.png");
