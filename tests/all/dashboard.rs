@@ -187,6 +187,17 @@ fn the_dashboard_shows_live_plugins_charts_a_joined_strategy_a_reconfigured_vali
                 && e[1].as_str().unwrap().contains("promoted")),
             "{entries}"
         );
+        // Its outputs differed (another validator's rules): an alert.
+        assert!(
+            entries.as_array().unwrap().iter().any(|e| e[0] == "shadow-differs"
+                && e[1].as_str().unwrap().contains("max-notional@2.0.0")),
+            "{entries}"
+        );
+        let (_, metrics) = host.get("/metrics");
+        assert!(
+            metrics.contains("tradsys_alerts_total{kind=\"shadow-differs\"} 1"),
+            "{metrics}"
+        );
 
         // A strategy added to the directory joins; the page shows it trading.
         let file = crate::common::plugins_dir().join("market-maker.wasm");

@@ -445,3 +445,60 @@ fn the_html_report_is_one_self_contained_page_with_the_reports_figures() {
         report["orders"]["submitted"], report["orders"]["approved"]
     )));
 }
+
+#[test]
+fn high_memory_pressure_is_an_alert() {
+    let dir = plugin_dir_with(&DEFAULT_SET);
+    let toml = dir.path().join("host.toml");
+    // Pressure is high from a few instances on.
+    std::fs::write(
+        &toml,
+        "[memory]\nmedium = 0.001\nhigh = 0.002\ncritical = 0.9\n",
+    )
+    .unwrap();
+    let report_file = dir.path().join("report.json");
+    let host = RunningHost::start(
+        dir.path(),
+        &[
+            "--config",
+            toml.to_str().unwrap(),
+            "--events",
+            "2000",
+            "--linger",
+            "--report-json",
+            report_file.to_str().unwrap(),
+        ],
+    );
+    let report = json_file(&report_file, "report");
+    assert_eq!(
+        report["memory"]["peak_pressure"], "high",
+        "{}",
+        report["memory"]
+    );
+    let (_, text) = host.get("/metrics");
+    assert_eq!(
+        sample(
+            &samples(&text),
+            "tradsys_alerts_total{kind=\"memory-pressure\"}"
+        ),
+        1.0
+    );
+    let view: serde_json::Value = serde_json::from_str(&host.get("/api/snapshot").1).unwrap();
+    let entry = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "memory-pressure")
+        .unwrap_or_else(|| panic!("{}", view["timeline"]));
+    assert_eq!(entry["level"], "warn");
+    assert!(
+        entry["message"].as_str().unwrap().contains("High"),
+        "{entry}"
+    );
+    let log = std::fs::read_to_string(&host.stderr).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("alert: memory-pressure")),
+        "{log}"
+    );
+}

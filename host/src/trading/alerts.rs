@@ -86,7 +86,8 @@ impl Alerts {
         &self.tally
     }
 
-    /// Compare `report` (at market time `ts`, with memory `pressure` now)
+    /// Compare `report` (at market time `ts`, with `pressure` the highest
+    /// memory pressure since the last report)
     /// with the last one seen: log, count and note what changed.
     pub(crate) fn observe(&mut self, report: &Report, pressure: Pressure, ts: u64) {
         for plugin in &report.plugins {

@@ -237,7 +237,11 @@ impl Session {
             _ => 0.0,
         };
         let market_ts = self.runtime().clock().now();
-        self.publisher.alerts.observe(&report, pressure, market_ts);
+        // The highest pressure since the last snapshot: eviction may have
+        // brought it down since.
+        let seen = self.counts.recent_pressure.take().max(Some(pressure));
+        let seen = seen.unwrap_or(pressure);
+        self.publisher.alerts.observe(&report, seen, market_ts);
         let snapshot = Snapshot {
             sequence: self.publisher.sequence,
             running: !last,

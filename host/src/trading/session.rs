@@ -53,6 +53,8 @@ pub(crate) struct Counters {
     pub(crate) peak_memory: u64,
     /// Highest memory pressure seen.
     pub(crate) peak_pressure: Option<Pressure>,
+    /// Highest memory pressure since the last published snapshot.
+    pub(crate) recent_pressure: Option<Pressure>,
     /// Instances evicted (idle or memory pressure).
     pub(crate) evictions: u64,
 }
@@ -381,6 +383,7 @@ impl Session {
 
     fn note_memory(&mut self, used: u64) {
         let pressure = self.runtime.memory_budget().pressure(used);
+        self.counts.recent_pressure = self.counts.recent_pressure.max(Some(pressure));
         if self.counts.peak_pressure.is_none_or(|p| pressure > p) {
             if pressure > Pressure::Low {
                 tracing::warn!(
