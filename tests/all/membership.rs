@@ -112,6 +112,15 @@ fn plugins_join_leave_and_wait_for_the_operator_while_the_session_trades() {
     changed(&host, "order-throttle", "joined");
     assert!(grows(&host, |v| plugin_calls(v, "order-throttle")));
 
+    // And a processor: it derives bars from then on.
+    install(
+        dir.path(),
+        "bar-aggregator.wasm",
+        &example("bar-aggregator"),
+    );
+    changed(&host, "bar-aggregator", "joined");
+    assert!(grows(&host, |v| plugin_calls(v, "bar-aggregator")));
+
     // Its file removed, the strategy leaves: its resting quotes are cancelled
     // and it sends nothing more.
     std::fs::remove_file(dir.path().join("market-maker.wasm")).unwrap();
@@ -168,6 +177,7 @@ fn plugins_join_leave_and_wait_for_the_operator_while_the_session_trades() {
     let expected = [
         ("market-maker", "joined"),
         ("order-throttle", "joined"),
+        ("bar-aggregator", "joined"),
         ("market-maker", "left"),
         ("price-collar", "removal-pending"),
         ("price-collar", "removed"),
@@ -193,4 +203,11 @@ fn plugins_join_leave_and_wait_for_the_operator_while_the_session_trades() {
     assert_eq!(plugin(&report, "price-collar")["presence"], "removed");
     assert_eq!(plugin(&report, "ma-crossover")["presence"], "active");
     assert_eq!(plugin(&report, "order-throttle")["presence"], "active");
+    let bars = report["processors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "bar-aggregator")
+        .unwrap();
+    assert!(bars["bars"].as_u64().unwrap() > 0, "{bars}");
 }

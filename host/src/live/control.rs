@@ -43,6 +43,8 @@ pub(crate) struct Env {
     pub(crate) dir: PathBuf,
     /// The host config as it stands now (`[plugins]` changes while running).
     pub(crate) config: std::sync::RwLock<HostConfig>,
+    /// Held while a reconfiguration reads, applies and stores the config.
+    pub(crate) reconfiguring: std::sync::Mutex<()>,
     pub(crate) policy: TrustPolicy,
     pub(crate) runtime: Arc<Runtime>,
 }

@@ -110,6 +110,7 @@ impl Control {
         if !self.running().contains_key(name) {
             return Err(format!("{name} is not in this session"));
         }
+        let _one_at_a_time = self.env().reconfiguring.lock().expect("reconfiguring");
         let mut config = self.env().config();
         let settings = config.plugins.entry(name.to_string()).or_default();
         for (key, value) in pairs {
@@ -130,6 +131,7 @@ impl Control {
     pub fn reload_config(&self, path: &Path) -> Result<Vec<String>, String> {
         let file =
             HostConfig::load(path).map_err(|e| format!("{e:#}; the running config goes on"))?;
+        let _one_at_a_time = self.env().reconfiguring.lock().expect("reconfiguring");
         let mut config = self.env().config();
         config.plugins = file.plugins.clone();
         let same = |a: &HostConfig, b: &HostConfig| {

@@ -102,8 +102,8 @@ impl Session {
                 self.roster.validators.push(Presence::Active);
             }
             AnyInstance::Processor(processor) => {
-                let on_fault = self
-                    .config
+                let config = self.control.handle().env().config();
+                let on_fault = config
                     .plugins
                     .get(&name)
                     .and_then(|s| s.on_fault)

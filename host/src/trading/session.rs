@@ -88,8 +88,6 @@ pub struct Session {
     pub(crate) publisher: Publisher,
     /// Which strategies, validators and processors the data path calls.
     pub(crate) roster: Roster,
-    /// The processors' fault policies by name (for one that joins).
-    pub(crate) config: HostConfig,
 }
 
 impl Session {
@@ -105,6 +103,7 @@ impl Session {
         let env = Env {
             dir: registry.dir().to_path_buf(),
             config: std::sync::RwLock::new(config.clone()),
+            reconfiguring: std::sync::Mutex::new(()),
             policy: registry.policy().clone(),
             runtime: runtime.clone(),
         };
@@ -183,7 +182,6 @@ impl Session {
             journal_wait: Duration::ZERO,
             publisher: Publisher::default(),
             roster,
-            config: config.clone(),
         })
     }
 
