@@ -19,6 +19,14 @@ pub struct Difference {
     pub new: Option<String>,
 }
 
+impl Difference {
+    /// `old → new`, `(unset)` for a value not set.
+    pub fn values(&self) -> String {
+        let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+        format!("{} → {}", value(&self.old), value(&self.new))
+    }
+}
+
 /// A configuration change of one plugin, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigChange {

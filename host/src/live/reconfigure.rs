@@ -88,14 +88,7 @@ fn differences(old: &Grants, new: &Grants) -> Vec<Difference> {
 fn describe(differences: &[Difference]) -> String {
     let each: Vec<String> = differences
         .iter()
-        .map(|d| {
-            format!(
-                "{}: {} → {}",
-                d.setting,
-                d.old.as_deref().unwrap_or("(unset)"),
-                d.new.as_deref().unwrap_or("(unset)")
-            )
-        })
+        .map(|d| format!("{}: {}", d.setting, d.values()))
         .collect();
     each.join(", ")
 }

@@ -59,13 +59,14 @@ type Labels = Vec<(&'static str, String)>;
 /// A float gauge.
 type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
 
-/// A family of `M` over [`Labels`], registered.
-fn family<M>(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, M>
+/// A family of `M` over labels `L`, registered.
+fn family<M, L>(registry: &mut Registry, name: &str, help: &str) -> Family<L, M>
 where
     M: Default + Clone,
-    Family<Labels, M>: prometheus_client::registry::Metric,
+    L: Clone + std::hash::Hash + Eq,
+    Family<L, M>: prometheus_client::registry::Metric,
 {
-    let family = Family::<Labels, M>::default();
+    let family = Family::<L, M>::default();
     registry.register(name, help, family.clone());
     family
 }
@@ -153,7 +154,7 @@ fn registry(snapshot: &Snapshot) -> Registry {
         "Commands strategies sent (submits, cancels, modifies)",
         report.orders.submitted,
     );
-    let orders = family::<Counter>(
+    let orders = family::<Counter, Labels>(
         &mut r,
         "tradsys_orders",
         "Commands by outcome: approved (sent to the matcher) or rejected",
@@ -164,7 +165,7 @@ fn registry(snapshot: &Snapshot) -> Registry {
     orders
         .get_or_create(&vec![("outcome", "rejected".into())])
         .inc_by(report.orders.rejected);
-    let rejections = family::<Counter>(
+    let rejections = family::<Counter, Labels>(
         &mut r,
         "tradsys_order_rejections",
         "Refusals by who refused (host or a validator) and why",
@@ -177,7 +178,7 @@ fn registry(snapshot: &Snapshot) -> Registry {
             ])
             .inc_by(rejection.count);
     }
-    let venue = family::<Counter>(
+    let venue = family::<Counter, Labels>(
         &mut r,
         "tradsys_venue_rejections",
         "Approved orders the matcher refused, by reason",
@@ -208,13 +209,13 @@ fn registry(snapshot: &Snapshot) -> Registry {
     strategies(&mut r, report);
     plugins(&mut r, report);
     memory(&mut r, snapshot, report);
-    let swaps = family::<Counter>(&mut r, "tradsys_swaps", "Swap records by outcome");
+    let swaps = family::<Counter, Labels>(&mut r, "tradsys_swaps", "Swap records by outcome");
     for (outcome, n) in &snapshot.tally.swaps {
         swaps
             .get_or_create(&vec![("outcome", outcome.clone())])
             .inc_by(*n);
     }
-    let compared = family::<Counter>(
+    let compared = family::<Counter, Labels>(
         &mut r,
         "tradsys_shadow_comparisons",
         "Inputs a shadow candidate and its live version both answered",
@@ -224,7 +225,7 @@ fn registry(snapshot: &Snapshot) -> Registry {
             .get_or_create(&vec![("plugin", plugin.clone())])
             .inc_by(*n);
     }
-    let differing = family::<Counter>(
+    let differing = family::<Counter, Labels>(
         &mut r,
         "tradsys_shadow_differences",
         "Inputs on which a shadow candidate's output differed from the live version's",
@@ -234,7 +235,7 @@ fn registry(snapshot: &Snapshot) -> Registry {
             .get_or_create(&vec![("plugin", plugin.clone())])
             .inc_by(*n);
     }
-    let alerts = family::<Counter>(
+    let alerts = family::<Counter, Labels>(
         &mut r,
         "tradsys_alerts",
         "Alerts raised, by kind (quarantined, halted, memory-pressure, connector-restart, shadow-differs)",
@@ -248,22 +249,23 @@ fn registry(snapshot: &Snapshot) -> Registry {
 }
 
 fn strategies(r: &mut Registry, report: &crate::trading::Report) {
-    let position = family::<Gauge>(
+    let position = family::<Gauge, Labels>(
         r,
         "tradsys_strategy_position",
         "Net position of a strategy in an instrument",
     );
-    let realized = family::<FloatGauge>(
+    let realized = family::<FloatGauge, Labels>(
         r,
         "tradsys_strategy_realized_pnl",
         "Realized PnL of a strategy, fees included",
     );
-    let unrealized = family::<FloatGauge>(
+    let unrealized = family::<FloatGauge, Labels>(
         r,
         "tradsys_strategy_unrealized_pnl",
         "Open positions of a strategy marked at last prices",
     );
-    let fills = family::<Counter>(r, "tradsys_strategy_fills", "Fills booked for a strategy");
+    let fills =
+        family::<Counter, Labels>(r, "tradsys_strategy_fills", "Fills booked for a strategy");
     for s in &report.strategies {
         let labels = vec![("strategy", s.name.clone())];
         realized
@@ -287,52 +289,44 @@ fn strategies(r: &mut Registry, report: &crate::trading::Report) {
 }
 
 fn plugins(r: &mut Registry, report: &crate::trading::Report) {
-    let per_plugin = |r: &mut Registry, name: &str, help: &str| {
-        let family = Family::<PluginLabels, Counter>::default();
-        r.register(name, help, family.clone());
-        family
-    };
-    let calls = per_plugin(
+    let counter =
+        |r: &mut Registry, name: &str, help: &str| family::<Counter, PluginLabels>(r, name, help);
+    let gauge =
+        |r: &mut Registry, name: &str, help: &str| family::<Gauge, PluginLabels>(r, name, help);
+    let calls = counter(
         r,
         "tradsys_plugin_calls",
         "Plugin calls made, init included",
     );
-    let fuel = per_plugin(
+    let fuel = counter(
         r,
         "tradsys_plugin_fuel_consumed",
         "Fuel the plugin's data-path calls burnt (about one unit per wasm instruction)",
     );
-    let instantiations = per_plugin(r, "tradsys_plugin_instantiations", "Instances created");
-    let evictions = per_plugin(r, "tradsys_plugin_evictions", "Instances evicted");
-    let dropped = per_plugin(
+    let instantiations = counter(r, "tradsys_plugin_instantiations", "Instances created");
+    let evictions = counter(r, "tradsys_plugin_evictions", "Instances evicted");
+    let dropped = counter(
         r,
         "tradsys_plugin_log_lines_dropped",
         "Log lines the rate limit dropped",
     );
-    let memory = Family::<PluginLabels, Gauge>::default();
-    r.register(
+    let memory = gauge(
+        r,
         "tradsys_plugin_memory_bytes",
         "Linear memory of the plugin's instance (0 when none is live)",
-        memory.clone(),
     );
-    let quarantined = Family::<PluginLabels, Gauge>::default();
-    r.register(
+    let quarantined = gauge(
+        r,
         "tradsys_plugin_quarantined",
         "1 when the plugin's circuit breaker is open (quarantined)",
-        quarantined.clone(),
     );
-    let up = Family::<PluginLabels, Gauge>::default();
-    r.register(
+    let up = gauge(
+        r,
         "tradsys_plugin_up",
         "1 when the plugin can be called (not failed, not quarantined)",
-        up.clone(),
     );
-    let faults = Family::<FaultLabels, Counter>::default();
-    r.register(
-        "tradsys_plugin_faults",
-        "Plugin faults by kind",
-        faults.clone(),
-    );
+    let faults =
+        family::<Counter, FaultLabels>(r, "tradsys_plugin_faults", "Plugin faults by kind");
     let mut latencies = Latencies(Vec::new());
     for p in &report.plugins {
         let labels = PluginLabels::of(p);
@@ -361,14 +355,15 @@ fn plugins(r: &mut Registry, report: &crate::trading::Report) {
             faults.get_or_create(&labels).inc_by(*n);
         }
         let timing = &p.timing;
-        let mut buckets: Vec<(f64, u64)> = Vec::with_capacity(timing.buckets.len() + 1);
-        let mut below = 0;
-        for &(bound, cumulative) in &timing.buckets {
-            // The encoder adds the counts up: hand it each bucket's own.
-            buckets.push((bound as f64 / 1e9, cumulative.saturating_sub(below)));
-            below = below.max(cumulative);
-        }
-        buckets.push((f64::INFINITY, timing.timed.saturating_sub(below)));
+        // Each bucket's own count: the encoder adds them up.
+        let buckets = timing
+            .buckets
+            .iter()
+            .map(|&(bound, n)| match bound {
+                u64::MAX => (f64::INFINITY, n),
+                ns => (ns as f64 / 1e9, n),
+            })
+            .collect();
         let sum = timing.mean_ns as f64 * timing.timed as f64 / 1e9;
         latencies.0.push(Latency {
             labels,

@@ -94,18 +94,18 @@ fn line_chart(curve: &Curve, title: &str, value: impl Fn(usize, usize) -> f64) -
 /// A bar per latency bucket of one plugin.
 fn histogram(plugin: &crate::trading::report::PluginReport) -> String {
     let timing = &plugin.timing;
-    let mut below = 0;
-    let mut bars: Vec<(String, u64)> = Vec::new();
-    for &(bound, cumulative) in &timing.buckets {
-        let label = if bound >= 1_000_000 {
-            format!("≤{} ms", bound / 1_000_000)
-        } else {
-            format!("≤{} µs", bound as f64 / 1e3)
-        };
-        bars.push((label, cumulative.saturating_sub(below)));
-        below = below.max(cumulative);
-    }
-    bars.push(("more".into(), timing.timed.saturating_sub(below)));
+    let bars: Vec<(String, u64)> = timing
+        .buckets
+        .iter()
+        .map(|&(bound, n)| {
+            let label = match bound {
+                u64::MAX => "more".to_string(),
+                ns if ns >= 1_000_000 => format!("≤{} ms", ns / 1_000_000),
+                ns => format!("≤{} µs", ns as f64 / 1e3),
+            };
+            (label, n)
+        })
+        .collect();
     let most = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
     let (width, height) = (340.0, 90.0);
     let step = width / bars.len() as f64;

@@ -67,13 +67,21 @@ impl Latency {
         }
     }
 
-    /// Calls at or below each bound of [`BUCKET_BOUNDS_NS`] (cumulative, as
-    /// a Prometheus histogram counts them; within the histogram's 1 %).
+    /// The calls in each bucket of [`BUCKET_BOUNDS_NS`] by its upper bound
+    /// (within the histogram's 1 %), then the slower ones under `u64::MAX`.
     pub fn buckets(&self) -> Vec<(u64, u64)> {
-        BUCKET_BOUNDS_NS
+        let mut below = 0;
+        let mut buckets: Vec<(u64, u64)> = BUCKET_BOUNDS_NS
             .iter()
-            .map(|&bound| (bound, self.0.count_between(0, bound)))
-            .collect()
+            .map(|&bound| {
+                let upto = self.0.count_between(0, bound).max(below);
+                let own = upto - below;
+                below = upto;
+                (bound, own)
+            })
+            .collect();
+        buckets.push((u64::MAX, self.count().saturating_sub(below)));
+        buckets
     }
 
     /// Add another plugin instance's latencies (a version taking over).

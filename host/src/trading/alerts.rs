@@ -198,10 +198,7 @@ impl Alerts {
             let what: Vec<String> = c
                 .differences
                 .iter()
-                .map(|d| {
-                    let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
-                    format!("{} {} → {}", d.setting, value(&d.old), value(&d.new))
-                })
+                .map(|d| format!("{} {}", d.setting, d.values()))
                 .collect();
             let (level, outcome) = match &c.reason {
                 None => ("info", "applied".to_string()),

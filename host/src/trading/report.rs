@@ -260,8 +260,9 @@ pub struct CallTiming {
     /// Calls timed (the metrics' histogram count; not in the JSON report).
     #[serde(skip)]
     pub timed: u64,
-    /// Calls at or below each bound, ns, cumulative (the metrics' and the
-    /// HTML report's histogram; not in the JSON report).
+    /// Calls in each bucket by its upper bound, ns, the last (`u64::MAX`)
+    /// the slower ones ([`crate::sandbox::latency::Latency::buckets`]; the
+    /// metrics' and the HTML report's histogram; not in the JSON report).
     #[serde(skip)]
     pub buckets: Vec<(u64, u64)>,
 }
@@ -492,11 +493,7 @@ impl Report {
                 let what: Vec<String> = c
                     .differences
                     .iter()
-                    .map(|d| {
-                        let value =
-                            |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
-                        format!("{} {} → {}", d.setting, value(&d.old), value(&d.new))
-                    })
+                    .map(|d| format!("{} {}", d.setting, d.values()))
                     .collect();
                 let outcome = match &c.reason {
                     None => "applied".to_string(),
