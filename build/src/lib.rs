@@ -8,7 +8,7 @@
 //! [package.metadata.tradsys]
 //! kind = "strategy"                 # strategy | risk-validator | matcher | connector | processor
 //! target = "wasm32-unknown-unknown" # or wasm32-wasip2 for plugins that use WASI
-//! # api = "^1.2", priority = 0, capabilities = { read_dir = true }, dependencies = { ... }
+//! # api = "^1.3", priority = 0, capabilities = { read_dir = true }, dependencies = { ... }
 //! ```
 //!
 //! The manifest is the crate's name, version, description and authors plus
@@ -23,7 +23,7 @@ use tradsys_signing::{KeyId, Manifest, SecretKey, embed_manifest, sign};
 
 /// The API range a plugin built with the SDK needs unless its metadata says
 /// otherwise: the SDK's `tradsys:plugins` version.
-pub const SDK_API: &str = "^1.2";
+pub const SDK_API: &str = "^1.3";
 
 /// The wasm targets a plugin crate may name.
 pub const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];

@@ -68,6 +68,94 @@ pub struct VenueSettings {
     pub model: VenueModel,
     /// Fees by instrument symbol (`[venue.fees.ESH4]`); none by default.
     pub fees: BTreeMap<String, FeeSettings>,
+    /// How long the feed, orders and reports take in market time
+    /// (`[venue.latency]`, the simulated venue's); none by default.
+    pub latency: LatencySettings,
+}
+
+/// The most latency one setting may state: an hour (more is a mistake).
+pub const MAX_LATENCY_NS: u64 = 3_600 * 1_000_000_000;
+
+/// Latencies in market time between the exchange and the strategies
+/// (`[venue.latency]`), for the simulated venue: zero by default, so a
+/// strategy sees an event when the exchange stamped it and its order
+/// reaches the venue right after that event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LatencySettings {
+    /// The model: `constant` (the only one so far: the same delays for
+    /// every event and order of an instrument).
+    pub model: LatencyModelKind,
+    /// A strategy sees an event this long after the exchange stamped it, ns.
+    pub feed_ns: u64,
+    /// An order reaches the venue this long after its strategy sent it, ns.
+    pub order_ns: u64,
+    /// Acknowledgements and fills reach the strategy this long after the
+    /// venue sent them, ns.
+    pub response_ns: u64,
+    /// Per instrument symbol, over the above (`[venue.latency.instruments.ESH4]`).
+    pub instruments: BTreeMap<String, LatencyOverride>,
+}
+
+/// The latency models (`[venue.latency] model`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LatencyModelKind {
+    /// The same delays for every event and order of an instrument.
+    #[default]
+    Constant,
+}
+
+/// One instrument's latencies, over `[venue.latency]`'s (unset: those).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LatencyOverride {
+    /// As [`LatencySettings::feed_ns`].
+    pub feed_ns: Option<u64>,
+    /// As [`LatencySettings::order_ns`].
+    pub order_ns: Option<u64>,
+    /// As [`LatencySettings::response_ns`].
+    pub response_ns: Option<u64>,
+}
+
+impl LatencySettings {
+    /// Whether every latency is zero.
+    pub fn is_zero(&self) -> bool {
+        let zero = |v: Option<u64>| v.is_none_or(|v| v == 0);
+        self.feed_ns == 0
+            && self.order_ns == 0
+            && self.response_ns == 0
+            && self
+                .instruments
+                .values()
+                .all(|o| zero(o.feed_ns) && zero(o.order_ns) && zero(o.response_ns))
+    }
+
+    fn check(&self) -> Result<()> {
+        let mut all = vec![
+            ("venue.latency.feed_ns".to_string(), Some(self.feed_ns)),
+            ("venue.latency.order_ns".to_string(), Some(self.order_ns)),
+            (
+                "venue.latency.response_ns".to_string(),
+                Some(self.response_ns),
+            ),
+        ];
+        for (symbol, o) in &self.instruments {
+            let at = |name| format!("venue.latency.instruments.{symbol}.{name}");
+            all.push((at("feed_ns"), o.feed_ns));
+            all.push((at("order_ns"), o.order_ns));
+            all.push((at("response_ns"), o.response_ns));
+        }
+        for (name, value) in all {
+            if let Some(v) = value {
+                anyhow::ensure!(
+                    v <= MAX_LATENCY_NS,
+                    "{name}: {v} ns is more than an hour ({MAX_LATENCY_NS} ns)"
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What a fill costs on one instrument (`[venue.fees.SYMBOL]`): basis
@@ -402,6 +490,12 @@ impl HostConfig {
             "limits.risk-validator.max_output: a risk validator answers exactly one verdict per \
              order, so it has no output limit to set"
         );
+        self.venue.latency.check()?;
+        anyhow::ensure!(
+            self.venue.model == VenueModel::Simulated || self.venue.latency.is_zero(),
+            "venue.latency: latency is modelled for the simulated venue only; the exchange \
+             venue's orders trade when they are sent"
+        );
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
         anyhow::ensure!(self.run.max_rounds > 0, "run.max_rounds must be at least 1");
         let m = &self.memory;
@@ -453,6 +547,32 @@ mod tests {
                 .to_string()
                 .contains("`lots` is not a decimal number")
         );
+    }
+
+    #[test]
+    fn latency_is_per_instrument_over_the_default_and_bounded() {
+        let config: HostConfig = toml::from_str(
+            "[venue.latency]\norder_ns = 100000\n[venue.latency.instruments.ESH4]\nfeed_ns = 5\n",
+        )
+        .unwrap();
+        assert!(config.check().is_ok());
+        let latency = &config.venue.latency;
+        assert_eq!((latency.order_ns, latency.feed_ns), (100_000, 0));
+        assert_eq!(latency.instruments["ESH4"].feed_ns, Some(5));
+        assert!(!latency.is_zero());
+        let long: HostConfig =
+            toml::from_str("[venue.latency.instruments.ESH4]\norder_ns = 3600000000001\n").unwrap();
+        let err = long.check().unwrap_err().to_string();
+        assert!(
+            err.contains("venue.latency.instruments.ESH4.order_ns") && err.contains("an hour"),
+            "{err}"
+        );
+        let exchange: HostConfig =
+            toml::from_str("[venue]\nmodel = \"exchange\"\n[venue.latency]\norder_ns = 1\n")
+                .unwrap();
+        let err = exchange.check().unwrap_err().to_string();
+        assert!(err.contains("simulated venue only"), "{err}");
+        assert!(toml::from_str::<HostConfig>("[venue.latency]\norder_us = 1\n").is_err());
     }
 
     #[test]

@@ -138,6 +138,19 @@ enum JournalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Judge every fill of a simulated-venue session against the raw
+    /// market-by-order data it replayed (independently of the venue): exit 0
+    /// only when every fill is one the exchange's rules give and no
+    /// reachable volume was missed.
+    Audit {
+        /// The journal (its first file)
+        file: PathBuf,
+        /// The market-by-order data file (DBN) the session replayed
+        data: PathBuf,
+        /// As JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]

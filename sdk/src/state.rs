@@ -95,13 +95,15 @@ impl StateWriter {
                     .i64(q.ask_price)
                     .i64(q.ask_size)
             }
+            // Tag 2 was a trade before 1.3.0 (no flags); it is still read.
             MarketEvent::Trade(t) => {
-                self.u8(2)
+                self.u8(9)
                     .u32(t.instrument)
                     .u64(t.ts)
                     .i64(t.price)
                     .i64(t.size);
                 self.u8(t.aggressor.map_or(0, |side| 1 + side_code(side)))
+                    .u8(t.flags.bits())
             }
             MarketEvent::Bar(b) => {
                 self.u8(3).u32(b.instrument).u64(b.ts);
@@ -304,7 +306,7 @@ impl<'a> StateReader<'a> {
                 ask_price: self.i64()?,
                 ask_size: self.i64()?,
             }),
-            2 => MarketEvent::Trade(Trade {
+            tag @ (2 | 9) => MarketEvent::Trade(Trade {
                 instrument: self.u32()?,
                 ts: self.u64()?,
                 price: self.i64()?,
@@ -312,6 +314,10 @@ impl<'a> StateReader<'a> {
                 aggressor: match self.u8()? {
                     0 => None,
                     code => Some(side_from_code(code - 1)?),
+                },
+                flags: match tag {
+                    2 => BookFlags::LAST,
+                    _ => BookFlags::from_bits_retain(self.u8()? & 0b11),
                 },
             }),
             3 => MarketEvent::Bar(Bar {
@@ -551,6 +557,7 @@ mod tests {
                 price: -5,
                 size: 6,
                 aggressor: Some(Side::Sell),
+                flags: BookFlags::empty(),
             }),
             MarketEvent::Trade(Trade {
                 instrument: 3,
@@ -558,6 +565,7 @@ mod tests {
                 price: 5,
                 size: 6,
                 aggressor: None,
+                flags: BookFlags::LAST,
             }),
             MarketEvent::Bar(Bar {
                 instrument: 1,
@@ -676,5 +684,20 @@ mod tests {
         }
         assert!(StateReader::new(&[9]).market_event().is_err());
         assert!(StateReader::new(&[2, 0, 0, 0, 0]).order_event().is_err());
+    }
+
+    #[test]
+    fn a_trade_saved_before_1_3_reads_back_as_one_that_stands_alone() {
+        let mut w = StateWriter::default();
+        w.u8(2).u32(3).u64(10).i64(5).i64(6).u8(2);
+        let bytes = w.finish();
+        let mut r = StateReader::new(&bytes);
+        let MarketEvent::Trade(t) = r.market_event().unwrap() else {
+            panic!("not a trade")
+        };
+        r.finish().unwrap();
+        assert_eq!((t.instrument, t.ts, t.price, t.size), (3, 10, 5, 6));
+        assert_eq!(t.aggressor, Some(Side::Sell));
+        assert_eq!(t.flags, BookFlags::LAST);
     }
 }

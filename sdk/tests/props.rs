@@ -47,6 +47,7 @@ fn every_event() -> (Vec<MarketEvent>, Vec<OrderEvent>) {
             price: -5,
             size: 6,
             aggressor: Some(Side::Sell),
+            flags: BookFlags::empty(),
         }),
         MarketEvent::Bar(Bar {
             instrument: 1,

@@ -11,6 +11,7 @@ mod dashboard;
 mod dbn;
 mod durable;
 mod files;
+mod fills;
 mod journal;
 mod lifecycle;
 mod logs;

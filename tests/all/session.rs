@@ -25,7 +25,16 @@ pub fn without_timing(mut value: serde_json::Value) -> serde_json::Value {
 #[test]
 fn default_run_exercises_every_plugin() {
     let dir = plugin_dir_with(&DEFAULT_SET);
-    let report = run_report(dir.path(), &[]);
+    // A throttle of ten orders a second, so that it refuses some (an order
+    // reaches the venue with the next batch, so bursts are rarer than when
+    // orders traded at once).
+    let config = dir.path().join("host.toml");
+    std::fs::write(
+        &config,
+        "[plugins.order-throttle]\nconfig = { max_orders = 10 }\n",
+    )
+    .unwrap();
+    let report = run_report(dir.path(), &["--config", config.to_str().unwrap()]);
     assert_eq!(report["events"], 20_000);
     assert!(report["rejected_files"].as_array().unwrap().is_empty());
     assert!(report["stopped"].is_null(), "{}", report["stopped"]);

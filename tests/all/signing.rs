@@ -171,15 +171,15 @@ fn each_refused_file_has_its_own_reason_and_the_rest_trade() {
                 m["name"] = "api-two".into();
                 m["api"] = "^2.0".into();
             }),
-            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.2.0",
+            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.3.0",
         ),
         (
-            "api-one-three.wasm",
+            "api-one-four.wasm",
             lab.variant("ma-crossover", |m| {
-                m["name"] = "api-one-three".into();
-                m["api"] = "^1.3".into();
+                m["name"] = "api-one-four".into();
+                m["api"] = "^1.4".into();
             }),
-            "rejected: incompatible API: needs tradsys:plugins ^1.3 but this host implements 1.2.0",
+            "rejected: incompatible API: needs tradsys:plugins ^1.4 but this host implements 1.3.0",
         ),
         (
             "needs-matcher-two.wasm",
@@ -409,11 +409,11 @@ fn key_and_plugin_commands_work_together() {
     ]);
     for expected in [
         "plugin    max-notional 1.0.0 (risk-validator)",
-        "api       tradsys:plugins ^1.2",
+        "api       tradsys:plugins ^1.3",
         &format!("signature key {id}: valid"),
         "signature key ",
-        "exports   tradsys:plugins/risk-validator-api@1.2.0",
-        "imports   tradsys:plugins/types@1.2.0",
+        "exports   tradsys:plugins/risk-validator-api@1.3.0",
+        "imports   tradsys:plugins/types@1.3.0",
         "digest    sha256:",
     ] {
         assert!(

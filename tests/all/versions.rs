@@ -1,16 +1,16 @@
-//! WIT versions: the host speaks `tradsys:plugins` 1.2.0 and still runs
-//! plugins built against the frozen 1.0.0 and 1.1.0
-//! (`tests/plugins/legacy-strategy` and `legacy-1-1-strategy`, bound to
-//! their WIT without the SDK) beside 1.2 plugins; and released versions stay
-//! frozen. (A 1.1.0 strategy beside processors emitting signals is in
-//! `processors.rs`.)
+//! WIT versions: the host speaks `tradsys:plugins` 1.3.0 and still runs
+//! plugins built against the frozen 1.0.0, 1.1.0 and 1.2.0
+//! (`tests/plugins/legacy-strategy`, `legacy-1-1-strategy` and
+//! `legacy-1-2-strategy`, bound to their WIT without the SDK) beside 1.3
+//! plugins; and released versions stay frozen. (A 1.1.0 strategy beside
+//! processors emitting signals is in `processors.rs`.)
 
 use sha2::{Digest, Sha256};
 
 use crate::common::{DEFAULT_SET, plugin, session_with, strategy, workspace_root};
 
 #[test]
-fn a_1_0_plugin_trades_beside_1_2_plugins() {
+fn a_1_0_plugin_trades_beside_1_3_plugins() {
     let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
     plugins.push("test:legacy-strategy");
     let report = session_with(&plugins, "", "4000");
@@ -23,12 +23,12 @@ fn a_1_0_plugin_trades_beside_1_2_plugins() {
     let traded = strategy(&report, "legacy-strategy");
     assert!(traded["submitted"].as_u64().unwrap() > 100, "{traded}");
     assert!(traded["fills"].as_u64().unwrap() > 0, "{traded}");
-    // The 1.2 strategies beside it trade as they do without it.
+    // The 1.3 strategies beside it trade as they do without it.
     assert!(strategy(&report, "momentum")["fills"].as_u64().unwrap() > 0);
 }
 
 #[test]
-fn a_1_1_plugin_reads_the_books_and_trades_beside_1_2_plugins() {
+fn a_1_1_plugin_reads_the_books_and_trades_beside_1_3_plugins() {
     let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
     plugins.push("test:legacy-1-1-strategy");
     let report = session_with(&plugins, "", "4000");
@@ -44,7 +44,7 @@ fn a_1_1_plugin_reads_the_books_and_trades_beside_1_2_plugins() {
 }
 
 #[test]
-fn a_1_1_connector_feeds_a_1_2_session() {
+fn a_1_1_connector_feeds_a_1_3_session() {
     let report = session_with(
         &["fifo-matcher", "momentum", "test:legacy-1-1-connector"],
         "[run]\nconnector = \"legacy-1-1-connector\"\n",
@@ -57,6 +57,24 @@ fn a_1_1_connector_feeds_a_1_2_session() {
     let book = &report["books"]["LEGACY"];
     assert_eq!(book["detail"], "L1", "{book}");
     assert_eq!(book["status"], "trading", "{book}");
+}
+
+#[test]
+fn a_1_2_plugin_is_shown_trades_without_flags_and_trades_beside_1_3_plugins() {
+    let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
+    plugins.push("test:legacy-1-2-strategy");
+    let report = session_with(&plugins, "", "4000");
+    // It traps on a trade the conversion to 1.2.0 got wrong.
+    let legacy = plugin(&report, "legacy-1-2-strategy");
+    assert_eq!(legacy["state"], "live", "{legacy}");
+    assert!(
+        legacy["faults"].as_object().is_none_or(|f| f.is_empty()),
+        "{legacy}"
+    );
+    // It sends an order after every batch with a trade.
+    let traded = strategy(&report, "legacy-1-2-strategy");
+    assert!(traded["submitted"].as_u64().unwrap() > 20, "{traded}");
+    assert!(strategy(&report, "momentum")["fills"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -82,6 +100,16 @@ fn the_released_wit_versions_are_never_changed() {
             "v1.1.0",
             "types.wit",
             "7ecdaa803f1ea70735e232c313868b151f485ce91d49fa3c401f87148607dd5b",
+        ),
+        (
+            "v1.2.0",
+            "kinds.wit",
+            "4d6c796f5a137af2f63d033fc97c6eba191378d88a7cb7a2c3fc47f14be398c6",
+        ),
+        (
+            "v1.2.0",
+            "types.wit",
+            "02ebd14b7b73277141118835b9d2caf545802c7d940544d599894f6d73b2cf35",
         ),
     ] {
         let path = workspace_root().join("wit").join(version).join(file);

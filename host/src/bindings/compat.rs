@@ -1,19 +1,26 @@
-//! Older versions ⇄ the host's (1.2.0): the records of a plugin built
-//! against 1.0.0 or 1.1.0 convert at its boundary, so the rest of the host
-//! speaks only [`super::current`].
+//! Older versions ⇄ the host's (1.3.0): the records of a plugin built
+//! against 1.0.0, 1.1.0 or 1.2.0 convert at its boundary, so the rest of the
+//! host speaks only [`super::current`].
+//!
+//! 1.2.0 differs from 1.3.0 only in its trade (no `flags`): a 1.2.0 plugin
+//! sees trades without them. A 1.2.0 connector's trades arrive flagged
+//! `last` (as if each stood alone); the host does not group an older
+//! connector's trades with the book deltas around them (`WholeGroups`).
 //!
 //! 1.1.0 differs from 1.2.0 only in its market event: a 1.1.0 plugin never
 //! sees a `signal` (1.2.0's processors derive them).
 //!
-//! Everything of 1.0.0 exists in 1.2.0 unchanged in shape. What 1.1.0 and
-//! 1.2.0 added is dropped on the way to a 1.0.0 plugin: a `fill` book delta
-//! (it changes no book), a status change and a signal are not delivered,
-//! and a depth snapshot arrives as the quote of its best levels (when both
-//! sides have one). Book-delta flags are not delivered.
+//! Everything of 1.0.0 exists in 1.3.0 unchanged in shape but the trade.
+//! What later versions added is dropped on the way to a 1.0.0 plugin: a
+//! `fill` book delta (it changes no book), a status change and a signal are
+//! not delivered, and a depth snapshot arrives as the quote of its best
+//! levels (when both sides have one). Book-delta and trade flags are not
+//! delivered.
 
 use super::current::strategy::tradsys::plugins::types as new;
 use super::v1_0::strategy::tradsys::plugins::types as old;
 use super::v1_1::types as v1_1;
+use super::v1_2::types as v1_2;
 
 /// `From` both ways between records of the same fields.
 macro_rules! same_record {
@@ -161,7 +168,6 @@ same_enum! {
 same_record! {
     InstrumentDefinition { id, symbol, tick_size, lot_size, price_precision, size_precision, multiplier }
     Quote { instrument, ts, bid_price, bid_size, ask_price, ask_size }
-    Trade { instrument, ts, price, size, aggressor }
     Bar { instrument, ts, open, high, low, close, volume }
     NewOrder { id, instrument, side, order_type, time_in_force, price, quantity }
     CancelOrder { id, instrument }
@@ -184,6 +190,54 @@ same_record! {
 same_variant! {
     OrderCommand { Submit, Cancel, Modify }
     OrderEvent { Accepted, Rejected, Filled, Canceled, Modified }
+}
+
+impl From<&old::Trade> for new::Trade {
+    fn from(t: &old::Trade) -> Self {
+        Self {
+            instrument: t.instrument,
+            ts: t.ts,
+            price: t.price,
+            size: t.size,
+            aggressor: t.aggressor.as_ref().map(Into::into),
+            flags: new::BookFlags::LAST,
+        }
+    }
+}
+
+impl From<&new::Trade> for old::Trade {
+    fn from(t: &new::Trade) -> Self {
+        Self {
+            instrument: t.instrument,
+            ts: t.ts,
+            price: t.price,
+            size: t.size,
+            aggressor: t.aggressor.as_ref().map(Into::into),
+        }
+    }
+}
+
+/// 1.2.0's trade: 1.3.0's without its flags.
+fn trade_to_v1_2(t: &new::Trade) -> v1_2::Trade {
+    v1_2::Trade {
+        instrument: t.instrument,
+        ts: t.ts,
+        price: t.price,
+        size: t.size,
+        aggressor: t.aggressor,
+    }
+}
+
+/// A trade of a 1.2.0 (or 1.1.0) connector: it stands alone (`last`).
+fn trade_from_v1_2(t: v1_2::Trade) -> new::Trade {
+    new::Trade {
+        instrument: t.instrument,
+        ts: t.ts,
+        price: t.price,
+        size: t.size,
+        aggressor: t.aggressor,
+        flags: new::BookFlags::LAST,
+    }
 }
 
 impl From<&old::Verdict> for new::Verdict {
@@ -278,7 +332,7 @@ pub fn market_events_to_v1_1(events: &[new::MarketEvent]) -> Vec<v1_1::MarketEve
             Some(match event {
                 new::MarketEvent::Instrument(d) => v1_1::MarketEvent::Instrument(d.clone()),
                 new::MarketEvent::Quote(q) => v1_1::MarketEvent::Quote(*q),
-                new::MarketEvent::Trade(t) => v1_1::MarketEvent::Trade(*t),
+                new::MarketEvent::Trade(t) => v1_1::MarketEvent::Trade(trade_to_v1_2(t)),
                 new::MarketEvent::Bar(b) => v1_1::MarketEvent::Bar(*b),
                 new::MarketEvent::BookDelta(d) => v1_1::MarketEvent::BookDelta(*d),
                 new::MarketEvent::Depth(d) => v1_1::MarketEvent::Depth(d.clone()),
@@ -290,18 +344,54 @@ pub fn market_events_to_v1_1(events: &[new::MarketEvent]) -> Vec<v1_1::MarketEve
 }
 
 /// Market events of a 1.1.0 connector in the host's version (each exists
-/// unchanged in 1.2.0).
+/// unchanged in 1.2.0; a trade stands alone).
 pub fn market_events_from_v1_1(events: Vec<v1_1::MarketEvent>) -> Vec<new::MarketEvent> {
     events
         .into_iter()
         .map(|event| match event {
             v1_1::MarketEvent::Instrument(d) => new::MarketEvent::Instrument(d),
             v1_1::MarketEvent::Quote(q) => new::MarketEvent::Quote(q),
-            v1_1::MarketEvent::Trade(t) => new::MarketEvent::Trade(t),
+            v1_1::MarketEvent::Trade(t) => new::MarketEvent::Trade(trade_from_v1_2(t)),
             v1_1::MarketEvent::Bar(b) => new::MarketEvent::Bar(b),
             v1_1::MarketEvent::BookDelta(d) => new::MarketEvent::BookDelta(d),
             v1_1::MarketEvent::Depth(d) => new::MarketEvent::Depth(d),
             v1_1::MarketEvent::Status(s) => new::MarketEvent::Status(s),
+        })
+        .collect()
+}
+
+/// Market events as a 1.2.0 plugin sees them: trades without flags.
+pub fn market_events_to_v1_2(events: &[new::MarketEvent]) -> Vec<v1_2::MarketEvent> {
+    events.iter().map(market_event_to_v1_2).collect()
+}
+
+fn market_event_to_v1_2(event: &new::MarketEvent) -> v1_2::MarketEvent {
+    match event {
+        new::MarketEvent::Instrument(d) => v1_2::MarketEvent::Instrument(d.clone()),
+        new::MarketEvent::Quote(q) => v1_2::MarketEvent::Quote(*q),
+        new::MarketEvent::Trade(t) => v1_2::MarketEvent::Trade(trade_to_v1_2(t)),
+        new::MarketEvent::Bar(b) => v1_2::MarketEvent::Bar(*b),
+        new::MarketEvent::BookDelta(d) => v1_2::MarketEvent::BookDelta(*d),
+        new::MarketEvent::Depth(d) => v1_2::MarketEvent::Depth(d.clone()),
+        new::MarketEvent::Status(s) => v1_2::MarketEvent::Status(*s),
+        new::MarketEvent::Signal(s) => v1_2::MarketEvent::Signal(*s),
+    }
+}
+
+/// Market events of a 1.2.0 plugin (a connector's batch, a processor's
+/// output) in the host's version: a trade stands alone (`last`).
+pub fn market_events_from_v1_2(events: Vec<v1_2::MarketEvent>) -> Vec<new::MarketEvent> {
+    events
+        .into_iter()
+        .map(|event| match event {
+            v1_2::MarketEvent::Instrument(d) => new::MarketEvent::Instrument(d),
+            v1_2::MarketEvent::Quote(q) => new::MarketEvent::Quote(q),
+            v1_2::MarketEvent::Trade(t) => new::MarketEvent::Trade(trade_from_v1_2(t)),
+            v1_2::MarketEvent::Bar(b) => new::MarketEvent::Bar(b),
+            v1_2::MarketEvent::BookDelta(d) => new::MarketEvent::BookDelta(d),
+            v1_2::MarketEvent::Depth(d) => new::MarketEvent::Depth(d),
+            v1_2::MarketEvent::Status(s) => new::MarketEvent::Status(s),
+            v1_2::MarketEvent::Signal(s) => new::MarketEvent::Signal(s),
         })
         .collect()
 }

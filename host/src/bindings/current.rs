@@ -1,4 +1,4 @@
-//! `tradsys:plugins@1.2.0`, the version the host speaks: one module per
+//! `tradsys:plugins@1.3.0`, the version the host speaks: one module per
 //! world; `types`, `host`, `market` and `signals` are generated once (under
 //! `strategy`) and shared, so every kind speaks the same Rust types
 //! (`orders`, the matcher's alone, is generated under `matcher`).
@@ -7,14 +7,14 @@
 
 pub mod strategy {
     wasmtime::component::bindgen!({
-        path: "../wit/v1.2.0",
+        path: "../wit/v1.3.0",
         world: "tradsys:plugins/strategy",
     });
 }
 
 pub mod risk_validator {
     wasmtime::component::bindgen!({
-        path: "../wit/v1.2.0",
+        path: "../wit/v1.3.0",
         world: "tradsys:plugins/risk-validator",
         with: {
             "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,
@@ -26,7 +26,7 @@ pub mod risk_validator {
 
 pub mod matcher {
     wasmtime::component::bindgen!({
-        path: "../wit/v1.2.0",
+        path: "../wit/v1.3.0",
         world: "tradsys:plugins/matcher",
         with: {
             "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,
@@ -37,7 +37,7 @@ pub mod matcher {
 
 pub mod connector {
     wasmtime::component::bindgen!({
-        path: "../wit/v1.2.0",
+        path: "../wit/v1.3.0",
         world: "tradsys:plugins/connector",
         with: {
             "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,
@@ -48,7 +48,7 @@ pub mod connector {
 
 pub mod processor {
     wasmtime::component::bindgen!({
-        path: "../wit/v1.2.0",
+        path: "../wit/v1.3.0",
         world: "tradsys:plugins/processor",
         with: {
             "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,

@@ -1,13 +1,15 @@
 //! The host's generated bindings: the only `bindgen!` calls, one module per
-//! `tradsys:plugins` version the host runs. [`current`] (1.2.0) is what the
-//! host speaks everywhere; [`v1_1`] and [`v1_0`] drive plugins built against
-//! 1.1.0 and 1.0.0, and [`compat`] converts their records at their boundary.
+//! `tradsys:plugins` version the host runs. [`current`] (1.3.0) is what the
+//! host speaks everywhere; [`v1_2`], [`v1_1`] and [`v1_0`] drive plugins
+//! built against 1.2.0, 1.1.0 and 1.0.0, and [`compat`] converts their
+//! records at their boundary.
 //! Here too: the host's one copy of the id accessors of the order records.
 
 pub mod compat;
 pub mod current;
 pub mod v1_0;
 pub mod v1_1;
+pub mod v1_2;
 
 pub use current::matcher::tradsys::plugins::orders::Host as OrdersImports;
 pub use current::strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};

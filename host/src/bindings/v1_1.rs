@@ -1,17 +1,17 @@
 //! `tradsys:plugins@1.1.0`, frozen: the bindings that drive plugins built
-//! against it. Every 1.1.0 record is a 1.2.0 record of the same shape, so
-//! these bindings use the host's own types for all of them but the one
-//! 1.2.0 grew: [`types::MarketEvent`] (1.2.0 added `signal`), which
-//! converts in [`super::compat`]. The 1.1.0 imports (`host`, `market`,
-//! `orders`) are the 1.2.0 ones unchanged; the linker answers them with the
-//! 1.2.0 definitions (a semver-compatible match, checked by shape when a
-//! plugin is prepared).
+//! against it. Every 1.1.0 record is a 1.2.0 record of the same shape (see
+//! [`super::v1_2`]: the host's own types but 1.2.0's trade), so these
+//! bindings use those for all of them but the one 1.2.0 grew:
+//! [`types::MarketEvent`] (1.2.0 added `signal`), which converts in
+//! [`super::compat`]. The 1.1.0 imports (`host`, `market`, `orders`) are the
+//! 1.3.0 ones unchanged; the linker answers them with the 1.3.0 definitions
+//! (a semver-compatible match, checked by shape when a plugin is prepared).
 
 #![allow(missing_docs, clippy::all)]
 
-/// 1.1.0's `types`: the host's records, and 1.1.0's market event.
+/// 1.1.0's `types`: 1.2.0's records, and 1.1.0's market event.
 pub mod types {
-    pub use crate::bindings::current::strategy::tradsys::plugins::types::*;
+    pub use crate::bindings::v1_2::types::*;
 
     use wasmtime::component::{ComponentType, Lift, Lower};
 

@@ -1,8 +1,8 @@
-//! `tradsys journal show` and `tradsys journal summary`.
+//! `tradsys journal show`, `summary` and `audit`.
 
 use std::io::Write as _;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use tradsys_host::{JournalFilter, JournalReader, JournalSummary, journal_line};
 
 use crate::JournalCommand;
@@ -53,6 +53,21 @@ pub(crate) fn journal(command: JournalCommand) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
                 print!("{}", summary.render());
+            }
+            Ok(())
+        }
+        JournalCommand::Audit { file, data, json } => {
+            let audit = tradsys_audit::audit(&file, &data)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&audit)?);
+            } else {
+                print!("{}", audit.render());
+            }
+            if !audit.is_clean() {
+                bail!(
+                    "the audit of {} found fills the rules do not give",
+                    file.display()
+                );
             }
             Ok(())
         }

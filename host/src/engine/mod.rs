@@ -9,6 +9,6 @@ pub mod store;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use logs::LogLimiter;
-pub use runtime::{KindPre, LoadInfo, Runtime, Versioned};
+pub use runtime::{KindPre, LoadInfo, ProcessorVersions, Runtime, Versioned};
 pub use signals::SignalNames;
 pub use store::{Clock, HostState, SharedBooks, SharedOwners};

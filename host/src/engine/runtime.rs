@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-use crate::bindings::{current, v1_0, v1_1};
+use crate::bindings::{current, v1_0, v1_1, v1_2};
 use crate::engine::cache::{ArtifactCache, CacheOutcome};
 use crate::engine::logs::LogLimiter;
 use crate::engine::signals::SignalNames;
@@ -28,6 +28,7 @@ pub enum KindPre {
     Strategy(
         Versioned<
             current::strategy::StrategyPre<HostState>,
+            v1_2::strategy::StrategyPre<HostState>,
             v1_1::strategy::StrategyPre<HostState>,
             v1_0::strategy::StrategyPre<HostState>,
         >,
@@ -36,6 +37,7 @@ pub enum KindPre {
     RiskValidator(
         Versioned<
             current::risk_validator::RiskValidatorPre<HostState>,
+            v1_2::risk_validator::RiskValidatorPre<HostState>,
             v1_1::risk_validator::RiskValidatorPre<HostState>,
             v1_0::risk_validator::RiskValidatorPre<HostState>,
         >,
@@ -44,6 +46,7 @@ pub enum KindPre {
     Matcher(
         Versioned<
             current::matcher::MatcherPre<HostState>,
+            v1_2::matcher::MatcherPre<HostState>,
             v1_1::matcher::MatcherPre<HostState>,
             v1_0::matcher::MatcherPre<HostState>,
         >,
@@ -52,22 +55,33 @@ pub enum KindPre {
     Connector(
         Versioned<
             current::connector::ConnectorPre<HostState>,
+            v1_2::connector::ConnectorPre<HostState>,
             v1_1::connector::ConnectorPre<HostState>,
             v1_0::connector::ConnectorPre<HostState>,
         >,
     ),
-    /// A processor (a kind since 1.2.0: no older version exists).
-    Processor(current::processor::ProcessorPre<HostState>),
+    /// A processor (a kind since 1.2.0).
+    Processor(ProcessorVersions),
 }
 
 /// Which `tradsys:plugins` version a plugin's exports were built against.
-pub enum Versioned<C, V1_1, V1_0> {
-    /// 1.2.0, the host's.
+pub enum Versioned<C, V1_2, V1_1, V1_0> {
+    /// 1.3.0, the host's.
     Current(C),
+    /// 1.2.0.
+    V1_2(V1_2),
     /// 1.1.0.
     V1_1(V1_1),
     /// 1.0.0.
     V1_0(V1_0),
+}
+
+/// Which version a processor was built against (the kind is 1.2.0's).
+pub enum ProcessorVersions {
+    /// 1.3.0, the host's.
+    Current(current::processor::ProcessorPre<HostState>),
+    /// 1.2.0.
+    V1_2(v1_2::processor::ProcessorPre<HostState>),
 }
 
 /// How a plugin's component was obtained.
@@ -92,6 +106,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     clock: Clock,
+    local_clock: Clock,
     shared: Shared,
     ticker: Option<Ticker>,
     cache: Option<ArtifactCache>,
@@ -155,9 +170,10 @@ impl Runtime {
             .map_err(anyhow::Error::from)
             .context("creating the wasmtime engine")?;
 
-        // 1.2.0's imports and 1.0.0's are defined exactly, so a 1.0.0 plugin
+        // 1.3.0's imports and 1.0.0's are defined exactly, so a 1.0.0 plugin
         // gets the 1.0.0 `host` (the linker looks up the exact name first); a
-        // 1.1.0 plugin's imports are 1.2.0's unchanged and resolve to them.
+        // 1.1.0 or 1.2.0 plugin's imports are 1.3.0's unchanged and resolve
+        // to them.
         let mut linker = Linker::new(&engine);
         {
             use current::strategy::tradsys::plugins as now;
@@ -197,6 +213,7 @@ impl Runtime {
             engine,
             linker,
             clock: Clock::default(),
+            local_clock: Clock::default(),
             shared: Shared::default(),
             ticker,
             cache: None,
@@ -213,9 +230,16 @@ impl Runtime {
         &self.engine
     }
 
-    /// The clock every store of this runtime reads.
+    /// The exchange's clock: the time of the market event being processed,
+    /// what the matcher and the connector read (and the journal stamps).
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The strategies' clock: when they see the market (the exchange's time
+    /// plus the feed latency), what strategies, validators and processors read.
+    pub fn local_clock(&self) -> &Clock {
+        &self.local_clock
     }
 
     /// The feed's order books every store of this runtime reads.
@@ -346,6 +370,7 @@ impl Runtime {
                 match minor {
                     Some(0) => Versioned::V1_0(v1_0::$module::$pre::new(pre)?),
                     Some(1) => Versioned::V1_1(v1_1::$module::$pre::new(pre)?),
+                    Some(2) => Versioned::V1_2(v1_2::$module::$pre::new(pre)?),
                     _ => Versioned::Current(current::$module::$pre::new(pre)?),
                 }
             };
@@ -357,9 +382,10 @@ impl Runtime {
             }
             PluginKind::Matcher => KindPre::Matcher(typed!(matcher, MatcherPre)),
             PluginKind::Connector => KindPre::Connector(typed!(connector, ConnectorPre)),
-            PluginKind::Processor => {
-                KindPre::Processor(current::processor::ProcessorPre::new(pre)?)
-            }
+            PluginKind::Processor => KindPre::Processor(match minor {
+                Some(2) => ProcessorVersions::V1_2(v1_2::processor::ProcessorPre::new(pre)?),
+                _ => ProcessorVersions::Current(current::processor::ProcessorPre::new(pre)?),
+            }),
         })
     }
 
@@ -377,22 +403,23 @@ impl Runtime {
             })
     }
 
-    /// A fresh store for one instance of `plugin`: nothing is reachable but
-    /// what `grants` names; its log goes through `logs`.
+    /// A fresh store for one instance of `plugin` (of `kind`, which says
+    /// which clock it reads): nothing is reachable but what `grants` names;
+    /// its log goes through `logs`.
     pub fn new_store(
         &self,
         plugin: &str,
+        kind: PluginKind,
         grants: &Grants,
         logs: Arc<LogLimiter>,
     ) -> Result<Store<HostState>> {
-        store::new_store(
-            &self.engine,
-            &self.clock,
-            &self.shared,
-            plugin,
-            grants,
-            logs,
-        )
+        let clock = match kind {
+            PluginKind::Strategy | PluginKind::RiskValidator | PluginKind::Processor => {
+                &self.local_clock
+            }
+            PluginKind::Matcher | PluginKind::Connector => &self.clock,
+        };
+        store::new_store(&self.engine, clock, &self.shared, plugin, grants, logs)
     }
 
     /// Give `store` one call's budget: `fuel` and a deadline `deadline_ms` from now.

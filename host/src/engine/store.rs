@@ -18,8 +18,11 @@ use crate::engine::logs::{Admit, LogLimiter};
 use crate::engine::signals::SignalNames;
 use crate::policy::Grants;
 
-/// The host clock plugins read through the `now` import: the time of the
-/// market event being processed, so a replay is deterministic.
+/// A host clock plugins read through the `now` import (and WASI's clocks):
+/// market time, so a replay is deterministic. A runtime has two: the
+/// exchange's (the time of the market event being processed; the matcher
+/// and the connector read it) and the strategies' (that time plus the feed
+/// latency, when they see it; strategies, validators and processors read it).
 #[derive(Debug, Clone, Default)]
 pub struct Clock(Arc<AtomicU64>);
 
@@ -29,9 +32,14 @@ impl Clock {
         self.0.load(Ordering::Relaxed)
     }
 
-    /// Move the clock to `ts`.
+    /// Set the clock to `ts` (a session's start).
     pub fn set(&self, ts: u64) {
         self.0.store(ts, Ordering::Relaxed);
+    }
+
+    /// Move the clock forward to `ts`; it never goes back.
+    pub fn advance(&self, ts: u64) {
+        self.0.fetch_max(ts, Ordering::Relaxed);
     }
 }
 

@@ -91,6 +91,25 @@ pub struct SessionEntry {
     pub seed: u64,
     /// Every plugin the session runs.
     pub plugins: Vec<PluginEntry>,
+    /// The simulated venue's latencies, ns of market time (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyEntry>,
+}
+
+/// The latencies a session modelled (`[venue.latency]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencyEntry {
+    /// The model (`constant`).
+    pub model: String,
+    /// Exchange → strategy, market data.
+    pub feed_ns: u64,
+    /// Strategy → venue, an order.
+    pub order_ns: u64,
+    /// Venue → strategy, a report.
+    pub response_ns: u64,
+    /// Per instrument symbol: (feed, order, response) where it differs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub instruments: BTreeMap<String, [u64; 3]>,
 }
 
 /// One plugin of the session, as it was verified and configured.
@@ -126,6 +145,11 @@ pub struct OrderEntry {
     /// The host's order id (what the matcher saw), when it was approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_id: Option<u64>,
+    /// When it reaches the venue (market time; the simulated venue's order
+    /// latency after the record's time), when it was approved: it trades
+    /// after every exchange event stamped at or before then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrives: Option<u64>,
     /// Instrument symbol (`#N` for an id the host does not know).
     pub instrument: String,
     /// `buy` or `sell` (submit).
@@ -301,7 +325,7 @@ pub struct HaltEntry {
 }
 
 /// The session's end.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndEntry {
     /// Market events processed.
     pub events: u64,
@@ -310,6 +334,32 @@ pub struct EndEntry {
     /// Why it stopped early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// Per strategy: its fills judged by the exchange's rules beside the
+    /// session (simulated venue, a feed by order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fills_audit: Option<BTreeMap<String, StrategyAudit>>,
+}
+
+/// Fills of one kind judged by the rules: how many, how many right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judged {
+    /// Fills booked.
+    pub fills: u64,
+    /// Of them, ones the rules give (at that time, price and size).
+    pub right: u64,
+}
+
+/// One strategy's fills against the exchange's rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StrategyAudit {
+    /// Maker fills.
+    pub maker: Judged,
+    /// Taker fills.
+    pub taker: Judged,
+    /// Maker volume the market brought to its orders, lots.
+    pub reachable: f64,
+    /// Of it, the share its orders did not get (zero when the venue is right).
+    pub reachable_not_taken: f64,
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ pub(crate) mod summary;
 pub(crate) mod writer;
 
 pub use entry::{
-    EndEntry, Entry, FaultEntry, HaltEntry, MembershipEntry, OrderEntry, PluginEntry,
-    QuarantineEntry, Record, RejectionEntry, ReportEntry, SessionEntry, ShadowEntry, SwapEntry,
-    VerdictEntry,
+    EndEntry, Entry, FaultEntry, HaltEntry, Judged, LatencyEntry, MembershipEntry, OrderEntry,
+    PluginEntry, QuarantineEntry, Record, RejectionEntry, ReportEntry, SessionEntry, ShadowEntry,
+    StrategyAudit, SwapEntry, VerdictEntry,
 };
 pub use read::Reader;
 pub use show::{Filter, line};

@@ -3,9 +3,10 @@
 //!
 //! Equal to the session's report for everything the journal holds: orders
 //! submitted, approved and rejected, refusals by who and why, the matcher's
-//! refusals, fills (maker and taker), the mean queue wait, fees, realized
-//! PnL and positions. Not the unrealized PnL: the journal has no market data
-//! to mark positions with.
+//! refusals, fills (maker and taker), the mean queue wait, the passive fill
+//! ratio, the share of reachable volume not taken (from the end record's
+//! fills audit), fees, realized PnL and positions. Not the unrealized PnL:
+//! the journal has no market data to mark positions with.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -50,6 +51,9 @@ pub struct Summary {
     pub swaps: u64,
     /// Swap requests refused.
     pub swaps_refused: u64,
+    /// The quantity of each approved GTC limit order, by host id.
+    #[serde(skip)]
+    resting: BTreeMap<u64, i128>,
 }
 
 /// Order command counts (the report's `orders` too).
@@ -108,6 +112,12 @@ pub struct StrategySummary {
     pub taker_fills: u64,
     /// Mean market time from acceptance to a maker fill, ms.
     pub avg_queue_wait_ms: Option<f64>,
+    /// Of the quantity its GTC limit orders offered to rest, the share
+    /// filled as maker (the report's).
+    pub passive_fill_ratio: Option<f64>,
+    /// Of the maker volume that reached its orders by the exchange's rules,
+    /// the share not taken (the end record's fills audit).
+    pub reachable_not_taken: Option<f64>,
     /// Fees, net of rebates, decimal (two places, as the report).
     pub fees: String,
     /// Realized PnL, decimal (two places).
@@ -121,6 +131,10 @@ pub struct StrategySummary {
 #[derive(Debug, Clone, Default)]
 struct Tally {
     queue_wait_ns: u128,
+    /// GTC limit quantity accepted, less what those orders took.
+    rested: i128,
+    /// Quantity filled as maker.
+    maker: i128,
     fees: i128,
     realized: i128,
     /// Symbol → (quantity, average price).
@@ -179,6 +193,12 @@ impl Summary {
                     summary.complete = true;
                     summary.events = Some(e.events);
                     summary.stopped = e.stopped;
+                    if let Some(audit) = e.fills_audit {
+                        for s in &mut summary.strategies {
+                            let share = audit.get(&s.name).map_or(0.0, |a| a.reachable_not_taken);
+                            s.reachable_not_taken = Some(share);
+                        }
+                    }
                 }
             }
         }
@@ -190,6 +210,7 @@ impl Summary {
             let t = &s.tally;
             s.avg_queue_wait_ms =
                 (s.maker_fills > 0).then(|| t.queue_wait_ns as f64 / s.maker_fills as f64 / 1e6);
+            s.passive_fill_ratio = (t.rested > 0).then(|| t.maker as f64 / t.rested as f64);
             s.fees = decimal(t.fees, 2);
             s.realized_pnl = decimal(t.realized, 2);
             s.positions = t
@@ -220,6 +241,14 @@ impl Summary {
     fn order(&mut self, o: &OrderEntry, rejections: &mut BTreeMap<(String, String), u64>) {
         self.orders.submitted += 1;
         let approved = o.approved;
+        let gtc_limit = o.action == "submit"
+            && o.order_type.as_deref() == Some("limit")
+            && o.tif.as_deref() == Some("gtc");
+        if let (true, Some(host), Some(quantity)) = (approved && gtc_limit, o.host_id, &o.quantity)
+            && let Ok(quantity) = parse(quantity)
+        {
+            self.resting.insert(host, quantity);
+        }
         let s = self.strategy(&o.strategy);
         s.submitted += 1;
         if approved {
@@ -251,7 +280,13 @@ impl Summary {
                 .ok_or_else(|| format!("a fill without its {name}"))?;
             parse(text)
         };
+        let rests = self.resting.get(&r.host_id).copied();
         match r.event.as_str() {
+            "accepted" => {
+                if let Some(quantity) = rests {
+                    self.strategy(&r.strategy).tally.rested += quantity;
+                }
+            }
             "rejected" => {
                 let reason = r.reason.clone().unwrap_or_else(|| "other".to_string());
                 *self.orders.venue_rejections.entry(reason).or_default() += 1;
@@ -261,14 +296,19 @@ impl Summary {
                 let realized = amount(&r.realized_pnl, "realized_pnl")?;
                 let position = amount(&r.position, "position")?;
                 let average = amount(&r.average_price, "average_price")?;
+                let quantity = amount(&r.quantity, "quantity")?;
                 self.fills += 1;
                 let s = self.strategy(&r.strategy);
                 s.fills += 1;
                 if r.maker == Some(true) {
                     s.maker_fills += 1;
                     s.tally.queue_wait_ns += u128::from(r.queue_wait_ns.unwrap_or(0));
+                    s.tally.maker += quantity;
                 } else {
                     s.taker_fills += 1;
+                    if rests.is_some() {
+                        s.tally.rested -= quantity;
+                    }
                 }
                 s.tally.fees += fee;
                 s.tally.realized = realized;

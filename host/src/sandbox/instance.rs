@@ -253,7 +253,7 @@ impl<B: KindBindings> PluginInstance<B> {
         let instantiate = || -> wasmtime::Result<(Store<HostState>, B)> {
             let mut store = self
                 .runtime
-                .new_store(&name, plugin.grants(), self.logs.clone())
+                .new_store(&name, plugin.kind(), plugin.grants(), self.logs.clone())
                 .map_err(wasmtime::Error::from_anyhow)?;
             self.runtime
                 .arm(&mut store, limits.init_fuel, limits.init_deadline_ms)

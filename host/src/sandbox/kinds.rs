@@ -8,8 +8,8 @@
 use wasmtime::Store;
 
 use crate::bindings::compat::{self, all};
-use crate::bindings::{current, types, v1_0, v1_1};
-use crate::engine::{HostState, KindPre, Versioned};
+use crate::bindings::{current, types, v1_0, v1_1, v1_2};
+use crate::engine::{HostState, KindPre, ProcessorVersions, Versioned};
 use crate::policy::PluginKind;
 
 /// When a kind's state is saved, besides eviction and swaps (which always
@@ -62,11 +62,11 @@ pub trait KindBindings: Sized {
 type Out<T> = wasmtime::Result<T>;
 
 macro_rules! kind {
-    ($(#[$doc:meta])* $name:ident, $module:ident, $kind:ident, $exports:ident, $snapshots:ident
-     $(, $old:ident: $old_module:ident)*) => {
+    ($(#[$doc:meta])* $name:ident, $module:ident, $kind:ident, $exports:ident, $snapshots:ident,
+     $versions:ident $(, $old:ident: $old_module:ident)*) => {
         $(#[$doc])*
         pub enum $name {
-            /// Built against 1.2.0.
+            /// Built against 1.3.0.
             Current(current::$module::$name),
             $(
                 /// Built against an earlier minor.
@@ -80,7 +80,10 @@ macro_rules! kind {
 
             fn instantiate(pre: &KindPre, store: &mut Store<HostState>) -> Out<Self> {
                 match pre {
-                    KindPre::$kind(pre) => kind!(@pre pre, store, $($old),*),
+                    KindPre::$kind(pre) => match pre {
+                        $versions::Current(pre) => Ok(Self::Current(pre.instantiate(store)?)),
+                        $($versions::$old(pre) => Ok(Self::$old(pre.instantiate(store)?)),)*
+                    },
                     _ => wasmtime::bail!("plugin is not a {}", Self::KIND),
                 }
             }
@@ -115,40 +118,32 @@ macro_rules! kind {
             }
         }
     };
-    // A kind of every version: its `Versioned` prepared code.
-    (@pre $pre:ident, $store:ident, $($old:ident),+) => {
-        match $pre {
-            Versioned::Current(pre) => Ok(Self::Current(pre.instantiate($store)?)),
-            $(Versioned::$old(pre) => Ok(Self::$old(pre.instantiate($store)?)),)+
-        }
-    };
-    // A kind of the current version only.
-    (@pre $pre:ident, $store:ident, ) => {
-        Ok(Self::Current($pre.instantiate($store)?))
-    };
 }
 
 kind!(
     /// A strategy's exports.
-    Strategy, strategy, Strategy, tradsys_plugins_strategy_api, Periodic, V1_1: v1_1, V1_0: v1_0
+    Strategy, strategy, Strategy, tradsys_plugins_strategy_api, Periodic, Versioned,
+    V1_2: v1_2, V1_1: v1_1, V1_0: v1_0
 );
 kind!(
     /// A risk validator's exports.
     RiskValidator, risk_validator, RiskValidator, tradsys_plugins_risk_validator_api, OnDemand,
-    V1_1: v1_1, V1_0: v1_0
+    Versioned, V1_2: v1_2, V1_1: v1_1, V1_0: v1_0
 );
 kind!(
     /// A matcher's exports.
-    Matcher, matcher, Matcher, tradsys_plugins_matcher_api, OnDemand, V1_1: v1_1, V1_0: v1_0
+    Matcher, matcher, Matcher, tradsys_plugins_matcher_api, OnDemand, Versioned,
+    V1_2: v1_2, V1_1: v1_1, V1_0: v1_0
 );
 kind!(
     /// A connector's exports.
-    Connector, connector, Connector, tradsys_plugins_connector_api, EveryCall,
-    V1_1: v1_1, V1_0: v1_0
+    Connector, connector, Connector, tradsys_plugins_connector_api, EveryCall, Versioned,
+    V1_2: v1_2, V1_1: v1_1, V1_0: v1_0
 );
 kind!(
     /// A processor's exports (a kind since 1.2.0).
-    Processor, processor, Processor, tradsys_plugins_processor_api, Periodic
+    Processor, processor, Processor, tradsys_plugins_processor_api, Periodic,
+    ProcessorVersions, V1_2: v1_2
 );
 
 impl Strategy {
@@ -162,6 +157,9 @@ impl Strategy {
             Self::Current(b) => b
                 .tradsys_plugins_strategy_api()
                 .call_on_market(store, events),
+            Self::V1_2(b) => b
+                .tradsys_plugins_strategy_api()
+                .call_on_market(store, &compat::market_events_to_v1_2(events)),
             Self::V1_1(b) => b
                 .tradsys_plugins_strategy_api()
                 .call_on_market(store, &compat::market_events_to_v1_1(events)),
@@ -183,6 +181,9 @@ impl Strategy {
     ) -> Out<Vec<types::OrderCommand>> {
         match self {
             Self::Current(b) => b
+                .tradsys_plugins_strategy_api()
+                .call_on_order_events(store, events),
+            Self::V1_2(b) => b
                 .tradsys_plugins_strategy_api()
                 .call_on_order_events(store, events),
             Self::V1_1(b) => b
@@ -211,6 +212,9 @@ impl RiskValidator {
             Self::Current(b) => b
                 .tradsys_plugins_risk_validator_api()
                 .call_validate(store, context, orders),
+            Self::V1_2(b) => b
+                .tradsys_plugins_risk_validator_api()
+                .call_validate(store, context, orders),
             Self::V1_1(b) => b
                 .tradsys_plugins_risk_validator_api()
                 .call_validate(store, context, orders),
@@ -237,6 +241,9 @@ impl Matcher {
             Self::Current(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_execute(store, commands),
+            Self::V1_2(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_execute(store, commands),
             Self::V1_1(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_execute(store, commands),
@@ -260,6 +267,9 @@ impl Matcher {
             Self::Current(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_on_market(store, events),
+            Self::V1_2(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_on_market(store, &compat::market_events_to_v1_2(events)),
             Self::V1_1(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_on_market(store, &compat::market_events_to_v1_1(events)),
@@ -278,6 +288,9 @@ impl Matcher {
             Self::Current(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_depth(store, instrument, levels),
+            Self::V1_2(b) => b
+                .tradsys_plugins_matcher_api()
+                .call_depth(store, instrument, levels),
             Self::V1_1(b) => b
                 .tradsys_plugins_matcher_api()
                 .call_depth(store, instrument, levels),
@@ -290,6 +303,12 @@ impl Matcher {
 }
 
 impl Connector {
+    /// Whether its trades carry flags (1.3.0 on), so that a trade may open
+    /// an exchange event (`trading::market::WholeGroups`).
+    pub fn flags_trades(&self) -> bool {
+        matches!(self, Self::Current(_))
+    }
+
     /// `next-batch`: up to `max` market events; `None` at the end; the
     /// connector's reason when its stream cannot go on (1.0.0 has none).
     pub fn next_batch(
@@ -301,6 +320,10 @@ impl Connector {
             Self::Current(b) => b
                 .tradsys_plugins_connector_api()
                 .call_next_batch(store, max),
+            Self::V1_2(b) => Ok(b
+                .tradsys_plugins_connector_api()
+                .call_next_batch(store, max)?
+                .map(|batch| batch.map(compat::market_events_from_v1_2))),
             Self::V1_1(b) => Ok(b
                 .tradsys_plugins_connector_api()
                 .call_next_batch(store, max)?
@@ -324,6 +347,10 @@ impl Processor {
             Self::Current(b) => b
                 .tradsys_plugins_processor_api()
                 .call_process(store, events),
+            Self::V1_2(b) => Ok(compat::market_events_from_v1_2(
+                b.tradsys_plugins_processor_api()
+                    .call_process(store, &compat::market_events_to_v1_2(events))?,
+            )),
         }
     }
 }

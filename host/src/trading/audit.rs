@@ -5,10 +5,11 @@
 use crate::bindings::types::{
     OrderCommand, OrderEvent, OrderType, Rejection, Side, TimeInForce, Verdict,
 };
+use crate::config::{LatencyModelKind, LatencySettings};
 use crate::journal::decimal::exact;
 use crate::journal::{
-    Entry, Journal, OrderEntry, PluginEntry, RejectionEntry, ReportEntry, SessionEntry,
-    VerdictEntry,
+    Entry, Journal, LatencyEntry, OrderEntry, PluginEntry, RejectionEntry, ReportEntry,
+    SessionEntry, VerdictEntry,
 };
 use crate::loading::Plugin;
 use crate::sandbox::Fault;
@@ -38,11 +39,33 @@ pub(crate) fn session_entry<'a>(
     plugins: impl Iterator<Item = &'a Plugin>,
     venue: &str,
     seed: u64,
+    latency: &LatencySettings,
 ) -> SessionEntry {
+    let latency = (!latency.is_zero()).then(|| LatencyEntry {
+        model: match latency.model {
+            LatencyModelKind::Constant => "constant".into(),
+        },
+        feed_ns: latency.feed_ns,
+        order_ns: latency.order_ns,
+        response_ns: latency.response_ns,
+        instruments: latency
+            .instruments
+            .iter()
+            .map(|(symbol, o)| {
+                let delays = [
+                    o.feed_ns.unwrap_or(latency.feed_ns),
+                    o.order_ns.unwrap_or(latency.order_ns),
+                    o.response_ns.unwrap_or(latency.response_ns),
+                ];
+                (symbol.clone(), delays)
+            })
+            .collect(),
+    });
     SessionEntry {
         venue: venue.to_string(),
         seed,
         plugins: plugins.map(plugin_entry).collect(),
+        latency,
     }
 }
 
@@ -68,6 +91,7 @@ pub(crate) fn order_entry(
         action: String::new(),
         id: command.id(),
         host_id: None,
+        arrives: None,
         instrument: symbol(market, command.instrument()),
         side: None,
         order_type: None,
@@ -247,11 +271,13 @@ impl OrderLog<'_> {
         command: &OrderCommand,
         verdicts: Vec<VerdictEntry>,
         host_id: u64,
+        arrives: Option<u64>,
     ) {
         self.journal.write(self.now, || {
             let mut entry = order_entry(self.strategy, command, self.market);
             entry.approved = true;
             entry.host_id = Some(host_id);
+            entry.arrives = arrives;
             entry.verdicts = verdicts;
             Entry::Order(entry)
         });

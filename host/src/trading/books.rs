@@ -9,7 +9,8 @@ use tradsys_book::Level;
 
 use crate::bindings::types::TradingStatus;
 use crate::journal::decimal::decimal;
-use crate::trading::market::Market;
+use crate::journal::show::utc;
+use crate::trading::market::{Market, Open, OpenedBy};
 
 /// Levels per side the report shows.
 pub const REPORT_LEVELS: usize = 5;
@@ -27,6 +28,9 @@ pub struct BookReport {
     pub asks: Vec<LevelReport>,
     /// The feed's last trading status, if it sent one (`trading`, `halted`, ...).
     pub status: Option<&'static str>,
+    /// When its market opened (`ts`) and what said so (`marked_by`: the
+    /// feed's `status`, or its `first-trade` when it has no status records).
+    pub open: Option<Open>,
     /// Cancels and modifies of orders that were not resting.
     pub unknown_orders: u64,
 }
@@ -69,6 +73,7 @@ pub fn book_reports(market: &Market) -> BTreeMap<String, BookReport> {
                     bids: show(bids),
                     asks: show(asks),
                     status: market.status(id).map(status_name),
+                    open: market.opened(id),
                     unknown_orders: book.unknown_orders(),
                 },
             ))
@@ -110,5 +115,14 @@ pub fn render_books(books: &BTreeMap<String, BookReport>, out: &mut String) {
             side(&b.asks),
             b.status.map(|s| format!("  [{s}]")).unwrap_or_default()
         );
+    }
+    for (symbol, b) in books {
+        if let Some(open) = b.open {
+            let by = match open.marked_by {
+                OpenedBy::Status => "the feed's status",
+                OpenedBy::FirstTrade => "its first trade (the feed has no status records)",
+            };
+            let _ = writeln!(out, "{symbol} opened at {} UTC, by {by}", utc(open.ts));
+        }
     }
 }

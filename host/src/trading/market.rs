@@ -31,25 +31,79 @@ pub struct Market {
     last: Vec<Option<i64>>,
     /// Connector events dropped by the host's checks, by rule.
     dropped: BTreeMap<&'static str, u64>,
+    /// When each instrument opened, and what said so.
+    opened: Vec<Option<Open>>,
+}
+
+/// When an instrument's market opened, and what said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Open {
+    /// Market time, ns since the Unix epoch.
+    pub ts: u64,
+    /// What marked it.
+    pub marked_by: OpenedBy,
+}
+
+/// What marked an instrument's open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenedBy {
+    /// The feed's status record (`trading`).
+    Status,
+    /// Its first trade: the feed sent no status records for it.
+    FirstTrade,
 }
 
 /// Instruments a session keeps at most: a connector defining more has the
 /// rest dropped (`too-many-instruments`), so it cannot grow the host without bound.
 pub const MAX_INSTRUMENTS: usize = 100_000;
 
-/// Holds back the tail of a batch that ends inside a group of book deltas
-/// (before the delta flagged `last`), so strategies never see a book
-/// half-changed: a group is delivered whole, with the next batch, however
-/// many batches the connector needed for it (a snapshot may be thousands
-/// of deltas).
+/// Holds back the tail of a batch that ends inside an exchange event (a
+/// group of records up to the one flagged `last`), so the books, the venue
+/// and the strategies never see an event half-applied: an event is
+/// delivered whole, with the next batch, however many batches the
+/// connector needed for it (a snapshot may be thousands of deltas).
+///
+/// A book delta or (from a 1.3 connector on) a trade opens an event unless
+/// it is flagged `last`, and the record flagged `last` closes it: a
+/// market-by-order trade record opens the event its fills and book changes
+/// belong to. An older connector's trades carry no flags: they do not open
+/// an event (nor close one). Any other event (a quote, a depth snapshot, a
+/// bar, a status, a definition) stands alone and ends nothing.
 #[derive(Debug, Default)]
 pub struct WholeGroups {
     held: Vec<MarketEvent>,
+    /// Whether the held events end inside an event.
+    open: bool,
 }
 
 /// Events held beyond which a group is delivered unfinished (with a warning):
 /// a feed that never flags `last` must not grow the host without bound.
 pub const MAX_HELD_EVENTS: usize = 1 << 20;
+
+/// Whether a group is open after `event`, given whether one was before it.
+/// `trades_flagged`: the connector's trades carry flags (1.3.0 and later).
+pub fn open_after(event: &MarketEvent, open: bool, trades_flagged: bool) -> bool {
+    match event {
+        MarketEvent::BookDelta(d) => !d.flags.contains(BookFlags::LAST),
+        MarketEvent::Trade(t) if trades_flagged => !t.flags.contains(BookFlags::LAST),
+        _ => open,
+    }
+}
+
+/// When an event happened (none for a definition).
+pub fn event_ts(event: &MarketEvent) -> Option<u64> {
+    Some(match event {
+        MarketEvent::Instrument(_) => return None,
+        MarketEvent::Quote(q) => q.ts,
+        MarketEvent::Trade(t) => t.ts,
+        MarketEvent::Bar(b) => b.ts,
+        MarketEvent::BookDelta(d) => d.ts,
+        MarketEvent::Depth(d) => d.ts,
+        MarketEvent::Status(s) => s.ts,
+        MarketEvent::Signal(s) => s.ts,
+    })
+}
 
 impl WholeGroups {
     /// Events held back.
@@ -57,30 +111,31 @@ impl WholeGroups {
         self.held.len()
     }
 
-    /// What was held and `batch`, up to the end of the last whole group; the
-    /// rest is held.
-    pub fn complete(&mut self, batch: Vec<MarketEvent>) -> Vec<MarketEvent> {
+    /// What was held and `batch`, up to the end of the last whole event; the
+    /// rest is held. `trades_flagged`: see [`open_after`].
+    pub fn complete(&mut self, batch: Vec<MarketEvent>, trades_flagged: bool) -> Vec<MarketEvent> {
+        let start = self.held.len();
         self.held.extend(batch);
-        // The end of the last whole group: after a delta flagged `last`, or
-        // after any other event that is not inside a group.
-        let mut open = false;
-        let mut end = 0;
-        for (i, event) in self.held.iter().enumerate() {
-            if let MarketEvent::BookDelta(d) = event {
-                open = !d.flags.contains(BookFlags::LAST);
-            }
+        // The end of the last whole event: after a record flagged `last`,
+        // or after any event outside an event.
+        let mut open = self.open;
+        let mut end = if open { 0 } else { start };
+        for (i, event) in self.held.iter().enumerate().skip(start) {
+            open = open_after(event, open, trades_flagged);
             if !open {
                 end = i + 1;
             }
         }
+        self.open = open;
         if end == 0 {
             if self.held.len() < MAX_HELD_EVENTS {
                 return Vec::new();
             }
             tracing::warn!(
                 held = self.held.len(),
-                "the feed never ended a group of book deltas (no `last` flag); delivering it unfinished"
+                "the feed never ended an exchange event (no `last` flag); delivering it unfinished"
             );
+            self.open = false;
             return self.flush();
         }
         let tail = self.held.split_off(end);
@@ -89,6 +144,7 @@ impl WholeGroups {
 
     /// Everything held (at the end of the stream).
     pub fn flush(&mut self) -> Vec<MarketEvent> {
+        self.open = false;
         std::mem::take(&mut self.held)
     }
 }
@@ -268,6 +324,7 @@ impl Market {
                     return Err(unknown(t.instrument));
                 };
                 self.last[id as usize] = Some(t.price);
+                self.traded(id, t.ts);
                 t.ts
             }
             MarketEvent::Bar(b) => {
@@ -283,6 +340,7 @@ impl Market {
                 }
                 if d.action == BookAction::Fill {
                     self.last[d.instrument as usize] = Some(d.price);
+                    self.traded(d.instrument, d.ts);
                 }
                 d.ts
             }
@@ -301,6 +359,12 @@ impl Market {
                     self.status.resize(i + 1, None);
                 }
                 self.status[i] = Some(s.status);
+                if s.status == TradingStatus::Trading {
+                    self.open_slot(id).get_or_insert(Open {
+                        ts: s.ts,
+                        marked_by: OpenedBy::Status,
+                    });
+                }
                 s.ts
             }
             MarketEvent::Signal(s) => {
@@ -310,6 +374,30 @@ impl Market {
         };
         out.latest_ts = Some(out.latest_ts.map_or(ts, |t| t.max(ts)));
         Ok(())
+    }
+
+    fn open_slot(&mut self, instrument: u32) -> &mut Option<Open> {
+        let i = instrument as usize;
+        if i >= self.opened.len() {
+            self.opened.resize(i + 1, None);
+        }
+        &mut self.opened[i]
+    }
+
+    /// A trade of `instrument` at `ts`: without status records, the first
+    /// one marks the open.
+    fn traded(&mut self, instrument: u32, ts: u64) {
+        if self.status(instrument).is_none() {
+            self.open_slot(instrument).get_or_insert(Open {
+                ts,
+                marked_by: OpenedBy::FirstTrade,
+            });
+        }
+    }
+
+    /// When `instrument`'s market opened, if it did.
+    pub fn opened(&self, instrument: u32) -> Option<Open> {
+        self.opened.get(instrument as usize).copied().flatten()
     }
 
     /// Connector events dropped by the host's checks, by rule.
@@ -449,13 +537,29 @@ mod tests {
         })
     }
 
-    fn trade() -> MarketEvent {
+    fn trade(last: bool) -> MarketEvent {
         MarketEvent::Trade(Trade {
             instrument: 0,
             ts: 1,
             price: 1,
             size: 1,
             aggressor: None,
+            flags: if last {
+                BookFlags::LAST
+            } else {
+                BookFlags::empty()
+            },
+        })
+    }
+
+    fn quote() -> MarketEvent {
+        MarketEvent::Quote(Quote {
+            instrument: 0,
+            ts: 1,
+            bid_price: 1,
+            bid_size: 1,
+            ask_price: 2,
+            ask_size: 1,
         })
     }
 
@@ -471,11 +575,14 @@ mod tests {
     fn a_group_is_delivered_whole_however_many_batches_carry_it() {
         let mut groups = WholeGroups::default();
         // A trade, then a group cut by the batch end (a trade inside it).
-        let out = groups.complete(vec![trade(), delta(false), trade()]);
+        let out = groups.complete(vec![trade(true), delta(false), trade(false)], true);
         assert_eq!(out.len(), 1, "only the trade before the group");
         assert_eq!(groups.held(), 2);
-        assert!(groups.complete(vec![delta(false)]).is_empty(), "still open");
-        let out = groups.complete(vec![delta(true), delta(false)]);
+        assert!(
+            groups.complete(vec![delta(false)], true).is_empty(),
+            "still open"
+        );
+        let out = groups.complete(vec![delta(true), delta(false)], true);
         assert_eq!(out.len(), 4, "the whole group, its trade included");
         assert_eq!(groups.held(), 1);
         assert_eq!(
@@ -483,6 +590,42 @@ mod tests {
             1,
             "the stream's end delivers the rest"
         );
-        assert_eq!(groups.complete(vec![delta(true), trade()]).len(), 2);
+        assert_eq!(
+            groups.complete(vec![delta(true), trade(true)], true).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_trade_that_opens_an_event_keeps_its_fills_with_it_at_every_batch_size() {
+        // One exchange event: the trade record, a fill, the cancel flagged
+        // last; then a quote that stands alone.
+        let event = [trade(false), delta(false), delta(true), quote()];
+        for size in 1..=event.len() {
+            let mut groups = WholeGroups::default();
+            let mut delivered: Vec<usize> = Vec::new();
+            for batch in event.chunks(size) {
+                let out = groups.complete(batch.to_vec(), true);
+                if !out.is_empty() {
+                    delivered.push(out.len());
+                }
+            }
+            assert_eq!(groups.held(), 0, "batch size {size}");
+            assert!(
+                delivered[0] >= 3,
+                "batch size {size}: the first delivery holds the whole event: {delivered:?}"
+            );
+        }
+        // An older connector's trades (no flags) open nothing: the trade
+        // alone is delivered at once, as before 1.3.
+        let mut groups = WholeGroups::default();
+        assert_eq!(groups.complete(vec![trade(false)], false).len(), 1);
+        // ... and do not close a group around them.
+        assert!(
+            groups
+                .complete(vec![delta(false), trade(true)], false)
+                .is_empty()
+        );
+        assert_eq!(groups.complete(vec![delta(true)], false).len(), 3);
     }
 }

@@ -170,8 +170,12 @@ impl Session {
             Place::Strategy(i) => {
                 self.roster.strategies[i] = to;
                 if from.active() && !to.active() {
+                    // Its orders on their way never arrive; those at the
+                    // venue are canceled there.
+                    let now = self.runtime().clock().now();
+                    canceled = self.router.recall(i, &self.market, now);
                     let cancels = self.router.cancel_all(i);
-                    canceled = cancels.len() as u64;
+                    canceled += cancels.len() as u64;
                     self.execute(cancels);
                 }
             }

@@ -2,10 +2,14 @@
 //! order router, instruments and last prices, the ledger, the report, and
 //! what a running session shows its operators (telemetry, alerts).
 
+pub(crate) mod accounts;
 pub mod alerts;
 pub(crate) mod audit;
 pub mod books;
+pub(crate) mod fills_audit;
 pub(crate) mod ids;
+pub(crate) mod in_flight;
+pub mod latency;
 pub mod ledger;
 pub mod market;
 pub(crate) mod membership;

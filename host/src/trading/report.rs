@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
-use crate::journal::JournalReport;
 use crate::journal::summary::{Orders, PositionReport};
+use crate::journal::{JournalReport, StrategyAudit};
 use crate::live::{ConfigChange, MembershipRecord, Presence, ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
 use crate::policy::Pressure;
@@ -74,6 +74,11 @@ pub struct Report {
     pub stopped: Option<String>,
     /// Why trading halted (the matcher failed), if it did.
     pub halted: Option<String>,
+    /// Per strategy: its fills judged by the exchange's rules beside the
+    /// session (`tradsys-audit`; simulated venue over a feed by order):
+    /// maker and taker fills and how many were right, the maker volume that
+    /// reached its orders and the share not taken.
+    pub fills_audit: Option<BTreeMap<String, StrategyAudit>>,
     /// Times the connector was restarted after a fault.
     pub connector_restarts: u32,
     /// Connector events the host dropped, by the rule they broke
@@ -129,6 +134,14 @@ pub struct StrategyReport {
     pub taker_fills: u64,
     /// Mean market time from acceptance to a maker fill, ms (none without one).
     pub avg_queue_wait_ms: Option<f64>,
+    /// Of the quantity its GTC limit orders offered to rest (their quantity
+    /// less what they took on arrival), the share filled as maker (none
+    /// without such orders).
+    pub passive_fill_ratio: Option<f64>,
+    /// Of the maker volume the market brought to its orders by the
+    /// exchange's rules, the share they did not get: zero when the venue is
+    /// right (simulated venue over a feed by order; see `fills_audit`).
+    pub reachable_not_taken: Option<f64>,
     /// Fees paid, net of rebates, decimal (in the realized PnL).
     pub fees: String,
     /// Realized PnL, decimal.
@@ -404,6 +417,7 @@ impl Report {
                 }
             );
         }
+        self.render_fills(&mut out);
         render_processors(&self.processors, &mut out);
         let _ = writeln!(
             out,
@@ -600,4 +614,44 @@ pub(crate) fn peak_rss() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+impl Report {
+    /// The simulated venue's fills: queue wait, passive fill ratio, and the
+    /// audit beside the session (right fills, reachable volume not taken).
+    fn render_fills(&self, out: &mut String) {
+        if self.venue != VenueModel::Simulated {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\nstrategy           queue wait ms  passive fill    audit: maker   taker  reachable  not taken"
+        );
+        let percent =
+            |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", 100.0 * v));
+        for s in &self.strategies {
+            let audit = self.fills_audit.as_ref().and_then(|a| a.get(&s.name));
+            let judged = |j: Option<crate::journal::Judged>| {
+                j.map_or_else(|| "-".to_string(), |j| format!("{}/{}", j.right, j.fills))
+            };
+            let _ = writeln!(
+                out,
+                "{:<18} {:>13} {:>13} {:>15} {:>7} {:>10} {:>10}",
+                s.name,
+                s.avg_queue_wait_ms
+                    .map_or_else(|| "-".to_string(), |ms| format!("{ms:.3}")),
+                percent(s.passive_fill_ratio),
+                judged(audit.map(|a| a.maker)),
+                judged(audit.map(|a| a.taker)),
+                audit.map_or_else(|| "-".to_string(), |a| format!("{}", a.reachable)),
+                percent(s.reachable_not_taken),
+            );
+        }
+        if self.fills_audit.is_none() {
+            let _ = writeln!(
+                out,
+                "(the fills audit needs a feed by order, and ends with a halt)"
+            );
+        }
+    }
 }

@@ -38,6 +38,7 @@ impl Report {
                 .definition(id)
                 .map_or_else(|| id.to_string(), |d| d.symbol.clone())
         };
+        let fills_audit = session.fills_audit();
         let strategies = session
             .slots
             .strategies
@@ -56,6 +57,12 @@ impl Report {
                     taker_fills: s.counts.taker_fills,
                     avg_queue_wait_ms: (s.counts.maker_fills > 0)
                         .then(|| s.counts.queue_wait_ns as f64 / s.counts.maker_fills as f64 / 1e6),
+                    passive_fill_ratio: (s.counts.rested_quantity > 0)
+                        .then(|| s.counts.maker_quantity as f64 / s.counts.rested_quantity as f64),
+                    reachable_not_taken: fills_audit.as_ref().map(|a| {
+                        a.get(instance.plugin().name())
+                            .map_or(0.0, |a| a.reachable_not_taken)
+                    }),
                     fees: decimal(s.ledger.fees(), 2),
                     realized_pnl: decimal(realized, 2),
                     unrealized_pnl: decimal(unrealized, 2),
@@ -155,6 +162,7 @@ impl Report {
             journal: session.journal_report.clone(),
             stopped: counts.stopped.clone(),
             halted: orders.halted.clone(),
+            fills_audit,
             connector_restarts: counts.connector_restarts,
             connector_dropped: market
                 .dropped()

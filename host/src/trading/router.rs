@@ -8,6 +8,14 @@
 //! be delivered). The market itself is the matcher's business (the
 //! simulated venue is given the feed, see [`OrderRouter::feed`]).
 //!
+//! With the simulated venue, an approved command is in flight until it
+//! reaches the venue: the order latency after its strategy sent it
+//! ([`OrderRouter::send`]; the session hands it to the matcher after every
+//! exchange event stamped at or before then, [`OrderRouter::arrived`]); a
+//! report reaches its strategy the response latency after the venue sent it.
+//! An order in flight is working for its strategy (it may cancel or modify
+//! it; the command follows the order) and for the validators.
+//!
 //! It makes no plugin call itself: the matcher is a function handed to
 //! [`OrderRouter::execute`] and [`OrderRouter::feed`], so the router is
 //! tested with a hand-written matcher (see the tests below).
@@ -17,16 +25,15 @@ use std::collections::{BTreeMap, HashMap};
 use crate::bindings::types::{
     Account as AccountView, CancelOrder, ModifyOrder, NewOrder, OpenOrder, OrderCanceled,
     OrderCommand, OrderEvent, OrderRejected, OrderType, Position, RejectReason, Rejection,
-    RiskContext, Side,
+    RiskContext, Side, TimeInForce, TradingStatus,
 };
 use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
-use crate::journal::decimal::exact;
-use crate::journal::{Entry, HaltEntry, Journal};
+use crate::journal::Journal;
 use crate::sandbox::Fault;
-use crate::trading::audit;
-use crate::trading::ids::IdSet;
-use crate::trading::ledger::{Ledger, fee};
+use crate::trading::accounts::{Account, OrderCounts};
+use crate::trading::in_flight::InFlight;
+use crate::trading::latency::Latency;
 use crate::trading::market::Market;
 use crate::trading::verify::{self, Known};
 
@@ -46,55 +53,22 @@ struct OrderRecord {
     accepted: bool,
     /// When it was accepted (its wait in the queue starts).
     accepted_ts: u64,
+    /// Its quantity when sent, if it is a GTC limit order (one that rests).
+    rests: Option<i64>,
+    /// It is over (filled, canceled, refused); kept while a command in
+    /// flight names it, so the venue's answer to that command still reaches
+    /// its strategy.
+    over: bool,
 }
 
-/// Counters of one strategy.
-#[derive(Debug, Clone, Default)]
-pub struct StrategyCounts {
-    /// Commands it sent.
-    pub submitted: u64,
-    /// Commands approved by every validator.
-    pub approved: u64,
-    /// Commands refused by the host or a validator.
-    pub rejected: u64,
-    /// Fills of its resting orders (maker).
-    pub maker_fills: u64,
-    /// Fills of its orders that took liquidity (taker).
-    pub taker_fills: u64,
-    /// Market time from acceptance to each maker fill, summed, ns.
-    pub queue_wait_ns: u128,
-}
-
-/// One strategy's account at the host.
-#[derive(Debug, Default)]
-pub(crate) struct Account {
-    pub(crate) ledger: Ledger,
-    pub(crate) counts: StrategyCounts,
-    /// Every client id it ever submitted (a client id is used once).
-    ids: IdSet,
-    /// Client id → host id of its working orders.
-    working: BTreeMap<u64, u64>,
-    /// Reports waiting to be delivered.
-    pending: Vec<OrderEvent>,
-}
-
-/// Order counts of a session.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct OrderCounts {
-    /// Commands sent by strategies.
-    pub(crate) submitted: u64,
-    /// Commands approved by every validator.
-    pub(crate) approved: u64,
-    /// Commands refused before reaching the matcher.
-    pub(crate) rejected: u64,
-    /// Refusals by (who, reason). One command may be refused by several validators.
-    pub(crate) rejections: BTreeMap<(String, &'static str), u64>,
-    /// Refusals by the matcher, by reason.
-    pub(crate) venue_rejections: BTreeMap<&'static str, u64>,
-    /// Fills of strategy orders.
-    pub(crate) fills: u64,
-    /// Why trading halted (the matcher failed), if it did.
-    pub(crate) halted: Option<String>,
+/// A fill the router booked (host order id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BookedFill {
+    pub(crate) order: u64,
+    pub(crate) ts: u64,
+    pub(crate) price: i64,
+    pub(crate) quantity: i64,
+    pub(crate) maker: bool,
 }
 
 /// Orders between the strategies and the matcher.
@@ -114,6 +88,12 @@ pub(crate) struct OrderRouter {
     /// Where every report is recorded, and the strategies' names for it.
     journal: Journal,
     names: Vec<String>,
+    /// The delays of the simulated venue.
+    latency: Latency,
+    /// Approved commands (host ids) on their way to the venue.
+    in_flight: InFlight,
+    /// The fills booked since last taken, when asked to keep them.
+    fill_log: Option<Vec<BookedFill>>,
     pub(crate) accounts: Vec<Account>,
     pub(crate) counts: OrderCounts,
 }
@@ -130,6 +110,9 @@ impl OrderRouter {
             owners: SharedOwners::default(),
             journal: Journal::default(),
             names: (0..strategies).map(|i| format!("strategy {i}")).collect(),
+            latency: Latency::default(),
+            in_flight: InFlight::default(),
+            fill_log: None,
             accounts: (0..strategies).map(|_| Account::default()).collect(),
             counts: OrderCounts::default(),
         }
@@ -142,20 +125,114 @@ impl OrderRouter {
         self.accounts.len() - 1
     }
 
-    /// Cancels, in host ids, of every working order of `strategy` (the
-    /// host's own, for a strategy that leaves: no validator is asked).
+    /// Cancels, in host ids, of every working order of `strategy` at the
+    /// venue (the host's own, for a strategy that leaves: no validator is
+    /// asked; see [`Self::recall`] for those in flight).
     pub(crate) fn cancel_all(&self, strategy: usize) -> Vec<OrderCommand> {
         self.accounts[strategy]
             .working
             .values()
             .filter_map(|host| {
                 let record = self.orders.get(host)?;
-                Some(OrderCommand::Cancel(CancelOrder {
+                record.accepted.then_some(OrderCommand::Cancel(CancelOrder {
                     id: *host,
                     instrument: record.instrument,
                 }))
             })
             .collect()
+    }
+
+    /// `strategy` leaves: its commands in flight never reach the venue, and
+    /// its orders among them are canceled by the host (at `now`). Returns
+    /// how many orders that canceled.
+    pub(crate) fn recall(&mut self, strategy: usize, market: &Market, now: u64) -> u64 {
+        let orders = &self.orders;
+        let mine = self
+            .in_flight
+            .take(|c| orders.get(&c.id()).is_some_and(|r| r.owner == strategy));
+        let mut canceled = 0;
+        for command in mine {
+            let OrderCommand::Submit(o) = command else {
+                continue;
+            };
+            canceled += 1;
+            let report = OrderCanceled {
+                id: o.id,
+                instrument: o.instrument,
+                ts: now,
+                canceled_quantity: o.quantity,
+            };
+            self.apply_report(OrderEvent::Canceled(report), market, "host", now);
+        }
+        self.forget_finished();
+        canceled
+    }
+
+    /// Commands in flight.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// When the next command in flight reaches the venue.
+    pub(crate) fn next_arrival(&self) -> Option<u64> {
+        self.in_flight.next_arrival()
+    }
+
+    /// The commands that reached the venue before `ts` (all of them with
+    /// `None`), by arrival, oldest first.
+    pub(crate) fn arrived(&mut self, before: Option<u64>) -> Vec<(u64, Vec<OrderCommand>)> {
+        self.in_flight.arrived(before)
+    }
+
+    /// Host-numbered `commands` approved at `now` (the strategies' clock)
+    /// set off for the venue: each arrives the order latency of its
+    /// instrument later. Returns each one's arrival.
+    pub(crate) fn send(
+        &mut self,
+        commands: Vec<OrderCommand>,
+        market: &Market,
+        now: u64,
+    ) -> Vec<u64> {
+        commands
+            .into_iter()
+            .map(|command| {
+                let definition = market.definition(command.instrument());
+                let arrival = now.saturating_add(self.latency.delays(definition, now).order);
+                self.in_flight.send(command, arrival);
+                arrival
+            })
+            .collect()
+    }
+
+    /// Keep every fill booked, for [`Self::take_fills`].
+    pub(crate) fn with_fill_log(mut self) -> Self {
+        self.fill_log = Some(Vec::new());
+        self
+    }
+
+    /// The fills booked since the last call (none unless kept).
+    pub(crate) fn take_fills(&mut self) -> Vec<BookedFill> {
+        self.fill_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The name of the strategy that sent host order `id`.
+    pub(crate) fn owner_name(&self, id: u64) -> Option<&str> {
+        let record = self.orders.get(&id)?;
+        self.names.get(record.owner).map(String::as_str)
+    }
+
+    /// Model the simulated venue's delays with `latency`.
+    pub(crate) fn with_latency(mut self, latency: Latency) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// The delays' model.
+    pub(crate) fn latency(&mut self) -> &mut Latency {
+        &mut self.latency
     }
 
     /// Count `n` commands sent by `strategy`.
@@ -207,6 +284,19 @@ impl OrderRouter {
         if let Err(why) = verify::command(command, definition) {
             return refuse(RejectReason::InvalidOrder, why);
         }
+        if !matches!(command, OrderCommand::Cancel(_))
+            && let Some(status @ (TradingStatus::Halted | TradingStatus::Closed)) =
+                market.status(instrument)
+        {
+            let what = match status {
+                TradingStatus::Closed => "closed",
+                _ => "halted",
+            };
+            return refuse(
+                RejectReason::InstrumentHalted,
+                format!("{} is {what} (the feed's status)", definition.symbol),
+            );
+        }
         if let Some(reason) = &self.counts.halted {
             return refuse(
                 RejectReason::InstrumentHalted,
@@ -250,12 +340,13 @@ impl OrderRouter {
         self.counts.rejected += 1;
         let account = &mut self.accounts[strategy];
         account.counts.rejected += 1;
-        account.pending.push(OrderEvent::Rejected(OrderRejected {
+        let report = OrderEvent::Rejected(OrderRejected {
             id: command.id(),
             instrument: command.instrument(),
             ts: now,
             rejection,
-        }));
+        });
+        account.pending.push((now, report));
     }
 
     /// What the validators see of `strategy` when they check its orders.
@@ -315,7 +406,10 @@ impl OrderRouter {
             .map(|command| match command {
                 OrderCommand::Submit(o) => {
                     let id = self.new_order(strategy, &o);
-                    self.accounts[strategy].ids.insert(o.id);
+                    let account = &mut self.accounts[strategy];
+                    account.ids.insert(o.id);
+                    // Working from now on (pending-new until the venue answers).
+                    account.working.insert(o.id, id);
                     OrderCommand::Submit(NewOrder { id, ..o })
                 }
                 OrderCommand::Cancel(c) => OrderCommand::Cancel(CancelOrder {
@@ -347,6 +441,10 @@ impl OrderRouter {
                 filled: 0,
                 accepted: false,
                 accepted_ts: 0,
+                rests: (matches!(order.order_type, OrderType::Limit)
+                    && order.time_in_force == TimeInForce::Gtc)
+                    .then_some(order.quantity),
+                over: false,
             },
         );
         id
@@ -422,12 +520,22 @@ impl OrderRouter {
             }
             Err(fault) => self.halt(commands, &fault, market, now, name),
         }
-        for id in &self.finished {
+        self.forget_finished();
+        breach
+    }
+
+    /// Forget the orders finished since the last time, but those a command
+    /// in flight still names (forgotten once the venue answered it).
+    fn forget_finished(&mut self) {
+        let finished = std::mem::take(&mut self.finished);
+        let (kept, gone): (Vec<u64>, Vec<u64>) = finished
+            .into_iter()
+            .partition(|id| self.in_flight.names(*id));
+        for id in &gone {
             self.orders.remove(id);
         }
-        self.owners.remove(&self.finished);
-        self.finished.clear();
-        breach
+        self.owners.remove(&gone);
+        self.finished = kept;
     }
 
     /// What the host knows of order `id` (a host id).
@@ -441,155 +549,6 @@ impl OrderRouter {
             filled: r.filled,
             accepted: r.accepted,
         })
-    }
-
-    /// The matcher failed: its instance, and every book in it, is gone. Rather
-    /// than guess, halt trading for the rest of the session: refuse the
-    /// failed call's new orders, cancel every working order (telling its
-    /// strategy), and refuse everything after.
-    fn halt(
-        &mut self,
-        commands: &[OrderCommand],
-        fault: &Fault,
-        market: &Market,
-        now: u64,
-        name: &str,
-    ) {
-        let message = fault.to_string();
-        let reason = format!("matcher {name} failed: {message}");
-        tracing::error!("trading halted: {reason}");
-        self.journal.write(now, || {
-            Entry::Halt(HaltEntry {
-                reason: reason.clone(),
-            })
-        });
-        self.counts.halted = Some(reason);
-        for command in commands {
-            if let OrderCommand::Submit(o) = command {
-                let rejection = Rejection {
-                    reason: RejectReason::InstrumentHalted,
-                    message: Some(message.clone()),
-                };
-                let report = OrderRejected {
-                    id: o.id,
-                    instrument: o.instrument,
-                    ts: now,
-                    rejection,
-                };
-                self.apply_report(OrderEvent::Rejected(report), market, name, now);
-            }
-        }
-        let mut working: Vec<(u64, u32, i64)> = self
-            .orders
-            .iter()
-            .filter(|(id, r)| r.accepted && !self.finished.contains(id))
-            .map(|(id, r)| (*id, r.instrument, r.leaves))
-            .collect();
-        working.sort_unstable();
-        for (id, instrument, leaves) in working {
-            let canceled = OrderCanceled {
-                id,
-                instrument,
-                ts: now,
-                canceled_quantity: leaves,
-            };
-            self.apply_report(OrderEvent::Canceled(canceled), market, name, now);
-        }
-    }
-
-    fn apply_report(&mut self, mut report: OrderEvent, market: &Market, matcher: &str, now: u64) {
-        let id = report.id();
-        let Some(record) = self.orders.get_mut(&id) else {
-            tracing::warn!(matcher, "report for unknown order {id}: {report:?}");
-            return;
-        };
-        let mut entry = self.journal.is_on().then(|| {
-            let name = &self.names[record.owner];
-            audit::report_entry(name, record.client_id, &report, market, matcher)
-        });
-        let mut done = false;
-        match &report {
-            OrderEvent::Accepted(a) => {
-                record.accepted = true;
-                record.accepted_ts = a.ts;
-                self.accounts[record.owner]
-                    .working
-                    .insert(record.client_id, id);
-                if let (Some(entry), Some(price), false) = (&mut entry, record.limit, self.balanced)
-                {
-                    // What the simulated venue queues it behind: the feed's
-                    // quantity at its price when it arrived.
-                    entry.queue_ahead = market
-                        .resting_at(record.instrument, record.side, price)
-                        .map(|q| exact(i128::from(q)));
-                }
-            }
-            OrderEvent::Rejected(r) => {
-                *self
-                    .counts
-                    .venue_rejections
-                    .entry(r.rejection.reason.name())
-                    .or_default() += 1;
-                // Refusing a new order ends it; refusing a cancel or modify
-                // leaves the order as it was.
-                done = !record.accepted;
-            }
-            OrderEvent::Filled(f) => {
-                record.leaves = f.leaves_quantity;
-                record.filled += f.quantity;
-                done = f.leaves_quantity <= 0;
-                let multiplier = market
-                    .definition(f.instrument)
-                    .map_or(1, |d| d.multiplier.max(1));
-                let account = &mut self.accounts[record.owner];
-                account
-                    .ledger
-                    .apply_fill(f.instrument, f.side, f.price, f.quantity, multiplier);
-                let fees = market
-                    .definition(f.instrument)
-                    .and_then(|d| self.fees.get(&d.symbol));
-                let charged = fees.map_or(0, |fees| {
-                    fee(fees, f.maker, f.price, f.quantity, multiplier)
-                });
-                if fees.is_some() {
-                    account.ledger.charge(charged);
-                }
-                let waited = f.maker.then(|| f.ts.saturating_sub(record.accepted_ts));
-                if let Some(waited) = waited {
-                    account.counts.maker_fills += 1;
-                    account.counts.queue_wait_ns += u128::from(waited);
-                } else {
-                    account.counts.taker_fills += 1;
-                }
-                self.counts.fills += 1;
-                if let Some(entry) = &mut entry {
-                    let holding = account.ledger.holding(f.instrument);
-                    entry.fee = Some(exact(charged));
-                    entry.position = Some(exact(i128::from(holding.quantity)));
-                    entry.average_price = Some(exact(i128::from(holding.average_price)));
-                    entry.realized_pnl = Some(exact(account.ledger.realized_pnl()));
-                    entry.queue_wait_ns = waited;
-                }
-            }
-            OrderEvent::Canceled(_) => done = true,
-            OrderEvent::Modified(m) => {
-                record.limit = Some(m.price);
-                record.leaves = m.leaves_quantity;
-            }
-        }
-        let (owner, client_id) = (record.owner, record.client_id);
-        if let Some(entry) = entry {
-            self.journal.write(now, || Entry::Report(entry));
-        }
-        if done {
-            self.finished.push(id);
-        }
-        let account = &mut self.accounts[owner];
-        if done {
-            account.working.remove(&client_id);
-        }
-        report.set_id(client_id);
-        account.pending.push(report);
     }
 
     /// Check that the fills of each matcher call balance per instrument
@@ -620,11 +579,32 @@ impl OrderRouter {
         self
     }
 
-    /// The reports waiting for `strategy`, taken.
-    pub(crate) fn take_pending(&mut self, strategy: usize) -> Vec<OrderEvent> {
-        std::mem::take(&mut self.accounts[strategy].pending)
+    /// The reports that reached `strategy` by `now` (the strategies'
+    /// clock; every one waiting with `None`), taken, oldest first.
+    pub(crate) fn take_pending(&mut self, strategy: usize, now: Option<u64>) -> Vec<OrderEvent> {
+        let pending = &mut self.accounts[strategy].pending;
+        match now {
+            None => pending.drain(..).map(|(_, r)| r).collect(),
+            Some(now) if pending.iter().all(|(due, _)| *due <= now) => {
+                pending.drain(..).map(|(_, r)| r).collect()
+            }
+            Some(now) => {
+                let mut due = Vec::new();
+                pending.retain(|(at, report)| {
+                    let reached = *at <= now;
+                    if reached {
+                        due.push(report.clone());
+                    }
+                    !reached
+                });
+                due
+            }
+        }
     }
 }
+
+#[path = "router_booking.rs"]
+mod booking;
 
 #[cfg(test)]
 #[path = "router_tests.rs"]

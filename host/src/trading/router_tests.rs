@@ -72,7 +72,7 @@ fn orders_get_host_ids_and_reports_come_back_in_the_strategys_ids() {
     router.execute(b, &market, 5, "m", |c| {
         accept_and_fill_first(c).map(|r| r.into_iter().take(1).collect())
     });
-    let reports = router.take_pending(0);
+    let reports = router.take_pending(0, None);
     assert!(matches!(&reports[..], [OrderEvent::Accepted(_), OrderEvent::Filled(f)] if f.id == 1));
     assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
     assert_eq!(router.counts.fills, 1);
@@ -101,7 +101,7 @@ fn a_failing_matcher_halts_trading_and_cancels_every_working_order() {
                 .collect()
         })
     });
-    router.take_pending(0);
+    router.take_pending(0, None);
     let next = router.approve(0, vec![buy(3, 98 * U, U)]);
     router.execute(next, &market, 2, "m", |_| {
         Err(Fault::Other {
@@ -109,7 +109,7 @@ fn a_failing_matcher_halts_trading_and_cancels_every_working_order() {
             reason: "gone".into(),
         })
     });
-    let reports = router.take_pending(0);
+    let reports = router.take_pending(0, None);
     let rejected: Vec<u64> = reports
         .iter()
         .filter(|r| matches!(r, OrderEvent::Rejected(_)))
@@ -152,7 +152,7 @@ fn fills_from_the_feed_are_booked_as_the_matcher_reports_them() {
             ts: 1,
         })])
     });
-    router.take_pending(0);
+    router.take_pending(0, None);
     router.feed(&market, 2, "m", || {
         Ok(vec![OrderEvent::Filled(Fill {
             id: host_id,
@@ -165,10 +165,133 @@ fn fills_from_the_feed_are_booked_as_the_matcher_reports_them() {
             maker: true,
         })])
     });
-    let reports = router.take_pending(0);
+    let reports = router.take_pending(0, None);
     assert!(
         matches!(reports.as_slice(), [OrderEvent::Filled(f)] if f.id == 1 && f.maker),
         "{reports:?}"
     );
+    assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
+}
+
+#[test]
+fn an_order_in_flight_arrives_after_the_order_latency_and_its_reports_after_the_response_latency() {
+    let market = market();
+    let settings = crate::config::LatencySettings {
+        order_ns: 100,
+        response_ns: 7,
+        ..Default::default()
+    };
+    let mut router = OrderRouter::new(1).with_latency(Latency::new(&settings));
+    // Sent at 1_000: it arrives at 1_100, and is working (pending) already.
+    let sent = router.approve(0, vec![buy(1, 100 * U, U)]);
+    assert_eq!(router.send(sent, &market, 1_000), [1_100]);
+    assert_eq!(router.next_arrival(), Some(1_100));
+    let cancel = OrderCommand::Cancel(CancelOrder {
+        id: 1,
+        instrument: 0,
+    });
+    assert!(
+        router.check(0, &cancel, &market).is_ok(),
+        "in flight is working"
+    );
+    assert_eq!(router.risk_context(0, &market, 1_000).open_orders.len(), 1);
+    assert!(router.arrived(Some(1_100)).is_empty(), "not before 1_100");
+    let arrived = router.arrived(Some(1_101));
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(arrived[0].0, 1_100);
+    let (_, commands) = arrived.into_iter().next().unwrap();
+    router.execute(commands, &market, 1_100, "m", accept_and_fill_first);
+    // Its acknowledgement and fill reach the strategy 7 ns later.
+    assert!(router.take_pending(0, Some(1_106)).is_empty());
+    let reports = router.take_pending(0, Some(1_107));
+    assert!(
+        matches!(
+            reports.as_slice(),
+            [OrderEvent::Accepted(_), OrderEvent::Filled(_)]
+        ),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn a_strategy_that_leaves_takes_its_orders_in_flight_with_it() {
+    let market = market();
+    let mut router = OrderRouter::new(2);
+    let mine = router.approve(0, vec![buy(1, 100 * U, U)]);
+    let theirs = router.approve(1, vec![buy(1, 99 * U, U)]);
+    router.send(mine, &market, 5);
+    router.send(theirs, &market, 5);
+    assert_eq!(router.recall(0, &market, 6), 1);
+    assert_eq!(router.in_flight(), 1, "the other strategy's order flies on");
+    let reports = router.take_pending(0, None);
+    assert!(
+        matches!(reports.as_slice(), [OrderEvent::Canceled(c)] if c.id == 1),
+        "{reports:?}"
+    );
+    assert!(
+        router.cancel_all(0).is_empty(),
+        "nothing of it at the venue"
+    );
+}
+
+#[test]
+fn the_feeds_halt_refuses_new_orders() {
+    let mut market = market();
+    let mut events = vec![MarketEvent::Status(crate::bindings::types::StatusChange {
+        instrument: 7,
+        ts: 3,
+        status: TradingStatus::Halted,
+    })];
+    market.ingest(&mut events);
+    let router = OrderRouter::new(1);
+    let refused = router.check(0, &buy(1, U, U), &market).unwrap_err();
+    assert_eq!(refused.reason, RejectReason::InstrumentHalted);
+    assert!(
+        refused.message.as_deref().unwrap().contains("X is halted"),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn a_cancel_that_races_a_fill_is_refused_by_the_venue_and_the_strategy_hears_it() {
+    let market = market();
+    let mut router = OrderRouter::new(1);
+    let sent = router.approve(0, vec![buy(1, 100 * U, U)]);
+    router.send(sent, &market, 10);
+    // The strategy cancels it while it flies; the cancel follows it.
+    let cancel = OrderCommand::Cancel(CancelOrder {
+        id: 1,
+        instrument: 0,
+    });
+    assert!(router.check(0, &cancel, &market).is_ok());
+    let cancel = router.approve(0, vec![cancel]);
+    router.send(cancel, &market, 11);
+    // The order arrives and fills in full; the cancel arrives after it.
+    for (at, commands) in router.arrived(Some(11)) {
+        router.execute(commands, &market, at, "m", accept_and_fill_first);
+    }
+    for (at, commands) in router.arrived(None) {
+        router.execute(commands, &market, at, "m", |c| {
+            Ok(vec![OrderEvent::Rejected(OrderRejected {
+                id: c[0].id(),
+                instrument: 0,
+                ts: 11,
+                rejection: Rejection {
+                    reason: RejectReason::UnknownOrder,
+                    message: None,
+                },
+            })])
+        });
+    }
+    let reports = router.take_pending(0, None);
+    assert!(
+        matches!(
+            reports.as_slice(),
+            [OrderEvent::Accepted(_), OrderEvent::Filled(_), OrderEvent::Rejected(r)]
+                if r.id == 1 && r.rejection.reason == RejectReason::UnknownOrder
+        ),
+        "{reports:?}"
+    );
+    assert!(router.orders.is_empty(), "forgotten once answered");
     assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
 }

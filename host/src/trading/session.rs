@@ -25,6 +25,8 @@ use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
 use crate::sandbox::{Fault, PluginInstance, Slots, eviction};
 use crate::trading::audit::{self, OrderLog};
+use crate::trading::fills_audit::FillsAudit;
+use crate::trading::latency::Latency;
 use crate::trading::market::{Market, WholeGroups};
 use crate::trading::processing::{Processing, ProcessorReport};
 use crate::trading::roster::Roster;
@@ -63,9 +65,13 @@ pub(crate) struct Counters {
 pub struct Session {
     settings: RunSettings,
     venue: VenueModel,
+    latency: crate::config::LatencySettings,
     pub(crate) slots: Slots,
     pub(crate) market: Market,
     groups: WholeGroups,
+    /// The connector's trades carry flags (1.3.0 on): a trade may open an
+    /// exchange event.
+    trades_flagged: bool,
     pub(crate) processing: Processing,
     pub(crate) router: OrderRouter,
     pub(crate) control: ControlPlane,
@@ -88,6 +94,8 @@ pub struct Session {
     pub(crate) publisher: Publisher,
     /// Which strategies, validators and processors the data path calls.
     pub(crate) roster: Roster,
+    /// The simulated venue's fills judged by the exchange's rules, beside it.
+    pub(crate) fills_audit: Option<FillsAudit>,
 }
 
 impl Session {
@@ -150,6 +158,10 @@ impl Session {
             .map(JournalWriter::journal)
             .unwrap_or_default();
         runtime.set_journal(journal.clone());
+        // A session's clocks start from nothing (an earlier session on the
+        // same runtime leaves no time behind).
+        runtime.clock().set(0);
+        runtime.local_clock().set(0);
         let names = slots
             .strategies
             .iter()
@@ -157,17 +169,26 @@ impl Session {
             .collect();
         let mut control = ControlPlane::new(env, running);
         control.set_journal(journal.clone());
+        let simulated = config.venue.model == VenueModel::Simulated;
+        let mut router = OrderRouter::new(slots.strategies.len())
+            .with_fees(config.venue.fees.clone())
+            .with_latency(Latency::new(&config.venue.latency));
+        if simulated {
+            router = router.with_fill_log();
+        }
         Ok(Self {
-            router: OrderRouter::new(slots.strategies.len())
-                .with_fees(config.venue.fees.clone())
+            fills_audit: simulated.then(FillsAudit::default),
+            router: router
                 .balanced(config.venue.model == VenueModel::Exchange)
                 .with_owners(runtime.owners().clone())
                 .with_journal(journal.clone(), names),
             slots,
             settings,
             venue: config.venue.model,
+            latency: config.venue.latency.clone(),
             market: Market::new(runtime.books().clone()),
             groups: WholeGroups::default(),
+            trades_flagged: true,
             processing,
             control,
             counts: Counters::default(),
@@ -199,7 +220,12 @@ impl Session {
                 VenueModel::Simulated => "simulated",
                 VenueModel::Exchange => "exchange",
             };
-            Entry::Session(audit::session_entry(plugins, venue, self.settings.seed))
+            Entry::Session(audit::session_entry(
+                plugins,
+                venue,
+                self.settings.seed,
+                &self.latency,
+            ))
         });
         let result = self.run_batches();
         self.close_journal();
@@ -217,6 +243,7 @@ impl Session {
                 events: self.counts.events,
                 batches: self.counts.batches,
                 stopped: self.counts.stopped.clone(),
+                fills_audit: self.fills_audit(),
             })
         });
         self.runtime.set_journal(Journal::default());
@@ -257,18 +284,21 @@ impl Session {
                     .min((n - taken).min(u64::from(u32::MAX)) as u32),
             };
             let connector = &mut self.slots.connector;
-            let batch =
-                connector
-                    .call(|c, s| c.next_batch(s, want))
-                    .and_then(|batch| match batch {
-                        Ok(Some(events)) if events.len() > want as usize => Err(connector
-                            .contract_fault(format!(
-                                "returned {} events when asked for at most {want}",
-                                events.len()
-                            ))),
-                        Ok(Some(events)) => connector.limit_output(events).map(|e| Ok(Some(e))),
-                        other => Ok(other),
-                    });
+            let mut trades_flagged = true;
+            let batch = connector
+                .call(|c, s| {
+                    trades_flagged = c.flags_trades();
+                    c.next_batch(s, want)
+                })
+                .and_then(|batch| match batch {
+                    Ok(Some(events)) if events.len() > want as usize => Err(connector
+                        .contract_fault(format!(
+                            "returned {} events when asked for at most {want}",
+                            events.len()
+                        ))),
+                    Ok(Some(events)) => connector.limit_output(events).map(|e| Ok(Some(e))),
+                    other => Ok(other),
+                });
             let events = match batch {
                 Ok(Ok(Some(events))) => events,
                 Ok(Ok(None)) => break,
@@ -315,9 +345,10 @@ impl Session {
             }
             empty_polls = 0;
             consecutive_faults = 0;
-            let mut events = self.groups.complete(events);
+            self.trades_flagged = trades_flagged;
+            let mut events = self.groups.complete(events, trades_flagged);
             if events.is_empty() {
-                continue; // inside a group of book deltas: the rest comes next
+                continue; // inside an exchange event: the rest comes next
             }
             self.on_market(&mut events);
             self.maintain();
@@ -335,6 +366,7 @@ impl Session {
         if !rest.is_empty() {
             self.on_market(&mut rest);
         }
+        self.finish_in_flight();
         self.deliver_reports();
         self.elapsed = started.elapsed();
         self.control.shadows.end_all();
@@ -396,22 +428,19 @@ impl Session {
     }
 
     fn on_market(&mut self, events: &mut Vec<MarketEvent>) {
-        let ingested = self.market.ingest(events);
-        if let Some(ts) = ingested.latest_ts {
-            self.runtime.clock().set(ts);
-        }
-        self.counts.events += ingested.feed_events as u64;
+        self.counts.events += match self.venue {
+            VenueModel::Simulated => self.through_venue(events),
+            VenueModel::Exchange => self.ingest(events),
+        };
         self.counts.batches += 1;
-        if self.venue == VenueModel::Simulated {
-            self.feed_matcher(events);
-        }
+        let now = self.see(events);
         let signals = self.runtime.signals();
         let deliver = self.processing.run(
             &mut self.slots.processors,
             &mut self.control.shadows,
             events,
             (&self.market, signals),
-            (self.runtime.clock().now(), self.counts.events),
+            (now, self.counts.events),
         );
         if deliver {
             self.processing.subscribe(&self.slots.strategies, signals);
@@ -446,10 +475,20 @@ impl Session {
     /// Hand queued execution reports to their strategies, and route the
     /// commands they answer with, for at most `max_rounds` rounds.
     fn deliver_reports(&mut self) {
+        self.deliver(false);
+    }
+
+    /// Hand every queued report to its strategy, due or not (the end).
+    fn deliver_all_reports(&mut self) {
+        self.deliver(true);
+    }
+
+    fn deliver(&mut self, all: bool) {
         for _ in 0..self.settings.max_rounds {
             let mut any = false;
+            let now = (!all).then(|| self.runtime.local_clock().now());
             for i in 0..self.slots.strategies.len() {
-                let events = self.router.take_pending(i);
+                let events = self.router.take_pending(i, now);
                 if events.is_empty() || !self.roster.strategy(i) {
                     continue;
                 }
@@ -479,7 +518,7 @@ impl Session {
             return;
         }
         self.router.received(strategy, commands.len() as u64);
-        let now = self.runtime.clock().now();
+        let now = self.runtime.local_clock().now();
         let plugin = self.slots.strategies[strategy].plugin().clone();
 
         // The host's own checks: ids, instruments, quantity and price, halts.
@@ -520,13 +559,22 @@ impl Session {
         // As the strategy sent them, for the journal (host ids come next).
         let as_sent = self.journal.is_on().then(|| approved.clone());
         let sent = self.router.approve(strategy, approved);
+        let hosts: Vec<u64> = sent.iter().map(OrderCommand::id).collect();
+        // The simulated venue's orders set off (the order latency); the
+        // exchange venue's trade now, after the journal has them.
+        let (arrivals, now_at_venue) = match self.venue {
+            VenueModel::Simulated => (self.router.send(sent, &self.market, now), None),
+            VenueModel::Exchange => (Vec::new(), Some(sent)),
+        };
         if let Some(as_sent) = as_sent {
             let log = self.order_log(&plugin, now);
-            for ((command, said), host) in as_sent.iter().zip(approved_verdicts).zip(&sent) {
-                log.approved(command, said, host.id());
+            for (n, (command, said)) in as_sent.iter().zip(approved_verdicts).enumerate() {
+                log.approved(command, said, hosts[n], arrivals.get(n).copied());
             }
         }
-        self.execute(sent);
+        if let Some(sent) = now_at_venue {
+            self.execute(sent);
+        }
     }
 
     fn order_log<'a>(&'a self, strategy: &'a crate::loading::Plugin, now: u64) -> OrderLog<'a> {
@@ -608,36 +656,7 @@ impl Session {
         }
         (refusals, said)
     }
-
-    /// Send host-numbered commands to the matcher and book what comes back.
-    /// The simulated venue sees the batch; the fills it reports are booked.
-    fn feed_matcher(&mut self, events: &[MarketEvent]) {
-        let matcher = &mut self.slots.matcher;
-        let plugin = matcher.plugin().clone();
-        let now = self.runtime.clock().now();
-        let breach = self.router.feed(&self.market, now, plugin.name(), || {
-            matcher
-                .call(|b, s| b.on_market(s, events))
-                .and_then(|reports| matcher.limit_output(reports))
-        });
-        if let Some(reason) = breach {
-            matcher.contract_fault(reason);
-        }
-    }
-
-    pub(crate) fn execute(&mut self, commands: Vec<OrderCommand>) {
-        let matcher = &mut self.slots.matcher;
-        let plugin = matcher.plugin().clone();
-        let now = self.runtime.clock().now();
-        let breach = self
-            .router
-            .execute(commands, &self.market, now, plugin.name(), |commands| {
-                matcher
-                    .call(|b, s| b.execute(s, commands))
-                    .and_then(|reports| matcher.limit_output(reports))
-            });
-        if let Some(reason) = breach {
-            matcher.contract_fault(reason);
-        }
-    }
 }
+
+#[path = "session_venue.rs"]
+mod venue;

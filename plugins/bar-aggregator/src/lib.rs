@@ -350,7 +350,7 @@ tradsys_sdk::export_processor!(BarAggregator);
 mod tests {
     use super::*;
     use tradsys_sdk::testing::{self, px, units};
-    use tradsys_sdk::{Quote, Trade};
+    use tradsys_sdk::{BookFlags, Quote, Trade};
 
     const SEC: u64 = 1_000_000_000;
 
@@ -365,6 +365,7 @@ mod tests {
             price: px(price),
             size: units(size),
             aggressor: None,
+            flags: BookFlags::LAST,
         })
     }
 

@@ -231,7 +231,11 @@ impl Mapper {
                     b'F' => BookAction::Fill,
                     b'T' => {
                         self.define(id, out);
-                        out.push(trade(id, ts, m.price, m.size, side(m.side)));
+                        // A market-by-order trade opens its exchange event:
+                        // the fills and book changes it caused follow, up to
+                        // the record flagged last.
+                        let flags = flags(m.flags);
+                        out.push(trade(id, ts, m.price, m.size, side(m.side), flags));
                         return;
                     }
                     _ => return self.skip("mbo action N"),
@@ -265,7 +269,14 @@ impl Mapper {
                 let l = &m.levels[0];
                 self.quote(id, ts, (l.bid_px, l.bid_sz, l.ask_px, l.ask_sz), out);
                 if tbbo || m.action as u8 == b'T' {
-                    out.push(trade(id, ts, m.price, m.size, side(m.side)));
+                    out.push(trade(
+                        id,
+                        ts,
+                        m.price,
+                        m.size,
+                        side(m.side),
+                        BookFlags::LAST,
+                    ));
                 }
             }
             RecordRefEnum::Bbo(m) => {
@@ -278,7 +289,14 @@ impl Mapper {
                 let l = &m.levels[0];
                 self.quote(id, ts, (l.bid_px, l.bid_sz, l.ask_px, l.ask_sz), out);
                 if m.action as u8 == b'T' {
-                    out.push(trade(id, ts, m.price, m.size, side(m.side)));
+                    out.push(trade(
+                        id,
+                        ts,
+                        m.price,
+                        m.size,
+                        side(m.side),
+                        BookFlags::LAST,
+                    ));
                 }
             }
             RecordRefEnum::Cbbo(m) => {
@@ -308,12 +326,26 @@ impl Mapper {
                         .collect(),
                 }));
                 if m.action as u8 == b'T' {
-                    out.push(trade(id, ts, m.price, m.size, side(m.side)));
+                    out.push(trade(
+                        id,
+                        ts,
+                        m.price,
+                        m.size,
+                        side(m.side),
+                        BookFlags::LAST,
+                    ));
                 }
             }
             RecordRefEnum::Trade(t) => {
                 self.define(id, out);
-                out.push(trade(id, ts, t.price, t.size, side(t.side)));
+                out.push(trade(
+                    id,
+                    ts,
+                    t.price,
+                    t.size,
+                    side(t.side),
+                    BookFlags::LAST,
+                ));
             }
             RecordRefEnum::Ohlcv(b) => {
                 let seconds: u64 = match header.rtype {
@@ -390,13 +422,24 @@ impl Mapper {
     }
 }
 
-fn trade(id: u32, ts: u64, price: i64, size: u32, aggressor: Option<Side>) -> MarketEvent {
+/// A trade; `flags` say whether its exchange event ends with it (only a
+/// market-by-order trade may go on: every other schema's trade stands alone,
+/// as the host groups nothing but book deltas and trades).
+fn trade(
+    id: u32,
+    ts: u64,
+    price: i64,
+    size: u32,
+    aggressor: Option<Side>,
+    flags: BookFlags,
+) -> MarketEvent {
     MarketEvent::Trade(Trade {
         instrument: id,
         ts,
         price,
         size: units(size),
         aggressor,
+        flags,
     })
 }
 

@@ -375,7 +375,7 @@ tradsys_sdk::export_processor!(Indicators);
 mod tests {
     use super::*;
     use tradsys_sdk::testing::{self, px, units};
-    use tradsys_sdk::{BookDepth, DepthLevel, Quote, Trade};
+    use tradsys_sdk::{BookDepth, BookFlags, DepthLevel, Quote, Trade};
 
     fn processor(entries: &[(&str, &str)]) -> Indicators {
         Indicators::new(&Config::new(entries.iter().copied())).unwrap()
@@ -399,6 +399,7 @@ mod tests {
             price: px(price),
             size: units(size),
             aggressor: None,
+            flags: BookFlags::LAST,
         })
     }
 

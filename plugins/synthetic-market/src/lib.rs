@@ -49,7 +49,7 @@ use std::collections::VecDeque;
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Bar, Connector, Fill, InstrumentDefinition, MarketEvent, NewOrder, OrderAccepted,
+    Bar, BookFlags, Connector, Fill, InstrumentDefinition, MarketEvent, NewOrder, OrderAccepted,
     OrderCanceled, OrderCommand, OrderEvent, OrderModified, OrderRejected, OrderType, Quote,
     RejectReason, Rejection, Side, TimeInForce, Trade, fixed,
 };
@@ -533,6 +533,7 @@ impl SyntheticMarket {
                 price,
                 size,
                 aggressor: Some(aggressor),
+                flags: BookFlags::LAST,
             }));
         }
     }

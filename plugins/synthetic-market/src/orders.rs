@@ -143,12 +143,15 @@ impl OrderFeed {
             if let Some(price) = best {
                 let queue = queues.get_mut(&price).expect("the best level");
                 let size = wanted.min(queue.iter().map(|(_, q)| q).sum());
+                // The trade opens its event: the fills and cancels follow,
+                // the last of them flagged `last`.
                 events.push(MarketEvent::Trade(Trade {
                     instrument: s.instrument,
                     ts: s.ts,
                     price,
                     size,
                     aggressor: Some(aggressor),
+                    flags: BookFlags::empty(),
                 }));
                 let mut left = size;
                 while left > 0 {

@@ -1,0 +1,63 @@
+//! What the host keeps per strategy (its account: ledger, counts, ids,
+//! working orders, reports on their way) and per session (order counts).
+
+use std::collections::BTreeMap;
+
+use crate::bindings::types::OrderEvent;
+use crate::trading::ids::IdSet;
+use crate::trading::ledger::Ledger;
+
+/// Counters of one strategy.
+#[derive(Debug, Clone, Default)]
+pub struct StrategyCounts {
+    /// Commands it sent.
+    pub submitted: u64,
+    /// Commands approved by every validator.
+    pub approved: u64,
+    /// Commands refused by the host or a validator.
+    pub rejected: u64,
+    /// Fills of its resting orders (maker).
+    pub maker_fills: u64,
+    /// Fills of its orders that took liquidity (taker).
+    pub taker_fills: u64,
+    /// Market time from acceptance to each maker fill, summed, ns.
+    pub queue_wait_ns: u128,
+    /// Quantity its GTC limit orders offered to rest: their quantity when
+    /// accepted, less what they took as takers.
+    pub rested_quantity: i128,
+    /// Quantity filled as maker.
+    pub maker_quantity: i128,
+}
+
+/// One strategy's account at the host.
+#[derive(Debug, Default)]
+pub(crate) struct Account {
+    pub(crate) ledger: Ledger,
+    pub(crate) counts: StrategyCounts,
+    /// Every client id it ever submitted (a client id is used once).
+    pub(crate) ids: IdSet,
+    /// Client id → host id of its working orders (in flight included).
+    pub(crate) working: BTreeMap<u64, u64>,
+    /// Reports waiting to be delivered, with when they reach it (the
+    /// strategies' clock).
+    pub(crate) pending: Vec<(u64, OrderEvent)>,
+}
+
+/// Order counts of a session.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OrderCounts {
+    /// Commands sent by strategies.
+    pub(crate) submitted: u64,
+    /// Commands approved by every validator.
+    pub(crate) approved: u64,
+    /// Commands refused before reaching the matcher.
+    pub(crate) rejected: u64,
+    /// Refusals by (who, reason). One command may be refused by several validators.
+    pub(crate) rejections: BTreeMap<(String, &'static str), u64>,
+    /// Refusals by the matcher, by reason.
+    pub(crate) venue_rejections: BTreeMap<&'static str, u64>,
+    /// Fills of strategy orders.
+    pub(crate) fills: u64,
+    /// Why trading halted (the matcher failed), if it did.
+    pub(crate) halted: Option<String>,
+}

@@ -1,0 +1,198 @@
+//! The router's booking of what the matcher (or the host, for a halt or a
+//! leaving strategy) says happened to an order: the order's state, the
+//! strategy's ledger and counts, the journal's report record, and the report
+//! on its way to the strategy.
+
+use crate::bindings::types::{
+    OrderCanceled, OrderCommand, OrderEvent, OrderRejected, RejectReason, Rejection,
+};
+use crate::journal::decimal::exact;
+use crate::journal::{Entry, HaltEntry};
+use crate::sandbox::Fault;
+use crate::trading::audit;
+use crate::trading::ledger::fee;
+use crate::trading::market::Market;
+
+use super::{BookedFill, OrderRouter};
+
+impl OrderRouter {
+    /// The matcher failed: its instance, and every book in it, is gone. Rather
+    /// than guess, halt trading for the rest of the session: refuse the
+    /// failed call's new orders, cancel every working order (telling its
+    /// strategy), and refuse everything after.
+    pub(super) fn halt(
+        &mut self,
+        commands: &[OrderCommand],
+        fault: &Fault,
+        market: &Market,
+        now: u64,
+        name: &str,
+    ) {
+        let message = fault.to_string();
+        let reason = format!("matcher {name} failed: {message}");
+        tracing::error!("trading halted: {reason}");
+        self.journal.write(now, || {
+            Entry::Halt(HaltEntry {
+                reason: reason.clone(),
+            })
+        });
+        self.counts.halted = Some(reason);
+        // What was on its way never reaches the venue: refused with the rest.
+        let in_flight = self.in_flight.take(|_| true);
+        for command in commands.iter().chain(&in_flight) {
+            if let OrderCommand::Submit(o) = command {
+                let rejection = Rejection {
+                    reason: RejectReason::InstrumentHalted,
+                    message: Some(message.clone()),
+                };
+                let report = OrderRejected {
+                    id: o.id,
+                    instrument: o.instrument,
+                    ts: now,
+                    rejection,
+                };
+                self.apply_report(OrderEvent::Rejected(report), market, name, now);
+            }
+        }
+        let mut working: Vec<(u64, u32, i64)> = self
+            .orders
+            .iter()
+            .filter(|(id, r)| r.accepted && !self.finished.contains(id))
+            .map(|(id, r)| (*id, r.instrument, r.leaves))
+            .collect();
+        working.sort_unstable();
+        for (id, instrument, leaves) in working {
+            let canceled = OrderCanceled {
+                id,
+                instrument,
+                ts: now,
+                canceled_quantity: leaves,
+            };
+            self.apply_report(OrderEvent::Canceled(canceled), market, name, now);
+        }
+    }
+
+    pub(super) fn apply_report(
+        &mut self,
+        mut report: OrderEvent,
+        market: &Market,
+        matcher: &str,
+        now: u64,
+    ) {
+        let id = report.id();
+        let Some(record) = self.orders.get_mut(&id) else {
+            tracing::warn!(matcher, "report for unknown order {id}: {report:?}");
+            return;
+        };
+        let mut entry = self.journal.is_on().then(|| {
+            let name = &self.names[record.owner];
+            audit::report_entry(name, record.client_id, &report, market, matcher)
+        });
+        let mut done = false;
+        match &report {
+            OrderEvent::Accepted(a) => {
+                record.accepted = true;
+                record.accepted_ts = a.ts;
+                if let Some(quantity) = record.rests {
+                    self.accounts[record.owner].counts.rested_quantity += i128::from(quantity);
+                }
+                self.accounts[record.owner]
+                    .working
+                    .insert(record.client_id, id);
+                if let (Some(entry), Some(price), false) = (&mut entry, record.limit, self.balanced)
+                {
+                    // What the simulated venue queues it behind: the feed's
+                    // quantity at its price when it arrived.
+                    entry.queue_ahead = market
+                        .resting_at(record.instrument, record.side, price)
+                        .map(|q| exact(i128::from(q)));
+                }
+            }
+            OrderEvent::Rejected(r) => {
+                *self
+                    .counts
+                    .venue_rejections
+                    .entry(r.rejection.reason.name())
+                    .or_default() += 1;
+                // Refusing a new order ends it; refusing a cancel or modify
+                // leaves the order as it was (over already, if it was).
+                done = !record.accepted || record.over;
+            }
+            OrderEvent::Filled(f) => {
+                record.leaves = f.leaves_quantity;
+                record.filled += f.quantity;
+                done = f.leaves_quantity <= 0;
+                let multiplier = market
+                    .definition(f.instrument)
+                    .map_or(1, |d| d.multiplier.max(1));
+                let account = &mut self.accounts[record.owner];
+                account
+                    .ledger
+                    .apply_fill(f.instrument, f.side, f.price, f.quantity, multiplier);
+                let fees = market
+                    .definition(f.instrument)
+                    .and_then(|d| self.fees.get(&d.symbol));
+                let charged = fees.map_or(0, |fees| {
+                    fee(fees, f.maker, f.price, f.quantity, multiplier)
+                });
+                if fees.is_some() {
+                    account.ledger.charge(charged);
+                }
+                let waited = f.maker.then(|| f.ts.saturating_sub(record.accepted_ts));
+                if let Some(waited) = waited {
+                    account.counts.maker_fills += 1;
+                    account.counts.queue_wait_ns += u128::from(waited);
+                    account.counts.maker_quantity += i128::from(f.quantity);
+                } else {
+                    account.counts.taker_fills += 1;
+                    if record.rests.is_some() {
+                        account.counts.rested_quantity -= i128::from(f.quantity);
+                    }
+                }
+                if let Some(log) = &mut self.fill_log {
+                    log.push(BookedFill {
+                        order: id,
+                        ts: f.ts,
+                        price: f.price,
+                        quantity: f.quantity,
+                        maker: f.maker,
+                    });
+                }
+                self.counts.fills += 1;
+                if let Some(entry) = &mut entry {
+                    let holding = account.ledger.holding(f.instrument);
+                    entry.fee = Some(exact(charged));
+                    entry.position = Some(exact(i128::from(holding.quantity)));
+                    entry.average_price = Some(exact(i128::from(holding.average_price)));
+                    entry.realized_pnl = Some(exact(account.ledger.realized_pnl()));
+                    entry.queue_wait_ns = waited;
+                }
+            }
+            OrderEvent::Canceled(_) => done = true,
+            OrderEvent::Modified(m) => {
+                record.limit = Some(m.price);
+                record.leaves = m.leaves_quantity;
+            }
+        }
+        let (owner, client_id) = (record.owner, record.client_id);
+        if let Some(entry) = entry {
+            self.journal.write(now, || Entry::Report(entry));
+        }
+        if done {
+            record.over = true;
+            self.finished.push(id);
+        }
+        if done {
+            self.accounts[owner].working.remove(&client_id);
+        }
+        report.set_id(client_id);
+        let instrument = report.instrument();
+        let delay = self
+            .latency
+            .delays(market.definition(instrument), now)
+            .response;
+        self.accounts[owner]
+            .pending
+            .push((now.saturating_add(delay), report));
+    }
+}

@@ -1,0 +1,194 @@
+//! The session's side of the venue: a batch through the books and the
+//! simulated venue with the commands in flight reaching it between exchange
+//! events, the strategies' clock, the matcher's calls and what they booked,
+//! and the fills audit beside it.
+
+use crate::bindings::types::{MarketEvent, OrderCommand};
+use crate::trading::market::{event_ts, open_after};
+
+use super::Session;
+
+impl Session {
+    /// Apply `events` to the market state (books, instruments, last
+    /// prices) and move the exchange's clock: the number of feed events.
+    pub(super) fn ingest(&mut self, events: &mut Vec<MarketEvent>) -> u64 {
+        let ingested = self.market.ingest(events);
+        if let Some(ts) = ingested.latest_ts {
+            self.runtime.clock().advance(ts);
+        }
+        ingested.feed_events as u64
+    }
+
+    /// The simulated venue: `events` go to the books and the venue, and a
+    /// command in flight reaches the venue after every exchange event
+    /// stamped at or before its arrival, never inside an event (one that
+    /// arrives after the batch waits for the next). The number of feed
+    /// events.
+    pub(super) fn through_venue(&mut self, events: &mut Vec<MarketEvent>) -> u64 {
+        if self.router.in_flight() == 0 {
+            let count = self.ingest(events);
+            self.feed_matcher(events);
+            return count;
+        }
+        let mut count = 0;
+        let mut rest = std::mem::take(events);
+        let mut done = Vec::with_capacity(rest.len() + 4);
+        while let Some(arrival) = self.router.next_arrival() {
+            let cut = first_after(&rest, arrival, self.trades_flagged);
+            if cut > 0 {
+                let mut chunk: Vec<MarketEvent> = rest.drain(..cut).collect();
+                count += self.ingest(&mut chunk);
+                self.feed_matcher(&chunk);
+                done.append(&mut chunk);
+            }
+            let Some(next) = rest.first().and_then(event_ts) else {
+                break; // the batch ends first: they arrive with the next
+            };
+            for (arrival, commands) in self.router.arrived(Some(next)) {
+                self.runtime.clock().advance(arrival);
+                self.execute(commands);
+            }
+        }
+        if !rest.is_empty() {
+            count += self.ingest(&mut rest);
+            self.feed_matcher(&rest);
+            done.append(&mut rest);
+        }
+        *events = done;
+        count
+    }
+
+    /// When the strategies see `events`: the latest exchange time plus the
+    /// feed latency of its instrument (the strategies' clock, which never
+    /// goes back). Returns that clock.
+    pub(super) fn see(&mut self, events: &[MarketEvent]) -> u64 {
+        let exchange = self.runtime.clock().now();
+        let local = self.runtime.local_clock();
+        if self.router.latency().is_zero() {
+            local.advance(exchange);
+            return local.now();
+        }
+        let mut seen = exchange;
+        for event in events {
+            if let (Some(ts), Some(instrument)) = (event_ts(event), event_instrument(event)) {
+                let definition = self.market.definition(instrument);
+                let feed = self.router.latency().delays(definition, ts).feed;
+                seen = seen.max(ts.saturating_add(feed));
+            }
+        }
+        local.advance(seen);
+        local.now()
+    }
+
+    /// The stream ended: the commands still in flight reach the venue (after
+    /// every event), and the strategies get what the venue answered, for at
+    /// most `run.max_rounds` rounds; what is left then never reaches it.
+    pub(super) fn finish_in_flight(&mut self) {
+        for _ in 0..self.settings.max_rounds {
+            let arrived = self.router.arrived(None);
+            if arrived.is_empty() {
+                break;
+            }
+            for (arrival, commands) in arrived {
+                self.runtime.clock().advance(arrival);
+                self.execute(commands);
+            }
+            let local = self.runtime.local_clock();
+            local.advance(self.runtime.clock().now());
+            self.deliver_all_reports();
+        }
+        let now = self.runtime.clock().now();
+        for i in 0..self.slots.strategies.len() {
+            self.router.recall(i, &self.market, now);
+        }
+    }
+
+    /// Send host-numbered commands to the matcher and book what comes back.
+    /// The simulated venue sees the batch; the fills it reports are booked.
+    pub(super) fn feed_matcher(&mut self, events: &[MarketEvent]) {
+        if let Some(audit) = &mut self.fills_audit {
+            audit.record(events);
+        }
+        let matcher = &mut self.slots.matcher;
+        let plugin = matcher.plugin().clone();
+        let now = self.runtime.clock().now();
+        let breach = self.router.feed(&self.market, now, plugin.name(), || {
+            matcher
+                .call(|b, s| b.on_market(s, events))
+                .and_then(|reports| matcher.limit_output(reports))
+        });
+        if let Some(reason) = breach {
+            matcher.contract_fault(reason);
+        }
+        self.audit_fills();
+    }
+
+    /// Hand the fills just booked to the audit beside the venue.
+    fn audit_fills(&mut self) {
+        if let Some(audit) = &mut self.fills_audit {
+            audit.fills(self.router.take_fills());
+        }
+    }
+
+    /// Each strategy's fills judged by the exchange's rules so far: none
+    /// without a simulated venue over a feed by order, or once trading
+    /// halted (what the host canceled then is no venue's doing).
+    pub(crate) fn fills_audit(
+        &self,
+    ) -> Option<std::collections::BTreeMap<String, crate::journal::StrategyAudit>> {
+        if self.router.counts.halted.is_some() {
+            return None;
+        }
+        self.fills_audit.as_ref()?.figures()
+    }
+
+    pub(crate) fn execute(&mut self, commands: Vec<OrderCommand>) {
+        let now = self.runtime.clock().now();
+        if let Some(audit) = &mut self.fills_audit
+            && !commands.is_empty()
+        {
+            audit.commands(&commands, &self.router, now);
+        }
+        let matcher = &mut self.slots.matcher;
+        let plugin = matcher.plugin().clone();
+        let breach = self
+            .router
+            .execute(commands, &self.market, now, plugin.name(), |commands| {
+                matcher
+                    .call(|b, s| b.execute(s, commands))
+                    .and_then(|reports| matcher.limit_output(reports))
+            });
+        if let Some(reason) = breach {
+            matcher.contract_fault(reason);
+        }
+        self.audit_fills();
+    }
+}
+
+/// The index of the first event of `events` stamped after `arrival` that
+/// starts an exchange event (`events.len()` if none does): a command
+/// arriving at `arrival` reaches the venue just before it.
+fn first_after(events: &[MarketEvent], arrival: u64, trades_flagged: bool) -> usize {
+    let mut open = false;
+    for (i, event) in events.iter().enumerate() {
+        if !open && event_ts(event).is_some_and(|ts| ts > arrival) {
+            return i;
+        }
+        open = open_after(event, open, trades_flagged);
+    }
+    events.len()
+}
+
+/// The instrument an event is about (none for a definition).
+fn event_instrument(event: &MarketEvent) -> Option<u32> {
+    Some(match event {
+        MarketEvent::Instrument(_) => return None,
+        MarketEvent::Quote(q) => q.instrument,
+        MarketEvent::Trade(t) => t.instrument,
+        MarketEvent::Bar(b) => b.instrument,
+        MarketEvent::BookDelta(d) => d.instrument,
+        MarketEvent::Depth(d) => d.instrument,
+        MarketEvent::Status(s) => s.instrument,
+        MarketEvent::Signal(s) => s.instrument,
+    })
+}
