@@ -234,3 +234,45 @@ fn the_audit_refuses_what_it_cannot_judge_naming_it() {
     let said = run(&simulated, &csv);
     assert!(said.contains("eurusd-quotes-2020-01.csv"), "{said}");
 }
+
+/// Every exchange time stamp of the ES file.
+fn event_times(data: &Path) -> std::collections::HashSet<u64> {
+    use tradsys_data::dbn::decode::DecodeRecordRef;
+    let file = data.join(ES);
+    let (mut decoder, _) = tradsys_data::read::open(&file, ES).unwrap();
+    let mut times = std::collections::HashSet::new();
+    while let Ok(Some(record)) = decoder.decode_record_ref() {
+        times.insert(record.header().ts_event);
+    }
+    times
+}
+
+#[test]
+fn with_a_feed_latency_strategies_decide_that_long_after_an_exchange_event() {
+    let Some(data) = shared_data(ES) else { return };
+    let dir = plugin_dir_with(&SET);
+    let journal = dir.path().join("feed.journal");
+    let feed_ns = 1_000_000;
+    let order_ns = 250_000;
+    let extra = format!("[venue.latency]\nfeed_ns = {feed_ns}\norder_ns = {order_ns}\n");
+    let report = es_session(dir.path(), &data, &extra, &journal);
+    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    let times = event_times(&data);
+    let orders: Vec<serde_json::Value> = records(&journal)
+        .into_iter()
+        .filter(|r| r["kind"] == "order" && r["approved"] == true)
+        .collect();
+    assert!(orders.len() > 100, "{}", orders.len());
+    for o in &orders {
+        let decided = o["ts"].as_u64().unwrap();
+        // A strategy's time is the exchange's time of the last event it saw
+        // plus the feed latency; its order arrives the order latency later.
+        assert!(
+            times.contains(&(decided - feed_ns)),
+            "order decided at {decided}: no exchange event {feed_ns} ns before"
+        );
+        assert_eq!(o["arrives"].as_u64().unwrap(), decided + order_ns, "{o}");
+    }
+    let (passed, audit) = audit(&journal, &data);
+    assert!(passed, "{audit:#}");
+}
