@@ -61,7 +61,7 @@ pub enum VenueModel {
 }
 
 /// The `[venue]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VenueSettings {
     /// `simulated` (the default) or `exchange`.
@@ -71,6 +71,21 @@ pub struct VenueSettings {
     /// How long the feed, orders and reports take in market time
     /// (`[venue.latency]`, the simulated venue's); none by default.
     pub latency: LatencySettings,
+    /// Judge the simulated venue's fills by the exchange's rules beside the
+    /// session (`tradsys-audit`; a feed by order): on by default. It costs
+    /// about 15 % of the ES session's speed (docs/BENCHMARKS.md).
+    pub audit: bool,
+}
+
+impl Default for VenueSettings {
+    fn default() -> Self {
+        Self {
+            model: VenueModel::default(),
+            fees: BTreeMap::new(),
+            latency: LatencySettings::default(),
+            audit: true,
+        }
+    }
 }
 
 /// The most latency one setting may state: an hour (more is a mistake).

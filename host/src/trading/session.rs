@@ -177,7 +177,7 @@ impl Session {
             router = router.with_fill_log();
         }
         Ok(Self {
-            fills_audit: simulated.then(FillsAudit::default),
+            fills_audit: (simulated && config.venue.audit).then(FillsAudit::default),
             router: router
                 .balanced(config.venue.model == VenueModel::Exchange)
                 .with_owners(runtime.owners().clone())
