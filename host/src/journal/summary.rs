@@ -372,8 +372,10 @@ impl Summary {
         }
         let _ = writeln!(
             out,
-            "\nstrategy            orders approved rejected  fills  maker  taker  queue ms   realized     fees  positions"
+            "\nstrategy            orders approved rejected  fills  maker  taker  queue ms  passive  not taken   realized     fees  positions"
         );
+        let percent =
+            |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", 100.0 * v));
         for s in &self.strategies {
             let positions: Vec<String> = s
                 .positions
@@ -382,7 +384,7 @@ impl Summary {
                 .collect();
             let _ = writeln!(
                 out,
-                "{:<18} {:>7} {:>8} {:>8} {:>6} {:>6} {:>6} {:>9} {:>10} {:>8}  {}",
+                "{:<18} {:>7} {:>8} {:>8} {:>6} {:>6} {:>6} {:>9} {:>8} {:>10} {:>10} {:>8}  {}",
                 s.name,
                 s.submitted,
                 s.approved,
@@ -392,6 +394,8 @@ impl Summary {
                 s.taker_fills,
                 s.avg_queue_wait_ms
                     .map_or_else(|| "-".to_string(), |ms| format!("{ms:.1}")),
+                percent(s.passive_fill_ratio),
+                percent(s.reachable_not_taken),
                 s.realized_pnl,
                 s.fees,
                 if positions.is_empty() {
