@@ -44,8 +44,51 @@ pub struct HostConfig {
     pub admin: AdminSettings,
     /// Where strategy orders trade.
     pub venue: VenueSettings,
+    /// What the host accepts of the feed and keeps for it.
+    pub market: MarketSettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
+}
+
+/// What the host accepts of the feed and keeps for it (`[market]`): events
+/// that break a rule are dropped and counted by rule (the report's
+/// `connector_dropped`; README, *Limits and faults*).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketSettings {
+    /// Symbols whose prices may be zero or negative (some futures spreads,
+    /// power); every other instrument's must be positive.
+    pub negative_prices: Vec<String>,
+    /// An event older than the last of its instrument: `drop` it (counted,
+    /// `time-went-back`), or `stop` the stream with the reason.
+    pub late_events: LateEvents,
+    /// Resting orders the host keeps per instrument's book at most: past it
+    /// the stream stops with the reason (1,000,000 by default).
+    pub max_book_orders: u64,
+    /// Price levels per instrument's book at most, likewise (100,000).
+    pub max_book_levels: u64,
+}
+
+impl Default for MarketSettings {
+    fn default() -> Self {
+        Self {
+            negative_prices: Vec::new(),
+            late_events: LateEvents::Drop,
+            max_book_orders: 1_000_000,
+            max_book_levels: 100_000,
+        }
+    }
+}
+
+/// What an event older than the last of its instrument does (`[market] late_events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LateEvents {
+    /// Dropped and counted: plugins never see time go back.
+    #[default]
+    Drop,
+    /// The stream stops, with the reason.
+    Stop,
 }
 
 /// Where strategy orders trade (`[venue]`).
@@ -506,6 +549,10 @@ impl HostConfig {
              order, so it has no output limit to set"
         );
         self.venue.latency.check()?;
+        anyhow::ensure!(
+            self.market.max_book_orders > 0 && self.market.max_book_levels > 0,
+            "market.max_book_orders and market.max_book_levels must be at least 1"
+        );
         anyhow::ensure!(
             self.venue.model == VenueModel::Simulated || self.venue.latency.is_zero(),
             "venue.latency: latency is modelled for the simulated venue only; the exchange \

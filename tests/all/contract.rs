@@ -13,19 +13,32 @@ fn lying_session(
     strategy_mode: &str,
     connector_lie: &str,
 ) -> serde_json::Value {
+    lying_session_with(lie, venue, strategy_mode, connector_lie, "", "20")
+}
+
+/// [`lying_session`] with `extra` host config.
+fn lying_session_with(
+    lie: &str,
+    venue: &str,
+    strategy_mode: &str,
+    connector_lie: &str,
+    extra: &str,
+    events: &str,
+) -> serde_json::Value {
     let toml = format!(
         "[run]\nconnector = \"hostile-connector\"\nbatch_size = 1\n\n\
          [venue]\nmodel = \"{venue}\"\n\n\
          [plugins.hostile-connector]\nconfig = {{ fail_at = 0, lie = \"{connector_lie}\" }}\n\n\
          [plugins.hostile]\nconfig = {{ mode = \"{strategy_mode}\" }}\n\n\
-         [plugins.lying-matcher]\nconfig = {{ lie = \"{lie}\", at = 3, rest_every = 2 }}\n"
+         [plugins.lying-matcher]\nconfig = {{ lie = \"{lie}\", at = 3, rest_every = 2 }}\n\n\
+         {extra}"
     );
     let set = [
         "test:hostile-connector",
         "test:lying-matcher",
         "test:hostile",
     ];
-    session_with(&set, &toml, "20")
+    session_with(&set, &toml, events)
 }
 
 /// The strategy's position in the one instrument, in lots (0 when flat).
@@ -147,4 +160,96 @@ fn connector_events_that_break_the_rules_are_dropped_and_counted() {
             report["strategies"]
         );
     }
+}
+
+#[test]
+fn a_trade_whose_two_sides_disagree_on_price_is_refused_and_no_pnl_vanishes() {
+    // The strategy buys 1 at 100 and sells 1 at 101 per call; the matcher
+    // fills a buy and a sell against each other, each at its own limit.
+    let report = lying_session("two-prices", "exchange", "both", "none");
+    let halted = report["halted"].as_str().unwrap_or_default();
+    assert!(halted.contains("rule `two-prices`"), "{halted}");
+    assert_eq!(report["fills"], 0, "nothing of the lie is booked");
+    let hostile = strategy(&report, "hostile");
+    assert_eq!(hostile["realized_pnl"], "0.00", "{hostile}");
+    assert_eq!(position(&report), 0);
+}
+
+#[test]
+fn feed_events_that_cannot_be_are_dropped_and_counted_and_the_books_never_hold_them() {
+    let cases = [
+        ("crossed", "crossed-quote"),
+        ("negative-price", "non-positive-price"),
+        ("negative-size", "non-positive-size"),
+        ("clock-back", "time-went-back"),
+        ("long-symbol", "long-symbol"),
+        ("unknown-cancel", "unknown-order"),
+        ("over-cancel", "cancel-exceeds"),
+    ];
+    for (lie, rule) in cases {
+        let report = lying_session("none", "simulated", "count", lie);
+        assert_eq!(
+            report["connector_dropped"],
+            serde_json::json!({ rule: 1 }),
+            "{lie}"
+        );
+        assert!(report["stopped"].is_null(), "{lie}: {}", report["stopped"]);
+        let book = &report["books"]["HOSTILE"];
+        for side in ["bids", "asks"] {
+            for level in book[side].as_array().unwrap() {
+                let price: f64 = level["price"].as_str().unwrap().parse().unwrap();
+                let size: f64 = level["size"].as_str().unwrap().parse().unwrap();
+                assert!(price > 0.0 && size > 0.0, "{lie}: {book}");
+            }
+        }
+        if let (Some(bid), Some(ask)) = (book["bids"].get(0), book["asks"].get(0)) {
+            let price =
+                |l: &serde_json::Value| l["price"].as_str().unwrap().parse::<f64>().unwrap();
+            assert!(price(bid) < price(ask), "{lie}: crossed {book}");
+        }
+        // The 8 MiB symbol is nowhere: the report stays small.
+        let size = report.to_string().len();
+        assert!(size < 200_000, "{lie}: a report of {size} bytes");
+    }
+}
+
+#[test]
+fn a_feed_whose_time_goes_back_stops_the_stream_when_the_config_says_so() {
+    let report = lying_session_with(
+        "none",
+        "simulated",
+        "count",
+        "clock-back",
+        "[market]\nlate_events = \"stop\"\n",
+        "20",
+    );
+    let stopped = report["stopped"].as_str().unwrap_or_default();
+    assert!(
+        stopped.contains("hostile-connector") && stopped.contains("time went back"),
+        "{stopped}"
+    );
+    assert_eq!(report["events"], 2, "the definition and one quote");
+}
+
+#[test]
+fn a_feed_that_adds_orders_without_end_stops_at_the_books_bound() {
+    let report = lying_session_with(
+        "none",
+        "simulated",
+        "quiet",
+        "endless-orders",
+        "[market]\nmax_book_orders = 100\n",
+        "0",
+    );
+    let stopped = report["stopped"].as_str().unwrap_or_default();
+    assert!(
+        stopped.contains("HOSTILE") && stopped.contains("max_book_orders"),
+        "{stopped}"
+    );
+    assert_eq!(report["books"]["HOSTILE"]["resting_orders"], 100);
+    assert_eq!(
+        report["connector_dropped"]["book-full"], 1,
+        "{}",
+        report["connector_dropped"]
+    );
 }

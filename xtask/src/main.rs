@@ -11,8 +11,9 @@
 //! - `bench`: the plugin-boundary and lazy-loading benchmarks (release).
 //! - `fuzz [CASES]`: the property tests of every parser of untrusted bytes
 //!   (manifests, signatures, keys, revocation lists, plugin state, DBN and
-//!   CSV files, the host config) with CASES cases each (default 100000;
-//!   `test` runs them with proptest's 256).
+//!   CSV files, the host config) and of the host's checks of connector and
+//!   matcher output, with CASES cases each (default 100000; `test` runs them
+//!   with proptest's 256).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -240,6 +241,16 @@ fn fuzz(root: &Path, cases: &str) -> Result<()> {
         "config_props",
     ]);
     tradsys_build::run(workspace)?;
+    // The host's checks of connector and matcher output (in-crate).
+    let mut checks = cargo(root);
+    checks.env("PROPTEST_CASES", cases).args([
+        "test",
+        "-p",
+        "tradsys-host",
+        "--lib",
+        "trading::props",
+    ]);
+    tradsys_build::run(checks)?;
     let manifest = root.join("plugins/Cargo.toml");
     let manifest = manifest.to_str().context("path is not UTF-8")?;
     let native_target = root.join("target/plugins-native");

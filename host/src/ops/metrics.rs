@@ -206,6 +206,16 @@ fn registry(snapshot: &Snapshot) -> Registry {
         "Times the connector was restarted after a fault",
         u64::from(report.connector_restarts),
     );
+    let refused = family::<Counter, Labels>(
+        &mut r,
+        "tradsys_feed_events_dropped",
+        "Connector events the host refused, by the rule they broke",
+    );
+    for (rule, n) in &report.connector_dropped {
+        refused
+            .get_or_create(&vec![("rule", rule.clone())])
+            .inc_by(*n);
+    }
     strategies(&mut r, report);
     plugins(&mut r, report);
     memory(&mut r, snapshot, report);
@@ -310,6 +320,11 @@ fn plugins(r: &mut Registry, report: &crate::trading::Report) {
         "tradsys_plugin_log_lines_dropped",
         "Log lines the rate limit dropped",
     );
+    let cut = counter(
+        r,
+        "tradsys_plugin_texts_cut",
+        "Texts of the plugin's output cut to their bound",
+    );
     let memory = gauge(
         r,
         "tradsys_plugin_memory_bytes",
@@ -337,6 +352,7 @@ fn plugins(r: &mut Registry, report: &crate::trading::Report) {
             .inc_by(p.instantiations);
         evictions.get_or_create(&labels).inc_by(p.memory.evictions);
         dropped.get_or_create(&labels).inc_by(p.logs.dropped);
+        cut.get_or_create(&labels).inc_by(p.texts_cut);
         memory
             .get_or_create(&labels)
             .set(i64::try_from(p.memory.bytes).unwrap_or(i64::MAX));

@@ -14,6 +14,7 @@ use crate::policy::{PluginKind, Pressure};
 use crate::sandbox::fault::{Fault, to_fault};
 use crate::sandbox::kinds::{KindBindings, Snapshots};
 use crate::sandbox::latency::Latency;
+use crate::sandbox::texts::{self, Texts};
 
 /// Call counters and latencies of one plugin.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +33,8 @@ pub struct CallStats {
     pub faults: std::collections::BTreeMap<String, u64>,
     /// Fuel the calls of the data path burnt (not `init` nor state saves).
     pub fuel_used: u64,
+    /// Texts of its output cut to their bound (`sandbox/texts.rs`).
+    pub texts_cut: u64,
 }
 
 impl CallStats {
@@ -287,7 +290,7 @@ impl<B: KindBindings> PluginInstance<B> {
             Ok(Err(reason)) => {
                 let fault = Fault::Init {
                     plugin: name,
-                    reason,
+                    reason: texts::reason(reason),
                 };
                 self.failed = Some(fault.clone());
                 Err(self.record(fault))
@@ -371,7 +374,8 @@ impl<B: KindBindings> PluginInstance<B> {
                 Ok(())
             }
             Ok(Err(reason)) => Err(format!(
-                "its load-state refused the running version's state: {reason}"
+                "its load-state refused the running version's state: {}",
+                texts::reason(reason)
             )),
             Err(fault) => Err(fault.to_string()),
         }
@@ -555,10 +559,12 @@ impl<B: KindBindings> PluginInstance<B> {
     }
 
     /// Accept `items` if there are no more of them than the plugin's output
-    /// limit; otherwise it is a fault, and the instance is discarded.
-    pub fn limit_output<T>(&mut self, items: Vec<T>) -> Result<Vec<T>, Fault> {
+    /// limit (their texts cut to their bounds, counted); otherwise it is a
+    /// fault, and the instance is discarded.
+    pub fn limit_output<T: Texts>(&mut self, mut items: Vec<T>) -> Result<Vec<T>, Fault> {
         let limit = self.plugin.grants().limits.max_output;
         if items.len() <= limit as usize {
+            self.bound_texts(&mut items);
             return Ok(items);
         }
         self.discard();
@@ -568,6 +574,11 @@ impl<B: KindBindings> PluginInstance<B> {
             limit,
         };
         Err(self.record(fault))
+    }
+
+    /// Cut the texts of `items` to their bounds, counting them.
+    pub fn bound_texts<T: Texts>(&mut self, items: &mut [T]) {
+        self.stats.texts_cut += items.iter_mut().map(Texts::bound).sum::<u64>();
     }
 
     /// Count a fault the caller found in an answer (a contract breach) and

@@ -10,6 +10,7 @@ pub mod instance;
 pub mod kinds;
 pub mod latency;
 pub mod slots;
+pub mod texts;
 
 pub use any::AnyInstance;
 pub use fault::Fault;

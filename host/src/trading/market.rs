@@ -15,7 +15,10 @@ use crate::bindings::types::{
     BookAction, BookDelta, BookFlags, DepthSnapshot, InstrumentDefinition, LastPrice, MarketEvent,
     Quote, Side, TradingStatus,
 };
+use crate::config::{LateEvents, MarketSettings};
 use crate::engine::SharedBooks;
+use crate::sandbox::texts::MAX_SYMBOL_BYTES;
+use crate::trading::sanity;
 
 /// Instruments interned by symbol, and the last price of each.
 #[derive(Debug, Default)]
@@ -33,6 +36,12 @@ pub struct Market {
     dropped: BTreeMap<&'static str, u64>,
     /// When each instrument opened, and what said so.
     opened: Vec<Option<Open>>,
+    /// The time of each instrument's last event.
+    latest: Vec<u64>,
+    /// What the host accepts of the feed and keeps for it.
+    limits: MarketSettings,
+    /// Why the stream must stop, once it must.
+    stop: Option<String>,
 }
 
 /// When an instrument's market opened, and what said so.
@@ -105,6 +114,34 @@ pub fn event_ts(event: &MarketEvent) -> Option<u64> {
     })
 }
 
+/// The instrument an event is about (none for a definition).
+pub fn event_instrument(event: &MarketEvent) -> Option<u32> {
+    Some(match event {
+        MarketEvent::Instrument(_) => return None,
+        MarketEvent::Quote(q) => q.instrument,
+        MarketEvent::Trade(t) => t.instrument,
+        MarketEvent::Bar(b) => b.instrument,
+        MarketEvent::BookDelta(d) => d.instrument,
+        MarketEvent::Depth(d) => d.instrument,
+        MarketEvent::Status(s) => s.instrument,
+        MarketEvent::Signal(s) => s.instrument,
+    })
+}
+
+/// Renumber an event to instrument `id` (a definition is left as it is).
+fn set_instrument(event: &mut MarketEvent, id: u32) {
+    match event {
+        MarketEvent::Instrument(_) => {}
+        MarketEvent::Quote(q) => q.instrument = id,
+        MarketEvent::Trade(t) => t.instrument = id,
+        MarketEvent::Bar(b) => b.instrument = id,
+        MarketEvent::BookDelta(d) => d.instrument = id,
+        MarketEvent::Depth(d) => d.instrument = id,
+        MarketEvent::Status(s) => s.instrument = id,
+        MarketEvent::Signal(s) => s.instrument = id,
+    }
+}
+
 impl WholeGroups {
     /// Events held back.
     pub fn held(&self) -> usize {
@@ -159,13 +196,14 @@ pub struct Ingested {
 }
 
 impl Market {
-    /// Market state over `books`, the books plugins read, emptied: a
-    /// session starts from no book (an earlier session on the same runtime
-    /// leaves none behind).
-    pub fn new(books: SharedBooks) -> Self {
+    /// Market state over `books`, the books plugins read, emptied (a
+    /// session starts from no book: an earlier session on the same runtime
+    /// leaves none behind), under `limits`.
+    pub fn new(books: SharedBooks, limits: MarketSettings) -> Self {
         *books.write() = Books::default();
         Self {
             books,
+            limits,
             ..Self::default()
         }
     }
@@ -174,46 +212,75 @@ impl Market {
     /// counting, see [`Self::dropped`]) what breaks the host's checks:
     /// events for instruments never defined (`unknown-instrument`), a
     /// definition whose tick, lot or multiplier is not positive
-    /// (`bad-definition`), a redefinition that changes the multiplier
-    /// (`multiplier-changed`: every position was booked with it), a
-    /// definition beyond [`MAX_INSTRUMENTS`] (`too-many-instruments`), a
-    /// signal (`signal-from-connector`: signals are the processors');
-    /// update definitions, last prices, status and books; and add a quote
-    /// after each change of a book's touch.
+    /// (`bad-definition`), whose symbol is empty or longer than
+    /// [`MAX_SYMBOL_BYTES`] (`long-symbol`), a redefinition that changes the
+    /// multiplier (`multiplier-changed`: every position was booked with it),
+    /// a definition beyond [`MAX_INSTRUMENTS`] (`too-many-instruments`), a
+    /// signal (`signal-from-connector`: signals are the processors'), an
+    /// event older than the last of its instrument (`time-went-back`; with
+    /// `[market] late_events = "stop"` the stream stops, [`Self::stop`]),
+    /// what a feed could not have sent (`trading/sanity.rs`), a cancel or
+    /// modify of an order the book does not hold (`unknown-order`), a cancel
+    /// of more than rests (`cancel-exceeds`); update definitions, last
+    /// prices, status and books; and add a quote after each change of a
+    /// book's touch. A book past `[market] max_book_orders` or
+    /// `max_book_levels` stops the stream.
     pub fn ingest(&mut self, events: &mut Vec<MarketEvent>) -> Ingested {
         let mut out = Ingested::default();
         events.retain_mut(|event| match self.ingest_one(event, &mut out) {
             Ok(()) => true,
             Err((rule, why)) => {
-                let count = self.dropped.entry(rule).or_default();
-                if *count == 0 {
-                    tracing::warn!("dropping connector events that break `{rule}` (first: {why})");
-                }
-                *count += 1;
+                self.refuse(rule, &why);
                 false
             }
         });
-        out.feed_events = events.len();
-        if events.iter().any(|e| {
+        let books = events.iter().any(|e| {
             matches!(
                 e,
                 MarketEvent::BookDelta(_) | MarketEvent::Depth(_) | MarketEvent::Quote(_)
             )
-        }) {
-            self.apply_to_books(events);
-        }
+        });
+        let derived = if books {
+            self.apply_to_books(events)
+        } else {
+            0
+        };
+        out.feed_events = events.len() - derived;
         out
     }
 
-    /// Apply a batch's book data to the books, inserting derived quotes.
-    fn apply_to_books(&mut self, events: &mut Vec<MarketEvent>) {
+    /// Count a refused connector event (and say so the first time).
+    fn refuse(&mut self, rule: &'static str, why: &str) {
+        let count = self.dropped.entry(rule).or_default();
+        if *count == 0 {
+            tracing::warn!("dropping connector events that break `{rule}` (first: {why})");
+        }
+        *count += 1;
+    }
+
+    /// Why the stream must stop, once it must (`[market] late_events =
+    /// "stop"`, a book past its bounds).
+    pub fn stop(&self) -> Option<&str> {
+        self.stop.as_deref()
+    }
+
+    /// Apply a batch's book data to the books, inserting derived quotes (how
+    /// many it returns); book deltas the book refutes are dropped, and a book
+    /// past its bounds stops the stream.
+    fn apply_to_books(&mut self, events: &mut Vec<MarketEvent>) -> usize {
         let books = self.books.clone();
         let mut books = books.write();
-        let mut derived = Vec::new();
-        for (at, event) in events.iter().enumerate() {
-            let (instrument, ts, consistent) = match event {
+        let mut kept = Vec::with_capacity(events.len() + 4);
+        let mut derived = 0;
+        for event in events.drain(..) {
+            let (instrument, ts, consistent) = match &event {
                 MarketEvent::BookDelta(d) => {
-                    apply_delta(books.book_mut(d.instrument), d);
+                    let book = books.book_mut(d.instrument);
+                    if let Err((rule, why)) = self.admit_delta(book, d) {
+                        self.refuse(rule, &why);
+                        continue;
+                    }
+                    apply_delta(book, d);
                     (d.instrument, d.ts, d.flags.contains(BookFlags::LAST))
                 }
                 MarketEvent::Depth(d) => {
@@ -227,18 +294,73 @@ impl Market {
                         .set_top(side(q.bid_price, q.bid_size), side(q.ask_price, q.ask_size));
                     let touch = (q.bid_price, q.bid_size, q.ask_price, q.ask_size);
                     self.touch_slot(q.instrument).replace(touch);
+                    kept.push(event);
                     continue;
                 }
-                _ => continue,
+                _ => {
+                    kept.push(event);
+                    continue;
+                }
             };
+            kept.push(event);
             if consistent && let Some(quote) = self.touch_changed(&books, instrument, ts) {
-                derived.push((at + 1, quote));
+                self.note_quote(&quote);
+                kept.push(MarketEvent::Quote(quote));
+                derived += 1;
             }
         }
-        drop(books);
-        for (inserted, (at, quote)) in derived.into_iter().enumerate() {
-            self.note_quote(&quote);
-            events.insert(at + inserted, MarketEvent::Quote(quote));
+        *events = kept;
+        derived
+    }
+
+    /// Whether `book` can take delta `d`: a cancel or modify of an order it
+    /// holds (a fill of one it does not is the aggressor's), a cancel of no
+    /// more than rests, a book within `[market]`'s bounds.
+    fn admit_delta(&mut self, book: &OrderBook, d: &BookDelta) -> Result<(), sanity::Refusal> {
+        if book.detail() != Detail::Orders && book.detail() != Detail::Empty {
+            return Ok(()); // the book of levels or quotes ignores deltas
+        }
+        let resting = book.order(d.order_id);
+        match d.action {
+            BookAction::Cancel | BookAction::Modify if resting.is_none() => Err((
+                "unknown-order",
+                format!("order {} is not resting", d.order_id),
+            )),
+            BookAction::Cancel if resting.is_some_and(|o| d.size > o.size) => Err((
+                "cancel-exceeds",
+                format!(
+                    "a cancel of {} from order {} resting {}",
+                    d.size,
+                    d.order_id,
+                    resting.map_or(0, |o| o.size)
+                ),
+            )),
+            BookAction::Add | BookAction::Modify => {
+                let symbol = &self.definitions[d.instrument as usize].symbol;
+                let orders = book.resting_orders();
+                let levels = (book.bids().count() + book.asks().count()) as u64;
+                if d.action == BookAction::Add && orders >= self.limits.max_book_orders {
+                    self.stop.get_or_insert_with(|| {
+                        format!(
+                            "the book of {symbol} holds {orders} resting orders, the most \
+                             [market] max_book_orders allows"
+                        )
+                    });
+                    return Err(("book-full", format!("{symbol}: {orders} orders")));
+                }
+                let new_level = book.level(book_side(d.side), d.price).is_none();
+                if new_level && levels >= self.limits.max_book_levels {
+                    self.stop.get_or_insert_with(|| {
+                        format!(
+                            "the book of {symbol} holds {levels} price levels, the most \
+                             [market] max_book_levels allows"
+                        )
+                    });
+                    return Err(("book-full", format!("{symbol}: {levels} levels")));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -285,75 +407,45 @@ impl Market {
         &mut self,
         event: &mut MarketEvent,
         out: &mut Ingested,
-    ) -> Result<(), (&'static str, String)> {
-        let unknown = |instrument: u32| {
-            let why = format!("no definition of the connector's instrument {instrument}");
-            ("unknown-instrument", why)
+    ) -> Result<(), sanity::Refusal> {
+        if let MarketEvent::Instrument(def) = event {
+            return self.define(def);
+        }
+        if let MarketEvent::Signal(s) = event {
+            let why = format!("signal {} of instrument {}", s.name, s.instrument);
+            return Err(("signal-from-connector", why));
+        }
+        let local = event_instrument(event).expect("a data event names its instrument");
+        let Some(id) = self.local.get(&local).copied() else {
+            let why = format!("no definition of the connector's instrument {local}");
+            return Err(("unknown-instrument", why));
         };
-        let ts = match event {
-            MarketEvent::Instrument(def) => {
-                if def.tick_size <= 0 || def.lot_size <= 0 || def.multiplier <= 0 {
-                    return Err(("bad-definition", format!("{def:?}")));
-                }
-                if let Some(old) = self.by_symbol.get(&def.symbol)
-                    && self.definitions[*old as usize].multiplier != def.multiplier
-                {
-                    let was = self.definitions[*old as usize].multiplier;
-                    let why = format!("{} from {was} to {}", def.symbol, def.multiplier);
-                    return Err(("multiplier-changed", why));
-                }
-                if !self.by_symbol.contains_key(&def.symbol)
-                    && self.definitions.len() >= MAX_INSTRUMENTS
-                {
-                    let why = format!("{} beyond {MAX_INSTRUMENTS} instruments", def.symbol);
-                    return Err(("too-many-instruments", why));
-                }
-                let id = self.intern(def);
-                def.id = id;
-                return Ok(());
+        set_instrument(event, id);
+        let ts = event_ts(event).expect("a data event is stamped");
+        sanity::event(event, self.negative_ok(id))?;
+        let latest = &mut self.latest[id as usize];
+        if ts < *latest {
+            let symbol = &self.definitions[id as usize].symbol;
+            let why = format!("an event of {symbol} at {ts}, after one at {latest}");
+            if self.limits.late_events == LateEvents::Stop {
+                self.stop
+                    .get_or_insert_with(|| format!("the feed's time went back: {why}"));
             }
-            MarketEvent::Quote(q) => {
-                let Some(id) = self.map(&mut q.instrument) else {
-                    return Err(unknown(q.instrument));
-                };
-                self.last[id as usize] = Some(mid(q));
-                q.ts
-            }
+            return Err(("time-went-back", why));
+        }
+        *latest = ts;
+        match event {
+            MarketEvent::Quote(q) => self.last[id as usize] = Some(mid(q)),
             MarketEvent::Trade(t) => {
-                let Some(id) = self.map(&mut t.instrument) else {
-                    return Err(unknown(t.instrument));
-                };
                 self.last[id as usize] = Some(t.price);
                 self.traded(id, t.ts);
-                t.ts
             }
-            MarketEvent::Bar(b) => {
-                let Some(id) = self.map(&mut b.instrument) else {
-                    return Err(unknown(b.instrument));
-                };
-                self.last[id as usize] = Some(b.close);
-                b.ts
-            }
-            MarketEvent::BookDelta(d) => {
-                if self.map(&mut d.instrument).is_none() {
-                    return Err(unknown(d.instrument));
-                }
-                if d.action == BookAction::Fill {
-                    self.last[d.instrument as usize] = Some(d.price);
-                    self.traded(d.instrument, d.ts);
-                }
-                d.ts
-            }
-            MarketEvent::Depth(d) => {
-                if self.map(&mut d.instrument).is_none() {
-                    return Err(unknown(d.instrument));
-                }
-                d.ts
+            MarketEvent::Bar(b) => self.last[id as usize] = Some(b.close),
+            MarketEvent::BookDelta(d) if d.action == BookAction::Fill => {
+                self.last[id as usize] = Some(d.price);
+                self.traded(id, d.ts);
             }
             MarketEvent::Status(s) => {
-                let Some(id) = self.map(&mut s.instrument) else {
-                    return Err(unknown(s.instrument));
-                };
                 let i = id as usize;
                 if i >= self.status.len() {
                     self.status.resize(i + 1, None);
@@ -365,15 +457,48 @@ impl Market {
                         marked_by: OpenedBy::Status,
                     });
                 }
-                s.ts
             }
-            MarketEvent::Signal(s) => {
-                let why = format!("signal {} of instrument {}", s.name, s.instrument);
-                return Err(("signal-from-connector", why));
-            }
-        };
+            _ => {}
+        }
         out.latest_ts = Some(out.latest_ts.map_or(ts, |t| t.max(ts)));
         Ok(())
+    }
+
+    /// An instrument's definition: interned, or refused by rule.
+    fn define(&mut self, def: &mut InstrumentDefinition) -> Result<(), sanity::Refusal> {
+        if def.tick_size <= 0 || def.lot_size <= 0 || def.multiplier <= 0 {
+            return Err(("bad-definition", format!("{def:?}")));
+        }
+        if def.symbol.is_empty() || def.symbol.len() > MAX_SYMBOL_BYTES {
+            let why = format!(
+                "a symbol of {} bytes (at most {MAX_SYMBOL_BYTES})",
+                def.symbol.len()
+            );
+            return Err(("long-symbol", why));
+        }
+        if let Some(old) = self.by_symbol.get(&def.symbol)
+            && self.definitions[*old as usize].multiplier != def.multiplier
+        {
+            let was = self.definitions[*old as usize].multiplier;
+            let why = format!("{} from {was} to {}", def.symbol, def.multiplier);
+            return Err(("multiplier-changed", why));
+        }
+        if !self.by_symbol.contains_key(&def.symbol) && self.definitions.len() >= MAX_INSTRUMENTS {
+            let why = format!("{} beyond {MAX_INSTRUMENTS} instruments", def.symbol);
+            return Err(("too-many-instruments", why));
+        }
+        let id = self.intern(def);
+        def.id = id;
+        Ok(())
+    }
+
+    /// Whether instrument `id`'s prices may be zero or negative.
+    fn negative_ok(&self, id: u32) -> bool {
+        !self.limits.negative_prices.is_empty()
+            && self
+                .limits
+                .negative_prices
+                .contains(&self.definitions[id as usize].symbol)
     }
 
     fn open_slot(&mut self, instrument: u32) -> &mut Option<Open> {
@@ -413,18 +538,13 @@ impl Market {
                 self.by_symbol.insert(def.symbol.clone(), id);
                 self.definitions.push(def.clone());
                 self.last.push(None);
+                self.latest.push(0);
                 id
             }
         };
         self.local.insert(def.id, id);
         self.definitions[id as usize] = InstrumentDefinition { id, ..def.clone() };
         id
-    }
-
-    fn map(&self, instrument: &mut u32) -> Option<u32> {
-        let id = *self.local.get(instrument)?;
-        *instrument = id;
-        Some(id)
     }
 
     /// Definition of host instrument `id`.
@@ -567,7 +687,7 @@ mod tests {
     fn a_new_session_starts_from_empty_books() {
         let books = SharedBooks::default();
         books.write().book_mut(0).add(1, BookSide::Buy, 100, 1);
-        let _market = Market::new(books.clone());
+        let _market = Market::new(books.clone(), MarketSettings::default());
         assert!(books.read().get(0).is_none());
     }
 

@@ -14,14 +14,18 @@ pub mod ledger;
 pub mod market;
 pub(crate) mod membership;
 pub mod processing;
+#[cfg(test)]
+mod props;
 pub mod report;
 pub(crate) mod reporting;
 pub(crate) mod roster;
 pub mod router;
+pub(crate) mod sanity;
 pub mod selection;
 pub mod session;
 pub mod telemetry;
 pub(crate) mod verify;
+pub(crate) mod verify_matcher;
 
 pub use processing::ProcessorReport;
 pub use report::{LoadSource, Report};

@@ -171,6 +171,9 @@ pub struct PluginReport {
     pub calls: u64,
     /// Fuel its data-path calls burnt (fuel is deterministic, unlike time).
     pub fuel_used: u64,
+    /// Texts of its output cut to their bound (rejection messages over 256
+    /// bytes, reasons over 1 KiB).
+    pub texts_cut: u64,
     /// Instances created.
     pub instantiations: u64,
     /// Whether the session still called it at the end: `active`, `left`,
@@ -549,6 +552,7 @@ pub(crate) fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> Pl
         calls: stats.calls,
         presence: Presence::Active,
         fuel_used: stats.fuel_used,
+        texts_cut: stats.texts_cut,
         instantiations: stats.instantiations,
         state: instance.state(),
         failure: instance.failure(),

@@ -23,9 +23,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::bindings::types::{
-    Account as AccountView, CancelOrder, ModifyOrder, NewOrder, OpenOrder, OrderCanceled,
-    OrderCommand, OrderEvent, OrderRejected, OrderType, Position, RejectReason, Rejection,
-    RiskContext, Side, TimeInForce, TradingStatus,
+    Account as AccountView, CancelOrder, MarketEvent, ModifyOrder, NewOrder, OpenOrder,
+    OrderCanceled, OrderCommand, OrderEvent, OrderRejected, OrderType, Position, RejectReason,
+    Rejection, RiskContext, Side, TimeInForce, TradingStatus,
 };
 use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
@@ -242,14 +242,18 @@ impl OrderRouter {
     }
 
     /// The host's own checks of a command: ids, instruments, quantity and
-    /// price against the instrument ([`verify::command`]), halts.
+    /// price against the instrument ([`verify::command`]), halts. A new
+    /// order's id is used from here on, whatever becomes of the order: a
+    /// strategy's client ids are unique for the whole session, refused ones
+    /// included.
     pub(crate) fn check(
-        &self,
+        &mut self,
         strategy: usize,
         command: &OrderCommand,
         market: &Market,
     ) -> Result<(), Rejection> {
-        let account = &self.accounts[strategy];
+        let halted = self.counts.halted.clone();
+        let account = &mut self.accounts[strategy];
         let refuse = |reason, message: String| {
             Err(Rejection {
                 reason,
@@ -263,6 +267,7 @@ impl OrderRouter {
                     format!("order id {} was already used", o.id),
                 );
             }
+            OrderCommand::Submit(o) => account.ids.insert(o.id),
             OrderCommand::Cancel(CancelOrder { id, .. })
             | OrderCommand::Modify(ModifyOrder { id, .. })
                 if !account.working.contains_key(id) =>
@@ -297,7 +302,7 @@ impl OrderRouter {
                 format!("{} is {what} (the feed's status)", definition.symbol),
             );
         }
-        if let Some(reason) = &self.counts.halted {
+        if let Some(reason) = halted {
             return refuse(
                 RejectReason::InstrumentHalted,
                 format!("trading halted: {reason}"),
@@ -456,6 +461,7 @@ impl OrderRouter {
     /// reports broke one (the caller records the matcher's contract fault).
     pub(crate) fn feed(
         &mut self,
+        events: &[MarketEvent],
         market: &Market,
         now: u64,
         name: &str,
@@ -465,7 +471,12 @@ impl OrderRouter {
             return None;
         }
         let answer = matcher();
-        self.book(&[], answer, market, now, name)
+        let printed = if self.balanced {
+            Vec::new()
+        } else {
+            verify::printed(events)
+        };
+        self.book(&[], answer, market, &printed, now, name)
     }
 
     /// Send host-numbered `commands` to `matcher` (called `name`) and book
@@ -483,7 +494,7 @@ impl OrderRouter {
             return None;
         }
         let answer = matcher(&commands);
-        self.book(&commands, answer, market, now, name)
+        self.book(&commands, answer, market, &[], now, name)
     }
 
     /// Book one matcher call's answer, every report checked first
@@ -494,13 +505,18 @@ impl OrderRouter {
         commands: &[OrderCommand],
         answer: Result<Vec<OrderEvent>, Fault>,
         market: &Market,
+        printed: &[(u32, i64)],
         now: u64,
         name: &str,
     ) -> Option<String> {
         let mut breach = None;
+        let prices = match self.balanced {
+            true => verify::Prices::Balanced,
+            false => verify::Prices::Feed { market, printed },
+        };
         let answer = answer.and_then(|reports| {
             let known = |id| self.known(id);
-            match verify::reports(commands, &reports, known, self.balanced) {
+            match verify::reports(commands, &reports, known, prices) {
                 Ok(()) => Ok(reports),
                 Err(broken) => {
                     let reason = broken.to_string();

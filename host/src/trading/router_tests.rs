@@ -132,7 +132,7 @@ fn a_failing_matcher_halts_trading_and_cancels_every_working_order() {
     let later = router.check(0, &buy(4, U, U), &market).unwrap_err();
     assert_eq!(later.reason, RejectReason::InstrumentHalted);
     let mut asked = false;
-    router.feed(&market, 3, "m", || {
+    router.feed(&[], &market, 3, "m", || {
         asked = true;
         Ok(Vec::new())
     });
@@ -153,7 +153,7 @@ fn fills_from_the_feed_are_booked_as_the_matcher_reports_them() {
         })])
     });
     router.take_pending(0, None);
-    router.feed(&market, 2, "m", || {
+    router.feed(&[], &market, 2, "m", || {
         Ok(vec![OrderEvent::Filled(Fill {
             id: host_id,
             instrument: 0,
@@ -243,7 +243,7 @@ fn the_feeds_halt_refuses_new_orders() {
         status: TradingStatus::Halted,
     })];
     market.ingest(&mut events);
-    let router = OrderRouter::new(1);
+    let mut router = OrderRouter::new(1);
     let refused = router.check(0, &buy(1, U, U), &market).unwrap_err();
     assert_eq!(refused.reason, RejectReason::InstrumentHalted);
     assert!(
@@ -294,4 +294,23 @@ fn a_cancel_that_races_a_fill_is_refused_by_the_venue_and_the_strategy_hears_it(
     );
     assert!(router.orders.is_empty(), "forgotten once answered");
     assert_eq!(router.accounts[0].ledger.holding(0).quantity, U);
+}
+
+#[test]
+fn a_refused_orders_id_cannot_be_used_again() {
+    let market = market();
+    let mut router = OrderRouter::new(1);
+    // Refused by the host (a quantity off the lot): its id is used.
+    let refused = router
+        .check(0, &buy(5, 100 * U, U / 2), &market)
+        .unwrap_err();
+    assert_eq!(refused.reason, RejectReason::InvalidOrder);
+    let again = router.check(0, &buy(5, 100 * U, U), &market).unwrap_err();
+    assert!(
+        again.message.as_deref().unwrap().contains("already used"),
+        "{again:?}"
+    );
+    // Passed by the host, then refused by a validator: used too.
+    assert!(router.check(0, &buy(6, 100 * U, U), &market).is_ok());
+    assert!(router.check(0, &buy(6, 100 * U, U), &market).is_err());
 }

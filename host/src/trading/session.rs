@@ -186,7 +186,7 @@ impl Session {
             settings,
             venue: config.venue.model,
             latency: config.venue.latency.clone(),
-            market: Market::new(runtime.books().clone()),
+            market: Market::new(runtime.books().clone(), config.market.clone()),
             groups: WholeGroups::default(),
             trades_flagged: true,
             processing,
@@ -304,6 +304,7 @@ impl Session {
                 Ok(Ok(None)) => break,
                 Ok(Err(reason)) => {
                     let name = connector.plugin().name();
+                    let reason = crate::sandbox::texts::reason(reason);
                     self.counts.stopped = Some(format!("connector {name}: {reason}"));
                     break;
                 }
@@ -351,6 +352,11 @@ impl Session {
                 continue; // inside an exchange event: the rest comes next
             }
             self.on_market(&mut events);
+            if let Some(reason) = self.market.stop() {
+                let name = self.slots.connector.plugin().name();
+                self.counts.stopped = Some(format!("connector {name}: {reason}"));
+                break;
+            }
             self.maintain();
             self.control
                 .between_batches(&mut self.slots, self.counts.events);
@@ -624,7 +630,8 @@ impl Session {
                     }
                 });
             match verdicts {
-                Ok(verdicts) => {
+                Ok(mut verdicts) => {
+                    validator.bound_texts(&mut verdicts);
                     self.control
                         .shadows
                         .validate(name, after, &context, orders, &verdicts);

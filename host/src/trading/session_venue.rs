@@ -4,7 +4,7 @@
 //! and the fills audit beside it.
 
 use crate::bindings::types::{MarketEvent, OrderCommand};
-use crate::trading::market::{event_ts, open_after};
+use crate::trading::market::{event_instrument, event_ts, open_after};
 
 use super::Session;
 
@@ -112,11 +112,13 @@ impl Session {
         let matcher = &mut self.slots.matcher;
         let plugin = matcher.plugin().clone();
         let now = self.runtime.clock().now();
-        let breach = self.router.feed(&self.market, now, plugin.name(), || {
-            matcher
-                .call(|b, s| b.on_market(s, events))
-                .and_then(|reports| matcher.limit_output(reports))
-        });
+        let breach = self
+            .router
+            .feed(events, &self.market, now, plugin.name(), || {
+                matcher
+                    .call(|b, s| b.on_market(s, events))
+                    .and_then(|reports| matcher.limit_output(reports))
+            });
         if let Some(reason) = breach {
             matcher.contract_fault(reason);
         }
@@ -177,18 +179,4 @@ fn first_after(events: &[MarketEvent], arrival: u64, trades_flagged: bool) -> us
         open = open_after(event, open, trades_flagged);
     }
     events.len()
-}
-
-/// The instrument an event is about (none for a definition).
-fn event_instrument(event: &MarketEvent) -> Option<u32> {
-    Some(match event {
-        MarketEvent::Instrument(_) => return None,
-        MarketEvent::Quote(q) => q.instrument,
-        MarketEvent::Trade(t) => t.instrument,
-        MarketEvent::Bar(b) => b.instrument,
-        MarketEvent::BookDelta(d) => d.instrument,
-        MarketEvent::Depth(d) => d.instrument,
-        MarketEvent::Status(s) => s.instrument,
-        MarketEvent::Signal(s) => s.instrument,
-    })
 }

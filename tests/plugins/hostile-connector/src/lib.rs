@@ -12,12 +12,20 @@
 //!   this many batches; 0: never.
 //! - `lie` [none]: the second batch is, instead of a quote, one for
 //!   instrument 7, never defined (`undefined`), a definition of `BAD` with a
-//!   tick of 0 (`bad-definition`), or a redefinition of the instrument with a
-//!   multiplier of 50 (`multiplier`).
+//!   tick of 0 (`bad-definition`), a redefinition of the instrument with a
+//!   multiplier of 50 (`multiplier`), a crossed quote (`crossed`: bid 102,
+//!   ask 101), a bid of -100.99 (`negative-price`), a bid size of -10
+//!   (`negative-size`), a definition whose symbol is 8 MiB long
+//!   (`long-symbol`); the third is a quote stamped before the second
+//!   (`clock-back`). With `book-lies`, batch 2 adds order 1 (5 lots) and
+//!   batch 3 cancels order 2, never added (`unknown-cancel`), or 7 lots of
+//!   order 1 (`over-cancel`). `endless-orders`: from batch 2 on, every batch
+//!   adds `max` new orders and cancels none.
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Config, Connector, InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, Quote, fixed,
+    BookAction, BookDelta, BookFlags, Config, Connector, InstrumentDefinition, MarketEvent,
+    OrderCommand, OrderEvent, Quote, Side, fixed,
 };
 
 /// The connector.
@@ -46,7 +54,7 @@ impl Connector for HostileConnector {
         })
     }
 
-    fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<MarketEvent>>, String> {
+    fn next_batch(&mut self, max: usize) -> Result<Option<Vec<MarketEvent>>, String> {
         self.calls += 1;
         if self.calls == self.fail_every {
             panic!("call {} of this instance fails, as configured", self.calls);
@@ -77,6 +85,29 @@ impl Connector for HostileConnector {
                 ask_size: fixed::from_units(10),
             })
         };
+        let ts = self.batches * 1_000_000;
+        let quoted = |bid_price: i64, bid_size: i64| {
+            MarketEvent::Quote(Quote {
+                instrument: 0,
+                ts,
+                bid_price,
+                bid_size,
+                ask_price: fixed::from_units(101),
+                ask_size: fixed::from_units(10),
+            })
+        };
+        let delta = |action, id, size| {
+            MarketEvent::BookDelta(BookDelta {
+                instrument: 0,
+                ts,
+                action,
+                side: Side::Buy,
+                price: fixed::from_units(90),
+                size: fixed::from_units(size),
+                order_id: id,
+                flags: BookFlags::LAST,
+            })
+        };
         let event = match (self.lie.as_str(), self.batches) {
             (_, 1) => MarketEvent::Instrument(definition),
             ("undefined", 2) => quote(7),
@@ -90,6 +121,33 @@ impl Connector for HostileConnector {
                 multiplier: 50,
                 ..definition
             }),
+            ("long-symbol", 2) => MarketEvent::Instrument(InstrumentDefinition {
+                id: 1,
+                symbol: "S".repeat(8 << 20),
+                ..definition
+            }),
+            ("crossed", 2) => quoted(fixed::from_units(102), fixed::from_units(10)),
+            ("negative-price", 2) => {
+                quoted(-fixed::parse("100.99").unwrap(), fixed::from_units(10))
+            }
+            ("negative-size", 2) => quoted(fixed::from_units(100), -fixed::from_units(10)),
+            ("clock-back", 3) => MarketEvent::Quote(Quote {
+                ts: 1_000_000,
+                ..match quote(0) {
+                    MarketEvent::Quote(q) => q,
+                    _ => unreachable!("a quote"),
+                }
+            }),
+            ("unknown-cancel" | "over-cancel", 2) => delta(BookAction::Add, 1, 5),
+            ("unknown-cancel", 3) => delta(BookAction::Cancel, 2, 1),
+            ("over-cancel", 3) => delta(BookAction::Cancel, 1, 7),
+            ("endless-orders", n) => {
+                let first = n * max as u64;
+                let adds = (0..max as u64)
+                    .map(|i| delta(BookAction::Add, first + i, 1))
+                    .collect();
+                return Ok(Some(adds));
+            }
             _ => quote(0),
         };
         Ok(Some(vec![event]))

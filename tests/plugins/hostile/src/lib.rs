@@ -19,7 +19,8 @@
 //!   (buy 1 at 100), all for instrument 0;
 //! - `count`: sends one order per call whose id is the number of calls so far
 //!   (kept in its saved state), and panics on a batch holding a quote with
-//!   timestamp `poison` (default 13).
+//!   timestamp `poison` (default 13);
+//! - `both`: sends per call a buy of 1 at 100 and a sell of 1 at 101.
 
 use std::hint::black_box;
 
@@ -51,7 +52,7 @@ impl Strategy for Hostile {
             "log-huge" => ("bytes", 32 << 20),
             "panic-on" => ("n", 3),
             "count" => ("poison", 13),
-            "quiet" | "spin" | "trap-mid-batch" | "bad-orders" => ("unused", 0),
+            "quiet" | "spin" | "trap-mid-batch" | "bad-orders" | "both" => ("unused", 0),
             other => return Err(format!("config `mode`: unknown mode `{other}`")),
         };
         Ok(Self {
@@ -108,6 +109,16 @@ impl Strategy for Hostile {
             "log-huge" => {
                 let message = "y".repeat(self.amount as usize);
                 tradsys_sdk::host::log(tradsys_sdk::host::LogLevel::Info, &message);
+            }
+            "both" => {
+                let id = self.calls * 2;
+                orders.push(order(id));
+                orders.push(OrderCommand::Submit(NewOrder {
+                    id: id + 2,
+                    side: Side::Sell,
+                    price: fixed::from_units(101),
+                    ..new_order()
+                }));
             }
             "bad-orders" => {
                 let base = self.calls * 10;

@@ -1,5 +1,6 @@
 //! A matcher that accepts every new order and fills it in full at once at its
-//! limit price (a venue with endless liquidity), telling the truth until its
+//! limit price, as a resting order met at its price (a venue with endless
+//! liquidity), telling the truth until its
 //! `at`-th `execute` call (config, default 3), where it tells the lie named by
 //! config `lie` about the first new order of the call:
 //! - `none`: no lie;
@@ -11,7 +12,11 @@
 //! - `leaves`: leaves that do not follow from the fill;
 //! - `cancel-part`: accepted, then canceled with half its quantity (no fill);
 //! - `accept-twice`: accepted twice before the fill;
-//! - `unknown-order`: a fill of an order id the host never sent.
+//! - `unknown-order`: a fill of an order id the host never sent;
+//! - `two-prices` (for the exchange venue): every order rests until the first
+//!   call from the `at`-th on with a buy and a sell; it fills both, as
+//!   much as the smaller, each at its own limit: a trade whose two sides
+//!   disagree on price.
 //!
 //! With `rest_every` = N (default 0: never), the new orders of every N-th
 //! call are accepted and left resting instead (they never fill). A Modify or
@@ -28,9 +33,11 @@ pub struct LyingMatcher {
     at: u64,
     rest_every: u64,
     calls: u64,
+    /// `two-prices` has told its lie.
+    lied: bool,
 }
 
-const LIES: [&str; 10] = [
+const LIES: [&str; 11] = [
     "none",
     "overfill",
     "wrong-side",
@@ -41,7 +48,44 @@ const LIES: [&str; 10] = [
     "cancel-part",
     "accept-twice",
     "unknown-order",
+    "two-prices",
 ];
+
+impl LyingMatcher {
+    /// `two-prices`: rest everything until a call (from the `at`-th) brings
+    /// a buy and a sell, then fill both at their own limits.
+    fn two_prices(&mut self, commands: &[OrderCommand], reports: &mut Vec<OrderEvent>) {
+        let new: Vec<&NewOrder> = commands
+            .iter()
+            .filter_map(|c| match c {
+                OrderCommand::Submit(o) => Some(o),
+                _ => None,
+            })
+            .collect();
+        for c in commands {
+            match c {
+                OrderCommand::Submit(o) => reports.push(OrderEvent::Accepted(OrderAccepted {
+                    id: o.id,
+                    instrument: o.instrument,
+                    ts: host::now(),
+                })),
+                OrderCommand::Cancel(c) => reports.push(refused(c.id, c.instrument)),
+                OrderCommand::Modify(m) => reports.push(refused(m.id, m.instrument)),
+            }
+        }
+        if self.calls < self.at || self.lied {
+            return;
+        }
+        let buy = new.iter().find(|o| o.side == Side::Buy);
+        let sell = new.iter().find(|o| o.side == Side::Sell);
+        if let (Some(buy), Some(sell)) = (buy, sell) {
+            let quantity = buy.quantity.min(sell.quantity);
+            push_fill(reports, buy, quantity, buy.quantity - quantity);
+            push_fill(reports, sell, quantity, sell.quantity - quantity);
+            self.lied = true;
+        }
+    }
+}
 
 impl Matcher for LyingMatcher {
     fn new(config: &Config) -> Result<Self, String> {
@@ -54,6 +98,7 @@ impl Matcher for LyingMatcher {
             at: config.parse_or("at", 3)?,
             rest_every: config.parse_or("rest_every", 0)?,
             calls: 0,
+            lied: false,
         })
     }
 
@@ -64,6 +109,9 @@ impl Matcher for LyingMatcher {
         } else {
             "none"
         };
+        if self.lie == "two-prices" {
+            return self.two_prices(commands, reports);
+        }
         let resting =
             lie == "none" && self.rest_every > 0 && self.calls.is_multiple_of(self.rest_every);
         for command in commands {
@@ -161,7 +209,7 @@ fn fill(order: &NewOrder) -> Fill {
         price: order.price,
         quantity: order.quantity,
         leaves_quantity: 0,
-        maker: false,
+        maker: true,
     }
 }
 
