@@ -15,7 +15,8 @@ use crate::bindings::types::{
 use crate::config::MarketSettings;
 use crate::engine::SharedBooks;
 use crate::sandbox::texts;
-use crate::trading::market::{Market, event_ts};
+use crate::trading::events::event_ts;
+use crate::trading::market::Market;
 use crate::trading::router::OrderRouter;
 
 const U: i64 = 1_000_000_000;
@@ -116,7 +117,7 @@ proptest! {
             let mut events = batch.to_vec();
             market.ingest(&mut events);
             for e in &events {
-                let i = crate::trading::market::event_instrument(e).unwrap() as usize;
+                let i = crate::trading::events::event_instrument(e).unwrap() as usize;
                 let ts = event_ts(e).unwrap();
                 prop_assert!(ts >= latest[i], "time went back: {e:?}");
                 latest[i] = ts;

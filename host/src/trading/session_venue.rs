@@ -4,7 +4,7 @@
 //! and the fills audit beside it.
 
 use crate::bindings::types::{MarketEvent, OrderCommand};
-use crate::trading::market::{event_instrument, event_ts, open_after};
+use crate::trading::events::{event_instrument, event_ts, open_after};
 
 use super::Session;
 
