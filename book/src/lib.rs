@@ -256,6 +256,11 @@ impl OrderBook {
         self.orders.get(&id).copied()
     }
 
+    /// Price levels on both sides (a count kept by the book: constant time).
+    pub fn level_count(&self) -> u64 {
+        (self.bids.len() + self.asks.len()) as u64
+    }
+
     /// Orders resting: counted one by one in a book of orders, summed from
     /// the levels' counts otherwise.
     pub fn resting_orders(&self) -> u64 {

@@ -234,7 +234,7 @@ impl Market {
             BookAction::Add | BookAction::Modify => {
                 let symbol = &self.definitions[d.instrument as usize].symbol;
                 let orders = book.resting_orders();
-                let levels = (book.bids().count() + book.asks().count()) as u64;
+                let levels = book.level_count();
                 if d.action == BookAction::Add && orders >= self.limits.max_book_orders {
                     self.stop.get_or_insert_with(|| {
                         format!(
