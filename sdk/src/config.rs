@@ -69,6 +69,48 @@ impl Config {
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+
+    /// Refuse every key that is not in `known`, so that a typo never leaves
+    /// a default in force without a word (a risk limit included). An entry
+    /// `name` of `known` allows the key `name`; an entry `name.*` allows
+    /// `name.SYMBOL` for any symbol (the per-instrument form). The error
+    /// names the unknown key and the known ones:
+    ///
+    /// ```
+    /// # use tradsys_sdk::Config;
+    /// let config = Config::new([("max_notinal", "5000")]);
+    /// let err = config.only(&["max_notional", "max_quantity"]).unwrap_err();
+    /// assert_eq!(
+    ///     err,
+    ///     "config `max_notinal`: unknown key (the keys are `max_notional`, `max_quantity`)"
+    /// );
+    /// ```
+    pub fn only(&self, known: &[&str]) -> Result<(), String> {
+        let allowed = |key: &str| {
+            known.iter().any(|k| match k.strip_suffix(".*") {
+                Some(prefix) => key
+                    .strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|symbol| !symbol.is_empty()),
+                None => *k == key,
+            })
+        };
+        match self.entries.iter().find(|(key, _)| !allowed(key)) {
+            None => Ok(()),
+            Some((key, _)) => {
+                let names: Vec<String> = known
+                    .iter()
+                    .map(|k| format!("`{}`", k.replace(".*", ".SYMBOL")))
+                    .collect();
+                let keys = match names.len() {
+                    0 => "it takes none".to_string(),
+                    1 => format!("the only key is {}", names[0]),
+                    _ => format!("the keys are {}", names.join(", ")),
+                };
+                Err(format!("config `{key}`: unknown key ({keys})"))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -84,6 +126,28 @@ mod tests {
         assert_eq!(
             config.parse_or("bad", 0u32),
             Err("config `bad`: cannot parse `x`".to_string())
+        );
+    }
+
+    #[test]
+    fn only_the_known_keys_pass_and_an_unknown_one_is_named() {
+        let known = ["band_bps", "band_bps.*", "max"];
+        let ok = Config::new([("band_bps", "5"), ("band_bps.ESH4", "2"), ("max", "1")]);
+        assert_eq!(ok.only(&known), Ok(()));
+        let typo = Config::new([("band_bps", "5"), ("bnad_bps", "2")]);
+        assert_eq!(
+            typo.only(&known),
+            Err(
+                "config `bnad_bps`: unknown key (the keys are `band_bps`, `band_bps.SYMBOL`, `max`)"
+                    .to_string()
+            )
+        );
+        // `max.ESH4` is not a per-instrument key of `max`; `band_bps.` names no symbol.
+        assert!(Config::new([("max.ESH4", "1")]).only(&known).is_err());
+        assert!(Config::new([("band_bps.", "1")]).only(&known).is_err());
+        assert_eq!(
+            Config::new([("x", "1")]).only(&[]),
+            Err("config `x`: unknown key (it takes none)".to_string())
         );
     }
 

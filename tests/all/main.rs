@@ -5,6 +5,7 @@
 mod cache;
 mod catalog;
 mod common;
+mod configs;
 mod conformance;
 mod contract;
 mod dashboard;

@@ -157,6 +157,28 @@ fn plugins_join_leave_and_wait_for_the_operator_while_the_session_trades() {
     assert!(!ok && text.contains("never leaves"), "{text}");
     let (ok, text) = host.endpoint.cli(&["plugin", "enable", "momentum"]);
     assert!(!ok && text.contains("not in this session"), "{text}");
+    // Over HTTP, each reason has its status, with the message the CLI prints.
+    let (status, message) = host.post("/enable/momentum", "");
+    assert_eq!(status, 404, "{message}");
+    assert!(
+        message.contains("momentum is not in this session"),
+        "{message}"
+    );
+    assert_eq!(host.post("/disable/synthetic-market", "").0, 409);
+    assert_eq!(
+        host.post("/enable/ma-crossover", "").0,
+        409,
+        "already active"
+    );
+    let (status, message) = host.post("/configure/ma-crossover", "");
+    assert_eq!(status, 400, "{message}");
+    assert!(message.contains("nothing to configure"), "{message}");
+    assert_eq!(
+        host.post("/rollback/ma-crossover", "").0,
+        404,
+        "no earlier version"
+    );
+    assert_eq!(host.post("/promote/nobody", "").0, 404);
     let (ok, text) = host.endpoint.cli(&["status"]);
     assert!(
         ok && text.contains("member: market-maker@1.0.0 left"),

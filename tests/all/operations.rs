@@ -53,6 +53,28 @@ impl RunningHost {
         get(&self.address, path, &[])
     }
 
+    /// `POST path` with `body` and the host's admin token: the status and
+    /// the answer's message.
+    pub fn post(&self, path: &str, body: &str) -> (u16, String) {
+        let token = std::fs::read_to_string(&self.endpoint.token_file).unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut response = agent
+            .post(format!("http://{}{path}", self.address))
+            .header("Authorization", format!("Bearer {}", token.trim()))
+            .send(body)
+            .unwrap();
+        let text = response.body_mut().read_to_string().unwrap();
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        (
+            response.status().as_u16(),
+            answer["message"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
     /// Poll `GET path` until `wanted` holds of its answer.
     pub fn until(&self, path: &str, what: &str, wanted: impl Fn(u16, &str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(90);
@@ -215,6 +237,12 @@ fn a_running_hosts_metrics_pass_promtool_and_once_it_ends_equal_its_report() {
     let text = host.until("/readyz", "not ready once ended", |s, _| s == 503);
     assert!(text.contains("the session ended"), "{text}");
     assert_eq!(host.get("/healthz").0, 200, "the lingering process is up");
+    let (status, message) = host.post("/disable/ma-crossover", "");
+    assert_eq!(
+        (status, message.as_str()),
+        (503, "the session has ended"),
+        "no session to change"
+    );
     let (_, last) = host.get("/metrics");
     let (ok, said) = promtool(&last);
     assert!(ok, "promtool: {said}");

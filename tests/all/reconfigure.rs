@@ -89,6 +89,17 @@ fn a_plugin_reconfigured_by_command_or_by_editing_the_config_runs_with_it_and_a_
         ok && text.contains("config: max-notional@1.0.0 config.max_quantity 1 → -5: refused"),
         "{text}"
     );
+    // A key it does not know is refused the same way, naming the key.
+    let (ok, text) = host
+        .endpoint
+        .cli(&["plugin", "configure", "max-notional", "max_quantiy=50"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(
+            "config `max_quantiy`: unknown key (the keys are `max_notional`, `max_quantity`)"
+        ),
+        "{text}"
+    );
     let still = refusals_by(&host, "max-notional");
     std::thread::sleep(std::time::Duration::from_millis(800));
     assert!(
@@ -163,7 +174,7 @@ fn a_plugin_reconfigured_by_command_or_by_editing_the_config_runs_with_it_and_a_
             (name, c["applied"].as_bool().unwrap(), diffs)
         })
         .collect();
-    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert_eq!(changes.len(), 5, "{changes:?}");
     assert_eq!(changes[0].0, "max-notional");
     assert!(changes[0].1);
     assert_eq!(
@@ -182,7 +193,10 @@ fn a_plugin_reconfigured_by_command_or_by_editing_the_config_runs_with_it_and_a_
             .unwrap()
             .contains("must be positive")
     );
-    let rest: BTreeMap<&str, &Diffs> = changes[2..]
+    assert_eq!(changes[2].0, "max-notional");
+    assert!(!changes[2].1, "refused");
+    assert!(changes[2].2.contains_key("config.max_quantiy"));
+    let rest: BTreeMap<&str, &Diffs> = changes[3..]
         .iter()
         .map(|(name, applied, diffs)| {
             assert!(applied, "{name}");

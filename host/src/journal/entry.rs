@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::journal::states::{Halt, Stop, SwapOutcome};
+use crate::policy::PluginKind;
+
 /// The journal format this host writes and reads.
 pub const FORMAT: u32 = 1;
 
@@ -73,7 +76,7 @@ pub struct MembershipEntry {
     /// `name@version`.
     pub plugin: String,
     /// Its kind.
-    pub kind: String,
+    pub kind: PluginKind,
     /// `joined`, `left`, `disabled`, `enabled`, `removal-pending`, `removed`.
     pub change: String,
     /// What asked for it (a file, the operator).
@@ -120,7 +123,7 @@ pub struct PluginEntry {
     /// Its version.
     pub version: String,
     /// Its kind.
-    pub kind: String,
+    pub kind: PluginKind,
     /// Ids of the keys whose signatures verified (none when run unsigned).
     pub signers: Vec<String>,
     /// BLAKE3 of its file, hex.
@@ -271,7 +274,7 @@ pub struct SwapEntry {
     /// `name from → to` per plugin.
     pub plugins: Vec<String>,
     /// `swapped`, or why not.
-    pub outcome: String,
+    pub outcome: SwapOutcome,
     /// What asked for it.
     pub cause: String,
 }
@@ -321,7 +324,7 @@ pub struct QuarantineEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HaltEntry {
     /// Why.
-    pub reason: String,
+    pub reason: Halt,
 }
 
 /// The session's end.
@@ -333,7 +336,7 @@ pub struct EndEntry {
     pub batches: u64,
     /// Why it stopped early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped: Option<String>,
+    pub stopped: Option<Stop>,
     /// Per strategy: its fills judged by the exchange's rules beside the
     /// session (simulated venue, a feed by order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -372,13 +375,16 @@ mod tests {
             seq: 3,
             ts: 17,
             entry: Entry::Halt(HaltEntry {
-                reason: "matcher m failed".into(),
+                reason: Halt::MatcherFailed {
+                    matcher: "m".into(),
+                    fault: "trap".into(),
+                },
             }),
         };
         let line = serde_json::to_string(&record).unwrap();
         assert_eq!(
             line,
-            r#"{"seq":3,"ts":17,"kind":"halt","reason":"matcher m failed"}"#
+            r#"{"seq":3,"ts":17,"kind":"halt","reason":"matcher m failed: trap"}"#
         );
         assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), record);
         let unknown = r#"{"seq":3,"ts":17,"kind":"dance"}"#;

@@ -3,11 +3,13 @@
 //! (`entry.rs`), written off the data path (`writer.rs`), read back
 //! (`read.rs`), shown (`show.rs`) and added up as the report does
 //! (`summary.rs`). `decimal.rs`: the fixed-point amounts as text.
+//! `states.rs`: how a swap, a session and its trading ended.
 
 pub(crate) mod decimal;
 pub(crate) mod entry;
 pub(crate) mod read;
 pub(crate) mod show;
+pub(crate) mod states;
 pub(crate) mod summary;
 pub(crate) mod writer;
 
@@ -18,5 +20,6 @@ pub use entry::{
 };
 pub use read::Reader;
 pub use show::{Filter, line};
+pub use states::{Halt, Stop, SwapOutcome};
 pub use summary::Summary;
 pub use writer::{Journal, JournalReport, JournalWriter};

@@ -192,7 +192,10 @@ mod tests {
         for n in 0..records {
             journal.write(n * 10, || {
                 Entry::Halt(HaltEntry {
-                    reason: format!("r{n}"),
+                    reason: crate::journal::Halt::MatcherFailed {
+                        matcher: "m".into(),
+                        fault: format!("r{n}"),
+                    },
                 })
             });
         }

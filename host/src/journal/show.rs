@@ -217,7 +217,7 @@ pub fn line(record: &Record) -> String {
             e.events,
             e.batches,
             e.stopped
-                .as_deref()
+                .as_ref()
                 .map(|s| format!("; stopped early: {s}"))
                 .unwrap_or_default()
         ),

@@ -17,6 +17,8 @@ use serde::Serialize;
 use crate::journal::decimal::{decimal, parse};
 use crate::journal::entry::{Entry, OrderEntry, Record, ReportEntry};
 use crate::journal::read::Reader;
+use crate::journal::states::{Halt, Stop, SwapOutcome};
+use crate::policy::PluginKind;
 
 /// A journal's totals.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -34,9 +36,9 @@ pub struct Summary {
     /// Market events of the session (from its end record).
     pub events: Option<u64>,
     /// Why the session stopped early, if it did.
-    pub stopped: Option<String>,
+    pub stopped: Option<Stop>,
     /// Why trading halted, if it did.
-    pub halted: Option<String>,
+    pub halted: Option<Halt>,
     /// Order counts, as the report's `orders`.
     pub orders: Orders,
     /// Fills of strategy orders.
@@ -165,7 +167,7 @@ impl Summary {
                     summary.strategies = s
                         .plugins
                         .iter()
-                        .filter(|p| p.kind == "strategy")
+                        .filter(|p| p.kind == PluginKind::Strategy)
                         .map(|p| StrategySummary {
                             name: p.name.clone(),
                             ..StrategySummary::default()
@@ -186,7 +188,7 @@ impl Summary {
                     summary.quarantined.insert(q.plugin, q.reason);
                 }
                 Entry::Halt(h) => summary.halted = Some(h.reason),
-                Entry::Swap(s) if s.outcome == "swapped" => summary.swaps += 1,
+                Entry::Swap(s) if s.outcome == SwapOutcome::Swapped => summary.swaps += 1,
                 Entry::Swap(_) => summary.swaps_refused += 1,
                 Entry::Shadow(_) | Entry::Membership(_) => {}
                 Entry::End(e) => {

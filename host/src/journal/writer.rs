@@ -446,7 +446,10 @@ mod tests {
 
     fn halt(n: u64) -> Entry {
         Entry::Halt(HaltEntry {
-            reason: format!("reason {n}"),
+            reason: crate::journal::Halt::MatcherFailed {
+                matcher: "m".into(),
+                fault: format!("reason {n}"),
+            },
         })
     }
 
@@ -482,7 +485,7 @@ mod tests {
         let second_line = first.lines().nth(1).unwrap();
         assert_eq!(
             second_line,
-            r#"{"seq":1,"ts":0,"kind":"halt","reason":"reason 0"}"#
+            r#"{"seq":1,"ts":0,"kind":"halt","reason":"matcher m failed: reason 0"}"#
         );
     }
 

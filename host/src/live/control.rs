@@ -21,6 +21,7 @@ use crate::config::HostConfig;
 use crate::engine::Runtime;
 use crate::journal::Journal;
 use crate::live::config_change::{ConfigChange, ConfigLog};
+use crate::live::error::{ControlError, RollbackMode};
 use crate::live::membership::{
     Change, MembershipCommand, MembershipLog, MembershipRecord, Presence, Roll,
 };
@@ -29,6 +30,7 @@ use crate::live::swap::{
     History, Installer, Running, SwapLog, SwapOutcome, SwapRecord, SwapRequest,
 };
 use crate::loading::{Plugin, Registry, TrustPolicy};
+use crate::policy::PluginKind;
 use crate::sandbox::{AnyInstance, PluginStatus, Slots};
 
 /// A request for the plugins' status: where to send the answer.
@@ -119,10 +121,8 @@ impl Control {
     /// (for the watcher and the tests; an embedder uses `rollback` and
     /// `promote`).
     #[doc(hidden)]
-    pub fn submit(&self, request: SwapRequest) -> Result<(), String> {
-        self.swaps
-            .send(request)
-            .map_err(|_| "the session has ended".to_string())
+    pub fn submit(&self, request: SwapRequest) -> Result<(), ControlError> {
+        self.swaps.send(request).map_err(|_| ControlError::Ended)
     }
 
     /// Ask the session to start or drop a shadow; its answer (for the
@@ -130,17 +130,15 @@ impl Control {
     #[doc(hidden)]
     pub fn shadow_command(
         &self,
-        command: impl FnOnce(Sender<Result<String, String>>) -> ShadowCommand,
-    ) -> Result<String, String> {
+        command: impl FnOnce(Sender<Result<String, ControlError>>) -> ShadowCommand,
+    ) -> Result<String, ControlError> {
         let (reply, answer) = std::sync::mpsc::channel();
         self.shadows
             .send(command(reply))
-            .map_err(|_| "the session has ended".to_string())?;
+            .map_err(|_| ControlError::Ended)?;
         // The session answers between two batches (its first batch may wait
         // for plugins to compile), or drops the command when it ends.
-        answer
-            .recv()
-            .map_err(|_| "the session has ended".to_string())?
+        answer.recv().map_err(|_| ControlError::Ended)?
     }
 
     /// End the session after its current batch.
@@ -195,25 +193,25 @@ impl Control {
     }
 
     /// Each plugin of the session by name: its kind and presence.
-    pub fn roll(&self) -> std::collections::BTreeMap<String, (String, Presence)> {
+    pub fn roll(&self) -> std::collections::BTreeMap<String, (PluginKind, Presence)> {
         self.shared.roll.lock().expect("roll").clone()
     }
 
     /// Have the session add `instance` (prepared off the data path) between
     /// two batches (the watcher's join).
-    pub(crate) fn join(&self, instance: AnyInstance, cause: String) -> Result<(), String> {
+    pub(crate) fn join(&self, instance: AnyInstance, cause: String) -> Result<(), ControlError> {
         let command = MembershipCommand::Join {
             instance: Box::new(instance),
             cause,
         };
         self.membership
             .send(command)
-            .map_err(|_| "the session has ended".to_string())
+            .map_err(|_| ControlError::Ended)
     }
 
     /// Ask the session to `change` the plugin `name` (for `cause`) and wait
     /// for its answer: what it did, or why not.
-    pub fn change(&self, name: &str, change: Change, cause: &str) -> Result<String, String> {
+    pub fn change(&self, name: &str, change: Change, cause: &str) -> Result<String, ControlError> {
         let (reply, answer) = std::sync::mpsc::channel();
         self.membership
             .send(MembershipCommand::Change {
@@ -222,10 +220,10 @@ impl Control {
                 cause: cause.to_string(),
                 reply: Some(reply),
             })
-            .map_err(|_| "the session has ended".to_string())?;
+            .map_err(|_| ControlError::Ended)?;
         answer
             .recv_timeout(SESSION_WAIT)
-            .map_err(|_| "the session did not answer (has it ended?)".to_string())?
+            .map_err(|_| ControlError::NoAnswer)?
     }
 
     /// Tell the session, without waiting, that `name`'s file left the directory.
@@ -262,8 +260,11 @@ impl Control {
     }
 
     /// Swap `name` back to the version it ran before. Below the rollback
-    /// floor only with `pin` (the operator's explicit pin).
-    pub fn rollback(&self, name: &str, pin: bool) -> Result<SwapRecord, String> {
+    /// floor only in [`RollbackMode::Pin`] (the operator's explicit pin).
+    pub fn rollback(&self, name: &str, mode: RollbackMode) -> Result<SwapRecord, ControlError> {
+        if !self.running().contains_key(name) {
+            return Err(ControlError::UnknownPlugin(name.to_string()));
+        }
         let target = self
             .shared
             .history
@@ -271,20 +272,20 @@ impl Control {
             .expect("history")
             .get(name)
             .and_then(|versions| versions.last().cloned())
-            .ok_or_else(|| format!("{name} has no earlier version kept to roll back to"))?;
+            .ok_or_else(|| ControlError::NoEarlierVersion(name.to_string()))?;
         let floor = Registry::floor(&self.env.dir, &self.env.config(), name)
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| ControlError::Refused(format!("{e:#}")))?;
         if let Some(floor) = floor.filter(|f| target.version() < f)
-            && !pin
+            && mode == RollbackMode::AboveFloor
         {
-            return Err(format!(
-                "rolling {name} back to {} goes below its rollback-protection floor {floor}; \
-                 pass --pin to do it anyway (the operator's explicit pin; pin the version in \
-                 [plugins.{name}] to keep it across restarts)",
-                target.version()
-            ));
+            return Err(ControlError::BelowFloor {
+                name: name.to_string(),
+                target: target.version().to_string(),
+                floor: floor.to_string(),
+            });
         }
-        let prepared = AnyInstance::prepare(&self.env.runtime, target.clone())?;
+        let prepared = AnyInstance::prepare(&self.env.runtime, target.clone())
+            .map_err(ControlError::Refused)?;
         let record = self.swap(prepared, "rollback", true)?;
         // Kept across a restart: the state file pins the version.
         self.record(&target)?;
@@ -293,26 +294,30 @@ impl Control {
 
     /// Record in the host's state file what an operator's swap to `plugin`
     /// means for a restart (see [`Registry::record_operator_swap`]).
-    fn record(&self, plugin: &Plugin) -> Result<(), String> {
+    fn record(&self, plugin: &Plugin) -> Result<(), ControlError> {
         Registry::record_operator_swap(&self.env.dir, &self.env.config(), plugin).map_err(|e| {
-            format!(
+            ControlError::NotKept(format!(
                 "{} runs now, but a restart would not run it: {e:#}",
                 plugin.id()
-            )
+            ))
         })
     }
 
     /// Verify the candidate `file` and run it in shadow beside the live
     /// plugin of its name.
-    pub fn shadow(&self, file: &Path) -> Result<String, String> {
+    pub fn shadow(&self, file: &Path) -> Result<String, ControlError> {
         let env = &self.env;
-        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config(), &env.runtime)?;
+        let prepared = shadow::prepare_candidate(file, &env.policy, &env.config(), &env.runtime)
+            .map_err(ControlError::Refused)?;
         self.shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))
     }
 
     /// Swap the shadow candidate of `name` in (the session ends the shadow as
     /// promoted when it installs it).
-    pub fn promote(&self, name: &str) -> Result<SwapRecord, String> {
+    pub fn promote(&self, name: &str) -> Result<SwapRecord, ControlError> {
+        if !self.running().contains_key(name) {
+            return Err(ControlError::UnknownPlugin(name.to_string()));
+        }
         let candidate = self
             .shared
             .candidates
@@ -320,8 +325,9 @@ impl Control {
             .expect("candidates")
             .get(name)
             .cloned()
-            .ok_or_else(|| format!("{name} has no shadow to promote"))?;
-        let prepared = AnyInstance::prepare(&self.env.runtime, candidate.clone())?;
+            .ok_or_else(|| ControlError::NoShadow(name.to_string()))?;
+        let prepared = AnyInstance::prepare(&self.env.runtime, candidate.clone())
+            .map_err(ControlError::Refused)?;
         let record = self.swap(prepared, "promoted from shadow", false)?;
         // Kept across a restart: the candidate's file goes into the plugin
         // directory (atomically), then the floor rises to it.
@@ -333,17 +339,17 @@ impl Control {
     /// Install `plugin`'s file into the plugin directory, unless it is there:
     /// the bytes that verified (the digest is checked again), written to a
     /// temporary file and renamed.
-    fn install(&self, plugin: &Plugin) -> Result<(), String> {
+    fn install(&self, plugin: &Plugin) -> Result<(), ControlError> {
         let dir = &self.env.dir;
         if plugin.path().parent() == Some(dir.as_path()) {
             return Ok(());
         }
         let fail = |why: String| {
-            format!(
+            ControlError::NotKept(format!(
                 "{} runs now, but was not installed into {} (a restart would not run it): {why}",
                 plugin.id(),
                 dir.display()
-            )
+            ))
         };
         let bytes = std::fs::read(plugin.path())
             .map_err(|e| fail(format!("reading {}: {e}", plugin.path().display())))?;
@@ -366,7 +372,10 @@ impl Control {
     }
 
     /// Drop the shadow of `name`.
-    pub fn discard(&self, name: &str) -> Result<String, String> {
+    pub fn discard(&self, name: &str) -> Result<String, ControlError> {
+        if !self.running().contains_key(name) {
+            return Err(ControlError::UnknownPlugin(name.to_string()));
+        }
         self.shadow_command(|reply| ShadowCommand::Discard(name.to_string(), reply))
     }
 
@@ -377,7 +386,7 @@ impl Control {
         prepared: AnyInstance,
         cause: &str,
         rollback: bool,
-    ) -> Result<SwapRecord, String> {
+    ) -> Result<SwapRecord, ControlError> {
         let (reply, answer) = std::sync::mpsc::channel();
         self.submit(SwapRequest {
             rollback,
@@ -386,11 +395,15 @@ impl Control {
         })?;
         let record = answer
             .recv_timeout(SESSION_WAIT)
-            .map_err(|_| "the session did not answer (has it ended?)".to_string())?;
+            .map_err(|_| ControlError::NoAnswer)?;
         if record.outcome == SwapOutcome::Swapped {
             Ok(record)
         } else {
-            Err(format!("{}: {}", record.plugins.join(", "), record.outcome))
+            Err(ControlError::Refused(format!(
+                "{}: {}",
+                record.plugins.join(", "),
+                record.outcome
+            )))
         }
     }
 }
@@ -418,7 +431,7 @@ impl ControlPlane {
         let (membership_tx, membership) = std::sync::mpsc::channel();
         let roll = running
             .iter()
-            .map(|(name, p)| (name.clone(), (p.kind().to_string(), Presence::Active)))
+            .map(|(name, p)| (name.clone(), (p.kind(), Presence::Active)))
             .collect();
         let shared = Shared {
             running: Arc::new(std::sync::Mutex::new(running)),

@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use crate::live::error::ControlError;
 use crate::live::recent::Recent;
+use crate::policy::PluginKind;
 use crate::sandbox::AnyInstance;
 
 /// Where a plugin of the session stands.
@@ -76,7 +78,7 @@ pub enum MembershipCommand {
         /// Who asked.
         cause: String,
         /// Where the answer goes, if anyone waits for it.
-        reply: Option<Sender<Result<String, String>>>,
+        reply: Option<Sender<Result<String, ControlError>>>,
     },
 }
 
@@ -88,7 +90,7 @@ pub struct MembershipRecord {
     /// `name@version`.
     pub plugin: String,
     /// Its kind.
-    pub kind: String,
+    pub kind: PluginKind,
     /// `joined`, `left`, `disabled`, `enabled`, `removal-pending` or `removed`.
     pub change: String,
     /// Its presence before and after.
@@ -109,4 +111,4 @@ pub type MembershipLog = Arc<Mutex<Recent<MembershipRecord, MEMBERSHIP_LOG_LENGT
 
 /// The presence of every plugin of the session by name (with its kind), as
 /// the watcher and the admin endpoint read it.
-pub type Roll = Arc<Mutex<std::collections::BTreeMap<String, (String, Presence)>>>;
+pub type Roll = Arc<Mutex<std::collections::BTreeMap<String, (PluginKind, Presence)>>>;

@@ -5,6 +5,7 @@
 
 pub mod config_change;
 pub mod control;
+pub mod error;
 pub mod membership;
 pub mod recent;
 pub mod reconfigure;
@@ -14,6 +15,7 @@ pub mod watch;
 
 pub use config_change::{ConfigChange, Difference};
 pub use control::{Control, Status};
+pub use error::{ControlError, RollbackMode};
 pub use membership::{Change, MembershipRecord, Presence};
 pub use shadow::{ShadowReport, ShadowState, StartedFrom};
 pub use swap::{SwapOutcome, SwapRecord};

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::config::{ConfigValue, HostConfig};
 use crate::live::config_change::{ConfigChange, Difference};
 use crate::live::control::Control;
+use crate::live::error::ControlError;
 use crate::live::swap::{SwapOutcome, SwapRequest};
 use crate::loading::{Plugin, Registry};
 use crate::policy::Grants;
@@ -96,12 +97,18 @@ fn describe(differences: &[Difference]) -> String {
 impl Control {
     /// Set `pairs` in the config of plugin `name` and re-initialise it
     /// with them: what changed, or why it could not.
-    pub fn configure(&self, name: &str, pairs: &[(String, String)]) -> Result<String, String> {
+    pub fn configure(
+        &self,
+        name: &str,
+        pairs: &[(String, String)],
+    ) -> Result<String, ControlError> {
         if pairs.is_empty() {
-            return Err("nothing to configure: give key=value pairs".into());
+            return Err(ControlError::Invalid(
+                "nothing to configure: give key=value pairs".into(),
+            ));
         }
         if !self.running().contains_key(name) {
-            return Err(format!("{name} is not in this session"));
+            return Err(ControlError::UnknownPlugin(name.to_string()));
         }
         let _one_at_a_time = self.env().reconfiguring.lock().expect("reconfiguring");
         let mut config = self.env().config();
@@ -113,7 +120,9 @@ impl Control {
         }
         let said = self.apply_config(config, "the operator", Some(name))?;
         if said.is_empty() {
-            return Err(format!("{name}: the config already says so"));
+            return Err(ControlError::Refused(format!(
+                "{name}: the config already says so"
+            )));
         }
         Ok(said.join("; "))
     }
@@ -121,9 +130,9 @@ impl Control {
     /// The host config file `path` changed: give every plugin of the session
     /// whose `[plugins]` entry changed its new settings. The file's other
     /// tables take effect at the next start (logged).
-    pub fn reload_config(&self, path: &Path) -> Result<Vec<String>, String> {
-        let file =
-            HostConfig::load(path).map_err(|e| format!("{e:#}; the running config goes on"))?;
+    pub fn reload_config(&self, path: &Path) -> Result<Vec<String>, ControlError> {
+        let file = HostConfig::load(path)
+            .map_err(|e| ControlError::Invalid(format!("{e:#}; the running config goes on")))?;
         let _one_at_a_time = self.env().reconfiguring.lock().expect("reconfiguring");
         let mut config = self.env().config();
         config.plugins = file.plugins.clone();
@@ -148,11 +157,15 @@ impl Control {
         mut config: HostConfig,
         cause: &str,
         only: Option<&str>,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, ControlError> {
         let env = self.env();
         let old_config = env.config();
-        let registry = Registry::scan(&env.dir, &config, &env.policy)
-            .map_err(|e| format!("scanning {} with the new config: {e:#}", env.dir.display()))?;
+        let registry = Registry::scan(&env.dir, &config, &env.policy).map_err(|e| {
+            ControlError::Refused(format!(
+                "scanning {} with the new config: {e:#}",
+                env.dir.display()
+            ))
+        })?;
         let mut said = Vec::new();
         let mut failed = Vec::new();
         for (name, running) in self.running() {
@@ -172,7 +185,7 @@ impl Control {
                 cause: cause.to_string(),
                 differences: diff.clone(),
                 applied: result.is_ok(),
-                reason: result.as_ref().err().cloned(),
+                reason: result.as_ref().err().map(ToString::to_string),
             };
             self.shared()
                 .config_log
@@ -204,7 +217,7 @@ impl Control {
             Ok(said)
         } else {
             said.extend(failed);
-            Err(said.join("; "))
+            Err(ControlError::Refused(said.join("; ")))
         }
     }
 
@@ -215,16 +228,17 @@ impl Control {
         new: Arc<Plugin>,
         cause: &str,
         diff: &[Difference],
-    ) -> Result<(), String> {
+    ) -> Result<(), ControlError> {
         if new.digest() != running.digest() {
-            return Err(format!(
+            return Err(ControlError::Refused(format!(
                 "the directory now selects {} (not the running {}): upgrade first",
                 new.id(),
                 running.id()
-            ));
+            )));
         }
-        let prepared = AnyInstance::prepare(&self.env().runtime, new)
-            .map_err(|reason| format!("its init refused the new config: {reason}"))?;
+        let prepared = AnyInstance::prepare(&self.env().runtime, new).map_err(|reason| {
+            ControlError::Refused(format!("its init refused the new config: {reason}"))
+        })?;
         let (reply, answer) = std::sync::mpsc::channel();
         self.submit(SwapRequest {
             reconfigure: true,
@@ -236,10 +250,10 @@ impl Control {
         })?;
         let record = answer
             .recv_timeout(crate::live::control::SESSION_WAIT)
-            .map_err(|_| "the session did not answer (has it ended?)".to_string())?;
+            .map_err(|_| ControlError::NoAnswer)?;
         match record.outcome {
             SwapOutcome::Swapped => Ok(()),
-            other => Err(other.to_string()),
+            other => Err(ControlError::Refused(other.to_string())),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::config::HostConfig;
 use crate::engine::Clock;
 use crate::engine::Runtime;
 use crate::journal::{Entry, Journal, ShadowEntry};
+use crate::live::error::ControlError;
 use crate::live::recent::Recent;
 use crate::loading::{Plugin, TrustPolicy, grants};
 use crate::policy::PluginKind;
@@ -165,9 +166,9 @@ fn shadowable(kind: PluginKind) -> bool {
 /// What the admin endpoint asks of the session about shadows.
 pub enum ShadowCommand {
     /// Start shadowing the live plugin of the candidate's name.
-    Start(Box<AnyInstance>, Sender<Result<String, String>>),
+    Start(Box<AnyInstance>, Sender<Result<String, ControlError>>),
     /// Drop the shadow of this plugin.
-    Discard(String, Sender<Result<String, String>>),
+    Discard(String, Sender<Result<String, ControlError>>),
 }
 
 /// A running shadow: its candidate and its entry in the log.
@@ -233,16 +234,18 @@ impl ShadowSet {
         &mut self,
         mut candidate: AnyInstance,
         slots: &mut Slots,
-    ) -> Result<String, String> {
+    ) -> Result<String, ControlError> {
         let plugin = candidate.plugin().clone();
         let name = plugin.name().to_string();
         let version = plugin.version().to_string();
         if !shadowable(plugin.kind()) {
-            return Err("only strategies, validators and processors run in shadow".to_string());
+            return Err(ControlError::Invalid(
+                "only strategies, validators and processors run in shadow".to_string(),
+            ));
         }
         let mut live = slots
             .slot_mut(&name)
-            .ok_or_else(|| format!("no {name} runs in this session"))?;
+            .ok_or_else(|| ControlError::UnknownPlugin(name.clone()))?;
         let started_from = match live.hand_over_to(&mut candidate) {
             Ok(()) => StartedFrom::LiveState,
             Err(reason) => StartedFrom::FreshState(reason),
@@ -285,12 +288,12 @@ impl ShadowSet {
     }
 
     /// Stop the shadow of `name`, recording how it ended.
-    pub(crate) fn end(&mut self, name: &str, state: ShadowState) -> Result<String, String> {
+    pub(crate) fn end(&mut self, name: &str, state: ShadowState) -> Result<String, ControlError> {
         let index = self
             .running
             .iter()
             .position(|s| s.name == name)
-            .ok_or_else(|| format!("{name} has no shadow"))?;
+            .ok_or_else(|| ControlError::NoShadow(name.to_string()))?;
         let shadow = self.running.remove(index);
         self.candidates.lock().expect("candidates").remove(name);
         let mut log = self.log.lock().expect("shadow log");

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+pub use crate::journal::SwapOutcome;
 use crate::journal::{Entry, Journal, SwapEntry};
 use crate::live::recent::Recent;
 use crate::live::shadow::{ShadowSet, ShadowState};
@@ -48,55 +49,6 @@ impl SwapRequest {
             reconfigure: false,
             reply: None,
         }
-    }
-}
-
-/// What became of an update. The JSON report spells it as the text
-/// [`std::fmt::Display`] gives (`swapped`, `refused: ...`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SwapOutcome {
-    /// Every member was installed.
-    Swapped,
-    /// Every member already runs (two scans sent the same file).
-    AlreadyRunning,
-    /// A member's handoff failed (the reason); the running versions go on.
-    Refused(String),
-    /// A file in the plugin directory was refused (the reason); it never
-    /// reached the session.
-    FileRefused(String),
-    /// A candidate in the `shadow/` folder was refused (the reason).
-    ShadowRefused(String),
-}
-
-impl SwapOutcome {
-    /// The outcome's kind, without its reason: `swapped`, `already-running`,
-    /// `refused`, `file-refused` or `shadow-refused`.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Swapped => "swapped",
-            Self::AlreadyRunning => "already-running",
-            Self::Refused(_) => "refused",
-            Self::FileRefused(_) => "file-refused",
-            Self::ShadowRefused(_) => "shadow-refused",
-        }
-    }
-}
-
-impl std::fmt::Display for SwapOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Swapped => f.write_str("swapped"),
-            Self::AlreadyRunning => f.write_str("already running"),
-            Self::Refused(reason) => write!(f, "refused: {reason}; the running versions go on"),
-            Self::FileRefused(reason) => write!(f, "file refused: {reason}"),
-            Self::ShadowRefused(reason) => write!(f, "shadow refused: {reason}"),
-        }
-    }
-}
-
-impl Serialize for SwapOutcome {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
     }
 }
 
@@ -222,7 +174,7 @@ impl Installer<'_> {
         self.journal.write(self.now, || {
             Entry::Swap(SwapEntry {
                 plugins: record.plugins.clone(),
-                outcome: record.outcome.to_string(),
+                outcome: record.outcome.clone(),
                 cause: record.cause.clone(),
             })
         });

@@ -302,7 +302,7 @@ fn reconcile_members(context: &Control, registry: &Registry) {
         if !gone || !matches!(presence, Presence::Active | Presence::Disabled) {
             continue;
         }
-        if kind == "connector" || kind == "matcher" {
+        if matches!(kind, PluginKind::Connector | PluginKind::Matcher) {
             continue; // a session keeps its connector and matcher
         }
         context.file_removed(name, &env.dir.display().to_string());
@@ -424,8 +424,9 @@ impl DirShadows {
             prepared.plugin().name().to_string(),
             *prepared.plugin().digest(),
         );
-        let message =
-            context.shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))?;
+        let message = context
+            .shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))
+            .map_err(|e| e.to_string())?;
         tracing::info!(file = %file.display(), "{message}");
         self.started.insert(name.clone(), digest);
         Ok((name, digest))

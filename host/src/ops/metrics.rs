@@ -40,7 +40,7 @@ impl PluginLabels {
         Self {
             plugin: p.name.clone(),
             version: p.version.clone(),
-            kind: p.kind.clone(),
+            kind: p.kind.to_string(),
         }
     }
 }
@@ -365,7 +365,7 @@ fn plugins(r: &mut Registry, report: &crate::trading::Report) {
             let labels = FaultLabels {
                 plugin: p.name.clone(),
                 version: p.version.clone(),
-                kind: p.kind.clone(),
+                kind: p.kind.to_string(),
                 fault: fault.clone(),
             };
             faults.get_or_create(&labels).inc_by(*n);

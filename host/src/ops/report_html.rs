@@ -115,7 +115,7 @@ fn histogram(plugin: &crate::trading::report::PluginReport) -> String {
         esc(&plugin.name),
         esc(&plugin.name),
         esc(&plugin.version),
-        esc(&plugin.kind),
+        esc(&plugin.kind.to_string()),
         timing.timed,
         timing.p50_ns as f64 / 1e3,
         timing.p99_ns as f64 / 1e3,
@@ -174,11 +174,14 @@ pub fn render(report: &Report, curve: &Curve) -> String {
             .unwrap_or_default()
     );
     for (what, why) in [
-        ("Stopped early", &report.stopped),
-        ("HALTED", &report.halted),
+        (
+            "Stopped early",
+            report.stopped.as_ref().map(ToString::to_string),
+        ),
+        ("HALTED", report.halted.as_ref().map(ToString::to_string)),
     ] {
         if let Some(why) = why {
-            let _ = write!(html, "<p class=\"warn\">{what}: {}</p>", esc(why));
+            let _ = write!(html, "<p class=\"warn\">{what}: {}</p>", esc(&why));
         }
     }
     html.push_str("<h2>Equity and position</h2>");
@@ -261,7 +264,7 @@ pub fn render(report: &Report, curve: &Curve) -> String {
              <td>{}</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
             esc(&p.name),
             esc(&p.version),
-            esc(&p.kind),
+            esc(&p.kind.to_string()),
             serde_json::to_value(p.state)
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))

@@ -47,7 +47,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::live::swap::SwapRecord;
-use crate::live::{Change, Control};
+use crate::live::{Change, Control, ControlError, RollbackMode};
 use crate::ops::{dashboard, metrics};
 use crate::trading::Telemetry;
 
@@ -277,16 +277,33 @@ async fn ready(State(app): State<App>) -> impl IntoResponse {
     }
 }
 
+/// The HTTP status of each reason the control facade gives: the one place
+/// they are mapped.
+fn status_of(error: &ControlError) -> StatusCode {
+    match error {
+        ControlError::Ended => StatusCode::SERVICE_UNAVAILABLE,
+        ControlError::NoAnswer => StatusCode::GATEWAY_TIMEOUT,
+        ControlError::UnknownPlugin(_)
+        | ControlError::NoEarlierVersion(_)
+        | ControlError::NoShadow(_) => StatusCode::NOT_FOUND,
+        ControlError::BelowFloor { .. } | ControlError::Refused(_) => StatusCode::CONFLICT,
+        ControlError::Invalid(_) => StatusCode::BAD_REQUEST,
+        ControlError::NotKept(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// Run `f` (which may wait for the session) on a blocking thread: the
-/// answer as JSON, 200 or 409.
+/// answer as JSON, 200, or the status of why not ([`status_of`]).
 async fn blocking(
     app: App,
-    f: impl FnOnce(&Control) -> Result<Value, String> + Send + 'static,
+    f: impl FnOnce(&Control) -> Result<Value, ControlError> + Send + 'static,
 ) -> Response {
     let answer = tokio::task::spawn_blocking(move || f(&app.control)).await;
     match answer {
         Ok(Ok(value)) => axum::Json(value).into_response(),
-        Ok(Err(message)) => (StatusCode::CONFLICT, axum::Json(refused(message))).into_response(),
+        Ok(Err(error)) => {
+            (status_of(&error), axum::Json(refused(error.to_string()))).into_response()
+        }
         Err(error) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             axum::Json(refused(format!("the request failed: {error}"))),
@@ -320,10 +337,15 @@ async fn rollback(
     axum::extract::Path(name): axum::extract::Path<String>,
     uri: axum::http::Uri,
 ) -> Response {
-    let pin = uri
+    let pinned = uri
         .query()
         .is_some_and(|q| q.split('&').any(|p| p == "pin=true"));
-    blocking(app, move |c| c.rollback(&name, pin).map(swapped)).await
+    let mode = if pinned {
+        RollbackMode::Pin
+    } else {
+        RollbackMode::AboveFloor
+    };
+    blocking(app, move |c| c.rollback(&name, mode).map(swapped)).await
 }
 
 async fn shadow(State(app): State<App>, body: String) -> Response {

@@ -66,20 +66,32 @@ pub enum LifeState {
     Failed,
 }
 
+/// Where a slot is: exactly one of these at a time.
+enum Slot<B> {
+    /// No instance: none made yet, or the last one was discarded (after a
+    /// trap or a bad answer); the next call makes one.
+    Idle,
+    /// Its instance was evicted with its state saved; the next call makes one.
+    Evicted,
+    /// An instance exists.
+    Live(Store<HostState>, B),
+    /// It cannot run at all: it failed to compile, or its `init` refused,
+    /// trapped or timed out (it would fail the same way again), or it cannot
+    /// resume where it stopped.
+    Failed(Fault),
+    /// The circuit breaker opened (the reason): no more calls this session.
+    Quarantined(String),
+}
+
 /// One plugin's instance slot: created on the first call, discarded after a
 /// trap or evicted, created afresh (`init` run again, saved state restored)
 /// on the next call.
 pub struct PluginInstance<B: KindBindings> {
     runtime: Arc<Runtime>,
     plugin: Arc<Plugin>,
-    live: Option<(Store<HostState>, B)>,
-    /// Set when the plugin cannot run at all: it failed to compile, or its
-    /// `init` refused, trapped or timed out (it would fail the same way again).
-    failed: Option<Fault>,
+    slot: Slot<B>,
     /// Host times of recent faults, for the circuit breaker.
     recent_faults: std::collections::VecDeque<u64>,
-    /// Set when the circuit breaker opened.
-    quarantined: Option<String>,
     /// The last state saved (periodically, or at eviction), restored into
     /// the next fresh instance.
     snapshot: Option<Vec<u8>>,
@@ -105,10 +117,8 @@ impl<B: KindBindings> PluginInstance<B> {
         debug_assert_eq!(plugin.kind(), B::KIND);
         Self {
             plugin,
-            live: None,
-            failed: None,
+            slot: Slot::Idle,
             recent_faults: std::collections::VecDeque::new(),
-            quarantined: None,
             snapshot: None,
             calls_since_snapshot: 0,
             memory: 0,
@@ -136,38 +146,38 @@ impl<B: KindBindings> PluginInstance<B> {
 
     /// Why the plugin is quarantined, if it is.
     pub fn quarantined(&self) -> Option<&str> {
-        self.quarantined.as_deref()
+        match &self.slot {
+            Slot::Quarantined(reason) => Some(reason),
+            _ => None,
+        }
     }
 
     /// Why the plugin cannot run (compile or `init` failed, or quarantined).
     pub fn failure(&self) -> Option<String> {
-        match (&self.failed, &self.quarantined) {
-            (Some(fault), _) => Some(fault.to_string()),
-            (None, Some(reason)) => Some(format!("quarantined: {reason}")),
-            (None, None) => None,
+        match &self.slot {
+            Slot::Failed(fault) => Some(fault.to_string()),
+            Slot::Quarantined(reason) => Some(format!("quarantined: {reason}")),
+            Slot::Idle | Slot::Evicted | Slot::Live(..) => None,
         }
     }
 
     /// Where the slot is in the lifecycle.
     pub fn state(&self) -> LifeState {
-        if self.failure().is_some() {
-            LifeState::Failed
-        } else if self.live.is_some() {
-            LifeState::Live
-        } else if self.stats.evictions > 0 {
-            LifeState::Evicted
-        } else {
-            match self.plugin.readiness() {
+        match &self.slot {
+            Slot::Failed(_) | Slot::Quarantined(_) => LifeState::Failed,
+            Slot::Live(..) => LifeState::Live,
+            Slot::Evicted => LifeState::Evicted,
+            Slot::Idle => match self.plugin.readiness() {
                 Readiness::Discovered => LifeState::Discovered,
                 Readiness::Compiled(_) => LifeState::Compiled,
                 Readiness::Failed(_) => LifeState::Failed,
-            }
+            },
         }
     }
 
     /// Whether an instance exists.
     pub fn is_live(&self) -> bool {
-        self.live.is_some()
+        matches!(self.slot, Slot::Live(..))
     }
 
     /// Linear memory the live instance holds, bytes.
@@ -182,14 +192,31 @@ impl<B: KindBindings> PluginInstance<B> {
 
     /// Drop the live instance, if any, and its share of the memory total.
     fn discard(&mut self) {
-        self.live = None;
+        if self.is_live() {
+            self.slot = Slot::Idle;
+        }
         self.runtime.memory_changed(self.memory, 0);
         self.memory = 0;
     }
 
+    /// Mark the plugin unable to run: its instance, if any, goes.
+    fn fail(&mut self, fault: Fault) {
+        self.discard();
+        self.slot = Slot::Failed(fault);
+    }
+
+    /// Take the live instance out of its slot to call it; the caller puts
+    /// it back (`self.slot = Slot::Live(..)`) or discards it.
+    fn take_live(&mut self) -> (Store<HostState>, B) {
+        match std::mem::replace(&mut self.slot, Slot::Idle) {
+            Slot::Live(store, bindings) => (store, bindings),
+            _ => unreachable!("a live instance was made before"),
+        }
+    }
+
     /// Bring the memory total up to date with the live instance.
     fn meter_memory(&mut self) {
-        if let Some((store, _)) = &self.live {
+        if let Slot::Live(store, _) = &self.slot {
             let now = store.data().memory_bytes() as u64;
             self.runtime.memory_changed(self.memory, now);
             self.memory = now;
@@ -201,18 +228,17 @@ impl<B: KindBindings> PluginInstance<B> {
     /// `init` run under the plugin's init fuel and deadline; an `init` that
     /// refuses, traps or times out marks the plugin failed.
     pub fn ensure_live(&mut self) -> Result<(), Fault> {
-        if self.live.is_some() {
-            return Ok(());
-        }
         let name = self.plugin.name().to_string();
-        if let Some(reason) = &self.quarantined {
-            return Err(Fault::Quarantined {
-                plugin: name,
-                reason: reason.clone(),
-            });
-        }
-        if let Some(fault) = &self.failed {
-            return Err(fault.clone());
+        match &self.slot {
+            Slot::Live(..) => return Ok(()),
+            Slot::Quarantined(reason) => {
+                return Err(Fault::Quarantined {
+                    plugin: name,
+                    reason: reason.clone(),
+                });
+            }
+            Slot::Failed(fault) => return Err(fault.clone()),
+            Slot::Idle | Slot::Evicted => {}
         }
         let plugin = self.plugin.clone();
         let pre = match plugin.ready(&self.runtime) {
@@ -222,7 +248,7 @@ impl<B: KindBindings> PluginInstance<B> {
                     plugin: name,
                     reason,
                 };
-                self.failed = Some(fault.clone());
+                self.fail(fault.clone());
                 return Err(self.record(fault));
             }
         };
@@ -282,7 +308,7 @@ impl<B: KindBindings> PluginInstance<B> {
         let config = plugin.grants().config.clone();
         let result = match self.timed(|| bindings.init(&mut store, &config)) {
             Ok(Ok(())) => {
-                self.live = Some((store, bindings));
+                self.slot = Slot::Live(store, bindings);
                 self.calls_since_snapshot = 0;
                 self.meter_memory();
                 self.restore_snapshot()
@@ -292,7 +318,7 @@ impl<B: KindBindings> PluginInstance<B> {
                     plugin: name,
                     reason: texts::reason(reason),
                 };
-                self.failed = Some(fault.clone());
+                self.fail(fault.clone());
                 Err(self.record(fault))
             }
             Err(error) => {
@@ -324,7 +350,7 @@ impl<B: KindBindings> PluginInstance<B> {
             plugin: name.to_string(),
             reason,
         };
-        self.failed = Some(fault.clone());
+        self.fail(fault.clone());
         fault
     }
 
@@ -353,7 +379,7 @@ impl<B: KindBindings> PluginInstance<B> {
     /// starts fresh, as this one would have). The instance is left as it
     /// was, so it can go on running if the handoff fails.
     pub fn export_state(&mut self) -> Result<Option<Vec<u8>>, Fault> {
-        if self.live.is_none() {
+        if !self.is_live() {
             return Ok(self.snapshot.clone());
         }
         self.save_snapshot()?;
@@ -395,11 +421,12 @@ impl<B: KindBindings> PluginInstance<B> {
     /// instance and restores the state, so results do not change. A failure
     /// to save is a fault, and the instance is dropped all the same.
     pub fn evict(&mut self) -> Result<bool, Fault> {
-        if self.live.is_none() {
+        if !self.is_live() {
             return Ok(false);
         }
         self.save_snapshot()?;
         self.discard();
+        self.slot = Slot::Evicted;
         self.stats.evictions += 1;
         tracing::debug!(plugin = self.plugin.name(), "evicted");
         Ok(true)
@@ -411,12 +438,6 @@ impl<B: KindBindings> PluginInstance<B> {
         &mut self,
         f: impl FnOnce(&B, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, Fault> {
-        if let Some(reason) = &self.quarantined {
-            return Err(Fault::Quarantined {
-                plugin: self.plugin.name().to_string(),
-                reason: reason.clone(),
-            });
-        }
         self.ensure_live()?;
         // A kind saved at every call is saved before it, once the last call's
         // answer was taken (the caller refuses a bad answer with a fault, which
@@ -425,7 +446,7 @@ impl<B: KindBindings> PluginInstance<B> {
         if B::SNAPSHOTS == Snapshots::EveryCall && self.calls_since_snapshot > 0 {
             self.save_snapshot()?;
         }
-        let (mut store, bindings) = self.live.take().expect("ensure_live made an instance");
+        let (mut store, bindings) = self.take_live();
         let limits = self.plugin.grants().limits;
         if let Err(e) = self
             .runtime
@@ -435,7 +456,7 @@ impl<B: KindBindings> PluginInstance<B> {
                 plugin: self.plugin.name().to_string(),
                 reason: format!("{e:#}"),
             };
-            self.live = Some((store, bindings));
+            self.slot = Slot::Live(store, bindings);
             self.discard();
             return Err(self.record(fault));
         }
@@ -446,7 +467,7 @@ impl<B: KindBindings> PluginInstance<B> {
         self.last_used = Instant::now();
         match result {
             Ok(value) => {
-                self.live = Some((store, bindings));
+                self.slot = Slot::Live(store, bindings);
                 self.meter_memory();
                 self.take_snapshot_if_due()?;
                 Ok(value)
@@ -475,7 +496,7 @@ impl<B: KindBindings> PluginInstance<B> {
 
     /// Save the live instance's state as the snapshot.
     fn save_snapshot(&mut self) -> Result<(), Fault> {
-        let (mut store, bindings) = self.live.take().expect("a live instance");
+        let (mut store, bindings) = self.take_live();
         let limits = self.plugin.grants().limits;
         let snapshot = self
             .runtime
@@ -486,11 +507,11 @@ impl<B: KindBindings> PluginInstance<B> {
             Ok(state) => {
                 self.snapshot = Some(state);
                 self.calls_since_snapshot = 0;
-                self.live = Some((store, bindings));
+                self.slot = Slot::Live(store, bindings);
                 Ok(())
             }
             Err(error) => {
-                self.live = Some((store, bindings));
+                self.slot = Slot::Live(store, bindings);
                 self.discard();
                 let fault = self.record(to_fault(self.plugin.name(), error));
                 if B::SNAPSHOTS != Snapshots::EveryCall {
@@ -504,7 +525,7 @@ impl<B: KindBindings> PluginInstance<B> {
                         "its save-state failed, so it cannot resume where it stopped: {fault}"
                     ),
                 };
-                self.failed = Some(failed.clone());
+                self.fail(failed.clone());
                 Err(failed)
             }
         }
@@ -545,13 +566,13 @@ impl<B: KindBindings> PluginInstance<B> {
         fuel: u64,
         deadline_ms: u64,
     ) -> Result<Result<(), String>, Fault> {
-        let (mut store, bindings) = self.live.take().expect("a live instance");
+        let (mut store, bindings) = self.take_live();
         let loaded = self
             .runtime
             .arm(&mut store, fuel, deadline_ms)
             .map_err(wasmtime::Error::from_anyhow)
             .and_then(|()| bindings.restore(&mut store, state));
-        self.live = Some((store, bindings));
+        self.slot = Slot::Live(store, bindings);
         loaded.map_err(|error| {
             self.discard();
             self.record(to_fault(self.plugin.name(), error))
@@ -633,7 +654,8 @@ impl<B: KindBindings> PluginInstance<B> {
         {
             self.recent_faults.pop_front();
         }
-        if self.quarantined.is_none()
+        // A plugin that failed stays failed: it is never called again.
+        if matches!(self.slot, Slot::Idle | Slot::Evicted | Slot::Live(..))
             && self.recent_faults.len() >= policy.quarantine_after.max(1) as usize
         {
             let reason = format!(
@@ -651,7 +673,7 @@ impl<B: KindBindings> PluginInstance<B> {
                 })
             });
             self.discard();
-            self.quarantined = Some(reason);
+            self.slot = Slot::Quarantined(reason);
         }
         fault
     }
@@ -666,7 +688,7 @@ pub struct PluginStatus {
     /// The version running.
     pub version: String,
     /// Its kind.
-    pub kind: String,
+    pub kind: PluginKind,
     /// `discovered`, `compiled`, `live`, `evicted` or `failed`.
     pub state: LifeState,
     /// Linear memory of its instance, bytes (0 when none is live).
@@ -689,7 +711,7 @@ impl PluginStatus {
         Self {
             name: plugin.name().to_string(),
             version: plugin.version().to_string(),
-            kind: plugin.kind().to_string(),
+            kind: plugin.kind(),
             state: instance.state(),
             memory_bytes: instance.memory_bytes(),
             evictions: stats.evictions,

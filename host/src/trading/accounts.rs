@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::bindings::types::OrderEvent;
+use crate::journal::Halt;
 use crate::trading::ids::IdSet;
 use crate::trading::ledger::Ledger;
 
@@ -59,5 +60,5 @@ pub(crate) struct OrderCounts {
     /// Fills of strategy orders.
     pub(crate) fills: u64,
     /// Why trading halted (the matcher failed), if it did.
-    pub(crate) halted: Option<String>,
+    pub(crate) halted: Option<Halt>,
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::live::recent::Recent;
-use crate::policy::Pressure;
+use crate::policy::{PluginKind, Pressure};
 use crate::trading::report::Report;
 
 /// Timeline entries kept (the oldest go first).
@@ -119,9 +119,12 @@ impl Alerts {
             && !self.halted
         {
             self.halted = true;
-            let matcher = report.plugins.iter().find(|p| p.kind == "matcher");
+            let matcher = report
+                .plugins
+                .iter()
+                .find(|p| p.kind == PluginKind::Matcher);
             let id = matcher.map(|m| format!("{}@{}", m.name, m.version));
-            self.alert(ts, "error", "halted", id.as_deref(), why.clone());
+            self.alert(ts, "error", "halted", id.as_deref(), why.to_string());
         }
         if pressure >= Pressure::High && self.pressure.is_none_or(|p| pressure > p) {
             let level = if pressure == Pressure::Critical {
@@ -134,7 +137,10 @@ impl Alerts {
         }
         self.pressure = Some(pressure);
         if report.connector_restarts > self.restarts {
-            let connector = report.plugins.iter().find(|p| p.kind == "connector");
+            let connector = report
+                .plugins
+                .iter()
+                .find(|p| p.kind == PluginKind::Connector);
             let id = connector.map(|c| format!("{}@{}", c.name, c.version));
             let message = format!(
                 "connector restarted ({} time(s) in all)",
@@ -155,9 +161,9 @@ impl Alerts {
         self.swaps_seen = total;
         let first = report.swaps.len().saturating_sub(new);
         for record in &report.swaps[first..] {
-            let outcome = record.outcome.label();
-            *self.tally.swaps.entry(outcome.to_string()).or_default() += 1;
-            let level = if outcome == "swapped" || outcome == "already-running" {
+            let label = record.outcome.label();
+            *self.tally.swaps.entry(label.to_string()).or_default() += 1;
+            let level = if record.outcome.is_success() {
                 "info"
             } else {
                 "warn"
@@ -178,7 +184,7 @@ impl Alerts {
         for m in &report.membership[first..] {
             let level = match m.to {
                 crate::live::Presence::Active => "info",
-                _ if m.kind == "risk-validator" => "warn",
+                _ if m.kind == PluginKind::RiskValidator => "warn",
                 crate::live::Presence::RemovalPending => "warn",
                 _ => "info",
             };

@@ -27,7 +27,7 @@ pub(crate) fn plugin_entry(plugin: &Plugin) -> PluginEntry {
     PluginEntry {
         name: plugin.name().to_string(),
         version: plugin.version().to_string(),
-        kind: plugin.kind().to_string(),
+        kind: plugin.kind(),
         signers: plugin.signers().iter().map(ToString::to_string).collect(),
         digest: plugin.digest().iter().map(|b| format!("{b:02x}")).collect(),
         config: plugin.grants().config.iter().cloned().collect(),

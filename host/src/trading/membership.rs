@@ -5,6 +5,7 @@
 //! a cancel); its account, fills and position stay in the report.
 
 use crate::journal::{Entry, MembershipEntry};
+use crate::live::ControlError;
 use crate::live::membership::{Change, MembershipCommand, MembershipRecord, Presence};
 use crate::policy::PluginKind;
 use crate::sandbox::AnyInstance;
@@ -134,19 +135,17 @@ impl Session {
         Ok(format!("{} joined the session", plugin.id()))
     }
 
-    fn change(&mut self, name: &str, change: Change, cause: &str) -> Result<String, String> {
+    fn change(&mut self, name: &str, change: Change, cause: &str) -> Result<String, ControlError> {
         let Some(place) = self.place(name) else {
             if let Some(kind) = self.fixed(name) {
-                return Err(format!(
+                return Err(ControlError::Refused(format!(
                     "{name} is the session's {kind}: a session needs one, so it never leaves \
                      (put a newer version into the directory to swap it)"
-                ));
+                )));
             }
-            return Err(format!(
-                "{name} is not in this session (a new plugin joins when its file is put into \
-                 the directory of a host run with --watch)"
-            ));
+            return Err(ControlError::UnknownPlugin(name.to_string()));
         };
+        let already = |what: &str| Err(ControlError::Refused(format!("{name} {what}")));
         let from = match place {
             Place::Strategy(i) => self.roster.strategies[i],
             Place::Validator(i) => self.roster.validators[i],
@@ -154,11 +153,11 @@ impl Session {
         };
         let strategy = matches!(place, Place::Strategy(_));
         let to = match (change, from) {
-            (Change::Enable, Presence::Active) => return Err(format!("{name} is active")),
+            (Change::Enable, Presence::Active) => return already("is active"),
             (Change::Enable, _) => Presence::Active,
-            (Change::Disable, Presence::Disabled) => return Err(format!("{name} is disabled")),
+            (Change::Disable, Presence::Disabled) => return already("is disabled"),
             (Change::Disable, _) => Presence::Disabled,
-            (Change::Remove, Presence::Removed) => return Err(format!("{name} was removed")),
+            (Change::Remove, Presence::Removed) => return already("was removed"),
             (Change::Remove, _) => Presence::Removed,
             (Change::FileRemoved, Presence::Active) if strategy => Presence::Left,
             (Change::FileRemoved, Presence::Active) => Presence::RemovalPending,
@@ -231,7 +230,7 @@ impl Session {
         let record = MembershipRecord {
             after_event: self.counts.events,
             plugin: plugin.id(),
-            kind: plugin.kind().to_string(),
+            kind: plugin.kind(),
             change: change.to_string(),
             from,
             to,
@@ -243,7 +242,7 @@ impl Session {
             .roll
             .lock()
             .expect("roll")
-            .insert(plugin.name().to_string(), (plugin.kind().to_string(), to));
+            .insert(plugin.name().to_string(), (plugin.kind(), to));
         shared
             .membership_log
             .lock()
@@ -260,7 +259,7 @@ impl Session {
         self.journal.write(now, || {
             Entry::Membership(MembershipEntry {
                 plugin: record.plugin.clone(),
-                kind: record.kind.clone(),
+                kind: record.kind,
                 change: record.change.clone(),
                 cause: record.cause.clone(),
                 canceled_orders: record.canceled_orders,

@@ -14,10 +14,10 @@ use serde::Serialize;
 use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
 use crate::journal::summary::{Orders, PositionReport};
-use crate::journal::{JournalReport, StrategyAudit};
+use crate::journal::{Halt, JournalReport, Stop, StrategyAudit};
 use crate::live::{ConfigChange, MembershipRecord, Presence, ShadowReport, SwapRecord};
 use crate::loading::{Readiness, RejectedFile, TrustMode};
-use crate::policy::Pressure;
+use crate::policy::{PluginKind, Pressure};
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
 use crate::trading::books::{BookReport, render_books};
 use crate::trading::processing::{ProcessorReport, render_processors};
@@ -71,9 +71,9 @@ pub struct Report {
     /// records, bytes, digest, and why it is incomplete if it is.
     pub journal: Option<JournalReport>,
     /// Why the session ended early, if it did.
-    pub stopped: Option<String>,
+    pub stopped: Option<Stop>,
     /// Why trading halted (the matcher failed), if it did.
-    pub halted: Option<String>,
+    pub halted: Option<Halt>,
     /// Per strategy: its fills judged by the exchange's rules beside the
     /// session (`tradsys-audit`; simulated venue over a feed by order):
     /// maker and taker fills and how many were right, the maker volume that
@@ -164,7 +164,7 @@ pub struct PluginReport {
     /// Keys whose signatures verified; empty when run unsigned (development mode).
     pub signers: Vec<String>,
     /// Its kind.
-    pub kind: String,
+    pub kind: PluginKind,
     /// The file it came from.
     pub file: PathBuf,
     /// Calls made, `init` included.
@@ -547,7 +547,7 @@ pub(crate) fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> Pl
         name: plugin.name().to_string(),
         version: plugin.version().to_string(),
         signers: plugin.signers().iter().map(ToString::to_string).collect(),
-        kind: plugin.kind().to_string(),
+        kind: plugin.kind(),
         file: plugin.path().to_path_buf(),
         calls: stats.calls,
         presence: Presence::Active,

@@ -7,7 +7,7 @@ use crate::bindings::types::{
     OrderCanceled, OrderCommand, OrderEvent, OrderRejected, RejectReason, Rejection,
 };
 use crate::journal::decimal::exact;
-use crate::journal::{Entry, HaltEntry};
+use crate::journal::{Entry, Halt, HaltEntry};
 use crate::sandbox::Fault;
 use crate::trading::audit;
 use crate::trading::ledger::fee;
@@ -29,7 +29,10 @@ impl OrderRouter {
         name: &str,
     ) {
         let message = fault.to_string();
-        let reason = format!("matcher {name} failed: {message}");
+        let reason = Halt::MatcherFailed {
+            matcher: name.to_string(),
+            fault: message.clone(),
+        };
         tracing::error!("trading halted: {reason}");
         self.journal.write(now, || {
             Entry::Halt(HaltEntry {

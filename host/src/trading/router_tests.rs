@@ -127,6 +127,7 @@ fn a_failing_matcher_halts_trading_and_cancels_every_working_order() {
             .halted
             .as_ref()
             .unwrap()
+            .to_string()
             .contains("matcher m failed")
     );
     let later = router.check(0, &buy(4, U, U), &market).unwrap_err();

@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result};
 use crate::bindings::types::{MarketEvent, OrderCommand, RejectReason, Rejection, Verdict};
 use crate::config::{HostConfig, RunSettings, VenueModel};
 use crate::engine::Runtime;
-use crate::journal::{EndEntry, Entry, Journal, JournalReport, JournalWriter, VerdictEntry};
+use crate::journal::{EndEntry, Entry, Journal, JournalReport, JournalWriter, Stop, VerdictEntry};
 use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
@@ -49,7 +49,7 @@ pub(crate) struct Counters {
     /// Batches processed.
     pub(crate) batches: u64,
     /// Why the session stopped early, if it did.
-    pub(crate) stopped: Option<String>,
+    pub(crate) stopped: Option<Stop>,
     /// Times the connector was restarted after a fault.
     pub(crate) connector_restarts: u32,
     /// Most linear memory held by plugin instances at once, bytes.
@@ -252,7 +252,9 @@ impl Session {
         let report = writer.close();
         if let Some(error) = &report.error {
             tracing::error!("{error}");
-            self.counts.stopped.get_or_insert_with(|| error.clone());
+            self.counts
+                .stopped
+                .get_or_insert_with(|| Stop::Journal(error.clone()));
         }
         self.journal_report = Some(report);
     }
@@ -304,24 +306,25 @@ impl Session {
                 Ok(Ok(Some(events))) => events,
                 Ok(Ok(None)) => break,
                 Ok(Err(reason)) => {
-                    let name = connector.plugin().name();
-                    let reason = crate::sandbox::texts::reason(reason);
-                    self.counts.stopped = Some(format!("connector {name}: {reason}"));
+                    self.counts.stopped = Some(Stop::Connector {
+                        name: connector.plugin().name().to_string(),
+                        reason: crate::sandbox::texts::reason(reason),
+                    });
                     break;
                 }
                 Err(Fault::Quarantined { reason, .. }) => {
-                    self.counts.stopped = Some(format!("connector quarantined: {reason}"));
+                    self.counts.stopped = Some(Stop::ConnectorQuarantined(reason));
                     break;
                 }
                 Err(fault) => {
                     let connector = &self.slots.connector;
                     if let Some(reason) = connector.quarantined() {
-                        self.counts.stopped = Some(format!("connector quarantined: {reason}"));
+                        self.counts.stopped = Some(Stop::ConnectorQuarantined(reason.to_string()));
                         break;
                     }
                     if let Some(reason) = connector.failure() {
                         // It cannot be restarted: its init fails, or it lost its position.
-                        self.counts.stopped = Some(format!("connector failed: {reason}"));
+                        self.counts.stopped = Some(Stop::ConnectorFailed(reason));
                         break;
                     }
                     // Restart: the next call makes a fresh instance, after a back-off
@@ -338,9 +341,7 @@ impl Session {
             if events.is_empty() {
                 empty_polls += 1;
                 if empty_polls >= MAX_EMPTY_POLLS {
-                    self.counts.stopped = Some(format!(
-                        "connector sent {MAX_EMPTY_POLLS} empty batches in a row"
-                    ));
+                    self.counts.stopped = Some(Stop::EmptyBatches(MAX_EMPTY_POLLS));
                     break;
                 }
                 continue;
@@ -354,8 +355,10 @@ impl Session {
             }
             self.on_market(&mut events);
             if let Some(reason) = self.market.stop() {
-                let name = self.slots.connector.plugin().name();
-                self.counts.stopped = Some(format!("connector {name}: {reason}"));
+                self.counts.stopped = Some(Stop::Connector {
+                    name: self.slots.connector.plugin().name().to_string(),
+                    reason: reason.to_string(),
+                });
                 break;
             }
             self.maintain();
@@ -365,7 +368,7 @@ impl Session {
             self.publish(false);
             // The batch's records are written out before the next batch starts.
             if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
-                self.counts.stopped = Some(why);
+                self.counts.stopped = Some(Stop::Journal(why));
                 break;
             }
         }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
-use crate::policy::Pressure;
+use crate::policy::{PluginKind, Pressure};
 use crate::trading::alerts::{Alerts, Tally, TimelineEntry};
 use crate::trading::report::Report;
 
@@ -93,7 +93,7 @@ impl Snapshot {
         for plugin in report
             .plugins
             .iter()
-            .filter(|p| p.kind == "connector" || p.kind == "matcher")
+            .filter(|p| matches!(p.kind, PluginKind::Connector | PluginKind::Matcher))
         {
             if let Some(why) = plugin.quarantined.as_ref().or(plugin.failure.as_ref()) {
                 return Err(format!("{} {}: {why}", plugin.kind, plugin.name));

@@ -58,6 +58,15 @@ struct Params {
 impl Params {
     /// Check the general entries and every per-instrument one.
     fn from_config(config: &Config) -> Result<Self, String> {
+        config.only(&[
+            "time_ms",
+            "time_ms.*",
+            "volume",
+            "volume.*",
+            "source",
+            "source.*",
+            "instruments",
+        ])?;
         let params = Self {
             config: config.clone(),
             instruments: config

@@ -160,6 +160,17 @@ impl CsvReplay {
     /// Build the connector from a file's `content`; `file` names it in errors and
     /// gives the default symbol.
     pub fn from_content(file: &str, content: &str, config: &Config) -> Result<Self, String> {
+        config.only(&[
+            "file",
+            "format",
+            "symbol",
+            "tick",
+            "lot",
+            "quote_size",
+            "bar_seconds",
+            "utc_offset_minutes",
+            "seed",
+        ])?;
         let format = match config.get("format").map(str::trim) {
             None => parse::detect_format(content),
             Some("quotes") => Format::Quotes,

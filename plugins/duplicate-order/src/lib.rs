@@ -177,6 +177,7 @@ impl DuplicateOrder {
 
 impl RiskValidator for DuplicateOrder {
     fn new(config: &Config) -> Result<Self, String> {
+        config.only(&["window_ms", "check_modifies", "max_remembered"])?;
         let window_ms: u64 = config.parse_or("window_ms", DEFAULT_WINDOW_MS)?;
         if !(1..=MAX_WINDOW_MS).contains(&window_ms) {
             return Err(format!("config `window_ms`: must be 1 to {MAX_WINDOW_MS}"));

@@ -124,6 +124,7 @@ impl FifoMatcher {
 
 impl Matcher for FifoMatcher {
     fn new(config: &Config) -> Result<Self, String> {
+        config.only(&[SelfTrade::KEY])?;
         let rules = Rules {
             allocation: Allocation::Fifo,
             self_trade: SelfTrade::from_config(config)?,

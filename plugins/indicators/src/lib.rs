@@ -75,6 +75,17 @@ impl Params {
     /// Check every indicator entry (general and per instrument) and intern
     /// its signal names, so a bad one fails `init`.
     fn from_config(config: &Config) -> Result<Self, String> {
+        config.only(&[
+            "ema",
+            "ema.*",
+            "vwap",
+            "vwap.*",
+            "volatility",
+            "volatility.*",
+            "imbalance",
+            "imbalance.*",
+            "instruments",
+        ])?;
         for (key, value) in config.entries() {
             let kind = key.split('.').next().unwrap_or(key);
             if let Some(k) = KINDS.iter().position(|(name, ..)| *name == kind) {

@@ -82,6 +82,17 @@ struct Params {
 
 impl Params {
     fn from_config(config: &Config) -> Result<Self, String> {
+        config.only(&[
+            "reference",
+            "min_requote_ms",
+            "half_spread_ticks",
+            "skew_ticks_per_lot",
+            "quantity",
+            "max_position",
+            "requote_ticks",
+            "cooldown",
+            "signals",
+        ])?;
         let reference = match config.get("reference").map(str::trim) {
             None | Some("mid") => Reference::Mid,
             Some("microprice") => Reference::Microprice,

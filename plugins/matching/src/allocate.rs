@@ -1,7 +1,7 @@
 //! How an aggressor's quantity is shared among the orders of one price level.
 
 use crate::Allocation;
-use crate::book::Level;
+use crate::level::Level;
 
 /// One trade of a plan: the resting order's queue position and its quantity.
 pub(crate) type Trade = (usize, i64);
@@ -128,7 +128,7 @@ mod tests {
     use tradsys_sdk::fixed::{SCALE, from_units};
 
     use super::*;
-    use crate::book::Resting;
+    use crate::level::Resting;
 
     fn level(sizes: &[i64]) -> Level {
         let mut level = Level::default();

@@ -1,57 +1,15 @@
 //! One instrument's limit order book: price levels, the index, matching.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 use tradsys_sdk::fixed::SCALE;
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{DepthLevel, NewOrder, OrderType, RejectReason, Side, TimeInForce};
 
 use crate::allocate::allocate;
+use crate::level::{Level, Resting};
 use crate::report::Reporter;
 use crate::{Rules, SelfTrade};
-
-/// A working order on the book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Resting {
-    /// The order's id.
-    pub(crate) id: u64,
-    /// Quantity still working (always positive while on the book).
-    pub(crate) leaves: i64,
-    /// Quantity executed so far; a modify's new quantity includes it.
-    pub(crate) filled: i64,
-    /// Who owns it (looked up once, at submission), for self-trade
-    /// prevention; `None` for the market's own orders and unknown ids.
-    pub(crate) owner: Option<u32>,
-}
-
-/// The orders at one price, oldest (highest time priority) first.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Level {
-    pub(crate) orders: VecDeque<Resting>,
-    /// Sum of the orders' leaves quantities; `i128` so that no number of
-    /// orders can overflow it.
-    pub(crate) quantity: i128,
-}
-
-impl Level {
-    /// Append at the back of the queue (lowest time priority).
-    pub(crate) fn push(&mut self, order: Resting) {
-        self.quantity += i128::from(order.leaves);
-        self.orders.push_back(order);
-    }
-
-    /// Queue position of `id`: scans this level only.
-    pub(crate) fn position(&self, id: u64) -> Option<usize> {
-        self.orders.iter().position(|order| order.id == id)
-    }
-
-    /// Take the order at `position` out of the queue.
-    fn remove(&mut self, position: usize) -> Option<Resting> {
-        let order = self.orders.remove(position)?;
-        self.quantity -= i128::from(order.leaves);
-        Some(order)
-    }
-}
 
 /// One side of a book: price to level. Bids are best at the highest key,
 /// asks at the lowest.

@@ -62,6 +62,7 @@
 
 mod allocate;
 mod book;
+mod level;
 mod report;
 
 use std::collections::BTreeMap;

@@ -153,6 +153,7 @@ impl MaxNotional {
 
 impl RiskValidator for MaxNotional {
     fn new(config: &Config) -> Result<Self, String> {
+        config.only(&["max_notional", "max_quantity"])?;
         let max_notional = config.fixed_or("max_notional", DEFAULT_MAX_NOTIONAL)?;
         if max_notional <= 0 {
             return Err("config `max_notional`: must be positive".to_string());

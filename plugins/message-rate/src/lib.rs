@@ -152,6 +152,7 @@ impl MessageRate {
 
 impl RiskValidator for MessageRate {
     fn new(config: &Config) -> Result<Self, String> {
+        config.only(&["max_messages", "window_ms", "exempt_cancels"])?;
         let max_messages: usize = config.parse_or("max_messages", DEFAULT_MAX_MESSAGES)?;
         if !(1..=MAX_MAX_MESSAGES).contains(&max_messages) {
             return Err(format!(

@@ -56,6 +56,7 @@ pub struct OrderThrottle {
 
 impl RiskValidator for OrderThrottle {
     fn new(config: &Config) -> Result<Self, String> {
+        config.only(&["max_orders", "window_ms"])?;
         let max_orders: usize = config.parse_or("max_orders", 20)?;
         if max_orders == 0 {
             return Err("config `max_orders`: must be at least 1".to_string());

@@ -94,6 +94,20 @@ struct Params {
 
 impl Params {
     fn from_config(config: &Config) -> Result<Self, String> {
+        config.only(&[
+            "leg_a",
+            "leg_b",
+            "window",
+            "entry_z",
+            "exit_z",
+            "quantity",
+            "max_hedge_ratio",
+            "sample_ms",
+            "cooldown_ms",
+            "leg_timeout_ms",
+            "max_hold_ms",
+            "signals",
+        ])?;
         let ms = |key: &str, default: u64| -> Result<u64, String> {
             let value: u64 = config.parse_or(key, default)?;
             value

@@ -252,6 +252,7 @@ impl PositionLimit {
 
 impl RiskValidator for PositionLimit {
     fn new(config: &Config) -> Result<Self, String> {
+        config.only(&["max_position"])?;
         let max_position = config.fixed_or("max_position", fixed::from_units(300))?;
         if max_position < 0 {
             return Err("config `max_position`: must not be negative".to_string());

@@ -128,6 +128,7 @@ impl PriceCollar {
 
 impl RiskValidator for PriceCollar {
     fn new(config: &Config) -> Result<Self, String> {
+        config.only(&["band_bps"])?;
         let band_bps = config.fixed_or("band_bps", fixed::from_units(50))?;
         if band_bps < 0 {
             return Err("config `band_bps`: must not be negative".to_string());

@@ -72,6 +72,7 @@ pub struct ProRataMatcher {
 
 /// The rules `config` asks for.
 fn rules(config: &Config) -> Result<Rules, String> {
+    config.only(&["algorithm", "min_allocation", SelfTrade::KEY])?;
     let min_allocation_lots = config.parse_or("min_allocation", 2u32)?;
     let allocation = match config.get("algorithm").map(str::trim) {
         None | Some("pro-rata") => Allocation::ProRata {

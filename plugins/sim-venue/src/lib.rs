@@ -69,6 +69,7 @@
 //!
 //! Config keys: none.
 
+mod feed;
 mod market;
 mod queue;
 mod session;
@@ -90,7 +91,8 @@ pub struct SimVenue {
 }
 
 impl Matcher for SimVenue {
-    fn new(_config: &Config) -> Result<Self, String> {
+    fn new(config: &Config) -> Result<Self, String> {
+        config.only(&[])?;
         Ok(Self::default())
     }
 
