@@ -46,12 +46,12 @@ pub use config::{
 pub use engine::{CacheOutcome, LoadInfo};
 pub use host::{Host, HostBuilder, InstanceCheck, PluginCheck};
 pub use journal::{
-    Filter as JournalFilter, JournalReport, Reader as JournalReader, Record as JournalRecord,
-    Summary as JournalSummary, line as journal_line,
+    Filter as JournalFilter, Halt, JournalReport, Reader as JournalReader, Record as JournalRecord,
+    Stop, Summary as JournalSummary, line as journal_line,
 };
 pub use live::{
-    Change, ConfigChange, Control, Difference, MembershipRecord, Presence, ShadowReport,
-    ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, watch,
+    Change, ConfigChange, Control, ControlError, Difference, MembershipRecord, Presence,
+    RollbackMode, ShadowReport, ShadowState, StartedFrom, Status, SwapOutcome, SwapRecord, watch,
 };
 pub use loading::{
     API_VERSION, FileState, Interface, Plugin, PluginFile, Readiness, RejectedFile, TrustMode,

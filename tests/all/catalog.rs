@@ -2,7 +2,8 @@
 //! synthetic market (the demo's config) and of the recorded ES day.
 
 use crate::common::{
-    DEFAULT_SET, plugin, plugin_dir_with, replay_es_day, run_report, shared_data, workspace_root,
+    DEFAULT_SET, plugin, plugin_dir_with, replay_es_day, run_report, shared_data, typed,
+    workspace_root,
 };
 
 /// The validators added with the catalog.
@@ -96,7 +97,7 @@ fn every_validator_of_the_catalog_runs_on_the_recorded_es_day() {
         .collect();
     let dir = plugin_dir_with(&names);
     let report = replay_es_day(dir.path(), &data, None);
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
     let approved = report["orders"]["approved"].as_u64().unwrap();
     assert!(approved > 0, "{}", report["orders"]);
     for validator in CATALOG {
@@ -133,7 +134,7 @@ fn the_pro_rata_matcher_runs_the_recorded_es_day_as_the_exchange_and_the_host_ac
     let report = replay_es_day(dir.path(), &data, Some(&config));
     // Every report of the matcher passed the host's checks (fills balance,
     // within limits and leaves): trading never halted.
-    assert!(report["halted"].is_null(), "{}", report["halted"]);
+    assert_eq!(typed(&report).halted, None);
     let matcher = plugin(&report, "pro-rata-matcher");
     assert!(
         matcher["faults"].as_object().unwrap().is_empty(),

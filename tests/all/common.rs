@@ -130,7 +130,18 @@ pub fn run_report(dir: &Path, extra: &[&str]) -> serde_json::Value {
         "tradsys run failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap()
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap();
+    typed(&report);
+    report
+}
+
+/// `report` read into the host's own `Report`: a field renamed, missing or
+/// spelled differently fails here (a JSON probe of a renamed field would
+/// read `null` and pass). Tests check absences (`stopped`, `halted`) on it.
+pub fn typed(report: &serde_json::Value) -> tradsys_host::Report {
+    serde_json::from_value(report.clone())
+        .unwrap_or_else(|e| panic!("the report does not read as a Report: {e}"))
 }
 
 /// A live instance of one example plugin, with `config` entries.

@@ -2,7 +2,7 @@
 //! matcher's reports, a strategy's malformed orders, a connector's bad
 //! events never reach the ledger.
 
-use crate::common::{plugin, session_with, strategy};
+use crate::common::{plugin, session_with, strategy, typed};
 
 /// A session of the hostile connector (one quote per batch, one batch per
 /// strategy call), the `hostile` strategy in `mode` (with `count` it buys 1
@@ -54,7 +54,7 @@ fn position(report: &serde_json::Value) -> i64 {
 #[test]
 fn a_truthful_matcher_is_booked_as_it_reports() {
     let report = lying_session("none", "simulated", "count", "none");
-    assert!(report["halted"].is_null(), "{}", report["halted"]);
+    assert_eq!(typed(&report).halted, None);
     // 20 calls, one order each; every second call's order rests.
     assert_eq!(position(&report), 10, "{}", report["strategies"]);
     assert_eq!(report["fills"], 10);
@@ -148,7 +148,7 @@ fn connector_events_that_break_the_rules_are_dropped_and_counted() {
             serde_json::json!({ rule: dropped }),
             "{lie}"
         );
-        assert!(report["stopped"].is_null(), "{lie}: {}", report["stopped"]);
+        assert_eq!(typed(&report).stopped, None, "{lie}");
         // One batch more for the dropped event: 11 lots bought at 100, valued
         // at the mid 100.5 with the first definition's
         // multiplier of 1: a redefinition cannot multiply the PnL by 50.
@@ -193,7 +193,7 @@ fn feed_events_that_cannot_be_are_dropped_and_counted_and_the_books_never_hold_t
             serde_json::json!({ rule: 1 }),
             "{lie}"
         );
-        assert!(report["stopped"].is_null(), "{lie}: {}", report["stopped"]);
+        assert_eq!(typed(&report).stopped, None, "{lie}");
         let book = &report["books"]["HOSTILE"];
         for side in ["bids", "asks"] {
             for level in book[side].as_array().unwrap() {

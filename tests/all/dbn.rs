@@ -4,6 +4,7 @@
 
 use crate::common::{
     DEFAULT_SET, plugin_dir_with, replay_es_day, run_report, shared_data, tradsys, tradsys_run,
+    typed,
 };
 
 const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
@@ -34,7 +35,7 @@ fn the_es_day_replays_to_its_end_of_day_book_and_the_strategies_trade_on_it() {
     let Some(data) = shared_data(ES) else { return };
     let dir = replay_set();
     let report = replay_es_day(dir.path(), &data, None);
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
     let book = &report["books"]["ESH4"];
     assert_eq!(book["detail"], "L3", "{book}");
     assert_eq!(book["resting_orders"], 11_217, "{book}");
@@ -173,7 +174,7 @@ fn a_directory_replays_a_definitions_file_first_and_its_data() {
         std::fs::copy(data.join(file), days.path().join(name)).unwrap();
     }
     let report = run_report(dir.path(), &["--replay", days.path().to_str().unwrap()]);
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
     let books = report["books"].as_object().unwrap();
     assert_eq!(books.len(), 1, "{books:?}");
     let (_, book) = books.iter().next().unwrap();

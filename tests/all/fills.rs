@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::common::{plugin_dir_with, run_report, shared_data, tradsys, workspace_root};
+use crate::common::{plugin_dir_with, run_report, shared_data, tradsys, typed, workspace_root};
 
 const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
 
@@ -72,7 +72,7 @@ fn on_the_es_day_every_fill_survives_the_audit_at_every_batch_size_and_with_late
         let extra =
             format!("[run]\nbatch_size = {batch}\n[venue.latency]\norder_ns = {latency_ns}\n");
         let report = es_session(dir.path(), &data, &extra, &journal);
-        assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+        assert_eq!(typed(&report).stopped, None);
         let (passed, audit) = audit(&journal, &data);
         let case = format!("batch size {batch}, order latency {latency_ns} ns");
         assert!(passed, "{case}: {audit:#}");
@@ -256,7 +256,7 @@ fn with_a_feed_latency_strategies_decide_that_long_after_an_exchange_event() {
     let order_ns = 250_000;
     let extra = format!("[venue.latency]\nfeed_ns = {feed_ns}\norder_ns = {order_ns}\n");
     let report = es_session(dir.path(), &data, &extra, &journal);
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
     let times = event_times(&data);
     let orders: Vec<serde_json::Value> = records(&journal)
         .into_iter()

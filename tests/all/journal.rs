@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{
     plugin_dir_with, plugins_dir, run_report, session_with, shared_data, tradsys, tradsys_run,
-    workspace_root,
+    typed, workspace_root,
 };
 
 /// The demo's session (every example plugin, `host/demo.toml`) writing a
@@ -454,7 +454,7 @@ fn two_replays_of_the_es_day_journal_the_same_digest_and_a_validators_config_cha
                 journal.to_str().unwrap(),
             ],
         );
-        assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+        assert_eq!(typed(&report).stopped, None);
         report
     };
     let first = replay("first", &sized);

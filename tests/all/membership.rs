@@ -51,10 +51,16 @@ fn changed(host: &RunningHost, plugin: &str, change: &str) -> Value {
     })
 }
 
-/// Whether `f` of the view grows within two seconds (from a snapshot taken
-/// after what came before: the session publishes every 200 ms).
+/// Whether `f` of the view grows within two seconds, from a snapshot
+/// published after what came before (two publications on: the first may
+/// have been made before the change took effect).
 fn grows(host: &RunningHost, f: impl Fn(&Value) -> Option<u64>) -> bool {
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    for _ in 0..2 {
+        let sequence = view(host)["sequence"].as_u64();
+        until(host, "a newer snapshot", |v| {
+            v["sequence"].as_u64() > sequence
+        });
+    }
     let before = f(&view(host));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     while std::time::Instant::now() < deadline {

@@ -7,6 +7,7 @@ use tradsys_host::testing::{PluginInstance, Processor};
 
 use crate::common::{
     artifacts, discover, plugin, plugin_dir_with, renamed, run_report, session_with, strategy,
+    typed,
 };
 
 /// The synthetic market by order on the simulated venue, `indicators` and
@@ -163,7 +164,7 @@ fn a_processor_set_to_fail_closed_withholds_the_batch_from_the_strategies() {
         calls(&closed),
         calls(&open)
     );
-    assert!(closed["stopped"].is_null(), "the session itself goes on");
+    assert_eq!(typed(&closed).stopped, None, "the session itself goes on");
 }
 
 #[test]

@@ -60,7 +60,11 @@ fn a_plugin_reconfigured_by_command_or_by_editing_the_config_runs_with_it_and_a_
         ],
     );
     host.until("/readyz", "ready", |s, _| s == 200);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    host.until("/api/snapshot", "orders validated", |s, body| {
+        s == 200
+            && serde_json::from_str::<Value>(body)
+                .is_ok_and(|v| v["orders"]["submitted"].as_u64() > Some(0))
+    });
     let before = refusals_by(&host, "max-notional");
 
     // By command: a quantity limit of 1 refuses most orders from then on.
@@ -101,11 +105,9 @@ fn a_plugin_reconfigured_by_command_or_by_editing_the_config_runs_with_it_and_a_
         "{text}"
     );
     let still = refusals_by(&host, "max-notional");
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    assert!(
-        refusals_by(&host, "max-notional") > still,
-        "the limit of 1 still holds"
-    );
+    host.until("/metrics", "the limit of 1 still refusing", |_, _| {
+        refusals_by(&host, "max-notional") > still
+    });
     let (ok, text) = host.endpoint.cli(&["plugin", "configure", "nobody", "a=1"]);
     assert!(!ok && text.contains("not in this session"), "{text}");
 

@@ -1,7 +1,7 @@
 //! The csv-replay connector over recorded data in ../shared/data (skipped
 //! when that folder is absent, as in a user's clone).
 
-use crate::common::{plugin_dir_with, run_report, shared_data, tradsys_run};
+use crate::common::{plugin_dir_with, run_report, shared_data, tradsys_run, typed};
 
 const SET: [&str; 4] = ["csv-replay", "fifo-matcher", "ma-crossover", "max-notional"];
 
@@ -23,7 +23,7 @@ fn replays_a_quote_file_to_the_end() {
     let report = run_report(dir.path(), &["--config", config.to_str().unwrap()]);
     // 9,500 quotes and the instrument definition.
     assert_eq!(report["events"], 9_501);
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use tradsys_host::testing::{PluginInstance, Registry, Runtime};
 use tradsys_host::{Fault, HostConfig, TrustPolicy, TrustSettings};
 
 use crate::common::{
-    DEFAULT_SET, U, dev_trust, plugin, plugin_dir_with, run_report, session_with, strategy,
+    DEFAULT_SET, U, dev_trust, plugin, plugin_dir_with, run_report, session_with, strategy, typed,
     workspace_root,
 };
 
@@ -414,7 +414,7 @@ fn a_failed_matcher_halts_trading_rather_than_guess() {
         "4000",
     );
     assert_eq!(report["events"], 4000, "market data keeps flowing");
-    assert!(report["stopped"].is_null());
+    assert_eq!(typed(&report).stopped, None);
     assert!(
         report["halted"]
             .as_str()
@@ -478,7 +478,7 @@ fn a_connector_restarted_after_a_transient_fault_carries_on_where_it_stopped() {
     assert!(faults >= 15, "{connector}");
     assert_eq!(report["connector_restarts"], faults);
     assert_eq!(report["events"], 101, "{report}");
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
 }
 
 #[test]

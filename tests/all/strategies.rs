@@ -1,7 +1,9 @@
 //! The book strategies end to end: on the synthetic market by order and on
 //! the recorded ES day, each trades (pairs needs two instruments).
 
-use crate::common::{plugin, plugin_dir_with, replay_es_day, run_report, shared_data, strategy};
+use crate::common::{
+    plugin, plugin_dir_with, replay_es_day, run_report, shared_data, strategy, typed,
+};
 
 const BOOK_STRATEGIES: [&str; 3] = ["market-maker", "book-imbalance", "pairs"];
 
@@ -46,7 +48,7 @@ fn the_book_strategies_run_on_the_recorded_es_day() {
     };
     let dir = plugin_dir_with(&[&["dbn-replay", "sim-venue"][..], &BOOK_STRATEGIES].concat());
     let report = replay_es_day(dir.path(), &data, None);
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
     for name in ["market-maker", "book-imbalance"] {
         let s = strategy(&report, name);
         assert!(s["submitted"].as_u64().unwrap() > 0, "{name}: {s}");

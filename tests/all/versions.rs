@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::common::{DEFAULT_SET, plugin, session_with, strategy, workspace_root};
+use crate::common::{DEFAULT_SET, plugin, session_with, strategy, typed, workspace_root};
 
 #[test]
 fn a_1_0_plugin_trades_beside_1_3_plugins() {
@@ -50,7 +50,7 @@ fn a_1_1_connector_feeds_a_1_3_session() {
         "[run]\nconnector = \"legacy-1-1-connector\"\n",
         "0",
     );
-    assert!(report["stopped"].is_null(), "{}", report["stopped"]);
+    assert_eq!(typed(&report).stopped, None);
     // Its definition, its status event and 2,000 quotes and trades, all taken.
     assert_eq!(report["events"], 2002);
     assert!(report["connector_dropped"].as_object().unwrap().is_empty());

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::journal::decimal::{decimal, parse};
 use crate::journal::entry::{Entry, OrderEntry, Record, ReportEntry};
@@ -59,7 +59,7 @@ pub struct Summary {
 }
 
 /// Order command counts (the report's `orders` too).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Orders {
     /// Commands sent by strategies (submits, cancels, modifies).
     pub submitted: u64,
@@ -74,7 +74,7 @@ pub struct Orders {
 }
 
 /// Refusals by one party for one reason.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RejectionCount {
     /// `host` or the validator's name.
     pub by: String,
@@ -85,7 +85,7 @@ pub struct RejectionCount {
 }
 
 /// A net position (the report's too).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PositionReport {
     /// Instrument symbol.
     pub instrument: String,

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::journal::entry::{Entry, FORMAT, Header, Record};
 
@@ -101,7 +101,7 @@ impl Journal {
 }
 
 /// What a closed journal wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalReport {
     /// The files, in order.
     pub files: Vec<PathBuf>,

@@ -4,12 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::live::recent::Recent;
 
 /// One setting that changed: its old and new value (`None`: unset).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Difference {
     /// `config.KEY`, `limits.FIELD`, `read_dir`, `network`, `random`, `faults`.
     pub setting: String,
@@ -28,7 +28,7 @@ impl Difference {
 }
 
 /// A configuration change of one plugin, as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigChange {
     /// `name@version`.
     pub plugin: String,

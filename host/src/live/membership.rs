@@ -13,7 +13,7 @@
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::live::error::ControlError;
 use crate::live::recent::Recent;
@@ -21,7 +21,7 @@ use crate::policy::PluginKind;
 use crate::sandbox::AnyInstance;
 
 /// Where a plugin of the session stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Presence {
     /// Called as usual.
@@ -83,7 +83,7 @@ pub enum MembershipCommand {
 }
 
 /// One change of the session's plugins, as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipRecord {
     /// Market events processed when it happened.
     pub after_event: u64,

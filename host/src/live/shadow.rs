@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bindings::types::{MarketEvent, OrderCommand, OrderEvent, RiskContext, Verdict};
 use crate::config::HostConfig;
@@ -29,7 +29,7 @@ use crate::sandbox::{AnyInstance, Fault, Slots};
 pub const MAX_DIFFS: usize = 50;
 
 /// One input on which the candidate answered differently.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShadowDiff {
     /// Market events processed when it happened.
     pub after_event: u64,
@@ -42,7 +42,7 @@ pub struct ShadowDiff {
 }
 
 /// A shadow run, as the report and the admin endpoint show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShadowReport {
     /// Plugin name.
     pub plugin: String,
@@ -67,7 +67,7 @@ pub struct ShadowReport {
 }
 
 /// Where a shadow is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ShadowState {
     /// Running beside the live version.
@@ -113,6 +113,19 @@ impl std::fmt::Display for StartedFrom {
 impl Serialize for StartedFrom {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StartedFrom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == "the live state" {
+            return Ok(Self::LiveState);
+        }
+        text.strip_prefix("fresh state (")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .map(|why| Self::FreshState(why.to_string()))
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a starting state")))
     }
 }
 

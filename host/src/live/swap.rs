@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::journal::SwapOutcome;
 use crate::journal::{Entry, Journal, SwapEntry};
@@ -53,7 +53,7 @@ impl SwapRequest {
 }
 
 /// One swap, or one update that was not made, as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SwapRecord {
     /// Market events processed when it happened (a swap falls between this
     /// event and the next); `None` for an update refused before reaching

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 
 use anyhow::{Context as _, Result};
 use semver::Version;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tradsys_signing::{Manifest, read_manifest};
 
 use crate::config::{HostConfig, Loading};
@@ -32,7 +32,7 @@ use crate::loading::trust::TrustPolicy;
 use crate::policy::PluginKind;
 
 /// A file in the plugin directory that the host refused, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RejectedFile {
     /// The file.
     pub file: PathBuf,

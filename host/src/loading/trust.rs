@@ -2,7 +2,7 @@
 //! what it established about a file ([`Verified`]).
 
 use anyhow::{Context as _, Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tradsys_signing::{Error as SigningError, KeyId, Manifest, TrustStore, read_manifest, verify};
 
 use crate::config::TrustSettings;
@@ -19,7 +19,7 @@ pub struct Verified {
 }
 
 /// How plugins are trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TrustMode {
     /// Only files signed by a trusted, unrevoked key run.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasmtime::{Store, Trap};
 
 use crate::engine::{HostState, LogLimiter, Runtime};
@@ -51,7 +51,7 @@ impl CallStats {
 }
 
 /// Where a plugin instance slot is in the lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LifeState {
     /// Verified from its headers, never compiled.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tradsys_book::Level;
 
 use crate::bindings::types::TradingStatus;
@@ -16,10 +16,10 @@ use crate::trading::market::{Market, Open, OpenedBy};
 pub const REPORT_LEVELS: usize = 5;
 
 /// One instrument's book at the end of the session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BookReport {
     /// What built it: `L3` (orders), `L2` (levels) or `L1` (quotes).
-    pub detail: &'static str,
+    pub detail: String,
     /// Orders resting (from the levels' counts below L3; 0 from quotes).
     pub resting_orders: u64,
     /// Best bids, best first.
@@ -27,7 +27,7 @@ pub struct BookReport {
     /// Best asks, best first.
     pub asks: Vec<LevelReport>,
     /// The feed's last trading status, if it sent one (`trading`, `halted`, ...).
-    pub status: Option<&'static str>,
+    pub status: Option<String>,
     /// When its market opened (`ts`) and what said so (`marked_by`: the
     /// feed's `status`, or its `first-trade` when it has no status records).
     pub open: Option<Open>,
@@ -36,7 +36,7 @@ pub struct BookReport {
 }
 
 /// One price level in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LevelReport {
     /// Price, in the instrument's display precision.
     pub price: String,
@@ -68,11 +68,11 @@ pub fn book_reports(market: &Market) -> BTreeMap<String, BookReport> {
             Some((
                 def.symbol.clone(),
                 BookReport {
-                    detail: book.detail().name(),
+                    detail: book.detail().name().to_string(),
                     resting_orders: book.resting_orders(),
                     bids: show(bids),
                     asks: show(asks),
-                    status: market.status(id).map(status_name),
+                    status: market.status(id).map(|s| status_name(s).to_string()),
                     open: market.opened(id),
                     unknown_orders: book.unknown_orders(),
                 },
@@ -113,7 +113,10 @@ pub fn render_books(books: &BTreeMap<String, BookReport>, out: &mut String) {
             b.resting_orders,
             side(&b.bids),
             side(&b.asks),
-            b.status.map(|s| format!("  [{s}]")).unwrap_or_default()
+            b.status
+                .as_ref()
+                .map(|s| format!("  [{s}]"))
+                .unwrap_or_default()
         );
     }
     for (symbol, b) in books {

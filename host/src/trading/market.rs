@@ -46,7 +46,7 @@ pub struct Market {
 }
 
 /// When an instrument's market opened, and what said so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Open {
     /// Market time, ns since the Unix epoch.
     pub ts: u64,
@@ -55,7 +55,7 @@ pub struct Open {
 }
 
 /// What marked an instrument's open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OpenedBy {
     /// The feed's status record (`trading`).

@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bindings::types::MarketEvent;
 use crate::config::OnFault;
@@ -31,7 +31,7 @@ use crate::trading::verify;
 pub const SIGNALS_KEY: &str = "signals";
 
 /// A processor as the report shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessorReport {
     /// Plugin name.
     pub name: String,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::VenueModel;
 use crate::engine::CacheOutcome;
@@ -23,7 +23,7 @@ use crate::trading::books::{BookReport, render_books};
 use crate::trading::processing::{ProcessorReport, render_processors};
 
 /// What a session did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Seed handed to the connector.
     pub seed: u64,
@@ -92,7 +92,7 @@ pub struct Report {
 }
 
 /// Memory of the plugin instances over the session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemoryReport {
     /// The budget, bytes.
     pub budget_bytes: u64,
@@ -107,7 +107,7 @@ pub struct MemoryReport {
 }
 
 /// How plugins were trusted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrustReport {
     /// `verified`, or `unsigned-allowed` in development mode.
     pub mode: TrustMode,
@@ -116,7 +116,7 @@ pub struct TrustReport {
 }
 
 /// One strategy's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StrategyReport {
     /// Plugin name.
     pub name: String,
@@ -155,7 +155,7 @@ pub struct StrategyReport {
 }
 
 /// One plugin's calls.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginReport {
     /// Plugin name.
     pub name: String,
@@ -200,7 +200,7 @@ pub struct PluginReport {
 }
 
 /// What a plugin's log limits held back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogReport {
     /// Lines dropped by the rate limit.
     pub dropped: u64,
@@ -209,7 +209,7 @@ pub struct LogReport {
 }
 
 /// How a plugin's component was obtained.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadReport {
     /// Where its compiled code came from.
     pub source: LoadSource,
@@ -225,7 +225,7 @@ pub struct LoadReport {
 }
 
 /// Where a plugin's compiled code came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoadSource {
     /// Loaded from a verified cached artifact.
@@ -241,7 +241,7 @@ pub enum LoadSource {
 }
 
 /// One plugin's memory.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginMemory {
     /// Linear memory of its instance at the end, bytes (0 when none is live).
     pub bytes: u64,
@@ -250,7 +250,7 @@ pub struct PluginMemory {
 }
 
 /// Limits granted to one plugin.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LimitsReport {
     /// Fuel per call.
     pub fuel_per_call: u64,
@@ -263,7 +263,7 @@ pub struct LimitsReport {
 }
 
 /// Call latency of one plugin.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallTiming {
     /// Mean call latency, ns.
     pub mean_ns: u64,
@@ -284,7 +284,7 @@ pub struct CallTiming {
 }
 
 /// Wall-clock figures of the whole session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionTiming {
     /// Session wall time, milliseconds.
     pub elapsed_ms: f64,
