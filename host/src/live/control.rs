@@ -69,6 +69,9 @@ pub(crate) struct Shared {
     pub(crate) membership_log: MembershipLog,
     pub(crate) roll: Roll,
     pub(crate) config_log: ConfigLog,
+    /// Set when the session has run its last batch: nothing answers requests
+    /// any more (the logs stay readable).
+    pub(crate) ended: Arc<AtomicBool>,
 }
 
 /// A running session's status, as the admin endpoint's `GET /status` answers.
@@ -122,7 +125,17 @@ impl Control {
     /// `promote`).
     #[doc(hidden)]
     pub fn submit(&self, request: SwapRequest) -> Result<(), ControlError> {
+        self.check_running()?;
         self.swaps.send(request).map_err(|_| ControlError::Ended)
+    }
+
+    /// Whether the session still runs batches (and so answers requests).
+    pub fn check_running(&self) -> Result<(), ControlError> {
+        if self.shared.ended.load(Ordering::Acquire) {
+            Err(ControlError::Ended)
+        } else {
+            Ok(())
+        }
     }
 
     /// Ask the session to start or drop a shadow; its answer (for the
@@ -132,6 +145,7 @@ impl Control {
         &self,
         command: impl FnOnce(Sender<Result<String, ControlError>>) -> ShadowCommand,
     ) -> Result<String, ControlError> {
+        self.check_running()?;
         let (reply, answer) = std::sync::mpsc::channel();
         self.shadows
             .send(command(reply))
@@ -150,9 +164,9 @@ impl Control {
     /// session, which answers between two batches), swaps and shadows.
     pub fn status(&self) -> Status {
         let (reply, answer) = std::sync::mpsc::channel();
-        let plugins = match self.status.send(reply) {
-            Ok(()) => answer.recv_timeout(SESSION_WAIT).unwrap_or_default(),
-            Err(_) => Vec::new(),
+        let plugins = match self.check_running().map(|()| self.status.send(reply)) {
+            Ok(Ok(())) => answer.recv_timeout(SESSION_WAIT).unwrap_or_default(),
+            _ => Vec::new(),
         };
         let running = self
             .running()
@@ -200,6 +214,7 @@ impl Control {
     /// Have the session add `instance` (prepared off the data path) between
     /// two batches (the watcher's join).
     pub(crate) fn join(&self, instance: AnyInstance, cause: String) -> Result<(), ControlError> {
+        self.check_running()?;
         let command = MembershipCommand::Join {
             instance: Box::new(instance),
             cause,
@@ -212,6 +227,7 @@ impl Control {
     /// Ask the session to `change` the plugin `name` (for `cause`) and wait
     /// for its answer: what it did, or why not.
     pub fn change(&self, name: &str, change: Change, cause: &str) -> Result<String, ControlError> {
+        self.check_running()?;
         let (reply, answer) = std::sync::mpsc::channel();
         self.membership
             .send(MembershipCommand::Change {
@@ -262,6 +278,7 @@ impl Control {
     /// Swap `name` back to the version it ran before. Below the rollback
     /// floor only in [`RollbackMode::Pin`] (the operator's explicit pin).
     pub fn rollback(&self, name: &str, mode: RollbackMode) -> Result<SwapRecord, ControlError> {
+        self.check_running()?;
         if !self.running().contains_key(name) {
             return Err(ControlError::UnknownPlugin(name.to_string()));
         }
@@ -306,6 +323,7 @@ impl Control {
     /// Verify the candidate `file` and run it in shadow beside the live
     /// plugin of its name.
     pub fn shadow(&self, file: &Path) -> Result<String, ControlError> {
+        self.check_running()?;
         let env = &self.env;
         let prepared = shadow::prepare_candidate(file, &env.policy, &env.config(), &env.runtime)
             .map_err(ControlError::Refused)?;
@@ -315,6 +333,7 @@ impl Control {
     /// Swap the shadow candidate of `name` in (the session ends the shadow as
     /// promoted when it installs it).
     pub fn promote(&self, name: &str) -> Result<SwapRecord, ControlError> {
+        self.check_running()?;
         if !self.running().contains_key(name) {
             return Err(ControlError::UnknownPlugin(name.to_string()));
         }
@@ -373,6 +392,7 @@ impl Control {
 
     /// Drop the shadow of `name`.
     pub fn discard(&self, name: &str) -> Result<String, ControlError> {
+        self.check_running()?;
         if !self.running().contains_key(name) {
             return Err(ControlError::UnknownPlugin(name.to_string()));
         }
@@ -475,6 +495,12 @@ impl ControlPlane {
     /// Whether the session was asked to stop.
     pub(crate) fn stop_requested(&self) -> bool {
         self.handle.stop.load(Ordering::Relaxed)
+    }
+
+    /// The session has run its last batch: requests are answered
+    /// [`ControlError::Ended`] at once from now on.
+    pub(crate) fn end(&self) {
+        self.shared().ended.store(true, Ordering::Release);
     }
 
     /// The flag that stops the session (a Ctrl-C handler sets it).

@@ -102,6 +102,7 @@ impl Control {
         name: &str,
         pairs: &[(String, String)],
     ) -> Result<String, ControlError> {
+        self.check_running()?;
         if pairs.is_empty() {
             return Err(ControlError::Invalid(
                 "nothing to configure: give key=value pairs".into(),

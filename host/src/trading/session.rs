@@ -229,6 +229,7 @@ impl Session {
             ))
         });
         let result = self.run_batches();
+        self.control.end();
         self.close_journal();
         self.publish(true);
         result
