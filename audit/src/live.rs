@@ -35,6 +35,9 @@ impl Live {
 
     /// Command `ask` of `strategy` about `order` reaching the venue at `ts`.
     pub fn command(&mut self, instrument: u32, order: u64, strategy: &str, ask: &Ask, ts: u64) {
+        if !self.by_order {
+            return; // nothing to judge it by: no work
+        }
         self.owner
             .entry(order)
             .or_insert_with(|| strategy.to_string());
@@ -46,6 +49,9 @@ impl Live {
 
     /// A fill the venue reported.
     pub fn filled(&mut self, order: u64, ts: u64, price: i64, quantity: i64, maker: bool) {
+        if !self.by_order {
+            return;
+        }
         self.reported.push((order, ts, price, quantity, maker));
     }
 

@@ -552,15 +552,15 @@ impl Market {
     /// best first, within `limit`, what our earlier orders took excepted.
     fn takeable(&self, side: Side, limit: Option<i64>, quantity: i64) -> Vec<(i64, i64)> {
         let other = side.other();
-        let mut prices: Vec<i64> = self
+        let levels = self
             .levels
-            .keys()
-            .filter(|(s, _)| *s == other)
-            .map(|(_, p)| *p)
-            .collect();
-        if side == Side::Sell {
-            prices.reverse(); // bids, best (highest) first
-        }
+            .range((other, i64::MIN)..=(other, i64::MAX))
+            .map(|((_, p), _)| *p);
+        // Asks best (lowest) first; bids best (highest) first.
+        let prices: Box<dyn Iterator<Item = i64>> = match side {
+            Side::Buy => Box::new(levels),
+            Side::Sell => Box::new(levels.rev()),
+        };
         let mut plan = Vec::new();
         let mut left = quantity;
         for p in prices {
