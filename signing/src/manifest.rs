@@ -87,7 +87,8 @@ impl Kind {
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.world())
+        // `pad`, so a report's columns (`{:<14}`) line up.
+        f.pad(self.world())
     }
 }
 
@@ -166,6 +167,12 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_fills_its_column() {
+        assert_eq!(format!("[{:<10}]", Kind::Matcher), "[matcher   ]");
+        assert_eq!(Kind::RiskValidator.to_string(), "risk-validator");
+    }
 
     #[test]
     fn parses_into_real_types_and_refuses_unknown_fields() {
