@@ -101,6 +101,10 @@ pub enum VenueModel {
     Simulated,
     /// The matcher is the market: strategy orders trade with each other only.
     Exchange,
+    /// A real venue: approved orders go to the network connector that
+    /// `run.connector` names, and its execution reports come back (checked
+    /// before any is booked). No matcher is used.
+    Live,
 }
 
 /// The `[venue]` table.
@@ -556,7 +560,7 @@ impl HostConfig {
         anyhow::ensure!(
             self.venue.model == VenueModel::Simulated || self.venue.latency.is_zero(),
             "venue.latency: latency is modelled for the simulated venue only; the exchange \
-             venue's orders trade when they are sent"
+             venue's orders trade when they are sent, and a live venue's latency is real"
         );
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
         anyhow::ensure!(self.run.max_rounds > 0, "run.max_rounds must be at least 1");

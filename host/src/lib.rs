@@ -33,6 +33,7 @@ mod host;
 mod journal;
 mod live;
 mod loading;
+mod network;
 mod ops;
 mod policy;
 mod sandbox;

@@ -60,6 +60,20 @@ pub mod connector {
     });
 }
 
+pub mod network_connector {
+    wit_bindgen::generate!({
+        path: "../wit/v1.3.0",
+        world: "tradsys:plugins/network-connector",
+        pub_export_macro: true,
+        export_macro_name: "__export_network_connector",
+        default_bindings_module: "tradsys_sdk::__bindings::network_connector",
+        with: {
+            "tradsys:plugins/types@1.3.0": crate::bindings::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host@1.3.0": crate::bindings::strategy::tradsys::plugins::host,
+        },
+    });
+}
+
 pub mod processor {
     wit_bindgen::generate!({
         path: "../wit/v1.3.0",

@@ -194,6 +194,63 @@ macro_rules! export_connector {
     };
 }
 
+/// Export a [`NetworkConnector`](crate::NetworkConnector) implementation as
+/// this component's network connector.
+#[macro_export]
+macro_rules! export_network_connector {
+    ($plugin:ty) => {
+        // Exports exist only in the component; a native build (the plugin's
+        // own unit tests) links without them.
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            ::std::thread_local! {
+                static PLUGIN: $crate::__export::RefCell<::core::option::Option<$plugin>> =
+                    const { $crate::__export::RefCell::new(::core::option::Option::None) };
+            }
+            struct Adapter;
+            fn out(f: impl FnOnce(&mut $plugin, &mut $crate::NetworkOutput)) -> $crate::NetworkOutput {
+                $crate::__export::with_plugin(&PLUGIN, |plugin| {
+                    let mut output = $crate::NetworkOutput::default();
+                    f(plugin, &mut output);
+                    output
+                })
+            }
+            impl $crate::__bindings::network_connector::exports::tradsys::plugins::network_connector_api::Guest for Adapter {
+                fn init(config: $crate::__export::ConfigEntries) -> ::core::result::Result<(), ::std::string::String> {
+                    let plugin = <$plugin as $crate::NetworkConnector>::new(&$crate::Config::new(config))?;
+                    PLUGIN.with(|cell| *cell.borrow_mut() = ::core::option::Option::Some(plugin));
+                    ::core::result::Result::Ok(())
+                }
+                fn connected(now: u64) -> $crate::NetworkOutput {
+                    out(|p, o| $crate::NetworkConnector::connected(p, now, o))
+                }
+                fn received(bytes: ::std::vec::Vec<u8>, now: u64) -> $crate::NetworkOutput {
+                    out(|p, o| $crate::NetworkConnector::received(p, &bytes, now, o))
+                }
+                fn disconnected(reason: ::std::string::String, now: u64) -> $crate::NetworkOutput {
+                    out(|p, o| $crate::NetworkConnector::disconnected(p, &reason, now, o))
+                }
+                fn tick(now: u64) -> $crate::NetworkOutput {
+                    out(|p, o| $crate::NetworkConnector::tick(p, now, o))
+                }
+                fn submit_orders(orders: ::std::vec::Vec<$crate::OrderCommand>, now: u64) -> $crate::NetworkOutput {
+                    out(|p, o| $crate::NetworkConnector::submit_orders(p, &orders, now, o))
+                }
+                fn stop(now: u64) -> $crate::NetworkOutput {
+                    out(|p, o| $crate::NetworkConnector::stop(p, now, o))
+                }
+                fn save_state() -> ::std::vec::Vec<u8> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::NetworkConnector::save_state(plugin))
+                }
+                fn load_state(state: ::std::vec::Vec<u8>) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__export::with_plugin(&PLUGIN, |plugin| $crate::NetworkConnector::load_state(plugin, &state))
+                }
+            }
+            $crate::__bindings::network_connector::__export_network_connector!(Adapter with_types_in $crate::__bindings::network_connector);
+        };
+    };
+}
+
 /// Export a [`Processor`](crate::Processor) implementation as this component's processor.
 #[macro_export]
 macro_rules! export_processor {

@@ -1,8 +1,9 @@
 //! Write tradsys plugins in Rust.
 //!
 //! A plugin is a WebAssembly component that implements one kind: a
-//! [`Strategy`], a [`RiskValidator`], a [`Matcher`], a [`Connector`] or a
-//! [`Processor`] (bars and [`signals`] for the strategies). Implement
+//! [`Strategy`], a [`RiskValidator`], a [`Matcher`], a [`Connector`] (or a
+//! [`NetworkConnector`], a venue's protocol over a connection the host owns)
+//! or a [`Processor`] (bars and [`signals`] for the strategies). Implement
 //! the trait, call the kind's export macro once, and build the crate with
 //! `cargo xtask build-plugins` (or `tradsys plugin build`). This crate is all a
 //! plugin author imports.
@@ -75,6 +76,9 @@ pub use bindings as __bindings;
 #[doc(hidden)]
 pub use export as __export;
 
+pub use bindings::network_connector::exports::tradsys::plugins::network_connector_api::{
+    Close, NetworkOutput,
+};
 pub use bindings::strategy::tradsys::plugins::types::{
     Account, Bar, BookAction, BookDelta, BookDepth, BookFlags, CancelOrder, DepthLevel,
     DepthSnapshot, Fill, InstrumentDefinition, LastPrice, MarketEvent, ModifyOrder, NewOrder,
@@ -83,10 +87,23 @@ pub use bindings::strategy::tradsys::plugins::types::{
     StatusChange, TimeInForce, Trade, TradingStatus, Verdict,
 };
 pub use config::Config;
-pub use plugin::{Connector, Matcher, Processor, RiskValidator, Strategy};
+pub use plugin::{Connector, Matcher, NetworkConnector, Processor, RiskValidator, Strategy};
 /// Order books by order, by price or the touch (the host keeps the same
 /// books for the `depth` import; a plugin may keep its own).
 pub use tradsys_book as book;
+
+// wit-bindgen makes the record; a derive cannot be added to it there.
+#[allow(clippy::derivable_impls)]
+impl Default for NetworkOutput {
+    fn default() -> Self {
+        Self {
+            send: Vec::new(),
+            market: Vec::new(),
+            reports: Vec::new(),
+            close: None,
+        }
+    }
+}
 
 impl BookFlags {
     /// Whether every flag of `other` is set.

@@ -1,6 +1,8 @@
 //! The traits a plugin implements, one per kind.
 
-use crate::{BookDepth, Config, MarketEvent, OrderCommand, OrderEvent, RiskContext, Verdict};
+use crate::{
+    BookDepth, Config, MarketEvent, NetworkOutput, OrderCommand, OrderEvent, RiskContext, Verdict,
+};
 
 /// A trading strategy: market data and its own order events in, order commands out.
 pub trait Strategy: Sized + 'static {
@@ -110,6 +112,40 @@ pub trait Connector: Sized + 'static {
     /// version or a restarted instance carries on after the last batch
     /// delivered. The host calls it between every two calls, so keep it
     /// small. A live feed that holds nothing returns an empty vector.
+    fn save_state(&self) -> Vec<u8>;
+
+    /// Restore state from `save_state`, after `new` with the same config.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String>;
+}
+
+/// A connector that speaks a venue's protocol over a connection the host
+/// owns (live trading): no I/O of its own. Each call gives the host time
+/// `now` and pushes to `out` the bytes to send, market events, execution
+/// reports of host orders and whether to close the connection.
+pub trait NetworkConnector: Sized + 'static {
+    /// Build the connector from its configuration.
+    fn new(config: &Config) -> Result<Self, String>;
+
+    /// The host opened the connection (log on).
+    fn connected(&mut self, now: u64, out: &mut NetworkOutput);
+
+    /// Bytes arrived; a message may be split across calls.
+    fn received(&mut self, bytes: &[u8], now: u64, out: &mut NetworkOutput);
+
+    /// The connection closed, for `reason`.
+    fn disconnected(&mut self, reason: &str, now: u64, out: &mut NetworkOutput);
+
+    /// Time passed (at least once a second while connected).
+    fn tick(&mut self, now: u64, out: &mut NetworkOutput);
+
+    /// Approved orders in host ids: send them, or reject what cannot go.
+    fn submit_orders(&mut self, orders: &[OrderCommand], now: u64, out: &mut NetworkOutput);
+
+    /// The host is stopping: end the session politely (log out), then
+    /// close the connection once the venue answers.
+    fn stop(&mut self, now: u64, out: &mut NetworkOutput);
+
+    /// Serialise the session (sequence numbers, ids, open orders).
     fn save_state(&self) -> Vec<u8>;
 
     /// Restore state from `save_state`, after `new` with the same config.

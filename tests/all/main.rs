@@ -15,6 +15,7 @@ mod files;
 mod fills;
 mod journal;
 mod lifecycle;
+mod live;
 mod logs;
 mod matching;
 mod membership;

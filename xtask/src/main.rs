@@ -8,6 +8,8 @@
 //! - `test`: formatting and lint checks, the plugins' own unit tests, and
 //!   every test of the workspace (installing `promtool`, Chromium and
 //!   chromedriver with apt-get when missing). CI runs exactly this.
+//! - `build-venue`: build the QuickFIX venue of the live-trading tests
+//!   (`tests/venue/`) into `target/venue/quickfix-venue`.
 //! - `bench`: the plugin-boundary and lazy-loading benchmarks (release).
 //! - `fuzz [CASES]`: the property tests of every parser of untrusted bytes
 //!   (manifests, signatures, keys, revocation lists, plugin state, DBN and
@@ -20,6 +22,8 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
+mod venue;
+
 /// The development signing key, made on first use (never for production).
 const DEV_KEY: &str = "target/dev-keys/dev.key";
 /// A trust store holding only the development key's public half.
@@ -31,6 +35,10 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("build-plugins") => build_plugins(&root),
         Some("build-test-plugins") => build_test_plugins(&root),
+        Some("build-venue") => {
+            install_test_tools()?;
+            venue::build(&root)
+        }
         Some("demo") => {
             build_plugins(&root)?;
             let mut run = cargo(&root);
@@ -73,7 +81,7 @@ fn main() -> Result<()> {
         }
         Some("fuzz") => fuzz(&root, args.get(1).map_or("100000", String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <build-plugins | demo [tradsys run args] | test | bench | fuzz [CASES]>"
+            "usage: cargo xtask <build-plugins | build-venue | demo [tradsys run args] | test | bench | fuzz [CASES]>"
         ),
     }
 }
@@ -117,6 +125,7 @@ fn test(root: &Path) -> Result<()> {
     }
     build_plugins(root)?;
     build_test_plugins(root)?;
+    venue::build(root)?;
     cargo_run(
         root,
         &[
@@ -153,25 +162,29 @@ fn test(root: &Path) -> Result<()> {
 
 /// The programs the end-to-end tests drive, by the Debian package holding
 /// each: `promtool` checks the metrics, Chromium and its WebDriver open the
-/// dashboard.
-const TEST_TOOLS: [(&str, &str); 3] = [
-    ("promtool", "prometheus"),
-    ("chromium", "chromium"),
-    ("chromedriver", "chromium-driver"),
+/// dashboard, g++, pkg-config and QuickFIX's headers build the FIX venue
+/// the live-trading tests trade with (`tests/venue/`).
+const TEST_TOOLS: [(&[&str], &str); 6] = [
+    (&["promtool", "--version"], "prometheus"),
+    (&["chromium", "--version"], "chromium"),
+    (&["chromedriver", "--version"], "chromium-driver"),
+    (&["g++", "--version"], "g++"),
+    (&["pkg-config", "--version"], "pkg-config"),
+    (&["pkg-config", "--exists", "quickfix"], "libquickfix-dev"),
 ];
 
 /// Install the Debian packages of the test tools that are missing (apt-get,
 /// through sudo unless root), saying so.
 fn install_test_tools() -> Result<()> {
-    let found = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
+    let found = |check: &[&str]| {
+        Command::new(check[0])
+            .args(&check[1..])
             .output()
             .is_ok_and(|o| o.status.success())
     };
     let missing: Vec<&str> = TEST_TOOLS
         .iter()
-        .filter(|(tool, _)| !found(tool))
+        .filter(|(check, _)| !found(check))
         .map(|(_, package)| *package)
         .collect();
     if missing.is_empty() {
@@ -200,7 +213,7 @@ fn install_test_tools() -> Result<()> {
             .context("running apt-get")?;
         if !status.success() {
             bail!(
-                "apt-get {} failed: install {} by hand (the metrics and dashboard tests need them)",
+                "apt-get {} failed: install {} by hand (the metrics, dashboard and FIX venue tests need them)",
                 args.join(" "),
                 missing.join(" ")
             );

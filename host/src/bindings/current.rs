@@ -46,6 +46,17 @@ pub mod connector {
     });
 }
 
+pub mod network_connector {
+    wasmtime::component::bindgen!({
+        path: "../wit/v1.3.0",
+        world: "tradsys:plugins/network-connector",
+        with: {
+            "tradsys:plugins/types": crate::bindings::current::strategy::tradsys::plugins::types,
+            "tradsys:plugins/host": crate::bindings::current::strategy::tradsys::plugins::host,
+        },
+    });
+}
+
 pub mod processor {
     wasmtime::component::bindgen!({
         path: "../wit/v1.3.0",

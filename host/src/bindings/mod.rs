@@ -12,10 +12,16 @@ pub mod v1_1;
 pub mod v1_2;
 
 pub use current::matcher::tradsys::plugins::orders::Host as OrdersImports;
+pub use current::network_connector::exports::tradsys::plugins::network_connector_api::NetworkOutput;
 pub use current::strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};
 pub use current::strategy::tradsys::plugins::market::Host as MarketImports;
 pub use current::strategy::tradsys::plugins::signals::Host as SignalImports;
 pub use current::strategy::tradsys::plugins::types;
+
+/// The interface a network connector exports (without its version): a
+/// connector kind since 1.3.0, a venue's protocol over a connection the
+/// host owns.
+pub const NETWORK_CONNECTOR_API: &str = "tradsys:plugins/network-connector-api";
 
 // The host's one copy of the id accessors of the order records (a plugin
 // author has the SDK's).

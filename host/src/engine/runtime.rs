@@ -62,6 +62,9 @@ pub enum KindPre {
     ),
     /// A processor (a kind since 1.2.0).
     Processor(ProcessorVersions),
+    /// A network connector (1.3.0): a connector whose venue's protocol
+    /// runs over a connection the host owns.
+    NetworkConnector(current::network_connector::NetworkConnectorPre<HostState>),
 }
 
 /// Which `tradsys:plugins` version a plugin's exports were built against.
@@ -381,12 +384,29 @@ impl Runtime {
                 KindPre::RiskValidator(typed!(risk_validator, RiskValidatorPre))
             }
             PluginKind::Matcher => KindPre::Matcher(typed!(matcher, MatcherPre)),
+            PluginKind::Connector if self.exports_network_connector(component) => {
+                KindPre::NetworkConnector(current::network_connector::NetworkConnectorPre::new(
+                    pre,
+                )?)
+            }
             PluginKind::Connector => KindPre::Connector(typed!(connector, ConnectorPre)),
             PluginKind::Processor => KindPre::Processor(match minor {
                 Some(2) => ProcessorVersions::V1_2(v1_2::processor::ProcessorPre::new(pre)?),
                 _ => ProcessorVersions::Current(current::processor::ProcessorPre::new(pre)?),
             }),
         })
+    }
+
+    /// Whether `component` exports the network connector's interface.
+    fn exports_network_connector(&self, component: &Component) -> bool {
+        component
+            .component_type()
+            .exports(&self.engine)
+            .any(|(name, _)| {
+                name.split_once('@').is_some_and(|(interface, _)| {
+                    interface == crate::bindings::NETWORK_CONNECTOR_API
+                })
+            })
     }
 
     /// The minor version of the `tradsys:plugins` 1.x interfaces `component`

@@ -66,6 +66,9 @@ pub enum Entry {
     Halt(HaltEntry),
     /// A plugin joined, left, was disabled, enabled or removed.
     Membership(MembershipEntry),
+    /// A network connector's connection opened or closed, or bytes went
+    /// over it: every byte in and out, so a live session can be replayed.
+    Wire(WireEntry),
     /// The session ended (always the last record of a complete journal).
     End(EndEntry),
 }
@@ -318,6 +321,81 @@ pub struct QuarantineEntry {
     pub version: String,
     /// Why.
     pub reason: String,
+}
+
+/// What happened on a network connector's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WireEvent {
+    /// The host connected (`detail`: the address).
+    Connected,
+    /// Bytes arrived.
+    In,
+    /// Bytes were written.
+    Out,
+    /// The connection closed (`detail`: why).
+    Closed,
+}
+
+/// Bytes on a network connector's connection, or the connection opening or
+/// closing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireEntry {
+    /// The connector (`name`).
+    pub plugin: String,
+    /// What happened.
+    pub event: WireEvent,
+    /// The time the connector was given with them (the wall clock), ns
+    /// since the Unix epoch.
+    pub at: u64,
+    /// How many bytes (`in`, `out`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub len: Option<u64>,
+    /// The bytes, exactly, when they are UTF-8 (FIX is ASCII; its SOH is
+    /// `\u0001` in JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The bytes in hex, when they are not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hex: Option<String>,
+    /// The address connected to, or why the connection closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl WireEntry {
+    /// Bytes that went `event` (in or out) at `at`.
+    pub fn bytes(plugin: &str, event: WireEvent, at: u64, bytes: &[u8]) -> Self {
+        let (text, hex) = match std::str::from_utf8(bytes) {
+            Ok(text) => (Some(text.to_string()), None),
+            Err(_) => (
+                None,
+                Some(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+            ),
+        };
+        Self {
+            plugin: plugin.to_string(),
+            event,
+            at,
+            len: Some(bytes.len() as u64),
+            text,
+            hex,
+            detail: None,
+        }
+    }
+
+    /// The connection opened or closed at `at`, with `detail`.
+    pub fn change(plugin: &str, event: WireEvent, at: u64, detail: String) -> Self {
+        Self {
+            plugin: plugin.to_string(),
+            event,
+            at,
+            len: None,
+            text: None,
+            hex: None,
+            detail: Some(detail),
+        }
+    }
 }
 
 /// Trading halted.

@@ -16,7 +16,7 @@ pub(crate) mod writer;
 pub use entry::{
     EndEntry, Entry, FaultEntry, HaltEntry, Judged, LatencyEntry, MembershipEntry, OrderEntry,
     PluginEntry, QuarantineEntry, Record, RejectionEntry, ReportEntry, SessionEntry, ShadowEntry,
-    StrategyAudit, SwapEntry, VerdictEntry,
+    StrategyAudit, SwapEntry, VerdictEntry, WireEntry, WireEvent,
 };
 pub use read::Reader;
 pub use show::{Filter, line};

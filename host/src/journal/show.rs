@@ -50,6 +50,7 @@ fn about(entry: &Entry) -> (Option<&str>, Option<(u64, Option<u64>)>) {
         // `name from → to`: the filter matches the name before the space.
         Entry::Swap(s) => (s.plugins.first().map(String::as_str), None),
         Entry::Membership(m) => (m.plugin.split('@').next(), None),
+        Entry::Wire(w) => (Some(&w.plugin), None),
         Entry::Session(_) | Entry::Halt(_) | Entry::End(_) => (None, None),
     }
 }
@@ -201,6 +202,21 @@ pub fn line(record: &Record) -> String {
         ),
         Entry::Quarantine(q) => format!("QUARANTINE {}@{}: {}", q.plugin, q.version, q.reason),
         Entry::Halt(h) => format!("HALT      {}", h.reason),
+        Entry::Wire(w) => {
+            let what = match (&w.text, &w.hex, &w.detail) {
+                (Some(text), _, _) => text.replace('\u{1}', "|"),
+                (_, Some(hex), _) => format!("hex {hex}"),
+                (_, _, Some(detail)) => detail.clone(),
+                _ => String::new(),
+            };
+            let event = match w.event {
+                crate::journal::WireEvent::Connected => "connected",
+                crate::journal::WireEvent::In => "in",
+                crate::journal::WireEvent::Out => "out",
+                crate::journal::WireEvent::Closed => "closed",
+            };
+            format!("wire      {} {event:<9} {what}", w.plugin)
+        }
         Entry::Membership(m) => format!(
             "member    {} ({}) {}: {}{}",
             m.plugin,

@@ -119,10 +119,12 @@ pub fn identify_kind(exports: &[String]) -> Result<PluginKind, String> {
     let mut found = Vec::new();
     for name in exports {
         let (interface, version) = name.split_once('@').unwrap_or((name.as_str(), ""));
-        if let Some(kind) = KINDS
+        let kind = KINDS
             .into_iter()
             .find(|k| export_interface(*k) == interface)
-        {
+            .or((interface == crate::bindings::NETWORK_CONNECTOR_API)
+                .then_some(PluginKind::Connector));
+        if let Some(kind) = kind {
             if !export_fits(version) {
                 return Err(format!(
                     "exports {name} but this host implements tradsys:plugins@{API_VERSION}"
@@ -135,7 +137,7 @@ pub fn identify_kind(exports: &[String]) -> Result<PluginKind, String> {
         [kind] => Ok(*kind),
         [] if exports.is_empty() => Err("exports no interface; not a tradsys plugin".to_string()),
         [] => Err(format!(
-            "exports none of the tradsys:plugins worlds (strategy, risk-validator, matcher, connector, processor); found {}",
+            "exports none of the tradsys:plugins worlds (strategy, risk-validator, matcher, connector, network-connector, processor); found {}",
             exports.join(", ")
         )),
         _ => Err(format!(

@@ -40,6 +40,8 @@ pub struct Plugin {
     digest: [u8; 32],
     grants: Grants,
     placement: Placement,
+    /// A connector that exports the network connector's interface.
+    network: bool,
     dependencies: OnceLock<Vec<Arc<Plugin>>>,
     compiled: OnceLock<Result<Compiled, String>>,
 }
@@ -80,7 +82,12 @@ impl Plugin {
             manifest.kind
         );
         check_capabilities(&interface.imports, &manifest, &grants)?;
+        let network = interface.exports.iter().any(|name| {
+            name.split_once('@')
+                .is_some_and(|(i, _)| i == crate::bindings::NETWORK_CONNECTOR_API)
+        });
         Ok(Self {
+            network,
             manifest,
             signers,
             path: path.to_path_buf(),
@@ -203,6 +210,12 @@ impl Plugin {
     /// Its kind.
     pub fn kind(&self) -> PluginKind {
         self.manifest.kind
+    }
+
+    /// Whether it is a network connector: a venue's protocol over a
+    /// connection the host owns (`[venue] model = "live"`, paper trading).
+    pub fn is_network_connector(&self) -> bool {
+        self.network
     }
 
     /// What the host grants it.

@@ -63,7 +63,8 @@ type Out<T> = wasmtime::Result<T>;
 
 macro_rules! kind {
     ($(#[$doc:meta])* $name:ident, $module:ident, $kind:ident, $exports:ident, $snapshots:ident,
-     $versions:ident $(, $old:ident: $old_module:ident)*) => {
+     $versions:ident $(, $old:ident: $old_module:ident)*
+     $(; $extra:ident: $extra_pre:ident => $extra_ty:ty, $extra_exports:ident)?) => {
         $(#[$doc])*
         pub enum $name {
             /// Built against 1.3.0.
@@ -72,6 +73,10 @@ macro_rules! kind {
                 /// Built against an earlier minor.
                 $old($old_module::$module::$name),
             )*
+            $(
+                /// The other world of the kind.
+                $extra($extra_ty),
+            )?
         }
 
         impl KindBindings for $name {
@@ -84,6 +89,7 @@ macro_rules! kind {
                         $versions::Current(pre) => Ok(Self::Current(pre.instantiate(store)?)),
                         $($versions::$old(pre) => Ok(Self::$old(pre.instantiate(store)?)),)*
                     },
+                    $(KindPre::$extra_pre(pre) => Ok(Self::$extra(pre.instantiate(store)?)),)?
                     _ => wasmtime::bail!("plugin is not a {}", Self::KIND),
                 }
             }
@@ -96,6 +102,7 @@ macro_rules! kind {
                 match self {
                     Self::Current(b) => b.$exports().call_init(store, config),
                     $(Self::$old(b) => b.$exports().call_init(store, config),)*
+                    $(Self::$extra(b) => b.$extra_exports().call_init(store, config),)?
                 }
             }
 
@@ -103,6 +110,7 @@ macro_rules! kind {
                 match self {
                     Self::Current(b) => b.$exports().call_save_state(store),
                     $(Self::$old(b) => b.$exports().call_save_state(store),)*
+                    $(Self::$extra(b) => b.$extra_exports().call_save_state(store),)?
                 }
             }
 
@@ -114,6 +122,7 @@ macro_rules! kind {
                 match self {
                     Self::Current(b) => b.$exports().call_load_state(store, state),
                     $(Self::$old(b) => b.$exports().call_load_state(store, state),)*
+                    $(Self::$extra(b) => b.$extra_exports().call_load_state(store, state),)?
                 }
             }
         }
@@ -136,9 +145,12 @@ kind!(
     V1_2: v1_2, V1_1: v1_1, V1_0: v1_0
 );
 kind!(
-    /// A connector's exports.
+    /// A connector's exports: a feed's (`connector`), or a network
+    /// connector's (1.3.0: a venue's protocol over a connection the host owns).
     Connector, connector, Connector, tradsys_plugins_connector_api, EveryCall, Versioned,
-    V1_2: v1_2, V1_1: v1_1, V1_0: v1_0
+    V1_2: v1_2, V1_1: v1_1, V1_0: v1_0;
+    Network: NetworkConnector => current::network_connector::NetworkConnector,
+    tradsys_plugins_network_connector_api
 );
 kind!(
     /// A processor's exports (a kind since 1.2.0).
@@ -302,11 +314,55 @@ impl Matcher {
     }
 }
 
+/// What a network connector may be told.
+#[derive(Debug, Clone, Copy)]
+pub enum NetworkCall<'a> {
+    /// The connection is open.
+    Connected,
+    /// Bytes arrived.
+    Received(&'a [u8]),
+    /// The connection closed, for this reason.
+    Disconnected(&'a str),
+    /// Time passed.
+    Tick,
+    /// Orders to send.
+    Submit(&'a [types::OrderCommand]),
+    /// The host is stopping.
+    Stop,
+}
+
 impl Connector {
     /// Whether its trades carry flags (1.3.0 on), so that a trade may open
     /// an exchange event (`trading::market::WholeGroups`).
     pub fn flags_trades(&self) -> bool {
-        matches!(self, Self::Current(_))
+        matches!(self, Self::Current(_) | Self::Network(_))
+    }
+
+    /// Whether it is a network connector (its market comes over the
+    /// connection the host owns, not from `next-batch`).
+    pub fn is_network(&self) -> bool {
+        matches!(self, Self::Network(_))
+    }
+
+    /// A network connector's export for `call` at host time `now`.
+    pub fn network(
+        &self,
+        store: &mut Store<HostState>,
+        call: NetworkCall<'_>,
+        now: u64,
+    ) -> Out<crate::bindings::NetworkOutput> {
+        let Self::Network(b) = self else {
+            wasmtime::bail!("not a network connector");
+        };
+        let api = b.tradsys_plugins_network_connector_api();
+        match call {
+            NetworkCall::Connected => api.call_connected(store, now),
+            NetworkCall::Received(bytes) => api.call_received(store, bytes, now),
+            NetworkCall::Disconnected(reason) => api.call_disconnected(store, reason, now),
+            NetworkCall::Tick => api.call_tick(store, now),
+            NetworkCall::Submit(orders) => api.call_submit_orders(store, orders, now),
+            NetworkCall::Stop => api.call_stop(store, now),
+        }
     }
 
     /// `next-batch`: up to `max` market events; `None` at the end; the
@@ -332,6 +388,11 @@ impl Connector {
                 .tradsys_plugins_connector_api()
                 .call_next_batch(store, max)?
                 .map(|events| compat::market_events_from_v1_0(&events)))),
+            Self::Network(_) => Ok(Err(
+                "a network connector has no batches: its market comes over the connection \
+                 the host owns"
+                    .to_string(),
+            )),
         }
     }
 }

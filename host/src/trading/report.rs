@@ -81,6 +81,10 @@ pub struct Report {
     pub fills_audit: Option<BTreeMap<String, StrategyAudit>>,
     /// Times the connector was restarted after a fault.
     pub connector_restarts: u32,
+    /// A network connector's connection (live and paper trading): connections,
+    /// bytes, venue reports the host refused, and how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<ConnectionReport>,
     /// Connector events the host dropped, by the rule they broke
     /// (`unknown-instrument`, `bad-definition`, `multiplier-changed`,
     /// `too-many-instruments`, `signal-from-connector`).
@@ -327,6 +331,29 @@ impl Report {
                 self.connector_restarts
             );
         }
+        if let Some(live) = &self.live {
+            let _ = writeln!(
+                out,
+                "connection: {} connections, {} closed, {} bytes in, {} bytes out{}",
+                live.connections,
+                live.disconnects,
+                live.bytes_in,
+                live.bytes_out,
+                live.ended
+                    .as_ref()
+                    .map_or(String::new(), |why| format!("; ended: {why}"))
+            );
+            if live.refused_reports > 0 {
+                let _ = writeln!(
+                    out,
+                    "VENUE REPORTS REFUSED by the host's checks (not booked): {}",
+                    live.refused_reports
+                );
+                for why in &live.refusals {
+                    let _ = writeln!(out, "  {why}");
+                }
+            }
+        }
         if let Some(why) = &self.stopped {
             let _ = writeln!(out, "stopped early: {why}");
         }
@@ -359,6 +386,7 @@ impl Report {
             match self.venue {
                 VenueModel::Simulated => "simulated",
                 VenueModel::Exchange => "exchange",
+                VenueModel::Live => "live",
             }
         );
         let m = &self.memory;
@@ -658,4 +686,23 @@ impl Report {
             );
         }
     }
+}
+
+/// A network connector's connection over the session (live and paper trading).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConnectionReport {
+    /// Connections made.
+    pub connections: u64,
+    /// Connections lost or closed.
+    pub disconnects: u64,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Reports of the venue the host's checks refused (none was booked).
+    pub refused_reports: u64,
+    /// The latest of them: the rule each broke.
+    pub refusals: Vec<String>,
+    /// Why the connection ended for good (`stopped` when the host stopped it).
+    pub ended: Option<String>,
 }

@@ -540,6 +540,37 @@ impl OrderRouter {
         breach
     }
 
+    /// Book one report of a live venue (through its network connector
+    /// `name`), checked first against the order the host knows and the
+    /// `commands` still unanswered for it ([`verify::reports`], the venue's
+    /// prices): a report that breaks a rule is not booked, and the broken
+    /// rule is returned. Nothing halts: the venue's word on other orders
+    /// stands.
+    pub(crate) fn venue_report(
+        &mut self,
+        report: OrderEvent,
+        commands: &[OrderCommand],
+        market: &Market,
+        now: u64,
+        name: &str,
+    ) -> Result<(), verify::Breach> {
+        let known = |id| self.known(id);
+        verify::reports(
+            commands,
+            std::slice::from_ref(&report),
+            known,
+            verify::Prices::Venue,
+        )?;
+        self.apply_report(report, market, name, now);
+        self.forget_finished();
+        Ok(())
+    }
+
+    /// Whether host order `id` is still working or awaited.
+    pub(crate) fn knows(&self, id: u64) -> bool {
+        self.orders.contains_key(&id) && !self.finished.contains(&id)
+    }
+
     /// Forget the orders finished since the last time, but those a command
     /// in flight still names (forgotten once the venue answered it).
     fn forget_finished(&mut self) {

@@ -57,6 +57,21 @@ impl Selection {
                 ),
             },
         };
+        if venue == VenueModel::Live && !connector.is_network_connector() {
+            bail!(
+                "[venue] model = \"live\" needs a network connector (fix-venue, for one), and \
+                 run.connector `{}` is a feed's connector",
+                settings.connector
+            );
+        }
+        if connector.is_network_connector() && connector.grants().network.is_empty() {
+            bail!(
+                "network connector `{}` has no address to connect to: grant one with \
+                 [plugins.{}] network = [\"HOST:PORT\"]",
+                settings.connector,
+                settings.connector
+            );
+        }
         let matchers: Vec<_> = registry.of_kind(PluginKind::Matcher).collect();
         let matcher = match (&settings.matcher, matchers.as_slice()) {
             (Some(name), _) => match registry.get(name) {
@@ -70,7 +85,7 @@ impl Selection {
             (None, []) => bail!("no matcher is installed"),
             (None, several) => {
                 let own = match venue {
-                    VenueModel::Simulated => "sim-venue",
+                    VenueModel::Simulated | VenueModel::Live => "sim-venue",
                     VenueModel::Exchange => "fifo-matcher",
                 };
                 match several.iter().find(|p| p.name() == own) {

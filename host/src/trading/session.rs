@@ -97,6 +97,8 @@ pub struct Session {
     pub(crate) roster: Roster,
     /// The simulated venue's fills judged by the exchange's rules, beside it.
     pub(crate) fills_audit: Option<FillsAudit>,
+    /// The connection of a network connector (live and paper trading).
+    pub(crate) live: Option<live::Live>,
 }
 
 impl Session {
@@ -204,6 +206,7 @@ impl Session {
             journal_wait: Duration::ZERO,
             publisher: Publisher::default(),
             roster,
+            live: None,
         })
     }
 
@@ -220,6 +223,7 @@ impl Session {
             let venue = match self.venue {
                 VenueModel::Simulated => "simulated",
                 VenueModel::Exchange => "exchange",
+                VenueModel::Live => "live",
             };
             Entry::Session(audit::session_entry(
                 plugins,
@@ -267,10 +271,16 @@ impl Session {
             .connector
             .ensure_live()
             .context("starting the connector")?;
-        self.slots
-            .matcher
-            .ensure_live()
-            .context("starting the matcher")?;
+        if self.venue != VenueModel::Live {
+            self.slots
+                .matcher
+                .ensure_live()
+                .context("starting the matcher")?;
+        }
+        if self.slots.connector.plugin().is_network_connector() {
+            self.run_network()?;
+            return self.finish(started);
+        }
         let mut empty_polls = 0;
         let mut consecutive_faults: u32 = 0;
         loop {
@@ -362,17 +372,16 @@ impl Session {
                 });
                 break;
             }
-            self.maintain();
-            self.control
-                .between_batches(&mut self.slots, self.counts.events);
-            self.apply_membership();
-            self.publish(false);
-            // The batch's records are written out before the next batch starts.
-            if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
-                self.counts.stopped = Some(Stop::Journal(why));
+            if !self.between_batches() {
                 break;
             }
         }
+        self.finish(started)
+    }
+
+    /// The stream ended: what is held back and in flight goes through, and
+    /// the strategies get their last reports.
+    fn finish(&mut self, started: Instant) -> Result<()> {
         let mut rest = self.groups.flush();
         if !rest.is_empty() {
             self.on_market(&mut rest);
@@ -413,6 +422,23 @@ impl Session {
         &self.settings
     }
 
+    /// Between two batches: memory and eviction, the control plane's swaps
+    /// and shadows, membership, a snapshot; the batch's records written out
+    /// before the next starts. False when the journal failed (the session
+    /// stops).
+    fn between_batches(&mut self) -> bool {
+        self.maintain();
+        self.control
+            .between_batches(&mut self.slots, self.counts.events);
+        self.apply_membership();
+        self.publish(false);
+        if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
+            self.counts.stopped = Some(Stop::Journal(why));
+            return false;
+        }
+        true
+    }
+
     /// Between batches: track memory and evict what the budget says to.
     fn maintain(&mut self) {
         let settings = *self.runtime.memory_budget();
@@ -441,7 +467,7 @@ impl Session {
     fn on_market(&mut self, events: &mut Vec<MarketEvent>) {
         self.counts.events += match self.venue {
             VenueModel::Simulated => self.through_venue(events),
-            VenueModel::Exchange => self.ingest(events),
+            VenueModel::Exchange | VenueModel::Live => self.ingest(events),
         };
         self.counts.batches += 1;
         let now = self.see(events);
@@ -575,7 +601,7 @@ impl Session {
         // exchange venue's trade now, after the journal has them.
         let (arrivals, now_at_venue) = match self.venue {
             VenueModel::Simulated => (self.router.send(sent, &self.market, now), None),
-            VenueModel::Exchange => (Vec::new(), Some(sent)),
+            VenueModel::Exchange | VenueModel::Live => (Vec::new(), Some(sent)),
         };
         if let Some(as_sent) = as_sent {
             let log = self.order_log(&plugin, now);
@@ -583,8 +609,10 @@ impl Session {
                 log.approved(command, said, hosts[n], arrivals.get(n).copied());
             }
         }
-        if let Some(sent) = now_at_venue {
-            self.execute(sent);
+        match now_at_venue {
+            Some(sent) if self.venue == VenueModel::Live => self.submit_live(sent),
+            Some(sent) => self.execute(sent),
+            None => {}
         }
     }
 
@@ -672,3 +700,6 @@ impl Session {
 
 #[path = "session_venue.rs"]
 mod venue;
+
+#[path = "session_live.rs"]
+pub(crate) mod live;

@@ -24,7 +24,7 @@ use crate::engine::SignalNames;
 use crate::journal::decimal::exact;
 use crate::trading::market::Market;
 
-pub(crate) use crate::trading::verify_matcher::{Known, Prices, printed, reports};
+pub(crate) use crate::trading::verify_matcher::{Breach, Known, Prices, printed, reports};
 
 /// A strategy command's own sanity against its instrument's definition.
 pub(crate) fn command(command: &OrderCommand, def: &InstrumentDefinition) -> Result<(), String> {

@@ -70,6 +70,10 @@ pub(crate) enum Prices<'a> {
         /// the events the call was given.
         printed: &'a [(u32, i64)],
     },
+    /// A live venue (through a network connector): its fills are at or
+    /// better than the order's limit, on an order it acknowledged; the
+    /// venue's book is its own, so no price is checked against the host's.
+    Venue,
 }
 
 /// The prices the feed printed in `events`: (instrument, price) of each
@@ -170,6 +174,12 @@ pub(crate) fn reports(
             }
             OrderEvent::Rejected(_) => order.done = !k.accepted,
             OrderEvent::Filled(f) => {
+                if matches!(prices, Prices::Venue) && !k.accepted {
+                    return Err(breach(
+                        "unacknowledged",
+                        format!("a fill of order {id}, which the venue never acknowledged"),
+                    ));
+                }
                 if f.quantity <= 0 {
                     return Err(breach(
                         "fill-quantity",
@@ -307,6 +317,7 @@ pub(crate) fn reports(
     match prices {
         Prices::Balanced => balanced(&traded, &at_price),
         Prices::Feed { market, .. } => shown(market, &fills_at),
+        Prices::Venue => Ok(()),
     }
 }
 

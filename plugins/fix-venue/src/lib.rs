@@ -1,0 +1,276 @@
+//! `fix-venue`: trades live with a FIX 4.4 venue over the connection the
+//! host owns (a network connector: no socket of its own).
+//!
+//! Config (every key checked):
+//! - `sender_comp_id`, `target_comp_id`: the session's CompIDs (required);
+//! - `heartbeat_s`: HeartBtInt, seconds (default 30);
+//! - `reset_on_logon`: send ResetSeqNumFlag on every Logon (default false);
+//! - `symbols`: the symbols to trade and subscribe to (required);
+//! - `tick.SYMBOL`, `lot.SYMBOL` (and `tick`, `lot` for all): price and
+//!   quantity increments (default 0.01 and 1), since a FIX venue does not
+//!   always send them.
+//!
+//! After each logon it asks for market data (V) and for the status of every
+//! order it still holds open (H), and of every order the venue has (AF).
+
+mod codec;
+mod market;
+mod orders;
+mod session;
+mod time;
+
+use tradsys_sdk::host::{self, LogLevel};
+use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{
+    Close, Config, NetworkConnector, NetworkOutput, OrderCommand, OrderEvent, fixed,
+};
+
+use crate::codec::Message;
+use crate::market::{Market, Symbol};
+use crate::orders::Orders;
+use crate::session::{Phase, Session, Settings, Step};
+
+/// Format of `save-state`.
+const STATE_FORMAT: u8 = 1;
+
+/// The plugin: one FIX session, its orders and its market data.
+pub struct FixVenue {
+    session: Session,
+    orders: Orders,
+    market: Market,
+    requests: u64,
+}
+
+impl FixVenue {
+    /// Run a session step and turn what it produced into the host's output.
+    fn finish(&mut self, step: Step, now: u64, out: &mut NetworkOutput) {
+        let mut step = step;
+        if step.logged_on {
+            let request = self.market.request();
+            self.session.send_app(request, now, &mut step);
+            for status in self.orders.status_requests() {
+                self.session.send_app(status, now, &mut step);
+            }
+            self.requests += 1;
+            let mass = Message::new("AF")
+                .with(584, format!("ms{}", self.requests))
+                .with(585, 7);
+            self.session.send_app(mass, now, &mut step);
+        }
+        for message in std::mem::take(&mut step.app) {
+            let ts = message.get(52).and_then(time::parse).unwrap_or(now);
+            if let Err(why) = self.application(&message, ts, out) {
+                step.warnings.push(why);
+            }
+        }
+        for warning in &step.warnings {
+            host::log(LogLevel::Warn, warning);
+        }
+        out.send.append(&mut step.send);
+        if let Some((reason, reconnect)) = step.close {
+            out.close = Some(Close { reason, reconnect });
+        }
+    }
+
+    /// One application message from the venue.
+    fn application(&mut self, m: &Message, ts: u64, out: &mut NetworkOutput) -> Result<(), String> {
+        let mut reports: Vec<OrderEvent> = Vec::new();
+        let result = match m.msg_type() {
+            "8" => self.orders.execution_report(m, ts, &mut reports),
+            "9" => {
+                self.orders.cancel_reject(m, ts, &mut reports);
+                Ok(())
+            }
+            "3" | "j" => {
+                let text = m.get(58).unwrap_or("no reason given");
+                if let Some(sent) = m.num(45).and_then(|seq| self.session.sent(seq)).cloned() {
+                    self.orders.session_reject(&sent, text, ts, &mut reports);
+                }
+                Ok(())
+            }
+            "W" => {
+                self.market.snapshot(m, ts, &mut out.market);
+                Ok(())
+            }
+            "X" => {
+                self.market.incremental(m, ts, &mut out.market);
+                Ok(())
+            }
+            "Y" => Err(format!(
+                "the venue refused market data: {}",
+                m.get(58).unwrap_or("no reason given")
+            )),
+            other => Err(format!("message type {other} from the venue ignored")),
+        };
+        // A report of an order this session no longer holds names its
+        // instrument by symbol.
+        for report in &mut reports {
+            if report.instrument() == u32::MAX
+                && let OrderEvent::Filled(f) = report
+                && let Some(id) = m
+                    .get(55)
+                    .and_then(|s| self.market.defined.iter().position(|d| d == s))
+            {
+                f.instrument = id as u32;
+            }
+        }
+        out.reports.append(&mut reports);
+        result
+    }
+}
+
+impl NetworkConnector for FixVenue {
+    fn new(config: &Config) -> Result<Self, String> {
+        config.only(&[
+            "sender_comp_id",
+            "target_comp_id",
+            "heartbeat_s",
+            "reset_on_logon",
+            "symbols",
+            "tick",
+            "tick.*",
+            "lot",
+            "lot.*",
+            "seed", // the host gives every connector one; a live venue has no use for it
+        ])?;
+        let required = |key: &str| {
+            config
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .ok_or_else(|| format!("config `{key}` is required"))
+        };
+        let heartbeat_s = config.parse_or("heartbeat_s", 30u64)?;
+        if !(1..=3600).contains(&heartbeat_s) {
+            return Err(format!(
+                "config `heartbeat_s`: {heartbeat_s} is not 1 to 3600 seconds"
+            ));
+        }
+        let settings = Settings {
+            sender: required("sender_comp_id")?,
+            target: required("target_comp_id")?,
+            heartbeat_s,
+            reset_on_logon: config.parse_or("reset_on_logon", false)?,
+        };
+        let names = config
+            .list("symbols")
+            .filter(|l| !l.is_empty())
+            .ok_or("config `symbols` is required: the symbols to trade")?;
+        let mut symbols = Vec::new();
+        for name in names {
+            let increment = |key: &str, default: i64| -> Result<i64, String> {
+                match config.for_instrument(key, name) {
+                    None => Ok(default),
+                    Some(raw) => fixed::parse(raw).filter(|v| *v > 0).ok_or_else(|| {
+                        format!("config `{key}.{name}`: `{raw}` is not a positive number")
+                    }),
+                }
+            };
+            symbols.push(Symbol {
+                name: name.to_string(),
+                tick: increment("tick", 10_000_000)?,
+                lot: increment("lot", 1_000_000_000)?,
+            });
+        }
+        Ok(Self {
+            session: Session::new(settings),
+            orders: Orders::default(),
+            market: Market::new(symbols),
+            requests: 0,
+        })
+    }
+
+    fn connected(&mut self, now: u64, out: &mut NetworkOutput) {
+        if self.orders.prefix.is_empty() {
+            self.orders.prefix = base36(now / 1_000_000_000);
+        }
+        let mut step = Step::default();
+        self.session.connected(now, &mut step);
+        self.finish(step, now, out);
+    }
+
+    fn received(&mut self, bytes: &[u8], now: u64, out: &mut NetworkOutput) {
+        let mut step = Step::default();
+        self.session.received(bytes, now, &mut step);
+        self.finish(step, now, out);
+    }
+
+    fn disconnected(&mut self, reason: &str, now: u64, out: &mut NetworkOutput) {
+        host::log(
+            LogLevel::Warn,
+            &format!("disconnected from the venue: {reason}"),
+        );
+        self.session.disconnected();
+        self.finish(Step::default(), now, out);
+    }
+
+    fn tick(&mut self, now: u64, out: &mut NetworkOutput) {
+        let mut step = Step::default();
+        self.session.tick(now, &mut step);
+        self.finish(step, now, out);
+    }
+
+    fn submit_orders(&mut self, orders: &[OrderCommand], now: u64, out: &mut NetworkOutput) {
+        let mut step = Step::default();
+        for command in orders {
+            if self.session.phase != Phase::Active {
+                out.reports
+                    .push(command.refused(now, "not logged on to the venue"));
+                continue;
+            }
+            let symbol = self.market.symbol(command.instrument()).map(str::to_string);
+            match self.orders.command(command, symbol.as_deref(), now) {
+                Ok(message) => self.session.send_app(message, now, &mut step),
+                Err(refused) => out.reports.push(refused),
+            }
+        }
+        self.finish(step, now, out);
+    }
+
+    fn stop(&mut self, now: u64, out: &mut NetworkOutput) {
+        let mut step = Step::default();
+        match self.session.phase {
+            Phase::Active => self.session.logout("tradsys is stopping", now, &mut step),
+            _ => step.close = Some(("tradsys is stopping".into(), false)),
+        }
+        self.finish(step, now, out);
+    }
+
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(STATE_FORMAT).u64(self.requests);
+        self.session.save(&mut w);
+        self.orders.save(&mut w);
+        self.market.save(&mut w);
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        r.format(STATE_FORMAT)?;
+        self.requests = r.u64()?;
+        self.session.load(&mut r)?;
+        self.orders.load(&mut r)?;
+        self.market.load(&mut r)?;
+        r.finish()
+    }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII digits")
+}
+
+tradsys_sdk::export_network_connector!(FixVenue);
+
+#[cfg(test)]
+mod tests;

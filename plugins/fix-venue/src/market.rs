@@ -1,0 +1,229 @@
+//! Market data over FIX: the request (V) after each logon, snapshots (W)
+//! and incremental refreshes (X) as price levels, sent on as depth
+//! snapshots and trades.
+
+use std::collections::BTreeMap;
+
+use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{
+    BookFlags, DepthLevel, DepthSnapshot, InstrumentDefinition, MarketEvent, Trade, fixed,
+};
+
+use crate::codec::Message;
+
+/// Levels per side sent on in each depth snapshot.
+pub const DEPTH: usize = 10;
+
+/// What the config says of one symbol.
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub name: String,
+    pub tick: i64,
+    pub lot: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Book {
+    bids: BTreeMap<i64, i64>,
+    asks: BTreeMap<i64, i64>,
+}
+
+/// The symbols asked for and the books the venue's data built.
+#[derive(Debug, Default)]
+pub struct Market {
+    pub symbols: Vec<Symbol>,
+    /// Instrument ids given so far, in order (dense from 0).
+    pub defined: Vec<String>,
+    books: BTreeMap<String, Book>,
+    requests: u64,
+}
+
+impl Market {
+    /// A market of `symbols`, nothing defined yet.
+    pub fn new(symbols: Vec<Symbol>) -> Self {
+        Self {
+            symbols,
+            ..Self::default()
+        }
+    }
+
+    /// The symbol of instrument `id`.
+    pub fn symbol(&self, id: u32) -> Option<&str> {
+        self.defined.get(id as usize).map(String::as_str)
+    }
+
+    /// The MarketDataRequest for every symbol: snapshot and updates, full
+    /// depth, bids, offers and trades.
+    pub fn request(&mut self) -> Message {
+        self.requests += 1;
+        let mut m = Message::new("V")
+            .with(262, format!("md{}", self.requests))
+            .with(263, 1)
+            .with(264, 0)
+            .with(265, 1)
+            .with(267, 3)
+            .with(269, 0)
+            .with(269, 1)
+            .with(269, 2)
+            .with(146, self.symbols.len());
+        for s in &self.symbols {
+            m.push(55, &s.name);
+        }
+        m
+    }
+
+    /// The id of `symbol`, defining it (an event) the first time; `None`
+    /// for a symbol the config does not ask for.
+    fn instrument(&mut self, symbol: &str, events: &mut Vec<MarketEvent>) -> Option<u32> {
+        if let Some(i) = self.defined.iter().position(|s| s == symbol) {
+            return Some(i as u32);
+        }
+        let s = self.symbols.iter().find(|s| s.name == symbol)?;
+        let id = self.defined.len() as u32;
+        let decimals = |v: i64| {
+            let mut d = 0u8;
+            let mut unit = 1_000_000_000i64;
+            while v % unit != 0 && d < 9 {
+                unit /= 10;
+                d += 1;
+            }
+            d
+        };
+        events.push(MarketEvent::Instrument(InstrumentDefinition {
+            id,
+            symbol: symbol.to_string(),
+            tick_size: s.tick,
+            lot_size: s.lot,
+            price_precision: decimals(s.tick),
+            size_precision: decimals(s.lot),
+            multiplier: 1,
+        }));
+        self.defined.push(symbol.to_string());
+        Some(id)
+    }
+
+    /// A snapshot (W): the symbol's book replaced.
+    pub fn snapshot(&mut self, m: &Message, ts: u64, events: &mut Vec<MarketEvent>) {
+        let Some(symbol) = m.get(55) else { return };
+        let Some(id) = self.instrument(symbol, events) else {
+            return;
+        };
+        let mut book = Book::default();
+        for entry in m.group(268, 269) {
+            let field = |tag| entry.iter().find(|(t, _)| *t == tag).map(|(_, v)| *v);
+            let (Some(px), Some(size)) = (
+                field(270).and_then(fixed::parse),
+                field(271).and_then(fixed::parse),
+            ) else {
+                continue;
+            };
+            match field(269) {
+                Some("0") => book.bids.insert(px, size),
+                Some("1") => book.asks.insert(px, size),
+                _ => None,
+            };
+        }
+        self.books.insert(symbol.to_string(), book);
+        events.push(self.depth(id, symbol, ts));
+    }
+
+    /// An incremental refresh (X): levels changed and trades, then a depth
+    /// snapshot of each book that changed.
+    pub fn incremental(&mut self, m: &Message, ts: u64, events: &mut Vec<MarketEvent>) {
+        let mut changed: Vec<(u32, String)> = Vec::new();
+        for entry in m.group(268, 279) {
+            let field = |tag| entry.iter().find(|(t, _)| *t == tag).map(|(_, v)| *v);
+            let Some(symbol) = field(55) else { continue };
+            let Some(id) = self.instrument(symbol, events) else {
+                continue;
+            };
+            let px = field(270).and_then(fixed::parse);
+            let size = field(271).and_then(fixed::parse).unwrap_or(0);
+            let (Some(px), kind) = (px, field(269)) else {
+                continue;
+            };
+            if kind == Some("2") {
+                events.push(MarketEvent::Trade(Trade {
+                    instrument: id,
+                    ts,
+                    price: px,
+                    size,
+                    aggressor: None,
+                    flags: BookFlags::LAST,
+                }));
+                continue;
+            }
+            let book = self.books.entry(symbol.to_string()).or_default();
+            let side = match kind {
+                Some("0") => &mut book.bids,
+                Some("1") => &mut book.asks,
+                _ => continue,
+            };
+            if field(279) == Some("2") || size <= 0 {
+                side.remove(&px);
+            } else {
+                side.insert(px, size);
+            }
+            if !changed.iter().any(|(i, _)| *i == id) {
+                changed.push((id, symbol.to_string()));
+            }
+        }
+        for (id, symbol) in changed {
+            events.push(self.depth(id, &symbol, ts));
+        }
+    }
+
+    fn depth(&self, id: u32, symbol: &str, ts: u64) -> MarketEvent {
+        let book = self.books.get(symbol).cloned().unwrap_or_default();
+        let level = |(price, quantity): (&i64, &i64)| DepthLevel {
+            price: *price,
+            quantity: *quantity,
+            orders: 1,
+        };
+        MarketEvent::Depth(DepthSnapshot {
+            instrument: id,
+            ts,
+            bids: book.bids.iter().rev().take(DEPTH).map(level).collect(),
+            asks: book.asks.iter().take(DEPTH).map(level).collect(),
+        })
+    }
+
+    /// Instruments given and books, for `save-state`.
+    pub fn save(&self, w: &mut StateWriter) {
+        w.u64(self.requests).u32(self.defined.len() as u32);
+        for s in &self.defined {
+            w.str(s);
+        }
+        w.u32(self.books.len() as u32);
+        for (symbol, book) in &self.books {
+            w.str(symbol);
+            for side in [&book.bids, &book.asks] {
+                w.u32(side.len() as u32);
+                for (px, size) in side {
+                    w.i64(*px).i64(*size);
+                }
+            }
+        }
+    }
+
+    /// Restore what [`Self::save`] wrote.
+    pub fn load(&mut self, r: &mut StateReader<'_>) -> Result<(), String> {
+        self.requests = r.u64()?;
+        self.defined.clear();
+        for _ in 0..r.u32()? {
+            self.defined.push(r.string()?);
+        }
+        self.books.clear();
+        for _ in 0..r.u32()? {
+            let symbol = r.string()?;
+            let mut book = Book::default();
+            for side in [&mut book.bids, &mut book.asks] {
+                for _ in 0..r.u32()? {
+                    side.insert(r.i64()?, r.i64()?);
+                }
+            }
+            self.books.insert(symbol, book);
+        }
+        Ok(())
+    }
+}
