@@ -205,17 +205,40 @@ config = {{ quantity = "1", max_position = "5", half_spread_ticks = "1" }}
     )
 }
 
-#[test]
-fn orders_go_to_the_quickfix_venue_and_its_fills_are_booked() {
+/// A venue with a book (4700 bid, 4700.25 offered) and a host trading
+/// live with the market maker, which has quoted both sides: the ClOrdIDs
+/// of its bid (4699.75) and its ask (4700.5).
+fn trading(model: &str) -> (Venue, Host, tempfile::TempDir) {
     let mut venue = Venue::start();
     venue.tell("level ESH4 B 4700 10");
     venue.expect("level-done");
     venue.tell("level ESH4 S 4700.25 10");
     venue.expect("level-done");
     let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
-    let host = Host::start(dir.path(), &live_config(venue.port, "live"));
+    let host = Host::start(dir.path(), &live_config(venue.port, model));
     venue.expect("logon");
     venue.expect("subscribed");
+    (venue, host, dir)
+}
+
+/// The ClOrdID of a `new CLORDID ORDERID` line.
+fn cl_ord_id(line: &str) -> String {
+    line.split_whitespace().nth(1).unwrap().to_string()
+}
+
+fn strategy(report: &serde_json::Value, name: &str) -> serde_json::Value {
+    report["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn orders_go_to_the_quickfix_venue_and_its_fills_are_booked() {
+    let (mut venue, host, dir) = trading("live");
     // The market maker quotes both sides one tick off the mid: 4699.75 and 4700.5.
     let first = venue.expect("new ");
     let second = venue.expect("new ");
@@ -229,13 +252,7 @@ fn orders_go_to_the_quickfix_venue_and_its_fills_are_booked() {
     std::thread::sleep(Duration::from_millis(500));
     venue.tell("logout");
     let report = host.finish();
-    let mm = &report["strategies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "market-maker")
-        .unwrap()
-        .clone();
+    let mm = strategy(&report, "market-maker");
     assert_eq!(mm["fills"], 1, "{mm:#}");
     assert_eq!(
         mm["maker_fills"], 1,
@@ -281,4 +298,113 @@ fn host_journal(dir: &tempfile::TempDir) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+#[test]
+fn a_dropped_connection_is_made_again_and_the_session_goes_on() {
+    let (mut venue, host, _dir) = trading("live");
+    let bid = cl_ord_id(&venue.expect("new "));
+    let ask = cl_ord_id(&venue.expect("new "));
+    venue.tell("drop");
+    venue.expect("dropped");
+    // The host connects again and logs on where the sequence numbers were
+    // (QuickFIX keeps its own: a reset or a gap it would answer with a
+    // Logout), then asks the status of each order it holds open.
+    venue.expect("logon");
+    venue.expect("subscribed");
+    let mut asked = vec![venue.expect("status "), venue.expect("status ")];
+    asked.sort();
+    let mut expected = vec![format!("status {bid}"), format!("status {ask}")];
+    expected.sort();
+    assert_eq!(asked, expected);
+    // The orders still work: a trade through the bid fills it, booked once.
+    venue.tell("trade ESH4 4699.5 1");
+    venue.expect("fill ");
+    std::thread::sleep(Duration::from_millis(500));
+    venue.tell("logout");
+    let report = host.finish();
+    assert_eq!(strategy(&report, "market-maker")["fills"], 1, "{report:#}");
+    assert_eq!(report["live"]["connections"], 2, "{:#}", report["live"]);
+    assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
+}
+
+#[test]
+fn a_lying_venue_books_nothing_wrong_and_trading_goes_on() {
+    let (mut venue, host, _dir) = trading("live");
+    let bid = cl_ord_id(&venue.expect("new "));
+    venue.expect("new ");
+    // A fill of 5 on an order of 1, and a fill of an order nobody sent.
+    venue.tell(&format!("force-fill {bid} 5 4699.75"));
+    venue.expect("forced");
+    venue.tell("force-fill NOT-OURS-1 1 4700");
+    venue.expect("forced");
+    // Then an honest fill.
+    venue.tell("trade ESH4 4699.5 1");
+    venue.expect("fill ");
+    std::thread::sleep(Duration::from_millis(500));
+    venue.tell("logout");
+    let report = host.finish();
+    let live = &report["live"];
+    assert_eq!(live["refused_reports"], 1, "{live:#}");
+    let why = live["refusals"][0].as_str().unwrap();
+    assert!(why.contains("overfill"), "{why}");
+    let mm = strategy(&report, "market-maker");
+    assert_eq!(mm["fills"], 1, "only the honest fill: {mm:#}");
+    let positions = mm["positions"].as_array().unwrap();
+    assert_eq!(positions.len(), 1, "{mm:#}");
+    assert_eq!(positions[0]["quantity"], "1", "{mm:#}");
+}
+
+#[test]
+fn paper_trading_takes_the_venues_market_and_keeps_orders_at_home() {
+    let (mut venue, host, _dir) = trading("simulated");
+    venue.tell("level ESH4 S 4700.5 3");
+    venue.expect("level-done");
+    std::thread::sleep(Duration::from_millis(500));
+    venue.tell("logout");
+    let report = host.finish();
+    assert_eq!(report["venue"], "simulated");
+    assert!(report["events"].as_u64().unwrap() >= 2, "{report:#}");
+    let mm = strategy(&report, "market-maker");
+    assert!(mm["approved"].as_u64().unwrap() >= 2, "{mm:#}");
+    // Not one order reached the venue.
+    assert!(venue.said("new ").is_empty(), "{:?}", venue.seen);
+}
+
+#[test]
+fn ctrl_c_logs_out_of_the_venue() {
+    let (mut venue, host, _dir) = trading("live");
+    venue.expect("new ");
+    let status = Command::new("kill")
+        .args(["-INT", &host.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    venue.expect("logout");
+    let report = host.finish();
+    assert!(report["stopped"].is_null(), "{report:#}");
+    let ended = report["live"]["ended"].as_str().unwrap();
+    assert!(ended.starts_with("logged out"), "{ended}");
+}
+
+#[test]
+fn live_trading_needs_a_network_connector_with_an_address() {
+    let dir = plugin_dir_with(&["synthetic-market", "fix-venue", "market-maker", "sim-venue"]);
+    let config = dir.path().join("host.toml");
+    let run = |toml: &str| {
+        std::fs::write(&config, toml).unwrap();
+        let out = crate::common::tradsys_run(dir.path(), &["--config", config.to_str().unwrap()]);
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("[run]\nconnector = \"synthetic-market\"\n[venue]\nmodel = \"live\"\n");
+    assert!(
+        err.contains("needs a network connector") && err.contains("synthetic-market"),
+        "{err}"
+    );
+    let err = run("[run]\nconnector = \"fix-venue\"\n[venue]\nmodel = \"live\"\n");
+    assert!(
+        err.contains("fix-venue") && err.contains("network = [\"HOST:PORT\"]"),
+        "{err}"
+    );
 }

@@ -18,6 +18,8 @@
 //   logon        accept logons again
 //   seq N        the next sequence number the venue sends
 //   orders       print the open orders
+//   force-fill CLORDID QTY PRICE  report a fill whatever the order's state (a
+//                lying venue: an overfill, or an order it never had)
 //   quit         log out and exit
 // Lines on stdout: `READY PORT`, then `EVENT ...` for what happened.
 // Market data files hold one update per line: `SYMBOL B|S PRICE SIZE` (a
@@ -453,6 +455,28 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
     say("md-done " + std::to_string(n));
   }
 
+  // A fill report the book does not justify: what a faulty venue sends.
+  void forceFill(const std::string& clOrdId, double qty, double px) {
+    Order* o = find(clOrdId);
+    Order lie;
+    if (o) {
+      lie = *o;
+    } else {
+      lie.clOrdId = clOrdId;
+      lie.orderId = "NONE";
+      lie.symbol = "ESH4";
+      lie.qty = qty;
+    }
+    lie.cum += qty;
+    lie.avgPx = px;
+    FIX44::ExecutionReport er = report(lie, FIX::ExecType_TRADE);
+    er.set(FIX::LastQty(qty));
+    er.set(FIX::LastPx(px));
+    er.set(FIX::LeavesQty(lie.qty > lie.cum ? lie.qty - lie.cum : 0));
+    send(er);
+    say("forced " + clOrdId);
+  }
+
   void printOrders() {
     std::lock_guard<std::recursive_mutex> g(mu);
     for (auto& entry : orders) {
@@ -530,6 +554,12 @@ int main(int argc, char** argv) {
         words >> n;
         session->setNextSenderMsgSeqNum(n);
         say("seq " + std::to_string(n));
+      } else if (command == "force-fill") {
+        std::string clid;
+        double qty = 0, px = 0;
+        words >> clid >> qty >> px;
+        std::lock_guard<std::recursive_mutex> g(venue.mu);
+        venue.forceFill(clid, qty, px);
       } else if (command == "orders") {
         venue.printOrders();
       } else {
