@@ -30,6 +30,16 @@ enum Command {
     Plugin(PluginCommand),
     /// What a running host runs: versions, kept versions, swaps, shadows.
     Status(AdminArgs),
+    /// The kill switch, on a running host: no new order or modify from now
+    /// on (cancels still go); with --cancel-all every working order is
+    /// canceled at the venue.
+    Halt {
+        /// Cancel every working order at the venue too
+        #[arg(long)]
+        cancel_all: bool,
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
     /// Read an order journal: its records, or what they add up to.
     #[command(subcommand)]
     Journal(JournalCommand),
@@ -318,6 +328,7 @@ fn main() -> std::process::ExitCode {
         Command::Key(command) => cli::plugin::key(command),
         Command::Plugin(command) => cli::plugin::plugin(command),
         Command::Status(args) => cli::status::status(&args),
+        Command::Halt { cancel_all, admin } => cli::status::halt(&admin, cancel_all),
         Command::Journal(command) => cli::journal::journal(command),
         Command::InspectData { file } => cli::data::inspect_data(&file),
     };

@@ -10,7 +10,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::common::{dev_trust, plugin_dir_with, tradsys_bin, typed, workspace_root};
+use crate::common::{Endpoint, dev_trust, plugin_dir_with, tradsys_bin, typed, workspace_root};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -130,7 +130,8 @@ struct Host {
 }
 
 impl Host {
-    fn start(dir: &Path, config: &str) -> Self {
+    /// With `extra` arguments to `tradsys run`.
+    fn start_with(dir: &Path, config: &str, extra: &[&str]) -> Self {
         let config_path = dir.join("host.toml");
         std::fs::write(&config_path, config).unwrap();
         let report = dir.join("report.json");
@@ -147,6 +148,7 @@ impl Host {
             .arg(&report)
             .arg("--journal")
             .arg(&journal)
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -206,16 +208,26 @@ config = {{ quantity = "1", max_position = "5", half_spread_ticks = "1" }}
 }
 
 /// A venue with a book (4700 bid, 4700.25 offered) and a host trading
-/// live with the market maker, which has quoted both sides: the ClOrdIDs
-/// of its bid (4699.75) and its ask (4700.5).
+/// with the market maker (`model` its venue), logged on and subscribed.
 fn trading(model: &str) -> (Venue, Host, tempfile::TempDir) {
+    trading_with(model, |_| Vec::new())
+}
+
+/// As [`trading`], with the extra `tradsys run` arguments `extra` makes
+/// for the plugin directory.
+fn trading_with(
+    model: &str,
+    extra: impl FnOnce(&Path) -> Vec<String>,
+) -> (Venue, Host, tempfile::TempDir) {
     let mut venue = Venue::start();
     venue.tell("level ESH4 B 4700 10");
     venue.expect("level-done");
     venue.tell("level ESH4 S 4700.25 10");
     venue.expect("level-done");
     let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
-    let host = Host::start(dir.path(), &live_config(venue.port, model));
+    let extra = extra(dir.path());
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let host = Host::start_with(dir.path(), &live_config(venue.port, model), &extra);
     venue.expect("logon");
     venue.expect("subscribed");
     (venue, host, dir)
@@ -407,4 +419,45 @@ fn live_trading_needs_a_network_connector_with_an_address() {
         err.contains("fix-venue") && err.contains("network = [\"HOST:PORT\"]"),
         "{err}"
     );
+}
+
+#[test]
+fn the_kill_switch_cancels_every_working_order_at_the_venue() {
+    let mut endpoint = None;
+    let (mut venue, host, _dir) = trading_with("live", |dir| {
+        let e = Endpoint::for_dir(dir);
+        let args = vec!["--admin".to_string(), e.address.clone()];
+        endpoint = Some(e);
+        args
+    });
+    let endpoint = endpoint.unwrap();
+    let bid = cl_ord_id(&venue.expect("new "));
+    let ask = cl_ord_id(&venue.expect("new "));
+    endpoint.status_until("the admin endpoint", |t| t.contains("fix-venue"));
+    let (ok, said) = endpoint.cli(&["halt", "--cancel-all"]);
+    assert!(
+        ok && said.contains("every working order is canceled"),
+        "{said}"
+    );
+    let mut canceled = vec![venue.expect("canceled "), venue.expect("canceled ")];
+    canceled.sort();
+    let mut expected = vec![format!("canceled {bid}"), format!("canceled {ask}")];
+    expected.sort();
+    assert_eq!(canceled, expected);
+    // The market moves; the maker would quote again, but nothing new leaves.
+    venue.tell("level ESH4 B 4700 0");
+    venue.expect("level-done");
+    venue.tell("level ESH4 B 4699.75 10");
+    venue.expect("level-done");
+    std::thread::sleep(Duration::from_millis(500));
+    venue.tell("logout");
+    venue.expect("logout");
+    let report = host.finish();
+    assert_eq!(
+        report["halted"],
+        "the operator halted trading and canceled every working order"
+    );
+    assert_eq!(venue.said("new ").len(), 2, "{:?}", venue.seen);
+    let mm = strategy(&report, "market-maker");
+    assert_eq!(mm["fills"], 0, "{mm:#}");
 }

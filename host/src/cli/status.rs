@@ -11,6 +11,16 @@ pub(crate) fn say(answer: serde_json::Value) -> Result<()> {
     Ok(())
 }
 
+/// `tradsys halt [--cancel-all]`: the kill switch of the host at the admin address.
+pub(crate) fn halt(args: &AdminArgs, cancel_all: bool) -> Result<()> {
+    let path = if cancel_all {
+        "/halt/cancel-all"
+    } else {
+        "/halt"
+    };
+    say(request(&args.admin, &args.token_file, "POST", path, "")?)
+}
+
 /// `tradsys status`: what the host at the admin address runs.
 pub(crate) fn status(args: &AdminArgs) -> Result<()> {
     let answer = request(&args.admin, &args.token_file, "GET", "/status", "")?;

@@ -151,10 +151,27 @@ pub enum Halt {
         /// Its fault.
         fault: String,
     },
+    /// The operator pulled the kill switch (`tradsys halt`): no new order
+    /// or modify from now on, cancels still go.
+    Operator {
+        /// Every working order was canceled at the venue too.
+        cancel_all: bool,
+    },
 }
+
+/// The operator's halt, as a sentence.
+const OPERATOR_HALT: &str = "the operator halted trading";
+const AND_CANCELED: &str = " and canceled every working order";
 
 impl Halt {
     fn from_sentence(text: &str) -> Option<Self> {
+        if let Some(rest) = text.strip_prefix(OPERATOR_HALT) {
+            return match rest {
+                "" => Some(Self::Operator { cancel_all: false }),
+                AND_CANCELED => Some(Self::Operator { cancel_all: true }),
+                _ => None,
+            };
+        }
         let (matcher, fault) = text.strip_prefix("matcher ")?.split_once(" failed: ")?;
         Some(Self::MatcherFailed {
             matcher: matcher.to_string(),
@@ -168,6 +185,10 @@ impl fmt::Display for Halt {
         match self {
             Self::MatcherFailed { matcher, fault } => {
                 write!(f, "matcher {matcher} failed: {fault}")
+            }
+            Self::Operator { cancel_all } => {
+                let canceled = if *cancel_all { AND_CANCELED } else { "" };
+                write!(f, "{OPERATOR_HALT}{canceled}")
             }
         }
     }
@@ -282,12 +303,17 @@ mod tests {
             let back: Stop = serde_json::from_value(serde_json::json!(stop.clone())).unwrap();
             assert_eq!(back, stop);
         }
-        let halt = Halt::MatcherFailed {
-            matcher: "m".into(),
-            fault: "f".into(),
-        };
-        let back: Halt = serde_json::from_value(serde_json::json!(halt.clone())).unwrap();
-        assert_eq!(back, halt);
+        for halt in [
+            Halt::MatcherFailed {
+                matcher: "m".into(),
+                fault: "f".into(),
+            },
+            Halt::Operator { cancel_all: false },
+            Halt::Operator { cancel_all: true },
+        ] {
+            let back: Halt = serde_json::from_value(serde_json::json!(halt.clone())).unwrap();
+            assert_eq!(back, halt);
+        }
         let err = serde_json::from_value::<SwapOutcome>(serde_json::json!("exploded")).unwrap_err();
         assert!(
             err.to_string().contains("`exploded` is not a SwapOutcome"),

@@ -104,6 +104,8 @@ pub struct Control {
     membership: Sender<MembershipCommand>,
     shared: Shared,
     stop: Arc<AtomicBool>,
+    /// The kill switch: 0 off, 1 halt, 2 halt and cancel every working order.
+    halt: Arc<std::sync::atomic::AtomicU8>,
 }
 
 impl Control {
@@ -153,6 +155,20 @@ impl Control {
         // The session answers between two batches (its first batch may wait
         // for plugins to compile), or drops the command when it ends.
         answer.recv().map_err(|_| ControlError::Ended)?
+    }
+
+    /// The kill switch: from the end of the current batch no new order or
+    /// modify is sent (cancels still go), and with `cancel_all` every
+    /// working order is canceled at the venue. What it did, in a sentence.
+    pub fn halt(&self, cancel_all: bool) -> Result<String, ControlError> {
+        self.check_running()?;
+        self.halt
+            .fetch_max(1 + u8::from(cancel_all), Ordering::AcqRel);
+        Ok(if cancel_all {
+            "trading halts and every working order is canceled at the venue".into()
+        } else {
+            "trading halts: no new order or modify; working orders stay".into()
+        })
     }
 
     /// End the session after its current batch.
@@ -469,6 +485,7 @@ impl ControlPlane {
                 membership: membership_tx,
                 shared,
                 stop: Arc::new(AtomicBool::new(false)),
+                halt: Arc::default(),
             },
             swaps,
             shadow_commands,
@@ -490,6 +507,15 @@ impl ControlPlane {
     /// A handle for others to steer the session.
     pub(crate) fn handle(&self) -> &Control {
         &self.handle
+    }
+
+    /// The kill switch, once pulled: whether to cancel every working order
+    /// too (taken: the next call says `None` until it is pulled again).
+    pub(crate) fn halt_requested(&self) -> Option<bool> {
+        match self.handle.halt.swap(0, Ordering::AcqRel) {
+            0 => None,
+            n => Some(n > 1),
+        }
     }
 
     /// Whether the session was asked to stop.

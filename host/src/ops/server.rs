@@ -154,6 +154,8 @@ fn routes(app: App) -> Router {
         .route("/shadow", post(shadow))
         .route("/promote/{name}", post(promote))
         .route("/discard/{name}", post(discard))
+        .route("/halt", post(halt))
+        .route("/halt/cancel-all", post(halt_cancel_all))
         .route("/disable/{name}", post(disable))
         .route("/enable/{name}", post(enable))
         .route("/remove/{name}", post(remove))
@@ -364,6 +366,14 @@ async fn discard(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Response {
     blocking(app, move |c| c.discard(&name).map(said)).await
+}
+
+async fn halt(State(app): State<App>) -> Response {
+    blocking(app, move |c| c.halt(false).map(said)).await
+}
+
+async fn halt_cancel_all(State(app): State<App>) -> Response {
+    blocking(app, move |c| c.halt(true).map(said)).await
 }
 
 async fn membership(app: App, name: String, change: Change) -> Response {

@@ -29,7 +29,7 @@ use crate::bindings::types::{
 };
 use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
-use crate::journal::Journal;
+use crate::journal::{Halt, Journal};
 use crate::sandbox::Fault;
 use crate::trading::accounts::{Account, OrderCounts};
 use crate::trading::in_flight::InFlight;
@@ -302,7 +302,9 @@ impl OrderRouter {
                 format!("{} is {what} (the feed's status)", definition.symbol),
             );
         }
-        if let Some(reason) = halted {
+        if let Some(reason) = halted
+            && !matches!(command, OrderCommand::Cancel(_))
+        {
             return refuse(
                 RejectReason::InstrumentHalted,
                 format!("trading halted: {reason}"),
@@ -467,7 +469,7 @@ impl OrderRouter {
         name: &str,
         matcher: impl FnOnce() -> Result<Vec<OrderEvent>, Fault>,
     ) -> Option<String> {
-        if self.counts.halted.is_some() {
+        if matches!(self.counts.halted, Some(Halt::MatcherFailed { .. })) {
             return None;
         }
         let answer = matcher();
@@ -564,6 +566,35 @@ impl OrderRouter {
         self.apply_report(report, market, name, now);
         self.forget_finished();
         Ok(())
+    }
+
+    /// The operator's kill switch: trading halts (no new order or modify
+    /// passes [`Self::check`]), recorded in the journal; the cancels of
+    /// every working order, in host ids, when `cancel_all` (the caller sends
+    /// them to the venue).
+    pub(crate) fn operator_halt(&mut self, cancel_all: bool, now: u64) -> Vec<OrderCommand> {
+        let reason = Halt::Operator { cancel_all };
+        tracing::warn!("{reason}");
+        self.journal.write(now, || {
+            crate::journal::Entry::Halt(crate::journal::HaltEntry {
+                reason: reason.clone(),
+            })
+        });
+        self.counts.halted = Some(reason);
+        if !cancel_all {
+            return Vec::new();
+        }
+        let mut working: Vec<(u64, u32)> = self
+            .orders
+            .iter()
+            .filter(|(id, r)| r.accepted && r.leaves > 0 && !self.finished.contains(id))
+            .map(|(id, r)| (*id, r.instrument))
+            .collect();
+        working.sort_unstable();
+        working
+            .into_iter()
+            .map(|(id, instrument)| OrderCommand::Cancel(CancelOrder { id, instrument }))
+            .collect()
     }
 
     /// Whether host order `id` is still working or awaited.

@@ -427,6 +427,9 @@ impl Session {
     /// before the next starts. False when the journal failed (the session
     /// stops).
     fn between_batches(&mut self) -> bool {
+        if let Some(cancel_all) = self.control.halt_requested() {
+            self.operator_halt(cancel_all);
+        }
         self.maintain();
         self.control
             .between_batches(&mut self.slots, self.counts.events);
@@ -437,6 +440,29 @@ impl Session {
             return false;
         }
         true
+    }
+
+    /// The operator's kill switch: trading halts, and with `cancel_all`
+    /// every working order is canceled at the venue (the live venue's
+    /// connector, or the matcher). After a matcher failure there is nothing
+    /// left to do.
+    fn operator_halt(&mut self, cancel_all: bool) {
+        if matches!(
+            self.router.counts.halted,
+            Some(crate::journal::Halt::MatcherFailed { .. })
+        ) {
+            return;
+        }
+        let now = self.runtime.clock().now();
+        let cancels = self.router.operator_halt(cancel_all, now);
+        if cancels.is_empty() {
+            return;
+        }
+        match self.venue {
+            VenueModel::Live => self.submit_live(cancels),
+            VenueModel::Simulated | VenueModel::Exchange => self.execute(cancels),
+        }
+        self.deliver_reports();
     }
 
     /// Between batches: track memory and evict what the budget says to.
