@@ -461,3 +461,54 @@ fn the_kill_switch_cancels_every_working_order_at_the_venue() {
     let mm = strategy(&report, "market-maker");
     assert_eq!(mm["fills"], 0, "{mm:#}");
 }
+
+#[test]
+fn a_new_fix_venue_is_swapped_in_while_connected_without_a_logout() {
+    let mut endpoint = None;
+    let (mut venue, host, dir) = trading_with("live", |dir| {
+        let e = Endpoint::for_dir(dir);
+        let args = vec![
+            "--watch".to_string(),
+            "--admin".to_string(),
+            e.address.clone(),
+        ];
+        endpoint = Some(e);
+        args
+    });
+    let endpoint = endpoint.unwrap();
+    venue.expect("new ");
+    venue.expect("new ");
+    // Version 1.0.1 dropped into the directory: swapped in between two
+    // batches, handed 1.0.0's session (sequence numbers, orders), while
+    // the connection stays up.
+    let bytes = std::fs::read(dir.path().join("fix-venue.wasm")).unwrap();
+    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
+    manifest.version = semver::Version::new(1, 0, 1);
+    let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
+    let bytes = tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap();
+    let staging = dir.path().join("fix-venue-1.0.1.wasm.part");
+    std::fs::write(&staging, bytes).unwrap();
+    std::fs::rename(&staging, dir.path().join("fix-venue-1.0.1.wasm")).unwrap();
+    endpoint.status_until("fix-venue 1.0.1 running", |t| {
+        t.lines()
+            .any(|l| l.starts_with("fix-venue ") && l.contains("1.0.1"))
+    });
+    // The new version goes on where the old one was: a fill of an order
+    // the old version sent is booked, and QuickFIX saw no new logon.
+    venue.tell("trade ESH4 4699.5 1");
+    venue.expect("fill ");
+    std::thread::sleep(Duration::from_millis(500));
+    venue.tell("logout");
+    venue.expect("logout");
+    let report = host.finish();
+    assert_eq!(venue.said("logon").len(), 1, "{:?}", venue.seen);
+    assert_eq!(strategy(&report, "market-maker")["fills"], 1, "{report:#}");
+    assert_eq!(report["live"]["connections"], 1);
+    let swapped = report["swaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["outcome"] == "swapped");
+    assert!(swapped, "{:#}", report["swaps"]);
+    assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
+}
