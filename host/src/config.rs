@@ -122,6 +122,9 @@ pub struct VenueSettings {
     /// session (`tradsys-audit`; a feed by order): on by default. It costs
     /// about 15 % of the ES session's speed (docs/BENCHMARKS.md).
     pub audit: bool,
+    /// Live: an order, cancel or modify the venue has not answered this
+    /// long, milliseconds, raises an alert (`no-answer`).
+    pub answer_ms: u64,
 }
 
 impl Default for VenueSettings {
@@ -131,6 +134,7 @@ impl Default for VenueSettings {
             fees: BTreeMap::new(),
             latency: LatencySettings::default(),
             audit: true,
+            answer_ms: 5_000,
         }
     }
 }
@@ -553,6 +557,10 @@ impl HostConfig {
              order, so it has no output limit to set"
         );
         self.venue.latency.check()?;
+        anyhow::ensure!(
+            self.venue.answer_ms > 0,
+            "venue.answer_ms must be at least 1 (milliseconds before an unanswered order raises an alert)"
+        );
         anyhow::ensure!(
             self.market.max_book_orders > 0 && self.market.max_book_levels > 0,
             "market.max_book_orders and market.max_book_levels must be at least 1"

@@ -196,10 +196,11 @@ events = 0
 
 [venue]
 model = "{model}"
+answer_ms = 300
 
 [plugins.fix-venue]
 network = ["127.0.0.1:{port}"]
-config = {{ sender_comp_id = "TRADSYS", target_comp_id = "VENUE", heartbeat_s = 5, symbols = "ESH4", "tick.ESH4" = "0.25" }}
+config = {{ sender_comp_id = "TRADSYS", target_comp_id = "VENUE", heartbeat_s = 5, symbols = "ESH4", "tick.ESH4" = "0.25", status_after_ms = "300" }}
 
 [plugins.market-maker]
 config = {{ quantity = "1", max_position = "5", half_spread_ticks = "1" }}
@@ -210,13 +211,14 @@ config = {{ quantity = "1", max_position = "5", half_spread_ticks = "1" }}
 /// A venue with a book (4700 bid, 4700.25 offered) and a host trading
 /// with the market maker (`model` its venue), logged on and subscribed.
 fn trading(model: &str) -> (Venue, Host, tempfile::TempDir) {
-    trading_with(model, |_| Vec::new())
+    trading_with(model, &[], |_| Vec::new())
 }
 
 /// As [`trading`], with the extra `tradsys run` arguments `extra` makes
 /// for the plugin directory.
 fn trading_with(
     model: &str,
+    setup: &[(&str, &str)],
     extra: impl FnOnce(&Path) -> Vec<String>,
 ) -> (Venue, Host, tempfile::TempDir) {
     let mut venue = Venue::start();
@@ -224,6 +226,11 @@ fn trading_with(
     venue.expect("level-done");
     venue.tell("level ESH4 S 4700.25 10");
     venue.expect("level-done");
+    // Told to the venue before the host starts: (line, its answer).
+    for (line, answer) in setup {
+        venue.tell(line);
+        venue.expect(answer);
+    }
     let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
     let extra = extra(dir.path());
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
@@ -424,7 +431,7 @@ fn live_trading_needs_a_network_connector_with_an_address() {
 #[test]
 fn the_kill_switch_cancels_every_working_order_at_the_venue() {
     let mut endpoint = None;
-    let (mut venue, host, _dir) = trading_with("live", |dir| {
+    let (mut venue, host, _dir) = trading_with("live", &[], |dir| {
         let e = Endpoint::for_dir(dir);
         let args = vec!["--admin".to_string(), e.address.clone()];
         endpoint = Some(e);
@@ -465,7 +472,7 @@ fn the_kill_switch_cancels_every_working_order_at_the_venue() {
 #[test]
 fn a_new_fix_venue_is_swapped_in_while_connected_without_a_logout() {
     let mut endpoint = None;
-    let (mut venue, host, dir) = trading_with("live", |dir| {
+    let (mut venue, host, dir) = trading_with("live", &[], |dir| {
         let e = Endpoint::for_dir(dir);
         let args = vec![
             "--watch".to_string(),
@@ -511,4 +518,32 @@ fn a_new_fix_venue_is_swapped_in_while_connected_without_a_logout() {
         .any(|s| s["outcome"] == "swapped");
     assert!(swapped, "{:#}", report["swaps"]);
     assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
+}
+
+#[test]
+fn an_order_the_venue_does_not_answer_raises_an_alert_and_its_status_is_asked() {
+    let (mut venue, host, dir) =
+        trading_with("live", &[("mute-orders", "muted-orders")], |_| Vec::new());
+    let muted = [
+        cl_ord_id(&venue.expect("muted ")),
+        cl_ord_id(&venue.expect("muted ")),
+    ];
+    // After 300 ms the connector asks each order's status; the venue has
+    // them and says they work: the host learns they were accepted.
+    for _ in 0..2 {
+        let asked = venue.expect("status ");
+        let id = asked.strip_prefix("status ").unwrap();
+        assert!(muted.iter().any(|m| m == id), "{asked} {muted:?}");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    venue.tell("logout");
+    let report = host.finish();
+    let live = &report["live"];
+    assert_eq!(live["unanswered"], 2, "{live:#}");
+    assert!(venue.said("new ").is_empty(), "{:?}", venue.seen);
+    let accepted = host_journal(&dir)
+        .iter()
+        .filter(|r| r["kind"] == "report" && r["event"] == "accepted")
+        .count();
+    assert_eq!(accepted, 2);
 }

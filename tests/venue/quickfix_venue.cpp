@@ -10,7 +10,8 @@
 //
 // usage: quickfix-venue PORT STORE_DIR DICTIONARY.xml LOG_DIR
 // Control lines on stdin (stdin's end is `quit`):
-//   md FILE      stream FILE's market data as incremental refreshes, at full speed
+//   md FILE [RATE [LIMIT]]  stream FILE's market data as incremental refreshes:
+//                at full speed, or RATE updates a second; at most LIMIT updates
 //   level SYMBOL B|S PRICE SIZE   one price level (size 0 removes it)
 //   trade SYMBOL PRICE SIZE       one trade print
 //   drop         close the connection without a Logout
@@ -18,6 +19,8 @@
 //   logon        accept logons again
 //   seq N        the next sequence number the venue sends
 //   orders       print the open orders
+//   mute-orders  take new orders without answering them (a venue that hangs;
+//                a status request is still answered)
 //   force-fill CLORDID QTY PRICE  report a fill whatever the order's state (a
 //                lying venue: an overfill, or an order it never had)
 //   quit         log out and exit
@@ -42,7 +45,9 @@
 #include <quickfix/fix44/OrderMassStatusRequest.h>
 #include <quickfix/fix44/OrderStatusRequest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -84,6 +89,7 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
   FIX::SessionID sid;
   bool known = false;
   bool subscribed = false;
+  bool muteOrders = false;
   std::string mdReqId;
   std::map<std::string, Book> books;
   std::map<std::string, Order> orders;  // by OrderID
@@ -235,6 +241,10 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
     orders[o.orderId] = o;
     byClOrdId[o.clOrdId] = o.orderId;
     Order& placed = orders[o.orderId];
+    if (muteOrders) {
+      say("muted " + placed.clOrdId);
+      return;
+    }
     FIX44::ExecutionReport er = report(placed, FIX::ExecType_NEW);
     send(er);
     say("new " + placed.clOrdId + " " + placed.orderId);
@@ -431,8 +441,9 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
     }
   }
 
-  void stream(const std::string& path) {
+  void stream(const std::string& path, double rate, long limit) {
     std::ifstream in(path);
+    auto start = std::chrono::steady_clock::now();
     if (!in) {
       say("md-error cannot open " + path);
       return;
@@ -448,9 +459,15 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
         say("md-error bad line " + line);
         continue;
       }
-      std::lock_guard<std::recursive_mutex> g(mu);
-      update(symbol, kind, px, size);
-      ++n;
+      if (rate > 0) {
+        auto due = start + std::chrono::nanoseconds(static_cast<long long>(n * 1e9 / rate));
+        std::this_thread::sleep_until(due);
+      }
+      {
+        std::lock_guard<std::recursive_mutex> g(mu);
+        update(symbol, kind, px, size);
+      }
+      if (++n == limit) break;
     }
     say("md-done " + std::to_string(n));
   }
@@ -529,8 +546,12 @@ int main(int argc, char** argv) {
       if (command == "quit") break;
       if (command == "md") {
         std::string path;
+        double rate = 0;
+        long limit = -1;
         words >> path;
-        venue.stream(path);
+        if (!(words >> rate)) rate = 0;
+        if (!(words >> limit)) limit = -1;
+        venue.stream(path, rate, limit);
       } else if (command == "level" || command == "trade") {
         std::string symbol;
         char kind = 'T';
@@ -560,6 +581,10 @@ int main(int argc, char** argv) {
         words >> clid >> qty >> px;
         std::lock_guard<std::recursive_mutex> g(venue.mu);
         venue.forceFill(clid, qty, px);
+      } else if (command == "mute-orders") {
+        std::lock_guard<std::recursive_mutex> g(venue.mu);
+        venue.muteOrders = true;
+        say("muted-orders");
       } else if (command == "orders") {
         venue.printOrders();
       } else {

@@ -73,6 +73,9 @@ fn main() -> Result<()> {
             let mut host = cargo(&root);
             host.args(["build", "--release", "--package", "tradsys-host"]);
             tradsys_build::run(host)?;
+            // The live benchmark trades with the QuickFIX venue.
+            install_test_tools()?;
+            venue::build(&root)?;
             let mut bench = cargo(&root);
             bench
                 .args(["bench", "--package", "tradsys-tests"])

@@ -67,6 +67,9 @@ pub(crate) struct Alerts {
     halted: bool,
     pressure: Option<Pressure>,
     restarts: u32,
+    /// A network connector's connection: disconnects, refused reports and
+    /// unanswered orders seen so far.
+    live_seen: (u64, u64, u64),
     swaps_seen: u64,
     members_seen: usize,
     configs_seen: usize,
@@ -149,10 +152,53 @@ impl Alerts {
             self.restarts = report.connector_restarts;
             self.alert(ts, "warn", "connector-restart", id.as_deref(), message);
         }
+        self.observe_live(report, ts);
         self.observe_swaps(report, ts);
         self.observe_members(report, ts);
         self.observe_configs(report, ts);
         self.observe_shadows(report, ts);
+    }
+
+    /// A live venue: the connection lost, a report refused, an order
+    /// without an answer.
+    fn observe_live(&mut self, report: &Report, ts: u64) {
+        let Some(live) = &report.live else { return };
+        let connector = report
+            .plugins
+            .iter()
+            .find(|p| p.kind == PluginKind::Connector)
+            .map(|c| format!("{}@{}", c.name, c.version));
+        let (disconnects, refused, unanswered) = self.live_seen;
+        self.live_seen = (live.disconnects, live.refused_reports, live.unanswered);
+        if live.disconnects > disconnects && live.ended.is_none() {
+            let message = format!(
+                "connection to the venue lost ({} time(s) in all)",
+                live.disconnects
+            );
+            self.alert(ts, "warn", "disconnected", connector.as_deref(), message);
+        }
+        if live.refused_reports > refused {
+            let why = live.refusals.last().cloned().unwrap_or_default();
+            let message = format!(
+                "venue report refused, not booked ({} in all): {why}",
+                live.refused_reports
+            );
+            self.alert(
+                ts,
+                "error",
+                "venue-report-refused",
+                connector.as_deref(),
+                message,
+            );
+        }
+        if live.unanswered > unanswered {
+            let message = format!(
+                "{} order(s) without an answer from the venue ({} in all)",
+                live.unanswered - unanswered,
+                live.unanswered
+            );
+            self.alert(ts, "warn", "no-answer", connector.as_deref(), message);
+        }
     }
 
     fn observe_swaps(&mut self, report: &Report, ts: u64) {

@@ -703,6 +703,9 @@ pub struct ConnectionReport {
     pub refused_reports: u64,
     /// The latest of them: the rule each broke.
     pub refusals: Vec<String>,
+    /// Orders (and cancels, modifies) the venue had not answered after
+    /// `[venue] answer_ms` (each an alert).
+    pub unanswered: u64,
     /// Why the connection ended for good (`stopped` when the host stopped it).
     pub ended: Option<String>,
 }

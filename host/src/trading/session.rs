@@ -99,6 +99,8 @@ pub struct Session {
     pub(crate) fills_audit: Option<FillsAudit>,
     /// The connection of a network connector (live and paper trading).
     pub(crate) live: Option<live::Live>,
+    /// Live: how long an order may go unanswered before an alert.
+    answer_after: Duration,
 }
 
 impl Session {
@@ -207,6 +209,7 @@ impl Session {
             publisher: Publisher::default(),
             roster,
             live: None,
+            answer_after: Duration::from_millis(config.venue.answer_ms),
         })
     }
 
@@ -440,29 +443,6 @@ impl Session {
             return false;
         }
         true
-    }
-
-    /// The operator's kill switch: trading halts, and with `cancel_all`
-    /// every working order is canceled at the venue (the live venue's
-    /// connector, or the matcher). After a matcher failure there is nothing
-    /// left to do.
-    fn operator_halt(&mut self, cancel_all: bool) {
-        if matches!(
-            self.router.counts.halted,
-            Some(crate::journal::Halt::MatcherFailed { .. })
-        ) {
-            return;
-        }
-        let now = self.runtime.clock().now();
-        let cancels = self.router.operator_halt(cancel_all, now);
-        if cancels.is_empty() {
-            return;
-        }
-        match self.venue {
-            VenueModel::Live => self.submit_live(cancels),
-            VenueModel::Simulated | VenueModel::Exchange => self.execute(cancels),
-        }
-        self.deliver_reports();
     }
 
     /// Between batches: track memory and evict what the budget says to.

@@ -39,6 +39,8 @@ pub(crate) struct Live {
     unanswered: HashMap<u64, Vec<OrderCommand>>,
     /// The connector asked to close for good, and why.
     ending: Option<String>,
+    /// Orders, cancels and modifies sent and not answered yet, by host id.
+    awaiting: HashMap<u64, Instant>,
     pub(crate) figures: ConnectionReport,
 }
 
@@ -61,6 +63,7 @@ impl Session {
             link,
             unanswered: HashMap::new(),
             ending: None,
+            awaiting: HashMap::new(),
             figures: ConnectionReport::default(),
         });
         let mut backoff = MIN_BACKOFF;
@@ -137,6 +140,7 @@ impl Session {
             if last_tick.elapsed() >= TICK {
                 last_tick = Instant::now();
                 self.network_call(NetworkCall::Tick);
+                self.overdue();
             }
             if let Some(reason) = self.market.stop() {
                 self.counts.stopped = Some(Stop::Connector {
@@ -213,7 +217,8 @@ impl Session {
             }
         };
         if !send.is_empty() {
-            self.wire(WireEntry::bytes(&name, WireEvent::Out, now, &send));
+            // Stamped as they go to the socket (tick-to-order ends here).
+            self.wire(WireEntry::bytes(&name, WireEvent::Out, wall_now(), &send));
             self.figures().bytes_out += send.len() as u64;
             self.link().send(send);
         }
@@ -237,10 +242,36 @@ impl Session {
         }
     }
 
+    /// Orders the venue has not answered in `answer_after`: an alert each
+    /// (a log line now, and the report's `live.unanswered`, which the
+    /// alerts count); the connector asks their status itself.
+    fn overdue(&mut self) {
+        let after = self.answer_after;
+        let Some(live) = &mut self.live else { return };
+        let mut late: Vec<(u64, Duration)> = live
+            .awaiting
+            .iter()
+            .map(|(id, since)| (*id, since.elapsed()))
+            .filter(|(_, waited)| *waited >= after)
+            .collect();
+        late.sort_unstable();
+        for (id, waited) in late {
+            live.awaiting.remove(&id);
+            live.figures.unanswered += 1;
+            let name = self.slots.connector.plugin().name();
+            tracing::warn!(
+                "alert: no-answer: {name}: host order {id}: the venue has not answered in {} ms",
+                waited.as_millis()
+            );
+        }
+    }
+
     /// Approved orders to the live venue.
     pub(super) fn submit_live(&mut self, orders: Vec<OrderCommand>) {
         if let Some(live) = &mut self.live {
+            let now = Instant::now();
             for order in &orders {
+                live.awaiting.insert(order.id(), now);
                 if !matches!(order, OrderCommand::Submit(_)) {
                     live.unanswered.entry(order.id()).or_default().push(*order);
                 }
@@ -277,6 +308,9 @@ impl Session {
         let now = self.runtime.clock().now();
         for report in reports {
             let id = report.id();
+            if let Some(live) = &mut self.live {
+                live.awaiting.remove(&id);
+            }
             let commands = self
                 .live
                 .as_ref()

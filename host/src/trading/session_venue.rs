@@ -144,6 +144,31 @@ impl Session {
         self.fills_audit.as_ref()?.figures()
     }
 
+    /// The operator's kill switch: trading halts, and with `cancel_all`
+    /// every working order is canceled at the venue (the live venue's
+    /// connector, or the matcher). After a matcher failure there is nothing
+    /// left to do.
+    pub(super) fn operator_halt(&mut self, cancel_all: bool) {
+        if matches!(
+            self.router.counts.halted,
+            Some(crate::journal::Halt::MatcherFailed { .. })
+        ) {
+            return;
+        }
+        let now = self.runtime.clock().now();
+        let cancels = self.router.operator_halt(cancel_all, now);
+        if cancels.is_empty() {
+            return;
+        }
+        match self.venue {
+            crate::config::VenueModel::Live => self.submit_live(cancels),
+            crate::config::VenueModel::Simulated | crate::config::VenueModel::Exchange => {
+                self.execute(cancels)
+            }
+        }
+        self.deliver_reports();
+    }
+
     pub(crate) fn execute(&mut self, commands: Vec<OrderCommand>) {
         let now = self.runtime.clock().now();
         if let Some(audit) = &mut self.fills_audit

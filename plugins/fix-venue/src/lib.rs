@@ -8,7 +8,9 @@
 //! - `symbols`: the symbols to trade and subscribe to (required);
 //! - `tick.SYMBOL`, `lot.SYMBOL` (and `tick`, `lot` for all): price and
 //!   quantity increments (default 0.01 and 1), since a FIX venue does not
-//!   always send them.
+//!   always send them;
+//! - `status_after_ms`: an order whose new, cancel or replace has had no
+//!   answer this long is logged at warn and its status asked (H) (5000).
 //!
 //! After each logon it asks for market data (V) and for the status of every
 //! order it still holds open (H), and of every order the venue has (AF).
@@ -36,6 +38,8 @@ const STATE_FORMAT: u8 = 1;
 /// The plugin: one FIX session, its orders and its market data.
 pub struct FixVenue {
     session: Session,
+    /// Ask the status of an order unanswered this long, ns.
+    status_after_ns: u64,
     orders: Orders,
     market: Market,
     requests: u64,
@@ -131,6 +135,7 @@ impl NetworkConnector for FixVenue {
             "tick.*",
             "lot",
             "lot.*",
+            "status_after_ms",
             "seed", // the host gives every connector one; a live venue has no use for it
         ])?;
         let required = |key: &str| {
@@ -172,8 +177,13 @@ impl NetworkConnector for FixVenue {
                 lot: increment("lot", 1_000_000_000)?,
             });
         }
+        let status_after_ms = config.parse_or("status_after_ms", 5_000u64)?;
+        if status_after_ms == 0 {
+            return Err("config `status_after_ms`: must be at least 1".into());
+        }
         Ok(Self {
             session: Session::new(settings),
+            status_after_ns: status_after_ms * 1_000_000,
             orders: Orders::default(),
             market: Market::new(symbols),
             requests: 0,
@@ -207,6 +217,15 @@ impl NetworkConnector for FixVenue {
     fn tick(&mut self, now: u64, out: &mut NetworkOutput) {
         let mut step = Step::default();
         self.session.tick(now, &mut step);
+        if self.session.phase == Phase::Active {
+            for (id, waited, request) in self.orders.overdue(now, self.status_after_ns) {
+                step.warnings.push(format!(
+                    "order {id}: no answer from the venue in {} ms; asking its status",
+                    waited / 1_000_000
+                ));
+                self.session.send_app(request, now, &mut step);
+            }
+        }
         self.finish(step, now, out);
     }
 

@@ -39,6 +39,10 @@ pub struct Order {
     pub versions: u32,
     /// The venue acknowledged it.
     pub accepted: bool,
+    /// When the last request about it (new, cancel, replace) went without
+    /// an answer yet, and whether its status was asked since.
+    pub waiting_since: Option<u64>,
+    pub asked: bool,
 }
 
 impl Order {
@@ -135,6 +139,8 @@ impl Orders {
                         cl_ord_id,
                         versions: 0,
                         accepted: false,
+                        waiting_since: Some(now),
+                        asked: false,
                     },
                 );
                 Ok(m)
@@ -147,6 +153,8 @@ impl Orders {
                 // A new ClOrdID for each request; the venue knows the order
                 // by the last one it accepted.
                 order.versions += 1;
+                order.waiting_since = Some(now);
+                order.asked = false;
                 let cl_ord_id = format!("{}-{}.{}", self.prefix, id, order.versions);
                 let kind = if let OrderCommand::Modify(_) = command {
                     "G"
@@ -223,6 +231,9 @@ impl Orders {
             return Ok(());
         };
         let instrument = order.instrument;
+        if !matches!(exec_type, "I" | "A" | "6" | "E") {
+            order.waiting_since = None; // answered
+        }
         match exec_type {
             "0" if !order.accepted => {
                 order.accepted = true;
@@ -370,6 +381,9 @@ impl Orders {
             return;
         };
         let text = m.get(58).unwrap_or("refused").to_string();
+        if let Some(order) = self.open.get_mut(&id) {
+            order.waiting_since = None;
+        }
         let instrument = self.open.get(&id).map_or(u32::MAX, |o| o.instrument);
         events.push(rejected(
             id,
@@ -422,6 +436,28 @@ impl Orders {
             .collect()
     }
 
+    /// Orders whose last request has gone unanswered for `after_ns` by
+    /// `now`, each asked once: the host id, how long, and the status
+    /// request (H) to send.
+    pub fn overdue(&mut self, now: u64, after_ns: u64) -> Vec<(u64, u64, Message)> {
+        let mut out = Vec::new();
+        for (id, o) in &mut self.open {
+            let Some(since) = o.waiting_since else {
+                continue;
+            };
+            if o.asked || now.saturating_sub(since) < after_ns {
+                continue;
+            }
+            o.asked = true;
+            let request = Message::new("H")
+                .with(11, &o.cl_ord_id)
+                .with(55, &o.symbol)
+                .with(54, side_code(o.side));
+            out.push((*id, now - since, request));
+        }
+        out
+    }
+
     fn remember(&mut self, exec_id: &str) -> bool {
         if !self.exec_ids.insert(exec_id.to_string()) {
             return false;
@@ -448,6 +484,10 @@ impl Orders {
             w.i64(o.price).i64(o.quantity).i64(o.filled);
             w.bytes(&o.value.to_le_bytes());
             w.str(&o.cl_ord_id).u32(o.versions).bool(o.accepted);
+            w.option(o.waiting_since, |w, t| {
+                w.u64(t);
+            })
+            .bool(o.asked);
         }
         w.u32(self.exec_order.len() as u32);
         for id in &self.exec_order {
@@ -481,6 +521,8 @@ impl Orders {
                 cl_ord_id: r.string()?,
                 versions: r.u32()?,
                 accepted: r.bool()?,
+                waiting_since: r.option(|r| r.u64())?,
+                asked: r.bool()?,
             };
             self.open.insert(id, order);
         }

@@ -559,3 +559,34 @@ fn a_wrong_config_is_named() {
         .contains("tick.ES")
     );
 }
+
+#[test]
+fn an_order_without_an_answer_has_its_status_asked_once() {
+    let (mut v, cl) = with_order();
+    // Sent at T0 + 1 s; the default wait is 5 s.
+    let mut out = NetworkOutput::default();
+    v.tick(T0 + 5 * SEC, &mut out);
+    assert!(messages(&out.send).iter().all(|m| m.msg_type() != "H"));
+    let mut out = NetworkOutput::default();
+    v.tick(T0 + 6 * SEC + 1, &mut out);
+    let asked: Vec<Message> = messages(&out.send)
+        .into_iter()
+        .filter(|m| m.msg_type() == "H")
+        .collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].get(11), Some(cl.as_str()));
+    let mut out = NetworkOutput::default();
+    v.tick(T0 + 20 * SEC, &mut out);
+    assert!(
+        messages(&out.send).iter().all(|m| m.msg_type() != "H"),
+        "asked once"
+    );
+    // An answer ends the wait: a later replace is waited for anew.
+    let mut out = NetworkOutput::default();
+    v.received(
+        &from_venue(3, report(&cl, "E1", "0", "0", &[])),
+        T0,
+        &mut out,
+    );
+    assert_eq!(v.orders.open[&7].waiting_since, None);
+}

@@ -1,0 +1,377 @@
+//! Live trading against the QuickFIX venue (`tests/venue/`), over loopback:
+//! the ES MBO day (`../shared/data`, skipped without it) turned into price
+//! levels and trades the venue streams as incremental refreshes at full
+//! speed, and `tradsys run` (release) trading it through `fix-venue`.
+//!
+//! From the session's journal (every byte in and out, stamped with the wall
+//! clock as the host took it from the connection and as it handed it to the
+//! socket):
+//! - tick-to-order: bytes of market data received to the bytes of the order
+//!   they caused written, p50, p99 and p99.9 (HdrHistogram), with one
+//!   strategy, and with three strategies and four validators;
+//! - the round trip: a NewOrderSingle written to its acknowledgement
+//!   (ExecutionReport, ExecType 0) received, and the orders sent per second
+//!   while the market streams.
+//!
+//! Run with `cargo xtask bench` (it builds the venue and the release host);
+//! the figures go in docs/BENCHMARKS.md. Not a test: nothing here passes or
+//! fails on a figure.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use tradsys_data::dbn::RecordRefEnum;
+use tradsys_data::dbn::decode::DecodeRecordRef as _;
+use tradsys_data::read;
+
+const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A price in 1e-9 units as decimal text.
+fn decimal(value: i64) -> String {
+    let whole = value / 1_000_000_000;
+    let frac = (value % 1_000_000_000).abs();
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let text = format!("{whole}.{frac:09}");
+    text.trim_end_matches('0').to_string()
+}
+
+/// The ES day as the venue's market data file: each add, cancel, modify
+/// and clear of the MBO records as the new size of the price level it
+/// changed, each trade as a trade. The number of updates.
+fn market_file(data: &Path, out: &Path) -> usize {
+    let (mut decoder, _) = read::open(data, ES).unwrap();
+    let mut orders: HashMap<u64, (u8, i64, i64)> = HashMap::new();
+    let mut levels: BTreeMap<(u8, i64), i64> = BTreeMap::new();
+    let mut lines = Vec::new();
+    let level = |levels: &mut BTreeMap<(u8, i64), i64>,
+                 lines: &mut Vec<String>,
+                 side: u8,
+                 price: i64,
+                 change: i64| {
+        let size = levels.entry((side, price)).or_default();
+        *size = (*size + change).max(0);
+        let kind = if side == b'B' { 'B' } else { 'S' };
+        lines.push(format!("ESH4 {kind} {} {}", decimal(price), *size));
+    };
+    while let Some(record) = decoder.decode_record_ref().unwrap() {
+        let Ok(RecordRefEnum::Mbo(m)) = read::as_enum(&record) else {
+            continue;
+        };
+        let side = m.side as u8;
+        let size = i64::from(m.size);
+        match m.action as u8 {
+            b'A' if side == b'B' || side == b'A' => {
+                orders.insert(m.order_id, (side, m.price, size));
+                level(&mut levels, &mut lines, side, m.price, size);
+            }
+            b'C' => {
+                if let Some((s, p, left)) = orders.get_mut(&m.order_id) {
+                    let gone = size.min(*left);
+                    *left -= gone;
+                    let (s, p, left) = (*s, *p, *left);
+                    if left == 0 {
+                        orders.remove(&m.order_id);
+                    }
+                    level(&mut levels, &mut lines, s, p, -gone);
+                }
+            }
+            b'M' => {
+                if let Some((s, p, old)) = orders.remove(&m.order_id) {
+                    level(&mut levels, &mut lines, s, p, -old);
+                    orders.insert(m.order_id, (s, m.price, size));
+                    level(&mut levels, &mut lines, s, m.price, size);
+                }
+            }
+            b'T' => lines.push(format!("ESH4 T {} {}", decimal(m.price), size)),
+            b'R' => {
+                for ((s, p), size) in std::mem::take(&mut levels) {
+                    if size > 0 {
+                        let kind = if s == b'B' { 'B' } else { 'S' };
+                        lines.push(format!("ESH4 {kind} {} 0", decimal(p)));
+                    }
+                }
+                orders.clear();
+            }
+            _ => {}
+        }
+    }
+    std::fs::write(out, lines.join("\n") + "\n").unwrap();
+    lines.len()
+}
+
+/// One session: the venue streams the file (`pace`: its `md` arguments
+/// after the file: a rate and a limit, or nothing for all of it at full
+/// speed), the host trades it with `strategies` and `validators`; the
+/// journal's wire records.
+fn session(
+    market: &Path,
+    pace: &str,
+    strategies: &[&str],
+    validators: &[&str],
+) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut venue = Command::new(root().join("target/venue/quickfix-venue"))
+        .arg(port.to_string())
+        .arg(dir.path().join("store"))
+        .arg(root().join("tests/venue/FIX44-tradsys.xml"))
+        .arg(dir.path().join("log"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("target/venue/quickfix-venue: run `cargo xtask bench`, which builds it");
+    let mut stdin = venue.stdin.take().unwrap();
+    let (tx, said) = mpsc::channel::<String>();
+    let stdout = venue.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |prefix: &str| loop {
+        let line = said
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("the venue never said {prefix}"));
+        if line.starts_with(prefix) || line.starts_with(&format!("EVENT {prefix}")) {
+            return line;
+        }
+    };
+    wait_for("READY");
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    for name in ["fix-venue", "sim-venue"]
+        .iter()
+        .chain(strategies)
+        .chain(validators)
+    {
+        let file = format!("{name}.wasm");
+        std::fs::copy(
+            root().join("target/plugins").join(&file),
+            plugins.join(&file),
+        )
+        .unwrap();
+    }
+    let list = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config = format!(
+        r#"
+[run]
+connector = "fix-venue"
+strategies = [{}]
+validators = [{}]
+events = 0
+[venue]
+model = "live"
+[plugins.fix-venue]
+network = ["127.0.0.1:{port}"]
+config = {{ sender_comp_id = "TRADSYS", target_comp_id = "VENUE", heartbeat_s = 30, symbols = "ESH4", "tick.ESH4" = "0.25" }}
+[plugins.market-maker]
+config = {{ quantity = "1", max_position = "5", min_requote_ms = "0" }}
+"#,
+        list(strategies),
+        list(validators)
+    );
+    let config_path = dir.path().join("host.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let journal = dir.path().join("session.journal");
+    let mut host = Command::new(root().join("target/release/tradsys"))
+        .args(["run", "--plugins"])
+        .arg(&plugins)
+        .arg("--trust")
+        .arg(root().join("target/dev-keys/trust"))
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--journal")
+        .arg(&journal)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("target/release/tradsys: run `cargo xtask bench`");
+    wait_for("subscribed");
+    writeln!(stdin, "md {} {pace}", market.display()).unwrap();
+    let done = wait_for("md-done");
+    eprintln!("  venue: {done}");
+    std::thread::sleep(Duration::from_secs(1));
+    writeln!(stdin, "logout").unwrap();
+    let status = host.wait().unwrap();
+    assert!(status.success(), "tradsys failed");
+    let _ = writeln!(stdin, "quit");
+    let _ = venue.wait();
+    std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["kind"] == "wire")
+        .collect()
+}
+
+fn field<'a>(message: &'a str, tag: &str) -> Option<&'a str> {
+    let needle = format!("\u{1}{tag}=");
+    let start = message.find(&needle)? + needle.len();
+    let end = message[start..].find('\u{1}')? + start;
+    Some(&message[start..end])
+}
+
+fn show(name: &str, h: &Histogram<u64>) {
+    if h.is_empty() {
+        eprintln!("  {name}: no samples");
+        return;
+    }
+    eprintln!(
+        "  {name}: {} samples, p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
+        h.len(),
+        h.value_at_quantile(0.5) as f64 / 1e3,
+        h.value_at_quantile(0.99) as f64 / 1e3,
+        h.value_at_quantile(0.999) as f64 / 1e3,
+        h.max() as f64 / 1e3
+    );
+}
+
+/// Tick-to-order, the round trip and the order rate from a session's wire
+/// records; and how fast the host took the market data in.
+fn figures(wire: &[serde_json::Value]) {
+    let ins: Vec<(u64, usize)> = wire
+        .iter()
+        .filter(|r| r["event"] == "in")
+        .map(|r| {
+            let text = r["text"].as_str().unwrap_or_default();
+            (
+                r["at"].as_u64().unwrap_or(0),
+                text.matches("\u{1}35=X\u{1}").count(),
+            )
+        })
+        .collect();
+    if let (Some(first), Some(last)) = (ins.first(), ins.last()) {
+        let messages: usize = ins.iter().map(|(_, n)| n).sum();
+        let seconds = (last.0 - first.0) as f64 / 1e9;
+        eprintln!(
+            "  market data taken in: {messages} incremental refreshes in {seconds:.2} s: {:.0} per second, in {} reads",
+            messages as f64 / seconds.max(1e-9),
+            ins.len()
+        );
+    }
+    let mut tick_to_order = Histogram::<u64>::new(3).unwrap();
+    let mut round_trip = Histogram::<u64>::new(3).unwrap();
+    let mut market_at: Option<u64> = None;
+    let mut sent_at: HashMap<String, u64> = HashMap::new();
+    let (mut first, mut last, mut orders) = (None, 0u64, 0u64);
+    for record in wire {
+        let at = record["at"].as_u64().unwrap_or(0);
+        let text = record["text"].as_str().unwrap_or_default();
+        match record["event"].as_str() {
+            Some("in") => {
+                market_at = (text.contains("\u{1}35=X\u{1}") || text.contains("\u{1}35=W\u{1}"))
+                    .then_some(at);
+                for message in text
+                    .split("8=FIX.4.4")
+                    .filter(|m| m.contains("\u{1}35=8\u{1}"))
+                {
+                    if field(message, "150") == Some("0")
+                        && let Some(sent) = field(message, "11").and_then(|id| sent_at.remove(id))
+                    {
+                        round_trip.record(at.saturating_sub(sent)).unwrap();
+                    }
+                }
+            }
+            Some("out") => {
+                let mut is_order = false;
+                for message in text.split("8=FIX.4.4") {
+                    let kind = field(message, "35");
+                    if matches!(kind, Some("D" | "F" | "G")) {
+                        is_order = true;
+                        orders += 1;
+                        if kind == Some("D")
+                            && let Some(id) = field(message, "11")
+                        {
+                            sent_at.insert(id.to_string(), at);
+                        }
+                    }
+                }
+                if is_order {
+                    first.get_or_insert(at);
+                    last = at;
+                    if let Some(tick) = market_at.take() {
+                        tick_to_order.record(at.saturating_sub(tick)).unwrap();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    show("tick-to-order", &tick_to_order);
+    show("order to acknowledgement", &round_trip);
+    if let Some(first) = first {
+        let seconds = (last - first) as f64 / 1e9;
+        eprintln!(
+            "  orders sent (D, F, G): {orders} in {seconds:.2} s: {:.0} per second",
+            orders as f64 / seconds.max(1e-9)
+        );
+    }
+}
+
+fn main() {
+    let data = root().join("../shared/data").join(ES);
+    if !data.exists() {
+        eprintln!("live: skipped: {} is absent", data.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let market = dir.path().join("es.md");
+    let updates = market_file(&data, &market);
+    eprintln!("live: the ES day as {updates} market data updates, streamed by QuickFIX");
+    let one = (&["market-maker"][..], &[][..]);
+    let many = (
+        &["market-maker", "momentum", "mean-reversion"][..],
+        &[
+            "max-notional",
+            "price-collar",
+            "position-limit",
+            "order-throttle",
+        ][..],
+    );
+    // Paced, one update at a time: what a message costs from the socket to
+    // the order it causes. Then the whole day at full speed: how fast the
+    // host takes a feed in, and what queueing behind it does to the rest.
+    for (name, pace, (strategies, validators)) in [
+        (
+            "one strategy, 2,000 updates/s, the first 20,000",
+            "2000 20000",
+            one,
+        ),
+        (
+            "three strategies and four validators, 2,000 updates/s, the first 20,000",
+            "2000 20000",
+            many,
+        ),
+        ("one strategy, the whole day at full speed", "", one),
+        (
+            "three strategies and four validators, the whole day at full speed",
+            "",
+            many,
+        ),
+    ] {
+        eprintln!("live, {name}:");
+        let wire = session(&market, pace, strategies, validators);
+        figures(&wire);
+    }
+}
