@@ -547,3 +547,64 @@ fn an_order_the_venue_does_not_answer_raises_an_alert_and_its_status_is_asked() 
         .count();
     assert_eq!(accepted, 2);
 }
+
+#[test]
+fn the_es_day_streamed_over_fix_leaves_the_hosts_book_as_the_venues() {
+    let Some(data) = crate::common::shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
+        return;
+    };
+    let files = tempfile::tempdir().unwrap();
+    let market = files.path().join("es.md");
+    let updates = tradsys_tests::venue_market::market_file(
+        &data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst"),
+        &market,
+        Some(20_000),
+    );
+    assert_eq!(updates, 20_000);
+    let mut venue = Venue::start();
+    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let host = Host::start_with(dir.path(), &live_config(venue.port, "live"), &[]);
+    venue.expect("logon");
+    venue.expect("subscribed");
+    venue.tell(&format!("md {}", market.display()));
+    venue.expect("md-done 20000");
+    // The venue's own five best levels a side, as it kept them.
+    venue.tell("book ESH4");
+    let mut levels = Vec::new();
+    loop {
+        let line = venue.expect("book");
+        if line == "book-done" {
+            break;
+        }
+        levels.push(line);
+    }
+    assert!(
+        levels.iter().any(|l| l.starts_with("book B"))
+            && levels.iter().any(|l| l.starts_with("book S")),
+        "{levels:?}"
+    );
+    // The logout goes after every refresh on the same connection: when the
+    // host has it, it has had them all.
+    venue.tell("logout");
+    let report = host.finish();
+    let book = &report["books"]["ESH4"];
+    let ours: Vec<String> = ["bids", "asks"]
+        .iter()
+        .flat_map(|side| {
+            let tag = if *side == "bids" { "B" } else { "S" };
+            book[side]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |l| {
+                    let size = l["size"].as_str().unwrap();
+                    format!("book {tag} {} {size}", l["price"].as_str().unwrap())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        ours, levels,
+        "the host's book (left) and QuickFIX's (right)"
+    );
+}

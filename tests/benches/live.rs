@@ -17,7 +17,7 @@
 //! the figures go in docs/BENCHMARKS.md. Not a test: nothing here passes or
 //! fails on a figure.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,89 +25,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use tradsys_data::dbn::RecordRefEnum;
-use tradsys_data::dbn::decode::DecodeRecordRef as _;
-use tradsys_data::read;
+use tradsys_tests::venue_market::market_file;
 
 const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A price in 1e-9 units as decimal text.
-fn decimal(value: i64) -> String {
-    let whole = value / 1_000_000_000;
-    let frac = (value % 1_000_000_000).abs();
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let text = format!("{whole}.{frac:09}");
-    text.trim_end_matches('0').to_string()
-}
-
-/// The ES day as the venue's market data file: each add, cancel, modify
-/// and clear of the MBO records as the new size of the price level it
-/// changed, each trade as a trade. The number of updates.
-fn market_file(data: &Path, out: &Path) -> usize {
-    let (mut decoder, _) = read::open(data, ES).unwrap();
-    let mut orders: HashMap<u64, (u8, i64, i64)> = HashMap::new();
-    let mut levels: BTreeMap<(u8, i64), i64> = BTreeMap::new();
-    let mut lines = Vec::new();
-    let level = |levels: &mut BTreeMap<(u8, i64), i64>,
-                 lines: &mut Vec<String>,
-                 side: u8,
-                 price: i64,
-                 change: i64| {
-        let size = levels.entry((side, price)).or_default();
-        *size = (*size + change).max(0);
-        let kind = if side == b'B' { 'B' } else { 'S' };
-        lines.push(format!("ESH4 {kind} {} {}", decimal(price), *size));
-    };
-    while let Some(record) = decoder.decode_record_ref().unwrap() {
-        let Ok(RecordRefEnum::Mbo(m)) = read::as_enum(&record) else {
-            continue;
-        };
-        let side = m.side as u8;
-        let size = i64::from(m.size);
-        match m.action as u8 {
-            b'A' if side == b'B' || side == b'A' => {
-                orders.insert(m.order_id, (side, m.price, size));
-                level(&mut levels, &mut lines, side, m.price, size);
-            }
-            b'C' => {
-                if let Some((s, p, left)) = orders.get_mut(&m.order_id) {
-                    let gone = size.min(*left);
-                    *left -= gone;
-                    let (s, p, left) = (*s, *p, *left);
-                    if left == 0 {
-                        orders.remove(&m.order_id);
-                    }
-                    level(&mut levels, &mut lines, s, p, -gone);
-                }
-            }
-            b'M' => {
-                if let Some((s, p, old)) = orders.remove(&m.order_id) {
-                    level(&mut levels, &mut lines, s, p, -old);
-                    orders.insert(m.order_id, (s, m.price, size));
-                    level(&mut levels, &mut lines, s, m.price, size);
-                }
-            }
-            b'T' => lines.push(format!("ESH4 T {} {}", decimal(m.price), size)),
-            b'R' => {
-                for ((s, p), size) in std::mem::take(&mut levels) {
-                    if size > 0 {
-                        let kind = if s == b'B' { 'B' } else { 'S' };
-                        lines.push(format!("ESH4 {kind} {} 0", decimal(p)));
-                    }
-                }
-                orders.clear();
-            }
-            _ => {}
-        }
-    }
-    std::fs::write(out, lines.join("\n") + "\n").unwrap();
-    lines.len()
 }
 
 /// One session: the venue streams the file (`pace`: its `md` arguments
@@ -203,7 +126,13 @@ config = {{ quantity = "1", max_position = "5", min_requote_ms = "0" }}
         .arg(&config_path)
         .arg("--journal")
         .arg(&journal)
-        .stdout(Stdio::null())
+        .arg("--eager") // compiled before the session: no first-call compile in the figures
+        // LIVE_BENCH_REPORT=1 shows each session's report (plugin timings).
+        .stdout(if std::env::var_os("LIVE_BENCH_REPORT").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::null())
         .spawn()
         .expect("target/release/tradsys: run `cargo xtask bench`");
@@ -337,7 +266,7 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let market = dir.path().join("es.md");
-    let updates = market_file(&data, &market);
+    let updates = market_file(&data, &market, None);
     eprintln!("live: the ES day as {updates} market data updates, streamed by QuickFIX");
     let one = (&["market-maker"][..], &[][..]);
     let many = (

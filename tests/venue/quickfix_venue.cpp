@@ -19,6 +19,7 @@
 //   logon        accept logons again
 //   seq N        the next sequence number the venue sends
 //   orders       print the open orders
+//   book SYMBOL  print the five best levels of each side (`book B|S PRICE SIZE`)
 //   mute-orders  take new orders without answering them (a venue that hangs;
 //                a status request is still answered)
 //   force-fill CLORDID QTY PRICE  report a fill whatever the order's state (a
@@ -47,6 +48,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iomanip>
 #include <thread>
 #include <functional>
 #include <iostream>
@@ -494,6 +496,24 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
     say("forced " + clOrdId);
   }
 
+  void printBook(const std::string& symbol) {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    Book& b = books[symbol];
+    auto line = [](char side, double px, double size) {
+      std::ostringstream out;
+      out << std::fixed << "book " << side << " " << std::setprecision(2) << px << " "
+          << std::setprecision(0) << size;
+      say(out.str());
+    };
+    int n = 0;
+    for (auto it = b.bids.rbegin(); it != b.bids.rend() && n < 5; ++it, ++n)
+      line('B', it->first, it->second);
+    n = 0;
+    for (auto it = b.asks.begin(); it != b.asks.end() && n < 5; ++it, ++n)
+      line('S', it->first, it->second);
+    say("book-done");
+  }
+
   void printOrders() {
     std::lock_guard<std::recursive_mutex> g(mu);
     for (auto& entry : orders) {
@@ -523,6 +543,7 @@ int main(int argc, char** argv) {
          "FileLogPath=" << argv[4] << "\n"
          "UseDataDictionary=Y\nDataDictionary=" << argv[3] << "\n"
          "ValidateUserDefinedFields=N\n"
+         "SocketNodelay=Y\n"
          "CheckLatency=N\n"
          "ResetOnLogon=N\nResetOnLogout=N\nResetOnDisconnect=N\n"
          "\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=VENUE\nTargetCompID=TRADSYS\n";
@@ -585,6 +606,10 @@ int main(int argc, char** argv) {
         std::lock_guard<std::recursive_mutex> g(venue.mu);
         venue.muteOrders = true;
         say("muted-orders");
+      } else if (command == "book") {
+        std::string symbol;
+        words >> symbol;
+        venue.printBook(symbol);
       } else if (command == "orders") {
         venue.printOrders();
       } else {
