@@ -10,24 +10,24 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::common::{Endpoint, dev_trust, plugin_dir_with, tradsys_bin, typed, workspace_root};
+use crate::common::{dev_trust, plugin_dir_with, tradsys_bin, typed, workspace_root};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 /// The QuickFIX venue, driven through its stdin, heard through its stdout.
-struct Venue {
+pub(crate) struct Venue {
     child: Child,
     stdin: ChildStdin,
     events: mpsc::Receiver<String>,
-    seen: Vec<String>,
-    port: u16,
+    pub(crate) seen: Vec<String>,
+    pub(crate) port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl Venue {
     /// Start the venue on a free loopback port, its store and log in a
     /// temporary directory.
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let binary = workspace_root().join("target/venue/quickfix-venue");
         assert!(
             binary.exists(),
@@ -76,14 +76,14 @@ impl Venue {
         venue
     }
 
-    fn tell(&mut self, line: &str) {
+    pub(crate) fn tell(&mut self, line: &str) {
         writeln!(self.stdin, "{line}").unwrap();
         self.stdin.flush().unwrap();
     }
 
     /// Wait for a line starting with `prefix` (after `EVENT `, or the
     /// whole line); the line.
-    fn expect(&mut self, prefix: &str) -> String {
+    pub(crate) fn expect(&mut self, prefix: &str) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -104,7 +104,7 @@ impl Venue {
     }
 
     /// Every line said so far that starts with `prefix`.
-    fn said(&self, prefix: &str) -> Vec<String> {
+    pub(crate) fn said(&self, prefix: &str) -> Vec<String> {
         self.seen
             .iter()
             .filter_map(|l| l.strip_prefix("EVENT "))
@@ -123,15 +123,15 @@ impl Drop for Venue {
 }
 
 /// `tradsys run` over `dir` with `config`, in the background.
-struct Host {
-    child: Child,
+pub(crate) struct Host {
+    pub(crate) child: Child,
     report: PathBuf,
     stderr: PathBuf,
 }
 
 impl Host {
     /// With `extra` arguments to `tradsys run`.
-    fn start_with(dir: &Path, config: &str, extra: &[&str]) -> Self {
+    pub(crate) fn start_with(dir: &Path, config: &str, extra: &[&str]) -> Self {
         let config_path = dir.join("host.toml");
         std::fs::write(&config_path, config).unwrap();
         let report = dir.join("report.json");
@@ -162,7 +162,7 @@ impl Host {
     }
 
     /// Wait for the host to end on its own; its report.
-    fn finish(mut self) -> serde_json::Value {
+    pub(crate) fn finish(mut self) -> serde_json::Value {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -185,7 +185,7 @@ impl Host {
     }
 }
 
-fn live_config(port: u16, model: &str) -> String {
+pub(crate) fn live_config(port: u16, model: &str) -> String {
     format!(
         r#"
 [run]
@@ -210,13 +210,13 @@ config = {{ quantity = "1", max_position = "5", half_spread_ticks = "1" }}
 
 /// A venue with a book (4700 bid, 4700.25 offered) and a host trading
 /// with the market maker (`model` its venue), logged on and subscribed.
-fn trading(model: &str) -> (Venue, Host, tempfile::TempDir) {
+pub(crate) fn trading(model: &str) -> (Venue, Host, tempfile::TempDir) {
     trading_with(model, &[], |_| Vec::new())
 }
 
 /// As [`trading`], with the extra `tradsys run` arguments `extra` makes
 /// for the plugin directory.
-fn trading_with(
+pub(crate) fn trading_with(
     model: &str,
     setup: &[(&str, &str)],
     extra: impl FnOnce(&Path) -> Vec<String>,
@@ -241,11 +241,11 @@ fn trading_with(
 }
 
 /// The ClOrdID of a `new CLORDID ORDERID` line.
-fn cl_ord_id(line: &str) -> String {
+pub(crate) fn cl_ord_id(line: &str) -> String {
     line.split_whitespace().nth(1).unwrap().to_string()
 }
 
-fn strategy(report: &serde_json::Value, name: &str) -> serde_json::Value {
+pub(crate) fn strategy(report: &serde_json::Value, name: &str) -> serde_json::Value {
     report["strategies"]
         .as_array()
         .unwrap()
@@ -311,67 +311,12 @@ fn orders_go_to_the_quickfix_venue_and_its_fills_are_booked() {
     assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
 }
 
-fn host_journal(dir: &tempfile::TempDir) -> Vec<serde_json::Value> {
+pub(crate) fn host_journal(dir: &tempfile::TempDir) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.path().join("journal.jsonl"))
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-#[test]
-fn a_dropped_connection_is_made_again_and_the_session_goes_on() {
-    let (mut venue, host, _dir) = trading("live");
-    let bid = cl_ord_id(&venue.expect("new "));
-    let ask = cl_ord_id(&venue.expect("new "));
-    venue.tell("drop");
-    venue.expect("dropped");
-    // The host connects again and logs on where the sequence numbers were
-    // (QuickFIX keeps its own: a reset or a gap it would answer with a
-    // Logout), then asks the status of each order it holds open.
-    venue.expect("logon");
-    venue.expect("subscribed");
-    let mut asked = vec![venue.expect("status "), venue.expect("status ")];
-    asked.sort();
-    let mut expected = vec![format!("status {bid}"), format!("status {ask}")];
-    expected.sort();
-    assert_eq!(asked, expected);
-    // The orders still work: a trade through the bid fills it, booked once.
-    venue.tell("trade ESH4 4699.5 1");
-    venue.expect("fill ");
-    std::thread::sleep(Duration::from_millis(500));
-    venue.tell("logout");
-    let report = host.finish();
-    assert_eq!(strategy(&report, "market-maker")["fills"], 1, "{report:#}");
-    assert_eq!(report["live"]["connections"], 2, "{:#}", report["live"]);
-    assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
-}
-
-#[test]
-fn a_lying_venue_books_nothing_wrong_and_trading_goes_on() {
-    let (mut venue, host, _dir) = trading("live");
-    let bid = cl_ord_id(&venue.expect("new "));
-    venue.expect("new ");
-    // A fill of 5 on an order of 1, and a fill of an order nobody sent.
-    venue.tell(&format!("force-fill {bid} 5 4699.75"));
-    venue.expect("forced");
-    venue.tell("force-fill NOT-OURS-1 1 4700");
-    venue.expect("forced");
-    // Then an honest fill.
-    venue.tell("trade ESH4 4699.5 1");
-    venue.expect("fill ");
-    std::thread::sleep(Duration::from_millis(500));
-    venue.tell("logout");
-    let report = host.finish();
-    let live = &report["live"];
-    assert_eq!(live["refused_reports"], 1, "{live:#}");
-    let why = live["refusals"][0].as_str().unwrap();
-    assert!(why.contains("overfill"), "{why}");
-    let mm = strategy(&report, "market-maker");
-    assert_eq!(mm["fills"], 1, "only the honest fill: {mm:#}");
-    let positions = mm["positions"].as_array().unwrap();
-    assert_eq!(positions.len(), 1, "{mm:#}");
-    assert_eq!(positions[0]["quantity"], "1", "{mm:#}");
 }
 
 #[test]
@@ -426,126 +371,6 @@ fn live_trading_needs_a_network_connector_with_an_address() {
         err.contains("fix-venue") && err.contains("network = [\"HOST:PORT\"]"),
         "{err}"
     );
-}
-
-#[test]
-fn the_kill_switch_cancels_every_working_order_at_the_venue() {
-    let mut endpoint = None;
-    let (mut venue, host, _dir) = trading_with("live", &[], |dir| {
-        let e = Endpoint::for_dir(dir);
-        let args = vec!["--admin".to_string(), e.address.clone()];
-        endpoint = Some(e);
-        args
-    });
-    let endpoint = endpoint.unwrap();
-    let bid = cl_ord_id(&venue.expect("new "));
-    let ask = cl_ord_id(&venue.expect("new "));
-    endpoint.status_until("the admin endpoint", |t| t.contains("fix-venue"));
-    let (ok, said) = endpoint.cli(&["halt", "--cancel-all"]);
-    assert!(
-        ok && said.contains("every working order is canceled"),
-        "{said}"
-    );
-    let mut canceled = vec![venue.expect("canceled "), venue.expect("canceled ")];
-    canceled.sort();
-    let mut expected = vec![format!("canceled {bid}"), format!("canceled {ask}")];
-    expected.sort();
-    assert_eq!(canceled, expected);
-    // The market moves; the maker would quote again, but nothing new leaves.
-    venue.tell("level ESH4 B 4700 0");
-    venue.expect("level-done");
-    venue.tell("level ESH4 B 4699.75 10");
-    venue.expect("level-done");
-    std::thread::sleep(Duration::from_millis(500));
-    venue.tell("logout");
-    venue.expect("logout");
-    let report = host.finish();
-    assert_eq!(
-        report["halted"],
-        "the operator halted trading and canceled every working order"
-    );
-    assert_eq!(venue.said("new ").len(), 2, "{:?}", venue.seen);
-    let mm = strategy(&report, "market-maker");
-    assert_eq!(mm["fills"], 0, "{mm:#}");
-}
-
-#[test]
-fn a_new_fix_venue_is_swapped_in_while_connected_without_a_logout() {
-    let mut endpoint = None;
-    let (mut venue, host, dir) = trading_with("live", &[], |dir| {
-        let e = Endpoint::for_dir(dir);
-        let args = vec![
-            "--watch".to_string(),
-            "--admin".to_string(),
-            e.address.clone(),
-        ];
-        endpoint = Some(e);
-        args
-    });
-    let endpoint = endpoint.unwrap();
-    venue.expect("new ");
-    venue.expect("new ");
-    // Version 1.0.1 dropped into the directory: swapped in between two
-    // batches, handed 1.0.0's session (sequence numbers, orders), while
-    // the connection stays up.
-    let bytes = std::fs::read(dir.path().join("fix-venue.wasm")).unwrap();
-    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
-    manifest.version = semver::Version::new(1, 0, 1);
-    let bytes = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
-    let bytes = tradsys_signing::sign(&bytes, &crate::common::dev_key()).unwrap();
-    let staging = dir.path().join("fix-venue-1.0.1.wasm.part");
-    std::fs::write(&staging, bytes).unwrap();
-    std::fs::rename(&staging, dir.path().join("fix-venue-1.0.1.wasm")).unwrap();
-    endpoint.status_until("fix-venue 1.0.1 running", |t| {
-        t.lines()
-            .any(|l| l.starts_with("fix-venue ") && l.contains("1.0.1"))
-    });
-    // The new version goes on where the old one was: a fill of an order
-    // the old version sent is booked, and QuickFIX saw no new logon.
-    venue.tell("trade ESH4 4699.5 1");
-    venue.expect("fill ");
-    std::thread::sleep(Duration::from_millis(500));
-    venue.tell("logout");
-    venue.expect("logout");
-    let report = host.finish();
-    assert_eq!(venue.said("logon").len(), 1, "{:?}", venue.seen);
-    assert_eq!(strategy(&report, "market-maker")["fills"], 1, "{report:#}");
-    assert_eq!(report["live"]["connections"], 1);
-    let swapped = report["swaps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|s| s["outcome"] == "swapped");
-    assert!(swapped, "{:#}", report["swaps"]);
-    assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
-}
-
-#[test]
-fn an_order_the_venue_does_not_answer_raises_an_alert_and_its_status_is_asked() {
-    let (mut venue, host, dir) =
-        trading_with("live", &[("mute-orders", "muted-orders")], |_| Vec::new());
-    let muted = [
-        cl_ord_id(&venue.expect("muted ")),
-        cl_ord_id(&venue.expect("muted ")),
-    ];
-    // After 300 ms the connector asks each order's status; the venue has
-    // them and says they work: the host learns they were accepted.
-    for _ in 0..2 {
-        let asked = venue.expect("status ");
-        let id = asked.strip_prefix("status ").unwrap();
-        assert!(muted.iter().any(|m| m == id), "{asked} {muted:?}");
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    venue.tell("logout");
-    let report = host.finish();
-    let live = &report["live"];
-    assert_eq!(live["unanswered"], 2, "{live:#}");
-    assert!(venue.said("new ").is_empty(), "{:?}", venue.seen);
-    let accepted = host_journal(&dir)
-        .iter()
-        .filter(|r| r["kind"] == "report" && r["event"] == "accepted")
-        .count();
-    assert_eq!(accepted, 2);
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod fills;
 mod journal;
 mod lifecycle;
 mod live;
+mod live_faults;
 mod logs;
 mod matching;
 mod membership;
