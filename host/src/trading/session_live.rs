@@ -149,6 +149,18 @@ impl Session {
                 });
                 break;
             }
+            // A connector that can no longer be called ends the session: no
+            // one is left to speak the protocol (the venue sees the
+            // connection close).
+            let connector = &self.slots.connector;
+            if let Some(reason) = connector.quarantined() {
+                self.counts.stopped = Some(Stop::ConnectorQuarantined(reason.to_string()));
+                break;
+            }
+            if let Some(reason) = connector.failure() {
+                self.counts.stopped = Some(Stop::ConnectorFailed(reason));
+                break;
+            }
             if !self.between_batches() {
                 break;
             }
@@ -280,12 +292,12 @@ impl Session {
         self.network_call(NetworkCall::Submit(&orders));
     }
 
-    /// Orders the connector failed on: refused, so no strategy waits for them.
+    /// Commands the connector failed on: refused, so no strategy waits for
+    /// an answer (a cancel or modify refused leaves its order working).
     fn refuse_unsent(&mut self, orders: &[OrderCommand], why: &str) {
         let ts = self.runtime.clock().now();
         let reports: Vec<OrderEvent> = orders
             .iter()
-            .filter(|o| matches!(o, OrderCommand::Submit(_)))
             .map(|o| {
                 OrderEvent::Rejected(crate::bindings::types::OrderRejected {
                     id: o.id(),
