@@ -161,6 +161,19 @@ enum JournalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replay a live session from its journal, offline: its connector is
+    /// given what arrived, each tick and the stop, at the journal's times,
+    /// and the session runs again with the same plugins and config; exit 0
+    /// only when the new journal is the same, record for record (digest).
+    Replay {
+        /// The live session's journal (its first file)
+        file: PathBuf,
+        /// Where the replay's journal goes [default: FILE.replay]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        host: HostArgs,
+    },
 }
 
 #[derive(Args)]
@@ -342,7 +355,7 @@ fn main() -> std::process::ExitCode {
 }
 
 /// The config `args` name, with the trust flags put over it.
-fn host_config(args: &HostArgs) -> Result<HostConfig> {
+pub(crate) fn host_config(args: &HostArgs) -> Result<HostConfig> {
     let mut config = match &args.config {
         Some(path) => HostConfig::load(path)?,
         None => HostConfig::default(),
@@ -355,7 +368,7 @@ fn host_config(args: &HostArgs) -> Result<HostConfig> {
 }
 
 /// The host over the plugin directory `args` name, under `config`.
-fn host(args: &HostArgs, config: HostConfig) -> Result<Host> {
+pub(crate) fn host(args: &HostArgs, config: HostConfig) -> Result<Host> {
     let dir = plugin_dir(args.plugins.as_deref(), &config)?;
     Host::builder().config(config).plugins_dir(dir).build()
 }

@@ -196,11 +196,11 @@ events = 0
 
 [venue]
 model = "{model}"
-answer_ms = 300
+answer_ms = 200
 
 [plugins.fix-venue]
 network = ["127.0.0.1:{port}"]
-config = {{ sender_comp_id = "TRADSYS", target_comp_id = "VENUE", heartbeat_s = 5, symbols = "ESH4", "tick.ESH4" = "0.25", status_after_ms = "300" }}
+config = {{ sender_comp_id = "TRADSYS", target_comp_id = "VENUE", heartbeat_s = 5, symbols = "ESH4", "tick.ESH4" = "0.25", status_after_ms = "500" }}
 
 [plugins.market-maker]
 config = {{ quantity = "1", max_position = "5", half_spread_ticks = "1" }}
@@ -309,6 +309,47 @@ fn orders_go_to_the_quickfix_venue_and_its_fills_are_booked() {
     assert_eq!(fills, 1);
     // QuickFIX never rejected a message of ours.
     assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
+    drop(venue);
+    // Offline, from the journal alone: the same session again, record for record.
+    let (ok, replayed) = replay(&dir);
+    assert!(ok, "the replay failed: {replayed}");
+    assert!(
+        replayed.contains("records the same, 2 orders, 1 fills"),
+        "{replayed}"
+    );
+    // A session that would trade differently is caught: quotes of 2 lots.
+    let config = std::fs::read_to_string(dir.path().join("host.toml")).unwrap();
+    let config = config.replace("quantity = \"1\"", "quantity = \"2\"");
+    std::fs::write(dir.path().join("host.toml"), config).unwrap();
+    std::fs::remove_file(dir.path().join("journal.jsonl.replay")).unwrap();
+    let (ok, said) = replay(&dir);
+    assert!(
+        !ok && said.contains("the replay differs at record"),
+        "{said}"
+    );
+}
+
+/// `tradsys journal replay` of the session in `dir` (its journal, plugins
+/// and config): whether it found the same session, and what it printed.
+pub(crate) fn replay(dir: &tempfile::TempDir) -> (bool, String) {
+    let out = Command::new(tradsys_bin())
+        .args(["journal", "replay"])
+        .arg(dir.path().join("journal.jsonl"))
+        .arg("--plugins")
+        .arg(dir.path())
+        .arg("--trust")
+        .arg(dev_trust())
+        .arg("--config")
+        .arg(dir.path().join("host.toml"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }
 
 pub(crate) fn host_journal(dir: &tempfile::TempDir) -> Vec<serde_json::Value> {

@@ -13,7 +13,7 @@ use crate::live::{
 
 #[test]
 fn a_dropped_connection_is_made_again_and_the_session_goes_on() {
-    let (mut venue, host, _dir) = trading("live");
+    let (mut venue, host, dir) = trading("live");
     let bid = cl_ord_id(&venue.expect("new "));
     let ask = cl_ord_id(&venue.expect("new "));
     venue.tell("drop");
@@ -36,6 +36,9 @@ fn a_dropped_connection_is_made_again_and_the_session_goes_on() {
     let report = host.finish();
     assert_eq!(strategy(&report, "market-maker")["fills"], 1, "{report:#}");
     assert_eq!(report["live"]["connections"], 2, "{:#}", report["live"]);
+    // The reconnect replays too, from the journal alone.
+    let (same, said) = crate::live::replay(&dir);
+    assert!(same, "{said}");
     assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
 }
 
@@ -166,7 +169,8 @@ fn an_order_the_venue_does_not_answer_raises_an_alert_and_its_status_is_asked() 
         cl_ord_id(&venue.expect("muted ")),
         cl_ord_id(&venue.expect("muted ")),
     ];
-    // After 300 ms the connector asks each order's status; the venue has
+    // After 200 ms the host raises an alert for each; after 500 ms the
+    // connector asks each order's status; the venue has
     // them and says they work: the host learns they were accepted.
     for _ in 0..2 {
         let asked = venue.expect("status ");
@@ -297,6 +301,8 @@ fn garbled_bytes_from_the_network_are_dropped_and_trading_goes_on() {
         .iter()
         .any(|r| r["kind"] == "wire" && r["event"] == "in" && r["hex"].as_str().is_some());
     assert!(noise, "the bytes that are not UTF-8 are journaled as hex");
+    let (same, said) = crate::live::replay(&dir);
+    assert!(same, "{said}");
 }
 
 #[test]

@@ -66,8 +66,9 @@ pub enum Entry {
     Halt(HaltEntry),
     /// A plugin joined, left, was disabled, enabled or removed.
     Membership(MembershipEntry),
-    /// A network connector's connection opened or closed, or bytes went
-    /// over it: every byte in and out, so a live session can be replayed.
+    /// A network connector's connection opened or closed, bytes went over
+    /// it, it was ticked or told to stop: everything it was given and
+    /// everything it sent, so a live session can be replayed.
     Wire(WireEntry),
     /// The session ended (always the last record of a complete journal).
     End(EndEntry),
@@ -335,6 +336,10 @@ pub enum WireEvent {
     Out,
     /// The connection closed (`detail`: why).
     Closed,
+    /// The connector was ticked (time passed).
+    Tick,
+    /// The host asked the connector to end the session (Ctrl-C, the budget).
+    Stop,
 }
 
 /// Bytes on a network connector's connection, or the connection opening or
@@ -380,6 +385,19 @@ impl WireEntry {
             len: Some(bytes.len() as u64),
             text,
             hex,
+            detail: None,
+        }
+    }
+
+    /// A tick or a stop at `at`.
+    pub fn moment(plugin: &str, event: WireEvent, at: u64) -> Self {
+        Self {
+            plugin: plugin.to_string(),
+            event,
+            at,
+            len: None,
+            text: None,
+            hex: None,
             detail: None,
         }
     }

@@ -214,6 +214,8 @@ pub fn line(record: &Record) -> String {
                 crate::journal::WireEvent::In => "in",
                 crate::journal::WireEvent::Out => "out",
                 crate::journal::WireEvent::Closed => "closed",
+                crate::journal::WireEvent::Tick => "tick",
+                crate::journal::WireEvent::Stop => "stop",
             };
             format!("wire      {} {event:<9} {what}", w.plugin)
         }

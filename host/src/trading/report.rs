@@ -343,6 +343,18 @@ impl Report {
                     .as_ref()
                     .map_or(String::new(), |why| format!("; ended: {why}"))
             );
+            if let Some(t) = &live.tick_to_order {
+                let us = |ns: u64| ns as f64 / 1e3;
+                let _ = writeln!(
+                    out,
+                    "tick-to-order: {} orders, p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
+                    t.samples,
+                    us(t.p50_ns),
+                    us(t.p99_ns),
+                    us(t.p999_ns),
+                    us(t.max_ns)
+                );
+            }
             if live.refused_reports > 0 {
                 let _ = writeln!(
                     out,
@@ -708,4 +720,24 @@ pub struct ConnectionReport {
     pub unanswered: u64,
     /// Why the connection ended for good (`stopped` when the host stopped it).
     pub ended: Option<String>,
+    /// Tick-to-order inside the host: an event (bytes, a tick) taken from
+    /// the connection to the bytes of an order it caused handed to the
+    /// socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_to_order: Option<Percentiles>,
+}
+
+/// Percentiles of a latency, nanoseconds (HdrHistogram, three significant figures).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// How many were measured.
+    pub samples: u64,
+    /// The median.
+    pub p50_ns: u64,
+    /// The 99th percentile.
+    pub p99_ns: u64,
+    /// The 99.9th percentile.
+    pub p999_ns: u64,
+    /// The largest.
+    pub max_ns: u64,
 }

@@ -164,7 +164,7 @@ impl Report {
             halted: orders.halted.clone(),
             fills_audit,
             connector_restarts: counts.connector_restarts,
-            live: session.live.as_ref().map(|l| l.figures.clone()),
+            live: session.live.as_ref().map(|l| l.figures()),
             connector_dropped: market
                 .dropped()
                 .iter()

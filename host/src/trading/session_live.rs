@@ -8,17 +8,20 @@
 //! before any is booked; with the simulated venue (paper trading) they go
 //! to the matcher as in a replay.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hdrhistogram::Histogram;
 
 use anyhow::{Context as _, Result};
 
 use crate::bindings::NetworkOutput;
 use crate::bindings::types::{OrderCommand, OrderEvent};
-use crate::journal::{Entry, Stop, WireEntry, WireEvent};
+use crate::journal::{Entry, Reader as JournalReader, Stop, WireEntry, WireEvent};
 use crate::network::{Inbound, Link};
 use crate::sandbox::kinds::NetworkCall;
-use crate::trading::report::ConnectionReport;
+use crate::trading::report::{ConnectionReport, Percentiles};
 
 use super::Session;
 
@@ -32,16 +35,97 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Refused venue reports kept for the report.
 const KEEP_REFUSALS: usize = 20;
 
+/// Where the connection's events come from.
+enum Source {
+    /// The network: the host's TCP connection.
+    Tcp(Link),
+    /// A live session's journal, its wire records in order (`tradsys
+    /// journal replay`): what arrived, when, the ticks and the stop.
+    Replay(VecDeque<WireEntry>),
+}
+
+impl Source {
+    fn connect(&self) {
+        if let Self::Tcp(link) = self {
+            link.connect();
+        }
+    }
+
+    fn send(&self, bytes: Vec<u8>) {
+        if let Self::Tcp(link) = self {
+            link.send(bytes);
+        }
+    }
+
+    fn close(&self) {
+        if let Self::Tcp(link) = self {
+            link.close();
+        }
+    }
+}
+
+/// One thing for the connector.
+enum Happening {
+    Inbound(Inbound),
+    Tick,
+    Stop,
+    /// A replay ran out of records.
+    End,
+}
+
 /// What the session keeps of its connection.
 pub(crate) struct Live {
-    link: Link,
+    source: Source,
+    /// The time the connector is given for the event being handled (and for
+    /// the orders it causes): the wall clock when it happened, or the
+    /// journal's in a replay. The journal has it, so a replay gives the same.
+    now: u64,
+    /// When the event being handled was taken (tick-to-order starts here).
+    taken: Instant,
     /// Modifies and cancels sent and not answered yet, by host order id.
     unanswered: HashMap<u64, Vec<OrderCommand>>,
-    /// The connector asked to close for good, and why.
+    /// The connector asked to close for good, and why (the first reason).
     ending: Option<String>,
+    /// The connector asked to close: nothing more is handed to it until
+    /// the link says the connection closed.
+    closing: bool,
     /// Orders, cancels and modifies sent and not answered yet, by host id.
     awaiting: HashMap<u64, Instant>,
+    /// Taking an event to writing the order it caused, ns.
+    tick_to_order: Histogram<u64>,
     pub(crate) figures: ConnectionReport,
+}
+
+impl Live {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            now: 0,
+            taken: Instant::now(),
+            unanswered: HashMap::new(),
+            ending: None,
+            closing: false,
+            awaiting: HashMap::new(),
+            tick_to_order: Histogram::new(3).expect("three significant figures"),
+            figures: ConnectionReport::default(),
+        }
+    }
+
+    /// The connection's figures, tick-to-order's percentiles with them.
+    pub(crate) fn figures(&self) -> ConnectionReport {
+        let mut figures = self.figures.clone();
+        let h = &self.tick_to_order;
+        if !h.is_empty() {
+            figures.tick_to_order = Some(Percentiles {
+                samples: h.len(),
+                p50_ns: h.value_at_quantile(0.5),
+                p99_ns: h.value_at_quantile(0.99),
+                p999_ns: h.value_at_quantile(0.999),
+                max_ns: h.max(),
+            });
+        }
+        figures
+    }
 }
 
 /// The wall clock, ns since the Unix epoch: a connector's `now`.
@@ -51,83 +135,119 @@ fn wall_now() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
+/// The bytes a wire record holds.
+fn recorded_bytes(entry: &WireEntry) -> Result<Vec<u8>> {
+    if let Some(text) = &entry.text {
+        return Ok(text.as_bytes().to_vec());
+    }
+    let hex = entry.hex.as_deref().unwrap_or_default();
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+        .collect::<Result<_, _>>()
+        .context("a wire record's hex is not hex")
+}
+
 impl Session {
+    /// Replay a live session from its journal instead of connecting: the
+    /// connector is given what arrived, the ticks and the stop, each at the
+    /// time the journal says, and the session runs as it did. Returns how
+    /// many wire records it will replay. Call before [`Session::run`].
+    pub fn replay_wire(&mut self, journal: &Path) -> Result<usize> {
+        let name = self.slots.connector.plugin().name().to_string();
+        anyhow::ensure!(
+            self.slots.connector.plugin().is_network_connector(),
+            "connector {name} is not a network connector: only a live session replays from its wire records"
+        );
+        let mut records = VecDeque::new();
+        for record in JournalReader::open(journal).map_err(anyhow::Error::msg)? {
+            let record = record.map_err(anyhow::Error::msg)?;
+            if let Entry::Wire(wire) = record.entry
+                && wire.plugin == name
+                && wire.event != WireEvent::Out
+            {
+                records.push_back(wire);
+            }
+        }
+        anyhow::ensure!(
+            !records.is_empty(),
+            "{}: no wire records of {name}: not a live session's journal",
+            journal.display()
+        );
+        let count = records.len();
+        self.live = Some(Live::new(Source::Replay(records)));
+        Ok(count)
+    }
+
     /// Trade over the network connector until a stop is asked for, the
-    /// event budget is spent, or the connector ends the session.
+    /// event budget is spent, or the connector ends the session; or replay
+    /// a journal's wire records to their end.
     pub(super) fn run_network(&mut self) -> Result<()> {
         let plugin = self.slots.connector.plugin().clone();
-        let link = Link::start(plugin.name(), plugin.grants().network.clone())
-            .with_context(|| format!("starting the connection of {}", plugin.name()))?;
-        link.connect();
-        self.live = Some(Live {
-            link,
-            unanswered: HashMap::new(),
-            ending: None,
-            awaiting: HashMap::new(),
-            figures: ConnectionReport::default(),
-        });
+        if self.live.is_none() {
+            let link = Link::start(plugin.name(), plugin.grants().network.clone())
+                .with_context(|| format!("starting the connection of {}", plugin.name()))?;
+            self.live = Some(Live::new(Source::Tcp(link)));
+        }
+        self.source().connect();
+        let name = plugin.name();
         let mut backoff = MIN_BACKOFF;
         let mut reconnect_at: Option<Instant> = None;
         let mut stopping: Option<Instant> = None;
         let mut last_tick = Instant::now();
         loop {
-            let budget_spent =
-                self.settings.events > 0 && self.counts.events >= self.settings.events;
-            if stopping.is_none() && (self.control.stop_requested() || budget_spent) {
-                stopping = Some(Instant::now());
-                self.network_call(NetworkCall::Stop);
-            }
-            if stopping.is_some_and(|since| since.elapsed() >= STOP_GRACE) {
-                break;
-            }
-            if let Some(at) = reconnect_at
-                && Instant::now() >= at
-            {
-                reconnect_at = None;
-                self.link().connect();
-            }
-            let wait = TICK.saturating_sub(last_tick.elapsed());
-            let next = self.link().next(wait);
-            let name = plugin.name();
-            match next {
-                Some(Inbound::Connected(address)) => {
+            let (happening, now) = self.next_happening(stopping.is_some(), &mut last_tick);
+            let live = self.live.as_mut().expect("a live session has a source");
+            live.now = now;
+            live.taken = Instant::now();
+            let tcp = matches!(live.source, Source::Tcp(_));
+            match happening {
+                Happening::End => break,
+                Happening::Stop => {
+                    self.wire(WireEntry::moment(name, WireEvent::Stop, now));
+                    stopping = Some(Instant::now());
+                    self.network_call(NetworkCall::Stop);
+                }
+                Happening::Tick => {
+                    self.wire(WireEntry::moment(name, WireEvent::Tick, now));
+                    self.network_call(NetworkCall::Tick);
+                    self.overdue();
+                }
+                Happening::Inbound(Inbound::Connected(address)) => {
                     backoff = MIN_BACKOFF;
-                    self.wire(WireEntry::change(
-                        name,
-                        WireEvent::Connected,
-                        wall_now(),
-                        address.to_string(),
-                    ));
+                    if let Some(live) = &mut self.live {
+                        live.closing = false;
+                    }
+                    let detail = address.to_string();
+                    self.wire(WireEntry::change(name, WireEvent::Connected, now, detail));
                     self.figures().connections += 1;
                     tracing::info!("{name}: connected to {address}");
                     self.network_call(NetworkCall::Connected);
                 }
-                Some(Inbound::Bytes(bytes)) => {
-                    self.wire(WireEntry::bytes(name, WireEvent::In, wall_now(), &bytes));
+                Happening::Inbound(Inbound::Bytes(bytes)) => {
+                    self.wire(WireEntry::bytes(name, WireEvent::In, now, &bytes));
                     self.figures().bytes_in += bytes.len() as u64;
-                    self.network_call(NetworkCall::Received(&bytes));
+                    if !self.live.as_ref().is_some_and(|l| l.closing) {
+                        self.network_call(NetworkCall::Received(&bytes));
+                    }
                 }
-                Some(Inbound::Closed(why)) => {
-                    self.wire(WireEntry::change(
-                        name,
-                        WireEvent::Closed,
-                        wall_now(),
-                        why.clone(),
-                    ));
+                Happening::Inbound(Inbound::Closed(why)) => {
+                    self.wire(WireEntry::change(name, WireEvent::Closed, now, why.clone()));
                     self.figures().disconnects += 1;
                     self.network_call(NetworkCall::Disconnected(&why));
                     let ending = self.live.as_ref().and_then(|l| l.ending.clone());
                     if stopping.is_some() || ending.is_some() {
                         break;
                     }
-                    tracing::warn!(
-                        "{name}: {why}; connecting again in {} ms",
-                        backoff.as_millis()
-                    );
-                    reconnect_at = Some(Instant::now() + backoff);
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    if tcp {
+                        tracing::warn!(
+                            "{name}: {why}; connecting again in {} ms",
+                            backoff.as_millis()
+                        );
+                        reconnect_at = Some(Instant::now() + backoff);
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
                 }
-                Some(Inbound::Failed(why)) => {
+                Happening::Inbound(Inbound::Failed(why)) => {
                     tracing::warn!("{name}: {why}; trying again in {} ms", backoff.as_millis());
                     if stopping.is_some() {
                         break;
@@ -135,12 +255,15 @@ impl Session {
                     reconnect_at = Some(Instant::now() + backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
-                None => {}
             }
-            if last_tick.elapsed() >= TICK {
-                last_tick = Instant::now();
-                self.network_call(NetworkCall::Tick);
-                self.overdue();
+            if tcp && stopping.is_some_and(|since| since.elapsed() >= STOP_GRACE) {
+                break;
+            }
+            if let Some(at) = reconnect_at
+                && Instant::now() >= at
+            {
+                reconnect_at = None;
+                self.source().connect();
             }
             if let Some(reason) = self.market.stop() {
                 self.counts.stopped = Some(Stop::Connector {
@@ -179,8 +302,68 @@ impl Session {
         Ok(())
     }
 
-    fn link(&self) -> &Link {
-        &self.live.as_ref().expect("a live session has a link").link
+    /// The next thing for the connector and its time: from the network (a
+    /// stop asked for or the budget spent, a tick due, or what the link
+    /// says within a tick), or the journal's next record in a replay.
+    fn next_happening(&mut self, stopping: bool, last_tick: &mut Instant) -> (Happening, u64) {
+        let budget_spent = self.settings.events > 0 && self.counts.events >= self.settings.events;
+        let stop = !stopping && (self.control.stop_requested() || budget_spent);
+        let live = self.live.as_mut().expect("a live session has a source");
+        match &mut live.source {
+            Source::Tcp(link) => {
+                if stop {
+                    return (Happening::Stop, wall_now());
+                }
+                // A tick when one is due, even while the feed streams.
+                let since = last_tick.elapsed();
+                if since >= TICK {
+                    *last_tick = Instant::now();
+                    return (Happening::Tick, wall_now());
+                }
+                if let Some(inbound) = link.next(TICK - since) {
+                    return (Happening::Inbound(inbound), wall_now());
+                }
+                *last_tick = Instant::now();
+                (Happening::Tick, wall_now())
+            }
+            Source::Replay(records) => {
+                let Some(record) = records.pop_front() else {
+                    return (Happening::End, live.now);
+                };
+                let happening = match record.event {
+                    WireEvent::Connected => {
+                        let address = record
+                            .detail
+                            .as_deref()
+                            .and_then(|a| a.parse().ok())
+                            .unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+                        Happening::Inbound(Inbound::Connected(address))
+                    }
+                    WireEvent::In => match recorded_bytes(&record) {
+                        Ok(bytes) => Happening::Inbound(Inbound::Bytes(bytes)),
+                        Err(e) => {
+                            tracing::error!("replay: {e:#}");
+                            Happening::End
+                        }
+                    },
+                    WireEvent::Closed => Happening::Inbound(Inbound::Closed(
+                        record.detail.clone().unwrap_or_default(),
+                    )),
+                    WireEvent::Tick => Happening::Tick,
+                    WireEvent::Stop => Happening::Stop,
+                    WireEvent::Out => return self.next_happening(stopping, last_tick),
+                };
+                (happening, record.at)
+            }
+        }
+    }
+
+    fn source(&self) -> &Source {
+        &self
+            .live
+            .as_ref()
+            .expect("a live session has a source")
+            .source
     }
 
     fn figures(&mut self) -> &mut ConnectionReport {
@@ -199,7 +382,7 @@ impl Session {
     /// Call the network connector and do what it asks: send, book the
     /// reports (checked), take the market events, close.
     pub(super) fn network_call(&mut self, call: NetworkCall<'_>) {
-        let now = wall_now();
+        let now = self.live.as_ref().map_or_else(wall_now, |l| l.now);
         let connector = &mut self.slots.connector;
         let name = connector.plugin().name().to_string();
         let output = connector
@@ -229,10 +412,16 @@ impl Session {
             }
         };
         if !send.is_empty() {
-            // Stamped as they go to the socket (tick-to-order ends here).
-            self.wire(WireEntry::bytes(&name, WireEvent::Out, wall_now(), &send));
+            self.wire(WireEntry::bytes(&name, WireEvent::Out, now, &send));
             self.figures().bytes_out += send.len() as u64;
-            self.link().send(send);
+            if let Some(live) = &mut self.live
+                && matches!(call, NetworkCall::Submit(_))
+            {
+                // Tick-to-order: the event taken to the order's bytes written.
+                let taken = live.taken.elapsed().as_nanos() as u64;
+                let _ = live.tick_to_order.record(taken.max(1));
+            }
+            self.source().send(send);
         }
         if !reports.is_empty() {
             self.book_venue_reports(reports, &name);
@@ -245,12 +434,13 @@ impl Session {
         }
         if let Some(close) = close {
             tracing::info!("{name}: closing the connection: {}", close.reason);
-            if !close.reconnect
-                && let Some(live) = &mut self.live
-            {
-                live.ending = Some(close.reason);
+            if let Some(live) = &mut self.live {
+                live.closing = true;
+                if !close.reconnect && live.ending.is_none() {
+                    live.ending = Some(close.reason);
+                }
             }
-            self.link().close();
+            self.source().close();
         }
     }
 
