@@ -3,15 +3,16 @@
 //! levels and trades the venue streams as incremental refreshes at full
 //! speed, and `tradsys run` (release) trading it through `fix-venue`.
 //!
-//! From the session's journal (every byte in and out, stamped with the wall
-//! clock as the host took it from the connection and as it handed it to the
-//! socket):
-//! - tick-to-order: bytes of market data received to the bytes of the order
-//!   they caused written, p50, p99 and p99.9 (HdrHistogram), with one
-//!   strategy, and with three strategies and four validators;
-//! - the round trip: a NewOrderSingle written to its acknowledgement
-//!   (ExecutionReport, ExecType 0) received, and the orders sent per second
-//!   while the market streams.
+//! - tick-to-order, as the host measures it (the report's
+//!   `live.tick_to_order`): an event taken from the connection to the bytes
+//!   of the order it caused handed to the socket, p50, p99 and p99.9
+//!   (HdrHistogram), with one strategy, and with three strategies and four
+//!   validators;
+//! - from the session's journal (each wire record stamped with the wall
+//!   clock at which the host took the event it belongs to): the round trip,
+//!   the market data message that caused a NewOrderSingle to its
+//!   acknowledgement (ExecutionReport, ExecType 0) taken; the orders sent
+//!   per second; how fast the host took the market data in.
 //!
 //! Run with `cargo xtask bench` (it builds the venue and the release host);
 //! the figures go in docs/BENCHMARKS.md. Not a test: nothing here passes or
@@ -36,13 +37,13 @@ fn root() -> PathBuf {
 /// One session: the venue streams the file (`pace`: its `md` arguments
 /// after the file: a rate and a limit, or nothing for all of it at full
 /// speed), the host trades it with `strategies` and `validators`; the
-/// journal's wire records.
+/// journal's wire records and the report's `live` object.
 fn session(
     market: &Path,
     pace: &str,
     strategies: &[&str],
     validators: &[&str],
-) -> Vec<serde_json::Value> {
+) -> (Vec<serde_json::Value>, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -126,6 +127,8 @@ config = {{ quantity = "1", max_position = "5", min_requote_ms = "0" }}
         .arg(&config_path)
         .arg("--journal")
         .arg(&journal)
+        .arg("--report-json")
+        .arg(dir.path().join("report.json"))
         .arg("--eager") // compiled before the session: no first-call compile in the figures
         // LIVE_BENCH_REPORT=1 shows each session's report (plugin timings).
         .stdout(if std::env::var_os("LIVE_BENCH_REPORT").is_some() {
@@ -146,12 +149,15 @@ config = {{ quantity = "1", max_position = "5", min_requote_ms = "0" }}
     assert!(status.success(), "tradsys failed");
     let _ = writeln!(stdin, "quit");
     let _ = venue.wait();
-    std::fs::read_to_string(&journal)
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let wire = std::fs::read_to_string(&journal)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|r| r["kind"] == "wire")
-        .collect()
+        .collect();
+    (wire, report["live"].clone())
 }
 
 fn field<'a>(message: &'a str, tag: &str) -> Option<&'a str> {
@@ -176,9 +182,19 @@ fn show(name: &str, h: &Histogram<u64>) {
     );
 }
 
-/// Tick-to-order, the round trip and the order rate from a session's wire
-/// records; and how fast the host took the market data in.
-fn figures(wire: &[serde_json::Value]) {
+/// Tick-to-order from the report's `live`; the round trip, the order rate
+/// and how fast the host took the market data in from the wire records.
+fn figures(wire: &[serde_json::Value], live: &serde_json::Value) {
+    let t = &live["tick_to_order"];
+    let us = |key: &str| t[key].as_u64().unwrap_or(0) as f64 / 1e3;
+    eprintln!(
+        "  tick-to-order (the host's): {} orders, p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
+        t["samples"],
+        us("p50_ns"),
+        us("p99_ns"),
+        us("p999_ns"),
+        us("max_ns")
+    );
     let ins: Vec<(u64, usize)> = wire
         .iter()
         .filter(|r| r["event"] == "in")
@@ -199,9 +215,7 @@ fn figures(wire: &[serde_json::Value]) {
             ins.len()
         );
     }
-    let mut tick_to_order = Histogram::<u64>::new(3).unwrap();
     let mut round_trip = Histogram::<u64>::new(3).unwrap();
-    let mut market_at: Option<u64> = None;
     let mut sent_at: HashMap<String, u64> = HashMap::new();
     let (mut first, mut last, mut orders) = (None, 0u64, 0u64);
     for record in wire {
@@ -209,8 +223,6 @@ fn figures(wire: &[serde_json::Value]) {
         let text = record["text"].as_str().unwrap_or_default();
         match record["event"].as_str() {
             Some("in") => {
-                market_at = (text.contains("\u{1}35=X\u{1}") || text.contains("\u{1}35=W\u{1}"))
-                    .then_some(at);
                 for message in text
                     .split("8=FIX.4.4")
                     .filter(|m| m.contains("\u{1}35=8\u{1}"))
@@ -239,16 +251,15 @@ fn figures(wire: &[serde_json::Value]) {
                 if is_order {
                     first.get_or_insert(at);
                     last = at;
-                    if let Some(tick) = market_at.take() {
-                        tick_to_order.record(at.saturating_sub(tick)).unwrap();
-                    }
                 }
             }
             _ => {}
         }
     }
-    show("tick-to-order", &tick_to_order);
-    show("order to acknowledgement", &round_trip);
+    show(
+        "market data to the acknowledgement of the order it caused",
+        &round_trip,
+    );
     if let Some(first) = first {
         let seconds = (last - first) as f64 / 1e9;
         eprintln!(
@@ -300,7 +311,7 @@ fn main() {
         ),
     ] {
         eprintln!("live, {name}:");
-        let wire = session(&market, pace, strategies, validators);
-        figures(&wire);
+        let (wire, live) = session(&market, pace, strategies, validators);
+        figures(&wire, &live);
     }
 }
