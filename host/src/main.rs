@@ -95,6 +95,12 @@ struct RunArgs {
     /// file unless --events
     #[arg(long, value_name = "FILE_OR_DIR")]
     replay: Option<PathBuf>,
+    /// Live: resume the session of JOURNAL (after a crash, a kill): replay it
+    /// offline to where it ended (the connector's sequence numbers and
+    /// orders, the strategies, the books), then connect and go on; the new
+    /// journal (--journal) holds both
+    #[arg(long, value_name = "JOURNAL")]
+    resume: Option<PathBuf>,
     /// Also write the report as JSON to FILE
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -397,6 +403,18 @@ fn run(args: RunArgs) -> Result<()> {
     let host = host(&args.host, config)?;
     let config = host.config();
     let mut session = host.session()?;
+    if let Some(journal) = &args.resume {
+        anyhow::ensure!(
+            config.run.journal.is_some(),
+            "--resume {}: give the resumed session a journal of its own (--journal)",
+            journal.display()
+        );
+        let records = session.resume_from(journal)?;
+        eprintln!(
+            "resuming {}: {records} wire records replayed before connecting",
+            journal.display()
+        );
+    }
     let control = session.control();
     let _watcher = if config.run.watch {
         Some(watch::start(control.clone())?)

@@ -325,3 +325,49 @@ fn a_message_from_a_stranger_is_rejected_and_ends_the_session() {
     let stopped = report["stopped"].as_str().unwrap_or_default();
     assert!(stopped.contains("CompID problem"), "{report:#}");
 }
+
+#[test]
+fn a_killed_host_resumes_its_session_and_books_what_it_missed() {
+    let (mut venue, host, dir) = trading("live");
+    let bid = cl_ord_id(&venue.expect("new "));
+    venue.expect("new ");
+    std::thread::sleep(Duration::from_millis(500));
+    // SIGKILL: no logout, no report, the journal as it was.
+    let mut child = host.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    venue.expect("logout");
+    // While the host is down, the market trades through its bid.
+    venue.tell("trade ESH4 4699.5 1");
+    assert!(venue.expect("fill ").starts_with(&format!("fill {bid} ")));
+    // The restart resumes the killed session from its journal: the
+    // connector's sequence numbers and orders come back, QuickFIX accepts
+    // the logon (a reset or a gap it would refuse), and the fill the host
+    // missed is booked from the venue's resend.
+    let first = dir.path().join("killed.jsonl");
+    std::fs::rename(dir.path().join("journal.jsonl"), &first).unwrap();
+    let resumed = Host::start_with(
+        dir.path(),
+        &live_config(venue.port, "live"),
+        &["--resume", first.to_str().unwrap()],
+    );
+    venue.expect("logon");
+    venue.expect("subscribed");
+    std::thread::sleep(Duration::from_millis(700));
+    venue.tell("logout");
+    venue.expect("logout");
+    let report = resumed.finish();
+    let mm = strategy(&report, "market-maker");
+    assert_eq!(
+        mm["fills"], 1,
+        "the fill made while the host was down: {mm:#}"
+    );
+    let positions = mm["positions"].as_array().unwrap();
+    assert_eq!(positions[0]["quantity"], "1", "{mm:#}");
+    assert_eq!(report["live"]["refused_reports"], 0, "{:#}", report["live"]);
+    assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
+    // The resumed session's journal (the replayed part and what followed)
+    // replays the same.
+    let (same, said) = crate::live::replay(&dir);
+    assert!(same, "{said}");
+}

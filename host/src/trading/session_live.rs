@@ -40,8 +40,12 @@ enum Source {
     /// The network: the host's TCP connection.
     Tcp(Link),
     /// A live session's journal, its wire records in order (`tradsys
-    /// journal replay`): what arrived, when, the ticks and the stop.
-    Replay(VecDeque<WireEntry>),
+    /// journal replay`): what arrived, when, the ticks and the stop; then
+    /// the network when `then_live` (`tradsys run --resume`).
+    Replay {
+        records: VecDeque<WireEntry>,
+        then_live: bool,
+    },
 }
 
 impl Source {
@@ -71,6 +75,8 @@ enum Happening {
     Stop,
     /// A replay ran out of records.
     End,
+    /// A resumed session's replay ran out of records: go live.
+    Resume,
 }
 
 /// What the session keeps of its connection.
@@ -153,6 +159,21 @@ impl Session {
     /// time the journal says, and the session runs as it did. Returns how
     /// many wire records it will replay. Call before [`Session::run`].
     pub fn replay_wire(&mut self, journal: &Path) -> Result<usize> {
+        self.replay_source(journal, false)
+    }
+
+    /// Resume the live session of `journal` (after a crash or a kill):
+    /// replay it offline to where it ended, as [`Session::replay_wire`]
+    /// does (the connector's sequence numbers and orders, the strategies'
+    /// state, the books and ledgers come back as they were), then tell the
+    /// connector the connection is gone, connect and go on live. The
+    /// session's own journal holds the replayed records and what follows.
+    /// Returns how many wire records it replays.
+    pub fn resume_from(&mut self, journal: &Path) -> Result<usize> {
+        self.replay_source(journal, true)
+    }
+
+    fn replay_source(&mut self, journal: &Path, then_live: bool) -> Result<usize> {
         let name = self.slots.connector.plugin().name().to_string();
         anyhow::ensure!(
             self.slots.connector.plugin().is_network_connector(),
@@ -174,7 +195,7 @@ impl Session {
             journal.display()
         );
         let count = records.len();
-        self.live = Some(Live::new(Source::Replay(records)));
+        self.live = Some(Live::new(Source::Replay { records, then_live }));
         Ok(count)
     }
 
@@ -200,8 +221,35 @@ impl Session {
             live.now = now;
             live.taken = Instant::now();
             let tcp = matches!(live.source, Source::Tcp(_));
+            let resuming = matches!(
+                live.source,
+                Source::Replay {
+                    then_live: true,
+                    ..
+                }
+            );
             match happening {
                 Happening::End => break,
+                Happening::Resume => {
+                    // The replayed session's connection is gone (unless its
+                    // journal says it closed): the connector is told, then
+                    // the host connects.
+                    let open = self.figures().connections > self.figures().disconnects;
+                    if open {
+                        let why = "the host restarted".to_string();
+                        self.wire(WireEntry::change(name, WireEvent::Closed, now, why.clone()));
+                        self.figures().disconnects += 1;
+                        self.network_call(NetworkCall::Disconnected(&why));
+                    }
+                    let live = self.live.as_mut().expect("a live session has a source");
+                    live.ending = None;
+                    live.closing = false;
+                    let link = Link::start(name, plugin.grants().network.clone())
+                        .with_context(|| format!("starting the connection of {name}"))?;
+                    live.source = Source::Tcp(link);
+                    self.source().connect();
+                    tracing::info!("{name}: resumed; connecting");
+                }
                 Happening::Stop => {
                     self.wire(WireEntry::moment(name, WireEvent::Stop, now));
                     stopping = Some(Instant::now());
@@ -235,7 +283,13 @@ impl Session {
                     self.figures().disconnects += 1;
                     self.network_call(NetworkCall::Disconnected(&why));
                     let ending = self.live.as_ref().and_then(|l| l.ending.clone());
-                    if stopping.is_some() || ending.is_some() {
+                    if resuming {
+                        // The resumed session ended here once; it goes on now.
+                        stopping = None;
+                        if let Some(live) = &mut self.live {
+                            live.ending = None;
+                        }
+                    } else if stopping.is_some() || ending.is_some() {
                         break;
                     }
                     if tcp {
@@ -326,8 +380,11 @@ impl Session {
                 *last_tick = Instant::now();
                 (Happening::Tick, wall_now())
             }
-            Source::Replay(records) => {
+            Source::Replay { records, then_live } => {
                 let Some(record) = records.pop_front() else {
+                    if *then_live {
+                        return (Happening::Resume, wall_now());
+                    }
                     return (Happening::End, live.now);
                 };
                 let happening = match record.event {
@@ -416,6 +473,7 @@ impl Session {
             self.figures().bytes_out += send.len() as u64;
             if let Some(live) = &mut self.live
                 && matches!(call, NetworkCall::Submit(_))
+                && matches!(live.source, Source::Tcp(_))
             {
                 // Tick-to-order: the event taken to the order's bytes written.
                 let taken = live.taken.elapsed().as_nanos() as u64;
