@@ -371,3 +371,42 @@ fn a_killed_host_resumes_its_session_and_books_what_it_missed() {
     let (same, said) = crate::live::replay(&dir);
     assert!(same, "{said}");
 }
+
+#[test]
+fn orders_a_restarted_host_does_not_know_are_canceled_at_the_venue() {
+    let (mut venue, host, dir) = trading("live");
+    let mut quotes = vec![
+        cl_ord_id(&venue.expect("new ")),
+        cl_ord_id(&venue.expect("new ")),
+    ];
+    std::thread::sleep(Duration::from_millis(300));
+    let mut child = host.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    venue.expect("logout");
+    // A restart that does not resume: both sides start the sequence again
+    // (ResetSeqNumFlag), and the quotes the killed session left working are
+    // strangers to it; the mass status after the logon finds them and
+    // fix-venue cancels them (`unknown_orders = "cancel"`, the default).
+    std::fs::rename(
+        dir.path().join("journal.jsonl"),
+        dir.path().join("killed.jsonl"),
+    )
+    .unwrap();
+    let config = live_config(venue.port, "live").replace(
+        "status_after_ms = \"500\"",
+        "status_after_ms = \"500\", reset_on_logon = \"true\"",
+    );
+    let restarted = Host::start_with(dir.path(), &config, &[]);
+    venue.expect("logon");
+    venue.expect("mass-status 2");
+    let mut canceled = vec![venue.expect("canceled "), venue.expect("canceled ")];
+    canceled.sort();
+    quotes.sort();
+    let expected: Vec<String> = quotes.iter().map(|q| format!("canceled {q}")).collect();
+    assert_eq!(canceled, expected);
+    std::thread::sleep(Duration::from_millis(300));
+    venue.tell("logout");
+    let report = restarted.finish();
+    assert_eq!(report["live"]["refused_reports"], 0, "{:#}", report["live"]);
+}

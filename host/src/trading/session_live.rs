@@ -479,6 +479,16 @@ impl Session {
                 let taken = live.taken.elapsed().as_nanos() as u64;
                 let _ = live.tick_to_order.record(taken.max(1));
             }
+            // Write-ahead: the bytes are in the journal's file before they
+            // go out, so a session killed now resumes knowing it sent them.
+            if matches!(self.source(), Source::Tcp(_))
+                && let Some(Err(why)) = self.journal_writer.as_mut().map(|w| w.sync())
+            {
+                tracing::error!("{name}: the journal failed, nothing more is sent: {why}");
+                self.counts.stopped = Some(Stop::Journal(why));
+                self.source().close();
+                return;
+            }
             self.source().send(send);
         }
         if !reports.is_empty() {

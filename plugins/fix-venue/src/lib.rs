@@ -10,7 +10,11 @@
 //!   quantity increments (default 0.01 and 1), since a FIX venue does not
 //!   always send them;
 //! - `status_after_ms`: an order whose new, cancel or replace has had no
-//!   answer this long is logged at warn and its status asked (H) (5000).
+//!   answer this long is logged at warn and its status asked (H) (5000);
+//! - `unknown_orders`: what to do with a working order the venue reports
+//!   (the mass status after each logon) that the host does not know (one
+//!   from a session before a restart without `--resume`, or entered by
+//!   hand): `cancel` it (the default) or `keep` it; each is logged.
 //!
 //! After each logon it asks for market data (V) and for the status of every
 //! order it still holds open (H), and of every order the venue has (AF).
@@ -40,6 +44,8 @@ pub struct FixVenue {
     session: Session,
     /// Ask the status of an order unanswered this long, ns.
     status_after_ns: u64,
+    /// Cancel a working order at the venue the host does not know.
+    cancel_strangers: bool,
     orders: Orders,
     market: Market,
     requests: u64,
@@ -65,6 +71,16 @@ impl FixVenue {
             let ts = message.get(52).and_then(time::parse).unwrap_or(now);
             if let Err(why) = self.application(&message, ts, out) {
                 step.warnings.push(why);
+            }
+        }
+        for stranger in std::mem::take(&mut self.orders.strangers) {
+            if self.cancel_strangers {
+                let cancel = self.orders.cancel_stranger(&stranger, now);
+                self.session.send_app(cancel, now, &mut step);
+                step.warnings.push(format!(
+                    "canceling venue order `{}`: the host does not know it",
+                    stranger.cl_ord_id
+                ));
             }
         }
         for warning in &step.warnings {
@@ -136,6 +152,7 @@ impl NetworkConnector for FixVenue {
             "lot",
             "lot.*",
             "status_after_ms",
+            "unknown_orders",
             "seed", // the host gives every connector one; a live venue has no use for it
         ])?;
         let required = |key: &str| {
@@ -181,7 +198,17 @@ impl NetworkConnector for FixVenue {
         if status_after_ms == 0 {
             return Err("config `status_after_ms`: must be at least 1".into());
         }
+        let cancel_strangers = match config.get("unknown_orders").unwrap_or("cancel") {
+            "cancel" => true,
+            "keep" => false,
+            other => {
+                return Err(format!(
+                    "config `unknown_orders`: `{other}` is not `cancel` or `keep`"
+                ));
+            }
+        };
         Ok(Self {
+            cancel_strangers,
             session: Session::new(settings),
             status_after_ns: status_after_ms * 1_000_000,
             orders: Orders::default(),
@@ -192,7 +219,8 @@ impl NetworkConnector for FixVenue {
 
     fn connected(&mut self, now: u64, out: &mut NetworkOutput) {
         if self.orders.prefix.is_empty() {
-            self.orders.prefix = base36(now / 1_000_000_000);
+            // Microseconds: two sessions (a restart) never share a prefix.
+            self.orders.prefix = base36(now / 1_000);
         }
         let mut step = Step::default();
         self.session.connected(now, &mut step);

@@ -60,6 +60,20 @@ pub struct Orders {
     pub prefix: String,
     exec_ids: HashSet<String>,
     exec_order: VecDeque<String>,
+    /// Working orders the venue reported (a mass status) that are not this
+    /// session's, to cancel or keep as the config says.
+    pub strangers: Vec<Stranger>,
+    cancels_sent: u64,
+}
+
+/// A working order at the venue that the host did not send (or no longer
+/// knows: a session before a restart without `--resume`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stranger {
+    pub cl_ord_id: String,
+    pub symbol: String,
+    pub side: String,
+    pub leaves: String,
 }
 
 /// Price or quantity as FIX text: the fixed-point value, exactly.
@@ -198,6 +212,30 @@ impl Orders {
             return Ok(()); // booked once already
         }
         let cl_ord_id = m.get(11).unwrap_or("");
+        let ours = self
+            .host_id(cl_ord_id)
+            .filter(|id| self.open.contains_key(id));
+        let working = matches!(m.get(39), Some("0" | "1" | "5" | "6" | "A" | "E"));
+        if exec_type == "I" && m.get(584).is_some() && ours.is_none() && working {
+            let stranger = Stranger {
+                cl_ord_id: cl_ord_id.to_string(),
+                symbol: m.get(55).unwrap_or("").to_string(),
+                side: m.get(54).unwrap_or("1").to_string(),
+                leaves: m.get(151).unwrap_or("0").to_string(),
+            };
+            let text = format!(
+                "the venue has a working order the host does not know: ClOrdID `{cl_ord_id}`, \
+                 {} {} left, {}",
+                stranger.symbol,
+                stranger.leaves,
+                if stranger.side == "2" { "sell" } else { "buy" }
+            );
+            self.strangers.push(stranger);
+            return Err(text);
+        }
+        if cl_ord_id.starts_with(&format!("{}-x", self.prefix)) {
+            return Ok(()); // the answer to our cancel of a stranger
+        }
         let Some(id) = self.host_id(cl_ord_id) else {
             if m.get(584).is_some() && m.get(37) == Some("NONE") {
                 return Ok(()); // a mass status with no orders
@@ -436,6 +474,19 @@ impl Orders {
             .collect()
     }
 
+    /// The cancel of a stranger (an OrderCancelRequest with a ClOrdID of
+    /// this session's that names no host order).
+    pub fn cancel_stranger(&mut self, stranger: &Stranger, now: u64) -> Message {
+        self.cancels_sent += 1;
+        Message::new("F")
+            .with(41, &stranger.cl_ord_id)
+            .with(11, format!("{}-x{}", self.prefix, self.cancels_sent))
+            .with(55, &stranger.symbol)
+            .with(54, &stranger.side)
+            .with(60, time::format(now))
+            .with(38, &stranger.leaves)
+    }
+
     /// Orders whose last request has gone unanswered for `after_ns` by
     /// `now`, each asked once: the host id, how long, and the status
     /// request (H) to send.
@@ -493,6 +544,7 @@ impl Orders {
         for id in &self.exec_order {
             w.str(id);
         }
+        w.u64(self.cancels_sent);
     }
 
     /// Restore what [`Self::save`] wrote.
@@ -533,6 +585,7 @@ impl Orders {
             self.exec_ids.insert(id.clone());
             self.exec_order.push_back(id);
         }
+        self.cancels_sent = r.u64()?;
         Ok(())
     }
 }

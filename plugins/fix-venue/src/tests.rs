@@ -590,3 +590,48 @@ fn an_order_without_an_answer_has_its_status_asked_once() {
     );
     assert_eq!(v.orders.open[&7].waiting_since, None);
 }
+
+#[test]
+fn a_working_order_the_host_does_not_know_is_canceled_or_kept() {
+    let stranger = Message::new("8")
+        .with(37, "O9")
+        .with(11, "OLD-3")
+        .with(17, "E9")
+        .with(150, "I")
+        .with(39, "0")
+        .with(54, "2")
+        .with(55, "ESH4")
+        .with(151, "2")
+        .with(584, "ms1");
+    let (mut v, _) = logged_on();
+    let mut out = NetworkOutput::default();
+    v.received(&from_venue(2, stranger.clone()), T0, &mut out);
+    let cancel = messages(&out.send).remove(0);
+    assert_eq!(
+        (
+            cancel.msg_type(),
+            cancel.get(41),
+            cancel.get(54),
+            cancel.get(38)
+        ),
+        ("F", Some("OLD-3"), Some("2"), Some("2"))
+    );
+    assert!(out.reports.is_empty(), "nothing for the host to book");
+    let mut keep = FixVenue::new(&Config::new([
+        ("sender_comp_id", "TRADSYS"),
+        ("target_comp_id", "VENUE"),
+        ("symbols", "ESH4"),
+        ("unknown_orders", "keep"),
+    ]))
+    .unwrap();
+    let mut out = NetworkOutput::default();
+    keep.connected(T0, &mut out);
+    keep.received(
+        &from_venue(1, Message::new("A").with(98, 0).with(108, 30)),
+        T0,
+        &mut out,
+    );
+    let mut out = NetworkOutput::default();
+    keep.received(&from_venue(2, stranger), T0, &mut out);
+    assert!(out.send.is_empty(), "kept");
+}
