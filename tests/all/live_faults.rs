@@ -375,7 +375,7 @@ fn a_killed_host_resumes_its_session_and_books_what_it_missed() {
 #[test]
 fn orders_a_restarted_host_does_not_know_are_canceled_at_the_venue() {
     let (mut venue, host, dir) = trading("live");
-    let mut quotes = vec![
+    let mut quotes = [
         cl_ord_id(&venue.expect("new ")),
         cl_ord_id(&venue.expect("new ")),
     ];
