@@ -410,3 +410,34 @@ fn orders_a_restarted_host_does_not_know_are_canceled_at_the_venue() {
     let report = restarted.finish();
     assert_eq!(report["live"]["refused_reports"], 0, "{:#}", report["live"]);
 }
+
+#[test]
+fn cancel_on_disconnect_cancels_what_stayed_open_once_logged_on_again() {
+    let mut venue = Venue::start();
+    venue.tell("level ESH4 B 4700 10");
+    venue.expect("level-done");
+    venue.tell("level ESH4 S 4700.25 10");
+    venue.expect("level-done");
+    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let config = live_config(venue.port, "live").replace(
+        "status_after_ms = \"500\"",
+        "status_after_ms = \"500\", cancel_on_disconnect = \"true\"",
+    );
+    let host = Host::start_with(dir.path(), &config, &[]);
+    venue.expect("logon");
+    let mut quotes = [
+        cl_ord_id(&venue.expect("new ")),
+        cl_ord_id(&venue.expect("new ")),
+    ];
+    venue.tell("drop");
+    venue.expect("dropped");
+    venue.expect("logon");
+    let mut canceled = [venue.expect("canceled "), venue.expect("canceled ")];
+    canceled.sort();
+    quotes.sort();
+    assert_eq!(canceled, quotes.map(|q| format!("canceled {q}")));
+    std::thread::sleep(Duration::from_millis(300));
+    venue.tell("logout");
+    let report = host.finish();
+    assert_eq!(report["live"]["refused_reports"], 0, "{:#}", report["live"]);
+}

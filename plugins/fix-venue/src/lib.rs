@@ -14,7 +14,10 @@
 //! - `unknown_orders`: what to do with a working order the venue reports
 //!   (the mass status after each logon) that the host does not know (one
 //!   from a session before a restart without `--resume`, or entered by
-//!   hand): `cancel` it (the default) or `keep` it; each is logged.
+//!   hand): `cancel` it (the default) or `keep` it; each is logged;
+//! - `cancel_on_disconnect`: after a connection was lost, cancel every
+//!   order still open once logged on again (after asking its status), so
+//!   nothing the strategies could not watch stays working (false).
 //!
 //! After each logon it asks for market data (V) and for the status of every
 //! order it still holds open (H), and of every order the venue has (AF).
@@ -46,6 +49,10 @@ pub struct FixVenue {
     status_after_ns: u64,
     /// Cancel a working order at the venue the host does not know.
     cancel_strangers: bool,
+    /// Cancel every open order at the logon after a lost connection.
+    cancel_on_disconnect: bool,
+    /// The connection was lost since the last logon.
+    dropped: bool,
     orders: Orders,
     market: Market,
     requests: u64,
@@ -60,6 +67,28 @@ impl FixVenue {
             self.session.send_app(request, now, &mut step);
             for status in self.orders.status_requests() {
                 self.session.send_app(status, now, &mut step);
+            }
+            if std::mem::take(&mut self.dropped) && self.cancel_on_disconnect {
+                let open: Vec<OrderCommand> = self
+                    .orders
+                    .open
+                    .iter()
+                    .map(|(id, o)| {
+                        OrderCommand::Cancel(tradsys_sdk::CancelOrder {
+                            id: *id,
+                            instrument: o.instrument,
+                        })
+                    })
+                    .collect();
+                for cancel in open {
+                    if let Ok(message) = self.orders.command(&cancel, None, now) {
+                        step.warnings.push(format!(
+                            "order {}: canceled after the lost connection (cancel_on_disconnect)",
+                            cancel.id()
+                        ));
+                        self.session.send_app(message, now, &mut step);
+                    }
+                }
             }
             self.requests += 1;
             let mass = Message::new("AF")
@@ -153,6 +182,7 @@ impl NetworkConnector for FixVenue {
             "lot.*",
             "status_after_ms",
             "unknown_orders",
+            "cancel_on_disconnect",
             "seed", // the host gives every connector one; a live venue has no use for it
         ])?;
         let required = |key: &str| {
@@ -208,6 +238,8 @@ impl NetworkConnector for FixVenue {
             }
         };
         Ok(Self {
+            cancel_on_disconnect: config.parse_or("cancel_on_disconnect", false)?,
+            dropped: false,
             cancel_strangers,
             session: Session::new(settings),
             status_after_ns: status_after_ms * 1_000_000,
@@ -239,6 +271,7 @@ impl NetworkConnector for FixVenue {
             &format!("disconnected from the venue: {reason}"),
         );
         self.session.disconnected();
+        self.dropped = true;
         self.finish(Step::default(), now, out);
     }
 
@@ -285,7 +318,7 @@ impl NetworkConnector for FixVenue {
 
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
-        w.u8(STATE_FORMAT).u64(self.requests);
+        w.u8(STATE_FORMAT).u64(self.requests).bool(self.dropped);
         self.session.save(&mut w);
         self.orders.save(&mut w);
         self.market.save(&mut w);
@@ -296,6 +329,7 @@ impl NetworkConnector for FixVenue {
         let mut r = StateReader::new(state);
         r.format(STATE_FORMAT)?;
         self.requests = r.u64()?;
+        self.dropped = r.bool()?;
         self.session.load(&mut r)?;
         self.orders.load(&mut r)?;
         self.market.load(&mut r)?;
