@@ -46,9 +46,12 @@ fn a_dropped_connection_is_made_again_and_the_session_goes_on() {
 fn a_lying_venue_books_nothing_wrong_and_trading_goes_on() {
     let (mut venue, host, _dir) = trading("live");
     let bid = cl_ord_id(&venue.expect("new "));
-    venue.expect("new ");
-    // A fill of 5 on an order of 1, and a fill of an order nobody sent.
+    let ask = cl_ord_id(&venue.expect("new "));
+    // A fill of 5 on an order of 1, a sale below the ask's limit (4700.5),
+    // and a fill of an order nobody sent.
     venue.tell(&format!("force-fill {bid} 5 4699.75"));
+    venue.expect("forced");
+    venue.tell(&format!("force-fill {ask} 1 4690"));
     venue.expect("forced");
     venue.tell("force-fill NOT-OURS-1 1 4700");
     venue.expect("forced");
@@ -59,9 +62,10 @@ fn a_lying_venue_books_nothing_wrong_and_trading_goes_on() {
     venue.tell("logout");
     let report = host.finish();
     let live = &report["live"];
-    assert_eq!(live["refused_reports"], 1, "{live:#}");
-    let why = live["refusals"][0].as_str().unwrap();
-    assert!(why.contains("overfill"), "{why}");
+    assert_eq!(live["refused_reports"], 2, "{live:#}");
+    let why = |n: usize| live["refusals"][n].as_str().unwrap().to_string();
+    assert!(why(0).contains("overfill"), "{}", why(0));
+    assert!(why(1).contains("through-limit"), "{}", why(1));
     let mm = strategy(&report, "market-maker");
     assert_eq!(mm["fills"], 1, "only the honest fill: {mm:#}");
     let positions = mm["positions"].as_array().unwrap();
