@@ -440,6 +440,9 @@ pub struct PluginSettings {
     pub limits: Option<LimitSettings>,
     /// `host:port` addresses the plugin may connect to; nothing else.
     pub network: Vec<String>,
+    /// TLS on that connection (a network connector's): the server name
+    /// its certificate carries and the CA file that signs it.
+    pub tls: Option<crate::policy::TlsGrant>,
     /// The plugin may read the host's randomness (`wasi:random`).
     pub random: bool,
     /// Over the manifest's priority: preloaded earlier, evicted later.
@@ -474,6 +477,7 @@ impl Default for PluginSettings {
             limits: None,
             network: Vec::new(),
             random: false,
+            tls: None,
             priority: None,
             preload: false,
             on_fault: None,
@@ -533,6 +537,9 @@ impl HostConfig {
             if let Some(dir) = settings.read_dir.as_mut() {
                 absolutise(dir);
             }
+            if let Some(tls) = settings.tls.as_mut() {
+                absolutise(&mut tls.ca);
+            }
         }
         config
             .check()
@@ -548,6 +555,10 @@ impl HostConfig {
                     format!("plugins.{name}.network: `{address}` is not a host:port address")
                 })?;
             }
+            anyhow::ensure!(
+                settings.tls.is_none() || !settings.network.is_empty(),
+                "plugins.{name}.tls: TLS is for a granted connection; grant one with network = [\"HOST:PORT\"]"
+            );
         }
         anyhow::ensure!(
             self.limits

@@ -161,6 +161,17 @@ impl std::fmt::Display for Grant {
     }
 }
 
+/// TLS on a network connector's connection (`[plugins.NAME] tls`): the host
+/// speaks TLS (rustls) to the venue and the connector sees plain bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsGrant {
+    /// The name the venue's certificate must carry.
+    pub server_name: String,
+    /// A PEM file of the certificates trusted to sign it (no system roots).
+    pub ca: PathBuf,
+}
+
 /// What the host grants one plugin: its config entries, the capabilities
 /// it may use, its limits and its circuit breaker.
 #[derive(Debug, Clone)]
@@ -173,6 +184,8 @@ pub struct Grants {
     pub network: Vec<std::net::SocketAddr>,
     /// Whether it may read the host's randomness.
     pub random: bool,
+    /// TLS over its granted connection (a network connector's), if asked.
+    pub tls: Option<TlsGrant>,
     /// CPU, memory and output limits.
     pub limits: Limits,
     /// When repeated faults quarantine it.
@@ -198,6 +211,7 @@ impl Default for Grants {
             read_dir: None,
             network: Vec::new(),
             random: false,
+            tls: None,
             limits: Limits::default_for(PluginKind::Strategy),
             faults: FaultSettings::default(),
         }

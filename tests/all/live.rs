@@ -161,6 +161,11 @@ impl Host {
         }
     }
 
+    /// What the host logged so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
     /// Wait for the host to end on its own; its report.
     pub(crate) fn finish(mut self) -> serde_json::Value {
         let deadline = Instant::now() + WAIT;

@@ -80,6 +80,7 @@ pub fn grants(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> Gran
         limits: limits(config, name, manifest.kind).granting(&manifest.limits),
         network: settings.map(|s| resolve(&s.network)).unwrap_or_default(),
         random: settings.is_some_and(|s| s.random),
+        tls: settings.and_then(|s| s.tls.clone()),
         faults: config.faults,
     }
 }

@@ -10,12 +10,17 @@
 //! seen what the connector made of it.
 
 use std::net::SocketAddr;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc as async_mpsc;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
+
+use crate::policy::TlsGrant;
 
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,6 +47,54 @@ enum Command {
     Close,
 }
 
+/// TLS on a link: rustls (ring), trusting only the granted CA file.
+#[derive(Clone)]
+pub struct Tls {
+    connector: TlsConnector,
+    name: ServerName<'static>,
+    shown: String,
+}
+
+impl Tls {
+    /// The client side of `grant`; the error names the file or the name.
+    pub fn from_grant(grant: &TlsGrant) -> Result<Self, String> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject as _;
+        let file = grant.ca.display();
+        let mut roots = RootCertStore::empty();
+        let certificates =
+            CertificateDer::pem_file_iter(&grant.ca).map_err(|e| format!("tls.ca {file}: {e}"))?;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|e| format!("tls.ca {file}: {e}"))?;
+            roots
+                .add(certificate)
+                .map_err(|e| format!("tls.ca {file}: {e}"))?;
+        }
+        if roots.is_empty() {
+            return Err(format!("tls.ca {file}: no certificate in it"));
+        }
+        // ring: it builds with nothing but a C compiler (aws-lc-rs, which
+        // rustls now prefers for its post-quantum key exchange, needs cmake).
+        #[expect(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from(grant.server_name.clone())
+            .map_err(|e| format!("tls.server_name `{}`: {e}", grant.server_name))?;
+        Ok(Self {
+            connector: TlsConnector::from(Arc::new(config)),
+            name,
+            shown: grant.server_name.clone(),
+        })
+    }
+}
+
+type Reader = Box<dyn AsyncRead + Unpin + Send>;
+type Writer = Box<dyn AsyncWrite + Unpin + Send>;
+
 /// One plugin's connection, owned by the host.
 pub struct Link {
     inbound: mpsc::Receiver<Inbound>,
@@ -52,7 +105,11 @@ pub struct Link {
 impl Link {
     /// A link to `addresses` (tried in turn, one per attempt), for the
     /// plugin `name`; nothing connects until [`Self::connect`].
-    pub fn start(name: &str, addresses: Vec<SocketAddr>) -> std::io::Result<Self> {
+    pub fn start(
+        name: &str,
+        addresses: Vec<SocketAddr>,
+        tls: Option<Tls>,
+    ) -> std::io::Result<Self> {
         assert!(!addresses.is_empty(), "a link needs an address");
         let (to_session, inbound) = mpsc::channel();
         let (commands, from_session) = async_mpsc::unbounded_channel();
@@ -62,7 +119,7 @@ impl Link {
             .build()?;
         let thread = std::thread::Builder::new()
             .name(format!("link-{name}"))
-            .spawn(move || runtime.block_on(run(addresses, from_session, to_session)))?;
+            .spawn(move || runtime.block_on(run(addresses, tls, from_session, to_session)))?;
         Ok(Self {
             inbound,
             commands: Some(commands),
@@ -111,8 +168,41 @@ impl Drop for Link {
     }
 }
 
+/// Open a connection to `address`: TCP, then TLS when asked.
+async fn open(address: SocketAddr, tls: Option<&Tls>) -> Result<(Reader, Writer), String> {
+    let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(format!("cannot connect to {address}: {e}")),
+        Err(_) => {
+            return Err(format!(
+                "cannot connect to {address}: no answer in {} s",
+                CONNECT_TIMEOUT.as_secs()
+            ));
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    let Some(tls) = tls else {
+        let (reader, writer) = stream.into_split();
+        return Ok((Box::new(reader), Box::new(writer)));
+    };
+    let handshake = tls.connector.connect(tls.name.clone(), stream);
+    match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
+        Ok(Ok(stream)) => {
+            let (reader, writer) = tokio::io::split(stream);
+            Ok((Box::new(reader), Box::new(writer)))
+        }
+        Ok(Err(e)) => Err(format!("TLS with {address} ({}) failed: {e}", tls.shown)),
+        Err(_) => Err(format!(
+            "TLS with {address} ({}): no handshake in {} s",
+            tls.shown,
+            CONNECT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
 async fn run(
     addresses: Vec<SocketAddr>,
+    tls: Option<Tls>,
     mut commands: async_mpsc::UnboundedReceiver<Command>,
     inbound: mpsc::Sender<Inbound>,
 ) {
@@ -127,23 +217,13 @@ async fn run(
         }
         let address = addresses[next_address % addresses.len()];
         next_address += 1;
-        let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await
-        {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => {
-                let _ = inbound.send(Inbound::Failed(format!("cannot connect to {address}: {e}")));
-                continue;
-            }
-            Err(_) => {
-                let _ = inbound.send(Inbound::Failed(format!(
-                    "cannot connect to {address}: no answer in {} s",
-                    CONNECT_TIMEOUT.as_secs()
-                )));
+        let (mut reader, mut writer) = match open(address, tls.as_ref()).await {
+            Ok(halves) => halves,
+            Err(why) => {
+                let _ = inbound.send(Inbound::Failed(why));
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
-        let (mut reader, mut writer) = stream.into_split();
         if inbound.send(Inbound::Connected(address)).is_err() {
             return;
         }
@@ -195,7 +275,7 @@ mod tests {
     fn bytes_go_both_ways_and_a_close_is_reported() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
-        let link = Link::start("test", vec![address]).unwrap();
+        let link = Link::start("test", vec![address], None).unwrap();
         link.connect();
         let (mut peer, _) = listener.accept().unwrap();
         assert_eq!(link.next(WAIT), Some(Inbound::Connected(address)));
@@ -226,7 +306,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
-        let link = Link::start("test", vec![address]).unwrap();
+        let link = Link::start("test", vec![address], None).unwrap();
         link.connect();
         match link.next(WAIT) {
             Some(Inbound::Failed(why)) => {

@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result};
 use crate::bindings::NetworkOutput;
 use crate::bindings::types::{OrderCommand, OrderEvent};
 use crate::journal::{Entry, Reader as JournalReader, Stop, WireEntry, WireEvent};
-use crate::network::{Inbound, Link};
+use crate::network::{Inbound, Link, Tls};
 use crate::sandbox::kinds::NetworkCall;
 use crate::trading::report::{ConnectionReport, Percentiles};
 
@@ -141,6 +141,20 @@ fn wall_now() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
+/// The host's connection for network connector `plugin`: its granted
+/// addresses, with TLS when its grant asks for it.
+fn start_link(plugin: &crate::loading::Plugin) -> Result<Link> {
+    let name = plugin.name();
+    let tls = match &plugin.grants().tls {
+        Some(grant) => {
+            Some(Tls::from_grant(grant).map_err(|e| anyhow::anyhow!("plugins.{name}.{e}"))?)
+        }
+        None => None,
+    };
+    Link::start(name, plugin.grants().network.clone(), tls)
+        .with_context(|| format!("starting the connection of {name}"))
+}
+
 /// The bytes a wire record holds.
 fn recorded_bytes(entry: &WireEntry) -> Result<Vec<u8>> {
     if let Some(text) = &entry.text {
@@ -205,8 +219,7 @@ impl Session {
     pub(super) fn run_network(&mut self) -> Result<()> {
         let plugin = self.slots.connector.plugin().clone();
         if self.live.is_none() {
-            let link = Link::start(plugin.name(), plugin.grants().network.clone())
-                .with_context(|| format!("starting the connection of {}", plugin.name()))?;
+            let link = start_link(&plugin)?;
             self.live = Some(Live::new(Source::Tcp(link)));
         }
         self.source().connect();
@@ -244,8 +257,7 @@ impl Session {
                     let live = self.live.as_mut().expect("a live session has a source");
                     live.ending = None;
                     live.closing = false;
-                    let link = Link::start(name, plugin.grants().network.clone())
-                        .with_context(|| format!("starting the connection of {name}"))?;
+                    let link = start_link(&plugin)?;
                     live.source = Source::Tcp(link);
                     self.source().connect();
                     tracing::info!("{name}: resumed; connecting");
@@ -254,6 +266,10 @@ impl Session {
                     self.wire(WireEntry::moment(name, WireEvent::Stop, now));
                     stopping = Some(Instant::now());
                     self.network_call(NetworkCall::Stop);
+                    let figures = self.figures();
+                    if tcp && figures.connections == figures.disconnects {
+                        break; // nothing to log out of
+                    }
                 }
                 Happening::Tick => {
                     self.wire(WireEntry::moment(name, WireEvent::Tick, now));
