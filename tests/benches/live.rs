@@ -278,6 +278,16 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let market = dir.path().join("es.md");
     let updates = market_file(&data, &market, None);
+    // LIVE_BENCH_MARKET=FILE: only write the venue's market data file (to
+    // drive a session by hand, under a profiler).
+    if let Some(keep) = std::env::var_os("LIVE_BENCH_MARKET") {
+        std::fs::copy(&market, &keep).unwrap();
+        eprintln!(
+            "live: {updates} updates written to {}",
+            Path::new(&keep).display()
+        );
+        return;
+    }
     eprintln!("live: the ES day as {updates} market data updates, streamed by QuickFIX");
     let one = (&["market-maker"][..], &[][..]);
     let many = (

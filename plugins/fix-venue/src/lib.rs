@@ -53,6 +53,9 @@ pub struct FixVenue {
     cancel_on_disconnect: bool,
     /// The connection was lost since the last logon.
     dropped: bool,
+    /// Restored from a saved state (a swap, a restart after a trap): the
+    /// books are only their best levels; ask for a fresh snapshot.
+    resubscribe: bool,
     orders: Orders,
     market: Market,
     requests: u64,
@@ -62,6 +65,10 @@ impl FixVenue {
     /// Run a session step and turn what it produced into the host's output.
     fn finish(&mut self, step: Step, now: u64, out: &mut NetworkOutput) {
         let mut step = step;
+        if std::mem::take(&mut self.resubscribe) && self.session.phase == Phase::Active {
+            let request = self.market.request();
+            self.session.send_app(request, now, &mut step);
+        }
         if step.logged_on {
             let request = self.market.request();
             self.session.send_app(request, now, &mut step);
@@ -240,6 +247,7 @@ impl NetworkConnector for FixVenue {
         Ok(Self {
             cancel_on_disconnect: config.parse_or("cancel_on_disconnect", false)?,
             dropped: false,
+            resubscribe: false,
             cancel_strangers,
             session: Session::new(settings),
             status_after_ns: status_after_ms * 1_000_000,
@@ -333,6 +341,7 @@ impl NetworkConnector for FixVenue {
         self.session.load(&mut r)?;
         self.orders.load(&mut r)?;
         self.market.load(&mut r)?;
+        self.resubscribe = true;
         r.finish()
     }
 }

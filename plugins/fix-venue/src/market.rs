@@ -14,6 +14,9 @@ use crate::codec::Message;
 /// Levels per side sent on in each depth snapshot.
 pub const DEPTH: usize = 10;
 
+/// Levels per side kept in the saved state.
+pub const KEEP_LEVELS: usize = 50;
+
 /// What the config says of one symbol.
 #[derive(Debug, Clone)]
 pub struct Symbol {
@@ -174,21 +177,29 @@ impl Market {
     }
 
     fn depth(&self, id: u32, symbol: &str, ts: u64) -> MarketEvent {
-        let book = self.books.get(symbol).cloned().unwrap_or_default();
         let level = |(price, quantity): (&i64, &i64)| DepthLevel {
             price: *price,
             quantity: *quantity,
             orders: 1,
         };
+        let (bids, asks) = match self.books.get(symbol) {
+            Some(book) => (
+                book.bids.iter().rev().take(DEPTH).map(level).collect(),
+                book.asks.iter().take(DEPTH).map(level).collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         MarketEvent::Depth(DepthSnapshot {
             instrument: id,
             ts,
-            bids: book.bids.iter().rev().take(DEPTH).map(level).collect(),
-            asks: book.asks.iter().take(DEPTH).map(level).collect(),
+            bids,
+            asks,
         })
     }
 
-    /// Instruments given and books, for `save-state`.
+    /// Instruments given and the best [`KEEP_LEVELS`] levels of each book
+    /// side, for `save-state` (saved before every call: it stays small; a
+    /// restored instance asks for a fresh snapshot).
     pub fn save(&self, w: &mut StateWriter) {
         w.u64(self.requests).u32(self.defined.len() as u32);
         for s in &self.defined {
@@ -197,7 +208,9 @@ impl Market {
         w.u32(self.books.len() as u32);
         for (symbol, book) in &self.books {
             w.str(symbol);
-            for side in [&book.bids, &book.asks] {
+            let bids: Vec<_> = book.bids.iter().rev().take(KEEP_LEVELS).collect();
+            let asks: Vec<_> = book.asks.iter().take(KEEP_LEVELS).collect();
+            for side in [bids, asks] {
                 w.u32(side.len() as u32);
                 for (px, size) in side {
                     w.i64(*px).i64(*size);

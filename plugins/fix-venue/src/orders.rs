@@ -17,7 +17,7 @@ use crate::codec::Message;
 use crate::time;
 
 /// ExecIDs remembered, so a report the venue sends twice is booked once.
-const KEEP_EXEC_IDS: usize = 65_536;
+const KEEP_EXEC_IDS: usize = 1_024;
 
 /// An order the venue knows of.
 #[derive(Debug, Clone, PartialEq, Eq)]

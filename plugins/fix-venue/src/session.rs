@@ -16,7 +16,7 @@ pub const BEGIN: &str = "FIX.4.4";
 
 /// Application messages kept for the venue's resend requests (older ones
 /// are gap-filled): the state is saved before every call, so it stays small.
-const KEEP_SENT: usize = 256;
+const KEEP_SENT: usize = 64;
 
 /// Seconds to wait for the answer to our Logon, and to our Logout.
 const LOGON_TIMEOUT_NS: u64 = 10_000_000_000;
