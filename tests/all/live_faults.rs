@@ -357,7 +357,10 @@ fn a_killed_host_resumes_its_session_and_books_what_it_missed() {
     );
     venue.expect("logon");
     venue.expect("subscribed");
-    std::thread::sleep(Duration::from_millis(700));
+    // The status of both quotes asked after the logon: the venue has
+    // answered the resend request sent before them, on the same session.
+    venue.expect("status ");
+    venue.expect("status ");
     venue.tell("logout");
     venue.expect("logout");
     let report = resumed.finish();
