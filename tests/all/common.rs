@@ -354,6 +354,22 @@ impl Endpoint {
         (out.status.success(), text)
     }
 
+    /// Poll `GET /metrics` until its text satisfies `wanted`; the text.
+    pub fn until_metrics(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (status, text) = crate::operations::get(&self.address, "/metrics", &[]);
+            if status == 200 && wanted(&text) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "/metrics never showed what was wanted; last:\n{text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// Poll `tradsys status` until its output satisfies `wanted`.
     pub fn status_until(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

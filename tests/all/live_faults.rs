@@ -96,6 +96,21 @@ fn the_kill_switch_cancels_every_working_order_at_the_venue() {
     let mut expected = vec![format!("canceled {bid}"), format!("canceled {ask}")];
     expected.sort();
     assert_eq!(canceled, expected);
+    // The operator sees it on /metrics (checked by promtool): connected,
+    // halted, the connection's figures.
+    let metrics = endpoint.until_metrics(|text| text.contains("tradsys_trading_halted 1"));
+    let (ok, said) = crate::operations::promtool(&metrics);
+    assert!(ok, "{said}\n{metrics}");
+    for line in [
+        "tradsys_live_connected 1.0",
+        "tradsys_live_connections_total 1",
+        "tradsys_live_refused_reports_total 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in:\n{metrics}"
+        );
+    }
     // The market moves; the maker would quote again, but nothing new leaves.
     venue.tell("level ESH4 B 4700 0");
     venue.expect("level-done");

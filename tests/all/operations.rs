@@ -159,7 +159,7 @@ fn sample(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
 
 /// `promtool check metrics` over `text`: its verdict (the Debian package
 /// `prometheus`, which `cargo xtask test` installs).
-fn promtool(text: &str) -> (bool, String) {
+pub(crate) fn promtool(text: &str) -> (bool, String) {
     use std::io::Write as _;
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])

@@ -112,6 +112,62 @@ fn gauge(registry: &mut Registry, name: &str, help: &str, value: f64) {
     registry.register(name, help, gauge);
 }
 
+/// A network connector's connection (live and paper trading).
+fn live_metrics(r: &mut Registry, live: &crate::trading::report::ConnectionReport) {
+    gauge(
+        r,
+        "tradsys_live_connected",
+        "1 while the network connector's connection is open",
+        f64::from(u8::from(live.connections > live.disconnects)),
+    );
+    counter(
+        r,
+        "tradsys_live_connections",
+        "Connections made to the venue",
+        live.connections,
+    );
+    counter(
+        r,
+        "tradsys_live_disconnects",
+        "Connections lost or closed",
+        live.disconnects,
+    );
+    counter(
+        r,
+        "tradsys_live_bytes_in",
+        "Bytes received from the venue",
+        live.bytes_in,
+    );
+    counter(
+        r,
+        "tradsys_live_bytes_out",
+        "Bytes sent to the venue",
+        live.bytes_out,
+    );
+    counter(
+        r,
+        "tradsys_live_refused_reports",
+        "Reports of the venue the host's checks refused (none booked)",
+        live.refused_reports,
+    );
+    counter(
+        r,
+        "tradsys_live_unanswered_orders",
+        "Orders the venue did not answer within [venue] answer_ms",
+        live.unanswered,
+    );
+    if let Some(t) = &live.tick_to_order {
+        for (name, ns) in [
+            ("tradsys_live_tick_to_order_p50_seconds", t.p50_ns),
+            ("tradsys_live_tick_to_order_p99_seconds", t.p99_ns),
+            ("tradsys_live_tick_to_order_p999_seconds", t.p999_ns),
+        ] {
+            let help = "Tick-to-order inside the host over the session (HdrHistogram)";
+            gauge(r, name, help, ns as f64 / 1e9);
+        }
+    }
+}
+
 /// The registry of `snapshot`'s values.
 fn registry(snapshot: &Snapshot) -> Registry {
     let mut r = Registry::default();
@@ -197,9 +253,12 @@ fn registry(snapshot: &Snapshot) -> Registry {
     gauge(
         &mut r,
         "tradsys_trading_halted",
-        "1 once trading halted (the matcher failed)",
+        "1 once trading halted (the matcher failed, or the operator's kill switch)",
         f64::from(u8::from(report.halted.is_some())),
     );
+    if let Some(live) = &report.live {
+        live_metrics(&mut r, live);
+    }
     counter(
         &mut r,
         "tradsys_connector_restarts",
