@@ -463,3 +463,36 @@ fn cancel_on_disconnect_cancels_what_stayed_open_once_logged_on_again() {
     let report = host.finish();
     assert_eq!(report["live"]["refused_reports"], 0, "{:#}", report["live"]);
 }
+
+#[test]
+fn a_network_connector_that_keeps_trapping_is_quarantined_and_ends_the_session() {
+    let mut venue = Venue::start();
+    let dir = plugin_dir_with(&["market-maker", "sim-venue"]);
+    crate::common::copy_test_plugins(dir.path(), &["hostile-network"]);
+    let config = format!(
+        "[run]\nconnector = \"hostile-network\"\nstrategies = [\"market-maker\"]\nevents = 0\n\
+         [venue]\nmodel = \"live\"\n\
+         [plugins.hostile-network]\nnetwork = [\"127.0.0.1:{}\"]\n",
+        venue.port
+    );
+    let host = Host::start_with(dir.path(), &config, &[]);
+    // It logged on, then trapped on each call; the host restarted it each
+    // time until the circuit breaker opened, and then the session ended.
+    venue.expect("logon");
+    let report = host.finish();
+    let stopped = report["stopped"].as_str().unwrap_or_default();
+    assert!(stopped.contains("quarantined"), "{report:#}");
+    let plugin = report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hostile-network")
+        .unwrap();
+    let faults: u64 = plugin["faults"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(serde_json::Value::as_u64)
+        .sum();
+    assert!(faults >= 5, "{plugin:#}");
+}
