@@ -315,6 +315,21 @@ fn orders_go_to_the_quickfix_venue_and_its_fills_are_booked() {
     // QuickFIX never rejected a message of ours.
     assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
     drop(venue);
+    // `journal show` prints the wire as FIX with `|` for SOH.
+    let shown = crate::common::tradsys(&[
+        "journal",
+        "show",
+        dir.path().join("journal.jsonl").to_str().unwrap(),
+    ]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    let order = shown
+        .lines()
+        .find(|l| l.contains("wire") && l.contains("|35=D|"))
+        .unwrap_or_else(|| panic!("no NewOrderSingle on the wire:\n{shown}"));
+    assert!(
+        order.contains(" out ") && order.contains("|55=ESH4|"),
+        "{order}"
+    );
     // Offline, from the journal alone: the same session again, record for record.
     let (ok, replayed) = replay(&dir);
     assert!(ok, "the replay failed: {replayed}");
