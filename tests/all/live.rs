@@ -236,7 +236,12 @@ pub(crate) fn trading_with(
         venue.tell(line);
         venue.expect(answer);
     }
-    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    // Live, no matcher is installed (the venue matches); paper trading
+    // needs the simulated venue's.
+    let dir = match model {
+        "simulated" => plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]),
+        _ => plugin_dir_with(&["fix-venue", "market-maker"]),
+    };
     let extra = extra(dir.path());
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let host = Host::start_with(dir.path(), &live_config(venue.port, model), &extra);
@@ -271,7 +276,6 @@ fn orders_go_to_the_quickfix_venue_and_its_fills_are_booked() {
     venue.tell("trade ESH4 4699.5 1");
     let fill = venue.expect("fill ");
     assert!(fill.ends_with("1 @ 4699.75"), "{fill}");
-    // `sim-venue` is installed but, live, never asked: no matcher trades.
     // The host books it; then the venue logs out and the session ends.
     std::thread::sleep(Duration::from_millis(500));
     venue.tell("logout");
@@ -448,7 +452,7 @@ fn the_es_day_streamed_over_fix_leaves_the_hosts_book_as_the_venues() {
     );
     assert_eq!(updates, 20_000);
     let mut venue = Venue::start();
-    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
     let host = Host::start_with(dir.path(), &live_config(venue.port, "live"), &[]);
     venue.expect("logon");
     venue.expect("subscribed");

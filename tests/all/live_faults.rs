@@ -287,7 +287,7 @@ fn garbled_bytes_from_the_network_are_dropped_and_trading_goes_on() {
     venue.tell("level ESH4 S 4700.25 10");
     venue.expect("level-done");
     let proxy = Proxy::start(venue.port);
-    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
     let host = Host::start_with(dir.path(), &live_config(proxy.port, "live"), &[]);
     venue.expect("logon");
     venue.expect("subscribed");
@@ -328,7 +328,7 @@ fn garbled_bytes_from_the_network_are_dropped_and_trading_goes_on() {
 fn a_message_from_a_stranger_is_rejected_and_ends_the_session() {
     let mut venue = Venue::start();
     let proxy = Proxy::start(venue.port);
-    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
     let host = Host::start_with(dir.path(), &live_config(proxy.port, "live"), &[]);
     venue.expect("logon");
     venue.expect("subscribed");
@@ -440,7 +440,7 @@ fn cancel_on_disconnect_cancels_what_stayed_open_once_logged_on_again() {
     venue.expect("level-done");
     venue.tell("level ESH4 S 4700.25 10");
     venue.expect("level-done");
-    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
     let config = live_config(venue.port, "live").replace(
         "status_after_ms = \"500\"",
         "status_after_ms = \"500\", cancel_on_disconnect = \"true\"",

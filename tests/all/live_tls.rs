@@ -98,7 +98,7 @@ fn orders_and_fills_go_over_tls_to_a_venue_the_ca_vouches_for() {
     venue.expect("level-done");
     venue.tell("level ESH4 S 4700.25 10");
     venue.expect("level-done");
-    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
     let port = terminator(dir.path(), venue.port);
     let host = Host::start_with(dir.path(), &tls_config(dir.path(), port, "venue.test"), &[]);
     venue.expect("logon");
@@ -115,7 +115,7 @@ fn orders_and_fills_go_over_tls_to_a_venue_the_ca_vouches_for() {
 #[test]
 fn a_venue_whose_certificate_names_another_server_is_never_logged_on_to() {
     let mut venue = Venue::start();
-    let dir = plugin_dir_with(&["fix-venue", "market-maker", "sim-venue"]);
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
     let port = terminator(dir.path(), venue.port);
     let host = Host::start_with(dir.path(), &tls_config(dir.path(), port, "other.test"), &[]);
     std::thread::sleep(Duration::from_millis(1500));

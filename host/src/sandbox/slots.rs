@@ -10,8 +10,9 @@ use crate::sandbox::kinds::{Connector, Matcher, Processor, RiskValidator, Strate
 pub struct Slots {
     /// The connector that feeds the session.
     pub connector: PluginInstance<Connector>,
-    /// The matcher.
-    pub matcher: PluginInstance<Matcher>,
+    /// The matcher; none in a live session without one installed (the
+    /// venue matches).
+    pub matcher: Option<PluginInstance<Matcher>>,
     /// Strategies, in the order they are called.
     pub strategies: Vec<PluginInstance<Strategy>>,
     /// Risk validators, in the order they are asked.
@@ -26,8 +27,10 @@ impl Slots {
         if self.connector.plugin().name() == name {
             return Some(SlotMut::Connector(&mut self.connector));
         }
-        if self.matcher.plugin().name() == name {
-            return Some(SlotMut::Matcher(&mut self.matcher));
+        if let Some(matcher) = &mut self.matcher
+            && matcher.plugin().name() == name
+        {
+            return Some(SlotMut::Matcher(matcher));
         }
         if let Some(s) = self
             .strategies
@@ -52,10 +55,8 @@ impl Slots {
     /// Where each plugin is now: connector, matcher, strategies, validators,
     /// processors.
     pub fn statuses(&self) -> Vec<PluginStatus> {
-        let mut statuses = vec![
-            PluginStatus::of(&self.connector),
-            PluginStatus::of(&self.matcher),
-        ];
+        let mut statuses = vec![PluginStatus::of(&self.connector)];
+        statuses.extend(self.matcher.iter().map(PluginStatus::of));
         statuses.extend(self.strategies.iter().map(PluginStatus::of));
         statuses.extend(self.validators.iter().map(PluginStatus::of));
         statuses.extend(self.processors.iter().map(PluginStatus::of));
@@ -66,7 +67,10 @@ impl Slots {
     /// so it is never idle; processors are too, but memory pressure may
     /// still evict them (their state is saved and restored).
     pub fn evictable(&mut self) -> Vec<&mut dyn Evictable> {
-        let mut slots: Vec<&mut dyn Evictable> = vec![&mut self.matcher];
+        let mut slots: Vec<&mut dyn Evictable> = Vec::new();
+        if let Some(matcher) = &mut self.matcher {
+            slots.push(matcher);
+        }
         slots.extend(self.strategies.iter_mut().map(|s| s as &mut dyn Evictable));
         slots.extend(self.validators.iter_mut().map(|v| v as &mut dyn Evictable));
         slots.extend(self.processors.iter_mut().map(|p| p as &mut dyn Evictable));

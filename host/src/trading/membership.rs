@@ -204,8 +204,8 @@ impl Session {
 
     /// The connector's or the matcher's kind when `name` is one of them.
     fn fixed(&self, name: &str) -> Option<PluginKind> {
-        [self.slots.connector.plugin(), self.slots.matcher.plugin()]
-            .into_iter()
+        std::iter::once(self.slots.connector.plugin())
+            .chain(self.slots.matcher.as_ref().map(|m| m.plugin()))
             .find(|p| p.name() == name)
             .map(|p| p.kind())
     }

@@ -81,10 +81,8 @@ impl Report {
             })
             .collect();
         let slots = &session.slots;
-        let mut plugins = vec![
-            plugin_report(&slots.connector),
-            plugin_report(&slots.matcher),
-        ];
+        let mut plugins = vec![plugin_report(&slots.connector)];
+        plugins.extend(slots.matcher.as_ref().map(plugin_report));
         let roster = &session.roster;
         let present = |presence: &[Presence], i: usize| presence.get(i).copied();
         let with = |mut report: PluginReport, presence: Option<Presence>| {

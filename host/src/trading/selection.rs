@@ -20,7 +20,7 @@ use crate::policy::PluginKind;
 /// The plugins of one session.
 pub(crate) struct Selection {
     pub(crate) connector: Arc<Plugin>,
-    pub(crate) matcher: Arc<Plugin>,
+    pub(crate) matcher: Option<Arc<Plugin>>,
     pub(crate) strategies: Vec<Arc<Plugin>>,
     pub(crate) validators: Vec<Arc<Plugin>>,
     /// Processors, each after the processors it depends on, with its fault policy.
@@ -74,14 +74,17 @@ impl Selection {
         }
         let matchers: Vec<_> = registry.of_kind(PluginKind::Matcher).collect();
         let matcher = match (&settings.matcher, matchers.as_slice()) {
+            // A live venue matches: no matcher is needed (one installed is
+            // taken all the same, for the operator to swap or shadow).
+            (None, []) if venue == VenueModel::Live => None,
             (Some(name), _) => match registry.get(name) {
-                Some(p) if p.kind() == PluginKind::Matcher => p.clone(),
+                Some(p) if p.kind() == PluginKind::Matcher => Some(p.clone()),
                 _ => bail!(
                     "matcher `{name}` is not installed (installed matchers: {})",
                     names(PluginKind::Matcher)
                 ),
             },
-            (None, [only]) => (*only).clone(),
+            (None, [only]) => Some((*only).clone()),
             (None, []) => bail!("no matcher is installed"),
             (None, several) => {
                 let own = match venue {
@@ -89,7 +92,7 @@ impl Selection {
                     VenueModel::Exchange => "fifo-matcher",
                 };
                 match several.iter().find(|p| p.name() == own) {
-                    Some(p) => (*p).clone(),
+                    Some(p) => Some((*p).clone()),
                     None => bail!(
                         "several matchers are installed ({}); set run.matcher",
                         names(PluginKind::Matcher)
@@ -113,8 +116,8 @@ impl Selection {
             settings.processors.as_deref(),
         )?;
         let processors = fault_policies(config, registry, dependency_order(processors))?;
-        let used: BTreeSet<&str> = [connector.name(), matcher.name()]
-            .into_iter()
+        let used: BTreeSet<&str> = std::iter::once(connector.name())
+            .chain(matcher.as_ref().map(|m| m.name()))
             .chain(strategies.iter().chain(&validators).map(|p| p.name()))
             .chain(processors.iter().map(|(p, _)| p.name()))
             .collect();
@@ -137,8 +140,8 @@ impl Selection {
     /// Every selected plugin: connector, matcher, strategies, validators,
     /// processors.
     pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<Plugin>> {
-        [&self.connector, &self.matcher]
-            .into_iter()
+        std::iter::once(&self.connector)
+            .chain(&self.matcher)
             .chain(&self.strategies)
             .chain(&self.validators)
             .chain(self.processors.iter().map(|(p, _)| p))

@@ -131,7 +131,7 @@ impl Session {
         let (processors, policies): (Vec<_>, Vec<_>) = processors.into_iter().unzip();
         let slots = Slots {
             connector: PluginInstance::new(runtime.clone(), connector),
-            matcher: PluginInstance::new(runtime.clone(), matcher),
+            matcher: matcher.map(|m| PluginInstance::new(runtime.clone(), m)),
             strategies: strategies
                 .into_iter()
                 .map(|p| PluginInstance::new(runtime.clone(), p))
@@ -218,8 +218,8 @@ impl Session {
     pub fn run(&mut self) -> Result<()> {
         self.journal.write(self.runtime.clock().now(), || {
             let slots = &self.slots;
-            let plugins = [&**slots.connector.plugin(), &**slots.matcher.plugin()]
-                .into_iter()
+            let plugins = std::iter::once(&**slots.connector.plugin())
+                .chain(slots.matcher.iter().map(|m| &**m.plugin()))
                 .chain(slots.strategies.iter().map(|s| &**s.plugin()))
                 .chain(slots.validators.iter().map(|v| &**v.plugin()))
                 .chain(slots.processors.iter().map(|p| &**p.plugin()));
@@ -275,10 +275,12 @@ impl Session {
             .ensure_live()
             .context("starting the connector")?;
         if self.venue != VenueModel::Live {
-            self.slots
+            let matcher = self
+                .slots
                 .matcher
-                .ensure_live()
-                .context("starting the matcher")?;
+                .as_mut()
+                .context("no matcher is installed")?;
+            matcher.ensure_live().context("starting the matcher")?;
         }
         if self.slots.connector.plugin().is_network_connector() {
             self.run_network()?;

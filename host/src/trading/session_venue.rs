@@ -109,7 +109,11 @@ impl Session {
         if let Some(audit) = &mut self.fills_audit {
             audit.record(events);
         }
-        let matcher = &mut self.slots.matcher;
+        // A live session without a matcher never comes here (the venue
+        // matches); a replay always has one.
+        let Some(matcher) = self.slots.matcher.as_mut() else {
+            return;
+        };
         let plugin = matcher.plugin().clone();
         let now = self.runtime.clock().now();
         let breach = self
@@ -176,7 +180,11 @@ impl Session {
         {
             audit.commands(&commands, &self.router, now);
         }
-        let matcher = &mut self.slots.matcher;
+        // A live session without a matcher never comes here (the venue
+        // matches); a replay always has one.
+        let Some(matcher) = self.slots.matcher.as_mut() else {
+            return;
+        };
         let plugin = matcher.plugin().clone();
         let breach = self
             .router
