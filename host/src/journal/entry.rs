@@ -389,6 +389,22 @@ impl WireEntry {
         }
     }
 
+    /// The bytes the record holds (`in`, `out`), as [`Self::bytes`] wrote
+    /// them; empty for the other events. The error says what is not hex.
+    pub fn payload(&self) -> Result<Vec<u8>, String> {
+        if let Some(text) = &self.text {
+            return Ok(text.as_bytes().to_vec());
+        }
+        let hex = self.hex.as_deref().unwrap_or_default();
+        if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
+            return Err(format!("a wire record's hex is not hex: `{hex}`"));
+        }
+        (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("a wire record's hex is not hex: `{hex}`"))
+    }
+
     /// A tick or a stop at `at`.
     pub fn moment(plugin: &str, event: WireEvent, at: u64) -> Self {
         Self {

@@ -118,7 +118,7 @@ fn live_metrics(r: &mut Registry, live: &crate::trading::report::ConnectionRepor
         r,
         "tradsys_live_connected",
         "1 while the network connector's connection is open",
-        f64::from(u8::from(live.connections > live.disconnects)),
+        f64::from(u8::from(live.connected())),
     );
     counter(
         r,

@@ -727,6 +727,13 @@ pub struct ConnectionReport {
     pub tick_to_order: Option<Percentiles>,
 }
 
+impl ConnectionReport {
+    /// Whether the connection is open now (made more often than lost).
+    pub fn connected(&self) -> bool {
+        self.connections > self.disconnects
+    }
+}
+
 /// Percentiles of a latency, nanoseconds (HdrHistogram, three significant figures).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Percentiles {

@@ -155,18 +155,6 @@ fn start_link(plugin: &crate::loading::Plugin) -> Result<Link> {
         .with_context(|| format!("starting the connection of {name}"))
 }
 
-/// The bytes a wire record holds.
-fn recorded_bytes(entry: &WireEntry) -> Result<Vec<u8>> {
-    if let Some(text) = &entry.text {
-        return Ok(text.as_bytes().to_vec());
-    }
-    let hex = entry.hex.as_deref().unwrap_or_default();
-    (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
-        .collect::<Result<_, _>>()
-        .context("a wire record's hex is not hex")
-}
-
 impl Session {
     /// Replay a live session from its journal instead of connecting: the
     /// connector is given what arrived, the ticks and the stop, each at the
@@ -247,8 +235,7 @@ impl Session {
                     // The replayed session's connection is gone (unless its
                     // journal says it closed): the connector is told, then
                     // the host connects.
-                    let open = self.figures().connections > self.figures().disconnects;
-                    if open {
+                    if self.figures().connected() {
                         let why = "the host restarted".to_string();
                         self.wire(WireEntry::change(name, WireEvent::Closed, now, why.clone()));
                         self.figures().disconnects += 1;
@@ -266,8 +253,7 @@ impl Session {
                     self.wire(WireEntry::moment(name, WireEvent::Stop, now));
                     stopping = Some(Instant::now());
                     self.network_call(NetworkCall::Stop);
-                    let figures = self.figures();
-                    if tcp && figures.connections == figures.disconnects {
+                    if tcp && !self.figures().connected() {
                         break; // nothing to log out of
                     }
                 }
@@ -412,10 +398,10 @@ impl Session {
                             .unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
                         Happening::Inbound(Inbound::Connected(address))
                     }
-                    WireEvent::In => match recorded_bytes(&record) {
+                    WireEvent::In => match record.payload() {
                         Ok(bytes) => Happening::Inbound(Inbound::Bytes(bytes)),
                         Err(e) => {
-                            tracing::error!("replay: {e:#}");
+                            tracing::error!("replay: {e}");
                             Happening::End
                         }
                     },
@@ -457,7 +443,9 @@ impl Session {
     pub(super) fn network_call(&mut self, call: NetworkCall<'_>) {
         let now = self.live.as_ref().map_or_else(wall_now, |l| l.now);
         let connector = &mut self.slots.connector;
-        let name = connector.plugin().name().to_string();
+        // The plugin, not a copy of its name: this runs for every message.
+        let plugin = connector.plugin().clone();
+        let name = plugin.name();
         let output = connector
             .call(|c, s| c.network(s, call, now))
             .and_then(|out| {
@@ -485,16 +473,8 @@ impl Session {
             }
         };
         if !send.is_empty() {
-            self.wire(WireEntry::bytes(&name, WireEvent::Out, now, &send));
+            self.wire(WireEntry::bytes(name, WireEvent::Out, now, &send));
             self.figures().bytes_out += send.len() as u64;
-            if let Some(live) = &mut self.live
-                && matches!(call, NetworkCall::Submit(_))
-                && matches!(live.source, Source::Tcp(_))
-            {
-                // Tick-to-order: the event taken to the order's bytes written.
-                let taken = live.taken.elapsed().as_nanos() as u64;
-                let _ = live.tick_to_order.record(taken.max(1));
-            }
             // Write-ahead: the bytes are in the journal's file before they
             // go out, so a session killed now resumes knowing it sent them.
             if matches!(self.source(), Source::Tcp(_))
@@ -505,10 +485,19 @@ impl Session {
                 self.source().close();
                 return;
             }
+            if let Some(live) = &mut self.live
+                && matches!(call, NetworkCall::Submit(_))
+                && matches!(live.source, Source::Tcp(_))
+            {
+                // Tick-to-order: the event taken to the order's bytes handed
+                // to the socket, the write-ahead sync included.
+                let taken = live.taken.elapsed().as_nanos() as u64;
+                let _ = live.tick_to_order.record(taken.max(1));
+            }
             self.source().send(send);
         }
         if !reports.is_empty() {
-            self.book_venue_reports(reports, &name);
+            self.book_venue_reports(reports, name);
         }
         if !market.is_empty() {
             let mut events = self.groups.complete(market, true);
