@@ -107,6 +107,22 @@ pub enum VenueModel {
     Live,
 }
 
+/// What a live session does with a working order at the venue it does not
+/// know (`[venue] unknown_orders`), when its connector reports one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownOrders {
+    /// Cancel it at the venue.
+    #[default]
+    Cancel,
+    /// Leave it working; nothing of it is booked.
+    Keep,
+    /// Make it an order of the strategy `adopt_into` names: its fills are
+    /// that strategy's, it counts in its working orders and limits, and
+    /// the kill switch cancels it.
+    Adopt,
+}
+
 /// The `[venue]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -125,6 +141,12 @@ pub struct VenueSettings {
     /// Live: an order, cancel or modify the venue has not answered this
     /// long, milliseconds, raises an alert (`no-answer`).
     pub answer_ms: u64,
+    /// Live: a working order at the venue the host does not know (after a
+    /// restart without `--resume`, or entered by hand): `cancel` (the
+    /// default), `keep` or `adopt`. Every one is reported.
+    pub unknown_orders: UnknownOrders,
+    /// Live, with `unknown_orders = "adopt"`: the strategy that gets them.
+    pub adopt_into: Option<String>,
 }
 
 impl Default for VenueSettings {
@@ -135,6 +157,8 @@ impl Default for VenueSettings {
             latency: LatencySettings::default(),
             audit: true,
             answer_ms: 5_000,
+            unknown_orders: UnknownOrders::default(),
+            adopt_into: None,
         }
     }
 }
@@ -572,6 +596,27 @@ impl HostConfig {
             self.venue.answer_ms > 0,
             "venue.answer_ms must be at least 1 (milliseconds before an unanswered order raises an alert)"
         );
+        match (&self.venue.adopt_into, self.venue.unknown_orders) {
+            (None, UnknownOrders::Adopt) => anyhow::bail!(
+                "venue.unknown_orders = \"adopt\" needs venue.adopt_into: the strategy that gets \
+                 the venue's orders the host does not know"
+            ),
+            (Some(name), UnknownOrders::Adopt) => anyhow::ensure!(
+                self.run
+                    .strategies
+                    .as_ref()
+                    .is_none_or(|list| list.iter().any(|s| s == name)),
+                "venue.adopt_into: `{name}` is not one of run.strategies"
+            ),
+            (Some(_), _) => anyhow::bail!(
+                "venue.adopt_into is for venue.unknown_orders = \"adopt\" (it is `{}`)",
+                match self.venue.unknown_orders {
+                    UnknownOrders::Keep => "keep",
+                    _ => "cancel",
+                }
+            ),
+            (None, _) => {}
+        }
         anyhow::ensure!(
             self.market.max_book_orders > 0 && self.market.max_book_levels > 0,
             "market.max_book_orders and market.max_book_levels must be at least 1"

@@ -65,6 +65,7 @@ pub mod export;
 pub mod fixed;
 pub mod host;
 mod plugin;
+pub mod reconcile;
 pub mod series;
 pub mod signals;
 pub mod state;

@@ -166,6 +166,20 @@ impl Host {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
+    /// Wait for the host to end on its own: whether it succeeded, and its
+    /// log.
+    pub(crate) fn exit(mut self) -> (bool, String) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status.success(), self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("tradsys did not end; its log:\n{}", self.log());
+    }
+
     /// Wait for the host to end on its own; its report.
     pub(crate) fn finish(mut self) -> serde_json::Value {
         let deadline = Instant::now() + WAIT;

@@ -388,6 +388,18 @@ fn a_killed_host_resumes_its_session_and_books_what_it_missed() {
     assert_eq!(positions[0]["quantity"], "1", "{mm:#}");
     assert_eq!(report["live"]["refused_reports"], 0, "{:#}", report["live"]);
     assert!(venue.said("reject-received").is_empty(), "{:?}", venue.seen);
+    // Reconciled after the logon: the venue's position (the bid's fill)
+    // is the host's.
+    let live = &report["live"];
+    assert!(live["positions_checked"].as_u64().unwrap() >= 1, "{live:#}");
+    assert!(
+        live["reconciliation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["finding"] != "position"),
+        "{live:#}"
+    );
     // The resumed session's journal (the replayed part and what followed)
     // replays the same.
     let (same, said) = crate::live::replay(&dir);
@@ -408,8 +420,9 @@ fn orders_a_restarted_host_does_not_know_are_canceled_at_the_venue() {
     venue.expect("logout");
     // A restart that does not resume: both sides start the sequence again
     // (ResetSeqNumFlag), and the quotes the killed session left working are
-    // strangers to it; the mass status after the logon finds them and
-    // fix-venue cancels them (`unknown_orders = "cancel"`, the default).
+    // strangers to it; the mass status after the logon finds them and the
+    // host has them canceled (`[venue] unknown_orders = "cancel"`, the
+    // default).
     std::fs::rename(
         dir.path().join("journal.jsonl"),
         dir.path().join("killed.jsonl"),
@@ -430,7 +443,20 @@ fn orders_a_restarted_host_does_not_know_are_canceled_at_the_venue() {
     std::thread::sleep(Duration::from_millis(300));
     venue.tell("logout");
     let report = restarted.finish();
-    assert_eq!(report["live"]["refused_reports"], 0, "{:#}", report["live"]);
+    let live = &report["live"];
+    assert_eq!(live["refused_reports"], 0, "{live:#}");
+    // Both are reported, with what was done; the positions agree (flat).
+    assert_eq!(live["differences"], 2, "{live:#}");
+    for quote in &quotes {
+        assert!(
+            live["reconciliation"].as_array().unwrap().iter().any(|e| {
+                e["finding"] == "unknown-order"
+                    && e["detail"].as_str().unwrap().contains(quote.as_str())
+                    && e["action"] == "canceled"
+            }),
+            "{quote} not reported canceled: {live:#}"
+        );
+    }
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod journal;
 mod lifecycle;
 mod live;
 mod live_faults;
+mod live_reconcile;
 mod live_tls;
 mod logs;
 mod matching;

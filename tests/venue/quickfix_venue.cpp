@@ -44,6 +44,8 @@
 #include <quickfix/fix44/OrderCancelReplaceRequest.h>
 #include <quickfix/fix44/OrderCancelRequest.h>
 #include <quickfix/fix44/OrderMassStatusRequest.h>
+#include <quickfix/fix44/PositionReport.h>
+#include <quickfix/fix44/RequestForPositions.h>
 #include <quickfix/fix44/OrderStatusRequest.h>
 
 #include <chrono>
@@ -96,6 +98,7 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
   std::map<std::string, Book> books;
   std::map<std::string, Order> orders;  // by OrderID
   std::map<std::string, std::string> byClOrdId;  // every ClOrdID an order had -> OrderID
+  std::map<std::string, double> booked;  // positions from elsewhere (`position` command)
   long nextOrder = 0, nextExec = 0;
 
   void onCreate(const FIX::SessionID& s) override {
@@ -365,6 +368,50 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
     say("mass-status " + std::to_string(open.size()));
   }
 
+  // The session's net position per symbol: its orders' fills (buys long,
+  // sells short) and what the `position` command booked beside them.
+  std::map<std::string, double> positions() {
+    std::map<std::string, double> net = booked;
+    for (auto& entry : orders) {
+      const Order& o = entry.second;
+      if (o.cum > 0) net[o.symbol] += o.side == FIX::Side_BUY ? o.cum : -o.cum;
+    }
+    return net;
+  }
+
+  void onMessage(const FIX44::RequestForPositions& m, const FIX::SessionID&) override {
+    FIX::PosReqID id;
+    m.get(id);
+    std::map<std::string, double> net = positions();
+    std::vector<std::pair<std::string, double>> held;
+    for (auto& p : net)
+      if (p.second != 0) held.push_back(p);
+    if (held.empty()) {
+      FIX44::PositionReport ap;
+      ap.set(FIX::PosMaintRptID("P" + std::to_string(++nextExec)));
+      ap.set(id);
+      ap.set(FIX::PosReqResult(FIX::PosReqResult_NO_POSITIONS_FOUND_THAT_MATCH_CRITERIA));
+      ap.set(FIX::TotalNumPosReports(0));
+      send(ap);
+    }
+    for (size_t i = 0; i < held.size(); ++i) {
+      FIX44::PositionReport ap;
+      ap.set(FIX::PosMaintRptID("P" + std::to_string(++nextExec)));
+      ap.set(id);
+      ap.set(FIX::PosReqResult(FIX::PosReqResult_VALID_REQUEST));
+      ap.set(FIX::TotalNumPosReports(held.size()));
+      ap.set(FIX::Symbol(held[i].first));
+      FIX44::PositionReport::NoPositions g;
+      g.set(FIX::PosType("TQ"));
+      g.set(FIX::LongQty(held[i].second > 0 ? held[i].second : 0));
+      g.set(FIX::ShortQty(held[i].second < 0 ? -held[i].second : 0));
+      ap.addGroup(g);
+      ap.setField(FIX::LastRptRequested(i + 1 == held.size()));
+      send(ap);
+    }
+    say("positions " + std::to_string(held.size()));
+  }
+
   void onMessage(const FIX44::MarketDataRequest& m, const FIX::SessionID&) override {
     FIX::MDReqID id;
     m.get(id);
@@ -472,6 +519,21 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
       if (++n == limit) break;
     }
     say("md-done " + std::to_string(n));
+  }
+
+  // A resting limit order that no session sent (see the `enter` command).
+  void enter(const std::string& clid, const std::string& symbol, char side, double px,
+             double qty) {
+    Order o;
+    o.clOrdId = clid;
+    o.orderId = "O" + std::to_string(++nextOrder);
+    o.symbol = symbol;
+    o.side = side;
+    o.price = px;
+    o.qty = qty;
+    orders[o.orderId] = o;
+    byClOrdId[clid] = o.orderId;
+    say("entered " + clid + " " + o.orderId);
   }
 
   // A fill report the book does not justify: what a faulty venue sends.
@@ -602,6 +664,24 @@ int main(int argc, char** argv) {
         words >> clid >> qty >> px;
         std::lock_guard<std::recursive_mutex> g(venue.mu);
         venue.forceFill(clid, qty, px);
+      } else if (command == "position") {
+        // A position booked at the venue beside the session's orders (a
+        // trade by phone, another system's fill).
+        std::string symbol;
+        double qty = 0;
+        words >> symbol >> qty;
+        std::lock_guard<std::recursive_mutex> g(venue.mu);
+        venue.booked[symbol] += qty;
+        say("position " + symbol);
+      } else if (command == "enter") {
+        // A working order entered by hand at the venue (nobody's session
+        // sent it): ClOrdID, symbol, side (1 buy, 2 sell), price, quantity.
+        std::string clid, symbol;
+        char side = '1';
+        double px = 0, qty = 0;
+        words >> clid >> symbol >> side >> px >> qty;
+        std::lock_guard<std::recursive_mutex> g(venue.mu);
+        venue.enter(clid, symbol, side, px, qty);
       } else if (command == "mute-orders") {
         std::lock_guard<std::recursive_mutex> g(venue.mu);
         venue.muteOrders = true;

@@ -3,12 +3,14 @@
 
 pub mod cache;
 pub mod logs;
+pub mod reconcile;
 pub mod runtime;
 pub mod signals;
 pub mod store;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use logs::LogLimiter;
+pub use reconcile::{Finding, SharedReconciliation};
 pub use runtime::{KindPre, LoadInfo, ProcessorVersions, Runtime, Versioned};
 pub use signals::SignalNames;
 pub use store::{Clock, HostState, SharedBooks, SharedOwners};

@@ -189,6 +189,10 @@ impl Runtime {
                 &mut linker,
                 |s| s,
             )?;
+            current::network_connector::tradsys::plugins::reconciliation::add_to_linker::<
+                _,
+                HasSelf<_>,
+            >(&mut linker, |s| s)?;
             old::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             old::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         }
@@ -295,6 +299,11 @@ impl Runtime {
     /// The owners of the orders at the matcher, which its `orders` import reads.
     pub fn owners(&self) -> &SharedOwners {
         &self.shared.owners
+    }
+
+    /// What the network connector reports through its `reconciliation` import.
+    pub fn reconciliation(&self) -> &crate::engine::SharedReconciliation {
+        &self.shared.reconciliation
     }
 
     /// The signal names the `signals` import interns.

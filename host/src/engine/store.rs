@@ -15,6 +15,7 @@ use tradsys_book::Books;
 
 use crate::bindings::{self, LogLevel, types, v1_0};
 use crate::engine::logs::{Admit, LogLimiter};
+use crate::engine::reconcile::SharedReconciliation;
 use crate::engine::signals::SignalNames;
 use crate::policy::Grants;
 
@@ -98,7 +99,8 @@ impl SharedOwners {
 }
 
 /// What every store of a runtime shares with the session: the books, the
-/// owners of the orders at the matcher, the signal names.
+/// owners of the orders at the matcher, the signal names, the connector's
+/// reconciliation findings.
 #[derive(Debug, Clone, Default)]
 pub struct Shared {
     /// The feed's books (`market` import).
@@ -107,6 +109,8 @@ pub struct Shared {
     pub owners: SharedOwners,
     /// Signal names (`signals` import).
     pub signals: SignalNames,
+    /// What the network connector found (`reconciliation` import).
+    pub reconciliation: SharedReconciliation,
 }
 
 /// What `wasi:random/insecure-seed` answers every plugin.
@@ -221,6 +225,30 @@ impl v1_0::strategy::tradsys::plugins::types::Host for HostState {}
 impl bindings::OrdersImports for HostState {
     fn owner(&mut self, id: u64) -> Option<u32> {
         self.shared.owners.get(id)
+    }
+}
+
+impl bindings::current::network_connector::tradsys::plugins::reconciliation::Host for HostState {
+    fn unknown_order(
+        &mut self,
+        order: crate::engine::reconcile::VenueOrder,
+        now: u64,
+    ) -> crate::engine::reconcile::Decision {
+        self.shared
+            .reconciliation
+            .unknown_order(&self.plugin, order, now)
+    }
+
+    fn position(&mut self, instrument: u32, quantity: i64, now: u64) {
+        self.shared
+            .reconciliation
+            .position(&self.plugin, instrument, quantity, now);
+    }
+
+    fn difference(&mut self, order: u64, text: String, now: u64) {
+        self.shared
+            .reconciliation
+            .difference(&self.plugin, order, &text, now);
     }
 }
 

@@ -70,6 +70,10 @@ pub enum Entry {
     /// it, it was ticked or told to stop: everything it was given and
     /// everything it sent, so a live session can be replayed.
     Wire(WireEntry),
+    /// What a live session's connector found when it compared the venue's
+    /// view with its own (an unknown order, a position, an order whose
+    /// state differed), and what the host did.
+    Reconcile(ReconcileEntry),
     /// The session ended (always the last record of a complete journal).
     End(EndEntry),
 }
@@ -340,6 +344,26 @@ pub enum WireEvent {
     Tick,
     /// The host asked the connector to end the session (Ctrl-C, the budget).
     Stop,
+}
+
+/// A reconciliation finding of a live session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileEntry {
+    /// The connector that found it (`name`).
+    pub plugin: String,
+    /// `unknown-order`, `position` or `order`.
+    pub finding: String,
+    /// The host order it is about (an adopted one: its new id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u64>,
+    /// The instrument's symbol, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<String>,
+    /// What was found, for the operator.
+    pub detail: String,
+    /// What the host did: `canceled`, `kept`, `adopted by STRATEGY`,
+    /// `reported`, or `none` (a position that matches).
+    pub action: String,
 }
 
 /// Bytes on a network connector's connection, or the connection opening or

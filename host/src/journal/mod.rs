@@ -15,8 +15,8 @@ pub(crate) mod writer;
 
 pub use entry::{
     EndEntry, Entry, FaultEntry, HaltEntry, Judged, LatencyEntry, MembershipEntry, OrderEntry,
-    PluginEntry, QuarantineEntry, Record, RejectionEntry, ReportEntry, SessionEntry, ShadowEntry,
-    StrategyAudit, SwapEntry, VerdictEntry, WireEntry, WireEvent,
+    PluginEntry, QuarantineEntry, ReconcileEntry, Record, RejectionEntry, ReportEntry,
+    SessionEntry, ShadowEntry, StrategyAudit, SwapEntry, VerdictEntry, WireEntry, WireEvent,
 };
 pub use read::Reader;
 pub use show::{Filter, line};

@@ -51,6 +51,7 @@ fn about(entry: &Entry) -> (Option<&str>, Option<(u64, Option<u64>)>) {
         Entry::Swap(s) => (s.plugins.first().map(String::as_str), None),
         Entry::Membership(m) => (m.plugin.split('@').next(), None),
         Entry::Wire(w) => (Some(&w.plugin), None),
+        Entry::Reconcile(r) => (Some(&r.plugin), r.order.map(|id| (id, Some(id)))),
         Entry::Session(_) | Entry::Halt(_) | Entry::End(_) => (None, None),
     }
 }
@@ -219,6 +220,10 @@ pub fn line(record: &Record) -> String {
             };
             format!("wire      {} {event:<9} {what}", w.plugin)
         }
+        Entry::Reconcile(r) => format!(
+            "RECONCILE {} {}: {} ({})",
+            r.plugin, r.finding, r.detail, r.action
+        ),
         Entry::Membership(m) => format!(
             "member    {} ({}) {}: {}{}",
             m.plugin,

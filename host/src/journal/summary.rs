@@ -190,7 +190,7 @@ impl Summary {
                 Entry::Halt(h) => summary.halted = Some(h.reason),
                 Entry::Swap(s) if s.outcome == SwapOutcome::Swapped => summary.swaps += 1,
                 Entry::Swap(_) => summary.swaps_refused += 1,
-                Entry::Shadow(_) | Entry::Membership(_) | Entry::Wire(_) => {}
+                Entry::Shadow(_) | Entry::Membership(_) | Entry::Wire(_) | Entry::Reconcile(_) => {}
                 Entry::End(e) => {
                     summary.complete = true;
                     summary.events = Some(e.events);

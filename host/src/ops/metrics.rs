@@ -156,6 +156,12 @@ fn live_metrics(r: &mut Registry, live: &crate::trading::report::ConnectionRepor
         "Orders the venue did not answer within [venue] answer_ms",
         live.unanswered,
     );
+    counter(
+        r,
+        "tradsys_live_reconciliation_differences",
+        "Differences between the venue's view and the host's (unknown orders, positions, order states)",
+        live.differences,
+    );
     if let Some(t) = &live.tick_to_order {
         for (name, ns) in [
             ("tradsys_live_tick_to_order_p50_seconds", t.p50_ns),

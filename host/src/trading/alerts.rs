@@ -67,9 +67,9 @@ pub(crate) struct Alerts {
     halted: bool,
     pressure: Option<Pressure>,
     restarts: u32,
-    /// A network connector's connection: disconnects, refused reports and
-    /// unanswered orders seen so far.
-    live_seen: (u64, u64, u64),
+    /// A network connector's connection: disconnects, refused reports,
+    /// unanswered orders and reconciliation differences seen so far.
+    live_seen: (u64, u64, u64, u64),
     swaps_seen: u64,
     members_seen: usize,
     configs_seen: usize,
@@ -160,7 +160,7 @@ impl Alerts {
     }
 
     /// A live venue: the connection lost, a report refused, an order
-    /// without an answer.
+    /// without an answer, a reconciliation difference.
     fn observe_live(&mut self, report: &Report, ts: u64) {
         let Some(live) = &report.live else { return };
         let connector = report
@@ -168,8 +168,13 @@ impl Alerts {
             .iter()
             .find(|p| p.kind == PluginKind::Connector)
             .map(|c| format!("{}@{}", c.name, c.version));
-        let (disconnects, refused, unanswered) = self.live_seen;
-        self.live_seen = (live.disconnects, live.refused_reports, live.unanswered);
+        let (disconnects, refused, unanswered, differences) = self.live_seen;
+        self.live_seen = (
+            live.disconnects,
+            live.refused_reports,
+            live.unanswered,
+            live.differences,
+        );
         if live.disconnects > disconnects && live.ended.is_none() {
             let message = format!(
                 "connection to the venue lost ({} time(s) in all)",
@@ -198,6 +203,18 @@ impl Alerts {
                 live.unanswered
             );
             self.alert(ts, "warn", "no-answer", connector.as_deref(), message);
+        }
+        if live.differences > differences {
+            let latest = live
+                .reconciliation
+                .last()
+                .map_or(String::new(), |e| format!(": {} ({})", e.detail, e.action));
+            let message = format!(
+                "{} difference(s) between the venue and the host ({} in all){latest}",
+                live.differences - differences,
+                live.differences
+            );
+            self.alert(ts, "warn", "reconciliation", connector.as_deref(), message);
         }
     }
 

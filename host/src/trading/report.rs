@@ -21,6 +21,7 @@ use crate::policy::{PluginKind, Pressure};
 use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
 use crate::trading::books::{BookReport, render_books};
 use crate::trading::processing::{ProcessorReport, render_processors};
+pub use crate::trading::report_live::{ConnectionReport, Percentiles};
 
 /// What a session did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -332,39 +333,7 @@ impl Report {
             );
         }
         if let Some(live) = &self.live {
-            let _ = writeln!(
-                out,
-                "connection: {} connections, {} closed, {} bytes in, {} bytes out{}",
-                live.connections,
-                live.disconnects,
-                live.bytes_in,
-                live.bytes_out,
-                live.ended
-                    .as_ref()
-                    .map_or(String::new(), |why| format!("; ended: {why}"))
-            );
-            if let Some(t) = &live.tick_to_order {
-                let us = |ns: u64| ns as f64 / 1e3;
-                let _ = writeln!(
-                    out,
-                    "tick-to-order: {} orders, p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
-                    t.samples,
-                    us(t.p50_ns),
-                    us(t.p99_ns),
-                    us(t.p999_ns),
-                    us(t.max_ns)
-                );
-            }
-            if live.refused_reports > 0 {
-                let _ = writeln!(
-                    out,
-                    "VENUE REPORTS REFUSED by the host's checks (not booked): {}",
-                    live.refused_reports
-                );
-                for why in &live.refusals {
-                    let _ = writeln!(out, "  {why}");
-                }
-            }
+            live.render(&mut out);
         }
         if let Some(why) = &self.stopped {
             let _ = writeln!(out, "stopped early: {why}");
@@ -698,53 +667,4 @@ impl Report {
             );
         }
     }
-}
-
-/// A network connector's connection over the session (live and paper trading).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ConnectionReport {
-    /// Connections made.
-    pub connections: u64,
-    /// Connections lost or closed.
-    pub disconnects: u64,
-    /// Bytes received.
-    pub bytes_in: u64,
-    /// Bytes sent.
-    pub bytes_out: u64,
-    /// Reports of the venue the host's checks refused (none was booked).
-    pub refused_reports: u64,
-    /// The latest of them: the rule each broke.
-    pub refusals: Vec<String>,
-    /// Orders (and cancels, modifies) the venue had not answered after
-    /// `[venue] answer_ms` (each an alert).
-    pub unanswered: u64,
-    /// Why the connection ended for good (`stopped` when the host stopped it).
-    pub ended: Option<String>,
-    /// Tick-to-order inside the host: an event (bytes, a tick) taken from
-    /// the connection to the bytes of an order it caused handed to the
-    /// socket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tick_to_order: Option<Percentiles>,
-}
-
-impl ConnectionReport {
-    /// Whether the connection is open now (made more often than lost).
-    pub fn connected(&self) -> bool {
-        self.connections > self.disconnects
-    }
-}
-
-/// Percentiles of a latency, nanoseconds (HdrHistogram, three significant figures).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct Percentiles {
-    /// How many were measured.
-    pub samples: u64,
-    /// The median.
-    pub p50_ns: u64,
-    /// The 99th percentile.
-    pub p99_ns: u64,
-    /// The 99.9th percentile.
-    pub p999_ns: u64,
-    /// The largest.
-    pub max_ns: u64,
 }

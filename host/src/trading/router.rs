@@ -597,6 +597,11 @@ impl OrderRouter {
             .collect()
     }
 
+    /// The instrument of host order `id`, while the host holds it.
+    pub(crate) fn instrument_of(&self, id: u64) -> Option<u32> {
+        self.orders.get(&id).map(|r| r.instrument)
+    }
+
     /// Whether host order `id` is still working or awaited.
     pub(crate) fn knows(&self, id: u64) -> bool {
         self.orders.contains_key(&id) && !self.finished.contains(&id)

@@ -4,7 +4,7 @@
 //! on its way to the strategy.
 
 use crate::bindings::types::{
-    OrderCanceled, OrderCommand, OrderEvent, OrderRejected, RejectReason, Rejection,
+    OrderCanceled, OrderCommand, OrderEvent, OrderRejected, RejectReason, Rejection, Side,
 };
 use crate::journal::decimal::exact;
 use crate::journal::{Entry, Halt, HaltEntry};
@@ -13,9 +13,52 @@ use crate::trading::audit;
 use crate::trading::ledger::fee;
 use crate::trading::market::Market;
 
-use super::{BookedFill, OrderRouter};
+use super::{BookedFill, OrderRecord, OrderRouter};
 
 impl OrderRouter {
+    /// Adopt a working order at the live venue that the host did not send
+    /// (reconciliation): it becomes host order `id` of `strategy`,
+    /// accepted, with its side, limit and what is left and filled; its
+    /// fills from now on are the strategy's, it counts among its working
+    /// orders, and the kill switch cancels it. The strategy knows it by the
+    /// client id returned, counted down from the top of the id space (its
+    /// own ids count up, and a client id is never used twice).
+    #[expect(clippy::too_many_arguments, reason = "one order's fields")]
+    pub(crate) fn adopt(
+        &mut self,
+        strategy: usize,
+        id: u64,
+        instrument: u32,
+        side: Side,
+        limit: Option<i64>,
+        leaves: i64,
+        filled: i64,
+        now: u64,
+    ) -> u64 {
+        let client_id = u64::MAX - (id - crate::engine::reconcile::ADOPTED_BASE);
+        self.owners.insert(id, strategy as u32 + 1);
+        self.orders.insert(
+            id,
+            OrderRecord {
+                owner: strategy,
+                client_id,
+                instrument,
+                side,
+                limit,
+                leaves,
+                filled,
+                accepted: true,
+                accepted_ts: now,
+                rests: None,
+                over: false,
+            },
+        );
+        let account = &mut self.accounts[strategy];
+        account.ids.insert(client_id);
+        account.working.insert(client_id, id);
+        client_id
+    }
+
     /// The matcher failed: its instance, and every book in it, is gone. Rather
     /// than guess, halt trading for the rest of the session: refuse the
     /// failed call's new orders, cancel every working order (telling its

@@ -315,3 +315,59 @@ fn a_refused_orders_id_cannot_be_used_again() {
     assert!(router.check(0, &buy(6, 100 * U, U), &market).is_ok());
     assert!(router.check(0, &buy(6, 100 * U, U), &market).is_err());
 }
+
+#[test]
+fn an_adopted_venue_order_is_its_strategys_working_order_and_fills() {
+    let market = market();
+    let mut router = OrderRouter::new(2);
+    let id = crate::engine::reconcile::ADOPTED_BASE + 1;
+    let client = router.adopt(1, id, 0, Side::Sell, Some(101 * U), 2 * U, U, 5);
+    assert_eq!(client, u64::MAX - 1);
+    // The strategy's validators see it working; the strategy may not reuse
+    // its id.
+    let context = router.risk_context(1, &market, 6);
+    assert!(
+        matches!(&context.open_orders[..], [o] if o.id == client && o.leaves_quantity == 2 * U),
+        "{:?}",
+        context.open_orders
+    );
+    assert!(router.check(1, &buy(client, 100 * U, U), &market).is_err());
+    // The venue fills it: the fill is checked against it and booked.
+    let fill = |quantity, price| {
+        OrderEvent::Filled(Fill {
+            id,
+            instrument: 0,
+            ts: 7,
+            side: Side::Sell,
+            price,
+            quantity,
+            leaves_quantity: 2 * U - quantity,
+            maker: true,
+        })
+    };
+    assert!(
+        router
+            .venue_report(fill(3 * U, 101 * U), &[], &market, 7, "v")
+            .is_err(),
+        "overfill"
+    );
+    assert!(
+        router
+            .venue_report(fill(U, 100 * U), &[], &market, 7, "v")
+            .is_err(),
+        "below its limit"
+    );
+    router
+        .venue_report(fill(U, 101 * U), &[], &market, 7, "v")
+        .unwrap();
+    assert_eq!(router.accounts[1].ledger.holding(0).quantity, -U);
+    assert_eq!(router.accounts[0].ledger.holding(0).quantity, 0);
+    let reports = router.take_pending(1, None);
+    assert!(
+        matches!(&reports[..], [OrderEvent::Filled(f)] if f.id == client),
+        "{reports:?}"
+    );
+    // The kill switch cancels it with the rest.
+    let cancels = router.operator_halt(true, 8);
+    assert!(cancels.iter().any(|c| c.id() == id), "{cancels:?}");
+}

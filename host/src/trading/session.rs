@@ -101,6 +101,8 @@ pub struct Session {
     pub(crate) live: Option<live::Live>,
     /// Live: how long an order may go unanswered before an alert.
     answer_after: Duration,
+    /// Live: what to do with the venue's orders the host does not know.
+    reconcile: reconcile::Policy,
 }
 
 impl Session {
@@ -210,6 +212,10 @@ impl Session {
             roster,
             live: None,
             answer_after: Duration::from_millis(config.venue.answer_ms),
+            reconcile: reconcile::Policy {
+                unknown_orders: config.venue.unknown_orders,
+                adopt_into: config.venue.adopt_into.clone(),
+            },
         })
     }
 
@@ -711,3 +717,5 @@ mod venue;
 
 #[path = "session_live.rs"]
 pub(crate) mod live;
+#[path = "reconcile.rs"]
+pub(crate) mod reconcile;

@@ -210,6 +210,7 @@ impl Session {
             let link = start_link(&plugin)?;
             self.live = Some(Live::new(Source::Tcp(link)));
         }
+        self.start_reconciliation()?;
         self.source().connect();
         let name = plugin.name();
         let mut backoff = MIN_BACKOFF;
@@ -466,6 +467,7 @@ impl Session {
                 // before this one; what this call was given is lost, and the
                 // protocol's own recovery (a resend) brings it again.
                 tracing::warn!("{name}: {fault}");
+                self.discard_findings();
                 if let NetworkCall::Submit(orders) = call {
                     self.refuse_unsent(orders, &fault.to_string());
                 }
@@ -496,6 +498,7 @@ impl Session {
             }
             self.source().send(send);
         }
+        let positions = self.take_findings(&market);
         if !reports.is_empty() {
             self.book_venue_reports(reports, name);
         }
@@ -504,6 +507,9 @@ impl Session {
             if !events.is_empty() {
                 self.on_market(&mut events);
             }
+        }
+        if !positions.is_empty() {
+            self.compare_positions(positions);
         }
         if let Some(close) = close {
             tracing::info!("{name}: closing the connection: {}", close.reason);

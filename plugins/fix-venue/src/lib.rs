@@ -11,16 +11,18 @@
 //!   always send them;
 //! - `status_after_ms`: an order whose new, cancel or replace has had no
 //!   answer this long is logged at warn and its status asked (H) (5000);
-//! - `unknown_orders`: what to do with a working order the venue reports
-//!   (the mass status after each logon) that the host does not know (one
-//!   from a session before a restart without `--resume`, or entered by
-//!   hand): `cancel` it (the default) or `keep` it; each is logged;
 //! - `cancel_on_disconnect`: after a connection was lost, cancel every
 //!   order still open once logged on again (after asking its status), so
 //!   nothing the strategies could not watch stays working (false).
 //!
-//! After each logon it asks for market data (V) and for the status of every
-//! order it still holds open (H), and of every order the venue has (AF).
+//! After each logon it asks for market data (V), the status of every order
+//! it still holds open (H), every order the venue has (AF) and the
+//! positions (AN), and tells the host what differs (the `reconciliation`
+//! import): a working order at the venue this session did not send is
+//! canceled, kept or adopted as the host decides (`[venue] unknown_orders`);
+//! each position the venue reports (AP) is compared by the host with its
+//! own; an order whose status shows fills or an end not heard of is booked
+//! and reported.
 
 mod codec;
 mod market;
@@ -31,12 +33,13 @@ mod time;
 use tradsys_sdk::host::{self, LogLevel};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Close, Config, NetworkConnector, NetworkOutput, OrderCommand, OrderEvent, fixed,
+    Close, Config, NetworkConnector, NetworkOutput, OrderCommand, OrderEvent, Side, fixed,
+    reconcile,
 };
 
 use crate::codec::Message;
 use crate::market::{Market, Symbol};
-use crate::orders::Orders;
+use crate::orders::{Orders, Stranger};
 use crate::session::{Phase, Session, Settings, Step};
 
 /// Format of `save-state`.
@@ -47,8 +50,9 @@ pub struct FixVenue {
     session: Session,
     /// Ask the status of an order unanswered this long, ns.
     status_after_ns: u64,
-    /// Cancel a working order at the venue the host does not know.
-    cancel_strangers: bool,
+    /// Instruments whose position the venue reported since the last
+    /// request (AN); the rest are flat once it says it has sent them all.
+    positions_seen: Vec<u32>,
     /// Cancel every open order at the logon after a lost connection.
     cancel_on_disconnect: bool,
     /// The connection was lost since the last logon.
@@ -102,6 +106,14 @@ impl FixVenue {
                 .with(584, format!("ms{}", self.requests))
                 .with(585, 7);
             self.session.send_app(mass, now, &mut step);
+            let transact = time::format(now);
+            let positions = Message::new("AN")
+                .with(710, format!("pos{}", self.requests))
+                .with(724, 0)
+                .with(715, &transact[..8])
+                .with(60, &transact);
+            self.positions_seen.clear();
+            self.session.send_app(positions, now, &mut step);
         }
         for message in std::mem::take(&mut step.app) {
             let ts = message.get(52).and_then(time::parse).unwrap_or(now);
@@ -110,14 +122,7 @@ impl FixVenue {
             }
         }
         for stranger in std::mem::take(&mut self.orders.strangers) {
-            if self.cancel_strangers {
-                let cancel = self.orders.cancel_stranger(&stranger, now);
-                self.session.send_app(cancel, now, &mut step);
-                step.warnings.push(format!(
-                    "canceling venue order `{}`: the host does not know it",
-                    stranger.cl_ord_id
-                ));
-            }
+            self.stranger(&stranger, now, &mut step);
         }
         for warning in &step.warnings {
             host::log(LogLevel::Warn, warning);
@@ -126,6 +131,81 @@ impl FixVenue {
         if let Some((reason, reconnect)) = step.close {
             out.close = Some(Close { reason, reconnect });
         }
+    }
+
+    /// A working order at the venue the host does not know: the host
+    /// decides.
+    fn stranger(&mut self, stranger: &Stranger, now: u64, step: &mut Step) {
+        let instrument = self.market.id(&stranger.symbol);
+        let numbers = |text: &str| fixed::parse(text).unwrap_or(0);
+        let order = reconcile::VenueOrder {
+            venue_id: stranger.cl_ord_id.clone(),
+            symbol: stranger.symbol.clone(),
+            instrument,
+            side: if stranger.side == "2" {
+                Side::Sell
+            } else {
+                Side::Buy
+            },
+            price: stranger.price.as_deref().and_then(fixed::parse),
+            leaves_quantity: numbers(&stranger.leaves),
+            filled_quantity: numbers(&stranger.cum),
+        };
+        match reconcile::unknown_order(&order, now) {
+            reconcile::Decision::Cancel => {
+                let cancel = self.orders.cancel_stranger(stranger, now);
+                self.session.send_app(cancel, now, step);
+                step.warnings.push(format!(
+                    "canceling venue order `{}`: the host does not know it",
+                    stranger.cl_ord_id
+                ));
+            }
+            reconcile::Decision::Keep => step.warnings.push(format!(
+                "keeping venue order `{}`, which the host does not know",
+                stranger.cl_ord_id
+            )),
+            reconcile::Decision::Adopt(id) => match instrument.and_then(|i| stranger.adopt(i)) {
+                Some(adopted) => {
+                    self.orders.open.insert(id, adopted);
+                    step.warnings.push(format!(
+                        "venue order `{}` adopted as host order {id}",
+                        stranger.cl_ord_id
+                    ));
+                }
+                None => step.warnings.push(format!(
+                    "venue order `{}` cannot be adopted: its numbers do not read",
+                    stranger.cl_ord_id
+                )),
+            },
+        }
+    }
+
+    /// A PositionReport (AP): the venue's position in one instrument, or
+    /// the end of its answer (then every instrument it did not name is
+    /// flat there).
+    fn position_report(&mut self, m: &Message, ts: u64) -> Result<(), String> {
+        let named = m.get(55).filter(|s| !s.is_empty());
+        if let Some(symbol) = named {
+            let Some(instrument) = self.market.id(symbol) else {
+                return Err(format!(
+                    "position in `{symbol}`, not a symbol of this session"
+                ));
+            };
+            let quantity = |tag| m.get(tag).and_then(fixed::parse).unwrap_or(0);
+            let net = quantity(704).saturating_sub(quantity(705));
+            self.positions_seen.push(instrument);
+            reconcile::position(instrument, net, ts);
+        }
+        let last = m.get(912) == Some("Y") || m.get(728) == Some("2") || named.is_none();
+        if last {
+            for instrument in 0..self.market.defined.len() as u32 {
+                if !self.positions_seen.contains(&instrument) {
+                    reconcile::position(instrument, 0, ts);
+                }
+            }
+            self.positions_seen.clear();
+        }
+        Ok(())
     }
 
     /// One application message from the venue.
@@ -152,6 +232,7 @@ impl FixVenue {
                 self.market.incremental(m, ts, &mut out.market);
                 Ok(())
             }
+            "AP" => self.position_report(m, ts),
             "Y" => Err(format!(
                 "the venue refused market data: {}",
                 m.get(58).unwrap_or("no reason given")
@@ -177,6 +258,13 @@ impl FixVenue {
 
 impl NetworkConnector for FixVenue {
     fn new(config: &Config) -> Result<Self, String> {
+        if config.get("unknown_orders").is_some() {
+            return Err(
+                "config `unknown_orders` moved to the host: `[venue] unknown_orders` \
+                        (cancel, keep or adopt), since the host books what is adopted"
+                    .into(),
+            );
+        }
         config.only(&[
             "sender_comp_id",
             "target_comp_id",
@@ -188,7 +276,6 @@ impl NetworkConnector for FixVenue {
             "lot",
             "lot.*",
             "status_after_ms",
-            "unknown_orders",
             "cancel_on_disconnect",
             "seed", // the host gives every connector one; a live venue has no use for it
         ])?;
@@ -235,20 +322,11 @@ impl NetworkConnector for FixVenue {
         if status_after_ms == 0 {
             return Err("config `status_after_ms`: must be at least 1".into());
         }
-        let cancel_strangers = match config.get("unknown_orders").unwrap_or("cancel") {
-            "cancel" => true,
-            "keep" => false,
-            other => {
-                return Err(format!(
-                    "config `unknown_orders`: `{other}` is not `cancel` or `keep`"
-                ));
-            }
-        };
         Ok(Self {
             cancel_on_disconnect: config.parse_or("cancel_on_disconnect", false)?,
             dropped: false,
             resubscribe: false,
-            cancel_strangers,
+            positions_seen: Vec::new(),
             session: Session::new(settings),
             status_after_ns: status_after_ms * 1_000_000,
             orders: Orders::default(),

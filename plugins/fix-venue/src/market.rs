@@ -50,7 +50,15 @@ impl Market {
         }
     }
 
-    /// The symbol of instrument `id`.
+    /// The instrument `symbol` is, once defined.
+    pub fn id(&self, symbol: &str) -> Option<u32> {
+        self.defined
+            .iter()
+            .position(|s| s == symbol)
+            .map(|i| i as u32)
+    }
+
+    /// The symbol of instrument `id`, once defined.
     pub fn symbol(&self, id: u32) -> Option<&str> {
         self.defined.get(id as usize).map(String::as_str)
     }

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
+use tradsys_sdk::reconcile;
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
     Fill, OrderAccepted, OrderCanceled, OrderCommand, OrderEvent, OrderModified, OrderRejected,
@@ -67,13 +68,60 @@ pub struct Orders {
 }
 
 /// A working order at the venue that the host did not send (or no longer
-/// knows: a session before a restart without `--resume`).
+/// knows: a session before a restart without `--resume`), as its mass
+/// status report gives it (FIX text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stranger {
     pub cl_ord_id: String,
     pub symbol: String,
     pub side: String,
     pub leaves: String,
+    /// CumQty, AvgPx, and Price (none for a market order).
+    pub cum: String,
+    pub avg_px: String,
+    pub price: Option<String>,
+    /// OrdType and TimeInForce (40, 59).
+    pub ord_type: String,
+    pub tif: String,
+}
+
+impl Stranger {
+    /// Adopt it as host order `id`: it is one of this session's open
+    /// orders from now on, known at the venue by its own ClOrdID; `None`
+    /// when its numbers cannot be read.
+    pub fn adopt(&self, instrument: u32) -> Option<Order> {
+        let leaves = fixed::parse(&self.leaves)?;
+        let filled = fixed::parse(&self.cum)?;
+        let avg = fixed::parse(&self.avg_px).unwrap_or(0);
+        let market = self.ord_type == "1";
+        Some(Order {
+            instrument,
+            symbol: self.symbol.clone(),
+            side: if self.side == "2" {
+                Side::Sell
+            } else {
+                Side::Buy
+            },
+            market,
+            tif: match self.tif.as_str() {
+                "3" => TimeInForce::Ioc,
+                "4" => TimeInForce::Fok,
+                _ => TimeInForce::Gtc,
+            },
+            price: match (&self.price, market) {
+                (Some(p), false) => fixed::parse(p)?,
+                _ => 0,
+            },
+            quantity: leaves.checked_add(filled)?,
+            filled,
+            value: i128::from(avg) * i128::from(filled),
+            cl_ord_id: self.cl_ord_id.clone(),
+            versions: 0,
+            accepted: true,
+            waiting_since: None,
+            asked: false,
+        })
+    }
 }
 
 /// Price or quantity as FIX text: the fixed-point value, exactly.
@@ -105,11 +153,19 @@ fn rejected(id: u64, instrument: u32, ts: u64, reason: RejectReason, text: Strin
 }
 
 impl Orders {
-    /// The host id a ClOrdID of this session names.
+    /// The host id a ClOrdID of this session names, or of an adopted
+    /// order (known at the venue by its own ClOrdID until it is changed).
     pub fn host_id(&self, cl_ord_id: &str) -> Option<u64> {
-        let rest = cl_ord_id.strip_prefix(&self.prefix)?.strip_prefix('-')?;
-        let id = rest.split('.').next()?;
-        id.parse().ok()
+        let ours = || {
+            let rest = cl_ord_id.strip_prefix(&self.prefix)?.strip_prefix('-')?;
+            rest.split('.').next()?.parse().ok()
+        };
+        ours().or_else(|| {
+            self.open
+                .iter()
+                .find(|(_, o)| o.cl_ord_id == cl_ord_id)
+                .map(|(id, _)| *id)
+        })
     }
 
     /// The message a command becomes, or the report refusing it.
@@ -217,21 +273,19 @@ impl Orders {
             .filter(|id| self.open.contains_key(id));
         let working = matches!(m.get(39), Some("0" | "1" | "5" | "6" | "A" | "E"));
         if exec_type == "I" && m.get(584).is_some() && ours.is_none() && working {
-            let stranger = Stranger {
+            let text = |tag| m.get(tag).unwrap_or("0").to_string();
+            self.strangers.push(Stranger {
                 cl_ord_id: cl_ord_id.to_string(),
                 symbol: m.get(55).unwrap_or("").to_string(),
                 side: m.get(54).unwrap_or("1").to_string(),
-                leaves: m.get(151).unwrap_or("0").to_string(),
-            };
-            let text = format!(
-                "the venue has a working order the host does not know: ClOrdID `{cl_ord_id}`, \
-                 {} {} left, {}",
-                stranger.symbol,
-                stranger.leaves,
-                if stranger.side == "2" { "sell" } else { "buy" }
-            );
-            self.strangers.push(stranger);
-            return Err(text);
+                leaves: text(151),
+                cum: text(14),
+                avg_px: text(6),
+                price: m.get(44).map(str::to_string),
+                ord_type: m.get(40).unwrap_or("2").to_string(),
+                tif: m.get(59).unwrap_or("1").to_string(),
+            });
+            return Ok(());
         }
         if cl_ord_id.starts_with(&format!("{}-x", self.prefix)) {
             return Ok(()); // the answer to our cancel of a stranger
@@ -354,14 +408,16 @@ impl Orders {
     }
 
     /// An order's status from the venue (the answer to H or AF): what the
-    /// host missed while it could not hear is booked now.
+    /// host missed while it could not hear is booked now, and told to the
+    /// host as a reconciliation difference.
     fn status(&mut self, id: u64, m: &Message, ts: u64, events: &mut Vec<OrderEvent>) {
         let Some(order) = self.open.get_mut(&id) else {
             return;
         };
         let instrument = order.instrument;
         let cum = m.get(14).and_then(fixed::parse).unwrap_or(order.filled);
-        if !order.accepted && m.get(39).is_some_and(|s| s != "8") {
+        let status = m.get(39);
+        if !order.accepted && status.is_some_and(|s| s != "8") {
             order.accepted = true;
             events.push(OrderEvent::Accepted(OrderAccepted { id, instrument, ts }));
         }
@@ -374,6 +430,15 @@ impl Orders {
             let price = ((total - order.value) / i128::from(missed)) as i64;
             order.filled = cum;
             order.value = total;
+            reconcile::difference(
+                id,
+                &format!(
+                    "the venue filled {} more than was heard (booked now at {})",
+                    decimal(missed),
+                    decimal(price)
+                ),
+                ts,
+            );
             events.push(OrderEvent::Filled(Fill {
                 id,
                 instrument,
@@ -385,13 +450,32 @@ impl Orders {
                 maker: true,
             }));
         }
-        match m.get(39) {
+        // The venue does not know an order it acknowledged: it is not
+        // working there.
+        let lost = status == Some("8") && order.accepted && m.get(103) == Some("5");
+        match status {
             Some("2") => {
                 self.open.remove(&id);
             }
             Some("4") | Some("C") => {
                 let canceled = order.leaves();
                 self.open.remove(&id);
+                reconcile::difference(id, "canceled at the venue without a word heard", ts);
+                events.push(OrderEvent::Canceled(OrderCanceled {
+                    id,
+                    instrument,
+                    ts,
+                    canceled_quantity: canceled,
+                }));
+            }
+            _ if lost => {
+                let canceled = order.leaves();
+                self.open.remove(&id);
+                reconcile::difference(
+                    id,
+                    "the venue does not know this order; booked as canceled",
+                    ts,
+                );
                 events.push(OrderEvent::Canceled(OrderCanceled {
                     id,
                     instrument,
@@ -401,6 +485,7 @@ impl Orders {
             }
             Some("8") if !order.accepted => {
                 self.open.remove(&id);
+                reconcile::difference(id, "the venue never received this order", ts);
                 events.push(rejected(
                     id,
                     instrument,

@@ -11,10 +11,12 @@ use crate::FixVenue;
 use crate::codec::{Decoder, Garbled, Message};
 use crate::time;
 
-const T0: u64 = 1_701_475_200_000_000_000; // 2023-12-02 00:00:00 UTC
-const SEC: u64 = 1_000_000_000;
+mod reconcile;
 
-fn venue() -> FixVenue {
+pub(crate) const T0: u64 = 1_701_475_200_000_000_000; // 2023-12-02 00:00:00 UTC
+pub(crate) const SEC: u64 = 1_000_000_000;
+
+pub(crate) fn venue() -> FixVenue {
     FixVenue::new(&Config::new([
         ("sender_comp_id", "TRADSYS"),
         ("target_comp_id", "VENUE"),
@@ -26,7 +28,7 @@ fn venue() -> FixVenue {
 }
 
 /// Every message in `bytes`.
-fn messages(bytes: &[u8]) -> Vec<Message> {
+pub(crate) fn messages(bytes: &[u8]) -> Vec<Message> {
     let mut decoder = Decoder::default();
     decoder.push(bytes);
     let mut out = Vec::new();
@@ -37,7 +39,7 @@ fn messages(bytes: &[u8]) -> Vec<Message> {
 }
 
 /// A message from the venue with sequence number `seq`.
-fn from_venue(seq: u64, message: Message) -> Vec<u8> {
+pub(crate) fn from_venue(seq: u64, message: Message) -> Vec<u8> {
     let mut wire = Message::new(message.msg_type())
         .with(49, "VENUE")
         .with(56, "TRADSYS")
@@ -48,7 +50,7 @@ fn from_venue(seq: u64, message: Message) -> Vec<u8> {
 }
 
 /// A venue logged on: our Logon answered with its own (seq 1).
-fn logged_on() -> (FixVenue, NetworkOutput) {
+pub(crate) fn logged_on() -> (FixVenue, NetworkOutput) {
     let mut v = venue();
     let mut out = NetworkOutput::default();
     v.connected(T0, &mut out);
@@ -61,7 +63,7 @@ fn logged_on() -> (FixVenue, NetworkOutput) {
     (v, out)
 }
 
-fn submit(id: u64, side: Side, price: &str, qty: i64) -> OrderCommand {
+pub(crate) fn submit(id: u64, side: Side, price: &str, qty: i64) -> OrderCommand {
     OrderCommand::Submit(NewOrder {
         id,
         instrument: 0,
@@ -74,7 +76,7 @@ fn submit(id: u64, side: Side, price: &str, qty: i64) -> OrderCommand {
 }
 
 /// Logged on, ESH4 defined by a snapshot, and order 7 sent: its ClOrdID.
-fn with_order() -> (FixVenue, String) {
+pub(crate) fn with_order() -> (FixVenue, String) {
     let (mut v, _) = logged_on();
     let mut out = NetworkOutput::default();
     let snapshot = Message::new("W")
@@ -216,7 +218,11 @@ fn it_logs_on_then_asks_for_market_data_and_order_status() {
     let (_, out) = logged_on();
     let sent = messages(&out.send);
     let types: Vec<&str> = sent.iter().map(Message::msg_type).collect();
-    assert_eq!(types, ["V", "AF"]);
+    assert_eq!(types, ["V", "AF", "AN"]);
+    assert_eq!(
+        (sent[2].get(724), sent[2].get(715)),
+        (Some("0"), Some("20231202"))
+    );
     assert_eq!(sent[0].get(34), Some("2"));
     assert_eq!(sent[0].get(146), Some("1"));
     assert_eq!(sent[0].get(55), Some("ESH4"));
@@ -305,7 +311,7 @@ fn a_gap_asks_for_a_resend_once_and_a_low_number_ends_the_session() {
 #[test]
 fn a_resend_request_gets_orders_again_as_possdup_and_gap_fills_for_the_rest() {
     let (mut v, _) = with_order();
-    // Sent so far: 1 Logon, 2 V, 3 AF, 4 D.
+    // Sent so far: 1 Logon, 2 V, 3 AF, 4 AN, 5 D.
     let mut out = NetworkOutput::default();
     v.received(
         &from_venue(3, Message::new("2").with(7, 1).with(16, 0)),
@@ -323,11 +329,12 @@ fn a_resend_request_gets_orders_again_as_possdup_and_gap_fills_for_the_rest() {
             ("4".to_string(), Some("1"), Some("Y")),
             ("V".to_string(), Some("2"), Some("Y")),
             ("AF".to_string(), Some("3"), Some("Y")),
-            ("D".to_string(), Some("4"), Some("Y")),
+            ("AN".to_string(), Some("4"), Some("Y")),
+            ("D".to_string(), Some("5"), Some("Y")),
         ]
     );
     assert_eq!(again[0].get(36), Some("2"));
-    assert_eq!(again[3].get(122), Some(time::format(T0 + SEC).as_str()));
+    assert_eq!(again[4].get(122), Some(time::format(T0 + SEC).as_str()));
 }
 
 #[test]
@@ -589,49 +596,4 @@ fn an_order_without_an_answer_has_its_status_asked_once() {
         &mut out,
     );
     assert_eq!(v.orders.open[&7].waiting_since, None);
-}
-
-#[test]
-fn a_working_order_the_host_does_not_know_is_canceled_or_kept() {
-    let stranger = Message::new("8")
-        .with(37, "O9")
-        .with(11, "OLD-3")
-        .with(17, "E9")
-        .with(150, "I")
-        .with(39, "0")
-        .with(54, "2")
-        .with(55, "ESH4")
-        .with(151, "2")
-        .with(584, "ms1");
-    let (mut v, _) = logged_on();
-    let mut out = NetworkOutput::default();
-    v.received(&from_venue(2, stranger.clone()), T0, &mut out);
-    let cancel = messages(&out.send).remove(0);
-    assert_eq!(
-        (
-            cancel.msg_type(),
-            cancel.get(41),
-            cancel.get(54),
-            cancel.get(38)
-        ),
-        ("F", Some("OLD-3"), Some("2"), Some("2"))
-    );
-    assert!(out.reports.is_empty(), "nothing for the host to book");
-    let mut keep = FixVenue::new(&Config::new([
-        ("sender_comp_id", "TRADSYS"),
-        ("target_comp_id", "VENUE"),
-        ("symbols", "ESH4"),
-        ("unknown_orders", "keep"),
-    ]))
-    .unwrap();
-    let mut out = NetworkOutput::default();
-    keep.connected(T0, &mut out);
-    keep.received(
-        &from_venue(1, Message::new("A").with(98, 0).with(108, 30)),
-        T0,
-        &mut out,
-    );
-    let mut out = NetworkOutput::default();
-    keep.received(&from_venue(2, stranger), T0, &mut out);
-    assert!(out.send.is_empty(), "kept");
 }
