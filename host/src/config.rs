@@ -563,6 +563,9 @@ impl HostConfig {
             }
             if let Some(tls) = settings.tls.as_mut() {
                 absolutise(&mut tls.ca);
+                for file in [&mut tls.cert, &mut tls.key].into_iter().flatten() {
+                    absolutise(file);
+                }
             }
         }
         config
@@ -579,6 +582,13 @@ impl HostConfig {
                     format!("plugins.{name}.network: `{address}` is not a host:port address")
                 })?;
             }
+            anyhow::ensure!(
+                settings
+                    .tls
+                    .as_ref()
+                    .is_none_or(|t| t.cert.is_some() == t.key.is_some()),
+                "plugins.{name}.tls: a client certificate needs both `cert` and `key`"
+            );
             anyhow::ensure!(
                 settings.tls.is_none() || !settings.network.is_empty(),
                 "plugins.{name}.tls: TLS is for a granted connection; grant one with network = [\"HOST:PORT\"]"

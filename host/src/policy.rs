@@ -170,6 +170,13 @@ pub struct TlsGrant {
     pub server_name: String,
     /// A PEM file of the certificates trusted to sign it (no system roots).
     pub ca: PathBuf,
+    /// The host's own certificate chain (PEM), for a venue that asks for
+    /// one (client authentication); with `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// The private key of `cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
 }
 
 /// What the host grants one plugin: its config entries, the capabilities

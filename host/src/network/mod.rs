@@ -77,11 +77,19 @@ impl Tls {
         // rustls now prefers for its post-quantum key exchange, needs cmake).
         #[expect(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .with_root_certificates(roots);
+        let config = match (&grant.cert, &grant.key) {
+            (Some(cert), Some(key)) => {
+                let (chain, key) = client_identity(cert, key)?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| format!("tls.cert {}: {e}", cert.display()))?
+            }
+            _ => builder.with_no_client_auth(),
+        };
         let name = ServerName::try_from(grant.server_name.clone())
             .map_err(|e| format!("tls.server_name `{}`: {e}", grant.server_name))?;
         Ok(Self {
@@ -90,6 +98,32 @@ impl Tls {
             shown: grant.server_name.clone(),
         })
     }
+}
+
+/// The host's certificate chain and its key, from PEM files.
+fn client_identity(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<
+    (
+        Vec<rustls_pki_types::CertificateDer<'static>>,
+        rustls_pki_types::PrivateKeyDer<'static>,
+    ),
+    String,
+> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let file = cert.display();
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("tls.cert {file}: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("tls.cert {file}: {e}"))?;
+    if chain.is_empty() {
+        return Err(format!("tls.cert {file}: no certificate in it"));
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("tls.key {}: {e}", key.display()))?;
+    Ok((chain, key))
 }
 
 type Reader = Box<dyn AsyncRead + Unpin + Send>;

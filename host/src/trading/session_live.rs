@@ -264,7 +264,6 @@ impl Session {
                     self.overdue();
                 }
                 Happening::Inbound(Inbound::Connected(address)) => {
-                    backoff = MIN_BACKOFF;
                     if let Some(live) = &mut self.live {
                         live.closing = false;
                     }
@@ -275,6 +274,11 @@ impl Session {
                     self.network_call(NetworkCall::Connected);
                 }
                 Happening::Inbound(Inbound::Bytes(bytes)) => {
+                    // The venue answered: the connection works, and the
+                    // next loss starts the back-off again. (One it closes
+                    // before a word, such as a TLS 1.3 refusal of the
+                    // client's certificate, keeps doubling it.)
+                    backoff = MIN_BACKOFF;
                     self.wire(WireEntry::bytes(name, WireEvent::In, now, &bytes));
                     self.figures().bytes_in += bytes.len() as u64;
                     if !self.live.as_ref().is_some_and(|l| l.closing) {
