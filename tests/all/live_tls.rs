@@ -137,12 +137,9 @@ fn orders_and_fills_go_over_tls_to_a_venue_the_ca_vouches_for() {
     assert_eq!(strategy(&report, "market-maker")["fills"], 1, "{report:#}");
 }
 
-#[test]
-fn a_venue_whose_certificate_names_another_server_is_never_logged_on_to() {
-    let mut venue = Venue::start();
-    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
-    let port = terminator(dir.path(), venue.port, false);
-    let host = Host::start_with(dir.path(), &tls_config(dir.path(), port, "other.test"), &[]);
+/// Let `host` try for a second and a half, then Ctrl-C it: its log and
+/// report.
+fn interrupted(host: Host) -> (String, serde_json::Value) {
     std::thread::sleep(Duration::from_millis(1500));
     let status = std::process::Command::new("kill")
         .args(["-INT", &host.child.id().to_string()])
@@ -150,7 +147,16 @@ fn a_venue_whose_certificate_names_another_server_is_never_logged_on_to() {
         .unwrap();
     assert!(status.success());
     let log = host.log();
-    let report = host.finish();
+    (log, host.finish())
+}
+
+#[test]
+fn a_venue_whose_certificate_names_another_server_is_never_logged_on_to() {
+    let mut venue = Venue::start();
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
+    let port = terminator(dir.path(), venue.port, false);
+    let host = Host::start_with(dir.path(), &tls_config(dir.path(), port, "other.test"), &[]);
+    let (log, report) = interrupted(host);
     assert_eq!(report["live"]["connections"], 0, "{:#}", report["live"]);
     assert!(
         log.contains("TLS with 127.0.0.1:") && log.contains("(other.test) failed"),
@@ -169,14 +175,7 @@ fn a_venue_that_asks_for_a_client_certificate_gets_the_one_granted_and_no_other_
     // Without a certificate of its own, the host is refused in the
     // handshake and never logs on.
     let host = Host::start_with(dir.path(), &tls_config(dir.path(), port, "venue.test"), &[]);
-    std::thread::sleep(Duration::from_millis(1500));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &host.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let log = host.log();
-    let report = host.finish();
+    let (log, report) = interrupted(host);
     assert_eq!(report["live"]["bytes_in"], 0, "{:#}", report["live"]);
     // TLS 1.3: the refusal comes after the client's half of the handshake,
     // as an alert; the back-off grows, since the venue never said a word.
