@@ -11,8 +11,13 @@
 //! - from the session's journal (each wire record stamped with the wall
 //!   clock at which the host took the event it belongs to): the round trip,
 //!   the market data message that caused a NewOrderSingle to its
-//!   acknowledgement (ExecutionReport, ExecType 0) taken; the orders sent
-//!   per second; how fast the host took the market data in.
+//!   acknowledgement (ExecutionReport, ExecType 0, or 5 for a replace)
+//!   taken; the orders sent per second; how fast the host took the market
+//!   data in;
+//! - the orders a second sustained: a market whose best bid moves with
+//!   every update, so the market maker replaces its quotes each time, paced
+//!   at 2,000, 5,000 and 10,000 updates a second (at full speed the host
+//!   takes many updates per read, and the moves cancel out within one).
 //!
 //! Run with `cargo xtask bench` (it builds the venue and the release host);
 //! the figures go in docs/BENCHMARKS.md. Not a test: nothing here passes or
@@ -227,7 +232,8 @@ fn figures(wire: &[serde_json::Value], live: &serde_json::Value) {
                     .split("8=FIX.4.4")
                     .filter(|m| m.contains("\u{1}35=8\u{1}"))
                 {
-                    if field(message, "150") == Some("0")
+                    // The acknowledgement of a new order (0) or a replace (5).
+                    if matches!(field(message, "150"), Some("0" | "5"))
                         && let Some(sent) = field(message, "11").and_then(|id| sent_at.remove(id))
                     {
                         round_trip.record(at.saturating_sub(sent)).unwrap();
@@ -241,7 +247,7 @@ fn figures(wire: &[serde_json::Value], live: &serde_json::Value) {
                     if matches!(kind, Some("D" | "F" | "G")) {
                         is_order = true;
                         orders += 1;
-                        if kind == Some("D")
+                        if matches!(kind, Some("D" | "G"))
                             && let Some(id) = field(message, "11")
                         {
                             sent_at.insert(id.to_string(), at);
@@ -257,7 +263,7 @@ fn figures(wire: &[serde_json::Value], live: &serde_json::Value) {
         }
     }
     show(
-        "market data to the acknowledgement of the order it caused",
+        "market data to the acknowledgement of the order or replace it caused",
         &round_trip,
     );
     if let Some(first) = first {
@@ -289,6 +295,19 @@ fn main() {
         return;
     }
     eprintln!("live: the ES day as {updates} market data updates, streamed by QuickFIX");
+    // A market whose best bid moves a point up and back with every update:
+    // the market maker replaces its quotes each time (an order per update),
+    // which measures the orders a second the host and QuickFIX sustain.
+    let requotes = dir.path().join("requotes.md");
+    let mut lines = String::from("ESH4 S 4702 10\nESH4 B 4700 10\n");
+    for n in 0..20_000 {
+        lines.push_str(if n % 2 == 0 {
+            "ESH4 B 4701 5\n"
+        } else {
+            "ESH4 B 4701 0\n"
+        });
+    }
+    std::fs::write(&requotes, lines).unwrap();
     let one = (&["market-maker"][..], &[][..]);
     let many = (
         &["market-maker", "momentum", "mean-reversion"][..],
@@ -302,26 +321,52 @@ fn main() {
     // Paced, one update at a time: what a message costs from the socket to
     // the order it causes. Then the whole day at full speed: how fast the
     // host takes a feed in, and what queueing behind it does to the rest.
-    for (name, pace, (strategies, validators)) in [
+    for (name, market, pace, (strategies, validators)) in [
+        (
+            "one strategy replacing its quotes on every update, 2,000 updates/s",
+            &requotes,
+            "2000",
+            one,
+        ),
+        (
+            "one strategy replacing its quotes on every update, 5,000 updates/s",
+            &requotes,
+            "5000",
+            one,
+        ),
+        (
+            "one strategy replacing its quotes on every update, 10,000 updates/s",
+            &requotes,
+            "10000",
+            one,
+        ),
         (
             "one strategy, 2,000 updates/s, the first 20,000",
+            &market,
             "2000 20000",
             one,
         ),
         (
             "three strategies and four validators, 2,000 updates/s, the first 20,000",
+            &market,
             "2000 20000",
             many,
         ),
-        ("one strategy, the whole day at full speed", "", one),
+        (
+            "one strategy, the whole day at full speed",
+            &market,
+            "",
+            one,
+        ),
         (
             "three strategies and four validators, the whole day at full speed",
+            &market,
             "",
             many,
         ),
     ] {
         eprintln!("live, {name}:");
-        let (wire, live) = session(&market, pace, strategies, validators);
+        let (wire, live) = session(market, pace, strategies, validators);
         figures(&wire, &live);
     }
 }
