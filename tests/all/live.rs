@@ -512,3 +512,40 @@ fn the_es_day_streamed_over_fix_leaves_the_hosts_book_as_the_venues() {
         "the host's book (left) and QuickFIX's (right)"
     );
 }
+
+#[test]
+fn a_venues_security_definition_sets_the_tick_the_config_leaves_out() {
+    // The config says nothing of ESH4's tick (0.01 by default); QuickFIX
+    // defines it (0.25, with a multiplier of 50) before its snapshot.
+    let setup = [("secdef ESH4 0.25 1 50", "secdef ESH4")];
+    let mut venue = Venue::start();
+    for (line, answer) in [
+        ("level ESH4 B 4700 10", "level-done"),
+        ("level ESH4 S 4700.25 10", "level-done"),
+    ]
+    .into_iter()
+    .chain(setup)
+    {
+        venue.tell(line);
+        venue.expect(answer);
+    }
+    let dir = plugin_dir_with(&["fix-venue", "market-maker"]);
+    let config = live_config(venue.port, "live").replace(", \"tick.ESH4\" = \"0.25\"", "");
+    assert!(!config.contains("tick.ESH4"));
+    let host = Host::start_with(dir.path(), &config, &[]);
+    venue.expect("logon");
+    venue.expect("new ");
+    venue.expect("new ");
+    venue.tell("logout");
+    host.finish();
+    // The market maker quotes a tick either side of the mid (4700.125),
+    // rounded outwards to the venue's tick: 4699.75 and 4700.5. With the
+    // default tick of 0.01 it would join the touch (4700 and 4700.25).
+    let mut prices: Vec<String> = host_journal(&dir)
+        .iter()
+        .filter(|r| r["kind"] == "order" && r["action"] == "submit")
+        .map(|r| r["price"].as_str().unwrap().to_string())
+        .collect();
+    prices.sort();
+    assert_eq!(prices, ["4699.75", "4700.5"]);
+}

@@ -45,6 +45,7 @@
 #include <quickfix/fix44/OrderCancelRequest.h>
 #include <quickfix/fix44/OrderMassStatusRequest.h>
 #include <quickfix/fix44/PositionReport.h>
+#include <quickfix/fix44/SecurityDefinition.h>
 #include <quickfix/fix44/RequestForPositions.h>
 #include <quickfix/fix44/OrderStatusRequest.h>
 
@@ -99,6 +100,10 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
   std::map<std::string, Order> orders;  // by OrderID
   std::map<std::string, std::string> byClOrdId;  // every ClOrdID an order had -> OrderID
   std::map<std::string, double> booked;  // positions from elsewhere (`position` command)
+  struct Definition {
+    std::string tick, lot, multiplier;
+  };
+  std::map<std::string, Definition> definitions;  // sent before a symbol's snapshot (`secdef`)
   long nextOrder = 0, nextExec = 0;
 
   void onCreate(const FIX::SessionID& s) override {
@@ -430,6 +435,17 @@ class Venue : public FIX::Application, public FIX44::MessageCracker {
   }
 
   void snapshot(const std::string& symbol) {
+    auto def = definitions.find(symbol);
+    if (def != definitions.end()) {
+      FIX44::SecurityDefinition d(FIX::SecurityReqID("unsolicited"),
+                                  FIX::SecurityResponseID("def-" + symbol),
+                                  FIX::SecurityResponseType(4));
+      d.set(FIX::Symbol(symbol));
+      d.setField(FIX::MinPriceIncrement(std::stod(def->second.tick)));
+      d.setField(FIX::MinTradeVol(std::stod(def->second.lot)));
+      d.setField(FIX::ContractMultiplier(std::stod(def->second.multiplier)));
+      send(d);
+    }
     Book& b = books[symbol];
     FIX44::MarketDataSnapshotFullRefresh w;
     w.set(FIX::MDReqID(mdReqId));
@@ -673,6 +689,15 @@ int main(int argc, char** argv) {
         std::lock_guard<std::recursive_mutex> g(venue.mu);
         venue.booked[symbol] += qty;
         say("position " + symbol);
+      } else if (command == "secdef") {
+        // A SecurityDefinition sent before the symbol's snapshot: its tick,
+        // lot and contract multiplier.
+        std::string symbol;
+        Venue::Definition d;
+        words >> symbol >> d.tick >> d.lot >> d.multiplier;
+        std::lock_guard<std::recursive_mutex> g(venue.mu);
+        venue.definitions[symbol] = d;
+        say("secdef " + symbol);
       } else if (command == "enter") {
         // A working order entered by hand at the venue (nobody's session
         // sent it): ClOrdID, symbol, side (1 buy, 2 sell), price, quantity.

@@ -7,8 +7,9 @@
 //! - `reset_on_logon`: send ResetSeqNumFlag on every Logon (default false);
 //! - `symbols`: the symbols to trade and subscribe to (required);
 //! - `tick.SYMBOL`, `lot.SYMBOL` (and `tick`, `lot` for all): price and
-//!   quantity increments (default 0.01 and 1), since a FIX venue does not
-//!   always send them;
+//!   quantity increments (default 0.01 and 1), for a venue that sends no
+//!   SecurityDefinition (d) before its market data; one that does sets
+//!   them (and the contract multiplier);
 //! - `status_after_ms`: an order whose new, cancel or replace has had no
 //!   answer this long is logged at warn and its status asked (H) (5000);
 //! - `cancel_on_disconnect`: after a connection was lost, cancel every
@@ -233,6 +234,7 @@ impl FixVenue {
                 Ok(())
             }
             "AP" => self.position_report(m, ts),
+            "d" => self.market.definition(m, &mut out.market),
             "Y" => Err(format!(
                 "the venue refused market data: {}",
                 m.get(58).unwrap_or("no reason given")
@@ -316,6 +318,7 @@ impl NetworkConnector for FixVenue {
                 name: name.to_string(),
                 tick: increment("tick", 10_000_000)?,
                 lot: increment("lot", 1_000_000_000)?,
+                multiplier: 1,
             });
         }
         let status_after_ms = config.parse_or("status_after_ms", 5_000u64)?;

@@ -23,6 +23,8 @@ pub struct Symbol {
     pub name: String,
     pub tick: i64,
     pub lot: i64,
+    /// Contract multiplier (1 unless a SecurityDefinition says).
+    pub multiplier: i64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -107,10 +109,61 @@ impl Market {
             lot_size: s.lot,
             price_precision: decimals(s.tick),
             size_precision: decimals(s.lot),
-            multiplier: 1,
+            multiplier: s.multiplier,
         }));
         self.defined.push(symbol.to_string());
         Some(id)
+    }
+
+    /// A SecurityDefinition (d): a symbol of the config becomes an
+    /// instrument with the venue's tick (MinPriceIncrement 969), lot
+    /// (MinTradeVol 562, else RoundLot 561) and multiplier
+    /// (ContractMultiplier 231), each the config's when the venue leaves it
+    /// out. Once defined, an instrument stays as it is (the host refuses a
+    /// redefinition that changes it): a different definition is an error.
+    pub fn definition(&mut self, m: &Message, events: &mut Vec<MarketEvent>) -> Result<(), String> {
+        let Some(symbol) = m.get(55) else {
+            return Err("SecurityDefinition without Symbol (55)".into());
+        };
+        let positive = |tag: u32| -> Result<Option<i64>, String> {
+            match m.get(tag) {
+                None => Ok(None),
+                Some(raw) => fixed::parse(raw)
+                    .filter(|v| *v > 0)
+                    .map(Some)
+                    .ok_or_else(|| format!("SecurityDefinition of `{symbol}`: tag {tag} `{raw}` is not a positive number")),
+            }
+        };
+        let tick = positive(969)?;
+        let lot = positive(562)?.or(positive(561)?);
+        let multiplier = match positive(231)? {
+            None => None,
+            Some(m) if m % 1_000_000_000 == 0 => Some(m / 1_000_000_000),
+            Some(_) => {
+                return Err(format!(
+                    "SecurityDefinition of `{symbol}`: a ContractMultiplier (231) that is not whole is not supported"
+                ));
+            }
+        };
+        let Some(config) = self.symbols.iter_mut().find(|s| s.name == symbol) else {
+            return Ok(()); // not a symbol of this session
+        };
+        if let Some(id) = self.defined.iter().position(|s| s == symbol) {
+            let same = tick.is_none_or(|t| t == config.tick)
+                && lot.is_none_or(|l| l == config.lot)
+                && multiplier.is_none_or(|x| x == config.multiplier);
+            return match same {
+                true => Ok(()),
+                false => Err(format!(
+                    "SecurityDefinition of `{symbol}` changes instrument {id} defined before; kept as it was"
+                )),
+            };
+        }
+        config.tick = tick.unwrap_or(config.tick);
+        config.lot = lot.unwrap_or(config.lot);
+        config.multiplier = multiplier.unwrap_or(config.multiplier);
+        self.instrument(symbol, events);
+        Ok(())
     }
 
     /// A snapshot (W): the symbol's book replaced.

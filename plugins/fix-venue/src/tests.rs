@@ -597,3 +597,64 @@ fn an_order_without_an_answer_has_its_status_asked_once() {
     );
     assert_eq!(v.orders.open[&7].waiting_since, None);
 }
+
+#[test]
+fn a_security_definition_sets_the_instrument_before_its_market_data() {
+    let (mut v, _) = logged_on();
+    let definition = Message::new("d")
+        .with(320, "r1")
+        .with(322, "s1")
+        .with(323, 4)
+        .with(55, "ESH4")
+        .with(969, "0.25")
+        .with(562, "1")
+        .with(231, "50");
+    let mut out = NetworkOutput::default();
+    v.received(&from_venue(2, definition.clone()), T0, &mut out);
+    let [MarketEvent::Instrument(d)] = &out.market[..] else {
+        panic!("{:?}", out.market);
+    };
+    assert_eq!(
+        (
+            d.id,
+            d.symbol.as_str(),
+            d.tick_size,
+            d.lot_size,
+            d.multiplier
+        ),
+        (
+            0,
+            "ESH4",
+            fixed::parse("0.25").unwrap(),
+            fixed::from_units(1),
+            50
+        )
+    );
+    // Its market data names the same instrument; the same definition again
+    // changes nothing.
+    let snapshot = Message::new("W")
+        .with(55, "ESH4")
+        .with(268, 1)
+        .with(269, 0)
+        .with(270, "4700.25")
+        .with(271, 3);
+    let mut out = NetworkOutput::default();
+    v.received(&from_venue(3, snapshot), T0, &mut out);
+    v.received(&from_venue(4, definition), T0, &mut out);
+    assert!(
+        out.market
+            .iter()
+            .all(|e| !matches!(e, MarketEvent::Instrument(_))),
+        "{:?}",
+        out.market
+    );
+    // A different tick later is refused (the host keeps what it has), and
+    // a symbol of no interest is passed over.
+    let changed = Message::new("d").with(55, "ESH4").with(969, "0.5");
+    let other = Message::new("d").with(55, "NQH4").with(969, "0.25");
+    let mut out = NetworkOutput::default();
+    v.received(&from_venue(5, changed), T0, &mut out);
+    v.received(&from_venue(6, other), T0, &mut out);
+    assert!(out.market.is_empty(), "{:?}", out.market);
+    assert_eq!(v.market.defined, ["ESH4"]);
+}
