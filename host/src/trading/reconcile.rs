@@ -82,6 +82,9 @@ impl Session {
     /// instrument one of them defines is the session's already.
     pub(super) fn take_findings(&mut self, market: &[MarketEvent]) -> Vec<(u32, i64, u64)> {
         let (findings, dropped) = self.runtime.reconciliation().take();
+        if findings.is_empty() && dropped == 0 {
+            return Vec::new(); // nearly every call: nothing allocated
+        }
         let connector = self.slots.connector.plugin().name().to_string();
         if dropped > 0 {
             tracing::warn!(
@@ -137,8 +140,7 @@ impl Session {
                 .iter()
                 .flat_map(|a| a.ledger.holdings())
                 .filter(|(i, _)| *i == instrument)
-                .map(|(_, h)| h.quantity)
-                .sum();
+                .fold(0i64, |sum, (_, h)| sum.saturating_add(h.quantity));
             let symbol = self
                 .symbol(instrument)
                 .unwrap_or_else(|| format!("instrument {instrument}"));
