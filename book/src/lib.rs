@@ -244,11 +244,13 @@ impl OrderBook {
     /// the queue a new order there joins the back of. Kept by level, so
     /// this reads one level, not the book.
     pub fn orders_at(&self, side: Side, price: i64) -> Vec<(u64, i64)> {
-        self.queues.get(&(side, price)).map_or_else(Vec::new, |ids| {
-            ids.iter()
-                .filter_map(|id| Some((*id, self.orders.get(id)?.size)))
-                .collect()
-        })
+        self.queues
+            .get(&(side, price))
+            .map_or_else(Vec::new, |ids| {
+                ids.iter()
+                    .filter_map(|id| Some((*id, self.orders.get(id)?.size)))
+                    .collect()
+            })
     }
 
     /// Every resting order with its id, in id order (books of orders only).

@@ -10,7 +10,9 @@
 //!   chromedriver with apt-get when missing). CI runs exactly this.
 //! - `build-venue`: build the QuickFIX venue of the live-trading tests
 //!   (`tests/venue/`) into `target/venue/quickfix-venue`.
-//! - `bench`: the plugin-boundary and lazy-loading benchmarks (release).
+//! - `bench`: the plugin-boundary and lazy-loading benchmarks (release);
+//!   `bench --quick`: the regression guard only (the ES day's sessions as
+//!   ratios to the native decode floor, appended to docs/bench-history.csv).
 //! - `fuzz [CASES]`: the property tests of every parser of untrusted bytes
 //!   (manifests, signatures, keys, revocation lists, plugin state, DBN and
 //!   CSV files, the host config) and of the host's checks of connector and
@@ -66,6 +68,13 @@ fn main() -> Result<()> {
             tradsys_build::run(run)
         }
         Some("test") => test(&root),
+        Some("bench") if args.get(1).is_some_and(|a| a == "--quick") => {
+            // The regression guard: the plugins and one benchmark, about a minute.
+            build_plugins(&root)?;
+            let mut bench = cargo(&root);
+            bench.args(["bench", "--package", "tradsys-tests", "--bench", "quick"]);
+            tradsys_build::run(bench)
+        }
         Some("bench") => {
             build_plugins(&root)?;
             build_test_plugins(&root)?;
@@ -84,7 +93,7 @@ fn main() -> Result<()> {
         }
         Some("fuzz") => fuzz(&root, args.get(1).map_or("100000", String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <build-plugins | build-venue | demo [tradsys run args] | test | bench | fuzz [CASES]>"
+            "usage: cargo xtask <build-plugins | build-venue | demo [tradsys run args] | test | bench [--quick] | fuzz [CASES]>"
         ),
     }
 }

@@ -1,0 +1,175 @@
+//! The regression guard (`cargo xtask bench --quick`, about a minute): the
+//! ES MBO day (`../shared/data`, skipped without it) decoded natively (the
+//! floor: `dbn-replay` compiled as a native crate, no host) and three
+//! sessions on it, each in a fresh session after a warm-up (the artifact
+//! cache filled), the median of three:
+//! - one strategy (`momentum`) and `sim-venue`;
+//! - three strategies and four validators (the replay benchmark's session);
+//! - every example plugin installed.
+//!
+//! Each is printed with the orders it placed and its ratio to the floor
+//! measured in the same run, so a machine's drift cancels out and a
+//! session that stopped trading (and got faster for it) shows. Every run
+//! appends a line to `docs/bench-history.csv`; the README's figures come
+//! from it. Not a test: nothing here passes or fails on a figure.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tradsys_host::testing::{Registry, Runtime};
+use tradsys_host::{ConfigValue, HostConfig, Session, TrustPolicy, TrustSettings};
+
+const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
+
+fn root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// The ES day with the examples sized for it, `pick` choosing the plugins.
+fn config(data: &Path, pick: impl FnOnce(&mut HostConfig)) -> HostConfig {
+    let mut config = HostConfig::load(&root().join("host/es-replay.toml")).expect("es-replay.toml");
+    config.run.connector = "dbn-replay".into();
+    config.run.matcher = Some("sim-venue".into());
+    config.run.events = 0;
+    let settings = config.plugins.entry("dbn-replay".into()).or_default();
+    settings.read_dir = Some(data.to_path_buf());
+    settings
+        .config
+        .insert("file".into(), ConfigValue::Text(ES.into()));
+    pick(&mut config);
+    config
+}
+
+fn names(names: &[&str]) -> Option<Vec<String>> {
+    Some(names.iter().map(|n| n.to_string()).collect())
+}
+
+/// One session's figures: events per second (median of three after a
+/// warm-up) and the orders and fills of the last run.
+fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64) {
+    let trust = TrustSettings {
+        dir: Some(root().join("target/dev-keys/trust")),
+        allow_unsigned: false,
+    };
+    let policy = TrustPolicy::from_settings(&trust).expect("the development trust store");
+    let registry = Registry::load_dir(&root().join("target/plugins"), config, &policy)
+        .unwrap_or_else(|e| panic!("{e:#}: run `cargo xtask bench --quick`"));
+    let mut last = (0, 0);
+    let mut rates = Vec::new();
+    for run in 0..4 {
+        let mut session = Session::new(runtime.clone(), &registry, config).unwrap();
+        session.run().unwrap();
+        let report = session.report();
+        assert!(report.stopped.is_none(), "{:?}", report.stopped);
+        last = (report.orders.submitted, report.fills);
+        if run > 0 {
+            rates.push(report.timing.events_per_second);
+        }
+    }
+    (median(rates), last.0, last.1)
+}
+
+fn main() {
+    let data = root().join("../shared/data");
+    if !data.join(ES).is_file() {
+        eprintln!("quick benchmark skipped: ../shared/data/{ES} is absent");
+        return;
+    }
+    let data = data.canonicalize().unwrap();
+    let started = Instant::now();
+    // The floor: the same decoding, natively, no host.
+    let native_config = tradsys_sdk::Config::new([("file", ES)]);
+    let mut events = 0usize;
+    let floor = median(
+        (0..7)
+            .map(|_| {
+                use tradsys_sdk::Connector as _;
+                let start = Instant::now();
+                let mut replay = dbn_replay::DbnReplay::open(&data, &native_config).unwrap();
+                events = 0;
+                while let Some(batch) = replay.next_batch(512).unwrap() {
+                    events += batch.len();
+                }
+                events as f64 / start.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    let runtime = Arc::new(Runtime::new().expect("engine"));
+    let cases: [(&str, HostConfig); 3] = [
+        (
+            "one strategy (momentum) + sim-venue",
+            config(&data, |c| {
+                c.run.strategies = names(&["momentum"]);
+                c.run.validators = names(&[]);
+                c.run.processors = names(&[]);
+            }),
+        ),
+        (
+            "three strategies + four validators",
+            config(&data, |c| {
+                c.run.strategies = names(&["ma-crossover", "momentum", "mean-reversion"]);
+                c.run.validators = names(&[
+                    "max-notional",
+                    "price-collar",
+                    "position-limit",
+                    "order-throttle",
+                ]);
+                c.run.processors = names(&[]);
+            }),
+        ),
+        ("every example plugin", config(&data, |_| {})),
+    ];
+    println!("ES MBO day, {events} events; native decode (the floor): {floor:.0} events/s");
+    let mut line = vec![format!("{floor:.0}")];
+    for (name, config) in &cases {
+        let (rate, orders, fills) = session(&runtime, config);
+        println!(
+            "  {name}: {rate:.0} events/s, {:.3} of the floor ({orders} orders, {fills} fills)",
+            rate / floor
+        );
+        if orders == 0 {
+            println!("    NO ORDERS: this session did not trade, and its figure means little");
+        }
+        line.push(format!("{rate:.0}"));
+        line.push(orders.to_string());
+    }
+    let commit = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let history = root().join("docs/bench-history.csv");
+    let new = !history.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&history)
+        .unwrap();
+    if new {
+        writeln!(
+            file,
+            "unix_time,commit,native_events_per_s,one_strategy_events_per_s,one_strategy_orders,\
+             three_four_events_per_s,three_four_orders,all_plugins_events_per_s,all_plugins_orders"
+        )
+        .unwrap();
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    writeln!(file, "{now},{commit},{}", line.join(",")).unwrap();
+    println!(
+        "appended to {} ({:.0} s)",
+        history.display(),
+        started.elapsed().as_secs_f64()
+    );
+}
