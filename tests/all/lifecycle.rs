@@ -99,6 +99,17 @@ fn a_session_compiles_only_what_it_uses_and_eager_loading_gives_the_same_results
     let args = ["--events", "2000", "--config", toml.to_str().unwrap()];
     let first = run_report(dir.path(), &args);
     assert_eq!(artifacts(dir.path()), 5, "the five plugins in use, no more");
+    // They were made ready before the session's clock started, in
+    // parallel, and the report says so apart from the session's time.
+    let startup = &first["timing"]["startup"];
+    assert_eq!(
+        (&startup["plugins"], &startup["from_cache"]),
+        (&5.into(), &0.into()),
+        "{startup}"
+    );
+    assert!(startup["elapsed_ms"].as_f64().unwrap() > 0.0, "{startup}");
+    let again = run_report(dir.path(), &args);
+    assert_eq!(again["timing"]["startup"]["from_cache"], 5, "{again:#}");
     let eager = run_report(dir.path(), &[&args[..], &["--eager"]].concat());
     assert_eq!(
         artifacts(dir.path()),

@@ -297,6 +297,22 @@ pub struct SessionTiming {
     pub events_per_second: f64,
     /// Time the data path waited for the journal's writer at batch ends, milliseconds.
     pub journal_wait_ms: f64,
+    /// The selected plugins made ready before the session's clock started
+    /// (not counted in `elapsed_ms`).
+    #[serde(default)]
+    pub startup: StartupReport,
+}
+
+/// The plugins a session made ready (compiled, or loaded from the artifact
+/// cache) in parallel before its clock started.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct StartupReport {
+    /// How many (those not ready already).
+    pub plugins: u32,
+    /// Of those, loaded from the artifact cache.
+    pub from_cache: u32,
+    /// Wall time, milliseconds.
+    pub elapsed_ms: f64,
 }
 
 impl Report {
@@ -313,6 +329,17 @@ impl Report {
             self.timing.elapsed_ms,
             self.timing.events_per_second
         );
+        let startup = &self.timing.startup;
+        if startup.plugins > 0 {
+            let _ = writeln!(
+                out,
+                "start-up: {} plugins made ready in {:.0} ms before the session's clock ({} compiled, {} from the artifact cache)",
+                startup.plugins,
+                startup.elapsed_ms,
+                startup.plugins - startup.from_cache,
+                startup.from_cache
+            );
+        }
         if self.trust.mode != TrustMode::Verified {
             let _ = writeln!(
                 out,

@@ -103,6 +103,8 @@ pub struct Session {
     answer_after: Duration,
     /// Live: what to do with the venue's orders the host does not know.
     reconcile: reconcile::Policy,
+    /// The plugins made ready before the session's clock started.
+    pub(crate) startup: crate::trading::report::StartupReport,
 }
 
 impl Session {
@@ -216,6 +218,7 @@ impl Session {
                 unknown_orders: config.venue.unknown_orders,
                 adopt_into: config.venue.adopt_into.clone(),
             },
+            startup: Default::default(),
         })
     }
 
@@ -241,6 +244,7 @@ impl Session {
                 &self.latency,
             ))
         });
+        self.startup = self.compile_selected();
         let result = self.run_batches();
         self.control.end();
         self.close_journal();
@@ -719,3 +723,5 @@ mod venue;
 pub(crate) mod live;
 #[path = "reconcile.rs"]
 pub(crate) mod reconcile;
+#[path = "session_startup.rs"]
+mod startup;
