@@ -141,13 +141,29 @@ fn main() {
         line.push(format!("{rate:.0}"));
         line.push(orders.to_string());
     }
-    let commit = std::process::Command::new("git")
-        .args(["describe", "--always", "--dirty"])
-        .current_dir(root())
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    // The commit, `-dirty` when a tracked file differs from it (this
+    // history file aside: every run changes it).
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root())
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut commit = git(&["rev-parse", "--short", "HEAD"]);
+    let changes = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":(exclude)docs/bench-history.csv",
+    ]);
+    if !changes.is_empty() {
+        commit.push_str("-dirty");
+    }
     let history = root().join("docs/bench-history.csv");
     let new = !history.exists();
     let mut file = std::fs::OpenOptions::new()
