@@ -469,6 +469,11 @@ pub struct PluginSettings {
     pub tls: Option<crate::policy::TlsGrant>,
     /// The plugin may read the host's randomness (`wasi:random`).
     pub random: bool,
+    /// A strategy's market event kinds (`quote`, `trade`, `book-delta`,
+    /// `depth`, `bar`): it is handed only those (instrument definitions and
+    /// status changes always), and a batch with none of them not at all.
+    /// Every kind when unset.
+    pub events: Option<Vec<crate::policy::EventKind>>,
     /// Over the manifest's priority: preloaded earlier, evicted later.
     pub priority: Option<i32>,
     /// Compile it in the background at start-up instead of on first use.
@@ -502,6 +507,7 @@ impl Default for PluginSettings {
             network: Vec::new(),
             random: false,
             tls: None,
+            events: None,
             priority: None,
             preload: false,
             on_fault: None,

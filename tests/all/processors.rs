@@ -317,3 +317,59 @@ fn a_strategy_that_subscribed_to_nothing_gets_no_signal() {
     assert_eq!(submitted(&with_signals), submitted(&plain));
     assert!(submitted(&plain).as_u64().unwrap() > 2000);
 }
+
+#[test]
+fn a_strategy_subscribed_to_event_kinds_is_handed_only_those() {
+    // The auditor answers every market event but definitions with one
+    // order: what it submits counts what it was handed.
+    let auditor = ["synthetic-market", "fifo-matcher", "test:auditor"];
+    let submitted = |events: &str| {
+        let toml = match events {
+            "" => String::new(),
+            kinds => format!("[plugins.auditor]\nevents = {kinds}\n"),
+        };
+        let report = session_with(&auditor, &toml, "3000");
+        strategy(&report, "auditor")["submitted"].as_u64().unwrap()
+    };
+    let every = submitted("");
+    let quotes = submitted("[\"quote\"]");
+    let trades = submitted("[\"trade\"]");
+    let both = submitted("[\"quote\", \"trade\"]");
+    assert!(quotes > 0 && trades > 0, "{quotes} {trades}");
+    assert_eq!(both, quotes + trades);
+    assert!(both <= every, "{both} > {every}");
+    assert_eq!(
+        submitted("[\"book-delta\"]"),
+        0,
+        "a quote market has no deltas"
+    );
+    // A subscription is a strategy's: on a validator the file is refused,
+    // with the reason; an unknown kind is a config error naming it.
+    let report = session_with(
+        &[
+            "synthetic-market",
+            "fifo-matcher",
+            "momentum",
+            "max-notional",
+        ],
+        "[plugins.max-notional]\nevents = [\"quote\"]\n",
+        "100",
+    );
+    let refused = report["rejected_files"].to_string();
+    assert!(
+        refused.contains("events is a strategy's subscription"),
+        "{refused}"
+    );
+    let dir = plugin_dir_with(&auditor[..2]);
+    let config = dir.path().join("host.toml");
+    std::fs::write(&config, "[plugins.auditor]\nevents = [\"quotes\"]\n").unwrap();
+    let out = crate::common::tradsys(&[
+        "run",
+        "--plugins",
+        dir.path().to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("quotes"), "{said}");
+}

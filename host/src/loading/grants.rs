@@ -32,7 +32,14 @@ pub fn placement(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> P
 /// it, if they cannot (the file is then refused with this reason).
 pub fn misfit(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> Option<String> {
     let name = manifest.name.as_str();
-    let own = config.plugins.get(name).and_then(|p| p.limits.as_ref());
+    let settings = config.plugins.get(name);
+    let own = settings.and_then(|p| p.limits.as_ref());
+    if manifest.kind != PluginKind::Strategy && settings.is_some_and(|s| s.events.is_some()) {
+        return Some(format!(
+            "[plugins.{name}] events is a strategy's subscription; {name} is a {}",
+            manifest.kind
+        ));
+    }
     (manifest.kind == PluginKind::RiskValidator && own.is_some_and(|l| l.max_output.is_some()))
         .then(|| {
             format!(
@@ -81,6 +88,7 @@ pub fn grants(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> Gran
         network: settings.map(|s| resolve(&s.network)).unwrap_or_default(),
         random: settings.is_some_and(|s| s.random),
         tls: settings.and_then(|s| s.tls.clone()),
+        events: settings.and_then(|s| s.events.clone()),
         faults: config.faults,
     }
 }

@@ -23,6 +23,7 @@ use crate::config::OnFault;
 use crate::engine::SignalNames;
 use crate::live::shadow::ShadowSet;
 use crate::loading::Plugin;
+use crate::policy::EventKind;
 use crate::sandbox::{PluginInstance, Processor, Strategy};
 use crate::trading::market::Market;
 use crate::trading::verify;
@@ -78,11 +79,30 @@ pub fn render_processors(reports: &[ProcessorReport], out: &mut String) {
     }
 }
 
-/// The names a strategy subscribed to, as ids (sorted), for the plugin
-/// version they were read from.
+/// The names a strategy subscribed to, as ids (sorted), and the event
+/// kinds it wants, for the plugin version they were read from.
 struct Subscription {
     plugin: Arc<Plugin>,
     ids: Vec<u32>,
+    /// `[plugins.NAME] events`: the kinds it is handed (all when `None`).
+    kinds: Option<Vec<EventKind>>,
+}
+
+/// Whether a strategy that wants `kinds` is handed `event` (signals are
+/// decided by its signal subscription).
+fn wanted_kind(kinds: Option<&[EventKind]>, event: &MarketEvent) -> bool {
+    let Some(kinds) = kinds else { return true };
+    let kind = match event {
+        MarketEvent::Quote(_) => EventKind::Quote,
+        MarketEvent::Trade(_) => EventKind::Trade,
+        MarketEvent::BookDelta(_) => EventKind::BookDelta,
+        MarketEvent::Depth(_) => EventKind::Depth,
+        MarketEvent::Bar(_) => EventKind::Bar,
+        MarketEvent::Instrument(_) | MarketEvent::Status(_) | MarketEvent::Signal(_) => {
+            return true;
+        }
+    };
+    kinds.contains(&kind)
 }
 
 /// The processors' side of a session: their policies and counts, and the
@@ -219,38 +239,56 @@ impl Processing {
             *slot = Some(Subscription {
                 plugin: plugin.clone(),
                 ids: subscribed(plugin, names),
+                kinds: plugin.grants().events.clone(),
             });
         }
     }
 
-    /// The batch strategy `i` gets of `events` (as [`Self::run`] left it).
+    /// Whether strategy `i` subscribed to event kinds (`[plugins.NAME]
+    /// events`): a batch with none of them is not handed to it.
+    pub(crate) fn has_kinds(&self, i: usize) -> bool {
+        self.subscriptions
+            .get(i)
+            .and_then(Option::as_ref)
+            .is_some_and(|s| s.kinds.is_some())
+    }
+
+    /// The batch strategy `i` gets of `events` (as [`Self::run`] left it):
+    /// the kinds it subscribed to (`[plugins.NAME] events`) and its signals.
+    /// Empty when a strategy with kinds wants none of them: it is then not
+    /// called for this batch ([`Self::has_kinds`]).
     pub(crate) fn batch_for<'a>(
         &self,
         i: usize,
         events: &'a [MarketEvent],
     ) -> Cow<'a, [MarketEvent]> {
+        let subscription = self.subscriptions.get(i).and_then(Option::as_ref);
+        let kinds = subscription.and_then(|s| s.kinds.as_deref());
+        let ids = subscription.map_or(&[][..], |s| &s.ids[..]);
         let (common, signals) = events.split_at(self.signals_from.min(events.len()));
-        if signals.is_empty() {
-            return Cow::Borrowed(events);
-        }
-        let ids = self
-            .subscriptions
-            .get(i)
-            .and_then(Option::as_ref)
-            .map_or(&[][..], |s| &s.ids[..]);
         let wanted = |e: &&MarketEvent| match e {
             MarketEvent::Signal(s) => ids.binary_search(&s.name).is_ok(),
-            _ => true,
+            other => wanted_kind(kinds, other),
         };
-        match signals.iter().filter(wanted).count() {
-            0 => Cow::Borrowed(common),
-            n if n == signals.len() => Cow::Borrowed(events),
-            _ => {
-                let mut batch = common.to_vec();
-                batch.extend(signals.iter().filter(wanted).cloned());
-                Cow::Owned(batch)
+        if kinds.is_none() {
+            if signals.is_empty() {
+                return Cow::Borrowed(events);
             }
+            return match signals.iter().filter(wanted).count() {
+                0 => Cow::Borrowed(common),
+                n if n == signals.len() => Cow::Borrowed(events),
+                _ => {
+                    let mut batch = common.to_vec();
+                    batch.extend(signals.iter().filter(wanted).cloned());
+                    Cow::Owned(batch)
+                }
+            };
         }
+        let batch: Vec<MarketEvent> = events.iter().filter(wanted).cloned().collect();
+        if batch.len() == events.len() {
+            return Cow::Borrowed(events);
+        }
+        Cow::Owned(batch)
     }
 }
 

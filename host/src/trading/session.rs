@@ -504,6 +504,9 @@ impl Session {
                     continue;
                 }
                 let batch = self.processing.batch_for(i, events);
+                if batch.is_empty() && !events.is_empty() && self.processing.has_kinds(i) {
+                    continue; // none of the kinds it subscribed to
+                }
                 let strategy = &mut self.slots.strategies[i];
                 let result = strategy
                     .call(|b, s| b.on_market(s, &batch))
