@@ -284,7 +284,13 @@ impl Processing {
                 }
             };
         }
-        let batch: Vec<MarketEvent> = events.iter().filter(wanted).cloned().collect();
+        // The feed's part by kind, the processors' signals by name.
+        let batch: Vec<MarketEvent> = common
+            .iter()
+            .filter(|e| wanted_kind(kinds, e))
+            .chain(signals.iter().filter(wanted))
+            .cloned()
+            .collect();
         if batch.len() == events.len() {
             return Cow::Borrowed(events);
         }
