@@ -122,7 +122,8 @@ impl Drop for Venue {
     }
 }
 
-/// `tradsys run` over `dir` with `config`, in the background.
+/// `tradsys run` over `dir` with `config`, in the background; killed when
+/// dropped (a test that fails leaves no host running).
 pub(crate) struct Host {
     pub(crate) child: Child,
     report: PathBuf,
@@ -166,6 +167,12 @@ impl Host {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
+    /// SIGKILL it: no logout, no report, its journal as it was.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Wait for the host to end on its own: whether it succeeded, and its
     /// log.
     pub(crate) fn exit(mut self) -> (bool, String) {
@@ -201,6 +208,14 @@ impl Host {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        // Harmless once it has exited.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

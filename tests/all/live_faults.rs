@@ -352,9 +352,7 @@ fn a_killed_host_resumes_its_session_and_books_what_it_missed() {
     venue.expect("new ");
     std::thread::sleep(Duration::from_millis(500));
     // SIGKILL: no logout, no report, the journal as it was.
-    let mut child = host.child;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    host.kill();
     venue.expect("logout");
     // While the host is down, the market trades through its bid.
     venue.tell("trade ESH4 4699.5 1");
@@ -414,9 +412,7 @@ fn orders_a_restarted_host_does_not_know_are_canceled_at_the_venue() {
         cl_ord_id(&venue.expect("new ")),
     ];
     std::thread::sleep(Duration::from_millis(300));
-    let mut child = host.child;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    host.kill();
     venue.expect("logout");
     // A restart that does not resume: both sides start the sequence again
     // (ResetSeqNumFlag), and the quotes the killed session left working are
