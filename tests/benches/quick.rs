@@ -7,7 +7,8 @@
 //! - three strategies and four validators (the replay benchmark's session);
 //! - every example plugin installed.
 //!
-//! Each is printed with the orders it placed and its ratio to the floor
+//! Each is printed with the orders it placed, the share of its time spent
+//! outside plugin calls (the host's own work), and its ratio to the floor
 //! measured in the same run, so a machine's drift cancels out and a
 //! session that stopped trading (and got faster for it) shows. Every run
 //! appends a line to `docs/bench-history.csv`; the README's figures come
@@ -53,8 +54,10 @@ fn names(names: &[&str]) -> Option<Vec<String>> {
 }
 
 /// One session's figures: events per second (median of three after a
-/// warm-up) and the orders and fills of the last run.
-fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64) {
+/// warm-up), the orders and fills of the last run, and the share of its
+/// time outside plugin calls (the host's own work: calls times their mean
+/// latency, against the session's wall time; median of three).
+fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64, f64) {
     let trust = TrustSettings {
         dir: Some(root().join("target/dev-keys/trust")),
         allow_unsigned: false,
@@ -64,6 +67,7 @@ fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64) {
         .unwrap_or_else(|e| panic!("{e:#}: run `cargo xtask bench --quick`"));
     let mut last = (0, 0);
     let mut rates = Vec::new();
+    let mut host_shares = Vec::new();
     for run in 0..4 {
         let mut session = Session::new(runtime.clone(), &registry, config).unwrap();
         session.run().unwrap();
@@ -72,9 +76,16 @@ fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64) {
         last = (report.orders.submitted, report.fills);
         if run > 0 {
             rates.push(report.timing.events_per_second);
+            let in_plugins: f64 = report
+                .plugins
+                .iter()
+                .map(|p| p.calls as f64 * p.timing.mean_ns as f64 / 1e6)
+                .sum();
+            let wall = report.timing.elapsed_ms;
+            host_shares.push(((wall - in_plugins) / wall).max(0.0));
         }
     }
-    (median(rates), last.0, last.1)
+    (median(rates), last.0, last.1, median(host_shares))
 }
 
 fn main() {
@@ -130,10 +141,12 @@ fn main() {
     println!("ES MBO day, {events} events; native decode (the floor): {floor:.0} events/s");
     let mut line = vec![format!("{floor:.0}")];
     for (name, config) in &cases {
-        let (rate, orders, fills) = session(&runtime, config);
+        let (rate, orders, fills, host) = session(&runtime, config);
         println!(
-            "  {name}: {rate:.0} events/s, {:.3} of the floor ({orders} orders, {fills} fills)",
-            rate / floor
+            "  {name}: {rate:.0} events/s, {:.3} of the floor ({orders} orders, {fills} fills); \
+             the host's own work {:.0} % of the session",
+            rate / floor,
+            host * 100.0
         );
         if orders == 0 {
             println!("    NO ORDERS: this session did not trade, and its figure means little");
