@@ -20,7 +20,7 @@ impl Session {
     /// Compile the selected plugins not ready yet; what it did.
     pub(super) fn compile_selected(&mut self) -> StartupReport {
         let slots = &self.slots;
-        let mut waiting: Vec<Arc<Plugin>> = std::iter::once(slots.connector.plugin())
+        let waiting: Vec<Arc<Plugin>> = std::iter::once(slots.connector.plugin())
             .chain(slots.matcher.iter().map(|m| m.plugin()))
             .chain(slots.strategies.iter().map(|s| s.plugin()))
             .chain(slots.validators.iter().map(|v| v.plugin()))
@@ -28,7 +28,6 @@ impl Session {
             .filter(|p| matches!(p.readiness(), Readiness::Discovered))
             .cloned()
             .collect();
-        waiting.dedup_by(|a, b| Arc::ptr_eq(a, b));
         if waiting.is_empty() {
             return StartupReport::default();
         }
