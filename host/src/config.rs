@@ -345,6 +345,9 @@ pub struct RunSettings {
     /// Start the journal's next numbered file (`FILE.1`, ...) before one
     /// would pass this size, bytes; 0 never does.
     pub journal_max_bytes: u64,
+    /// Pull the connector's batches on a second thread, ahead of the data
+    /// path (the same batches, so the same results; `trading/feed.rs`).
+    pub decode_ahead: bool,
 }
 
 /// The `[admin]` table.
@@ -415,6 +418,7 @@ impl Default for RunSettings {
             watch: false,
             journal: None,
             journal_max_bytes: 0,
+            decode_ahead: true,
         }
     }
 }

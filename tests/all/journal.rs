@@ -424,6 +424,35 @@ fn a_journal_that_cannot_be_written_stops_the_session_and_says_why() {
 }
 
 #[test]
+fn decoding_ahead_on_a_second_thread_journals_what_one_thread_does() {
+    // The demo's market and plugins, a budget that ends inside a batch,
+    // and small batches (many hand-overs between the threads).
+    let demo = std::fs::read_to_string(workspace_root().join("host/demo.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, ahead: bool| {
+        let config = dir.path().join(format!("{name}.toml"));
+        let run = format!("[run]\nevents = 7003\nbatch_size = 5\ndecode_ahead = {ahead}\n");
+        std::fs::write(&config, format!("{run}{demo}")).unwrap();
+        let journal = dir.path().join(format!("{name}.journal"));
+        let args = [
+            "--config",
+            config.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ];
+        let report = run_report(&plugins_dir(), &args);
+        assert_eq!(typed(&report).stopped, None);
+        report
+    };
+    let ahead = run("ahead", true);
+    let one_thread = run("one-thread", false);
+    assert_eq!(ahead["events"], 7003);
+    assert!(ahead["orders"]["submitted"].as_u64().unwrap() > 50);
+    assert_eq!(ahead["journal"]["digest"], one_thread["journal"]["digest"]);
+    assert_eq!(ahead["batches"], one_thread["batches"]);
+}
+
+#[test]
 fn two_replays_of_the_es_day_journal_the_same_digest_and_a_validators_config_changes_it() {
     let Some(data) = shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
         return;
@@ -462,6 +491,13 @@ fn two_replays_of_the_es_day_journal_the_same_digest_and_a_validators_config_cha
     let digest = |r: &serde_json::Value| r["journal"]["digest"].as_str().unwrap().to_string();
     assert!(first["orders"]["submitted"].as_u64().unwrap() > 100);
     assert_eq!(digest(&first), digest(&second));
+    // The connector decoding on the session's own thread (the first two
+    // decoded ahead on a second one): the same journal.
+    let one_thread = replay(
+        "one-thread",
+        &format!("[run]\ndecode_ahead = false\n{sized}"),
+    );
+    assert_eq!(digest(&first), digest(&one_thread));
     // A tighter collar refuses orders the first runs sent.
     let tighter = sized.replace(
         "[plugins.price-collar]\nconfig = { band_bps = 20 }",

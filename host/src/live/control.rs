@@ -72,6 +72,10 @@ pub(crate) struct Shared {
     /// Set when the session has run its last batch: nothing answers requests
     /// any more (the logs stay readable).
     pub(crate) ended: Arc<AtomicBool>,
+    /// Requests sent that need the plugin slots (statuses, swaps, shadows),
+    /// counted after each is sent: the session brings its connector home
+    /// when this moves (`trading/feed.rs`).
+    pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A running session's status, as the admin endpoint's `GET /status` answers.
@@ -128,7 +132,13 @@ impl Control {
     #[doc(hidden)]
     pub fn submit(&self, request: SwapRequest) -> Result<(), ControlError> {
         self.check_running()?;
-        self.swaps.send(request).map_err(|_| ControlError::Ended)
+        self.swaps.send(request).map_err(|_| ControlError::Ended)?;
+        self.sent();
+        Ok(())
+    }
+
+    fn sent(&self) {
+        self.shared.requests.fetch_add(1, Ordering::Release);
     }
 
     /// Whether the session still runs batches (and so answers requests).
@@ -152,6 +162,7 @@ impl Control {
         self.shadows
             .send(command(reply))
             .map_err(|_| ControlError::Ended)?;
+        self.sent();
         // The session answers between two batches (its first batch may wait
         // for plugins to compile), or drops the command when it ends.
         answer.recv().map_err(|_| ControlError::Ended)?
@@ -181,7 +192,10 @@ impl Control {
     pub fn status(&self) -> Status {
         let (reply, answer) = std::sync::mpsc::channel();
         let plugins = match self.check_running().map(|()| self.status.send(reply)) {
-            Ok(Ok(())) => answer.recv_timeout(SESSION_WAIT).unwrap_or_default(),
+            Ok(Ok(())) => {
+                self.sent();
+                answer.recv_timeout(SESSION_WAIT).unwrap_or_default()
+            }
             _ => Vec::new(),
         };
         let running = self
@@ -456,6 +470,8 @@ pub(crate) struct ControlPlane {
     keep_versions: usize,
     /// Where swaps and shadows are recorded.
     journal: Journal,
+    /// [`Shared::requests`] when [`Self::wants_slots`] last looked.
+    requests_seen: u64,
 }
 
 impl ControlPlane {
@@ -494,6 +510,7 @@ impl ControlPlane {
             shadows,
             keep_versions,
             journal: Journal::default(),
+            requests_seen: 0,
         }
     }
 
@@ -544,6 +561,13 @@ impl ControlPlane {
     /// membership log it keeps).
     pub(crate) fn shared(&self) -> &Shared {
         &self.handle.shared
+    }
+
+    /// Whether a request that needs the plugin slots was sent since the
+    /// last time this said so.
+    pub(crate) fn wants_slots(&mut self) -> bool {
+        let sent = self.handle.shared.requests.load(Ordering::Acquire);
+        std::mem::replace(&mut self.requests_seen, sent) != sent
     }
 
     /// Between batches: answer status requests, install the new versions

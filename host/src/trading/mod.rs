@@ -7,6 +7,7 @@ pub mod alerts;
 pub(crate) mod audit;
 pub mod books;
 pub mod events;
+pub(crate) mod feed;
 pub(crate) mod fills_audit;
 pub(crate) mod ids;
 pub(crate) mod in_flight;

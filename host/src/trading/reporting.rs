@@ -201,6 +201,17 @@ impl Session {
         &self.publisher.curve
     }
 
+    /// Whether the next [`Self::publish`] makes a snapshot.
+    pub(crate) fn publish_due(&self) -> bool {
+        self.publish_due_at(Instant::now())
+    }
+
+    fn publish_due_at(&self, now: Instant) -> bool {
+        self.publisher
+            .last
+            .is_none_or(|(at, _)| now.duration_since(at) >= PUBLISH_EVERY)
+    }
+
     /// After a batch: sample the curve, and publish a snapshot when the last
     /// one is older than [`PUBLISH_EVERY`] (or `last`, at the end).
     pub(crate) fn publish(&mut self, last: bool) {
@@ -224,11 +235,7 @@ impl Session {
         }
         curve.sample(batch, || self.curve_point());
         self.publisher.curve = curve;
-        let due = self
-            .publisher
-            .last
-            .is_none_or(|(at, _)| now.duration_since(at) >= PUBLISH_EVERY);
-        if !(due || last) {
+        if !(self.publish_due_at(now) || last) {
             return;
         }
         let mut report = self.report();

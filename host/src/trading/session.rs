@@ -23,9 +23,10 @@ use crate::journal::{EndEntry, Entry, Journal, JournalReport, JournalWriter, Sto
 use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
-use crate::sandbox::{Fault, PluginInstance, Slots, eviction};
+use crate::sandbox::{PluginInstance, Slots, eviction};
 use crate::trading::audit::{self, OrderLog};
 use crate::trading::events::WholeGroups;
+use crate::trading::feed::{Feed, Pull, Pulled};
 use crate::trading::fills_audit::FillsAudit;
 use crate::trading::latency::Latency;
 use crate::trading::market::Market;
@@ -34,12 +35,6 @@ use crate::trading::roster::Roster;
 use crate::trading::router::OrderRouter;
 use crate::trading::selection::Selection;
 use crate::trading::telemetry::Publisher;
-
-/// First back-off before restarting a failed connector, milliseconds.
-const CONNECTOR_BACKOFF_MS: u64 = 10;
-
-/// Consecutive empty batches after which a session gives up on its connector.
-const MAX_EMPTY_POLLS: u32 = 10_000;
 
 /// Session-wide counters.
 #[derive(Debug, Clone, Default)]
@@ -70,6 +65,8 @@ pub struct Session {
     pub(crate) slots: Slots,
     pub(crate) market: Market,
     groups: WholeGroups,
+    /// Batches from the connector, decoded ahead or not.
+    feed: Feed,
     /// The connector's trades carry flags (1.3.0 on): a trade may open an
     /// exchange event.
     trades_flagged: bool,
@@ -197,6 +194,10 @@ impl Session {
             latency: config.venue.latency.clone(),
             market: Market::new(runtime.books().clone(), config.market.clone()),
             groups: WholeGroups::default(),
+            feed: Feed::new(
+                Pull::new(config.run.batch_size, config.run.events),
+                config.run.decode_ahead,
+            ),
             trades_flagged: true,
             processing,
             control,
@@ -296,84 +297,34 @@ impl Session {
             self.run_network()?;
             return self.finish(started);
         }
-        let mut empty_polls = 0;
-        let mut consecutive_faults: u32 = 0;
         loop {
             if self.control.stop_requested() {
                 break;
             }
+            let stop = self.control.stop_flag();
             // Events held back for an unfinished group count as taken.
             let taken = self.counts.events + self.groups.held() as u64;
-            let want = match self.settings.events {
-                0 => self.settings.batch_size,
-                n if taken >= n => break,
-                n => self
-                    .settings
-                    .batch_size
-                    .min((n - taken).min(u64::from(u32::MAX)) as u32),
-            };
             let connector = &mut self.slots.connector;
-            let mut trades_flagged = true;
-            let batch = connector
-                .call(|c, s| {
-                    trades_flagged = c.flags_trades();
-                    c.next_batch(s, want)
-                })
-                .and_then(|batch| match batch {
-                    Ok(Some(events)) if events.len() > want as usize => Err(connector
-                        .contract_fault(format!(
-                            "returned {} events when asked for at most {want}",
-                            events.len()
-                        ))),
-                    Ok(Some(events)) => connector.limit_output(events).map(|e| Ok(Some(e))),
-                    other => Ok(other),
-                });
-            let events = match batch {
-                Ok(Ok(Some(events))) => events,
-                Ok(Ok(None)) => break,
-                Ok(Err(reason)) => {
-                    self.counts.stopped = Some(Stop::Connector {
-                        name: connector.plugin().name().to_string(),
-                        reason: crate::sandbox::texts::reason(reason),
-                    });
-                    break;
-                }
-                Err(Fault::Quarantined { reason, .. }) => {
-                    self.counts.stopped = Some(Stop::ConnectorQuarantined(reason));
-                    break;
-                }
-                Err(fault) => {
-                    let connector = &self.slots.connector;
-                    if let Some(reason) = connector.quarantined() {
-                        self.counts.stopped = Some(Stop::ConnectorQuarantined(reason.to_string()));
+            let (events, trades_flagged) =
+                match self.feed.next(&self.runtime, connector, &stop, taken) {
+                    Pulled::Events {
+                        events,
+                        trades_flagged,
+                        restarts,
+                    } => {
+                        self.counts.connector_restarts += restarts;
+                        (events, trades_flagged)
+                    }
+                    Pulled::End { restarts } => {
+                        self.counts.connector_restarts += restarts;
                         break;
                     }
-                    if let Some(reason) = connector.failure() {
-                        // It cannot be restarted: its init fails, or it lost its position.
-                        self.counts.stopped = Some(Stop::ConnectorFailed(reason));
+                    Pulled::Stopped { stop, restarts } => {
+                        self.counts.connector_restarts += restarts;
+                        self.counts.stopped = Some(stop);
                         break;
                     }
-                    // Restart: the next call makes a fresh instance, after a back-off
-                    // that doubles with each consecutive fault (10 ms, 20 ms, ... 1 s).
-                    consecutive_faults += 1;
-                    self.counts.connector_restarts += 1;
-                    let backoff =
-                        (CONNECTOR_BACKOFF_MS << (consecutive_faults - 1).min(10)).min(1_000);
-                    tracing::warn!("restarting connector in {backoff} ms after: {fault}");
-                    std::thread::sleep(Duration::from_millis(backoff));
-                    continue;
-                }
-            };
-            if events.is_empty() {
-                empty_polls += 1;
-                if empty_polls >= MAX_EMPTY_POLLS {
-                    self.counts.stopped = Some(Stop::EmptyBatches(MAX_EMPTY_POLLS));
-                    break;
-                }
-                continue;
-            }
-            empty_polls = 0;
-            consecutive_faults = 0;
+                };
             self.trades_flagged = trades_flagged;
             let mut events = self.groups.complete(events, trades_flagged);
             if events.is_empty() {
@@ -391,6 +342,7 @@ impl Session {
                 break;
             }
         }
+        self.feed.recall(&mut self.slots.connector);
         self.finish(started)
     }
 
@@ -446,8 +398,13 @@ impl Session {
             self.operator_halt(cancel_all);
         }
         self.maintain();
-        self.control
-            .between_batches(&mut self.slots, self.counts.events);
+        if self.feed.is_away() && (self.control.wants_slots() || self.publish_due()) {
+            self.feed.recall(&mut self.slots.connector);
+        }
+        if !self.feed.is_away() {
+            self.control
+                .between_batches(&mut self.slots, self.counts.events);
+        }
         self.apply_membership();
         self.publish(false);
         if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
