@@ -1,11 +1,13 @@
 //! The regression guard (`cargo xtask bench --quick`, about a minute): the
 //! ES MBO day (`../shared/data`, skipped without it) decoded natively (the
-//! floor: `dbn-replay` compiled as a native crate, no host) and three
+//! floor: `dbn-replay` compiled as a native crate, no host) and four
 //! sessions on it, each in a fresh session after a warm-up (the artifact
 //! cache filled), the median of three:
 //! - one strategy (`momentum`) and `sim-venue`;
 //! - three strategies and four validators (the replay benchmark's session);
-//! - every example plugin installed.
+//! - every example plugin installed;
+//! - the second again with the connector on the session's thread
+//!   (`[run] decode_ahead = false`): what decoding ahead gains.
 //!
 //! Each is printed with the orders it placed, the share of its time spent
 //! outside plugin calls (the host's own work), and its ratio to the floor
@@ -53,11 +55,19 @@ fn names(names: &[&str]) -> Option<Vec<String>> {
     Some(names.iter().map(|n| n.to_string()).collect())
 }
 
+/// The replay benchmark's session: three strategies, four validators.
+fn three_four(config: &mut HostConfig) {
+    config.run.strategies = names(&tradsys_tests::THREE_STRATEGIES);
+    config.run.validators = names(&tradsys_tests::FOUR_VALIDATORS);
+    config.run.processors = names(&[]);
+}
+
 /// One session's figures: events per second (median of three after a
 /// warm-up), the orders and fills of the last run, and the share of its
-/// time outside plugin calls (the host's own work: calls times their mean
-/// latency, against the session's wall time; median of three).
-fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64, f64) {
+/// time outside plugin calls on the session's thread (the host's own work:
+/// calls times their mean latency, against the session's wall time; median
+/// of three).
+fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64, f64, f64) {
     let trust = TrustSettings {
         dir: Some(root().join("target/dev-keys/trust")),
         allow_unsigned: false,
@@ -68,6 +78,7 @@ fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64, f64) 
     let mut last = (0, 0);
     let mut rates = Vec::new();
     let mut host_shares = Vec::new();
+    let mut feed_shares = Vec::new();
     for run in 0..4 {
         let mut session = Session::new(runtime.clone(), &registry, config).unwrap();
         session.run().unwrap();
@@ -76,16 +87,28 @@ fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64, f64) 
         last = (report.orders.submitted, report.fills);
         if run > 0 {
             rates.push(report.timing.events_per_second);
+            // Decoding ahead, the connector's calls are on the other
+            // thread, and the session's waits for it are not the host's work.
+            let on_thread = |name: &str| !(config.run.decode_ahead && name == config.run.connector);
             let in_plugins: f64 = report
                 .plugins
                 .iter()
+                .filter(|p| on_thread(&p.name))
                 .map(|p| p.calls as f64 * p.timing.mean_ns as f64 / 1e6)
                 .sum();
             let wall = report.timing.elapsed_ms;
-            host_shares.push(((wall - in_plugins) / wall).max(0.0));
+            let host = wall - in_plugins - report.timing.feed_wait_ms;
+            host_shares.push((host / wall).max(0.0));
+            feed_shares.push(report.timing.feed_wait_ms / wall);
         }
     }
-    (median(rates), last.0, last.1, median(host_shares))
+    (
+        median(rates),
+        last.0,
+        last.1,
+        median(host_shares),
+        median(feed_shares),
+    )
 }
 
 fn main() {
@@ -114,7 +137,7 @@ fn main() {
             .collect(),
     );
     let runtime = Arc::new(Runtime::new().expect("engine"));
-    let cases: [(&str, HostConfig); 3] = [
+    let cases: [(&str, HostConfig); 4] = [
         (
             "one strategy (momentum) + sim-venue",
             config(&data, |c| {
@@ -125,28 +148,27 @@ fn main() {
         ),
         (
             "three strategies + four validators",
-            config(&data, |c| {
-                c.run.strategies = names(&["ma-crossover", "momentum", "mean-reversion"]);
-                c.run.validators = names(&[
-                    "max-notional",
-                    "price-collar",
-                    "position-limit",
-                    "order-throttle",
-                ]);
-                c.run.processors = names(&[]);
-            }),
+            config(&data, three_four),
         ),
         ("every example plugin", config(&data, |_| {})),
+        (
+            "three strategies + four validators, the connector on the session's thread",
+            config(&data, |c| {
+                three_four(c);
+                c.run.decode_ahead = false;
+            }),
+        ),
     ];
     println!("ES MBO day, {events} events; native decode (the floor): {floor:.0} events/s");
     let mut line = vec![format!("{floor:.0}")];
     for (name, config) in &cases {
-        let (rate, orders, fills, host) = session(&runtime, config);
+        let (rate, orders, fills, host, feed) = session(&runtime, config);
         println!(
             "  {name}: {rate:.0} events/s, {:.3} of the floor ({orders} orders, {fills} fills); \
-             the host's own work {:.0} % of the session",
+             the host's own work {:.0} %, waiting for the connector {:.0} % of the session",
             rate / floor,
-            host * 100.0
+            host * 100.0,
+            feed * 100.0
         );
         if orders == 0 {
             println!("    NO ORDERS: this session did not trade, and its figure means little");
@@ -188,7 +210,8 @@ fn main() {
         writeln!(
             file,
             "unix_time,commit,native_events_per_s,one_strategy_events_per_s,one_strategy_orders,\
-             three_four_events_per_s,three_four_orders,all_plugins_events_per_s,all_plugins_orders"
+             three_four_events_per_s,three_four_orders,all_plugins_events_per_s,all_plugins_orders,\
+             three_four_one_thread_events_per_s,three_four_one_thread_orders"
         )
         .unwrap();
     }

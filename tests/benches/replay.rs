@@ -61,13 +61,8 @@ fn config(data: &Path) -> HostConfig {
 fn the_examples(config: &mut HostConfig) {
     let names = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
     config.run.processors = Some(Vec::new());
-    config.run.strategies = names(&["ma-crossover", "momentum", "mean-reversion"]);
-    config.run.validators = names(&[
-        "max-notional",
-        "price-collar",
-        "position-limit",
-        "order-throttle",
-    ]);
+    config.run.strategies = names(&tradsys_tests::THREE_STRATEGIES);
+    config.run.validators = names(&tradsys_tests::FOUR_VALIDATORS);
 }
 
 fn registry(config: &HostConfig) -> Registry {

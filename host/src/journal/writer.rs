@@ -7,8 +7,11 @@
 //! the data path waits rather than lose a record. [`JournalWriter`] owns the
 //! thread: [`JournalWriter::sync`] at the end of every batch waits until
 //! the writer has handed everything so far to the operating system (a crash
-//! then loses at most the records of the batch it interrupts), and
-//! [`JournalWriter::close`] ends the file and gives the digest.
+//! then loses at most the records of the batch it interrupts: a live
+//! session does this), [`JournalWriter::check`] only asks whether it failed
+//! (a replay, which a crash loses nothing of that running it again does
+//! not give back), and [`JournalWriter::close`] ends the file and gives the
+//! digest.
 //!
 //! Files: the path given, then `PATH.1`, `PATH.2`, ... each time the current
 //! one would pass `max_bytes` (0: never). A regular file that exists is
@@ -243,6 +246,20 @@ impl JournalWriter {
                 Err(failed)
             }
         }
+    }
+
+    /// Whether the writer has failed, without waiting for it (a replay's
+    /// check between batches; [`Self::sync`] waits). The error names the file.
+    pub fn check(&mut self) -> Result<(), String> {
+        if let Some(failed) = &self.failed {
+            return Err(failed.clone());
+        }
+        if let Some(e) = self.acks.try_iter().find_map(Result::err) {
+            let failed = format!("journal {}: {e}", self.path.display());
+            self.failed = Some(failed.clone());
+            return Err(failed);
+        }
+        Ok(())
     }
 
     /// End the journal: write the rest, flush it to disk, and say what was

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::bindings::types::MarketEvent;
 use crate::engine::Runtime;
@@ -187,7 +187,9 @@ struct QueueState {
 
 impl Queue {
     fn lock(&self) -> MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The worker: add `pulled`, after waiting for room. False once recalled.
@@ -218,20 +220,23 @@ impl Queue {
     }
 
     /// The session: the next batch, waiting for it; `None` when the worker
-    /// stopped with nothing left.
-    fn pop(&self) -> Option<Pulled> {
+    /// stopped with nothing left. With the time it waited.
+    fn pop(&self) -> (Option<Pulled>, Duration) {
         let mut state = self.lock();
+        let mut since = None;
+        let waited = |since: Option<Instant>| since.map_or(Duration::ZERO, |t| t.elapsed());
         loop {
             if let Some(pulled) = state.batches.pop_front() {
                 if state.worker_waits && state.batches.len() <= AHEAD / 2 {
                     state.worker_waits = false;
                     self.drained.notify_one();
                 }
-                return Some(pulled);
+                return (Some(pulled), waited(since));
             }
             if state.finished {
-                return None;
+                return (None, waited(since));
             }
+            since.get_or_insert_with(Instant::now);
             state.session_waits = true;
             state = self.filled.wait(state).unwrap_or_else(|p| p.into_inner());
         }
@@ -261,6 +266,8 @@ pub(crate) struct Feed {
     backlog: VecDeque<Pulled>,
     /// The stream ended or stopped: nothing more is pulled.
     done: bool,
+    /// Time the session waited for the worker.
+    waited: Duration,
 }
 
 impl Feed {
@@ -271,7 +278,13 @@ impl Feed {
             ahead: None,
             backlog: VecDeque::new(),
             done: false,
+            waited: Duration::ZERO,
         }
+    }
+
+    /// Time the session waited for the worker's batches so far.
+    pub(crate) fn waited(&self) -> Duration {
+        self.waited
     }
 
     /// Whether the connector is on the worker thread (its slot holds a
@@ -301,7 +314,9 @@ impl Feed {
                 self.send_away(runtime, slot, stop.clone(), taken);
             }
             let ahead = self.ahead.as_ref().expect("the worker was started");
-            match ahead.queue.pop() {
+            let (popped, waited) = ahead.queue.pop();
+            self.waited += waited;
+            match popped {
                 Some(pulled) => return self.handed(pulled),
                 // The worker stopped before a batch the budget may cut
                 // (the host's refusals decide its size): that one and any
@@ -366,8 +381,13 @@ impl Feed {
             return;
         };
         ahead.queue.recall();
-        while let Some(pulled) = ahead.queue.pop() {
-            self.backlog.push_back(pulled);
+        loop {
+            let (popped, waited) = ahead.queue.pop();
+            self.waited += waited;
+            match popped {
+                Some(pulled) => self.backlog.push_back(pulled),
+                None => break,
+            }
         }
         *slot = match ahead.thread.join() {
             Ok(connector) => connector,

@@ -297,6 +297,12 @@ pub struct SessionTiming {
     pub events_per_second: f64,
     /// Time the data path waited for the journal's writer at batch ends, milliseconds.
     pub journal_wait_ms: f64,
+    /// Time the data path waited for the connector's next batch,
+    /// milliseconds: decoding ahead (`[run] decode_ahead`), the time the
+    /// connector was behind; on one thread, none (its calls are in its
+    /// plugin timing).
+    #[serde(default)]
+    pub feed_wait_ms: f64,
     /// The selected plugins made ready before the session's clock started
     /// (not counted in `elapsed_ms`).
     #[serde(default)]
@@ -313,6 +319,11 @@ pub struct StartupReport {
     pub from_cache: u32,
     /// Wall time, milliseconds.
     pub elapsed_ms: f64,
+    /// Then the connector and the matcher started (their instances made:
+    /// the connector opened its data, a replay's first records read to
+    /// infer ticks), milliseconds; also before the clock.
+    #[serde(default)]
+    pub opened_ms: f64,
 }
 
 impl Report {
@@ -330,14 +341,15 @@ impl Report {
             self.timing.events_per_second
         );
         let startup = &self.timing.startup;
-        if startup.plugins > 0 {
+        if startup.plugins > 0 || startup.opened_ms > 0.0 {
             let _ = writeln!(
                 out,
-                "start-up: {} plugins made ready in {:.0} ms before the session's clock ({} compiled, {} from the artifact cache)",
+                "start-up, before the session's clock: {} plugins made ready in {:.0} ms ({} compiled, {} from the artifact cache); the connector and the matcher started in {:.0} ms",
                 startup.plugins,
                 startup.elapsed_ms,
                 startup.plugins - startup.from_cache,
-                startup.from_cache
+                startup.from_cache,
+                startup.opened_ms
             );
         }
         if self.trust.mode != TrustMode::Verified {

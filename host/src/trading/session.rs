@@ -246,7 +246,7 @@ impl Session {
             ))
         });
         self.startup = self.compile_selected();
-        let result = self.run_batches();
+        let result = self.open().and_then(|()| self.run_batches());
         self.control.end();
         self.close_journal();
         self.publish(true);
@@ -278,9 +278,11 @@ impl Session {
         self.journal_report = Some(report);
     }
 
-    fn run_batches(&mut self) -> Result<()> {
+    /// Start the connector and the matcher before the clock (the
+    /// connector opens its data). Without a market or a matcher there is
+    /// no session: fail loudly.
+    fn open(&mut self) -> Result<()> {
         let started = Instant::now();
-        // Without a market or a matcher there is no session: fail loudly.
         self.slots
             .connector
             .ensure_live()
@@ -293,6 +295,12 @@ impl Session {
                 .context("no matcher is installed")?;
             matcher.ensure_live().context("starting the matcher")?;
         }
+        self.startup.opened_ms = started.elapsed().as_secs_f64() * 1e3;
+        Ok(())
+    }
+
+    fn run_batches(&mut self) -> Result<()> {
+        let started = Instant::now();
         if self.slots.connector.plugin().is_network_connector() {
             self.run_network()?;
             return self.finish(started);
@@ -355,12 +363,22 @@ impl Session {
         }
         self.finish_in_flight();
         self.deliver_reports();
+        // The session's time includes its records written out (a replay's
+        // writer runs behind; its failure is reported when it closes).
+        if let Some(writer) = self.journal_writer.as_mut() {
+            let _ = writer.sync();
+        }
         self.elapsed = started.elapsed();
         self.control.shadows.end_all();
         if let Some(preloader) = self.preloader.take() {
             let _ = preloader.join();
         }
         Ok(())
+    }
+
+    /// Time the data path waited for the connector's batches.
+    pub(crate) fn feed_wait(&self) -> Duration {
+        self.feed.waited()
     }
 
     /// A handle to steer the session from other threads: status, swaps,
@@ -407,7 +425,13 @@ impl Session {
         }
         self.apply_membership();
         self.publish(false);
-        if let Some(Err(why)) = self.journal_writer.as_mut().map(JournalWriter::sync) {
+        // A live session waits until the batch's records are written out (a
+        // crash loses at most the batch it interrupts); a replay only checks
+        // the writer has not failed, and its records go out while it runs on.
+        let live = self.live.is_some();
+        let writer = self.journal_writer.as_mut();
+        let written = writer.map(|w| if live { w.sync() } else { w.check() });
+        if let Some(Err(why)) = written {
             self.counts.stopped = Some(Stop::Journal(why));
             return false;
         }
