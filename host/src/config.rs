@@ -476,8 +476,12 @@ pub struct PluginSettings {
     /// A strategy's market event kinds (`quote`, `trade`, `book-delta`,
     /// `depth`, `bar`): it is handed only those (instrument definitions and
     /// status changes always), and a batch with none of them not at all.
-    /// Every kind when unset.
+    /// Over its manifest's `events`; every kind when neither says.
     pub events: Option<Vec<crate::policy::EventKind>>,
+    /// A strategy's instruments, by symbol: it is handed only their events
+    /// (and definitions), and a batch with none of them not at all. Every
+    /// instrument when unset.
+    pub instruments: Option<Vec<String>>,
     /// Over the manifest's priority: preloaded earlier, evicted later.
     pub priority: Option<i32>,
     /// Compile it in the background at start-up instead of on first use.
@@ -512,6 +516,7 @@ impl Default for PluginSettings {
             random: false,
             tls: None,
             events: None,
+            instruments: None,
             priority: None,
             preload: false,
             on_fault: None,
@@ -598,6 +603,18 @@ impl HostConfig {
                     .as_ref()
                     .is_none_or(|t| t.cert.is_some() == t.key.is_some()),
                 "plugins.{name}.tls: a client certificate needs both `cert` and `key`"
+            );
+            anyhow::ensure!(
+                settings.events.as_ref().is_none_or(|e| !e.is_empty()),
+                "plugins.{name}.events: names no kind (leave it out for every kind)"
+            );
+            anyhow::ensure!(
+                settings
+                    .instruments
+                    .as_ref()
+                    .is_none_or(|i| !i.is_empty() && i.iter().all(|s| !s.trim().is_empty())),
+                "plugins.{name}.instruments: a list of symbols, none empty (leave it out for \
+                 every instrument)"
             );
             anyhow::ensure!(
                 settings.tls.is_none() || !settings.network.is_empty(),

@@ -161,23 +161,9 @@ impl std::fmt::Display for Grant {
     }
 }
 
-/// A kind of market event a strategy may subscribe to (`[plugins.NAME]
-/// events`). Instrument definitions and status changes always reach it;
-/// signals follow its `signals` config entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EventKind {
-    /// Top of book.
-    Quote,
-    /// A trade.
-    Trade,
-    /// A change to one order of a book by order.
-    BookDelta,
-    /// A depth snapshot of price levels.
-    Depth,
-    /// A bar.
-    Bar,
-}
+/// A kind of market event a strategy may subscribe to (its manifest's
+/// `events`, or `[plugins.NAME] events`).
+pub use tradsys_signing::EventKind;
 
 /// TLS on a network connector's connection (`[plugins.NAME] tls`): the host
 /// speaks TLS (rustls) to the venue and the connector sees plain bytes.
@@ -211,8 +197,11 @@ pub struct Grants {
     pub random: bool,
     /// TLS over its granted connection (a network connector's), if asked.
     pub tls: Option<TlsGrant>,
-    /// The market event kinds a strategy is handed (all when `None`).
+    /// The market event kinds a strategy is handed (all when `None`):
+    /// `[plugins.NAME] events`, else its manifest's.
     pub events: Option<Vec<EventKind>>,
+    /// The instruments (symbols) a strategy is handed (all when `None`).
+    pub instruments: Option<Vec<String>>,
     /// CPU, memory and output limits.
     pub limits: Limits,
     /// When repeated faults quarantine it.
@@ -240,6 +229,7 @@ impl Default for Grants {
             random: false,
             tls: None,
             events: None,
+            instruments: None,
             limits: Limits::default_for(PluginKind::Strategy),
             faults: FaultSettings::default(),
         }

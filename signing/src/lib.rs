@@ -36,7 +36,7 @@ mod verify;
 
 pub use error::{Error, Result};
 pub use keys::{KeyId, PublicKey, SecretKey};
-pub use manifest::{Capabilities, Kind, Limits, MANIFEST_SECTION, Manifest, PluginName};
+pub use manifest::{Capabilities, EventKind, Kind, Limits, MANIFEST_SECTION, Manifest, PluginName};
 pub use sections::{Section, sections};
 pub use signature::{
     SIGNATURE_SECTION, SignatureBlock, digest, sign, signatures, verify_block, verify_message,

@@ -115,6 +115,24 @@ pub struct Limits {
     pub memory_bytes: Option<u64>,
 }
 
+/// A kind of market event a strategy may subscribe to (its manifest's
+/// `events`, or `[plugins.NAME] events` over it). Instrument definitions and
+/// status changes always reach it; signals follow its `signals` config entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// Top of book.
+    Quote,
+    /// A trade.
+    Trade,
+    /// A change to one order of a book by order.
+    BookDelta,
+    /// A depth snapshot of price levels.
+    Depth,
+    /// A bar.
+    Bar,
+}
+
 /// What a plugin declares about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,12 +163,19 @@ pub struct Manifest {
     /// Higher runs (and is kept in memory) first; default 0.
     #[serde(default)]
     pub priority: i32,
+    /// A strategy's market event kinds: it is handed only those (every
+    /// kind when absent). The host's config may set others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventKind>>,
 }
 
 impl Manifest {
     /// Parse a manifest section's payload.
     pub fn from_json(data: &[u8]) -> Result<Self> {
-        serde_json::from_slice(data).map_err(|e| Error::MalformedManifest(e.to_string()))
+        let manifest: Self =
+            serde_json::from_slice(data).map_err(|e| Error::MalformedManifest(e.to_string()))?;
+        manifest.check().map_err(Error::MalformedManifest)?;
+        Ok(manifest)
     }
 
     /// The payload of a manifest section.
@@ -161,6 +186,22 @@ impl Manifest {
     /// `name@version`, for messages.
     pub fn id(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+
+    /// Why it cannot be: a subscription (`events`) on a plugin other than
+    /// a strategy, or one that names no kind.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match &self.events {
+            Some(_) if self.kind != Kind::Strategy => Err(format!(
+                "`events` is a strategy's subscription; {} is a {}",
+                self.name, self.kind
+            )),
+            Some(kinds) if kinds.is_empty() => Err(format!(
+                "`events` of {} names no kind (leave it out for every kind)",
+                self.name
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -194,6 +235,28 @@ mod tests {
         assert!(
             err(r#"{"name":"a","version":"1.0.0","kind":"strategy","api":"^1","colour":"red"}"#)
                 .contains("colour")
+        );
+        let subscribed = Manifest::from_json(
+            br#"{"name":"q","version":"1.0.0","kind":"strategy","api":"^1","events":["quote","book-delta"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            subscribed.events,
+            Some(vec![EventKind::Quote, EventKind::BookDelta])
+        );
+        assert!(
+            err(r#"{"name":"v","version":"1.0.0","kind":"risk-validator","api":"^1","events":["quote"]}"#)
+                .contains("`events` is a strategy's subscription; v is a risk-validator")
+        );
+        assert!(
+            err(
+                r#"{"name":"q","version":"1.0.0","kind":"strategy","api":"^1","events":["quotes"]}"#
+            )
+            .contains("quotes")
+        );
+        assert!(
+            err(r#"{"name":"q","version":"1.0.0","kind":"strategy","api":"^1","events":[]}"#)
+                .contains("names no kind")
         );
         assert!(
             err(r#"{"name":"A b","version":"1.0.0","kind":"strategy","api":"^1"}"#)

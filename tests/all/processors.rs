@@ -345,24 +345,20 @@ fn a_strategy_subscribed_to_event_kinds_is_handed_only_those() {
     );
     // A subscription is a strategy's: on a validator the file is refused,
     // with the reason; an unknown kind is a config error naming it.
-    let report = session_with(
-        &[
-            "synthetic-market",
-            "fifo-matcher",
-            "momentum",
-            "max-notional",
-        ],
-        "[plugins.max-notional]\nevents = [\"quote\"]\n",
-        "100",
-    );
-    let refused = report["rejected_files"].to_string();
+    let refused = refused_validator("[plugins.max-notional]\nevents = [\"quote\"]\n");
     assert!(
         refused.contains("events is a strategy's subscription"),
         "{refused}"
     );
-    let dir = plugin_dir_with(&auditor[..2]);
+    let said = refused_config("[plugins.auditor]\nevents = [\"quotes\"]\n");
+    assert!(said.contains("quotes"), "{said}");
+}
+
+/// What `tradsys run` says when it refuses `toml` (it must).
+fn refused_config(toml: &str) -> String {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
     let config = dir.path().join("host.toml");
-    std::fs::write(&config, "[plugins.auditor]\nevents = [\"quotes\"]\n").unwrap();
+    std::fs::write(&config, toml).unwrap();
     let out = crate::common::tradsys(&[
         "run",
         "--plugins",
@@ -370,6 +366,95 @@ fn a_strategy_subscribed_to_event_kinds_is_handed_only_those() {
         "--config",
         config.to_str().unwrap(),
     ]);
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && said.contains("quotes"), "{said}");
+    assert!(!out.status.success(), "{toml} was accepted");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A session where the validator `max-notional` is given `toml`'s
+/// subscription: the files refused, as the report lists them.
+fn refused_validator(toml: &str) -> String {
+    let plugins = [
+        "synthetic-market",
+        "fifo-matcher",
+        "momentum",
+        "max-notional",
+    ];
+    session_with(&plugins, toml, "100")["rejected_files"].to_string()
+}
+
+#[test]
+fn a_strategy_declares_its_kinds_in_its_manifest_and_the_config_overrides_them() {
+    // The auditor with `events = ["trade"]` in its manifest, re-signed.
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let file = crate::common::workspace_root().join("target/test-plugins/auditor.wasm");
+    let bytes = std::fs::read(file).unwrap();
+    let mut manifest = tradsys_signing::read_manifest(&bytes).unwrap();
+    manifest.events = Some(vec![tradsys_signing::EventKind::Trade]);
+    let embedded = tradsys_signing::embed_manifest(&bytes, &manifest).unwrap();
+    let signed = tradsys_signing::sign(&embedded, &crate::common::dev_key()).unwrap();
+    std::fs::write(dir.path().join("auditor.wasm"), signed).unwrap();
+    let submitted = |toml: &str| {
+        let config = dir.path().join("host.toml");
+        std::fs::write(&config, toml).unwrap();
+        let args = ["--events", "3000", "--config", config.to_str().unwrap()];
+        let report = run_report(dir.path(), &args);
+        strategy(&report, "auditor")["submitted"].as_u64().unwrap()
+    };
+    let declared = submitted("");
+    let trades = submitted("[plugins.auditor]\nevents = [\"trade\"]\n");
+    let quotes = submitted("[plugins.auditor]\nevents = [\"quote\"]\n");
+    assert!(declared > 0 && quotes > 0, "{declared} {quotes}");
+    assert_eq!(declared, trades, "the manifest's kinds apply");
+    assert_ne!(quotes, trades, "the config's kinds override the manifest's");
+    // `plugin inspect` shows the subscription.
+    let out = crate::common::tradsys(&[
+        "plugin",
+        "inspect",
+        dir.path().join("auditor.wasm").to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("events    trade"), "{said}");
+}
+
+#[test]
+fn a_strategy_subscribed_to_instruments_is_handed_only_theirs() {
+    let auditor = ["synthetic-market", "fifo-matcher", "test:auditor"];
+    let report_with = |instruments: &str| {
+        let toml = match instruments {
+            "" => String::new(),
+            list => format!("[plugins.auditor]\ninstruments = {list}\n"),
+        };
+        session_with(&auditor, &toml, "3000")
+    };
+    let every = report_with("");
+    let submitted = |r: &serde_json::Value| strategy(r, "auditor")["submitted"].as_u64().unwrap();
+    let symbols: Vec<String> = every["books"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert!(symbols.len() >= 2, "{symbols:?}");
+    let each: Vec<u64> = symbols
+        .iter()
+        .map(|s| submitted(&report_with(&format!("[\"{s}\"]"))))
+        .collect();
+    assert!(each.iter().all(|&n| n > 0), "{each:?}");
+    // Every event belongs to one instrument: the parts add up to the whole.
+    assert_eq!(each.iter().sum::<u64>(), submitted(&every), "{each:?}");
+    // One instrument's orders are on that instrument only.
+    let one = report_with(&format!("[\"{}\"]", symbols[0]));
+    let positions = strategy(&one, "auditor")["positions"].to_string();
+    for other in &symbols[1..] {
+        assert!(!positions.contains(other.as_str()), "{positions}");
+    }
+    // A symbol list that names nothing is a config error; on a validator
+    // the file is refused.
+    let said = refused_config("[plugins.auditor]\ninstruments = []\n");
+    assert!(said.contains("plugins.auditor.instruments"), "{said}");
+    let refused = refused_validator("[plugins.max-notional]\ninstruments = [\"SYN-A\"]\n");
+    assert!(
+        refused.contains("instruments is a strategy's subscription"),
+        "{refused}"
+    );
 }

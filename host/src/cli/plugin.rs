@@ -293,6 +293,21 @@ fn inspect(file: &Path, trust: Option<&Path>) -> Result<()> {
                 println!("author    {}", m.author);
             }
             println!("priority  {}", m.priority);
+            if let Some(kinds) = &m.events {
+                let kinds: Vec<String> = kinds
+                    .iter()
+                    .map(|k| {
+                        serde_json::to_value(k)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                println!(
+                    "events    {} (the market events it is handed)",
+                    kinds.join(", ")
+                );
+            }
             for (dep, req) in &m.dependencies {
                 println!("needs     {dep} {req}");
             }

@@ -34,11 +34,19 @@ pub fn misfit(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> Opti
     let name = manifest.name.as_str();
     let settings = config.plugins.get(name);
     let own = settings.and_then(|p| p.limits.as_ref());
-    if manifest.kind != PluginKind::Strategy && settings.is_some_and(|s| s.events.is_some()) {
-        return Some(format!(
-            "[plugins.{name}] events is a strategy's subscription; {name} is a {}",
-            manifest.kind
-        ));
+    for (key, set) in [
+        ("events", settings.is_some_and(|s| s.events.is_some())),
+        (
+            "instruments",
+            settings.is_some_and(|s| s.instruments.is_some()),
+        ),
+    ] {
+        if manifest.kind != PluginKind::Strategy && set {
+            return Some(format!(
+                "[plugins.{name}] {key} is a strategy's subscription; {name} is a {}",
+                manifest.kind
+            ));
+        }
     }
     (manifest.kind == PluginKind::RiskValidator && own.is_some_and(|l| l.max_output.is_some()))
         .then(|| {
@@ -88,7 +96,10 @@ pub fn grants(config: &HostConfig, manifest: &tradsys_signing::Manifest) -> Gran
         network: settings.map(|s| resolve(&s.network)).unwrap_or_default(),
         random: settings.is_some_and(|s| s.random),
         tls: settings.and_then(|s| s.tls.clone()),
-        events: settings.and_then(|s| s.events.clone()),
+        events: settings
+            .and_then(|s| s.events.clone())
+            .or_else(|| manifest.events.clone()),
+        instruments: settings.and_then(|s| s.instruments.clone()),
         faults: config.faults,
     }
 }

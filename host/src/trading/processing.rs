@@ -18,13 +18,14 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::types::MarketEvent;
+use crate::bindings::types::{InstrumentDefinition, MarketEvent};
 use crate::config::OnFault;
 use crate::engine::SignalNames;
 use crate::live::shadow::ShadowSet;
 use crate::loading::Plugin;
 use crate::policy::EventKind;
 use crate::sandbox::{PluginInstance, Processor, Strategy};
+use crate::trading::events::event_instrument;
 use crate::trading::market::Market;
 use crate::trading::verify;
 
@@ -79,13 +80,47 @@ pub fn render_processors(reports: &[ProcessorReport], out: &mut String) {
     }
 }
 
-/// The names a strategy subscribed to, as ids (sorted), and the event
-/// kinds it wants, for the plugin version they were read from.
+/// The names a strategy subscribed to, as ids (sorted), the event kinds
+/// and the instruments it wants, for the plugin version they were read from.
 struct Subscription {
     plugin: Arc<Plugin>,
     ids: Vec<u32>,
-    /// `[plugins.NAME] events`: the kinds it is handed (all when `None`).
+    /// Its manifest's `events`, or `[plugins.NAME] events`: the kinds it is
+    /// handed (all when `None`).
     kinds: Option<Vec<EventKind>>,
+    /// `[plugins.NAME] instruments`: the symbols it is handed (all when
+    /// `None`), and for each host instrument id defined so far whether it
+    /// is one of them.
+    symbols: Option<Vec<String>>,
+    instruments: Vec<bool>,
+}
+
+impl Subscription {
+    /// Whether it filters the batch at all.
+    fn filters(&self) -> bool {
+        self.kinds.is_some() || self.symbols.is_some()
+    }
+
+    /// Whether it is handed `event` for its instrument (an instrument's
+    /// definition included).
+    fn wants_instrument(&self, event: &MarketEvent) -> bool {
+        if self.symbols.is_none() {
+            return true;
+        }
+        let id = match event {
+            MarketEvent::Instrument(def) => Some(def.id),
+            other => event_instrument(other),
+        };
+        id.is_some_and(|id| self.instruments.get(id as usize).copied().unwrap_or(false))
+    }
+
+    /// Note the instruments defined since the last batch.
+    fn resolve(&mut self, definitions: &[InstrumentDefinition]) {
+        let Some(symbols) = &self.symbols else { return };
+        for def in &definitions[self.instruments.len().min(definitions.len())..] {
+            self.instruments.push(symbols.contains(&def.symbol));
+        }
+    }
 }
 
 /// Whether a strategy that wants `kinds` is handed `event` (signals are
@@ -226,37 +261,43 @@ impl Processing {
         &mut self,
         strategies: &[PluginInstance<Strategy>],
         names: &SignalNames,
+        definitions: &[InstrumentDefinition],
     ) {
         self.subscriptions.resize_with(strategies.len(), || None);
         for (slot, strategy) in self.subscriptions.iter_mut().zip(strategies) {
             let plugin = strategy.plugin();
-            if slot
+            if !slot
                 .as_ref()
                 .is_some_and(|s| Arc::ptr_eq(&s.plugin, plugin))
             {
-                continue;
+                *slot = Some(Subscription {
+                    plugin: plugin.clone(),
+                    ids: subscribed(plugin, names),
+                    kinds: plugin.grants().events.clone(),
+                    symbols: plugin.grants().instruments.clone(),
+                    instruments: Vec::new(),
+                });
             }
-            *slot = Some(Subscription {
-                plugin: plugin.clone(),
-                ids: subscribed(plugin, names),
-                kinds: plugin.grants().events.clone(),
-            });
+            if let Some(subscription) = slot {
+                subscription.resolve(definitions);
+            }
         }
     }
 
-    /// Whether strategy `i` subscribed to event kinds (`[plugins.NAME]
-    /// events`): a batch with none of them is not handed to it.
-    pub(crate) fn has_kinds(&self, i: usize) -> bool {
+    /// Whether strategy `i` subscribed to event kinds or instruments: a
+    /// batch with none of them is not handed to it.
+    pub(crate) fn filters(&self, i: usize) -> bool {
         self.subscriptions
             .get(i)
             .and_then(Option::as_ref)
-            .is_some_and(|s| s.kinds.is_some())
+            .is_some_and(Subscription::filters)
     }
 
     /// The batch strategy `i` gets of `events` (as [`Self::run`] left it):
-    /// the kinds it subscribed to (`[plugins.NAME] events`) and its signals.
-    /// Empty when a strategy with kinds wants none of them: it is then not
-    /// called for this batch ([`Self::has_kinds`]).
+    /// the kinds (its manifest's or `[plugins.NAME] events`) and the
+    /// instruments (`[plugins.NAME] instruments`) it subscribed to, and its
+    /// signals. Empty when a strategy that filters wants none of them: it
+    /// is then not called for this batch ([`Self::filters`]).
     pub(crate) fn batch_for<'a>(
         &self,
         i: usize,
@@ -266,11 +307,15 @@ impl Processing {
         let kinds = subscription.and_then(|s| s.kinds.as_deref());
         let ids = subscription.map_or(&[][..], |s| &s.ids[..]);
         let (common, signals) = events.split_at(self.signals_from.min(events.len()));
-        let wanted = |e: &&MarketEvent| match e {
-            MarketEvent::Signal(s) => ids.binary_search(&s.name).is_ok(),
-            other => wanted_kind(kinds, other),
+        let instrument = |e: &MarketEvent| subscription.is_none_or(|s| s.wants_instrument(e));
+        let wanted = |e: &&MarketEvent| {
+            instrument(e)
+                && match e {
+                    MarketEvent::Signal(s) => ids.binary_search(&s.name).is_ok(),
+                    other => wanted_kind(kinds, other),
+                }
         };
-        if kinds.is_none() {
+        if !subscription.is_some_and(Subscription::filters) {
             if signals.is_empty() {
                 return Cow::Borrowed(events);
             }
@@ -284,10 +329,11 @@ impl Processing {
                 }
             };
         }
-        // The feed's part by kind, the processors' signals by name.
+        // The feed's part by kind, the processors' signals by name; both
+        // by instrument.
         let batch: Vec<MarketEvent> = common
             .iter()
-            .filter(|e| wanted_kind(kinds, e))
+            .filter(|e| instrument(e) && wanted_kind(kinds, e))
             .chain(signals.iter().filter(wanted))
             .cloned()
             .collect();

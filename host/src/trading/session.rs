@@ -479,14 +479,16 @@ impl Session {
             (now, self.counts.events),
         );
         if deliver {
-            self.processing.subscribe(&self.slots.strategies, signals);
+            let definitions = self.market.definitions();
+            self.processing
+                .subscribe(&self.slots.strategies, signals, definitions);
             for i in 0..self.slots.strategies.len() {
                 if !self.roster.strategy(i) {
                     continue;
                 }
                 let batch = self.processing.batch_for(i, events);
-                if batch.is_empty() && !events.is_empty() && self.processing.has_kinds(i) {
-                    continue; // none of the kinds it subscribed to
+                if batch.is_empty() && !events.is_empty() && self.processing.filters(i) {
+                    continue; // none of the kinds or instruments it subscribed to
                 }
                 let strategy = &mut self.slots.strategies[i];
                 let result = strategy
