@@ -220,23 +220,20 @@ impl Queue {
     }
 
     /// The session: the next batch, waiting for it; `None` when the worker
-    /// stopped with nothing left. With the time it waited.
-    fn pop(&self) -> (Option<Pulled>, Duration) {
+    /// stopped with nothing left.
+    fn pop(&self) -> Option<Pulled> {
         let mut state = self.lock();
-        let mut since = None;
-        let waited = |since: Option<Instant>| since.map_or(Duration::ZERO, |t| t.elapsed());
         loop {
             if let Some(pulled) = state.batches.pop_front() {
                 if state.worker_waits && state.batches.len() <= AHEAD / 2 {
                     state.worker_waits = false;
                     self.drained.notify_one();
                 }
-                return (Some(pulled), waited(since));
+                return Some(pulled);
             }
             if state.finished {
-                return (None, waited(since));
+                return None;
             }
-            since.get_or_insert_with(Instant::now);
             state.session_waits = true;
             state = self.filled.wait(state).unwrap_or_else(|p| p.into_inner());
         }
@@ -266,8 +263,8 @@ pub(crate) struct Feed {
     backlog: VecDeque<Pulled>,
     /// The stream ended or stopped: nothing more is pulled.
     done: bool,
-    /// Time the session waited for the worker.
-    waited: Duration,
+    /// Time the session's thread spent getting batches.
+    spent: Duration,
 }
 
 impl Feed {
@@ -278,13 +275,15 @@ impl Feed {
             ahead: None,
             backlog: VecDeque::new(),
             done: false,
-            waited: Duration::ZERO,
+            spent: Duration::ZERO,
         }
     }
 
-    /// Time the session waited for the worker's batches so far.
-    pub(crate) fn waited(&self) -> Duration {
-        self.waited
+    /// Time the session's thread spent getting batches so far: the
+    /// connector's calls on one thread; decoding ahead, its waits for the
+    /// worker (and for a recalled connector's last call).
+    pub(crate) fn spent(&self) -> Duration {
+        self.spent
     }
 
     /// Whether the connector is on the worker thread (its slot holds a
@@ -303,6 +302,19 @@ impl Feed {
         stop: &Arc<AtomicBool>,
         taken: u64,
     ) -> Pulled {
+        let started = Instant::now();
+        let pulled = self.pull_next(runtime, slot, stop, taken);
+        self.spent += started.elapsed();
+        pulled
+    }
+
+    fn pull_next(
+        &mut self,
+        runtime: &Arc<Runtime>,
+        slot: &mut PluginInstance<Connector>,
+        stop: &Arc<AtomicBool>,
+        taken: u64,
+    ) -> Pulled {
         if let Some(pulled) = self.backlog.pop_front() {
             return self.handed(pulled);
         }
@@ -314,9 +326,7 @@ impl Feed {
                 self.send_away(runtime, slot, stop.clone(), taken);
             }
             let ahead = self.ahead.as_ref().expect("the worker was started");
-            let (popped, waited) = ahead.queue.pop();
-            self.waited += waited;
-            match popped {
+            match ahead.queue.pop() {
                 Some(pulled) => return self.handed(pulled),
                 // The worker stopped before a batch the budget may cut
                 // (the host's refusals decide its size): that one and any
@@ -380,18 +390,15 @@ impl Feed {
         let Some(ahead) = self.ahead.take() else {
             return;
         };
+        let started = Instant::now();
         ahead.queue.recall();
-        loop {
-            let (popped, waited) = ahead.queue.pop();
-            self.waited += waited;
-            match popped {
-                Some(pulled) => self.backlog.push_back(pulled),
-                None => break,
-            }
+        while let Some(pulled) = ahead.queue.pop() {
+            self.backlog.push_back(pulled);
         }
         *slot = match ahead.thread.join() {
             Ok(connector) => connector,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        self.spent += started.elapsed();
     }
 }

@@ -297,12 +297,11 @@ pub struct SessionTiming {
     pub events_per_second: f64,
     /// Time the data path waited for the journal's writer at batch ends, milliseconds.
     pub journal_wait_ms: f64,
-    /// Time the data path waited for the connector's next batch,
-    /// milliseconds: decoding ahead (`[run] decode_ahead`), the time the
-    /// connector was behind; on one thread, none (its calls are in its
-    /// plugin timing).
+    /// Time the data path spent getting the connector's batches,
+    /// milliseconds: on one thread its calls; decoding ahead (`[run]
+    /// decode_ahead`), the time it waited for the worker.
     #[serde(default)]
-    pub feed_wait_ms: f64,
+    pub feed_ms: f64,
     /// The selected plugins made ready before the session's clock started
     /// (not counted in `elapsed_ms`).
     #[serde(default)]

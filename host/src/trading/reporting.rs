@@ -183,7 +183,7 @@ impl Report {
                     0.0
                 },
                 journal_wait_ms: session.journal_wait.as_secs_f64() * 1e3,
-                feed_wait_ms: session.feed_wait().as_secs_f64() * 1e3,
+                feed_ms: session.feed_time().as_secs_f64() * 1e3,
                 startup: session.startup,
             },
         }

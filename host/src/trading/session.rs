@@ -376,9 +376,9 @@ impl Session {
         Ok(())
     }
 
-    /// Time the data path waited for the connector's batches.
-    pub(crate) fn feed_wait(&self) -> Duration {
-        self.feed.waited()
+    /// Time the data path spent getting the connector's batches.
+    pub(crate) fn feed_time(&self) -> Duration {
+        self.feed.spent()
     }
 
     /// A handle to steer the session from other threads: status, swaps,
