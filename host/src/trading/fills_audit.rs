@@ -5,8 +5,16 @@
 //! share of reachable maker volume not taken, zero when the venue is right)
 //! and the journal's end record. It judges a feed by order only; `tradsys
 //! journal audit` is the same check from the journal and the raw file.
+//!
+//! The audit's own book runs on a thread of its own: the session hands it
+//! what it saw, in order, in chunks (it never waits for the audit, unless
+//! the audit falls [`CHUNKS`] chunks behind), and asks for the figures when
+//! it publishes and at its end (then it waits until the audit has caught
+//! up). The audit never changes what the session does.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use tradsys_audit::{Action, Ask, Live, Record, Side as AuditSide, Tif};
 
@@ -16,10 +24,92 @@ use crate::bindings::types::{
 use crate::journal::{Judged, StrategyAudit};
 use crate::trading::router::{BookedFill, OrderRouter};
 
-/// The audit of a session's fills, as it runs.
-#[derive(Debug, Default)]
+/// Inputs gathered before they go to the audit's thread.
+const CHUNK: usize = 1024;
+
+/// Chunks the session may get ahead of the audit before it waits.
+const CHUNKS: usize = 64;
+
+/// What the session saw, in its order.
+enum Input {
+    Record(u32, Record),
+    Command {
+        instrument: u32,
+        order: u64,
+        owner: String,
+        ask: Ask,
+        ts: u64,
+    },
+    Filled(BookedFill),
+}
+
+enum Message {
+    Inputs(Vec<Input>),
+    Figures(std::sync::mpsc::Sender<Figures>),
+}
+
+/// Per strategy; `None` unless the feed is by order.
+type Figures = Option<BTreeMap<String, StrategyAudit>>;
+
+/// The audit of a session's fills, as it runs (on its own thread).
 pub(crate) struct FillsAudit {
-    live: Live,
+    pending: RefCell<Vec<Input>>,
+    tx: Option<SyncSender<Message>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Default for FillsAudit {
+    fn default() -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS);
+        let thread = std::thread::Builder::new()
+            .name("fills-audit".into())
+            .spawn(move || audit(&rx))
+            .map_err(|e| tracing::warn!("the fills audit has no thread, so no figures: {e}"))
+            .ok();
+        Self {
+            pending: RefCell::new(Vec::with_capacity(CHUNK)),
+            tx: thread.as_ref().map(|_| tx),
+            thread,
+        }
+    }
+}
+
+impl Drop for FillsAudit {
+    fn drop(&mut self) {
+        self.tx = None; // the thread's channel closes: it ends
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The audit's thread: apply the inputs in order, answer for the figures.
+fn audit(rx: &Receiver<Message>) {
+    let mut live = Live::default();
+    while let Ok(message) = rx.recv() {
+        match message {
+            Message::Inputs(inputs) => {
+                for input in inputs {
+                    match input {
+                        Input::Record(instrument, record) => live.record(instrument, &record),
+                        Input::Command {
+                            instrument,
+                            order,
+                            owner,
+                            ask,
+                            ts,
+                        } => live.command(instrument, order, &owner, &ask, ts),
+                        Input::Filled(f) => {
+                            live.filled(f.order, f.ts, f.price, f.quantity, f.maker)
+                        }
+                    }
+                }
+            }
+            Message::Figures(reply) => {
+                let _ = reply.send(figures(&live));
+            }
+        }
+    }
 }
 
 fn side(side: Side) -> AuditSide {
@@ -30,9 +120,26 @@ fn side(side: Side) -> AuditSide {
 }
 
 impl FillsAudit {
+    /// Queue `inputs`; a full chunk goes to the audit's thread.
+    fn push(&self, inputs: impl IntoIterator<Item = Input>) {
+        let mut pending = self.pending.borrow_mut();
+        pending.extend(inputs);
+        if pending.len() >= CHUNK {
+            let chunk = std::mem::replace(&mut *pending, Vec::with_capacity(CHUNK));
+            drop(pending);
+            self.send(Message::Inputs(chunk));
+        }
+    }
+
+    fn send(&self, message: Message) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(message);
+        }
+    }
+
     /// The feed's events the venue is about to be given.
     pub(crate) fn record(&mut self, events: &[MarketEvent]) {
-        for event in events {
+        self.push(events.iter().filter_map(|event| {
             let (instrument, record) = match event {
                 MarketEvent::BookDelta(d) => {
                     let action = match d.action {
@@ -65,10 +172,10 @@ impl FillsAudit {
                     };
                     (t.instrument, record)
                 }
-                _ => continue,
+                _ => return None,
             };
-            self.live.record(instrument, &record);
-        }
+            Some(Input::Record(instrument, record))
+        }));
     }
 
     /// Host-numbered `commands` reaching the venue at `ts`.
@@ -92,44 +199,60 @@ impl FillsAudit {
                 },
             };
             let owner = router.owner_name(command.id()).unwrap_or("host");
-            self.live
-                .command(command.instrument(), command.id(), owner, &ask, ts);
+            self.push([Input::Command {
+                instrument: command.instrument(),
+                order: command.id(),
+                owner: owner.to_string(),
+                ask,
+                ts,
+            }]);
         }
     }
 
     /// Fills the router booked.
     pub(crate) fn fills(&mut self, fills: Vec<BookedFill>) {
-        for f in fills {
-            self.live
-                .filled(f.order, f.ts, f.price, f.quantity, f.maker);
+        if !fills.is_empty() {
+            self.push(fills.into_iter().map(Input::Filled));
         }
     }
 
-    /// Per strategy, so far; `None` unless the feed is by order.
-    pub(crate) fn figures(&self) -> Option<BTreeMap<String, StrategyAudit>> {
-        if !self.live.judges() {
-            return None;
+    /// Per strategy, so far (the audit's thread catches up first); `None`
+    /// unless the feed is by order.
+    pub(crate) fn figures(&self) -> Figures {
+        let rest = std::mem::take(&mut *self.pending.borrow_mut());
+        if !rest.is_empty() {
+            self.send(Message::Inputs(rest));
         }
-        let figures = self.live.figures();
-        Some(
-            figures
-                .into_iter()
-                .map(|(name, f)| {
-                    let audit = StrategyAudit {
-                        maker: Judged {
-                            fills: f.maker.fills,
-                            right: f.maker.right,
-                        },
-                        taker: Judged {
-                            fills: f.taker.fills,
-                            right: f.taker.right,
-                        },
-                        reachable: f.reachable,
-                        reachable_not_taken: f.missed_share,
-                    };
-                    (name, audit)
-                })
-                .collect(),
-        )
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.send(Message::Figures(reply));
+        answer.recv().ok().flatten()
     }
+}
+
+/// What `live` found so far, per strategy.
+fn figures(live: &Live) -> Figures {
+    if !live.judges() {
+        return None;
+    }
+    let figures = live.figures();
+    Some(
+        figures
+            .into_iter()
+            .map(|(name, f)| {
+                let audit = StrategyAudit {
+                    maker: Judged {
+                        fills: f.maker.fills,
+                        right: f.maker.right,
+                    },
+                    taker: Judged {
+                        fills: f.taker.fills,
+                        right: f.taker.right,
+                    },
+                    reachable: f.reachable,
+                    reachable_not_taken: f.missed_share,
+                };
+                (name, audit)
+            })
+            .collect(),
+    )
 }
