@@ -174,9 +174,10 @@ impl Market {
             }
             return plan;
         }
-        let levels: Vec<Level> = match side {
-            Side::Buy => self.feed.asks().collect(),
-            Side::Sell => self.feed.bids().collect(),
+        // Level by level from the best, only as far as the order reaches.
+        let levels: Box<dyn Iterator<Item = Level> + '_> = match side {
+            Side::Buy => Box::new(self.feed.asks()),
+            Side::Sell => Box::new(self.feed.bids()),
         };
         for level in levels {
             if left == 0 || limit.is_some_and(|l| !reaches(side, l, level.price)) {
