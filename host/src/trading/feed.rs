@@ -267,6 +267,17 @@ pub(crate) struct Feed {
     spent: Duration,
 }
 
+impl Drop for Feed {
+    /// A session dropped with its connector away (a panic on its thread):
+    /// the worker stops after its current pull instead of waiting forever.
+    fn drop(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            ahead.queue.recall();
+            let _ = ahead.thread.join();
+        }
+    }
+}
+
 impl Feed {
     pub(crate) fn new(pull: Pull, decode_ahead: bool) -> Self {
         Self {

@@ -202,20 +202,17 @@ impl Session {
         &self.publisher.curve
     }
 
-    /// Whether the next [`Self::publish`] makes a snapshot.
+    /// Whether a snapshot is due: the last one is older than
+    /// [`PUBLISH_EVERY`].
     pub(crate) fn publish_due(&self) -> bool {
-        self.publish_due_at(Instant::now())
-    }
-
-    fn publish_due_at(&self, now: Instant) -> bool {
         self.publisher
             .last
-            .is_none_or(|(at, _)| now.duration_since(at) >= PUBLISH_EVERY)
+            .is_none_or(|(at, _)| at.elapsed() >= PUBLISH_EVERY)
     }
 
-    /// After a batch: sample the curve, and publish a snapshot when the last
-    /// one is older than [`PUBLISH_EVERY`] (or `last`, at the end).
-    pub(crate) fn publish(&mut self, last: bool) {
+    /// After a batch: sample the curve, and publish a snapshot when `due`
+    /// (as [`Self::publish_due`] said) or `last`, at the end.
+    pub(crate) fn publish(&mut self, last: bool, due: bool) {
         let batch = self.counts.batches;
         let now = Instant::now();
         let started = *self.publisher.started.get_or_insert(now);
@@ -236,7 +233,7 @@ impl Session {
         }
         curve.sample(batch, || self.curve_point());
         self.publisher.curve = curve;
-        if !(self.publish_due_at(now) || last) {
+        if !(due || last) {
             return;
         }
         let mut report = self.report();

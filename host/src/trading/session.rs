@@ -249,7 +249,7 @@ impl Session {
         let result = self.open().and_then(|()| self.run_batches());
         self.control.end();
         self.close_journal();
-        self.publish(true);
+        self.publish(true, true);
         result
     }
 
@@ -416,7 +416,10 @@ impl Session {
             self.operator_halt(cancel_all);
         }
         self.maintain();
-        if self.feed.is_away() && (self.control.wants_slots() || self.publish_due()) {
+        // A snapshot and a control request read the connector's slot: it
+        // comes home from decoding ahead first.
+        let due = self.publish_due();
+        if self.feed.is_away() && (self.control.wants_slots() || due) {
             self.feed.recall(&mut self.slots.connector);
         }
         if !self.feed.is_away() {
@@ -424,7 +427,7 @@ impl Session {
                 .between_batches(&mut self.slots, self.counts.events);
         }
         self.apply_membership();
-        self.publish(false);
+        self.publish(false, due);
         // A live session waits until the batch's records are written out (a
         // crash loses at most the batch it interrupts); a replay only checks
         // the writer has not failed, and its records go out while it runs on.
