@@ -9,6 +9,7 @@
 //! kind = "strategy"                 # strategy | risk-validator | matcher | connector | processor
 //! target = "wasm32-unknown-unknown" # or wasm32-wasip2 for plugins that use WASI
 //! # api = "^1.3", priority = 0, capabilities = { read_dir = true }, dependencies = { ... }
+//! # events = ["quote", "trade"]     # a strategy's subscription (every kind when absent)
 //! ```
 //!
 //! The manifest is the crate's name, version, description and authors plus
