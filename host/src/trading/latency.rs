@@ -13,7 +13,9 @@
 //! a default) is the one so far; one that varies with time or load only has
 //! to implement the trait.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::bindings::types::InstrumentDefinition;
 use crate::config::{LatencyModelKind, LatencySettings};
@@ -42,7 +44,7 @@ pub struct Constant {
     default: Delays,
     by_symbol: BTreeMap<String, Delays>,
     /// By host instrument id, once looked up.
-    cache: HashMap<u32, Delays>,
+    cache: FxHashMap<u32, Delays>,
 }
 
 impl Constant {
@@ -68,7 +70,7 @@ impl Constant {
         Self {
             default,
             by_symbol,
-            cache: HashMap::new(),
+            cache: FxHashMap::default(),
         }
     }
 }

@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use tradsys_book::{Books, Detail, Level, OrderBook, Side as BookSide};
 
 use crate::bindings::types::{
@@ -30,8 +32,8 @@ pub struct Market {
     touch: Vec<Option<(i64, i64, i64, i64)>>,
     definitions: Vec<InstrumentDefinition>,
     by_symbol: HashMap<String, u32>,
-    /// Connector-local id → host id.
-    local: HashMap<u32, u32>,
+    /// Connector-local id → host id (looked up for every event: a fast hash).
+    local: FxHashMap<u32, u32>,
     last: Vec<Option<i64>>,
     /// Connector events dropped by the host's checks, by rule.
     dropped: BTreeMap<&'static str, u64>,

@@ -20,7 +20,9 @@
 //! [`OrderRouter::execute`] and [`OrderRouter::feed`], so the router is
 //! tested with a hand-written matcher (see the tests below).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::bindings::types::{
     Account as AccountView, CancelOrder, MarketEvent, ModifyOrder, NewOrder, OpenOrder,
@@ -74,7 +76,7 @@ pub(crate) struct BookedFill {
 /// Orders between the strategies and the matcher.
 #[derive(Debug)]
 pub(crate) struct OrderRouter {
-    orders: HashMap<u64, OrderRecord>,
+    orders: FxHashMap<u64, OrderRecord>,
     next_order_id: u64,
     /// Orders finished during the current matcher call, forgotten after it.
     finished: Vec<u64>,
@@ -102,7 +104,7 @@ impl OrderRouter {
     /// A router for `strategies` strategies, by index.
     pub(crate) fn new(strategies: usize) -> Self {
         Self {
-            orders: HashMap::new(),
+            orders: FxHashMap::default(),
             next_order_id: 1,
             finished: Vec::new(),
             fees: BTreeMap::new(),

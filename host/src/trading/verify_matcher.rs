@@ -1,7 +1,9 @@
 //! A matcher's reports, checked against the orders the host sent and the
 //! prices its venue allows, before any is booked (see `verify.rs`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 use crate::bindings::types::{BookAction, MarketEvent, OrderCommand, OrderEvent, Side};
@@ -104,10 +106,10 @@ pub(crate) fn reports(
     known: impl Fn(u64) -> Option<Known>,
     prices: Prices<'_>,
 ) -> Result<(), Breach> {
-    let mut orders: HashMap<u64, Order> = HashMap::new();
+    let mut orders: FxHashMap<u64, Order> = FxHashMap::default();
     // Every command of the call per order (a strategy may modify and cancel
     // one order in one batch).
-    let mut commanded: HashMap<u64, Vec<&OrderCommand>> = HashMap::new();
+    let mut commanded: FxHashMap<u64, Vec<&OrderCommand>> = FxHashMap::default();
     for command in commands {
         commanded.entry(command.id()).or_default().push(command);
     }
