@@ -19,62 +19,19 @@
 #![deny(missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+
+use rustc_hash::FxBuildHasher;
 
 /// Orders by id, hashed without randomness (a plugin that keeps a book
 /// needs no `wasi:random`; the ids are the feed's, not an attacker's choice
-/// per process) and cheaply ([`KeyHasher`]).
-type ById = HashMap<u64, Order, BuildHasherDefault<KeyHasher>>;
+/// per process) and cheaply: SipHash cost a plugin's book (in wasm) about a
+/// quarter of its time on the ES day. Nothing iterates these maps in hash
+/// order: every output is sorted.
+type ById = HashMap<u64, Order, FxBuildHasher>;
 
 /// The ids resting at each (side, price) of a book of orders, in id order:
 /// the queue at a level without a scan of the book.
-type Queues = HashMap<(Side, i64), BTreeSet<u64>, BuildHasherDefault<KeyHasher>>;
-
-/// The hash of the book's integer keys: multiply and rotate (the scheme of
-/// rustc's FxHash, with its final rotation so that the low bits the table
-/// indexes by depend on every bit of the key). SipHash cost a plugin's book
-/// (in wasm) about a quarter of its time on the ES day. Nothing iterates
-/// these maps in hash order: every output is sorted.
-#[derive(Debug, Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl KeyHasher {
-    const SEED: u64 = 0xf135_7aea_2e62_a9c5;
-
-    fn add(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(Self::SEED);
-    }
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_i64(&mut self, n: i64) {
-        self.add(n as u64);
-    }
-
-    fn write_isize(&mut self, n: isize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0.rotate_left(26)
-    }
-}
+type Queues = HashMap<(Side, i64), BTreeSet<u64>, FxBuildHasher>;
 
 /// Which side of the book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

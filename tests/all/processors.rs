@@ -29,6 +29,10 @@ fn ema_session(source: &str, extra_plugins: &[&str], extra_toml: &str) -> serde_
     session_with(&plugins, &toml, "6000")
 }
 
+/// The quote market, a matcher and the auditor test strategy, which answers
+/// every market event but definitions with one order.
+const AUDITOR: [&str; 3] = ["synthetic-market", "fifo-matcher", "test:auditor"];
+
 /// What a strategy traded, for comparing two runs.
 fn traded(report: &serde_json::Value, name: &str) -> serde_json::Value {
     let s = strategy(report, name);
@@ -244,8 +248,7 @@ fn processors_run_in_dependency_order_and_a_cycle_is_refused() {
 fn bars_from_the_aggregator_reach_the_strategies_after_the_feed() {
     // The auditor answers every market event but definitions with one order:
     // each bar it is given is one more order.
-    let auditor = ["synthetic-market", "fifo-matcher", "test:auditor"];
-    let plain = session_with(&auditor, "", "4000");
+    let plain = session_with(&AUDITOR, "", "4000");
     let with_bars = session_with(
         &[
             "synthetic-market",
@@ -292,11 +295,7 @@ fn plugin_inspect_names_the_processor_kind_and_its_world() {
 fn a_strategy_that_subscribed_to_nothing_gets_no_signal() {
     // The auditor answers every market event but definitions with one order,
     // so a signal delivered to it would be one more order.
-    let plain = session_with(
-        &["synthetic-market", "fifo-matcher", "test:auditor"],
-        "",
-        "3000",
-    );
+    let plain = session_with(&AUDITOR, "", "3000");
     let with_signals = session_with(
         &[
             "synthetic-market",
@@ -322,13 +321,12 @@ fn a_strategy_that_subscribed_to_nothing_gets_no_signal() {
 fn a_strategy_subscribed_to_event_kinds_is_handed_only_those() {
     // The auditor answers every market event but definitions with one
     // order: what it submits counts what it was handed.
-    let auditor = ["synthetic-market", "fifo-matcher", "test:auditor"];
     let submitted = |events: &str| {
         let toml = match events {
             "" => String::new(),
             kinds => format!("[plugins.auditor]\nevents = {kinds}\n"),
         };
-        let report = session_with(&auditor, &toml, "3000");
+        let report = session_with(&AUDITOR, &toml, "3000");
         strategy(&report, "auditor")["submitted"].as_u64().unwrap()
     };
     let every = submitted("");
@@ -418,13 +416,12 @@ fn a_strategy_declares_its_kinds_in_its_manifest_and_the_config_overrides_them()
 
 #[test]
 fn a_strategy_subscribed_to_instruments_is_handed_only_theirs() {
-    let auditor = ["synthetic-market", "fifo-matcher", "test:auditor"];
     let report_with = |instruments: &str| {
         let toml = match instruments {
             "" => String::new(),
             list => format!("[plugins.auditor]\ninstruments = {list}\n"),
         };
-        session_with(&auditor, &toml, "3000")
+        session_with(&AUDITOR, &toml, "3000")
     };
     let every = report_with("");
     let submitted = |r: &serde_json::Value| strategy(r, "auditor")["submitted"].as_u64().unwrap();

@@ -22,9 +22,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tradsys_host::testing::{Registry, Runtime};
-use tradsys_host::{ConfigValue, HostConfig, Session, TrustPolicy, TrustSettings};
+use tradsys_host::{HostConfig, Session, TrustPolicy, TrustSettings};
 
-const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
+#[path = "shared/es_day.rs"]
+mod es_day;
+
+use es_day::{ES, names, three_four};
 
 fn root() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -36,30 +39,13 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// The ES day with the examples sized for it, `pick` choosing the plugins.
+/// The ES day with the examples sized for it and `sim-venue`, `pick`
+/// choosing the plugins.
 fn config(data: &Path, pick: impl FnOnce(&mut HostConfig)) -> HostConfig {
-    let mut config = HostConfig::load(&root().join("host/es-replay.toml")).expect("es-replay.toml");
-    config.run.connector = "dbn-replay".into();
+    let mut config = es_day::config(data);
     config.run.matcher = Some("sim-venue".into());
-    config.run.events = 0;
-    let settings = config.plugins.entry("dbn-replay".into()).or_default();
-    settings.read_dir = Some(data.to_path_buf());
-    settings
-        .config
-        .insert("file".into(), ConfigValue::Text(ES.into()));
     pick(&mut config);
     config
-}
-
-fn names(names: &[&str]) -> Option<Vec<String>> {
-    Some(names.iter().map(|n| n.to_string()).collect())
-}
-
-/// The replay benchmark's session: three strategies, four validators.
-fn three_four(config: &mut HostConfig) {
-    config.run.strategies = names(&tradsys_tests::THREE_STRATEGIES);
-    config.run.validators = names(&tradsys_tests::FOUR_VALIDATORS);
-    config.run.processors = names(&[]);
 }
 
 /// One session's figures: events per second (median of three after a

@@ -11,10 +11,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tradsys_host::testing::{Connector, PluginInstance, Registry, Runtime};
-use tradsys_host::{ConfigValue, HostConfig, Session, TrustPolicy, TrustSettings};
+use tradsys_host::{HostConfig, Session, TrustPolicy, TrustSettings};
 use tradsys_sdk::Connector as _;
 
-const ES: &str = "esh4-glbx-mdp3-20231225.mbo.dbn.zst";
+#[path = "shared/es_day.rs"]
+mod es_day;
+
+use es_day::{ES, three_four};
 const BATCH: usize = 512;
 
 fn target() -> PathBuf {
@@ -40,31 +43,6 @@ fn seconds(reps: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
-/// The ES day with the examples sized for it (`host/es-replay.toml`).
-fn config(data: &Path) -> HostConfig {
-    let sized = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/es-replay.toml");
-    let mut config = HostConfig::load(&sized).expect("host/es-replay.toml");
-    the_examples(&mut config);
-    config.run.connector = "dbn-replay".into();
-    config.run.events = 0;
-    let settings = config.plugins.entry("dbn-replay".into()).or_default();
-    settings.read_dir = Some(data.to_path_buf());
-    settings
-        .config
-        .insert("file".into(), ConfigValue::Text(ES.into()));
-    config
-}
-
-/// The figures are of the first examples: three strategies and four
-/// validators, no processor (the plugin directory holds more; each adds its
-/// calls).
-fn the_examples(config: &mut HostConfig) {
-    let names = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
-    config.run.processors = Some(Vec::new());
-    config.run.strategies = names(&tradsys_tests::THREE_STRATEGIES);
-    config.run.validators = names(&tradsys_tests::FOUR_VALIDATORS);
-}
-
 fn registry(config: &HostConfig) -> Registry {
     let trust = TrustSettings {
         dir: Some(target().join("dev-keys/trust")),
@@ -82,7 +60,8 @@ fn main() {
         return;
     }
     let data = data.canonicalize().unwrap();
-    let config = config(&data);
+    let mut config = es_day::config(&data);
+    three_four(&mut config);
     let registry = registry(&config);
     let plugin = registry
         .get("dbn-replay")
@@ -141,7 +120,7 @@ fn main() {
     );
 
     let mut synthetic = HostConfig::default();
-    the_examples(&mut synthetic);
+    three_four(&mut synthetic);
     synthetic.run.events = 200_000;
     let registry = self::registry(&synthetic);
     let sessions: Vec<f64> = (0..5)

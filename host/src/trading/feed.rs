@@ -256,6 +256,10 @@ struct Ahead {
 /// The session's feed.
 pub(crate) struct Feed {
     pull: Pull,
+    /// The session's runtime (for the connector slot's stand-in) and its
+    /// stop flag (the worker stops pulling when it is set).
+    runtime: Arc<Runtime>,
+    stop: Arc<AtomicBool>,
     /// Decode ahead on a second thread.
     ahead_enabled: bool,
     ahead: Option<Ahead>,
@@ -279,9 +283,16 @@ impl Drop for Feed {
 }
 
 impl Feed {
-    pub(crate) fn new(pull: Pull, decode_ahead: bool) -> Self {
+    pub(crate) fn new(
+        pull: Pull,
+        decode_ahead: bool,
+        runtime: Arc<Runtime>,
+        stop: Arc<AtomicBool>,
+    ) -> Self {
         Self {
             pull,
+            runtime,
+            stop,
             ahead_enabled: decode_ahead,
             ahead: None,
             backlog: VecDeque::new(),
@@ -306,26 +317,14 @@ impl Feed {
     /// The next batch, `taken` events counting against the budget so far
     /// (those processed and those held back: not the ones the host
     /// refused): from the backlog, the worker, or `slot` itself.
-    pub(crate) fn next(
-        &mut self,
-        runtime: &Arc<Runtime>,
-        slot: &mut PluginInstance<Connector>,
-        stop: &Arc<AtomicBool>,
-        taken: u64,
-    ) -> Pulled {
+    pub(crate) fn next(&mut self, slot: &mut PluginInstance<Connector>, taken: u64) -> Pulled {
         let started = Instant::now();
-        let pulled = self.pull_next(runtime, slot, stop, taken);
+        let pulled = self.pull_next(slot, taken);
         self.spent += started.elapsed();
         pulled
     }
 
-    fn pull_next(
-        &mut self,
-        runtime: &Arc<Runtime>,
-        slot: &mut PluginInstance<Connector>,
-        stop: &Arc<AtomicBool>,
-        taken: u64,
-    ) -> Pulled {
+    fn pull_next(&mut self, slot: &mut PluginInstance<Connector>, taken: u64) -> Pulled {
         if let Some(pulled) = self.backlog.pop_front() {
             return self.handed(pulled);
         }
@@ -334,7 +333,7 @@ impl Feed {
         }
         if self.ahead_enabled && (self.ahead.is_some() || self.pull.whole_batch_after(taken)) {
             if self.ahead.is_none() {
-                self.send_away(runtime, slot, stop.clone(), taken);
+                self.send_away(slot, taken);
             }
             let ahead = self.ahead.as_ref().expect("the worker was started");
             match ahead.queue.pop() {
@@ -345,7 +344,7 @@ impl Feed {
                 None => self.recall(slot),
             }
         }
-        let pulled = self.pull.next(slot, stop, taken);
+        let pulled = self.pull.next(slot, &self.stop, taken);
         self.handed(pulled)
     }
 
@@ -358,14 +357,9 @@ impl Feed {
     }
 
     /// Move the connector to a worker thread that pulls ahead.
-    fn send_away(
-        &mut self,
-        runtime: &Arc<Runtime>,
-        slot: &mut PluginInstance<Connector>,
-        stop: Arc<AtomicBool>,
-        mut taken: u64,
-    ) {
-        let stand_in = PluginInstance::new(runtime.clone(), slot.plugin().clone());
+    fn send_away(&mut self, slot: &mut PluginInstance<Connector>, mut taken: u64) {
+        let stand_in = PluginInstance::new(self.runtime.clone(), slot.plugin().clone());
+        let stop = self.stop.clone();
         let mut connector = std::mem::replace(slot, stand_in);
         let pull = self.pull;
         let queue = Arc::new(Queue::default());

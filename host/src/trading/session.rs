@@ -197,6 +197,8 @@ impl Session {
             feed: Feed::new(
                 Pull::new(config.run.batch_size, config.run.events),
                 config.run.decode_ahead,
+                runtime.clone(),
+                control.stop_flag(),
             ),
             trades_flagged: true,
             processing,
@@ -309,30 +311,27 @@ impl Session {
             if self.control.stop_requested() {
                 break;
             }
-            let stop = self.control.stop_flag();
             // Events held back for an unfinished group count as taken.
             let taken = self.counts.events + self.groups.held() as u64;
-            let connector = &mut self.slots.connector;
-            let (events, trades_flagged) =
-                match self.feed.next(&self.runtime, connector, &stop, taken) {
-                    Pulled::Events {
-                        events,
-                        trades_flagged,
-                        restarts,
-                    } => {
-                        self.counts.connector_restarts += restarts;
-                        (events, trades_flagged)
-                    }
-                    Pulled::End { restarts } => {
-                        self.counts.connector_restarts += restarts;
-                        break;
-                    }
-                    Pulled::Stopped { stop, restarts } => {
-                        self.counts.connector_restarts += restarts;
-                        self.counts.stopped = Some(stop);
-                        break;
-                    }
-                };
+            let (events, trades_flagged) = match self.feed.next(&mut self.slots.connector, taken) {
+                Pulled::Events {
+                    events,
+                    trades_flagged,
+                    restarts,
+                } => {
+                    self.counts.connector_restarts += restarts;
+                    (events, trades_flagged)
+                }
+                Pulled::End { restarts } => {
+                    self.counts.connector_restarts += restarts;
+                    break;
+                }
+                Pulled::Stopped { stop, restarts } => {
+                    self.counts.connector_restarts += restarts;
+                    self.counts.stopped = Some(stop);
+                    break;
+                }
+            };
             self.trades_flagged = trades_flagged;
             let mut events = self.groups.complete(events, trades_flagged);
             if events.is_empty() {
