@@ -14,13 +14,18 @@
 //!
 //! The manifest is the crate's name, version, description and authors plus
 //! every other key of that table, checked by the same parser the host uses.
-//! Used by `tradsys plugin build` and `cargo xtask build-plugins`.
+//! Used by `tradsys plugin build` and `cargo xtask build-plugins`; `tradsys
+//! plugin new` writes a project to start from ([`new_project`]).
+
+mod scaffold;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 use tradsys_signing::{KeyId, Manifest, SecretKey, embed_manifest, sign};
+
+pub use scaffold::{NewProject, NewRequest, new_project};
 
 /// The API range a plugin built with the SDK needs unless its metadata says
 /// otherwise: the SDK's `tradsys:plugins` version.

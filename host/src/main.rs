@@ -210,8 +210,45 @@ enum KeyCommand {
     },
 }
 
+/// The kinds `plugin new` makes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum NewKind {
+    Strategy,
+    RiskValidator,
+    Matcher,
+    Connector,
+    Processor,
+}
+
+/// The languages `plugin new` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Lang {
+    Rust,
+    Python,
+}
+
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Start a plugin project outside this repository: a working example of
+    /// the kind with its unit tests, a signing key for development, and a
+    /// session to run it in (README: test, build and sign, run).
+    New {
+        /// The plugin's name: 1 to 64 of a-z, 0-9 and -, starting with a letter
+        name: String,
+        /// What it is
+        #[arg(long, value_enum)]
+        kind: NewKind,
+        /// Its language
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: Lang,
+        /// Where to write it [default: ./NAME]; must not exist or be empty
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The tradsys checkout whose SDK, example plugins and development key
+        /// it uses [default: the one this binary was built from]
+        #[arg(long, value_name = "DIR")]
+        checkout: Option<PathBuf>,
+    },
     /// Build a plugin crate (or a workspace of them) into plugin files with their manifests.
     Build {
         /// The crate's directory or Cargo.toml

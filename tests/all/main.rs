@@ -2,6 +2,7 @@
 //! `cargo xtask build-plugins` into `target/plugins/` (`cargo xtask test`
 //! does that first).
 
+mod authoring;
 mod cache;
 mod catalog;
 mod common;

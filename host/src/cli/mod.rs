@@ -2,5 +2,6 @@
 
 pub(crate) mod data;
 pub(crate) mod journal;
+pub(crate) mod new;
 pub(crate) mod plugin;
 pub(crate) mod status;

@@ -57,6 +57,13 @@ fn read(file: &Path) -> Result<Vec<u8>> {
 
 pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
     match command {
+        PluginCommand::New {
+            name,
+            kind,
+            lang,
+            dir,
+            checkout,
+        } => crate::cli::new::run(&name, kind, lang, dir, checkout),
         PluginCommand::Build {
             path,
             out,

@@ -1,0 +1,229 @@
+//! `__NAME__`: a strategy that fades the mid's moves away from its average.
+//!
+//! For every quote it updates an exponential average of the mid. When the
+//! mid is more than `threshold_bps` below the average it buys `quantity`
+//! at the ask (immediate or cancel), when it is that far above it sells at
+//! the bid, never past `max_position` either way, and with one order in
+//! flight at a time per instrument. Its position comes from its fills.
+//!
+//! Config keys (a key not listed here is refused, so a typo never leaves a
+//! default in place):
+//!
+//! | key             | meaning                                     | default |
+//! |-----------------|---------------------------------------------|---------|
+//! | `quantity`      | units per order                             | `1`     |
+//! | `max_position`  | largest long or short position, in units    | `5`     |
+//! | `threshold_bps` | distance from the average that trades (bps) | `5`     |
+//! | `smoothing`     | quotes the average spans, about             | `50`    |
+
+use std::collections::BTreeMap;
+
+use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{
+    Config, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType, Quote, Side, Strategy,
+    TimeInForce, fixed,
+};
+
+/// The strategy's state per instrument.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Book {
+    /// The mid's exponential average (price units, not fixed point).
+    average: Option<f64>,
+    /// Position in fixed-point units, from fills.
+    position: i64,
+    /// The id of the order in flight, if any.
+    in_flight: Option<u64>,
+}
+
+/// See the crate documentation.
+#[derive(Debug)]
+pub struct __TYPE__ {
+    quantity: i64,
+    max_position: i64,
+    threshold: f64,
+    alpha: f64,
+    next_id: u64,
+    books: BTreeMap<u32, Book>,
+}
+
+impl __TYPE__ {
+    fn on_quote(&mut self, q: &Quote, orders: &mut Vec<OrderCommand>) {
+        let Some(mid) = q.mid() else { return };
+        let mid = fixed::to_f64(mid);
+        let book = self.books.entry(q.instrument).or_default();
+        let average = book.average.map_or(mid, |a| a + self.alpha * (mid - a));
+        book.average = Some(average);
+        if book.in_flight.is_some() {
+            return;
+        }
+        let distance = (mid - average) / average;
+        let (side, price) = if distance < -self.threshold
+            && book.position + self.quantity <= self.max_position
+        {
+            (Side::Buy, q.ask_price)
+        } else if distance > self.threshold && book.position - self.quantity >= -self.max_position {
+            (Side::Sell, q.bid_price)
+        } else {
+            return;
+        };
+        self.next_id += 1;
+        book.in_flight = Some(self.next_id);
+        orders.push(OrderCommand::Submit(NewOrder {
+            id: self.next_id,
+            instrument: q.instrument,
+            side,
+            order_type: OrderType::Limit,
+            time_in_force: TimeInForce::Ioc,
+            price,
+            quantity: self.quantity,
+        }));
+    }
+}
+
+impl Strategy for __TYPE__ {
+    fn new(config: &Config) -> Result<Self, String> {
+        config.only(&["quantity", "max_position", "threshold_bps", "smoothing"])?;
+        let quantity = config.fixed_or("quantity", fixed::from_units(1))?;
+        let max_position = config.fixed_or("max_position", fixed::from_units(5))?;
+        let threshold_bps: f64 = config.parse_or("threshold_bps", 5.0)?;
+        let smoothing: f64 = config.parse_or("smoothing", 50.0)?;
+        if quantity <= 0 || max_position < quantity {
+            return Err("config: `quantity` must be positive and at most `max_position`".into());
+        }
+        if !(threshold_bps > 0.0 && smoothing >= 1.0) {
+            return Err("config: `threshold_bps` must be positive, `smoothing` at least 1".into());
+        }
+        Ok(Self {
+            quantity,
+            max_position,
+            threshold: threshold_bps / 10_000.0,
+            alpha: 2.0 / (smoothing + 1.0),
+            next_id: 0,
+            books: BTreeMap::new(),
+        })
+    }
+
+    fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
+        for event in events {
+            if let MarketEvent::Quote(q) = event {
+                self.on_quote(q, orders);
+            }
+        }
+    }
+
+    fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
+        for event in events {
+            let book = self.books.entry(event.instrument()).or_default();
+            match event {
+                OrderEvent::Filled(fill) => {
+                    book.position += match fill.side {
+                        Side::Buy => fill.quantity,
+                        Side::Sell => -fill.quantity,
+                    };
+                    if fill.leaves_quantity == 0 {
+                        book.in_flight = None;
+                    }
+                }
+                // An IOC order ends rejected, canceled or filled.
+                OrderEvent::Rejected(_) | OrderEvent::Canceled(_) => book.in_flight = None,
+                OrderEvent::Accepted(_) | OrderEvent::Modified(_) => {}
+            }
+        }
+    }
+
+    fn save_state(&self) -> Vec<u8> {
+        let mut w = StateWriter::default();
+        w.u8(1).u64(self.next_id).u32(self.books.len() as u32);
+        for (instrument, book) in &self.books {
+            w.u32(*instrument)
+                .option(book.average, |w, a| {
+                    w.f64(a);
+                })
+                .i64(book.position)
+                .option(book.in_flight, |w, id| {
+                    w.u64(id);
+                });
+        }
+        w.finish()
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        r.format(1)?;
+        self.next_id = r.u64()?;
+        let mut books = BTreeMap::new();
+        for _ in 0..r.u32()? {
+            let instrument = r.u32()?;
+            let book = Book {
+                average: r.option(|r| r.f64())?,
+                position: r.i64()?,
+                in_flight: r.option(|r| r.u64())?,
+            };
+            books.insert(instrument, book);
+        }
+        r.finish()?;
+        self.books = books;
+        Ok(())
+    }
+}
+
+tradsys_sdk::export_strategy!(__TYPE__);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradsys_sdk::testing::{px, units};
+    use tradsys_sdk::{Fill, Quote};
+
+    fn quote(bid: &str, ask: &str) -> MarketEvent {
+        MarketEvent::Quote(Quote {
+            instrument: 0,
+            ts: 1,
+            bid_price: px(bid),
+            bid_size: units(10),
+            ask_price: px(ask),
+            ask_size: units(10),
+        })
+    }
+
+    #[test]
+    fn buys_a_drop_below_the_average_once_and_its_state_survives_a_swap() {
+        let config = Config::new([("threshold_bps", "10"), ("smoothing", "10")]);
+        let mut s = __TYPE__::new(&config).unwrap();
+        let mut orders = Vec::new();
+        s.on_market(
+            &[quote("99.99", "100.01"), quote("98.99", "99.01")],
+            &mut orders,
+        );
+        let buy = match orders.as_slice() {
+            [OrderCommand::Submit(buy)] => *buy,
+            other => panic!("one order expected: {other:?}"),
+        };
+        assert_eq!((buy.side, buy.price), (Side::Buy, px("99.01")));
+        // One order in flight: the next quote far below sends nothing.
+        orders.clear();
+        s.on_market(&[quote("97.99", "98.01")], &mut orders);
+        assert!(orders.is_empty(), "{orders:?}");
+        let fill = OrderEvent::Filled(Fill {
+            id: buy.id,
+            instrument: 0,
+            ts: 2,
+            side: Side::Buy,
+            price: buy.price,
+            quantity: buy.quantity,
+            leaves_quantity: 0,
+            maker: false,
+        });
+        s.on_order_events(&[fill], &mut orders);
+        let mut restored = __TYPE__::new(&config).unwrap();
+        restored.load_state(&s.save_state()).unwrap();
+        assert_eq!(restored.books, s.books);
+        assert_eq!(restored.books[&0].position, units(1));
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused() {
+        let err = __TYPE__::new(&Config::new([("max_postion", "3")])).unwrap_err();
+        assert!(err.contains("max_postion"), "{err}");
+    }
+}

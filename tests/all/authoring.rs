@@ -1,0 +1,191 @@
+//! `tradsys plugin new`: a project of each kind, written outside the
+//! repository, passes its own unit tests, builds and signs with its README's
+//! command, and runs in the session its `host.toml` describes, where it does
+//! what a user would look for.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{plugin, strategy, tradsys, workspace_root};
+
+/// The projects share one cargo target directory, so the SDK and its
+/// dependencies compile once.
+fn cargo_in(project: &Path, args: &[&str]) {
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", workspace_root().join("target/scaffold"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo {args:?} in {} failed:\n{}",
+        project.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn tradsys_in(project: &Path, args: &[&str]) -> String {
+    let output = Command::new(crate::common::tradsys_bin())
+        .args(args)
+        .current_dir(project)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "tradsys {args:?} in {} failed:\n{}",
+        project.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `plugin new` of `kind` in `parent`, then the README's three commands;
+/// the session's report.
+fn new_project_session(parent: &Path, name: &str, kind: &str) -> Value {
+    let made = tradsys_in(parent, &["plugin", "new", name, "--kind", kind]);
+    assert!(made.contains(&format!("a {kind} in Rust")), "{made}");
+    let project = parent.join(name);
+    let cargo = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    assert!(
+        cargo.contains("[workspace]"),
+        "a project of its own: {cargo}"
+    );
+    cargo_in(&project, &["test", "--quiet"]);
+    let target = workspace_root().join("target/scaffold");
+    let built = tradsys_in(
+        &project,
+        &[
+            "plugin",
+            "build",
+            ".",
+            "--key",
+            "keys/author.key",
+            "--out",
+            "plugins",
+            "--target-dir",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(built.contains(&format!("{name}@0.1.0")), "{built}");
+    tradsys_in(
+        &project,
+        &[
+            "run",
+            "--config",
+            "host.toml",
+            "--report-json",
+            "report.json",
+        ],
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(project.join("report.json")).unwrap()).unwrap();
+    let author = tradsys_signing::PublicKey::read(&project.join("keys/author.pub"))
+        .unwrap()
+        .id()
+        .to_string();
+    let me = plugin(&report, name);
+    assert_eq!(
+        me["signers"],
+        serde_json::json!([author]),
+        "signed by its own key"
+    );
+    assert_eq!(me["state"], "live", "{me}");
+    assert!(me["calls"].as_u64().unwrap() > 0, "{me}");
+    report
+}
+
+#[test]
+fn a_project_of_every_kind_tests_builds_signs_and_does_its_job_in_a_session() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path();
+
+    // A strategy trades on the synthetic market, its fills from sim-venue.
+    let report = new_project_session(dir, "fader", "strategy");
+    let fader = strategy(&report, "fader");
+    assert!(fader["submitted"].as_u64().unwrap() > 10, "{fader}");
+    assert!(fader["fills"].as_u64().unwrap() > 10, "{fader}");
+
+    // A validator refuses ma-crossover's orders of 5 over its limit of 10
+    // only when they would pass its position limit, and lets the rest through.
+    let report = new_project_session(dir, "guard", "risk-validator");
+    let rejections = report["orders"]["rejections"].as_array().unwrap();
+    let by_guard: Vec<&str> = rejections
+        .iter()
+        .filter(|r| r["by"] == "guard")
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(by_guard.contains(&"position-limit"), "{rejections:?}");
+    assert!(report["fills"].as_u64().unwrap() > 10, "{report}");
+
+    // A matcher fills ma-crossover against the quotes.
+    let report = new_project_session(dir, "quote-venue", "matcher");
+    assert!(
+        report["fills"].as_u64().unwrap() > 10,
+        "{}",
+        report["orders"]
+    );
+
+    // A connector feeds a session of its instrument to the end of its events.
+    let report = new_project_session(dir, "walk", "connector");
+    assert_eq!(report["events"], 20000);
+    assert!(report["books"]["DEMO"].is_object(), "{}", report["books"]);
+    assert!(
+        report["fills"].as_u64().unwrap() > 10,
+        "{}",
+        report["orders"]
+    );
+
+    // A processor's signal reaches the session.
+    let report = new_project_session(dir, "micro", "processor");
+    let processors = report["processors"].as_array().unwrap();
+    let micro = processors.iter().find(|p| p["name"] == "micro").unwrap();
+    assert!(micro["signals"].as_u64().unwrap() > 1000, "{micro}");
+}
+
+#[test]
+fn plugin_new_refuses_a_bad_name_a_used_directory_and_python_and_writes_nothing() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().to_str().unwrap();
+    let refused = |args: &[&str], expected: &str| {
+        let output = tradsys(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    };
+    let bad = format!("{dir}/Bad");
+    refused(
+        &[
+            "plugin", "new", "Bad_Name", "--kind", "strategy", "--dir", &bad,
+        ],
+        "`Bad_Name` is not a plugin name",
+    );
+    assert!(!Path::new(&bad).exists(), "nothing written for a bad name");
+    let used = parent.path().join("used");
+    std::fs::create_dir(&used).unwrap();
+    std::fs::write(used.join("notes.txt"), "mine").unwrap();
+    refused(
+        &[
+            "plugin",
+            "new",
+            "fine",
+            "--kind",
+            "matcher",
+            "--dir",
+            used.to_str().unwrap(),
+        ],
+        "exists and is not empty: nothing written",
+    );
+    assert_eq!(std::fs::read_dir(&used).unwrap().count(), 1);
+    let py = format!("{dir}/py");
+    refused(
+        &[
+            "plugin", "new", "snake", "--kind", "strategy", "--lang", "python", "--dir", &py,
+        ],
+        "Python plugins are not supported yet",
+    );
+    assert!(!Path::new(&py).exists());
+}
