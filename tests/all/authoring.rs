@@ -189,3 +189,38 @@ fn plugin_new_refuses_a_bad_name_a_used_directory_and_python_and_writes_nothing(
     );
     assert!(!Path::new(&py).exists());
 }
+
+#[test]
+fn the_demo_notes_installed_plugins_it_does_not_use_and_logs_no_error() {
+    let every: Vec<String> = std::fs::read_dir(crate::common::plugins_dir())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".wasm").map(str::to_string)
+        })
+        .collect();
+    let names: Vec<&str> = every.iter().map(String::as_str).collect();
+    assert!(names.contains(&"csv-replay"), "{names:?}");
+    let dir = crate::common::plugin_dir_with(&names);
+    let demo = workspace_root().join("host/demo.toml");
+    let output = crate::common::tradsys_run(
+        dir.path(),
+        &["--config", demo.to_str().unwrap(), "--events", "3000"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("ERROR"),
+        "an error for an unused plugin:\n{stderr}"
+    );
+    let note = stdout
+        .split("installed, not used (a grant it needs is not given):")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no note in:\n{stdout}"));
+    assert!(
+        note.contains("csv-replay@1.0.0): not granted: read_dir"),
+        "{note}"
+    );
+    assert!(!stdout.contains("refused plugin files"), "{stdout}");
+}

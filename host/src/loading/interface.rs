@@ -147,9 +147,27 @@ pub fn identify_kind(exports: &[String]) -> Result<PluginKind, String> {
     }
 }
 
+/// A plugin that needs a capability the host config does not grant: an
+/// operator's choice (the plugin is installed, not enabled), not a fault of
+/// the file. The registry notes it; a session that selects it fails, naming
+/// it.
+#[derive(Debug)]
+pub struct NotGranted(String);
+
+/// How a [`NotGranted`] refusal's reason starts.
+pub const NOT_GRANTED: &str = "not granted: ";
+
+impl std::fmt::Display for NotGranted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotGranted {}
+
 /// Refuse a component that imports what it was not granted, naming the
-/// import and the grant, or whose manifest asks for a capability the host
-/// config does not grant.
+/// import and the grant ([`NotGranted`]), or whose manifest asks for a
+/// capability the host config does not grant.
 pub fn check_capabilities(
     imports: &[String],
     manifest: &Manifest,
@@ -188,12 +206,14 @@ pub fn check_capabilities(
         .iter()
         .map(|(grant, why)| format!("{grant} ({why})"))
         .collect();
-    anyhow::ensure!(
-        missing.is_empty(),
-        "not granted: {}; grant it in [plugins.{name}] of the host config",
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(NotGranted(format!(
+        "{NOT_GRANTED}{}; grant it in [plugins.{name}] of the host config",
         missing.join(", ")
-    );
-    Ok(())
+    ))
+    .into())
 }
 
 #[cfg(test)]

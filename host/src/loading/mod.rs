@@ -12,7 +12,9 @@ pub mod rollback;
 pub mod trust;
 
 pub use files::{cache_path, is_plugin_file, plugin_files, state_path};
-pub use interface::{API_VERSION, Interface, api_version, export_fits, read_interface};
+pub use interface::{
+    API_VERSION, Interface, NOT_GRANTED, api_version, export_fits, read_interface,
+};
 pub use plugin::{Plugin, Readiness};
 pub use registry::{FileState, PluginFile, Registry, RejectedFile};
 pub use rollback::RollbackState;

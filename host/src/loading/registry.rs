@@ -25,6 +25,7 @@ use crate::config::{HostConfig, Loading};
 use crate::engine::Runtime;
 use crate::loading::files::{plugin_files, state_path};
 use crate::loading::grants;
+use crate::loading::interface::NotGranted;
 use crate::loading::interface::{API_VERSION, api_fits};
 use crate::loading::plugin::Plugin;
 use crate::loading::rollback::RollbackState;
@@ -204,6 +205,18 @@ impl Registry {
                             plugin,
                             manifest,
                         })
+                }
+                Err(error) if error.is::<NotGranted>() => {
+                    // Installed, not enabled: a note, not an error (a
+                    // session that selects it fails, naming this).
+                    tracing::info!(file = %file.display(), plugin = manifest.id(), "installed, not used: {error}");
+                    registry.files.push(PluginFile {
+                        file,
+                        plugin: Some(manifest.id()),
+                        state: FileState::Rejected {
+                            reason: error.to_string(),
+                        },
+                    });
                 }
                 Err(error) => registry.reject(&file, Some(manifest.id()), format!("{error:#}")),
             }

@@ -572,9 +572,21 @@ impl Report {
                 );
             }
         }
-        if !self.rejected_files.is_empty() {
-            let _ = writeln!(out, "\nrefused plugin files:");
-            for r in &self.rejected_files {
+        // A plugin whose grant the config withholds is installed, not
+        // enabled: a note apart from the files refused for a fault.
+        let (notes, refused): (Vec<&RejectedFile>, Vec<&RejectedFile>) = self
+            .rejected_files
+            .iter()
+            .partition(|r| r.reason.starts_with(crate::loading::NOT_GRANTED));
+        for (heading, files) in [
+            ("installed, not used (a grant it needs is not given)", notes),
+            ("refused plugin files", refused),
+        ] {
+            if files.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n{heading}:");
+            for r in files {
                 let plugin = r
                     .plugin
                     .as_deref()
