@@ -119,6 +119,8 @@ fn a_project_of_every_kind_tests_builds_signs_and_does_its_job_in_a_session() {
         .map(|r| r["reason"].as_str().unwrap())
         .collect();
     assert!(by_guard.contains(&"position-limit"), "{rejections:?}");
+    let ma = strategy(&report, "ma-crossover");
+    assert!(ma["all_refused"].is_null(), "most orders pass: {ma}");
     assert!(report["fills"].as_u64().unwrap() > 10, "{report}");
 
     // A matcher fills ma-crossover against the quotes.
@@ -223,4 +225,59 @@ fn the_demo_notes_installed_plugins_it_does_not_use_and_logs_no_error() {
         "{note}"
     );
     assert!(!stdout.contains("refused plugin files"), "{stdout}");
+}
+
+#[test]
+fn a_strategy_whose_every_order_one_validator_refuses_is_told_in_one_line_with_the_key() {
+    let plugins = [
+        "synthetic-market",
+        "sim-venue",
+        "ma-crossover",
+        "price-collar",
+        "max-notional",
+    ];
+    let dir = crate::common::plugin_dir_with(&plugins);
+    let config = dir.path().join("host.toml");
+    // Prices of 40 to 250: not one unit fits a notional of 10.
+    std::fs::write(
+        &config,
+        "[run]\nconnector = \"synthetic-market\"\nmatcher = \"sim-venue\"\n\
+         strategies = [\"ma-crossover\"]\nvalidators = [\"price-collar\", \"max-notional\"]\n\
+         processors = []\n\n[plugins.max-notional]\nconfig = { max_notional = 10 }\n",
+    )
+    .unwrap();
+    let report_file = dir.path().join("report.json");
+    let output = crate::common::tradsys_run(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--events",
+            "6000",
+            "--report-json",
+            report_file.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
+    let ma = strategy(&report, "ma-crossover");
+    assert!(ma["submitted"].as_u64().unwrap() > 10, "{ma}");
+    let refused = &ma["all_refused"];
+    assert_eq!(refused["by"], "max-notional", "{ma}");
+    assert_eq!(refused["reason"], "notional-limit");
+    assert_eq!(refused["orders"], ma["submitted"]);
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains("above `max_notional` 10.00"), "{message}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("orders of ma-crossover refused by max-notional"))
+        .unwrap_or_else(|| panic!("no line in:\n{stdout}"));
+    assert!(line.contains("[plugins.max-notional] config"), "{line}");
+    assert!(line.contains("`max_notional`"), "{line}");
+    assert!(!stdout.contains("refused by price-collar ("), "{stdout}");
 }

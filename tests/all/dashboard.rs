@@ -137,7 +137,7 @@ fn the_dashboard_shows_live_plugins_charts_a_joined_strategy_a_reconfigured_vali
         .await;
         assert_eq!(cell(&rows, "fifo-matcher", 2), "matcher");
         assert_eq!(cell(&rows, "fifo-matcher", 3), "live");
-        assert_eq!(cell(&rows, "max-notional", 1), "1.0.0");
+        assert_eq!(cell(&rows, "max-notional", 1), "1.0.1");
         assert_ne!(cell(&rows, "max-notional", 4), "unsigned", "the signer is shown");
         // The counters move without a reload.
         let (first, _) = until(&client, "events", EVENTS, |v| v.as_f64() > Some(0.0)).await;
@@ -162,7 +162,7 @@ fn the_dashboard_shows_live_plugins_charts_a_joined_strategy_a_reconfigured_vali
         let (_, shown) = until(&client, "the shadow", shadow_rows, |rows| {
             rows.as_array().unwrap().iter().any(|r| {
                 let r = r.as_str().unwrap();
-                r.contains("max-notional") && r.contains("1.0.0 → 2.0.0") && r.contains("running")
+                r.contains("max-notional") && r.contains("1.0.1 → 2.0.0") && r.contains("running")
             })
         })
         .await;
@@ -178,7 +178,7 @@ fn the_dashboard_shows_live_plugins_charts_a_joined_strategy_a_reconfigured_vali
         let timeline = "return [...document.querySelectorAll('#timeline div')].map(d => [d.dataset.kind, d.textContent])";
         let (entries, _) = until(&client, "the swap on the timeline", timeline, |entries| {
             entries.as_array().unwrap().iter().any(|e| {
-                e[0] == "swap" && e[1].as_str().unwrap().contains("max-notional 1.0.0 → 2.0.0")
+                e[0] == "swap" && e[1].as_str().unwrap().contains("max-notional 1.0.1 → 2.0.0")
             })
         })
         .await;

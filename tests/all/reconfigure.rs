@@ -90,7 +90,7 @@ fn a_plugin_reconfigured_by_command_or_by_editing_the_config_runs_with_it_and_a_
     assert!(text.contains("must be positive"), "{text}");
     let (ok, text) = host.endpoint.cli(&["status"]);
     assert!(
-        ok && text.contains("config: max-notional@1.0.0 config.max_quantity 1 → -5: refused"),
+        ok && text.contains("config: max-notional@1.0.1 config.max_quantity 1 → -5: refused"),
         "{text}"
     );
     // A key it does not know is refused the same way, naming the key.

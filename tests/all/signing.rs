@@ -384,7 +384,7 @@ fn key_and_plugin_commands_work_together() {
     std::fs::copy(keys.join("alice.pub"), trust.join("alice.pub")).unwrap();
     let verified = stdout_of(&["plugin", "verify", &path(&signed), "--trust", &path(&trust)]);
     assert!(
-        verified.contains("max-notional@1.0.0 signed by") && verified.contains(&id),
+        verified.contains("max-notional@1.0.1 signed by") && verified.contains(&id),
         "{verified}"
     );
 
@@ -408,7 +408,7 @@ fn key_and_plugin_commands_work_together() {
         &path(&trust),
     ]);
     for expected in [
-        "plugin    max-notional 1.0.0 (risk-validator)",
+        "plugin    max-notional 1.0.1 (risk-validator)",
         "api       tradsys:plugins ^1.3",
         &format!("signature key {id}: valid"),
         "signature key ",

@@ -534,7 +534,7 @@ fn a_group_switches_together_or_not_at_all() {
     live.wait_for("a refused group", |r| {
         r.after_event.is_some() && r.plugins.iter().any(|p| p.starts_with("max-notional"))
     });
-    assert_eq!(live.version("max-notional"), "1.0.0");
+    assert_eq!(live.version("max-notional"), "1.0.1");
     assert_eq!(live.version("ma-crossover"), "1.0.0");
 
     // The good version first, then the refusing one withdrawn: no scan ever
@@ -635,7 +635,7 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
     live.wait_shadow("the discarded shadow", |s| {
         s.candidate_version == "2.0.0" && s.state == ShadowState::Discarded
     });
-    assert_eq!(live.version("max-notional"), "1.0.0");
+    assert_eq!(live.version("max-notional"), "1.0.1");
     // Moving a candidate from the folder into the directory promotes it.
     install(
         &folder,
@@ -732,7 +732,7 @@ fn the_shadow_folder_starts_discards_and_promotes_shadows() {
             r#""max-notional" "2.0.0" discarded"#,
             r#""max-notional" "3.0.0" started"#,
             r#""max-notional" "3.0.0" promoted"#,
-            r#"swap "max-notional 1.0.0 → 3.0.0" "swapped""#,
+            r#"swap "max-notional 1.0.1 → 3.0.0" "swapped""#,
             r#""mean-reversion" "2.0.0" started"#,
             r#""mean-reversion" "2.0.0" ended"#,
         ],
@@ -831,7 +831,7 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
     .unwrap();
     let (ok, text) = endpoint.cli(&["plugin", "shadow", candidate.to_str().unwrap()]);
     assert!(
-        ok && text.contains("max-notional 2.0.0 runs in shadow beside 1.0.0"),
+        ok && text.contains("max-notional 2.0.0 runs in shadow beside 1.0.1"),
         "{text}"
     );
     endpoint.status_until("a difference", |s| {
@@ -840,7 +840,7 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
     });
     let (ok, text) = endpoint.cli(&["plugin", "promote", "max-notional"]);
     assert!(
-        ok && text.contains("max-notional 1.0.0 → 2.0.0: swapped"),
+        ok && text.contains("max-notional 1.0.1 → 2.0.0: swapped"),
         "{text}"
     );
     let text = endpoint.status_until("the promotion", |s| s.contains("promoted"));

@@ -42,6 +42,17 @@ pub(crate) struct Account {
     /// Reports waiting to be delivered, with when they reach it (the
     /// strategies' clock).
     pub(crate) pending: Vec<(u64, OrderEvent)>,
+    /// Its commands refused, by who refused them (a validator, `host`).
+    pub(crate) refused_by: BTreeMap<String, Refused>,
+}
+
+/// The commands of one strategy that one validator (or the host) refused.
+#[derive(Debug, Clone)]
+pub(crate) struct Refused {
+    pub(crate) count: u64,
+    /// The first refusal's reason and message.
+    pub(crate) reason: &'static str,
+    pub(crate) message: Option<String>,
 }
 
 /// Order counts of a session.

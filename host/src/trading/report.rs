@@ -12,13 +12,12 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::config::VenueModel;
-use crate::engine::CacheOutcome;
 use crate::journal::summary::{Orders, PositionReport};
 use crate::journal::{Halt, JournalReport, Stop, StrategyAudit};
 use crate::live::{ConfigChange, MembershipRecord, Presence, ShadowReport, SwapRecord};
-use crate::loading::{Readiness, RejectedFile, TrustMode};
+use crate::loading::{RejectedFile, TrustMode};
 use crate::policy::{PluginKind, Pressure};
-use crate::sandbox::{CallStats, KindBindings, LifeState, PluginInstance};
+use crate::sandbox::LifeState;
 use crate::trading::books::{BookReport, render_books};
 use crate::trading::processing::{ProcessorReport, render_processors};
 pub use crate::trading::report_live::{ConnectionReport, Percentiles};
@@ -157,6 +156,23 @@ pub struct StrategyReport {
     pub pnl: String,
     /// Net positions by instrument symbol.
     pub positions: Vec<PositionReport>,
+    /// When no command of it was approved: the validator (or the host) that
+    /// refused every one, and what it said of the first.
+    pub all_refused: Option<AllRefused>,
+}
+
+/// Every command of a strategy refused by one validator (or the host).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AllRefused {
+    /// Who refused them.
+    pub by: String,
+    /// How many.
+    pub orders: u64,
+    /// The reason of the first.
+    pub reason: String,
+    /// What it said of the first: its limit and the order's value, for the
+    /// example validators also the config key.
+    pub message: Option<String>,
 }
 
 /// One plugin's calls.
@@ -408,6 +424,20 @@ impl Report {
                 VenueModel::Live => "live",
             }
         );
+        for s in &self.strategies {
+            if let Some(a) = &s.all_refused {
+                let said = a
+                    .message
+                    .as_ref()
+                    .map(|m| format!(", e.g. \"{m}\""))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  all {} orders of {} refused by {} ({}){said}: change its limit in [plugins.{}] config, or the order size in [plugins.{}] config",
+                    a.orders, s.name, a.by, a.reason, a.by, s.name
+                );
+            }
+        }
         let m = &self.memory;
         let _ = writeln!(
             out,
@@ -597,86 +627,6 @@ impl Report {
         }
         out
     }
-}
-
-pub(crate) fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport {
-    let plugin = instance.plugin();
-    let stats: &CallStats = instance.stats();
-    PluginReport {
-        name: plugin.name().to_string(),
-        version: plugin.version().to_string(),
-        signers: plugin.signers().iter().map(ToString::to_string).collect(),
-        kind: plugin.kind(),
-        file: plugin.path().to_path_buf(),
-        calls: stats.calls,
-        presence: Presence::Active,
-        fuel_used: stats.fuel_used,
-        texts_cut: stats.texts_cut,
-        instantiations: stats.instantiations,
-        state: instance.state(),
-        failure: instance.failure(),
-        faults: stats.faults.clone(),
-        quarantined: instance.quarantined().map(str::to_string),
-        load: {
-            let (source, reason, ms, order) = match plugin.readiness() {
-                Readiness::Compiled(info) => {
-                    let (source, reason) = match &info.cache {
-                        Some(CacheOutcome::Hit) => (LoadSource::CacheHit, None),
-                        Some(CacheOutcome::Miss) => (LoadSource::Compiled, None),
-                        Some(CacheOutcome::Replaced(reason)) => {
-                            (LoadSource::Recompiled, Some(reason.clone()))
-                        }
-                        None => (LoadSource::CompiledUncached, None),
-                    };
-                    let ms = info.duration.as_secs_f64() * 1e3;
-                    (source, reason, ms, Some(info.order))
-                }
-                Readiness::Discovered | Readiness::Failed(_) => {
-                    (LoadSource::NotLoaded, None, 0.0, None)
-                }
-            };
-            LoadReport {
-                source,
-                reason,
-                ms,
-                order,
-                instantiate_ms: stats.instantiate_time.as_secs_f64() * 1e3,
-            }
-        },
-        memory: PluginMemory {
-            bytes: instance.memory_bytes(),
-            evictions: stats.evictions,
-        },
-        limits: {
-            let l = plugin.grants().limits;
-            LimitsReport {
-                fuel_per_call: l.fuel_per_call,
-                deadline_ms: l.deadline_ms,
-                memory_bytes: l.memory_bytes,
-                max_output: l.max_output,
-            }
-        },
-        timing: CallTiming {
-            mean_ns: stats.latency.mean_ns(),
-            p50_ns: stats.latency.quantile_ns(0.5),
-            p99_ns: stats.latency.quantile_ns(0.99),
-            p999_ns: stats.latency.quantile_ns(0.999),
-            timed: stats.latency.count(),
-            buckets: stats.latency.buckets(),
-        },
-        logs: LogReport {
-            dropped: instance.logs().dropped(),
-            cut: instance.logs().cut(),
-        },
-    }
-}
-
-/// The host process's peak resident memory (`VmHWM`), on Linux.
-pub(crate) fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 impl Report {

@@ -6,14 +6,18 @@
 
 use std::time::Instant;
 
+use crate::engine::CacheOutcome;
 use crate::journal::decimal::{SCALE, decimal};
 use crate::journal::summary::{Orders, PositionReport, RejectionCount};
 use crate::live::Presence;
+use crate::loading::Readiness;
 use crate::policy::Pressure;
+use crate::sandbox::{CallStats, KindBindings, PluginInstance};
+use crate::trading::accounts::Account;
 use crate::trading::books::book_reports;
 use crate::trading::report::{
-    MemoryReport, PluginReport, Report, SessionTiming, StrategyReport, TrustReport, peak_rss,
-    plugin_report,
+    AllRefused, CallTiming, LimitsReport, LoadReport, LoadSource, LogReport, MemoryReport,
+    PluginMemory, PluginReport, Report, SessionTiming, StrategyReport, TrustReport,
 };
 use crate::trading::session::Session;
 use crate::trading::telemetry::{Curve, CurvePoint, PUBLISH_EVERY, Snapshot, Telemetry};
@@ -77,6 +81,7 @@ impl Report {
                             average_price: decimal(i128::from(h.average_price), 4),
                         })
                         .collect(),
+                    all_refused: all_refused(s),
                 }
             })
             .collect();
@@ -294,4 +299,103 @@ impl Session {
             position,
         }
     }
+}
+
+/// The validator (or the host) that refused every command of a strategy
+/// none of whose commands was approved.
+fn all_refused(account: &Account) -> Option<AllRefused> {
+    let counts = &account.counts;
+    if counts.submitted == 0 || counts.approved > 0 {
+        return None;
+    }
+    let (by, refused) = account
+        .refused_by
+        .iter()
+        .find(|(_, r)| r.count >= counts.submitted)?;
+    Some(AllRefused {
+        by: by.clone(),
+        orders: refused.count,
+        reason: refused.reason.to_string(),
+        message: refused.message.clone(),
+    })
+}
+
+pub(crate) fn plugin_report<B: KindBindings>(instance: &PluginInstance<B>) -> PluginReport {
+    let plugin = instance.plugin();
+    let stats: &CallStats = instance.stats();
+    PluginReport {
+        name: plugin.name().to_string(),
+        version: plugin.version().to_string(),
+        signers: plugin.signers().iter().map(ToString::to_string).collect(),
+        kind: plugin.kind(),
+        file: plugin.path().to_path_buf(),
+        calls: stats.calls,
+        presence: Presence::Active,
+        fuel_used: stats.fuel_used,
+        texts_cut: stats.texts_cut,
+        instantiations: stats.instantiations,
+        state: instance.state(),
+        failure: instance.failure(),
+        faults: stats.faults.clone(),
+        quarantined: instance.quarantined().map(str::to_string),
+        load: {
+            let (source, reason, ms, order) = match plugin.readiness() {
+                Readiness::Compiled(info) => {
+                    let (source, reason) = match &info.cache {
+                        Some(CacheOutcome::Hit) => (LoadSource::CacheHit, None),
+                        Some(CacheOutcome::Miss) => (LoadSource::Compiled, None),
+                        Some(CacheOutcome::Replaced(reason)) => {
+                            (LoadSource::Recompiled, Some(reason.clone()))
+                        }
+                        None => (LoadSource::CompiledUncached, None),
+                    };
+                    let ms = info.duration.as_secs_f64() * 1e3;
+                    (source, reason, ms, Some(info.order))
+                }
+                Readiness::Discovered | Readiness::Failed(_) => {
+                    (LoadSource::NotLoaded, None, 0.0, None)
+                }
+            };
+            LoadReport {
+                source,
+                reason,
+                ms,
+                order,
+                instantiate_ms: stats.instantiate_time.as_secs_f64() * 1e3,
+            }
+        },
+        memory: PluginMemory {
+            bytes: instance.memory_bytes(),
+            evictions: stats.evictions,
+        },
+        limits: {
+            let l = plugin.grants().limits;
+            LimitsReport {
+                fuel_per_call: l.fuel_per_call,
+                deadline_ms: l.deadline_ms,
+                memory_bytes: l.memory_bytes,
+                max_output: l.max_output,
+            }
+        },
+        timing: CallTiming {
+            mean_ns: stats.latency.mean_ns(),
+            p50_ns: stats.latency.quantile_ns(0.5),
+            p99_ns: stats.latency.quantile_ns(0.99),
+            p999_ns: stats.latency.quantile_ns(0.999),
+            timed: stats.latency.count(),
+            buckets: stats.latency.buckets(),
+        },
+        logs: LogReport {
+            dropped: instance.logs().dropped(),
+            cut: instance.logs().cut(),
+        },
+    }
+}
+
+/// The host process's peak resident memory (`VmHWM`), on Linux.
+pub(crate) fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

@@ -33,7 +33,7 @@ use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
 use crate::journal::{Halt, Journal};
 use crate::sandbox::Fault;
-use crate::trading::accounts::{Account, OrderCounts};
+use crate::trading::accounts::{Account, OrderCounts, Refused};
 use crate::trading::in_flight::InFlight;
 use crate::trading::latency::Latency;
 use crate::trading::market::Market;
@@ -315,13 +315,33 @@ impl OrderRouter {
         Ok(())
     }
 
-    /// Count `n` refusals by `by` for `reason`.
-    pub(crate) fn count_rejections(&mut self, by: &str, reason: RejectReason, n: u64) {
+    /// Count `n` refusals of `strategy`'s commands by `by` for `reason`
+    /// (`message`: what `by` said of the first).
+    pub(crate) fn count_rejections(
+        &mut self,
+        strategy: usize,
+        by: &str,
+        reason: RejectReason,
+        message: Option<&str>,
+        n: u64,
+    ) {
         *self
             .counts
             .rejections
             .entry((by.to_string(), reason.name()))
             .or_default() += n;
+        let refused = &mut self.accounts[strategy].refused_by;
+        match refused.get_mut(by) {
+            Some(r) => r.count += n,
+            None => {
+                let first = Refused {
+                    count: n,
+                    reason: reason.name(),
+                    message: message.map(str::to_string),
+                };
+                refused.insert(by.to_string(), first);
+            }
+        }
     }
 
     /// Refuse `command` of `strategy` (one refusal, counted against `by`)
@@ -334,7 +354,8 @@ impl OrderRouter {
         rejection: Rejection,
         now: u64,
     ) {
-        self.count_rejections(by, rejection.reason, 1);
+        let message = rejection.message.as_deref();
+        self.count_rejections(strategy, by, rejection.reason, message, 1);
         self.refuse(strategy, command, rejection, now);
     }
 

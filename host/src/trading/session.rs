@@ -679,15 +679,20 @@ impl Session {
                     }
                     for (slot, verdict) in refusals.iter_mut().zip(verdicts) {
                         if let Verdict::Reject(rejection) = verdict {
-                            self.router.count_rejections(name, rejection.reason, 1);
+                            let message = rejection.message.as_deref();
+                            let reason = rejection.reason;
+                            self.router
+                                .count_rejections(strategy, name, reason, message, 1);
                             slot.get_or_insert(rejection);
                         }
                     }
                 }
                 Err(fault) => {
                     let reason = RejectReason::ValidatorFault;
+                    let message = fault.to_string();
+                    let n = orders.len() as u64;
                     self.router
-                        .count_rejections(name, reason, orders.len() as u64);
+                        .count_rejections(strategy, name, reason, Some(&message), n);
                     for list in &mut said {
                         list.push(audit::fault_verdict(&plugin, &fault));
                     }

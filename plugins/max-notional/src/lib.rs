@@ -107,7 +107,7 @@ impl MaxNotional {
             return Err(reject(
                 RejectReason::QuantityLimit,
                 format!(
-                    "quantity {} of {} above limit {}",
+                    "quantity {} of {} above `max_quantity` {}",
                     show_quantity(order.quantity, def),
                     def.symbol,
                     show_quantity(self.max_quantity, def)
@@ -140,7 +140,7 @@ impl MaxNotional {
             return Err(reject(
                 RejectReason::NotionalLimit,
                 format!(
-                    "notional {} of {} above limit {}",
+                    "notional {} of {} above `max_notional` {}",
                     fixed::format_exact(notional, 2),
                     def.symbol,
                     fixed::format_exact(i128::from(self.max_notional), 2)
@@ -266,7 +266,10 @@ mod tests {
         // One tick higher is 100020.00: over.
         let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, 1, "250.05", 400)));
         assert_eq!(reason, RejectReason::NotionalLimit);
-        assert_eq!(message, "notional 100020.00 of SYN-B above limit 100000.00");
+        assert_eq!(
+            message,
+            "notional 100020.00 of SYN-B above `max_notional` 100000.00"
+        );
         // One more unit at the limit price: 100250.00.
         let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(3, 1, "250", 401)));
         assert_eq!(reason, RejectReason::NotionalLimit);
@@ -283,7 +286,7 @@ mod tests {
         )));
         let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, 2, "40", 1001)));
         assert_eq!(reason, RejectReason::QuantityLimit);
-        assert_eq!(message, "quantity 1001 of SYN-C above limit 1000");
+        assert_eq!(message, "quantity 1001 of SYN-C above `max_quantity` 1000");
         // A fractional excess is caught too and shown exactly.
         let mut order = limit(3, 2, "40", 1000);
         if let OrderCommand::Submit(o) = &mut order {
@@ -291,7 +294,10 @@ mod tests {
         }
         let (reason, message) = rejected(validate_one(&mut v, &ctx, order));
         assert_eq!(reason, RejectReason::QuantityLimit);
-        assert_eq!(message, "quantity 1000.000000001 of SYN-C above limit 1000");
+        assert_eq!(
+            message,
+            "quantity 1000.000000001 of SYN-C above `max_quantity` 1000"
+        );
     }
 
     #[test]
@@ -307,7 +313,10 @@ mod tests {
         )));
         let (reason, message) = rejected(validate_one(&mut v, &ctx, limit(2, 0, "100", 21)));
         assert_eq!(reason, RejectReason::NotionalLimit);
-        assert_eq!(message, "notional 105000.00 of SYN-A above limit 100000.00");
+        assert_eq!(
+            message,
+            "notional 105000.00 of SYN-A above `max_notional` 100000.00"
+        );
         ctx.instruments[0].multiplier = 0;
         let (reason, _) = rejected(validate_one(&mut v, &ctx, limit(3, 0, "100", 1)));
         assert_eq!(reason, RejectReason::InvalidOrder);
@@ -327,7 +336,10 @@ mod tests {
         let (reason, message) =
             rejected(validate_one(&mut v, &ctx, market(2, 0, Side::Sell, 1000)));
         assert_eq!(reason, RejectReason::NotionalLimit);
-        assert_eq!(message, "notional 100010.00 of SYN-A above limit 100000.00");
+        assert_eq!(
+            message,
+            "notional 100010.00 of SYN-A above `max_notional` 100000.00"
+        );
     }
 
     #[test]

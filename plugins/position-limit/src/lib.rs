@@ -150,7 +150,7 @@ impl PositionLimit {
         Err(Rejection {
             reason: RejectReason::PositionLimit,
             message: Some(format!(
-                "{} would raise {direction} exposure of {} to {} above limit {} \
+                "{} would raise {direction} exposure of {} to {} above `max_position` {} \
                  (position {}, working {orders} {})",
                 what(),
                 book.symbol(instrument),
@@ -381,12 +381,12 @@ mod tests {
         let verdicts = validate(&mut v, &ctx, &[buy(3, 301), sell(4, 301)]);
         assert_eq!(
             rejection_message(&verdicts[0]),
-            "buy 301 would raise long exposure of SYN-A to 301 above limit 300 \
+            "buy 301 would raise long exposure of SYN-A to 301 above `max_position` 300 \
              (position 0, working buys 0)"
         );
         assert_eq!(
             rejection_message(&verdicts[1]),
-            "sell 301 would raise short exposure of SYN-A to 301 above limit 300 \
+            "sell 301 would raise short exposure of SYN-A to 301 above `max_position` 300 \
              (position 0, working sells 0)"
         );
         assert_eq!(reasons(&verdicts), [LIMIT, LIMIT]);
@@ -405,7 +405,7 @@ mod tests {
         let verdicts = validate(&mut v, &ctx, &[buy(4, 31)]);
         assert_eq!(
             rejection_message(&verdicts[0]),
-            "buy 31 would raise long exposure of SYN-A to 301 above limit 300 \
+            "buy 31 would raise long exposure of SYN-A to 301 above `max_position` 300 \
              (position 200, working buys 70)"
         );
         // Short side: -200 + 500 + 0 = 300; any further sell is too much ...
@@ -476,7 +476,7 @@ mod tests {
         let verdicts = validate(&mut v, &ctx, &[modify(1, 201)]);
         assert_eq!(
             rejection_message(&verdicts[0]),
-            "modify of order 1 to 201 would raise long exposure of SYN-A to 301 above limit 300 \
+            "modify of order 1 to 201 would raise long exposure of SYN-A to 301 above `max_position` 300 \
              (position 100, working buys 100)"
         );
         // Reducing always passes, even beyond the limit.
@@ -641,7 +641,7 @@ mod tests {
         assert_eq!(
             rejection_message(&verdicts[0]),
             "buy 0.250000001 would raise long exposure of instrument 9 to 0.500000001 \
-             above limit 0.5 (position 0.25, working buys 0)"
+             above `max_position` 0.5 (position 0.25, working buys 0)"
         );
     }
 }
