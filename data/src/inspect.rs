@@ -31,6 +31,28 @@ pub struct Summary {
     pub last_ts: Option<u64>,
     /// Bytes of the file.
     pub bytes: u64,
+    /// Prices and sizes per instrument, for sizing a config to the file
+    /// (at most [`MAX_SAMPLES`] of each kind per instrument).
+    pub samples: BTreeMap<u32, Samples>,
+}
+
+/// At most this many prices of each kind are kept per instrument.
+pub const MAX_SAMPLES: usize = 1_000_000;
+
+/// An instrument's prices in file order, fixed point with nine decimals,
+/// with their sizes.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    /// Trades: (price, size).
+    pub trades: Vec<(i64, u64)>,
+    /// Bar closes: (close, volume).
+    pub closes: Vec<(i64, u64)>,
+}
+
+fn keep(list: &mut Vec<(i64, u64)>, price: i64, size: u64) {
+    if list.len() < MAX_SAMPLES && price != dbn::UNDEF_PRICE {
+        list.push((price, size));
+    }
 }
 
 impl Summary {
@@ -83,6 +105,21 @@ pub fn inspect(path: &Path, shown: &str) -> Result<Summary, String> {
         let ts = header.ts_event;
         summary.first_ts.get_or_insert(ts);
         summary.last_ts = Some(ts);
+        let samples = summary.samples.entry(header.instrument_id).or_default();
+        match read::as_enum(&record) {
+            Ok(RecordRefEnum::Mbo(m)) if m.action as u8 == b'T' => {
+                keep(&mut samples.trades, m.price, u64::from(m.size));
+            }
+            Ok(RecordRefEnum::Trade(t)) => keep(&mut samples.trades, t.price, u64::from(t.size)),
+            Ok(RecordRefEnum::Mbp1(m)) if m.action as u8 == b'T' => {
+                keep(&mut samples.trades, m.price, u64::from(m.size));
+            }
+            Ok(RecordRefEnum::Mbp10(m)) if m.action as u8 == b'T' => {
+                keep(&mut samples.trades, m.price, u64::from(m.size));
+            }
+            Ok(RecordRefEnum::Ohlcv(o)) => keep(&mut samples.closes, o.close, o.volume),
+            _ => {}
+        }
         let kind = match read::as_enum(&record) {
             Ok(RecordRefEnum::Mbo(m)) => format!("mbo {}", action_name(m.action)),
             Ok(RecordRefEnum::Mbp1(m)) => format!("mbp-1 {}", action_name(m.action)),

@@ -47,6 +47,11 @@ enum Command {
     InspectData {
         /// A DBN (.dbn, .dbn.zst) or CSV file
         file: PathBuf,
+        /// Print a host config sized for the file instead: its connector's
+        /// table, the example strategies' quantities and the example
+        /// validators' limits from its prices, each number explained
+        #[arg(long)]
+        config_template: bool,
     },
 }
 
@@ -386,7 +391,10 @@ fn main() -> std::process::ExitCode {
         Command::Status(args) => cli::status::status(&args),
         Command::Halt { cancel_all, admin } => cli::status::halt(&admin, cancel_all),
         Command::Journal(command) => cli::journal::journal(command),
-        Command::InspectData { file } => cli::data::inspect_data(&file),
+        Command::InspectData {
+            file,
+            config_template,
+        } => cli::data::inspect_data(&file, config_template),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -281,3 +281,92 @@ fn a_strategy_whose_every_order_one_validator_refuses_is_told_in_one_line_with_t
     assert!(line.contains("`max_notional`"), "{line}");
     assert!(!stdout.contains("refused by price-collar ("), "{stdout}");
 }
+
+/// `tradsys run --replay FILE` over the examples a template names, with
+/// `config` (none: the examples' defaults); the JSON report.
+fn replay_with(file: &Path, config: Option<&str>) -> Value {
+    let dir = crate::common::plugin_dir_with(&[
+        "csv-replay",
+        "dbn-replay",
+        "sim-venue",
+        "ma-crossover",
+        "momentum",
+        "mean-reversion",
+        "max-notional",
+        "price-collar",
+        "position-limit",
+        "order-throttle",
+    ]);
+    let path = dir.path().join("host.toml");
+    std::fs::write(
+        &path,
+        config.unwrap_or(
+            "[run]\nevents = 0\nstrategies = [\"ma-crossover\", \"momentum\", \"mean-reversion\"]\n\
+             validators = [\"max-notional\", \"price-collar\", \"position-limit\", \"order-throttle\"]\n\
+             processors = []\n",
+        ),
+    )
+    .unwrap();
+    crate::common::run_report(
+        dir.path(),
+        &[
+            "--config",
+            path.to_str().unwrap(),
+            "--replay",
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
+#[test]
+fn a_config_template_sized_from_the_file_makes_btc_bars_and_eurusd_quotes_trade_and_fill() {
+    for file in ["btc-perp-2022-01-1m.csv", "eurusd-quotes-2020-01.csv"] {
+        let Some(data) = crate::common::shared_data(file) else {
+            continue;
+        };
+        let path = data.join(file);
+        let output = tradsys(&["inspect-data", path.to_str().unwrap(), "--config-template"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let template = String::from_utf8(output.stdout).unwrap();
+        assert!(template.contains("[plugins.max-notional]"), "{template}");
+        let report = replay_with(&path, Some(&template));
+        for name in ["ma-crossover", "momentum", "mean-reversion"] {
+            let s = strategy(&report, name);
+            assert!(s["approved"].as_u64().unwrap() > 10, "{file}: {s}");
+            assert!(s["fills"].as_u64().unwrap() > 10, "{file}: {s}");
+            assert!(s["all_refused"].is_null(), "{file}: {s}");
+        }
+        if file.starts_with("btc") {
+            // The examples' defaults suit prices near 100: every order of
+            // BTC near 42,000 is refused, and the report says by whom.
+            let report = replay_with(&path, None);
+            for name in ["ma-crossover", "momentum", "mean-reversion"] {
+                let s = strategy(&report, name);
+                assert_eq!(s["approved"], 0, "{s}");
+                assert_eq!(s["all_refused"]["by"], "max-notional", "{s}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_config_template_of_a_file_without_prices_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty.csv");
+    std::fs::write(&file, "timestamp,open,high,low,close,volume\n").unwrap();
+    let output = tradsys(&["inspect-data", file.to_str().unwrap(), "--config-template"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("empty: fewer than two bar closes to size a config from"),
+        "{stderr}"
+    );
+    std::fs::write(&file, "timestamp,open,high,low,close,volume\nx,1,2,3\n").unwrap();
+    let output = tradsys(&["inspect-data", file.to_str().unwrap(), "--config-template"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 2: fewer than 5 fields"), "{stderr}");
+}

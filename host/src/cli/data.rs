@@ -8,6 +8,8 @@ use anyhow::{Context as _, Result, bail};
 use tradsys_data::{inspect, read};
 use tradsys_host::{ConfigValue, HostConfig};
 
+use crate::cli::template;
+
 /// The connector that replays DBN files.
 pub(crate) const DBN_CONNECTOR: &str = "dbn-replay";
 /// The connector that replays CSV quotes and bars.
@@ -72,13 +74,28 @@ pub(crate) fn replay(config: &mut HostConfig, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `tradsys inspect-data FILE`.
-pub(crate) fn inspect_data(path: &Path) -> Result<()> {
+/// `tradsys inspect-data FILE [--config-template]`.
+pub(crate) fn inspect_data(path: &Path, config_template: bool) -> Result<()> {
     let shown = path.display().to_string();
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
+    if config_template {
+        let (prices, connector) = match format_of(name) {
+            Some(Format::Dbn) => (template::dbn_prices(path, &shown)?, DBN_CONNECTOR),
+            Some(Format::Csv) => (template::csv_prices(path, &shown)?, CSV_CONNECTOR),
+            None => {
+                bail!("{shown}: unknown format (sizes a config for .dbn, .dbn.zst and .csv files)")
+            }
+        };
+        let sizing = template::sizing(&prices)?;
+        print!(
+            "{}",
+            template::template(&prices, &sizing, &shown, connector)
+        );
+        return Ok(());
+    }
     match format_of(name) {
         Some(Format::Dbn) => {
             let summary = inspect::inspect(path, &shown).map_err(anyhow::Error::msg)?;

@@ -5,3 +5,4 @@ pub(crate) mod journal;
 pub(crate) mod new;
 pub(crate) mod plugin;
 pub(crate) mod status;
+pub(crate) mod template;
