@@ -8,6 +8,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use tradsys_tests::{FOUR_VALIDATORS, THREE_STRATEGIES};
+
 use crate::common::{plugin, strategy, tradsys, workspace_root};
 
 /// The projects share one cargo target directory, so the SDK and its
@@ -285,26 +287,17 @@ fn a_strategy_whose_every_order_one_validator_refuses_is_told_in_one_line_with_t
 /// `tradsys run --replay FILE` over the examples a template names, with
 /// `config` (none: the examples' defaults); the JSON report.
 fn replay_with(file: &Path, config: Option<&str>) -> Value {
-    let dir = crate::common::plugin_dir_with(&[
-        "csv-replay",
-        "dbn-replay",
-        "sim-venue",
-        "ma-crossover",
-        "momentum",
-        "mean-reversion",
-        "max-notional",
-        "price-collar",
-        "position-limit",
-        "order-throttle",
-    ]);
+    let mut names = vec!["csv-replay", "dbn-replay", "sim-venue"];
+    names.extend(THREE_STRATEGIES);
+    names.extend(FOUR_VALIDATORS);
+    let dir = crate::common::plugin_dir_with(&names);
     let path = dir.path().join("host.toml");
     std::fs::write(
         &path,
-        config.unwrap_or(
-            "[run]\nevents = 0\nstrategies = [\"ma-crossover\", \"momentum\", \"mean-reversion\"]\n\
-             validators = [\"max-notional\", \"price-collar\", \"position-limit\", \"order-throttle\"]\n\
-             processors = []\n",
-        ),
+        config.unwrap_or(&format!(
+            "[run]\nevents = 0\nstrategies = {THREE_STRATEGIES:?}\nvalidators = {FOUR_VALIDATORS:?}\n\
+             processors = []\n"
+        )),
     )
     .unwrap();
     crate::common::run_report(
