@@ -17,6 +17,7 @@
 //! Used by `tradsys plugin build` and `cargo xtask build-plugins`; `tradsys
 //! plugin new` writes a project to start from ([`new_project`]).
 
+mod python;
 mod scaffold;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +26,10 @@ use std::process::Command;
 use anyhow::{Context as _, Result, bail};
 use tradsys_signing::{KeyId, Manifest, SecretKey, embed_manifest, sign};
 
-pub use scaffold::{NewProject, NewRequest, new_project};
+pub use python::{
+    COMPONENTIZE_PY, build_python, is_python_project, python_bindings, python_manifest,
+};
+pub use scaffold::{Lang, NewProject, NewRequest, new_project};
 
 /// The API range a plugin built with the SDK needs unless its metadata says
 /// otherwise: the SDK's `tradsys:plugins` version.

@@ -29,6 +29,17 @@ pub struct NewRequest<'a> {
     /// A tradsys checkout: its `sdk/`, `plugins/Cargo.lock`,
     /// `target/plugins/` and `target/dev-keys/trust/`.
     pub checkout: &'a Path,
+    /// Its language.
+    pub lang: Lang,
+}
+
+/// The languages a project can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Rust, with the SDK crate.
+    Rust,
+    /// Python, built with componentize-py: strategies and risk validators.
+    Python,
 }
 
 /// What `new` wrote.
@@ -42,6 +53,9 @@ pub struct NewProject {
     pub missing: Vec<String>,
     /// The development key's file.
     pub key: PathBuf,
+    /// A Python project's bindings for its unit tests could not be written
+    /// (componentize-py missing): why.
+    pub bindings: Option<String>,
 }
 
 /// The session a kind's project runs in: the examples beside it and the
@@ -110,10 +124,14 @@ pub fn new_project(request: &NewRequest<'_>) -> Result<NewProject> {
     let name = name.as_str();
     let kind = request.kind;
     let session = session(kind);
+    let python = request.lang == Lang::Python;
+    if python && !matches!(kind, Kind::Strategy | Kind::RiskValidator) {
+        bail!("Python projects are strategies and risk validators; write a {kind} in Rust");
+    }
     let sdk = request.checkout.join("sdk");
-    if !sdk.join("Cargo.toml").is_file() {
+    if !python && !sdk.join("Cargo.toml").is_file() {
         bail!(
-            "no tradsys SDK at {} (pass --sdk with the sdk directory of a tradsys checkout)",
+            "no tradsys SDK at {} (pass --checkout with a tradsys checkout)",
             sdk.display()
         );
     }
@@ -132,38 +150,24 @@ pub fn new_project(request: &NewRequest<'_>) -> Result<NewProject> {
             .replace("__TYPE__", &type_name(name))
             .replace("__KIND__", &kind_name)
     };
-    for sub in ["src", "plugins", "keys", "trust"] {
+    let subs: &[&str] = if python {
+        &["tradsys", "plugins", "keys", "trust"]
+    } else {
+        &["src", "plugins", "keys", "trust"]
+    };
+    for sub in subs {
         std::fs::create_dir_all(dir.join(sub))
             .with_context(|| format!("creating {}", dir.join(sub).display()))?;
     }
-    let write = |file: &str, text: &str| {
-        let path = dir.join(file);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
-    };
-    let sdk_path = sdk.canonicalize().unwrap_or(sdk.clone());
     let events = if kind == Kind::Strategy {
         "events = [\"quote\"]  # the event kinds it reads: no call for a batch without one\n"
     } else {
         ""
     };
-    write(
-        "Cargo.toml",
-        &fill(include_str!("../templates/rust/Cargo.toml.in"))
-            .replace("__SDK__", &sdk_path.display().to_string())
-            .replace("__EVENTS__\n", events),
-    )?;
-    write("src/lib.rs", &fill(source(kind)))?;
-    // The name's length moves line breaks: lay the source out again, if
-    // rustfmt is at hand (it comes with cargo).
-    let _ = std::process::Command::new("rustfmt")
-        .args(["--edition", "2024"])
-        .arg(dir.join("src/lib.rs"))
-        .status();
-    write(".gitignore", "/target\n/keys/*.key\n")?;
-    let lock = request.checkout.join("plugins/Cargo.lock");
-    if lock.is_file() {
-        std::fs::copy(&lock, dir.join("Cargo.lock"))
-            .with_context(|| format!("copying {}", lock.display()))?;
+    if python {
+        write_python(dir, kind, &fill, events)?;
+    } else {
+        write_rust(request.checkout, &sdk, dir, kind, &fill, events)?;
     }
 
     let key = SecretKey::generate("author")?;
@@ -195,7 +199,7 @@ pub fn new_project(request: &NewRequest<'_>) -> Result<NewProject> {
     host.push_str(
         "\n[trust]\ndir = \"trust\"   # author.pub (keys/author.key) and the examples' key\n",
     );
-    write("host.toml", &host)?;
+    write(dir, "host.toml", &host)?;
     let mut readme =
         fill(include_str!("../templates/rust/README.md.in")).replace("__SESSION__", session.what);
     if !missing.is_empty() {
@@ -208,13 +212,89 @@ pub fn new_project(request: &NewRequest<'_>) -> Result<NewProject> {
             request.checkout.display()
         );
     }
-    write("README.md", &readme)?;
+    write(dir, "README.md", &readme)?;
+    // A Python project's unit tests import the bindings of its world.
+    let bindings = python
+        .then(|| {
+            crate::python::python_bindings(dir)
+                .err()
+                .map(|e| format!("{e:#}"))
+        })
+        .flatten();
     Ok(NewProject {
         dir: dir.to_path_buf(),
         examples,
         missing,
         key: key_file,
+        bindings,
     })
+}
+
+fn write(dir: &Path, file: &str, text: &str) -> Result<()> {
+    let path = dir.join(file);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A Rust project's own files: `Cargo.toml` (the SDK by path), `src/lib.rs`
+/// and the checkout's `plugins/Cargo.lock`.
+fn write_rust(
+    checkout: &Path,
+    sdk: &Path,
+    dir: &Path,
+    kind: Kind,
+    fill: &dyn Fn(&str) -> String,
+    events: &str,
+) -> Result<()> {
+    let sdk_path = sdk.canonicalize().unwrap_or(sdk.to_path_buf());
+    write(
+        dir,
+        "Cargo.toml",
+        &fill(include_str!("../templates/rust/Cargo.toml.in"))
+            .replace("__SDK__", &sdk_path.display().to_string())
+            .replace("__EVENTS__\n", events),
+    )?;
+    write(dir, "src/lib.rs", &fill(source(kind)))?;
+    // The name's length moves line breaks: lay the source out again, if
+    // rustfmt is at hand (it comes with cargo).
+    let _ = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .arg(dir.join("src/lib.rs"))
+        .status();
+    write(dir, ".gitignore", "/target\n/keys/*.key\n")?;
+    let lock = checkout.join("plugins/Cargo.lock");
+    if lock.is_file() {
+        std::fs::copy(&lock, dir.join("Cargo.lock"))
+            .with_context(|| format!("copying {}", lock.display()))?;
+    }
+    Ok(())
+}
+
+/// A Python project's own files: `tradsys.toml`, `app.py`, `test_app.py`
+/// and the `tradsys` helpers.
+fn write_python(dir: &Path, kind: Kind, fill: &dyn Fn(&str) -> String, events: &str) -> Result<()> {
+    let (app, test) = match kind {
+        Kind::RiskValidator => (
+            include_str!("../templates/python/risk-validator.py"),
+            include_str!("../templates/python/test_risk-validator.py"),
+        ),
+        _ => (
+            include_str!("../templates/python/strategy.py"),
+            include_str!("../templates/python/test_strategy.py"),
+        ),
+    };
+    write(
+        dir,
+        "tradsys.toml",
+        &fill(include_str!("../templates/python/tradsys.toml.in")).replace("__EVENTS__\n", events),
+    )?;
+    write(dir, "app.py", &fill(app))?;
+    write(dir, "test_app.py", &fill(test))?;
+    write(
+        dir,
+        "tradsys/__init__.py",
+        include_str!("../templates/python/tradsys/__init__.py"),
+    )?;
+    write(dir, ".gitignore", "/target\n/keys/*.key\n__pycache__/\n")
 }
 
 #[cfg(test)]

@@ -101,6 +101,13 @@ pub struct Capabilities {
     pub read_dir: bool,
     /// `host:port` pairs the plugin wants to connect to.
     pub network: Vec<String>,
+    /// The plugin imports WASI interfaces it never uses (a language
+    /// runtime's, such as componentize-py's Python, which imports all of
+    /// WASI): the host links them with nothing behind them instead of
+    /// refusing the plugin (no directory, no socket, random bytes from a
+    /// fixed seed, clocks at market time). It grants nothing by itself:
+    /// `read_dir` and `network` above still need the host's grant.
+    pub unused_wasi: bool,
 }
 
 /// Resource limits the plugin asks for; the host grants at most its own caps.

@@ -12,37 +12,56 @@ use tradsys_tests::{FOUR_VALIDATORS, THREE_STRATEGIES};
 
 use crate::common::{plugin, strategy, tradsys, workspace_root};
 
-/// The projects share one cargo target directory, so the SDK and its
-/// dependencies compile once.
-fn cargo_in(project: &Path, args: &[&str]) {
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+/// Run `program` with `args` in `dir`, with `env` and a cargo target
+/// directory the projects share (the SDK and its dependencies compile
+/// once), asserting it succeeds: its standard output.
+pub(crate) fn run_in(dir: &Path, program: &Path, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let mut command = Command::new(program);
+    command
         .args(args)
-        .current_dir(project)
+        .current_dir(dir)
         .env("CARGO_TARGET_DIR", workspace_root().join("target/scaffold"))
-        .output()
-        .unwrap();
+        .env("RUST_LOG", "warn");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
-        "cargo {args:?} in {} failed:\n{}",
-        project.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn tradsys_in(project: &Path, args: &[&str]) -> String {
-    let output = Command::new(crate::common::tradsys_bin())
-        .args(args)
-        .current_dir(project)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "tradsys {args:?} in {} failed:\n{}",
-        project.display(),
+        "{} {args:?} in {} failed:\n{}{}",
+        program.display(),
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `plugin build` of `project` into its `plugins/`, signed by its key (a
+/// Rust project's cargo target directory shared with the other tests').
+pub(crate) fn build_signed(project: &Path, env: &[(&str, &Path)]) -> String {
+    let target = workspace_root().join("target/scaffold");
+    let args = [
+        "plugin",
+        "build",
+        ".",
+        "--key",
+        "keys/author.key",
+        "--out",
+        "plugins",
+        "--target-dir",
+        target.to_str().unwrap(),
+    ];
+    run_in(project, &crate::common::tradsys_bin(), &args, env)
+}
+
+fn cargo_in(project: &Path, args: &[&str]) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_in(project, Path::new(&cargo), args, &[]);
+}
+
+fn tradsys_in(project: &Path, args: &[&str]) -> String {
+    run_in(project, &crate::common::tradsys_bin(), args, &[])
 }
 
 /// `plugin new` of `kind` in `parent`, then the README's three commands;
@@ -57,21 +76,7 @@ fn new_project_session(parent: &Path, name: &str, kind: &str) -> Value {
         "a project of its own: {cargo}"
     );
     cargo_in(&project, &["test", "--quiet"]);
-    let target = workspace_root().join("target/scaffold");
-    let built = tradsys_in(
-        &project,
-        &[
-            "plugin",
-            "build",
-            ".",
-            "--key",
-            "keys/author.key",
-            "--out",
-            "plugins",
-            "--target-dir",
-            target.to_str().unwrap(),
-        ],
-    );
+    let built = build_signed(&project, &[]);
     assert!(built.contains(&format!("{name}@0.1.0")), "{built}");
     tradsys_in(
         &project,
@@ -151,7 +156,7 @@ fn a_project_of_every_kind_tests_builds_signs_and_does_its_job_in_a_session() {
 }
 
 #[test]
-fn plugin_new_refuses_a_bad_name_a_used_directory_and_python_and_writes_nothing() {
+fn plugin_new_refuses_a_bad_name_a_used_directory_and_a_python_matcher_and_writes_nothing() {
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().to_str().unwrap();
     let refused = |args: &[&str], expected: &str| {
@@ -187,9 +192,9 @@ fn plugin_new_refuses_a_bad_name_a_used_directory_and_python_and_writes_nothing(
     let py = format!("{dir}/py");
     refused(
         &[
-            "plugin", "new", "snake", "--kind", "strategy", "--lang", "python", "--dir", &py,
+            "plugin", "new", "snake", "--kind", "matcher", "--lang", "python", "--dir", &py,
         ],
-        "Python plugins are not supported yet",
+        "Python projects are strategies and risk validators; write a matcher in Rust",
     );
     assert!(!Path::new(&py).exists());
 }

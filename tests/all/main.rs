@@ -25,6 +25,7 @@ mod matching;
 mod membership;
 mod operations;
 mod processors;
+mod python;
 mod reconfigure;
 mod replay;
 mod sandbox;

@@ -128,6 +128,7 @@ fn test(root: &Path) -> Result<()> {
     let native_target = native_target.to_str().context("target path is not UTF-8")?;
     cargo_run(root, &["fmt", "--all", "--check"])?;
     install_test_tools()?;
+    let componentize_py = install_componentize_py(root)?;
     for manifest in &plugin_workspaces {
         let manifest = manifest.to_str().context("path is not UTF-8")?;
         cargo_run(
@@ -169,7 +170,49 @@ fn test(root: &Path) -> Result<()> {
     // not build for a package without integration tests of its own. Building
     // bins and tests in one go resolves features once, as `cargo test` does.
     cargo_run(root, &["build", "--workspace", "--bins", "--tests"])?;
-    cargo_run(root, &["test", "--workspace"])
+    let mut test = cargo(root);
+    test.args(["test", "--workspace"])
+        .env("TRADSYS_COMPONENTIZE_PY", componentize_py);
+    tradsys_build::run(test)
+}
+
+/// componentize-py, which builds the Python plugins of the authoring tests,
+/// in a virtual environment under `target/python` (made, and the pinned
+/// release installed from PyPI, when missing, saying so); its path.
+fn install_componentize_py(root: &Path) -> Result<PathBuf> {
+    let venv = root.join("target/python");
+    let program = venv.join("bin/componentize-py");
+    let wanted = tradsys_build::COMPONENTIZE_PY;
+    let version = wanted.split("==").nth(1).unwrap_or_default();
+    let installed = Command::new(&program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(version));
+    if installed {
+        return Ok(program);
+    }
+    eprintln!(
+        "installing {wanted} (builds the Python plugins of the tests) into {}",
+        venv.display()
+    );
+    let make = || {
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    // Debian splits `venv`'s pip out into python3-venv.
+    if !make() {
+        apt_install(&["python3", "python3-venv"], "the Python plugin tests")?;
+        if !make() {
+            bail!("python3 -m venv {} failed", venv.display());
+        }
+    }
+    let mut pip = Command::new(venv.join("bin/pip"));
+    pip.args(["install", "--quiet", wanted]);
+    tradsys_build::run(pip)?;
+    Ok(program)
 }
 
 /// The programs the end-to-end tests drive, by the Debian package holding
@@ -202,43 +245,7 @@ fn install_test_tools() -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!(
-        "installing the Debian packages the end-to-end tests need: {} (apt-get)",
-        missing.join(" ")
-    );
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    let apt = |args: &[&str]| -> Result<()> {
-        let mut command = if root {
-            Command::new("apt-get")
-        } else {
-            let mut sudo = Command::new("sudo");
-            sudo.arg("apt-get");
-            sudo
-        };
-        let status = command
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .context("running apt-get")?;
-        if !status.success() {
-            bail!(
-                "apt-get {} failed: install {} by hand (the metrics, dashboard and FIX venue tests need them)",
-                args.join(" "),
-                missing.join(" ")
-            );
-        }
-        Ok(())
-    };
-    apt(&["update", "-qq"])?;
-    apt(&[
-        &["install", "-y", "-qq", "--no-install-recommends"],
-        &missing[..],
-    ]
-    .concat())?;
-    Ok(())
+    apt_install(&missing, "the metrics, dashboard and FIX venue tests")
 }
 
 /// The property tests of the parsers of untrusted bytes, `cases` cases each
@@ -345,4 +352,45 @@ fn dev_key(root: &Path) -> Result<tradsys_signing::SecretKey> {
         path.display()
     );
     Ok(key)
+}
+
+/// Install Debian `packages` with apt-get (through sudo unless root), saying
+/// so and what needs them.
+fn apt_install(packages: &[&str], needed_by: &str) -> Result<()> {
+    eprintln!(
+        "installing the Debian packages {needed_by} need: {} (apt-get)",
+        packages.join(" ")
+    );
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        let status = command
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("running apt-get")?;
+        if !status.success() {
+            bail!(
+                "apt-get {} failed: install {} by hand ({needed_by} need them)",
+                args.join(" "),
+                packages.join(" ")
+            );
+        }
+        Ok(())
+    };
+    apt(&["update", "-qq"])?;
+    apt(&[
+        &["install", "-y", "-qq", "--no-install-recommends"],
+        packages,
+    ]
+    .concat())
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use tradsys_signing::Kind;
 
 use crate::{Lang, NewKind};
@@ -22,12 +22,6 @@ pub(crate) fn run(
     dir: Option<PathBuf>,
     checkout: Option<PathBuf>,
 ) -> Result<()> {
-    if let Lang::Python = lang {
-        bail!(
-            "Python plugins are not supported yet: `plugin new` writes Rust projects only \
-             (--lang rust)"
-        );
-    }
     let kind = match kind {
         NewKind::Strategy => Kind::Strategy,
         NewKind::RiskValidator => Kind::RiskValidator,
@@ -42,13 +36,24 @@ pub(crate) fn run(
         kind,
         dir: &dir,
         checkout: &checkout,
+        lang: match lang {
+            Lang::Rust => tradsys_build::Lang::Rust,
+            Lang::Python => tradsys_build::Lang::Python,
+        },
     })?;
-    println!(
-        "created {}: a {kind} in Rust, with the SDK of {}",
-        project.dir.display(),
-        checkout.display()
-    );
-    println!("  src/lib.rs  the {kind} and its unit tests");
+    let python = matches!(lang, Lang::Python);
+    if python {
+        println!("created {}: a {kind} in Python", project.dir.display());
+        println!("  app.py      the {kind}; test_app.py its unit tests; tradsys/ the helpers");
+        println!("  tradsys.toml  its manifest");
+    } else {
+        println!(
+            "created {}: a {kind} in Rust, with the SDK of {}",
+            project.dir.display(),
+            checkout.display()
+        );
+        println!("  src/lib.rs  the {kind} and its unit tests");
+    }
     println!("  host.toml   a session with it");
     if !project.examples.is_empty() {
         println!(
@@ -71,10 +76,20 @@ pub(crate) fn run(
             project.missing.join(", ")
         );
     }
+    if let Some(why) = &project.bindings {
+        println!(
+            "note: no bindings for the unit tests yet ({why}); `tradsys plugin build` writes them"
+        );
+    }
     println!("next (README.md):");
     println!("  cd {}", dir.display());
-    println!("  cargo test");
-    println!("  tradsys plugin build . --key keys/author.key --out plugins");
+    if python {
+        println!("  tradsys plugin build . --key keys/author.key --out plugins");
+        println!("  python3 -m unittest");
+    } else {
+        println!("  cargo test");
+        println!("  tradsys plugin build . --key keys/author.key --out plugins");
+    }
     println!("  tradsys run --config host.toml");
     Ok(())
 }

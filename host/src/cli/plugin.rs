@@ -51,6 +51,20 @@ pub(crate) fn key(command: KeyCommand) -> Result<()> {
     }
 }
 
+/// The line `plugin build` prints for a file it wrote.
+fn say_built(built: &tradsys_build::Built, what: &str) {
+    let signed = built.signer.map_or_else(
+        || "unsigned: sign it with `tradsys plugin sign`".to_string(),
+        |id| format!("signed by {id}"),
+    );
+    println!(
+        "built {} {} ({} bytes, {what}{signed})",
+        built.path.display(),
+        built.manifest.id(),
+        built.size
+    );
+}
+
 fn read(file: &Path) -> Result<Vec<u8>> {
     std::fs::read(file).with_context(|| format!("reading {}", file.display()))
 }
@@ -70,12 +84,22 @@ pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
             key,
             target_dir,
         } => {
+            let key = key.as_deref().map(SecretKey::read).transpose()?;
+            if tradsys_build::is_python_project(&path) {
+                let built = tradsys_build::build_python(&tradsys_build::BuildRequest {
+                    manifest_path: &path,
+                    out_dir: &out,
+                    target_dir: None,
+                    key: key.as_ref(),
+                })?;
+                say_built(&built, "Python, ");
+                return Ok(());
+            }
             let manifest_path = if path.is_dir() {
                 path.join("Cargo.toml")
             } else {
                 path
             };
-            let key = key.as_deref().map(SecretKey::read).transpose()?;
             let request = tradsys_build::BuildRequest {
                 manifest_path: &manifest_path,
                 out_dir: &out,
@@ -83,16 +107,7 @@ pub(crate) fn plugin(command: PluginCommand) -> Result<()> {
                 key: key.as_ref(),
             };
             for built in tradsys_build::build(&request)? {
-                let signed = built.signer.map_or_else(
-                    || "unsigned: sign it with `tradsys plugin sign`".to_string(),
-                    |id| format!("signed by {id}"),
-                );
-                println!(
-                    "built {} {} ({} bytes, {signed})",
-                    built.path.display(),
-                    built.manifest.id(),
-                    built.size
-                );
+                say_built(&built, "");
             }
             Ok(())
         }
@@ -323,6 +338,12 @@ fn inspect(file: &Path, trust: Option<&Path>) -> Result<()> {
             }
             for address in &m.capabilities.network {
                 println!("asks for  network {address}");
+            }
+            if m.capabilities.unused_wasi {
+                println!(
+                    "wasi      its WASI imports are linked inert (unused_wasi): no files, no sockets, \
+                     random bytes from a fixed seed, clocks at market time; nothing more unless granted"
+                );
             }
         }
         Err(e) => println!("manifest  {e}"),

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context as _, Result};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::random::Deterministic;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
@@ -115,6 +116,21 @@ pub struct Shared {
 
 /// What `wasi:random/insecure-seed` answers every plugin.
 const INSECURE_SEED: u128 = 0x7472_6164_7379_735f_7365_6564_5f76_3131;
+
+/// 4 KiB of bytes from a splitmix64 walk seeded with [`INSECURE_SEED`]: the
+/// cycle a plugin's `wasi:random` reads without the `random` grant.
+fn seeded_bytes() -> Vec<u8> {
+    let mut state = INSECURE_SEED as u64;
+    let mut bytes = Vec::with_capacity(4096);
+    while bytes.len() < 4096 {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        bytes.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    bytes
+}
 
 /// The most levels per side one `market.depth` call returns.
 pub const MAX_DEPTH_LEVELS: u32 = 100;
@@ -388,6 +404,13 @@ pub(crate) fn new_store(
         };
         Box::pin(async move { ok })
     });
+    if !grants.random {
+        // Without the grant (a plugin whose WASI imports are linked inert):
+        // random bytes from a fixed seed, so it learns nothing and a replay
+        // stays deterministic (Python seeds its string hashes from them).
+        wasi.secure_random(Deterministic::new(seeded_bytes()))
+            .insecure_random(Deterministic::new(seeded_bytes()));
+    }
     if let Some(dir) = &grants.read_dir {
         wasi.preopened_dir(dir, "/data", FsPerms::ReadOnly)
             .map_err(anyhow::Error::from)

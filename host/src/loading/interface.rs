@@ -185,6 +185,9 @@ pub fn check_capabilities(
         let import = import.as_str();
         match Grant::required_by(import) {
             Ok(None) => {}
+            // Linked inert (no preopen, no socket, seeded random) when the
+            // manifest says the imports are a runtime's, unused.
+            Ok(Some(_)) if manifest.capabilities.unused_wasi => {}
             Ok(Some(grant)) => {
                 let package = import.split_once('/').map_or(import, |(p, _)| p);
                 need(grant, format!("imports {package}"));

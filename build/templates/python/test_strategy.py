@@ -1,0 +1,47 @@
+"""The unit tests of __NAME__ (natively: `python3 -m unittest`; `tradsys
+plugin build` writes the bindings they import to target/bindings)."""
+
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "target" / "bindings"))
+
+import tradsys  # noqa: E402
+from tradsys import types as t  # noqa: E402
+from app import __TYPE__  # noqa: E402
+
+
+def quote(bid, ask):
+    return t.MarketEvent_Quote(t.Quote(
+        instrument=0, ts=1, bid_price=tradsys.px(bid), bid_size=tradsys.units(10),
+        ask_price=tradsys.px(ask), ask_size=tradsys.units(10)))
+
+
+class Test__TYPE__(unittest.TestCase):
+    def test_buys_a_drop_below_the_average_once_and_its_state_survives_a_swap(self):
+        config = tradsys.Config([("threshold_bps", "10"), ("smoothing", "10")])
+        s = __TYPE__(config)
+        orders = []
+        s.on_market([quote("99.99", "100.01"), quote("98.99", "99.01")], orders)
+        self.assertEqual(len(orders), 1)
+        buy = orders[0].value
+        self.assertEqual((buy.side, buy.price), (t.Side.BUY, tradsys.px("99.01")))
+        orders.clear()
+        s.on_market([quote("97.99", "98.01")], orders)
+        self.assertEqual(orders, [], "one order in flight")
+        fill = t.Fill(id=buy.id, instrument=0, ts=2, side=t.Side.BUY, price=buy.price,
+                      quantity=buy.quantity, leaves_quantity=0, maker=False)
+        s.on_order_events([t.OrderEvent_Filled(fill)], orders)
+        restored = __TYPE__(config)
+        restored.load_state(s.save_state())
+        self.assertEqual(restored.books[0].position, tradsys.units(1))
+        self.assertEqual(restored.next_id, s.next_id)
+
+    def test_a_misspelt_key_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "max_postion"):
+            __TYPE__(tradsys.Config([("max_postion", "3")]))
+
+
+if __name__ == "__main__":
+    unittest.main()
