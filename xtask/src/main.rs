@@ -85,10 +85,13 @@ fn main() -> Result<()> {
             // The live benchmark trades with the QuickFIX venue.
             install_test_tools()?;
             venue::build(&root)?;
+            // The Python benchmark builds a Python plugin.
+            let componentize_py = install_componentize_py(&root)?;
             let mut bench = cargo(&root);
             bench
                 .args(["bench", "--package", "tradsys-tests"])
-                .args(&args[1..]);
+                .args(&args[1..])
+                .env("TRADSYS_COMPONENTIZE_PY", componentize_py);
             tradsys_build::run(bench)
         }
         Some("fuzz") => fuzz(&root, args.get(1).map_or("100000", String::as_str)),
