@@ -194,22 +194,27 @@ fn a_python_plugins_exception_endless_loop_and_memory_growth_are_contained() {
             )
             .replace("events = 20000", "events = 3000");
             std::fs::write(project.join("session.toml"), config).unwrap();
-            tradsys_in(
-                &project,
-                &[
-                    "run",
-                    "--config",
-                    "session.toml",
-                    "--report-json",
-                    "report.json",
-                ],
-            );
+            let args = [
+                "run",
+                "--config",
+                "session.toml",
+                "--report-json",
+                "report.json",
+            ];
+            let output = Command::new(tradsys_bin())
+                .args(args)
+                .current_dir(&project)
+                .env("RUST_LOG", "warn")
+                .output()
+                .unwrap();
+            let log = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(output.status.success(), "{mode}: {log}");
             let report: Value =
                 serde_json::from_slice(&std::fs::read(project.join("report.json")).unwrap())
                     .unwrap();
-            report
+            (report, log)
         };
-    let calm = with_mode("calm");
+    let (calm, _) = with_mode("calm");
     let baseline = strategy(&calm, "ma-crossover").clone();
     assert!(baseline["fills"].as_u64().unwrap() > 5, "{baseline}");
     assert_eq!(plugin(&calm, "hostile")["faults"], serde_json::json!({}));
@@ -218,7 +223,15 @@ fn a_python_plugins_exception_endless_loop_and_memory_growth_are_contained() {
         ("loop", "trap:"),
         ("grow", "trap:"),
     ] {
-        let report = with_mode(mode);
+        let (report, log) = with_mode(mode);
+        if mode == "raise" {
+            // Its standard error is its log: the traceback names the line.
+            assert!(
+                log.contains("stderr: RuntimeError: hostile: raising"),
+                "{log}"
+            );
+            assert!(log.contains("app.py\", line 13, in on_market"), "{log}");
+        }
         let hostile = plugin(&report, "hostile");
         let faults = hostile["faults"].as_object().unwrap();
         assert!(

@@ -6,6 +6,7 @@ pub mod logs;
 pub mod reconcile;
 pub mod runtime;
 pub mod signals;
+pub(crate) mod stderr;
 pub mod store;
 
 pub use cache::{ArtifactCache, CacheOutcome};

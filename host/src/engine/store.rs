@@ -9,6 +9,8 @@ use anyhow::{Context as _, Result};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::random::Deterministic;
+
+use crate::engine::stderr::StderrLog;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
@@ -389,6 +391,9 @@ pub(crate) fn new_store(
         // (see `Grant::required_by`); replays stay deterministic.
         .insecure_random_seed(INSECURE_SEED)
         .allow_ip_name_lookup(false)
+        // Its standard error is its log (a Python traceback); stdout and
+        // stdin stay closed.
+        .stderr(StderrLog::new(plugin.into(), logs.clone()))
         .allow_udp(false)
         .allow_tcp(!grants.network.is_empty());
     let allowed = grants.network.clone();
