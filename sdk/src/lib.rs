@@ -64,6 +64,7 @@ mod config;
 pub mod export;
 pub mod fixed;
 pub mod host;
+pub mod keeper;
 mod plugin;
 pub mod reconcile;
 pub mod series;

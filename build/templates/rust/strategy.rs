@@ -18,22 +18,12 @@
 
 use std::collections::BTreeMap;
 
+use tradsys_sdk::keeper::Keeper;
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Config, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType, Quote, Side, Strategy,
-    TimeInForce, fixed,
+    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, Side, Strategy, TimeInForce,
+    fixed,
 };
-
-/// The strategy's state per instrument.
-#[derive(Debug, Default, Clone, PartialEq)]
-struct Book {
-    /// The mid's exponential average (price units, not fixed point).
-    average: Option<f64>,
-    /// Position in fixed-point units, from fills.
-    position: i64,
-    /// The id of the order in flight, if any.
-    in_flight: Option<u64>,
-}
 
 /// See the crate documentation.
 #[derive(Debug)]
@@ -42,41 +32,34 @@ pub struct __TYPE__ {
     max_position: i64,
     threshold: f64,
     alpha: f64,
-    next_id: u64,
-    books: BTreeMap<u32, Book>,
+    /// The mid's exponential average per instrument (price units).
+    averages: BTreeMap<u32, f64>,
+    /// Its orders, fills and positions (the SDK's book-keeper).
+    keeper: Keeper,
 }
 
 impl __TYPE__ {
     fn on_quote(&mut self, q: &Quote, orders: &mut Vec<OrderCommand>) {
         let Some(mid) = q.mid() else { return };
         let mid = fixed::to_f64(mid);
-        let book = self.books.entry(q.instrument).or_default();
-        let average = book.average.map_or(mid, |a| a + self.alpha * (mid - a));
-        book.average = Some(average);
-        if book.in_flight.is_some() {
+        let average = self.averages.entry(q.instrument).or_insert(mid);
+        *average += self.alpha * (mid - *average);
+        if self.keeper.in_flight(q.instrument).is_some() {
             return;
         }
-        let distance = (mid - average) / average;
-        let (side, price) = if distance < -self.threshold
-            && book.position + self.quantity <= self.max_position
-        {
-            (Side::Buy, q.ask_price)
-        } else if distance > self.threshold && book.position - self.quantity >= -self.max_position {
-            (Side::Sell, q.bid_price)
-        } else {
-            return;
-        };
-        self.next_id += 1;
-        book.in_flight = Some(self.next_id);
-        orders.push(OrderCommand::Submit(NewOrder {
-            id: self.next_id,
-            instrument: q.instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Ioc,
-            price,
-            quantity: self.quantity,
-        }));
+        let distance = (mid - *average) / *average;
+        let position = self.keeper.position(q.instrument);
+        let (side, price) =
+            if distance < -self.threshold && position + self.quantity <= self.max_position {
+                (Side::Buy, q.ask_price)
+            } else if distance > self.threshold && position - self.quantity >= -self.max_position {
+                (Side::Sell, q.bid_price)
+            } else {
+                return;
+            };
+        let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
+        self.keeper
+            .submit(orders, q.instrument, side, limit, ioc, price, self.quantity);
     }
 }
 
@@ -98,8 +81,8 @@ impl Strategy for __TYPE__ {
             max_position,
             threshold: threshold_bps / 10_000.0,
             alpha: 2.0 / (smoothing + 1.0),
-            next_id: 0,
-            books: BTreeMap::new(),
+            averages: BTreeMap::new(),
+            keeper: Keeper::default(),
         })
     }
 
@@ -111,58 +94,33 @@ impl Strategy for __TYPE__ {
         }
     }
 
+    /// Fills move the position; an IOC order ends filled, canceled or
+    /// rejected, and the keeper forgets it.
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            let book = self.books.entry(event.instrument()).or_default();
-            match event {
-                OrderEvent::Filled(fill) => {
-                    book.position += match fill.side {
-                        Side::Buy => fill.quantity,
-                        Side::Sell => -fill.quantity,
-                    };
-                    if fill.leaves_quantity == 0 {
-                        book.in_flight = None;
-                    }
-                }
-                // An IOC order ends rejected, canceled or filled.
-                OrderEvent::Rejected(_) | OrderEvent::Canceled(_) => book.in_flight = None,
-                OrderEvent::Accepted(_) | OrderEvent::Modified(_) => {}
-            }
+            self.keeper.apply(event);
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
-        w.u8(1).u64(self.next_id).u32(self.books.len() as u32);
-        for (instrument, book) in &self.books {
-            w.u32(*instrument)
-                .option(book.average, |w, a| {
-                    w.f64(a);
-                })
-                .i64(book.position)
-                .option(book.in_flight, |w, id| {
-                    w.u64(id);
-                });
+        self.keeper.save(&mut w);
+        w.u32(self.averages.len() as u32);
+        for (instrument, average) in &self.averages {
+            w.u32(*instrument).f64(*average);
         }
         w.finish()
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        r.format(1)?;
-        self.next_id = r.u64()?;
-        let mut books = BTreeMap::new();
+        let keeper = Keeper::load(&mut r)?;
+        let mut averages = BTreeMap::new();
         for _ in 0..r.u32()? {
-            let instrument = r.u32()?;
-            let book = Book {
-                average: r.option(|r| r.f64())?,
-                position: r.i64()?,
-                in_flight: r.option(|r| r.u64())?,
-            };
-            books.insert(instrument, book);
+            averages.insert(r.u32()?, r.f64()?);
         }
         r.finish()?;
-        self.books = books;
+        (self.keeper, self.averages) = (keeper, averages);
         Ok(())
     }
 }
@@ -217,8 +175,9 @@ mod tests {
         s.on_order_events(&[fill], &mut orders);
         let mut restored = __TYPE__::new(&config).unwrap();
         restored.load_state(&s.save_state()).unwrap();
-        assert_eq!(restored.books, s.books);
-        assert_eq!(restored.books[&0].position, units(1));
+        assert_eq!(restored.keeper, s.keeper);
+        assert_eq!(restored.averages, s.averages);
+        assert_eq!(restored.keeper.position(0), units(1));
     }
 
     #[test]

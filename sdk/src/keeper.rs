@@ -1,0 +1,494 @@
+//! The order book-keeping every strategy writes again, kept once: client
+//! ids, orders in flight and working, their age in the strategy's own
+//! ticks, cancels sent, fills into a position with its average price and
+//! realized PnL per instrument, and cooldowns; all of it saved and loaded
+//! in one call, so a strategy states only its signal and its orders.
+//!
+//! ```
+//! use tradsys_sdk::keeper::{Change, Keeper};
+//! use tradsys_sdk::testing::{px, units};
+//! use tradsys_sdk::{Fill, OrderEvent, OrderType, Side, TimeInForce};
+//!
+//! let mut keeper = Keeper::default();
+//! let mut out = Vec::new();
+//! let id = keeper.submit(&mut out, 0, Side::Buy, OrderType::Limit, TimeInForce::Ioc, px("100"), units(2));
+//! assert!(keeper.in_flight(0).is_some());
+//! let fill = OrderEvent::Filled(Fill {
+//!     id, instrument: 0, ts: 1, side: Side::Buy, price: px("100"),
+//!     quantity: units(2), leaves_quantity: 0, maker: false,
+//! });
+//! assert!(matches!(keeper.apply(&fill), Some(Change::Filled { done: true, .. })));
+//! assert_eq!(keeper.position(0), units(2));
+//! assert!(keeper.in_flight(0).is_none());
+//! ```
+
+use std::collections::BTreeMap;
+
+use crate::state::{StateReader, StateWriter};
+use crate::{
+    CancelOrder, NewOrder, OrderCommand, OrderEvent, OrderType, RejectReason, Side, TimeInForce,
+};
+
+/// One order of the strategy the venue has not ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// Its client id.
+    pub id: u64,
+    /// Its instrument.
+    pub instrument: u32,
+    /// Buy or sell.
+    pub side: Side,
+    /// Its limit price (0 for a market order).
+    pub price: i64,
+    /// Quantity still working.
+    pub leaves: i64,
+    /// The strategy's ticks since it was sent ([`Keeper::tick`]).
+    pub age: u32,
+    /// A cancel was sent and not yet answered.
+    pub cancel_sent: bool,
+}
+
+/// A position in one instrument.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holding {
+    /// Signed quantity (positive long).
+    pub position: i64,
+    /// Average price of the open position (0 when flat).
+    pub average_price: i64,
+    /// PnL realized by closing fills, in price × quantity units (fixed point).
+    pub realized_pnl: i64,
+}
+
+/// What an execution report changed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// The venue accepted the order.
+    Accepted(Order),
+    /// A fill of `quantity` at `price`; `done` when nothing is left working.
+    Filled {
+        /// The order after the fill.
+        order: Order,
+        /// Filled quantity.
+        quantity: i64,
+        /// Fill price.
+        price: i64,
+        /// Whether the order ended with it.
+        done: bool,
+    },
+    /// The order was canceled (by the strategy, or the rest of an IOC).
+    Canceled(Order),
+    /// A modify took effect.
+    Modified(Order),
+    /// The order was refused: it ended, `order.leaves` never worked.
+    Rejected {
+        /// The order as it was.
+        order: Order,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// A cancel of the order was refused and the order still works.
+    CancelRefused {
+        /// The order, its cancel no longer pending.
+        order: Order,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+/// The book-keeper; see the module documentation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Keeper {
+    last_id: u64,
+    orders: BTreeMap<u64, Order>,
+    holdings: BTreeMap<u32, Holding>,
+    cooldowns: BTreeMap<u32, u32>,
+}
+
+/// The version byte [`Keeper::save`] writes first.
+const FORMAT: u8 = 1;
+
+impl Keeper {
+    /// Send a new order (its id the next client id) and keep it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit(
+        &mut self,
+        out: &mut Vec<OrderCommand>,
+        instrument: u32,
+        side: Side,
+        order_type: OrderType,
+        time_in_force: TimeInForce,
+        price: i64,
+        quantity: i64,
+    ) -> u64 {
+        self.last_id += 1;
+        let id = self.last_id;
+        self.orders.insert(
+            id,
+            Order {
+                id,
+                instrument,
+                side,
+                price,
+                leaves: quantity,
+                age: 0,
+                cancel_sent: false,
+            },
+        );
+        out.push(OrderCommand::Submit(NewOrder {
+            id,
+            instrument,
+            side,
+            order_type,
+            time_in_force,
+            price,
+            quantity,
+        }));
+        id
+    }
+
+    /// Send a cancel of order `id`, once (nothing for an order it does not
+    /// keep or one whose cancel is pending).
+    pub fn cancel(&mut self, out: &mut Vec<OrderCommand>, id: u64) {
+        if let Some(order) = self.orders.get_mut(&id).filter(|o| !o.cancel_sent) {
+            order.cancel_sent = true;
+            out.push(OrderCommand::Cancel(CancelOrder {
+                id,
+                instrument: order.instrument,
+            }));
+        }
+    }
+
+    /// Forget order `id` without a report (one the venue never answered).
+    pub fn forget(&mut self, id: u64) -> Option<Order> {
+        self.orders.remove(&id)
+    }
+
+    /// Book an execution report of the strategy's own orders; `None` for an
+    /// order it does not keep (a fill still counts into the position).
+    pub fn apply(&mut self, event: &OrderEvent) -> Option<Change> {
+        match event {
+            OrderEvent::Accepted(a) => self.orders.get(&a.id).cloned().map(Change::Accepted),
+            OrderEvent::Filled(f) => {
+                let quantity = f.quantity.max(0);
+                self.book_fill(f.instrument, f.side, f.price, quantity);
+                let order = self.orders.get_mut(&f.id)?;
+                order.leaves = f.leaves_quantity;
+                let done = f.leaves_quantity <= 0;
+                let order = if done {
+                    self.orders.remove(&f.id)?
+                } else {
+                    order.clone()
+                };
+                Some(Change::Filled {
+                    order,
+                    quantity,
+                    price: f.price,
+                    done,
+                })
+            }
+            OrderEvent::Canceled(c) => self.orders.remove(&c.id).map(Change::Canceled),
+            OrderEvent::Modified(m) => {
+                let order = self.orders.get_mut(&m.id)?;
+                order.price = m.price;
+                order.leaves = m.leaves_quantity;
+                Some(Change::Modified(order.clone()))
+            }
+            OrderEvent::Rejected(r) => {
+                let reason = r.rejection.reason;
+                let order = self.orders.get_mut(&r.id)?;
+                if order.cancel_sent && reason != RejectReason::UnknownOrder {
+                    // The cancel was refused: the order lives.
+                    order.cancel_sent = false;
+                    return Some(Change::CancelRefused {
+                        order: order.clone(),
+                        reason,
+                    });
+                }
+                let mut order = self.orders.remove(&r.id)?;
+                if order.cancel_sent {
+                    order.leaves = 0; // it had ended before the cancel came
+                }
+                Some(Change::Rejected { order, reason })
+            }
+        }
+    }
+
+    fn book_fill(&mut self, instrument: u32, side: Side, price: i64, quantity: i64) {
+        let h = self.holdings.entry(instrument).or_default();
+        let signed = if side == Side::Buy {
+            quantity
+        } else {
+            -quantity
+        };
+        let before = h.position;
+        let after = before.saturating_add(signed);
+        if before == 0 || before.signum() == signed.signum() {
+            // Opening or adding: the average moves.
+            let cost = i128::from(h.average_price) * i128::from(before.abs())
+                + i128::from(price) * i128::from(quantity);
+            h.average_price = (cost / i128::from(after.abs().max(1))) as i64;
+        } else {
+            // Closing (and perhaps reversing).
+            let closed = quantity.min(before.abs());
+            let per_unit = i128::from(price - h.average_price) * i128::from(before.signum());
+            let pnl = per_unit * i128::from(closed) / i128::from(crate::fixed::SCALE);
+            h.realized_pnl = h.realized_pnl.saturating_add(pnl as i64);
+            if after == 0 {
+                h.average_price = 0;
+            } else if after.signum() != before.signum() {
+                h.average_price = price;
+            }
+        }
+        h.position = after;
+    }
+
+    /// One tick of the strategy's clock for `instrument` (a quote, a batch:
+    /// the strategy's choice): its orders age by one and its cooldown runs
+    /// down by one.
+    pub fn tick(&mut self, instrument: u32) {
+        for order in self.orders.values_mut() {
+            if order.instrument == instrument {
+                order.age = order.age.saturating_add(1);
+            }
+        }
+        if let Some(left) = self.cooldowns.get_mut(&instrument) {
+            *left = left.saturating_sub(1);
+        }
+    }
+
+    /// Cancel the orders of `instrument` at least `cancel_after` ticks old,
+    /// once each, and forget those `forget_after` ticks old whose cancel was
+    /// never answered.
+    pub fn stale(
+        &mut self,
+        out: &mut Vec<OrderCommand>,
+        instrument: u32,
+        cancel_after: u32,
+        forget_after: u32,
+    ) {
+        let old: Vec<(u64, u32)> = self
+            .orders
+            .values()
+            .filter(|o| o.instrument == instrument && o.age >= cancel_after)
+            .map(|o| (o.id, o.age))
+            .collect();
+        for (id, age) in old {
+            if age >= forget_after {
+                self.orders.remove(&id);
+            } else {
+                self.cancel(out, id);
+            }
+        }
+    }
+
+    /// Hold `instrument` for `ticks` ticks (after a rejection, say).
+    pub fn cool(&mut self, instrument: u32, ticks: u32) {
+        self.cooldowns.insert(instrument, ticks);
+    }
+
+    /// Whether `instrument` is cooling down.
+    pub fn cooling(&self, instrument: u32) -> bool {
+        self.cooldowns.get(&instrument).is_some_and(|t| *t > 0)
+    }
+
+    /// The orders of `instrument` not ended, oldest first.
+    pub fn orders(&self, instrument: u32) -> impl Iterator<Item = &Order> {
+        self.orders
+            .values()
+            .filter(move |o| o.instrument == instrument)
+    }
+
+    /// The one order of `instrument` not ended, if any (the oldest).
+    pub fn in_flight(&self, instrument: u32) -> Option<&Order> {
+        self.orders(instrument).next()
+    }
+
+    /// Order `id`, if it has not ended.
+    pub fn order(&self, id: u64) -> Option<&Order> {
+        self.orders.get(&id)
+    }
+
+    /// The position in `instrument`.
+    pub fn position(&self, instrument: u32) -> i64 {
+        self.holding(instrument).position
+    }
+
+    /// The holding of `instrument` (position, average price, realized PnL).
+    pub fn holding(&self, instrument: u32) -> Holding {
+        self.holdings.get(&instrument).copied().unwrap_or_default()
+    }
+
+    /// The last client id sent (0 before the first).
+    pub fn last_id(&self) -> u64 {
+        self.last_id
+    }
+
+    /// Write everything it keeps, after a format byte.
+    pub fn save(&self, w: &mut StateWriter) {
+        w.u8(FORMAT).u64(self.last_id).u32(self.orders.len() as u32);
+        for o in self.orders.values() {
+            w.u64(o.id)
+                .u32(o.instrument)
+                .side(o.side)
+                .i64(o.price)
+                .i64(o.leaves)
+                .u32(o.age)
+                .bool(o.cancel_sent);
+        }
+        w.u32(self.holdings.len() as u32);
+        for (instrument, h) in &self.holdings {
+            w.u32(*instrument)
+                .i64(h.position)
+                .i64(h.average_price)
+                .i64(h.realized_pnl);
+        }
+        w.u32(self.cooldowns.len() as u32);
+        for (instrument, left) in &self.cooldowns {
+            w.u32(*instrument).u32(*left);
+        }
+    }
+
+    /// Read what [`Keeper::save`] wrote.
+    pub fn load(r: &mut StateReader<'_>) -> Result<Self, String> {
+        r.format(FORMAT)?;
+        let mut keeper = Self {
+            last_id: r.u64()?,
+            ..Self::default()
+        };
+        for _ in 0..r.u32()? {
+            let order = Order {
+                id: r.u64()?,
+                instrument: r.u32()?,
+                side: r.side()?,
+                price: r.i64()?,
+                leaves: r.i64()?,
+                age: r.u32()?,
+                cancel_sent: r.bool()?,
+            };
+            if order.id > keeper.last_id {
+                return Err(format!("state: order {} after the last id", order.id));
+            }
+            keeper.orders.insert(order.id, order);
+        }
+        for _ in 0..r.u32()? {
+            let instrument = r.u32()?;
+            let holding = Holding {
+                position: r.i64()?,
+                average_price: r.i64()?,
+                realized_pnl: r.i64()?,
+            };
+            keeper.holdings.insert(instrument, holding);
+        }
+        for _ in 0..r.u32()? {
+            let instrument = r.u32()?;
+            keeper.cooldowns.insert(instrument, r.u32()?);
+        }
+        Ok(keeper)
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use super::*;
+    use crate::testing::{px, units};
+    use crate::{Fill, OrderCanceled, OrderRejected, Rejection};
+
+    fn fill(id: u64, side: Side, price: &str, quantity: i64, leaves: i64) -> OrderEvent {
+        OrderEvent::Filled(Fill {
+            id,
+            instrument: 0,
+            ts: 1,
+            side,
+            price: px(price),
+            quantity: units(quantity),
+            leaves_quantity: units(leaves),
+            maker: false,
+        })
+    }
+
+    fn rejected(id: u64, reason: RejectReason) -> OrderEvent {
+        OrderEvent::Rejected(OrderRejected {
+            id,
+            instrument: 0,
+            ts: 1,
+            rejection: Rejection {
+                reason,
+                message: None,
+            },
+        })
+    }
+
+    fn buy(keeper: &mut Keeper, out: &mut Vec<OrderCommand>, quantity: i64) -> u64 {
+        let (limit, gtc) = (OrderType::Limit, TimeInForce::Gtc);
+        keeper.submit(out, 0, Side::Buy, limit, gtc, px("100"), units(quantity))
+    }
+
+    #[test]
+    fn fills_make_a_position_an_average_and_realized_pnl() {
+        let mut k = Keeper::default();
+        let mut out = Vec::new();
+        let a = buy(&mut k, &mut out, 3);
+        k.apply(&fill(a, Side::Buy, "100", 1, 2));
+        k.apply(&fill(a, Side::Buy, "103", 2, 0));
+        assert_eq!(k.holding(0).average_price, px("102"));
+        assert!(k.in_flight(0).is_none(), "filled: ended");
+        // Selling 4 closes 3 at 104 (+6) and opens a short of 1 at 104.
+        k.apply(&fill(99, Side::Sell, "104", 4, 0));
+        let h = k.holding(0);
+        assert_eq!((h.position, h.average_price), (units(-1), px("104")));
+        assert_eq!(h.realized_pnl, units(6));
+    }
+
+    #[test]
+    fn a_refused_cancel_keeps_the_order_and_stale_orders_are_canceled_then_forgotten() {
+        let mut k = Keeper::default();
+        let mut out = Vec::new();
+        let a = buy(&mut k, &mut out, 1);
+        for _ in 0..3 {
+            k.tick(0);
+        }
+        k.stale(&mut out, 0, 3, 9);
+        assert!(matches!(out.last(), Some(OrderCommand::Cancel(c)) if c.id == a));
+        k.stale(&mut out, 0, 3, 9);
+        assert_eq!(out.len(), 2, "one cancel only");
+        let change = k.apply(&rejected(a, RejectReason::Other));
+        assert!(matches!(change, Some(Change::CancelRefused { .. })));
+        assert!(k.order(a).is_some_and(|o| !o.cancel_sent));
+        for _ in 0..6 {
+            k.tick(0);
+        }
+        k.stale(&mut out, 0, 3, 9);
+        assert!(k.order(a).is_none(), "forgotten after 9 ticks");
+        // A rejection of a new order ends it with its quantity refused.
+        let b = buy(&mut k, &mut out, 2);
+        let change = k.apply(&rejected(b, RejectReason::PositionLimit));
+        assert!(matches!(change, Some(Change::Rejected { order, .. }) if order.leaves == units(2)));
+        let cancel = OrderEvent::Canceled(OrderCanceled {
+            id: 77,
+            instrument: 0,
+            ts: 1,
+            canceled_quantity: 0,
+        });
+        assert_eq!(k.apply(&cancel), None, "not one of its orders");
+    }
+
+    #[test]
+    fn cooldowns_run_down_and_everything_survives_save_and_load() {
+        let mut k = Keeper::default();
+        let mut out = Vec::new();
+        let a = buy(&mut k, &mut out, 5);
+        k.apply(&fill(a, Side::Buy, "100", 2, 3));
+        k.cool(0, 2);
+        k.tick(0);
+        assert!(k.cooling(0));
+        k.tick(0);
+        assert!(!k.cooling(0));
+        k.cool(0, 4);
+        let mut w = StateWriter::default();
+        k.save(&mut w);
+        let bytes = w.finish();
+        let loaded = Keeper::load(&mut StateReader::new(&bytes)).unwrap();
+        assert_eq!(loaded, k);
+        assert!(Keeper::load(&mut StateReader::new(&bytes[..bytes.len() - 2])).is_err());
+    }
+}
