@@ -33,14 +33,16 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use tradsys_sdk::keeper::{Change, Keeper};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    CancelOrder, Config, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType, Quote,
-    RejectReason, Side, Strategy, TimeInForce, fixed,
+    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, RejectReason, Side, Strategy,
+    TimeInForce, fixed,
 };
 
-/// Format version written first by `save_state`.
-const STATE_VERSION: u8 = 1;
+/// Format version written first by `save_state` (2: the orders, positions
+/// and cooldowns in the SDK's keeper).
+const STATE_VERSION: u8 = 2;
 
 /// Quote updates after which an order still in flight is canceled. An IOC order
 /// normally ends in the report batch right after its submission; this only
@@ -110,19 +112,6 @@ impl Params {
     }
 }
 
-/// The one order of an instrument that is in flight.
-#[derive(Debug, Clone, PartialEq)]
-struct Order {
-    id: u64,
-    side: Side,
-    /// Quantity still working.
-    leaves: i64,
-    /// Quote updates since submission.
-    age: u32,
-    /// A cancel was sent and not yet answered.
-    cancel_sent: bool,
-}
-
 /// Everything the strategy tracks for one instrument.
 #[derive(Debug, Clone, PartialEq)]
 struct Book {
@@ -136,13 +125,8 @@ struct Book {
     level: i64,
     /// Signed position the strategy works towards.
     target: i64,
-    /// Signed net position from fills.
-    position: i64,
     /// Largest order to send; shrinks after limit rejections, reset on a cross.
     clip: i64,
-    /// Quote updates left before any new command.
-    cooldown: u32,
-    order: Option<Order>,
 }
 
 impl Book {
@@ -154,10 +138,7 @@ impl Book {
             trend: 0,
             level: 0,
             target: 0,
-            position: 0,
             clip: i64::MAX,
-            cooldown: 0,
-            order: None,
         }
     }
 
@@ -175,10 +156,6 @@ impl Book {
         if self.mids.len() == p.slow {
             self.update_target(p);
         }
-        if let Some(order) = &mut self.order {
-            order.age = order.age.saturating_add(1);
-        }
-        self.cooldown = self.cooldown.saturating_sub(1);
         true
     }
 
@@ -223,26 +200,19 @@ impl Book {
         }
     }
 
-    /// Send what it takes to move from `position` to `target`, one order at a time.
-    fn trade(&mut self, q: &Quote, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
-        if self.cooldown > 0 {
+    /// Send what it takes to move from the position to `target`, one order
+    /// at a time: an order still in flight after `STALE_QUOTES` quotes is
+    /// canceled, and forgotten after three times as many.
+    fn trade(&mut self, q: &Quote, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
+        let instrument = q.instrument;
+        if keeper.cooling(instrument) {
             return;
         }
-        if let Some(order) = &mut self.order {
-            if order.age >= 3 * STALE_QUOTES {
-                self.order = None; // the host never answered our cancel
-            } else {
-                if order.age >= STALE_QUOTES && !order.cancel_sent {
-                    order.cancel_sent = true;
-                    out.push(OrderCommand::Cancel(CancelOrder {
-                        id: order.id,
-                        instrument: q.instrument,
-                    }));
-                }
-                return;
-            }
+        keeper.stale(out, instrument, STALE_QUOTES, 3 * STALE_QUOTES);
+        if keeper.in_flight(instrument).is_some() {
+            return;
         }
-        let wanted = self.target.saturating_sub(self.position);
+        let wanted = self.target.saturating_sub(keeper.position(instrument));
         let quantity = fixed::floor_to_tick(wanted.saturating_abs().min(self.clip), self.lot);
         if quantity <= 0 {
             return;
@@ -252,76 +222,36 @@ impl Book {
         } else {
             (Side::Sell, fixed::floor_to_tick(q.bid_price, self.tick))
         };
-        *next_id += 1;
-        self.order = Some(Order {
-            id: *next_id,
-            side,
-            leaves: quantity,
-            age: 0,
-            cancel_sent: false,
-        });
-        out.push(OrderCommand::Submit(NewOrder {
-            id: *next_id,
-            instrument: q.instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Ioc,
-            price,
-            quantity,
-        }));
+        let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
+        keeper.submit(out, instrument, side, limit, ioc, price, quantity);
     }
 
-    fn on_order_event(&mut self, event: &OrderEvent, p: &Params) {
-        match event {
-            OrderEvent::Filled(f) => {
-                let quantity = f.quantity.max(0);
-                let signed = if f.side == Side::Buy {
-                    quantity
-                } else {
-                    -quantity
-                };
-                self.position = self.position.saturating_add(signed);
-                if let Some(order) = self.order.as_mut().filter(|o| o.id == f.id) {
-                    order.leaves = f.leaves_quantity;
-                    if f.leaves_quantity <= 0 {
-                        self.order = None;
-                    }
-                }
+    /// After a rejection of its order (or of its cancel) it waits
+    /// `cooldown` quotes; a refused add-on to a trend is abandoned, a refused
+    /// entry worked in clips of half the refused size.
+    fn on_change(&mut self, change: Change, keeper: &mut Keeper, p: &Params) {
+        let (order, reason) = match change {
+            Change::CancelRefused { order, .. } => {
+                keeper.cool(order.instrument, p.cooldown);
+                return;
             }
-            OrderEvent::Canceled(c) => {
-                if self.order.as_ref().is_some_and(|o| o.id == c.id) {
-                    self.order = None;
-                }
-            }
-            OrderEvent::Rejected(r) => {
-                let Some(order) = self.order.as_mut().filter(|o| o.id == r.id) else {
-                    return;
-                };
-                self.cooldown = p.cooldown;
-                let reason = r.rejection.reason;
-                if order.cancel_sent && reason != RejectReason::UnknownOrder {
-                    order.cancel_sent = false; // our cancel was refused; the order lives
-                    return;
-                }
-                let refused = if order.cancel_sent { 0 } else { order.leaves };
-                let side = order.side;
-                self.order = None;
-                if refused == 0 {
-                    return; // the order had already ended
-                }
-                let adding = (side == Side::Buy) == (self.position > 0) && self.position != 0;
-                if adding {
-                    self.target = self.position; // abandon this add-on
-                } else if matches!(
-                    reason,
-                    RejectReason::QuantityLimit
-                        | RejectReason::NotionalLimit
-                        | RejectReason::PositionLimit
-                ) {
-                    self.clip = fixed::floor_to_tick(refused / 2, self.lot).max(self.lot);
-                }
-            }
-            OrderEvent::Accepted(_) | OrderEvent::Modified(_) => {}
+            Change::Rejected { order, reason } => (order, reason),
+            _ => return,
+        };
+        keeper.cool(order.instrument, p.cooldown);
+        let refused = order.leaves;
+        if refused <= 0 {
+            return; // the order had already ended
+        }
+        let position = keeper.position(order.instrument);
+        let adding = (order.side == Side::Buy) == (position > 0) && position != 0;
+        if adding {
+            self.target = position; // abandon this add-on
+        } else if matches!(
+            reason,
+            RejectReason::QuantityLimit | RejectReason::NotionalLimit | RejectReason::PositionLimit
+        ) {
+            self.clip = fixed::floor_to_tick(refused / 2, self.lot).max(self.lot);
         }
     }
 
@@ -333,22 +263,7 @@ impl Book {
         w.u8(self.trend as u8)
             .i64(self.level)
             .i64(self.target)
-            .i64(self.position)
-            .i64(self.clip)
-            .u32(self.cooldown);
-        match &self.order {
-            None => {
-                w.u8(0);
-            }
-            Some(o) => {
-                w.u8(1)
-                    .u64(o.id)
-                    .side(o.side)
-                    .i64(o.leaves)
-                    .u32(o.age)
-                    .bool(o.cancel_sent);
-            }
-        }
+            .i64(self.clip);
     }
 
     fn load(r: &mut StateReader<'_>, p: &Params) -> Result<Self, String> {
@@ -367,20 +282,7 @@ impl Book {
         };
         book.level = r.i64()?;
         book.target = r.i64()?;
-        book.position = r.i64()?;
         book.clip = positive(r.i64()?, "clip")?;
-        book.cooldown = r.u32()?;
-        book.order = match r.u8()? {
-            0 => None,
-            1 => Some(Order {
-                id: r.u64()?,
-                side: r.side()?,
-                leaves: r.i64()?,
-                age: r.u32()?,
-                cancel_sent: r.bool()?,
-            }),
-            _ => return Err("state: bad order flag".into()),
-        };
         Ok(book)
     }
 }
@@ -398,8 +300,8 @@ fn positive(value: i64, what: &str) -> Result<i64, String> {
 pub struct MaCrossover {
     params: Params,
     books: BTreeMap<u32, Book>,
-    /// Id of the last order sent; ids start at 1.
-    next_id: u64,
+    /// Its orders, positions and cooldowns.
+    keeper: Keeper,
 }
 
 impl Strategy for MaCrossover {
@@ -407,7 +309,7 @@ impl Strategy for MaCrossover {
         Ok(Self {
             params: Params::from_config(config)?,
             books: BTreeMap::new(),
-            next_id: 0,
+            keeper: Keeper::default(),
         })
     }
 
@@ -426,6 +328,8 @@ impl Strategy for MaCrossover {
                 MarketEvent::Quote(q) => {
                     let book = self.books.get_mut(&q.instrument);
                     if book.is_some_and(|book| book.observe(q, &self.params)) {
+                        // A quote is its clock: orders age, cooldowns run down.
+                        self.keeper.tick(q.instrument);
                         last.insert(q.instrument, q);
                     }
                 }
@@ -434,25 +338,27 @@ impl Strategy for MaCrossover {
         }
         for (id, q) in last {
             if let Some(book) = self.books.get_mut(&id) {
-                book.trade(q, &mut self.next_id, orders);
+                book.trade(q, &mut self.keeper, orders);
             }
         }
     }
 
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            let instrument = event.instrument();
-            if let Some(book) = self.books.get_mut(&instrument) {
-                book.on_order_event(event, &self.params);
+            let Some(book) = self.books.get_mut(&event.instrument()) else {
+                continue;
+            };
+            if let Some(change) = self.keeper.apply(event) {
+                book.on_change(change, &mut self.keeper, &self.params);
             }
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
-        w.u8(STATE_VERSION)
-            .u64(self.next_id)
-            .u32(self.books.len() as u32);
+        w.u8(STATE_VERSION);
+        self.keeper.save(&mut w);
+        w.u32(self.books.len() as u32);
         for (&id, book) in &self.books {
             w.u32(id);
             book.save(&mut w);
@@ -463,7 +369,7 @@ impl Strategy for MaCrossover {
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
         r.format(STATE_VERSION)?;
-        let next_id = r.u64()?;
+        let keeper = Keeper::load(&mut r)?;
         let mut books = BTreeMap::new();
         for _ in 0..r.u32()? {
             let id = r.u32()?;
@@ -471,7 +377,7 @@ impl Strategy for MaCrossover {
         }
         r.finish()?;
         // Only now, with everything decoded, replace the running state.
-        self.next_id = next_id;
+        self.keeper = keeper;
         self.books = books;
         Ok(())
     }

@@ -1,5 +1,5 @@
 use super::*;
-use tradsys_sdk::{Fill, InstrumentDefinition, OrderCanceled, OrderRejected, Rejection};
+use tradsys_sdk::{Fill, InstrumentDefinition, NewOrder, OrderCanceled, OrderRejected, Rejection};
 
 const TICK: i64 = fixed::SCALE / 100;
 
@@ -175,7 +175,7 @@ fn partial_fill_is_topped_up_once_and_never_duplicated() {
     // Fully filled: at target, nothing more.
     fill(&mut s, &top_up, top_up.quantity, 0);
     assert!(feed(&mut s, &[10090, 10100]).is_empty());
-    assert_eq!(s.books[&0].position, fixed::from_units(100));
+    assert_eq!(s.keeper.position(0), fixed::from_units(100));
 }
 
 #[test]
