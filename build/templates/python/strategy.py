@@ -17,15 +17,6 @@ import tradsys
 from tradsys import types as t
 
 
-class Book:
-    """The strategy's state for one instrument."""
-
-    def __init__(self):
-        self.average = None  # the mid's exponential average, price units
-        self.position = 0  # fixed point, from fills
-        self.in_flight = None  # the id of the order in flight
-
-
 class __TYPE__(tradsys.Strategy):
     def __init__(self, config):
         config.only("quantity", "max_position", "threshold_bps", "smoothing")
@@ -39,8 +30,8 @@ class __TYPE__(tradsys.Strategy):
             raise ValueError("config: `threshold_bps` must be positive, `smoothing` at least 1")
         self.threshold = threshold_bps / 10_000
         self.alpha = 2 / (smoothing + 1)
-        self.next_id = 0
-        self.books = {}
+        self.averages = {}  # the mid's exponential average per instrument, price units
+        self.keeper = tradsys.Keeper()  # its orders, fills and positions
 
     def on_market(self, events, orders):
         for event in events:
@@ -51,60 +42,42 @@ class __TYPE__(tradsys.Strategy):
         if q.bid_size <= 0 or q.ask_size <= 0:
             return
         mid = tradsys.to_float((q.bid_price + q.ask_price) // 2)
-        book = self.books.setdefault(q.instrument, Book())
-        book.average = mid if book.average is None else book.average + self.alpha * (mid - book.average)
-        if book.in_flight is not None:
+        average = self.averages.get(q.instrument, mid)
+        average += self.alpha * (mid - average)
+        self.averages[q.instrument] = average
+        if self.keeper.in_flight(q.instrument) is not None:
             return
-        distance = (mid - book.average) / book.average
-        if distance < -self.threshold and book.position + self.quantity <= self.max_position:
+        distance = (mid - average) / average
+        position = self.keeper.position(q.instrument)
+        if distance < -self.threshold and position + self.quantity <= self.max_position:
             side, price = t.Side.BUY, q.ask_price
-        elif distance > self.threshold and book.position - self.quantity >= -self.max_position:
+        elif distance > self.threshold and position - self.quantity >= -self.max_position:
             side, price = t.Side.SELL, q.bid_price
         else:
             return
-        self.next_id += 1
-        book.in_flight = self.next_id
-        orders.append(t.OrderCommand_Submit(t.NewOrder(
-            id=self.next_id, instrument=q.instrument, side=side, order_type=t.OrderType.LIMIT,
-            time_in_force=t.TimeInForce.IOC, price=price, quantity=self.quantity)))
+        self.keeper.submit(orders, q.instrument, side, t.OrderType.LIMIT, t.TimeInForce.IOC,
+                           price, self.quantity)
 
     def on_order_events(self, events, orders):
+        # Fills move the position; an IOC order ends filled, canceled or
+        # rejected, and the keeper forgets it.
         for event in events:
-            book = self.books.setdefault(event.value.instrument, Book())
-            if isinstance(event, t.OrderEvent_Filled):
-                fill = event.value
-                book.position += fill.quantity if fill.side == t.Side.BUY else -fill.quantity
-                if fill.leaves_quantity == 0:
-                    book.in_flight = None
-            elif isinstance(event, (t.OrderEvent_Rejected, t.OrderEvent_Canceled)):
-                book.in_flight = None  # an IOC order ends rejected, canceled or filled
+            self.keeper.apply(event)
 
     def save_state(self):
-        out = [struct.pack("<BQI", 1, self.next_id, len(self.books))]
-        for instrument, b in sorted(self.books.items()):
-            out.append(struct.pack(
-                "<I?dq?Q", instrument, b.average is not None, b.average or 0.0, b.position,
-                b.in_flight is not None, b.in_flight or 0))
-        return b"".join(out)
+        averages = sorted(self.averages.items())
+        return self.keeper.save() + struct.pack("<I", len(averages)) + b"".join(
+            struct.pack("<Id", instrument, average) for instrument, average in averages)
 
     def load_state(self, state):
+        keeper, offset = tradsys.Keeper.load(state)
         try:
-            version, next_id, count = struct.unpack_from("<BQI", state)
-            if version != 1:
-                raise ValueError(f"state format {version}, this version reads 1")
-            offset, books = struct.calcsize("<BQI"), {}
-            for _ in range(count):
-                instrument, has_average, average, position, has_id, order = struct.unpack_from(
-                    "<I?dq?Q", state, offset)
-                offset += struct.calcsize("<I?dq?Q")
-                book = Book()
-                book.average = average if has_average else None
-                book.position = position
-                book.in_flight = order if has_id else None
-                books[instrument] = book
+            (count,) = struct.unpack_from("<I", state, offset)
+            averages = dict(struct.unpack_from("<Id", state, offset + 4 + 12 * n)
+                            for n in range(count))
         except struct.error as e:
             raise ValueError(f"state truncated: {e}") from None
-        self.next_id, self.books = next_id, books
+        self.keeper, self.averages = keeper, averages
 
 
 StrategyApi = tradsys.export_strategy(__TYPE__)

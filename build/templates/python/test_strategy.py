@@ -35,8 +35,26 @@ class Test__TYPE__(unittest.TestCase):
         s.on_order_events([t.OrderEvent_Filled(fill)], orders)
         restored = __TYPE__(config)
         restored.load_state(s.save_state())
-        self.assertEqual(restored.books[0].position, tradsys.units(1))
-        self.assertEqual(restored.next_id, s.next_id)
+        self.assertEqual(restored.keeper.position(0), tradsys.units(1))
+        self.assertEqual(restored.keeper.last_id, s.keeper.last_id)
+        self.assertEqual(restored.averages, s.averages)
+        self.assertEqual(restored.save_state(), s.save_state())
+
+    def test_the_keeper_books_a_round_trip(self):
+        k = tradsys.Keeper()
+        out = []
+        a = k.submit(out, 0, t.Side.BUY, t.OrderType.LIMIT, t.TimeInForce.GTC,
+                     tradsys.px("100"), tradsys.units(3))
+        fill = t.Fill(id=a, instrument=0, ts=1, side=t.Side.BUY, price=tradsys.px("102"),
+                      quantity=tradsys.units(3), leaves_quantity=0, maker=True)
+        change = k.apply(t.OrderEvent_Filled(fill))
+        self.assertEqual((change.kind, change.done), ("filled", True))
+        sell = t.Fill(id=99, instrument=0, ts=2, side=t.Side.SELL, price=tradsys.px("104"),
+                      quantity=tradsys.units(4), leaves_quantity=0, maker=False)
+        k.apply(t.OrderEvent_Filled(sell))
+        h = k.holding(0)
+        self.assertEqual((h.position, h.average_price, h.realized_pnl),
+                         (tradsys.units(-1), tradsys.px("104"), tradsys.units(6)))
 
     def test_a_misspelt_key_is_refused(self):
         with self.assertRaisesRegex(ValueError, "max_postion"):

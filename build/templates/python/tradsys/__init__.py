@@ -16,12 +16,18 @@ quantities are integers in fixed point with nine decimals (`px`, `units`,
 the host counts a fault, and quarantines a plugin that keeps faulting.
 """
 
+import struct
+
 from wit_world import exports
 from wit_world.imports import types
 from componentize_py_types import Err
 
 __all__ = [
+    "Change",
     "Config",
+    "Holding",
+    "Keeper",
+    "Order",
     "RiskValidator",
     "SCALE",
     "Strategy",
@@ -103,6 +109,220 @@ class Config:
             return float(self.entries[key])
         except ValueError:
             raise ValueError(f"config `{key}`: `{self.entries[key]}` is not a number") from None
+
+
+def _trunc_div(a, b):
+    """Integer division rounding toward zero, as Rust's."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+class Order:
+    """One order of the strategy the venue has not ended."""
+
+    __slots__ = ("id", "instrument", "side", "price", "leaves", "age", "cancel_sent")
+
+    def __init__(self, id, instrument, side, price, leaves, age=0, cancel_sent=False):
+        self.id, self.instrument, self.side, self.price = id, instrument, side, price
+        self.leaves, self.age, self.cancel_sent = leaves, age, cancel_sent
+
+
+class Holding:
+    """A position in one instrument: quantity, average price, realized PnL."""
+
+    __slots__ = ("position", "average_price", "realized_pnl")
+
+    def __init__(self, position=0, average_price=0, realized_pnl=0):
+        self.position, self.average_price, self.realized_pnl = position, average_price, realized_pnl
+
+
+class Change:
+    """What an execution report changed: `kind` is "accepted", "filled",
+    "canceled", "modified", "rejected" (the order ended, `order.leaves` never
+    worked) or "cancel-refused" (the order still works)."""
+
+    __slots__ = ("kind", "order", "quantity", "price", "done", "reason")
+
+    def __init__(self, kind, order, quantity=0, price=0, done=False, reason=None):
+        self.kind, self.order, self.quantity, self.price = kind, order, quantity, price
+        self.done, self.reason = done, reason
+
+
+class Keeper:
+    """The order book-keeping every strategy writes again (as the Rust SDK's
+    `keeper::Keeper`): client ids, orders not ended with their age in the
+    strategy's ticks and pending cancels, fills into a position with its
+    average price and realized PnL per instrument, cooldowns; `save` and
+    `load` in one call."""
+
+    def __init__(self):
+        self.last_id = 0
+        self._orders = {}
+        self._holdings = {}
+        self._cooldowns = {}
+
+    def submit(self, out, instrument, side, order_type, time_in_force, price, quantity):
+        self.last_id += 1
+        self._orders[self.last_id] = Order(self.last_id, instrument, side, price, quantity)
+        out.append(types.OrderCommand_Submit(types.NewOrder(
+            id=self.last_id, instrument=instrument, side=side, order_type=order_type,
+            time_in_force=time_in_force, price=price, quantity=quantity)))
+        return self.last_id
+
+    def cancel(self, out, id):
+        order = self._orders.get(id)
+        if order is not None and not order.cancel_sent:
+            order.cancel_sent = True
+            out.append(types.OrderCommand_Cancel(types.CancelOrder(id=id, instrument=order.instrument)))
+
+    def forget(self, id):
+        return self._orders.pop(id, None)
+
+    def apply(self, event):
+        """Book an execution report; a `Change`, or None for an order it
+        does not keep (a fill still counts into the position)."""
+        e = event.value
+        if isinstance(event, types.OrderEvent_Accepted):
+            order = self._orders.get(e.id)
+            return order and Change("accepted", order)
+        if isinstance(event, types.OrderEvent_Filled):
+            quantity = max(e.quantity, 0)
+            self._book_fill(e.instrument, e.side, e.price, quantity)
+            order = self._orders.get(e.id)
+            if order is None:
+                return None
+            order.leaves = e.leaves_quantity
+            done = e.leaves_quantity <= 0
+            if done:
+                del self._orders[e.id]
+            return Change("filled", order, quantity, e.price, done)
+        if isinstance(event, types.OrderEvent_Canceled):
+            order = self._orders.pop(e.id, None)
+            return order and Change("canceled", order)
+        if isinstance(event, types.OrderEvent_Modified):
+            order = self._orders.get(e.id)
+            if order is None:
+                return None
+            order.price, order.leaves = e.price, e.leaves_quantity
+            return Change("modified", order)
+        reason = e.rejection.reason
+        order = self._orders.get(e.id)
+        if order is None:
+            return None
+        if order.cancel_sent and reason != types.RejectReason.UNKNOWN_ORDER:
+            order.cancel_sent = False  # the cancel was refused: the order lives
+            return Change("cancel-refused", order, reason=reason)
+        del self._orders[e.id]
+        if order.cancel_sent:
+            order.leaves = 0  # it had ended before the cancel came
+        return Change("rejected", order, reason=reason)
+
+    def _book_fill(self, instrument, side, price, quantity):
+        h = self._holdings.setdefault(instrument, Holding())
+        signed = quantity if side == types.Side.BUY else -quantity
+        before = h.position
+        after = before + signed
+        if before == 0 or (before > 0) == (signed > 0):
+            cost = h.average_price * abs(before) + price * quantity
+            h.average_price = _trunc_div(cost, max(abs(after), 1))
+        else:
+            closed = min(quantity, abs(before))
+            per_unit = (price - h.average_price) * (1 if before > 0 else -1)
+            h.realized_pnl += _trunc_div(per_unit * closed, SCALE)
+            if after == 0:
+                h.average_price = 0
+            elif (after > 0) != (before > 0):
+                h.average_price = price
+        h.position = after
+
+    def tick(self, instrument):
+        """One tick of the strategy's clock: orders age, the cooldown runs down."""
+        for order in self._orders.values():
+            if order.instrument == instrument:
+                order.age += 1
+        if instrument in self._cooldowns:
+            self._cooldowns[instrument] = max(self._cooldowns[instrument] - 1, 0)
+
+    def stale(self, out, instrument, cancel_after, forget_after):
+        """Cancel orders `cancel_after` ticks old (once), forget those
+        `forget_after` old whose cancel was never answered."""
+        for order in [o for o in self._orders.values()
+                      if o.instrument == instrument and o.age >= cancel_after]:
+            if order.age >= forget_after:
+                del self._orders[order.id]
+            else:
+                self.cancel(out, order.id)
+
+    def cool(self, instrument, ticks):
+        self._cooldowns[instrument] = ticks
+
+    def cooling(self, instrument):
+        return self._cooldowns.get(instrument, 0) > 0
+
+    def orders(self, instrument):
+        return [o for _, o in sorted(self._orders.items()) if o.instrument == instrument]
+
+    def in_flight(self, instrument):
+        orders = self.orders(instrument)
+        return orders[0] if orders else None
+
+    def order(self, id):
+        return self._orders.get(id)
+
+    def position(self, instrument):
+        return self.holding(instrument).position
+
+    def holding(self, instrument):
+        return self._holdings.get(instrument, Holding())
+
+    _ORDER = struct.Struct("<QIBqqI?")
+    _HOLDING = struct.Struct("<Iqqq")
+
+    def save(self):
+        """Everything it keeps, after a format byte."""
+        out = [struct.pack("<BQI", 1, self.last_id, len(self._orders))]
+        for _, o in sorted(self._orders.items()):
+            side = 0 if o.side == types.Side.BUY else 1
+            out.append(self._ORDER.pack(o.id, o.instrument, side, o.price, o.leaves, o.age,
+                                        o.cancel_sent))
+        out.append(struct.pack("<I", len(self._holdings)))
+        for instrument, h in sorted(self._holdings.items()):
+            out.append(self._HOLDING.pack(instrument, h.position, h.average_price, h.realized_pnl))
+        out.append(struct.pack("<I", len(self._cooldowns)))
+        for instrument, left in sorted(self._cooldowns.items()):
+            out.append(struct.pack("<II", instrument, left))
+        return b"".join(out)
+
+    @classmethod
+    def load(cls, state, offset=0):
+        """Read what `save` wrote from `state` at `offset`: (keeper, the
+        offset after it); `ValueError` for a wrong or truncated state."""
+        keeper = cls()
+        try:
+            version, keeper.last_id, count = struct.unpack_from("<BQI", state, offset)
+            if version != 1:
+                raise ValueError(f"state format {version}, this version reads 1")
+            offset += 13
+            for _ in range(count):
+                id, instrument, side, price, leaves, age, sent = cls._ORDER.unpack_from(state, offset)
+                offset += cls._ORDER.size
+                side = types.Side.BUY if side == 0 else types.Side.SELL
+                keeper._orders[id] = Order(id, instrument, side, price, leaves, age, sent)
+            (count,) = struct.unpack_from("<I", state, offset)
+            offset += 4
+            for _ in range(count):
+                instrument, *holding = cls._HOLDING.unpack_from(state, offset)
+                offset += cls._HOLDING.size
+                keeper._holdings[instrument] = Holding(*holding)
+            (count,) = struct.unpack_from("<I", state, offset)
+            offset += 4
+            for _ in range(count):
+                instrument, left = struct.unpack_from("<II", state, offset)
+                offset += 8
+                keeper._cooldowns[instrument] = left
+        except struct.error as e:
+            raise ValueError(f"state truncated: {e}") from None
+        return keeper, offset
 
 
 class Strategy:
