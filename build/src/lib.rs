@@ -17,6 +17,7 @@
 //! Used by `tradsys plugin build` and `cargo xtask build-plugins`; `tradsys
 //! plugin new` writes a project to start from ([`new_project`]).
 
+mod guide;
 mod python;
 mod scaffold;
 
@@ -26,6 +27,7 @@ use std::process::Command;
 use anyhow::{Context as _, Result, bail};
 use tradsys_signing::{KeyId, Manifest, SecretKey, embed_manifest, sign};
 
+pub use guide::{GUIDE_PAGE, GUIDE_WIT, guide};
 pub use python::{
     COMPONENTIZE_PY, build_python, is_python_project, python_bindings, python_manifest,
 };

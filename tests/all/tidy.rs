@@ -420,3 +420,15 @@ fn the_documents_match_the_tree() {
     );
     // config.rs's own test checks that the example parses and validates.
 }
+
+#[test]
+fn the_plugin_guide_is_the_one_the_wit_doc_comments_make() {
+    let root = crate::common::workspace_root();
+    let made = tradsys_build::guide(&root.join(tradsys_build::GUIDE_WIT)).unwrap();
+    let page = std::fs::read_to_string(root.join(tradsys_build::GUIDE_PAGE)).unwrap();
+    assert!(
+        page == made,
+        "{} is out of date with the WIT's doc comments: run `cargo xtask guide`",
+        tradsys_build::GUIDE_PAGE
+    );
+}

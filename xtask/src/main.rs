@@ -7,12 +7,15 @@
 //!   trusting the development key.
 //! - `test`: formatting and lint checks, the plugins' own unit tests, and
 //!   every test of the workspace (installing `promtool`, Chromium and
-//!   chromedriver with apt-get when missing). CI runs exactly this.
+//!   chromedriver with apt-get when missing, and componentize-py into
+//!   `target/python` for the Python plugins). CI runs exactly this.
 //! - `build-venue`: build the QuickFIX venue of the live-trading tests
 //!   (`tests/venue/`) into `target/venue/quickfix-venue`.
 //! - `bench`: the plugin-boundary and lazy-loading benchmarks (release);
 //!   `bench --quick`: the regression guard only (the ES day's sessions as
 //!   ratios to the native decode floor, appended to docs/bench-history.csv).
+//! - `guide`: write `docs/plugin-guide.md`, the author's guide per kind, from
+//!   the WIT's doc comments (the `tidy` test keeps it current).
 //! - `fuzz [CASES]`: the property tests of every parser of untrusted bytes
 //!   (manifests, signatures, keys, revocation lists, plugin state, DBN and
 //!   CSV files, the host config) and of the host's checks of connector and
@@ -94,9 +97,17 @@ fn main() -> Result<()> {
                 .env("TRADSYS_COMPONENTIZE_PY", componentize_py);
             tradsys_build::run(bench)
         }
+        Some("guide") => {
+            // The author's guide per kind, from the WIT's doc comments.
+            let page = tradsys_build::guide(&root.join(tradsys_build::GUIDE_WIT))?;
+            let path = root.join(tradsys_build::GUIDE_PAGE);
+            std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+            Ok(())
+        }
         Some("fuzz") => fuzz(&root, args.get(1).map_or("100000", String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <build-plugins | build-venue | demo [tradsys run args] | test | bench [--quick] | fuzz [CASES]>"
+            "usage: cargo xtask <build-plugins | build-venue | demo [tradsys run args] | test | bench [--quick] | fuzz [CASES] | guide>"
         ),
     }
 }
