@@ -40,8 +40,12 @@ pub struct Order {
     pub side: Side,
     /// Its limit price (0 for a market order).
     pub price: i64,
+    /// How long it works.
+    pub time_in_force: TimeInForce,
     /// Quantity still working.
     pub leaves: i64,
+    /// Quantity filled so far.
+    pub filled: i64,
     /// The strategy's ticks since it was sent ([`Keeper::tick`]).
     pub age: u32,
     /// A cancel was sent and not yet answered.
@@ -77,7 +81,7 @@ pub enum Change {
     },
     /// The order was canceled (by the strategy, or the rest of an IOC).
     Canceled(Order),
-    /// A modify took effect.
+    /// A modify took effect (the order ended when `leaves` is 0).
     Modified(Order),
     /// The order was refused: it ended, `order.leaves` never worked.
     Rejected {
@@ -107,6 +111,14 @@ pub struct Keeper {
 /// The version byte [`Keeper::save`] writes first.
 const FORMAT: u8 = 1;
 
+fn tif_code(tif: TimeInForce) -> u8 {
+    match tif {
+        TimeInForce::Gtc => 0,
+        TimeInForce::Ioc => 1,
+        TimeInForce::Fok => 2,
+    }
+}
+
 impl Keeper {
     /// Send a new order (its id the next client id) and keep it.
     #[allow(clippy::too_many_arguments)]
@@ -129,7 +141,9 @@ impl Keeper {
                 instrument,
                 side,
                 price,
+                time_in_force,
                 leaves: quantity,
+                filled: 0,
                 age: 0,
                 cancel_sent: false,
             },
@@ -173,6 +187,7 @@ impl Keeper {
                 self.book_fill(f.instrument, f.side, f.price, quantity);
                 let order = self.orders.get_mut(&f.id)?;
                 order.leaves = f.leaves_quantity;
+                order.filled = order.filled.saturating_add(quantity);
                 let done = f.leaves_quantity <= 0;
                 let order = if done {
                     self.orders.remove(&f.id)?
@@ -191,7 +206,11 @@ impl Keeper {
                 let order = self.orders.get_mut(&m.id)?;
                 order.price = m.price;
                 order.leaves = m.leaves_quantity;
-                Some(Change::Modified(order.clone()))
+                let order = order.clone();
+                if order.leaves <= 0 {
+                    self.orders.remove(&m.id); // modified down to nothing: ended
+                }
+                Some(Change::Modified(order))
             }
             OrderEvent::Rejected(r) => {
                 let reason = r.rejection.reason;
@@ -331,7 +350,9 @@ impl Keeper {
                 .u32(o.instrument)
                 .side(o.side)
                 .i64(o.price)
+                .u8(tif_code(o.time_in_force))
                 .i64(o.leaves)
+                .i64(o.filled)
                 .u32(o.age)
                 .bool(o.cancel_sent);
         }
@@ -361,7 +382,14 @@ impl Keeper {
                 instrument: r.u32()?,
                 side: r.side()?,
                 price: r.i64()?,
+                time_in_force: match r.u8()? {
+                    0 => TimeInForce::Gtc,
+                    1 => TimeInForce::Ioc,
+                    2 => TimeInForce::Fok,
+                    other => return Err(format!("state: time in force {other}")),
+                },
                 leaves: r.i64()?,
+                filled: r.i64()?,
                 age: r.u32()?,
                 cancel_sent: r.bool()?,
             };

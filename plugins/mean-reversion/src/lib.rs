@@ -44,14 +44,16 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use tradsys_sdk::keeper::{Change, Keeper};
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    CancelOrder, Config, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType, Quote,
-    RejectReason, Side, Strategy, TimeInForce, fixed,
+    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, RejectReason, Side, Strategy,
+    TimeInForce, fixed,
 };
 
-/// Format version written first by `save_state`.
-const STATE_VERSION: u8 = 1;
+/// Format version written first by `save_state` (2: the orders, positions
+/// and cooldowns in the SDK's keeper).
+const STATE_VERSION: u8 = 2;
 
 /// Tunables from the plugin config (keys and defaults in the crate docs).
 #[derive(Debug, Clone)]
@@ -117,23 +119,6 @@ impl Params {
     }
 }
 
-/// The one working order of an instrument.
-#[derive(Debug, Clone, PartialEq)]
-struct Order {
-    id: u64,
-    side: Side,
-    price: i64,
-    tif: TimeInForce,
-    /// Quantity still working.
-    leaves: i64,
-    /// Nothing of it has filled yet.
-    unfilled: bool,
-    /// Quote updates since submission.
-    age: u32,
-    /// A cancel was sent and not yet answered.
-    canceling: bool,
-}
-
 /// What the strategy tracks for one instrument.
 #[derive(Debug, Clone, PartialEq)]
 struct Instrument {
@@ -143,11 +128,6 @@ struct Instrument {
     mids: VecDeque<i64>,
     /// Signed position the strategy wants.
     target: i64,
-    /// Signed net position from fills.
-    position: i64,
-    order: Option<Order>,
-    /// Quote updates left before any new command.
-    cooldown: u32,
     /// A price collar refused an extreme entry: enter passively until `|z|` eases.
     collared: bool,
 }
@@ -172,9 +152,6 @@ impl Instrument {
             lot,
             mids: VecDeque::new(),
             target: 0,
-            position: 0,
-            order: None,
-            cooldown: 0,
             collared: false,
         }
     }
@@ -214,18 +191,15 @@ impl Instrument {
         if let Some(z) = z_score(&self.mids, p.window) {
             self.update_target(z, p);
         }
-        if let Some(o) = &mut self.order {
-            o.age = o.age.saturating_add(1);
-        }
-        self.cooldown = self.cooldown.saturating_sub(1);
         true
     }
 
     /// Decide this batch's command on the instrument's last quote `q`.
-    fn act(&mut self, q: &Quote, p: &Params, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
-        let wanted = self.target.saturating_sub(self.position);
+    fn act(&mut self, q: &Quote, p: &Params, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
+        let position = keeper.position(q.instrument);
+        let wanted = self.target.saturating_sub(position);
         let side = if wanted > 0 { Side::Buy } else { Side::Sell };
-        if let Some(o) = &mut self.order {
+        if let Some(o) = keeper.in_flight(q.instrument).cloned() {
             // When the host's posting of this quote trades with the order, its
             // fill report is on the way: leave the order alone until then.
             let traded = match o.side {
@@ -234,19 +208,16 @@ impl Instrument {
             };
             // Stale, or a resting entry the target no longer wants (an IOC or
             // FOK ends on its own right away).
-            let unwanted = o.tif == TimeInForce::Gtc && (wanted == 0 || o.side != side);
-            if o.canceling && o.age >= p.max_age.saturating_mul(3) {
-                self.order = None; // the cancel was never answered
-            } else if !o.canceling && !traded && (o.age >= p.max_age || unwanted) {
-                o.canceling = true;
-                out.push(OrderCommand::Cancel(CancelOrder {
-                    id: o.id,
-                    instrument: q.instrument,
-                }));
+            let gtc = o.time_in_force == TimeInForce::Gtc;
+            let unwanted = gtc && (wanted == 0 || o.side != side);
+            if o.cancel_sent && o.age >= p.max_age.saturating_mul(3) {
+                keeper.forget(o.id); // the cancel was never answered
+            } else if !o.cancel_sent && !traded && (o.age >= p.max_age || unwanted) {
+                keeper.cancel(out, o.id);
             }
             return;
         }
-        if self.cooldown > 0 {
+        if keeper.cooling(q.instrument) {
             return;
         }
         let z = z_score(&self.mids, p.window);
@@ -258,8 +229,8 @@ impl Instrument {
             return;
         }
         let reducing = match side {
-            Side::Buy => self.position < 0 && self.target <= 0,
-            Side::Sell => self.position > 0 && self.target >= 0,
+            Side::Buy => position < 0 && self.target <= 0,
+            Side::Sell => position > 0 && self.target >= 0,
         };
         let far = match side {
             Side::Buy => fixed::ceil_to_tick(q.ask_price, self.tick),
@@ -281,73 +252,26 @@ impl Instrument {
             };
             (TimeInForce::Gtc, near)
         };
-        *next_id += 1;
-        self.order = Some(Order {
-            id: *next_id,
-            side,
-            price,
-            tif,
-            leaves: quantity,
-            unfilled: true,
-            age: 0,
-            canceling: false,
-        });
-        out.push(OrderCommand::Submit(NewOrder {
-            id: *next_id,
-            instrument: q.instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: tif,
-            price,
-            quantity,
-        }));
+        let limit = OrderType::Limit;
+        keeper.submit(out, q.instrument, side, limit, tif, price, quantity);
     }
 
-    fn on_order_event(&mut self, event: &OrderEvent, p: &Params) {
-        if let OrderEvent::Filled(f) = event {
-            let quantity = f.quantity.max(0);
-            let signed = if f.side == Side::Buy {
-                quantity
-            } else {
-                -quantity
-            };
-            self.position = self.position.saturating_add(signed);
-        }
-        let Some(o) = self.order.as_mut() else {
-            return;
-        };
-        let ended = match event {
-            OrderEvent::Filled(f) if f.id == o.id => {
-                o.leaves = f.leaves_quantity;
-                o.unfilled = false;
-                f.leaves_quantity <= 0
+    /// An IOC or FOK that got nothing (the touch was too thin) and any
+    /// rejection pause it for `cooldown` quotes; a collar that refused an
+    /// extreme IOC entry makes it enter passively until `|z|` eases.
+    fn on_change(&mut self, change: &Change, keeper: &mut Keeper, p: &Params) {
+        match change {
+            Change::Canceled(o) if o.time_in_force != TimeInForce::Gtc && o.filled == 0 => {
+                keeper.cool(o.instrument, p.cooldown);
             }
-            OrderEvent::Modified(m) if m.id == o.id => {
-                (o.price, o.leaves) = (m.price, m.leaves_quantity);
-                m.leaves_quantity <= 0
-            }
-            OrderEvent::Canceled(c) if c.id == o.id => {
-                // An IOC or FOK that got nothing: the touch was too thin, pause.
-                if o.tif != TimeInForce::Gtc && o.unfilled {
-                    self.cooldown = p.cooldown;
-                }
-                true
-            }
-            OrderEvent::Rejected(r) if r.id == o.id => {
-                self.cooldown = p.cooldown;
-                let reason = r.rejection.reason;
-                if reason == RejectReason::PriceCollar && o.tif == TimeInForce::Ioc {
+            Change::Rejected { order, reason } | Change::CancelRefused { order, reason } => {
+                keeper.cool(order.instrument, p.cooldown);
+                let ioc = order.time_in_force == TimeInForce::Ioc;
+                if *reason == RejectReason::PriceCollar && ioc {
                     self.collared = true;
                 }
-                // A refused cancel leaves the order working, unless it is unknown.
-                let cancel_refused = o.canceling && reason != RejectReason::UnknownOrder;
-                o.canceling = false;
-                !cancel_refused
             }
-            _ => false,
-        };
-        if ended {
-            self.order = None;
+            _ => {}
         }
     }
 
@@ -356,31 +280,7 @@ impl Instrument {
         for &m in &self.mids {
             w.i64(m);
         }
-        w.i64(self.target)
-            .i64(self.position)
-            .u32(self.cooldown)
-            .u8(self.collared.into());
-        match &self.order {
-            None => {
-                w.u8(0);
-            }
-            Some(o) => {
-                let tif = match o.tif {
-                    TimeInForce::Gtc => 0,
-                    TimeInForce::Ioc => 1,
-                    TimeInForce::Fok => 2,
-                };
-                w.u8(1)
-                    .u64(o.id)
-                    .u8((o.side == Side::Sell).into())
-                    .i64(o.price)
-                    .u8(tif);
-                w.i64(o.leaves)
-                    .u8(o.unfilled.into())
-                    .u32(o.age)
-                    .u8(o.canceling.into());
-            }
-        }
+        w.i64(self.target).u8(self.collared.into());
     }
 
     fn load(r: &mut StateReader<'_>, p: &Params) -> Result<Self, String> {
@@ -403,26 +303,7 @@ impl Instrument {
             inst.mids.pop_front(); // a newer config may use a shorter window
         }
         inst.target = r.i64()?;
-        inst.position = r.i64()?;
-        inst.cooldown = r.u32()?;
         inst.collared = flag(r)?;
-        if flag(r)? {
-            inst.order = Some(Order {
-                id: r.u64()?,
-                side: if flag(r)? { Side::Sell } else { Side::Buy },
-                price: r.i64()?,
-                tif: match r.u8()? {
-                    0 => TimeInForce::Gtc,
-                    1 => TimeInForce::Ioc,
-                    2 => TimeInForce::Fok,
-                    other => return Err(format!("state: bad time in force {other}")),
-                },
-                leaves: r.i64()?,
-                unfilled: flag(r)?,
-                age: r.u32()?,
-                canceling: flag(r)?,
-            });
-        }
         Ok(inst)
     }
 }
@@ -432,8 +313,8 @@ impl Instrument {
 pub struct MeanReversion {
     params: Params,
     instruments: BTreeMap<u32, Instrument>,
-    /// Id of the last order sent; ids start at 1.
-    next_id: u64,
+    /// Its orders, positions and cooldowns.
+    keeper: Keeper,
 }
 
 impl Strategy for MeanReversion {
@@ -441,7 +322,7 @@ impl Strategy for MeanReversion {
         Ok(Self {
             params: Params::from_config(config)?,
             instruments: BTreeMap::new(),
-            next_id: 0,
+            keeper: Keeper::default(),
         })
     }
 
@@ -460,6 +341,8 @@ impl Strategy for MeanReversion {
                 MarketEvent::Quote(q) => {
                     let inst = self.instruments.get_mut(&q.instrument);
                     if inst.is_some_and(|inst| inst.observe(q, &self.params)) {
+                        // A quote is its clock: orders age, cooldowns run down.
+                        self.keeper.tick(q.instrument);
                         last.insert(q.instrument, q);
                     }
                 }
@@ -468,25 +351,27 @@ impl Strategy for MeanReversion {
         }
         for (id, q) in last {
             if let Some(inst) = self.instruments.get_mut(&id) {
-                inst.act(q, &self.params, &mut self.next_id, orders);
+                inst.act(q, &self.params, &mut self.keeper, orders);
             }
         }
     }
 
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            let instrument = event.instrument();
-            if let Some(inst) = self.instruments.get_mut(&instrument) {
-                inst.on_order_event(event, &self.params);
+            let Some(inst) = self.instruments.get_mut(&event.instrument()) else {
+                continue;
+            };
+            if let Some(change) = self.keeper.apply(event) {
+                inst.on_change(&change, &mut self.keeper, &self.params);
             }
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
-        w.u8(STATE_VERSION)
-            .u64(self.next_id)
-            .u32(self.instruments.len() as u32);
+        w.u8(STATE_VERSION);
+        self.keeper.save(&mut w);
+        w.u32(self.instruments.len() as u32);
         for (&id, inst) in &self.instruments {
             w.u32(id);
             inst.save(&mut w);
@@ -497,14 +382,14 @@ impl Strategy for MeanReversion {
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
         r.format(STATE_VERSION)?;
-        let next_id = r.u64()?;
+        let keeper = Keeper::load(&mut r)?;
         let count = r.u32()?;
         let instruments = (0..count)
             .map(|_| Ok((r.u32()?, Instrument::load(&mut r, &self.params)?)))
             .collect::<Result<BTreeMap<_, _>, String>>()?;
         r.finish()?;
         // Decoded in full: only now replace the running state.
-        self.next_id = next_id;
+        self.keeper = keeper;
         self.instruments = instruments;
         Ok(())
     }

@@ -1,5 +1,5 @@
 use super::*;
-use tradsys_sdk::{Fill, InstrumentDefinition, OrderCanceled, OrderRejected, Rejection};
+use tradsys_sdk::{Fill, InstrumentDefinition, NewOrder, OrderCanceled, OrderRejected, Rejection};
 
 const TICK: i64 = fixed::SCALE / 100;
 
@@ -116,7 +116,7 @@ fn a_low_mid_is_bought_passively_at_the_bid_then_sold_fok_at_the_bid() {
     );
     assert_eq!((buy.price, buy.quantity), (9990 * TICK, units(100)));
     fill(&mut s, &buy, buy.quantity);
-    assert_eq!(s.instruments[&0].position, units(100));
+    assert_eq!(s.keeper.position(0), units(100));
     // Back near the mean (z = -0.31): close all 100, FOK at the bid.
     let out = feed(&mut s, &[9996]);
     assert_eq!(out.len(), 1);
@@ -176,7 +176,7 @@ fn working_order_is_kept_alone_then_canceled_when_stale_or_unwanted() {
         canceled_quantity: units(60),
     };
     report(&mut s, OrderEvent::Canceled(canceled));
-    assert_eq!(s.instruments[&0].position, units(40));
+    assert_eq!(s.keeper.position(0), units(40));
     // Still below the mean (z = -1.22): buy the missing 60 at the new bid.
     let top_up = submitted(&feed(&mut s, &[9985])[0]);
     assert_eq!(
@@ -207,7 +207,7 @@ fn a_killed_fok_exit_pauses_then_retries() {
     let exit = submitted(&feed(&mut s, &[9996])[0]);
     assert_eq!(exit.time_in_force, TimeInForce::Fok);
     reject(&mut s, exit.id, RejectReason::FillOrKillUnfilled);
-    assert!(s.instruments[&0].order.is_none());
+    assert!(s.keeper.in_flight(0).is_none());
     // A cooldown of two quote updates: the first waits, the second may trade.
     assert!(feed(&mut s, &[9998]).is_empty(), "cooling down");
     let again = submitted(&feed(&mut s, &[9998])[0]);

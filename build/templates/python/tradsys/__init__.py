@@ -120,11 +120,14 @@ def _trunc_div(a, b):
 class Order:
     """One order of the strategy the venue has not ended."""
 
-    __slots__ = ("id", "instrument", "side", "price", "leaves", "age", "cancel_sent")
+    __slots__ = ("id", "instrument", "side", "price", "time_in_force", "leaves", "filled", "age",
+                 "cancel_sent")
 
-    def __init__(self, id, instrument, side, price, leaves, age=0, cancel_sent=False):
+    def __init__(self, id, instrument, side, price, time_in_force, leaves, filled=0, age=0,
+                 cancel_sent=False):
         self.id, self.instrument, self.side, self.price = id, instrument, side, price
-        self.leaves, self.age, self.cancel_sent = leaves, age, cancel_sent
+        self.time_in_force, self.leaves, self.filled = time_in_force, leaves, filled
+        self.age, self.cancel_sent = age, cancel_sent
 
 
 class Holding:
@@ -163,7 +166,8 @@ class Keeper:
 
     def submit(self, out, instrument, side, order_type, time_in_force, price, quantity):
         self.last_id += 1
-        self._orders[self.last_id] = Order(self.last_id, instrument, side, price, quantity)
+        self._orders[self.last_id] = Order(self.last_id, instrument, side, price, time_in_force,
+                                           quantity)
         out.append(types.OrderCommand_Submit(types.NewOrder(
             id=self.last_id, instrument=instrument, side=side, order_type=order_type,
             time_in_force=time_in_force, price=price, quantity=quantity)))
@@ -192,6 +196,7 @@ class Keeper:
             if order is None:
                 return None
             order.leaves = e.leaves_quantity
+            order.filled += quantity
             done = e.leaves_quantity <= 0
             if done:
                 del self._orders[e.id]
@@ -204,6 +209,8 @@ class Keeper:
             if order is None:
                 return None
             order.price, order.leaves = e.price, e.leaves_quantity
+            if order.leaves <= 0:
+                del self._orders[e.id]  # modified down to nothing: ended
             return Change("modified", order)
         reason = e.rejection.reason
         order = self._orders.get(e.id)
@@ -275,7 +282,8 @@ class Keeper:
     def holding(self, instrument):
         return self._holdings.get(instrument, Holding())
 
-    _ORDER = struct.Struct("<QIBqqI?")
+    _ORDER = struct.Struct("<QIBqBqqI?")
+    _TIFS = (types.TimeInForce.GTC, types.TimeInForce.IOC, types.TimeInForce.FOK)
     _HOLDING = struct.Struct("<Iqqq")
 
     def save(self):
@@ -283,8 +291,9 @@ class Keeper:
         out = [struct.pack("<BQI", 1, self.last_id, len(self._orders))]
         for _, o in sorted(self._orders.items()):
             side = 0 if o.side == types.Side.BUY else 1
-            out.append(self._ORDER.pack(o.id, o.instrument, side, o.price, o.leaves, o.age,
-                                        o.cancel_sent))
+            out.append(self._ORDER.pack(o.id, o.instrument, side, o.price,
+                                        self._TIFS.index(o.time_in_force), o.leaves, o.filled,
+                                        o.age, o.cancel_sent))
         out.append(struct.pack("<I", len(self._holdings)))
         for instrument, h in sorted(self._holdings.items()):
             out.append(self._HOLDING.pack(instrument, h.position, h.average_price, h.realized_pnl))
@@ -304,10 +313,14 @@ class Keeper:
                 raise ValueError(f"state format {version}, this version reads 1")
             offset += 13
             for _ in range(count):
-                id, instrument, side, price, leaves, age, sent = cls._ORDER.unpack_from(state, offset)
+                id, instrument, side, price, tif, leaves, filled, age, sent = \
+                    cls._ORDER.unpack_from(state, offset)
                 offset += cls._ORDER.size
                 side = types.Side.BUY if side == 0 else types.Side.SELL
-                keeper._orders[id] = Order(id, instrument, side, price, leaves, age, sent)
+                if tif >= len(cls._TIFS):
+                    raise ValueError(f"state: time in force {tif}")
+                keeper._orders[id] = Order(id, instrument, side, price, cls._TIFS[tif], leaves,
+                                           filled, age, sent)
             (count,) = struct.unpack_from("<I", state, offset)
             offset += 4
             for _ in range(count):
