@@ -61,15 +61,17 @@
 
 use std::collections::BTreeMap;
 
+use tradsys_sdk::keeper::Keeper;
 use tradsys_sdk::signals::Subscriptions;
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    BookDepth, Config, DepthLevel, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType,
-    Quote, Side, Strategy, TimeInForce, TradingStatus, fixed, host,
+    BookDepth, Config, DepthLevel, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, Side,
+    Strategy, TimeInForce, TradingStatus, fixed, host,
 };
 
-/// Format version written first by `save_state`.
-const STATE_VERSION: u8 = 1;
+/// Format version written first by `save_state` (2: the orders, positions
+/// and cooldowns in the SDK's keeper).
+const STATE_VERSION: u8 = 2;
 /// Quote updates after which an order never answered is forgotten.
 const FORGET_AFTER: u32 = 100;
 /// Most instruments a saved state may hold (the host's own bound).
@@ -154,19 +156,6 @@ impl Params {
     }
 }
 
-/// The one order of an instrument the venue has not finished with.
-#[derive(Debug, Clone, PartialEq)]
-struct Working {
-    id: u64,
-    side: Side,
-    /// Quantity still open.
-    leaves: i64,
-    /// It closes a position (rather than opening or adding to one).
-    exit: bool,
-    /// Quote updates since it was sent.
-    age: u32,
-}
-
 /// `(bid volume - ask volume) / (bid volume + ask volume)` of some levels, if
 /// there is any volume.
 fn imbalance(bids: &[DepthLevel], asks: &[DepthLevel]) -> Option<f64> {
@@ -212,13 +201,8 @@ struct Instrument {
     average: f64,
     /// Quote updates in the average, up to `smoothing`.
     seen: u32,
-    /// Signed net position from fills.
-    position: i64,
     /// Market time the position was opened (`None` when flat).
     opened_at: Option<u64>,
-    order: Option<Working>,
-    /// Quote updates left before any new order.
-    cooldown: u32,
     /// After a time exit: the side not to enter until the imbalance resets.
     blocked: Option<Side>,
     /// The instrument's status allows trading.
@@ -234,10 +218,7 @@ impl Instrument {
             lot,
             average: 0.0,
             seen: 0,
-            position: 0,
             opened_at: None,
-            order: None,
-            cooldown: 0,
             blocked: None,
             trading: true,
             last_ts: 0,
@@ -266,33 +247,20 @@ impl Instrument {
         }
     }
 
-    /// Count `updates` quote updates against the order's age and the cooldown.
-    fn tick_clock(&mut self, updates: u32) {
-        if let Some(o) = &mut self.order {
-            o.age = o.age.saturating_add(updates);
-            if o.age >= FORGET_AFTER {
-                self.order = None; // never answered
-            }
-        }
-        self.cooldown = self.cooldown.saturating_sub(updates);
-    }
-
     /// Decide this batch's order on the instrument's last quote `q`.
-    fn act(&mut self, q: &Quote, p: &Params, next_id: &mut u64, out: &mut Vec<OrderCommand>) {
+    fn act(&mut self, q: &Quote, p: &Params, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
         self.last_ts = self.last_ts.max(q.ts);
-        if self.order.is_some() || self.cooldown > 0 || !self.trading || self.seen < p.smoothing {
+        let busy = keeper.in_flight(q.instrument).is_some() || keeper.cooling(q.instrument);
+        if busy || !self.trading || self.seen < p.smoothing {
             return;
         }
+        let position = keeper.position(q.instrument);
         if q.bid_price <= 0 || q.ask_price <= q.bid_price {
             return; // empty or crossed touch
         }
         // A remainder below one lot cannot be traded: it counts as flat.
-        let closable = fixed::floor_to_tick(self.position.saturating_abs(), self.lot);
-        let held = if closable > 0 {
-            self.position.signum()
-        } else {
-            0
-        };
+        let closable = fixed::floor_to_tick(position.saturating_abs(), self.lot);
+        let held = if closable > 0 { position.signum() } else { 0 };
         if held != 0 {
             let side = if held > 0 { Side::Buy } else { Side::Sell };
             let faded = match side {
@@ -309,7 +277,7 @@ impl Instrument {
                     Side::Buy => Side::Sell,
                     Side::Sell => Side::Buy,
                 };
-                self.send(close, closable, true, q, next_id, out);
+                self.send(close, closable, q, keeper, out);
                 return;
             }
         }
@@ -324,9 +292,9 @@ impl Instrument {
             return;
         }
         // Not held against the signal: that position has just been exited.
-        let room = p.max_position.saturating_sub(signed(side, self.position));
+        let room = p.max_position.saturating_sub(signed(side, position));
         let quantity = fixed::floor_to_tick(room.min(p.quantity), self.lot);
-        self.send(side, quantity, false, q, next_id, out);
+        self.send(side, quantity, q, keeper, out);
     }
 
     /// Send a marketable IOC of `quantity` at the far touch of `q`.
@@ -334,9 +302,8 @@ impl Instrument {
         &mut self,
         side: Side,
         quantity: i64,
-        exit: bool,
         q: &Quote,
-        next_id: &mut u64,
+        keeper: &mut Keeper,
         out: &mut Vec<OrderCommand>,
     ) {
         let price = match side {
@@ -346,60 +313,16 @@ impl Instrument {
         if quantity <= 0 || price <= 0 {
             return;
         }
-        *next_id += 1;
-        self.order = Some(Working {
-            id: *next_id,
-            side,
-            leaves: quantity,
-            exit,
-            age: 0,
-        });
-        out.push(OrderCommand::Submit(NewOrder {
-            id: *next_id,
-            instrument: q.instrument,
-            side,
-            order_type: OrderType::Limit,
-            time_in_force: TimeInForce::Ioc,
-            price,
-            quantity,
-        }));
+        let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
+        keeper.submit(out, q.instrument, side, limit, ioc, price, quantity);
     }
 
-    fn on_order_event(&mut self, event: &OrderEvent, p: &Params) {
-        if let OrderEvent::Filled(f) = event {
-            let before = self.position;
-            self.position = before.saturating_add(signed(f.side, f.quantity.max(0)));
-            let ts = f.ts.max(self.last_ts);
-            if self.position == 0 {
-                self.opened_at = None;
-            } else if before == 0 || before.signum() != self.position.signum() {
-                self.opened_at = Some(ts); // opened, or flipped through flat
-            }
-        }
-        let Some(o) = self.order.as_mut() else {
-            if matches!(event, OrderEvent::Rejected(_)) {
-                self.cooldown = p.cooldown;
-            }
-            return;
-        };
-        let done = match event {
-            OrderEvent::Filled(f) if f.id == o.id => {
-                o.leaves = f.leaves_quantity;
-                f.leaves_quantity <= 0
-            }
-            OrderEvent::Modified(m) if m.id == o.id => {
-                o.leaves = m.leaves_quantity;
-                m.leaves_quantity <= 0
-            }
-            OrderEvent::Canceled(c) => c.id == o.id,
-            OrderEvent::Rejected(r) => {
-                self.cooldown = p.cooldown;
-                r.id == o.id
-            }
-            _ => false,
-        };
-        if done {
-            self.order = None;
+    /// The position opened (or flipped through flat) at `ts`, or closed.
+    fn moved(&mut self, before: i64, after: i64, ts: u64) {
+        if after == 0 {
+            self.opened_at = None;
+        } else if before == 0 || before.signum() != after.signum() {
+            self.opened_at = Some(ts.max(self.last_ts));
         }
     }
 
@@ -408,17 +331,10 @@ impl Instrument {
             .i64(self.lot)
             .f64(self.average)
             .u32(self.seen);
-        w.i64(self.position).option(self.opened_at, |w, t| {
+        w.option(self.opened_at, |w, t| {
             w.u64(t);
         });
-        w.option(self.order.as_ref(), |w, o| {
-            w.u64(o.id)
-                .side(o.side)
-                .i64(o.leaves)
-                .bool(o.exit)
-                .u32(o.age);
-        });
-        w.u32(self.cooldown).option(self.blocked, |w, s| {
+        w.option(self.blocked, |w, s| {
             w.side(s);
         });
         w.bool(self.trading).u64(self.last_ts);
@@ -436,18 +352,7 @@ impl Instrument {
         }
         // A newer config may smooth over fewer updates.
         inst.seen = r.u32()?.min(p.smoothing);
-        inst.position = r.i64()?;
         inst.opened_at = r.option(|r| r.u64())?;
-        inst.order = r.option(|r| {
-            Ok(Working {
-                id: r.u64()?,
-                side: r.side()?,
-                leaves: r.i64()?,
-                exit: r.bool()?,
-                age: r.u32()?,
-            })
-        })?;
-        inst.cooldown = r.u32()?;
         inst.blocked = r.option(|r| r.side())?;
         inst.trading = r.bool()?;
         inst.last_ts = r.u64()?;
@@ -462,8 +367,8 @@ pub struct BookImbalance {
     /// The signal read as the raw score, when configured.
     signal: Subscriptions,
     instruments: BTreeMap<u32, Instrument>,
-    /// Id of the last order sent; ids start at 1 and are never reused.
-    next_id: u64,
+    /// Its orders, positions and cooldowns.
+    keeper: Keeper,
 }
 
 impl Strategy for BookImbalance {
@@ -472,7 +377,7 @@ impl Strategy for BookImbalance {
             params: Params::from_config(config)?,
             signal: Subscriptions::from_config(config)?,
             instruments: BTreeMap::new(),
-            next_id: 0,
+            keeper: Keeper::default(),
         })
     }
 
@@ -510,7 +415,12 @@ impl Strategy for BookImbalance {
             let Some(inst) = self.instruments.get_mut(&id) else {
                 continue;
             };
-            inst.tick_clock(updates);
+            // Quotes are its clock: orders age (one never answered in
+            // `FORGET_AFTER` is forgotten), cooldowns run down.
+            for _ in 0..updates {
+                self.keeper.tick(id);
+            }
+            self.keeper.stale(orders, id, FORGET_AFTER, FORGET_AFTER);
             let value = if self.signal.is_empty() {
                 book_imbalance(&host::depth(id, p.levels), q)
             } else {
@@ -519,23 +429,33 @@ impl Strategy for BookImbalance {
             if let Some(value) = value {
                 inst.observe(value, updates, p);
             }
-            inst.act(q, p, &mut self.next_id, orders);
+            inst.act(q, p, &mut self.keeper, orders);
         }
     }
 
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            if let Some(inst) = self.instruments.get_mut(&event.instrument()) {
-                inst.on_order_event(event, &self.params);
+            let id = event.instrument();
+            let Some(inst) = self.instruments.get_mut(&id) else {
+                continue;
+            };
+            let before = self.keeper.position(id);
+            self.keeper.apply(event);
+            if let OrderEvent::Filled(f) = event {
+                inst.moved(before, self.keeper.position(id), f.ts);
+            }
+            // Any rejection on the instrument pauses it, exits included.
+            if matches!(event, OrderEvent::Rejected(_)) {
+                self.keeper.cool(id, self.params.cooldown);
             }
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
         let mut w = StateWriter::default();
-        w.u8(STATE_VERSION)
-            .u64(self.next_id)
-            .u32(self.instruments.len() as u32);
+        w.u8(STATE_VERSION);
+        self.keeper.save(&mut w);
+        w.u32(self.instruments.len() as u32);
         for (&id, inst) in &self.instruments {
             w.u32(id);
             inst.save(&mut w);
@@ -546,7 +466,7 @@ impl Strategy for BookImbalance {
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         let mut r = StateReader::new(state);
         r.format(STATE_VERSION)?;
-        let next_id = r.u64()?;
+        let keeper = Keeper::load(&mut r)?;
         let count = r.u32()?;
         if count > MAX_INSTRUMENTS {
             return Err(format!(
@@ -557,16 +477,13 @@ impl Strategy for BookImbalance {
         for _ in 0..count {
             let id = r.u32()?;
             let inst = Instrument::load(&mut r, &self.params)?;
-            if inst.order.as_ref().is_some_and(|o| o.id > next_id) {
-                return Err(format!("state: order id beyond the last id {next_id}"));
-            }
             if instruments.insert(id, inst).is_some() {
                 return Err(format!("state: instrument {id} appears twice"));
             }
         }
         r.finish()?;
         // Decoded in full: only now replace the running state.
-        (self.next_id, self.instruments) = (next_id, instruments);
+        (self.keeper, self.instruments) = (keeper, instruments);
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
 use super::*;
 use tradsys_sdk::testing::{book_depth, instrument, px, units};
 use tradsys_sdk::{
-    Fill, InstrumentDefinition, OrderAccepted, OrderCanceled, OrderRejected, RejectReason,
-    Rejection, StatusChange,
+    Fill, InstrumentDefinition, NewOrder, OrderAccepted, OrderCanceled, OrderRejected,
+    RejectReason, Rejection, StatusChange,
 };
 
 const MS: u64 = MS_NS;
@@ -122,7 +122,7 @@ fn reject(s: &mut BookImbalance, o: &NewOrder, reason: RejectReason) {
 }
 
 fn position(s: &BookImbalance) -> i64 {
-    s.instruments[&0].position
+    s.keeper.position(0)
 }
 
 // A bid-heavy, an ask-heavy and a balanced book (five levels).
@@ -251,7 +251,7 @@ fn fills_build_the_position_up_to_max_position_one_order_at_a_time() {
     execute(&mut s, &o, units(90), 4);
     assert_eq!(position(&s), units(250));
     assert!(batch(&mut s, 5, &HEAVY, &LIGHT).is_empty());
-    assert_eq!(s.next_id, 3);
+    assert_eq!(s.keeper.last_id(), 3);
 }
 
 #[test]
