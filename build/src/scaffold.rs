@@ -200,8 +200,12 @@ pub fn new_project(request: &NewRequest<'_>) -> Result<NewProject> {
         "\n[trust]\ndir = \"trust\"   # author.pub (keys/author.key) and the examples' key\n",
     );
     write(dir, "host.toml", &host)?;
-    let mut readme =
-        fill(include_str!("../templates/rust/README.md.in")).replace("__SESSION__", session.what);
+    let readme = if python {
+        include_str!("../templates/python/README.md.in")
+    } else {
+        include_str!("../templates/rust/README.md.in")
+    };
+    let mut readme = fill(readme).replace("__SESSION__", session.what);
     if !missing.is_empty() {
         let _ = write!(
             readme,

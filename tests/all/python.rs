@@ -82,6 +82,11 @@ fn session(project: &Path, extra: &str) -> Value {
 fn a_python_strategy_tests_builds_and_trades_exactly_as_the_rust_one_with_its_logic() {
     let parent = tempfile::tempdir().unwrap();
     let py = new_built(parent.path(), "pyfade", "strategy", "python");
+    let readme = std::fs::read_to_string(py.join("README.md")).unwrap();
+    assert!(
+        readme.contains("A tradsys strategy in Python") && readme.contains("python3 -m unittest"),
+        "{readme}"
+    );
     run_in(&py, Path::new("python3"), &["-m", "unittest", "--quiet"]);
     let inspected = tradsys_in(&py, &["plugin", "inspect", "plugins/pyfade.wasm"]);
     assert!(

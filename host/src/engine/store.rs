@@ -9,8 +9,6 @@ use anyhow::{Context as _, Result};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::random::Deterministic;
-
-use crate::engine::stderr::StderrLog;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
@@ -20,6 +18,7 @@ use crate::bindings::{self, LogLevel, types, v1_0};
 use crate::engine::logs::{Admit, LogLimiter};
 use crate::engine::reconcile::SharedReconciliation;
 use crate::engine::signals::SignalNames;
+use crate::engine::stderr::StderrLog;
 use crate::policy::Grants;
 
 /// A host clock plugins read through the `now` import (and WASI's clocks):
