@@ -175,3 +175,37 @@ pub fn build_python(request: &BuildRequest<'_>) -> Result<Built> {
         manifest,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> Result<Manifest> {
+        let dir = std::env::temp_dir().join(format!("tradsys-py-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("tradsys.toml"), text).unwrap();
+        let manifest = python_manifest(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        manifest
+    }
+
+    #[test]
+    fn the_manifest_comes_from_tradsys_toml_with_its_wasi_linked_inert() {
+        let m = manifest(
+            "name = \"py\"\nversion = \"0.1.0\"\ndescription = \"d\"\nkind = \"strategy\"\n\
+             events = [\"quote\"]\n",
+        )
+        .unwrap();
+        assert_eq!(m.id(), "py@0.1.0");
+        assert!(m.capabilities.unused_wasi);
+        assert_eq!(m.api.to_string(), SDK_API);
+        // A typo is refused, naming the key and the file.
+        let err = manifest("name = \"py\"\nversion = \"0.1.0\"\nknd = \"strategy\"\n").unwrap_err();
+        let err = format!("{err:#}");
+        assert!(err.contains("tradsys.toml") && err.contains("knd"), "{err}");
+        let err =
+            manifest("name = \"py\"\nversion = \"0.1.0\"\nkind = \"strategy\"\ncapabilities = 3\n")
+                .unwrap_err();
+        assert!(format!("{err:#}").contains("`capabilities` must be a table"));
+    }
+}
