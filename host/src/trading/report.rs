@@ -156,12 +156,12 @@ pub struct StrategyReport {
     pub pnl: String,
     /// Net positions by instrument symbol.
     pub positions: Vec<PositionReport>,
-    /// When no command of it was approved: the validator (or the host) that
-    /// refused every one, and what it said of the first.
+    /// When no command of it was approved: the validator that refused every
+    /// one, and what it said of the first.
     pub all_refused: Option<AllRefused>,
 }
 
-/// Every command of a strategy refused by one validator (or the host).
+/// Every command of a strategy refused by one validator.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AllRefused {
     /// Who refused them.

@@ -301,17 +301,19 @@ impl Session {
     }
 }
 
-/// The validator (or the host) that refused every command of a strategy
-/// none of whose commands was approved.
+/// The validator that refused every command of a strategy none of whose
+/// commands was approved.
 fn all_refused(account: &Account) -> Option<AllRefused> {
     let counts = &account.counts;
     if counts.submitted == 0 || counts.approved > 0 {
         return None;
     }
+    // A validator, whose config holds the limit (the host's own refusals,
+    // a halt or an unknown order, have no config to change).
     let (by, refused) = account
         .refused_by
         .iter()
-        .find(|(_, r)| r.count >= counts.submitted)?;
+        .find(|(by, r)| by.as_str() != "host" && r.count >= counts.submitted)?;
     Some(AllRefused {
         by: by.clone(),
         orders: refused.count,
