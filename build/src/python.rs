@@ -125,17 +125,18 @@ pub fn python_bindings(dir: &Path) -> Result<PathBuf> {
     let dir = &absolute(dir)?;
     let manifest = python_manifest(dir)?;
     let wit = write_wit(dir)?;
+    bindings(dir, &wit, &manifest)
+}
+
+/// The bindings of `manifest`'s world from the WIT in `wit`, into
+/// `target/bindings` of `dir`.
+fn bindings(dir: &Path, wit: &Path, manifest: &Manifest) -> Result<PathBuf> {
     let out = dir.join("target/bindings");
     if out.exists() {
         // componentize-py writes into a new directory only.
         std::fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
     }
-    run_componentize_py(
-        dir,
-        &wit,
-        &manifest,
-        &["bindings".as_ref(), out.as_os_str()],
-    )?;
+    run_componentize_py(dir, wit, manifest, &["bindings".as_ref(), out.as_os_str()])?;
     Ok(out)
 }
 
@@ -143,8 +144,8 @@ pub fn python_bindings(dir: &Path) -> Result<PathBuf> {
 pub fn build_python(request: &BuildRequest<'_>) -> Result<Built> {
     let dir = &absolute(request.manifest_path)?;
     let manifest = python_manifest(dir)?;
-    python_bindings(dir)?;
-    let wit = dir.join("target/tradsys-wit");
+    let wit = write_wit(dir)?;
+    bindings(dir, &wit, &manifest)?;
     let component = dir
         .join("target")
         .join(format!("{}.component.wasm", manifest.name.as_str()));

@@ -106,7 +106,9 @@ pub fn inspect(path: &Path, shown: &str) -> Result<Summary, String> {
         summary.first_ts.get_or_insert(ts);
         summary.last_ts = Some(ts);
         let samples = summary.samples.entry(header.instrument_id).or_default();
-        match read::as_enum(&record) {
+        // Parsed once, for the price samples and for the count by kind.
+        let parsed = read::as_enum(&record);
+        match &parsed {
             Ok(RecordRefEnum::Mbo(m)) if m.action as u8 == b'T' => {
                 keep(&mut samples.trades, m.price, u64::from(m.size));
             }
@@ -120,7 +122,7 @@ pub fn inspect(path: &Path, shown: &str) -> Result<Summary, String> {
             Ok(RecordRefEnum::Ohlcv(o)) => keep(&mut samples.closes, o.close, o.volume),
             _ => {}
         }
-        let kind = match read::as_enum(&record) {
+        let kind = match parsed {
             Ok(RecordRefEnum::Mbo(m)) => format!("mbo {}", action_name(m.action)),
             Ok(RecordRefEnum::Mbp1(m)) => format!("mbp-1 {}", action_name(m.action)),
             Ok(RecordRefEnum::Mbp10(m)) => format!("mbp-10 {}", action_name(m.action)),

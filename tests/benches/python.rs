@@ -17,15 +17,10 @@ use tradsys_host::testing::{Registry, Runtime};
 use tradsys_host::{HostConfig, Session, TrustPolicy, TrustSettings};
 use tradsys_signing::{Kind, SecretKey};
 
-fn root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    root.canonicalize().unwrap_or(root)
-}
+#[path = "shared/stats.rs"]
+mod stats;
 
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
+use stats::{median, root};
 
 /// A new fader project in `lang`, built and signed into `plugins`.
 fn build(parent: &Path, name: &str, lang: tradsys_build::Lang, plugins: &Path, key: &SecretKey) {

@@ -17,7 +17,7 @@
 //! from it. Not a test: nothing here passes or fails on a figure.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,15 +29,10 @@ mod es_day;
 
 use es_day::{ES, names, three_four};
 
-fn root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    root.canonicalize().unwrap_or(root)
-}
+#[path = "shared/stats.rs"]
+mod stats;
 
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
+use stats::{median, root};
 
 /// The ES day with the examples sized for it and `sim-venue`, `pick`
 /// choosing the plugins.

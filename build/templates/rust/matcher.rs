@@ -77,26 +77,16 @@ impl __TYPE__ {
     }
 
     fn submit(&mut self, o: &NewOrder, out: &mut Vec<OrderEvent>) {
+        let ts = self.ts;
+        let refuse = |reason, why: &str| reject(o.id, o.instrument, ts, reason, why);
         let limit = o.order_type == OrderType::Limit;
         if o.quantity <= 0 || (limit && o.price <= 0) {
             let why = "quantity and limit price must be positive";
-            return out.push(reject(
-                o.id,
-                o.instrument,
-                self.ts,
-                RejectReason::InvalidOrder,
-                why,
-            ));
+            return out.push(refuse(RejectReason::InvalidOrder, why));
         }
         if self.resting.iter().any(|r| r.id == o.id) {
             let why = "an order with this id is working";
-            return out.push(reject(
-                o.id,
-                o.instrument,
-                self.ts,
-                RejectReason::InvalidOrder,
-                why,
-            ));
+            return out.push(refuse(RejectReason::InvalidOrder, why));
         }
         let reached = self.touch(o.instrument, o.side).filter(|(price, _)| {
             !limit
@@ -108,18 +98,10 @@ impl __TYPE__ {
         let taken = reached.map_or(0, |(_, size)| size.min(o.quantity));
         if o.time_in_force == TimeInForce::Fok && taken < o.quantity {
             let why = "the quote shows less than the whole quantity";
-            let reason = RejectReason::FillOrKillUnfilled;
-            return out.push(reject(o.id, o.instrument, self.ts, reason, why));
+            return out.push(refuse(RejectReason::FillOrKillUnfilled, why));
         }
         if !limit && taken == 0 {
-            let why = "no quote to take";
-            return out.push(reject(
-                o.id,
-                o.instrument,
-                self.ts,
-                RejectReason::NoLiquidity,
-                why,
-            ));
+            return out.push(refuse(RejectReason::NoLiquidity, "no quote to take"));
         }
         out.push(OrderEvent::Accepted(OrderAccepted {
             id: o.id,

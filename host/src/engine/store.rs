@@ -119,8 +119,9 @@ pub struct Shared {
 const INSECURE_SEED: u128 = 0x7472_6164_7379_735f_7365_6564_5f76_3131;
 
 /// 4 KiB of bytes from a splitmix64 walk seeded with [`INSECURE_SEED`]: the
-/// cycle a plugin's `wasi:random` reads without the `random` grant.
-fn seeded_bytes() -> Vec<u8> {
+/// cycle a plugin's `wasi:random` reads without the `random` grant (made
+/// once per process; each store gets a copy).
+static SEEDED_BYTES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
     let mut state = INSECURE_SEED as u64;
     let mut bytes = Vec::with_capacity(4096);
     while bytes.len() < 4096 {
@@ -131,7 +132,7 @@ fn seeded_bytes() -> Vec<u8> {
         bytes.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
     }
     bytes
-}
+});
 
 /// The most levels per side one `market.depth` call returns.
 pub const MAX_DEPTH_LEVELS: u32 = 100;
@@ -412,8 +413,8 @@ pub(crate) fn new_store(
         // Without the grant (a plugin whose WASI imports are linked inert):
         // random bytes from a fixed seed, so it learns nothing and a replay
         // stays deterministic (Python seeds its string hashes from them).
-        wasi.secure_random(Deterministic::new(seeded_bytes()))
-            .insecure_random(Deterministic::new(seeded_bytes()));
+        wasi.secure_random(Deterministic::new(SEEDED_BYTES.clone()))
+            .insecure_random(Deterministic::new(SEEDED_BYTES.clone()));
     }
     if let Some(dir) = &grants.read_dir {
         wasi.preopened_dir(dir, "/data", FsPerms::ReadOnly)
