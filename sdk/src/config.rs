@@ -113,6 +113,74 @@ impl Config {
     }
 }
 
+/// A plugin's tunables read from its config table in one call, every key
+/// known (a typo is refused, naming the known keys) and every value
+/// checked, each error naming its key. Derive it:
+///
+/// ```
+/// use tradsys_sdk::{Config, Params};
+///
+/// #[derive(Debug, Params)]
+/// #[params(also = "signals", check = Self::check)]
+/// struct Tunables {
+///     /// Quotes in the fast average.
+///     #[param(default = 10, min = 1)]
+///     fast: usize,
+///     /// A bound may name an earlier field.
+///     #[param(default = 40, min = fast + 1, max = 100_000)]
+///     slow: usize,
+///     /// Units per order, a decimal.
+///     #[param(decimal = "100", positive)]
+///     quantity: i64,
+///     #[param(decimal = "400", min = quantity)]
+///     max_position: i64,
+///     #[param(default = 1.5, min = 0.0)]
+///     band_bps: f64,
+///     /// Absent: no cap.
+///     #[param(decimal)]
+///     cap: Option<i64>,
+/// }
+///
+/// impl Tunables {
+///     fn check(&self) -> Result<(), String> {
+///         match self.band_bps < 100.0 || self.cap.is_none() {
+///             true => Ok(()),
+///             false => Err("config `band_bps`: at most 100 with a `cap`".into()),
+///         }
+///     }
+/// }
+///
+/// let p = Tunables::from_config(&Config::new([("fast", "5"), ("cap", "2.5")])).unwrap();
+/// assert_eq!((p.fast, p.slow, p.quantity, p.cap), (5, 40, 100_000_000_000, Some(2_500_000_000)));
+/// let err = |entries: &[(&str, &str)]| Tunables::from_config(&Config::new(entries.to_vec())).unwrap_err();
+/// assert_eq!(err(&[("fast", "0")]), "config `fast`: must be at least 1");
+/// assert_eq!(err(&[("quantity", "-1")]), "config `quantity`: must be positive");
+/// assert_eq!(err(&[("band_bps", "NaN")]), "config `band_bps`: must be a finite number");
+/// assert_eq!(err(&[("fast", "50")]), "config `slow`: must be at least fast + 1 (51)");
+/// assert_eq!(err(&[("max_position", "99.5")]), "config `max_position`: must be at least quantity (100)");
+/// assert_eq!(err(&[("band_bps", "200"), ("cap", "1")]), "config `band_bps`: at most 100 with a `cap`");
+/// assert!(err(&[("fsat", "5")]).starts_with("config `fsat`: unknown key (the keys are `fast`"));
+/// assert_eq!(Tunables::KEYS, ["fast", "slow", "quantity", "max_position", "band_bps", "cap", "signals"]);
+/// ```
+///
+/// A field's `#[param(..)]`: `default = EXPR` (its value when absent),
+/// `decimal = "1.5"` (a fixed-point decimal, see [`crate::fixed`], and its
+/// default), `decimal` alone on an `Option<i64>`, `min = ..` and
+/// `max = ..` (inclusive; a decimal field's literal bounds as strings; a
+/// bound may name the fields before it), `positive`, and
+/// `key = "name"` for a key that is not the field's name. An `Option` field
+/// is `None` when absent; an `f32`/`f64` must be finite. The struct's
+/// `#[params(also = "key")]` accepts a key read elsewhere (by
+/// [`crate::signals::Subscriptions`], say; `"name.*"` for per-instrument
+/// keys), and `check = path` runs `fn(&Self) -> Result<(), String>` last,
+/// for rules between fields.
+pub trait Params: Sized {
+    /// Every key it accepts.
+    const KEYS: &'static [&'static str];
+    /// Read and check `config`.
+    fn from_config(config: &Config) -> Result<Self, String>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,11 @@
 //! The order book-keeping every strategy writes again, kept once: client
 //! ids, orders in flight and working, their age in the strategy's own
-//! ticks, cancels sent, fills into a position with its average price and
-//! realized PnL per instrument, and cooldowns; all of it saved and loaded
-//! in one call, so a strategy states only its signal and its orders.
+//! ticks, the command of each the venue has not answered (submit, modify,
+//! cancel), fills into a position with its average price and realized PnL
+//! per instrument, each instrument's tick and lot, and cooldowns; all of it
+//! saved and loaded in one call (or through serde, with
+//! [`crate::state::save`]), so a strategy states only its signal and its
+//! orders.
 //!
 //! ```
 //! use tradsys_sdk::keeper::{Change, Keeper};
@@ -26,8 +29,20 @@ use std::collections::BTreeMap;
 
 use crate::state::{StateReader, StateWriter};
 use crate::{
-    CancelOrder, NewOrder, OrderCommand, OrderEvent, OrderType, RejectReason, Side, TimeInForce,
+    CancelOrder, InstrumentDefinition, ModifyOrder, NewOrder, OrderCommand, OrderEvent, OrderType,
+    Quote, RejectReason, Side, TimeInForce, fixed,
 };
+
+/// A command of the strategy about an order that the venue has not answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Sent; neither accepted, filled nor refused yet.
+    Submit,
+    /// A modify was sent.
+    Modify,
+    /// A cancel was sent.
+    Cancel,
+}
 
 /// One order of the strategy the venue has not ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,14 +57,49 @@ pub struct Order {
     pub price: i64,
     /// How long it works.
     pub time_in_force: TimeInForce,
+    /// Quantity ordered, filled part included (what a modify restates).
+    pub quantity: i64,
     /// Quantity still working.
     pub leaves: i64,
     /// Quantity filled so far.
     pub filled: i64,
-    /// The strategy's ticks since it was sent ([`Keeper::tick`]).
+    /// The strategy's ticks since it was sent ([`Keeper::tick`]; a modify
+    /// does not reset it).
     pub age: u32,
-    /// A cancel was sent and not yet answered.
-    pub cancel_sent: bool,
+    /// Its command the venue has not answered, if any (one at a time: a
+    /// cancel takes the place of a pending submit or modify).
+    pub pending: Option<Pending>,
+}
+
+impl Order {
+    /// A cancel of it was sent and not yet answered.
+    pub fn canceling(&self) -> bool {
+        self.pending == Some(Pending::Cancel)
+    }
+
+    /// The venue has answered every command about it (neither a submit, a
+    /// modify nor a cancel pending).
+    pub fn settled(&self) -> bool {
+        self.pending.is_none()
+    }
+
+    /// Whether `q`, the market's touch, trades with it (a buy priced at or
+    /// above the ask, a sell at or below the bid).
+    pub fn crossed_by(&self, q: &Quote) -> bool {
+        match self.side {
+            Side::Buy => q.ask_price <= self.price,
+            Side::Sell => q.bid_price >= self.price,
+        }
+    }
+}
+
+/// An instrument's price tick and lot, from its definition (each at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grid {
+    /// Smallest price increment.
+    pub tick: i64,
+    /// Smallest quantity increment.
+    pub lot: i64,
 }
 
 /// A position in one instrument.
@@ -97,6 +147,36 @@ pub enum Change {
         /// Why.
         reason: RejectReason,
     },
+    /// A modify of the order was refused and the order still works as before.
+    ModifyRefused {
+        /// The order, its modify no longer pending.
+        order: Order,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+impl Change {
+    /// The order it is about.
+    pub fn order(&self) -> &Order {
+        match self {
+            Change::Accepted(order) | Change::Canceled(order) | Change::Modified(order) => order,
+            Change::Filled { order, .. }
+            | Change::Rejected { order, .. }
+            | Change::CancelRefused { order, .. }
+            | Change::ModifyRefused { order, .. } => order,
+        }
+    }
+
+    /// Some refusal: of the order, its cancel or its modify.
+    pub fn refused(&self) -> Option<RejectReason> {
+        match self {
+            Change::Rejected { reason, .. }
+            | Change::CancelRefused { reason, .. }
+            | Change::ModifyRefused { reason, .. } => Some(*reason),
+            _ => None,
+        }
+    }
 }
 
 /// The book-keeper; see the module documentation.
@@ -106,10 +186,21 @@ pub struct Keeper {
     orders: BTreeMap<u64, Order>,
     holdings: BTreeMap<u32, Holding>,
     cooldowns: BTreeMap<u32, u32>,
+    grids: BTreeMap<u32, Grid>,
 }
 
-/// The version byte [`Keeper::save`] writes first.
-const FORMAT: u8 = 1;
+/// The version byte [`Keeper::save`] writes first (2: pending commands,
+/// quantities and grids).
+const FORMAT: u8 = 2;
+
+fn pending_code(pending: Option<Pending>) -> u8 {
+    match pending {
+        None => 0,
+        Some(Pending::Submit) => 1,
+        Some(Pending::Modify) => 2,
+        Some(Pending::Cancel) => 3,
+    }
+}
 
 fn tif_code(tif: TimeInForce) -> u8 {
     match tif {
@@ -142,10 +233,11 @@ impl Keeper {
                 side,
                 price,
                 time_in_force,
+                quantity,
                 leaves: quantity,
                 filled: 0,
                 age: 0,
-                cancel_sent: false,
+                pending: Some(Pending::Submit),
             },
         );
         out.push(OrderCommand::Submit(NewOrder {
@@ -163,13 +255,62 @@ impl Keeper {
     /// Send a cancel of order `id`, once (nothing for an order it does not
     /// keep or one whose cancel is pending).
     pub fn cancel(&mut self, out: &mut Vec<OrderCommand>, id: u64) {
-        if let Some(order) = self.orders.get_mut(&id).filter(|o| !o.cancel_sent) {
-            order.cancel_sent = true;
+        if let Some(order) = self.orders.get_mut(&id).filter(|o| !o.canceling()) {
+            order.pending = Some(Pending::Cancel);
             out.push(OrderCommand::Cancel(CancelOrder {
                 id,
                 instrument: order.instrument,
             }));
         }
+    }
+
+    /// Send a modify of order `id` to `price` and `quantity` (the total,
+    /// filled part included) and remember the quantity; nothing for an
+    /// order it does not keep.
+    pub fn modify(&mut self, out: &mut Vec<OrderCommand>, id: u64, price: i64, quantity: i64) {
+        if let Some(order) = self.orders.get_mut(&id) {
+            order.pending = Some(Pending::Modify);
+            order.quantity = quantity;
+            out.push(OrderCommand::Modify(ModifyOrder {
+                id,
+                instrument: order.instrument,
+                price,
+                quantity,
+            }));
+        }
+    }
+
+    /// Send a marketable IOC limit for `wanted` (signed: positive buys) at
+    /// the touch `q`: a buy at the ask rounded up to the tick, a sell at the
+    /// bid rounded down, the quantity rounded down to whole lots. Nothing
+    /// when that is none or the instrument was never [defined](Self::define).
+    pub fn take(&mut self, out: &mut Vec<OrderCommand>, q: &Quote, wanted: i64) -> Option<u64> {
+        let grid = self.grid(q.instrument)?;
+        let quantity = fixed::floor_to_tick(wanted.saturating_abs(), grid.lot);
+        if quantity <= 0 {
+            return None;
+        }
+        let (side, price) = if wanted > 0 {
+            (Side::Buy, fixed::ceil_to_tick(q.ask_price, grid.tick))
+        } else {
+            (Side::Sell, fixed::floor_to_tick(q.bid_price, grid.tick))
+        };
+        let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
+        Some(self.submit(out, q.instrument, side, limit, ioc, price, quantity))
+    }
+
+    /// Remember an instrument's tick and lot (each at least 1).
+    pub fn define(&mut self, def: &InstrumentDefinition) {
+        let grid = Grid {
+            tick: def.tick_size.max(1),
+            lot: def.lot_size.max(1),
+        };
+        self.grids.insert(def.id, grid);
+    }
+
+    /// The tick and lot of a [defined](Self::define) instrument.
+    pub fn grid(&self, instrument: u32) -> Option<Grid> {
+        self.grids.get(&instrument).copied()
     }
 
     /// Forget order `id` without a report (one the venue never answered).
@@ -181,11 +322,20 @@ impl Keeper {
     /// order it does not keep (a fill still counts into the position).
     pub fn apply(&mut self, event: &OrderEvent) -> Option<Change> {
         match event {
-            OrderEvent::Accepted(a) => self.orders.get(&a.id).cloned().map(Change::Accepted),
+            OrderEvent::Accepted(a) => {
+                let order = self.orders.get_mut(&a.id)?;
+                if order.pending == Some(Pending::Submit) {
+                    order.pending = None;
+                }
+                Some(Change::Accepted(order.clone()))
+            }
             OrderEvent::Filled(f) => {
                 let quantity = f.quantity.max(0);
                 self.book_fill(f.instrument, f.side, f.price, quantity);
                 let order = self.orders.get_mut(&f.id)?;
+                if order.pending == Some(Pending::Submit) {
+                    order.pending = None;
+                }
                 order.leaves = f.leaves_quantity;
                 order.filled = order.filled.saturating_add(quantity);
                 let done = f.leaves_quantity <= 0;
@@ -206,6 +356,7 @@ impl Keeper {
                 let order = self.orders.get_mut(&m.id)?;
                 order.price = m.price;
                 order.leaves = m.leaves_quantity;
+                order.pending = None;
                 let order = order.clone();
                 if order.leaves <= 0 {
                     self.orders.remove(&m.id); // modified down to nothing: ended
@@ -215,16 +366,21 @@ impl Keeper {
             OrderEvent::Rejected(r) => {
                 let reason = r.rejection.reason;
                 let order = self.orders.get_mut(&r.id)?;
-                if order.cancel_sent && reason != RejectReason::UnknownOrder {
-                    // The cancel was refused: the order lives.
-                    order.cancel_sent = false;
-                    return Some(Change::CancelRefused {
-                        order: order.clone(),
-                        reason,
+                let pending = order.pending;
+                if matches!(pending, Some(Pending::Cancel | Pending::Modify))
+                    && reason != RejectReason::UnknownOrder
+                {
+                    // The cancel or modify was refused: the order lives.
+                    order.pending = None;
+                    let order = order.clone();
+                    return Some(if pending == Some(Pending::Cancel) {
+                        Change::CancelRefused { order, reason }
+                    } else {
+                        Change::ModifyRefused { order, reason }
                     });
                 }
                 let mut order = self.orders.remove(&r.id)?;
-                if order.cancel_sent {
+                if order.canceling() {
                     order.leaves = 0; // it had ended before the cancel came
                 }
                 Some(Change::Rejected { order, reason })
@@ -300,6 +456,23 @@ impl Keeper {
         }
     }
 
+    /// Whether `instrument` is ready for a new order: not cooling down,
+    /// and no order in flight once its [stale](Self::stale) ones are
+    /// canceled (or forgotten). Nothing is canceled while it cools down.
+    pub fn ready(
+        &mut self,
+        out: &mut Vec<OrderCommand>,
+        instrument: u32,
+        cancel_after: u32,
+        forget_after: u32,
+    ) -> bool {
+        if self.cooling(instrument) {
+            return false;
+        }
+        self.stale(out, instrument, cancel_after, forget_after);
+        self.in_flight(instrument).is_none()
+    }
+
     /// Hold `instrument` for `ticks` ticks (after a rejection, say).
     pub fn cool(&mut self, instrument: u32, ticks: u32) {
         self.cooldowns.insert(instrument, ticks);
@@ -351,10 +524,11 @@ impl Keeper {
                 .side(o.side)
                 .i64(o.price)
                 .u8(tif_code(o.time_in_force))
+                .i64(o.quantity)
                 .i64(o.leaves)
                 .i64(o.filled)
                 .u32(o.age)
-                .bool(o.cancel_sent);
+                .u8(pending_code(o.pending));
         }
         w.u32(self.holdings.len() as u32);
         for (instrument, h) in &self.holdings {
@@ -366,6 +540,10 @@ impl Keeper {
         w.u32(self.cooldowns.len() as u32);
         for (instrument, left) in &self.cooldowns {
             w.u32(*instrument).u32(*left);
+        }
+        w.u32(self.grids.len() as u32);
+        for (instrument, grid) in &self.grids {
+            w.u32(*instrument).i64(grid.tick).i64(grid.lot);
         }
     }
 
@@ -388,10 +566,17 @@ impl Keeper {
                     2 => TimeInForce::Fok,
                     other => return Err(format!("state: time in force {other}")),
                 },
+                quantity: r.i64()?,
                 leaves: r.i64()?,
                 filled: r.i64()?,
                 age: r.u32()?,
-                cancel_sent: r.bool()?,
+                pending: match r.u8()? {
+                    0 => None,
+                    1 => Some(Pending::Submit),
+                    2 => Some(Pending::Modify),
+                    3 => Some(Pending::Cancel),
+                    other => return Err(format!("state: pending command {other}")),
+                },
             };
             if order.id > keeper.last_id {
                 return Err(format!("state: order {} after the last id", order.id));
@@ -411,6 +596,36 @@ impl Keeper {
             let instrument = r.u32()?;
             keeper.cooldowns.insert(instrument, r.u32()?);
         }
+        for _ in 0..r.u32()? {
+            let instrument = r.u32()?;
+            let (tick, lot) = (r.i64()?, r.i64()?);
+            if tick <= 0 || lot <= 0 {
+                return Err(format!(
+                    "state: instrument {instrument}: tick and lot must be positive"
+                ));
+            }
+            keeper.grids.insert(instrument, Grid { tick, lot });
+        }
+        Ok(keeper)
+    }
+}
+
+/// As the bytes [`Keeper::save`] writes (a format byte first), so that a
+/// strategy's serde state holds it.
+impl serde::Serialize for Keeper {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut w = StateWriter::default();
+        self.save(&mut w);
+        serde::Serialize::serialize(&w.finish(), serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Keeper {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let bytes: Vec<u8> = serde::Deserialize::deserialize(deserializer)?;
+        let mut r = StateReader::new(&bytes);
+        let keeper = Keeper::load(&mut r).map_err(serde::de::Error::custom)?;
+        r.finish().map_err(serde::de::Error::custom)?;
         Ok(keeper)
     }
 }
@@ -481,7 +696,7 @@ mod tests {
         assert_eq!(out.len(), 2, "one cancel only");
         let change = k.apply(&rejected(a, RejectReason::Other));
         assert!(matches!(change, Some(Change::CancelRefused { .. })));
-        assert!(k.order(a).is_some_and(|o| !o.cancel_sent));
+        assert!(k.order(a).is_some_and(|o| o.settled()));
         for _ in 0..6 {
             k.tick(0);
         }
@@ -498,6 +713,85 @@ mod tests {
             canceled_quantity: 0,
         });
         assert_eq!(k.apply(&cancel), None, "not one of its orders");
+    }
+
+    #[test]
+    fn a_pending_modify_ends_with_its_report_or_its_refusal() {
+        let mut k = Keeper::default();
+        let mut out = Vec::new();
+        let a = buy(&mut k, &mut out, 2);
+        assert_eq!(k.order(a).unwrap().pending, Some(Pending::Submit));
+        let accepted = OrderEvent::Accepted(crate::OrderAccepted {
+            id: a,
+            instrument: 0,
+            ts: 1,
+        });
+        assert!(matches!(k.apply(&accepted), Some(Change::Accepted(o)) if o.settled()));
+        k.modify(&mut out, a, px("101"), units(2));
+        assert!(matches!(out.last(), Some(OrderCommand::Modify(m)) if m.price == px("101")));
+        let refused = k.apply(&rejected(a, RejectReason::Other));
+        assert!(
+            matches!(refused, Some(Change::ModifyRefused { ref order, .. }) if order.price == px("100"))
+        );
+        assert!(
+            k.order(a).is_some_and(|o| o.settled()),
+            "the order still works"
+        );
+        k.modify(&mut out, a, px("101"), units(2));
+        let modified = OrderEvent::Modified(crate::OrderModified {
+            id: a,
+            instrument: 0,
+            ts: 2,
+            price: px("101"),
+            leaves_quantity: units(2),
+        });
+        assert!(matches!(k.apply(&modified), Some(Change::Modified(o)) if o.price == px("101")));
+        // A modify the venue no longer knows ends the order.
+        k.modify(&mut out, a, px("102"), units(2));
+        let gone = k.apply(&rejected(a, RejectReason::UnknownOrder));
+        assert!(matches!(gone, Some(Change::Rejected { .. })));
+        assert!(k.order(a).is_none());
+    }
+
+    #[test]
+    fn take_crosses_the_touch_on_the_instrument_grid() {
+        let mut k = Keeper::default();
+        let mut out = Vec::new();
+        let q = Quote {
+            instrument: 3,
+            ts: 1,
+            bid_price: px("99.9"),
+            bid_size: units(5),
+            ask_price: px("100.1"),
+            ask_size: units(5),
+        };
+        assert_eq!(k.take(&mut out, &q, units(1)), None, "undefined instrument");
+        k.define(&InstrumentDefinition {
+            id: 3,
+            symbol: "X".into(),
+            tick_size: px("0.25"),
+            lot_size: units(2),
+            price_precision: 2,
+            size_precision: 0,
+            multiplier: 1,
+        });
+        assert_eq!(k.take(&mut out, &q, units(1)), None, "less than a lot");
+        k.take(&mut out, &q, units(5)).unwrap();
+        k.take(&mut out, &q, -units(4)).unwrap();
+        let sent: Vec<(Side, i64, i64)> = out
+            .iter()
+            .filter_map(|c| match c {
+                OrderCommand::Submit(n) => Some((n.side, n.price, n.quantity)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                (Side::Buy, px("100.25"), units(4)),
+                (Side::Sell, px("99.75"), units(4))
+            ]
+        );
     }
 
     #[test]
@@ -518,5 +812,10 @@ mod tests {
         let loaded = Keeper::load(&mut StateReader::new(&bytes)).unwrap();
         assert_eq!(loaded, k);
         assert!(Keeper::load(&mut StateReader::new(&bytes[..bytes.len() - 2])).is_err());
+        // Through serde, beside a strategy's own state.
+        let saved = crate::state::save(9, &(&k, 42u32));
+        let (back, n): (Keeper, u32) = crate::state::load(9, &saved).unwrap();
+        assert_eq!((back, n), (k, 42));
+        assert!(crate::state::load::<(Keeper, u32)>(9, &saved[..saved.len() - 3]).is_err());
     }
 }

@@ -88,11 +88,13 @@ pub use bindings::strategy::tradsys::plugins::types::{
     OrderRejected, OrderType, Position, Quote, RejectReason, Rejection, RiskContext, Side, Signal,
     StatusChange, TimeInForce, Trade, TradingStatus, Verdict,
 };
-pub use config::Config;
+pub use config::{Config, Params};
 pub use plugin::{Connector, Matcher, NetworkConnector, Processor, RiskValidator, Strategy};
 /// Order books by order, by price or the touch (the host keeps the same
 /// books for the `depth` import; a plugin may keep its own).
 pub use tradsys_book as book;
+/// `#[derive(Params)]`: see the trait [`Params`].
+pub use tradsys_sdk_derive::Params;
 
 // wit-bindgen makes the record; a derive cannot be added to it there.
 #[allow(clippy::derivable_impls)]
@@ -150,6 +152,17 @@ impl Quote {
     pub fn mid(&self) -> Option<i64> {
         (self.bid_size > 0 && self.ask_size > 0)
             .then(|| ((i128::from(self.bid_price) + i128::from(self.ask_price)) / 2) as i64)
+    }
+}
+
+impl RejectReason {
+    /// A limit on size: quantity, notional or position (an order smaller
+    /// than the refused one may pass).
+    pub fn is_size_limit(self) -> bool {
+        matches!(
+            self,
+            RejectReason::QuantityLimit | RejectReason::NotionalLimit | RejectReason::PositionLimit
+        )
     }
 }
 

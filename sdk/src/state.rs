@@ -1,14 +1,54 @@
-//! A small binary encoding for `save-state` / `load-state`.
+//! Encodings for `save-state` / `load-state`.
 //!
-//! Plugins choose their own state format; these helpers make the common case
-//! (a version byte, then integers, strings and the WIT event records) short
-//! and safe to decode.
+//! Plugins choose their own state format. The short way is serde: derive
+//! `Serialize` and `Deserialize` for what the plugin keeps and call [`save`]
+//! and [`load`] with a format version ([`crate::keeper::Keeper`] is
+//! serializable too):
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use tradsys_sdk::keeper::Keeper;
+//! use tradsys_sdk::state;
+//!
+//! let (keeper, mids) = (Keeper::default(), BTreeMap::from([(7u32, vec![100i64, 101])]));
+//! let bytes = state::save(1, &(&keeper, &mids));
+//! let (k, m): (Keeper, BTreeMap<u32, Vec<i64>>) = state::load(1, &bytes).unwrap();
+//! assert_eq!((k, m), (keeper, mids));
+//! assert_eq!(
+//!     state::load::<(Keeper, BTreeMap<u32, Vec<i64>>)>(2, &bytes).unwrap_err(),
+//!     "state format 1, this version reads 2"
+//! );
+//! ```
+//!
+//! [`StateWriter`] and [`StateReader`] write and read by hand (a version
+//! byte, then integers, strings and the WIT event records), short and safe
+//! to decode, for a format that must stay byte for byte.
 
 use crate::{
     Bar, BookAction, BookDelta, BookFlags, DepthLevel, DepthSnapshot, Fill, InstrumentDefinition,
     MarketEvent, OrderAccepted, OrderCanceled, OrderEvent, OrderModified, OrderRejected, Quote,
     RejectReason, Rejection, Side, Signal, StatusChange, Trade, TradingStatus,
 };
+
+/// `value` after the format byte `format`, in postcard's compact encoding
+/// (integers as varints): what [`load`] reads.
+pub fn save<T: serde::Serialize + ?Sized>(format: u8, value: &T) -> Vec<u8> {
+    // Writing to a vector fails only for a type whose Serialize fails.
+    postcard::to_extend(value, vec![format]).expect("a serializable state")
+}
+
+/// Read what [`save`] wrote: refuse any format byte but `format` (naming
+/// both), a truncated or garbled value, and trailing bytes.
+pub fn load<T: serde::de::DeserializeOwned>(format: u8, bytes: &[u8]) -> Result<T, String> {
+    let mut r = StateReader::new(bytes);
+    r.format(format)?;
+    let (value, rest) =
+        postcard::take_from_bytes(r.bytes).map_err(|e| format!("state: cannot decode: {e}"))?;
+    match rest.len() {
+        0 => Ok(value),
+        n => Err(format!("state has {n} unexpected trailing bytes")),
+    }
+}
 
 /// Appends little-endian values to a buffer.
 #[derive(Debug, Default)]

@@ -150,7 +150,7 @@ fn plugins_join_leave_and_wait_for_the_operator_while_the_session_trades() {
     // By command: disable and enable a strategy; the connector never leaves.
     let (ok, text) = host.endpoint.cli(&["plugin", "disable", "ma-crossover"]);
     assert!(
-        ok && text.contains("ma-crossover@1.0.1: disabled"),
+        ok && text.contains("ma-crossover@1.0.2: disabled"),
         "{text}"
     );
     assert!(!grows(&host, |v| strategy_orders(v, "ma-crossover")));

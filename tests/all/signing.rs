@@ -251,10 +251,10 @@ fn a_version_below_the_highest_accepted_is_refused_unless_pinned() {
     let listing = lab.list(&[]);
     assert!(
         state_of(&listing, "ma-crossover.wasm")
-            .starts_with("rejected: rollback refused: 1.0.1 is older than 1.1.0"),
+            .starts_with("rejected: rollback refused: 1.0.2 is older than 1.1.0"),
         "{listing}"
     );
-    let config = lab.config("[plugins.ma-crossover]\nversion = \"=1.0.1\"\n");
+    let config = lab.config("[plugins.ma-crossover]\nversion = \"=1.0.2\"\n");
     assert_eq!(
         state_of(
             &lab.list(&["--config", config.to_str().unwrap()]),

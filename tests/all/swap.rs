@@ -452,7 +452,7 @@ fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version
     );
     assert_eq!(
         live.version("ma-crossover"),
-        "1.0.1",
+        "1.0.2",
         "the running version stays"
     );
     // Tried again only when the directory changes: the host reading its own
@@ -509,7 +509,7 @@ fn a_version_that_cannot_be_prepared_does_not_hold_back_the_others() {
     );
     live.wait_for("the other swap", |r| r.outcome == SwapOutcome::Swapped);
     assert_eq!(live.version("max-notional"), "1.1.0");
-    assert_eq!(live.version("ma-crossover"), "1.0.1");
+    assert_eq!(live.version("ma-crossover"), "1.0.2");
     live.finish();
 }
 
@@ -535,7 +535,7 @@ fn a_group_switches_together_or_not_at_all() {
         r.after_event.is_some() && r.plugins.iter().any(|p| p.starts_with("max-notional"))
     });
     assert_eq!(live.version("max-notional"), "1.0.1");
-    assert_eq!(live.version("ma-crossover"), "1.0.1");
+    assert_eq!(live.version("ma-crossover"), "1.0.2");
 
     // The good version first, then the refusing one withdrawn: no scan ever
     // sees the validator's update without the strategy's.
@@ -815,7 +815,7 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
     );
     let (ok, text) = endpoint.cli(&["plugin", "rollback", "ma-crossover", "--pin"]);
     assert!(
-        ok && text.contains("ma-crossover 1.1.0 → 1.0.1: swapped"),
+        ok && text.contains("ma-crossover 1.1.0 → 1.0.2: swapped"),
         "{text}"
     );
     let (ok, text) = endpoint.cli(&["plugin", "rollback", "ma-crossover"]);
@@ -872,7 +872,7 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
     // state file, the promoted candidate was installed into the directory.
     let report = crate::common::run_report(dir.path(), &["--events", "100"]);
     let version = |name| plugin(&report, name)["version"].clone();
-    assert_eq!(version("ma-crossover"), "1.0.1");
+    assert_eq!(version("ma-crossover"), "1.0.2");
     assert_eq!(version("max-notional"), "2.0.0");
     assert!(dir.path().join("max-notional-2.0.0.wasm").is_file());
 }

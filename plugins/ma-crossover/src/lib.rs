@@ -33,16 +33,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
 use tradsys_sdk::keeper::{Change, Keeper};
-use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, RejectReason, Side, Strategy,
-    TimeInForce, fixed,
+    Config, MarketEvent, OrderCommand, OrderEvent, Params, Quote, Side, Strategy, fixed, state,
 };
 
-/// Format version written first by `save_state` (2: the orders, positions
-/// and cooldowns in the SDK's keeper).
-const STATE_VERSION: u8 = 2;
+/// Format version of `save_state` (3: serde, the keeper holding tick and lot).
+const STATE_VERSION: u8 = 3;
 
 /// Quote updates after which an order still in flight is canceled. An IOC order
 /// normally ends in the report batch right after its submission; this only
@@ -51,72 +49,29 @@ const STATE_VERSION: u8 = 2;
 const STALE_QUOTES: u32 = 10;
 
 /// Tunables read from the plugin config; see the crate docs for the keys.
-#[derive(Debug, Clone)]
-struct Params {
-    /// `fast` (default 10): quote updates in the fast average.
+#[derive(Debug, Clone, Params)]
+#[params(also = "signals")]
+struct Tunables {
+    #[param(default = 10, min = 1)]
     fast: usize,
-    /// `slow` (default 40): quote updates in the slow average.
+    #[param(default = 40, min = fast + 1, max = 100_000)]
     slow: usize,
-    /// `quantity` (default 100 units): one position step.
+    #[param(decimal = "100", positive)]
     quantity: i64,
-    /// `max_position` (default 400 units): cap on the absolute target.
+    #[param(decimal = "400", min = quantity)]
     max_position: i64,
-    /// `band_bps` (default 1.5): gap a cross must open before it counts.
+    #[param(default = 1.5, min = 0.0)]
     band_bps: f64,
-    /// `scale_bps` (default 3): further gap per added step; 0 disables scaling in.
+    /// 0 disables scaling in.
+    #[param(default = 3.0, min = 0.0)]
     scale_bps: f64,
-    /// `cooldown` (default 20): quote updates to wait after a rejection.
+    #[param(default = 20)]
     cooldown: u32,
 }
 
-impl Params {
-    fn from_config(config: &Config) -> Result<Self, String> {
-        config.only(&[
-            "fast",
-            "slow",
-            "quantity",
-            "max_position",
-            "band_bps",
-            "scale_bps",
-            "cooldown",
-            "signals",
-        ])?;
-        let params = Self {
-            fast: config.parse_or("fast", 10)?,
-            slow: config.parse_or("slow", 40)?,
-            quantity: config.fixed_or("quantity", fixed::from_units(100))?,
-            max_position: config.fixed_or("max_position", fixed::from_units(400))?,
-            band_bps: config.parse_or("band_bps", 1.5)?,
-            scale_bps: config.parse_or("scale_bps", 3.0)?,
-            cooldown: config.parse_or("cooldown", 20)?,
-        };
-        if params.fast == 0 {
-            return Err("config `fast`: must be at least 1".into());
-        }
-        if params.slow <= params.fast || params.slow > 100_000 {
-            return Err("config `slow`: must be greater than `fast` and at most 100000".into());
-        }
-        if params.quantity <= 0 {
-            return Err("config `quantity`: must be positive".into());
-        }
-        if params.max_position < params.quantity {
-            return Err("config `max_position`: must be at least `quantity`".into());
-        }
-        if !(params.band_bps.is_finite() && params.band_bps >= 0.0) {
-            return Err("config `band_bps`: must be a non-negative number".into());
-        }
-        if !(params.scale_bps.is_finite() && params.scale_bps >= 0.0) {
-            return Err("config `scale_bps`: must be a non-negative number".into());
-        }
-        Ok(params)
-    }
-}
-
 /// Everything the strategy tracks for one instrument.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Book {
-    tick: i64,
-    lot: i64,
     /// The last `slow` mids, oldest first.
     mids: VecDeque<i64>,
     /// Side of the fast average against the slow one: 1 above, -1 below, 0 unknown.
@@ -125,34 +80,21 @@ struct Book {
     level: i64,
     /// Signed position the strategy works towards.
     target: i64,
-    /// Largest order to send; shrinks after limit rejections, reset on a cross.
-    clip: i64,
+    /// Largest order to send (none: no limit); shrinks after limit
+    /// rejections, none again on a cross.
+    clip: Option<i64>,
 }
 
 impl Book {
-    fn new(tick: i64, lot: i64) -> Self {
-        Self {
-            tick,
-            lot,
-            mids: VecDeque::new(),
-            trend: 0,
-            level: 0,
-            target: 0,
-            clip: i64::MAX,
-        }
-    }
-
-    /// Take in one quote: the averages, the target, the order's age and the
-    /// cooldown move on. Returns false for a quote unfit to trade on.
-    fn observe(&mut self, q: &Quote, p: &Params) -> bool {
+    /// Take in one quote: the averages and the target move on. Returns
+    /// false for a quote unfit to trade on.
+    fn observe(&mut self, q: &Quote, p: &Tunables) -> bool {
         if q.bid_price <= 0 || q.ask_price < q.bid_price {
             return false; // empty or crossed book
         }
         let mid = (i128::from(q.bid_price) + i128::from(q.ask_price)) / 2;
         self.mids.push_back(mid as i64);
-        while self.mids.len() > p.slow {
-            self.mids.pop_front();
-        }
+        self.mids.drain(..self.mids.len().saturating_sub(p.slow));
         if self.mids.len() == p.slow {
             self.update_target(p);
         }
@@ -160,15 +102,10 @@ impl Book {
     }
 
     /// Detect crosses and trend strength, and move `target` accordingly.
-    fn update_target(&mut self, p: &Params) {
-        let fast_sum: i128 = self
-            .mids
-            .iter()
-            .rev()
-            .take(p.fast)
-            .map(|&m| i128::from(m))
-            .sum();
-        let slow_sum: i128 = self.mids.iter().map(|&m| i128::from(m)).sum();
+    fn update_target(&mut self, p: &Tunables) {
+        let sum =
+            |n: usize| -> i128 { self.mids.iter().rev().take(n).map(|&m| i128::from(m)).sum() };
+        let (fast_sum, slow_sum) = (sum(p.fast), sum(p.slow));
         if slow_sum <= 0 {
             return;
         }
@@ -176,19 +113,14 @@ impl Book {
         // it is the gap as a fraction of the slow average.
         let diff = fast_sum * p.slow as i128 - slow_sum * p.fast as i128;
         let gap_bps = diff as f64 / (p.fast as f64 * slow_sum as f64) * 1e4;
-        let trend = if gap_bps > p.band_bps {
-            1
-        } else if gap_bps < -p.band_bps {
-            -1
-        } else {
+        if gap_bps.abs() <= p.band_bps {
             return; // inside the band: no (new) side
-        };
+        }
+        let trend = if gap_bps > 0.0 { 1 } else { -1 };
         if self.trend == 0 {
             self.trend = trend; // first full window: learn the side, no cross yet
         } else if trend != self.trend {
-            self.trend = trend;
-            self.level = 1;
-            self.clip = i64::MAX;
+            (self.trend, self.level, self.clip) = (trend, 1, None);
             self.target = i64::from(trend) * p.quantity;
         } else if self.target != 0 && p.scale_bps > 0.0 {
             let level = 1 + ((gap_bps.abs() - p.band_bps) / p.scale_bps) as i64; // saturating
@@ -203,114 +135,49 @@ impl Book {
     /// Send what it takes to move from the position to `target`, one order
     /// at a time: an order still in flight after `STALE_QUOTES` quotes is
     /// canceled, and forgotten after three times as many.
-    fn trade(&mut self, q: &Quote, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
-        let instrument = q.instrument;
-        if keeper.cooling(instrument) {
-            return;
+    fn trade(&self, q: &Quote, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
+        if keeper.ready(out, q.instrument, STALE_QUOTES, 3 * STALE_QUOTES) {
+            let clip = self.clip.unwrap_or(i64::MAX);
+            let wanted = self.target.saturating_sub(keeper.position(q.instrument));
+            keeper.take(out, q, wanted.clamp(-clip, clip));
         }
-        keeper.stale(out, instrument, STALE_QUOTES, 3 * STALE_QUOTES);
-        if keeper.in_flight(instrument).is_some() {
-            return;
-        }
-        let wanted = self.target.saturating_sub(keeper.position(instrument));
-        let quantity = fixed::floor_to_tick(wanted.saturating_abs().min(self.clip), self.lot);
-        if quantity <= 0 {
-            return;
-        }
-        let (side, price) = if wanted > 0 {
-            (Side::Buy, fixed::ceil_to_tick(q.ask_price, self.tick))
-        } else {
-            (Side::Sell, fixed::floor_to_tick(q.bid_price, self.tick))
-        };
-        let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
-        keeper.submit(out, instrument, side, limit, ioc, price, quantity);
     }
 
     /// After a rejection of its order (or of its cancel) it waits
     /// `cooldown` quotes; a refused add-on to a trend is abandoned, a refused
     /// entry worked in clips of half the refused size.
-    fn on_change(&mut self, change: Change, keeper: &mut Keeper, p: &Params) {
-        let (order, reason) = match change {
-            Change::CancelRefused { order, .. } => {
-                keeper.cool(order.instrument, p.cooldown);
-                return;
-            }
-            Change::Rejected { order, reason } => (order, reason),
-            _ => return,
-        };
-        keeper.cool(order.instrument, p.cooldown);
-        let refused = order.leaves;
-        if refused <= 0 {
-            return; // the order had already ended
+    fn on_change(&mut self, change: &Change, keeper: &mut Keeper, p: &Tunables) {
+        if change.refused().is_some() {
+            keeper.cool(change.order().instrument, p.cooldown);
         }
+        let Change::Rejected { order, reason } = change else {
+            return;
+        };
         let position = keeper.position(order.instrument);
-        let adding = (order.side == Side::Buy) == (position > 0) && position != 0;
-        if adding {
+        let lot = keeper.grid(order.instrument).map_or(1, |g| g.lot);
+        // (No leaves: the order had already ended.)
+        if order.leaves > 0 && position != 0 && (order.side == Side::Buy) == (position > 0) {
             self.target = position; // abandon this add-on
-        } else if matches!(
-            reason,
-            RejectReason::QuantityLimit | RejectReason::NotionalLimit | RejectReason::PositionLimit
-        ) {
-            self.clip = fixed::floor_to_tick(refused / 2, self.lot).max(self.lot);
+        } else if order.leaves > 0 && reason.is_size_limit() {
+            self.clip = Some(fixed::floor_to_tick(order.leaves / 2, lot).max(lot));
         }
-    }
-
-    fn save(&self, w: &mut StateWriter) {
-        w.i64(self.tick).i64(self.lot).u32(self.mids.len() as u32);
-        for &mid in &self.mids {
-            w.i64(mid);
-        }
-        w.u8(self.trend as u8)
-            .i64(self.level)
-            .i64(self.target)
-            .i64(self.clip);
-    }
-
-    fn load(r: &mut StateReader<'_>, p: &Params) -> Result<Self, String> {
-        let mut book = Self::new(positive(r.i64()?, "tick")?, positive(r.i64()?, "lot")?);
-        let len = r.u32()?;
-        for _ in 0..len {
-            book.mids.push_back(r.i64()?);
-        }
-        // A newer config may use a shorter window: keep the latest mids.
-        while book.mids.len() > p.slow {
-            book.mids.pop_front();
-        }
-        book.trend = match r.u8()? as i8 {
-            t @ -1..=1 => t,
-            _ => return Err("state: bad trend".into()),
-        };
-        book.level = r.i64()?;
-        book.target = r.i64()?;
-        book.clip = positive(r.i64()?, "clip")?;
-        Ok(book)
-    }
-}
-
-fn positive(value: i64, what: &str) -> Result<i64, String> {
-    if value > 0 {
-        Ok(value)
-    } else {
-        Err(format!("state: {what} must be positive"))
     }
 }
 
 /// The moving-average crossover strategy; see the crate docs.
 #[derive(Debug)]
 pub struct MaCrossover {
-    params: Params,
+    p: Tunables,
     books: BTreeMap<u32, Book>,
-    /// Its orders, positions and cooldowns.
+    /// Its orders, positions, cooldowns, ticks and lots.
     keeper: Keeper,
 }
 
 impl Strategy for MaCrossover {
     fn new(config: &Config) -> Result<Self, String> {
-        Ok(Self {
-            params: Params::from_config(config)?,
-            books: BTreeMap::new(),
-            keeper: Keeper::default(),
-        })
+        let p = Tunables::from_config(config)?;
+        let (books, keeper) = Default::default();
+        Ok(Self { p, books, keeper })
     }
 
     fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
@@ -319,15 +186,10 @@ impl Strategy for MaCrossover {
         let mut last = BTreeMap::new();
         for event in events {
             match event {
-                MarketEvent::Instrument(def) => {
-                    let (tick, lot) = (def.tick_size.max(1), def.lot_size.max(1));
-                    let book = self.books.entry(def.id);
-                    let book = book.or_insert_with(|| Book::new(tick, lot));
-                    (book.tick, book.lot) = (tick, lot);
-                }
-                MarketEvent::Quote(q) => {
-                    let book = self.books.get_mut(&q.instrument);
-                    if book.is_some_and(|book| book.observe(q, &self.params)) {
+                MarketEvent::Instrument(def) => self.keeper.define(def),
+                MarketEvent::Quote(q) if self.keeper.grid(q.instrument).is_some() => {
+                    let book = self.books.entry(q.instrument).or_default();
+                    if book.observe(q, &self.p) {
                         // A quote is its clock: orders age, cooldowns run down.
                         self.keeper.tick(q.instrument);
                         last.insert(q.instrument, q);
@@ -337,48 +199,32 @@ impl Strategy for MaCrossover {
             }
         }
         for (id, q) in last {
-            if let Some(book) = self.books.get_mut(&id) {
-                book.trade(q, &mut self.keeper, orders);
-            }
+            self.books[&id].trade(q, &mut self.keeper, orders);
         }
     }
 
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            let Some(book) = self.books.get_mut(&event.instrument()) else {
-                continue;
-            };
-            if let Some(change) = self.keeper.apply(event) {
-                book.on_change(change, &mut self.keeper, &self.params);
+            let change = self.keeper.apply(event);
+            if let (Some(change), Some(book)) = (change, self.books.get_mut(&event.instrument())) {
+                book.on_change(&change, &mut self.keeper, &self.p);
             }
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
-        let mut w = StateWriter::default();
-        w.u8(STATE_VERSION);
-        self.keeper.save(&mut w);
-        w.u32(self.books.len() as u32);
-        for (&id, book) in &self.books {
-            w.u32(id);
-            book.save(&mut w);
-        }
-        w.finish()
+        state::save(STATE_VERSION, &(&self.keeper, &self.books))
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
-        let mut r = StateReader::new(state);
-        r.format(STATE_VERSION)?;
-        let keeper = Keeper::load(&mut r)?;
-        let mut books = BTreeMap::new();
-        for _ in 0..r.u32()? {
-            let id = r.u32()?;
-            books.insert(id, Book::load(&mut r, &self.params)?);
+        let (keeper, books): (Keeper, BTreeMap<u32, Book>) = state::load(STATE_VERSION, state)?;
+        // (Mids beyond a shorter window go with the next quote.)
+        let bad = |b: &Book| !(-1..=1).contains(&b.trend) || b.clip.is_some_and(|c| c <= 0);
+        if books.values().any(bad) {
+            return Err("state: bad trend or clip".into());
         }
-        r.finish()?;
         // Only now, with everything decoded, replace the running state.
-        self.keeper = keeper;
-        self.books = books;
+        (self.keeper, self.books) = (keeper, books);
         Ok(())
     }
 }

@@ -1,5 +1,8 @@
 use super::*;
-use tradsys_sdk::{Fill, InstrumentDefinition, NewOrder, OrderCanceled, OrderRejected, Rejection};
+use tradsys_sdk::{
+    Fill, InstrumentDefinition, NewOrder, OrderCanceled, OrderRejected, OrderType, RejectReason,
+    Rejection, TimeInForce,
+};
 
 const TICK: i64 = fixed::SCALE / 100;
 

@@ -210,9 +210,9 @@ impl Instrument {
             // FOK ends on its own right away).
             let gtc = o.time_in_force == TimeInForce::Gtc;
             let unwanted = gtc && (wanted == 0 || o.side != side);
-            if o.cancel_sent && o.age >= p.max_age.saturating_mul(3) {
+            if o.canceling() && o.age >= p.max_age.saturating_mul(3) {
                 keeper.forget(o.id); // the cancel was never answered
-            } else if !o.cancel_sent && !traded && (o.age >= p.max_age || unwanted) {
+            } else if !o.canceling() && !traded && (o.age >= p.max_age || unwanted) {
                 keeper.cancel(out, o.id);
             }
             return;
