@@ -442,9 +442,8 @@ impl Keeper {
         forget_after: u32,
     ) {
         let old: Vec<(u64, u32)> = self
-            .orders
-            .values()
-            .filter(|o| o.instrument == instrument && o.age >= cancel_after)
+            .orders(instrument)
+            .filter(|o| o.age >= cancel_after)
             .map(|o| (o.id, o.age))
             .collect();
         for (id, age) in old {
@@ -454,6 +453,32 @@ impl Keeper {
                 self.cancel(out, id);
             }
         }
+    }
+
+    /// Send a cancel (once) of every order of `instrument` that `which`
+    /// picks, in the order they were sent.
+    pub fn cancel_where(
+        &mut self,
+        out: &mut Vec<OrderCommand>,
+        instrument: u32,
+        which: impl Fn(&Order) -> bool,
+    ) {
+        for id in self.ids_where(instrument, which) {
+            self.cancel(out, id);
+        }
+    }
+
+    /// Forget every order of `instrument` that `which` picks (ones the
+    /// venue never answered, say).
+    pub fn forget_where(&mut self, instrument: u32, which: impl Fn(&Order) -> bool) {
+        for id in self.ids_where(instrument, which) {
+            self.orders.remove(&id);
+        }
+    }
+
+    fn ids_where(&self, instrument: u32, which: impl Fn(&Order) -> bool) -> Vec<u64> {
+        let picked = self.orders(instrument).filter(|o| which(o));
+        picked.map(|o| o.id).collect()
     }
 
     /// Whether `instrument` is ready for a new order: not cooling down,

@@ -1,7 +1,7 @@
 use super::*;
 use tradsys_sdk::{
-    Fill, InstrumentDefinition, OrderAccepted, OrderCanceled, OrderModified, OrderRejected,
-    Rejection,
+    Fill, InstrumentDefinition, NewOrder, OrderAccepted, OrderCanceled, OrderModified,
+    OrderRejected, Rejection,
 };
 
 const TICK: i64 = fixed::SCALE / 100;
@@ -134,7 +134,7 @@ fn rising_mids_bid_at_the_touch_and_falling_mids_ladder_offers_from_the_ask() {
     );
     accept(&mut s, 1);
     fill(&mut s, &out[0], units(100), 0);
-    assert_eq!(s.instruments[&0].position, units(100));
+    assert_eq!(s.keeper.position(0), units(100));
 
     // -34 bps: three thresholds short from long 100 is 400 to sell, in rungs
     // of 100 from the ask up.
@@ -225,7 +225,7 @@ fn fills_update_the_position_and_nothing_is_duplicated() {
     fill(&mut s, &buy, units(30), units(70));
     assert!(feed(&mut s, &[10015]).is_empty(), "the rest still works");
     fill(&mut s, &buy, units(70), 0);
-    assert!(s.instruments[&0].rungs.is_empty());
+    assert!(s.keeper.orders(0).next().is_none());
     // The same strength: the position already matches the signal.
     assert!(feed(&mut s, &[10020]).is_empty());
     // +25 bps, two thresholds: one more rung for the difference.
@@ -260,7 +260,7 @@ fn the_signal_turning_cancels_and_a_rejection_cools_down() {
     assert!(matches!(&out[..], [OrderCommand::Cancel(c)] if c.id == buy.id));
     // A refused cancel leaves the rung working, and it is asked again.
     reject(&mut s, buy.id, RejectReason::RateLimit);
-    assert!(s.instruments[&0].rungs.contains_key(&buy.id));
+    assert!(s.keeper.order(buy.id).is_some());
     let out = feed(&mut s, &[10016]);
     assert!(matches!(&out[..], [OrderCommand::Cancel(c)] if c.id == buy.id));
     let canceled = OrderCanceled {
@@ -283,7 +283,7 @@ fn a_position_limit_rejection_caps_the_target_until_fills_relax_it() {
     accept(&mut s, out[0].id);
     accept(&mut s, out[1].id);
     reject(&mut s, out[2].id, RejectReason::PositionLimit);
-    assert_eq!(s.instruments[&0].limit, units(200));
+    assert_eq!(s.instruments[&0].limit, Some(units(200)));
     // Still three thresholds, but 200 is all the limit is believed to allow.
     assert!(feed(&mut s, &[10035]).is_empty());
     // A rung fills in full: the cap rises by one rung and one is added.
@@ -327,7 +327,7 @@ fn saved_state_resumes_identically() {
     let mut a = strategy(&[("max_age", "6")]);
     assert!(!scripted_session(&mut a, &bids[..100]).is_empty());
     assert!(
-        !a.instruments[&0].rungs.is_empty(),
+        a.keeper.orders(0).next().is_some(),
         "saved with working rungs"
     );
     let saved = a.save_state();
