@@ -187,7 +187,7 @@ fn plugins_join_leave_and_wait_for_the_operator_while_the_session_trades() {
     assert_eq!(host.post("/promote/nobody", "").0, 404);
     let (ok, text) = host.endpoint.cli(&["status"]);
     assert!(
-        ok && text.contains("member: market-maker@1.0.0 left"),
+        ok && text.contains("member: market-maker@1.0.1 left"),
         "{text}"
     );
 

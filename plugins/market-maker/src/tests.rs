@@ -1,7 +1,7 @@
 use super::*;
 use tradsys_sdk::{
-    BookDepth, DepthLevel, Fill, InstrumentDefinition, OrderAccepted, OrderCanceled, OrderModified,
-    OrderRejected, Rejection,
+    BookDepth, DepthLevel, Fill, InstrumentDefinition, ModifyOrder, NewOrder, OrderAccepted,
+    OrderCanceled, OrderModified, OrderRejected, RejectReason, Rejection,
 };
 
 const TICK: i64 = fixed::SCALE / 100;
@@ -253,10 +253,10 @@ fn fills_move_the_position_and_skew_both_quotes_against_it() {
     assert_eq!((bid.price, ask.price), (9995 * TICK, 10025 * TICK));
     // The bid fills in two parts: long 100.
     fill(&mut s, bid.id, Side::Buy, bid.price, units(40), units(60));
-    assert_eq!(s.instruments[&0].position, units(40));
+    assert_eq!(s.keeper.position(0), units(40));
     fill(&mut s, bid.id, Side::Buy, bid.price, units(60), 0);
-    assert_eq!(s.instruments[&0].position, units(100));
-    assert!(s.instruments[&0].quotes[0].is_none());
+    assert_eq!(s.keeper.position(0), units(100));
+    assert!(working(&s.keeper, 0, Side::Buy).is_none());
     // 100 lots × 0.02 = 2 ticks lower: a new bid at 100.03, the ask moved to 100.13.
     let out = feed(&mut s, &[quote(10000, 10020, 1)]);
     let OrderCommand::Submit(new_bid) = out[0] else {
@@ -273,7 +273,7 @@ fn fills_move_the_position_and_skew_both_quotes_against_it() {
     modified(&mut s, &moved[0], units(100));
     accept(&mut s, new_bid.id);
     fill(&mut s, ask.id, Side::Sell, 10023 * TICK, units(100), 0);
-    assert_eq!(s.instruments[&0].position, 0);
+    assert_eq!(s.keeper.position(0), 0);
     let out = feed(&mut s, &[quote(10000, 10020, 2)]);
     let OrderCommand::Modify(m) = out[0] else {
         panic!("{out:?}")
@@ -287,7 +287,7 @@ fn a_modify_restates_the_filled_part_and_the_full_size() {
     let mut s = strategy(&[("half_spread_ticks", "15")]);
     let (bid, _) = quoted(&mut s, quote(10000, 10020, 0));
     fill(&mut s, bid.id, Side::Buy, bid.price, units(30), units(70));
-    let w = s.instruments[&0].quotes[0].unwrap();
+    let w = working(&s.keeper, 0, Side::Buy).unwrap().clone();
     assert_eq!((w.leaves, w.filled), (units(70), units(30)));
     // The market moves up 2 ticks: the bid follows, 30 filled + 100 working.
     let out = modifies(&feed(&mut s, &[quote(10002, 10022, 1)]));
@@ -312,11 +312,11 @@ fn max_position_stops_the_side_that_would_add_and_caps_quote_sizes() {
     assert_eq!(book(&out), [(Side::Buy, 9995, 50)]);
     accept(&mut s, out[0].id);
     fill(&mut s, out[0].id, Side::Buy, out[0].price, units(50), 0);
-    assert_eq!(s.instruments[&0].position, units(150));
+    assert_eq!(s.keeper.position(0), units(150));
     // At the limit: no bid at all, the ask keeps working.
     assert!(feed(&mut s, &[quote(10000, 10020, 2)]).is_empty());
-    assert!(s.instruments[&0].quotes[0].is_none());
-    assert_eq!(s.instruments[&0].quotes[1].unwrap().id, ask.id);
+    assert!(working(&s.keeper, 0, Side::Buy).is_none());
+    assert_eq!(working(&s.keeper, 0, Side::Sell).unwrap().id, ask.id);
 }
 
 #[test]
@@ -417,7 +417,7 @@ fn a_rejection_cools_down_and_a_refused_modify_leaves_the_quote_working() {
     let out = submits(&feed(&mut s, &[quote(10000, 10020, 0)]));
     accept(&mut s, out[0].id);
     reject(&mut s, out[1].id, RejectReason::RateLimit);
-    assert!(s.instruments[&0].quotes[1].is_none());
+    assert!(working(&s.keeper, 0, Side::Sell).is_none());
     // Two quote updates of cooldown: no new ask, no modify of the bid.
     assert!(feed(&mut s, &[quote(10003, 10023, 1)]).is_empty());
     let out = feed(&mut s, &[quote(10003, 10023, 2)]);
@@ -432,7 +432,7 @@ fn a_rejection_cools_down_and_a_refused_modify_leaves_the_quote_working() {
     accept(&mut s, new_ask.id);
     // The modify is refused by a validator: the bid still works at its old price.
     reject(&mut s, m.id, RejectReason::PriceCollar);
-    let w = s.instruments[&0].quotes[0].unwrap();
+    let w = working(&s.keeper, 0, Side::Buy).unwrap().clone();
     assert_eq!((w.id, w.price, w.pending), (m.id, 9995 * TICK, None));
     // During the cooldown a one-sided book still cancels.
     let one_sided = MarketEvent::Quote(Quote {
@@ -455,12 +455,12 @@ fn a_rejection_racing_with_the_final_fill_is_ignored() {
     // The bid filled before the modify reached it.
     fill(&mut s, bid.id, Side::Buy, bid.price, units(100), 0);
     reject(&mut s, bid.id, RejectReason::UnknownOrder);
-    assert_eq!(s.instruments[&0].cooldown, 0);
-    assert!(s.instruments[&0].quotes[0].is_none());
+    assert!(!s.keeper.cooling(0));
+    assert!(working(&s.keeper, 0, Side::Buy).is_none());
     // A modify refused as unknown for a quote we still hold: it is gone.
     reject(&mut s, out[1].id, RejectReason::UnknownOrder);
-    assert!(s.instruments[&0].quotes[1].is_none());
-    assert_eq!(s.instruments[&0].cooldown, 5);
+    assert!(working(&s.keeper, 0, Side::Sell).is_none());
+    assert!(s.keeper.cooling(0));
 }
 
 #[test]
@@ -504,10 +504,7 @@ fn scripted_session(s: &mut MarketMaker, steps: std::ops::Range<u64>) -> Vec<Str
         let b = 10000 + (i % 40).abs_diff(20) as i64 * 2 + (i % 3) as i64;
         let spread = if i % 17 == 0 { -1 } else { 2 + (i % 4) as i64 };
         let out = feed(s, &[quote(b, b + spread, i * 20)]);
-        assert!(
-            s.instruments[&0].quotes.iter().flatten().count() <= 2,
-            "bounded"
-        );
+        assert!(s.keeper.orders(0).count() <= 2, "bounded");
         for cmd in out {
             log.push(format!("{cmd:?}"));
             match cmd {
@@ -518,17 +515,11 @@ fn scripted_session(s: &mut MarketMaker, steps: std::ops::Range<u64>) -> Vec<Str
                     }
                 }
                 OrderCommand::Modify(m) => {
-                    let leaves = m.quantity
-                        - s.instruments[&0]
-                            .quotes
-                            .iter()
-                            .flatten()
-                            .find(|w| w.id == m.id)
-                            .unwrap()
-                            .filled;
+                    let leaves = m.quantity - s.keeper.order(m.id).unwrap().filled;
                     modified(s, &m, leaves);
                     if i % 7 == 0 {
-                        let side = if s.instruments[&0].quotes[0].is_some_and(|w| w.id == m.id) {
+                        let side = if working(&s.keeper, 0, Side::Buy).is_some_and(|w| w.id == m.id)
+                        {
                             Side::Buy
                         } else {
                             Side::Sell
@@ -540,7 +531,7 @@ fn scripted_session(s: &mut MarketMaker, steps: std::ops::Range<u64>) -> Vec<Str
             }
         }
     }
-    log.push(format!("position {}", s.instruments[&0].position));
+    log.push(format!("position {}", s.keeper.position(0)));
     log
 }
 
@@ -554,8 +545,8 @@ fn saved_state_resumes_identically() {
     ];
     let mut a = strategy(&config);
     assert!(scripted_session(&mut a, 0..100).len() > 10);
-    assert!(a.instruments[&0].quotes.iter().any(Option::is_some));
-    assert_ne!(a.instruments[&0].position, 0);
+    assert!(a.keeper.orders(0).next().is_some());
+    assert_ne!(a.keeper.position(0), 0);
     let saved = a.save_state();
     let mut b = strategy(&config);
     b.load_state(&saved).unwrap();
@@ -570,10 +561,16 @@ fn garbage_state_is_refused_and_changes_nothing() {
     let mut s = strategy(&[]);
     quoted(&mut s, quote(10000, 10020, 0));
     let saved = s.save_state();
+    // The keeper's bytes follow the format byte and their length (a varint):
+    // their own format byte, then the last id sent.
     let mut future_id = saved.clone();
-    future_id[1] = 1; // next_id 1, but order 2 is working
-    let mut many = saved.clone();
-    many[9..13].copy_from_slice(&u32::MAX.to_le_bytes());
+    let last_id = if saved[1] & 0x80 == 0 { 3 } else { 4 };
+    assert_eq!(saved[last_id], 2, "two orders sent");
+    future_id[last_id] = 1; // last id 1, but order 2 is working
+    let too_many: BTreeMap<u32, Instrument> = (0..=MAX_INSTRUMENTS as u32)
+        .map(|i| (i, Instrument::default()))
+        .collect();
+    let many = state::save(STATE_VERSION, &(&s.keeper, &too_many));
     for garbage in [
         &[][..],
         &[2, 0, 0][..],
@@ -601,5 +598,5 @@ fn bad_config_names_the_key() {
     assert!(err(("cooldown", "x")).contains("`cooldown`"));
     assert!(MarketMaker::new(&Config::default()).is_ok());
     let micro = MarketMaker::new(&Config::new([("reference", "microprice")])).unwrap();
-    assert_eq!(micro.params.reference, Reference::Microprice);
+    assert_eq!(micro.p.reference, Reference::Microprice);
 }
