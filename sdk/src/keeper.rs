@@ -283,18 +283,19 @@ impl Keeper {
     /// Send a marketable IOC limit for `wanted` (signed: positive buys) at
     /// the touch `q`: a buy at the ask rounded up to the tick, a sell at the
     /// bid rounded down, the quantity rounded down to whole lots. Nothing
-    /// when that is none or the instrument was never [defined](Self::define).
+    /// when that is none, the price is not positive, or the instrument was
+    /// never [defined](Self::define).
     pub fn take(&mut self, out: &mut Vec<OrderCommand>, q: &Quote, wanted: i64) -> Option<u64> {
         let grid = self.grid(q.instrument)?;
         let quantity = fixed::floor_to_tick(wanted.saturating_abs(), grid.lot);
-        if quantity <= 0 {
-            return None;
-        }
         let (side, price) = if wanted > 0 {
             (Side::Buy, fixed::ceil_to_tick(q.ask_price, grid.tick))
         } else {
             (Side::Sell, fixed::floor_to_tick(q.bid_price, grid.tick))
         };
+        if quantity <= 0 || price <= 0 {
+            return None;
+        }
         let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
         Some(self.submit(out, q.instrument, side, limit, ioc, price, quantity))
     }
@@ -513,6 +514,11 @@ impl Keeper {
         self.orders
             .values()
             .filter(move |o| o.instrument == instrument)
+    }
+
+    /// Every order not ended, of every instrument, oldest first.
+    pub fn all(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values()
     }
 
     /// The one order of `instrument` not ended, if any (the oldest).

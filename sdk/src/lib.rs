@@ -167,6 +167,17 @@ impl RejectReason {
 }
 
 impl OrderEvent {
+    /// The venue time of the report.
+    pub fn ts(&self) -> u64 {
+        match self {
+            OrderEvent::Accepted(e) => e.ts,
+            OrderEvent::Rejected(e) => e.ts,
+            OrderEvent::Filled(e) => e.ts,
+            OrderEvent::Canceled(e) => e.ts,
+            OrderEvent::Modified(e) => e.ts,
+        }
+    }
+
     /// Id of the order the report is about.
     pub fn id(&self) -> u64 {
         match self {

@@ -60,131 +60,91 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
 use tradsys_sdk::host::{self, LogLevel};
-use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::keeper::{Change, Keeper};
 use tradsys_sdk::{
-    Config, InstrumentDefinition, MarketEvent, NewOrder, OrderCommand, OrderEvent, OrderType,
-    Quote, Side, Strategy, TimeInForce, fixed,
+    Config, InstrumentDefinition, MarketEvent, OrderCommand, OrderEvent, Params, Quote, Strategy,
+    fixed, state,
 };
 
-/// Format version written first by `save_state`.
-const STATE_VERSION: u8 = 1;
+/// Format version of `save_state` (2: serde, the orders in the SDK's keeper).
+const STATE_VERSION: u8 = 2;
 /// Largest `window` accepted (and most samples a state may hold).
 const MAX_WINDOW: usize = 10_000;
 /// Nanoseconds per millisecond.
 const MS: u64 = 1_000_000;
+/// Largest number of milliseconds a time key takes (in nanoseconds it fits a u64).
+const MAX_MS: u64 = u64::MAX / MS;
 /// Market time after which an order without a final report is forgotten.
 const FORGET_NS: u64 = 30_000 * MS;
 
 /// Tunables from the plugin config (keys and defaults in the crate docs).
-#[derive(Debug, Clone)]
-struct Params {
+#[derive(Debug, Clone, Params)]
+#[params(also = "signals", check = Self::check)]
+struct Tunables {
+    #[param(default = "SYN-A".to_string())]
     leg_a: String,
+    #[param(default = "SYN-B".to_string())]
     leg_b: String,
+    #[param(default = 60, min = 3, max = MAX_WINDOW)]
     window: usize,
-    sample_ns: u64,
+    #[param(default = 100, max = MAX_MS)]
+    sample_ms: u64,
+    #[param(default = 2.0, positive)]
     entry_z: f64,
+    #[param(default = 0.5, min = 0.0)]
     exit_z: f64,
+    #[param(decimal = "100", positive)]
     quantity: i64,
+    #[param(default = 10.0, positive)]
     max_hedge_ratio: f64,
-    max_hold_ns: u64,
-    leg_timeout_ns: u64,
-    cooldown_ns: u64,
+    #[param(default = 60_000, min = 1, max = MAX_MS)]
+    max_hold_ms: u64,
+    #[param(default = 2_000, min = 1, max = MAX_MS)]
+    leg_timeout_ms: u64,
+    #[param(default = 1_000, max = MAX_MS)]
+    cooldown_ms: u64,
 }
 
-impl Params {
-    fn from_config(config: &Config) -> Result<Self, String> {
-        config.only(&[
-            "leg_a",
-            "leg_b",
-            "window",
-            "entry_z",
-            "exit_z",
-            "quantity",
-            "max_hedge_ratio",
-            "sample_ms",
-            "cooldown_ms",
-            "leg_timeout_ms",
-            "max_hold_ms",
-            "signals",
-        ])?;
-        let ms = |key: &str, default: u64| -> Result<u64, String> {
-            let value: u64 = config.parse_or(key, default)?;
-            value
-                .checked_mul(MS)
-                .ok_or_else(|| format!("config `{key}`: too large"))
-        };
-        let p = Self {
-            leg_a: config.get("leg_a").unwrap_or("SYN-A").trim().to_string(),
-            leg_b: config.get("leg_b").unwrap_or("SYN-B").trim().to_string(),
-            window: config.parse_or("window", 60)?,
-            sample_ns: ms("sample_ms", 100)?,
-            entry_z: config.parse_or("entry_z", 2.0)?,
-            exit_z: config.parse_or("exit_z", 0.5)?,
-            quantity: config.fixed_or("quantity", fixed::from_units(100))?,
-            max_hedge_ratio: config.parse_or("max_hedge_ratio", 10.0)?,
-            max_hold_ns: ms("max_hold_ms", 60_000)?,
-            leg_timeout_ns: ms("leg_timeout_ms", 2_000)?,
-            cooldown_ns: ms("cooldown_ms", 1_000)?,
-        };
+impl Tunables {
+    fn check(&self) -> Result<(), String> {
         let ensure = |ok: bool, key: &str, why: &str| match ok {
             true => Ok(()),
             false => Err(format!("config `{key}`: {why}")),
         };
-        ensure(!p.leg_a.is_empty(), "leg_a", "must not be empty")?;
-        ensure(!p.leg_b.is_empty(), "leg_b", "must not be empty")?;
-        ensure(p.leg_a != p.leg_b, "leg_b", "must differ from `leg_a`")?;
-        let window_ok = (3..=MAX_WINDOW).contains(&p.window);
-        ensure(window_ok, "window", "must be 3 to 10000")?;
-        let entry_ok = p.entry_z.is_finite() && p.entry_z > 0.0;
-        ensure(entry_ok, "entry_z", "must be positive")?;
-        let exit_ok = p.exit_z.is_finite() && p.exit_z >= 0.0 && p.exit_z < p.entry_z;
-        ensure(exit_ok, "exit_z", "must be from 0 to below `entry_z`")?;
-        ensure(p.quantity > 0, "quantity", "must be positive")?;
-        let ratio_ok = p.max_hedge_ratio.is_finite() && p.max_hedge_ratio > 0.0;
-        ensure(ratio_ok, "max_hedge_ratio", "must be positive")?;
-        ensure(p.max_hold_ns > 0, "max_hold_ms", "must be at least 1")?;
-        ensure(p.leg_timeout_ns > 0, "leg_timeout_ms", "must be at least 1")?;
-        Ok(p)
+        ensure(!self.leg_a.is_empty(), "leg_a", "must not be empty")?;
+        ensure(!self.leg_b.is_empty(), "leg_b", "must not be empty")?;
+        ensure(
+            self.leg_a != self.leg_b,
+            "leg_b",
+            "must differ from `leg_a`",
+        )?;
+        let exit_ok = self.exit_z < self.entry_z;
+        ensure(exit_ok, "exit_z", "must be from 0 to below `entry_z`")
     }
 }
 
-/// One leg of the pair.
-#[derive(Debug, Clone, PartialEq)]
+/// One leg of the pair (its tick, lot and position are in the keeper).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Leg {
     /// Host instrument id, once the definition of the leg's symbol arrived.
     id: Option<u32>,
-    tick: i64,
-    lot: i64,
     /// Last usable touch: (bid, ask).
     touch: Option<(i64, i64)>,
     /// A quote arrived since the last sample.
     fresh: bool,
     /// An IOC of this leg ended short: wait for a new quote before sending again.
     wait_quote: bool,
-    /// Signed position from fills.
-    position: i64,
 }
 
 impl Leg {
-    fn new() -> Self {
-        Self {
-            id: None,
-            tick: 1,
-            lot: 1,
-            touch: None,
-            fresh: false,
-            wait_quote: false,
-            position: 0,
-        }
-    }
-
-    fn bind(&mut self, def: &InstrumentDefinition) {
+    fn bind(&mut self, def: &InstrumentDefinition, keeper: &mut Keeper) {
         if self.id != Some(def.id) {
             (self.touch, self.fresh) = (None, false);
         }
         self.id = Some(def.id);
-        (self.tick, self.lot) = (def.tick_size.max(1), def.lot_size.max(1));
+        keeper.define(def);
     }
 
     /// Take in a quote of this leg; an empty or crossed book is ignored.
@@ -200,44 +160,6 @@ impl Leg {
         let (bid, ask) = self.touch?;
         Some(((i128::from(bid) + i128::from(ask)) / 2) as i64)
     }
-
-    fn save(&self, w: &mut StateWriter) {
-        w.option(self.id, |w, id| {
-            w.u32(id);
-        });
-        w.i64(self.tick).i64(self.lot);
-        w.option(self.touch, |w, (bid, ask)| {
-            w.i64(bid).i64(ask);
-        });
-        w.bool(self.fresh).bool(self.wait_quote).i64(self.position);
-    }
-
-    fn load(r: &mut StateReader<'_>) -> Result<Self, String> {
-        let leg = Self {
-            id: r.option(|r| r.u32())?,
-            tick: r.i64()?,
-            lot: r.i64()?,
-            touch: r.option(|r| Ok((r.i64()?, r.i64()?)))?,
-            fresh: r.bool()?,
-            wait_quote: r.bool()?,
-            position: r.i64()?,
-        };
-        if leg.tick <= 0 || leg.lot <= 0 {
-            return Err("state: tick and lot must be positive".into());
-        }
-        Ok(leg)
-    }
-}
-
-/// An order of ours without its final report yet.
-#[derive(Debug, Clone, PartialEq)]
-struct Working {
-    /// 0 for leg A, 1 for leg B.
-    leg: usize,
-    side: Side,
-    leaves: i64,
-    /// Market time it was sent.
-    sent: u64,
 }
 
 /// The regression of one window.
@@ -279,10 +201,9 @@ fn fit(samples: &VecDeque<(i64, i64)>) -> Option<Fit> {
     Some(Fit { beta, z })
 }
 
-/// The pairs strategy; see the crate docs.
-#[derive(Debug)]
-pub struct Pairs {
-    params: Params,
+/// Everything the strategy keeps besides its orders and positions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Spread {
     /// Leg A, leg B.
     legs: [Leg; 2],
     /// The last `window` paired mids (A, B), oldest first.
@@ -298,13 +219,21 @@ pub struct Pairs {
     transition_ts: u64,
     /// Whether a new entry is allowed (false after a time stop until |z| < entry_z).
     armed: bool,
-    working: BTreeMap<u64, Working>,
+    /// Market time each order without a final report was sent, by id.
+    sent: BTreeMap<u64, u64>,
     /// No order before this market time (after a rejection).
     cooldown_until: u64,
     /// Latest market or report time seen.
     now: u64,
-    /// Id of the last order sent; ids start at 1 and are never reused.
-    next_id: u64,
+}
+
+/// The pairs strategy; see the crate docs.
+#[derive(Debug)]
+pub struct Pairs {
+    p: Tunables,
+    spread: Spread,
+    /// Its orders, the legs' positions, ticks and lots.
+    keeper: Keeper,
     /// The last fit, for logs and tests (not saved: the next sample refits).
     last_fit: Option<Fit>,
 }
@@ -312,52 +241,59 @@ pub struct Pairs {
 impl Pairs {
     /// The signed target position of leg `i`.
     fn target(&self, i: usize) -> i64 {
-        let sign = i64::from(self.dir);
+        let sign = i64::from(self.spread.dir);
         match i {
-            0 => sign * self.quantity[0],
-            _ => -sign * self.quantity[1],
+            0 => sign * self.spread.quantity[0],
+            _ => -sign * self.spread.quantity[1],
         }
     }
 
+    /// The position of leg `i`, from fills.
+    fn position(&self, i: usize) -> i64 {
+        self.spread.legs[i]
+            .id
+            .map_or(0, |id| self.keeper.position(id))
+    }
+
     fn on_target(&self) -> bool {
-        (0..2).all(|i| self.legs[i].position == self.target(i))
+        (0..2).all(|i| self.position(i) == self.target(i))
     }
 
     fn flatten(&mut self, why: &str) {
-        if self.dir != 0 {
+        if self.spread.dir != 0 {
             host::log(
                 LogLevel::Info,
                 &format!("pairs: closing the spread ({why})"),
             );
         }
-        self.dir = 0;
-        self.transition_ts = self.now;
+        self.spread.dir = 0;
+        self.spread.transition_ts = self.spread.now;
     }
 
     /// Take a paired sample if both legs are fresh and `sample_ms` has passed.
     fn sample(&mut self) {
-        if !(self.legs[0].fresh && self.legs[1].fresh) {
+        let st = &mut self.spread;
+        if !(st.legs[0].fresh && st.legs[1].fresh) {
             return;
         }
-        if self
+        let gap = self.p.sample_ms * MS;
+        if st
             .last_sample
-            .is_some_and(|last| self.now < last.saturating_add(self.params.sample_ns))
+            .is_some_and(|last| st.now < last.saturating_add(gap))
         {
             return;
         }
-        let (Some(a), Some(b)) = (self.legs[0].mid(), self.legs[1].mid()) else {
+        let (Some(a), Some(b)) = (st.legs[0].mid(), st.legs[1].mid()) else {
             return;
         };
-        self.samples.push_back((a, b));
-        while self.samples.len() > self.params.window {
-            self.samples.pop_front();
-        }
-        self.legs[0].fresh = false;
-        self.legs[1].fresh = false;
-        self.last_sample = Some(self.now);
+        st.samples.push_back((a, b));
+        st.samples
+            .drain(..st.samples.len().saturating_sub(self.p.window));
+        (st.legs[0].fresh, st.legs[1].fresh) = (false, false);
+        st.last_sample = Some(st.now);
         self.last_fit = None;
-        if self.samples.len() == self.params.window
-            && let Some(fit) = fit(&self.samples)
+        if st.samples.len() == self.p.window
+            && let Some(fit) = fit(&st.samples)
         {
             self.last_fit = Some(fit);
             self.decide(fit);
@@ -365,38 +301,40 @@ impl Pairs {
     }
 
     fn decide(&mut self, fit: Fit) {
-        let p = &self.params;
-        let z = fit.z;
+        let (p, z, now) = (&self.p, fit.z, self.spread.now);
         if z.abs() < p.entry_z {
-            self.armed = true;
+            self.spread.armed = true;
         }
-        match self.dir {
+        match self.spread.dir {
             0 => {
-                let flat = self.legs.iter().all(|l| l.position == 0);
-                let idle = self.working.is_empty() && self.now >= self.cooldown_until;
-                if !(self.armed && flat && idle && z.abs() >= p.entry_z) {
+                let flat = (0..2).all(|i| self.position(i) == 0);
+                let idle = self.keeper.all().next().is_none() && now >= self.spread.cooldown_until;
+                if !(self.spread.armed && flat && idle && z.abs() >= p.entry_z) {
                     return;
                 }
                 if !(fit.beta > 0.0 && fit.beta <= p.max_hedge_ratio) {
                     return; // no usable hedge ratio
                 }
-                let (lot_a, lot_b) = (self.legs[0].lot, self.legs[1].lot);
+                let lot = |i: usize| {
+                    let grid = self.spread.legs[i].id.and_then(|id| self.keeper.grid(id));
+                    grid.map_or(1, |g| g.lot)
+                };
+                let (lot_a, lot_b) = (lot(0), lot(1));
                 let qty_a = fixed::floor_to_tick(p.quantity, lot_a);
                 let raw_b = fixed::from_f64(fit.beta * fixed::to_f64(qty_a));
                 let qty_b = raw_b.saturating_add(lot_b / 2) / lot_b * lot_b; // nearest lot
                 if qty_a <= 0 || qty_b <= 0 {
                     return;
                 }
-                self.dir = if z > 0.0 { -1 } else { 1 };
-                self.quantity = [qty_a, qty_b];
-                (self.entry_ts, self.transition_ts) = (self.now, self.now);
+                let st = &mut self.spread;
+                st.dir = if z > 0.0 { -1 } else { 1 };
+                st.quantity = [qty_a, qty_b];
+                (st.entry_ts, st.transition_ts) = (now, now);
+                let doing = if st.dir > 0 { "buying" } else { "selling" };
+                let beta = fit.beta;
                 host::log(
                     LogLevel::Info,
-                    &format!(
-                        "pairs: z {z:.2}, beta {:.4}: {} the spread",
-                        fit.beta,
-                        if self.dir > 0 { "buying" } else { "selling" }
-                    ),
+                    &format!("pairs: z {z:.2}, beta {beta:.4}: {doing} the spread"),
                 );
             }
             -1 if z <= p.exit_z => self.flatten("z reverted"),
@@ -407,91 +345,70 @@ impl Pairs {
 
     /// Time stops, abandoned entries and forgotten orders.
     fn manage(&mut self) {
-        if self.dir != 0 {
+        let now = self.spread.now;
+        if self.spread.dir != 0 {
             let legged = !self.on_target();
-            let since_transition = self.now.saturating_sub(self.transition_ts);
-            let held = self.now.saturating_sub(self.entry_ts);
-            if legged && since_transition >= self.params.leg_timeout_ns {
+            let since_transition = now.saturating_sub(self.spread.transition_ts);
+            let held = now.saturating_sub(self.spread.entry_ts);
+            if legged && since_transition >= self.p.leg_timeout_ms * MS {
                 self.flatten("a leg did not fill in time");
-                self.armed = false;
-            } else if held >= self.params.max_hold_ns {
+                self.spread.armed = false;
+            } else if held >= self.p.max_hold_ms * MS {
                 self.flatten("held for max_hold_ms");
-                self.armed = false;
+                self.spread.armed = false;
             }
         }
-        let now = self.now;
-        self.working
-            .retain(|_, w| w.sent.saturating_add(FORGET_NS) > now);
+        let keeper = &mut self.keeper;
+        self.spread.sent.retain(|&id, &mut sent| {
+            let live = keeper.order(id).is_some() && sent.saturating_add(FORGET_NS) > now;
+            if !live {
+                keeper.forget(id);
+            }
+            live
+        });
     }
 
     /// An IOC at the touch for every leg off its target with nothing in flight.
     fn send(&mut self, orders: &mut Vec<OrderCommand>) {
-        if self.now < self.cooldown_until {
+        if self.spread.now < self.spread.cooldown_until {
             return;
         }
         for i in 0..2 {
-            if self.working.values().any(|w| w.leg == i) {
-                continue;
-            }
-            let diff = self.target(i).saturating_sub(self.legs[i].position);
-            let leg = &self.legs[i];
+            let diff = self.target(i).saturating_sub(self.position(i));
+            let leg = &self.spread.legs[i];
             let (Some(instrument), Some((bid, ask))) = (leg.id, leg.touch) else {
                 continue;
             };
-            let quantity = fixed::floor_to_tick(diff.saturating_abs(), leg.lot);
-            if leg.wait_quote || quantity <= 0 {
+            if leg.wait_quote || self.keeper.orders(instrument).next().is_some() {
                 continue;
             }
-            let (side, price) = if diff > 0 {
-                (Side::Buy, fixed::ceil_to_tick(ask, leg.tick))
-            } else {
-                (Side::Sell, fixed::floor_to_tick(bid, leg.tick))
-            };
-            if price <= 0 {
-                continue;
-            }
-            self.next_id += 1;
-            let id = self.next_id;
-            let sent = self.now;
-            let working = Working {
-                leg: i,
-                side,
-                leaves: quantity,
-                sent,
-            };
-            self.working.insert(id, working);
-            orders.push(OrderCommand::Submit(NewOrder {
-                id,
+            let (ts, bid_size, ask_size) = (self.spread.now, 0, 0); // (sizes unused)
+            let touch = Quote {
                 instrument,
-                side,
-                order_type: OrderType::Limit,
-                time_in_force: TimeInForce::Ioc,
-                price,
-                quantity,
-            }));
+                ts,
+                bid_price: bid,
+                bid_size,
+                ask_price: ask,
+                ask_size,
+            };
+            if let Some(id) = self.keeper.take(orders, &touch, diff) {
+                self.spread.sent.insert(id, self.spread.now);
+            }
         }
     }
 
     fn leg_of(&self, instrument: u32) -> Option<usize> {
-        self.legs.iter().position(|l| l.id == Some(instrument))
-    }
-}
-
-fn report_ts(event: &OrderEvent) -> u64 {
-    match event {
-        OrderEvent::Accepted(e) => e.ts,
-        OrderEvent::Rejected(e) => e.ts,
-        OrderEvent::Filled(e) => e.ts,
-        OrderEvent::Canceled(e) => e.ts,
-        OrderEvent::Modified(e) => e.ts,
+        self.spread
+            .legs
+            .iter()
+            .position(|l| l.id == Some(instrument))
     }
 }
 
 impl Strategy for Pairs {
     fn new(config: &Config) -> Result<Self, String> {
-        Ok(Self {
-            params: Params::from_config(config)?,
-            legs: [Leg::new(), Leg::new()],
+        let spread = Spread {
+            legs: Default::default(),
             samples: VecDeque::new(),
             last_sample: None,
             dir: 0,
@@ -499,11 +416,16 @@ impl Strategy for Pairs {
             entry_ts: 0,
             transition_ts: 0,
             armed: true,
-            working: BTreeMap::new(),
+            sent: BTreeMap::new(),
             cooldown_until: 0,
             now: 0,
-            next_id: 0,
-            last_fit: None,
+        };
+        let (p, keeper, last_fit) = (Tunables::from_config(config)?, Keeper::default(), None);
+        Ok(Self {
+            p,
+            spread,
+            keeper,
+            last_fit,
         })
     }
 
@@ -511,26 +433,26 @@ impl Strategy for Pairs {
         let mut quoted = false;
         for event in events {
             if let Some(ts) = event.ts() {
-                self.now = self.now.max(ts);
+                self.spread.now = self.spread.now.max(ts);
             }
             match event {
                 MarketEvent::Instrument(def) => {
-                    if def.symbol == self.params.leg_a {
-                        self.legs[0].bind(def);
-                    } else if def.symbol == self.params.leg_b {
-                        self.legs[1].bind(def);
+                    if def.symbol == self.p.leg_a {
+                        self.spread.legs[0].bind(def, &mut self.keeper);
+                    } else if def.symbol == self.p.leg_b {
+                        self.spread.legs[1].bind(def, &mut self.keeper);
                     }
                 }
                 MarketEvent::Quote(q) => {
                     if let Some(i) = self.leg_of(q.instrument) {
-                        self.legs[i].observe(q);
+                        self.spread.legs[i].observe(q);
                         quoted = true;
                     }
                 }
                 _ => {}
             }
         }
-        if self.legs.iter().any(|l| l.id.is_none()) {
+        if self.spread.legs.iter().any(|l| l.id.is_none()) {
             return; // a leg is missing (a one-instrument feed): stay idle
         }
         if quoted {
@@ -542,155 +464,54 @@ impl Strategy for Pairs {
 
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            self.now = self.now.max(report_ts(event));
-            match event {
-                OrderEvent::Filled(f) => {
-                    if let Some(i) = self.leg_of(f.instrument) {
-                        let quantity = f.quantity.max(0);
-                        let signed = match f.side {
-                            Side::Buy => quantity,
-                            Side::Sell => -quantity,
-                        };
-                        let leg = &mut self.legs[i];
-                        leg.position = leg.position.saturating_add(signed);
-                    }
-                    if let Some(w) = self.working.get_mut(&f.id) {
-                        w.leaves = f.leaves_quantity;
-                        if w.leaves <= 0 {
-                            self.working.remove(&f.id);
-                        }
-                    }
-                }
-                OrderEvent::Canceled(c) => {
-                    if let Some(w) = self.working.remove(&c.id) {
-                        self.legs[w.leg].wait_quote = true;
-                    }
-                }
-                OrderEvent::Rejected(r) => {
-                    if let Some(w) = self.working.remove(&r.id) {
-                        self.legs[w.leg].wait_quote = true;
-                        self.cooldown_until = self.now.saturating_add(self.params.cooldown_ns);
-                        let why = r.rejection.message.as_deref().unwrap_or("");
-                        host::log(
-                            LogLevel::Warn,
-                            &format!(
-                                "pairs: order {} rejected: {:?} {why}",
-                                r.id, r.rejection.reason
-                            ),
-                        );
-                    }
-                }
-                OrderEvent::Accepted(_) | OrderEvent::Modified(_) => {}
+            let st = &mut self.spread;
+            st.now = st.now.max(event.ts());
+            let change = self.keeper.apply(event);
+            let Some(Change::Canceled(order) | Change::Rejected { order, .. }) = change else {
+                continue;
+            };
+            if let Some(i) = self.leg_of(order.instrument) {
+                self.spread.legs[i].wait_quote = true;
+            }
+            if let OrderEvent::Rejected(r) = event {
+                let st = &mut self.spread;
+                st.cooldown_until = st.now.saturating_add(self.p.cooldown_ms * MS);
+                let (id, reason) = (r.id, r.rejection.reason);
+                let why = r.rejection.message.as_deref().unwrap_or("");
+                let text = format!("pairs: order {id} rejected: {reason:?} {why}");
+                host::log(LogLevel::Warn, &text);
             }
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
-        let mut w = StateWriter::default();
-        w.u8(STATE_VERSION)
-            .str(&self.params.leg_a)
-            .str(&self.params.leg_b);
-        w.u64(self.next_id).u64(self.now).u64(self.cooldown_until);
-        for leg in &self.legs {
-            leg.save(&mut w);
-        }
-        w.option(self.last_sample, |w, ts| {
-            w.u64(ts);
-        });
-        w.u32(self.samples.len() as u32);
-        for &(a, b) in &self.samples {
-            w.i64(a).i64(b);
-        }
-        let dir = match self.dir {
-            0 => 0,
-            1 => 1,
-            _ => 2,
-        };
-        w.u8(dir).i64(self.quantity[0]).i64(self.quantity[1]);
-        w.u64(self.entry_ts)
-            .u64(self.transition_ts)
-            .bool(self.armed);
-        w.u32(self.working.len() as u32);
-        for (&id, o) in &self.working {
-            w.u64(id)
-                .u8(o.leg as u8)
-                .side(o.side)
-                .i64(o.leaves)
-                .u64(o.sent);
-        }
-        w.finish()
+        let legs = (&self.p.leg_a, &self.p.leg_b);
+        state::save(STATE_VERSION, &(legs, &self.keeper, &self.spread))
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
-        let mut r = StateReader::new(state);
-        r.format(STATE_VERSION)?;
-        let (leg_a, leg_b) = (r.string()?, r.string()?);
-        if (leg_a.as_str(), leg_b.as_str()) != (self.params.leg_a.as_str(), &self.params.leg_b) {
+        let ((leg_a, leg_b), keeper, mut spread): ((String, String), Keeper, Spread) =
+            state::load(STATE_VERSION, state)?;
+        if (&leg_a, &leg_b) != (&self.p.leg_a, &self.p.leg_b) {
+            let (a, b) = (&self.p.leg_a, &self.p.leg_b);
             return Err(format!(
-                "state is for legs {leg_a}/{leg_b}, the config names {}/{}",
-                self.params.leg_a, self.params.leg_b
+                "state is for legs {leg_a}/{leg_b}, the config names {a}/{b}"
             ));
         }
-        let (next_id, now, cooldown_until) = (r.u64()?, r.u64()?, r.u64()?);
-        let legs = [Leg::load(&mut r)?, Leg::load(&mut r)?];
-        let last_sample = r.option(|r| r.u64())?;
-        let count = r.u32()? as usize;
+        let count = spread.samples.len();
         if count > MAX_WINDOW {
             return Err(format!("state: {count} samples, at most {MAX_WINDOW}"));
         }
-        let mut samples = VecDeque::with_capacity(count.min(self.params.window));
-        for _ in 0..count {
-            samples.push_back((r.i64()?, r.i64()?));
+        // A newer config may use a shorter window.
+        spread.samples.drain(..count.saturating_sub(self.p.window));
+        if !(-1..=1).contains(&spread.dir) || spread.quantity.iter().any(|&q| q < 0) {
+            return Err("state: bad spread direction or leg quantity".into());
         }
-        while samples.len() > self.params.window {
-            samples.pop_front(); // a newer config may use a shorter window
+        if keeper.all().count() > 2 {
+            return Err("state: more than two working orders".into());
         }
-        let dir = match r.u8()? {
-            0 => 0,
-            1 => 1,
-            2 => -1,
-            other => return Err(format!("state: bad spread direction {other}")),
-        };
-        let quantity = [r.i64()?, r.i64()?];
-        if quantity.iter().any(|&q| q < 0) {
-            return Err("state: negative leg quantity".into());
-        }
-        let (entry_ts, transition_ts, armed) = (r.u64()?, r.u64()?, r.bool()?);
-        let orders = r.u32()?;
-        if orders > 2 {
-            return Err(format!("state: {orders} working orders, at most 2"));
-        }
-        let mut working = BTreeMap::new();
-        for _ in 0..orders {
-            let id = r.u64()?;
-            let leg = match r.u8()? {
-                l @ (0 | 1) => usize::from(l),
-                other => return Err(format!("state: bad leg {other}")),
-            };
-            let order = Working {
-                leg,
-                side: r.side()?,
-                leaves: r.i64()?,
-                sent: r.u64()?,
-            };
-            if id == 0 || id > next_id {
-                return Err(format!("state: order {id} is not below the next id"));
-            }
-            if working.values().any(|w: &Working| w.leg == leg) || working.contains_key(&id) {
-                return Err(format!("state: two working orders of leg {leg}"));
-            }
-            working.insert(id, order);
-        }
-        r.finish()?;
         // Decoded in full: only now replace the running state.
-        self.legs = legs;
-        self.samples = samples;
-        self.last_sample = last_sample;
-        (self.dir, self.quantity) = (dir, quantity);
-        (self.entry_ts, self.transition_ts, self.armed) = (entry_ts, transition_ts, armed);
-        self.working = working;
-        (self.next_id, self.now, self.cooldown_until) = (next_id, now, cooldown_until);
-        self.last_fit = None;
+        (self.keeper, self.spread, self.last_fit) = (keeper, spread, None);
         Ok(())
     }
 }

@@ -1,6 +1,9 @@
 use super::*;
 use tradsys_sdk::testing::{instrument, px, units};
-use tradsys_sdk::{Fill, OrderCanceled, OrderRejected, RejectReason, Rejection};
+use tradsys_sdk::{
+    Fill, NewOrder, OrderCanceled, OrderRejected, OrderType, RejectReason, Rejection, Side,
+    TimeInForce,
+};
 
 /// Host ids the definitions carry: not 0 and 1, to show they are learned.
 const A: u32 = 3;
@@ -120,7 +123,7 @@ fn fill(s: &mut Pairs, o: &NewOrder, quantity: i64) {
     let fill = Fill {
         id: o.id,
         instrument: o.instrument,
-        ts: s.now,
+        ts: s.spread.now,
         side: o.side,
         price: o.price,
         quantity,
@@ -134,7 +137,7 @@ fn cancel(s: &mut Pairs, o: &NewOrder, rest: i64) {
     let canceled = OrderCanceled {
         id: o.id,
         instrument: o.instrument,
-        ts: s.now,
+        ts: s.spread.now,
         canceled_quantity: rest,
     };
     report(s, OrderEvent::Canceled(canceled));
@@ -148,7 +151,7 @@ fn reject(s: &mut Pairs, o: &NewOrder) {
     let rejected = OrderRejected {
         id: o.id,
         instrument: o.instrument,
-        ts: s.now,
+        ts: s.spread.now,
         rejection,
     };
     report(s, OrderEvent::Rejected(rejected));
@@ -170,10 +173,7 @@ fn hedge(s: &Pairs) -> i64 {
 }
 
 fn positions(s: &Pairs) -> (i64, i64) {
-    (
-        s.legs[0].position / fixed::SCALE,
-        s.legs[1].position / fixed::SCALE,
-    )
+    (s.position(0) / fixed::SCALE, s.position(1) / fixed::SCALE)
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn a_missing_leg_keeps_it_idle() {
     };
     s.on_order_events(&[OrderEvent::Filled(stray)], &mut out);
     assert!(out.is_empty(), "{out:?}");
-    assert!(s.samples.is_empty() && one.samples.is_empty());
+    assert!(s.spread.samples.is_empty() && one.spread.samples.is_empty());
     let mut fresh = Pairs::new(&Config::default()).unwrap();
     fresh.load_state(&one.save_state()).unwrap();
     assert_eq!(fresh.save_state(), one.save_state());
@@ -226,22 +226,22 @@ fn samples_need_a_fresh_mid_of_both_legs_and_sample_ms() {
     // Leg A alone, or the other instrument, takes no sample.
     only_a(&mut s, 0, 10_000);
     s.on_market(&[quote(C, 10, 3999, 4001)], &mut Vec::new());
-    assert!(s.samples.is_empty());
+    assert!(s.spread.samples.is_empty());
     pair(&mut s, 20, 10_000, 25_000);
-    assert_eq!(s.samples.len(), 1);
+    assert_eq!(s.spread.samples.len(), 1);
     // Both fresh again, but only 50 ms later: no sample until 100 ms have passed.
     pair(&mut s, 70, 10_010, 25_010);
-    assert_eq!(s.samples.len(), 1);
+    assert_eq!(s.spread.samples.len(), 1);
     only_a(&mut s, 120, 10_020);
-    assert_eq!(s.samples.back(), Some(&(px("100.20"), px("250.10"))));
+    assert_eq!(s.spread.samples.back(), Some(&(px("100.20"), px("250.10"))));
     // Then B must be fresh again.
     only_a(&mut s, 300, 10_030);
-    assert_eq!(s.samples.len(), 2);
+    assert_eq!(s.spread.samples.len(), 2);
     // The window keeps `window` samples.
     for i in 0..30 {
         pair(&mut s, 400 + i * 100, 10_000, 25_000);
     }
-    assert_eq!(s.samples.len(), 10);
+    assert_eq!(s.spread.samples.len(), 10);
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn a_high_z_sells_a_and_buys_beta_b_in_one_batch() {
         ]
     );
     assert_eq!((out[0].id, out[1].id), (1, 2));
-    assert_eq!(s.dir, -1);
+    assert_eq!(s.spread.dir, -1);
 }
 
 #[test]
@@ -325,7 +325,7 @@ fn the_spread_is_closed_when_z_reverts() {
     fill(&mut s, &out[1], out[1].quantity);
     let hb = hedge(&s);
     assert_eq!(positions(&s), (-100, hb));
-    assert!(s.working.is_empty());
+    assert!(s.keeper.all().next().is_none());
     // Back on the relation: z within 0.5, both legs bought and sold back.
     let mut closing = Vec::new();
     for i in 11..20 {
@@ -344,7 +344,7 @@ fn the_spread_is_closed_when_z_reverts() {
     fill(&mut s, &closing[0], units(100));
     fill(&mut s, &closing[1], closing[1].quantity);
     assert_eq!(positions(&s), (0, 0));
-    assert_eq!(s.dir, 0);
+    assert_eq!(s.spread.dir, 0);
 }
 
 #[test]
@@ -361,7 +361,7 @@ fn max_hold_closes_the_spread() {
         rows,
         [(A, Side::Buy, 10_013, 100), (B, Side::Sell, 25_015, hb)]
     );
-    assert!(!s.armed, "no re-entry until |z| drops below entry_z");
+    assert!(!s.spread.armed, "no re-entry until |z| drops below entry_z");
 }
 
 #[test]
@@ -432,7 +432,7 @@ fn one_spread_at_a_time_and_never_more_than_two_orders() {
         let (a, b) = mids(i);
         let jump = if i % 3 == 0 { -30 } else { 30 };
         assert!(pair(&mut s, i * 100, a + jump, b).is_empty());
-        assert_eq!(s.working.len(), 2);
+        assert_eq!(s.keeper.all().count(), 2);
     }
     // Once filled, a stronger signal the same way adds nothing either.
     fill(&mut s, &out[0], units(100));
@@ -459,7 +459,7 @@ fn scripted_session(s: &mut Pairs, from: u64, to: u64) -> Vec<String> {
             _ => 0,
         };
         let out = pair(s, i * 100, a + jump, b);
-        assert!(s.working.len() <= 2);
+        assert!(s.keeper.all().count() <= 2);
         for o in submits(&out) {
             log.push(format!("{i}: {o:?}"));
             if o.instrument == A {
@@ -519,9 +519,10 @@ fn garbage_state_is_refused_and_changes_nothing() {
     let out = enter(&mut s, 12);
     fill(&mut s, &out[0], units(100));
     let saved = s.save_state();
-    let mut bad_leg = saved.clone();
-    let len = bad_leg.len();
-    bad_leg[len - 8 - 8 - 1 - 1] = 9; // the working order's leg
+    let mut bad = s.spread.clone();
+    bad.dir = 5; // no such direction
+    let legs = (&s.p.leg_a, &s.p.leg_b);
+    let bad_leg = state::save(STATE_VERSION, &(legs, &s.keeper, &bad));
     for garbage in [
         &[][..],
         &[2, 0, 0][..],
