@@ -167,7 +167,8 @@ fn read_field(ident: &syn::Ident, ty: &Type, key: &LitStr, spec: &Field) -> syn:
             ));
         }
     };
-    let float = is_float(inner.unwrap_or(ty));
+    let base = inner.unwrap_or(ty);
+    let float = is_float(base);
     let mut checks = Vec::new();
     if float {
         checks.push(quote! {
@@ -203,10 +204,11 @@ fn read_field(ident: &syn::Ident, ty: &Type, key: &LitStr, spec: &Field) -> syn:
                 }),
             ) => quote! { #s },
             (_, Expr::Lit(_)) => quote! { (#e) },
+            (_, Expr::Unary(u)) if matches!(*u.expr, Expr::Lit(_)) => quote! { (#e) },
             (Some(_), _) => quote! {
                 ::std::format!("{} ({})", #text, ::tradsys_sdk::fixed::format_exact((#e) as i128, 0))
             },
-            (None, _) => quote! { ::std::format!("{} ({})", #text, #e) },
+            (None, _) => quote! { ::std::format!("{} ({})", #text, { let b: #base = #e; b }) },
         }
     };
     if let Some(min) = &spec.min {

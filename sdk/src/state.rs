@@ -50,6 +50,41 @@ pub fn load<T: serde::de::DeserializeOwned>(format: u8, bytes: &[u8]) -> Result<
     }
 }
 
+/// The WIT enums a strategy keeps in its state, serializable: as serde's
+/// unit variants (`"Buy"` in JSON, an index in postcard).
+mod wit_serde {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::{Side, TimeInForce};
+
+    macro_rules! by_repr {
+        ($wit:ident, $name:literal, $repr:ident { $($variant:ident),* }) => {
+            #[derive(Serialize, Deserialize)]
+            #[serde(rename = $name)]
+            enum $repr { $($variant),* }
+
+            impl Serialize for $wit {
+                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    match self { $($wit::$variant => $repr::$variant),* }.serialize(s)
+                }
+            }
+
+            impl<'de> Deserialize<'de> for $wit {
+                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    Ok(match $repr::deserialize(d)? { $($repr::$variant => $wit::$variant),* })
+                }
+            }
+        };
+    }
+
+    by_repr!(Side, "Side", SideRepr { Buy, Sell });
+    by_repr!(
+        TimeInForce,
+        "TimeInForce",
+        TimeInForceRepr { Gtc, Ioc, Fok }
+    );
+}
+
 /// Appends little-endian values to a buffer.
 #[derive(Debug, Default)]
 pub struct StateWriter {
@@ -542,6 +577,27 @@ fn reject_reason(code: u8) -> Result<RejectReason, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TimeInForce;
+
+    #[test]
+    fn serde_states_keep_the_wit_enums_and_refuse_garbage() {
+        let value = (
+            Side::Sell,
+            [TimeInForce::Gtc, TimeInForce::Fok],
+            Some(Side::Buy),
+        );
+        let bytes = save(4, &value);
+        assert_eq!(load(4, &bytes), Ok(value));
+        let mut bad = bytes.clone();
+        bad[1] = 7; // no such side
+        let err = load::<(Side, [TimeInForce; 2], Option<Side>)>(4, &bad).unwrap_err();
+        assert!(err.starts_with("state: cannot decode"), "{err}");
+        let longer = [&bytes[..], &[0]].concat();
+        assert_eq!(
+            load::<(Side, [TimeInForce; 2], Option<Side>)>(4, &longer),
+            Err("state has 1 unexpected trailing bytes".to_string())
+        );
+    }
 
     #[test]
     fn round_trips_and_refuses_short_input() {

@@ -61,93 +61,54 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use tradsys_sdk::keeper::Keeper;
 use tradsys_sdk::signals::Subscriptions;
-use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    BookDepth, Config, DepthLevel, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, Side,
-    Strategy, TimeInForce, TradingStatus, fixed, host,
+    BookDepth, Config, DepthLevel, MarketEvent, OrderCommand, OrderEvent, Params, Quote, Side,
+    Strategy, TradingStatus, fixed, host, state,
 };
 
-/// Format version written first by `save_state` (2: the orders, positions
-/// and cooldowns in the SDK's keeper).
-const STATE_VERSION: u8 = 2;
+/// Format version of `save_state` (3: serde, the keeper holding tick and lot).
+const STATE_VERSION: u8 = 3;
 /// Quote updates after which an order never answered is forgotten.
 const FORGET_AFTER: u32 = 100;
 /// Most instruments a saved state may hold (the host's own bound).
-const MAX_INSTRUMENTS: u32 = 100_000;
+const MAX_INSTRUMENTS: usize = 100_000;
 const MS_NS: u64 = 1_000_000;
 
 /// Tunables from the plugin config (keys and defaults in the crate docs).
-#[derive(Debug, Clone)]
-struct Params {
-    /// `levels` (default 5).
+#[derive(Debug, Clone, Params)]
+#[params(also = "signals", check = Self::check)]
+struct Tunables {
+    #[param(default = 5, min = 1, max = 100)]
     levels: u32,
-    /// `smoothing` (default 10).
+    #[param(default = 10, min = 1, max = 100_000)]
     smoothing: u32,
-    /// `entry` (default 0.2).
+    #[param(default = 0.2, positive)]
     entry: f64,
-    /// `exit` (default 0.0).
+    #[param(default = 0.0)]
     exit: f64,
-    /// `quantity` (default 100 units).
+    #[param(decimal = "100", positive, max = "1000000000")]
     quantity: i64,
-    /// `max_position` (default 500 units).
+    #[param(decimal = "500", min = quantity)]
     max_position: i64,
-    /// `max_hold_ms` (default 5000), in nanoseconds here; 0 for none.
-    max_hold_ns: u64,
-    /// `cooldown` (default 10).
+    /// 0 for none; at most a year.
+    #[param(default = 5000, max = 365 * 24 * 3_600_000)]
+    max_hold_ms: u64,
+    #[param(default = 10)]
     cooldown: u32,
 }
 
-impl Params {
-    fn from_config(config: &Config) -> Result<Self, String> {
-        config.only(&[
-            "levels",
-            "smoothing",
-            "entry",
-            "exit",
-            "quantity",
-            "max_position",
-            "max_hold_ms",
-            "cooldown",
-            "signals",
-        ])?;
-        let max_hold_ms: u64 = config.parse_or("max_hold_ms", 5000)?;
-        let p = Self {
-            levels: config.parse_or("levels", 5)?,
-            smoothing: config.parse_or("smoothing", 10)?,
-            entry: config.parse_or("entry", 0.2)?,
-            exit: config.parse_or("exit", 0.0)?,
-            quantity: config.fixed_or("quantity", fixed::from_units(100))?,
-            max_position: config.fixed_or("max_position", fixed::from_units(500))?,
-            max_hold_ns: max_hold_ms.saturating_mul(MS_NS),
-            cooldown: config.parse_or("cooldown", 10)?,
-        };
-        let ensure = |ok: bool, key: &str, why: &str| match ok {
-            true => Ok(()),
-            false => Err(format!("config `{key}`: {why}")),
-        };
-        ensure((1..=100).contains(&p.levels), "levels", "must be 1 to 100")?;
-        let smoothing_ok = (1..=100_000).contains(&p.smoothing);
-        ensure(smoothing_ok, "smoothing", "must be 1 to 100000")?;
-        let entry_ok = p.entry > 0.0 && p.entry < 1.0; // false for NaN
-        ensure(entry_ok, "entry", "must be above 0 and below 1")?;
-        let exit_ok = p.exit > -p.entry && p.exit < p.entry;
-        ensure(exit_ok, "exit", "must be above `-entry` and below `entry`")?;
-        let quantity_ok = (1..=fixed::from_units(1_000_000_000)).contains(&p.quantity);
-        ensure(
-            quantity_ok,
-            "quantity",
-            "must be positive, at most 1000000000",
-        )?;
-        let position_ok = p.max_position >= p.quantity;
-        ensure(position_ok, "max_position", "must be at least `quantity`")?;
-        ensure(
-            max_hold_ms <= 365 * 24 * 3_600_000,
-            "max_hold_ms",
-            "must be at most a year",
-        )?;
-        Ok(p)
+impl Tunables {
+    fn check(&self) -> Result<(), String> {
+        if self.entry >= 1.0 {
+            Err("config `entry`: must be above 0 and below 1".into())
+        } else if !(self.exit > -self.entry && self.exit < self.entry) {
+            Err("config `exit`: must be above `-entry` and below `entry`".into())
+        } else {
+            Ok(())
+        }
     }
 
     /// Weight of one update in the moving average.
@@ -192,11 +153,9 @@ fn signed(side: Side, quantity: i64) -> i64 {
     }
 }
 
-/// What the strategy tracks for one instrument.
-#[derive(Debug, Clone, PartialEq)]
+/// What the strategy tracks for one instrument besides its orders.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Instrument {
-    tick: i64,
-    lot: i64,
     /// Smoothed imbalance.
     average: f64,
     /// Quote updates in the average, up to `smoothing`.
@@ -205,28 +164,15 @@ struct Instrument {
     opened_at: Option<u64>,
     /// After a time exit: the side not to enter until the imbalance resets.
     blocked: Option<Side>,
-    /// The instrument's status allows trading.
-    trading: bool,
+    /// The instrument's status does not allow trading.
+    halted: bool,
     /// Time of the latest quote.
     last_ts: u64,
 }
 
 impl Instrument {
-    fn new(tick: i64, lot: i64) -> Self {
-        Self {
-            tick,
-            lot,
-            average: 0.0,
-            seen: 0,
-            opened_at: None,
-            blocked: None,
-            trading: true,
-            last_ts: 0,
-        }
-    }
-
     /// Take in `updates` quote updates whose book has imbalance `value`.
-    fn observe(&mut self, value: f64, updates: u32, p: &Params) {
+    fn observe(&mut self, value: f64, updates: u32, p: &Tunables) {
         let alpha = p.alpha();
         for _ in 0..updates {
             self.average = if self.seen == 0 {
@@ -248,10 +194,10 @@ impl Instrument {
     }
 
     /// Decide this batch's order on the instrument's last quote `q`.
-    fn act(&mut self, q: &Quote, p: &Params, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
+    fn act(&mut self, q: &Quote, p: &Tunables, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
         self.last_ts = self.last_ts.max(q.ts);
         let busy = keeper.in_flight(q.instrument).is_some() || keeper.cooling(q.instrument);
-        if busy || !self.trading || self.seen < p.smoothing {
+        if busy || self.halted || self.seen < p.smoothing {
             return;
         }
         let position = keeper.position(q.instrument);
@@ -259,7 +205,8 @@ impl Instrument {
             return; // empty or crossed touch
         }
         // A remainder below one lot cannot be traded: it counts as flat.
-        let closable = fixed::floor_to_tick(position.saturating_abs(), self.lot);
+        let lot = keeper.grid(q.instrument).map_or(1, |g| g.lot);
+        let closable = fixed::floor_to_tick(position.saturating_abs(), lot);
         let held = if closable > 0 { position.signum() } else { 0 };
         if held != 0 {
             let side = if held > 0 { Side::Buy } else { Side::Sell };
@@ -268,16 +215,13 @@ impl Instrument {
                 Side::Sell => self.average >= -p.exit,
             };
             let opened = self.opened_at.unwrap_or(q.ts);
-            let expired = p.max_hold_ns > 0 && q.ts.saturating_sub(opened) >= p.max_hold_ns;
+            let max_hold_ns = p.max_hold_ms * MS_NS;
+            let expired = max_hold_ns > 0 && q.ts.saturating_sub(opened) >= max_hold_ns;
             if faded || expired {
                 if expired && !faded {
                     self.blocked = Some(side);
                 }
-                let close = match side {
-                    Side::Buy => Side::Sell,
-                    Side::Sell => Side::Buy,
-                };
-                self.send(close, closable, q, keeper, out);
+                keeper.take(out, q, -signed(side, closable)); // a marketable IOC
                 return;
             }
         }
@@ -293,28 +237,7 @@ impl Instrument {
         }
         // Not held against the signal: that position has just been exited.
         let room = p.max_position.saturating_sub(signed(side, position));
-        let quantity = fixed::floor_to_tick(room.min(p.quantity), self.lot);
-        self.send(side, quantity, q, keeper, out);
-    }
-
-    /// Send a marketable IOC of `quantity` at the far touch of `q`.
-    fn send(
-        &mut self,
-        side: Side,
-        quantity: i64,
-        q: &Quote,
-        keeper: &mut Keeper,
-        out: &mut Vec<OrderCommand>,
-    ) {
-        let price = match side {
-            Side::Buy => fixed::ceil_to_tick(q.ask_price, self.tick),
-            Side::Sell => fixed::floor_to_tick(q.bid_price, self.tick),
-        };
-        if quantity <= 0 || price <= 0 {
-            return;
-        }
-        let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
-        keeper.submit(out, q.instrument, side, limit, ioc, price, quantity);
+        keeper.take(out, q, signed(side, room.min(p.quantity))); // a marketable IOC
     }
 
     /// The position opened (or flipped through flat) at `ts`, or closed.
@@ -325,59 +248,31 @@ impl Instrument {
             self.opened_at = Some(ts.max(self.last_ts));
         }
     }
-
-    fn save(&self, w: &mut StateWriter) {
-        w.i64(self.tick)
-            .i64(self.lot)
-            .f64(self.average)
-            .u32(self.seen);
-        w.option(self.opened_at, |w, t| {
-            w.u64(t);
-        });
-        w.option(self.blocked, |w, s| {
-            w.side(s);
-        });
-        w.bool(self.trading).u64(self.last_ts);
-    }
-
-    fn load(r: &mut StateReader<'_>, p: &Params) -> Result<Self, String> {
-        let (tick, lot) = (r.i64()?, r.i64()?);
-        if tick <= 0 || lot <= 0 {
-            return Err("state: tick and lot must be positive".into());
-        }
-        let mut inst = Self::new(tick, lot);
-        inst.average = r.f64()?;
-        if !(-1.0..=1.0).contains(&inst.average) {
-            return Err(format!("state: imbalance {} out of range", inst.average));
-        }
-        // A newer config may smooth over fewer updates.
-        inst.seen = r.u32()?.min(p.smoothing);
-        inst.opened_at = r.option(|r| r.u64())?;
-        inst.blocked = r.option(|r| r.side())?;
-        inst.trading = r.bool()?;
-        inst.last_ts = r.u64()?;
-        Ok(inst)
-    }
 }
 
 /// The book-imbalance strategy; see the crate docs.
 #[derive(Debug)]
 pub struct BookImbalance {
-    params: Params,
+    p: Tunables,
     /// The signal read as the raw score, when configured.
     signal: Subscriptions,
     instruments: BTreeMap<u32, Instrument>,
-    /// Its orders, positions and cooldowns.
+    /// Its orders, positions, cooldowns, ticks and lots.
     keeper: Keeper,
 }
 
 impl Strategy for BookImbalance {
     fn new(config: &Config) -> Result<Self, String> {
+        let (p, signal) = (
+            Tunables::from_config(config)?,
+            Subscriptions::from_config(config)?,
+        );
+        let (instruments, keeper) = Default::default();
         Ok(Self {
-            params: Params::from_config(config)?,
-            signal: Subscriptions::from_config(config)?,
-            instruments: BTreeMap::new(),
-            keeper: Keeper::default(),
+            p,
+            signal,
+            instruments,
+            keeper,
         })
     }
 
@@ -393,14 +288,12 @@ impl Strategy for BookImbalance {
             }
             match event {
                 MarketEvent::Instrument(def) => {
-                    let (tick, lot) = (def.tick_size.max(1), def.lot_size.max(1));
-                    let inst = self.instruments.entry(def.id);
-                    let inst = inst.or_insert_with(|| Instrument::new(tick, lot));
-                    (inst.tick, inst.lot) = (tick, lot);
+                    self.keeper.define(def);
+                    self.instruments.entry(def.id).or_default();
                 }
                 MarketEvent::Status(s) => {
                     if let Some(inst) = self.instruments.get_mut(&s.instrument) {
-                        inst.trading = s.status == TradingStatus::Trading;
+                        inst.halted = s.status != TradingStatus::Trading;
                     }
                 }
                 MarketEvent::Quote(q) if self.instruments.contains_key(&q.instrument) => {
@@ -410,7 +303,7 @@ impl Strategy for BookImbalance {
                 _ => {}
             }
         }
-        let p = &self.params;
+        let p = &self.p;
         for (id, (q, updates)) in last {
             let Some(inst) = self.instruments.get_mut(&id) else {
                 continue;
@@ -446,42 +339,30 @@ impl Strategy for BookImbalance {
             }
             // Any rejection on the instrument pauses it, exits included.
             if matches!(event, OrderEvent::Rejected(_)) {
-                self.keeper.cool(id, self.params.cooldown);
+                self.keeper.cool(id, self.p.cooldown);
             }
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
-        let mut w = StateWriter::default();
-        w.u8(STATE_VERSION);
-        self.keeper.save(&mut w);
-        w.u32(self.instruments.len() as u32);
-        for (&id, inst) in &self.instruments {
-            w.u32(id);
-            inst.save(&mut w);
-        }
-        w.finish()
+        state::save(STATE_VERSION, &(&self.keeper, &self.instruments))
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
-        let mut r = StateReader::new(state);
-        r.format(STATE_VERSION)?;
-        let keeper = Keeper::load(&mut r)?;
-        let count = r.u32()?;
+        let (keeper, mut instruments): (Keeper, BTreeMap<u32, Instrument>) =
+            state::load(STATE_VERSION, state)?;
+        let count = instruments.len();
         if count > MAX_INSTRUMENTS {
             return Err(format!(
                 "state: {count} instruments, at most {MAX_INSTRUMENTS}"
             ));
         }
-        let mut instruments = BTreeMap::new();
-        for _ in 0..count {
-            let id = r.u32()?;
-            let inst = Instrument::load(&mut r, &self.params)?;
-            if instruments.insert(id, inst).is_some() {
-                return Err(format!("state: instrument {id} appears twice"));
+        for inst in instruments.values_mut() {
+            if !(-1.0..=1.0).contains(&inst.average) {
+                return Err(format!("state: imbalance {} out of range", inst.average));
             }
+            inst.seen = inst.seen.min(self.p.smoothing); // a newer config may smooth less
         }
-        r.finish()?;
         // Decoded in full: only now replace the running state.
         (self.keeper, self.instruments) = (keeper, instruments);
         Ok(())

@@ -1,8 +1,8 @@
 use super::*;
 use tradsys_sdk::testing::{book_depth, instrument, px, units};
 use tradsys_sdk::{
-    Fill, InstrumentDefinition, NewOrder, OrderAccepted, OrderCanceled, OrderRejected,
-    RejectReason, Rejection, StatusChange,
+    Fill, InstrumentDefinition, NewOrder, OrderAccepted, OrderCanceled, OrderRejected, OrderType,
+    RejectReason, Rejection, StatusChange, TimeInForce,
 };
 
 const MS: u64 = MS_NS;

@@ -44,86 +44,50 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
 use tradsys_sdk::keeper::{Change, Keeper};
-use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, RejectReason, Side, Strategy,
-    TimeInForce, fixed,
+    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Params, Quote, RejectReason, Side,
+    Strategy, TimeInForce, fixed, state,
 };
 
-/// Format version written first by `save_state` (2: the orders, positions
-/// and cooldowns in the SDK's keeper).
-const STATE_VERSION: u8 = 2;
+/// Format version of `save_state` (3: serde, the keeper holding tick and lot).
+const STATE_VERSION: u8 = 3;
 
 /// Tunables from the plugin config (keys and defaults in the crate docs).
-#[derive(Debug, Clone)]
-struct Params {
-    /// `window` (default 60).
+#[derive(Debug, Clone, Params)]
+#[params(also = "signals", check = Self::check)]
+struct Tunables {
+    #[param(default = 60, min = 2, max = 100_000)]
     window: usize,
-    /// `entry_z` (default 2.0).
+    #[param(default = 2.0, positive)]
     entry_z: f64,
-    /// `exit_z` (default 0.5).
+    #[param(default = 0.5, min = 0.0)]
     exit_z: f64,
-    /// `extreme_z` (default 2.5).
+    #[param(default = 2.5, min = entry_z)]
     extreme_z: f64,
-    /// `extreme_ticks` (default 30).
+    #[param(default = 30, min = 0, max = 1_000_000)]
     extreme_ticks: i64,
-    /// `quantity` (default 100 units).
+    #[param(decimal = "100", positive, max = "1000000000")]
     quantity: i64,
-    /// `max_age` (default 30).
+    #[param(default = 30, min = 1)]
     max_age: u32,
-    /// `cooldown` (default 10).
+    #[param(default = 10)]
     cooldown: u32,
 }
 
-impl Params {
-    fn from_config(config: &Config) -> Result<Self, String> {
-        config.only(&[
-            "window",
-            "entry_z",
-            "exit_z",
-            "extreme_z",
-            "extreme_ticks",
-            "quantity",
-            "max_age",
-            "cooldown",
-            "signals",
-        ])?;
-        let p = Self {
-            window: config.parse_or("window", 60)?,
-            entry_z: config.parse_or("entry_z", 2.0)?,
-            exit_z: config.parse_or("exit_z", 0.5)?,
-            extreme_z: config.parse_or("extreme_z", 2.5)?,
-            extreme_ticks: config.parse_or("extreme_ticks", 30)?,
-            quantity: config.fixed_or("quantity", fixed::from_units(100))?,
-            max_age: config.parse_or("max_age", 30)?,
-            cooldown: config.parse_or("cooldown", 10)?,
-        };
-        if !(2..=100_000).contains(&p.window) {
-            Err("config `window`: must be 2 to 100000".into())
-        } else if !(p.entry_z.is_finite() && p.entry_z > 0.0) {
-            Err("config `entry_z`: must be a positive number".into())
-        } else if !(p.exit_z >= 0.0 && p.exit_z < p.entry_z) {
-            Err("config `exit_z`: must be at least 0 and below `entry_z`".into())
-        } else if p.extreme_z.is_nan() || p.extreme_z < p.entry_z {
-            Err("config `extreme_z`: must be at least `entry_z`".into())
-        } else if !(0..=1_000_000).contains(&p.extreme_ticks) {
-            Err("config `extreme_ticks`: must be 0 to 1000000".into())
-        } else if !(1..=fixed::from_units(1_000_000_000)).contains(&p.quantity) {
-            Err("config `quantity`: must be positive and at most 1000000000".into())
-        } else if p.max_age == 0 {
-            Err("config `max_age`: must be at least 1".into())
-        } else {
-            Ok(p)
+impl Tunables {
+    fn check(&self) -> Result<(), String> {
+        match self.exit_z < self.entry_z {
+            true => Ok(()),
+            false => Err("config `exit_z`: must be at least 0 and below `entry_z`".into()),
         }
     }
 }
 
-/// What the strategy tracks for one instrument.
-#[derive(Debug, Clone, PartialEq)]
+/// What the strategy tracks for one instrument besides its orders.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Instrument {
-    tick: i64,
-    lot: i64,
     /// The last `window` mids, oldest first.
     mids: VecDeque<i64>,
     /// Signed position the strategy wants.
@@ -146,18 +110,8 @@ fn z_score(mids: &VecDeque<i64>, window: usize) -> Option<f64> {
 }
 
 impl Instrument {
-    fn new(tick: i64, lot: i64) -> Self {
-        Self {
-            tick,
-            lot,
-            mids: VecDeque::new(),
-            target: 0,
-            collared: false,
-        }
-    }
-
     /// Move `target` for a new z-score: fade beyond `entry_z`, flatten inside `exit_z`.
-    fn update_target(&mut self, z: f64, p: &Params) {
+    fn update_target(&mut self, z: f64, p: &Tunables) {
         if z.abs() < p.extreme_z {
             self.collared = false;
         }
@@ -179,15 +133,13 @@ impl Instrument {
 
     /// Take in one quote: the window, the target, the order's age and the
     /// cooldown move on. Returns false for a quote unfit to trade on.
-    fn observe(&mut self, q: &Quote, p: &Params) -> bool {
+    fn observe(&mut self, q: &Quote, p: &Tunables) -> bool {
         if q.bid_price <= 0 || q.ask_price < q.bid_price {
             return false; // empty or crossed book
         }
         let mid = (i128::from(q.bid_price) + i128::from(q.ask_price)) / 2;
         self.mids.push_back(mid as i64);
-        while self.mids.len() > p.window {
-            self.mids.pop_front();
-        }
+        self.mids.drain(..self.mids.len().saturating_sub(p.window));
         if let Some(z) = z_score(&self.mids, p.window) {
             self.update_target(z, p);
         }
@@ -195,7 +147,7 @@ impl Instrument {
     }
 
     /// Decide this batch's command on the instrument's last quote `q`.
-    fn act(&mut self, q: &Quote, p: &Params, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
+    fn act(&mut self, q: &Quote, p: &Tunables, keeper: &mut Keeper, out: &mut Vec<OrderCommand>) {
         let position = keeper.position(q.instrument);
         let wanted = self.target.saturating_sub(position);
         let side = if wanted > 0 { Side::Buy } else { Side::Sell };
@@ -220,35 +172,35 @@ impl Instrument {
         if keeper.cooling(q.instrument) {
             return;
         }
-        let z = z_score(&self.mids, p.window);
-        let (Some(z), quantity) = (z, fixed::floor_to_tick(wanted.saturating_abs(), self.lot))
-        else {
+        let Some(grid) = keeper.grid(q.instrument) else {
             return;
         };
-        if quantity <= 0 {
+        let (tick, lot) = (grid.tick, grid.lot);
+        let quantity = fixed::floor_to_tick(wanted.saturating_abs(), lot);
+        let Some(z) = z_score(&self.mids, p.window).filter(|_| quantity > 0) else {
             return;
-        }
+        };
         let reducing = match side {
             Side::Buy => position < 0 && self.target <= 0,
             Side::Sell => position > 0 && self.target >= 0,
         };
         let far = match side {
-            Side::Buy => fixed::ceil_to_tick(q.ask_price, self.tick),
-            Side::Sell => fixed::floor_to_tick(q.bid_price, self.tick),
+            Side::Buy => fixed::ceil_to_tick(q.ask_price, tick),
+            Side::Sell => fixed::floor_to_tick(q.bid_price, tick),
         };
         let (tif, price) = if reducing {
             (TimeInForce::Fok, far)
         } else if z.abs() >= p.extreme_z && !self.collared {
-            let through = self.tick.saturating_mul(p.extreme_ticks);
+            let through = tick.saturating_mul(p.extreme_ticks);
             let price = match side {
                 Side::Buy => far.saturating_add(through),
-                Side::Sell => far.saturating_sub(through).max(self.tick),
+                Side::Sell => far.saturating_sub(through).max(tick),
             };
             (TimeInForce::Ioc, price)
         } else {
             let near = match side {
-                Side::Buy => fixed::floor_to_tick(q.bid_price, self.tick),
-                Side::Sell => fixed::ceil_to_tick(q.ask_price, self.tick),
+                Side::Buy => fixed::floor_to_tick(q.bid_price, tick),
+                Side::Sell => fixed::ceil_to_tick(q.ask_price, tick),
             };
             (TimeInForce::Gtc, near)
         };
@@ -259,7 +211,7 @@ impl Instrument {
     /// An IOC or FOK that got nothing (the touch was too thin) and any
     /// rejection pause it for `cooldown` quotes; a collar that refused an
     /// extreme IOC entry makes it enter passively until `|z|` eases.
-    fn on_change(&mut self, change: &Change, keeper: &mut Keeper, p: &Params) {
+    fn on_change(&mut self, change: &Change, keeper: &mut Keeper, p: &Tunables) {
         match change {
             Change::Canceled(o) if o.time_in_force != TimeInForce::Gtc && o.filled == 0 => {
                 keeper.cool(o.instrument, p.cooldown);
@@ -274,55 +226,25 @@ impl Instrument {
             _ => {}
         }
     }
-
-    fn save(&self, w: &mut StateWriter) {
-        w.i64(self.tick).i64(self.lot).u32(self.mids.len() as u32);
-        for &m in &self.mids {
-            w.i64(m);
-        }
-        w.i64(self.target).u8(self.collared.into());
-    }
-
-    fn load(r: &mut StateReader<'_>, p: &Params) -> Result<Self, String> {
-        fn flag(r: &mut StateReader<'_>) -> Result<bool, String> {
-            match r.u8()? {
-                0 => Ok(false),
-                1 => Ok(true),
-                other => Err(format!("state: bad flag {other}")),
-            }
-        }
-        let (tick, lot) = (r.i64()?, r.i64()?);
-        if tick <= 0 || lot <= 0 {
-            return Err("state: tick and lot must be positive".into());
-        }
-        let mut inst = Self::new(tick, lot);
-        for _ in 0..r.u32()? {
-            inst.mids.push_back(r.i64()?);
-        }
-        while inst.mids.len() > p.window {
-            inst.mids.pop_front(); // a newer config may use a shorter window
-        }
-        inst.target = r.i64()?;
-        inst.collared = flag(r)?;
-        Ok(inst)
-    }
 }
 
 /// The mean-reversion strategy; see the crate docs.
 #[derive(Debug)]
 pub struct MeanReversion {
-    params: Params,
+    p: Tunables,
     instruments: BTreeMap<u32, Instrument>,
-    /// Its orders, positions and cooldowns.
+    /// Its orders, positions, cooldowns, ticks and lots.
     keeper: Keeper,
 }
 
 impl Strategy for MeanReversion {
     fn new(config: &Config) -> Result<Self, String> {
+        let p = Tunables::from_config(config)?;
+        let (instruments, keeper) = Default::default();
         Ok(Self {
-            params: Params::from_config(config)?,
-            instruments: BTreeMap::new(),
-            keeper: Keeper::default(),
+            p,
+            instruments,
+            keeper,
         })
     }
 
@@ -332,15 +254,10 @@ impl Strategy for MeanReversion {
         let mut last = BTreeMap::new();
         for event in events {
             match event {
-                MarketEvent::Instrument(def) => {
-                    let (tick, lot) = (def.tick_size.max(1), def.lot_size.max(1));
-                    let inst = self.instruments.entry(def.id);
-                    let inst = inst.or_insert_with(|| Instrument::new(tick, lot));
-                    (inst.tick, inst.lot) = (tick, lot);
-                }
-                MarketEvent::Quote(q) => {
-                    let inst = self.instruments.get_mut(&q.instrument);
-                    if inst.is_some_and(|inst| inst.observe(q, &self.params)) {
+                MarketEvent::Instrument(def) => self.keeper.define(def),
+                MarketEvent::Quote(q) if self.keeper.grid(q.instrument).is_some() => {
+                    let inst = self.instruments.entry(q.instrument).or_default();
+                    if inst.observe(q, &self.p) {
                         // A quote is its clock: orders age, cooldowns run down.
                         self.keeper.tick(q.instrument);
                         last.insert(q.instrument, q);
@@ -350,47 +267,28 @@ impl Strategy for MeanReversion {
             }
         }
         for (id, q) in last {
-            if let Some(inst) = self.instruments.get_mut(&id) {
-                inst.act(q, &self.params, &mut self.keeper, orders);
-            }
+            let inst = self.instruments.get_mut(&id).expect("observed");
+            inst.act(q, &self.p, &mut self.keeper, orders);
         }
     }
 
     fn on_order_events(&mut self, events: &[OrderEvent], _orders: &mut Vec<OrderCommand>) {
         for event in events {
-            let Some(inst) = self.instruments.get_mut(&event.instrument()) else {
-                continue;
-            };
-            if let Some(change) = self.keeper.apply(event) {
-                inst.on_change(&change, &mut self.keeper, &self.params);
+            let change = self.keeper.apply(event);
+            let inst = self.instruments.get_mut(&event.instrument());
+            if let (Some(change), Some(inst)) = (change, inst) {
+                inst.on_change(&change, &mut self.keeper, &self.p);
             }
         }
     }
 
     fn save_state(&self) -> Vec<u8> {
-        let mut w = StateWriter::default();
-        w.u8(STATE_VERSION);
-        self.keeper.save(&mut w);
-        w.u32(self.instruments.len() as u32);
-        for (&id, inst) in &self.instruments {
-            w.u32(id);
-            inst.save(&mut w);
-        }
-        w.finish()
+        state::save(STATE_VERSION, &(&self.keeper, &self.instruments))
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
-        let mut r = StateReader::new(state);
-        r.format(STATE_VERSION)?;
-        let keeper = Keeper::load(&mut r)?;
-        let count = r.u32()?;
-        let instruments = (0..count)
-            .map(|_| Ok((r.u32()?, Instrument::load(&mut r, &self.params)?)))
-            .collect::<Result<BTreeMap<_, _>, String>>()?;
-        r.finish()?;
-        // Decoded in full: only now replace the running state.
-        self.keeper = keeper;
-        self.instruments = instruments;
+        // (Mids beyond a shorter window go with the next quote.)
+        (self.keeper, self.instruments) = state::load(STATE_VERSION, state)?;
         Ok(())
     }
 }
