@@ -65,6 +65,42 @@ impl Config {
             .or_else(|| self.get(key))
     }
 
+    /// Every per-instrument entry of `key` (`key.SYMBOL`, as `only` allows
+    /// with `key.*`), by symbol, each value read by `read` from its entry's
+    /// full key (`read("max_pct.ESH4")`, so its errors name the entry). A
+    /// `key.` naming no symbol is an error.
+    ///
+    /// ```
+    /// # use tradsys_sdk::Config;
+    /// let config = Config::new([("max_pct", "1"), ("max_pct.ESH4", "0.5"), ("max_pct.NQH4", "2")]);
+    /// let limits = config.per_symbol("max_pct", |key| config.fixed_or(key, 0)).unwrap();
+    /// assert_eq!(limits.keys().collect::<Vec<_>>(), ["ESH4", "NQH4"]);
+    /// let bad = Config::new([("max_pct.", "1")]);
+    /// assert_eq!(
+    ///     bad.per_symbol("max_pct", |key| bad.fixed_or(key, 0)).unwrap_err(),
+    ///     "config `max_pct.`: no symbol after the dot (write `max_pct.SYMBOL`)"
+    /// );
+    /// ```
+    pub fn per_symbol<T>(
+        &self,
+        key: &str,
+        read: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<std::collections::BTreeMap<String, T>, String> {
+        let mut values = std::collections::BTreeMap::new();
+        for (entry, _) in &self.entries {
+            let Some(symbol) = entry.strip_prefix(key).and_then(|r| r.strip_prefix('.')) else {
+                continue;
+            };
+            if symbol.is_empty() {
+                return Err(format!(
+                    "config `{entry}`: no symbol after the dot (write `{key}.SYMBOL`)"
+                ));
+            }
+            values.insert(symbol.to_string(), read(entry)?);
+        }
+        Ok(values)
+    }
+
     /// Every entry, in the order given.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -364,20 +364,9 @@ impl RiskValidator for MarketImpact {
             Ok(value)
         };
         let adv = config.get("adv").map(|_| positive("adv")).transpose()?;
-        let mut adv_by_symbol = BTreeMap::new();
-        for (key, _) in config.entries() {
-            if key == "adv" || !key.starts_with("adv") {
-                continue;
-            }
-            // Any other key starting with `adv` must be `adv.SYMBOL`: a misspelt
-            // one would silently leave the book as the estimate.
-            match key.strip_prefix("adv.") {
-                Some(symbol) if !symbol.is_empty() => {
-                    adv_by_symbol.insert(symbol.to_string(), positive(key)?);
-                }
-                _ => return Err(format!("config `{key}`: write `adv` or `adv.SYMBOL`")),
-            }
-        }
+        // (A misspelt key, which would silently leave the book as the
+        // estimate, is refused by `only` above.)
+        let adv_by_symbol = config.per_symbol("adv", positive)?;
         Ok(Self {
             max_impact_bps,
             k,

@@ -344,24 +344,13 @@ fn describe(command: &OrderCommand, def: Option<&InstrumentDefinition>) -> Strin
 
 impl RiskValidator for TradingState {
     fn new(config: &Config) -> Result<Self, String> {
-        let mut all = State::Active;
-        let mut overrides = BTreeMap::new();
-        for (key, value) in config.entries() {
-            if key == ALL_KEY {
-                all = State::parse(key, value)?;
-            } else if let Some(symbol) = key.strip_prefix(PREFIX) {
-                if symbol.is_empty() {
-                    return Err(format!(
-                        "config `{key}`: no symbol after `{PREFIX}` (write `{PREFIX}SYN-A`)"
-                    ));
-                }
-                overrides.insert(symbol.to_string(), State::parse(key, value)?);
-            } else {
-                return Err(format!(
-                    "config `{key}`: unknown key (the keys are `{ALL_KEY}` and `{PREFIX}SYMBOL`)"
-                ));
-            }
-        }
+        config.only(&[ALL_KEY, "state.*"])?;
+        let read = |key: &str| State::parse(key, config.get(key).unwrap_or_default());
+        let all = match config.get(ALL_KEY) {
+            Some(_) => read(ALL_KEY)?,
+            None => State::Active,
+        };
+        let overrides = config.per_symbol(ALL_KEY, read)?;
         Ok(Self { all, overrides })
     }
 

@@ -76,17 +76,17 @@ fn defaults_and_bad_config() {
         (
             "state.",
             "halted",
-            "config `state.`: no symbol after `state.` (write `state.SYN-A`)",
+            "config `state.`: unknown key (the keys are `state`, `state.SYMBOL`)",
         ),
         (
             "states",
             "halted",
-            "config `states`: unknown key (the keys are `state` and `state.SYMBOL`)",
+            "config `states`: unknown key (the keys are `state`, `state.SYMBOL`)",
         ),
         (
             "State.SYN-A",
             "halted",
-            "config `State.SYN-A`: unknown key (the keys are `state` and `state.SYMBOL`)",
+            "config `State.SYN-A`: unknown key (the keys are `state`, `state.SYMBOL`)",
         ),
     ] {
         let err = TradingState::new(&Config::new([(key, value)])).unwrap_err();

@@ -300,21 +300,12 @@ impl RiskValidator for Volatility {
         if max_volatility_pct < 0 {
             return Err("config `max_volatility_pct`: must not be negative".to_string());
         }
-        let mut limits = BTreeMap::new();
-        for (key, _) in config.entries() {
-            let Some(symbol) = key.strip_prefix("max_volatility_pct.") else {
-                continue;
-            };
-            if symbol.is_empty() {
-                return Err(format!("config `{key}`: no symbol after the dot"));
+        let limits = config.per_symbol("max_volatility_pct", |key| {
+            match config.fixed_or(key, 0)? {
+                limit if limit < 0 => Err(format!("config `{key}`: must not be negative")),
+                limit => Ok(limit),
             }
-            // `fixed_or` reads the last entry of the key, as `Config::get` does.
-            let limit = config.fixed_or(key, 0)?;
-            if limit < 0 {
-                return Err(format!("config `{key}`: must not be negative"));
-            }
-            limits.insert(symbol.to_string(), limit);
-        }
+        })?;
         let Sampling {
             window,
             min_samples,
