@@ -15,6 +15,11 @@
 //! session that stopped trading (and got faster for it) shows. Every run
 //! appends a line to `docs/bench-history.csv`; the README's figures come
 //! from it. Not a test: nothing here passes or fails on a figure.
+//!
+//! `TRADSYS_BENCH_TARGET=DIR` measures the plugins of another build (its
+//! `DIR/plugins`, trusted through its `DIR/dev-keys/trust`: an older
+//! commit's, built in a worktree) with this host, for a before and after;
+//! such a run is not added to the history.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -49,12 +54,13 @@ fn config(data: &Path, pick: impl FnOnce(&mut HostConfig)) -> HostConfig {
 /// calls times their mean latency, against the session's wall time; median
 /// of three).
 fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64, f64, f64) {
+    let target = plugins_target();
     let trust = TrustSettings {
-        dir: Some(root().join("target/dev-keys/trust")),
+        dir: Some(target.join("dev-keys/trust")),
         allow_unsigned: false,
     };
     let policy = TrustPolicy::from_settings(&trust).expect("the development trust store");
-    let registry = Registry::load_dir(&root().join("target/plugins"), config, &policy)
+    let registry = Registry::load_dir(&target.join("plugins"), config, &policy)
         .unwrap_or_else(|e| panic!("{e:#}: run `cargo xtask bench --quick`"));
     let mut last = (0, 0);
     let mut rates = Vec::new();
@@ -90,6 +96,11 @@ fn session(runtime: &Arc<Runtime>, config: &HostConfig) -> (f64, u64, u64, f64, 
         median(host_shares),
         median(feed_shares),
     )
+}
+
+/// Where the plugins come from: `TRADSYS_BENCH_TARGET`, else this checkout's `target/`.
+fn plugins_target() -> std::path::PathBuf {
+    std::env::var_os("TRADSYS_BENCH_TARGET").map_or_else(|| root().join("target"), Into::into)
 }
 
 fn main() {
@@ -142,6 +153,7 @@ fn main() {
         ),
     ];
     println!("ES MBO day, {events} events; native decode (the floor): {floor:.0} events/s");
+    println!("plugins: {}", plugins_target().join("plugins").display());
     let mut line = vec![format!("{floor:.0}")];
     for (name, config) in &cases {
         let (rate, orders, fills, host, feed) = session(&runtime, config);
@@ -157,6 +169,10 @@ fn main() {
         }
         line.push(format!("{rate:.0}"));
         line.push(orders.to_string());
+    }
+    if std::env::var_os("TRADSYS_BENCH_TARGET").is_some() {
+        println!("another build's plugins: not added to the history");
+        return;
     }
     // The commit, `-dirty` when a tracked file differs from it (this
     // history file aside: every run changes it).

@@ -56,6 +56,27 @@ class Test__TYPE__(unittest.TestCase):
         self.assertEqual((h.position, h.average_price, h.realized_pnl),
                          (tradsys.units(-1), tradsys.px("104"), tradsys.units(6)))
 
+    def test_the_keeper_modifies_takes_the_touch_and_keeps_it_all(self):
+        k = tradsys.Keeper()
+        out = []
+        k.define(t.InstrumentDefinition(id=0, symbol="X", tick_size=tradsys.px("0.25"),
+                                        lot_size=tradsys.units(2), price_precision=2,
+                                        size_precision=0, multiplier=1))
+        q = t.Quote(instrument=0, ts=1, bid_price=tradsys.px("99.9"), bid_size=1,
+                    ask_price=tradsys.px("100.1"), ask_size=1)
+        a = k.take(out, q, tradsys.units(5))
+        self.assertEqual((out[0].value.price, out[0].value.quantity),
+                         (tradsys.px("100.25"), tradsys.units(4)))
+        k.apply(t.OrderEvent_Accepted(t.OrderAccepted(id=a, instrument=0, ts=1)))
+        k.modify(out, a, tradsys.px("100.5"), tradsys.units(4))
+        refusal = t.OrderRejected(id=a, instrument=0, ts=2,
+                                  rejection=t.Rejection(reason=t.RejectReason.OTHER, message=None))
+        self.assertEqual(k.apply(t.OrderEvent_Rejected(refusal)).kind, "modify-refused")
+        self.assertTrue(k.order(a).settled)
+        restored, _ = tradsys.Keeper.load(k.save())
+        self.assertEqual(restored.save(), k.save())
+        self.assertEqual(restored.grid(0), (tradsys.px("0.25"), tradsys.units(2)))
+
     def test_a_misspelt_key_is_refused(self):
         with self.assertRaisesRegex(ValueError, "max_postion"):
             __TYPE__(tradsys.Config([("max_postion", "3")]))

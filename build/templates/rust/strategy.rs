@@ -19,19 +19,32 @@
 use std::collections::BTreeMap;
 
 use tradsys_sdk::keeper::Keeper;
-use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
-    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Quote, Side, Strategy, TimeInForce,
-    fixed,
+    Config, MarketEvent, OrderCommand, OrderEvent, OrderType, Params, Quote, Side, Strategy,
+    TimeInForce, fixed, state,
 };
+
+/// Its state's format version: `load_state` refuses any other.
+const STATE_VERSION: u8 = 1;
+
+/// The config keys, read and checked in one call (`Tunables::from_config`):
+/// a key not listed is refused, a bad value named.
+#[derive(Debug, Clone, Params)]
+struct Tunables {
+    #[param(decimal = "1", positive)]
+    quantity: i64,
+    #[param(decimal = "5", min = quantity)]
+    max_position: i64,
+    #[param(default = 5.0, positive)]
+    threshold_bps: f64,
+    #[param(default = 50.0, min = 1.0)]
+    smoothing: f64,
+}
 
 /// See the crate documentation.
 #[derive(Debug)]
 pub struct __TYPE__ {
-    quantity: i64,
-    max_position: i64,
-    threshold: f64,
-    alpha: f64,
+    p: Tunables,
     /// The mid's exponential average per instrument (price units).
     averages: BTreeMap<u32, f64>,
     /// Its orders, fills and positions (the SDK's book-keeper).
@@ -43,47 +56,33 @@ impl __TYPE__ {
         let Some(mid) = q.mid() else { return };
         let mid = fixed::to_f64(mid);
         let average = self.averages.entry(q.instrument).or_insert(mid);
-        *average += self.alpha * (mid - *average);
+        let alpha = 2.0 / (self.p.smoothing + 1.0);
+        *average += alpha * (mid - *average);
         if self.keeper.in_flight(q.instrument).is_some() {
             return;
         }
         let distance = (mid - *average) / *average;
+        let (threshold, quantity) = (self.p.threshold_bps / 10_000.0, self.p.quantity);
         let position = self.keeper.position(q.instrument);
         let (side, price) =
-            if distance < -self.threshold && position + self.quantity <= self.max_position {
+            if distance < -threshold && position + quantity <= self.p.max_position {
                 (Side::Buy, q.ask_price)
-            } else if distance > self.threshold && position - self.quantity >= -self.max_position {
+            } else if distance > threshold && position - quantity >= -self.p.max_position {
                 (Side::Sell, q.bid_price)
             } else {
                 return;
             };
         let (limit, ioc) = (OrderType::Limit, TimeInForce::Ioc);
         self.keeper
-            .submit(orders, q.instrument, side, limit, ioc, price, self.quantity);
+            .submit(orders, q.instrument, side, limit, ioc, price, quantity);
     }
 }
 
 impl Strategy for __TYPE__ {
     fn new(config: &Config) -> Result<Self, String> {
-        config.only(&["quantity", "max_position", "threshold_bps", "smoothing"])?;
-        let quantity = config.fixed_or("quantity", fixed::from_units(1))?;
-        let max_position = config.fixed_or("max_position", fixed::from_units(5))?;
-        let threshold_bps: f64 = config.parse_or("threshold_bps", 5.0)?;
-        let smoothing: f64 = config.parse_or("smoothing", 50.0)?;
-        if quantity <= 0 || max_position < quantity {
-            return Err("config: `quantity` must be positive and at most `max_position`".into());
-        }
-        if !(threshold_bps > 0.0 && smoothing >= 1.0) {
-            return Err("config: `threshold_bps` must be positive, `smoothing` at least 1".into());
-        }
-        Ok(Self {
-            quantity,
-            max_position,
-            threshold: threshold_bps / 10_000.0,
-            alpha: 2.0 / (smoothing + 1.0),
-            averages: BTreeMap::new(),
-            keeper: Keeper::default(),
-        })
+        let p = Tunables::from_config(config)?;
+        let (averages, keeper) = Default::default();
+        Ok(Self { p, averages, keeper })
     }
 
     fn on_market(&mut self, events: &[MarketEvent], orders: &mut Vec<OrderCommand>) {
@@ -103,24 +102,11 @@ impl Strategy for __TYPE__ {
     }
 
     fn save_state(&self) -> Vec<u8> {
-        let mut w = StateWriter::default();
-        self.keeper.save(&mut w);
-        w.u32(self.averages.len() as u32);
-        for (instrument, average) in &self.averages {
-            w.u32(*instrument).f64(*average);
-        }
-        w.finish()
+        state::save(STATE_VERSION, &(&self.keeper, &self.averages))
     }
 
-    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
-        let mut r = StateReader::new(state);
-        let keeper = Keeper::load(&mut r)?;
-        let mut averages = BTreeMap::new();
-        for _ in 0..r.u32()? {
-            averages.insert(r.u32()?, r.f64()?);
-        }
-        r.finish()?;
-        (self.keeper, self.averages) = (keeper, averages);
+    fn load_state(&mut self, saved: &[u8]) -> Result<(), String> {
+        (self.keeper, self.averages) = state::load(STATE_VERSION, saved)?;
         Ok(())
     }
 }

@@ -118,16 +118,35 @@ def _trunc_div(a, b):
 
 
 class Order:
-    """One order of the strategy the venue has not ended."""
+    """One order of the strategy the venue has not ended. `quantity` is the
+    total ordered (what a modify restates); `pending` is its command the
+    venue has not answered: "submit", "modify", "cancel" or None."""
 
-    __slots__ = ("id", "instrument", "side", "price", "time_in_force", "leaves", "filled", "age",
-                 "cancel_sent")
+    __slots__ = ("id", "instrument", "side", "price", "time_in_force", "quantity", "leaves",
+                 "filled", "age", "pending")
 
-    def __init__(self, id, instrument, side, price, time_in_force, leaves, filled=0, age=0,
-                 cancel_sent=False):
+    def __init__(self, id, instrument, side, price, time_in_force, quantity, leaves=None,
+                 filled=0, age=0, pending="submit"):
         self.id, self.instrument, self.side, self.price = id, instrument, side, price
-        self.time_in_force, self.leaves, self.filled = time_in_force, leaves, filled
-        self.age, self.cancel_sent = age, cancel_sent
+        self.time_in_force, self.quantity = time_in_force, quantity
+        self.leaves = quantity if leaves is None else leaves
+        self.filled, self.age, self.pending = filled, age, pending
+
+    @property
+    def canceling(self):
+        """A cancel of it was sent and not yet answered."""
+        return self.pending == "cancel"
+
+    @property
+    def settled(self):
+        """The venue answered every command about it."""
+        return self.pending is None
+
+    def crossed_by(self, q):
+        """Whether the touch `q` trades with it."""
+        if self.side == types.Side.BUY:
+            return q.ask_price <= self.price
+        return q.bid_price >= self.price
 
 
 class Holding:
@@ -142,7 +161,7 @@ class Holding:
 class Change:
     """What an execution report changed: `kind` is "accepted", "filled",
     "canceled", "modified", "rejected" (the order ended, `order.leaves` never
-    worked) or "cancel-refused" (the order still works)."""
+    worked), "cancel-refused" or "modify-refused" (the order still works)."""
 
     __slots__ = ("kind", "order", "quantity", "price", "done", "reason")
 
@@ -150,19 +169,33 @@ class Change:
         self.kind, self.order, self.quantity, self.price = kind, order, quantity, price
         self.done, self.reason = done, reason
 
+    @property
+    def refused(self):
+        """The reason of a refusal (of the order, its cancel or its modify), else None."""
+        return self.reason
+
+
+def _floor_to(value, step):
+    return value // step * step
+
+
+def _ceil_to(value, step):
+    return -((-value) // step) * step
+
 
 class Keeper:
     """The order book-keeping every strategy writes again (as the Rust SDK's
     `keeper::Keeper`): client ids, orders not ended with their age in the
-    strategy's ticks and pending cancels, fills into a position with its
-    average price and realized PnL per instrument, cooldowns; `save` and
-    `load` in one call."""
+    strategy's ticks and the command of each not yet answered, fills into a
+    position with its average price and realized PnL per instrument, each
+    instrument's tick and lot, cooldowns; `save` and `load` in one call."""
 
     def __init__(self):
         self.last_id = 0
         self._orders = {}
         self._holdings = {}
         self._cooldowns = {}
+        self._grids = {}
 
     def submit(self, out, instrument, side, order_type, time_in_force, price, quantity):
         self.last_id += 1
@@ -175,9 +208,60 @@ class Keeper:
 
     def cancel(self, out, id):
         order = self._orders.get(id)
-        if order is not None and not order.cancel_sent:
-            order.cancel_sent = True
+        if order is not None and not order.canceling:
+            order.pending = "cancel"
             out.append(types.OrderCommand_Cancel(types.CancelOrder(id=id, instrument=order.instrument)))
+
+    def modify(self, out, id, price, quantity):
+        """Send a modify to `price` and `quantity` (the total, filled part included)."""
+        order = self._orders.get(id)
+        if order is not None:
+            order.pending, order.quantity = "modify", quantity
+            out.append(types.OrderCommand_Modify(types.ModifyOrder(
+                id=id, instrument=order.instrument, price=price, quantity=quantity)))
+
+    def define(self, definition):
+        """Remember an instrument's tick and lot (each at least 1)."""
+        self._grids[definition.id] = (max(definition.tick_size, 1), max(definition.lot_size, 1))
+
+    def grid(self, instrument):
+        """(tick, lot) of a defined instrument, or None."""
+        return self._grids.get(instrument)
+
+    def take(self, out, q, wanted):
+        """A marketable IOC limit for `wanted` (signed: positive buys) at the
+        touch `q`, on the instrument's tick and lot; its id, or None when
+        that is nothing (or the instrument was never defined)."""
+        grid = self._grids.get(q.instrument)
+        if grid is None:
+            return None
+        tick, lot = grid
+        quantity = _floor_to(abs(wanted), lot)
+        if wanted > 0:
+            side, price = types.Side.BUY, _ceil_to(q.ask_price, tick)
+        else:
+            side, price = types.Side.SELL, _floor_to(q.bid_price, tick)
+        if quantity <= 0 or price <= 0:
+            return None
+        return self.submit(out, q.instrument, side, types.OrderType.LIMIT, types.TimeInForce.IOC,
+                           price, quantity)
+
+    def ready(self, out, instrument, cancel_after, forget_after):
+        """Not cooling down, and no order in flight once the stale ones are handled."""
+        if self.cooling(instrument):
+            return False
+        self.stale(out, instrument, cancel_after, forget_after)
+        return self.in_flight(instrument) is None
+
+    def cancel_where(self, out, instrument, which):
+        """Cancel (once) every order of `instrument` that `which` picks."""
+        for order in [o for o in self.orders(instrument) if which(o)]:
+            self.cancel(out, order.id)
+
+    def forget_where(self, instrument, which):
+        """Forget every order of `instrument` that `which` picks."""
+        for order in [o for o in self.orders(instrument) if which(o)]:
+            del self._orders[order.id]
 
     def forget(self, id):
         return self._orders.pop(id, None)
@@ -188,6 +272,8 @@ class Keeper:
         e = event.value
         if isinstance(event, types.OrderEvent_Accepted):
             order = self._orders.get(e.id)
+            if order is not None and order.pending == "submit":
+                order.pending = None
             return order and Change("accepted", order)
         if isinstance(event, types.OrderEvent_Filled):
             quantity = max(e.quantity, 0)
@@ -195,6 +281,8 @@ class Keeper:
             order = self._orders.get(e.id)
             if order is None:
                 return None
+            if order.pending == "submit":
+                order.pending = None
             order.leaves = e.leaves_quantity
             order.filled += quantity
             done = e.leaves_quantity <= 0
@@ -208,7 +296,7 @@ class Keeper:
             order = self._orders.get(e.id)
             if order is None:
                 return None
-            order.price, order.leaves = e.price, e.leaves_quantity
+            order.price, order.leaves, order.pending = e.price, e.leaves_quantity, None
             if order.leaves <= 0:
                 del self._orders[e.id]  # modified down to nothing: ended
             return Change("modified", order)
@@ -216,11 +304,12 @@ class Keeper:
         order = self._orders.get(e.id)
         if order is None:
             return None
-        if order.cancel_sent and reason != types.RejectReason.UNKNOWN_ORDER:
-            order.cancel_sent = False  # the cancel was refused: the order lives
-            return Change("cancel-refused", order, reason=reason)
+        if order.pending in ("cancel", "modify") and reason != types.RejectReason.UNKNOWN_ORDER:
+            kind = order.pending + "-refused"  # the order lives
+            order.pending = None
+            return Change(kind, order, reason=reason)
         del self._orders[e.id]
-        if order.cancel_sent:
+        if order.canceling:
             order.leaves = 0  # it had ended before the cancel came
         return Change("rejected", order, reason=reason)
 
@@ -269,6 +358,10 @@ class Keeper:
     def orders(self, instrument):
         return [o for _, o in sorted(self._orders.items()) if o.instrument == instrument]
 
+    def all(self):
+        """Every order not ended, of every instrument, oldest first."""
+        return [o for _, o in sorted(self._orders.items())]
+
     def in_flight(self, instrument):
         orders = self.orders(instrument)
         return orders[0] if orders else None
@@ -282,24 +375,28 @@ class Keeper:
     def holding(self, instrument):
         return self._holdings.get(instrument, Holding())
 
-    _ORDER = struct.Struct("<QIBqBqqI?")
+    _ORDER = struct.Struct("<QIBqBqqqIB")
+    _PENDING = (None, "submit", "modify", "cancel")
     _TIFS = (types.TimeInForce.GTC, types.TimeInForce.IOC, types.TimeInForce.FOK)
     _HOLDING = struct.Struct("<Iqqq")
 
     def save(self):
         """Everything it keeps, after a format byte."""
-        out = [struct.pack("<BQI", 1, self.last_id, len(self._orders))]
+        out = [struct.pack("<BQI", 2, self.last_id, len(self._orders))]
         for _, o in sorted(self._orders.items()):
             side = 0 if o.side == types.Side.BUY else 1
             out.append(self._ORDER.pack(o.id, o.instrument, side, o.price,
-                                        self._TIFS.index(o.time_in_force), o.leaves, o.filled,
-                                        o.age, o.cancel_sent))
+                                        self._TIFS.index(o.time_in_force), o.quantity, o.leaves,
+                                        o.filled, o.age, self._PENDING.index(o.pending)))
         out.append(struct.pack("<I", len(self._holdings)))
         for instrument, h in sorted(self._holdings.items()):
             out.append(self._HOLDING.pack(instrument, h.position, h.average_price, h.realized_pnl))
         out.append(struct.pack("<I", len(self._cooldowns)))
         for instrument, left in sorted(self._cooldowns.items()):
             out.append(struct.pack("<II", instrument, left))
+        out.append(struct.pack("<I", len(self._grids)))
+        for instrument, (tick, lot) in sorted(self._grids.items()):
+            out.append(struct.pack("<Iqq", instrument, tick, lot))
         return b"".join(out)
 
     @classmethod
@@ -309,18 +406,18 @@ class Keeper:
         keeper = cls()
         try:
             version, keeper.last_id, count = struct.unpack_from("<BQI", state, offset)
-            if version != 1:
-                raise ValueError(f"state format {version}, this version reads 1")
+            if version != 2:
+                raise ValueError(f"state format {version}, this version reads 2")
             offset += 13
             for _ in range(count):
-                id, instrument, side, price, tif, leaves, filled, age, sent = \
+                id, instrument, side, price, tif, quantity, leaves, filled, age, pending = \
                     cls._ORDER.unpack_from(state, offset)
                 offset += cls._ORDER.size
                 side = types.Side.BUY if side == 0 else types.Side.SELL
-                if tif >= len(cls._TIFS):
-                    raise ValueError(f"state: time in force {tif}")
-                keeper._orders[id] = Order(id, instrument, side, price, cls._TIFS[tif], leaves,
-                                           filled, age, sent)
+                if tif >= len(cls._TIFS) or pending >= len(cls._PENDING):
+                    raise ValueError(f"state: time in force {tif}, pending command {pending}")
+                keeper._orders[id] = Order(id, instrument, side, price, cls._TIFS[tif], quantity,
+                                           leaves, filled, age, cls._PENDING[pending])
             (count,) = struct.unpack_from("<I", state, offset)
             offset += 4
             for _ in range(count):
@@ -333,6 +430,14 @@ class Keeper:
                 instrument, left = struct.unpack_from("<II", state, offset)
                 offset += 8
                 keeper._cooldowns[instrument] = left
+            (count,) = struct.unpack_from("<I", state, offset)
+            offset += 4
+            for _ in range(count):
+                instrument, tick, lot = struct.unpack_from("<Iqq", state, offset)
+                offset += 20
+                if tick <= 0 or lot <= 0:
+                    raise ValueError(f"state: instrument {instrument}: tick and lot must be positive")
+                keeper._grids[instrument] = (tick, lot)
         except struct.error as e:
             raise ValueError(f"state truncated: {e}") from None
         return keeper, offset
