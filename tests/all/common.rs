@@ -18,6 +18,18 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The version an example plugin ships with (its `plugins/NAME/Cargo.toml`),
+/// so that a test naming it survives the next release of the example.
+pub fn shipped_version(name: &str) -> String {
+    let manifest = workspace_root()
+        .join("plugins")
+        .join(name)
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    manifest["package"]["version"].as_str().unwrap().to_string()
+}
+
 /// `target/plugins`, which must hold the built example plugins.
 pub fn plugins_dir() -> PathBuf {
     let dir = workspace_root().join("target/plugins");

@@ -183,7 +183,10 @@ fn every_order_carries_its_strategys_version_and_signer_every_verdict_and_its_re
         .iter()
         .find(|o| o["strategy"] == "market-maker" && o["approved"] == true)
         .unwrap();
-    assert_eq!(first["version"], "1.0.0");
+    assert_eq!(
+        first["version"],
+        crate::common::shipped_version("market-maker")
+    );
     assert_eq!(first["signers"][0], signer);
     let id = first["id"].as_u64().unwrap().to_string();
     let one = records(&journal, &["--strategy", "market-maker", "--order", &id]);

@@ -248,13 +248,17 @@ fn a_version_below_the_highest_accepted_is_refused_unless_pinned() {
     assert_eq!(state["accepted"]["ma-crossover"], "1.1.0");
 
     std::fs::remove_file(lab.plugins().join("ma-crossover-1.1.wasm")).unwrap();
+    let shipped = crate::common::shipped_version("ma-crossover");
     let listing = lab.list(&[]);
     assert!(
-        state_of(&listing, "ma-crossover.wasm")
-            .starts_with("rejected: rollback refused: 1.0.2 is older than 1.1.0"),
+        state_of(&listing, "ma-crossover.wasm").starts_with(&format!(
+            "rejected: rollback refused: {shipped} is older than 1.1.0"
+        )),
         "{listing}"
     );
-    let config = lab.config("[plugins.ma-crossover]\nversion = \"=1.0.2\"\n");
+    let config = lab.config(&format!(
+        "[plugins.ma-crossover]\nversion = \"={shipped}\"\n"
+    ));
     assert_eq!(
         state_of(
             &lab.list(&["--config", config.to_str().unwrap()]),

@@ -14,7 +14,7 @@ use tradsys_host::{
 
 use crate::common::{
     DEFAULT_SET, Endpoint, copy_test_plugins, dev_trust, discover, plugin, plugin_dir_with,
-    plugins_dir, strategy, typed,
+    plugins_dir, shipped_version, strategy, typed,
 };
 
 fn policy() -> TrustPolicy {
@@ -452,7 +452,7 @@ fn the_watcher_leaves_bad_files_and_refused_state_alone_and_swaps_a_good_version
     );
     assert_eq!(
         live.version("ma-crossover"),
-        "1.0.2",
+        crate::common::shipped_version("ma-crossover"),
         "the running version stays"
     );
     // Tried again only when the directory changes: the host reading its own
@@ -509,7 +509,10 @@ fn a_version_that_cannot_be_prepared_does_not_hold_back_the_others() {
     );
     live.wait_for("the other swap", |r| r.outcome == SwapOutcome::Swapped);
     assert_eq!(live.version("max-notional"), "1.1.0");
-    assert_eq!(live.version("ma-crossover"), "1.0.2");
+    assert_eq!(
+        live.version("ma-crossover"),
+        shipped_version("ma-crossover")
+    );
     live.finish();
 }
 
@@ -535,7 +538,10 @@ fn a_group_switches_together_or_not_at_all() {
         r.after_event.is_some() && r.plugins.iter().any(|p| p.starts_with("max-notional"))
     });
     assert_eq!(live.version("max-notional"), "1.0.1");
-    assert_eq!(live.version("ma-crossover"), "1.0.2");
+    assert_eq!(
+        live.version("ma-crossover"),
+        shipped_version("ma-crossover")
+    );
 
     // The good version first, then the refusing one withdrawn: no scan ever
     // sees the validator's update without the strategy's.
@@ -578,7 +584,11 @@ fn a_faulting_shadow_is_quarantined_and_the_live_plugin_trades_on_untouched() {
         .control
         .shadow_command(|reply| ShadowCommand::Start(Box::new(prepared), reply))
         .unwrap();
-    assert!(started.contains("runs in shadow beside 1.0.0"), "{started}");
+    let beside = format!(
+        "runs in shadow beside {}",
+        crate::common::shipped_version("momentum")
+    );
+    assert!(started.contains(&beside), "{started}");
     let report = live.session.join().unwrap();
     let shadow = &report["shadows"][0];
     assert_eq!(shadow["plugin"], "momentum");
@@ -815,7 +825,10 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
     );
     let (ok, text) = endpoint.cli(&["plugin", "rollback", "ma-crossover", "--pin"]);
     assert!(
-        ok && text.contains("ma-crossover 1.1.0 → 1.0.2: swapped"),
+        ok && text.contains(&format!(
+            "ma-crossover 1.1.0 → {}: swapped",
+            shipped_version("ma-crossover")
+        )),
         "{text}"
     );
     let (ok, text) = endpoint.cli(&["plugin", "rollback", "ma-crossover"]);
@@ -872,7 +885,7 @@ fn operators_upgrade_roll_back_shadow_and_promote_through_the_admin_endpoint() {
     // state file, the promoted candidate was installed into the directory.
     let report = crate::common::run_report(dir.path(), &["--events", "100"]);
     let version = |name| plugin(&report, name)["version"].clone();
-    assert_eq!(version("ma-crossover"), "1.0.2");
+    assert_eq!(version("ma-crossover"), shipped_version("ma-crossover"));
     assert_eq!(version("max-notional"), "2.0.0");
     assert!(dir.path().join("max-notional-2.0.0.wasm").is_file());
 }
