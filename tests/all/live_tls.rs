@@ -140,6 +140,13 @@ fn orders_and_fills_go_over_tls_to_a_venue_the_ca_vouches_for() {
 /// Let `host` try for a second and a half, then Ctrl-C it: its log and
 /// report.
 fn interrupted(host: Host) -> (String, serde_json::Value) {
+    // 1.5 s of the session, after its plugins are ready: compiling them
+    // cold on a loaded machine takes a second of its own.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !host.log().contains("before the session's clock") {
+        assert!(std::time::Instant::now() < deadline, "{}", host.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
     std::thread::sleep(Duration::from_millis(1500));
     let status = std::process::Command::new("kill")
         .args(["-INT", &host.child.id().to_string()])
