@@ -106,7 +106,14 @@ pub fn guide(dir: &Path) -> Result<String> {
          edit (the `tidy` test checks it is current). Start a plugin with `tradsys plugin new NAME \
          --kind KIND [--lang python]`; the README's \"Writing a plugin\" says how to build, sign and \
          run it. Prices and quantities are fixed point with nine decimals; times are nanoseconds \
-         since the epoch, in market time."
+         since the epoch, in market time.\n\n\
+         Every kind, in Rust: `#[derive(Params)]` reads the config into a struct, each key known \
+         and each value checked (`Config::per_symbol` for `key.SYMBOL` entries); \
+         `state::save` and `state::load` keep any serde value under a format version for \
+         `save-state` and `load-state`. A strategy keeps its orders, fills, positions, cooldowns \
+         and each instrument's tick and lot in a `keeper::Keeper`, which also sends its \
+         commands. In Python: `Config.only`, `Config.fixed`, `Config.number` and \
+         `tradsys.Keeper`."
     );
     for world in resolve.packages[package].worlds.values() {
         let world = &resolve.worlds[*world];

@@ -15,13 +15,18 @@
 //! | `max_position` | largest position an order may reach, in units | `20`    |
 
 use tradsys_sdk::{
-    Config, OrderCommand, RejectReason, Rejection, RiskContext, RiskValidator, Side, Verdict, fixed,
+    Config, OrderCommand, Params, RejectReason, Rejection, RiskContext, RiskValidator, Side,
+    Verdict, fixed,
 };
 
-/// See the crate documentation.
-#[derive(Debug)]
+/// See the crate documentation. Its config keys are its fields, read and
+/// checked by `#[derive(Params)]`: a key not listed is refused, a bad value
+/// named.
+#[derive(Debug, Params)]
 pub struct __TYPE__ {
+    #[param(decimal = "10", positive)]
     max_quantity: i64,
+    #[param(decimal = "20", positive)]
     max_position: i64,
 }
 
@@ -80,16 +85,7 @@ impl __TYPE__ {
 
 impl RiskValidator for __TYPE__ {
     fn new(config: &Config) -> Result<Self, String> {
-        config.only(&["max_quantity", "max_position"])?;
-        let max_quantity = config.fixed_or("max_quantity", fixed::from_units(10))?;
-        let max_position = config.fixed_or("max_position", fixed::from_units(20))?;
-        if max_quantity <= 0 || max_position <= 0 {
-            return Err("config: `max_quantity` and `max_position` must be positive".into());
-        }
-        Ok(Self {
-            max_quantity,
-            max_position,
-        })
+        Self::from_config(config)
     }
 
     fn validate(
