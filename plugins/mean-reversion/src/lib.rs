@@ -1,7 +1,9 @@
 //! Mean reversion: fades prices that stray far from their recent average.
 //!
 //! For every instrument the strategy keeps the last `window` quote mids and scores
-//! the latest one as `z = (mid - mean) / standard deviation`. A z-score of
+//! the latest one as `z = (mid - mean) / standard deviation` (the population
+//! deviation, from exact integer sums of the mids and their squares, so a mid
+//! exactly at a band is at it, not a rounding error either side). A z-score of
 //! `entry_z` or more sells `quantity` units (the price should come back down), one
 //! of `-entry_z` or less buys them; beyond `extreme_z` the fade doubles to
 //! `2 × quantity`. Once `|z|` is back within `exit_z` the position is closed.
@@ -90,13 +92,28 @@ impl Tunables {
 struct Instrument {
     /// The last `window` mids, oldest first.
     mids: VecDeque<i64>,
+    /// Σ mid and Σ mid² over `mids`, exact, kept as they change (not saved:
+    /// `load_state` sums the mids again); no Σ mid² once it overflowed.
+    #[serde(skip)]
+    sums: Sums,
     /// Signed position the strategy wants.
     target: i64,
     /// A price collar refused an extreme entry: enter passively until `|z|` eases.
     collared: bool,
 }
 
-/// The z-score of the newest mid against the full window, if it has any spread.
+/// Σ mid and Σ mid² of a window of mids; no Σ mid² once it overflowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Sums(i128, Option<i128>);
+
+impl Default for Sums {
+    fn default() -> Self {
+        Self(0, Some(0))
+    }
+}
+
+/// The z-score of the newest mid against the full window, if it has any
+/// spread, by two passes in floating point.
 fn z_score(mids: &VecDeque<i64>, window: usize) -> Option<f64> {
     if mids.len() < window {
         return None;
@@ -110,6 +127,46 @@ fn z_score(mids: &VecDeque<i64>, window: usize) -> Option<f64> {
 }
 
 impl Instrument {
+    /// Add a mid to the window (and its sums), dropping the oldest beyond `window`.
+    fn push(&mut self, mid: i64, window: usize) {
+        self.mids.push_back(mid);
+        let m = i128::from(mid);
+        self.sums = Sums(
+            self.sums.0 + m,
+            self.sums.1.and_then(|s| s.checked_add(m * m)),
+        );
+        while self.mids.len() > window {
+            let m = i128::from(self.mids.pop_front().expect("longer than the window"));
+            self.sums = Sums(self.sums.0 - m, self.sums.1.map(|s| s - m * m));
+        }
+    }
+
+    /// The sums of the mids, from scratch (after `load_state`).
+    fn resum(&mut self) {
+        let m = || self.mids.iter().map(|&m| i128::from(m));
+        self.sums = Sums(m().sum(), m().try_fold(0i128, |s, m| s.checked_add(m * m)));
+    }
+
+    /// The z-score of the newest mid against the full window, if it has any
+    /// spread: `(n·last − Σm) / √(n·Σm² − (Σm)²)`, the population deviation,
+    /// from the exact running sums in one step instead of two passes over
+    /// the window (prices too large for them take the two passes).
+    fn z_score(&self, window: usize) -> Option<f64> {
+        if self.mids.len() < window {
+            return None;
+        }
+        let (n, last) = (self.mids.len() as i128, i128::from(*self.mids.back()?));
+        let Sums(sum, squares) = self.sums;
+        let spread = squares
+            .and_then(|squares| n.checked_mul(squares))
+            .zip(sum.checked_mul(sum))
+            .and_then(|(a, b)| a.checked_sub(b));
+        let Some(spread) = spread else {
+            return z_score(&self.mids, window);
+        };
+        (spread > 0).then(|| (n * last - sum) as f64 / (spread as f64).sqrt())
+    }
+
     /// Move `target` for a new z-score: fade beyond `entry_z`, flatten inside `exit_z`.
     fn update_target(&mut self, z: f64, p: &Tunables) {
         if z.abs() < p.extreme_z {
@@ -138,9 +195,8 @@ impl Instrument {
             return false; // empty or crossed book
         }
         let mid = (i128::from(q.bid_price) + i128::from(q.ask_price)) / 2;
-        self.mids.push_back(mid as i64);
-        self.mids.drain(..self.mids.len().saturating_sub(p.window));
-        if let Some(z) = z_score(&self.mids, p.window) {
+        self.push(mid as i64, p.window);
+        if let Some(z) = self.z_score(p.window) {
             self.update_target(z, p);
         }
         true
@@ -177,7 +233,7 @@ impl Instrument {
         };
         let (tick, lot) = (grid.tick, grid.lot);
         let quantity = fixed::floor_to_tick(wanted.saturating_abs(), lot);
-        let Some(z) = z_score(&self.mids, p.window).filter(|_| quantity > 0) else {
+        let Some(z) = self.z_score(p.window).filter(|_| quantity > 0) else {
             return;
         };
         let reducing = match side {
@@ -288,7 +344,10 @@ impl Strategy for MeanReversion {
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         // (Mids beyond a shorter window go with the next quote.)
-        (self.keeper, self.instruments) = state::load(STATE_VERSION, state)?;
+        let (keeper, mut instruments): (Keeper, BTreeMap<u32, Instrument>) =
+            state::load(STATE_VERSION, state)?;
+        instruments.values_mut().for_each(Instrument::resum);
+        (self.keeper, self.instruments) = (keeper, instruments);
         Ok(())
     }
 }

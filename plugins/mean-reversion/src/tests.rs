@@ -271,3 +271,28 @@ fn bad_config_names_the_key() {
     assert!(err(&[("max_age", "0")]).contains("`max_age`"));
     assert!(MeanReversion::new(&Config::default()).is_ok());
 }
+
+#[test]
+fn the_running_sums_score_as_the_two_passes_do() {
+    let mut inst = Instrument::default();
+    let mut seen = 0;
+    for i in 0..400i64 {
+        // A wandering mid with flat stretches, near the ES day's prices.
+        let mid = fixed::from_units(4_800) + ((i * 37) % 23 - 11) * (i / 50 % 2) * 125_000_000;
+        inst.push(mid, 60);
+        let (fast, slow) = (inst.z_score(60), z_score(&inst.mids, 60));
+        match (fast, slow) {
+            (Some(a), Some(b)) => {
+                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{i}: {a} against {b}");
+                seen += 1;
+            }
+            (None, None) => {}
+            other => panic!("{i}: {other:?}"),
+        }
+    }
+    assert!(seen > 100, "{seen}");
+    // The sums after a load are those kept along the way.
+    let kept = inst.sums;
+    inst.resum();
+    assert_eq!(inst.sums, kept);
+}
