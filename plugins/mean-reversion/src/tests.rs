@@ -283,7 +283,10 @@ fn the_running_sums_score_as_the_two_passes_do() {
         let (fast, slow) = (inst.z_score(60), z_score(&inst.mids, 60));
         match (fast, slow) {
             (Some(a), Some(b)) => {
-                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{i}: {a} against {b}");
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "{i}: {a} against {b}"
+                );
                 seen += 1;
             }
             (None, None) => {}
