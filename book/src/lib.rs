@@ -18,7 +18,7 @@
 
 #![deny(missing_docs)]
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxBuildHasher;
 
@@ -30,8 +30,10 @@ use rustc_hash::FxBuildHasher;
 type ById = HashMap<u64, Order, FxBuildHasher>;
 
 /// The ids resting at each (side, price) of a book of orders, in id order:
-/// the queue at a level without a scan of the book.
-type Queues = HashMap<(Side, i64), BTreeSet<u64>, FxBuildHasher>;
+/// the queue at a level without a scan of the book. A sorted vector: a level
+/// holds tens of orders, and a feed's ids mostly arrive in order, so a new
+/// one is pushed at the end.
+type Queues = HashMap<(Side, i64), Vec<u64>, FxBuildHasher>;
 
 /// Which side of the book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,14 +124,26 @@ impl OrderBook {
     /// A new resting order. An id already resting is replaced (as a modify).
     pub fn add(&mut self, id: u64, side: Side, price: i64, size: i64) {
         self.become_orders();
-        if let Some(old) = self.orders.remove(&id) {
+        // One probe of the map: the new order goes in where the old one was.
+        let old = if size > 0 {
+            self.orders.insert(id, Order { side, price, size })
+        } else {
+            self.orders.remove(&id)
+        };
+        if let Some(old) = old {
             self.unqueue(id, old);
             self.unlevel(old, old.size, true);
         }
         if size > 0 {
-            let order = Order { side, price, size };
-            self.orders.insert(id, order);
-            self.queues.entry((side, price)).or_default().insert(id);
+            let queue = self.queues.entry((side, price)).or_default();
+            match queue.last() {
+                Some(&last) if last >= id => {
+                    if let Err(at) = queue.binary_search(&id) {
+                        queue.insert(at, id);
+                    }
+                }
+                _ => queue.push(id),
+            }
             let level = self.side_mut(side).entry(price).or_default();
             level.size += size;
             level.orders += 1;
@@ -312,7 +326,9 @@ impl OrderBook {
     fn unqueue(&mut self, id: u64, order: Order) {
         let key = (order.side, order.price);
         if let Some(ids) = self.queues.get_mut(&key) {
-            ids.remove(&id);
+            if let Ok(at) = ids.binary_search(&id) {
+                ids.remove(at);
+            }
             if ids.is_empty() {
                 self.queues.remove(&key);
             }
