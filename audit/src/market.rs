@@ -22,7 +22,9 @@
 //! The volume our orders take is ours alone (two of ours never share a lot);
 //! the feed's orders are history and keep their own fills.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -210,11 +212,14 @@ fn fill_ours(
 pub(crate) struct Market {
     levels: BTreeMap<(Side, i64), VecDeque<Slot>>,
     /// Where each resting feed order is.
-    feed: HashMap<u64, (Side, i64)>,
+    /// (These three hash with FxHash, as the host's books do, not the
+    /// standard library's SipHash: nothing here depends on their order;
+    /// `stale` is drained at an event's end, and each removal is its own.)
+    feed: FxHashMap<u64, (Side, i64)>,
     /// Our resting orders.
     ours: BTreeMap<u64, Ours>,
     /// What our orders took of a level, until the feed next changes it.
-    taken: HashMap<(Side, i64), i64>,
+    taken: FxHashMap<(Side, i64), i64>,
     /// Something has traded: the market is open.
     traded: bool,
     /// Inside the opening auction's event.
@@ -224,7 +229,7 @@ pub(crate) struct Market {
     started: bool,
     /// Feed orders a clear took inside the current event: a snapshot that
     /// adds one again gives it back its place; the rest leave at the end.
-    stale: std::collections::HashSet<u64>,
+    stale: FxHashSet<u64>,
 }
 
 impl Market {

@@ -218,7 +218,12 @@ impl Market {
         if book.detail() != Detail::Orders && book.detail() != Detail::Empty {
             return Ok(()); // the book of levels or quotes ignores deltas
         }
-        let resting = book.order(d.order_id);
+        // Only a cancel or a modify looks its order up (the hot path: once
+        // per delta of a book by order).
+        let resting = match d.action {
+            BookAction::Cancel | BookAction::Modify => book.order(d.order_id),
+            _ => None,
+        };
         match d.action {
             BookAction::Cancel | BookAction::Modify if resting.is_none() => Err((
                 "unknown-order",
@@ -246,8 +251,9 @@ impl Market {
                     });
                     return Err(("book-full", format!("{symbol}: {orders} orders")));
                 }
-                let new_level = book.level(book_side(d.side), d.price).is_none();
-                if new_level && levels >= self.limits.max_book_levels {
+                // The level is looked up only when the book is at its bound.
+                let full = levels >= self.limits.max_book_levels;
+                if full && book.level(book_side(d.side), d.price).is_none() {
                     self.stop.get_or_insert_with(|| {
                         format!(
                             "the book of {symbol} holds {levels} price levels, the most \
