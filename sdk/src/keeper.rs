@@ -391,11 +391,7 @@ impl Keeper {
 
     fn book_fill(&mut self, instrument: u32, side: Side, price: i64, quantity: i64) {
         let h = self.holdings.entry(instrument).or_default();
-        let signed = if side == Side::Buy {
-            quantity
-        } else {
-            -quantity
-        };
+        let signed = side.signed(quantity);
         let before = h.position;
         let after = before.saturating_add(signed);
         if before == 0 || before.signum() == signed.signum() {
@@ -442,18 +438,8 @@ impl Keeper {
         cancel_after: u32,
         forget_after: u32,
     ) {
-        let old: Vec<(u64, u32)> = self
-            .orders(instrument)
-            .filter(|o| o.age >= cancel_after)
-            .map(|o| (o.id, o.age))
-            .collect();
-        for (id, age) in old {
-            if age >= forget_after {
-                self.orders.remove(&id);
-            } else {
-                self.cancel(out, id);
-            }
-        }
+        self.forget_where(instrument, |o| o.age >= forget_after);
+        self.cancel_where(out, instrument, |o| o.age >= cancel_after);
     }
 
     /// Send a cancel (once) of every order of `instrument` that `which`

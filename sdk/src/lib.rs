@@ -155,6 +155,17 @@ impl Quote {
     }
 }
 
+impl Side {
+    /// `quantity` seen from this side: as is for a buy, negated for a sell
+    /// (a fill's change to a position).
+    pub fn signed(self, quantity: i64) -> i64 {
+        match self {
+            Side::Buy => quantity,
+            Side::Sell => -quantity,
+        }
+    }
+}
+
 impl RejectReason {
     /// A limit on size: quantity, notional or position (an order smaller
     /// than the refused one may pass).

@@ -42,9 +42,13 @@ pub(crate) struct Account {
     /// Reports waiting to be delivered, with when they reach it (the
     /// strategies' clock).
     pub(crate) pending: Vec<(u64, OrderEvent)>,
-    /// Its commands refused, by who refused them (a validator, `host`).
+    /// Its commands refused, by who refused them (a validator, [`HOST`]).
     pub(crate) refused_by: BTreeMap<String, Refused>,
 }
+
+/// The name the host's own refusals, cancels and commands go under, where a
+/// validator's or a matcher's name goes otherwise.
+pub(crate) const HOST: &str = "host";
 
 /// The commands of one strategy that one validator (or the host) refused.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ use crate::journal::{
 };
 use crate::loading::Plugin;
 use crate::sandbox::Fault;
+use crate::trading::accounts::HOST;
 use crate::trading::market::Market;
 
 /// The instrument's symbol, or `#N` for an id the host does not know.
@@ -257,7 +258,7 @@ impl OrderLog<'_> {
             let by = verdicts
                 .iter()
                 .find(|v| v.verdict != "approve")
-                .map_or("host", |v| v.validator.as_str());
+                .map_or(HOST, |v| v.validator.as_str());
             let mut entry = order_entry(self.strategy, command, self.market);
             entry.rejection = Some(rejection_entry(by, rejection));
             entry.verdicts = verdicts;

@@ -22,6 +22,7 @@ use crate::bindings::types::{
     BookAction, BookFlags, MarketEvent, OrderCommand, OrderType, Side, TimeInForce,
 };
 use crate::journal::{Judged, StrategyAudit};
+use crate::trading::accounts::HOST;
 use crate::trading::router::{BookedFill, OrderRouter};
 
 /// Inputs gathered before they go to the audit's thread.
@@ -198,7 +199,7 @@ impl FillsAudit {
                     quantity: m.quantity,
                 },
             };
-            let owner = router.owner_name(command.id()).unwrap_or("host");
+            let owner = router.owner_name(command.id()).unwrap_or(HOST);
             self.push([Input::Command {
                 instrument: command.instrument(),
                 order: command.id(),

@@ -13,7 +13,7 @@ use crate::live::Presence;
 use crate::loading::Readiness;
 use crate::policy::Pressure;
 use crate::sandbox::{CallStats, KindBindings, PluginInstance};
-use crate::trading::accounts::Account;
+use crate::trading::accounts::{Account, HOST};
 use crate::trading::books::book_reports;
 use crate::trading::report::{
     AllRefused, CallTiming, LimitsReport, LoadReport, LoadSource, LogReport, MemoryReport,
@@ -313,7 +313,7 @@ fn all_refused(account: &Account) -> Option<AllRefused> {
     let (by, refused) = account
         .refused_by
         .iter()
-        .find(|(by, r)| by.as_str() != "host" && r.count >= counts.submitted)?;
+        .find(|(by, r)| by.as_str() != HOST && r.count >= counts.submitted)?;
     Some(AllRefused {
         by: by.clone(),
         orders: refused.count,

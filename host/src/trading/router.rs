@@ -33,7 +33,7 @@ use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
 use crate::journal::{Halt, Journal};
 use crate::sandbox::Fault;
-use crate::trading::accounts::{Account, OrderCounts, Refused};
+use crate::trading::accounts::{Account, HOST, OrderCounts, Refused};
 use crate::trading::in_flight::InFlight;
 use crate::trading::latency::Latency;
 use crate::trading::market::Market;
@@ -164,7 +164,7 @@ impl OrderRouter {
                 ts: now,
                 canceled_quantity: o.quantity,
             };
-            self.apply_report(OrderEvent::Canceled(report), market, "host", now);
+            self.apply_report(OrderEvent::Canceled(report), market, HOST, now);
         }
         self.forget_finished();
         canceled

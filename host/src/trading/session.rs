@@ -24,6 +24,7 @@ use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
 use crate::sandbox::{PluginInstance, Slots, eviction};
+use crate::trading::accounts::HOST;
 use crate::trading::audit::{self, OrderLog};
 use crate::trading::events::WholeGroups;
 use crate::trading::feed::{Feed, Pull, Pulled};
@@ -572,8 +573,7 @@ impl Session {
                 Err(rejection) => {
                     self.order_log(&plugin, now)
                         .refused(&command, Vec::new(), &rejection);
-                    self.router
-                        .reject(strategy, "host", &command, rejection, now);
+                    self.router.reject(strategy, HOST, &command, rejection, now);
                 }
             }
         }

@@ -145,14 +145,6 @@ fn book_imbalance(book: &BookDepth, q: &Quote) -> Option<f64> {
     }
 }
 
-/// `quantity` signed by `side`.
-fn signed(side: Side, quantity: i64) -> i64 {
-    match side {
-        Side::Buy => quantity,
-        Side::Sell => -quantity,
-    }
-}
-
 /// What the strategy tracks for one instrument besides its orders.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Instrument {
@@ -221,7 +213,7 @@ impl Instrument {
                 if expired && !faded {
                     self.blocked = Some(side);
                 }
-                keeper.take(out, q, -signed(side, closable)); // a marketable IOC
+                keeper.take(out, q, -side.signed(closable)); // a marketable IOC
                 return;
             }
         }
@@ -236,8 +228,8 @@ impl Instrument {
             return;
         }
         // Not held against the signal: that position has just been exited.
-        let room = p.max_position.saturating_sub(signed(side, position));
-        keeper.take(out, q, signed(side, room.min(p.quantity))); // a marketable IOC
+        let room = p.max_position.saturating_sub(side.signed(position));
+        keeper.take(out, q, side.signed(room.min(p.quantity))); // a marketable IOC
     }
 
     /// The position opened (or flipped through flat) at `ts`, or closed.

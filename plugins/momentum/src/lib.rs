@@ -82,15 +82,6 @@ struct Instrument {
     limit: Option<i64>,
 }
 
-/// `quantity` seen from `side`: as is for a buy, negated for a sell.
-fn signed(side: Side, quantity: i64) -> i64 {
-    if side == Side::Buy {
-        quantity
-    } else {
-        -quantity
-    }
-}
-
 impl Instrument {
     /// Take in one quote; false for a quote unfit to trade on.
     fn observe(&mut self, q: &Quote, p: &Tunables) -> bool {
@@ -154,17 +145,17 @@ impl Instrument {
         if let Some(away) = away.filter(|&a| p.reprice_ticks > 0 && a >= threshold) {
             let settled: Vec<_> = keeper.orders(id).filter(|o| o.settled()).cloned().collect();
             for o in settled {
-                keeper.modify(out, o.id, o.price + signed(side, away), o.quantity);
+                keeper.modify(out, o.id, o.price + side.signed(away), o.quantity);
             }
         }
         // Add rungs behind the ladder until it covers the target (or is full),
         // each one a tick behind the deepest (the first at the touch).
         let target = p.quantity.saturating_mul(strength).min(p.max_position);
         let target = target.min(self.limit.unwrap_or(i64::MAX));
-        let held = signed(side, keeper.position(id));
+        let held = side.signed(keeper.position(id));
         let working: i64 = keeper.orders(id).map(|o| o.leaves).sum();
         let mut need = target.saturating_sub(held).saturating_sub(working);
-        let step = signed(side, -grid.tick);
+        let step = side.signed(-grid.tick);
         let deepest = match side {
             Side::Buy => keeper.orders(id).map(|o| o.price).min(),
             Side::Sell => keeper.orders(id).map(|o| o.price).max(),
@@ -196,7 +187,7 @@ impl Instrument {
                 if order.pending == Some(Pending::Submit)
                     && *reason == RejectReason::PositionLimit =>
             {
-                let held = signed(order.side, keeper.position(order.instrument));
+                let held = order.side.signed(keeper.position(order.instrument));
                 let same_side = keeper
                     .orders(order.instrument)
                     .filter(|o| o.side == order.side);
