@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Result;
 
 /// The WIT the guide is written from, from the repository's root.
-pub const GUIDE_WIT: &str = "wit/v1.3.0";
+pub const GUIDE_WIT: &str = "wit/v1.4.0";
 /// The page, from the repository's root.
 pub const GUIDE_PAGE: &str = "docs/plugin-guide.md";
 use wit_parser::{Resolve, Type, TypeDefKind, WorldItem};
@@ -79,7 +79,7 @@ fn type_name(resolve: &Resolve, ty: &Type) -> String {
 }
 
 /// An interface's name without its package and version
-/// (`tradsys:plugins/strategy-api@1.3.0` → `strategy-api`).
+/// (`tradsys:plugins/strategy-api@1.4.0` → `strategy-api`).
 fn short(name: &str) -> &str {
     let name = name.split_once('/').map_or(name, |(_, n)| n);
     name.split_once('@').map_or(name, |(n, _)| n)
@@ -93,7 +93,7 @@ fn paragraph(docs: Option<&str>) -> String {
         .join(" ")
 }
 
-/// The guide for the WIT package in `dir` (`wit/v1.3.0`).
+/// The guide for the WIT package in `dir` (`wit/v1.4.0`).
 pub fn guide(dir: &Path) -> Result<String> {
     let mut resolve = Resolve::default();
     let (package, _) = resolve.push_dir(dir)?;

@@ -8,7 +8,7 @@
 //! [package.metadata.tradsys]
 //! kind = "strategy"                 # strategy | risk-validator | matcher | connector | processor
 //! target = "wasm32-unknown-unknown" # or wasm32-wasip2 for plugins that use WASI
-//! # api = "^1.3", priority = 0, capabilities = { read_dir = true }, dependencies = { ... }
+//! # api = "^1.4", priority = 0, capabilities = { read_dir = true }, dependencies = { ... }
 //! # events = ["quote", "trade"]     # a strategy's subscription (every kind when absent)
 //! ```
 //!
@@ -35,7 +35,7 @@ pub use scaffold::{Lang, NewProject, NewRequest, new_project};
 
 /// The API range a plugin built with the SDK needs unless its metadata says
 /// otherwise: the SDK's `tradsys:plugins` version.
-pub const SDK_API: &str = "^1.3";
+pub const SDK_API: &str = "^1.4";
 
 /// The wasm targets a plugin crate may name.
 pub const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];

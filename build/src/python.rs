@@ -19,8 +19,8 @@ use crate::{BuildRequest, Built, SDK_API};
 
 /// The WIT the SDK speaks, embedded so a Python build needs no checkout.
 const WIT: [(&str, &str); 2] = [
-    ("kinds.wit", include_str!("../../wit/v1.3.0/kinds.wit")),
-    ("types.wit", include_str!("../../wit/v1.3.0/types.wit")),
+    ("kinds.wit", include_str!("../../wit/v1.4.0/kinds.wit")),
+    ("types.wit", include_str!("../../wit/v1.4.0/types.wit")),
 ];
 
 /// The componentize-py release the Python support is tested with.

@@ -1,6 +1,7 @@
-//! The functions the host offers a plugin: log, clock and config, for
-//! strategies and risk validators the host's order books ([`depth`]), and
-//! for matchers the owner of an order ([`owner`]).
+//! The functions the host offers a plugin: log, clock and config, the
+//! host's order books ([`depth`], [`queue`]; every kind but connectors),
+//! and for matchers the owner of an order ([`owner`]) and what a simulated
+//! venue needs to keep no copy of the feed's book ([`before`], [`watch`]).
 //!
 //! How a risk validator sees the market: only when it is asked, through its
 //! risk context (last prices, the strategy's positions and working orders)
@@ -9,10 +10,13 @@
 //!
 //! Inside a component these call the host. Compiled natively (a plugin's own
 //! unit tests) they use a per-thread stand-in: [`set_now`] sets the clock,
-//! log lines go to stderr, `config_get` answers from [`set_config`] and
-//! `depth` from [`set_depth`].
+//! log lines go to stderr, `config_get` answers from [`set_config`],
+//! `depth` from [`set_depth`], `queue` from [`set_queue`], `before` from
+//! [`set_before`], and [`unwatched`] says what `watch` turned off.
 
+pub use crate::bindings::matcher::tradsys::plugins::venue_feed::Resting;
 pub use crate::bindings::strategy::tradsys::plugins::host::LogLevel;
+pub use crate::bindings::strategy::tradsys::plugins::market::QueuedOrder;
 
 #[cfg(target_family = "wasm")]
 mod imp {
@@ -37,11 +41,26 @@ mod imp {
     pub fn owner(order_id: u64) -> Option<u32> {
         crate::bindings::matcher::tradsys::plugins::orders::owner(order_id)
     }
+
+    pub fn queue(instrument: u32, side: crate::Side, price: i64) -> Vec<super::QueuedOrder> {
+        crate::bindings::strategy::tradsys::plugins::market::queue(instrument, side, price)
+    }
+
+    pub fn before() -> Vec<Option<super::Resting>> {
+        crate::bindings::matcher::tradsys::plugins::venue_feed::before()
+    }
+
+    pub fn watch(instrument: u32, deltas: bool) {
+        crate::bindings::matcher::tradsys::plugins::venue_feed::watch(instrument, deltas)
+    }
 }
 
 #[cfg(not(target_family = "wasm"))]
 mod imp {
     use std::cell::{Cell, RefCell};
+
+    /// A price level: instrument, side, price.
+    type Level = (u32, crate::Side, i64);
 
     thread_local! {
         pub static NOW: Cell<u64> = const { Cell::new(0) };
@@ -49,6 +68,34 @@ mod imp {
         pub static BOOKS: RefCell<Vec<crate::BookDepth>> = const { RefCell::new(Vec::new()) };
         pub static OWNERS: RefCell<std::collections::HashMap<u64, u32>> =
             RefCell::new(std::collections::HashMap::new());
+        pub static QUEUES: RefCell<Vec<(Level, Vec<super::QueuedOrder>)>> =
+            const { RefCell::new(Vec::new()) };
+        pub static BEFORE: RefCell<Vec<Option<super::Resting>>> = const { RefCell::new(Vec::new()) };
+        pub static OFF: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub fn queue(instrument: u32, side: crate::Side, price: i64) -> Vec<super::QueuedOrder> {
+        QUEUES.with(|q| {
+            q.borrow()
+                .iter()
+                .find(|(at, _)| *at == (instrument, side, price))
+                .map(|(_, orders)| orders.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    pub fn before() -> Vec<Option<super::Resting>> {
+        BEFORE.with(|b| b.borrow().clone())
+    }
+
+    pub fn watch(instrument: u32, deltas: bool) {
+        OFF.with(|o| {
+            let mut off = o.borrow_mut();
+            off.retain(|i| *i != instrument);
+            if !deltas {
+                off.push(instrument);
+            }
+        })
     }
 
     pub fn owner(order_id: u64) -> Option<u32> {
@@ -104,10 +151,35 @@ pub fn config_get(key: &str) -> Option<String> {
 
 /// The best `levels` price levels of each side of `instrument`'s book as the
 /// host keeps it from the feed (at most 100 per side; both lists empty when
-/// the instrument has no book). Strategies and risk validators only: the
-/// other worlds do not import the books.
+/// the instrument has no book). Every kind but connectors (matchers since
+/// 1.4.0).
 pub fn depth(instrument: u32, levels: u32) -> crate::BookDepth {
     imp::depth(instrument, levels)
+}
+
+/// The feed's orders resting on `side` at `price` in `instrument`'s book by
+/// order, first in the queue first (empty for a book by price or by touch,
+/// which names no orders). For a matcher, whenever `execute` is called the
+/// book holds the feed up to the last event it was handed.
+pub fn queue(instrument: u32, side: crate::Side, price: i64) -> Vec<QueuedOrder> {
+    imp::queue(instrument, side, price)
+}
+
+/// Matchers only, inside `on_market`: for each event of the batch, in
+/// order, the order a book delta names as it rested just before the delta
+/// (`None` when it was not resting, and for every other event). A simulated
+/// venue reads it instead of keeping its own copy of the feed's book.
+pub fn before() -> Vec<Option<Resting>> {
+    imp::before()
+}
+
+/// Matchers only: whether `on_market` hands the book deltas that add,
+/// modify, cancel or clear orders of `instrument` (`true` until turned off).
+/// Fills, trades, status and every other event still come. The host may
+/// hand them anyway (a fresh instance starts with every instrument on): a
+/// matcher ignores what it turned off.
+pub fn watch(instrument: u32, deltas: bool) {
+    imp::watch(instrument, deltas)
 }
 
 /// The owner of host order `order_id`: a number the same for every order of
@@ -140,6 +212,30 @@ pub fn set_depth(depth: crate::BookDepth) {
         books.retain(|d| d.instrument != depth.instrument);
         books.push(depth);
     });
+}
+
+/// Native tests only: set what [`queue`] returns for `instrument`, `side`
+/// and `price` on this thread.
+#[cfg(not(target_family = "wasm"))]
+pub fn set_queue(instrument: u32, side: crate::Side, price: i64, orders: Vec<QueuedOrder>) {
+    imp::QUEUES.with(|q| {
+        let mut queues = q.borrow_mut();
+        queues.retain(|(at, _)| *at != (instrument, side, price));
+        queues.push(((instrument, side, price), orders));
+    });
+}
+
+/// Native tests only: set what [`before`] returns on this thread.
+#[cfg(not(target_family = "wasm"))]
+pub fn set_before(before: Vec<Option<Resting>>) {
+    imp::BEFORE.with(|b| *b.borrow_mut() = before);
+}
+
+/// Native tests only: the instruments whose book deltas [`watch`] turned
+/// off on this thread, in the order they were turned off.
+#[cfg(not(target_family = "wasm"))]
+pub fn unwatched() -> Vec<u32> {
+    imp::OFF.with(|o| o.borrow().clone())
 }
 
 /// Native tests only: set the clock that [`now`] returns on this thread.

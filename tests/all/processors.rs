@@ -284,8 +284,8 @@ fn plugin_inspect_names_the_processor_kind_and_its_world() {
     assert!(out.status.success(), "{stdout}");
     for expected in [
         "plugin    indicators 1.0.0 (processor)",
-        "exports   tradsys:plugins/processor-api@1.3.0",
-        "imports   tradsys:plugins/signals@1.3.0",
+        "exports   tradsys:plugins/processor-api@1.4.0",
+        "imports   tradsys:plugins/signals@1.4.0",
     ] {
         assert!(stdout.contains(expected), "{expected} not in {stdout}");
     }

@@ -171,15 +171,15 @@ fn each_refused_file_has_its_own_reason_and_the_rest_trade() {
                 m["name"] = "api-two".into();
                 m["api"] = "^2.0".into();
             }),
-            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.3.0",
+            "rejected: incompatible API: needs tradsys:plugins ^2.0 but this host implements 1.4.0",
         ),
         (
-            "api-one-four.wasm",
+            "api-one-five.wasm",
             lab.variant("ma-crossover", |m| {
-                m["name"] = "api-one-four".into();
-                m["api"] = "^1.4".into();
+                m["name"] = "api-one-five".into();
+                m["api"] = "^1.5".into();
             }),
-            "rejected: incompatible API: needs tradsys:plugins ^1.4 but this host implements 1.3.0",
+            "rejected: incompatible API: needs tradsys:plugins ^1.5 but this host implements 1.4.0",
         ),
         (
             "needs-matcher-two.wasm",
@@ -413,11 +413,11 @@ fn key_and_plugin_commands_work_together() {
     ]);
     for expected in [
         "plugin    max-notional 1.0.1 (risk-validator)",
-        "api       tradsys:plugins ^1.3",
+        "api       tradsys:plugins ^1.4",
         &format!("signature key {id}: valid"),
         "signature key ",
-        "exports   tradsys:plugins/risk-validator-api@1.3.0",
-        "imports   tradsys:plugins/types@1.3.0",
+        "exports   tradsys:plugins/risk-validator-api@1.4.0",
+        "imports   tradsys:plugins/types@1.4.0",
         "digest    sha256:",
     ] {
         assert!(

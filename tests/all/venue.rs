@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::common::{
-    DEFAULT_SET, plugin_dir_with, replay_es_day, run_report, shared_data, strategy, workspace_root,
+    DEFAULT_SET, copy_test_plugins, plugin_dir_with, replay_es_day, run_report, shared_data,
+    strategy, tradsys_run, workspace_root,
 };
 
 /// The example set with `matcher` as its matcher and `extra` plugins.
@@ -174,4 +175,78 @@ fn the_demo_runs_the_synthetic_market_by_order_and_passive_orders_fill_in_the_qu
             .unwrap()
             > 0.0
     );
+}
+
+/// The last of `feed-mirror`'s counts in `log` (it logs them every 200
+/// calls): deltas, resting before, queues, instruments off, fills handed.
+fn mirror_counts(log: &str) -> [u64; 5] {
+    let line = log
+        .lines()
+        .rfind(|l| l.contains("checked: "))
+        .unwrap_or_else(|| panic!("no count from feed-mirror in:\n{log}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    numbers[numbers.len() - 5..].try_into().unwrap()
+}
+
+#[test]
+fn a_matcher_reads_each_deltas_order_before_it_and_the_queues_and_turns_deltas_off() {
+    let Some(data) = shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
+        return;
+    };
+    // feed-mirror keeps its own copy of the book by order and traps when
+    // `venue-feed.before` or `market.queue` disagrees with it; after its
+    // 1,200th call it turns the instrument's deltas off and traps on any
+    // add, modify, cancel or clear it is handed after that.
+    let dir = plugin_dir_with(&["dbn-replay"]);
+    copy_test_plugins(dir.path(), &["feed-mirror"]);
+    let config = dir.path().join("host.toml");
+    std::fs::write(
+        &config,
+        "[run]\nmatcher = \"feed-mirror\"\nstrategies = []\nvalidators = []\n\n\
+         [plugins.dbn-replay]\nconfig = { multiplier = 50 }\n\n\
+         [plugins.feed-mirror]\nconfig = { off_at = 1200 }\n",
+    )
+    .unwrap();
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let file = data.join("esh4-glbx-mdp3-20231225.mbo.dbn.zst");
+    let out = tradsys_run(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--replay",
+            file.to_str().unwrap(),
+            "--report-json",
+            report.path().to_str().unwrap(),
+        ],
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
+    let mirror = report["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "feed-mirror")
+        .unwrap();
+    assert_eq!(mirror["state"], "live", "{mirror}");
+    assert!(
+        mirror["faults"].as_object().is_none_or(|f| f.is_empty()),
+        "{mirror}\n{log}"
+    );
+    let [deltas, resting, queues, off, fills] = mirror_counts(&log);
+    // The day's first 1,200 calls hand tens of thousands of deltas, most of
+    // them about orders resting (cancels, modifies, fills), each checked.
+    assert!(deltas > 20_000, "{deltas} deltas");
+    assert!(resting * 2 > deltas, "{resting} of {deltas} resting before");
+    assert!(queues > 1_000, "{queues} queues");
+    // Turned off, the instrument's fills still come; nothing else does.
+    assert_eq!(off, 1);
+    assert!(fills > 100, "{fills} fills handed while off");
+    let calls = mirror["calls"].as_u64().unwrap();
+    assert!(calls > 1_200, "{calls} calls");
 }

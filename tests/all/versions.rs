@@ -1,8 +1,8 @@
-//! WIT versions: the host speaks `tradsys:plugins` 1.3.0 and still runs
-//! plugins built against the frozen 1.0.0, 1.1.0 and 1.2.0
-//! (`tests/plugins/legacy-strategy`, `legacy-1-1-strategy` and
-//! `legacy-1-2-strategy`, bound to their WIT without the SDK) beside 1.3
-//! plugins; and released versions stay frozen. (A 1.1.0 strategy beside
+//! WIT versions: the host speaks `tradsys:plugins` 1.4.0 and still runs
+//! plugins built against the frozen 1.0.0, 1.1.0, 1.2.0 and 1.3.0
+//! (`tests/plugins/legacy-strategy`, `legacy-1-1-strategy`,
+//! `legacy-1-2-strategy` and `legacy-1-3-matcher`, bound to their WIT
+//! without the SDK) beside 1.4 plugins; and released versions stay frozen. (A 1.1.0 strategy beside
 //! processors emitting signals is in `processors.rs`.)
 
 use sha2::{Digest, Sha256};
@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::common::{DEFAULT_SET, plugin, session_with, strategy, typed, workspace_root};
 
 #[test]
-fn a_1_0_plugin_trades_beside_1_3_plugins() {
+fn a_1_0_plugin_trades_beside_1_4_plugins() {
     let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
     plugins.push("test:legacy-strategy");
     let report = session_with(&plugins, "", "4000");
@@ -23,12 +23,12 @@ fn a_1_0_plugin_trades_beside_1_3_plugins() {
     let traded = strategy(&report, "legacy-strategy");
     assert!(traded["submitted"].as_u64().unwrap() > 100, "{traded}");
     assert!(traded["fills"].as_u64().unwrap() > 0, "{traded}");
-    // The 1.3 strategies beside it trade as they do without it.
+    // The 1.4 strategies beside it trade as they do without it.
     assert!(strategy(&report, "momentum")["fills"].as_u64().unwrap() > 0);
 }
 
 #[test]
-fn a_1_1_plugin_reads_the_books_and_trades_beside_1_3_plugins() {
+fn a_1_1_plugin_reads_the_books_and_trades_beside_1_4_plugins() {
     let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
     plugins.push("test:legacy-1-1-strategy");
     let report = session_with(&plugins, "", "4000");
@@ -44,7 +44,7 @@ fn a_1_1_plugin_reads_the_books_and_trades_beside_1_3_plugins() {
 }
 
 #[test]
-fn a_1_1_connector_feeds_a_1_3_session() {
+fn a_1_1_connector_feeds_a_1_4_session() {
     let report = session_with(
         &["fifo-matcher", "momentum", "test:legacy-1-1-connector"],
         "[run]\nconnector = \"legacy-1-1-connector\"\n",
@@ -60,7 +60,7 @@ fn a_1_1_connector_feeds_a_1_3_session() {
 }
 
 #[test]
-fn a_1_2_plugin_is_shown_trades_without_flags_and_trades_beside_1_3_plugins() {
+fn a_1_2_plugin_is_shown_trades_without_flags_and_trades_beside_1_4_plugins() {
     let mut plugins: Vec<&str> = DEFAULT_SET.to_vec();
     plugins.push("test:legacy-1-2-strategy");
     let report = session_with(&plugins, "", "4000");
@@ -75,6 +75,30 @@ fn a_1_2_plugin_is_shown_trades_without_flags_and_trades_beside_1_3_plugins() {
     let traded = strategy(&report, "legacy-1-2-strategy");
     assert!(traded["submitted"].as_u64().unwrap() > 20, "{traded}");
     assert!(strategy(&report, "momentum")["fills"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_1_3_matcher_without_the_1_4_imports_fills_the_strategies_orders() {
+    // It fills every limit order at its limit, refuses the rest, and keeps
+    // nothing resting.
+    let report = session_with(
+        &["synthetic-market", "momentum", "test:legacy-1-3-matcher"],
+        "[run]\nmatcher = \"legacy-1-3-matcher\"\n",
+        "4000",
+    );
+    let matcher = plugin(&report, "legacy-1-3-matcher");
+    assert_eq!(matcher["state"], "live", "{matcher}");
+    assert!(
+        matcher["faults"].as_object().is_none_or(|f| f.is_empty()),
+        "{matcher}"
+    );
+    assert_eq!(typed(&report).halted, None);
+    let traded = strategy(&report, "momentum");
+    assert!(traded["fills"].as_u64().unwrap() > 10, "{traded}");
+    assert_eq!(
+        traded["fills"], traded["submitted"],
+        "every order of momentum is a limit order, filled in full: {traded}"
+    );
 }
 
 #[test]
@@ -110,6 +134,16 @@ fn the_released_wit_versions_are_never_changed() {
             "v1.2.0",
             "types.wit",
             "02ebd14b7b73277141118835b9d2caf545802c7d940544d599894f6d73b2cf35",
+        ),
+        (
+            "v1.3.0",
+            "kinds.wit",
+            "95059f7f06f268ebefff5e347bdbe9d637bee3db77a64d7c122dfa1a5946d00c",
+        ),
+        (
+            "v1.3.0",
+            "types.wit",
+            "197ffe858bbb2609ad8c605a2cde7b7ca37e4a547f9888171068092afc5796b0",
         ),
     ] {
         let path = workspace_root().join("wit").join(version).join(file);

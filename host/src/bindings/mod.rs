@@ -1,6 +1,7 @@
 //! The host's generated bindings: the only `bindgen!` calls, one module per
-//! `tradsys:plugins` version the host runs. [`current`] (1.3.0) is what the
-//! host speaks everywhere; [`v1_2`], [`v1_1`] and [`v1_0`] drive plugins
+//! `tradsys:plugins` version the host runs. [`current`] (1.4.0) is what the
+//! host speaks everywhere, and drives plugins built against 1.3.0 as well
+//! (1.4.0 added imports only); [`v1_2`], [`v1_1`] and [`v1_0`] drive plugins
 //! built against 1.2.0, 1.1.0 and 1.0.0, and [`compat`] converts their
 //! records at their boundary.
 //! Here too: the host's one copy of the id accessors of the order records.
@@ -12,6 +13,9 @@ pub mod v1_1;
 pub mod v1_2;
 
 pub use current::matcher::tradsys::plugins::orders::Host as OrdersImports;
+pub use current::matcher::tradsys::plugins::venue_feed::{
+    Host as VenueFeedImports, Resting as RestingBefore,
+};
 pub use current::network_connector::exports::tradsys::plugins::network_connector_api::NetworkOutput;
 pub use current::strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};
 pub use current::strategy::tradsys::plugins::market::Host as MarketImports;
@@ -22,6 +26,10 @@ pub use current::strategy::tradsys::plugins::types;
 /// connector kind since 1.3.0, a venue's protocol over a connection the
 /// host owns.
 pub const NETWORK_CONNECTOR_API: &str = "tradsys:plugins/network-connector-api";
+
+/// The interface a simulated venue imports (without its version) to read
+/// each book delta's order as it rested before it (1.4.0).
+pub const VENUE_FEED: &str = "tradsys:plugins/venue-feed";
 
 // The host's one copy of the id accessors of the order records (a plugin
 // author has the SDK's).

@@ -8,6 +8,7 @@ pub mod runtime;
 pub mod signals;
 pub(crate) mod stderr;
 pub mod store;
+pub mod venue_feed;
 
 pub use cache::{ArtifactCache, CacheOutcome};
 pub use logs::LogLimiter;

@@ -69,7 +69,7 @@ pub enum KindPre {
 
 /// Which `tradsys:plugins` version a plugin's exports were built against.
 pub enum Versioned<C, V1_2, V1_1, V1_0> {
-    /// 1.3.0, the host's.
+    /// 1.4.0, the host's (or 1.3.0: the same exports).
     Current(C),
     /// 1.2.0.
     V1_2(V1_2),
@@ -81,7 +81,7 @@ pub enum Versioned<C, V1_2, V1_1, V1_0> {
 
 /// Which version a processor was built against (the kind is 1.2.0's).
 pub enum ProcessorVersions {
-    /// 1.3.0, the host's.
+    /// 1.4.0, the host's (or 1.3.0: the same exports).
     Current(current::processor::ProcessorPre<HostState>),
     /// 1.2.0.
     V1_2(v1_2::processor::ProcessorPre<HostState>),
@@ -173,10 +173,10 @@ impl Runtime {
             .map_err(anyhow::Error::from)
             .context("creating the wasmtime engine")?;
 
-        // 1.3.0's imports and 1.0.0's are defined exactly, so a 1.0.0 plugin
+        // 1.4.0's imports and 1.0.0's are defined exactly, so a 1.0.0 plugin
         // gets the 1.0.0 `host` (the linker looks up the exact name first); a
-        // 1.1.0 or 1.2.0 plugin's imports are 1.3.0's unchanged and resolve
-        // to them.
+        // 1.1.0, 1.2.0 or 1.3.0 plugin's imports are 1.4.0's (which only
+        // added functions and interfaces) and resolve to them.
         let mut linker = Linker::new(&engine);
         {
             use current::strategy::tradsys::plugins as now;
@@ -186,6 +186,10 @@ impl Runtime {
             now::market::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             now::signals::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
             current::matcher::tradsys::plugins::orders::add_to_linker::<_, HasSelf<_>>(
+                &mut linker,
+                |s| s,
+            )?;
+            current::matcher::tradsys::plugins::venue_feed::add_to_linker::<_, HasSelf<_>>(
                 &mut linker,
                 |s| s,
             )?;

@@ -14,6 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use tradsys_book::Books;
 
+use crate::bindings::current::strategy::tradsys::plugins::market::QueuedOrder;
 use crate::bindings::{self, LogLevel, types, v1_0};
 use crate::engine::logs::{Admit, LogLimiter};
 use crate::engine::reconcile::SharedReconciliation;
@@ -173,6 +174,8 @@ pub struct HostState {
     table: ResourceTable,
     limits: MemoryMeter,
     logs: Arc<LogLimiter>,
+    /// What the matcher's `venue-feed` import answers.
+    pub(crate) venue_feed: super::venue_feed::VenueFeed,
 }
 
 impl HostState {
@@ -293,6 +296,29 @@ impl bindings::MarketImports for HostState {
             bids: convert(bids),
             asks: convert(asks),
         }
+    }
+
+    fn queue(&mut self, instrument: u32, side: types::Side, price: i64) -> Vec<QueuedOrder> {
+        self.queue_at(instrument, side, price)
+    }
+}
+
+impl HostState {
+    /// The feed's orders resting on `side` at `price` of `instrument`,
+    /// first in the queue first (the `market.queue` import).
+    fn queue_at(&self, instrument: u32, side: types::Side, price: i64) -> Vec<QueuedOrder> {
+        let side = match side {
+            types::Side::Buy => tradsys_book::Side::Buy,
+            types::Side::Sell => tradsys_book::Side::Sell,
+        };
+        let books = self.shared.books.read();
+        books
+            .get(instrument)
+            .map(|book| book.orders_at(side, price))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(order_id, size)| QueuedOrder { order_id, size })
+            .collect()
     }
 }
 
@@ -444,6 +470,7 @@ pub(crate) fn new_store(
         table: ResourceTable::new(),
         limits,
         logs,
+        venue_feed: Default::default(),
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limits);

@@ -15,7 +15,7 @@ use tradsys_signing::Manifest;
 use crate::policy::{Grant, Grants, PluginKind};
 
 /// Version of the `tradsys:plugins` WIT package this host implements.
-pub const API_VERSION: &str = "1.3.0";
+pub const API_VERSION: &str = "1.4.0";
 
 /// [`API_VERSION`] parsed.
 pub fn api_version() -> Version {

@@ -42,6 +42,9 @@ pub struct Plugin {
     placement: Placement,
     /// A connector that exports the network connector's interface.
     network: bool,
+    /// A matcher that imports `venue-feed` (1.4.0): the session keeps each
+    /// book delta's order as it was before it.
+    venue_feed: bool,
     dependencies: OnceLock<Vec<Arc<Plugin>>>,
     compiled: OnceLock<Result<Compiled, String>>,
 }
@@ -86,8 +89,13 @@ impl Plugin {
             name.split_once('@')
                 .is_some_and(|(i, _)| i == crate::bindings::NETWORK_CONNECTOR_API)
         });
+        let venue_feed = interface.imports.iter().any(|name| {
+            name.split_once('@')
+                .is_some_and(|(i, _)| i == crate::bindings::VENUE_FEED)
+        });
         Ok(Self {
             network,
+            venue_feed,
             manifest,
             signers,
             path: path.to_path_buf(),
@@ -216,6 +224,11 @@ impl Plugin {
     /// connection the host owns (`[venue] model = "live"`, paper trading).
     pub fn is_network_connector(&self) -> bool {
         self.network
+    }
+
+    /// Whether it is a matcher that reads the `venue-feed` import (1.4.0).
+    pub fn reads_venue_feed(&self) -> bool {
+        self.venue_feed
     }
 
     /// What the host grants it.

@@ -67,7 +67,7 @@ macro_rules! kind {
      $(; $extra:ident: $extra_pre:ident => $extra_ty:ty, $extra_exports:ident)?) => {
         $(#[$doc])*
         pub enum $name {
-            /// Built against 1.3.0.
+            /// Built against 1.4.0 or 1.3.0 (the same exports).
             Current(current::$module::$name),
             $(
                 /// Built against an earlier minor.

@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 
 use tradsys_book::{Books, Detail, Level, OrderBook, Side as BookSide};
 
+use crate::bindings::RestingBefore;
 use crate::bindings::types::{
     BookAction, BookDelta, BookFlags, DepthSnapshot, InstrumentDefinition, LastPrice, MarketEvent,
     Quote, Side, TradingStatus,
@@ -45,6 +46,10 @@ pub struct Market {
     limits: MarketSettings,
     /// Why the stream must stop, once it must.
     stop: Option<String>,
+    /// When kept (for a simulated venue that reads them, [`Self::keep_before`]): one entry
+    /// per event of the last batch ingested, each book delta's order as it
+    /// rested before the delta (the `venue-feed.before` import).
+    before: Option<Vec<Option<RestingBefore>>>,
 }
 
 /// When an instrument's market opened, and what said so.
@@ -141,10 +146,33 @@ impl Market {
         let derived = if books {
             self.apply_to_books(events)
         } else {
+            if let Some(before) = &mut self.before {
+                before.clear();
+                before.resize(events.len(), None);
+            }
             0
         };
         out.feed_events = events.len() - derived;
         out
+    }
+
+    /// Whether to keep, for each batch ingested from now on, what each book
+    /// delta's order was before it ([`Self::take_before`]).
+    pub fn keep_before(&mut self, keep: bool) {
+        match keep {
+            true => _ = self.before.get_or_insert_with(Vec::new),
+            false => self.before = None,
+        }
+    }
+
+    /// The last batch's entries for the `venue-feed.before` import, one per
+    /// event (empty unless kept); `spent` is the buffer of an earlier call,
+    /// reused.
+    pub fn take_before(&mut self, spent: Vec<Option<RestingBefore>>) -> Vec<Option<RestingBefore>> {
+        match &mut self.before {
+            Some(before) => std::mem::replace(before, spent),
+            None => Vec::new(),
+        }
     }
 
     /// Count a refused connector event (and say so the first time).
@@ -170,6 +198,10 @@ impl Market {
         let mut books = books.write();
         let mut kept = Vec::with_capacity(events.len() + 4);
         let mut derived = 0;
+        let mut before = self.before.take();
+        if let Some(before) = &mut before {
+            before.clear();
+        }
         for event in events.drain(..) {
             let (instrument, ts, consistent) = match &event {
                 MarketEvent::BookDelta(d) => {
@@ -177,6 +209,17 @@ impl Market {
                     if let Err((rule, why)) = self.admit_delta(book, d) {
                         self.refuse(rule, &why);
                         continue;
+                    }
+                    if let Some(before) = &mut before {
+                        before.resize(kept.len(), None); // none for all but a delta
+                        before.push(book.order(d.order_id).map(|o| RestingBefore {
+                            side: match o.side {
+                                BookSide::Buy => Side::Buy,
+                                BookSide::Sell => Side::Sell,
+                            },
+                            price: o.price,
+                            size: o.size,
+                        }));
                     }
                     apply_delta(book, d);
                     (d.instrument, d.ts, d.flags.contains(BookFlags::LAST))
@@ -207,7 +250,11 @@ impl Market {
                 derived += 1;
             }
         }
+        if let Some(before) = &mut before {
+            before.resize(kept.len(), None);
+        }
         *events = kept;
+        self.before = before;
         derived
     }
 

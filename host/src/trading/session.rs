@@ -65,6 +65,8 @@ pub struct Session {
     latency: crate::config::LatencySettings,
     pub(crate) slots: Slots,
     pub(crate) market: Market,
+    /// The buffer of the simulated venue's last `venue-feed.before`, reused.
+    spent_before: Vec<Option<crate::bindings::RestingBefore>>,
     groups: WholeGroups,
     /// Batches from the connector, decoded ahead or not.
     feed: Feed,
@@ -194,6 +196,7 @@ impl Session {
             venue: config.venue.model,
             latency: config.venue.latency.clone(),
             market: Market::new(runtime.books().clone(), config.market.clone()),
+            spent_before: Vec::new(),
             groups: WholeGroups::default(),
             feed: Feed::new(
                 Pull::new(config.run.batch_size, config.run.events),

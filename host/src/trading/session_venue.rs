@@ -25,6 +25,11 @@ impl Session {
     /// arrives after the batch waits for the next). The number of feed
     /// events.
     pub(super) fn through_venue(&mut self, events: &mut Vec<MarketEvent>) -> u64 {
+        // The matcher (which a swap may change) reads each delta's order as
+        // it was before it, or not.
+        let before = self.slots.matcher.as_ref();
+        let before = before.is_some_and(|m| m.plugin().reads_venue_feed());
+        self.market.keep_before(before);
         if self.router.in_flight() == 0 {
             let count = self.ingest(events);
             self.feed_matcher(events);
@@ -116,11 +121,15 @@ impl Session {
         };
         let plugin = matcher.plugin().clone();
         let now = self.runtime.clock().now();
+        let before = self
+            .market
+            .take_before(std::mem::take(&mut self.spent_before));
+        let spent = &mut self.spent_before;
         let breach = self
             .router
             .feed(events, &self.market, now, plugin.name(), || {
                 matcher
-                    .call(|b, s| b.on_market(s, events))
+                    .call(|b, s| hand_to_matcher(b, s, events, before, spent))
                     .and_then(|reports| matcher.limit_output(reports))
             });
         if let Some(reason) = breach {
@@ -212,4 +221,40 @@ fn first_after(events: &[MarketEvent], arrival: u64, trades_flagged: bool) -> us
         open = open_after(event, open, trades_flagged);
     }
     events.len()
+}
+
+/// The matcher's `on-market` over a batch of the feed: with `before` (one
+/// entry per event) for its `venue-feed.before` import, and without the
+/// adds, modifies, cancels and clears of the instruments whose book deltas
+/// it turned off (`venue-feed.watch`). The buffer comes back in `spent`.
+fn hand_to_matcher(
+    matcher: &crate::sandbox::Matcher,
+    store: &mut wasmtime::Store<crate::engine::HostState>,
+    events: &[MarketEvent],
+    before: Vec<Option<crate::bindings::RestingBefore>>,
+    spent: &mut Vec<Option<crate::bindings::RestingBefore>>,
+) -> wasmtime::Result<Vec<crate::bindings::types::OrderEvent>> {
+    use crate::bindings::types::BookAction;
+    let feed = &mut store.data_mut().venue_feed;
+    let out = if feed.any_off() {
+        let off = |e: &MarketEvent| {
+            matches!(e, MarketEvent::BookDelta(d)
+                if d.action != BookAction::Fill && feed.is_off(d.instrument))
+        };
+        let mut handed = Vec::with_capacity(events.len());
+        let mut handed_before = Vec::with_capacity(before.len());
+        for (i, event) in events.iter().enumerate() {
+            if !off(event) {
+                handed.push(event.clone());
+                handed_before.push(before.get(i).cloned().flatten());
+            }
+        }
+        feed.set_before(handed_before);
+        matcher.on_market(store, &handed)
+    } else {
+        feed.set_before(before);
+        matcher.on_market(store, events)
+    };
+    *spent = store.data_mut().venue_feed.take_before();
+    out
 }
