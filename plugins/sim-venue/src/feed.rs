@@ -1,21 +1,31 @@
-//! The feed's events at the venue of one instrument: the book by order or
+//! The feed's events at the venue of one instrument: the book by order
+//! (the host's: each delta comes with its order as it rested before it) or
 //! by level, the session's phases and their auction, and the fills our
 //! resting orders get as the market trades through them.
 
 use std::collections::BTreeMap;
 
 use tradsys_sdk::book::{Detail, Level};
+use tradsys_sdk::host::{self, Resting as Before};
 use tradsys_sdk::{
     Bar, BookAction, BookDelta, BookFlags, DepthLevel, DepthSnapshot, Quote, Side, Trade,
 };
 
-use crate::market::{Market, Reports, better, book_side, fill_ours, opposite, reaches, side_of};
+use crate::levels::Levels;
+
+use crate::market::{
+    Market, Reports, better, book_levels, book_side, fill_ours, opposite, reaches,
+};
 use crate::queue::{Entry, Key, key};
 
 impl Market {
     /// The book turns into a book by order (its first delta): orders of
     /// ours resting from before join their levels' queues, in arrival order.
     pub(crate) fn become_by_order(&mut self) {
+        self.by_order = true;
+        if self.session.awaiting_open {
+            self.opening = Some(Levels::default()); // the day's book starts empty
+        }
         let ids: Vec<(u64, Side, i64)> = self
             .resting
             .iter()
@@ -109,10 +119,11 @@ impl Market {
             if ours.is_empty() {
                 continue;
             }
-            let levels: Vec<Level> = match side {
-                Side::Buy => self.feed.bids().collect(),
-                Side::Sell => self.feed.asks().collect(),
-            };
+            let levels: Vec<Level> = self
+                .opening
+                .as_ref()
+                .map(|l| l.side(side))
+                .unwrap_or_default();
             let mut prices: Vec<i64> = levels
                 .iter()
                 .map(|l| l.price)
@@ -186,11 +197,24 @@ impl Market {
         self.session.status(status);
     }
 
-    pub(crate) fn on_delta(&mut self, d: &BookDelta, out: &mut Reports<'_>) {
+    /// A book delta, and its order as it rested before it (`prior`).
+    pub(crate) fn on_delta(&mut self, d: &BookDelta, prior: Option<Before>, out: &mut Reports<'_>) {
         self.session.book_by_order();
         if !self.by_order() {
             self.become_by_order();
         }
+        // One turned off (a fresh instance of the host's store hands them
+        // again) says nothing about an order of ours: none rests here.
+        if self.watching || d.action == BookAction::Fill {
+            self.delta(d, prior, out);
+        }
+        if d.flags.contains(BookFlags::LAST) {
+            self.session.event_end();
+            self.queues.event_end();
+        }
+    }
+
+    fn delta(&mut self, d: &BookDelta, prior: Option<Before>, out: &mut Reports<'_>) {
         let side = d.side;
         let ours = !self.resting.is_empty();
         match d.action {
@@ -199,16 +223,19 @@ impl Market {
                     self.crossing(opposite(side), d.price, d.size, out);
                 }
                 self.taken.remove(&key(side, d.price));
-                self.feed.add(d.order_id, book_side(side), d.price, d.size);
+                if let Some(levels) = &mut self.opening {
+                    levels.add(side, d.price, d.size);
+                }
                 self.queues
                     .feed_joined(key(side, d.price), d.order_id, d.size);
             }
             BookAction::Modify => {
-                let old = self.feed.order(d.order_id);
-                let moved = old.is_none_or(|o| o.price != d.price || side_of(o.side) != side);
-                let grew = old.is_some_and(|o| d.size > o.size);
-                if let Some(o) = old {
-                    let level = key(side_of(o.side), o.price);
+                let moved = prior
+                    .as_ref()
+                    .is_none_or(|o| o.price != d.price || o.side != side);
+                let grew = prior.as_ref().is_some_and(|o| d.size > o.size);
+                if let Some(o) = &prior {
+                    let level = key(o.side, o.price);
                     if moved || grew {
                         self.queues.feed_left(level, d.order_id);
                     } else {
@@ -220,29 +247,38 @@ impl Market {
                     self.crossing(opposite(side), d.price, d.size, out);
                 }
                 self.taken.remove(&key(side, d.price));
-                self.feed
-                    .modify(d.order_id, book_side(side), d.price, d.size);
+                if let Some(levels) = &mut self.opening {
+                    if let Some(o) = &prior {
+                        levels.remove(o.side, o.price, o.size, true);
+                    }
+                    levels.add(side, d.price, d.size);
+                }
                 if moved || grew {
                     self.queues
                         .feed_joined(key(side, d.price), d.order_id, d.size);
                 }
             }
             BookAction::Cancel => {
-                if let Some(o) = self.feed.order(d.order_id) {
-                    let level = key(side_of(o.side), o.price);
-                    let left = o.size - d.size.clamp(0, o.size);
+                if let Some(o) = &prior {
+                    let level = key(o.side, o.price);
+                    let gone = d.size.clamp(0, o.size);
+                    let left = o.size - gone;
                     if left == 0 {
                         self.queues.feed_left(level, d.order_id);
                     } else {
                         self.queues.feed_at_most(level, d.order_id, left);
                     }
                     self.taken.remove(&level);
+                    if let Some(levels) = &mut self.opening {
+                        levels.remove(o.side, o.price, gone, left == 0);
+                    }
                 }
-                self.feed.cancel(d.order_id, d.size);
             }
             BookAction::Clear => {
                 // A snapshot follows: the same orders again keep their places.
-                self.feed.clear();
+                if let Some(levels) = &mut self.opening {
+                    levels.clear();
+                }
                 self.taken.clear();
                 self.queues.feed_cleared();
             }
@@ -250,31 +286,49 @@ impl Market {
                 // A trade at a level: only a fill of an order resting at that
                 // price (not the aggressor's record, not an aggressive
                 // modify's, not the auction's).
-                if let Some(o) = self.feed.order(d.order_id)
+                if let Some(o) = &prior
                     && o.price == d.price
                 {
                     self.session.fill();
-                    let (side, level) = (side_of(o.side), key(side_of(o.side), o.price));
+                    let level = key(o.side, o.price);
                     if ours && self.session.trading() {
-                        self.volume_at(side, o.price, d.size, Some(d.order_id), out);
+                        self.volume_at(o.side, o.price, d.size, Some(d.order_id), out);
                     }
                     self.queues.feed_traded(level, d.order_id, d.size);
                 }
             }
         }
-        if d.flags.contains(BookFlags::LAST) {
-            self.session.event_end();
-            self.queues.event_end();
+    }
+
+    /// After a call: a book by order keeps its levels while an auction may
+    /// come (the host's, read now that its book holds what this call was
+    /// handed, when a halt began inside it), and tells the host which
+    /// deltas it needs.
+    pub(crate) fn after_call(&mut self) {
+        if !self.by_order {
+            return;
         }
+        match (self.session.awaiting_open, self.opening.is_some()) {
+            (true, false) => {
+                let depth = host::depth(self.instrument, 100);
+                let mut levels = Levels::default();
+                levels.set_side(Side::Buy, &book_levels(depth.bids));
+                levels.set_side(Side::Sell, &book_levels(depth.asks));
+                self.opening = Some(levels);
+            }
+            (false, true) => self.opening = None,
+            _ => {}
+        }
+        self.sync_watch();
     }
 
     pub(crate) fn on_trade(&mut self, t: &Trade, out: &mut Reports<'_>) {
         let last = t.flags.contains(BookFlags::LAST);
-        if self.feed.detail() == Detail::Empty {
+        if self.detail() == Detail::Empty {
             self.session.other_data();
         }
         let auction = self.session.trade(t.aggressor.is_some(), last);
-        match self.feed.detail() {
+        match self.detail() {
             Detail::Orders if auction => self.auction(t.price, t.size, out),
             // By order: the fill records say who traded; bars: the bar does.
             Detail::Orders | Detail::Empty => {}
@@ -400,7 +454,7 @@ impl Market {
 
     pub(crate) fn on_depth(&mut self, d: &DepthSnapshot, out: &mut Reports<'_>) {
         self.session.other_data();
-        if self.feed.detail() > Detail::Levels {
+        if self.detail() > Detail::Levels {
             return; // a book by order ignores snapshots (and costs nothing here)
         }
         let before = self.level_sizes();
@@ -419,7 +473,7 @@ impl Market {
     }
 
     pub(crate) fn on_quote(&mut self, q: &Quote, out: &mut Reports<'_>) {
-        if self.feed.detail() > Detail::Top {
+        if self.detail() > Detail::Top {
             return; // the quotes the host derives from a book add nothing to it
         }
         self.session.other_data();
@@ -436,7 +490,7 @@ impl Market {
     pub(crate) fn on_bar(&mut self, b: &Bar, out: &mut Reports<'_>) {
         self.bar = Some(*b);
         self.session.other_data();
-        if self.feed.detail() != Detail::Empty || !self.session.trading() {
+        if self.detail() != Detail::Empty || !self.session.trading() {
             return;
         }
         let mut volume = if b.volume > 0 { b.volume } else { i64::MAX };

@@ -1,12 +1,22 @@
 //! `sim-venue`: a simulated venue over the replayed feed (the matcher of
 //! `[venue] model = "simulated"`).
 //!
-//! It keeps a copy of the feed's book per instrument (from `on_market`) and
-//! never changes it for strategy orders: the feed is history. Strategy orders
-//! are filled as the feed says they could have been. An order reaches it
-//! after every exchange event stamped at or before its arrival (the host
-//! holds it until then, and never splits an event), so it sees a book the
-//! exchange showed.
+//! The feed's book is never changed for strategy orders: the feed is
+//! history. Strategy orders are filled as the feed says they could have
+//! been. An order reaches it after every exchange event stamped at or before
+//! its arrival (the host holds it until then, and never splits an event), so
+//! it sees a book the exchange showed.
+//!
+//! A book by order (L3) is the host's (WIT 1.4): an arriving order reads its
+//! levels and queue through `market` (`host::depth`, `host::queue`), each
+//! book delta comes with its order as it rested before it (`host::before`),
+//! and the venue keeps only the queues of the levels where an order of ours
+//! rests, what its orders took, and the levels while an auction may come.
+//! While none of that holds for an instrument, it turns the instrument's
+//! adds, modifies, cancels and clears off (`host::watch`): it is handed only
+//! its fills, trades and status. A market order walks at most the hundred
+//! best levels the host answers. Levels (L2) and the touch (L1) it keeps
+//! itself.
 //!
 //! - **Sessions.** Nothing fills before the open: in the pre-open (the
 //!   feed's status, or, for a book by order whose feed has no status
@@ -70,6 +80,7 @@
 //! Config keys: none.
 
 mod feed;
+mod levels;
 mod market;
 mod queue;
 mod session;
@@ -81,6 +92,13 @@ use tradsys_sdk::book::Level;
 use tradsys_sdk::{
     BookDepth, Config, DepthLevel, MarketEvent, Matcher, OrderCommand, OrderEvent, host,
 };
+
+/// The venue of `instrument` in `markets`, made on first use.
+fn market(markets: &mut BTreeMap<u32, Market>, instrument: u32) -> &mut Market {
+    markets
+        .entry(instrument)
+        .or_insert_with(|| Market::new(instrument))
+}
 
 use market::{Market, Reports};
 
@@ -100,7 +118,7 @@ impl Matcher for SimVenue {
         let ts = host::now();
         for command in commands {
             let instrument = command.instrument();
-            let market = self.markets.entry(instrument).or_default();
+            let market = market(&mut self.markets, instrument);
             let mut out = Reports {
                 instrument,
                 ts,
@@ -111,21 +129,30 @@ impl Matcher for SimVenue {
                 OrderCommand::Cancel(c) => market.cancel(c.id, &mut out),
                 OrderCommand::Modify(m) => market.modify(m.id, m.price, m.quantity, &mut out),
             }
+            market.after_call();
         }
     }
 
     fn on_market(&mut self, events: &[MarketEvent], reports: &mut Vec<OrderEvent>) {
-        for event in events {
+        let before = host::before();
+        let mut touched = Vec::new();
+        for (i, event) in events.iter().enumerate() {
             let Some(ts) = event.ts() else { continue };
             let instrument = event.instrument();
-            let market = self.markets.entry(instrument).or_default();
+            if touched.last() != Some(&instrument) && !touched.contains(&instrument) {
+                touched.push(instrument);
+            }
+            let market = market(&mut self.markets, instrument);
             let mut out = Reports {
                 instrument,
                 ts,
                 out: reports,
             };
             match event {
-                MarketEvent::BookDelta(d) => market.on_delta(d, &mut out),
+                MarketEvent::BookDelta(d) => {
+                    let prior = before.get(i).cloned().flatten();
+                    market.on_delta(d, prior, &mut out)
+                }
                 MarketEvent::Trade(t) => market.on_trade(t, &mut out),
                 MarketEvent::Depth(d) => market.on_depth(d, &mut out),
                 MarketEvent::Quote(q) => market.on_quote(q, &mut out),
@@ -134,10 +161,17 @@ impl Matcher for SimVenue {
                 MarketEvent::Instrument(_) | MarketEvent::Signal(_) => {}
             }
         }
+        for instrument in touched {
+            market(&mut self.markets, instrument).after_call();
+        }
     }
 
-    /// The feed's book as the venue holds it (our orders are not in it).
+    /// The feed's book as the venue reads it (our orders are not in it):
+    /// the host's for a book by order.
     fn depth(&self, instrument: u32, levels: u32) -> BookDepth {
+        if self.markets.get(&instrument).is_some_and(|m| m.by_order) {
+            return host::depth(instrument, levels);
+        }
         let (bids, asks) = self
             .markets
             .get(&instrument)
@@ -165,6 +199,11 @@ impl Matcher for SimVenue {
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         self.markets = state::load(state)?;
+        // A fresh instance: the host hands every delta until told otherwise.
+        for market in self.markets.values_mut() {
+            market.watching = true;
+            market.sync_watch();
+        }
         Ok(())
     }
 }

@@ -1,14 +1,18 @@
-//! The venue of one instrument: the feed's book, the trading session, our
-//! resting orders and where they queue; commands and the feed's events.
+//! The venue of one instrument: the feed's book (a book by order is the
+//! host's, read through `market` when an order arrives; levels and the
+//! touch are kept here), the trading session, our resting orders and where
+//! they queue; commands and the feed's events.
 
 use std::collections::BTreeMap;
 
 use tradsys_sdk::book::{Detail, Level, OrderBook, Side as BookSide};
+use tradsys_sdk::host;
 use tradsys_sdk::{
     Bar, Fill, NewOrder, OrderAccepted, OrderCanceled, OrderEvent, OrderModified, OrderRejected,
     OrderType, RejectReason, Rejection, Side, TimeInForce,
 };
 
+use crate::levels::Levels;
 use crate::queue::{Key, Queues, key};
 use crate::session::{Phase, Session};
 
@@ -33,9 +37,21 @@ impl Resting {
 }
 
 /// The venue of one instrument.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Market {
+    /// The instrument.
+    pub(crate) instrument: u32,
+    /// The feed's levels or touch; empty for a book by order, which the
+    /// host keeps.
     pub(crate) feed: OrderBook,
+    /// The feed names its orders (book deltas): the host's book is read.
+    pub(crate) by_order: bool,
+    /// A book by order's levels while an auction may come (before the open,
+    /// in a halt): what the auction's volume reaches first.
+    pub(crate) opening: Option<Levels>,
+    /// Whether the host hands this instrument's adds, modifies, cancels
+    /// and clears (`host::watch`), as last told.
+    pub(crate) watching: bool,
     pub(crate) session: Session,
     /// Our resting orders, in arrival order.
     pub(crate) resting: Vec<Resting>,
@@ -47,17 +63,52 @@ pub(crate) struct Market {
     pub(crate) bar: Option<Bar>,
 }
 
+impl Market {
+    /// The venue of `instrument`, before any event.
+    pub(crate) fn new(instrument: u32) -> Self {
+        Self {
+            instrument,
+            feed: OrderBook::default(),
+            by_order: false,
+            opening: None,
+            watching: true,
+            session: Session::default(),
+            resting: Vec::new(),
+            queues: Queues::default(),
+            taken: BTreeMap::new(),
+            bar: None,
+        }
+    }
+
+    /// How detailed the feed is.
+    pub(crate) fn detail(&self) -> Detail {
+        if self.by_order {
+            Detail::Orders
+        } else {
+            self.feed.detail()
+        }
+    }
+
+    /// A book by order needs its adds, modifies, cancels and clears only
+    /// while an order of ours rests, what it took is remembered, or an
+    /// auction may come: tell the host when that changes.
+    pub(crate) fn sync_watch(&mut self) {
+        if !self.by_order {
+            return;
+        }
+        let needed =
+            !self.resting.is_empty() || !self.taken.is_empty() || self.session.awaiting_open;
+        if needed != self.watching {
+            self.watching = needed;
+            host::watch(self.instrument, needed);
+        }
+    }
+}
+
 pub(crate) fn book_side(side: Side) -> BookSide {
     match side {
         Side::Buy => BookSide::Buy,
         Side::Sell => BookSide::Sell,
-    }
-}
-
-pub(crate) fn side_of(side: BookSide) -> Side {
-    match side {
-        BookSide::Buy => Side::Buy,
-        BookSide::Sell => Side::Sell,
     }
 }
 
@@ -67,6 +118,21 @@ pub(crate) fn opposite(side: Side) -> Side {
         Side::Sell => Side::Buy,
     }
 }
+
+/// The host's depth levels as the book's.
+pub(crate) fn book_levels(levels: Vec<tradsys_sdk::DepthLevel>) -> Vec<Level> {
+    levels
+        .into_iter()
+        .map(|l| Level {
+            price: l.price,
+            size: l.quantity,
+            orders: l.orders,
+        })
+        .collect()
+}
+
+/// The deepest the host answers `market.depth`, levels a side.
+const MAX_LEVELS: u32 = 100;
 
 /// Whether a resting order on `side` at `limit` is reached by a price.
 pub(crate) fn reaches(side: Side, limit: i64, price: i64) -> bool {
@@ -154,7 +220,23 @@ pub(crate) fn fill_ours(
 
 impl Market {
     pub(crate) fn by_order(&self) -> bool {
-        self.feed.detail() == Detail::Orders
+        self.by_order
+    }
+
+    /// The opposite side's levels an order on `side` could take, best
+    /// first: the host's (at most `n` a side) for a book by order.
+    fn opposite_levels(&self, side: Side, n: u32) -> Vec<Level> {
+        if self.by_order {
+            let depth = host::depth(self.instrument, n);
+            return book_levels(match side {
+                Side::Buy => depth.asks,
+                Side::Sell => depth.bids,
+            });
+        }
+        match side {
+            Side::Buy => self.feed.asks().collect(),
+            Side::Sell => self.feed.bids().collect(),
+        }
     }
 
     /// The liquidity an order could take now: (price, quantity) best first.
@@ -164,24 +246,46 @@ impl Market {
         limit: Option<i64>,
         quantity: i64,
     ) -> Vec<(i64, i64)> {
-        let mut plan = Vec::new();
-        let mut left = quantity;
-        if self.feed.detail() == Detail::Empty {
+        if self.detail() == Detail::Empty {
+            let mut plan = Vec::new();
             if let Some(bar) = &self.bar
                 && limit.is_none_or(|l| reaches(opposite(side), bar.close, l))
             {
-                plan.push((bar.close, left));
+                plan.push((bar.close, quantity));
             }
             return plan;
         }
-        // Level by level from the best, only as far as the order reaches.
-        let levels: Box<dyn Iterator<Item = Level> + '_> = match side {
-            Side::Buy => Box::new(self.feed.asks()),
-            Side::Sell => Box::new(self.feed.bids()),
-        };
+        if !self.by_order {
+            let levels = self.opposite_levels(side, MAX_LEVELS);
+            return self.plan(side, limit, quantity, &levels).0;
+        }
+        // The host's book is read ten levels deep first, and as deep as it
+        // answers (a hundred) when the order reaches past them.
+        let mut n = 10;
+        loop {
+            let levels = self.opposite_levels(side, n);
+            let (plan, stopped) = self.plan(side, limit, quantity, &levels);
+            if stopped || levels.len() < n as usize || n >= MAX_LEVELS {
+                return plan;
+            }
+            n = MAX_LEVELS;
+        }
+    }
+
+    /// Level by level from the best, only as far as the order reaches: the
+    /// plan, and whether it stopped before the last of `levels`.
+    fn plan(
+        &self,
+        side: Side,
+        limit: Option<i64>,
+        quantity: i64,
+        levels: &[Level],
+    ) -> (Vec<(i64, i64)>, bool) {
+        let mut plan = Vec::new();
+        let mut left = quantity;
         for level in levels {
             if left == 0 || limit.is_some_and(|l| !reaches(side, l, level.price)) {
-                break;
+                return (plan, true);
             }
             let taken = self
                 .taken
@@ -194,7 +298,8 @@ impl Market {
                 left -= available;
             }
         }
-        plan
+        let stopped = left == 0;
+        (plan, stopped)
     }
 
     /// Take `plan` for order `id`: its taker fills. Returns the quantity left.
@@ -208,7 +313,7 @@ impl Market {
     ) -> i64 {
         let mut left = quantity;
         for &(price, q) in plan {
-            if self.feed.detail() != Detail::Empty {
+            if self.detail() != Detail::Empty {
                 *self.taken.entry(key(opposite(side), price)).or_default() += q;
             }
             left -= q;
@@ -220,10 +325,12 @@ impl Market {
     /// Rest `order` at its price, at the back of its level's queue.
     pub(crate) fn rest(&mut self, mut order: Resting) {
         if self.by_order() {
-            let feed = &self.feed;
-            let (side, price) = (order.side, order.price);
+            let (instrument, side, price) = (self.instrument, order.side, order.price);
             self.queues.join(key(side, price), order.id, || {
-                feed.orders_at(book_side(side), price)
+                host::queue(instrument, side, price)
+                    .into_iter()
+                    .map(|q| (q.order_id, q.size))
+                    .collect()
             });
             order.ahead = 0;
         } else {

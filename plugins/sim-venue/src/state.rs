@@ -1,40 +1,42 @@
-//! The venue's state across a swap: every instrument's book, session,
-//! resting orders, queues, taken liquidity and last bar. Version 2; a
-//! version 1 state (sim-venue 1.0.0: a queue of feed orders per order of
-//! ours, no sessions) still loads, into trading markets.
+//! The venue's state across a swap: every instrument's book (levels or the
+//! touch; for a book by order, which the host keeps, its levels while an
+//! auction may come), session, resting orders, queues, taken liquidity and
+//! last bar. Version 3; a version 2 state (sim-venue 1.1: a book by order's
+//! every order) loads with those orders made levels while an auction may
+//! come and dropped otherwise, and a version 1 state (sim-venue 1.0.0: a
+//! queue of feed orders per order of ours, no sessions) into trading
+//! markets.
 
 use std::collections::BTreeMap;
 
-use tradsys_sdk::MarketEvent;
 use tradsys_sdk::book::{Detail, Level};
 use tradsys_sdk::state::{StateReader, StateWriter};
+use tradsys_sdk::{MarketEvent, Side};
 
-use crate::market::{Market, Resting, book_side, side_of};
+use crate::levels::Levels;
+use crate::market::{Market, Resting};
 use crate::queue::{Entry, Key, key};
 use crate::session::{Phase, Session};
 
-const STATE_VERSION: u8 = 2;
+const STATE_VERSION: u8 = 3;
 
 pub(crate) fn save(markets: &BTreeMap<u32, Market>) -> Vec<u8> {
     let mut w = StateWriter::default();
     w.u8(STATE_VERSION).u32(markets.len() as u32);
     for (id, m) in markets {
-        w.u32(*id).u8(m.feed.detail() as u8);
-        match m.feed.detail() {
-            Detail::Orders => {
-                let orders = m.feed.orders();
-                w.u32(orders.len() as u32);
-                for (id, o) in orders {
-                    w.u64(id).side(side_of(o.side)).i64(o.price).i64(o.size);
-                }
-            }
-            _ => {
-                for levels in [m.feed.bids().collect::<Vec<_>>(), m.feed.asks().collect()] {
-                    w.u32(levels.len() as u32);
-                    for l in levels {
-                        w.i64(l.price).i64(l.size).u32(l.orders);
-                    }
-                }
+        w.u32(*id).u8(m.detail() as u8);
+        let sides = match (&m.opening, m.detail()) {
+            (Some(levels), Detail::Orders) => [levels.side(Side::Buy), levels.side(Side::Sell)],
+            (None, Detail::Orders) => [Vec::new(), Vec::new()],
+            _ => [m.feed.bids().collect(), m.feed.asks().collect()],
+        };
+        if m.detail() == Detail::Orders {
+            w.bool(m.opening.is_some());
+        }
+        for levels in sides {
+            w.u32(levels.len() as u32);
+            for l in levels {
+                w.i64(l.price).i64(l.size).u32(l.orders);
             }
         }
         let s = &m.session;
@@ -76,16 +78,16 @@ pub(crate) fn save(markets: &BTreeMap<u32, Market>) -> Vec<u8> {
 pub(crate) fn load(state: &[u8]) -> Result<BTreeMap<u32, Market>, String> {
     let mut r = StateReader::new(state);
     let version = r.u8()?;
-    if version != 1 && version != STATE_VERSION {
+    if !(1..=STATE_VERSION).contains(&version) {
         return Err(format!(
-            "state: format {version}, this sim-venue reads 1 and {STATE_VERSION}"
+            "state: format {version}, this sim-venue reads 1 to {STATE_VERSION}"
         ));
     }
     let mut markets = BTreeMap::new();
     for _ in 0..r.u32()? {
         let id = r.u32()?;
-        let mut m = Market::default();
-        read_book(&mut r, &mut m)?;
+        let mut m = Market::new(id);
+        read_book(&mut r, &mut m, version)?;
         if version == 1 {
             read_v1_orders(&mut r, &mut m)?;
         } else {
@@ -95,6 +97,9 @@ pub(crate) fn load(state: &[u8]) -> Result<BTreeMap<u32, Market>, String> {
                 awaiting_open: r.bool()?,
                 in_auction: r.bool()?,
             };
+            if version == 2 && !m.session.awaiting_open {
+                m.opening = None; // its orders were the book: no auction to come
+            }
             for _ in 0..r.u32()? {
                 m.resting.push(Resting {
                     id: r.u64()?,
@@ -144,13 +149,34 @@ fn side_code(code: u8) -> Result<u8, String> {
     }
 }
 
-fn read_book(r: &mut StateReader<'_>, m: &mut Market) -> Result<(), String> {
+fn read_book(r: &mut StateReader<'_>, m: &mut Market, version: u8) -> Result<(), String> {
     match r.u8()? {
-        3 => {
+        3 if version < 3 => {
+            // Every order of the book, made levels.
+            m.by_order = true;
+            let mut levels = Levels::default();
             for _ in 0..r.u32()? {
-                let (order, side) = (r.u64()?, r.side()?);
-                m.feed.add(order, book_side(side), r.i64()?, r.i64()?);
+                let (_order, side) = (r.u64()?, r.side()?);
+                levels.add(side, r.i64()?, r.i64()?);
             }
+            m.opening = Some(levels);
+        }
+        3 => {
+            m.by_order = true;
+            let kept = r.bool()?;
+            let mut levels = Levels::default();
+            for side in [Side::Buy, Side::Sell] {
+                let mut v = Vec::new();
+                for _ in 0..r.u32()? {
+                    v.push(Level {
+                        price: r.i64()?,
+                        size: r.i64()?,
+                        orders: r.u32()?,
+                    });
+                }
+                levels.set_side(side, &v);
+            }
+            m.opening = kept.then_some(levels);
         }
         detail @ 0..=2 => {
             let mut sides = [Vec::new(), Vec::new()];
@@ -184,7 +210,8 @@ fn read_book(r: &mut StateReader<'_>, m: &mut Market) -> Result<(), String> {
 /// level starts with the feed orders ahead of its first order of ours, and
 /// each later order adds those ahead of it that are not yet there.
 fn read_v1_orders(r: &mut StateReader<'_>, m: &mut Market) -> Result<(), String> {
-    m.session.phase = if m.feed.detail() == Detail::Empty {
+    m.opening = None;
+    m.session.phase = if m.detail() == Detail::Empty {
         Phase::Unknown
     } else {
         Phase::Trading
