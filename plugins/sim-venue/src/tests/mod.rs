@@ -1,4 +1,5 @@
-//! The queue cases of the venue, with hand-made feeds.
+//! The queue cases of the venue, with hand-made feeds handed through a
+//! stand-in of the host (`host_stub`).
 
 use tradsys_sdk::fixed::from_units as u;
 use tradsys_sdk::{
@@ -7,12 +8,12 @@ use tradsys_sdk::{
     StatusChange, TimeInForce, Trade, TradingStatus,
 };
 
-use std::cell::RefCell;
-
-use tradsys_sdk::book::{Level, OrderBook, Side as BookSide};
-use tradsys_sdk::{BookDepth, host};
-
 use super::SimVenue;
+
+mod host_book;
+mod host_stub;
+
+use host_stub::feed;
 
 fn venue() -> SimVenue {
     SimVenue::default()
@@ -45,94 +46,6 @@ fn limit(id: u64, side: Side, price: i64, qty: i64, tif: TimeInForce) -> OrderCo
         price: u(price),
         quantity: u(qty),
     })
-}
-
-thread_local! {
-    /// The host's side of these tests: its book by order of instrument 0,
-    /// and the levels whose queues it last published.
-    static HOST: RefCell<(OrderBook, Vec<(Side, i64)>)> = RefCell::default();
-}
-
-fn book_side(side: Side) -> BookSide {
-    match side {
-        Side::Buy => BookSide::Buy,
-        Side::Sell => BookSide::Sell,
-    }
-}
-
-/// The batch `events` through the host, as a session hands it to the
-/// venue: the host applies it to its book by order first (each delta's
-/// order as it rested before it kept for `host::before`), leaves out the
-/// adds, modifies, cancels and clears the venue turned off, then publishes
-/// its book (`host::depth`, `host::queue`) and calls `on_market`.
-fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> {
-    let off = host::unwatched();
-    let mut handed = Vec::new();
-    let mut before = Vec::new();
-    HOST.with(|h| {
-        let (book, published) = &mut *h.borrow_mut();
-        for event in events {
-            let mut prior = None;
-            if let MarketEvent::BookDelta(d) = event {
-                prior = book.order(d.order_id).map(|o| host::Resting {
-                    side: match o.side {
-                        BookSide::Buy => Side::Buy,
-                        BookSide::Sell => Side::Sell,
-                    },
-                    price: o.price,
-                    size: o.size,
-                });
-                match d.action {
-                    BookAction::Add => book.add(d.order_id, book_side(d.side), d.price, d.size),
-                    BookAction::Modify => {
-                        book.modify(d.order_id, book_side(d.side), d.price, d.size)
-                    }
-                    BookAction::Cancel => _ = book.cancel(d.order_id, d.size),
-                    BookAction::Clear => book.clear(),
-                    BookAction::Fill => {}
-                }
-                if d.action != BookAction::Fill && off.contains(&d.instrument) {
-                    continue;
-                }
-            }
-            handed.push(event.clone());
-            before.push(prior);
-        }
-        let (bids, asks) = book.depth(100);
-        let levels = |v: &[Level]| {
-            v.iter()
-                .map(|l| DepthLevel {
-                    price: l.price,
-                    quantity: l.size,
-                    orders: l.orders,
-                })
-                .collect()
-        };
-        host::set_depth(BookDepth {
-            instrument: 0,
-            bids: levels(&bids),
-            asks: levels(&asks),
-        });
-        for (side, price) in published.drain(..) {
-            host::set_queue(0, side, price, Vec::new());
-        }
-        for (side, levels) in [(Side::Buy, bids), (Side::Sell, asks)] {
-            for l in levels {
-                let queue = book.orders_at(book_side(side), l.price);
-                let queue = queue
-                    .into_iter()
-                    .map(|(order_id, size)| host::QueuedOrder { order_id, size })
-                    .collect();
-                host::set_queue(0, side, l.price, queue);
-                published.push((side, l.price));
-            }
-        }
-    });
-    host::set_before(before);
-    let mut out = Vec::new();
-    v.on_market(&handed, &mut out);
-    host::set_before(Vec::new());
-    out
 }
 
 fn exec(v: &mut SimVenue, commands: &[OrderCommand]) -> Vec<OrderEvent> {
@@ -803,109 +716,4 @@ fn the_queues_and_the_session_survive_a_swap_and_a_1_0_state_still_loads() {
         &[rec(BookAction::Fill, Side::Buy, 100, 2, 1, true)],
     );
     assert!(fills(&out).is_empty(), "order 1 is ahead: {out:?}");
-}
-
-fn trade(price: i64, size: i64, aggressor: Option<Side>) -> MarketEvent {
-    MarketEvent::Trade(Trade {
-        instrument: 0,
-        ts: 1,
-        price: u(price),
-        size: u(size),
-        aggressor,
-        flags: BookFlags::LAST,
-    })
-}
-
-#[test]
-fn with_nothing_of_ours_resting_the_deltas_are_turned_off_and_an_order_reads_the_hosts_book() {
-    let mut v = venue();
-    l3_book(&mut v);
-    // Before the open an auction may come: every delta is needed.
-    assert!(host::unwatched().is_empty());
-    feed(&mut v, &[trade(100, 1, Some(Side::Sell))]);
-    assert_eq!(host::unwatched(), [0], "open, nothing of ours: off");
-    // The host's book goes on without the venue: order 4 joins at 100.
-    feed(&mut v, &[add(Side::Buy, 100, 4, 4)]);
-    let reports = exec(&mut v, &[limit(50, Side::Buy, 100, 1, TimeInForce::Gtc)]);
-    assert!(fills(&reports).is_empty(), "it rests: {reports:?}");
-    assert!(host::unwatched().is_empty(), "an order of ours rests: on");
-    // Orders 1 to 3 go; order 4 (read from the host's queue) is ahead of
-    // ours: its fill is not ours. Order 5 joins behind us: its fill is.
-    let out = feed(
-        &mut v,
-        &[
-            delta(BookAction::Cancel, Side::Buy, 100, 1, 1),
-            delta(BookAction::Cancel, Side::Buy, 100, 2, 2),
-            delta(BookAction::Cancel, Side::Buy, 100, 3, 3),
-            delta(BookAction::Fill, Side::Buy, 100, 4, 4),
-        ],
-    );
-    assert!(fills(&out).is_empty(), "order 4 was ahead: {out:?}");
-    let out = feed(
-        &mut v,
-        &[
-            delta(BookAction::Cancel, Side::Buy, 100, 4, 4),
-            add(Side::Buy, 100, 1, 5),
-            delta(BookAction::Fill, Side::Buy, 100, 1, 5),
-        ],
-    );
-    assert_eq!(fills(&out), [(50, 100, 1, true)]);
-    assert_eq!(host::unwatched(), [0], "filled, nothing of ours: off again");
-}
-
-#[test]
-fn a_market_order_walks_past_the_ten_levels_it_reads_first() {
-    let mut v = venue();
-    let mut events = vec![status(TradingStatus::Trading)];
-    events.extend((0..12).map(|i| add(Side::Sell, 101 + i, 1, 10 + i as u64)));
-    events.push(add(Side::Buy, 99, 1, 1));
-    events.push(trade(100, 1, Some(Side::Buy)));
-    feed(&mut v, &events);
-    let market = OrderCommand::Submit(NewOrder {
-        id: 50,
-        instrument: 0,
-        side: Side::Buy,
-        order_type: OrderType::Market,
-        time_in_force: TimeInForce::Ioc,
-        price: 0,
-        quantity: u(12),
-    });
-    let reports = exec(&mut v, &[market]);
-    let prices: Vec<i64> = fills(&reports).iter().map(|f| f.1).collect();
-    assert_eq!(prices, (101..113).collect::<Vec<_>>(), "{reports:?}");
-}
-
-#[test]
-fn a_sim_venue_1_1_state_with_the_whole_book_by_order_still_loads() {
-    // The host's book: orders 1 and 2 at 100.
-    feed(
-        &mut venue(),
-        &[add(Side::Buy, 100, 2, 1), add(Side::Buy, 100, 2, 2)],
-    );
-    // sim-venue 1.1's state of that market, open: every order of the book,
-    // our order 50 queued behind order 1 and ahead of order 2.
-    let mut w = tradsys_sdk::state::StateWriter::default();
-    w.u8(2).u32(1).u32(0).u8(3).u32(2);
-    w.u64(1).side(Side::Buy).i64(u(100)).i64(u(2));
-    w.u64(2).side(Side::Buy).i64(u(100)).i64(u(2));
-    w.u8(2).bool(false).bool(false).bool(false);
-    w.u32(1)
-        .u64(50)
-        .side(Side::Buy)
-        .i64(u(100))
-        .i64(u(1))
-        .i64(0)
-        .i64(0);
-    w.u32(1).u8(0).i64(u(100)).u32(3);
-    w.u8(0).u64(1).i64(u(2));
-    w.u8(1).u64(50);
-    w.u8(0).u64(2).i64(u(2));
-    w.u32(0).bool(false);
-    let mut v = venue();
-    v.load_state(&w.finish()).unwrap();
-    // Order 1's fill is ahead of ours; order 2's would have been ours first.
-    let out = feed(&mut v, &[rec(BookAction::Fill, Side::Buy, 100, 2, 1, true)]);
-    assert!(fills(&out).is_empty(), "{out:?}");
-    let out = feed(&mut v, &[rec(BookAction::Fill, Side::Buy, 100, 1, 2, true)]);
-    assert_eq!(fills(&out), [(50, 100, 1, true)]);
 }
