@@ -93,14 +93,14 @@ use tradsys_sdk::{
     BookDepth, Config, DepthLevel, MarketEvent, Matcher, OrderCommand, OrderEvent, host,
 };
 
+use market::{Market, Reports};
+
 /// The venue of `instrument` in `markets`, made on first use.
 fn market(markets: &mut BTreeMap<u32, Market>, instrument: u32) -> &mut Market {
     markets
         .entry(instrument)
         .or_insert_with(|| Market::new(instrument))
 }
-
-use market::{Market, Reports};
 
 /// The simulated venue; see the crate documentation.
 #[derive(Debug, Default)]
