@@ -12,9 +12,9 @@
 //! unit tests) they use a per-thread stand-in: [`set_now`] sets the clock,
 //! log lines go to stderr, `config_get` answers from [`set_config`],
 //! `depth` from [`set_depth`], `queue` from [`set_queue`], `before` from
-//! [`set_before`], and [`unwatched`] says what `watch` turned off.
+//! [`set_before`], and [`watched`] says what `watch` asked for.
 
-pub use crate::bindings::matcher::tradsys::plugins::venue_feed::Resting;
+pub use crate::bindings::matcher::tradsys::plugins::venue_feed::{PriceBand, Resting};
 pub use crate::bindings::strategy::tradsys::plugins::host::LogLevel;
 pub use crate::bindings::strategy::tradsys::plugins::market::QueuedOrder;
 
@@ -50,8 +50,8 @@ mod imp {
         crate::bindings::matcher::tradsys::plugins::venue_feed::before()
     }
 
-    pub fn watch(instrument: u32, deltas: bool) {
-        crate::bindings::matcher::tradsys::plugins::venue_feed::watch(instrument, deltas)
+    pub fn watch(instrument: u32, bids: Option<super::PriceBand>, asks: Option<super::PriceBand>) {
+        crate::bindings::matcher::tradsys::plugins::venue_feed::watch(instrument, bids, asks)
     }
 }
 
@@ -71,7 +71,7 @@ mod imp {
         pub static QUEUES: RefCell<Vec<(Level, Vec<super::QueuedOrder>)>> =
             const { RefCell::new(Vec::new()) };
         pub static BEFORE: RefCell<Vec<Option<super::Resting>>> = const { RefCell::new(Vec::new()) };
-        pub static OFF: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+        pub static BANDS: RefCell<Vec<(u32, super::Bands)>> = const { RefCell::new(Vec::new()) };
     }
 
     pub fn queue(instrument: u32, side: crate::Side, price: i64) -> Vec<super::QueuedOrder> {
@@ -88,13 +88,11 @@ mod imp {
         BEFORE.with(|b| b.borrow().clone())
     }
 
-    pub fn watch(instrument: u32, deltas: bool) {
-        OFF.with(|o| {
-            let mut off = o.borrow_mut();
-            off.retain(|i| *i != instrument);
-            if !deltas {
-                off.push(instrument);
-            }
+    pub fn watch(instrument: u32, bids: Option<super::PriceBand>, asks: Option<super::PriceBand>) {
+        BANDS.with(|b| {
+            let mut bands = b.borrow_mut();
+            bands.retain(|(i, _)| *i != instrument);
+            bands.push((instrument, (bids, asks)));
         })
     }
 
@@ -173,13 +171,19 @@ pub fn before() -> Vec<Option<Resting>> {
     imp::before()
 }
 
-/// Matchers only: whether `on_market` hands the book deltas that add,
-/// modify, cancel or clear orders of `instrument` (`true` until turned off).
-/// Fills, trades, status and every other event still come. The host may
-/// hand them anyway (a fresh instance starts with every instrument on): a
-/// matcher ignores what it turned off.
-pub fn watch(instrument: u32, deltas: bool) {
-    imp::watch(instrument, deltas)
+/// The price bands of a `watch`: bids, asks.
+pub type Bands = (Option<PriceBand>, Option<PriceBand>);
+
+/// Matchers only: which of `instrument`'s book deltas that add, modify or
+/// cancel an order `on_market` hands: a bid's when its price (or, for a
+/// modify or a cancel, its price before it) is within `bids`, an ask's
+/// likewise within `asks`, none of a side without a band; every one until
+/// told otherwise. A clear and the rest of its exchange event, fills,
+/// trades, status and every other event always come. The host may hand more
+/// (a fresh instance starts with every delta on): a delta outside what was
+/// asked for must change nothing the matcher keeps.
+pub fn watch(instrument: u32, bids: Option<PriceBand>, asks: Option<PriceBand>) {
+    imp::watch(instrument, bids, asks)
 }
 
 /// The owner of host order `order_id`: a number the same for every order of
@@ -231,11 +235,16 @@ pub fn set_before(before: Vec<Option<Resting>>) {
     imp::BEFORE.with(|b| *b.borrow_mut() = before);
 }
 
-/// Native tests only: the instruments whose book deltas [`watch`] turned
-/// off on this thread, in the order they were turned off.
+/// Native tests only: the bands [`watch`] last asked for `instrument` on
+/// this thread (`None`: never asked, every delta).
 #[cfg(not(target_family = "wasm"))]
-pub fn unwatched() -> Vec<u32> {
-    imp::OFF.with(|o| o.borrow().clone())
+pub fn watched(instrument: u32) -> Option<Bands> {
+    imp::BANDS.with(|b| {
+        b.borrow()
+            .iter()
+            .find(|(i, _)| *i == instrument)
+            .map(|(_, bands)| *bands)
+    })
 }
 
 /// Native tests only: set the clock that [`now`] returns on this thread.

@@ -192,14 +192,15 @@ fn mirror_counts(log: &str) -> [u64; 5] {
 }
 
 #[test]
-fn a_matcher_reads_each_deltas_order_before_it_and_the_queues_and_turns_deltas_off() {
+fn a_matcher_reads_each_deltas_order_before_it_and_the_queues_and_asks_for_no_deltas() {
     let Some(data) = shared_data("esh4-glbx-mdp3-20231225.mbo.dbn.zst") else {
         return;
     };
     // feed-mirror keeps its own copy of the book by order and traps when
     // `venue-feed.before` or `market.queue` disagrees with it; after its
-    // 1,200th call it turns the instrument's deltas off and traps on any
-    // add, modify, cancel or clear it is handed after that.
+    // 1,200th call it asks for none of the instrument's adds, modifies and
+    // cancels, and traps on any it is handed after that outside a clear's
+    // exchange event.
     let dir = plugin_dir_with(&["dbn-replay"]);
     copy_test_plugins(dir.path(), &["feed-mirror"]);
     let config = dir.path().join("host.toml");
@@ -244,7 +245,7 @@ fn a_matcher_reads_each_deltas_order_before_it_and_the_queues_and_turns_deltas_o
     assert!(deltas > 20_000, "{deltas} deltas");
     assert!(resting * 2 > deltas, "{resting} of {deltas} resting before");
     assert!(queues > 1_000, "{queues} queues");
-    // Turned off, the instrument's fills still come; nothing else does.
+    // Asked for none, the instrument's fills still come; nothing else does.
     assert_eq!(off, 1);
     assert!(fills > 100, "{fills} fills handed while off");
     let calls = mirror["calls"].as_u64().unwrap();

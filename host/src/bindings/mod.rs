@@ -14,7 +14,7 @@ pub mod v1_2;
 
 pub use current::matcher::tradsys::plugins::orders::Host as OrdersImports;
 pub use current::matcher::tradsys::plugins::venue_feed::{
-    Host as VenueFeedImports, Resting as RestingBefore,
+    Host as VenueFeedImports, PriceBand, Resting as RestingBefore,
 };
 pub use current::network_connector::exports::tradsys::plugins::network_connector_api::NetworkOutput;
 pub use current::strategy::tradsys::plugins::host::{Host as HostImports, LogLevel};

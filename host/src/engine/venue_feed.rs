@@ -1,20 +1,24 @@
 //! The matcher's `venue-feed` import (1.4.0): what a simulated venue may
 //! ask of the host about the feed it is handed, kept per store. The session
 //! sets each batch's `before` around the matcher's `on-market` call, and
-//! reads which instruments' book deltas the matcher turned off to leave them
-//! out of that call. A fresh store has every instrument on.
+//! leaves out of that call the adds, modifies and cancels outside the price
+//! bands the matcher asked for. A fresh store hands every delta.
 
-use crate::bindings::{RestingBefore, VenueFeedImports};
+use crate::bindings::types::{BookAction, BookDelta, BookFlags, MarketEvent, Side};
+use crate::bindings::{PriceBand, RestingBefore, VenueFeedImports};
 use crate::engine::HostState;
+
+/// The bands of one instrument: bids, asks (`None`: no delta of the side).
+type Bands = (Option<(i64, i64)>, Option<(i64, i64)>);
 
 /// One matcher instance's side of the `venue-feed` import.
 #[derive(Debug, Default)]
 pub struct VenueFeed {
     /// For the `on-market` call under way: one entry per event handed.
     before: Vec<Option<RestingBefore>>,
-    /// Instruments whose add, modify, cancel and clear deltas the matcher
-    /// turned off, sorted.
-    off: Vec<u32>,
+    /// The bands each instrument asked for, by instrument; one not here
+    /// gets every delta.
+    bands: Vec<(u32, Bands)>,
 }
 
 impl VenueFeed {
@@ -29,14 +33,67 @@ impl VenueFeed {
         std::mem::take(&mut self.before)
     }
 
-    /// Whether the matcher turned `instrument`'s book deltas off.
-    pub fn is_off(&self, instrument: u32) -> bool {
-        self.off.binary_search(&instrument).is_ok()
+    /// Whether any instrument asked for less than every delta.
+    pub fn any_banded(&self) -> bool {
+        !self.bands.is_empty()
     }
 
-    /// Whether any instrument is off.
-    pub fn any_off(&self) -> bool {
-        !self.off.is_empty()
+    /// Whether a delta of `instrument` on `side` at `price` is within what
+    /// the matcher asked for.
+    fn wanted(&self, instrument: u32, side: Side, price: i64) -> bool {
+        let Ok(i) = self.bands.binary_search_by_key(&instrument, |(i, _)| *i) else {
+            return true;
+        };
+        let (bids, asks) = self.bands[i].1;
+        let band = match side {
+            Side::Buy => bids,
+            Side::Sell => asks,
+        };
+        band.is_some_and(|(low, high)| low <= price && price <= high)
+    }
+
+    /// Which of `events` to hand (their `before` entries alongside): every
+    /// one but the adds, modifies and cancels outside the bands; a clear and
+    /// the rest of its exchange event always.
+    pub fn hands(&self, events: &[MarketEvent], before: &[Option<RestingBefore>]) -> Vec<bool> {
+        let mut clearing: Vec<u32> = Vec::new();
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| {
+                let MarketEvent::BookDelta(d) = event else {
+                    return true;
+                };
+                let prior = before.get(i).and_then(Option::as_ref);
+                let hand = self.hands_delta(d, prior, &mut clearing);
+                if d.flags.contains(BookFlags::LAST) {
+                    clearing.retain(|c| *c != d.instrument);
+                }
+                hand
+            })
+            .collect()
+    }
+
+    fn hands_delta(
+        &self,
+        d: &BookDelta,
+        prior: Option<&RestingBefore>,
+        clearing: &mut Vec<u32>,
+    ) -> bool {
+        match d.action {
+            BookAction::Fill => true,
+            BookAction::Clear => {
+                if !clearing.contains(&d.instrument) {
+                    clearing.push(d.instrument);
+                }
+                true
+            }
+            BookAction::Add | BookAction::Modify | BookAction::Cancel => {
+                clearing.contains(&d.instrument)
+                    || self.wanted(d.instrument, d.side, d.price)
+                    || prior.is_some_and(|p| self.wanted(d.instrument, p.side, p.price))
+            }
+        }
     }
 }
 
@@ -45,14 +102,100 @@ impl VenueFeedImports for HostState {
         self.venue_feed.before.clone()
     }
 
-    fn watch(&mut self, instrument: u32, deltas: bool) {
-        let off = &mut self.venue_feed.off;
-        match (off.binary_search(&instrument), deltas) {
-            (Ok(i), true) => {
-                off.remove(i);
-            }
-            (Err(i), false) => off.insert(i, instrument),
-            _ => {}
+    fn watch(&mut self, instrument: u32, bids: Option<PriceBand>, asks: Option<PriceBand>) {
+        self.venue_feed.watch(instrument, bids, asks);
+    }
+}
+
+impl VenueFeed {
+    /// What `instrument`'s deltas the matcher asks for; both sides whole is
+    /// every delta again.
+    fn watch(&mut self, instrument: u32, bids: Option<PriceBand>, asks: Option<PriceBand>) {
+        let band = |b: Option<PriceBand>| b.map(|b| (b.low, b.high));
+        let bands = (band(bids), band(asks));
+        let all = Some((i64::MIN, i64::MAX));
+        let list = &mut self.bands;
+        match list.binary_search_by_key(&instrument, |(i, _)| *i) {
+            Ok(i) if bands == (all, all) => _ = list.remove(i),
+            Ok(i) => list[i].1 = bands,
+            Err(_) if bands == (all, all) => {}
+            Err(i) => list.insert(i, (instrument, bands)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(action: BookAction, side: Side, price: i64, last: bool) -> MarketEvent {
+        MarketEvent::BookDelta(BookDelta {
+            instrument: 7,
+            ts: 1,
+            action,
+            side,
+            price,
+            size: 1,
+            order_id: 1,
+            flags: if last {
+                BookFlags::LAST
+            } else {
+                BookFlags::empty()
+            },
+        })
+    }
+
+    fn resting(side: Side, price: i64) -> Option<RestingBefore> {
+        Some(RestingBefore {
+            side,
+            price,
+            size: 1,
+        })
+    }
+
+    #[test]
+    fn deltas_outside_the_bands_are_left_out_but_fills_and_a_clears_event_come() {
+        let band = |low, high| Some(PriceBand { low, high });
+        let mut feed = VenueFeed::default();
+        // A bid of ours at 100: the bids there, and the asks that cross it.
+        feed.watch(7, band(100, 100), band(i64::MIN, 100));
+        let events = [
+            delta(BookAction::Add, Side::Buy, 100, true), // at our bid
+            delta(BookAction::Add, Side::Buy, 99, true),  // below it
+            delta(BookAction::Add, Side::Sell, 100, true), // crosses it
+            delta(BookAction::Add, Side::Sell, 101, true), // above it
+            delta(BookAction::Modify, Side::Buy, 98, true), // moved away from 100
+            delta(BookAction::Cancel, Side::Buy, 97, true), // was at 97
+            delta(BookAction::Fill, Side::Buy, 97, true),
+            delta(BookAction::Clear, Side::Buy, 0, false),
+            delta(BookAction::Add, Side::Buy, 90, true), // the clear's snapshot
+            delta(BookAction::Add, Side::Buy, 90, true), // after its event
+        ];
+        let before = [
+            None,
+            None,
+            None,
+            None,
+            resting(Side::Buy, 100),
+            resting(Side::Buy, 97),
+            resting(Side::Buy, 97),
+            None,
+            None,
+            None,
+        ];
+        let handed = [
+            true, false, true, false, true, false, true, true, true, false,
+        ];
+        assert_eq!(feed.hands(&events, &before), handed);
+        // Nothing of ours: only the fill and the clear's event.
+        feed.watch(7, None, None);
+        let handed = [
+            false, false, false, false, false, false, true, true, true, false,
+        ];
+        assert_eq!(feed.hands(&events, &before), handed);
+        // Every delta again; another instrument was never banded.
+        feed.watch(7, band(i64::MIN, i64::MAX), band(i64::MIN, i64::MAX));
+        assert!(!feed.any_banded());
+        assert!(feed.hands(&events, &before).iter().all(|h| *h));
     }
 }

@@ -225,8 +225,8 @@ fn first_after(events: &[MarketEvent], arrival: u64, trades_flagged: bool) -> us
 
 /// The matcher's `on-market` over a batch of the feed: with `before` (one
 /// entry per event) for its `venue-feed.before` import, and without the
-/// adds, modifies, cancels and clears of the instruments whose book deltas
-/// it turned off (`venue-feed.watch`). The buffer comes back in `spent`.
+/// adds, modifies and cancels outside the price bands it asked for
+/// (`venue-feed.watch`). The buffer comes back in `spent`.
 fn hand_to_matcher(
     matcher: &crate::sandbox::Matcher,
     store: &mut wasmtime::Store<crate::engine::HostState>,
@@ -234,17 +234,13 @@ fn hand_to_matcher(
     before: Vec<Option<crate::bindings::RestingBefore>>,
     spent: &mut Vec<Option<crate::bindings::RestingBefore>>,
 ) -> wasmtime::Result<Vec<crate::bindings::types::OrderEvent>> {
-    use crate::bindings::types::BookAction;
     let feed = &mut store.data_mut().venue_feed;
-    let out = if feed.any_off() {
-        let off = |e: &MarketEvent| {
-            matches!(e, MarketEvent::BookDelta(d)
-                if d.action != BookAction::Fill && feed.is_off(d.instrument))
-        };
+    let out = if feed.any_banded() {
+        let hands = feed.hands(events, &before);
         let mut handed = Vec::with_capacity(events.len());
         let mut handed_before = Vec::with_capacity(before.len());
         for (i, event) in events.iter().enumerate() {
-            if !off(event) {
+            if hands[i] {
                 handed.push(event.clone());
                 handed_before.push(before.get(i).cloned().flatten());
             }

@@ -203,11 +203,9 @@ impl Market {
         if !self.by_order() {
             self.become_by_order();
         }
-        // One turned off (a fresh instance of the host's store hands them
-        // again) says nothing about an order of ours: none rests here.
-        if self.watching || d.action == BookAction::Fill {
-            self.delta(d, prior, out);
-        }
+        // One outside what the venue asked for (a fresh instance of the
+        // host's store hands every one) changes nothing it keeps.
+        self.delta(d, prior, out);
         if d.flags.contains(BookFlags::LAST) {
             self.session.event_end();
             self.queues.event_end();

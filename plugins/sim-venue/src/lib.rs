@@ -12,9 +12,11 @@
 //! book delta comes with its order as it rested before it (`host::before`),
 //! and the venue keeps only the queues of the levels where an order of ours
 //! rests, what its orders took, and the levels while an auction may come.
-//! While none of that holds for an instrument, it turns the instrument's
-//! adds, modifies, cancels and clears off (`host::watch`): it is handed only
-//! its fills, trades and status. A market order walks at most the hundred
+//! It asks the host only for the adds, modifies and cancels that can touch
+//! that (`host::watch`): at the prices of our orders, those that would cross
+//! them, and the levels our orders took from; every one while an auction may
+//! come; with nothing of ours resting, none (fills, trades, status and
+//! clears always come). A market order walks at most the hundred
 //! best levels the host answers. Levels (L2) and the touch (L1) it keeps
 //! itself.
 //!
@@ -201,7 +203,7 @@ impl Matcher for SimVenue {
         self.markets = state::load(state)?;
         // A fresh instance: the host hands every delta until told otherwise.
         for market in self.markets.values_mut() {
-            market.watching = true;
+            market.watched = market::EVERY_DELTA;
             market.sync_watch();
         }
         Ok(())

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use tradsys_sdk::book::{Detail, Level, OrderBook, Side as BookSide};
-use tradsys_sdk::host;
+use tradsys_sdk::host::{self, PriceBand};
 use tradsys_sdk::{
     Bar, Fill, NewOrder, OrderAccepted, OrderCanceled, OrderEvent, OrderModified, OrderRejected,
     OrderType, RejectReason, Rejection, Side, TimeInForce,
@@ -49,9 +49,9 @@ pub(crate) struct Market {
     /// A book by order's levels while an auction may come (before the open,
     /// in a halt): what the auction's volume reaches first.
     pub(crate) opening: Option<Levels>,
-    /// Whether the host hands this instrument's adds, modifies, cancels
-    /// and clears (`host::watch`), as last told.
-    pub(crate) watching: bool,
+    /// Which of this instrument's adds, modifies and cancels the host
+    /// hands (`host::watch`), as last told.
+    pub(crate) watched: Bands,
     pub(crate) session: Session,
     /// Our resting orders, in arrival order.
     pub(crate) resting: Vec<Resting>,
@@ -71,7 +71,7 @@ impl Market {
             feed: OrderBook::default(),
             by_order: false,
             opening: None,
-            watching: true,
+            watched: EVERY_DELTA,
             session: Session::default(),
             resting: Vec::new(),
             queues: Queues::default(),
@@ -89,18 +89,52 @@ impl Market {
         }
     }
 
-    /// A book by order needs its adds, modifies, cancels and clears only
-    /// while an order of ours rests, what it took is remembered, or an
-    /// auction may come: tell the host when that changes.
+    /// The deltas of a book by order that can touch what the venue keeps:
+    /// every one while an auction may come; else the bids and asks at the
+    /// prices of our orders, those that would cross them, and the levels
+    /// our orders took from; none with nothing of ours.
+    fn wanted(&self) -> Bands {
+        if self.session.awaiting_open {
+            return EVERY_DELTA;
+        }
+        let (mut bids, mut asks) = (None, None);
+        let widen = |band: &mut Option<(i64, i64)>, low: i64, high: i64| {
+            *band = Some(band.map_or((low, high), |(l, h)| (l.min(low), h.max(high))));
+        };
+        for r in &self.resting {
+            match r.side {
+                Side::Buy => {
+                    widen(&mut bids, r.price, r.price);
+                    widen(&mut asks, i64::MIN, r.price);
+                }
+                Side::Sell => {
+                    widen(&mut asks, r.price, r.price);
+                    widen(&mut bids, r.price, i64::MAX);
+                }
+            }
+        }
+        for &(side, price) in self.taken.keys() {
+            let band = if side == key(Side::Buy, 0).0 {
+                &mut bids
+            } else {
+                &mut asks
+            };
+            widen(band, price, price);
+        }
+        (bids, asks)
+    }
+
+    /// Tell the host when what can touch the venue's book-by-order state
+    /// changed (`host::watch`).
     pub(crate) fn sync_watch(&mut self) {
         if !self.by_order {
             return;
         }
-        let needed =
-            !self.resting.is_empty() || !self.taken.is_empty() || self.session.awaiting_open;
-        if needed != self.watching {
-            self.watching = needed;
-            host::watch(self.instrument, needed);
+        let wanted = self.wanted();
+        if wanted != self.watched {
+            self.watched = wanted;
+            let band = |b: Option<(i64, i64)>| b.map(|(low, high)| PriceBand { low, high });
+            host::watch(self.instrument, band(wanted.0), band(wanted.1));
         }
     }
 }
@@ -130,6 +164,13 @@ pub(crate) fn book_levels(levels: Vec<tradsys_sdk::DepthLevel>) -> Vec<Level> {
         })
         .collect()
 }
+
+/// Which of a book by order's adds, modifies and cancels the venue asks the
+/// host for, by price: bids, asks (`None`: none of the side).
+pub(crate) type Bands = (Option<(i64, i64)>, Option<(i64, i64)>);
+
+/// Every delta.
+pub(crate) const EVERY_DELTA: Bands = (Some((i64::MIN, i64::MAX)), Some((i64::MIN, i64::MAX)));
 
 /// The deepest the host answers `market.depth`, levels a side.
 const MAX_LEVELS: u32 = 100;

@@ -1,5 +1,5 @@
 //! A book by order is the host's: what the venue reads of it, the deltas
-//! it turns off, and a state of sim-venue 1.1 (which kept its own copy).
+//! it asks for, and a state of sim-venue 1.1 (which kept its own copy).
 
 use tradsys_sdk::fixed::from_units as u;
 use tradsys_sdk::{
@@ -21,27 +21,44 @@ fn trade(price: i64, size: i64, aggressor: Option<Side>) -> MarketEvent {
     })
 }
 
+/// The bands the venue last asked for, in units.
+fn bands() -> Option<crate::market::Bands> {
+    let units = |b: Option<host::PriceBand>| {
+        b.map(|b| {
+            (
+                b.low.max(i64::MIN / 2) / u(1),
+                b.high.min(i64::MAX / 2) / u(1),
+            )
+        })
+    };
+    host::watched(0).map(|(bids, asks)| (units(bids), units(asks)))
+}
+
 #[test]
-fn with_nothing_of_ours_resting_the_deltas_are_turned_off_and_an_order_reads_the_hosts_book() {
+fn the_venue_asks_only_for_the_deltas_that_can_touch_its_orders_and_reads_the_hosts_book() {
     let mut v = venue();
     l3_book(&mut v);
     // Before the open an auction may come: every delta is needed.
-    assert!(host::unwatched().is_empty());
+    assert!(host::watched(0).is_none());
     feed(&mut v, &[trade(100, 1, Some(Side::Sell))]);
-    assert_eq!(host::unwatched(), [0], "open, nothing of ours: off");
+    assert_eq!(bands(), Some((None, None)), "open, nothing of ours: none");
     // The host's book goes on without the venue: order 4 joins at 100.
     feed(&mut v, &[add(Side::Buy, 100, 4, 4)]);
     let reports = exec(&mut v, &[limit(50, Side::Buy, 100, 1, TimeInForce::Gtc)]);
     assert!(fills(&reports).is_empty(), "it rests: {reports:?}");
-    assert!(host::unwatched().is_empty(), "an order of ours rests: on");
+    // Our bid at 100: the bids there, and the asks that would cross it.
+    let low = i64::MIN / 2 / u(1);
+    assert_eq!(bands(), Some((Some((100, 100)), Some((low, 100)))));
     // Orders 1 to 3 go; order 4 (read from the host's queue) is ahead of
-    // ours: its fill is not ours. Order 5 joins behind us: its fill is.
+    // ours: its fill is not ours. A bid below ours is not handed, and
+    // changes nothing. Order 5 joins behind us: its fill is ours.
     let out = feed(
         &mut v,
         &[
             delta(BookAction::Cancel, Side::Buy, 100, 1, 1),
             delta(BookAction::Cancel, Side::Buy, 100, 2, 2),
             delta(BookAction::Cancel, Side::Buy, 100, 3, 3),
+            add(Side::Buy, 99, 7, 6),
             delta(BookAction::Fill, Side::Buy, 100, 4, 4),
         ],
     );
@@ -55,7 +72,11 @@ fn with_nothing_of_ours_resting_the_deltas_are_turned_off_and_an_order_reads_the
         ],
     );
     assert_eq!(fills(&out), [(50, 100, 1, true)]);
-    assert_eq!(host::unwatched(), [0], "filled, nothing of ours: off again");
+    assert_eq!(
+        bands(),
+        Some((None, None)),
+        "filled, nothing of ours: none again"
+    );
 }
 
 #[test]

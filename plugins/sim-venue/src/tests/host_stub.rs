@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use tradsys_sdk::book::{Level, OrderBook, Side as BookSide};
 use tradsys_sdk::{
-    BookAction, BookDepth, DepthLevel, MarketEvent, Matcher, OrderEvent, Side, host,
+    BookAction, BookDepth, BookFlags, DepthLevel, MarketEvent, Matcher, OrderEvent, Side, host,
 };
 
 use crate::SimVenue;
@@ -27,10 +27,18 @@ fn book_side(side: Side) -> BookSide {
 /// The batch `events` through the host, as a session hands it to the
 /// venue: the host applies it to its book by order first (each delta's
 /// order as it rested before it kept for `host::before`), leaves out the
-/// adds, modifies, cancels and clears the venue turned off, then publishes
-/// its book (`host::depth`, `host::queue`) and calls `on_market`.
+/// adds, modifies and cancels outside the bands the venue asked for (a
+/// clear and the rest of its event always come), then publishes its book
+/// (`host::depth`, `host::queue`) and calls `on_market`.
 pub(super) fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> {
-    let off = host::unwatched();
+    let within = |side: Side, price: i64| match host::watched(0) {
+        None => true,
+        Some((bids, asks)) => {
+            let band = if side == Side::Buy { bids } else { asks };
+            band.is_some_and(|b| b.low <= price && price <= b.high)
+        }
+    };
+    let mut clearing = false;
     let mut handed = Vec::new();
     let mut before = Vec::new();
     HOST.with(|h| {
@@ -55,7 +63,15 @@ pub(super) fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> 
                     BookAction::Clear => book.clear(),
                     BookAction::Fill => {}
                 }
-                if d.action != BookAction::Fill && off.contains(&d.instrument) {
+                clearing |= d.action == BookAction::Clear;
+                let hand = clearing
+                    || d.action == BookAction::Fill
+                    || within(d.side, d.price)
+                    || prior.as_ref().is_some_and(|p| within(p.side, p.price));
+                if d.flags.contains(BookFlags::LAST) {
+                    clearing = false;
+                }
+                if !hand {
                     continue;
                 }
             }

@@ -6,8 +6,9 @@
 //! - `market.queue`: after each batch, the queue at the best bid and the
 //!   best ask of the host's book is its own, order for order;
 //! - `venue-feed.watch`: after its `off_at`-th `on_market` call (config,
-//!   default 0: never) it turns every instrument's book deltas off, and from
-//!   then on traps on any add, modify, cancel or clear it is handed.
+//!   default 0: never) it asks for no instrument's adds, modifies and
+//!   cancels, and from then on traps on any it is handed outside a clear's
+//!   exchange event (a clear and the rest of its event still come).
 //!
 //! Every 200 calls it logs (as a warning, so a test sees it) what it
 //! checked. It refuses every order.
@@ -17,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tradsys_sdk::book::{OrderBook, Side as BookSide};
 use tradsys_sdk::host::{self, LogLevel, Resting};
 use tradsys_sdk::{
-    BookAction, BookDepth, Config, MarketEvent, Matcher, OrderCommand, OrderEvent, Side,
+    BookAction, BookDepth, BookFlags, Config, MarketEvent, Matcher, OrderCommand, OrderEvent, Side,
 };
 
 /// The matcher; see the crate docs.
@@ -31,6 +32,8 @@ pub struct FeedMirror {
     resting_before: u64,
     queues: u64,
     fills_while_off: u64,
+    /// Inside a clear's exchange event, which always comes whole.
+    clearing: bool,
 }
 
 fn side(side: BookSide) -> Side {
@@ -93,13 +96,16 @@ impl Matcher for FeedMirror {
                 continue;
             };
             if self.off.contains(&d.instrument) {
-                assert_eq!(
-                    d.action,
-                    BookAction::Fill,
-                    "handed a delta of instrument {} it turned off: {d:?}",
+                self.clearing |= d.action == BookAction::Clear;
+                assert!(
+                    self.clearing || d.action == BookAction::Fill,
+                    "handed a delta of instrument {} it asked none of: {d:?}",
                     d.instrument
                 );
-                self.fills_while_off += 1;
+                self.fills_while_off += u64::from(d.action == BookAction::Fill);
+                if d.flags.contains(BookFlags::LAST) {
+                    self.clearing = false;
+                }
                 continue;
             }
             let book = self.books.entry(d.instrument).or_default();
@@ -129,7 +135,7 @@ impl Matcher for FeedMirror {
         self.calls += 1;
         if self.calls == self.off_at {
             for &instrument in self.books.keys() {
-                host::watch(instrument, false);
+                host::watch(instrument, None, None);
                 self.off.insert(instrument);
             }
         }
