@@ -50,8 +50,11 @@ mod imp {
         crate::bindings::matcher::tradsys::plugins::venue_feed::before()
     }
 
-    pub fn watch(instrument: u32, bids: Option<super::PriceBand>, asks: Option<super::PriceBand>) {
-        crate::bindings::matcher::tradsys::plugins::venue_feed::watch(instrument, bids, asks)
+    pub fn watch(instrument: u32, bands: super::Bands) {
+        let (bids, asks, trades) = bands;
+        crate::bindings::matcher::tradsys::plugins::venue_feed::watch(
+            instrument, bids, asks, trades,
+        )
     }
 }
 
@@ -88,11 +91,11 @@ mod imp {
         BEFORE.with(|b| b.borrow().clone())
     }
 
-    pub fn watch(instrument: u32, bids: Option<super::PriceBand>, asks: Option<super::PriceBand>) {
+    pub fn watch(instrument: u32, asked: super::Bands) {
         BANDS.with(|b| {
             let mut bands = b.borrow_mut();
             bands.retain(|(i, _)| *i != instrument);
-            bands.push((instrument, (bids, asks)));
+            bands.push((instrument, asked));
         })
     }
 
@@ -171,19 +174,22 @@ pub fn before() -> Vec<Option<Resting>> {
     imp::before()
 }
 
-/// The price bands of a `watch`: bids, asks.
-pub type Bands = (Option<PriceBand>, Option<PriceBand>);
+/// What a `watch` asks for: the bids' price band, the asks', and whether
+/// trades, fills and quotes.
+pub type Bands = (Option<PriceBand>, Option<PriceBand>, bool);
 
-/// Matchers only: which of `instrument`'s book deltas that add, modify or
-/// cancel an order `on_market` hands: a bid's when its price (or, for a
-/// modify or a cancel, its price before it) is within `bids`, an ask's
-/// likewise within `asks`, none of a side without a band; every one until
-/// told otherwise. A clear and the rest of its exchange event, fills,
-/// trades, status and every other event always come. The host may hand more
-/// (a fresh instance starts with every delta on): a delta outside what was
+/// Matchers only: which of `instrument`'s events `on_market` hands, as
+/// `(bids, asks, trades)`. Of the book deltas that add, modify or cancel an
+/// order: a bid's when its price (or, for a modify or a cancel, its price
+/// before it) is within `bids`, an ask's likewise within `asks`, none of a
+/// side without a band; with `trades` false, none of its trades, fills and
+/// quotes either. A clear and the rest of its exchange event, status and
+/// every other event always come; every event until told otherwise; a batch
+/// left with nothing is not handed (no call). The host may hand more (a
+/// fresh instance starts with every event on): an event outside what was
 /// asked for must change nothing the matcher keeps.
-pub fn watch(instrument: u32, bids: Option<PriceBand>, asks: Option<PriceBand>) {
-    imp::watch(instrument, bids, asks)
+pub fn watch(instrument: u32, asked: Bands) {
+    imp::watch(instrument, asked)
 }
 
 /// The owner of host order `order_id`: a number the same for every order of

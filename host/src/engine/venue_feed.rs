@@ -1,15 +1,19 @@
 //! The matcher's `venue-feed` import (1.4.0): what a simulated venue may
 //! ask of the host about the feed it is handed, kept per store. The session
 //! sets each batch's `before` around the matcher's `on-market` call, and
-//! leaves out of that call the adds, modifies and cancels outside the price
-//! bands the matcher asked for. A fresh store hands every delta.
+//! leaves out of that call what the matcher did not ask for: the adds,
+//! modifies and cancels outside its price bands, and the trades, fills and
+//! quotes of an instrument it asked none of (a batch with nothing left is
+//! not handed). A fresh store hands every event.
 
 use crate::bindings::types::{BookAction, BookDelta, BookFlags, MarketEvent, Side};
 use crate::bindings::{PriceBand, RestingBefore, VenueFeedImports};
 use crate::engine::HostState;
+use crate::trading::events::event_instrument;
 
-/// The bands of one instrument: bids, asks (`None`: no delta of the side).
-type Bands = (Option<(i64, i64)>, Option<(i64, i64)>);
+/// What one instrument asked for: the bids' band, the asks' (`None`: no
+/// delta of the side), and whether its trades, fills and quotes.
+type Bands = (Option<(i64, i64)>, Option<(i64, i64)>, bool);
 
 /// One matcher instance's side of the `venue-feed` import.
 #[derive(Debug, Default)]
@@ -38,13 +42,21 @@ impl VenueFeed {
         !self.bands.is_empty()
     }
 
+    /// What `instrument` asked for, if it asked.
+    fn asked(&self, instrument: u32) -> Option<&Bands> {
+        let i = self
+            .bands
+            .binary_search_by_key(&instrument, |(i, _)| *i)
+            .ok()?;
+        Some(&self.bands[i].1)
+    }
+
     /// Whether a delta of `instrument` on `side` at `price` is within what
     /// the matcher asked for.
     fn wanted(&self, instrument: u32, side: Side, price: i64) -> bool {
-        let Ok(i) = self.bands.binary_search_by_key(&instrument, |(i, _)| *i) else {
+        let Some(&(bids, asks, _)) = self.asked(instrument) else {
             return true;
         };
-        let (bids, asks) = self.bands[i].1;
         let band = match side {
             Side::Buy => bids,
             Side::Sell => asks,
@@ -52,9 +64,15 @@ impl VenueFeed {
         band.is_some_and(|(low, high)| low <= price && price <= high)
     }
 
+    /// Whether `instrument`'s trades, fills and quotes are asked for.
+    fn trades(&self, instrument: u32) -> bool {
+        self.asked(instrument).is_none_or(|&(_, _, trades)| trades)
+    }
+
     /// Which of `events` to hand (their `before` entries alongside): every
-    /// one but the adds, modifies and cancels outside the bands; a clear and
-    /// the rest of its exchange event always.
+    /// one but the adds, modifies and cancels outside the bands, and the
+    /// trades, fills and quotes of an instrument that asked none; a clear
+    /// and the rest of its exchange event always.
     pub fn hands(&self, events: &[MarketEvent], before: &[Option<RestingBefore>]) -> Vec<bool> {
         let mut clearing: Vec<u32> = Vec::new();
         events
@@ -62,7 +80,12 @@ impl VenueFeed {
             .enumerate()
             .map(|(i, event)| {
                 let MarketEvent::BookDelta(d) = event else {
-                    return true;
+                    return match event {
+                        MarketEvent::Trade(_) | MarketEvent::Quote(_) => {
+                            event_instrument(event).is_none_or(|i| self.trades(i))
+                        }
+                        _ => true,
+                    };
                 };
                 let prior = before.get(i).and_then(Option::as_ref);
                 let hand = self.hands_delta(d, prior, &mut clearing);
@@ -81,7 +104,7 @@ impl VenueFeed {
         clearing: &mut Vec<u32>,
     ) -> bool {
         match d.action {
-            BookAction::Fill => true,
+            BookAction::Fill => clearing.contains(&d.instrument) || self.trades(d.instrument),
             BookAction::Clear => {
                 if !clearing.contains(&d.instrument) {
                     clearing.push(d.instrument);
@@ -102,23 +125,36 @@ impl VenueFeedImports for HostState {
         self.venue_feed.before.clone()
     }
 
-    fn watch(&mut self, instrument: u32, bids: Option<PriceBand>, asks: Option<PriceBand>) {
-        self.venue_feed.watch(instrument, bids, asks);
+    fn watch(
+        &mut self,
+        instrument: u32,
+        bids: Option<PriceBand>,
+        asks: Option<PriceBand>,
+        trades: bool,
+    ) {
+        self.venue_feed.watch(instrument, bids, asks, trades);
     }
 }
 
 impl VenueFeed {
-    /// What `instrument`'s deltas the matcher asks for; both sides whole is
-    /// every delta again.
-    fn watch(&mut self, instrument: u32, bids: Option<PriceBand>, asks: Option<PriceBand>) {
+    /// What of `instrument` the matcher asks for; both sides whole and
+    /// its trades is every event again.
+    fn watch(
+        &mut self,
+        instrument: u32,
+        bids: Option<PriceBand>,
+        asks: Option<PriceBand>,
+        trades: bool,
+    ) {
         let band = |b: Option<PriceBand>| b.map(|b| (b.low, b.high));
-        let bands = (band(bids), band(asks));
+        let bands = (band(bids), band(asks), trades);
         let all = Some((i64::MIN, i64::MAX));
+        let every = bands == (all, all, true);
         let list = &mut self.bands;
         match list.binary_search_by_key(&instrument, |(i, _)| *i) {
-            Ok(i) if bands == (all, all) => _ = list.remove(i),
+            Ok(i) if every => _ = list.remove(i),
             Ok(i) => list[i].1 = bands,
-            Err(_) if bands == (all, all) => {}
+            Err(_) if every => {}
             Err(i) => list.insert(i, (instrument, bands)),
         }
     }
@@ -158,7 +194,7 @@ mod tests {
         let band = |low, high| Some(PriceBand { low, high });
         let mut feed = VenueFeed::default();
         // A bid of ours at 100: the bids there, and the asks that cross it.
-        feed.watch(7, band(100, 100), band(i64::MIN, 100));
+        feed.watch(7, band(100, 100), band(i64::MIN, 100), true);
         let events = [
             delta(BookAction::Add, Side::Buy, 100, true), // at our bid
             delta(BookAction::Add, Side::Buy, 99, true),  // below it
@@ -187,14 +223,20 @@ mod tests {
             true, false, true, false, true, false, true, true, true, false,
         ];
         assert_eq!(feed.hands(&events, &before), handed);
-        // Nothing of ours: only the fill and the clear's event.
-        feed.watch(7, None, None);
+        // No delta: only the fill and the clear's event.
+        feed.watch(7, None, None, true);
         let handed = [
             false, false, false, false, false, false, true, true, true, false,
         ];
         assert_eq!(feed.hands(&events, &before), handed);
-        // Every delta again; another instrument was never banded.
-        feed.watch(7, band(i64::MIN, i64::MAX), band(i64::MIN, i64::MAX));
+        // No trade either: the fill goes too; the clear's event comes.
+        feed.watch(7, None, None, false);
+        let handed = [
+            false, false, false, false, false, false, false, true, true, false,
+        ];
+        assert_eq!(feed.hands(&events, &before), handed);
+        // Every event again.
+        feed.watch(7, band(i64::MIN, i64::MAX), band(i64::MIN, i64::MAX), true);
         assert!(!feed.any_banded());
         assert!(feed.hands(&events, &before).iter().all(|h| *h));
     }

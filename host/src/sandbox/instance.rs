@@ -180,6 +180,14 @@ impl<B: KindBindings> PluginInstance<B> {
         matches!(self.slot, Slot::Live(..))
     }
 
+    /// The live instance's store data (`None` without a live instance).
+    pub fn store_data(&self) -> Option<&HostState> {
+        match &self.slot {
+            Slot::Live(store, _) => Some(store.data()),
+            _ => None,
+        }
+    }
+
     /// Linear memory the live instance holds, bytes.
     pub fn memory_bytes(&self) -> u64 {
         self.memory

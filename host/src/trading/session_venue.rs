@@ -124,12 +124,22 @@ impl Session {
         let before = self
             .market
             .take_before(std::mem::take(&mut self.spent_before));
+        // What the matcher asked for (`venue-feed.watch`) of a live
+        // instance; a fresh one is handed every event.
+        let hands = matcher
+            .store_data()
+            .filter(|data| data.venue_feed.any_banded())
+            .map(|data| data.venue_feed.hands(events, &before));
+        if hands.as_ref().is_some_and(|h| !h.contains(&true)) {
+            self.spent_before = before;
+            return self.audit_fills(); // nothing to hand: no call
+        }
         let spent = &mut self.spent_before;
         let breach = self
             .router
             .feed(events, &self.market, now, plugin.name(), || {
                 matcher
-                    .call(|b, s| hand_to_matcher(b, s, events, before, spent))
+                    .call(|b, s| hand_to_matcher(b, s, events, before, hands, spent))
                     .and_then(|reports| matcher.limit_output(reports))
             });
         if let Some(reason) = breach {
@@ -224,32 +234,35 @@ fn first_after(events: &[MarketEvent], arrival: u64, trades_flagged: bool) -> us
 }
 
 /// The matcher's `on-market` over a batch of the feed: with `before` (one
-/// entry per event) for its `venue-feed.before` import, and without the
-/// adds, modifies and cancels outside the price bands it asked for
-/// (`venue-feed.watch`). The buffer comes back in `spent`.
+/// entry per event) for its `venue-feed.before` import, and only the events
+/// `hands` says it asked for (`venue-feed.watch`; all without). The buffer
+/// comes back in `spent`.
 fn hand_to_matcher(
     matcher: &crate::sandbox::Matcher,
     store: &mut wasmtime::Store<crate::engine::HostState>,
     events: &[MarketEvent],
     before: Vec<Option<crate::bindings::RestingBefore>>,
+    hands: Option<Vec<bool>>,
     spent: &mut Vec<Option<crate::bindings::RestingBefore>>,
 ) -> wasmtime::Result<Vec<crate::bindings::types::OrderEvent>> {
     let feed = &mut store.data_mut().venue_feed;
-    let out = if feed.any_banded() {
-        let hands = feed.hands(events, &before);
-        let mut handed = Vec::with_capacity(events.len());
-        let mut handed_before = Vec::with_capacity(before.len());
-        for (i, event) in events.iter().enumerate() {
-            if hands[i] {
-                handed.push(event.clone());
-                handed_before.push(before.get(i).cloned().flatten());
+    let out = match hands {
+        Some(hands) => {
+            let mut handed = Vec::with_capacity(events.len());
+            let mut handed_before = Vec::with_capacity(before.len());
+            for (i, event) in events.iter().enumerate() {
+                if hands[i] {
+                    handed.push(event.clone());
+                    handed_before.push(before.get(i).cloned().flatten());
+                }
             }
+            feed.set_before(handed_before);
+            matcher.on_market(store, &handed)
         }
-        feed.set_before(handed_before);
-        matcher.on_market(store, &handed)
-    } else {
-        feed.set_before(before);
-        matcher.on_market(store, events)
+        None => {
+            feed.set_before(before);
+            matcher.on_market(store, events)
+        }
     };
     *spent = store.data_mut().venue_feed.take_before();
     out

@@ -12,11 +12,12 @@
 //! book delta comes with its order as it rested before it (`host::before`),
 //! and the venue keeps only the queues of the levels where an order of ours
 //! rests, what its orders took, and the levels while an auction may come.
-//! It asks the host only for the adds, modifies and cancels that can touch
-//! that (`host::watch`): at the prices of our orders, those that would cross
-//! them, and the levels our orders took from; every one while an auction may
-//! come; with nothing of ours resting, none (fills, trades, status and
-//! clears always come). A market order walks at most the hundred
+//! It asks the host only for the events that can touch that (`host::watch`):
+//! the adds, modifies and cancels at the prices of our orders, those that
+//! would cross them, and the levels our orders took from, and the trades and
+//! fills while an order of ours rests; every event while an auction may come;
+//! with nothing of ours, none but status and clears (a batch of nothing else
+//! is not handed: no call). A market order walks at most the hundred
 //! best levels the host answers. Levels (L2) and the touch (L1) it keeps
 //! itself.
 //!

@@ -89,15 +89,18 @@ impl Market {
         }
     }
 
-    /// The deltas of a book by order that can touch what the venue keeps:
+    /// The events of a book by order that can touch what the venue keeps:
     /// every one while an auction may come; else the bids and asks at the
     /// prices of our orders, those that would cross them, and the levels
-    /// our orders took from; none with nothing of ours.
+    /// our orders took from, and trades and fills while an order of ours
+    /// rests; none with nothing of ours.
     fn wanted(&self) -> Bands {
         if self.session.awaiting_open {
             return EVERY_DELTA;
         }
         let (mut bids, mut asks) = (None, None);
+        // A trade or a fill reaches only an order of ours (or an auction).
+        let trades = !self.resting.is_empty();
         let widen = |band: &mut Option<(i64, i64)>, low: i64, high: i64| {
             *band = Some(band.map_or((low, high), |(l, h)| (l.min(low), h.max(high))));
         };
@@ -121,7 +124,7 @@ impl Market {
             };
             widen(band, price, price);
         }
-        (bids, asks)
+        (bids, asks, trades)
     }
 
     /// Tell the host when what can touch the venue's book-by-order state
@@ -134,7 +137,7 @@ impl Market {
         if wanted != self.watched {
             self.watched = wanted;
             let band = |b: Option<(i64, i64)>| b.map(|(low, high)| PriceBand { low, high });
-            host::watch(self.instrument, band(wanted.0), band(wanted.1));
+            host::watch(self.instrument, (band(wanted.0), band(wanted.1), wanted.2));
         }
     }
 }
@@ -165,12 +168,14 @@ pub(crate) fn book_levels(levels: Vec<tradsys_sdk::DepthLevel>) -> Vec<Level> {
         .collect()
 }
 
-/// Which of a book by order's adds, modifies and cancels the venue asks the
-/// host for, by price: bids, asks (`None`: none of the side).
-pub(crate) type Bands = (Option<(i64, i64)>, Option<(i64, i64)>);
+/// What of a book by order the venue asks the host for: its adds, modifies
+/// and cancels by price, bids and asks (`None`: none of the side), and
+/// whether its trades and fills.
+pub(crate) type Bands = (Option<(i64, i64)>, Option<(i64, i64)>, bool);
 
-/// Every delta.
-pub(crate) const EVERY_DELTA: Bands = (Some((i64::MIN, i64::MAX)), Some((i64::MIN, i64::MAX)));
+/// Every event.
+pub(crate) const EVERY_DELTA: Bands =
+    (Some((i64::MIN, i64::MAX)), Some((i64::MIN, i64::MAX)), true);
 
 /// The deepest the host answers `market.depth`, levels a side.
 const MAX_LEVELS: u32 = 100;

@@ -31,7 +31,7 @@ fn bands() -> Option<crate::market::Bands> {
             )
         })
     };
-    host::watched(0).map(|(bids, asks)| (units(bids), units(asks)))
+    host::watched(0).map(|(bids, asks, trades)| (units(bids), units(asks), trades))
 }
 
 #[test]
@@ -41,14 +41,18 @@ fn the_venue_asks_only_for_the_deltas_that_can_touch_its_orders_and_reads_the_ho
     // Before the open an auction may come: every delta is needed.
     assert!(host::watched(0).is_none());
     feed(&mut v, &[trade(100, 1, Some(Side::Sell))]);
-    assert_eq!(bands(), Some((None, None)), "open, nothing of ours: none");
+    assert_eq!(
+        bands(),
+        Some((None, None, false)),
+        "open, nothing of ours: none"
+    );
     // The host's book goes on without the venue: order 4 joins at 100.
     feed(&mut v, &[add(Side::Buy, 100, 4, 4)]);
     let reports = exec(&mut v, &[limit(50, Side::Buy, 100, 1, TimeInForce::Gtc)]);
     assert!(fills(&reports).is_empty(), "it rests: {reports:?}");
     // Our bid at 100: the bids there, and the asks that would cross it.
     let low = i64::MIN / 2 / u(1);
-    assert_eq!(bands(), Some((Some((100, 100)), Some((low, 100)))));
+    assert_eq!(bands(), Some((Some((100, 100)), Some((low, 100)), true)));
     // Orders 1 to 3 go; order 4 (read from the host's queue) is ahead of
     // ours: its fill is not ours. A bid below ours is not handed, and
     // changes nothing. Order 5 joins behind us: its fill is ours.
@@ -74,7 +78,7 @@ fn the_venue_asks_only_for_the_deltas_that_can_touch_its_orders_and_reads_the_ho
     assert_eq!(fills(&out), [(50, 100, 1, true)]);
     assert_eq!(
         bands(),
-        Some((None, None)),
+        Some((None, None, false)),
         "filled, nothing of ours: none again"
     );
 }

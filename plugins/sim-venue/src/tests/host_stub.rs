@@ -26,18 +26,21 @@ fn book_side(side: Side) -> BookSide {
 
 /// The batch `events` through the host, as a session hands it to the
 /// venue: the host applies it to its book by order first (each delta's
-/// order as it rested before it kept for `host::before`), leaves out the
-/// adds, modifies and cancels outside the bands the venue asked for (a
-/// clear and the rest of its event always come), then publishes its book
-/// (`host::depth`, `host::queue`) and calls `on_market`.
+/// order as it rested before it kept for `host::before`), leaves out what
+/// the venue did not ask for (the adds, modifies and cancels outside its
+/// bands; without trades, the trades, fills and quotes; a clear and the rest
+/// of its event always come), then publishes its book (`host::depth`,
+/// `host::queue`) and calls `on_market`, unless nothing is left to hand.
 pub(super) fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> {
-    let within = |side: Side, price: i64| match host::watched(0) {
+    let asked = host::watched(0);
+    let within = |side: Side, price: i64| match asked {
         None => true,
-        Some((bids, asks)) => {
+        Some((bids, asks, _)) => {
             let band = if side == Side::Buy { bids } else { asks };
             band.is_some_and(|b| b.low <= price && price <= b.high)
         }
     };
+    let trades = asked.is_none_or(|(_, _, trades)| trades);
     let mut clearing = false;
     let mut handed = Vec::new();
     let mut before = Vec::new();
@@ -65,8 +68,8 @@ pub(super) fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> 
                 }
                 clearing |= d.action == BookAction::Clear;
                 let hand = clearing
-                    || d.action == BookAction::Fill
-                    || within(d.side, d.price)
+                    || (d.action == BookAction::Fill && trades)
+                    || (d.action != BookAction::Fill && within(d.side, d.price))
                     || prior.as_ref().is_some_and(|p| within(p.side, p.price));
                 if d.flags.contains(BookFlags::LAST) {
                     clearing = false;
@@ -74,6 +77,9 @@ pub(super) fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> 
                 if !hand {
                     continue;
                 }
+            }
+            if matches!(event, MarketEvent::Trade(_) | MarketEvent::Quote(_)) && !trades {
+                continue;
             }
             handed.push(event.clone());
             before.push(prior);
@@ -108,8 +114,11 @@ pub(super) fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> 
             }
         }
     });
-    host::set_before(before);
     let mut out = Vec::new();
+    if asked.is_some() && handed.is_empty() {
+        return out; // nothing to hand: no call
+    }
+    host::set_before(before);
     v.on_market(&handed, &mut out);
     host::set_before(Vec::new());
     out

@@ -135,7 +135,7 @@ impl Matcher for FeedMirror {
         self.calls += 1;
         if self.calls == self.off_at {
             for &instrument in self.books.keys() {
-                host::watch(instrument, None, None);
+                host::watch(instrument, (None, None, true));
                 self.off.insert(instrument);
             }
         }
