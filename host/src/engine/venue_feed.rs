@@ -9,7 +9,6 @@
 use crate::bindings::types::{BookAction, BookDelta, BookFlags, MarketEvent, Side};
 use crate::bindings::{PriceBand, RestingBefore, VenueFeedImports};
 use crate::engine::HostState;
-use crate::trading::events::event_instrument;
 
 /// What one instrument asked for: the bids' band, the asks' (`None`: no
 /// delta of the side), and whether its trades, fills and quotes.
@@ -81,9 +80,8 @@ impl VenueFeed {
             .map(|(i, event)| {
                 let MarketEvent::BookDelta(d) = event else {
                     return match event {
-                        MarketEvent::Trade(_) | MarketEvent::Quote(_) => {
-                            event_instrument(event).is_none_or(|i| self.trades(i))
-                        }
+                        MarketEvent::Trade(t) => self.trades(t.instrument),
+                        MarketEvent::Quote(q) => self.trades(q.instrument),
                         _ => true,
                     };
                 };
@@ -235,6 +233,34 @@ mod tests {
             false, false, false, false, false, false, false, true, true, false,
         ];
         assert_eq!(feed.hands(&events, &before), handed);
+        // Its trades and quotes go with its fills; its status comes.
+        use crate::bindings::types::{Quote, StatusChange, Trade, TradingStatus};
+        let others = [
+            MarketEvent::Trade(Trade {
+                instrument: 7,
+                ts: 1,
+                price: 100,
+                size: 1,
+                aggressor: None,
+                flags: BookFlags::LAST,
+            }),
+            MarketEvent::Quote(Quote {
+                instrument: 7,
+                ts: 1,
+                bid_price: 99,
+                bid_size: 1,
+                ask_price: 101,
+                ask_size: 1,
+            }),
+            MarketEvent::Status(StatusChange {
+                instrument: 7,
+                ts: 1,
+                status: TradingStatus::Halted,
+            }),
+        ];
+        assert_eq!(feed.hands(&others, &[]), [false, false, true]);
+        feed.watch(7, None, None, true);
+        assert_eq!(feed.hands(&others, &[]), [true, true, true]);
         // Every event again.
         feed.watch(7, band(i64::MIN, i64::MAX), band(i64::MIN, i64::MAX), true);
         assert!(!feed.any_banded());
