@@ -79,9 +79,16 @@ impl VenueFeed {
             .enumerate()
             .map(|(i, event)| {
                 let MarketEvent::BookDelta(d) = event else {
+                    let traded = |i: u32| clearing.contains(&i) || self.trades(i);
                     return match event {
-                        MarketEvent::Trade(t) => self.trades(t.instrument),
-                        MarketEvent::Quote(q) => self.trades(q.instrument),
+                        MarketEvent::Trade(t) => {
+                            let hand = traded(t.instrument);
+                            if t.flags.contains(BookFlags::LAST) {
+                                clearing.retain(|c| *c != t.instrument);
+                            }
+                            hand
+                        }
+                        MarketEvent::Quote(q) => traded(q.instrument),
                         _ => true,
                     };
                 };
@@ -259,6 +266,10 @@ mod tests {
             }),
         ];
         assert_eq!(feed.hands(&others, &[]), [false, false, true]);
+        // Inside a clear's event its trade comes, and ends the event.
+        let clear = delta(BookAction::Clear, Side::Buy, 0, false);
+        let in_event = [clear, others[0].clone(), others[1].clone()];
+        assert_eq!(feed.hands(&in_event, &[]), [true, true, false]);
         feed.watch(7, None, None, true);
         assert_eq!(feed.hands(&others, &[]), [true, true, true]);
         // Every event again.

@@ -78,8 +78,16 @@ pub(super) fn feed(v: &mut SimVenue, events: &[MarketEvent]) -> Vec<OrderEvent> 
                     continue;
                 }
             }
-            if matches!(event, MarketEvent::Trade(_) | MarketEvent::Quote(_)) && !trades {
-                continue;
+            if matches!(event, MarketEvent::Trade(_) | MarketEvent::Quote(_)) {
+                let hand = trades || clearing;
+                if let MarketEvent::Trade(t) = event
+                    && t.flags.contains(BookFlags::LAST)
+                {
+                    clearing = false;
+                }
+                if !hand {
+                    continue;
+                }
             }
             handed.push(event.clone());
             before.push(prior);
