@@ -137,22 +137,16 @@ impl VenueFeedImports for HostState {
         asks: Option<PriceBand>,
         trades: bool,
     ) {
-        self.venue_feed.watch(instrument, bids, asks, trades);
+        let band = |b: Option<PriceBand>| b.map(|b| (b.low, b.high));
+        self.venue_feed
+            .ask(instrument, (band(bids), band(asks), trades));
     }
 }
 
 impl VenueFeed {
-    /// What of `instrument` the matcher asks for; both sides whole and
-    /// its trades is every event again.
-    fn watch(
-        &mut self,
-        instrument: u32,
-        bids: Option<PriceBand>,
-        asks: Option<PriceBand>,
-        trades: bool,
-    ) {
-        let band = |b: Option<PriceBand>| b.map(|b| (b.low, b.high));
-        let bands = (band(bids), band(asks), trades);
+    /// What of `instrument` the matcher asks for (`watch`); both sides
+    /// whole and its trades is every event again.
+    fn ask(&mut self, instrument: u32, bands: Bands) {
         let all = Some((i64::MIN, i64::MAX));
         let every = bands == (all, all, true);
         let list = &mut self.bands;
@@ -196,10 +190,10 @@ mod tests {
 
     #[test]
     fn deltas_outside_the_bands_are_left_out_but_fills_and_a_clears_event_come() {
-        let band = |low, high| Some(PriceBand { low, high });
+        let band = |low, high| Some((low, high));
         let mut feed = VenueFeed::default();
         // A bid of ours at 100: the bids there, and the asks that cross it.
-        feed.watch(7, band(100, 100), band(i64::MIN, 100), true);
+        feed.ask(7, (band(100, 100), band(i64::MIN, 100), true));
         let events = [
             delta(BookAction::Add, Side::Buy, 100, true), // at our bid
             delta(BookAction::Add, Side::Buy, 99, true),  // below it
@@ -229,13 +223,13 @@ mod tests {
         ];
         assert_eq!(feed.hands(&events, &before), handed);
         // No delta: only the fill and the clear's event.
-        feed.watch(7, None, None, true);
+        feed.ask(7, (None, None, true));
         let handed = [
             false, false, false, false, false, false, true, true, true, false,
         ];
         assert_eq!(feed.hands(&events, &before), handed);
         // No trade either: the fill goes too; the clear's event comes.
-        feed.watch(7, None, None, false);
+        feed.ask(7, (None, None, false));
         let handed = [
             false, false, false, false, false, false, false, true, true, false,
         ];
@@ -270,10 +264,13 @@ mod tests {
         let clear = delta(BookAction::Clear, Side::Buy, 0, false);
         let in_event = [clear, others[0].clone(), others[1].clone()];
         assert_eq!(feed.hands(&in_event, &[]), [true, true, false]);
-        feed.watch(7, None, None, true);
+        feed.ask(7, (None, None, true));
         assert_eq!(feed.hands(&others, &[]), [true, true, true]);
         // Every event again.
-        feed.watch(7, band(i64::MIN, i64::MAX), band(i64::MIN, i64::MAX), true);
+        feed.ask(
+            7,
+            (band(i64::MIN, i64::MAX), band(i64::MIN, i64::MAX), true),
+        );
         assert!(!feed.any_banded());
         assert!(feed.hands(&events, &before).iter().all(|h| *h));
     }

@@ -206,13 +206,22 @@ impl Market {
             let (instrument, ts, consistent) = match &event {
                 MarketEvent::BookDelta(d) => {
                     let book = books.book_mut(d.instrument);
-                    if let Err((rule, why)) = self.admit_delta(book, d) {
-                        self.refuse(rule, &why);
-                        continue;
-                    }
+                    let resting = match self.admit_delta(book, d) {
+                        Ok(resting) => resting,
+                        Err((rule, why)) => {
+                            self.refuse(rule, &why);
+                            continue;
+                        }
+                    };
                     if let Some(before) = &mut before {
+                        // A cancel's or a modify's order was looked up to
+                        // admit it; another delta's is looked up here.
+                        let resting = match d.action {
+                            BookAction::Cancel | BookAction::Modify => resting,
+                            _ => book.order(d.order_id),
+                        };
                         before.resize(kept.len(), None); // none for all but a delta
-                        before.push(book.order(d.order_id).map(|o| RestingBefore {
+                        before.push(resting.map(|o| RestingBefore {
                             side: match o.side {
                                 BookSide::Buy => Side::Buy,
                                 BookSide::Sell => Side::Sell,
@@ -260,10 +269,15 @@ impl Market {
 
     /// Whether `book` can take delta `d`: a cancel or modify of an order it
     /// holds (a fill of one it does not is the aggressor's), a cancel of no
-    /// more than rests, a book within `[market]`'s bounds.
-    fn admit_delta(&mut self, book: &OrderBook, d: &BookDelta) -> Result<(), sanity::Refusal> {
+    /// more than rests, a book within `[market]`'s bounds. Returns the order
+    /// a cancel or a modify names, as it rests.
+    fn admit_delta(
+        &mut self,
+        book: &OrderBook,
+        d: &BookDelta,
+    ) -> Result<Option<tradsys_book::Order>, sanity::Refusal> {
         if book.detail() != Detail::Orders && book.detail() != Detail::Empty {
-            return Ok(()); // the book of levels or quotes ignores deltas
+            return Ok(None); // the book of levels or quotes ignores deltas
         }
         // Only a cancel or a modify looks its order up (the hot path: once
         // per delta of a book by order).
@@ -309,9 +323,9 @@ impl Market {
                     });
                     return Err(("book-full", format!("{symbol}: {levels} levels")));
                 }
-                Ok(())
+                Ok(resting)
             }
-            _ => Ok(()),
+            _ => Ok(resting),
         }
     }
 

@@ -14,7 +14,7 @@ use tradsys_sdk::{
 use crate::levels::Levels;
 
 use crate::market::{
-    Market, Reports, better, book_levels, book_side, fill_ours, opposite, reaches,
+    MAX_LEVELS, Market, Reports, better, book_levels, book_side, fill_ours, opposite, reaches,
 };
 use crate::queue::{Entry, Key, key};
 
@@ -308,7 +308,7 @@ impl Market {
         }
         match (self.session.awaiting_open, self.opening.is_some()) {
             (true, false) => {
-                let depth = host::depth(self.instrument, 100);
+                let depth = host::depth(self.instrument, MAX_LEVELS);
                 let mut levels = Levels::default();
                 levels.set_side(Side::Buy, &book_levels(depth.bids));
                 levels.set_side(Side::Sell, &book_levels(depth.asks));

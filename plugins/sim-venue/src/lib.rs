@@ -142,7 +142,7 @@ impl Matcher for SimVenue {
         for (i, event) in events.iter().enumerate() {
             let Some(ts) = event.ts() else { continue };
             let instrument = event.instrument();
-            if touched.last() != Some(&instrument) && !touched.contains(&instrument) {
+            if !touched.contains(&instrument) {
                 touched.push(instrument);
             }
             let market = market(&mut self.markets, instrument);
@@ -204,7 +204,7 @@ impl Matcher for SimVenue {
         self.markets = state::load(state)?;
         // A fresh instance: the host hands every delta until told otherwise.
         for market in self.markets.values_mut() {
-            market.watched = market::EVERY_DELTA;
+            market.watched = market::EVERY_EVENT;
             market.sync_watch();
         }
         Ok(())

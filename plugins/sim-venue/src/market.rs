@@ -71,7 +71,7 @@ impl Market {
             feed: OrderBook::default(),
             by_order: false,
             opening: None,
-            watched: EVERY_DELTA,
+            watched: EVERY_EVENT,
             session: Session::default(),
             resting: Vec::new(),
             queues: Queues::default(),
@@ -96,7 +96,7 @@ impl Market {
     /// rests; none with nothing of ours.
     fn wanted(&self) -> Bands {
         if self.session.awaiting_open {
-            return EVERY_DELTA;
+            return EVERY_EVENT;
         }
         let (mut bids, mut asks) = (None, None);
         // A trade or a fill reaches only an order of ours (or an auction).
@@ -174,11 +174,11 @@ pub(crate) fn book_levels(levels: Vec<tradsys_sdk::DepthLevel>) -> Vec<Level> {
 pub(crate) type Bands = (Option<(i64, i64)>, Option<(i64, i64)>, bool);
 
 /// Every event.
-pub(crate) const EVERY_DELTA: Bands =
+pub(crate) const EVERY_EVENT: Bands =
     (Some((i64::MIN, i64::MAX)), Some((i64::MIN, i64::MAX)), true);
 
 /// The deepest the host answers `market.depth`, levels a side.
-const MAX_LEVELS: u32 = 100;
+pub(crate) const MAX_LEVELS: u32 = 100;
 
 /// Whether a resting order on `side` at `limit` is reached by a price.
 pub(crate) fn reaches(side: Side, limit: i64, price: i64) -> bool {

@@ -3,23 +3,11 @@
 
 use tradsys_sdk::fixed::from_units as u;
 use tradsys_sdk::{
-    BookAction, BookFlags, MarketEvent, Matcher, NewOrder, OrderCommand, OrderType, Side,
-    TimeInForce, Trade, TradingStatus, host,
+    BookAction, Matcher, NewOrder, OrderCommand, OrderType, Side, TimeInForce, TradingStatus, host,
 };
 
 use super::host_stub::feed;
-use super::{add, delta, exec, fills, l3_book, limit, rec, status, venue};
-
-fn trade(price: i64, size: i64, aggressor: Option<Side>) -> MarketEvent {
-    MarketEvent::Trade(Trade {
-        instrument: 0,
-        ts: 1,
-        price: u(price),
-        size: u(size),
-        aggressor,
-        flags: BookFlags::LAST,
-    })
-}
+use super::{add, delta, exec, fills, l3_book, limit, rec, status, trade_record, venue};
 
 /// The bands the venue last asked for, in units.
 fn bands() -> Option<crate::market::Bands> {
@@ -40,7 +28,7 @@ fn the_venue_asks_only_for_the_deltas_that_can_touch_its_orders_and_reads_the_ho
     l3_book(&mut v);
     // Before the open an auction may come: every delta is needed.
     assert!(host::watched(0).is_none());
-    feed(&mut v, &[trade(100, 1, Some(Side::Sell))]);
+    feed(&mut v, &[trade_record(100, 1, Some(Side::Sell))]);
     assert_eq!(
         bands(),
         Some((None, None, false)),
@@ -89,7 +77,7 @@ fn a_market_order_walks_past_the_ten_levels_it_reads_first() {
     let mut events = vec![status(TradingStatus::Trading)];
     events.extend((0..12).map(|i| add(Side::Sell, 101 + i, 1, 10 + i as u64)));
     events.push(add(Side::Buy, 99, 1, 1));
-    events.push(trade(100, 1, Some(Side::Buy)));
+    events.push(trade_record(100, 1, Some(Side::Buy)));
     feed(&mut v, &events);
     let market = OrderCommand::Submit(NewOrder {
         id: 50,
