@@ -137,7 +137,11 @@ impl Matcher for SimVenue {
     }
 
     fn on_market(&mut self, events: &[MarketEvent], reports: &mut Vec<OrderEvent>) {
-        let before = host::before();
+        // Only a book delta has an entry worth asking for.
+        let deltas = events
+            .iter()
+            .any(|e| matches!(e, MarketEvent::BookDelta(_)));
+        let before = if deltas { host::before() } else { Vec::new() };
         let mut touched = Vec::new();
         for (i, event) in events.iter().enumerate() {
             let Some(ts) = event.ts() else { continue };
