@@ -348,6 +348,10 @@ pub struct RunSettings {
     /// Pull the connector's batches on a second thread, ahead of the data
     /// path (the same batches, so the same results; `trading/feed.rs`).
     pub decode_ahead: bool,
+    /// Market events asked of the connector per call, rounded down to
+    /// whole batches (at least one); cut into batches of `batch_size`, the
+    /// same batches as one call each (`trading/feed.rs`).
+    pub connector_chunk: u32,
 }
 
 /// The `[admin]` table.
@@ -419,6 +423,7 @@ impl Default for RunSettings {
             journal: None,
             journal_max_bytes: 0,
             decode_ahead: true,
+            connector_chunk: 256,
         }
     }
 }
@@ -668,6 +673,10 @@ impl HostConfig {
              venue's orders trade when they are sent, and a live venue's latency is real"
         );
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
+        anyhow::ensure!(
+            self.run.connector_chunk > 0,
+            "run.connector_chunk must be at least 1"
+        );
         anyhow::ensure!(self.run.max_rounds > 0, "run.max_rounds must be at least 1");
         let m = &self.memory;
         anyhow::ensure!(

@@ -1,5 +1,6 @@
 //! The feed: market batches pulled from the connector, on the session's
-//! thread or decoded ahead on a second one (`[run] decode_ahead`).
+//! thread or decoded ahead on a second one (`[run] decode_ahead`), in chunks
+//! of several batches per connector call (`[run] connector_chunk`, [`Pull`]).
 //!
 //! Decoding ahead moves the connector's instance to a worker thread that
 //! pulls batches into a bounded queue while the session works on the ones
@@ -48,32 +49,87 @@ pub(crate) enum Pulled {
     Stopped { stop: Stop, restarts: u32 },
 }
 
-/// How the feed pulls: batches of a size, up to a budget.
+/// How the feed pulls: chunks of whole batches, up to a budget.
+///
+/// The connector is asked for a chunk of several batches per call (`[run]
+/// connector_chunk`), which is then cut into batches of `batch_size`. A
+/// connector that hands what it is asked for (every replay does, until its
+/// stream ends) so yields the very batches it would one call per batch, and
+/// the session's results do not change; the calls are fewer. Near the end
+/// of a budget, where a whole chunk no longer fits, it is asked batch by batch.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Pull {
     /// Events per batch.
     batch_size: u32,
+    /// Events per connector call while whole chunks fit: a multiple of
+    /// `batch_size`.
+    chunk: u32,
     /// Events to take in all; 0 for the whole stream.
     budget: u64,
 }
 
 impl Pull {
-    /// Pull batches of `batch_size`, `budget` events in all (0: no end).
-    pub(crate) fn new(batch_size: u32, budget: u64) -> Self {
-        Self { batch_size, budget }
+    /// Pull batches of `batch_size`, about `chunk` events per connector
+    /// call (rounded down to whole batches, at least one), `budget` events
+    /// in all (0: no end).
+    pub(crate) fn new(batch_size: u32, chunk: u32, budget: u64) -> Self {
+        Self {
+            batch_size,
+            chunk: Self::whole_batches(batch_size, chunk),
+            budget,
+        }
     }
 
-    /// The size of the next batch once `taken` events count against the
-    /// budget; `None` when it is spent.
-    fn want(&self, taken: u64) -> Option<u32> {
+    /// `events` rounded down to a multiple of `batch_size`, at least one batch.
+    fn whole_batches(batch_size: u32, events: u32) -> u32 {
+        batch_size.max(events / batch_size * batch_size)
+    }
+
+    /// How many events to ask for once `taken` count against the budget, of
+    /// a connector that may hand `max_output` per call; `None` when the
+    /// budget is spent.
+    fn want(&self, taken: u64, max_output: u32) -> Option<u32> {
+        let chunk = self
+            .chunk
+            .min(Self::whole_batches(self.batch_size, max_output));
         match self.budget {
-            0 => Some(self.batch_size),
+            0 => Some(chunk),
+            n if taken + u64::from(chunk) <= n => Some(chunk),
             n if taken >= n => None,
             n => Some(
                 self.batch_size
                     .min((n - taken).min(u64::from(u32::MAX)) as u32),
             ),
         }
+    }
+
+    /// `pulled` cut into batches of `batch_size` (its restarts count with
+    /// the first).
+    fn batches(&self, pulled: Pulled) -> impl Iterator<Item = Pulled> {
+        let size = self.batch_size as usize;
+        let mut pieces = Vec::new();
+        match pulled {
+            Pulled::Events {
+                events,
+                trades_flagged,
+                mut restarts,
+            } if events.len() > size => {
+                let mut events = events.into_iter();
+                loop {
+                    let batch: Vec<MarketEvent> = events.by_ref().take(size).collect();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    pieces.push(Pulled::Events {
+                        events: batch,
+                        trades_flagged,
+                        restarts: std::mem::take(&mut restarts),
+                    });
+                }
+            }
+            other => pieces.push(other),
+        }
+        pieces.into_iter()
     }
 
     /// Whether a whole batch fits in the budget after `taken` events.
@@ -93,7 +149,8 @@ impl Pull {
         let mut empty_polls = 0;
         let mut consecutive_faults: u32 = 0;
         let mut restarts = 0;
-        let Some(want) = self.want(taken) else {
+        let max_output = connector.plugin().grants().limits.max_output;
+        let Some(want) = self.want(taken, max_output) else {
             return Pulled::End { restarts };
         };
         loop {
@@ -344,8 +401,10 @@ impl Feed {
                 None => self.recall(slot),
             }
         }
-        let pulled = self.pull.next(slot, &self.stop, taken);
-        self.handed(pulled)
+        let mut batches = self.pull.batches(self.pull.next(slot, &self.stop, taken));
+        let first = batches.next().expect("a pull is at least one batch");
+        self.backlog.extend(batches);
+        self.handed(first)
     }
 
     /// Note the end of the stream.
@@ -378,7 +437,13 @@ impl Feed {
                         }
                         _ => true,
                     };
-                    if !shared.push(pulled) || last {
+                    // Every batch of the chunk, recalled or not: the
+                    // connector is past them.
+                    let mut recalled = false;
+                    for batch in pull.batches(pulled) {
+                        recalled |= !shared.push(batch);
+                    }
+                    if recalled || last {
                         break;
                     }
                 }

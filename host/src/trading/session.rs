@@ -199,7 +199,11 @@ impl Session {
             spent_before: Vec::new(),
             groups: WholeGroups::default(),
             feed: Feed::new(
-                Pull::new(config.run.batch_size, config.run.events),
+                Pull::new(
+                    config.run.batch_size,
+                    config.run.connector_chunk,
+                    config.run.events,
+                ),
                 config.run.decode_ahead,
                 runtime.clone(),
                 control.stop_flag(),
