@@ -46,6 +46,8 @@ pub struct HostConfig {
     pub venue: VenueSettings,
     /// What the host accepts of the feed and keeps for it.
     pub market: MarketSettings,
+    /// The host as a venue: where its clients connect.
+    pub gateway: GatewaySettings,
     /// Per-plugin settings, by plugin name.
     pub plugins: BTreeMap<String, PluginSettings>,
 }
@@ -577,6 +579,9 @@ impl HostConfig {
         if let Some(file) = config.run.state_file.as_mut() {
             absolutise(file);
         }
+        if let Some(file) = config.gateway.accounts.as_mut() {
+            absolutise(file);
+        }
         for settings in config.plugins.values_mut() {
             if let Some(dir) = settings.read_dir.as_mut() {
                 absolutise(dir);
@@ -678,6 +683,7 @@ impl HostConfig {
             "run.connector_chunk must be at least 1"
         );
         anyhow::ensure!(self.run.max_rounds > 0, "run.max_rounds must be at least 1");
+        self.gateway.check(&self.venue)?;
         let m = &self.memory;
         anyhow::ensure!(
             0.0 < m.medium && m.medium <= m.high && m.high <= m.critical && m.critical <= 1.0,
@@ -701,6 +707,10 @@ impl HostConfig {
         Ok(())
     }
 }
+
+#[path = "config_gateway.rs"]
+mod gateway;
+pub use gateway::GatewaySettings;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

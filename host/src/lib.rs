@@ -29,6 +29,7 @@
 mod bindings;
 mod config;
 mod engine;
+pub mod gateway;
 mod host;
 mod journal;
 mod live;

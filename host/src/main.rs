@@ -43,6 +43,9 @@ enum Command {
     /// Read an order journal: its records, or what they add up to.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// The host as a venue: its clients' accounts.
+    #[command(subcommand)]
+    Gateway(GatewayCommand),
     /// What a market-data file holds: schema, instruments, time range, records per action.
     InspectData {
         /// A DBN (.dbn, .dbn.zst) or CSV file
@@ -52,6 +55,16 @@ enum Command {
         /// validators' limits from its prices, each number explained
         #[arg(long)]
         config_template: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GatewayCommand {
+    /// Make a new API key for a client account: the key (shown once, for
+    /// the client) and the account's table for the accounts file (its hash)
+    Key {
+        /// The account's name
+        account: String,
     },
 }
 
@@ -391,6 +404,7 @@ fn main() -> std::process::ExitCode {
         Command::Status(args) => cli::status::status(&args),
         Command::Halt { cancel_all, admin } => cli::status::halt(&admin, cancel_all),
         Command::Journal(command) => cli::journal::journal(command),
+        Command::Gateway(GatewayCommand::Key { account }) => gateway_key(&account),
         Command::InspectData {
             file,
             config_template,
@@ -557,4 +571,17 @@ fn plugin_dir(flag: Option<&Path>, config: &HostConfig) -> Result<PathBuf> {
     bail!(
         "no plugin directory: pass --plugins DIR (or build the examples with `cargo xtask build-plugins`)"
     )
+}
+
+/// `tradsys gateway key ACCOUNT`.
+fn gateway_key(account: &str) -> Result<()> {
+    let key = tradsys_host::gateway::new_key()?;
+    eprintln!("the key for `{account}` (give it to its client; it is not stored anywhere):");
+    println!("{key}");
+    eprintln!("its table for the accounts file ([gateway] accounts):");
+    println!(
+        "[{account}]\nkey_hash = \"{}\"",
+        tradsys_host::gateway::hash_key(&key)
+    );
+    Ok(())
 }

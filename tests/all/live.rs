@@ -162,6 +162,15 @@ impl Host {
         }
     }
 
+    /// Ctrl-C: the session ends after its current batch.
+    pub(crate) fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     /// What the host logged so far.
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
@@ -433,11 +442,7 @@ fn paper_trading_takes_the_venues_market_and_keeps_orders_at_home() {
 fn ctrl_c_logs_out_of_the_venue() {
     let (mut venue, host, _dir) = trading("live");
     venue.expect("new ");
-    let status = Command::new("kill")
-        .args(["-INT", &host.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    host.interrupt();
     venue.expect("logout");
     let report = host.finish();
     assert!(report["stopped"].is_null(), "{report:#}");

@@ -148,11 +148,7 @@ fn interrupted(host: Host) -> (String, serde_json::Value) {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(1500));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &host.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    host.interrupt();
     let log = host.log();
     (log, host.finish())
 }

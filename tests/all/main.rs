@@ -14,6 +14,7 @@ mod dbn;
 mod durable;
 mod files;
 mod fills;
+mod gateway;
 mod journal;
 mod lifecycle;
 mod live;

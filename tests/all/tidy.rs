@@ -11,11 +11,12 @@ use crate::common::workspace_root;
 /// `host/src` layers, bottom first: a module may use only layers below its
 /// own, and modules of its own folder. `main.rs` and `cli/` are the binary,
 /// which sees the library only through its public API.
-const LAYERS: [&[&str]; 11] = [
+const LAYERS: [&[&str]; 12] = [
     &["policy", "bindings"],
     &["config"],
     &["network"],
     &["journal"],
+    &["gateway"],
     &["engine"],
     &["loading"],
     &["sandbox"],

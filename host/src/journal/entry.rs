@@ -143,8 +143,11 @@ pub struct PluginEntry {
 /// One strategy command: as the strategy sent it, the verdicts, the outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderEntry {
-    /// The strategy that sent it.
+    /// The strategy that sent it (`gateway` for a client's).
     pub strategy: String,
+    /// The client account that sent it through the gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Its version.
     pub version: String,
     /// Ids of the keys that signed it.
@@ -222,6 +225,9 @@ pub struct RejectionEntry {
 pub struct ReportEntry {
     /// The strategy whose order it is.
     pub strategy: String,
+    /// The client account whose order it is (the gateway's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// The strategy's order id.
     pub id: u64,
     /// The host's order id.

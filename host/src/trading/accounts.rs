@@ -77,3 +77,75 @@ pub(crate) struct OrderCounts {
     /// Why trading halted (the matcher failed), if it did.
     pub(crate) halted: Option<Halt>,
 }
+
+/// Owners from here on are the gateway's client accounts (the first is
+/// client 0); an owner below is a strategy's index.
+pub(crate) const CLIENT_BASE: usize = 1 << 24;
+
+/// Where journal records name a client's orders as coming from (their
+/// `account` names the client).
+pub(crate) const GATEWAY: &str = "gateway";
+
+/// The accounts of the strategies, by index, and of the gateway's clients,
+/// from [`CLIENT_BASE`]. Iterating goes over the strategies' only.
+#[derive(Debug, Default)]
+pub(crate) struct Accounts {
+    strategies: Vec<Account>,
+    clients: Vec<Account>,
+}
+
+impl Accounts {
+    /// `n` strategies' accounts.
+    pub(crate) fn strategies(n: usize) -> Self {
+        Self {
+            strategies: (0..n).map(|_| Account::default()).collect(),
+            clients: Vec::new(),
+        }
+    }
+
+    /// A joining strategy's account: its index.
+    pub(crate) fn add_strategy(&mut self) -> usize {
+        self.strategies.push(Account::default());
+        self.strategies.len() - 1
+    }
+
+    /// A client's account: its owner index.
+    pub(crate) fn add_client(&mut self) -> usize {
+        self.clients.push(Account::default());
+        CLIENT_BASE + self.clients.len() - 1
+    }
+
+    /// The strategies' accounts.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Account> {
+        self.strategies.iter()
+    }
+}
+
+impl std::ops::Index<usize> for Accounts {
+    type Output = Account;
+
+    fn index(&self, owner: usize) -> &Account {
+        match owner.checked_sub(CLIENT_BASE) {
+            Some(client) => &self.clients[client],
+            None => &self.strategies[owner],
+        }
+    }
+}
+
+impl std::ops::IndexMut<usize> for Accounts {
+    fn index_mut(&mut self, owner: usize) -> &mut Account {
+        match owner.checked_sub(CLIENT_BASE) {
+            Some(client) => &mut self.clients[client],
+            None => &mut self.strategies[owner],
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Accounts {
+    type Item = &'a Account;
+    type IntoIter = std::slice::Iter<'a, Account>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}

@@ -13,7 +13,7 @@ use crate::journal::{
 };
 use crate::loading::Plugin;
 use crate::sandbox::Fault;
-use crate::trading::accounts::HOST;
+use crate::trading::accounts::{GATEWAY, HOST};
 use crate::trading::market::Market;
 
 /// The instrument's symbol, or `#N` for an id the host does not know.
@@ -78,17 +78,39 @@ fn side(side: Side) -> String {
     .to_string()
 }
 
-/// `command` of `strategy` as it was sent; verdicts and outcome to be filled in.
+/// Who sent a command: a strategy, or a client of the gateway.
+#[derive(Clone, Copy)]
+pub(crate) enum Sender<'a> {
+    Strategy(&'a Plugin),
+    Client(&'a str),
+}
+
+/// `command` of `sender` as it was sent; verdicts and outcome to be filled in.
 pub(crate) fn order_entry(
-    strategy: &Plugin,
+    sender: Sender<'_>,
     command: &OrderCommand,
     market: &Market,
 ) -> OrderEntry {
     let amount = |v: i64| Some(exact(i128::from(v)));
+    let (strategy, version, signers, account) = match sender {
+        Sender::Strategy(plugin) => (
+            plugin.name().to_string(),
+            plugin.version().to_string(),
+            plugin.signers().iter().map(ToString::to_string).collect(),
+            None,
+        ),
+        Sender::Client(account) => (
+            GATEWAY.to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+            Vec::new(),
+            Some(account.to_string()),
+        ),
+    };
     let mut entry = OrderEntry {
-        strategy: strategy.name().to_string(),
-        version: strategy.version().to_string(),
-        signers: strategy.signers().iter().map(ToString::to_string).collect(),
+        strategy,
+        account,
+        version,
+        signers,
         action: String::new(),
         id: command.id(),
         host_id: None,
@@ -195,6 +217,7 @@ pub(crate) fn report_entry(
     };
     let mut entry = ReportEntry {
         strategy: strategy.to_string(),
+        account: None,
         id: client_id,
         host_id: report.id(),
         instrument: symbol(market, report.instrument()),
@@ -240,7 +263,7 @@ pub(crate) fn report_entry(
 /// The order records of one strategy's commands, as they are decided.
 pub(crate) struct OrderLog<'a> {
     pub(crate) journal: &'a Journal,
-    pub(crate) strategy: &'a Plugin,
+    pub(crate) sender: Sender<'a>,
     pub(crate) market: &'a Market,
     pub(crate) now: u64,
 }
@@ -259,7 +282,7 @@ impl OrderLog<'_> {
                 .iter()
                 .find(|v| v.verdict != "approve")
                 .map_or(HOST, |v| v.validator.as_str());
-            let mut entry = order_entry(self.strategy, command, self.market);
+            let mut entry = order_entry(self.sender, command, self.market);
             entry.rejection = Some(rejection_entry(by, rejection));
             entry.verdicts = verdicts;
             Entry::Order(entry)
@@ -275,7 +298,7 @@ impl OrderLog<'_> {
         arrives: Option<u64>,
     ) {
         self.journal.write(self.now, || {
-            let mut entry = order_entry(self.strategy, command, self.market);
+            let mut entry = order_entry(self.sender, command, self.market);
             entry.approved = true;
             entry.host_id = Some(host_id);
             entry.arrives = arrives;

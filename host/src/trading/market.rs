@@ -517,6 +517,11 @@ impl Market {
         self.definitions.get(id as usize)
     }
 
+    /// The host id of the instrument the feed defined as `symbol`.
+    pub(crate) fn instrument(&self, symbol: &str) -> Option<u32> {
+        self.by_symbol.get(symbol).copied()
+    }
+
     /// Every definition, by host id.
     pub fn definitions(&self) -> &[InstrumentDefinition] {
         &self.definitions

@@ -19,6 +19,7 @@ pub mod processing;
 #[cfg(test)]
 mod props;
 pub mod report;
+pub mod report_gateway;
 pub mod report_live;
 pub(crate) mod reporting;
 pub(crate) mod roster;

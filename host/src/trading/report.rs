@@ -20,6 +20,7 @@ use crate::policy::{PluginKind, Pressure};
 use crate::sandbox::LifeState;
 use crate::trading::books::{BookReport, render_books};
 use crate::trading::processing::{ProcessorReport, render_processors};
+pub use crate::trading::report_gateway::{ClientReport, GatewayReport};
 pub use crate::trading::report_live::{ConnectionReport, Percentiles};
 
 /// What a session did.
@@ -85,6 +86,9 @@ pub struct Report {
     /// bytes, venue reports the host refused, and how it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<ConnectionReport>,
+    /// The host as a venue (`[gateway]`): its connections and accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayReport>,
     /// Connector events the host dropped, by the rule they broke
     /// (`unknown-instrument`, `bad-definition`, `multiplier-changed`,
     /// `too-many-instruments`, `signal-from-connector`).
@@ -388,6 +392,9 @@ impl Report {
         }
         if let Some(live) = &self.live {
             live.render(&mut out);
+        }
+        if let Some(gateway) = &self.gateway {
+            gateway.render(&mut out);
         }
         if let Some(why) = &self.stopped {
             let _ = writeln!(out, "stopped early: {why}");

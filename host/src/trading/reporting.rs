@@ -71,16 +71,7 @@ impl Report {
                     realized_pnl: decimal(realized, 2),
                     unrealized_pnl: decimal(unrealized, 2),
                     pnl: decimal(realized + unrealized, 2),
-                    positions: s
-                        .ledger
-                        .holdings()
-                        .filter(|(_, h)| h.quantity != 0)
-                        .map(|(id, h)| PositionReport {
-                            instrument: symbol(id),
-                            quantity: decimal(i128::from(h.quantity), 0),
-                            average_price: decimal(i128::from(h.average_price), 4),
-                        })
-                        .collect(),
+                    positions: open_positions(&s.ledger, symbol),
                     all_refused: all_refused(s),
                 }
             })
@@ -168,6 +159,7 @@ impl Report {
             fills_audit,
             connector_restarts: counts.connector_restarts,
             live: session.live.as_ref().map(|l| l.figures()),
+            gateway: session.gateway_report(),
             connector_dropped: market
                 .dropped()
                 .iter()
@@ -400,4 +392,20 @@ pub(crate) fn peak_rss() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// The open positions of `ledger`, instruments named by `symbol`.
+pub(crate) fn open_positions(
+    ledger: &crate::trading::ledger::Ledger,
+    symbol: impl Fn(u32) -> String,
+) -> Vec<PositionReport> {
+    ledger
+        .holdings()
+        .filter(|(_, h)| h.quantity != 0)
+        .map(|(id, h)| PositionReport {
+            instrument: symbol(id),
+            quantity: decimal(i128::from(h.quantity), 0),
+            average_price: decimal(i128::from(h.average_price), 4),
+        })
+        .collect()
 }

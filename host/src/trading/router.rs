@@ -33,7 +33,7 @@ use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
 use crate::journal::{Halt, Journal};
 use crate::sandbox::Fault;
-use crate::trading::accounts::{Account, HOST, OrderCounts, Refused};
+use crate::trading::accounts::{Accounts, CLIENT_BASE, GATEWAY, HOST, OrderCounts, Refused};
 use crate::trading::in_flight::InFlight;
 use crate::trading::latency::Latency;
 use crate::trading::market::Market;
@@ -96,7 +96,9 @@ pub(crate) struct OrderRouter {
     in_flight: InFlight,
     /// The fills booked since last taken, when asked to keep them.
     fill_log: Option<Vec<BookedFill>>,
-    pub(crate) accounts: Vec<Account>,
+    pub(crate) accounts: Accounts,
+    /// The gateway's clients' account names, by client number.
+    client_names: Vec<String>,
     pub(crate) counts: OrderCounts,
 }
 
@@ -115,16 +117,28 @@ impl OrderRouter {
             latency: Latency::default(),
             in_flight: InFlight::default(),
             fill_log: None,
-            accounts: (0..strategies).map(|_| Account::default()).collect(),
+            accounts: Accounts::strategies(strategies),
+            client_names: Vec::new(),
             counts: OrderCounts::default(),
         }
     }
 
     /// A strategy that joined the session: its index.
     pub(crate) fn add_strategy(&mut self, name: &str) -> usize {
-        self.accounts.push(Account::default());
         self.names.push(name.to_string());
-        self.accounts.len() - 1
+        self.accounts.add_strategy()
+    }
+
+    /// A client of the gateway named `name`: its owner index.
+    pub(crate) fn add_client(&mut self, name: &str) -> usize {
+        self.client_names.push(name.to_string());
+        self.accounts.add_client()
+    }
+
+    /// Who sent an order of `owner`, as the journal names it: a strategy,
+    /// or the gateway and the client's account.
+    pub(crate) fn sender(&self, owner: usize) -> (&str, Option<&str>) {
+        sender(&self.names, &self.client_names, owner)
     }
 
     /// Cancels, in host ids, of every working order of `strategy` at the
@@ -223,7 +237,7 @@ impl OrderRouter {
     /// The name of the strategy that sent host order `id`.
     pub(crate) fn owner_name(&self, id: u64) -> Option<&str> {
         let record = self.orders.get(&id)?;
-        self.names.get(record.owner).map(String::as_str)
+        Some(self.sender(record.owner).0)
     }
 
     /// Model the simulated venue's delays with `latency`.
@@ -715,3 +729,16 @@ mod booking;
 #[cfg(test)]
 #[path = "router_tests.rs"]
 mod tests;
+
+/// Who sent an order of `owner` (see [`OrderRouter::sender`]), from the
+/// strategies' `names` and the `clients`' account names.
+fn sender<'a>(
+    names: &'a [String],
+    clients: &'a [String],
+    owner: usize,
+) -> (&'a str, Option<&'a str>) {
+    match owner.checked_sub(CLIENT_BASE) {
+        Some(client) => (GATEWAY, clients.get(client).map(String::as_str)),
+        None => (names.get(owner).map_or("", String::as_str), None),
+    }
+}

@@ -131,8 +131,10 @@ impl OrderRouter {
             return;
         };
         let mut entry = self.journal.is_on().then(|| {
-            let name = &self.names[record.owner];
-            audit::report_entry(name, record.client_id, &report, market, matcher)
+            let (name, account) = super::sender(&self.names, &self.client_names, record.owner);
+            let mut entry = audit::report_entry(name, record.client_id, &report, market, matcher);
+            entry.account = account.map(str::to_string);
+            entry
         });
         let mut done = false;
         match &report {

@@ -25,7 +25,7 @@ use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
 use crate::sandbox::{PluginInstance, Slots, eviction};
 use crate::trading::accounts::HOST;
-use crate::trading::audit::{self, OrderLog};
+use crate::trading::audit::{self, OrderLog, Sender};
 use crate::trading::events::WholeGroups;
 use crate::trading::feed::{Feed, Pull, Pulled};
 use crate::trading::fills_audit::FillsAudit;
@@ -99,6 +99,8 @@ pub struct Session {
     pub(crate) fills_audit: Option<FillsAudit>,
     /// The connection of a network connector (live and paper trading).
     pub(crate) live: Option<live::Live>,
+    /// The host as a venue: its clients (`[gateway]`).
+    pub(crate) clients: Option<gateway::Clients>,
     /// Live: how long an order may go unanswered before an alert.
     answer_after: Duration,
     /// Live: what to do with the venue's orders the host does not know.
@@ -185,6 +187,7 @@ impl Session {
         if simulated {
             router = router.with_fill_log();
         }
+        let clients = gateway::Clients::start(&config.gateway, &mut router)?;
         Ok(Self {
             fills_audit: (simulated && config.venue.audit).then(FillsAudit::default),
             router: router
@@ -224,6 +227,7 @@ impl Session {
             publisher: Publisher::default(),
             roster,
             live: None,
+            clients,
             answer_after: Duration::from_millis(config.venue.answer_ms),
             reconcile: reconcile::Policy {
                 unknown_orders: config.venue.unknown_orders,
@@ -319,6 +323,7 @@ impl Session {
             if self.control.stop_requested() {
                 break;
             }
+            self.serve_clients(None);
             // Events held back for an unfinished group count as taken.
             let taken = self.counts.events + self.groups.held() as u64;
             let (events, trades_flagged) = match self.feed.next(&mut self.slots.connector, taken) {
@@ -332,6 +337,7 @@ impl Session {
                 }
                 Pulled::End { restarts } => {
                     self.counts.connector_restarts += restarts;
+                    self.serve_until_stopped();
                     break;
                 }
                 Pulled::Stopped { stop, restarts } => {
@@ -370,6 +376,7 @@ impl Session {
         }
         self.finish_in_flight();
         self.deliver_reports();
+        self.close_gateway();
         // The session's time includes its records written out (a replay's
         // writer runs behind; its failure is reported when it closes).
         if let Some(writer) = self.journal_writer.as_mut() {
@@ -563,14 +570,14 @@ impl Session {
         }
     }
 
-    /// Check, validate and execute one strategy's commands.
+    /// Check, validate and execute the commands of one strategy or (an
+    /// owner from `CLIENT_BASE`) of one client of the gateway.
     pub(crate) fn route(&mut self, strategy: usize, commands: Vec<OrderCommand>) {
         if commands.is_empty() {
             return;
         }
         self.router.received(strategy, commands.len() as u64);
         let now = self.runtime.local_clock().now();
-        let plugin = self.slots.strategies[strategy].plugin().clone();
 
         // The host's own checks: ids, instruments, quantity and price, halts.
         let mut checked = Vec::with_capacity(commands.len());
@@ -578,7 +585,7 @@ impl Session {
             match self.router.check(strategy, &command, &self.market) {
                 Ok(()) => checked.push(command),
                 Err(rejection) => {
-                    self.order_log(&plugin, now)
+                    self.order_log(strategy, now)
                         .refused(&command, Vec::new(), &rejection);
                     self.router.reject(strategy, HOST, &command, rejection, now);
                 }
@@ -600,7 +607,7 @@ impl Session {
                     approved_verdicts.push(said);
                 }
                 Some(rejection) => {
-                    self.order_log(&plugin, now)
+                    self.order_log(strategy, now)
                         .refused(&command, said, &rejection);
                     self.router.refuse(strategy, &command, rejection, now);
                 }
@@ -617,7 +624,7 @@ impl Session {
             VenueModel::Exchange | VenueModel::Live => (Vec::new(), Some(sent)),
         };
         if let Some(as_sent) = as_sent {
-            let log = self.order_log(&plugin, now);
+            let log = self.order_log(strategy, now);
             for (n, (command, said)) in as_sent.iter().zip(approved_verdicts).enumerate() {
                 log.approved(command, said, hosts[n], arrivals.get(n).copied());
             }
@@ -629,10 +636,16 @@ impl Session {
         }
     }
 
-    fn order_log<'a>(&'a self, strategy: &'a crate::loading::Plugin, now: u64) -> OrderLog<'a> {
+    /// The journal's order records of `owner`'s commands (a strategy's, or
+    /// a client's past the strategies).
+    fn order_log(&self, owner: usize, now: u64) -> OrderLog<'_> {
+        let sender = match self.slots.strategies.get(owner) {
+            Some(strategy) => Sender::Strategy(strategy.plugin()),
+            None => Sender::Client(self.router.sender(owner).1.unwrap_or_default()),
+        };
         OrderLog {
             journal: &self.journal,
-            strategy,
+            sender,
             market: &self.market,
             now,
         }
@@ -718,6 +731,9 @@ impl Session {
 
 #[path = "session_venue.rs"]
 mod venue;
+
+#[path = "session_gateway.rs"]
+pub(crate) mod gateway;
 
 #[path = "session_live.rs"]
 pub(crate) mod live;

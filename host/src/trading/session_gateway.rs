@@ -1,0 +1,268 @@
+//! The session's side of the gateway (`gateway/`): the clients' requests
+//! taken between batches, in the order they arrived, checked, validated and
+//! matched like a strategy's commands (each account is an owner of its own,
+//! from `CLIENT_BASE`: its ledger, its ids, its validators' context), and
+//! their execution reports sent to the account's connections only, after
+//! the journal has them.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::bindings::types::{CancelOrder, ModifyOrder, NewOrder, OrderCommand};
+use crate::config::GatewaySettings;
+use crate::gateway::protocol::{Reply, Request};
+use crate::gateway::{Gateway, Inbound};
+use crate::journal::Stop;
+use crate::journal::decimal::decimal;
+use crate::trading::report::{ClientReport, GatewayReport};
+use crate::trading::reporting::open_positions;
+use crate::trading::router::OrderRouter;
+
+use super::Session;
+
+/// Requests taken in one turn at most, so that a flood of them does not
+/// starve the feed.
+const PER_TURN: usize = 4_096;
+
+/// How long a session without a feed waits for a request before it looks
+/// at its controls again.
+const IDLE_WAIT: Duration = Duration::from_millis(20);
+
+/// The gateway and each account's owner index at the router.
+pub(crate) struct Clients {
+    pub(crate) gateway: Gateway,
+    owners: Vec<usize>,
+    /// Requests naming an instrument the venue does not know.
+    unknown_instruments: u64,
+}
+
+impl Clients {
+    /// Serve clients as `settings` say, their accounts added to `router`
+    /// (none without a `[gateway]`).
+    pub(crate) fn start(
+        settings: &GatewaySettings,
+        router: &mut OrderRouter,
+    ) -> Result<Option<Self>> {
+        if !settings.is_on() {
+            return Ok(None);
+        }
+        let gateway = Gateway::start(settings)?;
+        let owners = gateway
+            .accounts()
+            .iter()
+            .map(|account| router.add_client(&account.name))
+            .collect();
+        Ok(Some(Self {
+            gateway,
+            owners,
+            unknown_instruments: 0,
+        }))
+    }
+}
+
+impl Session {
+    /// Hand the clients the reports waiting for them, then take the
+    /// requests waiting (the first one waiting up to `wait`). Whether any
+    /// request came.
+    pub(super) fn serve_clients(&mut self, wait: Option<Duration>) -> bool {
+        if self.clients.is_none() {
+            return false;
+        }
+        self.reply_to_clients();
+        let mut taken: Vec<Inbound> = Vec::new();
+        let mut wait = wait;
+        while taken.len() < PER_TURN {
+            let clients = self.clients.as_ref().expect("checked above");
+            match clients.gateway.next(wait.take()) {
+                Some(inbound) => taken.push(inbound),
+                None => break,
+            }
+        }
+        if taken.is_empty() {
+            return false;
+        }
+        // In arrival order; one account's requests in a row go together
+        // (its validators are asked once for them).
+        let mut run: Vec<OrderCommand> = Vec::new();
+        let mut run_of = None;
+        for inbound in taken {
+            if run_of != Some(inbound.account) && !run.is_empty() {
+                let account = run_of.expect("a run has an account");
+                self.route_client(account, std::mem::take(&mut run));
+            }
+            run_of = Some(inbound.account);
+            if let Some(command) = self.client_command(inbound) {
+                run.push(command);
+            }
+        }
+        if let Some(account) = run_of {
+            self.route_client(account, run);
+        }
+        self.reply_to_clients();
+        true
+    }
+
+    /// Serve the clients after the feed ended, until a stop is asked for.
+    pub(super) fn serve_until_stopped(&mut self) {
+        if self.clients.is_none() {
+            return;
+        }
+        tracing::info!("gateway: the feed ended; serving clients until stopped (Ctrl-C)");
+        while !self.control.stop_requested() {
+            self.serve_clients(Some(IDLE_WAIT));
+            if !self.between_batches() {
+                break;
+            }
+        }
+    }
+
+    /// The session ends: the clients hear the last of their reports, and
+    /// that the venue closes.
+    pub(super) fn close_gateway(&mut self) {
+        self.reply_to_clients();
+        if let Some(clients) = self.clients.as_mut() {
+            clients.gateway.close();
+        }
+    }
+
+    fn route_client(&mut self, account: usize, commands: Vec<OrderCommand>) {
+        let owner = self.clients.as_ref().expect("serving clients").owners[account];
+        self.route(owner, commands);
+    }
+
+    /// The command a request asks for, or `None` when its instrument is
+    /// unknown (the client is told; nothing reaches the host's checks).
+    fn client_command(&mut self, inbound: Inbound) -> Option<OrderCommand> {
+        let (id, symbol) = match &inbound.request {
+            Request::Submit { id, symbol, .. }
+            | Request::Cancel { id, symbol }
+            | Request::Modify { id, symbol, .. } => (*id, symbol.clone()),
+        };
+        let Some(instrument) = self.market.instrument(&symbol) else {
+            let reply = Reply::Rejected {
+                id,
+                message: Some(format!("unknown instrument `{symbol}`")),
+                symbol,
+                reason: "invalid-order".into(),
+                ts: self.runtime.local_clock().now(),
+            };
+            let clients = self.clients.as_mut().expect("serving clients");
+            clients.unknown_instruments += 1;
+            clients.gateway.send(inbound.account, &reply);
+            return None;
+        };
+        Some(match inbound.request {
+            Request::Submit {
+                id,
+                side,
+                order_type,
+                tif,
+                price,
+                quantity,
+                ..
+            } => OrderCommand::Submit(NewOrder {
+                id,
+                instrument,
+                side,
+                order_type,
+                time_in_force: tif,
+                price,
+                quantity,
+            }),
+            Request::Cancel { id, .. } => OrderCommand::Cancel(CancelOrder { id, instrument }),
+            Request::Modify {
+                id,
+                price,
+                quantity,
+                ..
+            } => OrderCommand::Modify(ModifyOrder {
+                id,
+                instrument,
+                price,
+                quantity,
+            }),
+        })
+    }
+
+    /// Every report waiting for a client goes to its account's connections,
+    /// once the journal's writer has its records.
+    fn reply_to_clients(&mut self) {
+        let Some(clients) = self.clients.as_ref() else {
+            return;
+        };
+        let mut due = Vec::new();
+        for (account, owner) in clients.owners.iter().enumerate() {
+            let events = self.router.take_pending(*owner, None);
+            if !events.is_empty() {
+                due.push((account, events));
+            }
+        }
+        if due.is_empty() {
+            return;
+        }
+        // Written out before any client hears of it.
+        if let Some(writer) = self.journal_writer.as_mut()
+            && let Err(why) = writer.sync()
+        {
+            tracing::error!("gateway: the journal failed, no report is sent: {why}");
+            self.counts.stopped = Some(Stop::Journal(why));
+            self.control
+                .stop_flag()
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            return;
+        }
+        let clients = self.clients.as_ref().expect("checked above");
+        for (account, events) in due {
+            for event in &events {
+                let symbol = crate::trading::audit::symbol(&self.market, event.instrument());
+                clients
+                    .gateway
+                    .send(account, &Reply::report(event, &symbol));
+            }
+        }
+    }
+}
+
+impl Session {
+    /// The report's `gateway` object (none without one).
+    pub(crate) fn gateway_report(&self) -> Option<GatewayReport> {
+        let clients = self.clients.as_ref()?;
+        let counts = clients.gateway.counts();
+        let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        let symbol = |id: u32| crate::trading::audit::symbol(&self.market, id);
+        let accounts = clients
+            .gateway
+            .accounts()
+            .iter()
+            .zip(&clients.owners)
+            .map(|(account, owner)| {
+                let a = &self.router.accounts[*owner];
+                ClientReport {
+                    account: account.name.clone(),
+                    submitted: a.counts.submitted,
+                    approved: a.counts.approved,
+                    rejected: a.counts.rejected,
+                    fills: a.ledger.fills(),
+                    fees: decimal(a.ledger.fees(), 2),
+                    realized_pnl: decimal(a.ledger.realized_pnl(), 2),
+                    positions: open_positions(&a.ledger, symbol),
+                }
+            })
+            .collect();
+        Some(GatewayReport {
+            websocket: clients.gateway.websocket.to_string(),
+            connections: n(&counts.connections),
+            logons: n(&counts.logons),
+            refused_logons: n(&counts.refused_logons),
+            turned_away: n(&counts.turned_away),
+            malformed: n(&counts.malformed),
+            rate_limited: n(&counts.rate_limited),
+            busy: n(&counts.busy),
+            slow_consumers: n(&counts.slow_consumers),
+            unknown_instruments: clients.unknown_instruments,
+            accounts,
+        })
+    }
+}

@@ -1,0 +1,382 @@
+//! The host as a venue: clients trade over WebSocket (`[gateway]`), real
+//! connections on loopback through `tungstenite`, a WebSocket client nobody
+//! here wrote; their orders meet at the exchange venue's matcher.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+use crate::common::{plugin_dir_with, tradsys};
+use crate::live::Host;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// A free port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `tradsys gateway key NAME`: the key, and the account's table.
+fn make_key(name: &str) -> (String, String) {
+    let out = tradsys(&["gateway", "key", name]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (key, table) = stdout.split_once('\n').unwrap();
+    assert!(
+        !table.contains(key),
+        "the accounts file must not hold the key"
+    );
+    (key.to_string(), table.to_string())
+}
+
+/// The host on the synthetic market (no strategy) as an exchange venue
+/// with a gateway for `accounts`; `gateway` adds to its table. Returns the
+/// host, its WebSocket URL and each account's key, once the feed is done
+/// and the instruments are known.
+fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, String, Vec<String>) {
+    let mut file = String::new();
+    let mut keys = Vec::new();
+    for name in accounts {
+        let (key, table) = make_key(name);
+        file.push_str(&table);
+        keys.push(key);
+    }
+    std::fs::write(dir.join("accounts.toml"), file).unwrap();
+    let port = free_port();
+    let config = format!(
+        "[run]\nevents = 300\nstrategies = []\n\
+         [venue]\nmodel = \"exchange\"\n\
+         [gateway]\nwebsocket = \"127.0.0.1:{port}\"\naccounts = \"accounts.toml\"\n{gateway}\n\
+         [plugins.max-notional]\nconfig = {{ max_notional = \"5000\" }}\n"
+    );
+    let host = Host::start_with(dir, &config, &[]);
+    let deadline = Instant::now() + WAIT;
+    while !host.log().contains("serving clients until stopped") {
+        assert!(Instant::now() < deadline, "no venue: {}", host.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (host, format!("ws://127.0.0.1:{port}/"), keys)
+}
+
+fn connect(url: &str) -> Socket {
+    let (socket, _) = tungstenite::connect(url).unwrap();
+    if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+    }
+    socket
+}
+
+fn send(socket: &mut Socket, message: Value) {
+    socket.send(Message::text(message.to_string())).unwrap();
+}
+
+/// The next JSON message.
+fn next(socket: &mut Socket) -> Value {
+    loop {
+        match socket.read().unwrap() {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("not a JSON text message: {other:?}"),
+        }
+    }
+}
+
+fn logon(url: &str, account: &str, key: &str) -> Socket {
+    let mut socket = connect(url);
+    send(
+        &mut socket,
+        json!({"type": "logon", "account": account, "key": key}),
+    );
+    assert_eq!(
+        next(&mut socket),
+        json!({"type": "logged_on", "account": account})
+    );
+    socket
+}
+
+fn order(id: u64, side: &str, price: &str, quantity: &str) -> Value {
+    json!({"type": "order", "id": id, "symbol": "SYN-A", "side": side,
+           "price": price, "quantity": quantity})
+}
+
+#[test]
+fn two_clients_trade_with_each_other_and_each_hears_of_its_own_orders_only() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher", "max-notional"]);
+    let (host, url, keys) = venue(dir.path(), &["alice", "bob"], "");
+    let mut alice = logon(&url, "alice", &keys[0]);
+    let mut bob = logon(&url, "bob", &keys[1]);
+
+    // Bob's key does not open Alice's account; nor does a made-up account.
+    for (account, key) in [("alice", keys[1].as_str()), ("carol", keys[0].as_str())] {
+        let mut mallory = connect(&url);
+        send(
+            &mut mallory,
+            json!({"type": "logon", "account": account, "key": key}),
+        );
+        let refused = next(&mut mallory);
+        assert_eq!(refused["type"], "disconnect", "{refused}");
+        assert!(
+            refused["reason"]
+                .as_str()
+                .unwrap()
+                .contains("logon refused"),
+            "{refused}"
+        );
+    }
+
+    // Alice rests a bid; Bob sells into it: both hear of the trade, each of
+    // their own side of it.
+    send(&mut alice, order(1, "buy", "100.00", "5"));
+    let accepted = next(&mut alice);
+    assert_eq!(accepted["type"], "accepted", "{accepted}");
+    assert_eq!(
+        (&accepted["id"], &accepted["symbol"]),
+        (&json!(1), &json!("SYN-A"))
+    );
+    send(&mut bob, order(1, "sell", "99.50", "3"));
+    let mut bob_heard = vec![next(&mut bob), next(&mut bob)];
+    bob_heard.sort_by_key(|m| m["type"].as_str().unwrap().to_string());
+    assert_eq!(bob_heard[0]["type"], "accepted", "{bob_heard:?}");
+    let taker = &bob_heard[1];
+    assert_eq!(taker["type"], "fill", "{taker}");
+    assert_eq!(
+        (
+            &taker["price"],
+            &taker["quantity"],
+            &taker["leaves"],
+            &taker["maker"]
+        ),
+        (&json!("100"), &json!("3"), &json!("0"), &json!(false))
+    );
+    let maker = next(&mut alice);
+    assert_eq!(maker["type"], "fill", "{maker}");
+    assert_eq!(
+        (
+            &maker["id"],
+            &maker["side"],
+            &maker["quantity"],
+            &maker["leaves"],
+            &maker["maker"]
+        ),
+        (
+            &json!(1),
+            &json!("buy"),
+            &json!("3"),
+            &json!("2"),
+            &json!(true)
+        )
+    );
+
+    // Bob cannot cancel Alice's order: his id 1 is his own, and done.
+    send(
+        &mut bob,
+        json!({"type": "cancel", "id": 1, "symbol": "SYN-A"}),
+    );
+    let refused = next(&mut bob);
+    assert_eq!(refused["type"], "rejected", "{refused}");
+
+    // A malformed message is refused with its reason; the connection stays.
+    alice.send(Message::text("{\"type\":\"order\",")).unwrap();
+    let error = next(&mut alice);
+    assert_eq!(error["type"], "error");
+    assert!(
+        error["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("malformed message")
+    );
+    // An absurd quantity, an unknown instrument, a validator's limit.
+    send(&mut alice, order(2, "buy", "100", "2000000"));
+    let error = next(&mut alice);
+    assert!(
+        error["reason"]
+            .as_str()
+            .unwrap()
+            .contains("more than the gateway's maximum"),
+        "{error}"
+    );
+    send(
+        &mut alice,
+        json!({"type": "order", "id": 3, "symbol": "NOPE", "side": "buy", "price": "1", "quantity": "1"}),
+    );
+    let unknown = next(&mut alice);
+    assert_eq!(
+        (&unknown["type"], &unknown["id"]),
+        (&json!("rejected"), &json!(3))
+    );
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown instrument `NOPE`")
+    );
+    send(&mut alice, order(4, "buy", "100", "60"));
+    let limit = next(&mut alice);
+    assert_eq!(
+        (&limit["type"], &limit["id"], &limit["reason"]),
+        (&json!("rejected"), &json!(4), &json!("notional-limit")),
+        "{limit}"
+    );
+    // Her resting order is still hers to cancel.
+    send(
+        &mut alice,
+        json!({"type": "cancel", "id": 1, "symbol": "SYN-A"}),
+    );
+    let canceled = next(&mut alice);
+    assert_eq!(
+        (&canceled["type"], &canceled["id"], &canceled["quantity"]),
+        (&json!("canceled"), &json!(1), &json!("2"))
+    );
+
+    host.interrupt();
+    let bye = next(&mut alice);
+    assert_eq!(
+        bye,
+        json!({"type": "disconnect", "reason": "the venue closes"})
+    );
+    let report = host.finish();
+    let gateway = &report["gateway"];
+    assert_eq!(gateway["logons"], 2, "{gateway}");
+    assert_eq!(gateway["refused_logons"], 2, "{gateway}");
+    // The broken JSON and the quantity over the maximum.
+    assert_eq!(gateway["malformed"], 2, "{gateway}");
+    assert_eq!(gateway["unknown_instruments"], 1, "{gateway}");
+    let account = |name: &str| {
+        gateway["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (a, b) = (account("alice"), account("bob"));
+    assert_eq!((&a["fills"], &b["fills"]), (&json!(1), &json!(1)));
+    assert_eq!(a["positions"][0]["quantity"], "3");
+    assert_eq!(b["positions"][0]["quantity"], "-3");
+    // The journal names each client's orders by account.
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    let orders: Vec<Value> = journal
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["kind"] == "order")
+        .collect();
+    assert!(
+        orders
+            .iter()
+            .any(|o| o["account"] == "alice" && o["strategy"] == "gateway")
+    );
+    assert!(
+        orders
+            .iter()
+            .any(|o| o["account"] == "bob" && o["approved"] == true)
+    );
+}
+
+#[test]
+fn a_flood_a_crowd_and_a_slow_consumer_are_refused_while_others_trade_on() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let (host, url, keys) = venue(
+        dir.path(),
+        &["alice", "bob", "slow"],
+        "max_connections = 3\nmax_messages_per_second = 20000\noutbound_queue = 16",
+    );
+    let mut alice = logon(&url, "alice", &keys[0]);
+    let mut bob = logon(&url, "bob", &keys[1]);
+
+    // A client that sends and never reads: replies pile up past its queue.
+    let mut slow = logon(&url, "slow", &keys[2]);
+    let flooding = std::thread::spawn(move || {
+        for id in 0..200_000u64 {
+            let cancel = json!({"type": "cancel", "id": id, "symbol": "SYN-A"});
+            if slow.send(Message::text(cancel.to_string())).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    // One connection too many: told why, over HTTP, before any upgrade.
+    let deadline = Instant::now() + WAIT;
+    let crowd = loop {
+        match tungstenite::connect(url.as_str()) {
+            Err(tungstenite::Error::Http(response)) => break response,
+            Ok(_) => panic!("a fourth connection was accepted"),
+            Err(e) => {
+                assert!(Instant::now() < deadline, "{e}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    assert_eq!(crowd.status(), 503);
+    let body = String::from_utf8(crowd.body().clone().unwrap_or_default()).unwrap();
+    assert!(body.contains("too many connections: 3 are open"), "{body}");
+
+    // Alice and Bob trade meanwhile.
+    send(&mut alice, order(1, "buy", "100", "1"));
+    assert_eq!(next(&mut alice)["type"], "accepted");
+    send(&mut bob, order(1, "sell", "100", "1"));
+    let mut heard = vec![
+        next(&mut bob)["type"].clone(),
+        next(&mut bob)["type"].clone(),
+    ];
+    heard.sort_by_key(|t| t.to_string());
+    assert_eq!(heard, [json!("accepted"), json!("fill")]);
+    assert_eq!(next(&mut alice)["type"], "fill");
+
+    assert!(
+        flooding.join().unwrap(),
+        "the slow consumer was never disconnected"
+    );
+    let deadline = Instant::now() + WAIT;
+    while !host.log().contains("a slow consumer") {
+        assert!(Instant::now() < deadline, "{}", host.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    host.interrupt();
+    let report = host.finish();
+    let gateway = &report["gateway"];
+    assert_eq!(gateway["slow_consumers"], 1, "{gateway}");
+    assert!(gateway["turned_away"].as_u64().unwrap() >= 1, "{gateway}");
+}
+
+#[test]
+fn a_burst_over_the_rate_limit_is_refused_and_the_connection_stays() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let (host, url, keys) = venue(dir.path(), &["alice"], "max_messages_per_second = 5");
+    let mut alice = logon(&url, "alice", &keys[0]);
+    // The logon took one of five; twenty at once: some pass (rejected as
+    // unknown orders), the rest are refused by the limit.
+    for id in 0..20u64 {
+        send(
+            &mut alice,
+            json!({"type": "cancel", "id": id, "symbol": "SYN-A"}),
+        );
+    }
+    let replies: Vec<Value> = (0..20).map(|_| next(&mut alice)).collect();
+    let limited = replies
+        .iter()
+        .filter(|r| r["type"] == "error" && r["reason"].as_str().unwrap().starts_with("rate limit"))
+        .count();
+    assert!((14..=16).contains(&limited), "{replies:?}");
+    // A second later the bucket is full again.
+    std::thread::sleep(Duration::from_millis(1100));
+    send(&mut alice, order(100, "buy", "100", "1"));
+    assert_eq!(next(&mut alice)["type"], "accepted");
+    host.interrupt();
+    let report = host.finish();
+    assert_eq!(
+        report["gateway"]["rate_limited"].as_u64().unwrap(),
+        limited as u64
+    );
+}
