@@ -40,15 +40,19 @@ fn make_key(name: &str) -> (String, String) {
 }
 
 /// The host on the synthetic market (no strategy) as an exchange venue
-/// with a gateway for `accounts`; `gateway` adds to its table. Returns the
-/// host, its WebSocket URL and each account's key, once the feed is done
-/// and the instruments are known.
+/// with a gateway for `accounts` (a name, or a name and lines to add to its
+/// table after a space); `gateway` adds to its table. Returns the host, its
+/// WebSocket URL and each account's key, once the feed is done and the
+/// instruments are known.
 fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, String, Vec<String>) {
     let mut file = String::new();
     let mut keys = Vec::new();
-    for name in accounts {
+    for account in accounts {
+        let (name, extra) = account.split_once(' ').unwrap_or((account, ""));
         let (key, table) = make_key(name);
         file.push_str(&table);
+        file.push_str(extra);
+        file.push('\n');
         keys.push(key);
     }
     std::fs::write(dir.join("accounts.toml"), file).unwrap();
@@ -379,4 +383,124 @@ fn a_burst_over_the_rate_limit_is_refused_and_the_connection_stays() {
         report["gateway"]["rate_limited"].as_u64().unwrap(),
         limited as u64
     );
+}
+
+#[test]
+fn subscribers_hear_trades_and_the_venues_book_and_an_operator_every_execution() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let (host, url, keys) = venue(dir.path(), &["alice", "bob", "ops drop_copy = true"], "");
+    let mut alice = logon(&url, "alice", &keys[0]);
+    let mut bob = logon(&url, "bob", &keys[1]);
+    let mut ops = logon(&url, "ops", &keys[2]);
+    // Anyone logged on may watch: Bob, two levels of SYN-A.
+    send(
+        &mut bob,
+        json!({"type": "subscribe", "symbol": "SYN-A", "depth": 2}),
+    );
+    assert_eq!(
+        next(&mut bob),
+        json!({"type": "subscribed", "symbol": "SYN-A", "depth": 2})
+    );
+    let empty = next(&mut bob);
+    assert_eq!(
+        (&empty["type"], &empty["bids"], &empty["asks"]),
+        (&json!("book"), &json!([]), &json!([]))
+    );
+    send(&mut bob, json!({"type": "subscribe", "symbol": "NOPE"}));
+    let unknown = next(&mut bob);
+    assert!(
+        unknown["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown instrument `NOPE`"),
+        "{unknown}"
+    );
+
+    // Alice bids at two prices: the book Bob sees, best first.
+    send(&mut alice, order(1, "buy", "100", "2"));
+    send(&mut alice, order(2, "buy", "99.5", "1"));
+    send(&mut alice, order(3, "buy", "99", "4"));
+    for _ in 0..3 {
+        assert_eq!(next(&mut alice)["type"], "accepted");
+    }
+    let book = loop {
+        let book = next(&mut bob);
+        if book["bids"].as_array().unwrap().len() == 2 {
+            break book;
+        }
+    };
+    assert_eq!(
+        book["bids"],
+        json!([{"price": "100", "quantity": "2", "orders": 1},
+               {"price": "99.5", "quantity": "1", "orders": 1}])
+    );
+    // Bob sells through both: two trades, his the aggressor, and the book.
+    send(&mut bob, order(1, "sell", "99.5", "3"));
+    let mut heard = Vec::new();
+    while heard
+        .iter()
+        .filter(|m: &&Value| m["type"] == "trade")
+        .count()
+        < 2
+    {
+        heard.push(next(&mut bob));
+    }
+    let trades: Vec<(Value, Value, Value)> = heard
+        .iter()
+        .filter(|m| m["type"] == "trade")
+        .map(|t| {
+            (
+                t["price"].clone(),
+                t["quantity"].clone(),
+                t["aggressor"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        trades,
+        [
+            (json!("100"), json!("2"), json!("sell")),
+            (json!("99.5"), json!("1"), json!("sell"))
+        ]
+    );
+    let book = loop {
+        let book = next(&mut bob);
+        if book["type"] == "book" {
+            break book;
+        }
+    };
+    assert_eq!(
+        book["bids"],
+        json!([{"price": "99", "quantity": "4", "orders": 1}])
+    );
+    // The operator's drop copy: every execution, each owner named.
+    let executions: Vec<Value> = (0..4).map(|_| next(&mut ops)).collect();
+    assert!(
+        executions.iter().all(|e| e["type"] == "execution"),
+        "{executions:?}"
+    );
+    let by = |account: &str| {
+        executions
+            .iter()
+            .filter(|e| e["account"] == account)
+            .count()
+    };
+    assert_eq!((by("alice"), by("bob")), (2, 2), "{executions:?}");
+    // Alice is no operator: she hears only of her own fills.
+    let mine: Vec<Value> = (0..2).map(|_| next(&mut alice)).collect();
+    assert!(
+        mine.iter()
+            .all(|m| m["type"] == "fill" && m["maker"] == true),
+        "{mine:?}"
+    );
+    send(&mut bob, json!({"type": "unsubscribe", "symbol": "SYN-A"}));
+    let bye = loop {
+        let m = next(&mut bob);
+        if m["type"] == "unsubscribed" {
+            break m;
+        }
+    };
+    assert_eq!(bye["symbol"], "SYN-A");
+    host.interrupt();
+    host.finish();
 }

@@ -95,13 +95,7 @@ fn session(
         )
         .unwrap();
     }
-    let list = |names: &[&str]| {
-        names
-            .iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let list = tradsys_tests::toml_list;
     let config = format!(
         r#"
 [run]

@@ -14,3 +14,12 @@ pub const FOUR_VALIDATORS: [&str; 4] = [
     "position-limit",
     "order-throttle",
 ];
+
+/// Names as a TOML array of strings (`["a", "b"]` without the brackets).
+pub fn toml_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

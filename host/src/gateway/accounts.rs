@@ -8,6 +8,7 @@
 //! [alice]
 //! key_hash = "blake3:0a1b..."   # `tradsys gateway key` prints a key and this line
 //! fix_sender = "ALICE"          # the FIX SenderCompID of its sessions
+//! drop_copy = false             # true: a copy of every execution at the venue
 //! ```
 
 use std::path::Path;
@@ -31,6 +32,8 @@ struct AccountEntry {
     key_hash: String,
     #[serde(default)]
     fix_sender: Option<String>,
+    #[serde(default)]
+    drop_copy: bool,
 }
 
 /// One client account.
@@ -42,6 +45,9 @@ pub struct ClientAccount {
     key: blake3::Hash,
     /// The SenderCompID of its FIX sessions.
     pub fix_sender: Option<String>,
+    /// Its connections get a copy of every execution at the venue (an
+    /// operator's account).
+    pub drop_copy: bool,
 }
 
 /// Every client account, by name (an account's index is its number in
@@ -101,6 +107,7 @@ impl Accounts {
                 name,
                 key,
                 fix_sender: entry.fix_sender,
+                drop_copy: entry.drop_copy,
             });
         }
         Ok(Self { list })

@@ -40,6 +40,8 @@ const INBOX: usize = 65_536;
 pub(crate) struct Inbound {
     /// The account's index in [`Accounts`].
     pub(crate) account: usize,
+    /// The connection it came on.
+    pub(crate) conn: u64,
     pub(crate) request: Request,
 }
 
@@ -156,10 +158,29 @@ impl Gateway {
     /// Send `reply` to every connection of `account`, never waiting: one
     /// whose queue is full is closed as a slow consumer.
     pub(crate) fn send(&self, account: usize, reply: &Reply) {
-        let text = reply.to_text();
+        self.send_where(reply, |_, conn| conn.account == account);
+    }
+
+    /// Send `reply` to connection `id`; whether it is still open.
+    pub(crate) fn send_to(&self, id: u64, reply: &Reply) -> bool {
+        self.send_where(reply, |conn, _| conn == id);
+        self.shared.conns().contains_key(&id)
+    }
+
+    /// Send `reply` to every connection of a drop-copy account.
+    pub(crate) fn send_drop_copy(&self, reply: &Reply) {
+        let accounts = &self.shared.accounts;
+        self.send_where(reply, |_, conn| {
+            accounts.get(conn.account).is_some_and(|a| a.drop_copy)
+        });
+    }
+
+    fn send_where(&self, reply: &Reply, to: impl Fn(u64, &Conn) -> bool) {
+        let mut text = None;
         let mut conns = self.shared.conns();
         let mut slow = Vec::new();
-        for (id, conn) in conns.iter().filter(|(_, c)| c.account == account) {
+        for (id, conn) in conns.iter().filter(|(id, conn)| to(**id, conn)) {
+            let text = text.get_or_insert_with(|| reply.to_text());
             match conn.replies.try_send(text.clone()) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => slow.push(*id),
@@ -176,7 +197,10 @@ impl Gateway {
                 tracing::warn!(
                     "gateway: connection {id} of account `{}` closed as a slow consumer, \
                      {limit} messages unread",
-                    self.shared.accounts.get(account).map_or("", |a| &a.name)
+                    self.shared
+                        .accounts
+                        .get(conn.account)
+                        .map_or("", |a| &a.name)
                 );
                 close(
                     &conn,

@@ -16,6 +16,9 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 /// One fixed-point unit (nine decimals).
 const UNIT: i128 = decimal::SCALE;
 
+/// The deepest book a client may subscribe to, levels per side.
+pub const MAX_DEPTH: u32 = 100;
+
 /// What a client sends, as it parses.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -46,6 +49,18 @@ enum Message {
         price: String,
         quantity: String,
     },
+    Subscribe {
+        symbol: String,
+        #[serde(default = "default_depth")]
+        depth: u32,
+    },
+    Unsubscribe {
+        symbol: String,
+    },
+}
+
+fn default_depth() -> u32 {
+    10
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,13 +117,37 @@ pub enum Request {
         price: i64,
         quantity: i64,
     },
+    /// Trades and the venue's book to `depth` levels (0: trades only).
+    Subscribe {
+        symbol: String,
+        depth: u32,
+    },
+    Unsubscribe {
+        symbol: String,
+    },
 }
 
 impl Request {
-    /// The client's id of the order it names.
-    pub fn id(&self) -> u64 {
+    /// What the refusal of the request names: its order, or its symbol.
+    pub fn subject(&self) -> String {
         match self {
-            Self::Submit { id, .. } | Self::Cancel { id, .. } | Self::Modify { id, .. } => *id,
+            Self::Submit { id, .. } | Self::Cancel { id, .. } | Self::Modify { id, .. } => {
+                format!("request for order {id}")
+            }
+            Self::Subscribe { symbol, .. } | Self::Unsubscribe { symbol } => {
+                format!("subscription to {symbol}")
+            }
+        }
+    }
+
+    /// The instrument's symbol it names.
+    pub fn symbol(&self) -> &str {
+        match self {
+            Self::Submit { symbol, .. }
+            | Self::Cancel { symbol, .. }
+            | Self::Modify { symbol, .. }
+            | Self::Subscribe { symbol, .. }
+            | Self::Unsubscribe { symbol } => symbol,
         }
     }
 }
@@ -181,6 +220,13 @@ pub fn parse(text: &str, max_quantity: u64) -> Result<Incoming, String> {
             price: amount("price", &price, i128::from(i64::MAX))?,
             quantity: amount("quantity", &quantity, max)?,
         }),
+        Message::Subscribe { symbol, depth } => {
+            if depth > MAX_DEPTH {
+                return Err(format!("depth: {depth} levels, more than {MAX_DEPTH}"));
+            }
+            Incoming::Request(Request::Subscribe { symbol, depth })
+        }
+        Message::Unsubscribe { symbol } => Incoming::Request(Request::Unsubscribe { symbol }),
     })
 }
 
@@ -246,6 +292,65 @@ pub enum Reply {
     },
     /// The gateway closes the connection, and why.
     Disconnect { reason: String },
+    /// A subscription took effect (a `book` follows when `depth` > 0).
+    Subscribed { symbol: String, depth: u32 },
+    /// A subscription ended.
+    Unsubscribed { symbol: String },
+    /// The venue's book of `symbol`, best first, whenever it changed.
+    Book {
+        symbol: String,
+        bids: Vec<Level>,
+        asks: Vec<Level>,
+        ts: u64,
+    },
+    /// A trade at the venue (`aggressor`: the taker's side).
+    Trade {
+        symbol: String,
+        price: String,
+        quantity: String,
+        aggressor: &'static str,
+        ts: u64,
+    },
+    /// For a drop-copy account: an execution of any owner at the venue (a
+    /// client's account, or a strategy of the host's).
+    Execution {
+        account: Option<String>,
+        strategy: Option<String>,
+        id: u64,
+        symbol: String,
+        side: &'static str,
+        price: String,
+        quantity: String,
+        maker: bool,
+        ts: u64,
+    },
+}
+
+/// One level of a book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Level {
+    pub price: String,
+    pub quantity: String,
+    pub orders: u32,
+}
+
+impl Level {
+    /// A level of fixed-point `price` and `quantity`.
+    pub fn new(price: i64, quantity: i64, orders: u32) -> Self {
+        Self {
+            price: decimal::exact(i128::from(price)),
+            quantity: decimal::exact(i128::from(quantity)),
+            orders,
+        }
+    }
+}
+
+/// A side as the protocol spells it.
+pub fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
 }
 
 impl Reply {
@@ -270,10 +375,7 @@ impl Reply {
             OrderEvent::Filled(e) => Self::Fill {
                 id: e.id,
                 symbol,
-                side: match e.side {
-                    Side::Buy => "buy",
-                    Side::Sell => "sell",
-                },
+                side: side_name(e.side),
                 price: text(e.price),
                 quantity: text(e.quantity),
                 leaves: text(e.leaves_quantity),

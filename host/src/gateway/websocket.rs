@@ -205,7 +205,7 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
             message = socket.recv() => {
                 let answer = match message {
                     Some(Ok(Message::Text(text))) => {
-                        request(&shared, account, &mut bucket, text.as_str())
+                        request(&shared, (account, id), &mut bucket, text.as_str())
                     }
                     Some(Ok(Message::Binary(_))) => {
                         shared.counts.malformed.fetch_add(1, Ordering::Relaxed);
@@ -251,7 +251,12 @@ fn slow_consumer(shared: &Shared, id: u64, name: &str, why: &str) -> String {
 
 /// A logged-on client's message: a request for the session, or the answer
 /// that refuses it.
-fn request(shared: &Shared, account: usize, bucket: &mut Bucket, text: &str) -> Option<Reply> {
+fn request(
+    shared: &Shared,
+    (account, conn): (usize, u64),
+    bucket: &mut Bucket,
+    text: &str,
+) -> Option<Reply> {
     let error = |reason: String| Some(Reply::Error { reason });
     if !bucket.take() {
         shared.counts.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -267,16 +272,20 @@ fn request(shared: &Shared, account: usize, bucket: &mut Bucket, text: &str) -> 
         }
         Ok(Incoming::Logon(_)) => error("already logged on".into()),
         Ok(Incoming::Request(request)) => {
-            let id = request.id();
-            match shared.inbox.try_send(Inbound { account, request }) {
+            let subject = request.subject();
+            match shared.inbox.try_send(Inbound {
+                account,
+                conn,
+                request,
+            }) {
                 Ok(()) => None,
                 Err(std::sync::mpsc::TrySendError::Full(_)) => {
                     shared.counts.busy.fetch_add(1, Ordering::Relaxed);
-                    error(format!("venue busy: request for order {id} dropped"))
+                    error(format!("venue busy: {subject} dropped"))
                 }
-                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => error(format!(
-                    "the venue is closing: request for order {id} dropped"
-                )),
+                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                    error(format!("the venue is closing: {subject} dropped"))
+                }
             }
         }
     }

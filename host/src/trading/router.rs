@@ -33,7 +33,7 @@ use crate::config::FeeSettings;
 use crate::engine::SharedOwners;
 use crate::journal::{Halt, Journal};
 use crate::sandbox::Fault;
-use crate::trading::accounts::{Accounts, CLIENT_BASE, GATEWAY, HOST, OrderCounts, Refused};
+use crate::trading::accounts::{Accounts, HOST, OrderCounts, Refused};
 use crate::trading::in_flight::InFlight;
 use crate::trading::latency::Latency;
 use crate::trading::market::Market;
@@ -67,6 +67,11 @@ struct OrderRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BookedFill {
     pub(crate) order: u64,
+    /// Its owner and the owner's id of the order.
+    pub(crate) owner: usize,
+    pub(crate) client_id: u64,
+    pub(crate) instrument: u32,
+    pub(crate) side: Side,
     pub(crate) ts: u64,
     pub(crate) price: i64,
     pub(crate) quantity: i64,
@@ -127,18 +132,6 @@ impl OrderRouter {
     pub(crate) fn add_strategy(&mut self, name: &str) -> usize {
         self.names.push(name.to_string());
         self.accounts.add_strategy()
-    }
-
-    /// A client of the gateway named `name`: its owner index.
-    pub(crate) fn add_client(&mut self, name: &str) -> usize {
-        self.client_names.push(name.to_string());
-        self.accounts.add_client()
-    }
-
-    /// Who sent an order of `owner`, as the journal names it: a strategy,
-    /// or the gateway and the client's account.
-    pub(crate) fn sender(&self, owner: usize) -> (&str, Option<&str>) {
-        sender(&self.names, &self.client_names, owner)
     }
 
     /// Cancels, in host ids, of every working order of `strategy` at the
@@ -222,8 +215,13 @@ impl OrderRouter {
 
     /// Keep every fill booked, for [`Self::take_fills`].
     pub(crate) fn with_fill_log(mut self) -> Self {
-        self.fill_log = Some(Vec::new());
+        self.keep_fills();
         self
+    }
+
+    /// Keep every fill booked from now on, for [`Self::take_fills`].
+    pub(crate) fn keep_fills(&mut self) {
+        self.fill_log.get_or_insert_with(Vec::new);
     }
 
     /// The fills booked since the last call (none unless kept).
@@ -729,16 +727,3 @@ mod booking;
 #[cfg(test)]
 #[path = "router_tests.rs"]
 mod tests;
-
-/// Who sent an order of `owner` (see [`OrderRouter::sender`]), from the
-/// strategies' `names` and the `clients`' account names.
-fn sender<'a>(
-    names: &'a [String],
-    clients: &'a [String],
-    owner: usize,
-) -> (&'a str, Option<&'a str>) {
-    match owner.checked_sub(CLIENT_BASE) {
-        Some(client) => (GATEWAY, clients.get(client).map(String::as_str)),
-        None => (names.get(owner).map_or("", String::as_str), None),
-    }
-}

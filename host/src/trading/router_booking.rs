@@ -9,6 +9,7 @@ use crate::bindings::types::{
 use crate::journal::decimal::exact;
 use crate::journal::{Entry, Halt, HaltEntry};
 use crate::sandbox::Fault;
+use crate::trading::accounts::{CLIENT_BASE, GATEWAY};
 use crate::trading::audit;
 use crate::trading::ledger::fee;
 use crate::trading::market::Market;
@@ -131,7 +132,7 @@ impl OrderRouter {
             return;
         };
         let mut entry = self.journal.is_on().then(|| {
-            let (name, account) = super::sender(&self.names, &self.client_names, record.owner);
+            let (name, account) = sender(&self.names, &self.client_names, record.owner);
             let mut entry = audit::report_entry(name, record.client_id, &report, market, matcher);
             entry.account = account.map(str::to_string);
             entry
@@ -200,6 +201,10 @@ impl OrderRouter {
                 if let Some(log) = &mut self.fill_log {
                     log.push(BookedFill {
                         order: id,
+                        owner: record.owner,
+                        client_id: record.client_id,
+                        instrument: f.instrument,
+                        side: f.side,
                         ts: f.ts,
                         price: f.price,
                         quantity: f.quantity,
@@ -242,5 +247,32 @@ impl OrderRouter {
         self.accounts[owner]
             .pending
             .push((now.saturating_add(delay), report));
+    }
+}
+
+impl OrderRouter {
+    /// A client of the gateway named `name`: its owner index.
+    pub(crate) fn add_client(&mut self, name: &str) -> usize {
+        self.client_names.push(name.to_string());
+        self.accounts.add_client()
+    }
+
+    /// Who sent an order of `owner`, as the journal names it: a strategy,
+    /// or the gateway and the client's account.
+    pub(crate) fn sender(&self, owner: usize) -> (&str, Option<&str>) {
+        sender(&self.names, &self.client_names, owner)
+    }
+}
+
+/// Who sent an order of `owner` (see [`OrderRouter::sender`]), from the
+/// strategies' `names` and the `clients`' account names.
+pub(super) fn sender<'a>(
+    names: &'a [String],
+    clients: &'a [String],
+    owner: usize,
+) -> (&'a str, Option<&'a str>) {
+    match owner.checked_sub(CLIENT_BASE) {
+        Some(client) => (GATEWAY, clients.get(client).map(String::as_str)),
+        None => (names.get(owner).map_or("", String::as_str), None),
     }
 }

@@ -5,6 +5,7 @@
 //! their execution reports sent to the account's connections only, after
 //! the journal has them.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -12,10 +13,10 @@ use anyhow::Result;
 
 use crate::bindings::types::{CancelOrder, ModifyOrder, NewOrder, OrderCommand};
 use crate::config::GatewaySettings;
-use crate::gateway::protocol::{Reply, Request};
+use crate::gateway::protocol::{Level, Reply, Request, side_name};
 use crate::gateway::{Gateway, Inbound};
 use crate::journal::Stop;
-use crate::journal::decimal::decimal;
+use crate::journal::decimal::{self, decimal};
 use crate::trading::report::{ClientReport, GatewayReport};
 use crate::trading::reporting::open_positions;
 use crate::trading::router::OrderRouter;
@@ -36,6 +37,11 @@ pub(crate) struct Clients {
     owners: Vec<usize>,
     /// Requests naming an instrument the venue does not know.
     unknown_instruments: u64,
+    /// Per instrument, the connections subscribed and the depth each wants.
+    subscribers: BTreeMap<u32, Vec<(u64, u32)>>,
+    /// Instruments whose book at the venue may have changed since their
+    /// subscribers last heard.
+    changed: BTreeSet<u32>,
 }
 
 impl Clients {
@@ -49,6 +55,8 @@ impl Clients {
             return Ok(None);
         }
         let gateway = Gateway::start(settings)?;
+        // Trades and the drop copy come from the fills the router books.
+        router.keep_fills();
         let owners = gateway
             .accounts()
             .iter()
@@ -58,7 +66,34 @@ impl Clients {
             gateway,
             owners,
             unknown_instruments: 0,
+            subscribers: BTreeMap::new(),
+            changed: BTreeSet::new(),
         }))
+    }
+
+    /// The matcher is about to execute `commands`: their books may change.
+    pub(crate) fn book_may_change(&mut self, commands: &[OrderCommand]) {
+        let subscribed = &self.subscribers;
+        self.changed.extend(
+            commands
+                .iter()
+                .map(OrderCommand::instrument)
+                .filter(|i| subscribed.contains_key(i)),
+        );
+    }
+
+    /// Connection `conn` subscribes to `instrument` at `depth` (again: the
+    /// new depth), or, with `None`, unsubscribes.
+    fn subscribe(&mut self, conn: u64, instrument: u32, depth: Option<u32>) {
+        let subscribers = self.subscribers.entry(instrument).or_default();
+        subscribers.retain(|(c, _)| *c != conn);
+        if let Some(depth) = depth {
+            subscribers.push((conn, depth));
+            self.changed.insert(instrument);
+        }
+        if subscribers.is_empty() {
+            self.subscribers.remove(&instrument);
+        }
     }
 }
 
@@ -71,6 +106,7 @@ impl Session {
             return false;
         }
         self.reply_to_clients();
+        self.publish_market();
         let mut taken: Vec<Inbound> = Vec::new();
         let mut wait = wait;
         while taken.len() < PER_TURN {
@@ -101,6 +137,7 @@ impl Session {
             self.route_client(account, run);
         }
         self.reply_to_clients();
+        self.publish_market();
         true
     }
 
@@ -122,6 +159,7 @@ impl Session {
     /// that the venue closes.
     pub(super) fn close_gateway(&mut self) {
         self.reply_to_clients();
+        self.publish_market();
         if let Some(clients) = self.clients.as_mut() {
             clients.gateway.close();
         }
@@ -132,25 +170,34 @@ impl Session {
         self.route(owner, commands);
     }
 
-    /// The command a request asks for, or `None` when its instrument is
-    /// unknown (the client is told; nothing reaches the host's checks).
+    /// The command a request asks for; `None` for a subscription (done
+    /// here) or when its instrument is unknown (the client is told; nothing
+    /// reaches the host's checks).
     fn client_command(&mut self, inbound: Inbound) -> Option<OrderCommand> {
-        let (id, symbol) = match &inbound.request {
-            Request::Submit { id, symbol, .. }
-            | Request::Cancel { id, symbol }
-            | Request::Modify { id, symbol, .. } => (*id, symbol.clone()),
-        };
+        let now = self.runtime.local_clock().now();
+        let clients = self.clients.as_mut().expect("serving clients");
+        let symbol = inbound.request.symbol().to_string();
         let Some(instrument) = self.market.instrument(&symbol) else {
-            let reply = Reply::Rejected {
-                id,
-                message: Some(format!("unknown instrument `{symbol}`")),
-                symbol,
-                reason: "invalid-order".into(),
-                ts: self.runtime.local_clock().now(),
-            };
-            let clients = self.clients.as_mut().expect("serving clients");
             clients.unknown_instruments += 1;
-            clients.gateway.send(inbound.account, &reply);
+            let message = format!("unknown instrument `{symbol}`");
+            match inbound.request {
+                Request::Submit { id, .. }
+                | Request::Cancel { id, .. }
+                | Request::Modify { id, .. } => {
+                    let reply = Reply::Rejected {
+                        id,
+                        symbol,
+                        reason: "invalid-order".into(),
+                        message: Some(message),
+                        ts: now,
+                    };
+                    clients.gateway.send(inbound.account, &reply);
+                }
+                Request::Subscribe { .. } | Request::Unsubscribe { .. } => {
+                    let reply = Reply::Error { reason: message };
+                    clients.gateway.send_to(inbound.conn, &reply);
+                }
+            }
             return None;
         };
         Some(match inbound.request {
@@ -183,7 +230,110 @@ impl Session {
                 price,
                 quantity,
             }),
+            Request::Subscribe { depth, .. } => {
+                clients.subscribe(inbound.conn, instrument, Some(depth));
+                let reply = Reply::Subscribed { symbol, depth };
+                clients.gateway.send_to(inbound.conn, &reply);
+                return None;
+            }
+            Request::Unsubscribe { .. } => {
+                clients.subscribe(inbound.conn, instrument, None);
+                let reply = Reply::Unsubscribed { symbol };
+                clients.gateway.send_to(inbound.conn, &reply);
+                return None;
+            }
         })
+    }
+
+    /// What the venue's subscribers and drop copies hear: each fill booked
+    /// since (a trade per taker fill; every fill to the drop copies), then
+    /// the books that may have changed, from the matcher's `depth`.
+    fn publish_market(&mut self) {
+        let Some(clients) = self.clients.as_mut() else {
+            return;
+        };
+        let market = &self.market;
+        let symbol = |id: u32| crate::trading::audit::symbol(market, id);
+        let amount = |v: i64| decimal::exact(i128::from(v));
+        let mut closed = Vec::new();
+        for fill in self.router.take_fills() {
+            let (strategy, account) = self.router.sender(fill.owner);
+            let execution = Reply::Execution {
+                account: account.map(str::to_string),
+                strategy: account.is_none().then(|| strategy.to_string()),
+                id: fill.client_id,
+                symbol: symbol(fill.instrument),
+                side: side_name(fill.side),
+                price: amount(fill.price),
+                quantity: amount(fill.quantity),
+                maker: fill.maker,
+                ts: fill.ts,
+            };
+            clients.gateway.send_drop_copy(&execution);
+            if fill.maker {
+                continue;
+            }
+            let trade = Reply::Trade {
+                symbol: symbol(fill.instrument),
+                price: amount(fill.price),
+                quantity: amount(fill.quantity),
+                aggressor: side_name(fill.side),
+                ts: fill.ts,
+            };
+            for (conn, _) in clients
+                .subscribers
+                .get(&fill.instrument)
+                .into_iter()
+                .flatten()
+            {
+                if !clients.gateway.send_to(*conn, &trade) {
+                    closed.push(*conn);
+                }
+            }
+        }
+        let now = self.runtime.local_clock().now();
+        for instrument in std::mem::take(&mut clients.changed) {
+            let Some(subscribers) = clients.subscribers.get(&instrument) else {
+                continue;
+            };
+            let deepest = subscribers.iter().map(|(_, d)| *d).max().unwrap_or(0);
+            let Some(matcher) = self.slots.matcher.as_mut().filter(|_| deepest > 0) else {
+                continue;
+            };
+            let book = match matcher.call(|b, s| b.depth(s, instrument, deepest)) {
+                Ok(book) => book,
+                Err(fault) => {
+                    tracing::warn!(
+                        "gateway: the matcher's book of {}: {fault}",
+                        symbol(instrument)
+                    );
+                    continue;
+                }
+            };
+            let levels = |side: &[crate::bindings::types::DepthLevel], depth: u32| {
+                side.iter()
+                    .take(depth as usize)
+                    .map(|l| Level::new(l.price, l.quantity, l.orders))
+                    .collect::<Vec<_>>()
+            };
+            for (conn, depth) in subscribers.iter().filter(|(_, d)| *d > 0) {
+                let reply = Reply::Book {
+                    symbol: symbol(instrument),
+                    bids: levels(&book.bids, *depth),
+                    asks: levels(&book.asks, *depth),
+                    ts: now,
+                };
+                if !clients.gateway.send_to(*conn, &reply) {
+                    closed.push(*conn);
+                }
+            }
+        }
+        for conn in closed {
+            let instruments: Vec<u32> = clients.subscribers.keys().copied().collect();
+            for instrument in instruments {
+                clients.subscribe(conn, instrument, None);
+            }
+        }
     }
 
     /// Every report waiting for a client goes to its account's connections,

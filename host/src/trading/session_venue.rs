@@ -194,6 +194,9 @@ impl Session {
 
     pub(crate) fn execute(&mut self, commands: Vec<OrderCommand>) {
         let now = self.runtime.clock().now();
+        if let Some(clients) = &mut self.clients {
+            clients.book_may_change(&commands);
+        }
         if let Some(audit) = &mut self.fills_audit
             && !commands.is_empty()
         {
