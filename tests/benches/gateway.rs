@@ -142,9 +142,20 @@ fn venue(validators: &[&str], journal: bool) -> Venue {
     }
 }
 
-/// One connection's run at `rate` orders a second: the latencies of the
-/// orders acknowledged (ns) and how many were sent.
-fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> (Histogram<u64>, u64) {
+/// What one connection saw.
+struct Seen {
+    /// Latencies of the orders accepted, ns.
+    latencies: Histogram<u64>,
+    sent: u64,
+    /// Orders rejected, and messages refused (`error`), and the first
+    /// message of each kind.
+    rejected: u64,
+    refused: u64,
+    reasons: Vec<String>,
+}
+
+/// One connection's run at `rate` orders a second.
+fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> Seen {
     let (mut reader, _) = tungstenite::connect(url).unwrap();
     let logon = format!(r#"{{"type":"logon","account":"{account}","key":"{key}"}}"#);
     reader.send(Message::text(logon)).unwrap();
@@ -188,14 +199,23 @@ fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> (Hi
         orders
     });
     let mut latencies = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).unwrap();
-    let mut acked = 0u64;
+    let (mut acked, mut rejected, mut refused) = (0u64, 0u64, 0u64);
+    let mut reasons: Vec<String> = Vec::new();
     let deadline = start + Duration::from_secs_f64(SECONDS + 10.0);
-    while acked < orders && Instant::now() < deadline {
+    while acked + rejected + refused < orders && Instant::now() < deadline {
         let Ok(message) = reader.read() else { break };
         let Ok(text) = message.to_text() else {
             continue;
         };
         let Some(rest) = text.strip_prefix(r#"{"type":"accepted","id":"#) else {
+            let error = text.starts_with(r#"{"type":"error""#);
+            if error || text.starts_with(r#"{"type":"rejected""#) {
+                *(if error { &mut refused } else { &mut rejected }) += 1;
+                let kind = &text[..text.len().min(20)];
+                if !reasons.iter().any(|r| r.starts_with(kind)) {
+                    reasons.push(text.to_string());
+                }
+            }
             continue;
         };
         let id: u64 = rest[..rest.find(',').unwrap()].parse().unwrap();
@@ -205,7 +225,13 @@ fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> (Hi
         acked += 1;
     }
     let sent = sending.join().unwrap();
-    (latencies, sent)
+    Seen {
+        latencies,
+        sent,
+        rejected,
+        refused,
+        reasons,
+    }
 }
 
 fn main() {
@@ -241,22 +267,30 @@ fn main() {
                 })
                 .collect();
             let mut all = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).unwrap();
-            let mut sent = 0;
+            let (mut sent, mut rejected, mut refused) = (0, 0, 0);
+            let mut reasons: Vec<String> = Vec::new();
             for handle in handles {
-                let (latencies, n) = handle.join().unwrap();
-                all.add(&latencies).unwrap();
-                sent += n;
+                let seen = handle.join().unwrap();
+                all.add(&seen.latencies).unwrap();
+                sent += seen.sent;
+                rejected += seen.rejected;
+                refused += seen.refused;
+                reasons.extend(seen.reasons);
             }
             let us = |q: f64| all.value_at_quantile(q) as f64 / 1e3;
             println!(
-                "  offered {rate:>7.0} orders/s: {sent} sent, {} acknowledged; p50 {:.0} µs, \
-                 p99 {:.0} µs, p99.9 {:.0} µs, max {:.0} µs",
+                "  offered {rate:>7.0} orders/s: {sent} sent, {} accepted, {rejected} rejected, \
+                 {refused} refused; accepted in p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs, \
+                 max {:.0} µs",
                 all.len(),
                 us(0.5),
                 us(0.99),
                 us(0.999),
                 all.max() as f64 / 1e3
             );
+            for reason in reasons.iter().take(3) {
+                println!("    for example: {reason}");
+            }
             drop(venue);
         }
     }

@@ -27,6 +27,11 @@ use super::Session;
 /// starve the feed.
 const PER_TURN: usize = 4_096;
 
+/// Commands of one account routed together at most: each validator is
+/// asked about them in one call, under one call's fuel (a strategy's call
+/// seldom sends more).
+const PER_RUN: usize = 256;
+
 /// How long a session without a feed waits for a request before it looks
 /// at its controls again.
 const IDLE_WAIT: Duration = Duration::from_millis(20);
@@ -119,12 +124,12 @@ impl Session {
         if taken.is_empty() {
             return false;
         }
-        // In arrival order; one account's requests in a row go together
-        // (its validators are asked once for them).
+        // In arrival order; one account's requests in a row go together, up
+        // to `PER_RUN` (its validators are asked once for them).
         let mut run: Vec<OrderCommand> = Vec::new();
         let mut run_of = None;
         for inbound in taken {
-            if run_of != Some(inbound.account) && !run.is_empty() {
+            if (run_of != Some(inbound.account) || run.len() >= PER_RUN) && !run.is_empty() {
                 let account = run_of.expect("a run has an account");
                 self.route_client(account, std::mem::take(&mut run));
             }
