@@ -2,7 +2,8 @@
 //! messages, `protocol.rs`), log on to an account (`accounts.rs`), and send
 //! orders that the session checks, validates and hands to the matcher with
 //! the strategies' (`trading/session_gateway.rs`); each account's execution
-//! reports come back to its connections only.
+//! reports come back to its connections only. Subscribers get trades and
+//! the venue's book; drop-copy accounts every fill.
 //!
 //! The connections live on a thread of their own (a current-thread tokio
 //! runtime, `websocket.rs`). Between it and the session's thread:
