@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::SinkExt as _;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::protocol::{self, Incoming, Reply};
@@ -189,9 +190,10 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
             reply = replies.recv() => {
                 let Some(text) = reply else { break None };
                 // A client that does not read is not waited on for ever:
-                // the session may close it meanwhile.
+                // the session may close it meanwhile. The replies waiting
+                // go out together (one write, not one a message).
                 tokio::select! {
-                    sent = socket.send(Message::Text(text.into())) => {
+                    sent = write_waiting(&mut socket, text, &mut replies) => {
                         if sent.is_err() {
                             break None;
                         }
@@ -234,6 +236,20 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
     if let Some(reason) = ended {
         farewell(&mut socket, reason).await;
     }
+}
+
+/// Write `first` and the replies waiting behind it (up to 256), then flush.
+async fn write_waiting(
+    socket: &mut WebSocket,
+    first: String,
+    replies: &mut mpsc::Receiver<String>,
+) -> Result<(), axum::Error> {
+    socket.feed(Message::Text(first.into())).await?;
+    for _ in 0..256 {
+        let Ok(text) = replies.try_recv() else { break };
+        socket.feed(Message::Text(text.into())).await?;
+    }
+    socket.flush().await
 }
 
 /// Connection `id` of account `name` is a slow consumer (`why`): counted
