@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
-use crate::common::{plugin_dir_with, tradsys};
+use crate::common::{plugin_dir_with, tradsys, tradsys_run};
 use crate::live::Host;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -503,4 +503,39 @@ fn subscribers_hear_trades_and_the_venues_book_and_an_operator_every_execution()
     assert_eq!(bye["symbol"], "SYN-A");
     host.interrupt();
     host.finish();
+}
+
+#[test]
+fn a_wrong_accounts_file_or_gateway_config_stops_the_host_before_it_serves_naming_the_fault() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let port = free_port();
+    let run = |accounts: &str, venue: &str| {
+        std::fs::write(dir.path().join("accounts.toml"), accounts).unwrap();
+        let config = dir.path().join("venue.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[run]\nevents = 10\nstrategies = []\n[venue]\nmodel = \"{venue}\"\n\
+                 [gateway]\nwebsocket = \"127.0.0.1:{port}\"\naccounts = \"accounts.toml\"\n"
+            ),
+        )
+        .unwrap();
+        let out = tradsys_run(dir.path(), &["--config", config.to_str().unwrap()]);
+        assert!(!out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let (_, table) = make_key("alice");
+    // A stored key that is no hash, an unknown setting, and a venue that is
+    // not an exchange: each named, and nothing served.
+    let no_hash = run("[alice]\nkey_hash = \"tsk_0123\"\n", "exchange");
+    assert!(no_hash.contains("accounts.toml"), "{no_hash}");
+    assert!(no_hash.contains("account `alice`"), "{no_hash}");
+    let unknown = run(&format!("{table}limit = 5\n"), "exchange");
+    assert!(unknown.contains("unknown field `limit`"), "{unknown}");
+    let simulated = run(&table, "simulated");
+    assert!(
+        simulated.contains("set [venue] model = \"exchange\""),
+        "{simulated}"
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
