@@ -88,6 +88,16 @@ impl types::OrderEvent {
     }
 }
 
+impl types::Side {
+    /// `buy` or `sell`, as the journal, the report and the gateway spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Buy => "buy",
+            Self::Sell => "sell",
+        }
+    }
+}
+
 impl types::RejectReason {
     /// Its WIT name (`notional-limit`, ...), as the report spells it.
     pub fn name(self) -> &'static str {

@@ -164,8 +164,7 @@ impl Gateway {
 
     /// Send `reply` to connection `id`; whether it is still open.
     pub(crate) fn send_to(&self, id: u64, reply: &Reply) -> bool {
-        self.send_where(reply, |conn, _| conn == id);
-        self.shared.conns().contains_key(&id)
+        self.send_where(reply, |conn, _| conn == id) > 0
     }
 
     /// Send `reply` to every connection of a drop-copy account.
@@ -176,14 +175,16 @@ impl Gateway {
         });
     }
 
-    fn send_where(&self, reply: &Reply, to: impl Fn(u64, &Conn) -> bool) {
+    /// Send `reply` to the connections `to` picks; how many stay open.
+    fn send_where(&self, reply: &Reply, to: impl Fn(u64, &Conn) -> bool) -> usize {
         let mut text = None;
+        let mut reached = 0;
         let mut conns = self.shared.conns();
         let mut slow = Vec::new();
         for (id, conn) in conns.iter().filter(|(id, conn)| to(**id, conn)) {
             let text = text.get_or_insert_with(|| reply.to_text());
             match conn.replies.try_send(text.clone()) {
-                Ok(()) => {}
+                Ok(()) => reached += 1,
                 Err(mpsc::error::TrySendError::Full(_)) => slow.push(*id),
                 Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
@@ -209,6 +210,7 @@ impl Gateway {
                 );
             }
         }
+        reached
     }
 }
 

@@ -345,14 +345,6 @@ impl Level {
     }
 }
 
-/// A side as the protocol spells it.
-pub fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Buy => "buy",
-        Side::Sell => "sell",
-    }
-}
-
 impl Reply {
     /// An execution report of the client's order `event` (the client's id),
     /// its instrument being `symbol`.
@@ -375,7 +367,7 @@ impl Reply {
             OrderEvent::Filled(e) => Self::Fill {
                 id: e.id,
                 symbol,
-                side: side_name(e.side),
+                side: e.side.name(),
                 price: text(e.price),
                 quantity: text(e.quantity),
                 leaves: text(e.leaves_quantity),

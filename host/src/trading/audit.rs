@@ -71,11 +71,7 @@ pub(crate) fn session_entry<'a>(
 }
 
 fn side(side: Side) -> String {
-    match side {
-        Side::Buy => "buy",
-        Side::Sell => "sell",
-    }
-    .to_string()
+    side.name().to_string()
 }
 
 /// Who sent a command: a strategy, or a client of the gateway.

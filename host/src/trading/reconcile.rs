@@ -10,7 +10,7 @@
 use crate::bindings::current::network_connector::tradsys::plugins::reconciliation::{
     Decision, VenueOrder,
 };
-use crate::bindings::types::{MarketEvent, Side};
+use crate::bindings::types::MarketEvent;
 use crate::config::UnknownOrders;
 use crate::engine::Finding;
 use crate::journal::decimal::exact;
@@ -28,10 +28,7 @@ pub(crate) struct Policy {
 
 /// An order at the venue, for the operator: `ESH4 buy 2 at 4750.25 (1 filled)`.
 fn describe(order: &VenueOrder) -> String {
-    let side = match order.side {
-        Side::Buy => "buy",
-        Side::Sell => "sell",
-    };
+    let side = order.side.name();
     let price = order
         .price
         .map_or("market".to_string(), |p| format!("at {}", exact(p.into())));

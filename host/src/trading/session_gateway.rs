@@ -13,7 +13,7 @@ use anyhow::Result;
 
 use crate::bindings::types::{CancelOrder, ModifyOrder, NewOrder, OrderCommand};
 use crate::config::GatewaySettings;
-use crate::gateway::protocol::{Level, Reply, Request, side_name};
+use crate::gateway::protocol::{Level, Reply, Request};
 use crate::gateway::{Gateway, Inbound};
 use crate::journal::Stop;
 use crate::journal::decimal::{self, decimal};
@@ -268,7 +268,7 @@ impl Session {
                 strategy: account.is_none().then(|| strategy.to_string()),
                 id: fill.client_id,
                 symbol: symbol(fill.instrument),
-                side: side_name(fill.side),
+                side: fill.side.name(),
                 price: amount(fill.price),
                 quantity: amount(fill.quantity),
                 maker: fill.maker,
@@ -282,7 +282,7 @@ impl Session {
                 symbol: symbol(fill.instrument),
                 price: amount(fill.price),
                 quantity: amount(fill.quantity),
-                aggressor: side_name(fill.side),
+                aggressor: fill.side.name(),
                 ts: fill.ts,
             };
             for (conn, _) in clients

@@ -129,7 +129,9 @@ impl Session {
         let hands = matcher
             .store_data()
             .filter(|data| data.venue_feed.any_banded())
-            .map(|data| data.venue_feed.hands(events, &before));
+            .map(|data| data.venue_feed.hands(events, &before))
+            // Every event handed: the batch goes as it is, not copied.
+            .filter(|h| h.contains(&false));
         if hands.as_ref().is_some_and(|h| !h.contains(&true)) {
             self.spent_before = before;
             return self.audit_fills(); // nothing to hand: no call
