@@ -13,8 +13,11 @@ use super::{VenueModel, VenueSettings};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewaySettings {
-    /// A FIX 4.4 acceptor's address (not served by this build: refused).
+    /// The FIX 4.4 acceptor's address (README, *FIX 4.4*).
     pub fix: Option<SocketAddr>,
+    /// The venue's CompID: the TargetCompID (56) clients' FIX messages
+    /// name, and the SenderCompID of the venue's.
+    pub fix_comp_id: String,
     /// The WebSocket address (JSON messages; README, *The host as a venue*).
     pub websocket: Option<SocketAddr>,
     /// The accounts file: per account, its API key's hash (`tradsys gateway
@@ -40,6 +43,7 @@ impl Default for GatewaySettings {
     fn default() -> Self {
         Self {
             fix: None,
+            fix_comp_id: "TRADSYS".into(),
             websocket: None,
             accounts: None,
             allow_remote: false,
@@ -62,9 +66,9 @@ impl GatewaySettings {
             return Ok(());
         }
         anyhow::ensure!(
-            self.fix.is_none(),
-            "gateway.fix: this build serves clients over WebSocket only (gateway.websocket); \
-             FIX order entry is not available yet"
+            !self.fix_comp_id.is_empty() && self.fix_comp_id.bytes().all(|b| b.is_ascii_graphic()),
+            "gateway.fix_comp_id: `{}` is not printable ASCII without spaces",
+            self.fix_comp_id
         );
         anyhow::ensure!(
             venue.model == VenueModel::Exchange,
@@ -112,8 +116,8 @@ mod tests {
         assert!(refused(&format!("{exchange}{ws}")).contains("gateway.accounts"));
         let remote = "[gateway]\nwebsocket = \"0.0.0.0:9881\"\n";
         assert!(refused(&format!("{exchange}{remote}{accounts}")).contains("not a loopback"));
-        let fix = "[gateway]\nfix = \"127.0.0.1:9880\"\n";
-        assert!(refused(&format!("{exchange}{fix}{accounts}")).contains("gateway.fix"));
+        let fix = "[gateway]\nfix = \"127.0.0.1:9880\"\nfix_comp_id = \"MY VENUE\"\n";
+        assert!(refused(&format!("{exchange}{fix}{accounts}")).contains("gateway.fix_comp_id"));
         let zero = format!("{exchange}{ws}{accounts}outbound_queue = 0\n");
         assert!(refused(&zero).contains("must be at least 1"));
         let good: HostConfig = toml::from_str(&format!("{exchange}{ws}{accounts}")).unwrap();

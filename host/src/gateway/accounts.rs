@@ -120,6 +120,15 @@ impl Accounts {
         (blake3::hash(key.as_bytes()) == self.list[index].key).then_some(index)
     }
 
+    /// The account whose FIX SenderCompID is `sender`, if `key` is its key.
+    pub fn authenticate_fix(&self, sender: &str, key: &str) -> Option<usize> {
+        let index = self
+            .list
+            .iter()
+            .position(|a| a.fix_sender.as_deref() == Some(sender))?;
+        (blake3::hash(key.as_bytes()) == self.list[index].key).then_some(index)
+    }
+
     /// Account `index`.
     pub fn get(&self, index: usize) -> Option<&ClientAccount> {
         self.list.get(index)

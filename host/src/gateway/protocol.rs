@@ -231,7 +231,7 @@ pub fn parse(text: &str, max_quantity: u64) -> Result<Incoming, String> {
 }
 
 /// A positive decimal amount no larger than `max` (fixed-point).
-fn amount(what: &str, text: &str, max: i128) -> Result<i64, String> {
+pub(super) fn amount(what: &str, text: &str, max: i128) -> Result<i64, String> {
     let value = decimal::parse(text).map_err(|e| format!("{what}: {e}"))?;
     if value <= 0 {
         return Err(format!("{what}: {text} is not positive"));
@@ -251,8 +251,13 @@ fn amount(what: &str, text: &str, max: i128) -> Result<i64, String> {
 pub enum Reply {
     /// The logon succeeded.
     LoggedOn { account: String },
-    /// A message was refused; the connection stays.
-    Error { reason: String },
+    /// A message was refused; the connection stays (`symbol`: the
+    /// subscription refused, if one was).
+    Error {
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        symbol: Option<String>,
+    },
     /// An order of the account's was accepted by the venue.
     Accepted { id: u64, symbol: String, ts: u64 },
     /// An order or a request about one was refused (`by`: `host` or a validator).

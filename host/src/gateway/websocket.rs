@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{ConnectInfo, State};
@@ -13,77 +12,41 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::SinkExt as _;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::protocol::{self, Incoming, Reply};
-use super::{Conn, Inbound, Shared};
-
-/// A client that has not logged on by then is disconnected.
-const LOGON_TIMEOUT: Duration = Duration::from_secs(10);
+use super::{Bucket, Conn, FAREWELL, LOGON_TIMEOUT, SEND_TIMEOUT, Shared};
 
 /// The largest frame read at all; a larger one ends the connection (up to
 /// it, a message over [`protocol::MAX_MESSAGE_BYTES`] is refused and the
 /// connection stays).
 const MAX_FRAME_BYTES: usize = 1 << 20;
 
-/// How long a closing connection is given to take its last message.
-const FAREWELL: Duration = Duration::from_secs(1);
-
-/// A client that takes no message for this long while one waits is a slow
-/// consumer too (its connection's buffers are full; its queue may not be).
-const SEND_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Serve on `listener` until `stop`.
-pub(super) fn serve(
+pub(super) async fn serve(
     listener: std::net::TcpListener,
     shared: Arc<Shared>,
-    stop: oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => listener,
         Err(e) => {
-            tracing::error!("gateway: no runtime: {e}");
+            tracing::error!("gateway: {e}");
             return;
         }
     };
-    runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::from_std(listener) {
-            Ok(listener) => listener,
-            Err(e) => {
-                tracing::error!("gateway: {e}");
-                return;
-            }
-        };
-        let app = axum::Router::new()
-            .route("/", get(upgrade))
-            .with_state(shared.clone());
-        let server = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stop.await;
-        });
-        if let Err(e) = server.await {
-            tracing::error!("gateway: {e}");
-        }
-        // The connections told to close say so before the runtime ends.
-        let deadline = Instant::now() + FAREWELL;
-        while shared.open.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    let app = axum::Router::new()
+        .route("/", get(upgrade))
+        .with_state(shared);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
     });
-}
-
-/// One connection counted open until dropped.
-struct Open(Arc<Shared>);
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    if let Err(e) = server.await {
+        tracing::error!("gateway: {e}");
     }
 }
 
@@ -92,18 +55,13 @@ async fn upgrade(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    let max = shared.settings.max_connections;
-    if shared.open.fetch_add(1, Ordering::Relaxed) >= max {
-        shared.open.fetch_sub(1, Ordering::Relaxed);
-        shared.counts.turned_away.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!("gateway: {peer} turned away: {max} connections are open");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("too many connections: {max} are open"),
-        )
-            .into_response();
-    }
-    let open = Open(shared.clone());
+    let open = match shared.open_connection() {
+        Ok(open) => open,
+        Err(why) => {
+            tracing::warn!("gateway: {peer} turned away: {why}");
+            return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+        }
+    };
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
@@ -112,38 +70,7 @@ async fn upgrade(
         })
 }
 
-/// A token bucket of one second's messages.
-struct Bucket {
-    rate: f64,
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    fn new(per_second: u32) -> Self {
-        Self {
-            rate: f64::from(per_second),
-            tokens: f64::from(per_second),
-            at: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.at).as_secs_f64() * self.rate;
-        self.tokens = (self.tokens + refill).min(self.rate);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr) {
-    shared.counts.connections.fetch_add(1, Ordering::Relaxed);
     let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     let mut bucket = Bucket::new(shared.settings.max_messages_per_second);
     let account = match logon(&mut socket, &shared, peer, &mut bucket).await {
@@ -161,12 +88,9 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
     let (replies_tx, mut replies) = mpsc::channel(shared.settings.outbound_queue);
     let close = Arc::new(Notify::new());
     let closing = Arc::new(Mutex::new(None));
-    let _ = replies_tx.try_send(
-        Reply::LoggedOn {
-            account: name.clone(),
-        }
-        .to_text(),
-    );
+    let _ = replies_tx.try_send(Arc::new(Reply::LoggedOn {
+        account: name.clone(),
+    }));
     shared.conns().insert(
         id,
         Conn {
@@ -188,19 +112,19 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
             biased;
             () = close.notified() => break Some(reason(&closing)),
             reply = replies.recv() => {
-                let Some(text) = reply else { break None };
+                let Some(reply) = reply else { break None };
                 // A client that does not read is not waited on for ever:
                 // the session may close it meanwhile. The replies waiting
                 // go out together (one write, not one a message).
                 tokio::select! {
-                    sent = write_waiting(&mut socket, text, &mut replies) => {
+                    sent = write_waiting(&mut socket, &reply, &mut replies) => {
                         if sent.is_err() {
                             break None;
                         }
                     }
                     () = close.notified() => break Some(reason(&closing)),
                     () = tokio::time::sleep(SEND_TIMEOUT) => {
-                        break Some(slow_consumer(&shared, id, &name, "taking no message for 5 s"));
+                        break Some(shared.slow_consumer(id, &name, "taking no message for 5 s"));
                     }
                 }
             }
@@ -213,6 +137,7 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
                         shared.counts.malformed.fetch_add(1, Ordering::Relaxed);
                         Some(Reply::Error {
                             reason: "binary messages are not understood: send JSON text".into(),
+                            symbol: None,
                         })
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
@@ -223,10 +148,10 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
                     }
                 };
                 if let Some(answer) = answer
-                    && replies_tx.try_send(answer.to_text()).is_err()
+                    && replies_tx.try_send(Arc::new(answer)).is_err()
                 {
                     let unread = format!("{} messages waiting unread", shared.settings.outbound_queue);
-                    break Some(slow_consumer(&shared, id, &name, &unread));
+                    break Some(shared.slow_consumer(id, &name, &unread));
                 }
             }
         }
@@ -241,28 +166,15 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
 /// Write `first` and the replies waiting behind it (up to 256), then flush.
 async fn write_waiting(
     socket: &mut WebSocket,
-    first: String,
-    replies: &mut mpsc::Receiver<String>,
+    first: &Reply,
+    replies: &mut mpsc::Receiver<Arc<Reply>>,
 ) -> Result<(), axum::Error> {
-    socket.feed(Message::Text(first.into())).await?;
+    socket.feed(Message::Text(first.to_text().into())).await?;
     for _ in 0..256 {
-        let Ok(text) = replies.try_recv() else { break };
-        socket.feed(Message::Text(text.into())).await?;
+        let Ok(reply) = replies.try_recv() else { break };
+        socket.feed(Message::Text(reply.to_text().into())).await?;
     }
     socket.flush().await
-}
-
-/// Connection `id` of account `name` is a slow consumer (`why`): counted
-/// and logged once, by whoever takes it out of the map (the session may
-/// have); the reason it is told.
-fn slow_consumer(shared: &Shared, id: u64, name: &str, why: &str) -> String {
-    if shared.conns().remove(&id).is_some() {
-        shared.counts.slow_consumers.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-            "gateway: connection {id} of account `{name}` closed as a slow consumer, {why}"
-        );
-    }
-    format!("slow consumer: {why}")
 }
 
 /// A logged-on client's message: a request for the session, or the answer
@@ -273,7 +185,12 @@ fn request(
     bucket: &mut Bucket,
     text: &str,
 ) -> Option<Reply> {
-    let error = |reason: String| Some(Reply::Error { reason });
+    let error = |reason: String| {
+        Some(Reply::Error {
+            reason,
+            symbol: None,
+        })
+    };
     if !bucket.take() {
         shared.counts.rate_limited.fetch_add(1, Ordering::Relaxed);
         return error(format!(
@@ -288,21 +205,7 @@ fn request(
         }
         Ok(Incoming::Logon(_)) => error("already logged on".into()),
         Ok(Incoming::Request(request)) => {
-            let subject = request.subject();
-            match shared.inbox.try_send(Inbound {
-                account,
-                conn,
-                request,
-            }) {
-                Ok(()) => None,
-                Err(std::sync::mpsc::TrySendError::Full(_)) => {
-                    shared.counts.busy.fetch_add(1, Ordering::Relaxed);
-                    error(format!("venue busy: {subject} dropped"))
-                }
-                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
-                    error(format!("the venue is closing: {subject} dropped"))
-                }
-            }
+            shared.forward(account, conn, request).err().and_then(error)
         }
     }
 }
@@ -356,7 +259,10 @@ async fn logon(
             shared.counts.rate_limited.fetch_add(1, Ordering::Relaxed);
             "rate limit: too many messages before the logon".into()
         };
-        let reply = Reply::Error { reason: refused };
+        let reply = Reply::Error {
+            reason: refused,
+            symbol: None,
+        };
         if socket
             .send(Message::Text(reply.to_text().into()))
             .await

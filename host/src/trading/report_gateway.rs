@@ -10,8 +10,12 @@ use crate::journal::summary::PositionReport;
 /// The gateway over the session.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GatewayReport {
-    /// Where WebSocket clients connected.
-    pub websocket: String,
+    /// Where WebSocket clients connected, if they could.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<String>,
+    /// Where FIX clients connected, if they could.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
     /// Connections accepted, logons that succeeded and that were refused.
     pub connections: u64,
     pub logons: u64,
@@ -52,10 +56,15 @@ impl GatewayReport {
     pub(crate) fn render(&self, out: &mut String) {
         let _ = writeln!(
             out,
-            "gateway: ws://{}, {} connections ({} logons, {} refused, {} turned away), \
+            "gateway:{}{}, {} connections ({} logons, {} refused, {} turned away), \
              {} malformed, {} over the rate limit, {} busy, {} slow consumers, \
              {} for unknown instruments",
-            self.websocket,
+            self.websocket
+                .as_ref()
+                .map_or_else(String::new, |a| format!(" ws://{a}")),
+            self.fix
+                .as_ref()
+                .map_or_else(String::new, |a| format!(" FIX {a}")),
             self.connections,
             self.logons,
             self.refused_logons,

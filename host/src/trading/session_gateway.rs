@@ -199,7 +199,10 @@ impl Session {
                     clients.gateway.send(inbound.account, &reply);
                 }
                 Request::Subscribe { .. } | Request::Unsubscribe { .. } => {
-                    let reply = Reply::Error { reason: message };
+                    let reply = Reply::Error {
+                        reason: message,
+                        symbol: Some(symbol),
+                    };
                     clients.gateway.send_to(inbound.conn, &reply);
                 }
             }
@@ -407,7 +410,8 @@ impl Session {
             })
             .collect();
         Some(GatewayReport {
-            websocket: clients.gateway.websocket.to_string(),
+            websocket: clients.gateway.websocket.map(|a| a.to_string()),
+            fix: clients.gateway.fix.map(|a| a.to_string()),
             connections: n(&counts.connections),
             logons: n(&counts.logons),
             refused_logons: n(&counts.refused_logons),

@@ -25,7 +25,6 @@
 //! own; an order whose status shows fills or an end not heard of is booked
 //! and reported.
 
-mod codec;
 mod market;
 mod orders;
 mod session;
@@ -38,10 +37,10 @@ use tradsys_sdk::{
     reconcile,
 };
 
-use crate::codec::Message;
 use crate::market::{Market, Symbol};
 use crate::orders::{Orders, Stranger};
 use crate::session::{Phase, Session, Settings, Step};
+use tradsys_fix::Message;
 
 /// Format of `save-state`.
 const STATE_FORMAT: u8 = 1;

@@ -9,7 +9,7 @@ use tradsys_sdk::{
     BookFlags, DepthLevel, DepthSnapshot, InstrumentDefinition, MarketEvent, Trade, fixed,
 };
 
-use crate::codec::Message;
+use tradsys_fix::Message;
 
 /// Levels per side sent on in each depth snapshot.
 pub const DEPTH: usize = 10;

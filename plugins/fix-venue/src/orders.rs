@@ -14,8 +14,8 @@ use tradsys_sdk::{
     OrderType, RejectReason, Rejection, Side, TimeInForce, fixed,
 };
 
-use crate::codec::Message;
 use crate::time;
+use tradsys_fix::Message;
 
 /// ExecIDs remembered, so a report the venue sends twice is booked once.
 const KEEP_EXEC_IDS: usize = 1_024;

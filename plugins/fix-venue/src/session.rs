@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 
-use crate::codec::{Decoder, Message};
 use crate::time;
+use tradsys_fix::{Decoder, Message};
 
 /// FIX 4.4.
 pub const BEGIN: &str = "FIX.4.4";

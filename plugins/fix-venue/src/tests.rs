@@ -8,8 +8,8 @@ use tradsys_sdk::{
 };
 
 use crate::FixVenue;
-use crate::codec::{Decoder, Garbled, Message};
 use crate::time;
+use tradsys_fix::{Decoder, Garbled, Message};
 
 mod reconcile;
 

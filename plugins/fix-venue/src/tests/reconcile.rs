@@ -9,7 +9,7 @@ use tradsys_sdk::{
 
 use super::{T0, from_venue, messages, with_order};
 use crate::FixVenue;
-use crate::codec::Message;
+use tradsys_fix::Message;
 
 /// A mass status report (AF's answer) of a working order of another
 /// session: ClOrdID `OLD-3`, sell 2 left of 3 at 4701.

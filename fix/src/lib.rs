@@ -1,5 +1,8 @@
 //! FIX tag-value messages: the frame (BeginString, BodyLength, CheckSum)
-//! built and checked, fields as `tag=value` separated by SOH.
+//! built and checked, fields as `tag=value` separated by SOH, and a byte
+//! stream split into messages. No dependencies and no I/O: the `fix-venue`
+//! connector uses it inside wasm, the host's gateway natively; what either
+//! sends is held to FIX's rules by QuickFIX in the tests, not by this crate.
 
 use std::fmt;
 

@@ -1,0 +1,740 @@
+//! A FIX connection's application messages: NewOrderSingle (D),
+//! OrderCancelRequest (F), OrderCancelReplaceRequest (G) and
+//! MarketDataRequest (V) read into the gateway's requests; the session's
+//! replies written as ExecutionReports (8), OrderCancelRejects (9),
+//! market data (W snapshots, X trades) and rejects (Y, j).
+//!
+//! A FIX session hears the reports of the orders entered on it (as at a
+//! FIX venue; a WebSocket connection of the same account hears them too).
+//! ClOrdID (11) of a new order is the account's order id, so it must be a
+//! whole number; a cancel's or a replace's ClOrdID may be any text, and the
+//! order answers to it after a replace (OrigClOrdID, 41).
+
+use std::collections::HashMap;
+
+use tradsys_fix::Message;
+
+use super::fix_session::{reason, utc_timestamp};
+use super::protocol::{self, MAX_DEPTH, Reply, Request};
+use crate::bindings::types::{OrderType, Side, TimeInForce};
+use crate::journal::decimal;
+
+/// Why a message is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// A session-level Reject (3): the tag and SessionRejectReason.
+    Session {
+        tag: Option<u32>,
+        code: u32,
+        text: String,
+    },
+    /// An answer of the application's (an ExecutionReport that rejects an
+    /// order, an OrderCancelReject, a BusinessMessageReject).
+    Answer(Message),
+}
+
+/// A change asked for and not answered yet.
+#[derive(Debug, Clone)]
+struct Pending {
+    /// `1` a cancel, `2` a replace (CxlRejResponseTo, 434).
+    kind: char,
+    cl_ord_id: String,
+}
+
+/// What the connection knows of one of its orders.
+#[derive(Debug, Clone)]
+struct Ticket {
+    cl_ord_id: String,
+    symbol: String,
+    side: Side,
+    quantity: i64,
+    price: Option<i64>,
+    filled: i64,
+    /// Sum of price × quantity of the fills (fixed point squared).
+    notional: i128,
+    pending: Option<Pending>,
+}
+
+impl Ticket {
+    fn status(&self) -> char {
+        if self.filled >= self.quantity {
+            '2'
+        } else if self.filled > 0 {
+            '1'
+        } else {
+            '0'
+        }
+    }
+
+    fn average(&self) -> String {
+        if self.filled == 0 {
+            return "0".into();
+        }
+        amount(i64::try_from(self.notional / i128::from(self.filled)).unwrap_or(i64::MAX))
+    }
+}
+
+/// A subscription to one symbol's market data.
+#[derive(Debug, Clone)]
+struct Subscription {
+    md_req_id: String,
+    /// A snapshot only (SubscriptionRequestType 0): ends after one.
+    once: bool,
+}
+
+/// One FIX connection's orders and subscriptions.
+#[derive(Debug)]
+pub(super) struct FixOrders {
+    conn: u64,
+    orders: HashMap<u64, Ticket>,
+    /// Every ClOrdID an order answered to, to its id.
+    aliases: HashMap<String, u64>,
+    subscriptions: HashMap<String, Subscription>,
+    executions: u64,
+    /// The type of the last application message, for a
+    /// BusinessMessageReject of a later refusal.
+    last_type: String,
+}
+
+fn amount(value: i64) -> String {
+    decimal::exact(i128::from(value))
+}
+
+fn required<'a>(message: &'a Message, tag: u32) -> Result<&'a str, Refusal> {
+    message
+        .get(tag)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Refusal::Session {
+            tag: Some(tag),
+            code: reason::REQUIRED_TAG_MISSING,
+            text: format!("required tag {tag} missing"),
+        })
+}
+
+fn incorrect(tag: u32, text: String) -> Refusal {
+    Refusal::Session {
+        tag: Some(tag),
+        code: reason::VALUE_INCORRECT,
+        text,
+    }
+}
+
+fn side(message: &Message) -> Result<Side, Refusal> {
+    match required(message, 54)? {
+        "1" => Ok(Side::Buy),
+        "2" => Ok(Side::Sell),
+        other => Err(incorrect(
+            54,
+            format!("Side (54) {other} is not served: 1 (buy) or 2 (sell)"),
+        )),
+    }
+}
+
+fn side_code(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "1",
+        Side::Sell => "2",
+    }
+}
+
+/// A price or quantity field as fixed point (the gateway's rules).
+fn decimal_field(message: &Message, tag: u32, name: &str, max: i128) -> Result<i64, Refusal> {
+    let text = required(message, tag)?;
+    protocol::amount(name, text, max).map_err(|why| Refusal::Session {
+        tag: Some(tag),
+        code: reason::INCORRECT_FORMAT,
+        text: why,
+    })
+}
+
+impl FixOrders {
+    pub(super) fn new(conn: u64) -> Self {
+        Self {
+            conn,
+            orders: HashMap::new(),
+            aliases: HashMap::new(),
+            subscriptions: HashMap::new(),
+            executions: 0,
+            last_type: "D".into(),
+        }
+    }
+
+    /// The requests application message `message` asks for.
+    /// `max_quantity` in whole units.
+    pub(super) fn read(
+        &mut self,
+        message: &Message,
+        max_quantity: u64,
+    ) -> Result<Vec<Request>, Refusal> {
+        self.last_type = message.msg_type().to_string();
+        let max = i128::from(max_quantity) * decimal::SCALE;
+        match message.msg_type() {
+            "D" => self.new_order(message, max).map(|r| vec![r]),
+            "F" | "G" => self.change(message, max).map(|r| vec![r]),
+            "V" => self.market_data(message),
+            other if is_fix44_app_type(other) => Err(Refusal::Answer(
+                Message::new("j")
+                    .with(372, other)
+                    .with(380, 3)
+                    .with(58, format!("MsgType {other} is not served by this venue")),
+            )),
+            other => Err(Refusal::Session {
+                tag: Some(35),
+                code: reason::INVALID_MSG_TYPE,
+                text: format!("MsgType {other} is not a FIX 4.4 message"),
+            }),
+        }
+    }
+
+    fn new_order(&mut self, message: &Message, max: i128) -> Result<Request, Refusal> {
+        let cl_ord_id = required(message, 11)?.to_string();
+        let symbol = required(message, 55)?.to_string();
+        let side = side(message)?;
+        let order_type = match required(message, 40)? {
+            "1" => OrderType::Market,
+            "2" => OrderType::Limit,
+            other => {
+                return Err(incorrect(
+                    40,
+                    format!("OrdType (40) {other} is not served: 1 (market) or 2 (limit)"),
+                ));
+            }
+        };
+        let tif = match message.get(59).unwrap_or("1") {
+            // A day at this venue lasts until it closes.
+            "0" | "1" => TimeInForce::Gtc,
+            "3" => TimeInForce::Ioc,
+            "4" => TimeInForce::Fok,
+            other => {
+                return Err(incorrect(
+                    59,
+                    format!("TimeInForce (59) {other} is not served: 0, 1, 3 or 4"),
+                ));
+            }
+        };
+        let quantity = decimal_field(message, 38, "OrderQty", max)?;
+        let price = match order_type {
+            OrderType::Limit => Some(decimal_field(message, 44, "Price", i128::from(i64::MAX))?),
+            OrderType::Market => None,
+        };
+        let Ok(id) = cl_ord_id.parse::<u64>() else {
+            let ticket = Ticket {
+                cl_ord_id,
+                symbol,
+                side,
+                quantity,
+                price,
+                filled: 0,
+                notional: 0,
+                pending: None,
+            };
+            let text = "ClOrdID (11) of a new order must be a whole number: it is the \
+                        account's order id";
+            return Err(Refusal::Answer(self.execution(
+                &ticket,
+                0,
+                '8',
+                '8',
+                Some(text),
+            )));
+        };
+        self.aliases.insert(cl_ord_id.clone(), id);
+        self.orders.insert(
+            id,
+            Ticket {
+                cl_ord_id,
+                symbol: symbol.clone(),
+                side,
+                quantity,
+                price,
+                filled: 0,
+                notional: 0,
+                pending: None,
+            },
+        );
+        Ok(Request::Submit {
+            id,
+            symbol,
+            side,
+            order_type,
+            tif,
+            price: price.unwrap_or(0),
+            quantity,
+        })
+    }
+
+    /// A cancel (F) or a replace (G).
+    fn change(&mut self, message: &Message, max: i128) -> Result<Request, Refusal> {
+        let kind = if message.msg_type() == "F" { '1' } else { '2' };
+        let original = required(message, 41)?.to_string();
+        let cl_ord_id = required(message, 11)?.to_string();
+        let symbol = required(message, 55)?.to_string();
+        side(message)?;
+        let replace = if kind == '2' {
+            let quantity = decimal_field(message, 38, "OrderQty", max)?;
+            let price = decimal_field(message, 44, "Price", i128::from(i64::MAX))?;
+            Some((price, quantity))
+        } else {
+            None
+        };
+        let id = self
+            .aliases
+            .get(&original)
+            .copied()
+            .or_else(|| original.parse().ok());
+        let Some(id) = id else {
+            return Err(Refusal::Answer(self.cancel_reject(
+                kind,
+                &cl_ord_id,
+                &original,
+                "unknown order: OrigClOrdID (41) names no order of this session",
+            )));
+        };
+        if let Some(ticket) = self.orders.get_mut(&id) {
+            ticket.pending = Some(Pending {
+                kind,
+                cl_ord_id: cl_ord_id.clone(),
+            });
+        }
+        self.aliases.insert(cl_ord_id, id);
+        Ok(match replace {
+            None => Request::Cancel { id, symbol },
+            Some((price, quantity)) => Request::Modify {
+                id,
+                symbol,
+                price,
+                quantity,
+            },
+        })
+    }
+
+    fn market_data(&mut self, message: &Message) -> Result<Vec<Request>, Refusal> {
+        let md_req_id = required(message, 262)?.to_string();
+        let kind = required(message, 263)?;
+        if kind == "2" {
+            let symbols: Vec<String> = self
+                .subscriptions
+                .iter()
+                .filter(|(_, s)| s.md_req_id == md_req_id)
+                .map(|(symbol, _)| symbol.clone())
+                .collect();
+            for symbol in &symbols {
+                self.subscriptions.remove(symbol);
+            }
+            return Ok(symbols
+                .into_iter()
+                .map(|symbol| Request::Unsubscribe { symbol })
+                .collect());
+        }
+        let once = match kind {
+            "0" => true,
+            "1" => false,
+            other => {
+                return Err(incorrect(
+                    263,
+                    format!("SubscriptionRequestType (263) {other} is not 0, 1 or 2"),
+                ));
+            }
+        };
+        let depth = match required(message, 264)?.parse::<u32>() {
+            Ok(0) => MAX_DEPTH,
+            Ok(depth) => depth.min(MAX_DEPTH),
+            Err(_) => return Err(incorrect(264, "MarketDepth (264) is not a number".into())),
+        };
+        let symbols: Vec<String> = message
+            .group(146, 55)
+            .into_iter()
+            .filter_map(|entry| entry.first().map(|(_, symbol)| symbol.to_string()))
+            .collect();
+        if symbols.is_empty() {
+            return Err(Refusal::Session {
+                tag: Some(146),
+                code: reason::REQUIRED_TAG_MISSING,
+                text: "NoRelatedSym (146) with at least one Symbol (55) is required".into(),
+            });
+        }
+        Ok(symbols
+            .into_iter()
+            .map(|symbol| {
+                self.subscriptions.insert(
+                    symbol.clone(),
+                    Subscription {
+                        md_req_id: md_req_id.clone(),
+                        once,
+                    },
+                );
+                Request::Subscribe { symbol, depth }
+            })
+            .collect())
+    }
+
+    /// An ExecutionReport of `ticket`: `exec_type` (150), `status` (39),
+    /// a fill of `last` at `last_px` when there is one.
+    fn execution(
+        &mut self,
+        ticket: &Ticket,
+        leaves: i64,
+        exec_type: char,
+        status: char,
+        text: Option<&str>,
+    ) -> Message {
+        self.executions += 1;
+        let order_id = ticket
+            .cl_ord_id
+            .parse::<u64>()
+            .map_or_else(|_| "NONE".to_string(), |_| ticket.cl_ord_id.clone());
+        let mut m = Message::new("8")
+            .with(37, order_id)
+            .with(11, &ticket.cl_ord_id)
+            .with(17, format!("{}-{}", self.conn, self.executions))
+            .with(150, exec_type)
+            .with(39, status)
+            .with(55, &ticket.symbol)
+            .with(54, side_code(ticket.side))
+            .with(38, amount(ticket.quantity));
+        if let Some(price) = ticket.price {
+            m.push(44, amount(price));
+        }
+        m.push(151, amount(leaves));
+        m.push(14, amount(ticket.filled));
+        m.push(6, ticket.average());
+        if let Some(text) = text {
+            m.push(58, text);
+        }
+        m
+    }
+
+    fn cancel_reject(&self, kind: char, cl_ord_id: &str, original: &str, text: &str) -> Message {
+        let (order_id, status) = self
+            .aliases
+            .get(original)
+            .and_then(|id| self.orders.get(id).map(|t| (id.to_string(), t.status())))
+            .unwrap_or_else(|| ("NONE".into(), '8'));
+        Message::new("9")
+            .with(37, order_id)
+            .with(11, cl_ord_id)
+            .with(41, original)
+            .with(39, status)
+            .with(434, kind)
+            .with(102, if status == '8' { 1 } else { 99 })
+            .with(58, text)
+    }
+
+    /// What `reply` is on this connection (nothing for an order it did not
+    /// enter), and the requests it leads to (a snapshot-only subscription
+    /// ends after its snapshot).
+    pub(super) fn write(&mut self, reply: &Reply) -> (Vec<Message>, Vec<Request>) {
+        let mut out = Vec::new();
+        let mut then = Vec::new();
+        match reply {
+            Reply::Accepted { id, ts, .. } => {
+                if let Some(ticket) = self.orders.get(id).cloned() {
+                    let mut m = self.execution(&ticket, ticket.quantity, '0', '0', None);
+                    m.push(60, utc_timestamp(*ts));
+                    out.push(m);
+                }
+            }
+            Reply::Rejected {
+                id,
+                reason,
+                message,
+                ..
+            } => {
+                if let Some(mut ticket) = self.orders.get(id).cloned() {
+                    let text = match message {
+                        Some(message) => format!("{reason}: {message}"),
+                        None => reason.clone(),
+                    };
+                    match ticket.pending.take() {
+                        Some(pending) => {
+                            let original = ticket.cl_ord_id.clone();
+                            out.push(self.cancel_reject(
+                                pending.kind,
+                                &pending.cl_ord_id,
+                                &original,
+                                &text,
+                            ));
+                            self.orders.insert(*id, ticket);
+                        }
+                        None => {
+                            out.push(self.execution(&ticket, 0, '8', '8', Some(&text)));
+                            self.forget(*id);
+                        }
+                    }
+                }
+            }
+            Reply::Fill {
+                id,
+                price,
+                quantity,
+                leaves,
+                ts,
+                ..
+            } => {
+                if let Some(mut ticket) = self.orders.get(id).cloned() {
+                    let fixed =
+                        |text: &str| i64::try_from(decimal::parse(text).unwrap_or(0)).unwrap_or(0);
+                    let (px, qty, leaves) = (fixed(price), fixed(quantity), fixed(leaves));
+                    ticket.filled += qty;
+                    ticket.notional += i128::from(px) * i128::from(qty);
+                    let status = if leaves == 0 { '2' } else { '1' };
+                    let mut m = self.execution(&ticket, leaves, 'F', status, None);
+                    m.push(31, price);
+                    m.push(32, quantity);
+                    m.push(60, utc_timestamp(*ts));
+                    out.push(m);
+                    if leaves == 0 {
+                        self.forget(*id);
+                    } else {
+                        self.orders.insert(*id, ticket);
+                    }
+                }
+            }
+            Reply::Canceled { id, ts, .. } => {
+                if let Some(mut ticket) = self.orders.get(id).cloned() {
+                    let original = ticket.cl_ord_id.clone();
+                    if let Some(pending) = ticket.pending.take() {
+                        ticket.cl_ord_id = pending.cl_ord_id;
+                    }
+                    let mut m = self.execution(&ticket, 0, '4', '4', None);
+                    if original != ticket.cl_ord_id {
+                        m.push(41, original);
+                    }
+                    m.push(60, utc_timestamp(*ts));
+                    out.push(m);
+                    self.forget(*id);
+                }
+            }
+            Reply::Modified {
+                id,
+                price,
+                leaves,
+                ts,
+                ..
+            } => {
+                if let Some(mut ticket) = self.orders.get(id).cloned() {
+                    let fixed =
+                        |text: &str| i64::try_from(decimal::parse(text).unwrap_or(0)).unwrap_or(0);
+                    let original = ticket.cl_ord_id.clone();
+                    if let Some(pending) = ticket.pending.take() {
+                        ticket.cl_ord_id = pending.cl_ord_id;
+                    }
+                    ticket.price = Some(fixed(price));
+                    let leaves = fixed(leaves);
+                    ticket.quantity = ticket.filled + leaves;
+                    let status = ticket.status();
+                    let mut m = self.execution(&ticket, leaves, '5', status, None);
+                    m.push(41, original);
+                    m.push(60, utc_timestamp(*ts));
+                    out.push(m);
+                    self.orders.insert(*id, ticket);
+                }
+            }
+            Reply::Book {
+                symbol, bids, asks, ..
+            } => {
+                if let Some(subscription) = self.subscriptions.get(symbol).cloned() {
+                    let mut m = Message::new("W")
+                        .with(262, &subscription.md_req_id)
+                        .with(55, symbol)
+                        .with(268, bids.len() + asks.len());
+                    for (kind, levels) in [('0', bids), ('1', asks)] {
+                        for level in levels {
+                            m.push(269, kind);
+                            m.push(270, &level.price);
+                            m.push(271, &level.quantity);
+                        }
+                    }
+                    out.push(m);
+                    if subscription.once {
+                        self.subscriptions.remove(symbol);
+                        then.push(Request::Unsubscribe {
+                            symbol: symbol.clone(),
+                        });
+                    }
+                }
+            }
+            Reply::Trade {
+                symbol,
+                price,
+                quantity,
+                ts,
+                ..
+            } => {
+                if let Some(subscription) = self.subscriptions.get(symbol) {
+                    out.push(
+                        Message::new("X")
+                            .with(262, &subscription.md_req_id)
+                            .with(268, 1)
+                            .with(279, 0)
+                            .with(269, 2)
+                            .with(55, symbol)
+                            .with(270, price)
+                            .with(271, quantity)
+                            .with(60, utc_timestamp(*ts)),
+                    );
+                }
+            }
+            Reply::Error { reason, symbol } => match symbol
+                .as_ref()
+                .and_then(|s| self.subscriptions.remove(s).map(|sub| (s, sub)))
+            {
+                Some((_, subscription)) => out.push(
+                    Message::new("Y")
+                        .with(262, subscription.md_req_id)
+                        .with(281, 0)
+                        .with(58, reason),
+                ),
+                None => out.push(business_reject(&self.last_type, reason)),
+            },
+            Reply::LoggedOn { .. }
+            | Reply::Disconnect { .. }
+            | Reply::Subscribed { .. }
+            | Reply::Unsubscribed { .. }
+            | Reply::Execution { .. } => {}
+        }
+        (out, then)
+    }
+
+    fn forget(&mut self, id: u64) {
+        self.orders.remove(&id);
+        self.aliases.retain(|_, order| *order != id);
+    }
+}
+
+/// Whether `msg_type` is an application message of FIX 4.4.
+fn is_fix44_app_type(msg_type: &str) -> bool {
+    let b = msg_type.as_bytes();
+    match b {
+        [c] => b"6789BCDEFGHJKLMNPQRSTVWXYZabcdefghijklmnopqrstuvwxyz".contains(c),
+        [b'A', c] => c.is_ascii_uppercase(),
+        [b'B', c] => (b'A'..=b'H').contains(c),
+        _ => false,
+    }
+}
+
+/// A BusinessMessageReject (j) of a message of type `ref_type`.
+pub(super) fn business_reject(ref_type: &str, text: &str) -> Message {
+    Message::new("j")
+        .with(372, ref_type)
+        .with(380, 0)
+        .with(58, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(cl: &str) -> Message {
+        Message::new("D")
+            .with(11, cl)
+            .with(55, "ESH4")
+            .with(54, 1)
+            .with(60, "20260101-00:00:00")
+            .with(38, 2)
+            .with(40, 2)
+            .with(44, "4800.25")
+    }
+
+    #[test]
+    fn an_order_its_fill_and_a_replace_read_and_write_as_fix() {
+        let mut orders = FixOrders::new(7);
+        let read = orders.read(&order("41"), 100).unwrap();
+        assert!(matches!(
+            read[..],
+            [Request::Submit {
+                id: 41,
+                quantity: 2_000_000_000,
+                ..
+            }]
+        ));
+        let fill = Reply::Fill {
+            id: 41,
+            symbol: "ESH4".into(),
+            side: "buy",
+            price: "4800.25".into(),
+            quantity: "1".into(),
+            leaves: "1".into(),
+            maker: false,
+            ts: 0,
+        };
+        let (out, _) = orders.write(&fill);
+        assert_eq!(out[0].get(150), Some("F"));
+        assert_eq!(out[0].get(39), Some("1"));
+        assert_eq!(out[0].get(14), Some("1"));
+        assert_eq!(out[0].get(151), Some("1"));
+        assert_eq!(out[0].get(6), Some("4800.25"));
+        let replace = Message::new("G")
+            .with(41, "41")
+            .with(11, "r1")
+            .with(55, "ESH4")
+            .with(54, 1)
+            .with(38, 3)
+            .with(40, 2)
+            .with(44, "4800");
+        let read = orders.read(&replace, 100).unwrap();
+        assert!(matches!(
+            read[..],
+            [Request::Modify {
+                id: 41,
+                quantity: 3_000_000_000,
+                ..
+            }]
+        ));
+        let modified = Reply::Modified {
+            id: 41,
+            symbol: "ESH4".into(),
+            price: "4800".into(),
+            leaves: "2".into(),
+            ts: 0,
+        };
+        let (out, _) = orders.write(&modified);
+        assert_eq!(out[0].get(11), Some("r1"));
+        assert_eq!(out[0].get(41), Some("41"));
+        assert_eq!(out[0].get(38), Some("3"));
+        // Canceled by its new ClOrdID.
+        let cancel = Message::new("F")
+            .with(41, "r1")
+            .with(11, "c1")
+            .with(55, "ESH4")
+            .with(54, 1);
+        assert!(matches!(
+            orders.read(&cancel, 100).unwrap()[..],
+            [Request::Cancel { id: 41, .. }]
+        ));
+    }
+
+    #[test]
+    fn missing_tags_and_bad_values_name_the_tag() {
+        let mut orders = FixOrders::new(1);
+        let mut no_side = order("1");
+        no_side.fields.retain(|(t, _)| *t != 54);
+        assert!(matches!(
+            orders.read(&no_side, 100),
+            Err(Refusal::Session {
+                tag: Some(54),
+                code: 1,
+                ..
+            })
+        ));
+        let mut odd = order("1");
+        odd.fields.retain(|(t, _)| *t != 38);
+        odd.push(38, "0");
+        assert!(matches!(
+            orders.read(&odd, 100),
+            Err(Refusal::Session { tag: Some(38), .. })
+        ));
+        let Err(Refusal::Answer(rejected)) = orders.read(&order("abc"), 100) else {
+            panic!("a ClOrdID that is no number is refused");
+        };
+        assert_eq!(rejected.get(150), Some("8"));
+        let Err(Refusal::Answer(unserved)) = orders.read(&Message::new("H"), 100) else {
+            panic!("an unserved message type is refused");
+        };
+        assert_eq!((unserved.msg_type(), unserved.get(380)), ("j", Some("3")));
+        assert!(matches!(
+            orders.read(&Message::new("ZZ"), 100),
+            Err(Refusal::Session { code: 11, .. })
+        ));
+    }
+}
