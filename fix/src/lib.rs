@@ -138,7 +138,7 @@ impl Decoder {
 
     /// The next whole message; `None` until one is complete; an error for
     /// bytes dropped (the stream goes on after them).
-    pub fn next(&mut self) -> Option<Result<Message, Garbled>> {
+    pub fn next_message(&mut self) -> Option<Result<Message, Garbled>> {
         if self.buffer.is_empty() {
             return None;
         }

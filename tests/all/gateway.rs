@@ -15,10 +15,10 @@ use crate::live::Host;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
 /// A free port on loopback.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -27,7 +27,7 @@ fn free_port() -> u16 {
 }
 
 /// `tradsys gateway key NAME`: the key, and the account's table.
-fn make_key(name: &str) -> (String, String) {
+pub(crate) fn make_key(name: &str) -> (String, String) {
     let out = tradsys(&["gateway", "key", name]);
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -44,7 +44,7 @@ fn make_key(name: &str) -> (String, String) {
 /// table after a space); `gateway` adds to its table. Returns the host, its
 /// WebSocket URL and each account's key, once the feed is done and the
 /// instruments are known.
-fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, String, Vec<String>) {
+pub(crate) fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, String, Vec<String>) {
     let mut file = String::new();
     let mut keys = Vec::new();
     for account in accounts {
@@ -72,7 +72,7 @@ fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, String, Vec<Str
     (host, format!("ws://127.0.0.1:{port}/"), keys)
 }
 
-fn connect(url: &str) -> Socket {
+pub(crate) fn connect(url: &str) -> Socket {
     let (socket, _) = tungstenite::connect(url).unwrap();
     if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
         stream.set_read_timeout(Some(WAIT)).unwrap();
@@ -80,12 +80,12 @@ fn connect(url: &str) -> Socket {
     socket
 }
 
-fn send(socket: &mut Socket, message: Value) {
+pub(crate) fn send(socket: &mut Socket, message: Value) {
     socket.send(Message::text(message.to_string())).unwrap();
 }
 
 /// The next JSON message.
-fn next(socket: &mut Socket) -> Value {
+pub(crate) fn next(socket: &mut Socket) -> Value {
     loop {
         match socket.read().unwrap() {
             Message::Text(text) => return serde_json::from_str(&text).unwrap(),
@@ -95,7 +95,7 @@ fn next(socket: &mut Socket) -> Value {
     }
 }
 
-fn logon(url: &str, account: &str, key: &str) -> Socket {
+pub(crate) fn logon(url: &str, account: &str, key: &str) -> Socket {
     let mut socket = connect(url);
     send(
         &mut socket,
@@ -108,7 +108,7 @@ fn logon(url: &str, account: &str, key: &str) -> Socket {
     socket
 }
 
-fn order(id: u64, side: &str, price: &str, quantity: &str) -> Value {
+pub(crate) fn order(id: u64, side: &str, price: &str, quantity: &str) -> Value {
     json!({"type": "order", "id": id, "symbol": "SYN-A", "side": side,
            "price": price, "quantity": quantity})
 }

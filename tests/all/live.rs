@@ -14,7 +14,8 @@ use crate::common::{dev_trust, plugin_dir_with, tradsys_bin, typed, workspace_ro
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// The QuickFIX venue, driven through its stdin, heard through its stdout.
+/// The QuickFIX venue (or the gateway's QuickFIX client, `program`),
+/// driven through its stdin, heard through its stdout.
 pub(crate) struct Venue {
     child: Child,
     stdin: ChildStdin,
@@ -28,12 +29,6 @@ impl Venue {
     /// Start the venue on a free loopback port, its store and log in a
     /// temporary directory.
     pub(crate) fn start() -> Self {
-        let binary = workspace_root().join("target/venue/quickfix-venue");
-        assert!(
-            binary.exists(),
-            "{} is missing: `cargo xtask test` builds it (or `cargo xtask build-venue`)",
-            binary.display()
-        );
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -43,11 +38,21 @@ impl Venue {
         let store = dir.path().join("store");
         let log = dir.path().join("log");
         let dictionary = workspace_root().join("tests/venue/FIX44-tradsys.xml");
+        let args = [port.to_string().into(), store, dictionary, log];
+        Self::program("quickfix-venue", &args, port, dir)
+    }
+
+    /// `target/venue/NAME` run with `args` (its files in `dir`), once it
+    /// says `READY`.
+    pub(crate) fn program(name: &str, args: &[PathBuf], port: u16, dir: tempfile::TempDir) -> Self {
+        let binary = workspace_root().join("target/venue").join(name);
+        assert!(
+            binary.exists(),
+            "{} is missing: `cargo xtask test` builds it (or `cargo xtask build-venue`)",
+            binary.display()
+        );
         let mut child = Command::new(&binary)
-            .arg(port.to_string())
-            .arg(&store)
-            .arg(&dictionary)
-            .arg(&log)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -100,6 +105,16 @@ impl Venue {
                     self.seen.join("\n")
                 ),
             }
+        }
+    }
+
+    /// Tell it to quit, and wait until it has (a client logs out first).
+    pub(crate) fn quit(mut self) {
+        self.tell("quit");
+        let deadline = Instant::now() + WAIT;
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "it did not quit");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

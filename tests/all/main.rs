@@ -15,6 +15,7 @@ mod durable;
 mod files;
 mod fills;
 mod gateway;
+mod gateway_fix;
 mod journal;
 mod lifecycle;
 mod live;

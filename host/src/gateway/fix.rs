@@ -108,7 +108,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
     let mut buf = vec![0_u8; 64 * 1024];
     let deadline = tokio::time::Instant::now() + LOGON_TIMEOUT;
     let logon = loop {
-        match decoder.next() {
+        match decoder.next_message() {
             Some(Ok(message)) => break message,
             Some(Err(why)) => garbled(&shared, peer, &why),
             None => {
@@ -126,8 +126,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
     };
     let (account, mut session) = match log_on(&shared, peer, &logon) {
         Ok(accepted) => accepted,
-        Err(mut refusal) => {
-            let _ = tokio::time::timeout(FAREWELL, flush(&mut writer, &mut refusal)).await;
+        Err(logout) => {
+            let _ = tokio::time::timeout(FAREWELL, writer.write_all(&logout)).await;
             return;
         }
     };
@@ -195,7 +195,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
                 if !more {
                     break None;
                 }
-                while let Some(next) = decoder.next() {
+                while let Some(next) = decoder.next_message() {
                     let message = match next {
                         Ok(message) => message,
                         Err(why) => {
@@ -295,13 +295,13 @@ fn answer(session: &mut FixSession, seq: u64, message: &Message, refusal: Refusa
     }
 }
 
-/// Check a Logon: the account and its session (the Logon answered), or a
-/// session holding the Logout that refuses it.
+/// Check a Logon: the account and its session (the Logon answered), or
+/// the Logout that refuses it.
 fn log_on(
     shared: &Shared,
     peer: SocketAddr,
     logon: &Message,
-) -> Result<(usize, FixSession), FixSession> {
+) -> Result<(usize, FixSession), Vec<u8>> {
     let ours = &shared.settings.fix_comp_id;
     let theirs = logon.get(49).unwrap_or("UNKNOWN");
     let refuse = |why: String| {
@@ -309,7 +309,7 @@ fn log_on(
         shared.counts.refused_logons.fetch_add(1, Ordering::Relaxed);
         let mut session = FixSession::new(ours, theirs, Sequences::default(), Duration::ZERO);
         session.logout(&why);
-        session
+        session.out
     };
     if logon.msg_type() != "A" {
         return Err(refuse(format!(

@@ -87,6 +87,10 @@ struct Subscription {
 pub(super) struct FixOrders {
     conn: u64,
     orders: HashMap<u64, Ticket>,
+    /// Cancels and replaces of orders this connection holds no ticket for
+    /// (over, or entered elsewhere): their ClOrdID and OrigClOrdID, so a
+    /// refusal is answered with an OrderCancelReject.
+    strangers: HashMap<u64, (Pending, String)>,
     /// Every ClOrdID an order answered to, to its id.
     aliases: HashMap<String, u64>,
     subscriptions: HashMap<String, Subscription>,
@@ -100,7 +104,7 @@ fn amount(value: i64) -> String {
     decimal::exact(i128::from(value))
 }
 
-fn required<'a>(message: &'a Message, tag: u32) -> Result<&'a str, Refusal> {
+fn required(message: &Message, tag: u32) -> Result<&str, Refusal> {
     message
         .get(tag)
         .filter(|v| !v.is_empty())
@@ -152,6 +156,7 @@ impl FixOrders {
         Self {
             conn,
             orders: HashMap::new(),
+            strangers: HashMap::new(),
             aliases: HashMap::new(),
             subscriptions: HashMap::new(),
             executions: 0,
@@ -290,11 +295,15 @@ impl FixOrders {
                 "unknown order: OrigClOrdID (41) names no order of this session",
             )));
         };
-        if let Some(ticket) = self.orders.get_mut(&id) {
-            ticket.pending = Some(Pending {
-                kind,
-                cl_ord_id: cl_ord_id.clone(),
-            });
+        let pending = Pending {
+            kind,
+            cl_ord_id: cl_ord_id.clone(),
+        };
+        match self.orders.get_mut(&id) {
+            Some(ticket) => ticket.pending = Some(pending),
+            None => {
+                self.strangers.insert(id, (pending, original));
+            }
         }
         self.aliases.insert(cl_ord_id, id);
         Ok(match replace {
@@ -310,25 +319,11 @@ impl FixOrders {
 
     fn market_data(&mut self, message: &Message) -> Result<Vec<Request>, Refusal> {
         let md_req_id = required(message, 262)?.to_string();
-        let kind = required(message, 263)?;
-        if kind == "2" {
-            let symbols: Vec<String> = self
-                .subscriptions
-                .iter()
-                .filter(|(_, s)| s.md_req_id == md_req_id)
-                .map(|(symbol, _)| symbol.clone())
-                .collect();
-            for symbol in &symbols {
-                self.subscriptions.remove(symbol);
-            }
-            return Ok(symbols
-                .into_iter()
-                .map(|symbol| Request::Unsubscribe { symbol })
-                .collect());
-        }
-        let once = match kind {
+        // SubscriptionRequestType (263): a snapshot, updates, or no more.
+        let once = match required(message, 263)? {
             "0" => true,
             "1" => false,
+            "2" => return Ok(self.unsubscribe(&md_req_id)),
             other => {
                 return Err(incorrect(
                     263,
@@ -366,6 +361,23 @@ impl FixOrders {
                 Request::Subscribe { symbol, depth }
             })
             .collect())
+    }
+
+    /// The subscriptions of request `md_req_id` end.
+    fn unsubscribe(&mut self, md_req_id: &str) -> Vec<Request> {
+        let symbols: Vec<String> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, s)| s.md_req_id == md_req_id)
+            .map(|(symbol, _)| symbol.clone())
+            .collect();
+        for symbol in &symbols {
+            self.subscriptions.remove(symbol);
+        }
+        symbols
+            .into_iter()
+            .map(|symbol| Request::Unsubscribe { symbol })
+            .collect()
     }
 
     /// An ExecutionReport of `ticket`: `exec_type` (150), `status` (39),
@@ -440,11 +452,18 @@ impl FixOrders {
                 message,
                 ..
             } => {
-                if let Some(mut ticket) = self.orders.get(id).cloned() {
-                    let text = match message {
-                        Some(message) => format!("{reason}: {message}"),
-                        None => reason.clone(),
-                    };
+                let text = match message {
+                    Some(message) => format!("{reason}: {message}"),
+                    None => reason.clone(),
+                };
+                if let Some((pending, original)) = self.strangers.remove(id) {
+                    out.push(self.cancel_reject(
+                        pending.kind,
+                        &pending.cl_ord_id,
+                        &original,
+                        &text,
+                    ));
+                } else if let Some(mut ticket) = self.orders.get(id).cloned() {
                     match ticket.pending.take() {
                         Some(pending) => {
                             let original = ticket.cl_ord_id.clone();
@@ -562,6 +581,8 @@ impl FixOrders {
                 ..
             } => {
                 if let Some(subscription) = self.subscriptions.get(symbol) {
+                    // MDEntryDate (272) and MDEntryTime (273).
+                    let stamp = utc_timestamp(*ts);
                     out.push(
                         Message::new("X")
                             .with(262, &subscription.md_req_id)
@@ -571,7 +592,8 @@ impl FixOrders {
                             .with(55, symbol)
                             .with(270, price)
                             .with(271, quantity)
-                            .with(60, utc_timestamp(*ts)),
+                            .with(272, &stamp[..8])
+                            .with(273, &stamp[9..]),
                     );
                 }
             }
@@ -622,119 +644,5 @@ pub(super) fn business_reject(ref_type: &str, text: &str) -> Message {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn order(cl: &str) -> Message {
-        Message::new("D")
-            .with(11, cl)
-            .with(55, "ESH4")
-            .with(54, 1)
-            .with(60, "20260101-00:00:00")
-            .with(38, 2)
-            .with(40, 2)
-            .with(44, "4800.25")
-    }
-
-    #[test]
-    fn an_order_its_fill_and_a_replace_read_and_write_as_fix() {
-        let mut orders = FixOrders::new(7);
-        let read = orders.read(&order("41"), 100).unwrap();
-        assert!(matches!(
-            read[..],
-            [Request::Submit {
-                id: 41,
-                quantity: 2_000_000_000,
-                ..
-            }]
-        ));
-        let fill = Reply::Fill {
-            id: 41,
-            symbol: "ESH4".into(),
-            side: "buy",
-            price: "4800.25".into(),
-            quantity: "1".into(),
-            leaves: "1".into(),
-            maker: false,
-            ts: 0,
-        };
-        let (out, _) = orders.write(&fill);
-        assert_eq!(out[0].get(150), Some("F"));
-        assert_eq!(out[0].get(39), Some("1"));
-        assert_eq!(out[0].get(14), Some("1"));
-        assert_eq!(out[0].get(151), Some("1"));
-        assert_eq!(out[0].get(6), Some("4800.25"));
-        let replace = Message::new("G")
-            .with(41, "41")
-            .with(11, "r1")
-            .with(55, "ESH4")
-            .with(54, 1)
-            .with(38, 3)
-            .with(40, 2)
-            .with(44, "4800");
-        let read = orders.read(&replace, 100).unwrap();
-        assert!(matches!(
-            read[..],
-            [Request::Modify {
-                id: 41,
-                quantity: 3_000_000_000,
-                ..
-            }]
-        ));
-        let modified = Reply::Modified {
-            id: 41,
-            symbol: "ESH4".into(),
-            price: "4800".into(),
-            leaves: "2".into(),
-            ts: 0,
-        };
-        let (out, _) = orders.write(&modified);
-        assert_eq!(out[0].get(11), Some("r1"));
-        assert_eq!(out[0].get(41), Some("41"));
-        assert_eq!(out[0].get(38), Some("3"));
-        // Canceled by its new ClOrdID.
-        let cancel = Message::new("F")
-            .with(41, "r1")
-            .with(11, "c1")
-            .with(55, "ESH4")
-            .with(54, 1);
-        assert!(matches!(
-            orders.read(&cancel, 100).unwrap()[..],
-            [Request::Cancel { id: 41, .. }]
-        ));
-    }
-
-    #[test]
-    fn missing_tags_and_bad_values_name_the_tag() {
-        let mut orders = FixOrders::new(1);
-        let mut no_side = order("1");
-        no_side.fields.retain(|(t, _)| *t != 54);
-        assert!(matches!(
-            orders.read(&no_side, 100),
-            Err(Refusal::Session {
-                tag: Some(54),
-                code: 1,
-                ..
-            })
-        ));
-        let mut odd = order("1");
-        odd.fields.retain(|(t, _)| *t != 38);
-        odd.push(38, "0");
-        assert!(matches!(
-            orders.read(&odd, 100),
-            Err(Refusal::Session { tag: Some(38), .. })
-        ));
-        let Err(Refusal::Answer(rejected)) = orders.read(&order("abc"), 100) else {
-            panic!("a ClOrdID that is no number is refused");
-        };
-        assert_eq!(rejected.get(150), Some("8"));
-        let Err(Refusal::Answer(unserved)) = orders.read(&Message::new("H"), 100) else {
-            panic!("an unserved message type is refused");
-        };
-        assert_eq!((unserved.msg_type(), unserved.get(380)), ("j", Some("3")));
-        assert!(matches!(
-            orders.read(&Message::new("ZZ"), 100),
-            Err(Refusal::Session { code: 11, .. })
-        ));
-    }
-}
+#[path = "fix_orders_tests.rs"]
+mod tests;

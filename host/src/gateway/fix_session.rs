@@ -416,7 +416,7 @@ mod tests {
     fn sent(session: &mut FixSession) -> Vec<Message> {
         let mut decoder = Decoder::default();
         decoder.push(&std::mem::take(&mut session.out));
-        std::iter::from_fn(|| decoder.next().map(|m| m.unwrap())).collect()
+        std::iter::from_fn(|| decoder.next_message().map(|m| m.unwrap())).collect()
     }
 
     fn session() -> FixSession {

@@ -229,7 +229,7 @@ impl Session {
     /// Bytes arrived.
     pub fn received(&mut self, bytes: &[u8], now: u64, step: &mut Step) {
         self.decoder.push(bytes);
-        while let Some(next) = self.decoder.next() {
+        while let Some(next) = self.decoder.next_message() {
             match next {
                 // Like QuickFIX: a garbled message is dropped and its
                 // sequence number not taken; the gap brings it again.

@@ -32,7 +32,7 @@ pub(crate) fn messages(bytes: &[u8]) -> Vec<Message> {
     let mut decoder = Decoder::default();
     decoder.push(bytes);
     let mut out = Vec::new();
-    while let Some(m) = decoder.next() {
+    while let Some(m) = decoder.next_message() {
         out.push(m.expect("we send whole messages"));
     }
     out
@@ -147,10 +147,10 @@ fn a_message_in_pieces_waits_for_the_rest() {
     let mut decoder = Decoder::default();
     for byte in &wire[..wire.len() - 1] {
         decoder.push(std::slice::from_ref(byte));
-        assert!(decoder.next().is_none());
+        assert!(decoder.next_message().is_none());
     }
     decoder.push(&wire[wire.len() - 1..]);
-    assert_eq!(decoder.next().unwrap().unwrap().get(112), Some("x"));
+    assert_eq!(decoder.next_message().unwrap().unwrap().get(112), Some("x"));
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn garbled_input_is_dropped_and_the_stream_goes_on() {
     let mut decoder = Decoder::default();
     decoder.push(&stream);
     let mut seen = Vec::new();
-    while let Some(next) = decoder.next() {
+    while let Some(next) = decoder.next_message() {
         seen.push(next);
     }
     assert_eq!(seen[0], Err(Garbled::Skipped(4)));
