@@ -9,8 +9,9 @@
 //!   every test of the workspace (installing `promtool`, Chromium and
 //!   chromedriver with apt-get when missing, and componentize-py into
 //!   `target/python` for the Python plugins). CI runs exactly this.
-//! - `build-venue`: build the QuickFIX venue of the live-trading tests
-//!   (`tests/venue/`) into `target/venue/quickfix-venue`.
+//! - `build-venue`: build the QuickFIX programs of the tests (`tests/venue/`):
+//!   the live-trading tests' venue into `target/venue/quickfix-venue`, the
+//!   gateway's FIX client into `target/venue/quickfix-client`.
 //! - `bench`: the plugin-boundary and lazy-loading benchmarks (release);
 //!   `bench --quick`: the regression guard only (the ES day's sessions as
 //!   ratios to the native decode floor, appended to docs/bench-history.csv).
