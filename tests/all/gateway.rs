@@ -45,6 +45,16 @@ pub(crate) fn make_key(name: &str) -> (String, String) {
 /// WebSocket URL and each account's key, once the feed is done and the
 /// instruments are known.
 pub(crate) fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, String, Vec<String>) {
+    venue_with(dir, accounts, gateway, &[])
+}
+
+/// As [`venue`], with `extra` arguments to `tradsys run`.
+fn venue_with(
+    dir: &Path,
+    accounts: &[&str],
+    gateway: &str,
+    extra: &[&str],
+) -> (Host, String, Vec<String>) {
     let mut file = String::new();
     let mut keys = Vec::new();
     for account in accounts {
@@ -63,7 +73,7 @@ pub(crate) fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, Stri
          [gateway]\nwebsocket = \"127.0.0.1:{port}\"\naccounts = \"accounts.toml\"\n{gateway}\n\
          [plugins.max-notional]\nconfig = {{ max_notional = \"5000\" }}\n"
     );
-    let host = Host::start_with(dir, &config, &[]);
+    let host = Host::start_with(dir, &config, extra);
     let deadline = Instant::now() + WAIT;
     while !host.log().contains("serving clients until stopped") {
         assert!(Instant::now() < deadline, "no venue: {}", host.log());
@@ -537,4 +547,92 @@ fn a_wrong_accounts_file_or_gateway_config_stops_the_host_before_it_serves_namin
         simulated.contains("set [venue] model = \"exchange\""),
         "{simulated}"
     );
+}
+
+#[test]
+fn the_matcher_swapped_under_client_flow_keeps_the_book_and_every_connection() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    // The host watches its plugin directory (`run.watch`).
+    let (host, url, keys) = venue_with(dir.path(), &["alice", "bob"], "", &["--watch"]);
+    let mut alice = logon(&url, "alice", &keys[0]);
+    let mut bob = logon(&url, "bob", &keys[1]);
+    send(
+        &mut bob,
+        json!({"type": "subscribe", "symbol": "SYN-A", "depth": 1}),
+    );
+    assert_eq!(next(&mut bob)["type"], "subscribed");
+    // Alice's bids rest in version 1.0.0's book.
+    send(&mut alice, order(1, "buy", "100", "2"));
+    send(&mut alice, order(2, "buy", "99", "1"));
+    for _ in 0..2 {
+        assert_eq!(next(&mut alice)["type"], "accepted");
+    }
+
+    // A new version of the matcher is dropped in while the clients trade.
+    crate::swap::install(
+        dir.path(),
+        "fifo-matcher-1.1.wasm",
+        &crate::swap::version_of("fifo-matcher", "fifo-matcher", "1.1.0"),
+    );
+    let mut sent = 10;
+    let deadline = Instant::now() + WAIT;
+    while sent < 15 || !host.log().contains("swapped") {
+        assert!(Instant::now() < deadline, "no swap: {}", host.log());
+        // Orders keep coming during the swap; none is lost.
+        send(&mut alice, order(sent, "buy", "90", "1"));
+        assert_eq!(next(&mut alice)["type"], "accepted");
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Bob sells into Alice's first bid: the new version has her orders.
+    send(&mut bob, order(1, "sell", "100", "2"));
+    let filled = loop {
+        let heard = next(&mut alice);
+        if heard["type"] == "fill" {
+            break heard;
+        }
+    };
+    assert_eq!(
+        (&filled["id"], &filled["quantity"], &filled["leaves"]),
+        (&json!(1), &json!("2"), &json!("0")),
+        "{filled}"
+    );
+    // The book after the trade, from the new version: Alice's second bid.
+    let book = loop {
+        let heard = next(&mut bob);
+        if heard["type"] == "book" && heard["bids"][0]["price"] == "99" {
+            break heard;
+        }
+    };
+    assert_eq!(book["bids"][0]["quantity"], "1", "{book}");
+    // Every order sent during the swap is still there to cancel.
+    for id in 10..sent {
+        send(
+            &mut alice,
+            json!({"type": "cancel", "id": id, "symbol": "SYN-A"}),
+        );
+    }
+    for _ in 10..sent {
+        let heard = loop {
+            let heard = next(&mut alice);
+            if heard["type"] != "fill" {
+                break heard;
+            }
+        };
+        assert_eq!(heard["type"], "canceled", "{heard}");
+    }
+    host.interrupt();
+    let report = host.finish();
+    assert!(
+        report["swaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["outcome"] == "swapped"),
+        "{}",
+        report["swaps"]
+    );
+    assert_eq!(report["gateway"]["slow_consumers"], json!(0));
+    assert_eq!(report["gateway"]["connections"], json!(2));
 }
