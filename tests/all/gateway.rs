@@ -106,6 +106,12 @@ pub(crate) fn next(socket: &mut Socket) -> Value {
 }
 
 pub(crate) fn logon(url: &str, account: &str, key: &str) -> Socket {
+    logon_listing(url, account, key).0
+}
+
+/// Log on; the socket and the account's working orders, which the venue
+/// lists after every logon.
+fn logon_listing(url: &str, account: &str, key: &str) -> (Socket, Value) {
     let mut socket = connect(url);
     send(
         &mut socket,
@@ -115,7 +121,9 @@ pub(crate) fn logon(url: &str, account: &str, key: &str) -> Socket {
         next(&mut socket),
         json!({"type": "logged_on", "account": account})
     );
-    socket
+    let listing = next(&mut socket);
+    assert_eq!(listing["type"], "open_orders", "{listing}");
+    (socket, listing["orders"].clone())
 }
 
 pub(crate) fn order(id: u64, side: &str, price: &str, quantity: &str) -> Value {
@@ -622,6 +630,13 @@ fn the_matcher_swapped_under_client_flow_keeps_the_book_and_every_connection() {
         };
         assert_eq!(heard["type"], "canceled", "{heard}");
     }
+    // Alice comes back on a new connection: her working order is listed.
+    let (_again, open) = logon_listing(&url, "alice", &keys[0]);
+    assert_eq!(
+        open,
+        json!([{"id": 2, "symbol": "SYN-A", "side": "buy", "price": "99",
+                "leaves": "1", "filled": "0"}])
+    );
     host.interrupt();
     let report = host.finish();
     assert!(
@@ -634,5 +649,5 @@ fn the_matcher_swapped_under_client_flow_keeps_the_book_and_every_connection() {
         report["swaps"]
     );
     assert_eq!(report["gateway"]["slow_consumers"], json!(0));
-    assert_eq!(report["gateway"]["connections"], json!(2));
+    assert_eq!(report["gateway"]["connections"], json!(3));
 }

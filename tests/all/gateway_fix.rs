@@ -180,6 +180,20 @@ fn a_quickfix_client_trades_with_a_websocket_client_and_every_message_passes_qui
     alice.quit();
     let mut alice = client(fix_port, "ALICE", &keys[0], &store);
     alice.expect("logon");
+    // Her working order is told again at the logon (an order status report).
+    let status = expect_app(&mut alice, "8", with(150, "I"));
+    assert_eq!(
+        [11, 39, 54, 44, 151, 14].map(|t| field(&status, t)),
+        [
+            Some("4"),
+            Some("0"),
+            Some("2"),
+            Some("101"),
+            Some("1"),
+            Some("0")
+        ],
+        "{status}"
+    );
     alice.tell("order 5 SYN-A sell 102 1");
     expect_app(&mut alice, "8", |m| {
         field(m, 11) == Some("5") && field(m, 150) == Some("0")

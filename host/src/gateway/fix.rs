@@ -153,6 +153,10 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
         },
     );
     let mut orders = FixOrders::new(id);
+    // Its working orders, first thing (after a reconnection, a restart).
+    if let Err(why) = shared.forward(account, id, super::protocol::Request::OpenOrders) {
+        tracing::warn!("gateway: FIX connection {id}: {why}");
+    }
     let mut bucket = Bucket::new(shared.settings.max_messages_per_second);
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let max_quantity = shared.settings.max_order_quantity;

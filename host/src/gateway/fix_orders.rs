@@ -95,6 +95,10 @@ pub(super) struct FixOrders {
     aliases: HashMap<String, u64>,
     subscriptions: HashMap<String, Subscription>,
     executions: u64,
+    /// Lists of open orders asked for and not told yet, oldest first: the
+    /// MassStatusReqID of an OrderMassStatusRequest (AF), none for the one
+    /// asked at the logon.
+    listings: std::collections::VecDeque<Option<String>>,
     /// The type of the last application message, for a
     /// BusinessMessageReject of a later refusal.
     last_type: String,
@@ -160,6 +164,7 @@ impl FixOrders {
             aliases: HashMap::new(),
             subscriptions: HashMap::new(),
             executions: 0,
+            listings: std::collections::VecDeque::from([None]),
             last_type: "D".into(),
         }
     }
@@ -177,6 +182,21 @@ impl FixOrders {
             "D" => self.new_order(message, max).map(|r| vec![r]),
             "F" | "G" => self.change(message, max).map(|r| vec![r]),
             "V" => self.market_data(message),
+            "AF" => {
+                let id = required(message, 584)?.to_string();
+                match required(message, 585)? {
+                    // Every order, or every order of the account.
+                    "7" | "8" => {}
+                    other => {
+                        return Err(incorrect(
+                            585,
+                            format!("MassStatusReqType (585) {other} is not served: 7 or 8"),
+                        ));
+                    }
+                }
+                self.listings.push_back(Some(id));
+                Ok(vec![Request::OpenOrders])
+            }
             other if is_fix44_app_type(other) => Err(Refusal::Answer(
                 Message::new("j")
                     .with(372, other)
@@ -609,6 +629,42 @@ impl FixOrders {
                 ),
                 None => out.push(business_reject(&self.last_type, reason)),
             },
+            Reply::OpenOrders { orders } => {
+                let asked = self.listings.pop_front().flatten();
+                let total = orders.len();
+                for (n, order) in orders.iter().enumerate() {
+                    let fixed =
+                        |text: &str| i64::try_from(decimal::parse(text).unwrap_or(0)).unwrap_or(0);
+                    let (leaves, filled) = (fixed(&order.leaves), fixed(&order.filled));
+                    let average = order.average.as_deref().map_or(0, fixed);
+                    let ticket = self.orders.entry(order.id).or_insert_with(|| Ticket {
+                        cl_ord_id: order.id.to_string(),
+                        symbol: order.symbol.clone(),
+                        side: if order.side == Side::Sell.name() {
+                            Side::Sell
+                        } else {
+                            Side::Buy
+                        },
+                        quantity: filled + leaves,
+                        price: order.price.as_deref().map(fixed),
+                        filled,
+                        notional: i128::from(average) * i128::from(filled),
+                        pending: None,
+                    });
+                    self.aliases.insert(ticket.cl_ord_id.clone(), order.id);
+                    let ticket = ticket.clone();
+                    let status = ticket.status();
+                    let mut m = self.execution(&ticket, leaves, 'I', status, None);
+                    if let Some(id) = &asked {
+                        m.push(584, id);
+                        m.push(911, total);
+                        if n + 1 == total {
+                            m.push(912, "Y");
+                        }
+                    }
+                    out.push(m);
+                }
+            }
             Reply::LoggedOn { .. }
             | Reply::Disconnect { .. }
             | Reply::Subscribed { .. }

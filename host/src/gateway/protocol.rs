@@ -57,6 +57,7 @@ enum Message {
     Unsubscribe {
         symbol: String,
     },
+    OpenOrders,
 }
 
 fn default_depth() -> u32 {
@@ -125,6 +126,8 @@ pub enum Request {
     Unsubscribe {
         symbol: String,
     },
+    /// The account's working orders (asked for at every logon, too).
+    OpenOrders,
 }
 
 impl Request {
@@ -137,6 +140,7 @@ impl Request {
             Self::Subscribe { symbol, .. } | Self::Unsubscribe { symbol } => {
                 format!("subscription to {symbol}")
             }
+            Self::OpenOrders => "request for open orders".into(),
         }
     }
 
@@ -148,6 +152,7 @@ impl Request {
             | Self::Modify { symbol, .. }
             | Self::Subscribe { symbol, .. }
             | Self::Unsubscribe { symbol } => symbol,
+            Self::OpenOrders => "",
         }
     }
 }
@@ -227,6 +232,7 @@ pub fn parse(text: &str, max_quantity: u64) -> Result<Incoming, String> {
             Incoming::Request(Request::Subscribe { symbol, depth })
         }
         Message::Unsubscribe { symbol } => Incoming::Request(Request::Unsubscribe { symbol }),
+        Message::OpenOrders => Incoming::Request(Request::OpenOrders),
     })
 }
 
@@ -316,6 +322,8 @@ pub enum Reply {
         aggressor: &'static str,
         ts: u64,
     },
+    /// The account's working orders: at every logon, and when asked.
+    OpenOrders { orders: Vec<OpenOrder> },
     /// For a drop-copy account: an execution of any owner at the venue (a
     /// client's account, or a strategy of the host's).
     Execution {
@@ -329,6 +337,22 @@ pub enum Reply {
         maker: bool,
         ts: u64,
     },
+}
+
+/// A working order of the account's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenOrder {
+    pub id: u64,
+    pub symbol: String,
+    pub side: &'static str,
+    /// Its limit; none for a market order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    pub leaves: String,
+    pub filled: String,
+    /// The average price of its fills, if it has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average: Option<String>,
 }
 
 /// One level of a book.

@@ -100,6 +100,10 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
             closing: closing.clone(),
         },
     );
+    // Its working orders, first thing (after a reconnection, a restart).
+    if let Err(why) = shared.forward(account, id, protocol::Request::OpenOrders) {
+        tracing::warn!("gateway: connection {id}: {why}");
+    }
     let reason = |closing: &Mutex<Option<String>>| {
         closing
             .lock()

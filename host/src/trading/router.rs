@@ -51,6 +51,8 @@ struct OrderRecord {
     limit: Option<i64>,
     leaves: i64,
     filled: i64,
+    /// Price × quantity of its fills, summed (for its average price).
+    notional: i128,
     /// The matcher accepted it (a later rejection refuses a cancel or modify, not the order).
     accepted: bool,
     /// When it was accepted (its wait in the queue starts).
@@ -481,6 +483,7 @@ impl OrderRouter {
                 limit: matches!(order.order_type, OrderType::Limit).then_some(order.price),
                 leaves: order.quantity,
                 filled: 0,
+                notional: 0,
                 accepted: false,
                 accepted_ts: 0,
                 rests: (matches!(order.order_type, OrderType::Limit)

@@ -48,6 +48,8 @@ impl OrderRouter {
                 limit,
                 leaves,
                 filled,
+                // The venue's average price is not told: unknown.
+                notional: 0,
                 accepted: true,
                 accepted_ts: now,
                 rests: None,
@@ -170,6 +172,7 @@ impl OrderRouter {
             OrderEvent::Filled(f) => {
                 record.leaves = f.leaves_quantity;
                 record.filled += f.quantity;
+                record.notional += i128::from(f.price) * i128::from(f.quantity);
                 done = f.leaves_quantity <= 0;
                 let multiplier = market
                     .definition(f.instrument)
@@ -257,11 +260,46 @@ impl OrderRouter {
         self.accounts.add_client()
     }
 
+    /// The working orders of `owner` the matcher accepted, by its ids,
+    /// oldest id first.
+    pub(crate) fn open_orders(&self, owner: usize) -> Vec<OpenOrderView> {
+        self.accounts[owner]
+            .working
+            .iter()
+            .filter_map(|(client_id, host_id)| {
+                let r = self.orders.get(host_id)?;
+                (r.accepted && r.leaves > 0 && !r.over).then_some(OpenOrderView {
+                    id: *client_id,
+                    instrument: r.instrument,
+                    side: r.side,
+                    limit: r.limit,
+                    leaves: r.leaves,
+                    filled: r.filled,
+                    average: (r.filled > 0)
+                        .then(|| i64::try_from(r.notional / i128::from(r.filled)).unwrap_or(0)),
+                })
+            })
+            .collect()
+    }
+
     /// Who sent an order of `owner`, as the journal names it: a strategy,
     /// or the gateway and the client's account.
     pub(crate) fn sender(&self, owner: usize) -> (&str, Option<&str>) {
         sender(&self.names, &self.client_names, owner)
     }
+}
+
+/// A working order as its owner sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OpenOrderView {
+    pub(crate) id: u64,
+    pub(crate) instrument: u32,
+    pub(crate) side: Side,
+    pub(crate) limit: Option<i64>,
+    pub(crate) leaves: i64,
+    pub(crate) filled: i64,
+    /// The average price of its fills, if it has any.
+    pub(crate) average: Option<i64>,
 }
 
 /// Who sent an order of `owner` (see [`OrderRouter::sender`]), from the

@@ -13,7 +13,7 @@ use anyhow::Result;
 
 use crate::bindings::types::{CancelOrder, ModifyOrder, NewOrder, OrderCommand};
 use crate::config::GatewaySettings;
-use crate::gateway::protocol::{Level, Reply, Request};
+use crate::gateway::protocol::{Level, OpenOrder, Reply, Request};
 use crate::gateway::{Gateway, Inbound};
 use crate::journal::Stop;
 use crate::journal::decimal::{self, decimal};
@@ -129,7 +129,11 @@ impl Session {
         let mut run: Vec<OrderCommand> = Vec::new();
         let mut run_of = None;
         for inbound in taken {
-            if (run_of != Some(inbound.account) || run.len() >= PER_RUN) && !run.is_empty() {
+            // A list of open orders follows what came before it.
+            let listing = matches!(inbound.request, Request::OpenOrders);
+            if (run_of != Some(inbound.account) || run.len() >= PER_RUN || listing)
+                && !run.is_empty()
+            {
                 let account = run_of.expect("a run has an account");
                 self.route_client(account, std::mem::take(&mut run));
             }
@@ -180,6 +184,10 @@ impl Session {
     /// reaches the host's checks).
     fn client_command(&mut self, inbound: Inbound) -> Option<OrderCommand> {
         let now = self.runtime.local_clock().now();
+        if matches!(inbound.request, Request::OpenOrders) {
+            self.list_open_orders(inbound.account, inbound.conn);
+            return None;
+        }
         let clients = self.clients.as_mut().expect("serving clients");
         let symbol = inbound.request.symbol().to_string();
         let Some(instrument) = self.market.instrument(&symbol) else {
@@ -198,7 +206,7 @@ impl Session {
                     };
                     clients.gateway.send(inbound.account, &reply);
                 }
-                Request::Subscribe { .. } | Request::Unsubscribe { .. } => {
+                Request::Subscribe { .. } | Request::Unsubscribe { .. } | Request::OpenOrders => {
                     let reply = Reply::Error {
                         reason: message,
                         symbol: Some(symbol),
@@ -250,7 +258,30 @@ impl Session {
                 clients.gateway.send_to(inbound.conn, &reply);
                 return None;
             }
+            // Answered before the instrument is looked up.
+            Request::OpenOrders => return None,
         })
+    }
+
+    /// Tell connection `conn` the working orders of `account`.
+    fn list_open_orders(&self, account: usize, conn: u64) {
+        let clients = self.clients.as_ref().expect("serving clients");
+        let amount = |v: i64| decimal::exact(i128::from(v));
+        let orders = self
+            .router
+            .open_orders(clients.owners[account])
+            .into_iter()
+            .map(|o| OpenOrder {
+                id: o.id,
+                symbol: crate::trading::audit::symbol(&self.market, o.instrument),
+                side: o.side.name(),
+                price: o.limit.map(amount),
+                leaves: amount(o.leaves),
+                filled: amount(o.filled),
+                average: o.average.map(amount),
+            })
+            .collect();
+        clients.gateway.send_to(conn, &Reply::OpenOrders { orders });
     }
 
     /// What the venue's subscribers and drop copies hear: each fill booked
