@@ -582,6 +582,9 @@ impl HostConfig {
         if let Some(file) = config.gateway.accounts.as_mut() {
             absolutise(file);
         }
+        if let Some(dir) = config.gateway.fix_store.as_mut() {
+            absolutise(dir);
+        }
         for settings in config.plugins.values_mut() {
             if let Some(dir) = settings.read_dir.as_mut() {
                 absolutise(dir);

@@ -18,6 +18,9 @@ pub struct GatewaySettings {
     /// The venue's CompID: the TargetCompID (56) clients' FIX messages
     /// name, and the SenderCompID of the venue's.
     pub fix_comp_id: String,
+    /// Where each FIX session's sequence numbers are kept, so that they
+    /// survive a restart (default: `fix-sessions` beside the accounts file).
+    pub fix_store: Option<PathBuf>,
     /// The WebSocket address (JSON messages; README, *The host as a venue*).
     pub websocket: Option<SocketAddr>,
     /// The accounts file: per account, its API key's hash (`tradsys gateway
@@ -44,6 +47,7 @@ impl Default for GatewaySettings {
         Self {
             fix: None,
             fix_comp_id: "TRADSYS".into(),
+            fix_store: None,
             websocket: None,
             accounts: None,
             allow_remote: false,
@@ -56,6 +60,14 @@ impl Default for GatewaySettings {
 }
 
 impl GatewaySettings {
+    /// The directory of the FIX sessions' sequence numbers.
+    pub fn fix_store(&self) -> Option<PathBuf> {
+        self.fix_store.clone().or_else(|| {
+            let accounts = self.accounts.as_ref()?;
+            Some(accounts.parent()?.join("fix-sessions"))
+        })
+    }
+
     /// Whether clients are served.
     pub fn is_on(&self) -> bool {
         self.websocket.is_some() || self.fix.is_some()

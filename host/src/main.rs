@@ -115,8 +115,10 @@ struct RunArgs {
     replay: Option<PathBuf>,
     /// Live: resume the session of JOURNAL (after a crash, a kill): replay it
     /// offline to where it ended (the connector's sequence numbers and
-    /// orders, the strategies, the books), then connect and go on; the new
-    /// journal (--journal) holds both
+    /// orders, the strategies, the books), then connect and go on. A venue
+    /// ([gateway]): run again with its clients' order requests entered where
+    /// they were served, then serve them. The new journal (--journal) holds
+    /// both
     #[arg(long, value_name = "JOURNAL")]
     resume: Option<PathBuf>,
     /// Also write the report as JSON to FILE
@@ -469,10 +471,12 @@ fn run(args: RunArgs) -> Result<()> {
             journal.display()
         );
         let records = session.resume_from(journal)?;
-        eprintln!(
-            "resuming {}: {records} wire records replayed before connecting",
-            journal.display()
-        );
+        let what = if config.gateway.is_on() {
+            "client requests entered again before clients are served"
+        } else {
+            "wire records replayed before connecting"
+        };
+        eprintln!("resuming {}: {records} {what}", journal.display());
     }
     let control = session.control();
     let _watcher = if config.run.watch {

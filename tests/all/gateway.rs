@@ -111,7 +111,7 @@ pub(crate) fn logon(url: &str, account: &str, key: &str) -> Socket {
 
 /// Log on; the socket and the account's working orders, which the venue
 /// lists after every logon.
-fn logon_listing(url: &str, account: &str, key: &str) -> (Socket, Value) {
+pub(crate) fn logon_listing(url: &str, account: &str, key: &str) -> (Socket, Value) {
     let mut socket = connect(url);
     send(
         &mut socket,

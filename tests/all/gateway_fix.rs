@@ -359,3 +359,106 @@ fn a_wrong_password_is_refused_and_a_garbled_frame_is_dropped_then_asked_for_aga
     );
     assert!(report["gateway"]["refused_logons"].as_u64().unwrap() >= 1);
 }
+
+#[test]
+fn a_venue_killed_and_resumed_has_its_book_accounts_and_fix_session_back() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher", "max-notional"]);
+    let fix_port = free_port();
+    let (host, url, keys) = venue(
+        dir.path(),
+        &["alice", "bob fix_sender = \"BOB\""],
+        &format!("fix = \"127.0.0.1:{fix_port}\""),
+    );
+    // Bob's QuickFIX keeps its numbers in its store, and reconnects by
+    // itself every second.
+    let mut bob = client(fix_port, "BOB", &keys[1], &dir.path().join("bob-store"));
+    bob.expect("logon");
+    let mut alice = logon(&url, "alice", &keys[0]);
+    send(&mut alice, order(1, "buy", "100", "5"));
+    assert_eq!(next(&mut alice)["type"], "accepted");
+    bob.tell("order 7 SYN-A sell 100 2");
+    expect_app(&mut bob, "8", |m| {
+        field(m, 11) == Some("7") && field(m, 39) == Some("2")
+    });
+    bob.tell("order 8 SYN-A sell 105 1");
+    expect_app(&mut bob, "8", |m| {
+        field(m, 11) == Some("8") && field(m, 150) == Some("0")
+    });
+    assert_eq!(next(&mut alice)["type"], "fill");
+
+    // SIGKILL: no goodbye, no report; then the same venue again, resuming
+    // from its journal.
+    host.kill();
+    let old = dir.path().join("journal-before.jsonl");
+    std::fs::rename(dir.path().join("journal.jsonl"), &old).unwrap();
+    let config = std::fs::read_to_string(dir.path().join("host.toml")).unwrap();
+    let host =
+        crate::live::Host::start_with(dir.path(), &config, &["--resume", old.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !host.log().contains("serving clients until stopped") {
+        assert!(Instant::now() < deadline, "no venue: {}", host.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Alice's order and Bob's two.
+    assert!(
+        host.log().contains("3 client requests to enter again"),
+        "{}",
+        host.log()
+    );
+
+    // Alice's order is back as it was: 2 of 5 filled at 100.
+    let (mut alice, open) = crate::gateway::logon_listing(&url, "alice", &keys[0]);
+    assert_eq!(
+        open,
+        json!([{"id": 1, "symbol": "SYN-A", "side": "buy", "price": "100",
+                "leaves": "3", "filled": "2", "average": "100"}])
+    );
+    // Bob's session goes on with its numbers (QuickFIX would log out of a
+    // session that started again at 1), and he hears of his working order.
+    let status = expect_app(&mut bob, "8", with(150, "I"));
+    assert_eq!(
+        [11, 54, 44, 151].map(|t| field(&status, t)),
+        [Some("8"), Some("2"), Some("105"), Some("1")],
+        "{status}"
+    );
+    assert!(
+        bob.said("logout").is_empty() && bob.said("sent-reject").is_empty(),
+        "{:?}",
+        bob.seen
+    );
+    // The book is back: Alice lifts Bob's offer.
+    send(&mut alice, order(2, "buy", "105", "1"));
+    expect_app(&mut bob, "8", |m| {
+        field(m, 11) == Some("8") && field(m, 150) == Some("F")
+    });
+    // Her ids are back too: order 1 cannot be sent again.
+    send(&mut alice, order(1, "buy", "90", "1"));
+    let heard = loop {
+        let heard = next(&mut alice);
+        if heard["type"] == "rejected" {
+            break heard;
+        }
+    };
+    assert_eq!(heard["id"], 1, "{heard}");
+
+    bob.quit();
+    host.interrupt();
+    let report = host.finish();
+    let alice_report = &report["gateway"]["accounts"][0];
+    assert_eq!(alice_report["account"], "alice");
+    assert_eq!(alice_report["fills"], json!(2), "{alice_report}");
+    // Both sessions' records are in the new journal: Alice's first order
+    // (entered again), then her two after the restart.
+    let alice_orders = |path: &Path| -> Vec<u64> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|r| r["kind"] == "order" && r["account"] == "alice")
+            .map(|r| r["id"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(alice_orders(&old), [1]);
+    assert_eq!(alice_orders(&dir.path().join("journal.jsonl")), [1, 2, 1]);
+}

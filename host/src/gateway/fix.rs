@@ -11,7 +11,9 @@
 //! `tag=value`) are dropped and counted, as FIX says: the message's number
 //! is then missing, and the next one starts a resend request.
 
+use std::io::{Read as _, Seek as _, Write as _};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +34,59 @@ const MAX_HEARTBEAT: u64 = 3_600;
 
 /// Replies written in one go at most.
 const PER_WRITE: usize = 256;
+
+/// An account's sequence numbers on disk, so that they survive a restart:
+/// one line (`NEXT_IN NEXT_OUT`) rewritten in place whenever they moved (to
+/// the operating system, not fsynced: a crash of the host loses none, a
+/// power cut may).
+struct SeqFile {
+    file: std::fs::File,
+    written: (u64, u64),
+}
+
+impl SeqFile {
+    /// The file of SenderCompID `sender` in `dir`, and the numbers it holds.
+    fn open(dir: &Path, sender: &str) -> std::io::Result<(Self, Option<Sequences>)> {
+        std::fs::create_dir_all(dir)?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(format!("{sender}.seq")))?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)?;
+        let numbers: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let stored = match numbers[..] {
+            [next_in, next_out] if next_in > 0 && next_out > 0 => {
+                Some(Sequences::starting(next_in, next_out))
+            }
+            _ => None,
+        };
+        let written = stored.as_ref().map_or((0, 0), |s| (s.next_in, s.next_out));
+        Ok((Self { file, written }, stored))
+    }
+
+    /// Write `seq`'s numbers if they moved.
+    fn save(&mut self, seq: &Sequences) {
+        let now = (seq.next_in, seq.next_out);
+        if now == self.written {
+            return;
+        }
+        let line = format!("{:020} {:020}\n", now.0, now.1);
+        let written = self
+            .file
+            .seek(std::io::SeekFrom::Start(0))
+            .and_then(|_| self.file.write_all(line.as_bytes()));
+        match written {
+            Ok(()) => self.written = now,
+            Err(e) => tracing::warn!("gateway: FIX sequence numbers not kept: {e}"),
+        }
+    }
+}
 
 /// Serve on `listener` until `stop`.
 pub(super) async fn serve(
@@ -124,7 +179,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
             }
         }
     };
-    let (account, mut session) = match log_on(&shared, peer, &logon) {
+    let mut seq_file = None;
+    let (account, mut session) = match log_on(&shared, peer, &logon, &mut seq_file) {
         Ok(accepted) => accepted,
         Err(logout) => {
             let _ = tokio::time::timeout(FAREWELL, writer.write_all(&logout)).await;
@@ -163,6 +219,9 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
     // Why the session ends: `Some` to be told in a Logout, `None` when it
     // was (or the connection is gone).
     let ended: Option<String> = 'session: loop {
+        if let Some(file) = seq_file.as_mut() {
+            file.save(&session.seq);
+        }
         if let Err(why) = flush(&mut writer, &mut session).await {
             if why.is_empty() {
                 break None;
@@ -242,6 +301,9 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
     if let Some(why) = ended {
         session.logout(&why);
     }
+    if let Some(file) = seq_file.as_mut() {
+        file.save(&session.seq);
+    }
     let _ = tokio::time::timeout(FAREWELL, flush(&mut writer, &mut session)).await;
     let _ = writer.shutdown().await;
     let mut sessions = shared.fix_sessions();
@@ -300,11 +362,14 @@ fn answer(session: &mut FixSession, seq: u64, message: &Message, refusal: Refusa
 }
 
 /// Check a Logon: the account and its session (the Logon answered), or
-/// the Logout that refuses it.
+/// the Logout that refuses it. The session's numbers are the account's
+/// while the venue runs, else those `fix_store` kept (its file opened into
+/// `seq_file`).
 fn log_on(
     shared: &Shared,
     peer: SocketAddr,
     logon: &Message,
+    seq_file: &mut Option<SeqFile>,
 ) -> Result<(usize, FixSession), Vec<u8>> {
     let ours = &shared.settings.fix_comp_id;
     let theirs = logon.get(49).unwrap_or("UNKNOWN");
@@ -361,8 +426,30 @@ fn log_on(
                 "SenderCompID `{theirs}` is logged on already (one session at a time)"
             )));
         }
-        let kept = sessions.idle.remove(&account).unwrap_or_default();
-        if reset { Sequences::default() } else { kept }
+        let idle = sessions.idle.remove(&account);
+        drop(sessions);
+        let stored = match shared.settings.fix_store() {
+            Some(dir) => match SeqFile::open(&dir, theirs) {
+                Ok((file, stored)) => {
+                    *seq_file = Some(file);
+                    stored
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        "gateway: FIX sequence numbers of {theirs} in {}: {e}",
+                        dir.display()
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        match (reset, idle, stored) {
+            (true, ..) => Sequences::default(),
+            (false, Some(kept), _) => kept,
+            (false, None, Some(stored)) => stored,
+            (false, None, None) => Sequences::default(),
+        }
     };
     let mut session = FixSession::new(ours, theirs, sequences, Duration::from_secs(heartbeat));
     if seq < session.seq.next_in {

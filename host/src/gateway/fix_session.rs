@@ -34,6 +34,18 @@ pub(super) struct Sequences {
     sent: BTreeMap<u64, (Message, String)>,
 }
 
+impl Sequences {
+    /// Numbers kept from before, without the messages (a resend of those
+    /// is a gap fill).
+    pub(super) fn starting(next_in: u64, next_out: u64) -> Self {
+        Self {
+            next_in,
+            next_out,
+            sent: BTreeMap::new(),
+        }
+    }
+}
+
 impl Default for Sequences {
     fn default() -> Self {
         Self {

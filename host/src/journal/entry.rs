@@ -148,6 +148,10 @@ pub struct OrderEntry {
     /// The client account that sent it through the gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// A client's: the batches the session had taken when it was served
+    /// (where `tradsys run --resume` enters it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u64>,
     /// Its version.
     pub version: String,
     /// Ids of the keys that signed it.

@@ -78,7 +78,8 @@ fn side(side: Side) -> String {
 #[derive(Clone, Copy)]
 pub(crate) enum Sender<'a> {
     Strategy(&'a Plugin),
-    Client(&'a str),
+    /// A client's account, and the batches the session had taken.
+    Client(&'a str, u64),
 }
 
 /// `command` of `sender` as it was sent; verdicts and outcome to be filled in.
@@ -88,6 +89,10 @@ pub(crate) fn order_entry(
     market: &Market,
 ) -> OrderEntry {
     let amount = |v: i64| Some(exact(i128::from(v)));
+    let batch = match sender {
+        Sender::Client(_, batch) => Some(batch),
+        Sender::Strategy(_) => None,
+    };
     let (strategy, version, signers, account) = match sender {
         Sender::Strategy(plugin) => (
             plugin.name().to_string(),
@@ -95,7 +100,7 @@ pub(crate) fn order_entry(
             plugin.signers().iter().map(ToString::to_string).collect(),
             None,
         ),
-        Sender::Client(account) => (
+        Sender::Client(account, _) => (
             GATEWAY.to_string(),
             env!("CARGO_PKG_VERSION").to_string(),
             Vec::new(),
@@ -105,6 +110,7 @@ pub(crate) fn order_entry(
     let mut entry = OrderEntry {
         strategy,
         account,
+        batch,
         version,
         signers,
         action: String::new(),

@@ -641,7 +641,10 @@ impl Session {
     fn order_log(&self, owner: usize, now: u64) -> OrderLog<'_> {
         let sender = match self.slots.strategies.get(owner) {
             Some(strategy) => Sender::Strategy(strategy.plugin()),
-            None => Sender::Client(self.router.sender(owner).1.unwrap_or_default()),
+            None => Sender::Client(
+                self.router.sender(owner).1.unwrap_or_default(),
+                self.counts.batches,
+            ),
         };
         OrderLog {
             journal: &self.journal,

@@ -23,6 +23,9 @@ use crate::trading::router::OrderRouter;
 
 use super::Session;
 
+#[path = "session_resume.rs"]
+mod resume;
+
 /// Requests taken in one turn at most, so that a flood of them does not
 /// starve the feed.
 const PER_TURN: usize = 4_096;
@@ -47,6 +50,8 @@ pub(crate) struct Clients {
     /// Instruments whose book at the venue may have changed since their
     /// subscribers last heard.
     changed: BTreeSet<u32>,
+    /// An earlier session's requests still to enter (`--resume`).
+    recorded: resume::Recorded,
 }
 
 impl Clients {
@@ -73,6 +78,7 @@ impl Clients {
             unknown_instruments: 0,
             subscribers: BTreeMap::new(),
             changed: BTreeSet::new(),
+            recorded: resume::Recorded::new(),
         }))
     }
 
@@ -110,6 +116,13 @@ impl Session {
         if self.clients.is_none() {
             return false;
         }
+        // Resuming: the recorded requests due, and none of the clients'
+        // until they are all in.
+        if let Some(due) = self.due_recorded(false) {
+            self.route_requests(due);
+            self.forget_replies();
+            return false;
+        }
         self.reply_to_clients();
         self.publish_market();
         let mut taken: Vec<Inbound> = Vec::new();
@@ -124,8 +137,15 @@ impl Session {
         if taken.is_empty() {
             return false;
         }
-        // In arrival order; one account's requests in a row go together, up
-        // to `PER_RUN` (its validators are asked once for them).
+        self.route_requests(taken);
+        self.reply_to_clients();
+        self.publish_market();
+        true
+    }
+
+    /// Route `taken`, in arrival order; one account's requests in a row go
+    /// together, up to `PER_RUN` (its validators are asked once for them).
+    fn route_requests(&mut self, taken: Vec<Inbound>) {
         let mut run: Vec<OrderCommand> = Vec::new();
         let mut run_of = None;
         for inbound in taken {
@@ -145,15 +165,29 @@ impl Session {
         if let Some(account) = run_of {
             self.route_client(account, run);
         }
-        self.reply_to_clients();
-        self.publish_market();
-        true
+    }
+
+    /// What replaying recorded requests led to is told to nobody (the
+    /// clients heard it the first time).
+    fn forget_replies(&mut self) {
+        let Some(clients) = self.clients.as_mut() else {
+            return;
+        };
+        for owner in &clients.owners {
+            self.router.take_pending(*owner, None);
+        }
+        self.router.take_fills();
+        clients.changed.clear();
     }
 
     /// Serve the clients after the feed ended, until a stop is asked for.
     pub(super) fn serve_until_stopped(&mut self) {
         if self.clients.is_none() {
             return;
+        }
+        while let Some(due) = self.due_recorded(true) {
+            self.route_requests(due);
+            self.forget_replies();
         }
         tracing::info!("gateway: the feed ended; serving clients until stopped (Ctrl-C)");
         while !self.control.stop_requested() {

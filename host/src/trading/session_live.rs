@@ -172,6 +172,10 @@ impl Session {
     /// session's own journal holds the replayed records and what follows.
     /// Returns how many wire records it replays.
     pub fn resume_from(&mut self, journal: &Path) -> Result<usize> {
+        if self.clients.is_some() && !self.slots.connector.plugin().is_network_connector() {
+            // A venue: its clients' requests are entered again.
+            return self.resume_clients(journal);
+        }
         self.replay_source(journal, true)
     }
 
