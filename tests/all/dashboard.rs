@@ -85,6 +85,21 @@ const SERIES: &str = "return [...document.querySelectorAll('#pnl-chart path.seri
 const EVENTS: &str =
     "return Number(document.getElementById('events').textContent.replace(/,/g, ''))";
 
+/// A WebDriver session with headless Chromium.
+async fn browser(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1400,1200"] }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session with headless Chromium")
+}
+
 fn cell(rows: &Value, plugin: &str, column: usize) -> String {
     rows.as_array()
         .unwrap()
@@ -116,17 +131,7 @@ fn the_dashboard_shows_live_plugins_charts_a_joined_strategy_a_reconfigured_vali
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                             "--disable-dev-shm-usage", "--window-size=1400,1200"] }),
-        );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&driver.url)
-            .await
-            .expect("a WebDriver session with headless Chromium");
+        let client = browser(&driver).await;
         client.goto(&format!("http://{}/", host.address)).await.unwrap();
 
         // Every plugin in the table, with live call counts.
@@ -231,4 +236,75 @@ fn the_dashboard_shows_live_plugins_charts_a_joined_strategy_a_reconfigured_vali
         eprintln!("screenshot: {}", file.display());
         client.close().await.unwrap();
     });
+}
+
+const VENUE_ROWS: &str = "return [...document.querySelectorAll('#venue-clients tbody tr')].map(r => \
+     [...r.cells].map(c => c.textContent))";
+const BOOK: &str = "return [...document.querySelectorAll('#venue-books table[data-symbol=\"SYN-A\"] tbody tr')]\
+     .map(r => [r.className, ...[...r.cells].map(c => c.textContent)])";
+
+#[test]
+fn the_dashboard_shows_the_venues_clients_and_book_in_a_real_browser() {
+    use crate::gateway::{free_port, logon, next, order, send, venue_with};
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let address = format!("127.0.0.1:{}", free_port());
+    let (host, url, keys) = venue_with(
+        dir.path(),
+        &["alice", "bob"],
+        "",
+        &["--dashboard", &address],
+    );
+    let mut alice = logon(&url, "alice", &keys[0]);
+    send(&mut alice, order(1, "buy", "100", "2"));
+    send(&mut alice, order(2, "sell", "101", "3"));
+    for _ in 0..2 {
+        assert_eq!(next(&mut alice)["type"], "accepted");
+    }
+    let mut bob = logon(&url, "bob", &keys[1]);
+    let driver = Driver::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = browser(&driver).await;
+        client.goto(&format!("http://{address}/")).await.unwrap();
+        // Both clients connected; Alice's orders in the book.
+        until(&client, "the clients", VENUE_ROWS, |rows| {
+            cell(rows, "alice", 1) == "websocket"
+                && cell(rows, "alice", 2) == "2"
+                && cell(rows, "bob", 1) == "websocket"
+        })
+        .await;
+        let (book, _) = until(&client, "the book", BOOK, |rows| {
+            rows.as_array().unwrap().len() == 2
+        })
+        .await;
+        assert_eq!(
+            book,
+            json!([["ask", "101", "3", "1"], ["bid", "100", "2", "1"]])
+        );
+
+        // Bob sells into the bid: Alice's fill and position, the bid gone.
+        send(&mut bob, order(1, "sell", "100", "2"));
+        let (rows, _) = until(&client, "the trade", VENUE_ROWS, |rows| {
+            cell(rows, "alice", 4) == "1" && cell(rows, "bob", 4) == "1"
+        })
+        .await;
+        assert_eq!(cell(&rows, "alice", 6), "SYN-A 2", "{rows}");
+        assert_eq!(cell(&rows, "bob", 6), "SYN-A -2", "{rows}");
+        until(&client, "the book after the trade", BOOK, |rows| {
+            rows == &json!([["ask", "101", "3", "1"]])
+        })
+        .await;
+        // Bob leaves: no longer shown connected.
+        drop(bob);
+        until(&client, "Bob gone", VENUE_ROWS, |rows| {
+            cell(rows, "bob", 1) == "-"
+        })
+        .await;
+        client.close().await.unwrap();
+    });
+    host.interrupt();
+    host.finish();
 }

@@ -49,7 +49,7 @@ pub(crate) fn venue(dir: &Path, accounts: &[&str], gateway: &str) -> (Host, Stri
 }
 
 /// As [`venue`], with `extra` arguments to `tradsys run`.
-fn venue_with(
+pub(crate) fn venue_with(
     dir: &Path,
     accounts: &[&str],
     gateway: &str,

@@ -203,6 +203,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
         id,
         Conn {
             account,
+            protocol: "fix",
             replies: replies_tx,
             close: close.clone(),
             closing: closing.clone(),

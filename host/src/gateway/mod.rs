@@ -78,6 +78,8 @@ pub(crate) struct Counts {
 /// One logged-on connection, as the session reaches it.
 struct Conn {
     account: usize,
+    /// `websocket` or `fix`.
+    protocol: &'static str,
     replies: mpsc::Sender<Arc<Reply>>,
     /// Told when the connection is to close; the reason is in `closing`.
     close: Arc<Notify>,
@@ -275,6 +277,18 @@ impl Gateway {
     /// The accounts clients log on to.
     pub(crate) fn accounts(&self) -> &Accounts {
         &self.shared.accounts
+    }
+
+    /// The connections logged on now: id, account and protocol, by id.
+    pub(crate) fn connected(&self) -> Vec<(u64, usize, &'static str)> {
+        let mut connected: Vec<_> = self
+            .shared
+            .conns()
+            .iter()
+            .map(|(id, conn)| (*id, conn.account, conn.protocol))
+            .collect();
+        connected.sort_unstable();
+        connected
     }
 
     /// What the gateway counted so far.

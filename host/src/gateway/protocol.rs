@@ -356,7 +356,7 @@ pub struct OpenOrder {
 }
 
 /// One level of a book.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Level {
     pub price: String,
     pub quantity: String,

@@ -95,6 +95,7 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>, peer: SocketAddr
         id,
         Conn {
             account,
+            protocol: "websocket",
             replies: replies_tx.clone(),
             close: close.clone(),
             closing: closing.clone(),

@@ -75,6 +75,40 @@ pub fn view(snapshot: &Snapshot) -> Value {
             })
         })
         .collect();
+    let venue = report.gateway.as_ref().map(|g| {
+        let accounts: Vec<Value> = g
+            .accounts
+            .iter()
+            .map(|a| {
+                let connections: Vec<&str> = g
+                    .connected
+                    .iter()
+                    .filter(|c| c.account == a.account)
+                    .map(|c| c.protocol.as_str())
+                    .collect();
+                let positions: Vec<String> = a
+                    .positions
+                    .iter()
+                    .map(|p| format!("{} {}", p.instrument, p.quantity))
+                    .collect();
+                json!({
+                    "account": a.account,
+                    "connections": connections.join(", "),
+                    "orders": a.submitted,
+                    "rejected": a.rejected,
+                    "fills": a.fills,
+                    "realized": decimal::approx(&a.realized_pnl),
+                    "positions": positions.join(", "),
+                })
+            })
+            .collect();
+        json!({
+            "connected": g.connected.len(),
+            "refused_logons": g.refused_logons,
+            "accounts": accounts,
+            "books": g.books,
+        })
+    });
     let skip = snapshot.timeline.len().saturating_sub(TIMELINE_IN_VIEW);
     json!({
         "started": snapshot.started,
@@ -103,6 +137,7 @@ pub fn view(snapshot: &Snapshot) -> Value {
         "plugins": plugins,
         "strategies": strategies,
         "shadows": shadows,
+        "venue": venue,
         "curve": snapshot.curve,
         "timeline": &snapshot.timeline[skip..],
         "alerts": snapshot.tally.alerts,

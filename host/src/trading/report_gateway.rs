@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gateway::protocol::Level;
 use crate::journal::summary::PositionReport;
 
 /// The gateway over the session.
@@ -34,6 +35,30 @@ pub struct GatewayReport {
     pub unknown_instruments: u64,
     /// Per account, by name.
     pub accounts: Vec<ClientReport>,
+    /// The connections logged on (none once the session ended).
+    #[serde(default)]
+    pub connected: Vec<ConnectedClient>,
+    /// The venue's book of each instrument clients traded, best five
+    /// levels a side (the matcher's).
+    #[serde(default)]
+    pub books: Vec<VenueBook>,
+}
+
+/// A connection logged on to an account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectedClient {
+    pub connection: u64,
+    pub account: String,
+    /// `websocket` or `fix`.
+    pub protocol: String,
+}
+
+/// The venue's book of one instrument.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VenueBook {
+    pub symbol: String,
+    pub bids: Vec<Level>,
+    pub asks: Vec<Level>,
 }
 
 /// What one client account did.

@@ -18,6 +18,7 @@ use crate::gateway::{Gateway, Inbound};
 use crate::journal::Stop;
 use crate::journal::decimal::{self, decimal};
 use crate::trading::report::{ClientReport, GatewayReport};
+use crate::trading::report_gateway::{ConnectedClient, VenueBook};
 use crate::trading::reporting::open_positions;
 use crate::trading::router::OrderRouter;
 
@@ -52,7 +53,15 @@ pub(crate) struct Clients {
     changed: BTreeSet<u32>,
     /// An earlier session's requests still to enter (`--resume`).
     recorded: resume::Recorded,
+    /// Instruments clients sent orders for since their books were last
+    /// read, and those books (best [`BOOK_LEVELS`] a side), for the
+    /// operators (the report, the dashboard).
+    touched: BTreeSet<u32>,
+    books: BTreeMap<u32, (Vec<Level>, Vec<Level>)>,
 }
+
+/// Levels a side of the books the operators see.
+const BOOK_LEVELS: u32 = 5;
 
 impl Clients {
     /// Serve clients as `settings` say, their accounts added to `router`
@@ -79,11 +88,15 @@ impl Clients {
             subscribers: BTreeMap::new(),
             changed: BTreeSet::new(),
             recorded: resume::Recorded::new(),
+            touched: BTreeSet::new(),
+            books: BTreeMap::new(),
         }))
     }
 
     /// The matcher is about to execute `commands`: their books may change.
     pub(crate) fn book_may_change(&mut self, commands: &[OrderCommand]) {
+        self.touched
+            .extend(commands.iter().map(OrderCommand::instrument));
         let subscribed = &self.subscribers;
         self.changed.extend(
             commands
@@ -365,11 +378,23 @@ impl Session {
             }
         }
         let now = self.runtime.local_clock().now();
-        for instrument in std::mem::take(&mut clients.changed) {
-            let Some(subscribers) = clients.subscribers.get(&instrument) else {
-                continue;
+        let touched = std::mem::take(&mut clients.touched);
+        let mut changed = std::mem::take(&mut clients.changed);
+        changed.extend(&touched);
+        for instrument in changed {
+            let subscribers = clients.subscribers.get(&instrument);
+            let operators = if touched.contains(&instrument) {
+                BOOK_LEVELS
+            } else {
+                0
             };
-            let deepest = subscribers.iter().map(|(_, d)| *d).max().unwrap_or(0);
+            let deepest = subscribers
+                .into_iter()
+                .flatten()
+                .map(|(_, d)| *d)
+                .max()
+                .unwrap_or(0)
+                .max(operators);
             let Some(matcher) = self.slots.matcher.as_mut().filter(|_| deepest > 0) else {
                 continue;
             };
@@ -389,7 +414,11 @@ impl Session {
                     .map(|l| Level::new(l.price, l.quantity, l.orders))
                     .collect::<Vec<_>>()
             };
-            for (conn, depth) in subscribers.iter().filter(|(_, d)| *d > 0) {
+            if operators > 0 {
+                let top = (levels(&book.bids, operators), levels(&book.asks, operators));
+                clients.books.insert(instrument, top);
+            }
+            for (conn, depth) in subscribers.into_iter().flatten().filter(|(_, d)| *d > 0) {
                 let reply = Reply::Book {
                     symbol: symbol(instrument),
                     bids: levels(&book.bids, *depth),
@@ -487,6 +516,29 @@ impl Session {
             slow_consumers: n(&counts.slow_consumers),
             unknown_instruments: clients.unknown_instruments,
             accounts,
+            connected: clients
+                .gateway
+                .connected()
+                .into_iter()
+                .map(|(connection, account, protocol)| ConnectedClient {
+                    connection,
+                    account: clients
+                        .gateway
+                        .accounts()
+                        .get(account)
+                        .map_or_else(String::new, |a| a.name.clone()),
+                    protocol: protocol.to_string(),
+                })
+                .collect(),
+            books: clients
+                .books
+                .iter()
+                .map(|(instrument, (bids, asks))| VenueBook {
+                    symbol: symbol(*instrument),
+                    bids: bids.clone(),
+                    asks: asks.clone(),
+                })
+                .collect(),
         })
     }
 }
