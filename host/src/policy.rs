@@ -209,6 +209,19 @@ pub struct Grants {
 }
 
 impl Grants {
+    /// These grants with `overlay`'s config entries over their own (a key
+    /// of theirs takes the new value; a new key is added).
+    pub fn overlaid(&self, overlay: Option<&[(String, String)]>) -> Self {
+        let mut grants = self.clone();
+        for (key, value) in overlay.unwrap_or_default() {
+            match grants.config.iter_mut().find(|(k, _)| k == key) {
+                Some(entry) => entry.1.clone_from(value),
+                None => grants.config.push((key.clone(), value.clone())),
+            }
+        }
+        grants
+    }
+
     /// Whether `grant` is given.
     pub fn allows(&self, grant: Grant) -> bool {
         match grant {

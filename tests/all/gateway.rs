@@ -525,7 +525,7 @@ fn subscribers_hear_trades_and_the_venues_book_and_an_operator_every_execution()
 
 #[test]
 fn a_wrong_accounts_file_or_gateway_config_stops_the_host_before_it_serves_naming_the_fault() {
-    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher", "max-notional"]);
     let port = free_port();
     let run = |accounts: &str, venue: &str| {
         std::fs::write(dir.path().join("accounts.toml"), accounts).unwrap();
@@ -555,6 +555,66 @@ fn a_wrong_accounts_file_or_gateway_config_stops_the_host_before_it_serves_namin
         simulated.contains("set [venue] model = \"exchange\""),
         "{simulated}"
     );
+    // An account's own config for a validator that is not installed, or
+    // one the validator refuses (a misspelt key).
+    let absent = run(
+        &format!("{table}[alice.validators.price-collar]\nmax_deviation = \"0.1\"\n"),
+        "exchange",
+    );
+    assert!(
+        absent.contains("account `alice`: validators.price-collar: no such validator"),
+        "{absent}"
+    );
+    let misspelt = run(
+        &format!("{table}[alice.validators.max-notional]\nmax_notionl = \"10\"\n"),
+        "exchange",
+    );
+    assert!(
+        misspelt.contains("account `alice`: validators.max-notional: the validator refused")
+            && misspelt.contains("max_notionl"),
+        "{misspelt}"
+    );
+}
+
+#[test]
+fn an_accounts_own_validator_config_holds_for_its_orders_only() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher", "max-notional"]);
+    // The venue's max-notional allows 5,000; Alice's own config 500.
+    let (host, url, keys) = venue(
+        dir.path(),
+        &[
+            "alice [alice.validators.max-notional]\nmax_notional = \"500\"",
+            "bob",
+        ],
+        "",
+    );
+    let mut alice = logon(&url, "alice", &keys[0]);
+    let mut bob = logon(&url, "bob", &keys[1]);
+    send(&mut alice, order(1, "buy", "100", "6"));
+    let refused = next(&mut alice);
+    assert_eq!(
+        (&refused["type"], &refused["reason"]),
+        (&json!("rejected"), &json!("notional-limit")),
+        "{refused}"
+    );
+    send(&mut alice, order(2, "buy", "100", "4"));
+    assert_eq!(next(&mut alice)["type"], "accepted");
+    send(&mut bob, order(1, "buy", "100", "6"));
+    assert_eq!(next(&mut bob)["type"], "accepted", "Bob is held to 5,000");
+    host.interrupt();
+    let report = host.finish();
+    let accounts = &report["gateway"]["accounts"];
+    assert_eq!(
+        (&accounts[0]["rejected"], &accounts[1]["rejected"]),
+        (&json!(1), &json!(0))
+    );
+    // The journal names the validator that refused Alice's first order.
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    let refusal = journal
+        .lines()
+        .find(|l| l.contains("\"account\":\"alice\"") && l.contains("\"kind\":\"order\""))
+        .unwrap();
+    assert!(refusal.contains("max-notional"), "{refusal}");
 }
 
 #[test]

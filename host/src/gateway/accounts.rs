@@ -9,8 +9,11 @@
 //! key_hash = "blake3:0a1b..."   # `tradsys gateway key` prints a key and this line
 //! fix_sender = "ALICE"          # the FIX SenderCompID of its sessions
 //! drop_copy = false             # true: a copy of every execution at the venue
+//! [alice.validators.max-notional]  # this account's config for a validator, over its own
+//! max_notional = "500"
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -34,6 +37,9 @@ struct AccountEntry {
     fix_sender: Option<String>,
     #[serde(default)]
     drop_copy: bool,
+    /// Per validator, config entries over its own for this account.
+    #[serde(default)]
+    validators: BTreeMap<String, BTreeMap<String, crate::config::ConfigValue>>,
 }
 
 /// One client account.
@@ -48,6 +54,9 @@ pub struct ClientAccount {
     /// Its connections get a copy of every execution at the venue (an
     /// operator's account).
     pub drop_copy: bool,
+    /// Per validator (by name), config entries over the validator's own
+    /// that hold for this account's orders.
+    pub validators: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// Every client account, by name (an account's index is its number in
@@ -108,6 +117,14 @@ impl Accounts {
                 key,
                 fix_sender: entry.fix_sender,
                 drop_copy: entry.drop_copy,
+                validators: entry
+                    .validators
+                    .into_iter()
+                    .map(|(validator, config)| {
+                        let entries = config.iter().map(|(k, v)| (k.clone(), v.to_text()));
+                        (validator, entries.collect())
+                    })
+                    .collect(),
             });
         }
         Ok(Self { list })

@@ -103,6 +103,8 @@ pub struct PluginInstance<B: KindBindings> {
     stats: CallStats,
     /// Its log limits, shared by its instances.
     logs: Arc<LogLimiter>,
+    /// Config entries over the plugin's own (a gateway account's), if any.
+    overlay: Option<Vec<(String, String)>>,
 }
 
 impl<B: KindBindings> Drop for PluginInstance<B> {
@@ -125,8 +127,16 @@ impl<B: KindBindings> PluginInstance<B> {
             last_used: Instant::now(),
             stats: CallStats::default(),
             logs: Arc::new(LogLimiter::new(runtime.log_settings())),
+            overlay: None,
             runtime,
         }
+    }
+
+    /// Its instances get `entries` over the plugin's config (a key of the
+    /// plugin's takes the new value; a new key is added).
+    pub fn with_config_overlay(mut self, entries: Vec<(String, String)>) -> Self {
+        self.overlay = Some(entries);
+        self
     }
 
     /// Its log limits (what it had dropped and cut).
@@ -287,10 +297,11 @@ impl<B: KindBindings> PluginInstance<B> {
         let limits = plugin.grants().limits;
         // Instantiation may run guest code (a wasip2 component's start), so
         // the init budget covers it too.
+        let grants = self.plugin.grants().overlaid(self.overlay.as_deref());
         let instantiate = || -> wasmtime::Result<(Store<HostState>, B)> {
             let mut store = self
                 .runtime
-                .new_store(&name, plugin.kind(), plugin.grants(), self.logs.clone())
+                .new_store(&name, plugin.kind(), &grants, self.logs.clone())
                 .map_err(wasmtime::Error::from_anyhow)?;
             self.runtime
                 .arm(&mut store, limits.init_fuel, limits.init_deadline_ms)
@@ -313,7 +324,7 @@ impl<B: KindBindings> PluginInstance<B> {
             }
         };
         self.stats.instantiations += 1;
-        let config = plugin.grants().config.clone();
+        let config = grants.config;
         let result = match self.timed(|| bindings.init(&mut store, &config)) {
             Ok(Ok(())) => {
                 self.slot = Slot::Live(store, bindings);

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use crate::bindings::types::{MarketEvent, OrderCommand, RejectReason, Rejection, Verdict};
+use crate::bindings::types::{MarketEvent, OrderCommand};
 use crate::config::{HostConfig, RunSettings, VenueModel};
 use crate::engine::Runtime;
-use crate::journal::{EndEntry, Entry, Journal, JournalReport, JournalWriter, Stop, VerdictEntry};
+use crate::journal::{EndEntry, Entry, Journal, JournalReport, JournalWriter, Stop};
 use crate::live::control::{Control, ControlPlane, Env};
 use crate::loading::{Registry, RejectedFile};
 use crate::policy::Pressure;
@@ -187,7 +187,8 @@ impl Session {
         if simulated {
             router = router.with_fill_log();
         }
-        let clients = gateway::Clients::start(&config.gateway, &mut router)?;
+        let clients =
+            gateway::Clients::start(&config.gateway, &mut router, &slots.validators, &runtime)?;
         Ok(Self {
             fills_audit: (simulated && config.venue.audit).then(FillsAudit::default),
             router: router
@@ -653,85 +654,10 @@ impl Session {
             now,
         }
     }
-
-    /// Ask every validator about `orders` of `strategy`: per order, the first
-    /// refusal, if any, and (when journaling) every validator's verdict. A
-    /// validator that cannot answer refuses them all (fail closed).
-    fn validate(
-        &mut self,
-        strategy: usize,
-        orders: &[OrderCommand],
-        now: u64,
-    ) -> (Vec<Option<Rejection>>, Vec<Vec<VerdictEntry>>) {
-        let context = self.router.risk_context(strategy, &self.market, now);
-        let mut refusals: Vec<Option<Rejection>> = vec![None; orders.len()];
-        let journaling = self.journal.is_on();
-        let mut said: Vec<Vec<VerdictEntry>> = if journaling {
-            vec![Vec::new(); orders.len()]
-        } else {
-            Vec::new()
-        };
-        let after = self.counts.events;
-        for (i, validator) in self.slots.validators.iter_mut().enumerate() {
-            if !self.roster.validator(i) {
-                continue;
-            }
-            let plugin = validator.plugin().clone();
-            let name = plugin.name();
-            let verdicts = validator
-                .call(|b, s| b.validate(s, &context, orders))
-                .and_then(|verdicts| {
-                    if verdicts.len() == orders.len() {
-                        Ok(verdicts)
-                    } else {
-                        Err(validator.contract_fault(format!(
-                            "returned {} verdicts for {} orders",
-                            verdicts.len(),
-                            orders.len()
-                        )))
-                    }
-                });
-            match verdicts {
-                Ok(mut verdicts) => {
-                    validator.bound_texts(&mut verdicts);
-                    self.control
-                        .shadows
-                        .validate(name, after, &context, orders, &verdicts);
-                    for (list, verdict) in said.iter_mut().zip(&verdicts) {
-                        list.push(audit::verdict_entry(&plugin, verdict));
-                    }
-                    for (slot, verdict) in refusals.iter_mut().zip(verdicts) {
-                        if let Verdict::Reject(rejection) = verdict {
-                            let message = rejection.message.as_deref();
-                            let reason = rejection.reason;
-                            self.router
-                                .count_rejections(strategy, name, reason, message, 1);
-                            slot.get_or_insert(rejection);
-                        }
-                    }
-                }
-                Err(fault) => {
-                    let reason = RejectReason::ValidatorFault;
-                    let message = fault.to_string();
-                    let n = orders.len() as u64;
-                    self.router
-                        .count_rejections(strategy, name, reason, Some(&message), n);
-                    for list in &mut said {
-                        list.push(audit::fault_verdict(&plugin, &fault));
-                    }
-                    for slot in refusals.iter_mut() {
-                        slot.get_or_insert(Rejection {
-                            reason,
-                            message: Some(fault.to_string()),
-                        });
-                    }
-                }
-            }
-        }
-        (refusals, said)
-    }
 }
 
+#[path = "session_validate.rs"]
+mod validate;
 #[path = "session_venue.rs"]
 mod venue;
 

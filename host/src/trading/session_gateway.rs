@@ -5,18 +5,23 @@
 //! their execution reports sent to the account's connections only, after
 //! the journal has them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::bindings::types::{CancelOrder, ModifyOrder, NewOrder, OrderCommand};
 use crate::config::GatewaySettings;
+use crate::engine::Runtime;
 use crate::gateway::protocol::{Level, OpenOrder, Reply, Request};
 use crate::gateway::{Gateway, Inbound};
 use crate::journal::Stop;
 use crate::journal::decimal::{self, decimal};
+use crate::loading::Plugin;
+use crate::sandbox::PluginInstance;
+use crate::sandbox::kinds::RiskValidator;
 use crate::trading::report::{ClientReport, GatewayReport};
 use crate::trading::report_gateway::{ConnectedClient, VenueBook};
 use crate::trading::reporting::open_positions;
@@ -58,6 +63,10 @@ pub(crate) struct Clients {
     /// operators (the report, the dashboard).
     touched: BTreeSet<u32>,
     books: BTreeMap<u32, (Vec<Level>, Vec<Level>)>,
+    /// Per (account, validator name), the validator under the account's
+    /// config (`validators` in the accounts file).
+    own_validators: HashMap<(usize, String), PluginInstance<RiskValidator>>,
+    runtime: Arc<Runtime>,
 }
 
 /// Levels a side of the books the operators see.
@@ -69,11 +78,39 @@ impl Clients {
     pub(crate) fn start(
         settings: &GatewaySettings,
         router: &mut OrderRouter,
+        validators: &[PluginInstance<RiskValidator>],
+        runtime: &Arc<Runtime>,
     ) -> Result<Option<Self>> {
         if !settings.is_on() {
             return Ok(None);
         }
         let gateway = Gateway::start(settings)?;
+        // Each account's own validator configs, each tried once now: a
+        // validator that is not installed, or that refuses the config,
+        // stops the venue before it serves anyone.
+        let mut own_validators = HashMap::new();
+        for (index, account) in gateway.accounts().iter().enumerate() {
+            for (name, entries) in &account.validators {
+                let shared = validators
+                    .iter()
+                    .find(|v| v.plugin().name() == name.as_str())
+                    .with_context(|| {
+                        format!(
+                            "account `{}`: validators.{name}: no such validator is installed",
+                            account.name
+                        )
+                    })?;
+                let mut own = PluginInstance::new(runtime.clone(), shared.plugin().clone())
+                    .with_config_overlay(entries.clone());
+                own.ensure_live().map_err(|fault| {
+                    anyhow::anyhow!(
+                        "account `{}`: validators.{name}: the validator refused the config: {fault}",
+                        account.name
+                    )
+                })?;
+                own_validators.insert((index, name.clone()), own);
+            }
+        }
         // Trades and the drop copy come from the fills the router books.
         router.keep_fills();
         let owners = gateway
@@ -90,7 +127,37 @@ impl Clients {
             recorded: resume::Recorded::new(),
             touched: BTreeSet::new(),
             books: BTreeMap::new(),
+            own_validators,
+            runtime: runtime.clone(),
         }))
+    }
+
+    /// The instance of validator `shared` that answers for `owner`: one
+    /// under the account's own config if it has one (made again from the
+    /// running version after a swap or a reconfiguration), else none.
+    pub(crate) fn own_validator(
+        &mut self,
+        owner: usize,
+        shared: &Arc<Plugin>,
+    ) -> Option<&mut PluginInstance<RiskValidator>> {
+        let account = self.owners.iter().position(|o| *o == owner)?;
+        let entries = self
+            .gateway
+            .accounts()
+            .get(account)?
+            .validators
+            .get(shared.name())?;
+        let key = (account, shared.name().to_string());
+        let current = self
+            .own_validators
+            .get(&key)
+            .is_some_and(|own| Arc::ptr_eq(own.plugin(), shared));
+        if !current {
+            let own = PluginInstance::new(self.runtime.clone(), shared.clone())
+                .with_config_overlay(entries.clone());
+            self.own_validators.insert(key.clone(), own);
+        }
+        self.own_validators.get_mut(&key)
     }
 
     /// The matcher is about to execute `commands`: their books may change.
