@@ -15,6 +15,11 @@
 //! journal's writer has its records). Two connections, each with a writer
 //! and a reader thread, on the same two cores as the host.
 //!
+//! In process, without the network: a journal of client orders is handed to
+//! `tradsys run --resume`, which enters them one after another through the
+//! host's checks, the validators and the matcher (and the new journal), as
+//! it does after a crash; the host logs how long that took.
+//!
 //! Run with `cargo xtask bench` (it builds the plugins and the release host);
 //! the figures go in docs/BENCHMARKS.md. Not a test: nothing here passes or
 //! fails on a figure.
@@ -58,8 +63,9 @@ fn tradsys() -> PathBuf {
     root().join("target/release/tradsys")
 }
 
-/// Start the venue with `validators`, journaling or not.
-fn venue(validators: &[&str], journal: bool) -> Venue {
+/// A venue's directory with `validators`: its plugins, accounts and
+/// config (`venue.toml`); the keys, and the port it serves on.
+fn prepare(validators: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<String>, u16) {
     let dir = tempfile::tempdir().unwrap();
     let plugins = dir.path().join("plugins");
     std::fs::create_dir(&plugins).unwrap();
@@ -105,17 +111,29 @@ fn venue(validators: &[&str], journal: bool) -> Venue {
         list(validators)
     );
     std::fs::write(dir.path().join("venue.toml"), config).unwrap();
+    (dir, plugins, keys, port)
+}
+
+/// `tradsys run` of the venue in `dir`.
+fn run(dir: &Path, plugins: &Path) -> Command {
     let mut command = Command::new(tradsys());
     command
         .args(["run", "--plugins"])
-        .arg(&plugins)
+        .arg(plugins)
         .arg("--trust")
         .arg(root().join("target/dev-keys/trust"))
         .arg("--config")
-        .arg(dir.path().join("venue.toml"))
+        .arg(dir.join("venue.toml"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    command
+}
+
+/// Start the venue with `validators`, journaling or not.
+fn venue(validators: &[&str], journal: bool) -> Venue {
+    let (dir, plugins, keys, port) = prepare(validators);
+    let mut command = run(dir.path(), &plugins);
     if journal {
         command
             .arg("--journal")
@@ -234,21 +252,92 @@ fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> See
     }
 }
 
+/// `orders` client orders entered in process by a venue with
+/// `validators`, `run` orders of one account in a row (then the other's,
+/// which trade with them): how many a second.
+fn in_process(validators: &[&str], orders: u64, run_of: u64) -> f64 {
+    let (dir, plugins, _keys, _port) = prepare(validators);
+    let journal = dir.path().join("orders.jsonl");
+    let mut text =
+        String::from("{\"journal\":1,\"part\":0,\"host\":\"bench\",\"wall_started_ms\":0}\n");
+    for n in 0..orders {
+        let block = n / run_of;
+        let (account, side) = if block % 2 == 0 {
+            ("c0", "buy")
+        } else {
+            ("c1", "sell")
+        };
+        text.push_str(&format!(
+            "{{\"seq\":{},\"ts\":0,\"kind\":\"order\",\"strategy\":\"gateway\",\
+             \"account\":\"{account}\",\"batch\":0,\"version\":\"0\",\"signers\":[],\
+             \"action\":\"submit\",\"id\":{},\"instrument\":\"SYN-A\",\"side\":\"{side}\",\
+             \"type\":\"limit\",\"tif\":\"gtc\",\"price\":\"100\",\"quantity\":\"1\",\
+             \"approved\":true}}\n",
+            n + 1,
+            n + 1
+        ));
+    }
+    std::fs::write(&journal, text).unwrap();
+    let mut child = run(dir.path(), &plugins)
+        .arg("--resume")
+        .arg(&journal)
+        .arg("--journal")
+        .arg(dir.path().join("after.jsonl"))
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut rate = 0.0;
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        // `the recorded requests are in (N in X ms)`
+        if let Some(rest) = line.split("requests are in (").nth(1) {
+            let mut words = rest.split_whitespace();
+            let n: f64 = words.next().unwrap().parse().unwrap();
+            let ms: f64 = words.nth(1).unwrap().parse().unwrap();
+            rate = n / (ms / 1e3);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    rate
+}
+
 fn main() {
     if !tradsys().is_file() {
         eprintln!("gateway benchmark skipped: build the release host (`cargo xtask bench`)");
         return;
     }
-    println!(
-        "the host as a venue: {CONNECTIONS} WebSocket connections on loopback, {SECONDS} s per \
-         offered rate, latency from each order's planned send time to its acknowledgement"
-    );
     let four = [
         "max-notional",
         "price-collar",
         "position-limit",
         "order-throttle",
     ];
+    println!(
+        "in process (no network; the host's checks, the validators, the matcher, and the journal \
+         the resumed session writes), 200,000 orders, median of three:"
+    );
+    for (label, validators) in [("matcher alone", &[][..]), ("four validators", &four[..])] {
+        for run_of in [1, 64] {
+            let mut rates: Vec<f64> = (0..3)
+                .map(|_| in_process(validators, 200_000, run_of))
+                .collect();
+            rates.sort_by(f64::total_cmp);
+            println!(
+                "  {label}, {run_of} order(s) of an account in a row: {:.0} orders/s \
+                 (runs {:.0} to {:.0})",
+                rates[1], rates[0], rates[2]
+            );
+        }
+    }
+    // `cargo bench --bench gateway -- in-process`: that part only.
+    if std::env::args().any(|a| a == "in-process") {
+        return;
+    }
+    println!(
+        "the host as a venue: {CONNECTIONS} WebSocket connections on loopback, {SECONDS} s per \
+         offered rate, latency from each order's planned send time to its acknowledgement"
+    );
     let sessions: [(&str, &[&str], bool); 3] = [
         ("matcher alone, no journal", &[], false),
         ("four validators, no journal", &four, false),

@@ -56,8 +56,10 @@ pub(crate) struct Clients {
     /// Instruments whose book at the venue may have changed since their
     /// subscribers last heard.
     changed: BTreeSet<u32>,
-    /// An earlier session's requests still to enter (`--resume`).
+    /// An earlier session's requests still to enter (`--resume`), and
+    /// when entering them began and how many there were.
     recorded: resume::Recorded,
+    replay_started: Option<(std::time::Instant, usize)>,
     /// Instruments clients sent orders for since their books were last
     /// read, and those books (best [`BOOK_LEVELS`] a side), for the
     /// operators (the report, the dashboard).
@@ -125,6 +127,7 @@ impl Clients {
             subscribers: BTreeMap::new(),
             changed: BTreeSet::new(),
             recorded: resume::Recorded::new(),
+            replay_started: None,
             touched: BTreeSet::new(),
             books: BTreeMap::new(),
             own_validators,

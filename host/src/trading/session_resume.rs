@@ -131,8 +131,19 @@ impl Session {
         let batches = self.counts.batches;
         let clients = self.clients.as_mut()?;
         if clients.recorded.is_empty() {
+            // The last ones were routed: how long entering them took (the
+            // venue's in-process rate, without the network).
+            if let Some((started, count)) = clients.replay_started.take() {
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                tracing::info!(
+                    "gateway: the recorded requests are in ({count} in {ms:.1} ms); serving clients"
+                );
+            }
             return None;
         }
+        clients
+            .replay_started
+            .get_or_insert_with(|| (std::time::Instant::now(), clients.recorded.len()));
         let mut due = Vec::new();
         while let Some((batch, _)) = clients.recorded.front() {
             if *batch > batches && !ended {
@@ -140,9 +151,6 @@ impl Session {
             }
             let (_, inbound) = clients.recorded.pop_front().expect("looked at");
             due.push(inbound);
-        }
-        if clients.recorded.is_empty() {
-            tracing::info!("gateway: the recorded requests are in; serving clients");
         }
         Some(due)
     }
