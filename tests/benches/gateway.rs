@@ -262,7 +262,7 @@ fn in_process(validators: &[&str], orders: u64, run_of: u64) -> f64 {
         String::from("{\"journal\":1,\"part\":0,\"host\":\"bench\",\"wall_started_ms\":0}\n");
     for n in 0..orders {
         let block = n / run_of;
-        let (account, side) = if block % 2 == 0 {
+        let (account, side) = if block.is_multiple_of(2) {
             ("c0", "buy")
         } else {
             ("c1", "sell")
