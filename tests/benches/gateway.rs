@@ -254,8 +254,9 @@ fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> See
 
 /// `orders` client orders entered in process by a venue with
 /// `validators`, `run` orders of one account in a row (then the other's,
-/// which trade with them): how many a second.
-fn in_process(validators: &[&str], orders: u64, run_of: u64) -> f64 {
+/// which trade with them), after the feed: how many a second, and how many
+/// the venue approved (from the journal it wrote).
+fn in_process(validators: &[&str], orders: u64, run_of: u64) -> (f64, usize) {
     let (dir, plugins, _keys, _port) = prepare(validators);
     let journal = dir.path().join("orders.jsonl");
     let mut text =
@@ -269,7 +270,7 @@ fn in_process(validators: &[&str], orders: u64, run_of: u64) -> f64 {
         };
         text.push_str(&format!(
             "{{\"seq\":{},\"ts\":0,\"kind\":\"order\",\"strategy\":\"gateway\",\
-             \"account\":\"{account}\",\"batch\":0,\"version\":\"0\",\"signers\":[],\
+             \"account\":\"{account}\",\"batch\":1000000000,\"version\":\"0\",\"signers\":[],\
              \"action\":\"submit\",\"id\":{},\"instrument\":\"SYN-A\",\"side\":\"{side}\",\
              \"type\":\"limit\",\"tif\":\"gtc\",\"price\":\"100\",\"quantity\":\"1\",\
              \"approved\":true}}\n",
@@ -297,9 +298,17 @@ fn in_process(validators: &[&str], orders: u64, run_of: u64) -> f64 {
             break;
         }
     }
-    let _ = child.kill();
+    // Ctrl-C, and the journal it wrote: the orders it approved.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
     let _ = child.wait();
-    rate
+    let written = std::fs::read_to_string(dir.path().join("after.jsonl")).unwrap_or_default();
+    let approved = written
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"order\"") && l.contains("\"approved\":true"))
+        .count();
+    (rate, approved)
 }
 
 fn main() {
@@ -319,14 +328,18 @@ fn main() {
     );
     for (label, validators) in [("matcher alone", &[][..]), ("four validators", &four[..])] {
         for run_of in [1, 64] {
-            let mut rates: Vec<f64> = (0..3)
+            let runs: Vec<(f64, usize)> = (0..3)
                 .map(|_| in_process(validators, 200_000, run_of))
                 .collect();
+            let mut rates: Vec<f64> = runs.iter().map(|r| r.0).collect();
             rates.sort_by(f64::total_cmp);
             println!(
                 "  {label}, {run_of} order(s) of an account in a row: {:.0} orders/s \
-                 (runs {:.0} to {:.0})",
-                rates[1], rates[0], rates[2]
+                 (runs {:.0} to {:.0}); approved {:?}",
+                rates[1],
+                rates[0],
+                rates[2],
+                runs.iter().map(|r| r.1).collect::<Vec<_>>()
             );
         }
     }
