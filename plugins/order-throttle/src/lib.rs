@@ -26,7 +26,7 @@
 //! few hundred orders per strategy, a few per second on average: the default lets
 //! ordinary trading through and cuts off bursts (a strategy reacting to every quote).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 use tradsys_sdk::{
@@ -52,6 +52,11 @@ pub struct OrderThrottle {
     /// Per strategy: times of the approved submits and modifies still in the window,
     /// oldest first; never longer than `max_orders`.
     recent: BTreeMap<u32, VecDeque<u64>>,
+    /// Strategies whose times may be out of order (the clock stepped back
+    /// while they were held): their window is found by looking at every
+    /// time. Every other ring is in time order with none after now, so what
+    /// left the window is at its front.
+    disordered: BTreeSet<u32>,
 }
 
 impl RiskValidator for OrderThrottle {
@@ -73,6 +78,7 @@ impl RiskValidator for OrderThrottle {
             window_ms,
             window_ns,
             recent: BTreeMap::new(),
+            disordered: BTreeSet::new(),
         })
     }
 
@@ -84,9 +90,24 @@ impl RiskValidator for OrderThrottle {
     ) {
         let now = context.now;
         let window_ns = self.window_ns;
-        let ring = self.recent.entry(context.strategy).or_default();
-        // Drop what has left the window (in either direction, see the crate docs).
-        ring.retain(|&ts| now.abs_diff(ts) < window_ns);
+        let strategy = context.strategy;
+        let ring = self.recent.entry(strategy).or_default();
+        // Drop what has left the window (in either direction, see the crate
+        // docs): from the front while the times are in order and none is
+        // after now (a burst at one time costs nothing per order), else
+        // looking at each.
+        if self.disordered.contains(&strategy) || ring.back().is_some_and(|&last| last > now) {
+            ring.retain(|&ts| now.abs_diff(ts) < window_ns);
+            if ring.iter().is_sorted() && ring.back().is_none_or(|&last| last <= now) {
+                self.disordered.remove(&strategy);
+            } else {
+                self.disordered.insert(strategy);
+            }
+        } else {
+            while ring.front().is_some_and(|&ts| now - ts >= window_ns) {
+                ring.pop_front();
+            }
+        }
         for order in orders {
             let verdict = match order {
                 // Never block a risk-reducing action, and do not count it.
@@ -129,6 +150,7 @@ impl RiskValidator for OrderThrottle {
         let mut r = StateReader::new(state);
         r.format(STATE_VERSION)?;
         let mut recent = BTreeMap::new();
+        let mut disordered = BTreeSet::new();
         for _ in 0..r.u32()? {
             let strategy = r.u32()?;
             let len = r.u32()? as usize;
@@ -138,10 +160,14 @@ impl RiskValidator for OrderThrottle {
             while ring.len() > self.max_orders {
                 ring.pop_front();
             }
+            if !ring.iter().is_sorted() {
+                disordered.insert(strategy);
+            }
             recent.insert(strategy, ring);
         }
         r.finish()?;
         self.recent = recent;
+        self.disordered = disordered;
         Ok(())
     }
 }
@@ -328,6 +354,42 @@ mod tests {
         // Time zero and a far-future time neither overflow nor panic.
         assert_eq!(run(&mut v, 0, 0, &[submit(6)]), [true]);
         assert_eq!(run(&mut v, 0, u64::MAX, &[submit(7)]), [true]);
+    }
+
+    #[test]
+    fn the_window_from_the_front_is_the_window_of_every_time() {
+        // A naive model: every time looked at on every call. Times that
+        // move on, stand still and step back (by less and more than a
+        // window), from a fixed pseudo-random walk.
+        let (max, window_ms) = (7_usize, 50_u64);
+        let mut v = throttle("7", "50");
+        let mut model: Vec<u64> = Vec::new();
+        let mut now = at_ms(10_000);
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for step in 0..5_000_u64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            now = match seed % 10 {
+                0 => now - (seed % 80) * NANOS_PER_MS,
+                1..=3 => now,
+                _ => now + (seed % 20) * NANOS_PER_MS,
+            };
+            let batch: Vec<_> = (0..(seed % 4)).map(|i| submit(step * 4 + i)).collect();
+            let got = run(&mut v, 0, now, &batch);
+            model.retain(|&ts| now.abs_diff(ts) < window_ms * NANOS_PER_MS);
+            let wanted: Vec<bool> = batch
+                .iter()
+                .map(|_| {
+                    let ok = model.len() < max;
+                    if ok {
+                        model.push(now);
+                    }
+                    ok
+                })
+                .collect();
+            assert_eq!(got, wanted, "step {step} at {now}");
+        }
     }
 
     #[test]
