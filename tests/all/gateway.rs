@@ -711,3 +711,45 @@ fn the_matcher_swapped_under_client_flow_keeps_the_book_and_every_connection() {
     assert_eq!(report["gateway"]["slow_consumers"], json!(0));
     assert_eq!(report["gateway"]["connections"], json!(3));
 }
+
+#[test]
+fn an_accounts_own_validator_keeps_its_state_through_a_swap_of_the_validator() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher", "order-throttle"]);
+    // Alice may send two orders in a window longer than the session.
+    let (host, url, keys) = venue_with(
+        dir.path(),
+        &["alice [alice.validators.order-throttle]\nmax_orders = 2\nwindow_ms = 100000000"],
+        "",
+        &["--watch"],
+    );
+    let mut alice = logon(&url, "alice", &keys[0]);
+    for id in [1, 2] {
+        send(&mut alice, order(id, "buy", "90", "1"));
+        assert_eq!(next(&mut alice)["type"], "accepted");
+    }
+    // A new version of the validator while she trades: her own instance is
+    // made again from it and handed her count.
+    crate::swap::install(
+        dir.path(),
+        "order-throttle-1.1.wasm",
+        &crate::swap::version_of("order-throttle", "order-throttle", "1.1.0"),
+    );
+    let deadline = Instant::now() + WAIT;
+    while !host.log().contains("swapped") {
+        assert!(Instant::now() < deadline, "no swap: {}", host.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&mut alice, order(3, "buy", "90", "1"));
+    let refused = next(&mut alice);
+    assert_eq!(
+        (&refused["type"], &refused["reason"]),
+        (&json!("rejected"), &json!("rate-limit")),
+        "{refused}"
+    );
+    assert!(
+        refused["message"].as_str().unwrap().contains("2 orders"),
+        "{refused}"
+    );
+    host.interrupt();
+    host.finish();
+}

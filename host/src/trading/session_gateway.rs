@@ -136,8 +136,9 @@ impl Clients {
     }
 
     /// The instance of validator `shared` that answers for `owner`: one
-    /// under the account's own config if it has one (made again from the
-    /// running version after a swap or a reconfiguration), else none.
+    /// under the account's own config if it has one, else none. After a
+    /// swap or a reconfiguration it is made again from the running version
+    /// and handed the earlier one's state (as the shared instance was).
     pub(crate) fn own_validator(
         &mut self,
         owner: usize,
@@ -156,8 +157,17 @@ impl Clients {
             .get(&key)
             .is_some_and(|own| Arc::ptr_eq(own.plugin(), shared));
         if !current {
-            let own = PluginInstance::new(self.runtime.clone(), shared.clone())
+            let mut own = PluginInstance::new(self.runtime.clone(), shared.clone())
                 .with_config_overlay(entries.clone());
+            if let Some(mut earlier) = self.own_validators.remove(&key)
+                && let Err(why) = earlier.hand_over_to(&mut own)
+            {
+                tracing::warn!(
+                    "gateway: account `{}`: {} under its own config starts afresh: {why}",
+                    self.gateway.accounts().get(account).map_or("", |a| &a.name),
+                    shared.id()
+                );
+            }
             self.own_validators.insert(key.clone(), own);
         }
         self.own_validators.get_mut(&key)
