@@ -159,6 +159,14 @@ fn a_quickfix_client_trades_with_a_websocket_client_and_every_message_passes_qui
             .contains("unknown instrument `NOPE`"),
         "{unknown}"
     );
+    // A NewOrderSingle without its Side: a Reject naming the tag.
+    alice.tell("raw D 11=9 55=SYN-A 38=1 40=2 44=1 60=20260101-00:00:00");
+    let missing = alice.expect("admin ");
+    assert_eq!(
+        (field(&missing, 371), field(&missing, 373)),
+        (Some("54"), Some("1")),
+        "{missing}"
+    );
     alice.tell("raw ZZ");
     let invalid = alice.expect("admin ");
     assert_eq!(field(&invalid, 373), Some("11"), "{invalid}");

@@ -10,6 +10,9 @@
 //! orders alternate buy and sell at one price within each account, so each
 //! sell trades with the buy before it and the book stays small.
 //!
+//! The same over FIX 4.4: each connection a FIX session (its Logon, then
+//! NewOrderSingles framed here, latency to each New ExecutionReport).
+//!
 //! Per session: without validators, and with the four of the replay
 //! benchmark; without a journal, and with one (every reply after the
 //! journal's writer has its records). Two connections, each with a writer
@@ -48,6 +51,8 @@ fn root() -> PathBuf {
 struct Venue {
     child: Child,
     url: String,
+    /// Where FIX clients connect.
+    fix: u16,
     keys: Vec<String>,
     _dir: tempfile::TempDir,
 }
@@ -65,7 +70,7 @@ fn tradsys() -> PathBuf {
 
 /// A venue's directory with `validators`: its plugins, accounts and
 /// config (`venue.toml`); the keys, and the port it serves on.
-fn prepare(validators: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<String>, u16) {
+fn prepare(validators: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<String>, [u16; 2]) {
     let dir = tempfile::tempdir().unwrap();
     let plugins = dir.path().join("plugins");
     std::fs::create_dir(&plugins).unwrap();
@@ -91,18 +96,23 @@ fn prepare(validators: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<String>, u16
         let (key, table) = stdout.split_once('\n').unwrap();
         keys.push(key.to_string());
         accounts.push_str(table);
+        accounts.push_str(&format!("fix_sender = \"C{n}\"\n"));
     }
     std::fs::write(dir.path().join("accounts.toml"), accounts).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, fix) = (free(), free());
     let list = tradsys_tests::toml_list;
     let config = format!(
         "[run]\nevents = 100\nstrategies = []\nvalidators = [{}]\n\
          [venue]\nmodel = \"exchange\"\n\
-         [gateway]\nwebsocket = \"127.0.0.1:{port}\"\naccounts = \"accounts.toml\"\n\
+         [gateway]\nwebsocket = \"127.0.0.1:{port}\"\nfix = \"127.0.0.1:{fix}\"\n\
+         accounts = \"accounts.toml\"\n\
          max_messages_per_second = 1000000\noutbound_queue = 1000000\n\
          [plugins.max-notional]\nconfig = {{ max_notional = \"1000000\", max_quantity = 1000 }}\n\
          [plugins.position-limit]\nconfig = {{ max_position = \"1000000\" }}\n\
@@ -111,7 +121,7 @@ fn prepare(validators: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<String>, u16
         list(validators)
     );
     std::fs::write(dir.path().join("venue.toml"), config).unwrap();
-    (dir, plugins, keys, port)
+    (dir, plugins, keys, [port, fix])
 }
 
 /// `tradsys run` of the venue in `dir`.
@@ -132,7 +142,7 @@ fn run(dir: &Path, plugins: &Path) -> Command {
 
 /// Start the venue with `validators`, journaling or not.
 fn venue(validators: &[&str], journal: bool) -> Venue {
-    let (dir, plugins, keys, port) = prepare(validators);
+    let (dir, plugins, keys, [port, fix]) = prepare(validators);
     let mut command = run(dir.path(), &plugins);
     if journal {
         command
@@ -155,6 +165,7 @@ fn venue(validators: &[&str], journal: bool) -> Venue {
     Venue {
         child,
         url: format!("ws://127.0.0.1:{port}/"),
+        fix,
         keys,
         _dir: dir,
     }
@@ -171,6 +182,133 @@ struct Seen {
     refused: u64,
     reasons: Vec<String>,
 }
+
+/// `body` (fields separated by `|`) framed as FIX 4.4.
+fn frame(body: &str) -> Vec<u8> {
+    let body = body.replace('|', "\u{1}");
+    let mut out = format!("8=FIX.4.4\u{1}9={}\u{1}{body}", body.len()).into_bytes();
+    let sum = out.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    out.extend_from_slice(format!("10={sum:03}\u{1}").as_bytes());
+    out
+}
+
+/// The value of `tag` in a message with SOH separators.
+fn tag<'a>(message: &'a str, tag: &str) -> Option<&'a str> {
+    message
+        .split('\u{1}')
+        .find_map(|f| f.strip_prefix(tag).and_then(|v| v.strip_prefix('=')))
+}
+
+/// One FIX session's run at `rate` orders a second (SenderCompID `sender`).
+fn fix_client(port: u16, sender: &str, key: &str, rate: f64, start: Instant) -> Seen {
+    use std::io::{Read as _, Write as _};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let header = |seq: u64| format!("49={sender}|56=TRADSYS|34={seq}|52=20260101-00:00:00.000");
+    stream
+        .write_all(&frame(&format!(
+            "35=A|{}|98=0|108=30|141=Y|554={key}|",
+            header(1)
+        )))
+        .unwrap();
+    let mut held: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    // The messages in `held` that are whole, taken out.
+    let whole = |held: &mut Vec<u8>| -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(at) = held.windows(4).position(|w| w == b"\x0110=") {
+            let end = at + 8;
+            if held.len() < end {
+                break;
+            }
+            out.push(String::from_utf8_lossy(&held.drain(..end).collect::<Vec<_>>()).into_owned());
+        }
+        out
+    };
+    'logon: loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "the venue closed the FIX session");
+        held.extend_from_slice(&buf[..n]);
+        for message in whole(&mut held) {
+            if tag(&message, "35") == Some("A") {
+                break 'logon;
+            }
+        }
+    }
+    let mut writer = stream.try_clone().unwrap();
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let orders = (rate * SECONDS) as u64;
+    let sender_id = sender.to_string();
+    let sending = std::thread::spawn(move || {
+        let header =
+            |seq: u64| format!("49={sender_id}|56=TRADSYS|34={seq}|52=20260101-00:00:00.000");
+        for n in 0..orders {
+            let at = start + period.mul_f64(n as f64);
+            let now = Instant::now();
+            if at > now {
+                std::thread::sleep(at - now);
+            }
+            let side = if n % 2 == 0 { 1 } else { 2 };
+            let order = frame(&format!(
+                "35=D|{}|11={}|55=SYN-A|54={side}|60=20260101-00:00:00|38=1|40=2|44=100|",
+                header(n + 2),
+                n + 1
+            ));
+            if writer.write_all(&order).is_err() {
+                return n;
+            }
+        }
+        orders
+    });
+    let mut latencies = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).unwrap();
+    let (mut acked, mut rejected, mut refused) = (0u64, 0u64, 0u64);
+    let mut reasons: Vec<String> = Vec::new();
+    let deadline = start + Duration::from_secs_f64(SECONDS + 10.0);
+    while acked + rejected + refused < orders && Instant::now() < deadline {
+        let Ok(n) = stream.read(&mut buf) else { break };
+        if n == 0 {
+            break;
+        }
+        held.extend_from_slice(&buf[..n]);
+        for message in whole(&mut held) {
+            match (tag(&message, "35"), tag(&message, "150")) {
+                (Some("8"), Some("0")) => {
+                    let id: u64 = tag(&message, "11").unwrap().parse().unwrap();
+                    let planned = start + period.mul_f64((id - 1) as f64);
+                    let latency = Instant::now().saturating_duration_since(planned);
+                    latencies.saturating_record(latency.as_nanos() as u64);
+                    acked += 1;
+                }
+                (Some("8"), Some("8")) | (Some("3" | "j"), _) => {
+                    if tag(&message, "35") == Some("8") {
+                        rejected += 1;
+                    } else {
+                        refused += 1;
+                    }
+                    if reasons.len() < 3 {
+                        reasons.push(message.replace('\u{1}', "|"));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let sent = sending.join().unwrap();
+    Seen {
+        latencies,
+        sent,
+        rejected,
+        refused,
+        reasons,
+    }
+}
+
+/// A session of the benchmark: its label, validators, whether it journals
+/// and its clients speak FIX, and the rates offered.
+type Session<'a> = (&'a str, &'a [&'a str], bool, bool, &'a [f64]);
 
 /// One connection's run at `rate` orders a second.
 fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> Seen {
@@ -257,7 +395,7 @@ fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> See
 /// which trade with them), after the feed: how many a second, and how many
 /// the venue approved (from the journal it wrote).
 fn in_process(validators: &[&str], orders: u64, run_of: u64) -> (f64, usize) {
-    let (dir, plugins, _keys, _port) = prepare(validators);
+    let (dir, plugins, _keys, _ports) = prepare(validators);
     let journal = dir.path().join("orders.jsonl");
     let mut text =
         String::from("{\"journal\":1,\"part\":0,\"host\":\"bench\",\"wall_started_ms\":0}\n");
@@ -348,24 +486,51 @@ fn main() {
         return;
     }
     println!(
-        "the host as a venue: {CONNECTIONS} WebSocket connections on loopback, {SECONDS} s per \
+        "the host as a venue: {CONNECTIONS} connections on loopback (WebSocket, then FIX), {SECONDS} s per \
          offered rate, latency from each order's planned send time to its acknowledgement"
     );
-    let sessions: [(&str, &[&str], bool); 3] = [
-        ("matcher alone, no journal", &[], false),
-        ("four validators, no journal", &four, false),
-        ("four validators, journal", &four, true),
+    let all_rates = [10_000.0, 50_000.0, 100_000.0, 150_000.0, 200_000.0];
+    let sessions: [Session<'_>; 5] = [
+        ("matcher alone, no journal", &[], false, false, &all_rates),
+        (
+            "four validators, no journal",
+            &four,
+            false,
+            false,
+            &all_rates,
+        ),
+        ("four validators, journal", &four, true, false, &all_rates),
+        (
+            "over FIX: matcher alone, no journal",
+            &[],
+            false,
+            true,
+            &all_rates[..3],
+        ),
+        (
+            "over FIX: four validators, no journal",
+            &four,
+            false,
+            true,
+            &all_rates[..3],
+        ),
     ];
-    for (label, validators, journal) in sessions {
+    for (label, validators, journal, fix, rates) in sessions {
         println!("{label}:");
-        for rate in [10_000.0, 50_000.0, 100_000.0, 150_000.0, 200_000.0] {
+        for &rate in rates {
             let venue = venue(validators, journal);
             let start = Instant::now() + Duration::from_millis(200);
             let per = rate / CONNECTIONS as f64;
             let handles: Vec<_> = (0..CONNECTIONS)
                 .map(|n| {
-                    let (url, key) = (venue.url.clone(), venue.keys[n].clone());
-                    std::thread::spawn(move || client(&url, &format!("c{n}"), &key, per, start))
+                    let (url, key, port) = (venue.url.clone(), venue.keys[n].clone(), venue.fix);
+                    std::thread::spawn(move || {
+                        if fix {
+                            fix_client(port, &format!("C{n}"), &key, per, start)
+                        } else {
+                            client(&url, &format!("c{n}"), &key, per, start)
+                        }
+                    })
                 })
                 .collect();
             let mut all = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).unwrap();
