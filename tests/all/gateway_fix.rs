@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use tradsys_tests::fix_frame as frame;
+
 use crate::common::{plugin_dir_with, workspace_root};
 use crate::gateway::{free_port, logon, next, order, send, venue};
 use crate::live::Venue as QuickFix;
@@ -234,16 +236,6 @@ fn a_quickfix_client_trades_with_a_websocket_client_and_every_message_passes_qui
         (&alice_report["account"], &alice_report["fills"]),
         (&json!("alice"), &json!(1))
     );
-}
-
-/// `body` (fields separated by `|`) framed as FIX 4.4: BodyLength and
-/// CheckSum computed here.
-fn frame(body: &str) -> Vec<u8> {
-    let body = body.replace('|', "\u{1}");
-    let mut out = format!("8=FIX.4.4\u{1}9={}\u{1}{body}", body.len()).into_bytes();
-    let sum = out.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-    out.extend_from_slice(format!("10={sum:03}\u{1}").as_bytes());
-    out
 }
 
 /// The messages read so far from `stream`, `|`-separated, until one of

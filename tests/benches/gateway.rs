@@ -34,6 +34,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use tradsys_tests::fix_frame as frame;
 use tungstenite::protocol::Role;
 use tungstenite::{Message, WebSocket};
 
@@ -183,13 +184,28 @@ struct Seen {
     reasons: Vec<String>,
 }
 
-/// `body` (fields separated by `|`) framed as FIX 4.4.
-fn frame(body: &str) -> Vec<u8> {
-    let body = body.replace('|', "\u{1}");
-    let mut out = format!("8=FIX.4.4\u{1}9={}\u{1}{body}", body.len()).into_bytes();
-    let sum = out.iter().fold(0u8, |s, b| s.wrapping_add(*b));
-    out.extend_from_slice(format!("10={sum:03}\u{1}").as_bytes());
-    out
+/// Send order `n` of `orders` with `send` at `start` + `n` × `period`
+/// (the schedule the latencies are taken from), on a thread of its own; how
+/// many were sent (fewer when `send` fails).
+fn paced(
+    start: Instant,
+    period: Duration,
+    orders: u64,
+    mut send: impl FnMut(u64) -> bool + Send + 'static,
+) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        for n in 0..orders {
+            let at = start + period.mul_f64(n as f64);
+            let now = Instant::now();
+            if at > now {
+                std::thread::sleep(at - now);
+            }
+            if !send(n) {
+                return n;
+            }
+        }
+        orders
+    })
 }
 
 /// The value of `tag` in a message with SOH separators.
@@ -242,26 +258,17 @@ fn fix_client(port: u16, sender: &str, key: &str, rate: f64, start: Instant) -> 
     let period = Duration::from_secs_f64(1.0 / rate);
     let orders = (rate * SECONDS) as u64;
     let sender_id = sender.to_string();
-    let sending = std::thread::spawn(move || {
-        let header =
-            |seq: u64| format!("49={sender_id}|56=TRADSYS|34={seq}|52=20260101-00:00:00.000");
-        for n in 0..orders {
-            let at = start + period.mul_f64(n as f64);
-            let now = Instant::now();
-            if at > now {
-                std::thread::sleep(at - now);
-            }
-            let side = if n % 2 == 0 { 1 } else { 2 };
-            let order = frame(&format!(
-                "35=D|{}|11={}|55=SYN-A|54={side}|60=20260101-00:00:00|38=1|40=2|44=100|",
-                header(n + 2),
-                n + 1
-            ));
-            if writer.write_all(&order).is_err() {
-                return n;
-            }
-        }
-        orders
+    let sending = paced(start, period, orders, move |n| {
+        let header = format!(
+            "49={sender_id}|56=TRADSYS|34={}|52=20260101-00:00:00.000",
+            n + 2
+        );
+        let side = if n % 2 == 0 { 1 } else { 2 };
+        let order = frame(&format!(
+            "35=D|{header}|11={}|55=SYN-A|54={side}|60=20260101-00:00:00|38=1|40=2|44=100|",
+            n + 1
+        ));
+        writer.write_all(&order).is_ok()
     });
     let mut latencies = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).unwrap();
     let (mut acked, mut rejected, mut refused) = (0u64, 0u64, 0u64);
@@ -336,23 +343,13 @@ fn client(url: &str, account: &str, key: &str, rate: f64, start: Instant) -> See
     let mut writer = WebSocket::from_raw_socket(stream, Role::Client, None);
     let period = Duration::from_secs_f64(1.0 / rate);
     let orders = (rate * SECONDS) as u64;
-    let sending = std::thread::spawn(move || {
-        for n in 0..orders {
-            let at = start + period.mul_f64(n as f64);
-            let now = Instant::now();
-            if at > now {
-                std::thread::sleep(at - now);
-            }
-            let side = if n % 2 == 0 { "buy" } else { "sell" };
-            let order = format!(
-                r#"{{"type":"order","id":{},"symbol":"SYN-A","side":"{side}","price":"100","quantity":"1"}}"#,
-                n + 1
-            );
-            if writer.send(Message::text(order)).is_err() {
-                return n;
-            }
-        }
-        orders
+    let sending = paced(start, period, orders, move |n| {
+        let side = if n % 2 == 0 { "buy" } else { "sell" };
+        let order = format!(
+            r#"{{"type":"order","id":{},"symbol":"SYN-A","side":"{side}","price":"100","quantity":"1"}}"#,
+            n + 1
+        );
+        writer.send(Message::text(order)).is_ok()
     });
     let mut latencies = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).unwrap();
     let (mut acked, mut rejected, mut refused) = (0u64, 0u64, 0u64);

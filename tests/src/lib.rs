@@ -23,3 +23,13 @@ pub fn toml_list(names: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// `body` (fields separated by `|`) framed as FIX 4.4: BodyLength and
+/// CheckSum computed here, by the tests, not by the code under test.
+pub fn fix_frame(body: &str) -> Vec<u8> {
+    let body = body.replace('|', "\u{1}");
+    let mut out = format!("8=FIX.4.4\u{1}9={}\u{1}{body}", body.len()).into_bytes();
+    let sum = out.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    out.extend_from_slice(format!("10={sum:03}\u{1}").as_bytes());
+    out
+}
