@@ -753,3 +753,37 @@ fn an_accounts_own_validator_keeps_its_state_through_a_swap_of_the_validator() {
     host.interrupt();
     host.finish();
 }
+
+#[test]
+fn a_fill_while_the_account_is_away_is_told_at_its_next_logon() {
+    let dir = plugin_dir_with(&["synthetic-market", "fifo-matcher"]);
+    let (host, url, keys) = venue(dir.path(), &["alice", "bob"], "");
+    let mut alice = logon(&url, "alice", &keys[0]);
+    send(&mut alice, order(1, "buy", "100", "2"));
+    assert_eq!(next(&mut alice)["type"], "accepted");
+    // Alice goes away; Bob takes her bid meanwhile.
+    alice.close(None).unwrap();
+    while alice.read().is_ok() {}
+    std::thread::sleep(Duration::from_millis(300));
+    let mut bob = logon(&url, "bob", &keys[1]);
+    send(&mut bob, order(1, "sell", "100", "2"));
+    let mut heard = vec![next(&mut bob), next(&mut bob)];
+    heard.sort_by_key(|m| m["type"].as_str().unwrap().to_string());
+    assert_eq!(heard[1]["type"], "fill", "{heard:?}");
+    // Back: nothing open, then the fill she missed.
+    let (mut alice, open) = logon_listing(&url, "alice", &keys[0]);
+    assert_eq!(open, json!([]));
+    let missed = next(&mut alice);
+    assert_eq!(
+        (
+            &missed["type"],
+            &missed["id"],
+            &missed["quantity"],
+            &missed["leaves"]
+        ),
+        (&json!("fill"), &json!(1), &json!("2"), &json!("0")),
+        "{missed}"
+    );
+    host.interrupt();
+    host.finish();
+}

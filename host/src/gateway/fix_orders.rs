@@ -504,15 +504,37 @@ impl FixOrders {
             }
             Reply::Fill {
                 id,
+                symbol,
+                side,
                 price,
                 quantity,
                 leaves,
                 ts,
                 ..
             } => {
+                let fixed =
+                    |text: &str| i64::try_from(decimal::parse(text).unwrap_or(0)).unwrap_or(0);
+                // A fill of an order entered before this connection (told
+                // after its logon): known from here on by its id.
+                if !self.orders.contains_key(id) {
+                    let ticket = Ticket {
+                        cl_ord_id: id.to_string(),
+                        symbol: symbol.clone(),
+                        side: if *side == Side::Sell.name() {
+                            Side::Sell
+                        } else {
+                            Side::Buy
+                        },
+                        quantity: fixed(quantity) + fixed(leaves),
+                        price: None,
+                        filled: 0,
+                        notional: 0,
+                        pending: None,
+                    };
+                    self.aliases.insert(ticket.cl_ord_id.clone(), *id);
+                    self.orders.insert(*id, ticket);
+                }
                 if let Some(mut ticket) = self.orders.get(id).cloned() {
-                    let fixed =
-                        |text: &str| i64::try_from(decimal::parse(text).unwrap_or(0)).unwrap_or(0);
                     let (px, qty, leaves) = (fixed(price), fixed(quantity), fixed(leaves));
                     ticket.filled += qty;
                     ticket.notional += i128::from(px) * i128::from(qty);

@@ -114,3 +114,32 @@ fn missing_tags_and_bad_values_name_the_tag() {
         Err(Refusal::Session { code: 11, .. })
     ));
 }
+
+#[test]
+fn a_fill_of_an_order_entered_before_this_connection_is_still_reported() {
+    let mut orders = FixOrders::new(2);
+    let fill = Reply::Fill {
+        id: 9,
+        symbol: "ESH4".into(),
+        side: "sell",
+        price: "4800".into(),
+        quantity: "2".into(),
+        leaves: "1".into(),
+        maker: true,
+        ts: 0,
+    };
+    let (out, _) = orders.write(&fill);
+    assert_eq!(
+        [11, 150, 39, 54, 38, 14, 151, 6].map(|t| out[0].get(t)),
+        [
+            Some("9"),
+            Some("F"),
+            Some("1"),
+            Some("2"),
+            Some("3"),
+            Some("2"),
+            Some("1"),
+            Some("4800")
+        ]
+    );
+}

@@ -306,8 +306,9 @@ impl Gateway {
 
     /// Send `reply` to every connection of `account`, never waiting: one
     /// whose queue is full is closed as a slow consumer.
-    pub(crate) fn send(&self, account: usize, reply: &Reply) {
-        self.send_where(reply, |_, conn| conn.account == account);
+    /// How many connections it reached.
+    pub(crate) fn send(&self, account: usize, reply: &Reply) -> usize {
+        self.send_where(reply, |_, conn| conn.account == account)
     }
 
     /// Send `reply` to connection `id`; whether it is still open.

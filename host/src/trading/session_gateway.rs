@@ -69,7 +69,13 @@ pub(crate) struct Clients {
     /// config (`validators` in the accounts file).
     own_validators: HashMap<(usize, String), PluginInstance<RiskValidator>>,
     runtime: Arc<Runtime>,
+    /// Per account, the reports that found none of its connections (the
+    /// newest [`MISSED`]), told at its next logon after its open orders.
+    missed: HashMap<usize, std::collections::VecDeque<Reply>>,
 }
+
+/// Reports kept for an account while none of its connections is logged on.
+const MISSED: usize = 10_000;
 
 /// Levels a side of the books the operators see.
 const BOOK_LEVELS: u32 = 5;
@@ -132,6 +138,7 @@ impl Clients {
             books: BTreeMap::new(),
             own_validators,
             runtime: runtime.clone(),
+            missed: HashMap::new(),
         }))
     }
 
@@ -390,8 +397,9 @@ impl Session {
         })
     }
 
-    /// Tell connection `conn` the working orders of `account`.
-    fn list_open_orders(&self, account: usize, conn: u64) {
+    /// Tell connection `conn` the working orders of `account`, then the
+    /// reports the account missed while none of its connections was on.
+    fn list_open_orders(&mut self, account: usize, conn: u64) {
         let clients = self.clients.as_ref().expect("serving clients");
         let amount = |v: i64| decimal::exact(i128::from(v));
         let orders = self
@@ -409,6 +417,10 @@ impl Session {
             })
             .collect();
         clients.gateway.send_to(conn, &Reply::OpenOrders { orders });
+        let clients = self.clients.as_mut().expect("serving clients");
+        for reply in clients.missed.remove(&account).unwrap_or_default() {
+            clients.gateway.send_to(conn, &reply);
+        }
     }
 
     /// What the venue's subscribers and drop copies hear: each fill booked
@@ -545,13 +557,18 @@ impl Session {
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             return;
         }
-        let clients = self.clients.as_ref().expect("checked above");
+        let clients = self.clients.as_mut().expect("checked above");
         for (account, events) in due {
             for event in &events {
                 let symbol = crate::trading::audit::symbol(&self.market, event.instrument());
-                clients
-                    .gateway
-                    .send(account, &Reply::report(event, &symbol));
+                let reply = Reply::report(event, &symbol);
+                if clients.gateway.send(account, &reply) == 0 {
+                    let missed = clients.missed.entry(account).or_default();
+                    if missed.len() == MISSED {
+                        missed.pop_front();
+                    }
+                    missed.push_back(reply);
+                }
             }
         }
     }
