@@ -41,6 +41,32 @@ struct Pending {
     cl_ord_id: String,
 }
 
+/// A cancel or replace of an order this connection holds no ticket for.
+#[derive(Debug, Clone)]
+struct Stranger {
+    pending: Pending,
+    /// Its OrigClOrdID, symbol and side, as the request named them.
+    original: String,
+    symbol: String,
+    side: Side,
+}
+
+impl Stranger {
+    /// A ticket for it, once the venue did what was asked: what it knows.
+    fn ticket(&self) -> Ticket {
+        Ticket {
+            cl_ord_id: self.pending.cl_ord_id.clone(),
+            symbol: self.symbol.clone(),
+            side: self.side,
+            quantity: 0,
+            price: None,
+            filled: 0,
+            notional: 0,
+            pending: None,
+        }
+    }
+}
+
 /// What the connection knows of one of its orders.
 #[derive(Debug, Clone)]
 struct Ticket {
@@ -90,7 +116,7 @@ pub(super) struct FixOrders {
     /// Cancels and replaces of orders this connection holds no ticket for
     /// (over, or entered elsewhere): their ClOrdID and OrigClOrdID, so a
     /// refusal is answered with an OrderCancelReject.
-    strangers: HashMap<u64, (Pending, String)>,
+    strangers: HashMap<u64, Stranger>,
     /// Every ClOrdID an order answered to, to its id.
     aliases: HashMap<String, u64>,
     subscriptions: HashMap<String, Subscription>,
@@ -294,7 +320,7 @@ impl FixOrders {
         let original = required(message, 41)?.to_string();
         let cl_ord_id = required(message, 11)?.to_string();
         let symbol = required(message, 55)?.to_string();
-        side(message)?;
+        let side = side(message)?;
         let replace = if kind == '2' {
             let quantity = decimal_field(message, 38, "OrderQty", max)?;
             let price = decimal_field(message, 44, "Price", i128::from(i64::MAX))?;
@@ -322,7 +348,13 @@ impl FixOrders {
         match self.orders.get_mut(&id) {
             Some(ticket) => ticket.pending = Some(pending),
             None => {
-                self.strangers.insert(id, (pending, original));
+                let stranger = Stranger {
+                    pending,
+                    original,
+                    symbol: symbol.clone(),
+                    side,
+                };
+                self.strangers.insert(id, stranger);
             }
         }
         self.aliases.insert(cl_ord_id, id);
@@ -476,11 +508,11 @@ impl FixOrders {
                     Some(message) => format!("{reason}: {message}"),
                     None => reason.clone(),
                 };
-                if let Some((pending, original)) = self.strangers.remove(id) {
+                if let Some(stranger) = self.strangers.remove(id) {
                     out.push(self.cancel_reject(
-                        pending.kind,
-                        &pending.cl_ord_id,
-                        &original,
+                        stranger.pending.kind,
+                        &stranger.pending.cl_ord_id,
+                        &stranger.original,
                         &text,
                     ));
                 } else if let Some(mut ticket) = self.orders.get(id).cloned() {
@@ -552,7 +584,15 @@ impl FixOrders {
                 }
             }
             Reply::Canceled { id, ts, .. } => {
-                if let Some(mut ticket) = self.orders.get(id).cloned() {
+                // Of an order entered elsewhere, canceled at this session's
+                // request: reported with what the request said of it.
+                if let Some(stranger) = self.strangers.remove(id) {
+                    let mut m = self.execution(&stranger.ticket(), 0, '4', '4', None);
+                    m.push(41, &stranger.original);
+                    m.push(60, utc_timestamp(*ts));
+                    out.push(m);
+                    self.forget(*id);
+                } else if let Some(mut ticket) = self.orders.get(id).cloned() {
                     let original = ticket.cl_ord_id.clone();
                     if let Some(pending) = ticket.pending.take() {
                         ticket.cl_ord_id = pending.cl_ord_id;
@@ -573,6 +613,14 @@ impl FixOrders {
                 ts,
                 ..
             } => {
+                // Of an order entered elsewhere, replaced at this session's
+                // request: known from here on.
+                if let Some(stranger) = self.strangers.remove(id) {
+                    let mut ticket = stranger.ticket();
+                    ticket.cl_ord_id.clone_from(&stranger.original);
+                    ticket.pending = Some(stranger.pending);
+                    self.orders.insert(*id, ticket);
+                }
                 if let Some(mut ticket) = self.orders.get(id).cloned() {
                     let fixed =
                         |text: &str| i64::try_from(decimal::parse(text).unwrap_or(0)).unwrap_or(0);

@@ -143,3 +143,63 @@ fn a_fill_of_an_order_entered_before_this_connection_is_still_reported() {
         ]
     );
 }
+
+#[test]
+fn a_cancel_or_replace_of_an_order_entered_elsewhere_is_answered() {
+    let mut orders = FixOrders::new(3);
+    let cancel = Message::new("F")
+        .with(41, "5")
+        .with(11, "c5")
+        .with(55, "ESH4")
+        .with(54, 2);
+    assert!(matches!(
+        orders.read(&cancel, 100).unwrap()[..],
+        [Request::Cancel { id: 5, .. }]
+    ));
+    let canceled = Reply::Canceled {
+        id: 5,
+        symbol: "ESH4".into(),
+        quantity: "1".into(),
+        ts: 0,
+    };
+    let (out, _) = orders.write(&canceled);
+    assert_eq!(
+        [11, 41, 150, 39, 54, 151].map(|t| out[0].get(t)),
+        [
+            Some("c5"),
+            Some("5"),
+            Some("4"),
+            Some("4"),
+            Some("2"),
+            Some("0")
+        ]
+    );
+    let replace = Message::new("G")
+        .with(41, "6")
+        .with(11, "r6")
+        .with(55, "ESH4")
+        .with(54, 1)
+        .with(38, 2)
+        .with(40, 2)
+        .with(44, "4800");
+    orders.read(&replace, 100).unwrap();
+    let modified = Reply::Modified {
+        id: 6,
+        symbol: "ESH4".into(),
+        price: "4800".into(),
+        leaves: "2".into(),
+        ts: 0,
+    };
+    let (out, _) = orders.write(&modified);
+    assert_eq!(
+        [11, 41, 150, 38, 44, 151].map(|t| out[0].get(t)),
+        [
+            Some("r6"),
+            Some("6"),
+            Some("5"),
+            Some("2"),
+            Some("4800"),
+            Some("2")
+        ]
+    );
+}
