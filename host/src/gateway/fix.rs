@@ -24,7 +24,8 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Notify, mpsc, watch};
 use tradsys_fix::{Decoder, Garbled, Message};
 
-use super::fix_orders::{self, FixOrders, Refusal};
+use super::fix_fields::{self, Refusal};
+use super::fix_orders::FixOrders;
 use super::fix_session::{BEGIN, FixSession, Sequences, Step};
 use super::protocol::Reply;
 use super::{Bucket, Conn, FAREWELL, LOGON_TIMEOUT, SEND_TIMEOUT, Shared};
@@ -246,7 +247,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, peer: SocketAddr) {
                     }
                     for request in requests {
                         if let Err(why) = shared.forward(account, id, request) {
-                            session.send(fix_orders::business_reject("V", &why));
+                            session.send(fix_fields::business_reject("V", &why));
                         }
                     }
                     written += 1;
@@ -332,14 +333,14 @@ fn application(
             "rate limit: more than {} messages a second; this one was dropped",
             shared.settings.max_messages_per_second
         );
-        let reject = fix_orders::business_reject(message.msg_type(), &text);
+        let reject = fix_fields::business_reject(message.msg_type(), &text);
         return Some((seq, Refusal::Answer(reject)));
     }
     match orders.read(message, max_quantity) {
         Ok(requests) => {
             for request in requests {
                 if let Err(why) = shared.forward(account, conn, request) {
-                    let reject = fix_orders::business_reject(message.msg_type(), &why);
+                    let reject = fix_fields::business_reject(message.msg_type(), &why);
                     return Some((seq, Refusal::Answer(reject)));
                 }
             }

@@ -18,6 +18,7 @@
 
 pub(crate) mod accounts;
 mod fix;
+mod fix_fields;
 mod fix_orders;
 mod fix_session;
 pub(crate) mod protocol;
