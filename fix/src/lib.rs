@@ -4,6 +4,8 @@
 //! connector uses it inside wasm, the host's gateway natively; what either
 //! sends is held to FIX's rules by QuickFIX in the tests, not by this crate.
 
+pub mod time;
+
 use std::fmt;
 
 /// The field separator.

@@ -211,15 +211,18 @@ pub struct Grants {
 impl Grants {
     /// These grants with `overlay`'s config entries over their own (a key
     /// of theirs takes the new value; a new key is added).
-    pub fn overlaid(&self, overlay: Option<&[(String, String)]>) -> Self {
+    pub fn overlaid(&self, overlay: Option<&[(String, String)]>) -> std::borrow::Cow<'_, Self> {
+        let Some(overlay) = overlay else {
+            return std::borrow::Cow::Borrowed(self);
+        };
         let mut grants = self.clone();
-        for (key, value) in overlay.unwrap_or_default() {
+        for (key, value) in overlay {
             match grants.config.iter_mut().find(|(k, _)| k == key) {
                 Some(entry) => entry.1.clone_from(value),
                 None => grants.config.push((key.clone(), value.clone())),
             }
         }
-        grants
+        std::borrow::Cow::Owned(grants)
     }
 
     /// Whether `grant` is given.

@@ -12,13 +12,13 @@
 
 use std::collections::HashMap;
 
-use tradsys_fix::Message;
+use tradsys_fix::{Message, time};
 
 use super::fix_fields::{
     Refusal, amount, business_reject, decimal_field, incorrect, is_fix44_app_type, required, side,
     side_code,
 };
-use super::fix_session::{reason, utc_timestamp};
+use super::fix_session::reason;
 use super::protocol::{MAX_DEPTH, Reply, Request};
 use crate::bindings::types::{OrderType, Side, TimeInForce};
 use crate::journal::decimal;
@@ -433,7 +433,7 @@ impl FixOrders {
             Reply::Accepted { id, ts, .. } => {
                 if let Some(ticket) = self.orders.get(id).cloned() {
                     let mut m = self.execution(&ticket, ticket.quantity, '0', '0', None);
-                    m.push(60, utc_timestamp(*ts));
+                    m.push(60, time::format(*ts));
                     out.push(m);
                 }
             }
@@ -513,7 +513,7 @@ impl FixOrders {
                     let mut m = self.execution(&ticket, leaves, 'F', status, None);
                     m.push(31, price);
                     m.push(32, quantity);
-                    m.push(60, utc_timestamp(*ts));
+                    m.push(60, time::format(*ts));
                     out.push(m);
                     if leaves == 0 {
                         self.forget(*id);
@@ -528,7 +528,7 @@ impl FixOrders {
                 if let Some(stranger) = self.strangers.remove(id) {
                     let mut m = self.execution(&stranger.ticket(), 0, '4', '4', None);
                     m.push(41, &stranger.original);
-                    m.push(60, utc_timestamp(*ts));
+                    m.push(60, time::format(*ts));
                     out.push(m);
                     self.forget(*id);
                 } else if let Some(mut ticket) = self.orders.get(id).cloned() {
@@ -540,7 +540,7 @@ impl FixOrders {
                     if original != ticket.cl_ord_id {
                         m.push(41, original);
                     }
-                    m.push(60, utc_timestamp(*ts));
+                    m.push(60, time::format(*ts));
                     out.push(m);
                     self.forget(*id);
                 }
@@ -573,7 +573,7 @@ impl FixOrders {
                     let status = ticket.status();
                     let mut m = self.execution(&ticket, leaves, '5', status, None);
                     m.push(41, original);
-                    m.push(60, utc_timestamp(*ts));
+                    m.push(60, time::format(*ts));
                     out.push(m);
                     self.orders.insert(*id, ticket);
                 }
@@ -611,7 +611,7 @@ impl FixOrders {
             } => {
                 if let Some(subscription) = self.subscriptions.get(symbol) {
                     // MDEntryDate (272) and MDEntryTime (273).
-                    let stamp = utc_timestamp(*ts);
+                    let stamp = time::format(*ts);
                     out.push(
                         Message::new("X")
                             .with(262, &subscription.md_req_id)

@@ -116,8 +116,7 @@ impl FixSession {
             self.seq.next_in += 1;
         } else if seq > self.seq.next_in {
             self.resend_asked = true;
-            let from = self.seq.next_in;
-            self.send(Message::new("2").with(7, from).with(16, 0));
+            self.ask_resend();
         }
     }
 
@@ -210,16 +209,7 @@ impl FixSession {
         // A SequenceReset in reset mode sets the next number whatever this
         // one's.
         if message.msg_type() == "4" && message.get(123) != Some("Y") {
-            match message.num(36) {
-                Some(new) if new >= self.seq.next_in => self.seq.next_in = new,
-                _ => self.reject(
-                    seq,
-                    &message,
-                    Some(36),
-                    reason::VALUE_INCORRECT,
-                    "NewSeqNo (36) missing or lower than the next expected",
-                ),
-            }
+            self.new_seq_no(seq, &message);
             return steps;
         }
         if seq > self.seq.next_in {
@@ -230,8 +220,7 @@ impl FixSession {
             }
             if !self.resend_asked {
                 self.resend_asked = true;
-                let from = self.seq.next_in;
-                self.send(Message::new("2").with(7, from).with(16, 0));
+                self.ask_resend();
             }
             return steps;
         }
@@ -262,10 +251,30 @@ impl FixSession {
         self.resend_asked = false;
         if !self.ahead.is_empty() {
             self.resend_asked = true;
-            let from = self.seq.next_in;
-            self.send(Message::new("2").with(7, from).with(16, 0));
+            self.ask_resend();
         }
         steps
+    }
+
+    /// A SequenceReset's NewSeqNo (36) becomes the next number expected;
+    /// one missing or lower is rejected.
+    fn new_seq_no(&mut self, seq: u64, message: &Message) {
+        match message.num(36) {
+            Some(new) if new >= self.seq.next_in => self.seq.next_in = new,
+            _ => self.reject(
+                seq,
+                message,
+                Some(36),
+                reason::VALUE_INCORRECT,
+                "NewSeqNo (36) missing or lower than the next expected",
+            ),
+        }
+    }
+
+    /// Ask for every message from the next one expected (a ResendRequest).
+    fn ask_resend(&mut self) {
+        let from = self.seq.next_in;
+        self.send(Message::new("2").with(7, from).with(16, 0));
     }
 
     /// Message `next_in`, in order.
@@ -294,16 +303,7 @@ impl FixSession {
             }
             "4" => {
                 // A gap fill: the numbers up to NewSeqNo were administrative.
-                match message.num(36) {
-                    Some(new) if new >= self.seq.next_in => self.seq.next_in = new,
-                    _ => self.reject(
-                        seq,
-                        &message,
-                        Some(36),
-                        reason::VALUE_INCORRECT,
-                        "NewSeqNo (36) missing or lower than the next expected",
-                    ),
-                }
+                self.new_seq_no(seq, &message);
                 None
             }
             "5" => Some(self.logout("logged out at the client's request")),
@@ -393,21 +393,7 @@ pub(super) fn sending_time() -> String {
     let ns = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-    utc_timestamp(ns)
-}
-
-/// `ns` since the epoch as FIX's UTCTimestamp: `20231225-14:30:00.123`.
-pub(super) fn utc_timestamp(ns: u64) -> String {
-    // `2023-12-25 14:30:00.123456789 UTC`
-    let text = tradsys_data::inspect::utc(ns);
-    let date: String = text.chars().take(10).filter(|c| *c != '-').collect();
-    let time: String = text.chars().skip(11).take(12).collect();
-    let time = if time.len() == 8 {
-        format!("{time}.000")
-    } else {
-        time
-    };
-    format!("{date}-{time}")
+    tradsys_fix::time::format(ns)
 }
 
 #[cfg(test)]
@@ -507,17 +493,5 @@ mod tests {
         );
         assert_eq!(again[1].get(43), Some("Y"));
         assert!(again[1].get(122).is_some());
-    }
-
-    #[test]
-    fn fix_time_has_milliseconds() {
-        assert_eq!(
-            utc_timestamp(1_703_514_600_123_456_789),
-            "20231225-14:30:00.123"
-        );
-        assert_eq!(
-            utc_timestamp(1_703_514_600_000_000_000),
-            "20231225-14:30:00.000"
-        );
     }
 }

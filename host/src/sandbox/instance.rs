@@ -324,7 +324,7 @@ impl<B: KindBindings> PluginInstance<B> {
             }
         };
         self.stats.instantiations += 1;
-        let config = grants.config;
+        let config = grants.config.clone();
         let result = match self.timed(|| bindings.init(&mut store, &config)) {
             Ok(Ok(())) => {
                 self.slot = Slot::Live(store, bindings);

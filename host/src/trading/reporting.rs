@@ -233,6 +233,7 @@ impl Session {
         if !(due || last) {
             return;
         }
+        self.refresh_venue_books();
         let mut report = self.report();
         if !last {
             report.timing.elapsed_ms = now.duration_since(started).as_secs_f64() * 1e3;

@@ -22,6 +22,7 @@ use crate::journal::decimal::{self, decimal};
 use crate::loading::Plugin;
 use crate::sandbox::PluginInstance;
 use crate::sandbox::kinds::RiskValidator;
+use crate::trading::accounts::CLIENT_BASE;
 use crate::trading::report::{ClientReport, GatewayReport};
 use crate::trading::report_gateway::{ConnectedClient, VenueBook};
 use crate::trading::reporting::open_positions;
@@ -65,9 +66,10 @@ pub(crate) struct Clients {
     /// operators (the report, the dashboard).
     touched: BTreeSet<u32>,
     books: BTreeMap<u32, (Vec<Level>, Vec<Level>)>,
-    /// Per (account, validator name), the validator under the account's
-    /// config (`validators` in the accounts file).
-    own_validators: HashMap<(usize, String), PluginInstance<RiskValidator>>,
+    /// Per account, by validator name, the validator under the account's
+    /// config (`validators` in the accounts file); made at start for every
+    /// one an account names.
+    own_validators: HashMap<usize, HashMap<String, PluginInstance<RiskValidator>>>,
     runtime: Arc<Runtime>,
     /// Per account, the reports that found none of its connections (the
     /// newest [`MISSED`]), told at its next logon after its open orders.
@@ -116,7 +118,10 @@ impl Clients {
                         account.name
                     )
                 })?;
-                own_validators.insert((index, name.clone()), own);
+                own_validators
+                    .entry(index)
+                    .or_insert_with(HashMap::new)
+                    .insert(name.clone(), own);
             }
         }
         // Trades and the drop copy come from the fills the router books.
@@ -151,33 +156,31 @@ impl Clients {
         owner: usize,
         shared: &Arc<Plugin>,
     ) -> Option<&mut PluginInstance<RiskValidator>> {
-        let account = self.owners.iter().position(|o| *o == owner)?;
-        let entries = self
-            .gateway
-            .accounts()
-            .get(account)?
-            .validators
-            .get(shared.name())?;
-        let key = (account, shared.name().to_string());
-        let current = self
+        // Accounts are owners from `CLIENT_BASE` on, in order.
+        let account = owner.checked_sub(CLIENT_BASE)?;
+        let own = self
             .own_validators
-            .get(&key)
-            .is_some_and(|own| Arc::ptr_eq(own.plugin(), shared));
-        if !current {
-            let mut own = PluginInstance::new(self.runtime.clone(), shared.clone())
+            .get_mut(&account)?
+            .get_mut(shared.name())?;
+        if !Arc::ptr_eq(own.plugin(), shared) {
+            let entries = self
+                .gateway
+                .accounts()
+                .get(account)?
+                .validators
+                .get(shared.name())?;
+            let mut fresh = PluginInstance::new(self.runtime.clone(), shared.clone())
                 .with_config_overlay(entries.clone());
-            if let Some(mut earlier) = self.own_validators.remove(&key)
-                && let Err(why) = earlier.hand_over_to(&mut own)
-            {
+            if let Err(why) = own.hand_over_to(&mut fresh) {
                 tracing::warn!(
                     "gateway: account `{}`: {} under its own config starts afresh: {why}",
                     self.gateway.accounts().get(account).map_or("", |a| &a.name),
                     shared.id()
                 );
             }
-            self.own_validators.insert(key.clone(), own);
+            *own = fresh;
         }
-        self.own_validators.get_mut(&key)
+        Some(own)
     }
 
     /// The matcher is about to execute `commands`: their books may change.
@@ -470,47 +473,16 @@ impl Session {
             }
         }
         let now = self.runtime.local_clock().now();
-        let touched = std::mem::take(&mut clients.touched);
-        let mut changed = std::mem::take(&mut clients.changed);
-        changed.extend(&touched);
-        for instrument in changed {
-            let subscribers = clients.subscribers.get(&instrument);
-            let operators = if touched.contains(&instrument) {
-                BOOK_LEVELS
-            } else {
-                0
-            };
-            let deepest = subscribers
-                .into_iter()
-                .flatten()
-                .map(|(_, d)| *d)
-                .max()
-                .unwrap_or(0)
-                .max(operators);
-            let Some(matcher) = self.slots.matcher.as_mut().filter(|_| deepest > 0) else {
+        for instrument in std::mem::take(&mut clients.changed) {
+            let Some(subscribers) = clients.subscribers.get(&instrument) else {
                 continue;
             };
-            let book = match matcher.call(|b, s| b.depth(s, instrument, deepest)) {
-                Ok(book) => book,
-                Err(fault) => {
-                    tracing::warn!(
-                        "gateway: the matcher's book of {}: {fault}",
-                        symbol(instrument)
-                    );
-                    continue;
-                }
+            let deepest = subscribers.iter().map(|(_, d)| *d).max().unwrap_or(0);
+            let Some(book) = depth(self.slots.matcher.as_mut(), instrument, deepest, &symbol)
+            else {
+                continue;
             };
-            let levels = |side: &[crate::bindings::types::DepthLevel], depth: u32| {
-                side.iter()
-                    .take(depth as usize)
-                    .map(|l| Level::new(l.price, l.quantity, l.orders))
-                    .collect::<Vec<_>>()
-            };
-            if operators > 0 {
-                let top = (levels(&book.bids, operators), levels(&book.asks, operators));
-                clients.books.insert(instrument, top);
-            }
-            for (conn, depth) in subscribers.into_iter().flatten().filter(|(_, d)| *d > 0) {
+            for (conn, depth) in subscribers.iter().filter(|(_, d)| *d > 0) {
                 let reply = Reply::Book {
                     symbol: symbol(instrument),
                     bids: levels(&book.bids, *depth),
@@ -526,6 +498,31 @@ impl Session {
             let instruments: Vec<u32> = clients.subscribers.keys().copied().collect();
             for instrument in instruments {
                 clients.subscribe(conn, instrument, None);
+            }
+        }
+    }
+
+    /// The operators' view of the books clients traded since it was last
+    /// read (the report, the dashboard): read when a snapshot is taken, not
+    /// per order.
+    pub(crate) fn refresh_venue_books(&mut self) {
+        let Some(clients) = self.clients.as_mut() else {
+            return;
+        };
+        let market = &self.market;
+        let symbol = |id: u32| crate::trading::audit::symbol(market, id);
+        for instrument in std::mem::take(&mut clients.touched) {
+            if let Some(book) = depth(
+                self.slots.matcher.as_mut(),
+                instrument,
+                BOOK_LEVELS,
+                &symbol,
+            ) {
+                let top = (
+                    levels(&book.bids, BOOK_LEVELS),
+                    levels(&book.asks, BOOK_LEVELS),
+                );
+                clients.books.insert(instrument, top);
             }
         }
     }
@@ -572,6 +569,34 @@ impl Session {
             }
         }
     }
+}
+
+/// The matcher's book of `instrument` to `levels` a side (none without a
+/// matcher, for no levels, or when the call failed: logged).
+fn depth(
+    matcher: Option<&mut PluginInstance<crate::sandbox::kinds::Matcher>>,
+    instrument: u32,
+    levels: u32,
+    symbol: &dyn Fn(u32) -> String,
+) -> Option<crate::bindings::types::BookDepth> {
+    let matcher = matcher.filter(|_| levels > 0)?;
+    matcher
+        .call(|b, s| b.depth(s, instrument, levels))
+        .map_err(|fault| {
+            tracing::warn!(
+                "gateway: the matcher's book of {}: {fault}",
+                symbol(instrument)
+            );
+        })
+        .ok()
+}
+
+/// The best `depth` levels of one side of a book.
+fn levels(side: &[crate::bindings::types::DepthLevel], depth: u32) -> Vec<Level> {
+    side.iter()
+        .take(depth as usize)
+        .map(|l| Level::new(l.price, l.quantity, l.orders))
+        .collect()
 }
 
 impl Session {

@@ -28,7 +28,6 @@
 mod market;
 mod orders;
 mod session;
-mod time;
 
 use tradsys_sdk::host::{self, LogLevel};
 use tradsys_sdk::state::{StateReader, StateWriter};
@@ -40,7 +39,7 @@ use tradsys_sdk::{
 use crate::market::{Market, Symbol};
 use crate::orders::{Orders, Stranger};
 use crate::session::{Phase, Session, Settings, Step};
-use tradsys_fix::Message;
+use tradsys_fix::{Message, time};
 
 /// Format of `save-state`.
 const STATE_FORMAT: u8 = 1;

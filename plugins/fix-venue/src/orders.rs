@@ -14,8 +14,8 @@ use tradsys_sdk::{
     OrderType, RejectReason, Rejection, Side, TimeInForce, fixed,
 };
 
-use crate::time;
 use tradsys_fix::Message;
+use tradsys_fix::time;
 
 /// ExecIDs remembered, so a report the venue sends twice is booked once.
 const KEEP_EXEC_IDS: usize = 1_024;

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use tradsys_sdk::state::{StateReader, StateWriter};
 
-use crate::time;
+use tradsys_fix::time;
 use tradsys_fix::{Decoder, Message};
 
 /// FIX 4.4.

@@ -8,7 +8,7 @@ use tradsys_sdk::{
 };
 
 use crate::FixVenue;
-use crate::time;
+use tradsys_fix::time;
 use tradsys_fix::{Decoder, Garbled, Message};
 
 mod reconcile;

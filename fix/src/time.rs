@@ -71,3 +71,20 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_timestamp_has_milliseconds_and_reads_back() {
+        let ns = 1_703_514_600_123_456_789;
+        assert_eq!(super::format(ns), "20231225-14:30:00.123");
+        assert_eq!(
+            super::parse("20231225-14:30:00.123"),
+            Some(1_703_514_600_123_000_000)
+        );
+        assert_eq!(
+            super::format(1_703_514_600_000_000_000),
+            "20231225-14:30:00.000"
+        );
+    }
+}
